@@ -1,0 +1,70 @@
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+
+class VerificationLevel(models.TextChoices):
+    UNVERIFIED = "unverified", "Unverified"
+    BASIC = "basic", "Basic"
+    VERIFIED = "verified", "Verified"
+
+
+class StripeAccountStatus(models.TextChoices):
+    NONE = "", "No Stripe account"
+    PENDING = "pending", "Pending"
+    RESTRICTED = "restricted", "Restricted"
+    ENABLED = "enabled", "Enabled"
+    DISABLED = "disabled", "Disabled"
+
+
+class User(AbstractUser):
+    """A buyer; a seller too once `is_seller` is set. Staff are Django's `is_staff`."""
+
+    email = models.EmailField("email address", blank=True)
+    is_seller = models.BooleanField(default=False, db_index=True)
+    seller_bio = models.TextField(blank=True, max_length=2000)
+    seller_country = models.CharField(max_length=2, default="US")
+    seller_verification_level = models.CharField(
+        max_length=16, choices=VerificationLevel.choices, default=VerificationLevel.UNVERIFIED
+    )
+    stripe_account_id = models.CharField(max_length=64, blank=True, default="")
+    stripe_account_status = models.CharField(
+        max_length=16, choices=StripeAccountStatus.choices, blank=True, default=""
+    )
+    stripe_onboarding_completed = models.BooleanField(default=False)
+    # charges_enabled and payouts_enabled, both true
+    stripe_capabilities_enabled = models.BooleanField(default=False)
+    # currently_due + past_due, as Stripe names them
+    stripe_requirements_due = models.JSONField(default=list, blank=True)
+    stripe_requirements_past_due = models.JSONField(default=list, blank=True)
+    stripe_disabled_reason = models.CharField(max_length=64, blank=True, default="")
+    stripe_account_synced_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["is_seller", "stripe_account_status"], name="user_seller_status_idx"
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["stripe_account_id"],
+                condition=~models.Q(stripe_account_id=""),
+                name="user_unique_stripe_account",
+            ),
+        ]
+
+    @property
+    def can_accept_payments(self) -> bool:
+        """Onboarded, charges and payouts enabled, nothing past due, not disabled."""
+        return bool(
+            self.is_seller
+            and self.stripe_account_id
+            and self.stripe_onboarding_completed
+            and self.stripe_capabilities_enabled
+            and not self.stripe_requirements_past_due
+            and self.stripe_account_status == StripeAccountStatus.ENABLED
+        )
+
+    @property
+    def display_name(self) -> str:
+        return self.get_full_name() or self.username

@@ -1,0 +1,100 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+MIN_PRICE_CENTS = 50  # Stripe's USD minimum charge
+MAX_PRICE_CENTS = 99_999_999  # Stripe's USD maximum charge
+
+
+class Category(models.TextChoices):
+    CONCERT = "concert", "Concert"
+    SPORTS = "sports", "Sports"
+    THEATRE = "theatre", "Theatre"
+    COMEDY = "comedy", "Comedy"
+    FESTIVAL = "festival", "Festival"
+    FILM = "film", "Film"
+    OTHER = "other", "Other"
+
+
+class Condition(models.TextChoices):
+    MINT = "mint", "Mint"
+    NEAR_MINT = "near_mint", "Near mint"
+    EXCELLENT = "excellent", "Excellent"
+    GOOD = "good", "Good"
+    FAIR = "fair", "Fair"
+    POOR = "poor", "Poor"
+
+
+class Stub(models.Model):
+    event_name = models.CharField(max_length=200)
+    performer = models.CharField(max_length=200, blank=True)
+    venue = models.CharField(max_length=200)
+    city = models.CharField(max_length=120)
+    event_date = models.DateField(db_index=True)
+    category = models.CharField(max_length=16, choices=Category.choices, db_index=True)
+    condition = models.CharField(max_length=16, choices=Condition.choices, default=Condition.GOOD)
+    description = models.TextField(blank=True, max_length=5000)
+    photo = models.ImageField(upload_to="stubs/%Y/%m/", blank=True)
+    thumbnail = models.ImageField(upload_to="stubs/thumbs/%Y/%m/", blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"{self.event_name} — {self.venue}, {self.event_date:%Y-%m-%d}"
+
+
+class ListingStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    ACTIVE = "active", "Active"
+    RESERVED = "reserved", "Reserved (payment pending)"
+    SOLD = "sold", "Sold"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class Listing(models.Model):
+    seller = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="listings"
+    )
+    stub = models.ForeignKey(Stub, on_delete=models.PROTECT, related_name="listings")
+    price_cents = models.PositiveIntegerField()
+    currency = models.CharField(max_length=3, default="usd", editable=False)
+    status = models.CharField(
+        max_length=16, choices=ListingStatus.choices, default=ListingStatus.ACTIVE
+    )
+    reserved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="reservations",
+    )
+    reserved_until = models.DateTimeField(null=True, blank=True)
+    payment_required = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(currency="usd"), name="listing_currency_usd"),
+            models.CheckConstraint(
+                condition=Q(price_cents__gte=MIN_PRICE_CENTS, price_cents__lte=MAX_PRICE_CENTS),
+                name="listing_price_within_stripe_limits",
+            ),
+            models.CheckConstraint(
+                condition=Q(reserved_by__isnull=True, reserved_until__isnull=True)
+                | Q(reserved_by__isnull=False, reserved_until__isnull=False),
+                name="listing_reservation_complete",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "-created_at"], name="listing_status_newest_idx"),
+            models.Index(fields=["status", "price_cents"], name="listing_status_price_idx"),
+            models.Index(fields=["seller", "status"], name="listing_seller_status_idx"),
+            models.Index(fields=["reserved_until"], name="listing_reserved_until_idx"),
+        ]
+
+    def __str__(self):
+        return f"#{self.pk} {self.stub.event_name} (${self.price_cents / 100:.2f})"
+
+    @property
+    def price_dollars(self) -> str:
+        return f"{self.price_cents / 100:,.2f}"

@@ -1,0 +1,2 @@
+app_name = "payments_pages"
+urlpatterns = []

@@ -1,0 +1,32 @@
+from payments.models import AuditEvent
+
+
+def audit_record(
+    *,
+    action: str,
+    actor=None,
+    order=None,
+    subject_user=None,
+    from_status: str = "",
+    to_status: str = "",
+    message: str = "",
+    data: dict | None = None,
+    stripe_event_id: str = "",
+    request=None,
+) -> AuditEvent:
+    """Append one row to the audit trail. Anonymous actors are stored as no actor."""
+    if actor is not None and not getattr(actor, "is_authenticated", False):
+        actor = None
+    return AuditEvent.objects.create(
+        action=action,
+        actor=actor,
+        order=order,
+        subject_user=subject_user,
+        from_status=from_status,
+        to_status=to_status,
+        message=message[:500],
+        data=data or {},
+        stripe_event_id=stripe_event_id,
+        request_id=(request.headers.get("X-Request-Id", "")[:64] if request is not None else ""),
+        ip_address=(request.META.get("REMOTE_ADDR") if request is not None else None),
+    )

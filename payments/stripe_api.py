@@ -1,0 +1,77 @@
+"""The one module that talks to the Stripe SDK.
+
+Every call goes through `stripe_call`, which sets the API key, the connected account
+(`stripe_account=`), the idempotency key, and records an AuditEvent; Stripe's failures
+become DomainErrors the pages and JSON routes know how to show. The API host, timeout and
+network retries are set once in `configure()` (PaymentsConfig.ready): offline they point at
+stripe_sandbox, with real keys at Stripe, and the project code is the same either way.
+"""
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import stripe
+from django.conf import settings
+
+from stubcollector.errors import DomainError, PaymentProviderError
+
+logger = logging.getLogger(__name__)
+
+
+class CardDeclined(DomainError):
+    code = "card_declined"
+    status = 402
+    message = "The card was declined."
+
+
+def configure() -> None:
+    stripe.api_key = settings.STRIPE_SECRET_KEY
+    stripe.api_base = settings.STRIPE_API_HOST.rstrip("/")
+    stripe.connect_api_base = stripe.api_base
+    stripe.max_network_retries = settings.STRIPE_MAX_NETWORK_RETRIES
+    stripe.default_http_client = stripe.new_default_http_client(
+        timeout=settings.STRIPE_TIMEOUT_SECONDS
+    )
+
+
+def stripe_call(
+    operation: str,
+    method: Callable[..., Any],
+    *,
+    actor=None,
+    order=None,
+    subject_user=None,
+    stripe_account: str | None = None,
+    idempotency_key: str | None = None,
+    **params: Any,
+):
+    """Call one SDK method, audit it, and translate Stripe's errors.
+
+    `operation` names the call in the audit trail ("account.create", "payment_intent.create").
+    """
+    from payments.services.audit import audit_record  # services import this module
+
+    options: dict[str, Any] = {"api_key": settings.STRIPE_SECRET_KEY}
+    if stripe_account:
+        options["stripe_account"] = stripe_account
+    if idempotency_key:
+        options["idempotency_key"] = idempotency_key
+    audit = {
+        "actor": actor,
+        "order": order,
+        "subject_user": subject_user,
+        "action": f"stripe.{operation}",
+        "data": {"stripe_account": stripe_account or "", "idempotency_key": idempotency_key or ""},
+    }
+    try:
+        result = method(**params, **options)
+    except stripe.CardError as exc:
+        audit_record(**audit, message=f"card error: {exc.code}")
+        raise CardDeclined(exc.user_message or CardDeclined.message) from exc
+    except stripe.StripeError as exc:
+        logger.warning("Stripe %s failed: %s (request %s)", operation, type(exc).__name__, exc.request_id)
+        audit_record(**audit, message=f"failed: {type(exc).__name__}: {exc.user_message or ''}"[:500])
+        raise PaymentProviderError() from exc
+    audit_record(**audit, message=f"ok {getattr(result, 'id', '')}".strip())
+    return result

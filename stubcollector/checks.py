@@ -1,0 +1,39 @@
+"""The rate limiter must count in a cache every worker shares once we are in production.
+
+django-ratelimit flags Django's own RedisCache as "not officially supported" (W001) only
+because its list predates it; Django's RedisCache increments atomically, so that warning
+is silenced for it alone. A process-local cache is accepted with DEBUG on (one runserver
+process, where it does limit) and is an error with DEBUG off.
+"""
+
+from django.conf import settings
+from django.core import checks
+
+SHARED_CACHE_BACKENDS = {
+    "django.core.cache.backends.redis.RedisCache",
+    "django_redis.cache.RedisCache",
+    "django.core.cache.backends.memcached.PyMemcacheCache",
+    "django.core.cache.backends.memcached.PyLibMCCache",
+}
+PROCESS_LOCAL_BACKENDS = {"django.core.cache.backends.locmem.LocMemCache"}
+
+
+def ratelimit_backend() -> str:
+    return settings.CACHES[settings.RATELIMIT_USE_CACHE]["BACKEND"]
+
+
+@checks.register(checks.Tags.caches)
+def rate_limit_cache_is_shared(app_configs, **kwargs):
+    backend = ratelimit_backend()
+    if backend in SHARED_CACHE_BACKENDS:
+        return []
+    if backend in PROCESS_LOCAL_BACKENDS and settings.DEBUG:
+        return []
+    return [
+        checks.Error(
+            f"The rate-limit cache {backend} is not shared between processes.",
+            hint="Set CACHE_URL to a Redis server (redis://host:6379/0) in production.",
+            id="stubcollector.E001",
+        )
+    ]
+
