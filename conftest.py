@@ -1,8 +1,10 @@
 """Project-wide pytest set-up: fast hashing, isolated media, the Stripe sandbox fixtures."""
 
+import importlib.util
+
 import pytest
 
-pytest_plugins = ["stripe_sandbox.pytest_plugin"]
+pytest_plugins = ["stripe_sandbox.pytest_plugin"] if importlib.util.find_spec("stripe_sandbox.pytest_plugin") else []
 
 
 @pytest.fixture(autouse=True)

@@ -23,19 +23,13 @@ LIVE_ORDER_STATUSES = (OrderStatus.PENDING_PAYMENT, OrderStatus.PAID)
 
 
 class Order(models.Model):
-    buyer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="purchases"
-    )
-    seller = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="sales"
-    )
+    buyer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="purchases")
+    seller = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="sales")
     listing = models.ForeignKey("marketplace.Listing", on_delete=models.PROTECT, related_name="orders")
     amount_cents = models.PositiveIntegerField()
     application_fee_cents = models.PositiveIntegerField()
     currency = models.CharField(max_length=3, default="usd")
-    status = models.CharField(
-        max_length=24, choices=OrderStatus.choices, default=OrderStatus.PENDING_PAYMENT
-    )
+    status = models.CharField(max_length=24, choices=OrderStatus.choices, default=OrderStatus.PENDING_PAYMENT)
     # The status before a dispute opened, to return to when the dispute is won.
     status_before_dispute = models.CharField(max_length=24, choices=OrderStatus.choices, blank=True)
     stripe_account_id = models.CharField(max_length=64)

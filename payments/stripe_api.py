@@ -30,9 +30,7 @@ def configure() -> None:
     stripe.api_base = settings.STRIPE_API_HOST.rstrip("/")
     stripe.connect_api_base = stripe.api_base
     stripe.max_network_retries = settings.STRIPE_MAX_NETWORK_RETRIES
-    stripe.default_http_client = stripe.new_default_http_client(
-        timeout=settings.STRIPE_TIMEOUT_SECONDS
-    )
+    stripe.default_http_client = stripe.new_default_http_client(timeout=settings.STRIPE_TIMEOUT_SECONDS)
 
 
 def stripe_call(

@@ -32,8 +32,12 @@ class DomainErrorMiddleware:
         return render(
             request,
             "error.html",
-            {"message": exception.message, "code": exception.code, "status": exception.status,
-             "retry_url": request.get_full_path() if exception.status >= 500 else None},
+            {
+                "message": exception.message,
+                "code": exception.code,
+                "status": exception.status,
+                "retry_url": request.get_full_path() if exception.status >= 500 else None,
+            },
             status=exception.status,
         )
 
