@@ -1,0 +1,42 @@
+# Stub Collector. `make run` serves the demo on http://127.0.0.1:8000; `make test` runs the tests.
+# The shell logic lives in scripts/*.sh; each target creates .venv (Python 3.11) when needed.
+
+VENV_STAMP := .venv/.installed
+
+.PHONY: run test test-postgres e2e bench lint ci venv help
+
+help:
+	@echo "make run            migrate, start the Stripe sandbox, seed demo data, serve on :8000"
+	@echo "make test           unit and request tests (SQLite)"
+	@echo "make test-postgres  the whole suite on a throwaway PostgreSQL 15 (WITH_REDIS=1 adds Redis)"
+	@echo "make e2e            browser tests (Playwright + Debian's Chromium)"
+	@echo "make bench          the benchmarks in bench/"
+	@echo "make lint           ruff"
+	@echo "make ci             what CI runs (.ci/run)"
+
+# Re-install only when a requirements file changed since the last install.
+$(VENV_STAMP): requirements.txt requirements-dev.txt
+	bash scripts/venv.sh
+
+venv: $(VENV_STAMP)
+
+run: $(VENV_STAMP)
+	bash scripts/run.sh
+
+test: $(VENV_STAMP)
+	bash scripts/test.sh
+
+test-postgres: $(VENV_STAMP)
+	bash scripts/test_postgres.sh
+
+e2e: $(VENV_STAMP)
+	bash scripts/e2e.sh
+
+bench: $(VENV_STAMP)
+	bash scripts/bench.sh
+
+lint: $(VENV_STAMP)
+	.venv/bin/ruff check .
+
+ci:
+	bash .ci/run

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# `make run`: migrate, start the offline Stripe sandbox (when no real Stripe is configured),
+# seed the demo data once, and serve on http://127.0.0.1:8000. Ctrl-C stops everything.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT_DIR"
+mkdir -p var
+PY="$VENV_PY"
+HOST_PORT="${RUN_ADDRESS:-127.0.0.1:8000}"
+SITE="http://$HOST_PORT"
+
+# The few settings this script needs, read from Django's settings (env and .env included).
+eval "$("$PY" - <<'PY'
+import os, shlex
+from urllib.parse import urlsplit
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "stubcollector.settings")
+from django.conf import settings
+sandbox = urlsplit(settings.STRIPE_SANDBOX_URL)
+api = urlsplit(settings.STRIPE_API_HOST)
+uses_sandbox = (api.hostname, api.port) == (sandbox.hostname, sandbox.port)
+for name, value in {
+    "USES_SANDBOX": "1" if uses_sandbox else "",
+    "SANDBOX_PORT": str(sandbox.port or 12111),
+    "SANDBOX_HOST": sandbox.hostname or "127.0.0.1",
+    "WEBHOOK_SECRET": settings.STRIPE_WEBHOOK_SECRET,
+    "CONNECT_WEBHOOK_SECRET": settings.STRIPE_CONNECT_WEBHOOK_SECRET,
+}.items():
+    print(f"{name}={shlex.quote(value)}")
+PY
+)"
+
+SANDBOX_PID=""
+stop_sandbox() {
+  if [ -n "$SANDBOX_PID" ]; then
+    kill "$SANDBOX_PID" 2>/dev/null || true
+    wait "$SANDBOX_PID" 2>/dev/null || true
+    SANDBOX_PID=""
+  fi
+}
+trap stop_sandbox EXIT
+trap 'exit 130' INT TERM
+
+if ! "$PY" manage.py migrate --check >/dev/null 2>&1; then
+  if ! "$PY" manage.py showmigrations djstripe 2>/dev/null | grep -q '\[X\]'; then
+    log "first run: applying migrations, this takes about a minute…"
+  else
+    log "applying new migrations"
+  fi
+  "$PY" manage.py migrate --noinput
+fi
+
+if [ -n "$USES_SANDBOX" ]; then
+  if (exec 3<>"/dev/tcp/$SANDBOX_HOST/$SANDBOX_PORT") 2>/dev/null; then
+    die "port $SANDBOX_PORT is taken: is another Stripe sandbox (or make run) still running?"
+  fi
+  log "starting the offline Stripe sandbox on http://$SANDBOX_HOST:$SANDBOX_PORT (log: var/stripe_sandbox.log)"
+  "$PY" -m stripe_sandbox --host "$SANDBOX_HOST" --port "$SANDBOX_PORT" --state var/stripe_sandbox.json \
+    --webhook "$SITE/payments/webhook/=$WEBHOOK_SECRET" \
+    --connect-webhook "$SITE/payments/webhook/connect/=$CONNECT_WEBHOOK_SECRET" \
+    >>var/stripe_sandbox.log 2>&1 &
+  SANDBOX_PID=$!
+  if ! wait_for_port "$SANDBOX_PORT" 30; then
+    tail -n 30 var/stripe_sandbox.log >&2 || true
+    die "the Stripe sandbox did not start"
+  fi
+else
+  log "Stripe: real API (STRIPE_API_HOST is not the sandbox); not starting the sandbox"
+fi
+
+if [ ! -f var/.demo-seeded ]; then
+  log "seeding demo data (once; delete var/.demo-seeded to seed again)"
+  "$PY" manage.py seed_demo
+  touch var/.demo-seeded
+fi
+
+log "serving on $SITE (Ctrl-C to stop)"
+"$PY" manage.py runserver "$HOST_PORT"

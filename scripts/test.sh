@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# `make test`: the unit and request suites (pytest.ini's testpaths) on the configured database
+# (SQLite by default). Extra arguments go to pytest, e.g. scripts/test.sh -k webhook.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT_DIR"
+# Two workers on the two cores; PYTEST_WORKERS=0 runs in one process (easier to debug).
+workers="${PYTEST_WORKERS:-2}"
+args=(-q)
+if [ "$workers" != 0 ]; then args+=(-n "$workers"); fi
+exec .venv/bin/pytest "${args[@]}" "$@"

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Creates .venv with Python 3.11 when missing and installs the pinned requirements.
+# The Makefile runs this only when requirements*.txt are newer than .venv/.installed.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT_DIR"
+
+if [ ! -x .venv/bin/python ]; then
+  python="${PYTHON:-}"
+  if [ -z "$python" ]; then
+    for candidate in python3.11 python3; do
+      if command -v "$candidate" >/dev/null &&
+        "$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
+        python="$candidate"
+        break
+      fi
+    done
+  fi
+  [ -n "$python" ] || die "Python 3.11 is needed (set PYTHON=/path/to/python3.11)"
+  log "creating .venv with $($python --version)"
+  "$python" -m venv .venv
+fi
+
+log "installing pinned requirements into .venv (first time: 1-2 minutes)"
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+touch .venv/.installed
