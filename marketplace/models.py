@@ -1,6 +1,9 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import StripeAccountStatus
 
 MIN_PRICE_CENTS = 50  # Stripe's USD minimum charge
 MAX_PRICE_CENTS = 99_999_999  # Stripe's USD maximum charge
@@ -50,6 +53,32 @@ class ListingStatus(models.TextChoices):
     WITHDRAWN = "withdrawn", "Withdrawn"
 
 
+def seller_can_accept_payments_q(prefix: str = "seller__") -> Q:
+    """The query twin of `User.can_accept_payments` (keep the two in step)."""
+    return Q(
+        **{
+            f"{prefix}is_seller": True,
+            f"{prefix}stripe_onboarding_completed": True,
+            f"{prefix}stripe_capabilities_enabled": True,
+            f"{prefix}stripe_account_status": StripeAccountStatus.ENABLED,
+        }
+    ) & ~Q(**{f"{prefix}stripe_account_id": ""}) & Q(**{f"{prefix}stripe_requirements_past_due": []})
+
+
+class ListingQuerySet(models.QuerySet):
+    def available_now(self, now=None):
+        """Active, or reserved by someone whose reservation has lapsed: nobody holds it."""
+        now = now or timezone.now()
+        lapsed = Q(status=ListingStatus.RESERVED) & (
+            Q(reserved_until__isnull=True) | Q(reserved_until__lte=now)
+        )
+        return self.filter(Q(status=ListingStatus.ACTIVE) | lapsed)
+
+    def purchasable_now(self, now=None):
+        """Available now and sold by someone whose Stripe account can take the payment."""
+        return self.available_now(now).filter(seller_can_accept_payments_q())
+
+
 class Listing(models.Model):
     seller = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="listings"
@@ -71,6 +100,8 @@ class Listing(models.Model):
     payment_required = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ListingQuerySet.as_manager()
 
     class Meta:
         constraints = [
@@ -98,3 +129,12 @@ class Listing(models.Model):
     @property
     def price_dollars(self) -> str:
         return f"{self.price_cents / 100:,.2f}"
+
+    def reservation_is_live(self, now=None) -> bool:
+        """Held by a buyer right now (a reservation past `reserved_until` has lapsed)."""
+        now = now or timezone.now()
+        return (
+            self.status == ListingStatus.RESERVED
+            and self.reserved_until is not None
+            and self.reserved_until > now
+        )

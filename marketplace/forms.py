@@ -1,0 +1,154 @@
+"""Input parsing for the marketplace: the browse/API filters (one place) and the listing form."""
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from marketplace import images
+from marketplace.models import MAX_PRICE_CENTS, MIN_PRICE_CENTS, Category, Listing, ListingStatus, Stub
+from marketplace.selectors import DEFAULT_SORT, SORT_ORDERINGS, ListingFilters
+
+SORT_CHOICES = [
+    ("newest", "Newest first"),
+    ("price_asc", "Price: low to high"),
+    ("price_desc", "Price: high to low"),
+    ("event_date", "Event date"),
+]
+assert {key for key, _ in SORT_CHOICES} == set(SORT_ORDERINGS)
+
+MIN_PRICE = Decimal(MIN_PRICE_CENTS) / 100
+MAX_PRICE = Decimal(MAX_PRICE_CENTS) / 100
+
+
+def dollars_to_cents(amount: Decimal) -> int:
+    return int((amount * 100).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+
+
+class ListingFilterForm(forms.Form):
+    """The query string of `/` and `/api/listings/`: q, category, min/max price in dollars,
+    date_from/date_to, sort. Used by both, so they accept and refuse exactly the same things."""
+
+    q = forms.CharField(required=False, max_length=200, strip=True, label="Search")
+    category = forms.ChoiceField(
+        required=False, choices=[("", "All categories"), *Category.choices], label="Category"
+    )
+    min_price = forms.DecimalField(
+        required=False, min_value=0, max_value=MAX_PRICE, max_digits=10, decimal_places=2, label="Min $"
+    )
+    max_price = forms.DecimalField(
+        required=False, min_value=0, max_value=MAX_PRICE, max_digits=10, decimal_places=2, label="Max $"
+    )
+    date_from = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    sort = forms.ChoiceField(required=False, choices=SORT_CHOICES, label="Sort")
+
+    def clean(self):
+        cleaned = super().clean()
+        low, high = cleaned.get("min_price"), cleaned.get("max_price")
+        if low is not None and high is not None and low > high:
+            self.add_error("max_price", "The maximum price is below the minimum price.")
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if start is not None and end is not None and start > end:
+            self.add_error("date_to", "The end date is before the start date.")
+        return cleaned
+
+    def filters(self) -> ListingFilters:
+        """The valid part of the input: a field with an error is ignored, not guessed at."""
+        data = self.cleaned_data if hasattr(self, "cleaned_data") else {}
+        low, high = data.get("min_price"), data.get("max_price")
+        return ListingFilters(
+            q=data.get("q") or "",
+            category=data.get("category") or "",
+            min_price_cents=dollars_to_cents(low) if low is not None else None,
+            max_price_cents=dollars_to_cents(high) if high is not None else None,
+            date_from=data.get("date_from"),
+            date_to=data.get("date_to"),
+            sort=data.get("sort") or DEFAULT_SORT,
+        )
+
+
+def parse_listing_filters(query_params) -> tuple[ListingFilterForm, ListingFilters]:
+    form = ListingFilterForm(data=query_params)
+    form.is_valid()
+    return form, form.filters()
+
+
+class PriceField(forms.DecimalField):
+    def __init__(self, **kwargs):
+        super().__init__(
+            max_digits=10,
+            decimal_places=2,
+            label="Price (US$)",
+            help_text=f"Between ${MIN_PRICE} and ${MAX_PRICE:,} (Stripe's limits for one card payment).",
+            error_messages={
+                "min_value": f"The lowest price Stripe can charge is ${MIN_PRICE}.",
+                "max_value": f"The highest price Stripe can charge in one payment is ${MAX_PRICE:,}.",
+                "max_decimal_places": "Use at most two decimals (cents).",
+                "invalid": "Enter a price in dollars, like 25 or 25.50.",
+            },
+            min_value=MIN_PRICE,
+            max_value=MAX_PRICE,
+            **kwargs,
+        )
+
+
+class StubPhotoField(forms.FileField):
+    """A FileField, not ImageField: our own Pillow checks (format list, size, pixel limits)
+    give clearer messages than Django's single 'invalid image'."""
+
+    def __init__(self, **kwargs):
+        accept = {"accept": "image/jpeg,image/png,image/webp"}
+        kwargs.setdefault("widget", forms.ClearableFileInput(attrs=accept))
+        super().__init__(
+            help_text="JPEG, PNG or WebP, at most 5 MB and 4000×4000 pixels.", **kwargs
+        )
+
+    def clean(self, data, initial=None):
+        data = super().clean(data, initial)
+        if data and data is not initial and hasattr(data, "read"):
+            images.validate_stub_photo(data)
+        return data
+
+
+class ListingForm(forms.ModelForm):
+    """The stub's facts, its photo and the asking price, for both create and edit."""
+
+    price = PriceField()
+    photo = StubPhotoField(required=False)
+
+    class Meta:
+        model = Stub
+        fields = ["event_name", "performer", "venue", "city", "event_date", "category", "condition",
+                  "description"]
+        widgets = {"event_date": forms.DateInput(attrs={"type": "date"})}
+
+    def __init__(self, *args, listing: Listing | None = None, **kwargs):
+        self.listing = listing
+        if listing is not None:
+            kwargs.setdefault("instance", listing.stub)
+            kwargs.setdefault("initial", {})
+            kwargs["initial"].setdefault("price", Decimal(listing.price_cents) / 100)
+        super().__init__(*args, **kwargs)
+        if listing is not None and listing.stub.photo:
+            self.fields["photo"].help_text += " Leave empty to keep the current photo."
+
+    def clean_price(self):
+        price = self.cleaned_data["price"]
+        listing = self.listing
+        if listing is not None and dollars_to_cents(price) != listing.price_cents:
+            if listing.status == ListingStatus.SOLD:
+                raise ValidationError("This stub has sold; its price can no longer change.")
+            if listing.reservation_is_live():
+                raise ValidationError(
+                    "A buyer is paying for this stub right now, so the price cannot change until "
+                    "the reservation ends."
+                )
+        return price
+
+    @property
+    def price_cents(self) -> int:
+        return dollars_to_cents(self.cleaned_data["price"])
+
+    def stub_fields(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}

@@ -1,0 +1,311 @@
+"""Listing rules and the writes that change listings.
+
+Every write locks the listing row (`select_for_update`) before it checks anything, so two
+buyers racing for one stub cannot both reserve it. The checkout and webhook code call
+`listing_reserve`, `listing_release`, `listing_mark_sold` and `listing_return_to_sale`.
+"""
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from marketplace import images
+from marketplace.models import Listing, ListingStatus, Stub
+from stubcollector.errors import Conflict, DomainError, NotFound, PermissionDenied
+
+
+class ListingUnavailable(DomainError):
+    code = "listing_unavailable"
+    status = 409
+    message = "This stub cannot be bought right now."
+
+    def __init__(self, message: str | None = None, *, reason: str = "", **kwargs):
+        super().__init__(message, **kwargs)
+        # The blocker's own code (`reserved`, `sold`, …) for callers that branch on it.
+        self.reason = reason
+
+
+class ListingNotFound(NotFound):
+    code = "listing_not_found"
+    message = "No such listing."
+
+
+class NotASeller(PermissionDenied):
+    code = "not_a_seller"
+    message = "Only sellers can list stubs. Turn on selling on your profile first."
+
+
+class PriceLocked(Conflict):
+    code = "price_locked"
+    message = "The price cannot change while a buyer is paying for this stub or after it has sold."
+
+
+class ListingNotWithdrawable(Conflict):
+    code = "listing_not_withdrawable"
+
+
+class LoginRequired(PermissionDenied):
+    code = "not_authenticated"
+    message = "Log in to buy this stub."
+
+
+class PurchaseBlocker(str):
+    """Why a listing cannot be bought: a `str` (the plain-words message) with a `code`.
+
+    Being a string keeps `if blocker:` and `raise ListingUnavailable(blocker)` natural;
+    `.code` and `.as_dict()` feed the JSON routes.
+    """
+
+    code: str
+
+    def __new__(cls, code: str, message: str):
+        obj = super().__new__(cls, message)
+        obj.code = code
+        return obj
+
+    @property
+    def message(self) -> str:
+        return str(self)
+
+    def as_dict(self) -> dict:
+        return {"code": self.code, "message": str(self)}
+
+
+BLOCKER_MESSAGES = {
+    "not_active": "This stub is not on sale.",
+    "withdrawn": "The seller has withdrawn this stub.",
+    "sold": "This stub has already been sold.",
+    "reserved": "Another buyer is paying for this stub right now. Try again in a few minutes.",
+    "own_listing": "This is your own listing; you cannot buy it.",
+    "seller_cannot_accept_payments": (
+        "The seller has not finished setting up payments yet, so this stub cannot be bought for now."
+    ),
+}
+
+
+def _blocker(code: str) -> PurchaseBlocker:
+    return PurchaseBlocker(code, BLOCKER_MESSAGES[code])
+
+
+def _is_authenticated(user) -> bool:
+    return bool(user is not None and getattr(user, "is_authenticated", False))
+
+
+def listing_purchase_blocker(
+    *, listing: Listing, buyer=None, now: datetime | None = None
+) -> PurchaseBlocker | None:
+    """The first reason `buyer` cannot buy `listing` now, or None when nothing stands in the way.
+
+    An anonymous (or None) buyer is judged as if logged in: the page still says "Buy",
+    and login comes first at checkout.
+    """
+    now = now or timezone.now()
+    if listing.status == ListingStatus.SOLD:
+        return _blocker("sold")
+    if listing.status == ListingStatus.WITHDRAWN:
+        return _blocker("withdrawn")
+    if listing.status not in (ListingStatus.ACTIVE, ListingStatus.RESERVED):
+        return _blocker("not_active")
+    buyer_id = buyer.pk if _is_authenticated(buyer) else None
+    if buyer_id is not None and listing.seller_id == buyer_id:
+        return _blocker("own_listing")
+    if listing.reservation_is_live(now) and listing.reserved_by_id != buyer_id:
+        return _blocker("reserved")
+    if not listing.seller.can_accept_payments:
+        return _blocker("seller_cannot_accept_payments")
+    return None
+
+
+def listing_can_be_purchased(*, listing: Listing, buyer=None, now: datetime | None = None) -> bool:
+    return listing_purchase_blocker(listing=listing, buyer=buyer, now=now) is None
+
+
+def reservation_length() -> timedelta:
+    return timedelta(minutes=settings.LISTING_RESERVATION_MINUTES)
+
+
+def _lock_listing(listing_id) -> Listing:
+    try:
+        return Listing.objects.select_for_update().select_related("seller").get(pk=listing_id)
+    except (Listing.DoesNotExist, ValueError, TypeError):
+        raise ListingNotFound() from None
+
+
+def _clear_reservation(listing: Listing) -> None:
+    listing.reserved_by = None
+    listing.reserved_until = None
+
+
+@transaction.atomic
+def listing_reserve(*, listing_id: int, buyer, now: datetime | None = None) -> Listing:
+    """Hold the listing for `buyer` for LISTING_RESERVATION_MINUTES.
+
+    The same buyer reserving again (a reload of the checkout page) extends the hold. A lapsed
+    reservation by someone else is simply taken over.
+    """
+    if not _is_authenticated(buyer):
+        raise LoginRequired()
+    now = now or timezone.now()
+    listing = _lock_listing(listing_id)  # lock before checking
+    blocker = listing_purchase_blocker(listing=listing, buyer=buyer, now=now)
+    if blocker:
+        raise ListingUnavailable(str(blocker), reason=blocker.code)
+    listing.status = ListingStatus.RESERVED
+    listing.reserved_by = buyer
+    listing.reserved_until = now + reservation_length()
+    listing.save(update_fields=["status", "reserved_by", "reserved_until", "updated_at"])
+    return listing
+
+
+@transaction.atomic
+def listing_release(*, listing_id: int, buyer=None) -> Listing:
+    """Drop the reservation (only `buyer`'s, when given); a reserved listing goes back on sale.
+
+    Harmless to call twice, or for a listing that was never reserved.
+    """
+    listing = _lock_listing(listing_id)
+    if listing.reserved_by_id is None and listing.status != ListingStatus.RESERVED:
+        return listing
+    if buyer is not None and listing.reserved_by_id != buyer.pk:
+        return listing  # someone else's hold: not ours to drop
+    _clear_reservation(listing)
+    if listing.status == ListingStatus.RESERVED:
+        listing.status = ListingStatus.ACTIVE
+    listing.save(update_fields=["status", "reserved_by", "reserved_until", "updated_at"])
+    return listing
+
+
+@transaction.atomic
+def listing_mark_sold(*, listing_id: int, buyer) -> Listing:
+    """The buyer's payment succeeded: the stub is sold, whatever happened to the hold meanwhile.
+
+    Money has already moved, so this never refuses; the one-live-order-per-listing constraint
+    on Order is what keeps two buyers from paying for the same stub. Idempotent.
+    """
+    listing = _lock_listing(listing_id)
+    if listing.status == ListingStatus.SOLD:
+        return listing
+    listing.status = ListingStatus.SOLD
+    _clear_reservation(listing)
+    listing.save(update_fields=["status", "reserved_by", "reserved_until", "updated_at"])
+    return listing
+
+
+@transaction.atomic
+def listing_return_to_sale(*, listing_id: int) -> Listing:
+    """A sold stub was fully refunded: put it back on sale, unless the seller withdrew it."""
+    listing = _lock_listing(listing_id)
+    if listing.status != ListingStatus.SOLD:
+        return listing
+    listing.status = ListingStatus.ACTIVE
+    _clear_reservation(listing)
+    listing.save(update_fields=["status", "reserved_by", "reserved_until", "updated_at"])
+    return listing
+
+
+def _lock_own_listing(listing_id, seller) -> Listing:
+    listing = _lock_listing(listing_id)
+    if not _is_authenticated(seller) or listing.seller_id != seller.pk:
+        raise ListingNotFound()  # a stranger learns nothing about someone else's listing
+    return listing
+
+
+@transaction.atomic
+def listing_withdraw(*, listing_id: int, seller, now: datetime | None = None) -> Listing:
+    """Take the listing off sale. Not while a buyer is paying for it, and never once sold.
+
+    Withdrawing an already withdrawn listing is a no-op (a double submit is harmless).
+    """
+    now = now or timezone.now()
+    listing = _lock_own_listing(listing_id, seller)
+    if listing.status == ListingStatus.WITHDRAWN:
+        return listing
+    if listing.status == ListingStatus.SOLD:
+        raise ListingNotWithdrawable("This stub has been sold; it cannot be withdrawn.")
+    if listing.reservation_is_live(now):
+        raise ListingNotWithdrawable(
+            "A buyer is paying for this stub right now. Try again once the reservation ends."
+        )
+    listing.status = ListingStatus.WITHDRAWN
+    _clear_reservation(listing)
+    listing.save(update_fields=["status", "reserved_by", "reserved_until", "updated_at"])
+    return listing
+
+
+@transaction.atomic
+def listing_relist(*, listing_id: int, seller) -> Listing:
+    """The seller puts a withdrawn (or draft) listing back on sale."""
+    listing = _lock_own_listing(listing_id, seller)
+    if listing.status in (ListingStatus.WITHDRAWN, ListingStatus.DRAFT):
+        listing.status = ListingStatus.ACTIVE
+        _clear_reservation(listing)
+        listing.save(update_fields=["status", "reserved_by", "reserved_until", "updated_at"])
+    elif listing.status == ListingStatus.SOLD:
+        raise Conflict("This stub has been sold; it cannot be put back on sale.", code="listing_sold")
+    return listing
+
+
+STUB_FIELDS = (
+    "event_name", "performer", "venue", "city", "event_date", "category", "condition", "description"
+)
+
+
+def _store_photo(stub: Stub, photo) -> None:
+    """Save the photo and its browse-grid thumbnail through the storage API (no DB write)."""
+    images.validate_stub_photo(photo)
+    thumb_name, thumb_content = images.make_thumbnail(photo)
+    photo.seek(0)
+    stub.photo.save(images.storage_name(photo), photo, save=False)
+    stub.thumbnail.save(thumb_name, thumb_content, save=False)
+
+
+@transaction.atomic
+def listing_create(
+    *, seller, price_cents: int, photo=None, status: str = ListingStatus.ACTIVE, **stub_fields
+) -> Listing:
+    """A seller lists a stub: the Stub row (with photo and thumbnail) and its Listing."""
+    if not _is_authenticated(seller) or not seller.is_seller:
+        raise NotASeller()
+    if status not in (ListingStatus.ACTIVE, ListingStatus.DRAFT):
+        raise DomainError("A new listing is either a draft or on sale.", code="invalid_status")
+    unknown = set(stub_fields) - set(STUB_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown stub fields: {', '.join(sorted(unknown))}")
+    stub = Stub(**stub_fields)
+    if photo:
+        _store_photo(stub, photo)
+    stub.full_clean(exclude=["photo", "thumbnail"])
+    stub.save()
+    return Listing.objects.create(seller=seller, stub=stub, price_cents=price_cents, status=status)
+
+
+@transaction.atomic
+def listing_update(
+    *, listing_id: int, seller, price_cents: int | None = None, photo=None,
+    now: datetime | None = None, **stub_fields
+) -> Listing:
+    """The owner edits the stub's facts, photo or price. The price is frozen while a buyer is
+    paying (live reservation) and once sold, so the amount charged never differs from the page."""
+    now = now or timezone.now()
+    listing = _lock_own_listing(listing_id, seller)
+    unknown = set(stub_fields) - set(STUB_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown stub fields: {', '.join(sorted(unknown))}")
+    if price_cents is not None and price_cents != listing.price_cents:
+        if listing.status == ListingStatus.SOLD or listing.reservation_is_live(now):
+            raise PriceLocked()
+        listing.price_cents = price_cents
+        listing.save(update_fields=["price_cents", "updated_at"])
+    stub = listing.stub
+    for name, value in stub_fields.items():
+        setattr(stub, name, value)
+    if photo:
+        old_photo, old_thumb = stub.photo.name, stub.thumbnail.name
+        _store_photo(stub, photo)
+        transaction.on_commit(lambda: images.delete_files(stub.photo.storage, old_photo, old_thumb))
+    if stub_fields or photo:
+        stub.full_clean(exclude=["photo", "thumbnail"])
+        stub.save()
+    return listing
