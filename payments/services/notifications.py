@@ -1,0 +1,130 @@
+"""Emails about orders: plain text plus a simple HTML part, from templates/emails/.
+
+Django's mail (console backend by default, `EMAIL_URL` in production). Call these after the
+transaction that changed the order has committed (`transaction.on_commit`), so nobody is told
+about a change that was rolled back. A mail server failure is logged, never raised: the order
+has already moved, and a webhook must not be retried (and re-applied) because of an email.
+"""
+
+import logging
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from payments.models import Order
+
+logger = logging.getLogger(__name__)
+
+
+def dollars(cents: int) -> str:
+    return f"${cents / 100:,.2f}"
+
+
+def absolute_url(path: str) -> str:
+    return f"{settings.SITE_URL.rstrip('/')}{path}"
+
+
+def _order_context(order: Order) -> dict:
+    listing = order.listing
+    order_url = absolute_url(reverse("payments_pages:order_detail", args=[order.pk]))
+    return {
+        "order": order,
+        "stub": listing.stub,
+        "buyer": order.buyer,
+        "seller": order.seller,
+        "amount": dollars(order.amount_cents),
+        "fee": dollars(order.application_fee_cents),
+        "seller_receives": dollars(order.seller_receives_cents),
+        "order_url": order_url,
+        "ship_url": f"{order_url}#ship",
+        "orders_url": absolute_url(reverse("payments_pages:order_list")),
+        "site_name": "Stub Collector",
+        "shipping_lines": shipping_lines(order),
+    }
+
+
+def shipping_lines(order: Order) -> list[str]:
+    """The address as it goes on a parcel, one line each, empty parts left out."""
+    city_parts = (order.shipping_city, order.shipping_state, order.shipping_postal_code)
+    city_line = " ".join(part for part in city_parts if part)
+    lines = [
+        order.shipping_name, order.shipping_line1, order.shipping_line2, city_line, order.shipping_country,
+    ]
+    return [line for line in lines if line]
+
+
+def _send(*, template: str, subject: str, to_user, context: dict) -> bool:
+    """Render templates/emails/<template>.txt and .html and send them to one user."""
+    if not to_user.email:
+        logger.info("No email address for user %s; %s not sent", to_user.pk, template)
+        return False
+    context = {**context, "recipient": to_user}
+    text = render_to_string(f"emails/{template}.txt", context)
+    html = render_to_string(f"emails/{template}.html", context)
+    message = EmailMultiAlternatives(
+        subject=subject, body=text, from_email=settings.DEFAULT_FROM_EMAIL, to=[to_user.email]
+    )
+    message.attach_alternative(html, "text/html")
+    try:
+        message.send()
+    except Exception:  # the mail server's failure must not undo or repeat the order's move
+        logger.exception("Could not send %s for order %s", template, context["order"].pk)
+        return False
+    return True
+
+
+def _load(order: Order) -> Order:
+    return Order.objects.select_related("buyer", "seller", "listing__stub").get(pk=order.pk)
+
+
+def notify_order_paid(*, order: Order) -> None:
+    """The payment succeeded: the buyer gets a confirmation, the seller a sale notice with the
+    shipping address and a link to ship it."""
+    order = _load(order)
+    context = _order_context(order)
+    event = order.listing.stub.event_name
+    _send(
+        template="order_paid_buyer",
+        subject=f"Order #{order.pk} confirmed: {event}",
+        to_user=order.buyer,
+        context=context,
+    )
+    _send(
+        template="order_paid_seller",
+        subject=f"You sold a stub: {event} (order #{order.pk}) — please ship it",
+        to_user=order.seller,
+        context=context,
+    )
+
+
+def notify_order_shipped(*, order: Order) -> None:
+    """The seller marked the order shipped: tell the buyer, with the tracking number if any."""
+    order = _load(order)
+    _send(
+        template="order_shipped",
+        subject=f"Order #{order.pk} has shipped: {order.listing.stub.event_name}",
+        to_user=order.buyer,
+        context=_order_context(order),
+    )
+
+
+def notify_late_payment_refunded(*, order: Order) -> None:
+    """A payment succeeded after its reservation lapsed and the stub had gone to someone else:
+    it was refunded in full. Both sides are told."""
+    order = _load(order)
+    context = _order_context(order)
+    event = order.listing.stub.event_name
+    _send(
+        template="late_payment_refunded_buyer",
+        subject=f"Order #{order.pk}: your payment was refunded in full",
+        to_user=order.buyer,
+        context=context,
+    )
+    _send(
+        template="late_payment_refunded_seller",
+        subject=f"Order #{order.pk} ({event}): a late payment was refunded",
+        to_user=order.seller,
+        context=context,
+    )
