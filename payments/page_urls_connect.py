@@ -1,3 +1,9 @@
-from django.urls import path  # noqa: F401
+"""The seller dashboard page."""
 
-urlpatterns = []
+from django.urls import path
+
+from payments.views import dashboard
+
+urlpatterns = [
+    path("dashboard/", dashboard.seller_dashboard, name="dashboard"),
+]

@@ -73,3 +73,49 @@ def stripe_call(
         raise PaymentProviderError() from exc
     audit_record(**audit, message=f"ok {getattr(result, 'id', '')}".strip())
     return result
+
+
+# -- Connect: Express accounts of sellers (seller onboarding, payments/services/connect.py) --
+
+
+def account_create(*, actor=None, subject_user=None, idempotency_key: str | None = None, **params: Any):
+    return stripe_call(
+        "account.create", stripe.Account.create,
+        actor=actor, subject_user=subject_user, idempotency_key=idempotency_key, **params,
+    )
+
+
+def account_retrieve(account_id: str, *, actor=None, subject_user=None):
+    return stripe_call(
+        "account.retrieve", stripe.Account.retrieve, actor=actor, subject_user=subject_user, id=account_id
+    )
+
+
+def account_modify(account_id: str, *, actor=None, subject_user=None, **params: Any):
+    return stripe_call(
+        "account.update", stripe.Account.modify,
+        actor=actor, subject_user=subject_user, id=account_id, **params,
+    )
+
+
+def account_link_create(*, account_id: str, refresh_url: str, return_url: str, actor=None, subject_user=None):
+    return stripe_call(
+        "account_link.create", stripe.AccountLink.create,
+        actor=actor, subject_user=subject_user,
+        account=account_id, refresh_url=refresh_url, return_url=return_url, type="account_onboarding",
+    )
+
+
+def login_link_create(*, account_id: str, actor=None, subject_user=None):
+    return stripe_call(
+        "login_link.create", stripe.Account.create_login_link,
+        actor=actor, subject_user=subject_user, account=account_id,
+    )
+
+
+def balance_retrieve(*, account_id: str, actor=None, subject_user=None):
+    return stripe_call(
+        "balance.retrieve", stripe.Balance.retrieve,
+        actor=actor, subject_user=subject_user, stripe_account=account_id,
+    )
+

@@ -1,0 +1,120 @@
+"""Server-drawn inline SVG charts: no JavaScript, no CDN, no style="" (the CSP forbids it).
+
+Geometry goes in SVG presentation attributes (x, y, width, height); colours come from the
+stylesheet through classes (`.chart .bar`, `.chart .axis`, `.chart text`). Each chart has a
+<title> and <desc> for screen readers, each bar its own <title> (a tooltip on hover), and the
+page shows a text summary next to it.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+
+WIDTH = 600
+HEIGHT = 180
+PLOT_TOP = 16
+PLOT_BOTTOM = 150  # y of the x axis
+PLOT_LEFT = 44
+PLOT_RIGHT = 592
+
+
+@dataclass(frozen=True)
+class DaySales:
+    day: datetime.date
+    amount_cents: int
+    count: int
+
+
+def dollars(cents: int) -> str:
+    return f"${cents / 100:,.2f}"
+
+
+def fill_days(
+    *, totals: dict[datetime.date, tuple[int, int]], last_day: datetime.date, days: int
+) -> list[DaySales]:
+    """One entry per day, oldest first, zero where nothing sold."""
+    first_day = last_day - datetime.timedelta(days=days - 1)
+    series = []
+    for offset in range(days):
+        day = first_day + datetime.timedelta(days=offset)
+        amount, count = totals.get(day, (0, 0))
+        series.append(DaySales(day=day, amount_cents=amount, count=count))
+    return series
+
+
+def _sales(count: int) -> str:
+    return f"{count} sale{'s' if count != 1 else ''}"
+
+
+def sales_summary(series: list[DaySales]) -> str:
+    total = sum(d.amount_cents for d in series)
+    count = sum(d.count for d in series)
+    if not count:
+        return f"No sales in the last {len(series)} days."
+    best = max(series, key=lambda d: (d.amount_cents, d.day))
+    return (
+        f"{dollars(total)} from {_sales(count)} in the last {len(series)} days; "
+        f"best day {best.day:%b} {best.day.day}, {dollars(best.amount_cents)}."
+    )
+
+
+def sales_bar_chart(series: list[DaySales], *, title: str = "Sales over the last 30 days") -> SafeString:
+    """A bar per day (height = amount sold), with the top value and a few dates on the axes."""
+    peak = max((d.amount_cents for d in series), default=0)
+    slot = (PLOT_RIGHT - PLOT_LEFT) / max(len(series), 1)
+    bar_width = max(slot * 0.7, 1)
+    plot_height = PLOT_BOTTOM - PLOT_TOP
+
+    bars = []
+    labels = []
+    for index, day in enumerate(series):
+        height = round(plot_height * day.amount_cents / peak, 1) if peak else 0
+        if day.amount_cents and height < 1:
+            height = 1  # a sale is always visible
+        x = round(PLOT_LEFT + index * slot + (slot - bar_width) / 2, 1)
+        tooltip = f"{day.day:%b} {day.day.day}: {dollars(day.amount_cents)}, {_sales(day.count)}"
+        bars.append((x, round(PLOT_BOTTOM - height, 1), round(bar_width, 1), height, tooltip))
+        if index % 7 == 0 or index == len(series) - 1:
+            labels.append((round(x + bar_width / 2, 1), PLOT_BOTTOM + 14, f"{day.day:%b} {day.day.day}"))
+
+    bar_markup = format_html_join(
+        "",
+        '<rect class="bar" x="{}" y="{}" width="{}" height="{}"><title>{}</title></rect>',
+        bars,
+    )
+    label_markup = format_html_join("", '<text x="{}" y="{}" text-anchor="middle">{}</text>', labels)
+    axes = format_html(
+        '<line class="axis" x1="{}" y1="{}" x2="{}" y2="{}"></line>'
+        '<line class="axis" x1="{}" y1="{}" x2="{}" y2="{}"></line>'
+        '<text x="{}" y="{}" text-anchor="end">{}</text>'
+        '<text x="{}" y="{}" text-anchor="end">$0</text>',
+        PLOT_LEFT,
+        PLOT_BOTTOM,
+        PLOT_RIGHT,
+        PLOT_BOTTOM,
+        PLOT_LEFT,
+        PLOT_TOP,
+        PLOT_LEFT,
+        PLOT_BOTTOM,
+        PLOT_LEFT - 4,
+        PLOT_TOP + 4,
+        dollars(peak) if peak else "",
+        PLOT_LEFT - 4,
+        PLOT_BOTTOM,
+    )
+    return format_html(
+        '<svg class="chart" viewBox="0 0 {} {}" role="img"'
+        ' aria-labelledby="sales-chart-title sales-chart-desc" xmlns="http://www.w3.org/2000/svg">'
+        '<title id="sales-chart-title">{}</title><desc id="sales-chart-desc">{}</desc>{}{}{}</svg>',
+        WIDTH,
+        HEIGHT,
+        title,
+        sales_summary(series),
+        axes,
+        bar_markup,
+        label_markup,
+    )

@@ -1,0 +1,109 @@
+"""Reads for the seller dashboard: a constant number of queries whatever the seller has."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.db.models import Count, QuerySet, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from marketplace.models import Listing, ListingStatus
+from payments.charts import DaySales, dollars, fill_days
+from payments.models import Order, OrderStatus
+
+SALES_SHOWN = 50
+CHART_DAYS = 30
+
+# Orders whose money the seller has (or had, before a partial refund or an open dispute).
+SOLD_STATUSES = (
+    OrderStatus.PAID,
+    OrderStatus.SHIPPED,
+    OrderStatus.COMPLETED,
+    OrderStatus.PARTIALLY_REFUNDED,
+    OrderStatus.DISPUTED,
+)
+
+# What the seller should do next, per order status.
+NEXT_STEP = {
+    OrderStatus.PENDING_PAYMENT: "Waiting for the buyer's payment.",
+    OrderStatus.PAID: "Paid: ship the stub and add the tracking number.",
+    OrderStatus.SHIPPED: "Shipped: waiting for the buyer to confirm receipt.",
+    OrderStatus.COMPLETED: "Completed. Nothing to do.",
+    OrderStatus.PAYMENT_FAILED: "The payment failed. Nothing to do.",
+    OrderStatus.CANCELLED: "Cancelled: the buyer did not pay in time. Nothing to do.",
+    OrderStatus.REFUNDED: "Refunded. Nothing to do.",
+    OrderStatus.PARTIALLY_REFUNDED: "Partly refunded. Ship it if you have not yet.",
+    OrderStatus.DISPUTED: "The buyer disputed the payment: answer it in your Stripe dashboard.",
+    OrderStatus.DISPUTE_LOST: "The dispute was lost; the money went back to the buyer.",
+}
+
+LISTING_STATUS_ORDER = [
+    ListingStatus.ACTIVE,
+    ListingStatus.RESERVED,
+    ListingStatus.DRAFT,
+    ListingStatus.SOLD,
+    ListingStatus.WITHDRAWN,
+]
+
+
+@dataclass(frozen=True)
+class ListingGroup:
+    status: str
+    label: str
+    listings: list[Listing]
+
+
+def dashboard_listings(*, seller) -> QuerySet[Listing]:
+    return Listing.objects.filter(seller=seller).select_related("stub").order_by("-created_at")
+
+
+def dashboard_listing_groups(*, seller) -> list[ListingGroup]:
+    """The seller's listings grouped by status (active first), one query."""
+    by_status: dict[str, list[Listing]] = {}
+    for listing in dashboard_listings(seller=seller):
+        by_status.setdefault(listing.status, []).append(listing)
+    labels = dict(ListingStatus.choices)
+    return [
+        ListingGroup(status=status, label=labels[status], listings=by_status[status])
+        for status in LISTING_STATUS_ORDER
+        if by_status.get(status)
+    ]
+
+
+def dashboard_sales(*, seller, limit: int = SALES_SHOWN) -> list[Order]:
+    """The seller's latest orders with what to do next (`order.next_step`), one query."""
+    orders = list(
+        Order.objects.filter(seller=seller)
+        .select_related("listing__stub", "buyer")
+        .order_by("-created_at")[:limit]
+    )
+    for order in orders:
+        order.next_step = NEXT_STEP.get(order.status, "")
+        order.amount_display = dollars(order.amount_cents)
+        order.seller_receives_display = dollars(order.seller_receives_cents)
+        order.can_ship = (
+            order.status in (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED) and not order.shipped_at
+        )
+    return orders
+
+
+def dashboard_sales_by_day(
+    *, seller, now: datetime.datetime | None = None, days: int = CHART_DAYS
+) -> list[DaySales]:
+    """Amount sold per day (by payment date, local time) over the last `days` days, one query."""
+    now = now or timezone.now()
+    today = timezone.localtime(now).date()
+    start = timezone.make_aware(
+        datetime.datetime.combine(today - datetime.timedelta(days=days - 1), datetime.time())
+    )
+    rows = (
+        Order.objects.filter(seller=seller, status__in=SOLD_STATUSES, paid_at__gte=start)
+        .annotate(day=TruncDate("paid_at"))
+        .values("day")
+        .annotate(amount=Sum("amount_cents"), count=Count("id"))
+        .order_by()
+    )
+    totals = {row["day"]: (row["amount"] or 0, row["count"]) for row in rows}
+    return fill_days(totals=totals, last_day=today, days=days)
