@@ -1,0 +1,752 @@
+"""The sandbox application: routing, auth, idempotency, faults, webhooks and the Python API.
+
+:class:`Sandbox` is transport-agnostic: ``handle(Request) -> Response`` is called by the HTTP
+server (:mod:`stripe_sandbox.server`), by the in-process stripe-python client
+(:mod:`stripe_sandbox.client`), and by WSGI (``Sandbox`` is a WSGI callable too).
+See the package docstring for the public API.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import re
+import threading
+import traceback
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from . import pages
+from .api import PLATFORM, StripeApi
+from .errors import StripeError, authentication_error, invalid_request, missing_resource
+from .forms import as_bool, as_list, parse_form
+from .messages import Request, Response, html_response, json_response, redirect
+from .objects import new_id
+from .store import Store, public_view
+from .webhooks import Delivery, Dispatcher, Transport, http_transport
+
+log = logging.getLogger("stripe_sandbox")
+
+STATIC_DIR = Path(__file__).parent / "static"
+CORS_HEADERS = [
+    ("Access-Control-Allow-Origin", "*"),
+    ("Access-Control-Allow-Headers",
+     "Authorization, Stripe-Account, Content-Type, Idempotency-Key, Stripe-Version"),
+    ("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS"),
+    ("Access-Control-Max-Age", "600"),
+]
+
+# Resources the sandbox does not model: a list of them is empty and any id is unknown, so
+# code that merely looks (dj-stripe syncing a customer, say) gets Stripe's answers, not a crash.
+UNMODELED_RESOURCES = {
+    "customers": "customer", "products": "product", "prices": "price", "invoices": "invoice",
+    "invoiceitems": "invoiceitem", "subscriptions": "subscription", "plans": "plan",
+    "coupons": "coupon", "payouts": "payout", "transfers": "transfer", "topups": "topup",
+    "setup_intents": "setup_intent", "setup_attempts": "setup_attempt", "sources": "source",
+    "tokens": "token", "files": "file", "file_links": "file_link", "tax_rates": "tax_rate",
+    "promotion_codes": "promotion_code", "reviews": "review", "mandates": "mandate",
+    "payment_links": "payment_link", "shipping_rates": "shipping_rate",
+    "credit_notes": "credit_note", "subscription_items": "subscription_item",
+    "subscription_schedules": "subscription_schedule", "country_specs": "country_spec",
+    "application_fees": "application_fee", "transfer_reversals": "transfer_reversal",
+    "quotes": "quote", "tax_ids": "tax_id", "payment_method_domains": "payment_method_domain",
+    "payment_method_configurations": "payment_method_configuration",
+}
+
+
+@dataclass
+class Fault:
+    path_prefix: str
+    method: str | None
+    status: int
+    exception: str | None  # "timeout" | "connection" | None
+    remaining: int
+
+    def matches(self, request: Request) -> bool:
+        return (self.remaining > 0 and request.path.startswith(self.path_prefix)
+                and (self.method is None or self.method == request.method))
+
+
+@dataclass
+class Route:
+    method: str
+    pattern: re.Pattern
+    handler: Callable[[Request], Any]
+    publishable: bool = False  # may a pk_test_ key call it (Stripe.js does)?
+
+
+class Sandbox:
+    """An offline, stateful Stripe Connect: see the package docstring."""
+
+    def __init__(
+        self,
+        *,
+        state_path: str | Path | None = None,
+        reset: bool = False,
+        public_url: str = "http://127.0.0.1:12111",
+        delivery_mode: str = "background",
+        retry_delays: Iterable[float] = (0.5, 1.0, 2.0),
+        max_attempts: int = 4,
+        delivery_timeout: float = 5.0,
+    ) -> None:
+        self.public_url = public_url.rstrip("/")
+        self.store = Store(state_path, reset=reset)
+        self.api = StripeApi(self.store, lambda: self.public_url, self._event_created)
+        self._transports: dict[str, Transport] = {}
+        self._default_transport = http_transport(delivery_timeout)
+        self.dispatcher = Dispatcher(self._endpoint_for_delivery, mode=delivery_mode,
+                                     retry_delays=tuple(retry_delays), max_attempts=max_attempts)
+        self._faults: list[Fault] = []
+        self._faults_lock = threading.Lock()
+        with self.store.lock:
+            self.api.platform_account()
+            self.store.save()
+        self._routes = self._build_routes()
+
+    # =====================================================================================
+    # Python API for tests and tools
+    # =====================================================================================
+    @property
+    def platform_account_id(self) -> str:
+        return self.api.platform_account()["id"]
+
+    def create_webhook_endpoint(self, url: str, secret: str | None = None, connect: bool = False,
+                                transport: Transport | None = None,
+                                enabled_events: list[str] | None = None) -> dict[str, Any]:
+        """Register an endpoint; returns its public JSON plus ``secret``.
+
+        ``transport`` (``(url, headers, body) -> status``) replaces the network POST, e.g.
+        ``webhooks.django_client_transport(client)``.
+        """
+        with self.store.lock:
+            endpoint = self.api.new_webhook_endpoint(url, secret=secret, connect=connect,
+                                                     enabled_events=enabled_events)
+            if transport is not None:
+                self._transports[endpoint["id"]] = transport
+            self.store.save()
+            return {**public_view(endpoint), "secret": endpoint["_secret"]}
+
+    def flush_deliveries(self, timeout: float = 10.0) -> bool:
+        """Send every queued webhook (manual mode) or wait for the worker (background mode)."""
+        return self.dispatcher.flush(timeout)
+
+    @property
+    def deliveries(self) -> list[dict[str, Any]]:
+        return [delivery.as_dict() for delivery in list(self.dispatcher.deliveries)]
+
+    def redeliver(self, delivery_id: str) -> dict[str, Any]:
+        delivery = self.dispatcher.redeliver(delivery_id)
+        if delivery is None:
+            raise KeyError(delivery_id)
+        return delivery.as_dict()
+
+    def send_event(self, event_id: str) -> list[dict[str, Any]]:
+        """Queue an existing event again to every endpoint it belongs to."""
+        with self.store.lock:
+            event = self.store.get(event_id, None, "event")
+            if event is None:
+                raise KeyError(event_id)
+            return [d.as_dict() for d in self._queue_deliveries(event)]
+
+    def events(self, type: str | None = None, account: str | None = None) -> list[dict[str, Any]]:
+        """Events, oldest first (``account=None``: every account and the platform)."""
+        with self.store.lock:
+            found = [public_view(e) for e in self.store.all("event")
+                     if (type is None or e["type"] == type)
+                     and (account is None or e["_scope"] == account)]
+        return list(reversed(found))
+
+    def get(self, object_id: str) -> dict[str, Any] | None:
+        with self.store.lock:
+            obj = self.store.get(object_id)
+            return self.api.render(obj) if obj else None
+
+    def create_account(self, *, onboarded: bool = True, country: str = "US",
+                       email: str | None = None, **params: Any) -> dict[str, Any]:
+        """An Express account with card_payments and transfers, onboarded unless told not to."""
+        with self.store.lock:
+            request = Request("POST", "/v1/accounts", params={
+                "type": "express", "country": country, "email": email,
+                "capabilities": {"card_payments": {"requested": "true"},
+                                 "transfers": {"requested": "true"}}, **params})
+            account = self.api.create_account(request)
+            if onboarded:
+                self.api.complete_onboarding(account["id"])
+            self.store.save()
+            return self.api.render(account)
+
+    def complete_onboarding(self, account_id: str, leave_due: bool = False) -> dict[str, Any]:
+        """Same effect as submitting the onboarding page (sends account.updated)."""
+        with self.store.lock:
+            account = self.api.complete_onboarding(account_id, leave_due=leave_due)
+            self.store.save()
+            return self.api.render(account)
+
+    def set_requirements(self, account_id: str, *, past_due: list[str] | None = None,
+                         currently_due: list[str] | None = None,
+                         eventually_due: list[str] | None = None,
+                         disabled_reason: str | None = None,
+                         charges_enabled: bool | None = None,
+                         payouts_enabled: bool | None = None) -> dict[str, Any]:
+        with self.store.lock:
+            account = self.api.set_requirements(
+                account_id, past_due=past_due, currently_due=currently_due,
+                eventually_due=eventually_due, disabled_reason=disabled_reason,
+                charges_enabled=charges_enabled, payouts_enabled=payouts_enabled)
+            self.store.save()
+            return self.api.render(account)
+
+    def open_dispute(self, charge_id: str, reason: str = "fraudulent") -> dict[str, Any]:
+        with self.store.lock:
+            charge = self.api.find_anywhere("charge", charge_id)
+            dispute = self.api.open_dispute(charge, reason=reason)
+            self.store.save()
+            return self.api.render(dispute)
+
+    def resolve_dispute(self, dispute_id: str, outcome: str) -> dict[str, Any]:
+        with self.store.lock:
+            dispute = self.api.resolve_dispute(self.api.find_anywhere("dispute", dispute_id),
+                                               outcome)
+            self.store.save()
+            return self.api.render(dispute)
+
+    def complete_3ds(self, payment_intent_id: str, success: bool = True) -> dict[str, Any]:
+        """What the 3-D Secure page's Complete (or Fail) button does."""
+        with self.store.lock:
+            pi = self.api.find_anywhere("payment_intent", payment_intent_id)
+            pi = self.api.authenticate_payment_intent(pi["id"], pi["_scope"], success=success)
+            self.store.save()
+            return self.api.render(pi)
+
+    def now(self) -> int:
+        return self.store.clock.now()
+
+    def advance_time(self, seconds: float) -> int:
+        """Move the sandbox clock (link expiry, pending -> available); returns the new time."""
+        with self.store.lock:
+            self.store.clock.advance(seconds)
+            self.store.save()
+            return self.store.clock.now()
+
+    def fail_next(self, path_prefix: str = "/v1/", status: int = 500, *,
+                  exception: str | None = None, times: int = 1,
+                  method: str | None = None) -> None:
+        """Make the next ``times`` API calls under ``path_prefix`` fail.
+
+        ``exception="timeout"`` (or ``"connection"``) makes them fail like the network does:
+        the in-process client raises ``stripe.APIConnectionError`` and the HTTP server closes
+        the connection without answering. Otherwise they answer ``status`` with an
+        ``api_error`` body. Note that stripe-python retries 5xx and connection errors
+        ``max_network_retries`` times (default 2), so use ``times=3`` to fail a call for good.
+        """
+        if exception not in (None, "timeout", "connection"):
+            raise ValueError("exception must be None, 'timeout' or 'connection'")
+        with self._faults_lock:
+            self._faults.append(Fault(path_prefix, method.upper() if method else None, status,
+                                      exception, times))
+
+    def clear_faults(self) -> None:
+        with self._faults_lock:
+            self._faults.clear()
+
+    def request(self, method: str, url: str, data: dict[str, Any] | str | None = None,
+                headers: dict[str, str] | None = None) -> Response:
+        """Call the sandbox in-process, e.g. to open an onboarding link in a test."""
+        parts = urlsplit(url)
+        if isinstance(data, dict):
+            from urllib.parse import urlencode
+            data = urlencode(data, doseq=True)
+        body = (data or "").encode("utf-8")
+        lowered = {k.lower(): v for k, v in (headers or {}).items()}
+        if body:
+            lowered.setdefault("content-type", "application/x-www-form-urlencoded")
+        return self.handle(Request(method.upper(), parts.path or "/", parts.query, lowered, body))
+
+    def stripe_client(self, api_key: str = "sk_test_sandbox", **options: Any):
+        """A ``stripe.StripeClient`` wired to this sandbox in-process."""
+        import stripe
+
+        from .client import SandboxHTTPClient
+        return stripe.StripeClient(api_key, base_addresses={"api": self.public_url},
+                                   http_client=SandboxHTTPClient(self), **options)
+
+    def close(self) -> None:
+        self.dispatcher.close()
+
+    # =====================================================================================
+    # Webhook plumbing
+    # =====================================================================================
+    def _event_created(self, event: dict[str, Any]) -> None:
+        self._queue_deliveries(event)
+
+    def _queue_deliveries(self, event: dict[str, Any]) -> list[Delivery]:
+        is_connect_event = event["_scope"] != PLATFORM
+        body = json.dumps(public_view(event), indent=2).encode("utf-8")
+        queued = []
+        for endpoint in self.store.all("webhook_endpoint", PLATFORM):
+            if endpoint.get("_deleted") or endpoint["status"] != "enabled":
+                continue
+            if endpoint["_connect"] != is_connect_event:
+                continue
+            wanted = endpoint["enabled_events"]
+            if "*" not in wanted and event["type"] not in wanted:
+                continue
+            queued.append(self.dispatcher.enqueue(
+                Delivery(event["id"], event["type"], endpoint["id"], endpoint["url"], body)))
+        event["pending_webhooks"] = len(queued)
+        return queued
+
+    def _endpoint_for_delivery(self, endpoint_id: str):
+        with self.store.lock:
+            endpoint = self.store.get(endpoint_id, PLATFORM, "webhook_endpoint")
+            if endpoint is None or endpoint.get("_deleted"):
+                return None
+            transport = self._transports.get(endpoint_id, self._default_transport)
+            return endpoint["url"], endpoint["_secret"], transport
+
+    # =====================================================================================
+    # Request handling
+    # =====================================================================================
+    def handle(self, request: Request) -> Response:
+        try:
+            response = self._dispatch(request)
+        except StripeError as error:
+            response = json_response(error.body(), error.status)
+        except Exception:  # a bug in the sandbox: answer like Stripe's 500, keep serving
+            log.exception("stripe_sandbox: unhandled error for %s %s", request.method,
+                          request.path)
+            response = json_response({"error": {
+                "type": "api_error",
+                "message": "The Stripe sandbox hit an internal error: "
+                           + traceback.format_exc(limit=1).strip().splitlines()[-1]}}, 500)
+        response.headers.extend(CORS_HEADERS)
+        if not response.header("Request-Id"):
+            response.headers.append(("Request-Id", new_id("req", 14)))
+        return response
+
+    def _dispatch(self, request: Request) -> Response:
+        if request.method == "OPTIONS":
+            return Response(204)
+        content_type = request.header("content-type", "") or ""
+        body_text = request.body.decode("utf-8", "replace") if request.body else ""
+        if "json" in content_type:
+            body_text = ""  # only sandbox routes could want JSON; none do
+        request.params = parse_form(request.query, body_text)
+        if request.path.startswith("/v1/") or request.path == "/v1":
+            return self._api_call(request)
+        route, args = self._match(request.method, request.path, self._routes["sandbox"])
+        if route is None:
+            if any(r.pattern.fullmatch(request.path) for r in self._routes["sandbox"]):
+                return json_response(invalid_request("Method not allowed").body(), 405)
+            return json_response(self._unrecognized(request).body(), 404)
+        request.path_args = args
+        return route.handler(request)
+
+    def _unrecognized(self, request: Request) -> StripeError:
+        return invalid_request(
+            f"Unrecognized request URL ({request.method}: {request.path}). Please see "
+            "https://stripe.com/docs or we can help at https://support.stripe.com/.",
+            status=404)
+
+    def _take_fault(self, request: Request) -> Fault | None:
+        with self._faults_lock:
+            for fault in self._faults:
+                if fault.matches(request):
+                    fault.remaining -= 1
+                    if fault.remaining <= 0:
+                        self._faults.remove(fault)
+                    return fault
+        return None
+
+    def _authenticate(self, request: Request) -> None:
+        authorization = request.header("authorization", "") or ""
+        key = ""
+        if authorization.lower().startswith("bearer "):
+            key = authorization[7:].strip()
+        elif authorization.lower().startswith("basic "):
+            try:
+                key = base64.b64decode(authorization[6:]).decode().split(":", 1)[0]
+            except ValueError:
+                key = ""
+        if not key:
+            raise authentication_error(
+                "You did not provide an API key. You need to provide your API key in the "
+                "Authorization header, using Bearer auth (e.g. 'Authorization: Bearer "
+                "YOUR_SECRET_KEY').")
+        if key.startswith("sk_test_"):
+            request.key_kind = "secret"
+        elif key.startswith("pk_test_"):
+            request.key_kind = "publishable"
+        else:
+            shown = key[:8] + "*" * max(0, len(key) - 12) + key[-4:] if len(key) > 12 else key
+            raise authentication_error(f"Invalid API Key provided: {shown}")
+        request.scope = request.header("stripe-account") or PLATFORM
+
+    def _api_call(self, request: Request) -> Response:
+        fault = self._take_fault(request)
+        if fault is not None:
+            if fault.exception:
+                return Response(0, simulate_timeout=True)
+            return json_response({"error": {
+                "type": "api_error",
+                "message": f"Injected failure (HTTP {fault.status}) from the Stripe sandbox."}},
+                fault.status)
+        self._authenticate(request)
+        route, args = self._match(request.method, request.path, self._routes["api"])
+        if route is None:
+            return self._unmodeled(request)
+        if request.key_kind == "publishable" and not route.publishable:
+            raise authentication_error(
+                "This API call cannot be made with a publishable API key. Please use a secret "
+                "API key. You can find a list of your API keys at "
+                "https://dashboard.stripe.com/account/apikeys.")
+        request.path_args = args
+        idempotency_key = request.header("idempotency-key") if request.method == "POST" else None
+        with self.store.lock:
+            self.api.check_scope(request)
+            if idempotency_key:
+                replay = self._idempotent_replay(request, idempotency_key)
+                if replay is not None:
+                    return replay
+            try:
+                result = route.handler(request)
+                response = self._json_result(request, result)
+            except StripeError as error:
+                response = json_response(error.body(), error.status)
+            if idempotency_key and (response.status < 400 or response.status == 402):
+                # Like Stripe: only requests that started executing are remembered, so a
+                # validation error can be retried with the same key and fixed parameters.
+                self.store.idempotency[f"{request.scope} {idempotency_key}"] = {
+                    "fingerprint": self._fingerprint(request), "status": response.status,
+                    "body": response.body.decode("utf-8")}
+            if request.method != "GET":
+                self.store.save()
+        return response
+
+    def _fingerprint(self, request: Request) -> str:
+        return json.dumps([request.method, request.path, request.params], sort_keys=True)
+
+    def _idempotent_replay(self, request: Request, key: str) -> Response | None:
+        record = self.store.idempotency.get(f"{request.scope} {key}")
+        if record is None:
+            return None
+        if record["fingerprint"] != self._fingerprint(request):
+            raise StripeError(
+                400, "idempotency_error",
+                "Keys for idempotent requests can only be used with the same parameters they "
+                f"were first used with. Try using a key other than '{key}' if you meant to "
+                "execute a different request.")
+        return Response(record["status"], record["body"].encode("utf-8"),
+                        [("Content-Type", "application/json"), ("Idempotent-Replayed", "true"),
+                         ("Idempotency-Key", key)])
+
+    def _json_result(self, request: Request, result: dict[str, Any]) -> Response:
+        data = self.api.render(result) if "_scope" in result else public_view(result)
+        expand = as_list(request.params, "expand")
+        if expand:
+            data = self.api.expand(data, [str(path) for path in expand], request.scope)
+        return json_response(data)
+
+    def _unmodeled(self, request: Request) -> Response:
+        """GET on a Stripe resource the sandbox does not keep: empty list or unknown id."""
+        parts = request.path.strip("/").split("/")
+        if request.method == "GET" and len(parts) in (2, 3) and parts[1] in UNMODELED_RESOURCES:
+            if len(parts) == 2:
+                return json_response({"object": "list", "data": [], "has_more": False,
+                                      "url": request.path})
+            raise missing_resource(UNMODELED_RESOURCES[parts[1]], parts[2])
+        raise self._unrecognized(request)
+
+    @staticmethod
+    def _match(method: str, path: str, routes: list[Route]) -> tuple[Route | None, dict]:
+        for route in routes:
+            if route.method != method:
+                continue
+            found = route.pattern.fullmatch(path)
+            if found:
+                return route, found.groupdict()
+        return None, {}
+
+    def _build_routes(self) -> dict[str, list[Route]]:
+        api = self.api
+
+        def r(method: str, path: str, handler, publishable: bool = False) -> Route:
+            pattern = re.compile(re.sub(r":(\w+)", r"(?P<\1>[^/]+)", path))
+            return Route(method, pattern, handler, publishable)
+
+        api_routes = [
+            r("GET", "/v1/account", api.get_current_account),
+            r("POST", "/v1/accounts", api.create_account),
+            r("GET", "/v1/accounts", api.list_accounts),
+            r("GET", "/v1/accounts/:id", api.retrieve_account),
+            r("POST", "/v1/accounts/:id", api.update_account),
+            r("DELETE", "/v1/accounts/:id", api.delete_account),
+            r("POST", "/v1/accounts/:id/login_links", api.create_login_link),
+            r("GET", "/v1/accounts/:id/external_accounts", api.list_external_accounts),
+            r("GET", "/v1/accounts/:id/capabilities", api.list_capabilities),
+            r("POST", "/v1/account_links", api.create_account_link),
+            r("GET", "/v1/balance", api.retrieve_balance),
+            r("GET", "/v1/balance_transactions", api.list_balance_transactions),
+            r("GET", "/v1/balance_transactions/:id", api.retrieve_balance_transaction),
+            r("POST", "/v1/payment_methods", api.create_payment_method, publishable=True),
+            r("GET", "/v1/payment_methods", api.list_payment_methods),
+            r("GET", "/v1/payment_methods/:id", api.retrieve_payment_method),
+            r("POST", "/v1/payment_intents", api.create_payment_intent),
+            r("GET", "/v1/payment_intents", api.list_payment_intents),
+            r("GET", "/v1/payment_intents/:id", api.retrieve_payment_intent, publishable=True),
+            r("POST", "/v1/payment_intents/:id", api.update_payment_intent),
+            r("POST", "/v1/payment_intents/:id/confirm", api.confirm_payment_intent,
+              publishable=True),
+            r("POST", "/v1/payment_intents/:id/cancel", api.cancel_payment_intent),
+            r("GET", "/v1/charges", api.list_charges),
+            r("GET", "/v1/charges/:id", api.retrieve_charge),
+            r("GET", "/v1/application_fees", api.list_application_fees),
+            r("GET", "/v1/application_fees/:id", api.retrieve_application_fee),
+            r("GET", "/v1/application_fees/:id/refunds", api.list_fee_refunds),
+            r("POST", "/v1/refunds", api.create_refund),
+            r("GET", "/v1/refunds", api.list_refunds),
+            r("GET", "/v1/refunds/:id", api.retrieve_refund),
+            r("POST", "/v1/refunds/:id", api.update_refund),
+            r("GET", "/v1/disputes", api.list_disputes),
+            r("GET", "/v1/disputes/:id", api.retrieve_dispute),
+            r("POST", "/v1/disputes/:id", api.update_dispute),
+            r("POST", "/v1/disputes/:id/close", api.close_dispute),
+            r("GET", "/v1/events", api.list_events),
+            r("GET", "/v1/events/:id", api.retrieve_event),
+            r("POST", "/v1/webhook_endpoints", api.create_webhook_endpoint),
+            r("GET", "/v1/webhook_endpoints", api.list_webhook_endpoints),
+            r("GET", "/v1/webhook_endpoints/:id", api.retrieve_webhook_endpoint),
+            r("POST", "/v1/webhook_endpoints/:id", api.update_webhook_endpoint),
+            r("DELETE", "/v1/webhook_endpoints/:id", api.delete_webhook_endpoint),
+        ]
+        sandbox_routes = [
+            r("GET", "/v3/?", self._serve_stripe_js),
+            r("GET", "/v3/stripe.js", self._serve_stripe_js),
+            r("GET", "/_sandbox/?", self._index),
+            r("GET", "/_sandbox/health", lambda req: json_response({"ok": True})),
+            r("GET", "/_sandbox/onboarding/:token", self._onboarding_page),
+            r("POST", "/_sandbox/onboarding/:token", self._onboarding_submit),
+            r("GET", "/_sandbox/3ds/:token", self._three_d_secure_page),
+            r("POST", "/_sandbox/3ds/:token", self._three_d_secure_submit),
+            r("GET", "/_sandbox/dashboard/:token", self._dashboard_page),
+            r("GET", "/_sandbox/demo-checkout", lambda req: html_response(
+                pages.demo_checkout_page(req.params))),
+            r("POST", "/_sandbox/accounts/:id/requirements", self._route_set_requirements),
+            r("POST", "/_sandbox/accounts/:id/onboard", self._route_onboard),
+            r("POST", "/_sandbox/disputes/:id/resolve", self._route_resolve_dispute),
+            r("POST", "/_sandbox/charges/:id/dispute", self._route_open_dispute),
+            r("POST", "/_sandbox/payment_intents/:id/authenticate", self._route_authenticate),
+            r("GET", "/_sandbox/deliveries", lambda req: json_response(
+                {"object": "list", "data": self.deliveries})),
+            r("POST", "/_sandbox/deliveries/flush", self._route_flush),
+            r("POST", "/_sandbox/deliveries/:id/redeliver", self._route_redeliver),
+            r("POST", "/_sandbox/events/:id/send", self._route_send_event),
+            r("POST", "/_sandbox/advance_time", self._route_advance_time),
+            r("POST", "/_sandbox/faults", self._route_add_fault),
+            r("DELETE", "/_sandbox/faults", self._route_clear_faults),
+            r("POST", "/_sandbox/webhook_endpoints", self._route_add_endpoint),
+        ]
+        return {"api": api_routes, "sandbox": sandbox_routes}
+
+    # =====================================================================================
+    # Sandbox-only routes (no API key: they exist for local tests and tools)
+    # =====================================================================================
+    def _index(self, request: Request) -> Response:
+        return json_response({
+            "sandbox": "stripe_sandbox", "platform_account": self.platform_account_id,
+            "public_url": self.public_url, "stripe_js": f"{self.public_url}/v3/",
+        })
+
+    def _serve_stripe_js(self, request: Request) -> Response:
+        body = (STATIC_DIR / "stripe.js").read_bytes()
+        return Response(200, body, [("Content-Type", "application/javascript; charset=utf-8"),
+                                    ("Cache-Control", "no-cache")])
+
+    def _link(self, token: str, kind: str) -> dict[str, Any] | None:
+        link = self.store.tokens.get(token)
+        return link if link and link["kind"] == kind else None
+
+    def _onboarding_page(self, request: Request) -> Response:
+        with self.store.lock:
+            link = self._link(request.path_args["token"], "account_link")
+            if link is None:
+                return html_response(pages.message_page("Link not found",
+                                                        "This onboarding link is unknown."), 404)
+            if link["state"] != "new" or self.now() > link["expires_at"]:
+                # Stripe sends expired or already-visited links to refresh_url for a new one.
+                return redirect(link["refresh_url"])
+            link["state"] = "opened"
+            self.store.save()
+            account = self.api.connected_account(link["account"])
+            return html_response(pages.onboarding_page(account, request.path))
+
+    def _onboarding_submit(self, request: Request) -> Response:
+        with self.store.lock:
+            link = self._link(request.path_args["token"], "account_link")
+            if link is None:
+                return html_response(pages.message_page("Link not found",
+                                                        "This onboarding link is unknown."), 404)
+            if link["state"] == "used" or self.now() > link["expires_at"]:
+                return redirect(link["refresh_url"])
+            params = request.params
+            dob = str(params.get("dob") or "1990-01-01").split("-")
+            try:
+                dob_tuple = (int(dob[0]), int(dob[1]), int(dob[2]))
+            except (ValueError, IndexError):
+                dob_tuple = (1990, 1, 1)
+            self.api.complete_onboarding(
+                link["account"], leave_due=as_bool(params, "leave_due"),
+                first_name=params.get("first_name") or "Jenny",
+                last_name=params.get("last_name") or "Rosen", dob=dob_tuple,
+                routing_number=params.get("routing_number") or "110000000",
+                account_number=params.get("account_number") or "000123456789")
+            link["state"] = "used"
+            self.store.save()
+            return redirect(link["return_url"])
+
+    def _three_d_secure_page(self, request: Request) -> Response:
+        with self.store.lock:
+            link = self._link(request.path_args["token"], "three_d_secure")
+            if link is None:
+                return html_response(pages.message_page(
+                    "Authentication not found",
+                    "This authentication is unknown or already finished."), 404)
+            pi = self.api.find("payment_intent", link["payment_intent"], link["scope"])
+            return html_response(pages.three_d_secure_page(pi, request.path))
+
+    def _three_d_secure_submit(self, request: Request) -> Response:
+        with self.store.lock:
+            link = self._link(request.path_args["token"], "three_d_secure")
+            if link is None:
+                return html_response(pages.message_page(
+                    "Authentication not found",
+                    "This authentication is unknown or already finished."), 404)
+            success = request.params.get("action", "complete") == "complete"
+            pi = self.api.authenticate_payment_intent(link["payment_intent"], link["scope"],
+                                                      success=success)
+            self.store.save()
+            return_url = pi.get("_return_url")
+            if not return_url:
+                return html_response(pages.message_page(
+                    "Authentication finished",
+                    f"The payment is now {pi['status']}. You can close this window."))
+            return redirect(pages.with_query(return_url, {
+                "payment_intent": pi["id"], "payment_intent_client_secret": pi["client_secret"],
+                "redirect_status": "succeeded" if success else "failed"}))
+
+    def _dashboard_page(self, request: Request) -> Response:
+        with self.store.lock:
+            link = self._link(request.path_args["token"], "login_link")
+            if link is None:
+                return html_response(pages.message_page("Link not found",
+                                                        "This login link is unknown."), 404)
+            account = self.api.connected_account(link["account"])
+            available, pending = self.api.balance_amounts(account["id"])
+            charges = [self.api.render(c) for c in self.store.all("charge", account["id"])]
+            return html_response(pages.dashboard_page(account, available, pending, charges))
+
+    def _route_set_requirements(self, request: Request) -> Response:
+        params = request.params
+        account = self.set_requirements(
+            request.path_args["id"],
+            past_due=as_list(params, "past_due") or None,
+            currently_due=as_list(params, "currently_due") or None,
+            eventually_due=as_list(params, "eventually_due") or None,
+            disabled_reason=params.get("disabled_reason") or None,
+            charges_enabled=as_bool(params, "charges_enabled") if "charges_enabled" in params
+            else None,
+            payouts_enabled=as_bool(params, "payouts_enabled") if "payouts_enabled" in params
+            else None)
+        return json_response(account)
+
+    def _route_onboard(self, request: Request) -> Response:
+        return json_response(self.complete_onboarding(
+            request.path_args["id"], leave_due=as_bool(request.params, "leave_due")))
+
+    def _route_resolve_dispute(self, request: Request) -> Response:
+        outcome = request.params.get("outcome")
+        if outcome not in ("won", "lost"):
+            raise invalid_request("outcome must be won or lost", param="outcome")
+        return json_response(self.resolve_dispute(request.path_args["id"], outcome))
+
+    def _route_open_dispute(self, request: Request) -> Response:
+        return json_response(self.open_dispute(request.path_args["id"],
+                                               request.params.get("reason") or "fraudulent"))
+
+    def _route_authenticate(self, request: Request) -> Response:
+        success = request.params.get("outcome", "complete") in ("complete", "succeeded", "true")
+        return json_response(self.complete_3ds(request.path_args["id"], success=success))
+
+    def _route_flush(self, request: Request) -> Response:
+        timeout = float(request.params.get("timeout") or 10)
+        drained = self.flush_deliveries(timeout)
+        return json_response({"drained": drained, "data": self.deliveries})
+
+    def _route_redeliver(self, request: Request) -> Response:
+        try:
+            return json_response(self.redeliver(request.path_args["id"]))
+        except KeyError:
+            raise missing_resource("delivery", request.path_args["id"]) from None
+
+    def _route_send_event(self, request: Request) -> Response:
+        try:
+            queued = self.send_event(request.path_args["id"])
+        except KeyError:
+            raise missing_resource("event", request.path_args["id"]) from None
+        return json_response({"object": "list", "data": queued})
+
+    def _route_advance_time(self, request: Request) -> Response:
+        seconds = float(request.params.get("seconds") or 0)
+        return json_response({"now": self.advance_time(seconds)})
+
+    def _route_add_fault(self, request: Request) -> Response:
+        params = request.params
+        self.fail_next(params.get("path_prefix") or "/v1/",
+                       int(params.get("status") or 500),
+                       exception=params.get("exception") or None,
+                       times=int(params.get("times") or 1), method=params.get("method") or None)
+        return json_response({"ok": True})
+
+    def _route_clear_faults(self, request: Request) -> Response:
+        self.clear_faults()
+        return json_response({"ok": True})
+
+    def _route_add_endpoint(self, request: Request) -> Response:
+        params = request.params
+        if not params.get("url"):
+            raise invalid_request("Missing required param: url.", param="url")
+        return json_response(self.create_webhook_endpoint(
+            params["url"], secret=params.get("secret") or None,
+            connect=as_bool(params, "connect"),
+            enabled_events=as_list(params, "enabled_events") or None))
+
+    # =====================================================================================
+    # WSGI
+    # =====================================================================================
+    def __call__(self, environ: dict, start_response: Callable) -> list[bytes]:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        headers = {key[5:].replace("_", "-").lower(): value
+                   for key, value in environ.items() if key.startswith("HTTP_")}
+        if environ.get("CONTENT_TYPE"):
+            headers["content-type"] = environ["CONTENT_TYPE"]
+        response = self.handle(Request(environ["REQUEST_METHOD"].upper(),
+                                       environ.get("PATH_INFO") or "/",
+                                       environ.get("QUERY_STRING", ""), headers, body))
+        if response.simulate_timeout:
+            response = json_response({"error": {"type": "api_error",
+                                                "message": "Injected timeout"}}, 504)
+        reason = {200: "OK", 204: "No Content", 302: "Found", 400: "Bad Request",
+                  401: "Unauthorized", 402: "Payment Required", 403: "Forbidden",
+                  404: "Not Found"}.get(response.status, "Status")
+        start_response(f"{response.status} {reason}", response.headers)
+        return [response.body]
+
+
+SandboxApp = Sandbox
+
+__all__ = ["Sandbox", "SandboxApp", "Fault", "parse_qsl"]

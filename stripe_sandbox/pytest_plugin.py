@@ -1,0 +1,56 @@
+"""pytest fixtures for the Stripe sandbox.
+
+Register with ``pytest_plugins = ["stripe_sandbox.pytest_plugin"]`` (the project's root
+conftest does). Fixtures:
+
+``stripe_sandbox``
+    A fresh in-process :class:`~stripe_sandbox.Sandbox` in *manual* delivery mode (webhooks
+    go out when the test calls ``stripe_sandbox.flush_deliveries()``, in the test's thread),
+    with stripe-python's globals pointed at it: ``stripe.default_http_client``,
+    ``stripe.api_base``, ``stripe.api_key`` (``sk_test_sandbox``), and webhook retries after
+    0.01 s. The globals are restored afterwards. ``stripe_sandbox.api_key`` holds the key.
+``stripe_sandbox_server``
+    A sandbox served over real HTTP on 127.0.0.1 and a free port, with background delivery;
+    yields a :class:`~stripe_sandbox.SandboxServer` (``.url``, ``.app``). It does not touch
+    stripe's globals.
+"""
+
+from __future__ import annotations
+
+import pytest
+import stripe
+
+from .app import Sandbox
+from .client import SandboxHTTPClient
+from .server import SandboxServer
+
+SANDBOX_API_KEY = "sk_test_sandbox"
+SANDBOX_PUBLISHABLE_KEY = "pk_test_sandbox"
+
+
+@pytest.fixture
+def stripe_sandbox():
+    sandbox = Sandbox(public_url="http://stripe-sandbox.test", delivery_mode="manual",
+                      retry_delays=(0.01,), max_attempts=4)
+    sandbox.api_key = SANDBOX_API_KEY
+    sandbox.publishable_key = SANDBOX_PUBLISHABLE_KEY
+    saved = (stripe.api_key, stripe.api_base, stripe.default_http_client)
+    stripe.api_key = SANDBOX_API_KEY
+    stripe.api_base = sandbox.public_url
+    stripe.default_http_client = SandboxHTTPClient(sandbox)
+    try:
+        yield sandbox
+    finally:
+        stripe.api_key, stripe.api_base, stripe.default_http_client = saved
+        sandbox.close()
+
+
+@pytest.fixture
+def stripe_sandbox_server():
+    server = SandboxServer(Sandbox(retry_delays=(0.05, 0.1, 0.2), max_attempts=4)).start()
+    server.api_key = SANDBOX_API_KEY
+    server.publishable_key = SANDBOX_PUBLISHABLE_KEY
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -1,0 +1,1 @@
+window.Stripe = function () {};
