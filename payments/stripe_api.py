@@ -119,3 +119,10 @@ def balance_retrieve(*, account_id: str, actor=None, subject_user=None):
         actor=actor, subject_user=subject_user, stripe_account=account_id,
     )
 
+
+def sandbox_in_process():
+    """The stripe_sandbox.Sandbox the SDK is wired to in-process (tests), else None.
+
+    Lets demo tooling open the sandbox's own pages (onboarding) without a socket.
+    """
+    return getattr(stripe.default_http_client, "sandbox", None)

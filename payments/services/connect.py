@@ -14,8 +14,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
+from urllib.error import HTTPError
 from urllib.parse import urlencode, urljoin
-from urllib.request import Request, urlopen
+from urllib.request import HTTPRedirectHandler, Request, build_opener
 
 from django.conf import settings
 from django.db import transaction
@@ -41,9 +42,15 @@ PAYOUT_MINIMUM_DELAY_DAYS: dict[str, int] = {
     "CA": 2,
     "AU": 2,
     "GB": 3,
-    "NZ": 4,
     "JP": 4,
-    "BR": 30,
+    "NZ": 4,
+    "SG": 4,
+    "DE": 7,
+    "ES": 7,
+    "FR": 7,
+    "IE": 7,
+    "IT": 7,
+    "NL": 7,
 }
 
 # Disabled reasons a seller cannot fix by filling in the onboarding form.
@@ -282,7 +289,8 @@ def seller_ensure_account(*, user: User, actor=None) -> str:
     account = stripe_api.account_create(
         actor=actor,
         subject_user=user,
-        idempotency_key=f"connect-account-user-{user.pk}",
+        # The user's join time too: after a database reset another person may get the same pk.
+        idempotency_key=f"connect-account-user-{user.pk}-{int(user.date_joined.timestamp())}",
         **params,
     )
     with transaction.atomic():
@@ -562,21 +570,39 @@ class _FormReader(HTMLParser):
             self._in_form, self._done = False, True
 
 
-def _submit_onboarding_form(url: str, *, timeout: float) -> str:
+class _NoRedirect(HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None  # the form's answer redirects to our return page: nobody is logged in there
+
+
+def _open_sandbox_page(method: str, url: str, data: list[tuple[str, str]] | None = None) -> tuple[int, str]:
+    """(status, html) of a sandbox page, in-process when the SDK is wired to one (tests)."""
+    sandbox = stripe_api.sandbox_in_process()
+    if sandbox is not None:
+        response = sandbox.request(method, url, urlencode(data) if data is not None else None)
+        return response.status, response.text
+    body = urlencode(data).encode() if data is not None else None
+    request = Request(url, data=body, method=method)
+    if body is not None:
+        request.add_header("Content-Type", "application/x-www-form-urlencoded")
+    opener = build_opener(_NoRedirect)
+    try:
+        with opener.open(request, timeout=settings.STRIPE_TIMEOUT_SECONDS) as response:
+            return response.status, response.read().decode("utf-8", "replace")
+    except HTTPError as error:  # a 3xx left unfollowed arrives here
+        return error.code, ""
+
+
+def _submit_onboarding_form(url: str) -> None:
     """Fill in the sandbox's onboarding page with its prefilled test values and submit it."""
-    with urlopen(url, timeout=timeout) as response:  # noqa: S310 - the sandbox's own page
-        page = response.read().decode("utf-8", "replace")
-        page_url = response.geturl()
+    status, page = _open_sandbox_page("GET", url)
     form = _FormReader()
     form.feed(page)
-    if form.action is None:
-        raise RuntimeError("the sandbox onboarding page has no form")
-    target = urljoin(page_url, form.action or page_url)
-    body = urlencode(form.fields).encode()
-    request = Request(target, data=body, method=form.method.upper() if form.method else "POST")
-    request.add_header("Content-Type", "application/x-www-form-urlencoded")
-    with urlopen(request, timeout=timeout) as response:  # noqa: S310
-        return response.geturl()
+    if status != 200 or form.action is None:
+        raise RuntimeError(f"the onboarding page answered {status} without a form")
+    status, _ = _open_sandbox_page((form.method or "post").upper(), urljoin(url, form.action), form.fields)
+    if status >= 400:
+        raise RuntimeError(f"submitting the onboarding form answered {status}")
 
 
 def connect_onboard_demo_sellers(*, sellers, halfway_seller=None, log: Callable[[str], Any] = print) -> None:
@@ -594,6 +620,9 @@ def connect_onboard_demo_sellers(*, sellers, halfway_seller=None, log: Callable[
         try:
             seller_become(user=seller)
             seller_ensure_account(user=seller)
+            if seller.can_accept_payments:
+                log(f"{seller.username}: already onboarded ({seller.stripe_account_id})")
+                continue
             link = seller_account_link(user=seller)
             if halfway_seller is not None and seller.pk == halfway_seller.pk:
                 seller_refresh_from_stripe(user=seller)
@@ -602,7 +631,7 @@ def connect_onboard_demo_sellers(*, sellers, halfway_seller=None, log: Callable[
                     "onboarding left halfway"
                 )
                 continue
-            _submit_onboarding_form(link, timeout=settings.STRIPE_TIMEOUT_SECONDS)
+            _submit_onboarding_form(link)
             seller_refresh_from_stripe(user=seller)
             log(f"{seller.username}: onboarded ({seller.stripe_account_status}, {seller.stripe_account_id})")
         except (DomainError, OSError, RuntimeError) as exc:
