@@ -34,14 +34,14 @@ def stripe_sandbox():
                       retry_delays=(0.01,), max_attempts=4)
     sandbox.api_key = SANDBOX_API_KEY
     sandbox.publishable_key = SANDBOX_PUBLISHABLE_KEY
-    saved = (stripe.api_key, stripe.api_base, stripe.default_http_client)
+    saved = (stripe.api_key, stripe.api_base, stripe.connect_api_base, stripe.default_http_client)
     stripe.api_key = SANDBOX_API_KEY
-    stripe.api_base = sandbox.public_url
+    stripe.api_base = stripe.connect_api_base = sandbox.public_url
     stripe.default_http_client = SandboxHTTPClient(sandbox)
     try:
         yield sandbox
     finally:
-        stripe.api_key, stripe.api_base, stripe.default_http_client = saved
+        stripe.api_key, stripe.api_base, stripe.connect_api_base, stripe.default_http_client = saved
         sandbox.close()
 
 

@@ -1,0 +1,130 @@
+import pytest
+import stripe
+
+from stripe_sandbox.forms import parse_form
+
+from .conftest import pay
+
+
+def test_bad_api_key_is_an_authentication_error(stripe_sandbox):
+    with pytest.raises(stripe.AuthenticationError) as caught:
+        stripe.Account.retrieve(api_key="sk_live_nope")
+    assert caught.value.http_status == 401
+    assert "Invalid API Key provided" in caught.value.user_message
+    assert caught.value.json_body["error"]["type"] == "invalid_request_error"
+
+
+def test_missing_api_key(stripe_sandbox):
+    response = stripe_sandbox.request("GET", "/v1/balance")
+    assert response.status == 401
+
+
+def test_publishable_key_is_only_for_stripe_js_calls(stripe_sandbox, seller):
+    pi = stripe.PaymentIntent.create(amount=5000, currency="usd", stripe_account=seller["id"])
+    with pytest.raises(stripe.AuthenticationError):
+        stripe.PaymentIntent.create(amount=5000, currency="usd", api_key="pk_test_abc",
+                                    stripe_account=seller["id"])
+    headers = {"Authorization": "Bearer pk_test_abc", "Stripe-Account": seller["id"]}
+    wrong = stripe_sandbox.request("GET", f"/v1/payment_intents/{pi.id}?client_secret=nope",
+                                   headers=headers)
+    assert wrong.status == 400
+    right = stripe_sandbox.request(
+        "GET", f"/v1/payment_intents/{pi.id}?client_secret={pi.client_secret}", headers=headers)
+    assert right.status == 200 and right.json()["id"] == pi.id
+    confirmed = stripe_sandbox.request(
+        "POST", f"/v1/payment_intents/{pi.id}/confirm", headers=headers,
+        data={"client_secret": pi.client_secret, "payment_method": "pm_card_visa"})
+    assert confirmed.json()["status"] == "succeeded"
+
+
+def test_unknown_ids_are_404_resource_missing(stripe_sandbox):
+    for call in (lambda: stripe.PaymentIntent.retrieve("pi_nope"),
+                 lambda: stripe.Customer.retrieve("cus_nope"),
+                 lambda: stripe.Charge.retrieve("ch_nope"),
+                 lambda: stripe.BalanceTransaction.retrieve("txn_nope"),
+                 lambda: stripe.Event.retrieve("evt_nope"),
+                 lambda: stripe.Account.retrieve("acct_nope")):
+        with pytest.raises(stripe.InvalidRequestError) as caught:
+            call()
+        assert caught.value.http_status == 404
+        assert caught.value.code == "resource_missing"
+
+
+def test_unmodeled_lists_are_empty_and_unknown_routes_are_404(stripe_sandbox):
+    customers = stripe.Customer.list()
+    assert customers.data == [] and customers.has_more is False
+    assert stripe.Payout.list().data == []
+    response = stripe_sandbox.request("GET", "/v1/not_a_thing",
+                                      headers={"Authorization": "Bearer sk_test_x"})
+    assert response.status == 404
+    assert response.json()["error"]["message"].startswith("Unrecognized request URL")
+
+
+def test_idempotency_replays_the_first_answer_and_refuses_other_params(stripe_sandbox, seller):
+    first = stripe.PaymentIntent.create(amount=5000, currency="usd", idempotency_key="order-1",
+                                        stripe_account=seller["id"])
+    again = stripe.PaymentIntent.create(amount=5000, currency="usd", idempotency_key="order-1",
+                                        stripe_account=seller["id"])
+    assert again.id == first.id
+    assert again.last_response.headers["Idempotent-Replayed"] == "true"
+    assert len(stripe.PaymentIntent.list(stripe_account=seller["id"]).data) == 1
+    with pytest.raises(stripe.IdempotencyError):
+        stripe.PaymentIntent.create(amount=6000, currency="usd", idempotency_key="order-1",
+                                    stripe_account=seller["id"])
+    # Keys are per account: the same key on another account is a new request.
+    other = stripe_sandbox.create_account()
+    elsewhere = stripe.PaymentIntent.create(amount=5000, currency="usd",
+                                            idempotency_key="order-1", stripe_account=other["id"])
+    assert elsewhere.id != first.id
+
+
+def test_a_validation_error_is_not_remembered_by_the_idempotency_key(stripe_sandbox, seller):
+    with pytest.raises(stripe.InvalidRequestError):
+        stripe.PaymentIntent.create(amount=10, currency="usd", idempotency_key="k",
+                                    stripe_account=seller["id"])
+    # Nothing ran under the key, so other parameters are fine (not an idempotency_error).
+    fixed = stripe.PaymentIntent.create(amount=5000, currency="usd", idempotency_key="k",
+                                        stripe_account=seller["id"])
+    assert fixed.amount == 5000
+
+
+def test_fail_next_with_a_status_reaches_the_sdk_as_an_api_error(stripe_sandbox, seller):
+    stripe_sandbox.fail_next("/v1/payment_intents", status=500, times=3)
+    with pytest.raises(stripe.APIError) as caught:
+        stripe.PaymentIntent.create(amount=5000, currency="usd", stripe_account=seller["id"])
+    assert caught.value.http_status == 500
+    assert stripe.PaymentIntent.list(stripe_account=seller["id"]).data == []
+
+
+def test_one_injected_failure_is_retried_by_the_sdk(stripe_sandbox, seller):
+    stripe_sandbox.fail_next("/v1/payment_intents", status=500)
+    pi = stripe.PaymentIntent.create(amount=5000, currency="usd", stripe_account=seller["id"])
+    assert pi.status == "requires_payment_method"
+
+
+def test_fail_next_timeout_raises_api_connection_error(stripe_sandbox, seller):
+    stripe_sandbox.fail_next("/v1/payment_intents", exception="timeout", times=3, method="POST")
+    with pytest.raises(stripe.APIConnectionError):
+        stripe.PaymentIntent.create(amount=5000, currency="usd", stripe_account=seller["id"])
+    # GETs were not affected, and the fault is used up.
+    assert stripe.PaymentIntent.list(stripe_account=seller["id"]).data == []
+    assert pay(seller["id"]).status == "succeeded"
+
+
+def test_cors_preflight_and_headers(stripe_sandbox):
+    response = stripe_sandbox.request("OPTIONS", "/v1/payment_intents/pi_x/confirm")
+    assert response.status == 204
+    assert response.header("Access-Control-Allow-Origin") == "*"
+    assert "Stripe-Account" in response.header("Access-Control-Allow-Headers")
+    assert "Authorization" in response.header("Access-Control-Allow-Headers")
+
+
+@pytest.mark.parametrize(("encoded", "expected"), [
+    ("a=1&b[c]=2&b[d][e]=3", {"a": "1", "b": {"c": "2", "d": {"e": "3"}}}),
+    ("expand[]=x&expand[]=y", {"expand": ["x", "y"]}),
+    ("expand[0]=x&expand[1]=y", {"expand": ["x", "y"]}),
+    ("items[0][price]=p&items[1][price]=q", {"items": [{"price": "p"}, {"price": "q"}]}),
+    ("metadata[order_id]=&x=", {"metadata": {"order_id": ""}, "x": ""}),
+])
+def test_form_decoding(encoded, expected):
+    assert parse_form(encoded) == expected
