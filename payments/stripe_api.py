@@ -126,3 +126,94 @@ def sandbox_in_process():
     Lets demo tooling open the sandbox's own pages (onboarding) without a socket.
     """
     return getattr(stripe.default_http_client, "sandbox", None)
+
+
+# -- Checkout: PaymentIntents, direct charges on the seller's account (payments/services/checkout.py) --
+
+
+def payment_intent_create(*, order, actor=None):
+    """The PaymentIntent for `order` on the seller's account, for the order's amount and fee.
+
+    The idempotency key comes from the order, so a retry after a timeout (the SDK's own network
+    retries, or the buyer asking again) returns the same PaymentIntent instead of a second one.
+    """
+    params: dict[str, Any] = {
+        "amount": order.amount_cents,
+        "currency": order.currency,
+        "application_fee_amount": order.application_fee_cents,
+        "payment_method_types": ["card"],
+        "metadata": {
+            "order_id": str(order.pk),
+            "listing_id": str(order.listing_id),
+            "buyer_id": str(order.buyer_id),
+        },
+        "description": f"Stub Collector order #{order.pk}",
+    }
+    if order.buyer.email:
+        params["receipt_email"] = order.buyer.email
+    return stripe_call(
+        "payment_intent.create", stripe.PaymentIntent.create,
+        actor=actor, order=order, stripe_account=order.stripe_account_id,
+        idempotency_key=f"order-{order.pk}-pi-create", **params,
+    )
+
+
+def payment_intent_retrieve(*, order, actor=None):
+    return stripe_call(
+        "payment_intent.retrieve", stripe.PaymentIntent.retrieve,
+        actor=actor, order=order, stripe_account=order.stripe_account_id, id=order.payment_intent_id,
+    )
+
+
+def payment_intent_cancel(*, order, actor=None, reason: str = "abandoned"):
+    return stripe_call(
+        "payment_intent.cancel", stripe.PaymentIntent.cancel,
+        actor=actor, order=order, stripe_account=order.stripe_account_id,
+        idempotency_key=f"order-{order.pk}-pi-cancel",
+        intent=order.payment_intent_id, cancellation_reason=reason,
+    )
+
+
+# -- Webhooks and refunds (payments/services/payment_events.py, payments/services/refunds.py) --
+# The webhook handlers re-read the object an event names instead of trusting the event's copy,
+# which may be stale or arrive out of order.
+
+
+def payment_intent_fetch(*, payment_intent_id: str, stripe_account: str, order=None):
+    """The PaymentIntent with its latest charge expanded (amounts refunded, 3-D Secure)."""
+    return stripe_call(
+        "payment_intent.retrieve", stripe.PaymentIntent.retrieve,
+        order=order, stripe_account=stripe_account, id=payment_intent_id, expand=["latest_charge"],
+    )
+
+
+def charge_fetch(*, charge_id: str, stripe_account: str, order=None):
+    return stripe_call(
+        "charge.retrieve", stripe.Charge.retrieve,
+        order=order, stripe_account=stripe_account, id=charge_id,
+    )
+
+
+def dispute_fetch(*, dispute_id: str, stripe_account: str, order=None):
+    return stripe_call(
+        "dispute.retrieve", stripe.Dispute.retrieve,
+        order=order, stripe_account=stripe_account, id=dispute_id,
+    )
+
+
+def application_fee_fetch(*, fee_id: str, order=None):
+    """Application fees live on the platform account, even for a direct charge's fee."""
+    return stripe_call("application_fee.retrieve", stripe.ApplicationFee.retrieve, order=order, id=fee_id)
+
+
+def refund_create(*, order, amount_cents: int, idempotency_key: str, actor=None, charge_id: str = "",
+                  reason: str | None = None):
+    """Refund on the seller's account; the platform fee goes back in proportion."""
+    target = {"charge": charge_id} if charge_id else {"payment_intent": order.payment_intent_id}
+    params = {"reason": reason} if reason else {}
+    return stripe_call(
+        "refund.create", stripe.Refund.create,
+        actor=actor, order=order, stripe_account=order.stripe_account_id,
+        idempotency_key=idempotency_key, amount=amount_cents, refund_application_fee=True,
+        metadata={"order_id": str(order.pk)}, **target, **params,
+    )

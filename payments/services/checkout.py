@@ -1,0 +1,186 @@
+"""Checkout: hold the listing for the buyer, open the order, then the PaymentIntent.
+
+Two steps, in this order, because Stripe is never called while a row lock is held:
+
+1. `checkout_order_open` — one transaction: lock the listing (`listing_reserve` does the
+   `select_for_update` and the purchase checks after the lock), reserve it for
+   LISTING_RESERVATION_MINUTES, and create the Order (or hand back the buyer's own pending
+   order for this listing). The one-live-order-per-listing constraint backs the lock up.
+2. `checkout_payment_intent` — after the commit: create the PaymentIntent on the seller's
+   account (idempotency key from the order, so retries create nothing twice), or retrieve it
+   when the order already has one. If Stripe fails, the order is cancelled and the listing
+   released, and the PaymentProviderError reaches the buyer as a clear 502.
+
+`checkout_start` runs both; the view calls it.
+"""
+
+import logging
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from marketplace.pricing import platform_fee_cents
+from marketplace.services import ListingUnavailable, listing_release, listing_reserve
+from payments import stripe_api
+from payments.forms import SHIPPING_FIELDS
+from payments.models import Order, OrderStatus
+from payments.services.audit import audit_record
+from payments.services.orders import order_transition
+from stubcollector.errors import DomainError
+
+logger = logging.getLogger(__name__)
+
+# PaymentIntent states in which the buyer can still pay with it.
+PAYABLE_INTENT_STATUSES = {"requires_payment_method", "requires_confirmation", "requires_action"}
+
+
+@dataclass(frozen=True)
+class Checkout:
+    order: Order
+    client_secret: str
+    created: bool  # False when the buyer's existing pending order was handed back
+
+    def as_dict(self) -> dict:
+        return {
+            "order_id": self.order.pk,
+            "client_secret": self.client_secret,
+            "amount": self.order.amount_cents,
+            "application_fee_amount": self.order.application_fee_cents,
+            "currency": self.order.currency,
+            "stripe_account": self.order.stripe_account_id,
+        }
+
+
+@transaction.atomic
+def checkout_order_open(*, listing_id, buyer, shipping: dict, now=None, request=None) -> tuple[Order, bool]:
+    """Reserve the listing for `buyer` and open (or reuse) their pending order for it.
+
+    Returns (order, created). Raises ListingUnavailable (409) when the listing is sold,
+    held by someone else, the buyer's own, or its seller cannot take payments;
+    ListingNotFound (404) for an unknown listing.
+    """
+    now = now or timezone.now()
+    listing = listing_reserve(listing_id=listing_id, buyer=buyer, now=now)  # locks the row first
+    shipping = {name: shipping.get(name, "") for name in SHIPPING_FIELDS}
+
+    mine = (
+        Order.objects.select_for_update()
+        .filter(listing=listing, buyer=buyer, status=OrderStatus.PENDING_PAYMENT)
+        .first()
+    )
+    if mine is not None:
+        # A reload or a second click: same order, same PaymentIntent; the hold is extended.
+        for name, value in shipping.items():
+            setattr(mine, name, value)
+        mine.reserved_until = listing.reserved_until
+        mine.save(update_fields=[*SHIPPING_FIELDS, "reserved_until", "updated_at"])
+        return mine, False
+
+    # Other buyers' pending orders can only be here because their hold lapsed (listing_reserve
+    # let this buyer in) and the release command has not run yet: they would break the
+    # one-live-order constraint, so they are cancelled now, and their PaymentIntents after commit.
+    others_pending = Order.objects.select_for_update().filter(
+        listing=listing, status=OrderStatus.PENDING_PAYMENT
+    ).exclude(buyer=buyer)
+    for stale in others_pending:
+        order_transition(
+            order=stale, to=OrderStatus.CANCELLED, request=request,
+            message="Reservation lapsed; the stub was reserved by another buyer.",
+        )
+        transaction.on_commit(lambda stale=stale: payment_intent_cancel_unless_paid(order=stale))
+
+    seller = listing.seller
+    try:
+        with transaction.atomic():
+            order = Order.objects.create(
+                buyer=buyer,
+                seller=seller,
+                listing=listing,
+                amount_cents=listing.price_cents,  # from the listing, never from the client
+                application_fee_cents=platform_fee_cents(listing.price_cents),
+                currency="usd",
+                stripe_account_id=seller.stripe_account_id,
+                reserved_until=listing.reserved_until,
+                **shipping,
+            )
+    except IntegrityError:
+        # The constraint caught what the lock should have: someone else holds a live order.
+        raise ListingUnavailable(
+            "Another buyer is paying for this stub right now. Try again in a few minutes.",
+            reason="reserved",
+        ) from None
+    audit_record(
+        action="order.created", actor=buyer, order=order, to_status=order.status, request=request,
+        message=f"Checkout opened for listing #{listing.pk}",
+        data={"listing_id": listing.pk, "amount_cents": order.amount_cents,
+              "application_fee_cents": order.application_fee_cents},
+    )
+    return order, True
+
+
+def payment_intent_cancel_unless_paid(*, order: Order, actor=None) -> str:
+    """Cancel the order's PaymentIntent on the seller's account, unless the buyer has paid.
+
+    Returns the PaymentIntent's status as Stripe last reported it ("" when there is none).
+    A succeeded (or processing) PaymentIntent is left alone: the webhook handler decides what
+    happens to a payment that arrives after the hold lapsed. Stripe errors are logged, not
+    raised, so one unreachable account does not stop a sweep; the next run tries again.
+    """
+    if not order.payment_intent_id:
+        return ""
+    try:
+        intent = stripe_api.payment_intent_retrieve(order=order, actor=actor)
+        if intent.status not in PAYABLE_INTENT_STATUSES:
+            return intent.status
+        return stripe_api.payment_intent_cancel(order=order, actor=actor).status
+    except DomainError:
+        logger.warning("Could not cancel PaymentIntent %s of order %s", order.payment_intent_id, order.pk)
+        return "unknown"
+
+
+def checkout_abandon(*, order: Order, actor=None, request=None, message: str) -> None:
+    """Stripe failed: cancel the pending order and free the listing (idempotent)."""
+    with transaction.atomic():
+        locked = Order.objects.select_for_update().get(pk=order.pk)
+        if locked.status != OrderStatus.PENDING_PAYMENT:
+            return
+        order_transition(
+            order=locked, to=OrderStatus.CANCELLED, actor=actor, request=request, message=message
+        )
+        listing_release(listing_id=locked.listing_id, buyer=locked.buyer)
+
+
+def checkout_payment_intent(*, order: Order, actor=None, request=None):
+    """The PaymentIntent of a pending order: created on the seller's account the first time,
+    retrieved afterwards (for its client_secret). Stripe failing cancels the order."""
+    if order.payment_intent_id:
+        intent = stripe_api.payment_intent_retrieve(order=order, actor=actor)
+        if intent.status in PAYABLE_INTENT_STATUSES or intent.status in ("processing", "succeeded"):
+            return intent
+        # Cancelled at Stripe behind our back: this order cannot be paid any more.
+        checkout_abandon(order=order, actor=actor, request=request,
+                         message=f"PaymentIntent {intent.status}; checkout closed.")
+        raise ListingUnavailable("This checkout has expired. Please start again.", reason="expired")
+    try:
+        intent = stripe_api.payment_intent_create(order=order, actor=actor)
+    except DomainError as exc:
+        checkout_abandon(order=order, actor=actor, request=request,
+                         message=f"Could not create the PaymentIntent: {exc.code}")
+        raise
+    with transaction.atomic():
+        locked = Order.objects.select_for_update().get(pk=order.pk)
+        if not locked.payment_intent_id:
+            locked.payment_intent_id = intent.id
+            locked.save(update_fields=["payment_intent_id", "updated_at"])
+        order.payment_intent_id = locked.payment_intent_id
+    return intent
+
+
+def checkout_start(*, listing_id, buyer, shipping: dict, request=None) -> Checkout:
+    """The whole checkout: open the order (one transaction), then the PaymentIntent."""
+    order, created = checkout_order_open(
+        listing_id=listing_id, buyer=buyer, shipping=shipping, request=request
+    )
+    intent = checkout_payment_intent(order=order, actor=buyer, request=request)
+    return Checkout(order=order, client_secret=intent.client_secret, created=created)

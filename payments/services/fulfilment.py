@@ -1,0 +1,92 @@
+"""After the payment: the seller ships, the buyer confirms receipt.
+
+Each move locks the order row and goes through `order_transition`, so a double click gets a
+clear 409 the second time and never a second audit row.
+"""
+
+from django.db import transaction
+
+from payments.models import Order, OrderStatus
+from payments.services.notifications import notify_order_shipped
+from payments.services.orders import order_transition
+from stubcollector.errors import Conflict, NotFound
+
+
+class OrderNotFound(NotFound):
+    code = "order_not_found"
+    message = "No such order."
+
+
+class OrderAlreadyShipped(Conflict):
+    code = "order_already_shipped"
+    message = "This order has already been marked as shipped."
+
+
+class OrderAlreadyCompleted(Conflict):
+    code = "order_already_completed"
+    message = "You have already confirmed receipt of this order."
+
+
+class OrderNotShippable(Conflict):
+    code = "order_not_shippable"
+
+
+class OrderNotCompletable(Conflict):
+    code = "order_not_completable"
+
+
+def _lock_order_for(*, order_id, user, role: str) -> Order:
+    """The order, locked, when `user` is its buyer or seller (`role`); otherwise 404, so a
+    stranger learns nothing about other people's orders."""
+    try:
+        order = Order.objects.select_for_update().get(pk=order_id)
+    except (Order.DoesNotExist, ValueError, TypeError):
+        raise OrderNotFound() from None
+    if not getattr(user, "is_authenticated", False) or getattr(order, f"{role}_id") != user.pk:
+        raise OrderNotFound()
+    return order
+
+
+@transaction.atomic
+def order_ship(*, order_id, seller, tracking_number: str = "", request=None) -> Order:
+    """The seller sends the stub: paid (or partially refunded, not yet shipped) → shipped."""
+    order = _lock_order_for(order_id=order_id, user=seller, role="seller")
+    if order.shipped_at is not None and order.status in (
+        OrderStatus.SHIPPED, OrderStatus.COMPLETED, OrderStatus.PARTIALLY_REFUNDED,
+    ):
+        raise OrderAlreadyShipped()
+    if order.status not in (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED):
+        raise OrderNotShippable(
+            f"Only a paid order can be shipped; this one is {order.get_status_display().lower()}."
+        )
+    tracking_number = (tracking_number or "").strip()[:100]
+    order.tracking_number = tracking_number
+    order.save(update_fields=["tracking_number", "updated_at"])
+    order_transition(
+        order=order, to=OrderStatus.SHIPPED, actor=seller, request=request,
+        message=f"Shipped{f', tracking {tracking_number}' if tracking_number else ''}",
+        data={"tracking_number": tracking_number},
+    )
+    transaction.on_commit(lambda: notify_order_shipped(order=order))
+    return order
+
+
+@transaction.atomic
+def order_complete(*, order_id, buyer, request=None) -> Order:
+    """The buyer has the stub: shipped → completed."""
+    order = _lock_order_for(order_id=order_id, user=buyer, role="buyer")
+    if order.status == OrderStatus.COMPLETED or (
+        order.status == OrderStatus.PARTIALLY_REFUNDED and order.completed_at is not None
+    ):
+        raise OrderAlreadyCompleted()
+    shipped = order.status == OrderStatus.SHIPPED or (
+        order.status == OrderStatus.PARTIALLY_REFUNDED and order.shipped_at is not None
+    )
+    if not shipped:
+        raise OrderNotCompletable(
+            "You can confirm receipt once the seller has shipped the order; "
+            f"this one is {order.get_status_display().lower()}."
+        )
+    order_transition(order=order, to=OrderStatus.COMPLETED, actor=buyer, request=request,
+                     message="Buyer confirmed receipt")
+    return order

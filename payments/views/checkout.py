@@ -1,0 +1,143 @@
+"""Checkout: the page with the shipping form and the Payment Element, and its JSON routes.
+
+Thin: parse, call `payments.services.checkout`, answer. DomainErrors raised here become the
+house JSON error (/payments/ routes) or the error page (/checkout/) in DomainErrorMiddleware.
+"""
+
+import json
+from functools import wraps
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+from django_ratelimit.decorators import ratelimit
+
+from marketplace.models import Listing
+from marketplace.pricing import platform_fee_cents
+from marketplace.services import listing_purchase_blocker
+from payments import selectors
+from payments.forms import SHIPPING_FIELDS, CreatePaymentIntentForm, ShippingAddressForm
+from payments.models import OrderStatus
+from payments.services.checkout import checkout_start
+from stubcollector.errors import DomainError, error_payload, json_error
+
+PAYMENT_INTENT_RATE_PER_USER = "20/m"
+PAYMENT_INTENT_RATE_PER_IP = "60/m"
+
+# Short names a client may use inside a nested "shipping" object.
+SHORT_SHIPPING_NAMES = {name.removeprefix("shipping_"): name for name in SHIPPING_FIELDS}
+
+
+class BadJSON(DomainError):
+    code = "invalid_json"
+    status = 400
+    message = "Send a JSON object, such as {\"listing_id\": 1, \"shipping_name\": \"…\"}."
+
+
+def _json_body(request) -> dict:
+    try:
+        body = json.loads(request.body or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        raise BadJSON() from None
+    if not isinstance(body, dict):
+        raise BadJSON()
+    nested = body.pop("shipping", None)
+    if isinstance(nested, dict):
+        # {"shipping": {"name": …, "line1": …}} is accepted as well as flat shipping_* keys.
+        for key, value in nested.items():
+            body.setdefault(SHORT_SHIPPING_NAMES.get(key, key), value)
+    return body
+
+
+def _last_shipping_address(user) -> dict:
+    last = selectors.orders_bought(user=user).only(*SHIPPING_FIELDS).first()
+    return {name: getattr(last, name) for name in SHIPPING_FIELDS} if last else {}
+
+
+def _money(cents: int) -> str:
+    return f"{cents / 100:,.2f}"
+
+
+@login_required
+@require_GET
+def checkout_page(request, listing_id: int):
+    listing = get_object_or_404(Listing.objects.select_related("stub", "seller"), pk=listing_id)
+    blocker = listing_purchase_blocker(listing=listing, buyer=request.user)
+    fee = platform_fee_cents(listing.price_cents)
+    context = {
+        "listing": listing,
+        "stub": listing.stub,
+        "blocker": blocker,
+        "price": _money(listing.price_cents),
+        "fee": _money(fee),
+        "seller_receives": _money(listing.price_cents - fee),
+        "reservation_minutes": settings.LISTING_RESERVATION_MINUTES,
+        "form": ShippingAddressForm(initial=_last_shipping_address(request.user) or None),
+        "checkout_config": {
+            "listingId": listing.pk,
+            "createUrl": reverse("payments:create_payment_intent"),
+            "publishableKey": settings.STRIPE_PUBLISHABLE_KEY,
+        },
+    }
+    return render(request, "payments/checkout.html", context, status=409 if blocker else 200)
+
+
+def refuse_anonymous(view):
+    """JSON routes: 403 in the house shape instead of a redirect to the login page."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return json_error("not_authenticated", "Log in first.", 403)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@require_POST
+@refuse_anonymous
+@ratelimit(group="payments.pi_create.ip", key="ip", rate=PAYMENT_INTENT_RATE_PER_IP, block=True)
+@ratelimit(group="payments.pi_create.user", key="user", rate=PAYMENT_INTENT_RATE_PER_USER, block=True)
+def create_payment_intent(request):
+    """`{"listing_id": N, "shipping_name": …}` → the order and its PaymentIntent's client secret.
+
+    The amount comes from the listing; any amount or price in the request is ignored.
+    """
+    form = CreatePaymentIntentForm(data=_json_body(request))
+    if not form.is_valid():
+        payload = error_payload("invalid", "Some fields are invalid.", fields=form.errors.get_json_data())
+        return JsonResponse(payload, status=400)
+    checkout = checkout_start(
+        listing_id=form.cleaned_data["listing_id"],
+        buyer=request.user,
+        shipping=form.shipping(),
+        request=request,
+    )
+    order_url = reverse("payments_pages:order_detail", args=[checkout.order.pk])
+    return JsonResponse(
+        {
+            **checkout.as_dict(),
+            "publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
+            "return_url": request.build_absolute_uri(f"{order_url}?checkout=1"),
+            "status_url": reverse("payments:order_status", args=[checkout.order.pk]),
+        }
+    )
+
+
+@require_GET
+@refuse_anonymous
+def order_status(request, order_id: int):
+    """What the return page polls until the webhook has marked the order paid."""
+    order = selectors.order_for_party(order_id=order_id, user=request.user, related=False)
+    return JsonResponse(
+        {
+            "order_id": order.pk,
+            "status": order.status,
+            "status_display": order.get_status_display(),
+            "paid": order.paid_at is not None,
+            "pending": order.status == OrderStatus.PENDING_PAYMENT,
+        }
+    )
