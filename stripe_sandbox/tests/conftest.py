@@ -1,13 +1,16 @@
 """The sandbox's own tests: no Django, no database.
 
 The project's root conftest adds Django-only autouse fixtures; they are replaced here by
-no-ops so these tests also run with ``-p no:django``. The sandbox fixtures are imported
-directly so the tests work whether or not the root conftest registered the plugin.
+no-ops so these tests also run with ``-p no:django``. The sandbox fixtures are registered
+here too, for runs where the root conftest did not (``--noconftest``, another rootdir).
 """
 
 import pytest
 
-from stripe_sandbox.pytest_plugin import stripe_sandbox, stripe_sandbox_server  # noqa: F401
+
+def pytest_configure(config):
+    if not config.pluginmanager.has_plugin("stripe_sandbox.pytest_plugin"):
+        config.pluginmanager.import_plugin("stripe_sandbox.pytest_plugin")
 
 
 @pytest.fixture(autouse=True)
