@@ -80,10 +80,12 @@ class PriceField(forms.DecimalField):
             max_digits=10,
             decimal_places=2,
             label="Price (US$)",
-            help_text=f"Between ${MIN_PRICE} and ${MAX_PRICE:,} (Stripe's limits for one card payment).",
+            help_text=(
+                f"Between ${MIN_PRICE:.2f} and ${MAX_PRICE:,.2f} (Stripe's limits for one card payment)."
+            ),
             error_messages={
-                "min_value": f"The lowest price Stripe can charge is ${MIN_PRICE}.",
-                "max_value": f"The highest price Stripe can charge in one payment is ${MAX_PRICE:,}.",
+                "min_value": f"The lowest price Stripe can charge is ${MIN_PRICE:.2f}.",
+                "max_value": f"The highest price Stripe can charge in one payment is ${MAX_PRICE:,.2f}.",
                 "max_decimal_places": "Use at most two decimals (cents).",
                 "invalid": "Enter a price in dollars, like 25 or 25.50.",
             },

@@ -1,2 +1,21 @@
+from django.urls import path
+
+from marketplace import api, views
+
 app_name = "marketplace"
-urlpatterns = []
+urlpatterns = [
+    path("", views.browse, name="browse"),
+    path("listings/new/", views.listing_create_view, name="listing_create"),
+    path("listings/<int:pk>/", views.listing_detail, name="listing_detail"),
+    path("listings/<int:pk>/edit/", views.listing_edit_view, name="listing_edit"),
+    path("listings/<int:pk>/withdraw/", views.listing_withdraw_view, name="listing_withdraw"),
+    path("sellers/<str:username>/", views.seller_profile, name="seller_profile"),
+    path("api/listings/", api.ListingList.as_view(), name="api_listing_list"),
+    path("api/listings/<int:pk>/", api.ListingDetail.as_view(), name="api_listing_detail"),
+    path(
+        "marketplace/payment-compatibility/",
+        api.PaymentCompatibility.as_view(),
+        name="payment_compatibility",
+    ),
+    path("marketplace/my-orders/", api.MyOrders.as_view(), name="my_orders"),
+]

@@ -1,0 +1,138 @@
+"""JSON shapes of the marketplace API. Listings carry their payment status for the caller."""
+
+from django.conf import settings
+from rest_framework import serializers
+
+from marketplace.models import Listing
+from marketplace.pricing import platform_fee_cents, seller_receives_cents
+from marketplace.services import listing_purchase_blocker
+
+
+def _media_url(request, field) -> str | None:
+    if not field:
+        return None
+    url = field.url
+    return request.build_absolute_uri(url) if request is not None else url
+
+
+class ListingSerializer(serializers.ModelSerializer):
+    purchasable = serializers.SerializerMethodField()
+    purchase_blocker = serializers.SerializerMethodField()
+    seller = serializers.SerializerMethodField()
+    stub = serializers.SerializerMethodField()
+    photo_url = serializers.SerializerMethodField()
+    thumbnail_url = serializers.SerializerMethodField()
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Listing
+        fields = [
+            "id", "url", "status", "price_cents", "currency", "purchasable", "purchase_blocker", "seller",
+            "stub", "photo_url", "thumbnail_url", "created_at", "updated_at",
+        ]
+        read_only_fields = fields
+
+    def _blocker(self, listing):
+        # Cached per listing: purchasable and purchase_blocker come from one evaluation.
+        cache = self.context.setdefault("_blockers", {})
+        if listing.pk not in cache:
+            request = self.context.get("request")
+            buyer = request.user if request is not None else None
+            now = self.context.get("now")
+            cache[listing.pk] = listing_purchase_blocker(listing=listing, buyer=buyer, now=now)
+        return cache[listing.pk]
+
+    def get_purchasable(self, listing) -> bool:
+        return self._blocker(listing) is None
+
+    def get_purchase_blocker(self, listing) -> dict | None:
+        blocker = self._blocker(listing)
+        return blocker.as_dict() if blocker else None
+
+    def get_seller(self, listing) -> dict:
+        seller = listing.seller
+        return {
+            "username": seller.username,
+            "display_name": seller.display_name,
+            "can_accept_payments": seller.can_accept_payments,
+        }
+
+    def get_stub(self, listing) -> dict:
+        stub = listing.stub
+        return {
+            "event_name": stub.event_name,
+            "performer": stub.performer,
+            "venue": stub.venue,
+            "city": stub.city,
+            "event_date": stub.event_date.isoformat(),
+            "category": stub.category,
+            "condition": stub.condition,
+            "description": stub.description,
+        }
+
+    def get_photo_url(self, listing) -> str | None:
+        return _media_url(self.context.get("request"), listing.stub.photo)
+
+    def get_thumbnail_url(self, listing) -> str | None:
+        return _media_url(self.context.get("request"), listing.stub.thumbnail)
+
+    def get_url(self, listing) -> str:
+        path = f"/listings/{listing.pk}/"
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request is not None else path
+
+
+class PaymentCompatibilityQuery(serializers.Serializer):
+    listing_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+
+
+def payment_compatibility_global() -> dict:
+    from marketplace.models import MAX_PRICE_CENTS, MIN_PRICE_CENTS
+    from marketplace.pricing import platform_fee_percent
+
+    return {
+        "payments_enabled": True,
+        "currencies": ["usd"],
+        "platform_fee_bps": settings.PLATFORM_FEE_BPS,
+        "platform_fee_percent": platform_fee_percent(),
+        "min_amount_cents": MIN_PRICE_CENTS,
+        "max_amount_cents": MAX_PRICE_CENTS,
+        "charge_type": "direct",
+    }
+
+
+def payment_compatibility_for(listing, blocker) -> dict:
+    return {
+        "listing_id": listing.pk,
+        "purchasable": blocker is None,
+        "reasons": [blocker.as_dict()] if blocker else [],
+        "amount_cents": listing.price_cents,
+        "currency": listing.currency,
+        "application_fee_cents": platform_fee_cents(listing.price_cents),
+        "seller_receives_cents": seller_receives_cents(listing.price_cents),
+    }
+
+
+class OrderSummarySerializer(serializers.Serializer):
+    """One order as the caller sees it; `counterpart` is the other party's username."""
+
+    def to_representation(self, order) -> dict:
+        counterpart = order.seller if self.context.get("side") == "purchases" else order.buyer
+        return {
+            "id": order.pk,
+            "status": order.status,
+            "listing_id": order.listing_id,
+            "event_name": order.listing.stub.event_name,
+            "amount_cents": order.amount_cents,
+            "application_fee_cents": order.application_fee_cents,
+            "currency": order.currency,
+            "created_at": _iso(order.created_at),
+            "paid_at": _iso(order.paid_at),
+            "shipped_at": _iso(order.shipped_at),
+            "tracking_number": order.tracking_number,
+            "counterpart": counterpart.username,
+        }
+
+
+def _iso(value) -> str | None:
+    return serializers.DateTimeField().to_representation(value) if value else None

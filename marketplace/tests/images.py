@@ -1,0 +1,21 @@
+"""Small real images for upload tests, made in memory with Pillow."""
+
+import io
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
+
+CONTENT_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "GIF": "image/gif"}
+
+
+def image_bytes(image_format: str = "JPEG", size=(800, 600), colour=(200, 80, 40)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, colour).save(out, format=image_format)
+    return out.getvalue()
+
+
+def image_upload(image_format: str = "JPEG", size=(800, 600), name: str | None = None) -> SimpleUploadedFile:
+    ext = {"JPEG": "jpg"}.get(image_format, image_format.lower())
+    return SimpleUploadedFile(
+        name or f"stub.{ext}", image_bytes(image_format, size), content_type=CONTENT_TYPES[image_format]
+    )

@@ -1,0 +1,85 @@
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from accounts.tests.factories import NewSellerFactory, UserFactory
+from marketplace.models import ListingStatus
+from marketplace.tests.factories import ListingFactory, StubFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def listing():
+    stub = StubFactory(event_name="Woodstock", performer="Jimi Hendrix")
+    return ListingFactory(price_cents=4200, stub=stub)
+
+
+def test_anonymous_visitor_sees_the_stub_and_a_buy_button(client, listing):
+    response = client.get(f"/listings/{listing.pk}/")
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert "Woodstock" in content and "Jimi Hendrix" in content and "$42.00" in content
+    assert f'href="/checkout/{listing.pk}/"' in content
+    assert f"/sellers/{listing.seller.username}/" in content
+    assert "log in" in content.lower()
+    assert "Withdraw" not in content
+
+
+def test_buyer_sees_a_buy_button(client, listing):
+    client.force_login(UserFactory())
+    content = client.get(f"/listings/{listing.pk}/").content.decode()
+    assert f'href="/checkout/{listing.pk}/"' in content and "Available" in content
+
+
+def test_owner_sees_edit_and_withdraw_and_no_buy_button(client, listing):
+    client.force_login(listing.seller)
+    content = client.get(f"/listings/{listing.pk}/").content.decode()
+    assert f"/listings/{listing.pk}/edit/" in content
+    assert f"/listings/{listing.pk}/withdraw/" in content
+    assert "/checkout/" not in content
+    assert "your own listing" in content
+
+
+def test_a_reserved_listing_says_so_in_plain_words(client):
+    listing = ListingFactory(
+        status=ListingStatus.RESERVED, reserved_by=UserFactory(),
+        reserved_until=timezone.now() + timedelta(minutes=10),
+    )
+    content = client.get(f"/listings/{listing.pk}/").content.decode()
+    assert "Another buyer is paying" in content and "/checkout/" not in content
+
+
+def test_a_listing_of_a_seller_without_payments_explains_why_it_cannot_be_bought(client):
+    listing = ListingFactory(seller=NewSellerFactory())
+    content = client.get(f"/listings/{listing.pk}/").content.decode()
+    assert "not finished setting up payments" in content and "/checkout/" not in content
+
+
+def test_a_sold_listing_is_still_visible_but_not_buyable(client):
+    listing = ListingFactory(status=ListingStatus.SOLD)
+    response = client.get(f"/listings/{listing.pk}/")
+    assert response.status_code == 200
+    assert "already been sold" in response.content.decode()
+
+
+@pytest.mark.parametrize("status", [ListingStatus.WITHDRAWN, ListingStatus.DRAFT])
+def test_hidden_listings_are_not_found_for_strangers_and_anonymous(client, status):
+    listing = ListingFactory(status=status)
+    assert client.get(f"/listings/{listing.pk}/").status_code == 404
+    client.force_login(UserFactory())
+    assert client.get(f"/listings/{listing.pk}/").status_code == 404
+
+
+@pytest.mark.parametrize("status", [ListingStatus.WITHDRAWN, ListingStatus.DRAFT])
+def test_the_owner_still_sees_their_hidden_listing(client, status):
+    listing = ListingFactory(status=status)
+    client.force_login(listing.seller)
+    assert client.get(f"/listings/{listing.pk}/").status_code == 200
+
+
+def test_an_unknown_listing_is_not_found(client):
+    response = client.get("/listings/999999/")
+    assert response.status_code == 404
+    assert "No such listing" in response.content.decode()

@@ -1,0 +1,157 @@
+"""Marketplace pages: browse, listing detail, sell/edit/withdraw, public seller page.
+
+Thin: parse the input with a form, call a selector or service, render. Domain errors raised by
+services become error pages in DomainErrorMiddleware.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from marketplace.forms import ListingForm, parse_listing_filters
+from marketplace.models import ListingStatus
+from marketplace.pricing import platform_fee_percent
+from marketplace.selectors import (
+    listing_search,
+    listing_visible_to,
+    seller_get_public,
+    seller_listings_on_sale,
+)
+from marketplace.services import (
+    ListingNotFound,
+    PriceLocked,
+    listing_create,
+    listing_purchase_blocker,
+    listing_update,
+    listing_withdraw,
+)
+
+BROWSE_PAGE_SIZE = 24
+SELLER_PAGE_SIZE = 24
+
+
+def _page(request, queryset, per_page):
+    """Django's get_page: `page=abc` is page 1, `page=99999` the last page; never an error."""
+    return Paginator(queryset, per_page).get_page(request.GET.get("page"))
+
+
+def _query_without_page(request) -> str:
+    params = request.GET.copy()
+    params.pop("page", None)
+    return params.urlencode()
+
+
+def browse(request):
+    form, filters = parse_listing_filters(request.GET)
+    page = _page(request, listing_search(filters=filters), BROWSE_PAGE_SIZE)
+    return render(
+        request,
+        "marketplace/browse.html",
+        {"form": form, "page": page, "listings": page.object_list, "query": _query_without_page(request),
+         "filtered": any(form.data.get(name) for name in ("q", "category", "min_price", "max_price",
+                                                           "date_from", "date_to"))},
+        status=400 if form.errors else 200,
+    )
+
+
+def listing_detail(request, pk):
+    listing = listing_visible_to(listing_id=pk, viewer=request.user)
+    blocker = listing_purchase_blocker(listing=listing, buyer=request.user)
+    is_owner = request.user.is_authenticated and request.user.pk == listing.seller_id
+    return render(
+        request,
+        "marketplace/listing_detail.html",
+        {
+            "listing": listing,
+            "stub": listing.stub,
+            "blocker": blocker,
+            "is_owner": is_owner,
+            "can_withdraw": is_owner and listing.status in (ListingStatus.ACTIVE, ListingStatus.RESERVED,
+                                                            ListingStatus.DRAFT),
+        },
+    )
+
+
+def _not_a_seller(request):
+    return render(request, "marketplace/not_a_seller.html", status=403)
+
+
+def _render_form(request, form, *, listing):
+    return render(
+        request,
+        "marketplace/listing_form.html",
+        {"form": form, "listing": listing, "fee_percent": platform_fee_percent()},
+        status=400 if form.errors else 200,
+    )
+
+
+def _form_error_from(form, error: ValidationError):
+    for message in error.messages:
+        form.add_error("photo" if error.code and error.code.startswith("photo") else None, message)
+
+
+@login_required
+def listing_create_view(request):
+    if not request.user.is_seller:
+        return _not_a_seller(request)
+    form = ListingForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            listing = listing_create(
+                seller=request.user,
+                price_cents=form.price_cents,
+                photo=form.cleaned_data.get("photo"),
+                **form.stub_fields(),
+            )
+        except ValidationError as error:
+            _form_error_from(form, error)
+        else:
+            messages.success(request, "Your stub is listed.")
+            return redirect("marketplace:listing_detail", pk=listing.pk)
+    return _render_form(request, form, listing=None)
+
+
+@login_required
+def listing_edit_view(request, pk):
+    listing = listing_visible_to(listing_id=pk, viewer=request.user)
+    if listing.seller_id != request.user.pk:
+        raise ListingNotFound()
+    form = ListingForm(request.POST or None, request.FILES or None, listing=listing)
+    if request.method == "POST" and form.is_valid():
+        try:
+            listing_update(
+                listing_id=listing.pk,
+                seller=request.user,
+                price_cents=form.price_cents,
+                photo=form.cleaned_data.get("photo") or None,
+                **form.stub_fields(),
+            )
+        except PriceLocked as error:  # the reservation began between form check and lock
+            form.add_error("price", error.message)
+        except ValidationError as error:
+            _form_error_from(form, error)
+        else:
+            messages.success(request, "Listing updated.")
+            return redirect("marketplace:listing_detail", pk=listing.pk)
+    return _render_form(request, form, listing=listing)
+
+
+@login_required
+@require_POST
+def listing_withdraw_view(request, pk):
+    listing = listing_withdraw(listing_id=pk, seller=request.user)
+    messages.success(request, "The listing is withdrawn; buyers no longer see it.")
+    return redirect("marketplace:listing_detail", pk=listing.pk)
+
+
+def seller_profile(request, username):
+    seller = seller_get_public(username=username)
+    page = _page(request, seller_listings_on_sale(seller=seller), SELLER_PAGE_SIZE)
+    return render(
+        request,
+        "marketplace/seller_profile.html",
+        {"seller": seller, "page": page, "listings": page.object_list, "query": ""},
+    )
