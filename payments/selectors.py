@@ -7,6 +7,7 @@ read it: anyone else gets OrderNotFound (404), never a hint that it exists.
 
 from django.db.models import QuerySet
 
+from payments.forms import SHIPPING_FIELDS
 from payments.models import AuditEvent, Order
 from payments.services.fulfilment import OrderNotFound
 
@@ -19,6 +20,11 @@ def orders_bought(*, user) -> QuerySet[Order]:
 
 def orders_sold(*, user) -> QuerySet[Order]:
     return Order.objects.filter(seller=user).select_related(*ORDER_RELATED).order_by("-created_at", "-pk")
+
+
+def last_shipping_address(*, user) -> Order | None:
+    """The buyer's latest order, for its address only (prefills the checkout form)."""
+    return Order.objects.filter(buyer=user).only(*SHIPPING_FIELDS).order_by("-created_at", "-pk").first()
 
 
 def order_for_party(*, order_id, user, related: bool = True) -> Order:

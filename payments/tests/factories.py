@@ -113,3 +113,25 @@ class PaymentFactory(factory.django.DjangoModelFactory):
     status = PaymentStatus.SUCCEEDED
     stripe_status = "succeeded"
 
+
+
+def sandbox_seller(sandbox, **kwargs):
+    """A seller (SellerFactory) whose Express account really exists in the Stripe sandbox."""
+    from accounts.tests.factories import SellerFactory
+
+    account = sandbox.create_account(onboarded=True)
+    return SellerFactory(stripe_account_id=account["id"], **kwargs)
+
+
+def shipping_address(**overrides) -> dict:
+    """The shipping fields of a checkout request."""
+    return {
+        "shipping_name": "Ada Lovelace",
+        "shipping_line1": "12 Analytical Row",
+        "shipping_line2": "",
+        "shipping_city": "Springfield",
+        "shipping_state": "IL",
+        "shipping_postal_code": "62701",
+        "shipping_country": "US",
+        **overrides,
+    }

@@ -53,7 +53,7 @@ def _json_body(request) -> dict:
 
 
 def _last_shipping_address(user) -> dict:
-    last = selectors.orders_bought(user=user).only(*SHIPPING_FIELDS).first()
+    last = selectors.last_shipping_address(user=user)
     return {name: getattr(last, name) for name in SHIPPING_FIELDS} if last else {}
 
 
