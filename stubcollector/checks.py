@@ -1,4 +1,6 @@
-"""The rate limiter must count in a cache every worker shares once we are in production.
+"""Our own system checks, each replacing a third-party check that settings.py silences.
+
+The rate limiter must count in a cache every worker shares once we are in production.
 
 django-ratelimit flags Django's own RedisCache as "not officially supported" (W001) only
 because its list predates it; Django's RedisCache increments atomically, so that warning
@@ -37,3 +39,25 @@ def rate_limit_cache_is_shared(app_configs, **kwargs):
         )
     ]
 
+
+
+STRIPE_API_ORIGIN = "https://api.stripe.com"
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def live_stripe_key_goes_to_stripe(app_configs, **kwargs):
+    """Replaces djstripe.W002, which fires whenever STRIPE_API_HOST exists (we always set it).
+
+    The real danger it guards against is a live secret key sent to some other host.
+    """
+    key = settings.STRIPE_SECRET_KEY or ""
+    host = (settings.STRIPE_API_HOST or "").rstrip("/")
+    if key.startswith(("sk_live_", "rk_live_")) and host != STRIPE_API_ORIGIN:
+        return [
+            checks.Error(
+                f"A live Stripe key is configured but STRIPE_API_HOST is {host!r}.",
+                hint=f"Unset STRIPE_API_HOST (it defaults to {STRIPE_API_ORIGIN} when keys are given).",
+                id="stubcollector.E002",
+            )
+        ]
+    return []

@@ -37,6 +37,8 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "rest_framework",
     "djstripe",
+    # Installed (not only imported) so its cache checks run: see SILENCED_SYSTEM_CHECKS below.
+    "django_ratelimit",
     "stubcollector.apps.StubCollectorConfig",
     "accounts",
     "marketplace",
@@ -54,6 +56,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "stubcollector.middleware.DomainErrorMiddleware",
+    # Turns django-ratelimit's Ratelimited (a PermissionDenied) into RATELIMIT_VIEW's 429.
+    "django_ratelimit.middleware.RatelimitMiddleware",
 ]
 
 ROOT_URLCONF = "stubcollector.urls"
@@ -85,6 +89,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://stubcollector")}
+_XDIST_WORKER = env("PYTEST_XDIST_WORKER", default="")  # gw0, gw1… under `pytest -n`
+if _XDIST_WORKER and CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    # Tests clear the cache between tests (FLUSHDB on Redis) and count rate limits per IP:
+    # parallel test workers each get their own Redis database so they cannot disturb each other.
+    _base, _, _db = CACHES["default"]["LOCATION"].rpartition("/")
+    CACHES["default"]["LOCATION"] = f"{_base}/{int(_db or 0) + 1 + int(_XDIST_WORKER[2:] or 0)}"
 # The rate limiter counts in the default cache. Production must share it between workers
 # (Redis); stubcollector.checks refuses a process-local cache when DEBUG is false.
 RATELIMIT_USE_CACHE = "default"
@@ -151,8 +161,16 @@ STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="whsec_sandbox_plat
 STRIPE_CONNECT_WEBHOOK_SECRET = env(
     "STRIPE_CONNECT_WEBHOOK_SECRET", default="whsec_sandbox_connect"
 )
-STRIPE_API_HOST = env("STRIPE_API_HOST", default=STRIPE_SANDBOX_URL)
-STRIPE_JS_URL = env("STRIPE_JS_URL", default=f"{STRIPE_SANDBOX_URL}/v3/")
+# No key given means the sandbox; a real key means real Stripe unless STRIPE_API_HOST says otherwise.
+STRIPE_USES_SANDBOX_BY_DEFAULT = STRIPE_SECRET_KEY == "sk_test_sandbox"
+STRIPE_API_HOST = env(
+    "STRIPE_API_HOST",
+    default=STRIPE_SANDBOX_URL if STRIPE_USES_SANDBOX_BY_DEFAULT else "https://api.stripe.com",
+)
+STRIPE_JS_URL = env(
+    "STRIPE_JS_URL",
+    default=f"{STRIPE_SANDBOX_URL}/v3/" if STRIPE_USES_SANDBOX_BY_DEFAULT else "https://js.stripe.com/v3/",
+)
 STRIPE_TIMEOUT_SECONDS = env.float("STRIPE_TIMEOUT_SECONDS", default=10.0)
 STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
 STRIPE_WEBHOOK_IP_ALLOWLIST = env.bool("STRIPE_WEBHOOK_IP_ALLOWLIST", default=False)
@@ -191,11 +209,26 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
-# See stubcollector/checks.py: each silenced django-ratelimit check is replaced by our own.
-if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
-    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
-elif CACHES["default"]["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache" and DEBUG:
-    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
-else:
-    SILENCED_SYSTEM_CHECKS = []
+# See stubcollector/checks.py: each check silenced here is replaced by one of our own that
+# still fails when the thing it guards is really wrong.
+# - django_ratelimit.W001 ("not officially supported") only for Django's own RedisCache, whose
+#   incr is atomic and shared; stubcollector.E001 still refuses any process-local cache.
+# - django_ratelimit.E003 ("locmem is not shared") only with DEBUG on: one runserver process,
+#   where locmem does limit. With DEBUG off it fires, and so does stubcollector.E001.
+# - djstripe.W002 ("STRIPE_API_HOST set in production"): we always set it (to api.stripe.com
+#   with real keys); stubcollector.E002 refuses a live key sent anywhere but api.stripe.com.
+_RATELIMIT_BACKEND = CACHES[RATELIMIT_USE_CACHE]["BACKEND"]
+SILENCED_SYSTEM_CHECKS = ["djstripe.W002"]
+if _RATELIMIT_BACKEND == "django.core.cache.backends.redis.RedisCache":
+    SILENCED_SYSTEM_CHECKS += ["django_ratelimit.W001"]
+elif _RATELIMIT_BACKEND == "django.core.cache.backends.locmem.LocMemCache" and DEBUG:
+    SILENCED_SYSTEM_CHECKS += ["django_ratelimit.E003", "django_ratelimit.W001"]
 SERVE_MEDIA = env.bool("SERVE_MEDIA", default=DEBUG)
+
+# dj-stripe (its APIKey model, used for every event it records) only accepts keys shaped like
+# Stripe's: sk_test_ + at least 24 letters/digits. The sandbox takes any sk_test_ key, so the
+# sandbox default is swapped for a dj-stripe-shaped one (added by the webhooks engineer).
+if STRIPE_SECRET_KEY == "sk_test_sandbox":
+    STRIPE_SECRET_KEY = STRIPE_TEST_SECRET_KEY = STRIPE_LIVE_SECRET_KEY = (
+        "sk_test_sandbox0000000000000000000000000"
+    )

@@ -1,0 +1,41 @@
+from django import forms
+from django.contrib.auth.forms import UserCreationForm
+
+from accounts.models import User
+from accounts.services import SELLER_BIO_MAX_LENGTH, SELLER_COUNTRIES
+
+
+class SignupForm(UserCreationForm):
+    """Username, email, password twice; Django's password validators run on it."""
+
+    email = forms.EmailField(required=True, help_text="For order receipts. Never shown to others.")
+
+    class Meta(UserCreationForm.Meta):
+        model = User
+        fields = ("username", "email")
+
+
+class ProfileForm(forms.Form):
+    first_name = forms.CharField(max_length=150, required=False)
+    last_name = forms.CharField(max_length=150, required=False)
+    email = forms.EmailField(required=True)
+
+
+class BecomeSellerForm(forms.Form):
+    country = forms.ChoiceField(
+        choices=SELLER_COUNTRIES,
+        initial="US",
+        help_text="Where you and your bank account are. Stripe needs it to set up payouts.",
+    )
+    bio = forms.CharField(
+        required=False,
+        max_length=SELLER_BIO_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Shown on your public seller page.",
+    )
+
+
+class SellerBioForm(forms.Form):
+    bio = forms.CharField(
+        required=False, max_length=SELLER_BIO_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 5})
+    )

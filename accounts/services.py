@@ -1,0 +1,110 @@
+"""Account writes: sign-up, becoming a seller, profile edits.
+
+Stripe onboarding itself (the Express account, its status) lives in payments/services/connect.py;
+here a buyer only declares they want to sell, from which country, with what bio.
+"""
+
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+
+from accounts.models import User
+from stubcollector.errors import Conflict, DomainError
+
+# Countries where Stripe Connect Express accounts can take card payments in USD for us.
+SELLER_COUNTRIES = [
+    ("US", "United States"),
+    ("CA", "Canada"),
+    ("GB", "United Kingdom"),
+    ("IE", "Ireland"),
+    ("DE", "Germany"),
+    ("FR", "France"),
+    ("NL", "Netherlands"),
+    ("AU", "Australia"),
+]
+SELLER_COUNTRY_CODES = {code for code, _name in SELLER_COUNTRIES}
+SELLER_BIO_MAX_LENGTH = User._meta.get_field("seller_bio").max_length
+
+
+class InvalidInput(DomainError):
+    code = "invalid"
+    status = 400
+    message = "That input is not valid."
+
+
+class UsernameTaken(Conflict):
+    code = "username_taken"
+    message = "That username is taken."
+
+
+class SellerCountryLocked(Conflict):
+    code = "seller_country_locked"
+    message = "Your Stripe account already exists, so its country can no longer change."
+
+
+def _clean_bio(bio: str) -> str:
+    bio = (bio or "").strip()
+    if len(bio) > SELLER_BIO_MAX_LENGTH:
+        raise InvalidInput(f"The bio can be at most {SELLER_BIO_MAX_LENGTH} characters.")
+    return bio
+
+
+def user_signup(
+    *, username: str, email: str, password: str, first_name: str = "", last_name: str = ""
+) -> User:
+    """Creates a buyer account. The password was validated by the form (Django's validators)."""
+    username = username.strip()
+    user_model = get_user_model()
+    if user_model.objects.filter(username__iexact=username).exists():
+        raise UsernameTaken()
+    try:
+        with transaction.atomic():
+            return user_model.objects.create_user(
+                username=username,
+                email=user_model.objects.normalize_email(email.strip()),
+                password=password,
+                first_name=first_name.strip(),
+                last_name=last_name.strip(),
+            )
+    except IntegrityError as exc:  # two sign-ups racing for one name
+        raise UsernameTaken() from exc
+
+
+@transaction.atomic
+def user_become_seller(*, user: User, country: str, bio: str = "") -> User:
+    """Marks a buyer as a seller. Doing it again only updates the country (until the Stripe
+    account exists, whose country is fixed) and the bio."""
+    country = (country or "").strip().upper()
+    if country not in SELLER_COUNTRY_CODES:
+        raise InvalidInput("Choose one of the listed countries.")
+    bio = _clean_bio(bio)
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    if locked.stripe_account_id and country != locked.seller_country:
+        raise SellerCountryLocked()
+    locked.is_seller = True
+    locked.seller_country = country
+    locked.seller_bio = bio
+    locked.save(update_fields=["is_seller", "seller_country", "seller_bio"])
+    user.is_seller, user.seller_country, user.seller_bio = True, country, bio
+    return user
+
+
+def user_update_profile(
+    *,
+    user: User,
+    first_name: str,
+    last_name: str,
+    email: str,
+    seller_bio: str | None = None,
+) -> User:
+    """Edits the name and email, and the bio when given (sellers only)."""
+    user.first_name = first_name.strip()
+    user.last_name = last_name.strip()
+    user.email = get_user_model().objects.normalize_email(email.strip())
+    fields = ["first_name", "last_name", "email"]
+    if seller_bio is not None:
+        if not user.is_seller:
+            raise InvalidInput("Only sellers have a public bio.")
+        user.seller_bio = _clean_bio(seller_bio)
+        fields.append("seller_bio")
+    user.save(update_fields=fields)
+    return user

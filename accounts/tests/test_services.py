@@ -1,0 +1,98 @@
+import pytest
+
+from accounts.models import User
+from accounts.services import (
+    InvalidInput,
+    SellerCountryLocked,
+    UsernameTaken,
+    user_become_seller,
+    user_signup,
+    user_update_profile,
+)
+from accounts.tests.factories import NewSellerFactory, SellerFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_signup_creates_a_buyer_with_a_usable_password():
+    user = user_signup(username="alice", email="Alice@EXAMPLE.com", password="a-long-passphrase-42")
+
+    user.refresh_from_db()
+    assert user.username == "alice"
+    assert user.email == "Alice@example.com"
+    assert user.check_password("a-long-passphrase-42")
+    assert not user.is_seller
+    assert not user.is_staff
+
+
+def test_signup_refuses_a_username_that_differs_only_in_case():
+    UserFactory(username="alice")
+
+    with pytest.raises(UsernameTaken):
+        user_signup(username="ALICE", email="a@example.com", password="a-long-passphrase-42")
+    assert User.objects.filter(username__iexact="alice").count() == 1
+
+
+def test_becoming_a_seller_sets_country_and_bio():
+    user = UserFactory()
+
+    user_become_seller(user=user, country="gb", bio="  Football stubs since 1966.  ")
+
+    user.refresh_from_db()
+    assert user.is_seller
+    assert user.seller_country == "GB"
+    assert user.seller_bio == "Football stubs since 1966."
+    assert not user.can_accept_payments
+
+
+def test_becoming_a_seller_refuses_a_country_stripe_connect_is_not_offered_in():
+    user = UserFactory()
+
+    with pytest.raises(InvalidInput):
+        user_become_seller(user=user, country="ZZ", bio="")
+    user.refresh_from_db()
+    assert not user.is_seller
+
+
+def test_becoming_a_seller_twice_only_updates_the_bio():
+    user = NewSellerFactory(seller_country="US")
+
+    user_become_seller(user=user, country="US", bio="New bio")
+
+    user.refresh_from_db()
+    assert user.is_seller and user.seller_bio == "New bio"
+
+
+def test_the_country_cannot_change_once_the_stripe_account_exists():
+    seller = SellerFactory(seller_country="US")
+
+    with pytest.raises(SellerCountryLocked):
+        user_become_seller(user=seller, country="DE", bio="")
+    seller.refresh_from_db()
+    assert seller.seller_country == "US"
+
+
+def test_a_bio_longer_than_the_limit_is_refused():
+    user = UserFactory()
+
+    with pytest.raises(InvalidInput):
+        user_become_seller(user=user, country="US", bio="x" * 2001)
+
+
+def test_profile_update_changes_name_and_email_but_not_the_seller_state():
+    seller = SellerFactory()
+
+    user_update_profile(user=seller, first_name=" Ada ", last_name="Lovelace", email="ada@example.com")
+
+    seller.refresh_from_db()
+    assert (seller.first_name, seller.last_name, seller.email) == ("Ada", "Lovelace", "ada@example.com")
+    assert seller.can_accept_payments
+
+
+def test_only_a_seller_can_have_a_bio():
+    buyer = UserFactory()
+
+    with pytest.raises(InvalidInput):
+        user_update_profile(
+            user=buyer, first_name="", last_name="", email=buyer.email, seller_bio="I sell things"
+        )

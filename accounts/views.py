@@ -1,0 +1,119 @@
+"""Sign-up, log-in, log-out and the profile page. Writes go through accounts.services."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.utils.decorators import method_decorator
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods
+from django_ratelimit.decorators import ratelimit
+
+from accounts.forms import BecomeSellerForm, ProfileForm, SellerBioForm, SignupForm
+from accounts.services import user_become_seller, user_signup, user_update_profile
+
+# Rates per client IP and per attempted username; only POSTs count (viewing the form is free).
+# Blocked requests get stubcollector.views.rate_limited (429) through RatelimitMiddleware.
+LOGIN_RATE_PER_IP = "10/m"
+LOGIN_RATE_PER_USERNAME = "5/m"
+SIGNUP_RATE_PER_IP = "5/h"
+
+
+def attempted_username(group, request) -> str:
+    """Rate-limit key: the username typed in, case-folded, so 'Alice' and 'alice' share a count."""
+    return request.POST.get("username", "").strip().casefold()
+
+
+def _safe_next(request, fallback: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return fallback
+
+
+@require_http_methods(["GET", "POST"])
+@ratelimit(group="accounts.signup", key="ip", rate=SIGNUP_RATE_PER_IP, method="POST", block=True)
+def signup(request):
+    if request.user.is_authenticated:
+        return redirect("accounts:profile")
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = user_signup(
+            username=form.cleaned_data["username"],
+            email=form.cleaned_data["email"],
+            password=form.cleaned_data["password1"],
+        )
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, f"Welcome, {user.username}! Your account is ready.")
+        return redirect(_safe_next(request, settings.LOGIN_REDIRECT_URL))
+    return render(request, "accounts/signup.html", {"form": form, "next": request.GET.get("next", "")})
+
+
+@method_decorator(
+    ratelimit(group="accounts.login.ip", key="ip", rate=LOGIN_RATE_PER_IP, method="POST", block=True),
+    name="dispatch",
+)
+@method_decorator(
+    ratelimit(
+        group="accounts.login.username",
+        key=attempted_username,
+        rate=LOGIN_RATE_PER_USERNAME,
+        method="POST",
+        block=True,
+    ),
+    name="dispatch",
+)
+class LoginView(auth_views.LoginView):
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True
+
+
+class LogoutView(auth_views.LogoutView):
+    """POST only (Django's LogoutView refuses GET): a link cannot log anyone out."""
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile(request):
+    user = request.user
+    action = request.POST.get("action") if request.method == "POST" else None
+    profile_form = ProfileForm(
+        request.POST if action == "profile" else None,
+        initial={"first_name": user.first_name, "last_name": user.last_name, "email": user.email},
+    )
+    seller_form = BecomeSellerForm(
+        request.POST if action == "become_seller" else None,
+        initial={"country": user.seller_country or "US", "bio": user.seller_bio},
+    )
+    bio_form = SellerBioForm(request.POST if action == "bio" else None, initial={"bio": user.seller_bio})
+
+    if action == "profile" and profile_form.is_valid():
+        user_update_profile(user=user, **profile_form.cleaned_data)
+        messages.success(request, "Your profile is saved.")
+        return redirect("accounts:profile")
+    if action == "become_seller" and seller_form.is_valid():
+        user_become_seller(user=user, **seller_form.cleaned_data)
+        messages.success(request, "You are a seller now. Next: set up payouts with Stripe.")
+        return redirect("accounts:profile")
+    if action == "bio" and user.is_seller and bio_form.is_valid():
+        user_update_profile(
+            user=user,
+            first_name=user.first_name,
+            last_name=user.last_name,
+            email=user.email,
+            seller_bio=bio_form.cleaned_data["bio"],
+        )
+        messages.success(request, "Your seller bio is saved.")
+        return redirect("accounts:profile")
+
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "accounts/profile.html",
+        {"profile_form": profile_form, "seller_form": seller_form, "bio_form": bio_form},
+        status=status,
+    )

@@ -1,0 +1,70 @@
+"""Our system checks, run in-process against overridden settings."""
+
+import pytest
+from django.core.checks import run_checks
+from django.test import override_settings
+
+from stubcollector.checks import live_stripe_key_goes_to_stripe, rate_limit_cache_is_shared
+
+LOCMEM = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+REDIS = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                     "LOCATION": "redis://127.0.0.1:6379/0"}}
+DUMMY = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+DATABASE_CACHE = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache",
+                              "LOCATION": "cache"}}
+
+
+def ids(messages) -> set[str]:
+    return {m.id for m in messages}
+
+
+@override_settings(CACHES=LOCMEM, DEBUG=False)
+def test_locmem_with_debug_off_is_an_error():
+    assert ids(rate_limit_cache_is_shared(None)) == {"stubcollector.E001"}
+
+
+@override_settings(CACHES=LOCMEM, DEBUG=False, SILENCED_SYSTEM_CHECKS=[])
+def test_locmem_with_debug_off_fails_the_full_deploy_check_run():
+    found = ids(run_checks(tags=["caches"], include_deployment_checks=True))
+
+    assert "stubcollector.E001" in found
+    assert "django_ratelimit.E003" in found
+
+
+@override_settings(CACHES=REDIS, DEBUG=False)
+def test_djangos_redis_cache_passes():
+    assert rate_limit_cache_is_shared(None) == []
+
+
+@override_settings(CACHES=LOCMEM, DEBUG=True)
+def test_locmem_is_accepted_for_the_single_development_process():
+    assert rate_limit_cache_is_shared(None) == []
+
+
+@pytest.mark.parametrize("caches", [DUMMY, DATABASE_CACHE])
+def test_a_cache_that_does_not_limit_is_an_error_even_in_development(caches):
+    with override_settings(CACHES=caches, DEBUG=True):
+        assert ids(rate_limit_cache_is_shared(None)) == {"stubcollector.E001"}
+
+
+def test_the_silenced_checks_are_only_the_replaced_ones(settings):
+    """Each silenced id has a replacement of ours that fails in the dangerous case (above)."""
+    allowed = {"django_ratelimit.W001", "django_ratelimit.E003", "djstripe.W002"}
+
+    assert set(settings.SILENCED_SYSTEM_CHECKS) <= allowed
+    assert "django_ratelimit" in settings.INSTALLED_APPS  # so its checks run at all
+
+
+@override_settings(STRIPE_SECRET_KEY="sk_live_abc", STRIPE_API_HOST="http://127.0.0.1:12111")
+def test_a_live_key_aimed_at_another_host_is_an_error():
+    assert ids(live_stripe_key_goes_to_stripe(None)) == {"stubcollector.E002"}
+
+
+@pytest.mark.parametrize(
+    "key, host",
+    [("sk_live_abc", "https://api.stripe.com"), ("sk_test_sandbox", "http://127.0.0.1:12111"),
+     ("sk_test_abc", "http://127.0.0.1:12111")],
+)
+def test_live_keys_to_stripe_and_test_keys_anywhere_pass(key, host):
+    with override_settings(STRIPE_SECRET_KEY=key, STRIPE_API_HOST=host):
+        assert live_stripe_key_goes_to_stripe(None) == []
