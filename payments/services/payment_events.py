@@ -1,0 +1,340 @@
+"""What Stripe's payment events do to our orders.
+
+Every handler works the same way, which is what makes them safe to run twice, concurrently
+or out of order:
+
+1. Re-read from Stripe what the event is about (the PaymentIntent with its latest charge, the
+   application fee's refunded amount, the dispute), before taking any lock. The event's own
+   copy may be stale; Stripe's current object is the truth.
+2. Lock the order row, then bring the order and its Payment in line with that truth: the
+   success is honoured once (creating the Payment), refunded amounts are *set* from the charge
+   (never added, never lowered), a dispute's state comes from the dispute's status. Whatever
+   is already so is left alone.
+
+So a `charge.refunded` that arrives before `payment_intent.succeeded` records the success and
+the refund together, and the late success event then finds nothing to do; a dispute closed
+before its `created` event ends where the right order would.
+"""
+
+import logging
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from marketplace.models import Listing, ListingStatus
+from marketplace.services import listing_mark_sold, listing_release, listing_return_to_sale
+from payments import stripe_api
+from payments.models import LIVE_ORDER_STATUSES, Order, OrderStatus, Payment, PaymentStatus
+from payments.services.audit import audit_record
+from payments.services.notifications import notify_late_payment_refunded, notify_order_paid
+from payments.services.orders import order_transition
+
+logger = logging.getLogger(__name__)
+
+S = OrderStatus
+
+NOT_YET_PAID = (S.PENDING_PAYMENT, S.PAYMENT_FAILED, S.CANCELLED)
+# Orders whose money we hold and which can still be refunded or disputed.
+REFUNDABLE = (S.PAID, S.SHIPPED, S.COMPLETED, S.PARTIALLY_REFUNDED)
+
+DISPUTE_OPEN = frozenset({"warning_needs_response", "warning_under_review", "needs_response", "under_review"})
+# warning_closed: an inquiry that never became a chargeback.
+DISPUTE_WON = frozenset({"won", "warning_closed"})
+DISPUTE_LOST = frozenset({"lost"})
+
+
+@dataclass
+class PaymentFacts:
+    """Stripe's current view of one payment, read before any row is locked."""
+
+    stripe_account: str
+    payment_intent: dict
+    charge: dict | None
+    fee_refunded_cents: int | None  # None: not read (nothing refunded yet)
+
+
+def _plain(obj) -> dict:
+    return obj.to_dict() if hasattr(obj, "to_dict") else dict(obj or {})
+
+
+def _id(value) -> str:
+    if isinstance(value, dict):
+        return value.get("id") or ""
+    return value or ""
+
+
+def event_account(event) -> str:
+    """The connected account an event came from ("" for the platform's own events)."""
+    return _id((event.stripe_data or {}).get("account"))
+
+
+def payment_facts_fetch(*, payment_intent_id: str, stripe_account: str) -> PaymentFacts:
+    payment_intent = _plain(
+        stripe_api.payment_intent_fetch(payment_intent_id=payment_intent_id, stripe_account=stripe_account)
+    )
+    charge = payment_intent.get("latest_charge")
+    charge = charge if isinstance(charge, dict) else None
+    fee_refunded = None
+    if charge and charge.get("amount_refunded") and charge.get("application_fee"):
+        fee = charge["application_fee"]
+        if not isinstance(fee, dict):
+            fee = _plain(stripe_api.application_fee_fetch(fee_id=fee))
+        fee_refunded = int(fee.get("amount_refunded") or 0)
+    return PaymentFacts(stripe_account, payment_intent, charge, fee_refunded)
+
+
+def three_d_secure_authenticated(charge: dict | None) -> bool:
+    """Did 3-D Secure authenticate the cardholder (which moves fraud liability to the issuer)?"""
+    card = ((charge or {}).get("payment_method_details") or {}).get("card") or {}
+    result = (card.get("three_d_secure") or {}).get("result")
+    return result in ("authenticated", "attempt_acknowledged")
+
+
+def _lock_order(*, facts: PaymentFacts) -> Order | None:
+    """Our order for this PaymentIntent, locked; None when it is not ours to change."""
+    payment_intent = facts.payment_intent
+    orders = Order.objects.select_for_update()
+    order = orders.filter(payment_intent_id=payment_intent["id"]).first()
+    if order is None:
+        # Checkout stores the PaymentIntent id right after creating it; until then the
+        # metadata links them.
+        order_id = str((payment_intent.get("metadata") or {}).get("order_id") or "")
+        if order_id.isdigit():
+            order = orders.filter(pk=int(order_id), payment_intent_id="").first()
+            if order is not None:
+                order.payment_intent_id = payment_intent["id"]
+                order.save(update_fields=["payment_intent_id", "updated_at"])
+    if order is None:
+        logger.info("No order for PaymentIntent %s; event ignored", payment_intent["id"])
+        return None
+    if order.stripe_account_id != facts.stripe_account:
+        # Only the seller's own account can pay for the seller's order.
+        logger.warning("PaymentIntent %s came from %s, order #%s belongs to %s; ignored",
+                       payment_intent["id"], facts.stripe_account or "the platform", order.pk,
+                       order.stripe_account_id)
+        return None
+    if payment_intent.get("amount") != order.amount_cents or payment_intent.get("currency") != order.currency:
+        logger.error("PaymentIntent %s is for %s %s, order #%s for %s %s; ignored", payment_intent["id"],
+                     payment_intent.get("amount"), payment_intent.get("currency"), order.pk,
+                     order.amount_cents, order.currency)
+        return None
+    return order
+
+
+def _payment_status(payment: Payment) -> str:
+    if payment.dispute_status in DISPUTE_LOST:
+        return PaymentStatus.DISPUTE_LOST
+    if payment.dispute_status in DISPUTE_OPEN:
+        return PaymentStatus.DISPUTED
+    if payment.amount_refunded_cents and payment.amount_refunded_cents >= payment.amount_cents:
+        return PaymentStatus.REFUNDED
+    if payment.amount_refunded_cents:
+        return PaymentStatus.PARTIALLY_REFUNDED
+    return PaymentStatus.SUCCEEDED
+
+
+def _listing_free_for(order: Order) -> bool:
+    """May a late success still have the stub? Nobody else holds or bought it, not withdrawn."""
+    listing = Listing.objects.select_for_update().get(pk=order.listing_id)
+    others = Order.objects.filter(listing_id=order.listing_id, status__in=LIVE_ORDER_STATUSES)
+    others = others.exclude(pk=order.pk)
+    if others.exists():
+        return False
+    if listing.status == ListingStatus.ACTIVE:
+        return True
+    if listing.status == ListingStatus.RESERVED:
+        return not listing.reservation_is_live() or listing.reserved_by_id == order.buyer_id
+    return False
+
+
+def _honour(*, order: Order, event_id: str) -> None:
+    late = order.status != S.PENDING_PAYMENT
+    listing_mark_sold(listing_id=order.listing_id, buyer=order.buyer)
+    order_transition(
+        order=order, to=S.PAID, stripe_event_id=event_id,
+        message="Payment succeeded"
+        + (" after the order had lapsed; the stub was still free" if late else ""),
+    )
+    transaction.on_commit(lambda: notify_order_paid(order=order))
+
+
+def _refund_late_payment(*, order: Order, payment: Payment, event_id: str) -> None:
+    """The payment succeeded after the order lapsed and the stub went elsewhere: give it back.
+
+    The refund is created here, inside the webhook's transaction, on purpose: if it fails the
+    event fails and Stripe retries it; if our commit fails after it, the retry reuses the
+    idempotency key and Stripe returns the same refund. Money is never kept or refunded twice.
+    """
+    refund = stripe_api.refund_create(
+        order=order, amount_cents=payment.refundable_cents, charge_id=payment.charge_id,
+        idempotency_key=f"order-{order.pk}-late-payment-refund",
+    )
+    payment.amount_refunded_cents = max(payment.amount_refunded_cents, int(refund["amount"]))
+    payment.status = _payment_status(payment)
+    payment.save(update_fields=["amount_refunded_cents", "status", "updated_at"])
+    audit_record(
+        action="order.late_payment_refunded", order=order, stripe_event_id=event_id,
+        message=f"Payment arrived after the order was {order.get_status_display().lower()} and the "
+                f"stub had gone; refunded in full ({refund['id']}).",
+        data={"refund_id": refund["id"], "amount_cents": int(refund["amount"])},
+    )
+    transaction.on_commit(lambda: notify_late_payment_refunded(order=order))
+
+
+def _apply_charge(*, order: Order, payment: Payment, facts: PaymentFacts, event_id: str) -> None:
+    """Copy the charge's figures onto the Payment (never lowering a refunded amount) and move
+    the order to refunded / partially refunded when the money says so."""
+    charge = facts.charge or {}
+    before = (payment.charge_id, payment.amount_refunded_cents, payment.fee_refunded_cents,
+              payment.three_d_secure_authenticated, payment.status, payment.stripe_status)
+    if charge.get("id"):
+        payment.charge_id = charge["id"]
+        payment.three_d_secure_authenticated = three_d_secure_authenticated(charge)
+    payment.amount_refunded_cents = min(
+        payment.amount_cents, max(payment.amount_refunded_cents, int(charge.get("amount_refunded") or 0))
+    )
+    if facts.fee_refunded_cents is not None:
+        payment.fee_refunded_cents = min(
+            payment.application_fee_cents, max(payment.fee_refunded_cents, facts.fee_refunded_cents)
+        )
+    payment.stripe_status = facts.payment_intent.get("status", "")
+    payment.status = _payment_status(payment)
+    after = (payment.charge_id, payment.amount_refunded_cents, payment.fee_refunded_cents,
+             payment.three_d_secure_authenticated, payment.status, payment.stripe_status)
+    if after != before:
+        payment.save()
+    if payment.amount_refunded_cents:
+        _apply_refund_state(order=order, payment=payment, event_id=event_id)
+
+
+def _apply_refund_state(*, order: Order, payment: Payment, event_id: str) -> None:
+    full = payment.amount_refunded_cents >= payment.amount_cents
+    target = S.REFUNDED if full else S.PARTIALLY_REFUNDED
+    if order.status == S.DISPUTED:
+        # Stripe refuses refunds on a disputed charge, so this refund happened before the
+        # dispute: a won dispute returns the order to it.
+        if order.status_before_dispute != target:
+            order.status_before_dispute = target
+            order.save(update_fields=["status_before_dispute", "updated_at"])
+        return
+    if order.status not in REFUNDABLE or order.status == target:
+        return
+    order_transition(
+        order=order, to=target, stripe_event_id=event_id,
+        message=f"Refunded {payment.amount_refunded_cents} of {payment.amount_cents} cents",
+        data={"amount_refunded_cents": payment.amount_refunded_cents,
+              "fee_refunded_cents": payment.fee_refunded_cents},
+    )
+    if full:
+        listing_return_to_sale(listing_id=order.listing_id)
+
+
+def _apply_success(*, order: Order, facts: PaymentFacts, event_id: str) -> Payment:
+    payment_intent, charge = facts.payment_intent, facts.charge or {}
+    payment = Payment.objects.select_for_update().filter(order=order).first()
+    if payment is None:
+        # The first time we learn the money arrived: this is where it is honoured or refunded.
+        payment = Payment.objects.create(
+            order=order,
+            stripe_account_id=facts.stripe_account,
+            payment_intent_id=payment_intent["id"],
+            charge_id=charge.get("id") or "",
+            amount_cents=payment_intent["amount"],
+            application_fee_cents=payment_intent.get("application_fee_amount") or 0,
+            currency=payment_intent["currency"],
+            status=PaymentStatus.SUCCEEDED,
+            stripe_status=payment_intent["status"],
+            three_d_secure_authenticated=three_d_secure_authenticated(charge),
+        )
+        if order.status == S.PENDING_PAYMENT or (order.status in NOT_YET_PAID and _listing_free_for(order)):
+            _honour(order=order, event_id=event_id)
+        elif order.status in NOT_YET_PAID:
+            _refund_late_payment(order=order, payment=payment, event_id=event_id)
+    _apply_charge(order=order, payment=payment, facts=facts, event_id=event_id)
+    return payment
+
+
+def _release(*, order: Order, to: str, event_id: str, message: str) -> None:
+    order_transition(order=order, to=to, stripe_event_id=event_id, message=message)
+    listing_release(listing_id=order.listing_id, buyer=order.buyer)
+
+
+def payment_intent_apply(*, order: Order, facts: PaymentFacts, event_id: str) -> Payment | None:
+    """Bring a locked order in line with its PaymentIntent's current status."""
+    payment_intent = facts.payment_intent
+    status = payment_intent.get("status")
+    if status == "succeeded":
+        return _apply_success(order=order, facts=facts, event_id=event_id)
+    if status == "canceled":
+        if order.status in (S.PENDING_PAYMENT, S.PAYMENT_FAILED):
+            reason = payment_intent.get("cancellation_reason") or "no reason given"
+            _release(order=order, to=S.CANCELLED, event_id=event_id, message=f"Payment cancelled ({reason})")
+    elif status == "requires_payment_method" and payment_intent.get("last_payment_error"):
+        if order.status == S.PENDING_PAYMENT:
+            error = payment_intent["last_payment_error"]
+            reason = error.get("decline_code") or error.get("code") or "declined"
+            _release(order=order, to=S.PAYMENT_FAILED, event_id=event_id, message=f"Payment failed: {reason}")
+    return None
+
+
+def _sync(*, event, payment_intent_id: str, then=None) -> None:
+    if not payment_intent_id:
+        return
+    facts = payment_facts_fetch(payment_intent_id=payment_intent_id, stripe_account=event_account(event))
+    with transaction.atomic():
+        order = _lock_order(facts=facts)
+        if order is None:
+            return
+        payment = payment_intent_apply(order=order, facts=facts, event_id=event.id)
+        if then is not None and payment is not None:
+            then(order=order, payment=payment)
+
+
+# -- handlers (see HANDLERS in payments/services/webhooks.py) --------------------------------------
+
+def payment_intent_event_apply(*, event) -> None:
+    """payment_intent.succeeded / payment_failed / canceled."""
+    _sync(event=event, payment_intent_id=_id(event.data.get("object")))
+
+
+def charge_refunded_apply(*, event) -> None:
+    """charge.refunded: the charge's amount_refunded and the fee's refunded amount, as they are now."""
+    _sync(event=event, payment_intent_id=_id((event.data.get("object") or {}).get("payment_intent")))
+
+
+def dispute_event_apply(*, event) -> None:
+    """charge.dispute.created / updated / closed: the dispute's current status decides."""
+    account = event_account(event)
+    dispute_id = _id(event.data.get("object"))
+    dispute = _plain(stripe_api.dispute_fetch(dispute_id=dispute_id, stripe_account=account))
+    payment_intent_id = _id(dispute.get("payment_intent"))
+    if not payment_intent_id and dispute.get("charge"):
+        charge = _plain(stripe_api.charge_fetch(charge_id=_id(dispute["charge"]), stripe_account=account))
+        payment_intent_id = _id(charge.get("payment_intent"))
+
+    def apply_dispute(*, order, payment):
+        dispute_apply(order=order, payment=payment, dispute=dispute, event_id=event.id)
+
+    _sync(event=event, payment_intent_id=payment_intent_id, then=apply_dispute)
+
+
+def dispute_apply(*, order: Order, payment: Payment, dispute: dict, event_id: str) -> None:
+    status = dispute.get("status") or ""
+    closed = DISPUTE_WON | DISPUTE_LOST
+    if payment.dispute_id == dispute.get("id") and payment.dispute_status in closed and status not in closed:
+        return  # an older read of a dispute we already know is over
+    payment.dispute_id = dispute.get("id") or ""
+    payment.dispute_status = status
+    payment.status = _payment_status(payment)
+    payment.save(update_fields=["dispute_id", "dispute_status", "status", "updated_at"])
+    reason = dispute.get("reason") or "unknown reason"
+    if status in DISPUTE_OPEN or status in DISPUTE_LOST:
+        if order.status in REFUNDABLE:
+            order_transition(order=order, to=S.DISPUTED, stripe_event_id=event_id,
+                             message=f"Dispute {payment.dispute_id} opened ({reason})")
+        if status in DISPUTE_LOST and order.status == S.DISPUTED:
+            order_transition(order=order, to=S.DISPUTE_LOST, stripe_event_id=event_id,
+                             message=f"Dispute {payment.dispute_id} lost")
+    elif status in DISPUTE_WON and order.status == S.DISPUTED:
+        order_transition(order=order, to=order.status_before_dispute or S.PAID, stripe_event_id=event_id,
+                         message=f"Dispute {payment.dispute_id} closed in the seller's favour ({status})")

@@ -1,0 +1,46 @@
+"""POST /payments/orders/<id>/refund/: staff or the order's seller refunds all or part of it."""
+
+import json
+
+from django.contrib import messages
+from django.http import JsonResponse
+from django.shortcuts import redirect
+from django.views.decorators.http import require_POST
+
+from payments.services.refunds import order_refund, refund_amount_parse
+from stubcollector.errors import DomainError, PermissionDenied
+
+
+class InvalidJson(DomainError):
+    code = "invalid_json"
+    message = "The body is not a JSON object."
+
+def _is_json(request) -> bool:
+    return request.content_type == "application/json"
+
+def _amount_input(request):
+    if _is_json(request):
+        try:
+            body = json.loads(request.body or b"{}")
+        except ValueError:
+            raise InvalidJson() from None
+        if not isinstance(body, dict):
+            raise InvalidJson()
+        return body.get("amount")
+    return request.POST.get("amount")
+
+@require_POST
+def order_refund_view(request, order_id: int):
+    if not request.user.is_authenticated:
+        raise PermissionDenied("Log in to refund an order.", code="not_authenticated")
+    amount = refund_amount_parse(_amount_input(request))
+    result = order_refund(order_id=order_id, actor=request.user, amount_cents=amount, request=request)
+    if _is_json(request) or "application/json" in request.headers.get("Accept", ""):
+        return JsonResponse(
+            {"order_id": result.order.pk, "refund_id": result.refund_id, "amount": result.amount_cents,
+             "status": result.status},
+            status=201,
+        )
+    dollars = f"${result.amount_cents / 100:,.2f}"
+    messages.success(request, f"Refund of {dollars} sent to Stripe for order #{order_id}.")
+    return redirect("payments_pages:order_detail", order_id=order_id)
