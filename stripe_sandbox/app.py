@@ -534,7 +534,7 @@ class Sandbox:
             r("POST", "/_sandbox/3ds/:token", self._three_d_secure_submit),
             r("GET", "/_sandbox/dashboard/:token", self._dashboard_page),
             r("GET", "/_sandbox/demo-checkout", lambda req: html_response(
-                pages.demo_checkout_page(req.params))),
+                pages.demo_checkout_page(req.params, f"{self.public_url}/v3/"))),
             r("POST", "/_sandbox/accounts/:id/requirements", self._route_set_requirements),
             r("POST", "/_sandbox/accounts/:id/onboard", self._route_onboard),
             r("POST", "/_sandbox/disputes/:id/resolve", self._route_resolve_dispute),

@@ -108,7 +108,7 @@ def dashboard_page(account: dict[str, Any], available: int, pending: int,
     return page("Express dashboard", body)
 
 
-def demo_checkout_page(params: dict[str, Any]) -> str:
+def demo_checkout_page(params: dict[str, Any], stripe_js_url: str = "/v3/") -> str:
     """A merchant page that uses the Stripe.js API exactly as the real one is used."""
     config = {
         "publishableKey": params.get("publishable_key") or "pk_test_sandbox",
@@ -123,7 +123,7 @@ def demo_checkout_page(params: dict[str, Any]) -> str:
   <button id="submit" type="submit">Pay</button>
   <div id="payment-message" role="status"></div>
 </form>
-<script src="/v3/"></script>
+<script src="{html.escape(stripe_js_url)}"></script>
 <script>
 const config = {json.dumps(config)};
 const stripe = Stripe(config.publishableKey, {{stripeAccount: config.stripeAccount}});
