@@ -148,6 +148,43 @@ class Payment(models.Model):
     def refundable_cents(self) -> int:
         return self.amount_cents - self.amount_refunded_cents
 
+    # -- payment figures (admin, dashboard) --
+
+    @property
+    def policy_fee_cents(self) -> int:
+        """The fee our pricing rule gives for this amount (what checkout should have charged)."""
+        from marketplace.pricing import platform_fee_cents
+
+        return platform_fee_cents(self.amount_cents)
+
+    @property
+    def fee_matches_policy(self) -> bool:
+        return self.application_fee_cents == self.policy_fee_cents
+
+    @property
+    def seller_net_cents(self) -> int:
+        """What the seller keeps before Stripe's processing fee: the amount not refunded, less
+        the platform fee the platform kept."""
+        return self.amount_cents - self.amount_refunded_cents - self.net_platform_amount_cents
+
+    @property
+    def liability_status(self) -> dict:
+        """Who carries what for this payment.
+
+        A direct charge lives on the seller's Stripe account, so that account pays Stripe's
+        fees and carries refunds and disputes (the platform only returns its fee). A card
+        authenticated with 3-D Secure moves fraud-chargeback liability to the card issuer.
+        """
+        return {
+            "charge_type": "direct charge",
+            "stripe_account": self.stripe_account_id,
+            "fees_refunds_disputes": f"seller's Stripe account ({self.stripe_account_id})",
+            "fraud_liability": (
+                "card issuer (3-D Secure)" if self.three_d_secure_authenticated
+                else "seller's Stripe account (no 3-D Secure)"
+            ),
+        }
+
 
 class AuditEvent(models.Model):
     """Who did what, when, and from which request or Stripe event. Never updated."""

@@ -1,7 +1,7 @@
 """Helpers for the webhook, refund and dispute tests: signed deliveries, sandbox purchases.
 
 `sign` / `post_event` build deliveries by hand (the same HMAC scheme Stripe uses), for the
-security tests. `webhook_sandbox` registers both of our endpoints with the in-process sandbox,
+security tests. `endpoints_register` registers both of our endpoints with the in-process sandbox,
 delivering through Django's test client, so a flush sends every signed event into the real
 views. `sandbox_order` / `pay` make a real PaymentIntent for an order on a sandbox account.
 """
@@ -10,7 +10,6 @@ import json
 import time
 import uuid
 
-import pytest
 import stripe
 from django.conf import settings
 
@@ -63,20 +62,20 @@ def post_event(client, event: dict | bytes, *, path: str = PLATFORM_PATH, secret
     return client.post(path, data=body, content_type="application/json", **headers, **extra)
 
 
-@pytest.fixture
-def webhook_sandbox(stripe_sandbox, client, settings):
-    """The sandbox, delivering every platform and connected-account event to our views."""
+def endpoints_register(sandbox, client):
+    """Register both of our endpoints with the sandbox, delivering through Django's test
+    client: a flush then sends every signed event into the real views. Returns the sandbox."""
     from stripe_sandbox.webhooks import django_client_transport
 
     transport = django_client_transport(client)
-    stripe_sandbox.create_webhook_endpoint(
+    sandbox.create_webhook_endpoint(
         f"http://testserver{PLATFORM_PATH}", secret=settings.STRIPE_WEBHOOK_SECRET, transport=transport
     )
-    stripe_sandbox.create_webhook_endpoint(
+    sandbox.create_webhook_endpoint(
         f"http://testserver{CONNECT_PATH}", secret=settings.STRIPE_CONNECT_WEBHOOK_SECRET,
         connect=True, transport=transport,
     )
-    return stripe_sandbox
+    return sandbox
 
 
 def sandbox_seller(sandbox, **kwargs):
