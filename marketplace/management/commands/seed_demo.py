@@ -1,0 +1,174 @@
+"""Demo data: sellers with bios, 60+ listings with drawn ticket pictures, a buyer and a staff user.
+
+    python manage.py seed_demo                      # once; running it again adds nothing
+    python manage.py seed_demo --listings 100000    # plus N bulk listings for benchmarks
+    python manage.py seed_demo --force              # add another demo set of listings
+
+Passwords for `buyer`, `staff` and the demo sellers come from --buyer-password / --staff-password /
+--seller-password, or DEMO_BUYER_PASSWORD / DEMO_STAFF_PASSWORD / DEMO_SELLER_PASSWORD, or are
+generated; each run sets them and prints them (so a lost password is one re-run away).
+
+Demo sellers are onboarded through the Stripe sandbox (payments.services.connect) so their
+listings can be paid for; one seller ("halfway") is left mid-onboarding on purpose. Start the
+sandbox first (make run / python -m stripe_sandbox); without it the sellers are created but cannot
+take payments, and the command says so. --skip-stripe leaves Stripe out entirely.
+"""
+
+import os
+import random
+import secrets
+import time
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+
+from marketplace import demo
+from marketplace.models import Category, Listing
+from payments.services import connect
+
+DEMO_LISTING_COUNT = 63  # nine per category
+HALFWAY_LISTING_COUNT = 3
+
+DEMO_SELLERS = [
+    {
+        "username": "maggie_okafor", "first_name": "Margaret", "last_name": "Okafor", "country": "US",
+        "bio": "Thirty years of concert stubs from the Spectrum and the Garden. Everything ships in a "
+               "rigid mailer with a sleeve.",
+    },
+    {
+        "username": "danny_reyes", "first_name": "Daniel", "last_name": "Reyes", "country": "US",
+        "bio": "Sports nut. Fenway season-ticket holder since '98; I sell the doubles from my binders.",
+    },
+    {
+        "username": "priya_natarajan", "first_name": "Priya", "last_name": "Natarajan", "country": "US",
+        "bio": "Broadway and West End programmes and stubs. Ask me about opening nights.",
+    },
+    {
+        "username": "tom_lindqvist", "first_name": "Tom", "last_name": "Lindqvist", "country": "US",
+        "bio": "Festival wristbands and stubs, film premieres, and the odd oddity. "
+               "Combined shipping on request.",
+    },
+]
+HALFWAY_SELLER = {
+    "username": "chloe_martin", "first_name": "Chloé", "last_name": "Martin", "country": "US",
+    "bio": "Comedy club regular clearing out a shoebox of stubs. Payments coming soon!",
+}
+
+
+class Command(BaseCommand):
+    help = "Create demo sellers, listings with pictures, a buyer and a staff user (idempotent)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--listings", type=int, default=0, metavar="N",
+                            help="also bulk-create N listings (shared pictures) for benchmarks")
+        parser.add_argument("--force", action="store_true",
+                            help="add another set of demo listings even if one exists")
+        parser.add_argument("--skip-stripe", action="store_true",
+                            help="do not onboard the demo sellers through the Stripe sandbox")
+        parser.add_argument("--buyer-password", default=os.environ.get("DEMO_BUYER_PASSWORD"))
+        parser.add_argument("--staff-password", default=os.environ.get("DEMO_STAFF_PASSWORD"))
+        parser.add_argument("--seller-password", default=os.environ.get("DEMO_SELLER_PASSWORD"))
+        parser.add_argument("--seed", type=int, default=1985, help="random seed (default 1985)")
+
+    def handle(self, *args, **options):
+        if options["listings"] < 0:
+            raise CommandError("--listings must be 0 or more.")
+        rng = random.Random(options["seed"])
+        passwords = {
+            "buyer": options["buyer_password"] or secrets.token_urlsafe(9),
+            "staff": options["staff_password"] or secrets.token_urlsafe(9),
+            "sellers": options["seller_password"] or secrets.token_urlsafe(9),
+        }
+
+        sellers, halfway = self._sellers(passwords["sellers"])
+        self._user("buyer", passwords["buyer"], first_name="Ann", last_name="Buyer")
+        self._user("staff", passwords["staff"], first_name="Sam", last_name="Staff",
+                   is_staff=True, is_superuser=True)
+
+        if options["skip_stripe"]:
+            self.stdout.write("Stripe onboarding skipped (--skip-stripe).")
+        else:
+            self._onboard(sellers, halfway)
+
+        self._demo_listings(sellers, halfway, rng, force=options["force"])
+        if options["listings"]:
+            self._bulk_listings(sellers + [halfway], options["listings"], rng)
+
+        self.stdout.write(self.style.SUCCESS("Demo data ready. Log in with:"))
+        self.stdout.write(f"  buyer / {passwords['buyer']}")
+        self.stdout.write(f"  staff / {passwords['staff']}   (admin: /admin/)")
+        for seller in [*sellers, halfway]:
+            self.stdout.write(f"  {seller.username} / {passwords['sellers']}   (seller)")
+
+    def _user(self, username, password, **fields):
+        user, _ = get_user_model().objects.update_or_create(
+            username=username, defaults={"email": f"{username}@example.com", **fields}
+        )
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        return user
+
+    def _sellers(self, password):
+        def make(spec):
+            return self._user(
+                spec["username"], password, first_name=spec["first_name"], last_name=spec["last_name"],
+                is_seller=True, seller_bio=spec["bio"], seller_country=spec["country"],
+            )
+
+        return [make(spec) for spec in DEMO_SELLERS], make(HALFWAY_SELLER)
+
+    def _onboard(self, sellers, halfway):
+        self.stdout.write("Onboarding demo sellers through the Stripe sandbox…")
+        connect.connect_onboard_demo_sellers(
+            sellers=sellers, halfway_seller=halfway, log=lambda line: self.stdout.write(f"  {line}")
+        )
+        for seller in sellers:
+            seller.refresh_from_db()
+        unpaid = [seller.username for seller in sellers if not seller.can_accept_payments]
+        if unpaid:
+            self.stdout.write(self.style.WARNING(
+                f"  {', '.join(unpaid)} cannot take payments yet, so their listings will not show on the "
+                "browse page. Start the Stripe sandbox and run seed_demo again."
+            ))
+
+    def _demo_listings(self, sellers, halfway, rng, *, force):
+        existing = Listing.objects.filter(seller__in=[*sellers, halfway]).count()
+        if existing and not force:
+            self.stdout.write(
+                f"Demo listings already there ({existing}); none added (use --force to add more)."
+            )
+            return
+        categories = [category for category in Category.values for _ in range(DEMO_LISTING_COUNT // 7)]
+        rng.shuffle(categories)
+        now = timezone.now()
+        started = time.monotonic()
+        with transaction.atomic():
+            for index, category in enumerate(categories):
+                demo.create_demo_listing(
+                    seller=sellers[index % len(sellers)], stub=demo.demo_stub(rng, category),
+                    created_at=now - timedelta(hours=index * 7 + rng.randint(0, 6)),
+                )
+            for index in range(HALFWAY_LISTING_COUNT):
+                demo.create_demo_listing(
+                    seller=halfway, stub=demo.demo_stub(rng, Category.COMEDY),
+                    created_at=now - timedelta(days=index + 1),
+                )
+        self.stdout.write(
+            f"Created {len(categories) + HALFWAY_LISTING_COUNT} demo listings with pictures "
+            f"in {time.monotonic() - started:.1f} s."
+        )
+
+    def _bulk_listings(self, sellers, count, rng):
+        payable = [seller for seller in sellers if seller.can_accept_payments] or sellers
+        started = time.monotonic()
+        images = demo.shared_category_images(rng)
+
+        def progress(done):
+            if done % 20_000 == 0 or done == count:
+                self.stdout.write(f"  {done:,} / {count:,} ({time.monotonic() - started:.1f} s)")
+
+        demo.bulk_create_listings(sellers=payable, count=count, rng=rng, images=images, progress=progress)
+        self.stdout.write(f"Bulk-created {count:,} listings in {time.monotonic() - started:.1f} s.")
