@@ -54,7 +54,7 @@ if [ -n "$USES_SANDBOX" ]; then
     die "port $SANDBOX_PORT is taken: is another Stripe sandbox (or make run) still running?"
   fi
   log "starting the offline Stripe sandbox on http://$SANDBOX_HOST:$SANDBOX_PORT (log: var/stripe_sandbox.log)"
-  "$PY" -m stripe_sandbox --host "$SANDBOX_HOST" --port "$SANDBOX_PORT" --state var/stripe_sandbox.json \
+  "$PY" -m stripe_sandbox --port "$SANDBOX_PORT" --state var/stripe_sandbox.json \
     --webhook "$SITE/payments/webhook/=$WEBHOOK_SECRET" \
     --connect-webhook "$SITE/payments/webhook/connect/=$CONNECT_WEBHOOK_SECRET" \
     >>var/stripe_sandbox.log 2>&1 &

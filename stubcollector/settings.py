@@ -162,7 +162,7 @@ STRIPE_CONNECT_WEBHOOK_SECRET = env(
     "STRIPE_CONNECT_WEBHOOK_SECRET", default="whsec_sandbox_connect"
 )
 # No key given means the sandbox; a real key means real Stripe unless STRIPE_API_HOST says otherwise.
-STRIPE_USES_SANDBOX_BY_DEFAULT = STRIPE_SECRET_KEY == "sk_test_sandbox"
+STRIPE_USES_SANDBOX_BY_DEFAULT = STRIPE_SECRET_KEY.startswith("sk_test_sandbox")
 STRIPE_API_HOST = env(
     "STRIPE_API_HOST",
     default=STRIPE_SANDBOX_URL if STRIPE_USES_SANDBOX_BY_DEFAULT else "https://api.stripe.com",
