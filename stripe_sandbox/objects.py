@@ -44,7 +44,8 @@ _NEUTRAL_VALUES: dict[str, dict[str, Any]] = {
     "payment_intent": {
         "canceled_at": None, "last_payment_error": None, "next_action": None, "processing": None,
         "payment_method_configuration_details": None, "transfer_data": None, "shipping": None,
-        "managed_payments": None, "automatic_payment_methods": None, "amount_details": {"tip": {}},
+        "managed_payments": {"enabled": False}, "automatic_payment_methods": None,
+        "amount_details": {"tip": {}},
     },
     "charge": {
         "billing_details": {
