@@ -90,6 +90,14 @@ def checkout_order_open(*, listing_id, buyer, shipping: dict, now=None, request=
         )
         transaction.on_commit(lambda stale=stale: payment_intent_cancel_unless_paid(order=stale))
 
+    # This buyer's earlier attempt that failed (a declined card): its PaymentIntent is
+    # cancelled after commit, so only the new one can take the money.
+    failed_attempts = Order.objects.filter(
+        listing=listing, buyer=buyer, status=OrderStatus.PAYMENT_FAILED
+    ).exclude(payment_intent_id="")
+    for failed in failed_attempts:
+        transaction.on_commit(lambda failed=failed: payment_intent_cancel_unless_paid(order=failed))
+
     seller = listing.seller
     try:
         with transaction.atomic():

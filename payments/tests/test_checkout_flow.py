@@ -1,0 +1,123 @@
+"""The buyer's whole journey on the server side: checkout route → card → signed webhook → paid.
+
+Stripe.js's part (confirming the PaymentIntent) is done with the SDK, as the browser would;
+everything else goes through our real routes, including the signed webhook deliveries the
+sandbox sends to /payments/webhook/connect/ (the WEBHOOKS engineer's handler).
+"""
+
+import json
+
+import pytest
+import stripe
+from django.core import mail
+
+from accounts.tests.factories import UserFactory
+from marketplace.models import ListingStatus
+from marketplace.tests.factories import ListingFactory
+from payments.models import Order, OrderStatus
+from payments.tests.factories import sandbox_seller, shipping_address
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def webhook_sandbox(stripe_sandbox, client, settings):
+    """The sandbox delivering signed events into our two webhook views through the test client."""
+    from stripe_sandbox.webhooks import django_client_transport
+
+    transport = django_client_transport(client)
+    stripe_sandbox.create_webhook_endpoint(
+        "http://testserver/payments/webhook/", secret=settings.STRIPE_WEBHOOK_SECRET, transport=transport
+    )
+    stripe_sandbox.create_webhook_endpoint(
+        "http://testserver/payments/webhook/connect/",
+        secret=settings.STRIPE_CONNECT_WEBHOOK_SECRET,
+        connect=True,
+        transport=transport,
+    )
+    return stripe_sandbox
+
+
+def deliver(sandbox):
+    assert sandbox.flush_deliveries()
+    failed = [d for d in sandbox.deliveries if d["status"] == "failed"]
+    assert not failed, failed
+
+
+def checkout(client, listing):
+    response = client.post(
+        "/payments/create-payment-intent/",
+        data=json.dumps({"listing_id": listing.pk, **shipping_address()}),
+        content_type="application/json",
+    )
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def test_a_buyer_checks_out_pays_and_the_webhook_marks_the_order_paid_and_sold(
+    client, webhook_sandbox, django_capture_on_commit_callbacks
+):
+    seller = sandbox_seller(webhook_sandbox, email="seller@example.com")
+    listing = ListingFactory(seller=seller, price_cents=2500)
+    buyer = UserFactory(email="buyer@example.com")
+    client.force_login(buyer)
+
+    data = checkout(client, listing)
+    stripe.PaymentIntent.confirm(
+        Order.objects.get(pk=data["order_id"]).payment_intent_id,
+        payment_method="pm_card_visa",
+        stripe_account=data["stripe_account"],
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        deliver(webhook_sandbox)
+
+    order = Order.objects.get(pk=data["order_id"])
+    assert order.status == OrderStatus.PAID
+    assert order.listing.status == ListingStatus.SOLD
+    assert order.payment.amount_cents == 2500 and order.payment.application_fee_cents == 250
+    assert {m.to[0] for m in mail.outbox} == {"buyer@example.com", "seller@example.com"}
+    status = client.get(f"/payments/orders/{order.pk}/status/").json()
+    assert status["status"] == "paid" and status["paid"] is True
+    page = client.get(f"/orders/{order.pk}/?checkout=1")
+    assert "Payment received" in page.content.decode()
+    # the seller's sales show it
+    client.force_login(seller)
+    assert list(client.get("/orders/").context["sales"].object_list) == [order]
+
+
+def test_after_a_declined_card_the_buyer_pays_again_and_the_stub_sells_once(
+    client, webhook_sandbox, django_capture_on_commit_callbacks
+):
+    seller = sandbox_seller(webhook_sandbox)
+    listing = ListingFactory(seller=seller)
+    client.force_login(UserFactory())
+    first = checkout(client, listing)
+    first_order = Order.objects.get(pk=first["order_id"])
+    with pytest.raises(stripe.CardError):
+        stripe.PaymentIntent.confirm(
+            first_order.payment_intent_id,
+            payment_method="pm_card_chargeDeclined",
+            stripe_account=first["stripe_account"],
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        deliver(webhook_sandbox)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        second = checkout(client, listing)  # what the page does when Pay is pressed again
+    order = Order.objects.get(pk=second["order_id"])
+    stripe.PaymentIntent.confirm(
+        order.payment_intent_id, payment_method="pm_card_visa", stripe_account=second["stripe_account"]
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        deliver(webhook_sandbox)
+
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PAID
+    assert order.listing.status == ListingStatus.SOLD
+    assert Order.objects.filter(listing=listing, status=OrderStatus.PAID).count() == 1
+    # the decline closed the first order (payment_failed), so a new one was opened, and the
+    # declined order's PaymentIntent can no longer be paid
+    assert second["order_id"] != first["order_id"]
+    first_order.refresh_from_db()
+    old = stripe.PaymentIntent.retrieve(first_order.payment_intent_id, stripe_account=first["stripe_account"])
+    assert old.status == "canceled"
