@@ -384,7 +384,9 @@ class Sandbox:
         else:
             shown = key[:8] + "*" * max(0, len(key) - 12) + key[-4:] if len(key) > 12 else key
             raise authentication_error(f"Invalid API Key provided: {shown}")
-        request.scope = request.header("stripe-account") or PLATFORM
+        account = request.header("stripe-account") or PLATFORM
+        # The platform naming itself in Stripe-Account is just the platform.
+        request.scope = PLATFORM if account == self.store.platform_account_id else account
 
     def _api_call(self, request: Request) -> Response:
         fault = self._take_fault(request)
