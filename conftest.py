@@ -1,10 +1,8 @@
 """Project-wide pytest set-up: fast hashing, isolated media, the Stripe sandbox fixtures."""
 
-import importlib.util
-
 import pytest
 
-pytest_plugins = ["stripe_sandbox.pytest_plugin"] if importlib.util.find_spec("stripe_sandbox.pytest_plugin") else []
+pytest_plugins = ["stripe_sandbox.pytest_plugin"]
 
 
 @pytest.fixture(autouse=True)
