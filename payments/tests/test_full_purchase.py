@@ -1,0 +1,209 @@
+"""Whole purchases through the real routes, the sandbox and the signed webhooks.
+
+The buyer opens a checkout (`POST /payments/create-payment-intent/`), pays the PaymentIntent on
+the seller's account as Stripe.js would, and Stripe's events reach `/payments/webhook/connect/`;
+then refunds (route and admin) and disputes (the sandbox's resolve API) run on the same order.
+"""
+
+import pytest
+import stripe
+from django.conf import settings
+from django.core import mail
+from django.test import Client
+from djstripe import models as djstripe_models
+
+from accounts.tests.factories import UserFactory
+from marketplace.models import ListingStatus
+from marketplace.tests.factories import ListingFactory
+from payments.models import Order, OrderStatus, PaymentStatus
+from payments.tests.webhook_support import endpoints_register, sandbox_seller
+
+pytestmark = pytest.mark.django_db
+
+SHIPPING = {
+    "shipping_name": "Ada Buyer", "shipping_line1": "1 Main St", "shipping_city": "Springfield",
+    "shipping_state": "IL", "shipping_postal_code": "62701", "shipping_country": "US",
+}
+
+
+@pytest.fixture
+def sandbox(stripe_sandbox):
+    return endpoints_register(stripe_sandbox, Client())  # Stripe's deliveries carry no session
+
+
+@pytest.fixture
+def listing(sandbox):
+    return ListingFactory(seller=sandbox_seller(sandbox), price_cents=5000)
+
+
+@pytest.fixture
+def buyer(client):
+    user = UserFactory()
+    client.force_login(user)
+    return user
+
+
+@pytest.fixture
+def deliver(sandbox, django_capture_on_commit_callbacks):
+    """Send every queued event, running on_commit work (emails) as a real commit would."""
+
+    def send():
+        with django_capture_on_commit_callbacks(execute=True):
+            assert sandbox.flush_deliveries()
+        assert not [d for d in sandbox.deliveries if d["status"] == "failed"]
+
+    return send
+
+
+def checkout(client, listing) -> dict:
+    response = client.post("/payments/create-payment-intent/", {"listing_id": listing.pk, **SHIPPING},
+                           content_type="application/json")
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def confirm(started: dict, payment_method: str):
+    """What Stripe.js does with the client secret, on the seller's account."""
+    intent_id = started["client_secret"].split("_secret_")[0]
+    try:
+        return stripe.PaymentIntent.confirm(intent_id, payment_method=payment_method,
+                                            stripe_account=started["stripe_account"],
+                                            api_key=settings.STRIPE_SECRET_KEY)
+    except stripe.CardError as error:
+        return error
+
+
+def test_a_buyer_pays_with_4242_and_the_order_is_paid_with_the_right_figures(
+    client, sandbox, listing, buyer, deliver
+):
+    started = checkout(client, listing)
+    assert (started["amount"], started["application_fee_amount"]) == (5000, 500)
+    assert started["stripe_account"] == listing.seller.stripe_account_id
+
+    intent = confirm(started, "pm_card_visa")
+    deliver()
+
+    assert intent.status == "succeeded"
+    order = Order.objects.get(pk=started["order_id"])
+    listing.refresh_from_db()
+    assert order.status == OrderStatus.PAID
+    assert listing.status == ListingStatus.SOLD
+    payment = order.payment
+    assert (payment.amount_cents, payment.application_fee_cents) == (5000, 500)
+    assert payment.fee_matches_policy
+    assert payment.stripe_account_id == listing.seller.stripe_account_id
+    assert payment.charge_id == intent.latest_charge
+    assert payment.status == PaymentStatus.SUCCEEDED
+    assert sorted(m.to[0] for m in mail.outbox) == sorted([buyer.email, listing.seller.email])
+    status = client.get(f"/payments/orders/{order.pk}/status/").json()
+    assert status["status"] == "paid"
+    # dj-stripe mirrored the objects the events point to.
+    assert djstripe_models.Event.objects.filter(type="payment_intent.succeeded").count() == 1
+    assert djstripe_models.PaymentIntent.objects.filter(id=order.payment_intent_id).exists()
+    assert djstripe_models.Charge.objects.filter(id=payment.charge_id).exists()
+    assert djstripe_models.Account.objects.filter(id=order.stripe_account_id).exists()
+
+
+def test_a_declined_card_fails_the_order_and_frees_the_stub(client, sandbox, listing, buyer, deliver):
+    started = checkout(client, listing)
+
+    error = confirm(started, "pm_card_chargeDeclined")
+    deliver()
+
+    assert isinstance(error, stripe.CardError)
+    order = Order.objects.get(pk=started["order_id"])
+    listing.refresh_from_db()
+    assert order.status == OrderStatus.PAYMENT_FAILED
+    assert listing.status == ListingStatus.ACTIVE
+    assert mail.outbox == []
+
+
+def test_a_3d_secure_card_is_paid_after_authentication(client, sandbox, listing, buyer, deliver):
+    started = checkout(client, listing)
+
+    intent = confirm(started, "pm_card_authenticationRequired")
+    deliver()
+    assert intent.status == "requires_action"
+    assert Order.objects.get(pk=started["order_id"]).status == OrderStatus.PENDING_PAYMENT
+
+    sandbox.complete_3ds(intent.id)
+    deliver()
+
+    order = Order.objects.get(pk=started["order_id"])
+    assert order.status == OrderStatus.PAID
+    assert order.payment.three_d_secure_authenticated is True
+
+
+def test_refunds_by_the_seller_and_then_staff_return_the_money_and_the_stub(
+    client, sandbox, listing, buyer, deliver
+):
+    started = checkout(client, listing)
+    confirm(started, "pm_card_visa")
+    deliver()
+    order = Order.objects.get(pk=started["order_id"])
+
+    seller = Client()
+    seller.force_login(listing.seller)
+    partial = seller.post(f"/payments/orders/{order.pk}/refund/", {"amount": 1999},
+                          content_type="application/json")
+    deliver()
+    order.refresh_from_db()
+    assert partial.status_code == 201
+    assert order.status == OrderStatus.PARTIALLY_REFUNDED
+    assert (order.payment.amount_refunded_cents, order.payment.fee_refunded_cents) == (1999, 200)
+    listing.refresh_from_db()
+    assert listing.status == ListingStatus.SOLD
+
+    staff = Client()
+    staff.force_login(UserFactory(is_staff=True, is_superuser=True))
+    rest = staff.post(f"/admin/payments/order/{order.pk}/refund/", {"amount": ""})
+    deliver()
+    order.refresh_from_db()
+    listing.refresh_from_db()
+    assert rest.status_code == 302
+    assert order.status == OrderStatus.REFUNDED
+    assert (order.payment.amount_refunded_cents, order.payment.fee_refunded_cents) == (5000, 500)
+    assert order.payment.net_platform_amount_cents == 0
+    assert listing.status == ListingStatus.ACTIVE
+    charge = sandbox.get(order.payment.charge_id)
+    assert charge["refunded"] is True
+    assert sandbox.get(charge["application_fee"])["amount_refunded"] == 500
+    assert djstripe_models.Refund.objects.filter(charge__id=charge["id"]).count() == 2
+
+
+@pytest.mark.parametrize(
+    ("outcome", "final"), [("won", OrderStatus.PAID), ("lost", OrderStatus.DISPUTE_LOST)]
+)
+def test_a_dispute_opens_and_is_resolved_by_the_card_network(
+    client, sandbox, listing, buyer, deliver, outcome, final
+):
+    started = checkout(client, listing)
+    confirm(started, "pm_card_visa")
+    deliver()
+    order = Order.objects.get(pk=started["order_id"])
+
+    dispute = sandbox.open_dispute(order.payment.charge_id)
+    deliver()
+    order.refresh_from_db()
+    assert order.status == OrderStatus.DISPUTED
+    assert djstripe_models.Dispute.objects.filter(id=dispute["id"]).exists()
+
+    sandbox.resolve_dispute(dispute["id"], outcome)
+    deliver()
+
+    order.refresh_from_db()
+    assert order.status == final
+    assert order.payment.dispute_status == outcome
+
+
+def test_the_0259_card_is_paid_and_disputed_straight_away(client, sandbox, listing, buyer, deliver):
+    started = checkout(client, listing)
+
+    confirm(started, "pm_card_createDispute")
+    deliver()
+
+    order = Order.objects.get(pk=started["order_id"])
+    assert order.status == OrderStatus.DISPUTED
+    assert order.status_before_dispute == OrderStatus.PAID
+    assert order.payment.dispute_status == "needs_response"
+    assert len([m for m in mail.outbox if m.to == [buyer.email]]) == 1  # the paid mail, once
