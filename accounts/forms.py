@@ -37,5 +37,9 @@ class BecomeSellerForm(forms.Form):
 
 class SellerBioForm(forms.Form):
     bio = forms.CharField(
-        required=False, max_length=SELLER_BIO_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 5})
+        label="Public bio",
+        required=False,
+        max_length=SELLER_BIO_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text="Shown on your public seller page.",
     )

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods
 from django_ratelimit.decorators import ratelimit
 
 from accounts.forms import BecomeSellerForm, ProfileForm, SellerBioForm, SignupForm
-from accounts.services import user_become_seller, user_signup, user_update_profile
+from accounts.services import SELLER_COUNTRIES, user_become_seller, user_signup, user_update_profile
 
 # Rates per client IP and per attempted username; only POSTs count (viewing the form is free).
 # Blocked requests get stubcollector.views.rate_limited (429) through RatelimitMiddleware.
@@ -114,6 +114,11 @@ def profile(request):
     return render(
         request,
         "accounts/profile.html",
-        {"profile_form": profile_form, "seller_form": seller_form, "bio_form": bio_form},
+        {
+            "profile_form": profile_form,
+            "seller_form": seller_form,
+            "bio_form": bio_form,
+            "seller_country_name": dict(SELLER_COUNTRIES).get(user.seller_country, user.seller_country),
+        },
         status=status,
     )

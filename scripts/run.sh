@@ -42,7 +42,7 @@ trap 'exit 130' INT TERM
 
 if ! "$PY" manage.py migrate --check >/dev/null 2>&1; then
   if ! "$PY" manage.py showmigrations djstripe 2>/dev/null | grep -q '\[X\]'; then
-    log "first run: applying migrations, this takes about a minute…"
+    log "first run: applying migrations, this takes a minute or two…"
   else
     log "applying new migrations"
   fi
@@ -69,8 +69,13 @@ fi
 
 if [ ! -f var/.demo-seeded ]; then
   log "seeding demo data (once; delete var/.demo-seeded to seed again)"
-  "$PY" manage.py seed_demo
+  "$PY" manage.py seed_demo | tee var/seed_demo.log
+  # Keep the printed logins so later runs can show them again.
+  sed -n '/Log in with:/,$p' var/seed_demo.log >var/demo-logins.txt
   touch var/.demo-seeded
+elif [ -s var/demo-logins.txt ]; then
+  log "demo logins (from the first run's seed_demo)"
+  cat var/demo-logins.txt
 fi
 
 log "serving on $SITE (Ctrl-C to stop)"
