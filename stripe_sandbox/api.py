@@ -107,6 +107,8 @@ class StripeApi:
         self.store = store
         self.public_url = public_url
         self.on_event = on_event
+        # {"id": "req_…", "idempotency_key": …} while an API request runs (see Sandbox).
+        self.request_context: dict[str, Any] | None = None
 
     def now(self) -> int:
         return self.store.clock.now()
@@ -182,7 +184,9 @@ class StripeApi:
         if previous_attributes:
             data["previous_attributes"] = previous_attributes
         event = from_fixture("event", id=new_id("evt"), created=self.now(), data=data,
-                             type=event_type, pending_webhooks=0)
+                             type=event_type, pending_webhooks=0,
+                             request=dict(self.request_context or
+                                          {"id": None, "idempotency_key": None}))
         if scope != PLATFORM:
             event["account"] = scope
         self.store.add(event, scope)
@@ -1036,6 +1040,27 @@ class StripeApi:
             items = [f for f in items if f["charge"] == req.params["charge"]]
         return self.list_response(req, items, "/v1/application_fees")
 
+    def create_fee_refund(self, req: Request) -> dict[str, Any]:
+        """The platform gives (part of) its fee back to the connected account."""
+        fee = self.find("application_fee", req.path_args["id"], req.scope)
+        left = fee["amount"] - fee["amount_refunded"]
+        if left <= 0:
+            raise invalid_request(f"Application fee {fee['id']} has already been refunded.",
+                                  code="charge_already_refunded")
+        amount = as_int(req.params, "amount", default=left)
+        if amount <= 0 or amount > left:
+            raise invalid_request(
+                f"Refund amount ({amount}) must be between 1 and the unrefunded fee ({left}).",
+                param="amount", code="amount_too_large")
+        fee_refund = self._refund_application_fee(fee, amount, None)
+        fee_refund["metadata"] = merge_metadata({}, req.params.get("metadata"))
+        self.add_balance_transaction(
+            fee["account"], amount=amount, source=fee_refund["id"],
+            txn_type="application_fee_refund", reporting_category="fee_refund",
+            description="Application fee refund")
+        self.emit("application_fee.refunded", fee, PLATFORM)
+        return fee_refund
+
     def list_fee_refunds(self, req: Request) -> dict[str, Any]:
         fee = self.find("application_fee", req.path_args["id"], req.scope)
         return self.render(fee)["refunds"]
@@ -1120,7 +1145,7 @@ class StripeApi:
             self.emit("application_fee.refunded", fee, PLATFORM)
         return refund
 
-    def _refund_application_fee(self, fee: dict[str, Any], amount: int, refund_id: str
+    def _refund_application_fee(self, fee: dict[str, Any], amount: int, refund_id: str | None
                                 ) -> dict[str, Any]:
         fee_refund_id = new_id("fr")
         txn = self.add_balance_transaction(
@@ -1129,7 +1154,7 @@ class StripeApi:
         fee_refund = from_fixture(
             "fee_refund", id=fee_refund_id, amount=amount, balance_transaction=txn["id"],
             created=self.now(), currency=CURRENCY, fee=fee["id"],
-            metadata={"refund": refund_id})
+            metadata={"refund": refund_id} if refund_id else {})
         self.store.add(fee_refund, PLATFORM)
         fee["amount_refunded"] += amount
         fee["refunded"] = fee["amount_refunded"] >= fee["amount"]

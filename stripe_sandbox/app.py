@@ -408,17 +408,23 @@ class Sandbox:
                 "https://dashboard.stripe.com/account/apikeys.")
         request.path_args = args
         idempotency_key = request.header("idempotency-key") if request.method == "POST" else None
+        request_id = new_id("req", 14)
         with self.store.lock:
             self.api.check_scope(request)
             if idempotency_key:
                 replay = self._idempotent_replay(request, idempotency_key)
                 if replay is not None:
                     return replay
+            # Events caused by this call name it in their "request" field, as Stripe's do.
+            self.api.request_context = {"id": request_id, "idempotency_key": idempotency_key}
             try:
                 result = route.handler(request)
                 response = self._json_result(request, result)
             except StripeError as error:
                 response = json_response(error.body(), error.status)
+            finally:
+                self.api.request_context = None
+            response.headers.append(("Request-Id", request_id))
             if idempotency_key and (response.status < 400 or response.status == 402):
                 # Like Stripe: only requests that started executing are remembered, so a
                 # validation error can be retried with the same key and fixed parameters.
@@ -509,6 +515,7 @@ class Sandbox:
             r("GET", "/v1/application_fees", api.list_application_fees),
             r("GET", "/v1/application_fees/:id", api.retrieve_application_fee),
             r("GET", "/v1/application_fees/:id/refunds", api.list_fee_refunds),
+            r("POST", "/v1/application_fees/:id/refunds", api.create_fee_refund),
             r("POST", "/v1/refunds", api.create_refund),
             r("GET", "/v1/refunds", api.list_refunds),
             r("GET", "/v1/refunds/:id", api.retrieve_refund),

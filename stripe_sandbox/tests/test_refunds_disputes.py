@@ -129,3 +129,16 @@ def test_disputed_charge_cannot_be_refunded(stripe_sandbox, seller):
     with pytest.raises(stripe.InvalidRequestError) as caught:
         stripe.Refund.create(payment_intent=pi.id, stripe_account=seller["id"])
     assert caught.value.code == "charge_disputed"
+
+
+def test_platform_can_refund_its_application_fee_directly(stripe_sandbox, seller):
+    pi = pay(seller["id"], amount=5000, fee=500)
+    fee = fee_of(pi, seller["id"])
+    fee_refund = stripe.ApplicationFee.create_refund(fee.id, amount=200)
+    assert fee_refund.object == "fee_refund" and fee_refund.amount == 200
+    assert stripe.ApplicationFee.retrieve(fee.id).amount_refunded == 200
+    # The seller gets the 200 back at once; the platform gives it up.
+    assert stripe.Balance.retrieve(stripe_account=seller["id"]).available[0].amount == 200
+    assert stripe.Balance.retrieve().available[0].amount == -200
+    with pytest.raises(stripe.InvalidRequestError):
+        stripe.ApplicationFee.create_refund(fee.id, amount=301)

@@ -161,3 +161,21 @@ def test_stripe_js_and_pages_are_served(stripe_sandbox_server):
     with urllib.request.urlopen(request) as response:
         assert response.status == 204
         assert response.headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_concurrent_requests_with_one_idempotency_key_make_one_payment(stripe_sandbox_server):
+    from concurrent.futures import ThreadPoolExecutor
+
+    account = stripe_sandbox_server.app.create_account()
+
+    def create(_):
+        return stripe_client(stripe_sandbox_server.url).v1.payment_intents.create(
+            params={"amount": 5000, "currency": "usd"},
+            options={"stripe_account": account["id"], "idempotency_key": "order-1-pi"}).id
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        ids = set(pool.map(create, range(16)))
+    assert len(ids) == 1
+    listed = stripe_client(stripe_sandbox_server.url).v1.payment_intents.list(
+        options={"stripe_account": account["id"]})
+    assert [pi.id for pi in listed.data] == list(ids)

@@ -184,3 +184,41 @@ def test_sandbox_http_client_can_be_installed_by_hand():
     finally:
         stripe.default_http_client, stripe.api_base = saved
         sandbox.close()
+
+
+def test_django_client_transport_posts_path_body_and_signature_as_django_expects(
+        stripe_sandbox, seller):
+    from stripe_sandbox.webhooks import django_client_transport
+
+    class FakeResponse:
+        status_code = 200
+
+    class FakeDjangoClient:
+        calls = []
+
+        def post(self, path, data=None, content_type=None, **extra):
+            self.calls.append((path, data, content_type, extra))
+            return FakeResponse()
+
+    client = FakeDjangoClient()
+    stripe_sandbox.create_webhook_endpoint(
+        "http://testserver/payments/webhook/connect/?x=1", secret="whsec_d", connect=True,
+        transport=django_client_transport(client, REMOTE_ADDR="3.18.12.63"),
+        enabled_events=["payment_intent.succeeded"])
+    pay(seller["id"])
+    assert stripe_sandbox.flush_deliveries()
+    path, data, content_type, extra = client.calls[0]
+    assert path == "/payments/webhook/connect/?x=1"
+    assert content_type == "application/json; charset=utf-8"
+    assert extra["REMOTE_ADDR"] == "3.18.12.63"
+    event = stripe.Webhook.construct_event(data, extra["HTTP_STRIPE_SIGNATURE"], "whsec_d")
+    assert event.type == "payment_intent.succeeded"
+    assert stripe_sandbox.deliveries[0]["status"] == "succeeded"
+
+
+def test_events_name_the_request_that_caused_them(stripe_sandbox, seller):
+    stripe.PaymentIntent.create(amount=5000, currency="usd", idempotency_key="order-9",
+                                stripe_account=seller["id"])
+    event = stripe_sandbox.events("payment_intent.created")[-1]
+    assert event["request"]["idempotency_key"] == "order-9"
+    assert event["request"]["id"].startswith("req_")
