@@ -1,3 +1,4 @@
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -48,14 +49,21 @@ def _origin(url: str) -> str:
 
 
 class ContentSecurityPolicyMiddleware:
-    """Only our own origin, plus the Stripe.js origin for its script, frames and API calls."""
+    """Only our own origin, plus the Stripe.js origin for its script, frames and API calls.
+
+    The policy is built from the settings at each request (cached by their values), so a test
+    that points STRIPE_API_HOST at a sandbox on a fresh port gets a policy allowing it.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
-        stripe_origins = " ".join(
-            sorted({o for o in (_origin(settings.STRIPE_JS_URL), _origin(settings.STRIPE_API_HOST)) if o})
-        )
-        self.policy = "; ".join(
+
+    @staticmethod
+    @lru_cache(maxsize=8)
+    def policy_for(stripe_js_url: str, stripe_api_host: str) -> str:
+        origins = {_origin(stripe_js_url), _origin(stripe_api_host)} - {""}
+        stripe_origins = " ".join(sorted(origins))
+        return "; ".join(
             [
                 "default-src 'self'",
                 f"script-src 'self' {stripe_origins}",
@@ -68,6 +76,10 @@ class ContentSecurityPolicyMiddleware:
                 "frame-ancestors 'none'",
             ]
         )
+
+    @property
+    def policy(self) -> str:
+        return self.policy_for(settings.STRIPE_JS_URL, settings.STRIPE_API_HOST)
 
     def __call__(self, request):
         response = self.get_response(request)

@@ -1,0 +1,112 @@
+"""Browser tests: Playwright driving Debian's Chromium against pytest-django's live server,
+with the Stripe sandbox served over real HTTP on a free port (the browser must reach it).
+
+Use the `stripe_live` fixture in a test marked `@pytest.mark.django_db(transaction=True)`: it
+points the project (settings and stripe-python) at the sandbox server, registers the two
+webhook endpoints on it for the live server, and restores everything afterwards.
+"""
+
+import os
+from dataclasses import dataclass
+
+import pytest
+
+# Playwright's sync API runs an event loop in the test thread; the ORM calls the tests make
+# there are safe (one thread, the live server has its own connection handling).
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """pytest-playwright has no setting for a browser path: use Debian's chromium package."""
+    return {
+        **browser_type_launch_args,
+        "executable_path": os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"),
+        "args": CHROMIUM_ARGS,
+    }
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings, tmp_path_factory):
+    """A file SQLite test database instead of the in-memory one.
+
+    With an in-memory database the live server shares the test's single connection between
+    its threads, and a webhook arriving while the browser's request runs fails with "database
+    table is locked". A file gives each thread its own connection (SQLite waits on locks).
+    """
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        database.setdefault("TEST", {})["NAME"] = str(tmp_path_factory.mktemp("e2e-db") / "test.sqlite3")
+        # A transaction that reads then writes (lock the user row, compare, save) must take the
+        # write lock up front: otherwise SQLite answers "database is locked" at once, without
+        # waiting, when a webhook and a page write at the same moment.
+        database.setdefault("OPTIONS", {})["transaction_mode"] = "IMMEDIATE"
+
+
+@pytest.fixture
+def page(page):
+    """Fail fast instead of waiting 30 s when a selector is wrong."""
+    page.set_default_timeout(10_000)
+    page.set_default_navigation_timeout(15_000)
+    return page
+
+
+@dataclass
+class StripeLive:
+    """What a browser test needs to know about the running sandbox."""
+
+    url: str
+    sandbox: object  # stripe_sandbox.Sandbox: advance_time, set_requirements, deliveries, ...
+    site_url: str
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Wait until every queued webhook has been delivered to the live server."""
+        return self.sandbox.flush_deliveries(timeout=timeout)
+
+
+@pytest.fixture
+def stripe_live(stripe_sandbox_server, live_server, settings):
+    """The project talking to a real-HTTP sandbox, and the sandbox's webhooks reaching the live server."""
+    import stripe
+
+    from payments import stripe_api
+
+    saved = {
+        name: getattr(stripe, name)
+        for name in ("api_key", "api_base", "connect_api_base", "default_http_client", "max_network_retries")
+    }
+    settings.STRIPE_API_HOST = stripe_sandbox_server.url
+    settings.STRIPE_JS_URL = f"{stripe_sandbox_server.url}/v3/"
+    settings.STRIPE_SECRET_KEY = stripe_sandbox_server.api_key
+    settings.STRIPE_PUBLISHABLE_KEY = stripe_sandbox_server.publishable_key
+    settings.SITE_URL = live_server.url
+    stripe_api.configure()
+
+    sandbox = stripe_sandbox_server.app
+    sandbox.create_webhook_endpoint(
+        f"{live_server.url}/payments/webhook/", secret=settings.STRIPE_WEBHOOK_SECRET
+    )
+    sandbox.create_webhook_endpoint(
+        f"{live_server.url}/payments/webhook/connect/",
+        secret=settings.STRIPE_CONNECT_WEBHOOK_SECRET,
+        connect=True,
+    )
+    try:
+        yield StripeLive(url=stripe_sandbox_server.url, sandbox=sandbox, site_url=live_server.url)
+    finally:
+        # Deliveries still in flight would hit a live server whose database is being flushed.
+        sandbox.flush_deliveries(timeout=5.0)
+        for name, value in saved.items():
+            setattr(stripe, name, value)
