@@ -113,3 +113,14 @@ def test_the_limit_counts_in_the_shared_cache_not_per_request(client, settings):
     caches[settings.RATELIMIT_USE_CACHE].clear()
 
     assert client.post(LOGIN, {"username": user.username, "password": DEFAULT_PASSWORD}).status_code == 302
+
+
+def test_the_development_default_local_memory_cache_limits_within_one_process(client, settings):
+    """make run's default (no CACHE_URL): one process, local memory, and the limit still holds."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                                   "LOCATION": "rate-limit-test"}}
+    user = UserFactory()
+    for _ in range(allowed(LOGIN_RATE_PER_USERNAME)):
+        assert client.post(LOGIN, {"username": user.username, "password": "wrong"}).status_code == 200
+
+    assert client.post(LOGIN, {"username": user.username, "password": "wrong"}).status_code == 429
