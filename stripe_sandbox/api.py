@@ -17,6 +17,7 @@ Money model (documented in docs/sandbox.md):
 from __future__ import annotations
 
 import copy
+import datetime
 from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -629,7 +630,6 @@ class StripeApi:
         if not 1 <= exp_month <= 12:
             raise StripeError(402, "card_error", "Your card's expiration month is invalid.",
                               code="invalid_expiry_month", param=f"{param}[exp_month]")
-        import datetime
         today = datetime.datetime.fromtimestamp(self.now(), datetime.UTC)
         if (exp_year, exp_month) < (today.year, today.month):
             raise StripeError(402, "card_error", "Your card's expiration year is invalid.",
@@ -652,7 +652,6 @@ class StripeApi:
         return pm
 
     def _next_year(self) -> int:
-        import datetime
         return datetime.datetime.fromtimestamp(self.now(), datetime.UTC).year
 
     def create_payment_method(self, req: Request) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from . import pages
 from .api import PLATFORM, StripeApi
@@ -258,7 +258,6 @@ class Sandbox:
         """Call the sandbox in-process, e.g. to open an onboarding link in a test."""
         parts = urlsplit(url)
         if isinstance(data, dict):
-            from urllib.parse import urlencode
             data = urlencode(data, doseq=True)
         body = (data or "").encode("utf-8")
         lowered = {k.lower(): v for k, v in (headers or {}).items()}
@@ -758,4 +757,4 @@ class Sandbox:
 
 SandboxApp = Sandbox
 
-__all__ = ["Sandbox", "SandboxApp", "Fault", "parse_qsl"]
+__all__ = ["Sandbox", "SandboxApp", "Fault"]

@@ -46,6 +46,8 @@ class Store:
         self.path = Path(path) if path else None
         self.clock = Clock()
         self.objects: dict[str, dict[str, Any]] = {}
+        # The same objects by kind ("payment_intent", ...), in creation order.
+        self._by_kind: dict[str, dict[str, dict[str, Any]]] = {}
         # Idempotency records: "<scope> <key>" -> {"fingerprint", "status", "body"}.
         self.idempotency: dict[str, dict[str, Any]] = {}
         # Secret tokens in sandbox page URLs (account links, login links, 3DS pages).
@@ -64,6 +66,7 @@ class Store:
             # number keeps objects made in the same second in order.
             obj["_seq"] = self._sequence
             self.objects[obj["id"]] = obj
+            self._by_kind.setdefault(obj.get("object", ""), {})[obj["id"]] = obj
             return obj
 
     def get(self, object_id: str, scope: str | None = None, kind: str | None = None) -> dict | None:
@@ -78,11 +81,8 @@ class Store:
 
     def all(self, kind: str, scope: str | None = None) -> Iterator[dict[str, Any]]:
         """Objects of one kind, newest first."""
-        matching = [
-            obj for obj in self.objects.values()
-            if obj.get("object") == kind and (scope is None or obj["_scope"] == scope)
-        ]
-        return iter(sorted(matching, key=lambda obj: obj["_seq"], reverse=True))
+        of_kind = list(self._by_kind.get(kind, {}).values())
+        return (obj for obj in reversed(of_kind) if scope is None or obj["_scope"] == scope)
 
     # -- persistence ---------------------------------------------------------------------
     def save(self) -> None:
@@ -110,6 +110,8 @@ class Store:
         self.platform_account_id = snapshot.get("platform_account_id")
         self._sequence = snapshot.get("sequence", 0)
         self.objects = snapshot.get("objects", {})
+        for obj in sorted(self.objects.values(), key=lambda obj: obj["_seq"]):
+            self._by_kind.setdefault(obj.get("object", ""), {})[obj["id"]] = obj
         self.idempotency = snapshot.get("idempotency", {})
         self.tokens = snapshot.get("tokens", {})
 
