@@ -1,0 +1,87 @@
+"""The same events delivered at the same time, from several threads (PostgreSQL: real row locks).
+
+SQLite serialises every writer, so these only mean something on PostgreSQL (`make
+test-postgres`); elsewhere they are skipped.
+"""
+
+import threading
+
+import pytest
+from django.db import connection, connections
+from django.test import Client
+from djstripe import models as djstripe_models
+
+from payments.models import AuditEvent, OrderStatus, Payment
+from payments.tests.webhook_support import CONNECT_PATH, pay, post_event, sandbox_order
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+]
+
+
+@pytest.fixture(autouse=True)
+def _postgres_only():
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL row locks")
+
+
+def deliver_concurrently(events: list[dict], copies: int) -> list[int]:
+    """POST each event `copies` times, all at once, from separate threads and connections."""
+    barrier = threading.Barrier(len(events) * copies)
+    statuses: list[int] = []
+    lock = threading.Lock()
+
+    def send(event):
+        try:
+            client = Client()
+            barrier.wait(timeout=10)
+            status = post_event(client, event, path=CONNECT_PATH).status_code
+            with lock:
+                statuses.append(status)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=send, args=(event,)) for event in events for _ in range(copies)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return statuses
+
+
+def test_one_success_event_delivered_eight_times_at_once_pays_the_order_once(stripe_sandbox):
+    order = sandbox_order(stripe_sandbox)
+    pay(order)
+    (event,) = stripe_sandbox.events(type="payment_intent.succeeded")
+
+    statuses = deliver_concurrently([event], copies=8)
+
+    assert statuses == [200] * 8
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PAID
+    assert Payment.objects.filter(order=order).count() == 1
+    assert list(AuditEvent.objects.filter(order=order, action="order.transition").order_by("id")
+                .values_list("to_status", flat=True)) == ["paid"]
+    assert djstripe_models.Event.objects.filter(id=event["id"]).count() == 1
+    assert djstripe_models.WebhookEventTrigger.objects.filter(processed=True).count() == 8
+
+
+def test_a_success_and_a_refund_racing_each_other_end_refunded_once(stripe_sandbox):
+    from payments import stripe_api
+
+    order = sandbox_order(stripe_sandbox)
+    pay(order)
+    stripe_api.refund_create(order=order, amount_cents=order.amount_cents, idempotency_key="race-full")
+    (succeeded,) = stripe_sandbox.events(type="payment_intent.succeeded")
+    (refunded,) = stripe_sandbox.events(type="charge.refunded")
+
+    statuses = deliver_concurrently([succeeded, refunded], copies=3)
+
+    assert statuses == [200] * 6
+    order.refresh_from_db()
+    assert order.status == OrderStatus.REFUNDED
+    assert order.payment.amount_refunded_cents == order.amount_cents
+    assert order.payment.fee_refunded_cents == order.application_fee_cents
+    assert list(AuditEvent.objects.filter(order=order, action="order.transition").order_by("id")
+                .values_list("to_status", flat=True)) == ["paid", "refunded"]
