@@ -874,6 +874,7 @@ class StripeApi:
             return self.succeed_payment(pi, pm, scope, three_d_secure=True)
         pi["status"] = "requires_payment_method"
         pi["next_action"] = None
+        pi["payment_method"] = None
         pi["last_payment_error"] = {
             "code": "payment_intent_authentication_failure",
             "doc_url": "https://stripe.com/docs/error-codes/payment-intent-authentication-failure",
@@ -940,9 +941,11 @@ class StripeApi:
             "doc_url": f"https://stripe.com/docs/error-codes/{card['code'].replace('_', '-')}",
             "message": card["message"], "payment_method": self.render(pm), "type": "card_error",
         }
+        # Like Stripe: the failed method is detached; the next attempt brings a new one.
         pi["status"] = "requires_payment_method"
         pi["latest_charge"] = charge["id"]
         pi["next_action"] = None
+        pi["payment_method"] = None
         pi["last_payment_error"] = error
         self.emit("charge.failed", charge, scope)
         self.emit("payment_intent.payment_failed", pi, scope)
@@ -1185,7 +1188,10 @@ class StripeApi:
             raise invalid_request(f"Charge {charge['id']} did not succeed; it cannot be disputed.")
         if any(d["charge"] == charge["id"] for d in self.store.all("dispute", scope)):
             raise invalid_request(f"Charge {charge['id']} already has a dispute.")
-        amount = amount or charge["amount"]
+        amount = amount or charge["amount"] - charge["amount_refunded"]
+        if amount <= 0:
+            raise invalid_request(f"Charge {charge['id']} was fully refunded; it cannot be "
+                                  "disputed.")
         dispute_id = new_id("dp")
         txn = self.add_balance_transaction(
             scope, amount=-amount, fee=DISPUTE_FEE, source=dispute_id, txn_type="adjustment",
