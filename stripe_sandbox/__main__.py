@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 
 from .app import Sandbox
@@ -12,9 +13,14 @@ from .server import SandboxServer
 
 def _endpoint(text: str) -> tuple[str, str]:
     url, separator, secret = text.rpartition("=")
-    if not separator or not url or not secret.startswith("whsec_"):
-        raise argparse.ArgumentTypeError(f"expected URL=whsec_SECRET, got {text!r}")
+    if not separator or not url.startswith(("http://", "https://")) or not secret:
+        raise argparse.ArgumentTypeError(f"expected URL=SECRET (e.g. http://...=whsec_...), "
+                                         f"got {text!r}")
     return url, secret
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -74,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
                            set_public_url=not args.public_url)
     print(f"stripe_sandbox listening on {server.url} (public URL {sandbox.public_url}, "
           f"platform {sandbox.platform_account_id})", flush=True)
+    # `make run` stops the sandbox with SIGTERM: shut down as cleanly as on Ctrl-C.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
