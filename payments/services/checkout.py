@@ -77,13 +77,14 @@ def checkout_order_open(*, listing_id, buyer, shipping: dict, now=None, request=
         mine.save(update_fields=[*SHIPPING_FIELDS, "reserved_until", "updated_at"])
         return mine, False
 
-    # Other buyers' pending orders can only be here because their hold lapsed (listing_reserve
-    # let this buyer in) and the release command has not run yet: they would break the
-    # one-live-order constraint, so they are cancelled now, and their PaymentIntents after commit.
-    others_pending = Order.objects.select_for_update().filter(
-        listing=listing, status=OrderStatus.PENDING_PAYMENT
+    # Other buyers' pending orders whose hold has lapsed (the release command has not run yet)
+    # would break the one-live-order constraint: they are cancelled now, their PaymentIntents
+    # after commit. Only lapsed ones: a live one means someone holds the stub, whatever the
+    # listing row says, and the constraint below refuses this buyer.
+    others_lapsed = Order.objects.select_for_update().filter(
+        listing=listing, status=OrderStatus.PENDING_PAYMENT, reserved_until__lte=now
     ).exclude(buyer=buyer)
-    for stale in others_pending:
+    for stale in others_lapsed:
         order_transition(
             order=stale, to=OrderStatus.CANCELLED, request=request,
             message="Reservation lapsed; the stub was reserved by another buyer.",
