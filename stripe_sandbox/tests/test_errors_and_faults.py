@@ -128,3 +128,18 @@ def test_cors_preflight_and_headers(stripe_sandbox):
 ])
 def test_form_decoding(encoded, expected):
     assert parse_form(encoded) == expected
+
+
+def test_async_sdk_calls_work_in_process(stripe_sandbox, seller):
+    import asyncio
+
+    client = stripe_sandbox.stripe_client()
+
+    async def pay_async():
+        pi = await client.v1.payment_intents.create_async(
+            params={"amount": 5000, "currency": "usd", "payment_method": "pm_card_visa",
+                    "confirm": True}, options={"stripe_account": seller["id"]})
+        return await client.v1.payment_intents.retrieve_async(
+            pi.id, options={"stripe_account": seller["id"]})
+
+    assert asyncio.run(pay_async()).status == "succeeded"
