@@ -401,6 +401,18 @@ class StripeApi:
         account = self._account_for_update(req)
         return self.render(account)["external_accounts"]
 
+    def retrieve_external_account(self, req: Request) -> dict[str, Any]:
+        account = self._account_for_update(req)
+        for bank in account.get("_external_accounts", []):
+            if bank["id"] == req.path_args["external_id"]:
+                return public_view(bank)
+        raise missing_resource("external_account", req.path_args["external_id"])
+
+    def list_persons(self, req: Request) -> dict[str, Any]:
+        # Express onboarding keeps the person inside Stripe; the sandbox exposes none.
+        account = self._account_for_update(req)
+        return empty_list(f"/v1/accounts/{account['id']}/persons")
+
     def list_capabilities(self, req: Request) -> dict[str, Any]:
         account = self._account_for_update(req)
         data = [from_fixture("capability", id=name, account=account["id"], status=status,

@@ -188,3 +188,14 @@ def test_stripe_client_style_works_too(stripe_sandbox):
         "account": account.id, "type": "account_onboarding",
         "refresh_url": "https://x.test/r", "return_url": "https://x.test/ok"})
     assert link.url
+
+
+def test_external_accounts_capabilities_and_persons_of_an_onboarded_account(stripe_sandbox, seller):
+    banks = stripe.Account.list_external_accounts(seller["id"])
+    assert banks.data[0].object == "bank_account"
+    bank = stripe.Account.retrieve_external_account(seller["id"], banks.data[0].id)
+    assert bank.routing_number == "110000000"
+    capabilities = stripe.Account.list_capabilities(seller["id"])
+    assert {c.id: c.status for c in capabilities.data} == {"card_payments": "active",
+                                                           "transfers": "active"}
+    assert stripe.Account.list_persons(seller["id"]).data == []
