@@ -357,8 +357,9 @@ def seller_sync_account(*, account: Any, stripe_event_id: str = "", actor=None) 
     Called by the return page (after a fresh read) and by the `account.updated` webhook with the
     event's `data.object`. The user row is locked and compared: the same object twice changes
     nothing the second time. An account we do not know is audited and ignored (returns None).
-    Once onboarding is complete the payout schedule is set, once per account (after the commit:
-    no Stripe call while holding the row lock).
+    Once onboarding is complete the payout schedule is set, once per account, after the commit
+    (`transaction.on_commit`: no Stripe call while the row is locked; in tests, run the
+    callbacks with `django_capture_on_commit_callbacks(execute=True)`).
     """
     data = _as_dict(account)
     account_id = data.get("id") or ""
@@ -400,12 +401,25 @@ def seller_sync_account(*, account: Any, stripe_event_id: str = "", actor=None) 
             user=user, account_id=account_id
         )
     if needs_payout_schedule:
-        try:
-            seller_set_payout_schedule(user=user, account=data, actor=actor)
-        except DomainError:
-            # The status is stored; the schedule is retried on the next sync (return page or event).
-            logger.warning("Could not set the payout schedule of %s yet", account_id)
+        # After the commit of whatever transaction we are in (the webhook view wraps its
+        # handlers in one): never call Stripe while the user row is locked.
+        transaction.on_commit(
+            lambda: _payout_schedule_after_commit(user_id=user.pk, account=data, actor=actor)
+        )
     return user
+
+
+def _payout_schedule_after_commit(*, user_id: int, account: dict, actor=None) -> None:
+    user = User.objects.get(pk=user_id)
+    if user.stripe_account_id != account.get("id") or _payout_schedule_already_set(
+        user=user, account_id=user.stripe_account_id
+    ):
+        return
+    try:
+        seller_set_payout_schedule(user=user, account=account, actor=actor)
+    except DomainError:
+        # The status is stored; the schedule is retried on the next sync (return page or event).
+        logger.warning("Could not set the payout schedule of %s yet", user.stripe_account_id)
 
 
 def _payout_schedule_already_set(*, user: User, account_id: str) -> bool:

@@ -15,12 +15,24 @@ from stubcollector.errors import PaymentProviderError
 pytestmark = pytest.mark.django_db
 
 
-def onboarded_seller(stripe_sandbox, **factory_fields):
+@pytest.fixture
+def commit(django_capture_on_commit_callbacks):
+    """Run a call as if its transaction committed, so its on_commit work (the payout schedule,
+    set after the commit) runs too: the test's own transaction never commits."""
+
+    def run(call, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return call(**kwargs)
+
+    return run
+
+
+def onboarded_seller(stripe_sandbox, commit, **factory_fields):
     """A seller who went through the sandbox onboarding page and came back."""
     seller = NewSellerFactory(**factory_fields)
     connect.seller_start_onboarding(user=seller)
     stripe_sandbox.complete_onboarding(seller.stripe_account_id)
-    connect.seller_refresh_from_stripe(user=seller)
+    commit(connect.seller_refresh_from_stripe, user=seller)
     return seller
 
 
@@ -75,8 +87,8 @@ def test_a_double_submit_from_two_stale_copies_of_the_user_creates_one_account(s
     assert AuditEvent.objects.filter(action="connect.account_created").count() == 1
 
 
-def test_return_after_finishing_onboarding_stores_enabled_status(stripe_sandbox):
-    seller = onboarded_seller(stripe_sandbox)
+def test_return_after_finishing_onboarding_stores_enabled_status(stripe_sandbox, commit):
+    seller = onboarded_seller(stripe_sandbox, commit)
 
     assert seller.stripe_account_status == StripeAccountStatus.ENABLED
     assert seller.stripe_onboarding_completed
@@ -128,12 +140,14 @@ def test_account_updated_alone_enables_a_seller_who_never_came_back(stripe_sandb
     ).exists()
 
 
-def test_a_duplicate_account_updated_changes_nothing_and_sets_the_payout_schedule_once(stripe_sandbox):
+def test_a_duplicate_account_updated_changes_nothing_and_sets_the_payout_schedule_once(
+    stripe_sandbox, commit
+):
     seller = NewSellerFactory()
     connect.seller_start_onboarding(user=seller)
     stripe_sandbox.complete_onboarding(seller.stripe_account_id)
     event = last_account_updated(stripe_sandbox, seller.stripe_account_id)
-    connect.seller_sync_account(account=event["data"]["object"], stripe_event_id=event["id"])
+    commit(connect.seller_sync_account, account=event["data"]["object"], stripe_event_id=event["id"])
     seller.refresh_from_db()
     stored_fields = [
         *connect.AccountState.from_account(event["data"]["object"]).user_fields(),
@@ -142,13 +156,28 @@ def test_a_duplicate_account_updated_changes_nothing_and_sets_the_payout_schedul
     state_after_first = {name: getattr(seller, name) for name in stored_fields}
     audit_rows = AuditEvent.objects.count()
 
-    connect.seller_sync_account(account=event["data"]["object"], stripe_event_id=event["id"])
+    commit(connect.seller_sync_account, account=event["data"]["object"], stripe_event_id=event["id"])
 
     seller.refresh_from_db()
     assert {f: getattr(seller, f) for f in state_after_first} == state_after_first
     assert AuditEvent.objects.count() == audit_rows
     assert AuditEvent.objects.filter(action="stripe.account.update").count() == 1
     assert AuditEvent.objects.filter(action=connect.PAYOUT_SCHEDULE_SET_ACTION).count() == 1
+
+
+def test_the_payout_schedule_waits_for_the_commit_of_the_surrounding_transaction(
+    stripe_sandbox, django_capture_on_commit_callbacks
+):
+    seller = NewSellerFactory()
+    connect.seller_start_onboarding(user=seller)
+    stripe_sandbox.complete_onboarding(seller.stripe_account_id)
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        connect.seller_refresh_from_stripe(user=seller)
+
+    assert seller.can_accept_payments
+    assert len(callbacks) == 1
+    assert not AuditEvent.objects.filter(action="stripe.account.update").exists()
 
 
 def test_account_updated_for_an_unknown_account_is_recorded_and_ignored(stripe_sandbox):
@@ -161,8 +190,8 @@ def test_account_updated_for_an_unknown_account_is_recorded_and_ignored(stripe_s
     assert stranger_account["id"] in row.message
 
 
-def test_a_seller_with_requirements_past_due_can_no_longer_be_bought_from(stripe_sandbox):
-    seller = onboarded_seller(stripe_sandbox)
+def test_a_seller_with_requirements_past_due_can_no_longer_be_bought_from(stripe_sandbox, commit):
+    seller = onboarded_seller(stripe_sandbox, commit)
     listing = ListingFactory(seller=seller)
     buyer = UserFactory()
     assert listing_can_be_purchased(listing=listing, buyer=buyer)
@@ -178,8 +207,8 @@ def test_a_seller_with_requirements_past_due_can_no_longer_be_bought_from(stripe
     assert not listing_can_be_purchased(listing=Listing.objects.get(pk=listing.pk), buyer=buyer)
 
 
-def test_clearing_the_past_due_requirements_lets_the_seller_sell_again(stripe_sandbox):
-    seller = onboarded_seller(stripe_sandbox)
+def test_clearing_the_past_due_requirements_lets_the_seller_sell_again(stripe_sandbox, commit):
+    seller = onboarded_seller(stripe_sandbox, commit)
     stripe_sandbox.set_requirements(seller.stripe_account_id, past_due=["external_account"])
     connect.seller_refresh_from_stripe(user=seller)
     assert not seller.can_accept_payments
@@ -191,23 +220,25 @@ def test_clearing_the_past_due_requirements_lets_the_seller_sell_again(stripe_sa
 
 
 @override_settings(SELLER_PAYOUT_DELAY_DAYS=1)
-def test_payout_delay_below_the_us_minimum_is_raised_to_two_days(stripe_sandbox):
-    seller = onboarded_seller(stripe_sandbox, seller_country="US")
+def test_payout_delay_below_the_us_minimum_is_raised_to_two_days(stripe_sandbox, commit):
+    seller = onboarded_seller(stripe_sandbox, commit, seller_country="US")
 
     schedule = stripe_sandbox.get(seller.stripe_account_id)["settings"]["payouts"]["schedule"]
     assert schedule == {**schedule, "delay_days": 2, "interval": "daily"}
+    row = AuditEvent.objects.get(action=connect.PAYOUT_SCHEDULE_SET_ACTION, subject_user=seller)
+    assert row.data == {"stripe_account": seller.stripe_account_id, "delay_days": 2, "country": "US"}
 
 
 @override_settings(SELLER_PAYOUT_DELAY_DAYS=9)
-def test_payout_delay_above_the_minimum_is_used_as_set(stripe_sandbox):
-    seller = onboarded_seller(stripe_sandbox, seller_country="US")
+def test_payout_delay_above_the_minimum_is_used_as_set(stripe_sandbox, commit):
+    seller = onboarded_seller(stripe_sandbox, commit, seller_country="US")
 
     assert stripe_sandbox.get(seller.stripe_account_id)["settings"]["payouts"]["schedule"]["delay_days"] == 9
 
 
 @override_settings(SELLER_PAYOUT_DELAY_DAYS=1)
-def test_payout_delay_for_a_country_we_do_not_know_asks_stripe_for_its_minimum(stripe_sandbox):
-    seller = onboarded_seller(stripe_sandbox, seller_country="MX")
+def test_payout_delay_for_a_country_we_do_not_know_asks_stripe_for_its_minimum(stripe_sandbox, commit):
+    seller = onboarded_seller(stripe_sandbox, commit, seller_country="MX")
 
     row = AuditEvent.objects.get(action=connect.PAYOUT_SCHEDULE_SET_ACTION, subject_user=seller)
     assert row.data["delay_days"] == "minimum"
@@ -216,33 +247,35 @@ def test_payout_delay_for_a_country_we_do_not_know_asks_stripe_for_its_minimum(s
     )
 
 
-def test_the_payout_schedule_is_not_set_before_onboarding_completes(stripe_sandbox):
+def test_the_payout_schedule_is_not_set_before_onboarding_completes(stripe_sandbox, commit):
     seller = NewSellerFactory()
     connect.seller_start_onboarding(user=seller)
 
-    connect.seller_refresh_from_stripe(user=seller)
+    commit(connect.seller_refresh_from_stripe, user=seller)
 
     assert not AuditEvent.objects.filter(
         action__in=["stripe.account.update", connect.PAYOUT_SCHEDULE_SET_ACTION]
     )
 
 
-def test_a_failed_payout_schedule_call_keeps_the_status_and_is_retried_on_the_next_sync(stripe_sandbox):
+def test_a_failed_payout_schedule_call_keeps_the_status_and_is_retried_on_the_next_sync(
+    stripe_sandbox, commit
+):
     seller = NewSellerFactory()
     connect.seller_start_onboarding(user=seller)
     stripe_sandbox.complete_onboarding(seller.stripe_account_id)
     stripe_sandbox.fail_next(f"/v1/accounts/{seller.stripe_account_id}", method="POST", status=500, times=3)
 
-    connect.seller_refresh_from_stripe(user=seller)
+    commit(connect.seller_refresh_from_stripe, user=seller)
 
     assert seller.can_accept_payments
     assert not AuditEvent.objects.filter(action=connect.PAYOUT_SCHEDULE_SET_ACTION).exists()
-    connect.seller_refresh_from_stripe(user=seller)
+    commit(connect.seller_refresh_from_stripe, user=seller)
     assert AuditEvent.objects.filter(action=connect.PAYOUT_SCHEDULE_SET_ACTION).count() == 1
 
 
-def test_balance_reads_available_and_pending_per_currency(stripe_sandbox):
-    seller = onboarded_seller(stripe_sandbox)
+def test_balance_reads_available_and_pending_per_currency(stripe_sandbox, commit):
+    seller = onboarded_seller(stripe_sandbox, commit)
 
     balance = connect.seller_balance(user=seller)
 
@@ -260,8 +293,8 @@ def test_balance_of_a_non_seller_is_refused(stripe_sandbox):
         connect.seller_balance(user=UserFactory())
 
 
-def test_login_link_opens_the_express_dashboard_once_onboarded(stripe_sandbox):
-    seller = onboarded_seller(stripe_sandbox)
+def test_login_link_opens_the_express_dashboard_once_onboarded(stripe_sandbox, commit):
+    seller = onboarded_seller(stripe_sandbox, commit)
 
     url = connect.seller_login_link(user=seller)
 
@@ -291,8 +324,8 @@ def test_stripe_failing_becomes_a_payment_provider_error_and_is_audited(stripe_s
     assert AuditEvent.objects.filter(action="stripe.account.create", message__startswith="failed").exists()
 
 
-def test_status_reports_what_was_last_synced(stripe_sandbox):
-    seller = onboarded_seller(stripe_sandbox)
+def test_status_reports_what_was_last_synced(stripe_sandbox, commit):
+    seller = onboarded_seller(stripe_sandbox, commit)
 
     status = connect.seller_status(user=seller)
 
