@@ -233,7 +233,7 @@ class Sandbox:
             return self.store.clock.now()
 
     def fail_next(self, path_prefix: str = "/v1/", status: int = 500, *,
-                  exception: str | None = None, times: int = 1,
+                  exception: str | type[Exception] | None = None, times: int = 1,
                   method: str | None = None) -> None:
         """Make the next ``times`` API calls under ``path_prefix`` fail.
 
@@ -243,6 +243,8 @@ class Sandbox:
         ``api_error`` body. Note that stripe-python retries 5xx and connection errors
         ``max_network_retries`` times (default 2), so use ``times=3`` to fail a call for good.
         """
+        if isinstance(exception, type):  # TimeoutError / ConnectionError read naturally too
+            exception = "timeout" if issubclass(exception, TimeoutError) else "connection"
         if exception not in (None, "timeout", "connection"):
             raise ValueError("exception must be None, 'timeout' or 'connection'")
         with self._faults_lock:

@@ -103,7 +103,7 @@ def test_one_injected_failure_is_retried_by_the_sdk(stripe_sandbox, seller):
 
 
 def test_fail_next_timeout_raises_api_connection_error(stripe_sandbox, seller):
-    stripe_sandbox.fail_next("/v1/payment_intents", exception="timeout", times=3, method="POST")
+    stripe_sandbox.fail_next("/v1/payment_intents", exception=TimeoutError, times=3, method="POST")
     with pytest.raises(stripe.APIConnectionError):
         stripe.PaymentIntent.create(amount=5000, currency="usd", stripe_account=seller["id"])
     # GETs were not affected, and the fault is used up.
