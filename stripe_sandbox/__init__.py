@@ -57,9 +57,10 @@ charges_enabled=None, payouts_enabled=None)``
 ``advance_time(seconds)``, ``now()``
     The sandbox clock (Account Link expiry after 300 s, pending -> available balance).
 ``fail_next(path_prefix="/v1/", status=500, exception=None|"timeout"|"connection", times=1,
-method=None)``, ``clear_faults()``
+method=None, after_processing=False)``, ``clear_faults()``
     Make the next calls fail; an injected timeout reaches stripe-python as
     ``stripe.APIConnectionError`` (note the SDK retries: ``times=3`` beats 2 retries).
+    ``after_processing=True``: the call is carried out and only its answer is lost.
 ``request(method, url, data=None, headers=None) -> Response``
     Drive the sandbox's own pages in-process (``.status``, ``.header(name)``, ``.text``).
 ``stripe_client(api_key="sk_test_sandbox") -> stripe.StripeClient``

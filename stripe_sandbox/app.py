@@ -65,6 +65,8 @@ class Fault:
     status: int
     exception: str | None  # "timeout" | "connection" | None
     remaining: int
+    # True: Stripe carries the request out and only the answer is lost on the way back.
+    after_processing: bool = False
 
     def matches(self, request: Request) -> bool:
         return (self.remaining > 0 and request.path.startswith(self.path_prefix)
@@ -234,7 +236,7 @@ class Sandbox:
 
     def fail_next(self, path_prefix: str = "/v1/", status: int = 500, *,
                   exception: str | type[Exception] | None = None, times: int = 1,
-                  method: str | None = None) -> None:
+                  method: str | None = None, after_processing: bool = False) -> None:
         """Make the next ``times`` API calls under ``path_prefix`` fail.
 
         ``exception="timeout"`` (or ``"connection"``) makes them fail like the network does:
@@ -242,6 +244,10 @@ class Sandbox:
         the connection without answering. Otherwise they answer ``status`` with an
         ``api_error`` body. Note that stripe-python retries 5xx and connection errors
         ``max_network_retries`` times (default 2), so use ``times=3`` to fail a call for good.
+
+        ``after_processing=True`` carries the request out first and loses only the answer —
+        the case an idempotency key exists for: the SDK's retry (same key) gets the first
+        result replayed instead of creating a second object.
         """
         if isinstance(exception, type):  # TimeoutError / ConnectionError read naturally too
             exception = "timeout" if issubclass(exception, TimeoutError) else "connection"
@@ -249,7 +255,7 @@ class Sandbox:
             raise ValueError("exception must be None, 'timeout' or 'connection'")
         with self._faults_lock:
             self._faults.append(Fault(path_prefix, method.upper() if method else None, status,
-                                      exception, times))
+                                      exception, times, after_processing))
 
     def clear_faults(self) -> None:
         with self._faults_lock:
@@ -391,13 +397,21 @@ class Sandbox:
 
     def _api_call(self, request: Request) -> Response:
         fault = self._take_fault(request)
-        if fault is not None:
-            if fault.exception:
-                return Response(0, simulate_timeout=True)
-            return json_response({"error": {
-                "type": "api_error",
-                "message": f"Injected failure (HTTP {fault.status}) from the Stripe sandbox."}},
-                fault.status)
+        if fault is None:
+            return self._api_call_unfaulted(request)
+        if fault.after_processing:
+            try:
+                self._api_call_unfaulted(request)
+            except StripeError:
+                pass  # the answer, error or not, is what gets lost
+        if fault.exception:
+            return Response(0, simulate_timeout=True)
+        return json_response({"error": {
+            "type": "api_error",
+            "message": f"Injected failure (HTTP {fault.status}) from the Stripe sandbox."}},
+            fault.status)
+
+    def _api_call_unfaulted(self, request: Request) -> Response:
         self._authenticate(request)
         route, args = self._match(request.method, request.path, self._routes["api"])
         if route is None:
@@ -721,7 +735,8 @@ class Sandbox:
         self.fail_next(params.get("path_prefix") or "/v1/",
                        int(params.get("status") or 500),
                        exception=params.get("exception") or None,
-                       times=int(params.get("times") or 1), method=params.get("method") or None)
+                       times=int(params.get("times") or 1), method=params.get("method") or None,
+                       after_processing=as_bool(params, "after_processing"))
         return json_response({"ok": True})
 
     def _route_clear_faults(self, request: Request) -> Response:

@@ -143,3 +143,12 @@ def test_async_sdk_calls_work_in_process(stripe_sandbox, seller):
             pi.id, options={"stripe_account": seller["id"]})
 
     assert asyncio.run(pay_async()).status == "succeeded"
+
+
+def test_a_lost_answer_is_recovered_by_the_sdk_retry_with_the_same_idempotency_key(
+        stripe_sandbox, seller):
+    stripe_sandbox.fail_next("/v1/payment_intents", exception="timeout", after_processing=True)
+    pi = stripe.PaymentIntent.create(amount=5000, currency="usd", idempotency_key="order-5",
+                                     stripe_account=seller["id"])
+    assert pi.last_response.headers["Idempotent-Replayed"] == "true"
+    assert [p.id for p in stripe.PaymentIntent.list(stripe_account=seller["id"])] == [pi.id]
