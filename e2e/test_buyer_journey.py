@@ -1,0 +1,124 @@
+"""A buyer finds a stub, checks out with a card in the (sandbox) Payment Element, and the order
+turns paid once the signed webhook reaches the live server; the seller sees the sale."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from accounts.tests.factories import DEFAULT_PASSWORD, SellerFactory, UserFactory
+from marketplace.models import ListingStatus
+from marketplace.tests.factories import ListingFactory
+from payments.models import Order, OrderStatus
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+# dj-stripe records each webhook's event under an APIKey row and only accepts Stripe-shaped
+# keys (sk_test_ + 24 characters); the sandbox takes any sk_test_ key. `stripe_live` sets the
+# short "sk_test_sandbox", so the webhook views would fail: use a dj-stripe-shaped one.
+DJSTRIPE_SHAPED_SANDBOX_KEY = "sk_test_sandbox0000000000000000000000000"
+
+
+@pytest.fixture
+def stripe_paying(stripe_live, settings):
+    from payments import stripe_api
+
+    settings.STRIPE_SECRET_KEY = settings.STRIPE_TEST_SECRET_KEY = DJSTRIPE_SHAPED_SANDBOX_KEY
+    stripe_api.configure()
+    return stripe_live
+
+
+@pytest.fixture
+def listing(stripe_paying):
+    account = stripe_paying.sandbox.create_account(onboarded=True, email="seller@example.com")
+    seller = SellerFactory(username="stubseller", email="seller@example.com", stripe_account_id=account["id"])
+    return ListingFactory(seller=seller, price_cents=5000, stub__event_name="The Clash at the Palladium")
+
+
+def log_in(page, site_url, username):
+    page.goto(f"{site_url}/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(DEFAULT_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+
+
+def log_out(page):
+    page.get_by_role("button", name="Log out").click()
+    expect(page.get_by_role("link", name="Log in")).to_be_visible()
+
+
+def go_to_checkout(page, site_url, listing):
+    page.goto(f"{site_url}/listings/{listing.pk}/")
+    page.get_by_role("link", name=re.compile(r"Buy for \$50\.00")).click()
+    expect(page).to_have_url(f"{site_url}/checkout/{listing.pk}/")
+    expect(page.locator("#checkout-price")).to_have_text("$50.00")
+    page.get_by_label("Full name").fill("Joe Strummer")
+    page.get_by_label("Address line 1").fill("1 Ladbroke Grove")
+    page.get_by_label("City").fill("Springfield")
+    page.get_by_label("State / region").fill("IL")
+    page.get_by_label("Postal code").fill("62701")
+    page.get_by_label("Country").fill("US")
+    page.get_by_role("button", name="Continue to payment").click()
+    expect(page.get_by_label("Card number")).to_be_visible()
+
+
+def fill_card(page, number):
+    page.get_by_label("Card number").fill(number)
+    page.get_by_label("Expiration").fill("12/34")
+    page.get_by_label("CVC").fill("123")
+
+
+def test_a_buyer_pays_by_card_sees_the_order_paid_and_the_seller_sees_the_sale(page, stripe_paying, listing):
+    stripe_live = stripe_paying
+    buyer = UserFactory(username="joe", email="joe@example.com")
+    log_in(page, stripe_live.site_url, "joe")
+    go_to_checkout(page, stripe_live.site_url, listing)
+
+    fill_card(page, "4242 4242 4242 4242")
+    page.get_by_role("button", name="Pay $50.00").click()
+
+    # the return page polls until the webhook has marked the order paid, then shows it
+    expect(page).to_have_url(re.compile(r"/orders/\d+/\?checkout=1$"))
+    expect(page.get_by_text("Payment received. Thank you for your order!")).to_be_visible(timeout=20_000)
+    expect(page.locator("#order-status-badge")).to_have_text("Paid")
+    order = Order.objects.get(buyer=buyer)
+    assert order.status == OrderStatus.PAID
+    assert order.listing.status == ListingStatus.SOLD
+    assert order.payment.amount_cents == 5000 and order.payment.application_fee_cents == 500
+
+    log_out(page)
+    log_in(page, stripe_live.site_url, "stubseller")
+    page.goto(f"{stripe_live.site_url}/dashboard/")
+    sale = page.locator(f"tr.order-row:has-text('#{order.pk}')")
+    expect(sale).to_contain_text("The Clash at the Palladium")
+    expect(sale).to_contain_text("Paid")
+
+
+def test_a_declined_card_shows_a_clear_error_and_another_card_then_pays(page, stripe_paying, listing):
+    stripe_live = stripe_paying
+    buyer = UserFactory(username="mick")
+    log_in(page, stripe_live.site_url, "mick")
+    go_to_checkout(page, stripe_live.site_url, listing)
+
+    fill_card(page, "4000 0000 0000 0002")
+    page.get_by_role("button", name="Pay $50.00").click()
+
+    message = page.locator("#checkout-message")
+    expect(message).to_be_visible()
+    expect(message).to_contain_text(re.compile("declined", re.I))
+    expect(page).to_have_url(f"{stripe_live.site_url}/checkout/{listing.pk}/")
+    assert not Order.objects.filter(buyer=buyer, status=OrderStatus.PAID).exists()
+
+    # The payment_failed webhook closes that order; pressing Pay again opens a fresh one.
+    assert stripe_live.flush()
+    assert Order.objects.get(buyer=buyer).status == OrderStatus.PAYMENT_FAILED
+    page.get_by_role("button", name="Pay $50.00").click()
+    expect(message).to_contain_text("Please enter your card details again")
+    fill_card(page, "4242 4242 4242 4242")
+    page.get_by_role("button", name="Pay $50.00").click()
+
+    expect(page.get_by_text("Payment received. Thank you for your order!")).to_be_visible(timeout=20_000)
+    paid = Order.objects.get(buyer=buyer, status=OrderStatus.PAID)
+    assert paid.listing.status == ListingStatus.SOLD
