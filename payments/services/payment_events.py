@@ -114,9 +114,17 @@ def _lock_order(*, facts: PaymentFacts) -> Order | None:
                        order.stripe_account_id)
         return None
     if payment_intent.get("amount") != order.amount_cents or payment_intent.get("currency") != order.currency:
+        # Checkout never sends another amount: this needs a person, not an automatic move.
         logger.error("PaymentIntent %s is for %s %s, order #%s for %s %s; ignored", payment_intent["id"],
                      payment_intent.get("amount"), payment_intent.get("currency"), order.pk,
                      order.amount_cents, order.currency)
+        audit_record(
+            action="stripe.payment_intent_mismatch", order=order,
+            message=f"PaymentIntent {payment_intent['id']} is for {payment_intent.get('amount')} "
+                    f"{payment_intent.get('currency')}; the order is for {order.amount_cents} "
+                    f"{order.currency}.",
+            data={"payment_intent": payment_intent["id"], "status": payment_intent.get("status")},
+        )
         return None
     return order
 

@@ -374,3 +374,37 @@ def test_the_sandbox_retries_a_failed_delivery_until_it_applies(webhook_sandbox,
     assert order.status == OrderStatus.PAID
     succeeded = next(d for d in webhook_sandbox.deliveries if d["event_type"] == "payment_intent.succeeded")
     assert [a["status"] for a in succeeded["attempts"]] == [500, 200]
+
+
+def test_the_replay_command_applies_the_deliveries_that_failed(client, stripe_sandbox, monkeypatch):
+    from django.core.management import call_command
+
+    from payments.services import payment_events
+
+    order = sandbox_order(stripe_sandbox)
+    pay(order)
+    with monkeypatch.context() as patch:
+        patch.setattr(payment_events, "_honour", lambda **kwargs: 1 / 0)
+        post_event(client, only_event(stripe_sandbox, "payment_intent.succeeded"), path=CONNECT_PATH)
+
+    call_command("replay_failed_webhooks")
+    call_command("replay_failed_webhooks")  # nothing left the second time
+
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PAID
+    assert transitions(order) == ["paid"]
+    assert not djstripe_models.WebhookEventTrigger.objects.filter(processed=False).exists()
+
+
+def test_a_payment_intent_for_another_amount_is_not_honoured_and_is_flagged(client, stripe_sandbox):
+    order = sandbox_order(stripe_sandbox)
+    pay(order)
+    order.amount_cents += 100  # as if the order and the PaymentIntent disagreed
+    order.save(update_fields=["amount_cents"])
+
+    response = post_event(client, only_event(stripe_sandbox, "payment_intent.succeeded"), path=CONNECT_PATH)
+
+    assert response.status_code == 200
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PENDING_PAYMENT
+    assert AuditEvent.objects.filter(order=order, action="stripe.payment_intent_mismatch").exists()
