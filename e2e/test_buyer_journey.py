@@ -122,3 +122,22 @@ def test_a_declined_card_shows_a_clear_error_and_another_card_then_pays(page, st
     expect(page.get_by_text("Payment received. Thank you for your order!")).to_be_visible(timeout=20_000)
     paid = Order.objects.get(buyer=buyer, status=OrderStatus.PAID)
     assert paid.listing.status == ListingStatus.SOLD
+
+
+def test_a_three_d_secure_card_authenticates_on_the_bank_page_and_returns_to_the_paid_order(
+    page, stripe_paying, listing
+):
+    stripe_live = stripe_paying
+    buyer = UserFactory(username="topper")
+    log_in(page, stripe_live.site_url, "topper")
+    go_to_checkout(page, stripe_live.site_url, listing)
+
+    fill_card(page, "4000 0025 0000 3155")
+    page.get_by_role("button", name="Pay $50.00").click()
+    page.get_by_role("button", name="Complete authentication").click()
+
+    expect(page).to_have_url(re.compile(r"/orders/\d+/\?checkout=1"))
+    expect(page.get_by_text("Payment received. Thank you for your order!")).to_be_visible(timeout=20_000)
+    order = Order.objects.get(buyer=buyer)
+    assert order.status == OrderStatus.PAID
+    assert order.payment.three_d_secure_authenticated
