@@ -175,7 +175,7 @@ def _refund_late_payment(*, order: Order, payment: Payment, event_id: str) -> No
     """
     refund = stripe_api.refund_create(
         order=order, amount_cents=payment.refundable_cents, charge_id=payment.charge_id,
-        idempotency_key=f"order-{order.pk}-late-payment-refund",
+        idempotency_key=f"order-{order.pk}-{payment.payment_intent_id}-late-payment-refund",
     )
     payment.amount_refunded_cents = max(payment.amount_refunded_cents, int(refund["amount"]))
     payment.status = _payment_status(payment)

@@ -6,9 +6,10 @@ Payment rows change when Stripe's `charge.refunded` webhook arrives (payments/se
 payment_events.py), from the charge's own totals: the refund service only asks Stripe.
 
 A double click must not refund twice: the idempotency key is derived from the order, the
-amount and how much Stripe had refunded so far (what the last `charge.refunded` told us), so
-two clicks before Stripe has answered send the same key and Stripe returns the same refund.
-Once the refund is recorded, a deliberate second refund of the same amount gets a new key.
+amount and the refunds so far (measured as the amount Stripe had confirmed refunded, from the
+last `charge.refunded`; it grows with every refund exactly as a count would), so two clicks
+before Stripe has answered send the same key and Stripe returns the same refund. Once the
+refund is recorded, a deliberate second refund of the same amount gets a new key.
 """
 
 from dataclasses import dataclass
@@ -71,7 +72,12 @@ def user_can_refund(*, user, order: Order) -> bool:
 
 
 def refund_idempotency_key(*, order: Order, payment: Payment, amount_cents: int) -> str:
-    return f"order-{order.pk}-refund-{amount_cents}-after-{payment.amount_refunded_cents}"
+    """Same order, amount and refunds-so-far → same key. The PaymentIntent id keeps keys unique
+    even if order ids repeat (a development database reset against a long-lived sandbox)."""
+    return (
+        f"order-{order.pk}-{payment.payment_intent_id}-refund-{amount_cents}"
+        f"-after-{payment.amount_refunded_cents}"
+    )
 
 
 def order_refund(*, order_id: int, actor, amount_cents: int | None = None, request=None) -> RefundResult:
