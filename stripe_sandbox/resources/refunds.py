@@ -1,0 +1,132 @@
+"""Refunds, with the proportional refund of the application fee."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from ..errors import invalid_request
+from ..forms import as_bool, as_int, merge_metadata
+from ..messages import Request
+from ..objects import (
+    from_fixture,
+    new_id,
+)
+from ..store import PLATFORM
+from .base import (
+    APPLICATION_ID,
+    CURRENCY,
+    DISPUTE_OPEN,
+    ApiBase,
+    round_half_up,
+)
+
+
+class RefundsApi(ApiBase):
+    def create_refund(self, req: Request) -> dict[str, Any]:
+        params = req.params
+        scope = req.scope
+        if params.get("charge"):
+            charge = self.find("charge", params["charge"], scope, param="charge")
+        elif params.get("payment_intent"):
+            pi = self.find("payment_intent", params["payment_intent"], scope,
+                           param="payment_intent")
+            if pi["status"] != "succeeded" or not pi["latest_charge"]:
+                raise invalid_request(
+                    f"This PaymentIntent ({pi['id']}) does not have a successful charge to "
+                    "refund.", param="payment_intent")
+            charge = self.find("charge", pi["latest_charge"], scope)
+        else:
+            raise invalid_request("One of the following params should be provided for this "
+                                  "request: payment_intent or charge.")
+        if charge["status"] != "succeeded":
+            raise invalid_request(f"Charge {charge['id']} has not succeeded and cannot be "
+                                  "refunded.", param="charge")
+        open_dispute = next((d for d in self.store.all("dispute", scope)
+                             if d["charge"] == charge["id"] and d["status"] in DISPUTE_OPEN), None)
+        if open_dispute:
+            raise invalid_request(f"Charge {charge['id']} has been charged back; you cannot "
+                                  "refund a disputed charge.", code="charge_disputed")
+        remaining = charge["amount"] - charge["amount_refunded"]
+        if remaining <= 0:
+            raise invalid_request(f"Charge {charge['id']} has already been refunded.",
+                                  code="charge_already_refunded")
+        amount = as_int(params, "amount", default=remaining)
+        if amount <= 0:
+            raise invalid_request("Refund amount must be positive.", param="amount",
+                                  code="parameter_invalid_integer")
+        if amount > remaining:
+            raise invalid_request(
+                f"Refund amount (${amount / 100:.2f}) is greater than unrefunded amount on "
+                f"charge (${remaining / 100:.2f})", param="amount", code="amount_too_large")
+        reason = params.get("reason")
+        if reason and reason not in ("duplicate", "fraudulent", "requested_by_customer"):
+            raise invalid_request(f"Invalid reason: {reason}", param="reason")
+        refund_id = new_id("re")
+        fee_refund = None
+        fee_returned = 0
+        if as_bool(params, "refund_application_fee") and charge["application_fee"]:
+            fee = self.find("application_fee", charge["application_fee"], PLATFORM)
+            fee_left = fee["amount"] - fee["amount_refunded"]
+            if amount == remaining:
+                fee_returned = fee_left  # the last refund returns whatever rounding left over
+            else:
+                fee_returned = min(fee_left, round_half_up(
+                    Decimal(fee["amount"]) * amount / Decimal(charge["amount"])))
+            if fee_returned > 0:
+                fee_refund = self._refund_application_fee(fee, fee_returned, refund_id)
+        fee_details = [{"amount": -fee_returned, "application": APPLICATION_ID,
+                        "currency": CURRENCY, "description": "Application fee refund",
+                        "type": "application_fee"}] if fee_returned else []
+        txn = self.add_balance_transaction(
+            scope, amount=-amount, fee=-fee_returned, fee_details=fee_details, source=refund_id,
+            txn_type="refund", reporting_category="refund",
+            description="REFUND FOR CHARGE" + (f" ({charge['description']})"
+                                               if charge["description"] else ""))
+        refund = from_fixture(
+            "refund", id=refund_id, amount=amount, balance_transaction=txn["id"],
+            charge=charge["id"], created=self.now(), currency=charge["currency"],
+            metadata=merge_metadata({}, params.get("metadata")),
+            payment_intent=charge["payment_intent"], reason=reason or None, status="succeeded",
+            payment_method=charge["payment_method"],
+        )
+        self.store.add(refund, scope)
+        charge["amount_refunded"] += amount
+        charge["refunded"] = charge["amount_refunded"] >= charge["amount"]
+        self.emit("refund.created", refund, scope)
+        self.emit("charge.refunded", charge, scope)
+        if fee_refund is not None:
+            fee = self.store.get(fee_refund["fee"])
+            self.emit("application_fee.refunded", fee, PLATFORM)
+        return refund
+
+    def _refund_application_fee(self, fee: dict[str, Any], amount: int, refund_id: str | None
+                                ) -> dict[str, Any]:
+        fee_refund_id = new_id("fr")
+        txn = self.add_balance_transaction(
+            PLATFORM, amount=-amount, source=fee_refund_id, txn_type="application_fee_refund",
+            reporting_category="platform_earning_refund", description=None)
+        fee_refund = from_fixture(
+            "fee_refund", id=fee_refund_id, amount=amount, balance_transaction=txn["id"],
+            created=self.now(), currency=CURRENCY, fee=fee["id"],
+            metadata={"refund": refund_id} if refund_id else {})
+        self.store.add(fee_refund, PLATFORM)
+        fee["amount_refunded"] += amount
+        fee["refunded"] = fee["amount_refunded"] >= fee["amount"]
+        return fee_refund
+
+    def retrieve_refund(self, req: Request) -> dict[str, Any]:
+        return self.find("refund", req.path_args["id"], req.scope, param="refund")
+
+    def update_refund(self, req: Request) -> dict[str, Any]:
+        refund = self.find("refund", req.path_args["id"], req.scope, param="refund")
+        if "metadata" in req.params:
+            refund["metadata"] = merge_metadata(refund["metadata"], req.params["metadata"])
+        return refund
+
+    def list_refunds(self, req: Request) -> dict[str, Any]:
+        items = list(self.store.all("refund", req.scope))
+        for name in ("charge", "payment_intent"):
+            if req.params.get(name):
+                items = [r for r in items if r[name] == req.params[name]]
+        return self.list_response(req, items, "/v1/refunds")
