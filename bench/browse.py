@@ -108,6 +108,7 @@ def seed(count: int):
     images = demo.shared_category_images(rng)
     started = time.perf_counter()
     demo.bulk_create_listings(sellers=sellers, count=count, rng=rng, images=images)
+    demo.refresh_planner_statistics()
     return time.perf_counter() - started
 
 

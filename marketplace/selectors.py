@@ -13,9 +13,9 @@ from stubcollector.errors import NotFound
 
 SORT_ORDERINGS = {
     "newest": ("-created_at", "-id"),
-    "price_asc": ("price_cents", "-id"),
+    "price_asc": ("price_cents", "id"),
     "price_desc": ("-price_cents", "-id"),
-    "event_date": ("stub__event_date", "-id"),
+    "event_date": ("stub__event_date", "id"),
 }
 DEFAULT_SORT = "newest"
 

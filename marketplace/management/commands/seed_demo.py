@@ -171,4 +171,5 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {done:,} / {count:,} ({time.monotonic() - started:.1f} s)")
 
         demo.bulk_create_listings(sellers=payable, count=count, rng=rng, images=images, progress=progress)
+        demo.refresh_planner_statistics()
         self.stdout.write(f"Bulk-created {count:,} listings in {time.monotonic() - started:.1f} s.")
