@@ -40,6 +40,7 @@ class Checkout:
     order: Order
     client_secret: str
     created: bool  # False when the buyer's existing pending order was handed back
+    intent_status: str = "requires_payment_method"
 
     def as_dict(self) -> dict:
         return {
@@ -49,6 +50,8 @@ class Checkout:
             "application_fee_amount": self.order.application_fee_cents,
             "currency": self.order.currency,
             "stripe_account": self.order.stripe_account_id,
+            # "succeeded"/"processing": already paid, the page goes straight to the order
+            "payment_intent_status": self.intent_status,
         }
 
 
@@ -192,4 +195,6 @@ def checkout_start(*, listing_id, buyer, shipping: dict, request=None) -> Checko
         listing_id=listing_id, buyer=buyer, shipping=shipping, request=request
     )
     intent = checkout_payment_intent(order=order, actor=buyer, request=request)
-    return Checkout(order=order, client_secret=intent.client_secret, created=created)
+    return Checkout(
+        order=order, client_secret=intent.client_secret, created=created, intent_status=intent.status
+    )

@@ -418,3 +418,20 @@ def test_payment_intent_creation_is_rate_limited_per_user(buyer_client, listing)
 
     assert response.status_code == 429
     assert response.json()["error"]["code"] == "rate_limited"
+
+
+def test_asking_again_after_paying_but_before_the_webhook_says_the_intent_succeeded(
+    buyer_client, listing, seller
+):
+    first = start(buyer_client, listing.pk).json()
+    assert first["payment_intent_status"] == "requires_payment_method"
+    stripe.PaymentIntent.confirm(
+        Order.objects.get().payment_intent_id,
+        payment_method="pm_card_visa",
+        stripe_account=seller.stripe_account_id,
+    )
+
+    again = start(buyer_client, listing.pk).json()
+
+    assert again["order_id"] == first["order_id"]
+    assert again["payment_intent_status"] == "succeeded"  # the page goes to the order instead

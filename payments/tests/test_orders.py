@@ -371,3 +371,14 @@ def test_only_the_buyer_can_confirm_receipt(client):
     assert seller.status_code == 404 and stranger.status_code == 404
     order.refresh_from_db()
     assert order.status == OrderStatus.SHIPPED
+
+
+def test_a_buyer_whose_payment_failed_is_offered_another_try(client):
+    order = OrderFactory(status=OrderStatus.PAYMENT_FAILED)
+    client.force_login(order.buyer)
+
+    response = client.get(detail_url(order) + "?checkout=1")
+
+    html = response.content.decode()
+    assert "The payment did not go through" in html
+    assert f'href="/checkout/{order.listing_id}/"' in html

@@ -159,6 +159,10 @@
         continueButton.disabled = false;
         setStatus("");
         if (!data) return;
+        if (data.payment_intent_status === "succeeded" || data.payment_intent_status === "processing") {
+          window.location.assign(data.return_url); // paid already (in another tab): show the order
+          return;
+        }
         var secretChanged = !checkout || checkout.client_secret !== data.client_secret;
         checkout = data;
         if (secretChanged && !mountPaymentElement(data)) return;
