@@ -435,3 +435,15 @@ def test_asking_again_after_paying_but_before_the_webhook_says_the_intent_succee
 
     assert again["order_id"] == first["order_id"]
     assert again["payment_intent_status"] == "succeeded"  # the page goes to the order instead
+
+
+def test_payment_intent_creation_is_rate_limited_per_ip_across_accounts(client, seller):
+    """Sixty a minute from one address, however many accounts it logs in with."""
+    listings = [ListingFactory(seller=seller) for _ in range(4)]
+    answers = []
+    for listing in listings:
+        client.force_login(UserFactory())
+        answers += [start(client, listing.pk).status_code for _ in range(16)]
+
+    assert answers[:60] == [200] * 60
+    assert set(answers[60:]) == {429}
