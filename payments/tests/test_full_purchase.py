@@ -16,7 +16,7 @@ from accounts.tests.factories import UserFactory
 from marketplace.models import ListingStatus
 from marketplace.tests.factories import ListingFactory
 from payments.models import Order, OrderStatus, PaymentStatus
-from payments.tests.webhook_support import endpoints_register, sandbox_seller
+from payments.tests.webhook_support import endpoints_register, pay, sandbox_order, sandbox_seller
 
 pytestmark = pytest.mark.django_db
 
@@ -207,3 +207,29 @@ def test_the_0259_card_is_paid_and_disputed_straight_away(client, sandbox, listi
     assert order.status_before_dispute == OrderStatus.PAID
     assert order.payment.dispute_status == "needs_response"
     assert len([m for m in mail.outbox if m.to == [buyer.email]]) == 1  # the paid mail, once
+
+
+@pytest.mark.django_db(transaction=True)
+def test_over_real_http_the_sandbox_server_delivers_signed_events_to_the_live_site(
+    live_server, stripe_sandbox_server, monkeypatch, settings
+):
+    """No test client anywhere: the sandbox is an HTTP server with background delivery, our
+    site is a live server, and dj-stripe re-fetches over HTTP too."""
+    monkeypatch.setattr(stripe, "api_base", stripe_sandbox_server.url)
+    monkeypatch.setattr(stripe, "connect_api_base", stripe_sandbox_server.url)
+    sandbox = stripe_sandbox_server.app
+    order = sandbox_order(sandbox)
+    # Registered after the set-up so that, while deliveries run, this thread does no queries
+    # (on SQLite the live server shares this thread's connection).
+    sandbox.create_webhook_endpoint(
+        f"{live_server.url}/payments/webhook/connect/", secret=settings.STRIPE_CONNECT_WEBHOOK_SECRET,
+        connect=True,
+    )
+
+    pay(order)
+
+    assert sandbox.flush_deliveries(timeout=30)
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PAID
+    assert all(d["status"] == "succeeded" for d in sandbox.deliveries)
+    assert djstripe_models.WebhookEventTrigger.objects.filter(processed=True).exists()
