@@ -7,6 +7,7 @@ places below are written out so the demo reads like a real collection.
 import datetime
 import io
 import random
+import unicodedata
 import uuid
 from dataclasses import dataclass
 
@@ -59,8 +60,8 @@ EVENTS = {
         ("Austin City Limits", "Various Artists"),
     ],
     Category.FILM: [
-        ("Star Wars — Opening Night", "20th Century Fox"), ("Jurassic Park Premiere", "Universal Pictures"),
-        ("Titanic — First Showing", "Paramount Pictures"), ("Back to the Future", "Universal Pictures"),
+        ("Star Wars: Opening Night", "20th Century Fox"), ("Jurassic Park Premiere", "Universal Pictures"),
+        ("Titanic: First Showing", "Paramount Pictures"), ("Back to the Future", "Universal Pictures"),
         ("The Dark Knight IMAX", "Warner Bros."), ("Pulp Fiction", "Miramax"),
         ("E.T. the Extra-Terrestrial", "Universal Pictures"), ("Avengers: Endgame", "Marvel Studios"),
     ],
@@ -185,8 +186,15 @@ def _font(size: int):
     return ImageFont.load_default(size=size)
 
 
+def _drawable(text: str) -> str:
+    """Pillow's bundled font has ASCII glyphs only: Beyoncé is drawn as Beyonce."""
+    text = text.replace("—", "-").replace("’", "'")
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+
+
 def _fit(draw, text: str, max_width: int, size: int):
     """The largest font (from `size` down) that keeps `text` within max_width, and the text."""
+    text = _drawable(text)
     while size > 14:
         font = _font(size)
         if draw.textlength(text, font=font) <= max_width:
@@ -219,7 +227,7 @@ def render_ticket(stub: DemoStub) -> Image.Image:
     for y in range(top + 30, bottom - 24, 16):  # perforation
         draw.ellipse((tear - 4, y, tear + 4, y + 8), fill=background)
     draw.rectangle((left + 30, top + 28, tear - 40, top + 74), fill=accent)
-    draw.text((left + 46, top + 36), stub.category.upper() + "  ·  ADMIT ONE", font=_font(28), fill=paper)
+    draw.text((left + 46, top + 36), stub.category.upper() + "  -  ADMIT ONE", font=_font(28), fill=paper)
 
     text_left, text_width = left + 46, tear - left - 96
     font, event = _fit(draw, stub.event_name, text_width, 56)
