@@ -24,6 +24,7 @@ from . import pages
 from .api import PLATFORM, StripeApi
 from .errors import StripeError, authentication_error, invalid_request, missing_resource
 from .forms import as_bool, as_list, parse_form
+from .known_params import KNOWN_PARAMS
 from .messages import Request, Response, html_response, json_response, redirect
 from .objects import new_id
 from .store import Store, public_view
@@ -79,6 +80,14 @@ class Route:
     pattern: re.Pattern
     handler: Callable[[Request], Any]
     publishable: bool = False  # may a pk_test_ key call it (Stripe.js does)?
+    known_params: frozenset[str] | None = None  # None: not checked
+
+    def check_params(self, params: dict[str, Any]) -> None:
+        if self.known_params is None:
+            return
+        unknown = sorted(set(params) - self.known_params - {"expand"})
+        if unknown:
+            raise invalid_request(f"Received unknown parameter: {unknown[0]}", param=unknown[0])
 
 
 class Sandbox:
@@ -421,6 +430,7 @@ class Sandbox:
                 "This API call cannot be made with a publishable API key. Please use a secret "
                 "API key. You can find a list of your API keys at "
                 "https://dashboard.stripe.com/account/apikeys.")
+        route.check_params(request.params)
         request.path_args = args
         idempotency_key = request.header("idempotency-key") if request.method == "POST" else None
         request_id = new_id("req", 14)
@@ -499,7 +509,8 @@ class Sandbox:
 
         def r(method: str, path: str, handler, publishable: bool = False) -> Route:
             pattern = re.compile(re.sub(r":(\w+)", r"(?P<\1>[^/]+)", path))
-            return Route(method, pattern, handler, publishable)
+            return Route(method, pattern, handler, publishable,
+                         KNOWN_PARAMS.get(f"{method} {path}"))
 
         api_routes = [
             r("GET", "/v1/account", api.get_current_account),

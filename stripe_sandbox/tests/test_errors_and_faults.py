@@ -152,3 +152,15 @@ def test_a_lost_answer_is_recovered_by_the_sdk_retry_with_the_same_idempotency_k
                                      stripe_account=seller["id"])
     assert pi.last_response.headers["Idempotent-Replayed"] == "true"
     assert [p.id for p in stripe.PaymentIntent.list(stripe_account=seller["id"])] == [pi.id]
+
+
+def test_unknown_parameters_are_refused_like_stripe_does(stripe_sandbox, seller):
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        stripe.PaymentIntent.create(amount=5000, currency="usd", applicaton_fee_amount=100,
+                                    stripe_account=seller["id"])
+    assert caught.value.param == "applicaton_fee_amount"
+    assert "Received unknown parameter" in caught.value.user_message
+    # Parameters Stripe knows are accepted even where the sandbox ignores them.
+    pi = stripe.PaymentIntent.create(amount=5000, currency="usd", transfer_group="order-1",
+                                     stripe_account=seller["id"])
+    assert pi.amount == 5000
