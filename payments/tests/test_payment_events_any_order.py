@@ -69,3 +69,19 @@ def test_a_payment_and_a_lost_dispute_in_any_order(client, stripe_sandbox, order
     assert order.status == OrderStatus.DISPUTE_LOST
     assert order.payment.dispute_status == "lost"
     assert trail(order) == ["paid", "disputed", "dispute_lost"]
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_a_decline_then_a_good_card_end_paid_whichever_arrives_first(client, stripe_sandbox, reverse):
+    order = sandbox_order(stripe_sandbox)
+    pay(order, "pm_card_chargeDeclined")
+    pay(order, "pm_card_visa")
+    events = [stripe_sandbox.events(type="payment_intent.payment_failed")[0],
+              stripe_sandbox.events(type="payment_intent.succeeded")[0]]
+
+    post_all(client, events[::-1] if reverse else events)
+
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PAID
+    assert order.listing.status == "sold"
+    assert trail(order)[-1] == "paid"
