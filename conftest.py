@@ -24,3 +24,17 @@ def _clear_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _one_rate_limit_window(monkeypatch):
+    """Pin django-ratelimit's clock for the test: its windows are fixed slices of wall time, so a
+    test firing N requests could otherwise straddle a boundary, restart the count and never see
+    its 429 (seen in CI on a loaded machine). Added by the platform engineer."""
+    import time
+    from types import SimpleNamespace
+
+    import django_ratelimit.core
+
+    frozen = time.time()
+    monkeypatch.setattr(django_ratelimit.core, "time", SimpleNamespace(time=lambda: frozen))
