@@ -95,15 +95,14 @@ def _lock_order(*, facts: PaymentFacts) -> Order | None:
     payment_intent = facts.payment_intent
     orders = Order.objects.select_for_update()
     order = orders.filter(payment_intent_id=payment_intent["id"]).first()
+    linked_by_metadata = False
     if order is None:
         # Checkout stores the PaymentIntent id right after creating it; until then the
-        # metadata links them.
+        # metadata links them (once the checks below pass).
         order_id = str((payment_intent.get("metadata") or {}).get("order_id") or "")
         if order_id.isdigit():
             order = orders.filter(pk=int(order_id), payment_intent_id="").first()
-            if order is not None:
-                order.payment_intent_id = payment_intent["id"]
-                order.save(update_fields=["payment_intent_id", "updated_at"])
+            linked_by_metadata = order is not None
     if order is None:
         logger.info("No order for PaymentIntent %s; event ignored", payment_intent["id"])
         return None
@@ -126,6 +125,9 @@ def _lock_order(*, facts: PaymentFacts) -> Order | None:
             data={"payment_intent": payment_intent["id"], "status": payment_intent.get("status")},
         )
         return None
+    if linked_by_metadata:
+        order.payment_intent_id = payment_intent["id"]
+        order.save(update_fields=["payment_intent_id", "updated_at"])
     return order
 
 

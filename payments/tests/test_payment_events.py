@@ -294,6 +294,45 @@ def test_a_payment_from_another_sellers_account_cannot_pay_this_order(client, st
     assert order.status == OrderStatus.PENDING_PAYMENT
 
 
+def test_an_order_whose_payment_intent_id_was_not_stored_yet_is_found_by_its_metadata(
+    client, stripe_sandbox
+):
+    order = sandbox_order(stripe_sandbox)
+    intent_id = order.payment_intent_id
+    order.payment_intent_id = ""  # checkout stores it just after creating the PaymentIntent
+    order.save(update_fields=["payment_intent_id"])
+    order.payment_intent_id = intent_id
+    pay(order)
+
+    post_event(client, only_event(stripe_sandbox, "payment_intent.succeeded"), path=CONNECT_PATH)
+
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PAID
+    assert order.payment_intent_id == intent_id
+
+
+def test_another_accounts_payment_intent_naming_an_unlinked_order_does_not_claim_it(
+    client, stripe_sandbox
+):
+    import stripe
+
+    order = sandbox_order(stripe_sandbox)
+    order.payment_intent_id = ""
+    order.save(update_fields=["payment_intent_id"])
+    intruder = stripe_sandbox.create_account()
+    stripe.PaymentIntent.create(
+        amount=order.amount_cents, currency="usd", payment_method_types=["card"],
+        metadata={"order_id": str(order.pk)}, stripe_account=intruder["id"],
+        payment_method="pm_card_visa", confirm=True,
+    )
+
+    post_event(client, only_event(stripe_sandbox, "payment_intent.succeeded"), path=CONNECT_PATH)
+
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PENDING_PAYMENT
+    assert order.payment_intent_id == ""
+
+
 # -- a failing handler ------------------------------------------------------------------------------
 
 def test_a_failing_handler_answers_500_keeps_the_delivery_and_a_redelivery_applies_it_once(
