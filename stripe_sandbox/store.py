@@ -105,7 +105,11 @@ class Store:
         os.replace(temporary, self.path)
 
     def _load(self) -> None:
-        snapshot = json.loads(self.path.read_text())
+        try:
+            snapshot = json.loads(self.path.read_text())
+        except ValueError as error:
+            raise RuntimeError(f"The sandbox state file {self.path} is not valid JSON ({error}); "
+                               "start with --reset to begin again.") from error
         self.clock.offset = snapshot.get("clock_offset", 0.0)
         self.platform_account_id = snapshot.get("platform_account_id")
         self._sequence = snapshot.get("sequence", 0)
