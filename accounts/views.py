@@ -50,7 +50,12 @@ def signup(request):
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, f"Welcome, {user.username}! Your account is ready.")
         return redirect(_safe_next(request, settings.LOGIN_REDIRECT_URL))
-    return render(request, "accounts/signup.html", {"form": form, "next": request.GET.get("next", "")})
+    return render(
+        request,
+        "accounts/signup.html",
+        {"form": form, "next": request.POST.get("next") or request.GET.get("next", "")},
+        status=400 if form.is_bound else 200,
+    )
 
 
 @method_decorator(
@@ -70,6 +75,11 @@ def signup(request):
 class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        response.status_code = 400  # bad input is a 4xx, as everywhere in the project
+        return response
 
 
 class LogoutView(auth_views.LogoutView):
@@ -110,6 +120,10 @@ def profile(request):
         messages.success(request, "Your seller bio is saved.")
         return redirect("accounts:profile")
 
+    if action == "bio" and not user.is_seller:
+        messages.error(request, "Only sellers have a public bio. Become a seller first.")
+    elif action not in (None, "profile", "become_seller", "bio"):
+        messages.error(request, "That form is not on this page. Please try again.")
     status = 400 if request.method == "POST" else 200
     return render(
         request,

@@ -74,7 +74,7 @@ def test_signup_follows_a_safe_next_but_not_an_external_one(client):
 def test_signup_with_bad_input_shows_the_errors_and_creates_nothing(client, overrides, field):
     response = client.post(SIGNUP, signup_data(**overrides))
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert field in response.context["form"].errors
     assert not User.objects.filter(username=signup_data(**overrides)["username"]).exists()
     assert SESSION_KEY not in client.session
@@ -85,7 +85,7 @@ def test_signup_submitted_twice_makes_one_account(client, django_user_model):
     client.logout()
     response = client.post(SIGNUP, signup_data())
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "username" in response.context["form"].errors
     assert django_user_model.objects.filter(username="newbuyer").count() == 1
 
@@ -113,8 +113,8 @@ def test_login_with_a_wrong_password_says_so_without_signing_in(client):
 
     response = client.post(LOGIN, {"username": user.username, "password": "wrong"})
 
-    assert response.status_code == 200
-    assert response.context["form"].non_field_errors()
+    assert response.status_code == 400
+    assert "Please enter a correct username and password" in response.text
     assert SESSION_KEY not in client.session
 
 
@@ -215,7 +215,10 @@ def test_becoming_a_seller_with_an_unknown_country_is_a_400(client):
 def test_an_unknown_profile_action_is_a_400(client):
     client.force_login(UserFactory())
 
-    assert client.post(PROFILE, {"action": "make_me_staff"}).status_code == 400
+    response = client.post(PROFILE, {"action": "make_me_staff"})
+
+    assert response.status_code == 400
+    assert "That form is not on this page" in response.text
 
 
 def test_a_buyer_cannot_set_a_bio(client):
@@ -225,6 +228,7 @@ def test_a_buyer_cannot_set_a_bio(client):
     response = client.post(PROFILE, {"action": "bio", "bio": "sneaky"})
 
     assert response.status_code == 400
+    assert "Become a seller first" in response.text
     buyer.refresh_from_db()
     assert buyer.seller_bio == ""
 
