@@ -99,10 +99,11 @@ class Store:
                 "tokens": self.tokens,
             }
             text = json.dumps(snapshot, separators=(",", ":"))
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self.path.with_name(self.path.name + ".tmp")
-        temporary.write_text(text)
-        os.replace(temporary, self.path)
+            # Still under the lock: two threads must not write the temporary file at once.
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            temporary = self.path.with_name(self.path.name + ".tmp")
+            temporary.write_text(text)
+            os.replace(temporary, self.path)
 
     def _load(self) -> None:
         try:
