@@ -168,18 +168,30 @@ def _honour(*, order: Order, event_id: str) -> None:
     transaction.on_commit(lambda: notify_order_paid(order=order))
 
 
-def _refund_late_payment(*, order: Order, payment: Payment, event_id: str) -> None:
+def _refund_late_payment(*, order: Order, payment: Payment, facts: PaymentFacts, event_id: str) -> None:
     """The payment succeeded after the order lapsed and the stub went elsewhere: give it back.
 
     The refund is created here, inside the webhook's transaction, on purpose: if it fails the
     event fails and Stripe retries it; if our commit fails after it, the retry reuses the
     idempotency key and Stripe returns the same refund. Money is never kept or refunded twice.
     """
+    charge = facts.charge or {}
+    already_refunded = int(charge.get("amount_refunded") or 0)
+    remaining = payment.amount_cents - already_refunded
+    if charge.get("disputed") or remaining <= 0:
+        # Stripe refuses to refund a disputed charge (and there may be nothing left): staff decide.
+        audit_record(
+            action="order.late_payment_not_refunded", order=order, stripe_event_id=event_id,
+            message="Payment arrived after the order had lapsed and the stub had gone, but it "
+                    + ("is disputed; handle it in the dispute." if charge.get("disputed")
+                       else "was already refunded."),
+        )
+        return
     refund = stripe_api.refund_create(
-        order=order, amount_cents=payment.refundable_cents, charge_id=payment.charge_id,
+        order=order, amount_cents=remaining, charge_id=payment.charge_id,
         idempotency_key=f"order-{order.pk}-{payment.payment_intent_id}-late-payment-refund",
     )
-    payment.amount_refunded_cents = max(payment.amount_refunded_cents, int(refund["amount"]))
+    payment.amount_refunded_cents = min(payment.amount_cents, already_refunded + int(refund["amount"]))
     payment.status = _payment_status(payment)
     payment.save(update_fields=["amount_refunded_cents", "status", "updated_at"])
     audit_record(
@@ -259,7 +271,7 @@ def _apply_success(*, order: Order, facts: PaymentFacts, event_id: str) -> Payme
         if order.status == S.PENDING_PAYMENT or (order.status in NOT_YET_PAID and _listing_free_for(order)):
             _honour(order=order, event_id=event_id)
         elif order.status in NOT_YET_PAID:
-            _refund_late_payment(order=order, payment=payment, event_id=event_id)
+            _refund_late_payment(order=order, payment=payment, facts=facts, event_id=event_id)
     _apply_charge(order=order, payment=payment, facts=facts, event_id=event_id)
     return payment
 

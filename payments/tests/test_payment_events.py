@@ -274,6 +274,49 @@ def test_a_success_after_the_order_lapsed_and_the_stub_sold_elsewhere_is_refunde
     assert len(mail.outbox) == 2
 
 
+def lapse_and_sell_elsewhere(order):
+    from django.db import transaction
+
+    from marketplace.services import listing_release
+
+    with transaction.atomic():
+        order_transition(order=order, to=OrderStatus.CANCELLED, message="reservation lapsed")
+        listing_release(listing_id=order.listing_id, buyer=order.buyer)
+    return OrderFactory(listing=order.listing, buyer=UserFactory(), status=OrderStatus.PAID)
+
+
+def test_a_late_payment_already_partly_refunded_gets_the_rest_back(client, stripe_sandbox):
+    from payments import stripe_api
+
+    order = sandbox_order(stripe_sandbox)
+    lapse_and_sell_elsewhere(order)
+    pay(order)
+    stripe_api.refund_create(order=order, amount_cents=1000, idempotency_key="earlier-partial")
+
+    response = post_event(client, only_event(stripe_sandbox, "payment_intent.succeeded"), path=CONNECT_PATH)
+
+    assert response.status_code == 200
+    order.refresh_from_db()
+    charge = stripe_sandbox.get(order.payment.charge_id)
+    assert charge["amount_refunded"] == order.amount_cents
+    assert order.payment.amount_refunded_cents == order.amount_cents
+    assert order.status == OrderStatus.CANCELLED
+
+
+def test_a_late_payment_that_is_already_disputed_is_left_to_staff(client, stripe_sandbox):
+    order = sandbox_order(stripe_sandbox)
+    lapse_and_sell_elsewhere(order)
+    pay(order, "pm_card_createDispute")
+
+    response = post_event(client, only_event(stripe_sandbox, "payment_intent.succeeded"), path=CONNECT_PATH)
+
+    assert response.status_code == 200
+    assert stripe_sandbox.events(type="charge.refunded") == []
+    assert AuditEvent.objects.filter(order=order, action="order.late_payment_not_refunded").exists()
+    order.refresh_from_db()
+    assert order.status == OrderStatus.CANCELLED
+
+
 def test_a_payment_from_another_sellers_account_cannot_pay_this_order(client, stripe_sandbox):
     import stripe
 
