@@ -14,12 +14,14 @@ from dataclasses import dataclass
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-WIDTH = 600
-HEIGHT = 180
-PLOT_TOP = 16
-PLOT_BOTTOM = 150  # y of the x axis
-PLOT_LEFT = 44
-PLOT_RIGHT = 592
+# Small user units so the 10px labels stay readable when a phone shrinks the chart.
+WIDTH = 360
+HEIGHT = 170
+PLOT_TOP = 14
+PLOT_BOTTOM = 146  # y of the x axis
+PLOT_LEFT = 46
+PLOT_RIGHT = 354
+LABEL_EVERY_DAYS = 7
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,16 @@ class DaySales:
 
 def dollars(cents: int) -> str:
     return f"${cents / 100:,.2f}"
+
+
+def dollars_short(cents: int) -> str:
+    """An axis label: whole dollars, then thousands and millions ($950, $1,788, $12k, $1.2M)."""
+    whole = cents / 100
+    if whole >= 999_500:  # would round to "$1000k"
+        return f"${whole / 1_000_000:.1f}M"
+    if whole >= 10_000:
+        return f"${whole / 1000:.0f}k"
+    return f"${whole:,.0f}"
 
 
 def fill_days(
@@ -78,15 +90,23 @@ def sales_bar_chart(series: list[DaySales], *, title: str = "Sales over the last
         x = round(PLOT_LEFT + index * slot + (slot - bar_width) / 2, 1)
         tooltip = f"{day.day:%b} {day.day.day}: {dollars(day.amount_cents)}, {_sales(day.count)}"
         bars.append((x, round(PLOT_BOTTOM - height, 1), round(bar_width, 1), height, tooltip))
-        if index % 7 == 0 or index == len(series) - 1:
-            labels.append((round(x + bar_width / 2, 1), PLOT_BOTTOM + 14, f"{day.day:%b} {day.day.day}"))
+        if (len(series) - 1 - index) % LABEL_EVERY_DAYS == 0:  # counted back from today
+            last = index == len(series) - 1  # today's label ends at the edge instead of overflowing it
+            labels.append(
+                (
+                    PLOT_RIGHT if last else round(x + bar_width / 2, 1),
+                    PLOT_BOTTOM + 14,
+                    "end" if last else "middle",
+                    f"{day.day:%b} {day.day.day}",
+                )
+            )
 
     bar_markup = format_html_join(
         "",
         '<rect class="bar" x="{}" y="{}" width="{}" height="{}"><title>{}</title></rect>',
         bars,
     )
-    label_markup = format_html_join("", '<text x="{}" y="{}" text-anchor="middle">{}</text>', labels)
+    label_markup = format_html_join("", '<text x="{}" y="{}" text-anchor="{}">{}</text>', labels)
     axes = format_html(
         '<line class="axis" x1="{}" y1="{}" x2="{}" y2="{}"></line>'
         '<line class="axis" x1="{}" y1="{}" x2="{}" y2="{}"></line>'
@@ -102,7 +122,7 @@ def sales_bar_chart(series: list[DaySales], *, title: str = "Sales over the last
         PLOT_BOTTOM,
         PLOT_LEFT - 4,
         PLOT_TOP + 4,
-        dollars(peak) if peak else "",
+        dollars_short(peak) if peak else "",
         PLOT_LEFT - 4,
         PLOT_BOTTOM,
     )

@@ -72,6 +72,8 @@ def test_a_seller_who_stopped_halfway_sees_continue_and_what_is_still_due(client
     assert "Your date of birth" in page
     assert "individual.dob.day" not in page
     assert "Open your Stripe dashboard" not in page
+    # A fresh Express account lists everything as past due; before the form that is not "overdue".
+    assert "Overdue" not in page
 
 
 def test_a_restricted_seller_sees_what_stripe_still_needs(client, stripe_sandbox):
@@ -220,3 +222,19 @@ def test_a_seller_factory_account_unknown_to_stripe_still_gets_a_page(client, st
     page = page_for(client, SellerFactory())
 
     assert "Your balance is unavailable right now" in page
+
+
+def test_a_seller_who_cannot_take_payments_is_told_their_listings_cannot_be_bought(client, stripe_sandbox):
+    seller = sandbox_seller(stripe_sandbox, finished=False)
+    ListingFactory(seller=seller)
+
+    page = page_for(client, seller)
+
+    assert "Buyers cannot pay for your listings until payments are enabled" in page
+
+
+def test_an_enabled_seller_gets_no_such_warning(client, stripe_sandbox):
+    seller = sandbox_seller(stripe_sandbox)
+    ListingFactory(seller=seller)
+
+    assert "Buyers cannot pay for your listings" not in page_for(client, seller)

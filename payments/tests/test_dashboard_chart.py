@@ -3,7 +3,7 @@
 import datetime
 import re
 
-from payments.charts import DaySales, fill_days, sales_bar_chart, sales_summary
+from payments.charts import DaySales, dollars_short, fill_days, sales_bar_chart, sales_summary
 
 TODAY = datetime.date(2026, 11, 27)
 
@@ -69,3 +69,17 @@ def test_text_in_the_chart_is_escaped():
     svg = str(sales_bar_chart(series_with({}), title="<b>Sales</b>"))
     assert "<b>" not in svg
     assert "&lt;b&gt;" in svg
+
+
+def test_axis_labels_stay_short_for_big_amounts():
+    assert dollars_short(178_800) == "$1,788"
+    assert dollars_short(1_234_500) == "$12k"
+    assert dollars_short(99_999_999) == "$1.0M"
+    assert dollars_short(95_000) == "$950"
+
+
+def test_today_is_always_labelled_and_labels_do_not_crowd():
+    svg = str(sales_bar_chart(series_with({})))
+    labels = re.findall(r'y="160" text-anchor="(?:middle|end)">([^<]+)</text>', svg)
+    assert labels[-1] == "Nov 27"
+    assert len(labels) == 5

@@ -39,7 +39,9 @@ def seller_dashboard(request):
             balance_error = error.message
 
     series = selectors.dashboard_sales_by_day(seller=user)
-    past_due = list(user.stripe_requirements_past_due or [])
+    # Before the form is submitted Stripe marks everything past due at once; "overdue" only
+    # means something once the seller has been through onboarding.
+    past_due = list(user.stripe_requirements_past_due or []) if user.stripe_onboarding_completed else []
     context = {
         "step": _onboarding_step(user),
         "requirements": connect_services.requirements_in_plain_words(
