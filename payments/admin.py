@@ -267,3 +267,7 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# "Refresh Stripe status" on the User admin (seller onboarding's module; see its docstring).
+from payments import admin_connect  # noqa: E402, F401
