@@ -146,6 +146,10 @@ class ApiBase:
             data["external_accounts"] = {
                 **empty_list(f"/v1/accounts/{obj['id']}/external_accounts"),
                 "data": accounts, "total_count": len(accounts)}
+        elif kind == "dispute" and data["status"] in ("needs_response", "warning_needs_response"):
+            # Evidence not submitted by due_by is past due (the sandbox clock decides).
+            details = data["evidence_details"]
+            details["past_due"] = bool(details["due_by"]) and self.now() > details["due_by"]
         return data
 
     def expand(self, data: Any, paths: list[str], scope: str) -> Any:
@@ -191,8 +195,28 @@ class ApiBase:
         self.on_event(event)
         return event
 
+    def _filter_created(self, req: Request, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        created = req.params.get("created")
+        if created is None or created == "":
+            return items
+        if not isinstance(created, dict):
+            created = {"eq": created}
+        tests = {"eq": lambda a, b: a == b, "gt": lambda a, b: a > b, "gte": lambda a, b: a >= b,
+                 "lt": lambda a, b: a < b, "lte": lambda a, b: a <= b}
+        for operator, raw in created.items():
+            if operator not in tests:
+                raise invalid_request(f"Received unknown parameter: created[{operator}]",
+                                      param=f"created[{operator}]")
+            bound = as_int({"value": raw}, "value")
+            items = [item for item in items if tests[operator](item["created"], bound)]
+        return items
+
     def list_response(self, req: Request, items: list[dict[str, Any]], url: str) -> dict[str, Any]:
-        """Stripe's cursor pagination over ``items`` (already newest first)."""
+        """Stripe's cursor pagination over ``items`` (already newest first).
+
+        Also Stripe's ``created`` filter: ``created=<t>`` or ``created[gt|gte|lt|lte]=<t>``.
+        """
+        items = self._filter_created(req, items)
         limit = as_int(req.params, "limit", default=10)
         if not 1 <= limit <= 100:
             raise invalid_request("Invalid limit: must be between 1 and 100", param="limit")

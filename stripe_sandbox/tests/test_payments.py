@@ -281,3 +281,18 @@ def test_stripe_client_payment_flow(stripe_sandbox, seller):
     refund = client.v1.refunds.create(params={"payment_intent": pi.id},
                                       options={"stripe_account": seller["id"]})
     assert refund.amount == 1500
+
+
+def test_lists_filter_on_created(stripe_sandbox, seller):
+    first = pay(seller["id"])
+    stripe_sandbox.advance_time(3600)
+    second = pay(seller["id"])
+    newer = stripe.PaymentIntent.list(stripe_account=seller["id"],
+                                      created={"gt": first.created})
+    assert [p.id for p in newer] == [second.id]
+    older = stripe.PaymentIntent.list(stripe_account=seller["id"],
+                                      created={"lte": first.created})
+    assert [p.id for p in older] == [first.id]
+    events = stripe.Event.list(stripe_account=seller["id"], created={"gte": second.created},
+                               type="payment_intent.succeeded")
+    assert [e.data.object.id for e in events] == [second.id]
