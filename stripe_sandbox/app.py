@@ -164,7 +164,7 @@ class Sandbox:
             return [d.as_dict() for d in self._queue_deliveries(event)]
 
     def events(self, type: str | None = None, account: str | None = None) -> list[dict[str, Any]]:
-        """Events, oldest first (``account=None``: every account and the platform)."""
+        """Events, oldest first: ``account="platform"``, an ``acct_…``, or None for all."""
         with self.store.lock:
             found = [public_view(e) for e in self.store.all("event")
                      if (type is None or e["type"] == type)
