@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
 from urllib.error import HTTPError
-from urllib.parse import urlencode, urljoin
+from urllib.parse import urlencode, urljoin, urlsplit
 from urllib.request import HTTPRedirectHandler, Request, build_opener
 
 from django.conf import settings
@@ -255,6 +255,15 @@ def seller_public_url(*, user: User) -> str:
     return _absolute(settings.SITE_URL, f"/sellers/{user.username}/")
 
 
+def is_public_url(url: str) -> bool:
+    """False for a development address (localhost, 127.x, ::1), which real Stripe refuses as
+    business_profile[url]: the seller then types their own on Stripe's form instead."""
+    host = (urlsplit(url).hostname or "").lower()
+    return bool(host) and not (
+        host in ("localhost", "::1", "0.0.0.0") or host.endswith(".localhost") or host.startswith("127.")
+    )
+
+
 def seller_become(*, user: User) -> User:
     """A buyer becomes a seller the first time they start onboarding."""
     if not user.is_seller:
@@ -278,12 +287,13 @@ def seller_ensure_account(*, user: User, actor=None) -> str:
         "country": (user.seller_country or "US").upper(),
         "capabilities": {"card_payments": {"requested": True}, "transfers": {"requested": True}},
         "business_profile": {
-            "url": seller_public_url(user=user),
             "product_description": SELLER_PRODUCT_DESCRIPTION,
             "mcc": SELLER_MCC,
         },
         "metadata": {"user_id": str(user.pk), "username": user.username},
     }
+    if is_public_url(seller_public_url(user=user)):
+        params["business_profile"]["url"] = seller_public_url(user=user)
     if user.email:
         params["email"] = user.email
     account = stripe_api.account_create(

@@ -61,6 +61,30 @@ def test_first_onboarding_makes_a_buyer_a_seller_with_a_prefilled_express_accoun
     assert account["metadata"] == {"user_id": str(user.pk), "username": "ada"}
 
 
+def test_a_development_site_address_is_not_sent_as_the_business_url(stripe_sandbox, settings):
+    settings.SITE_URL = "http://127.0.0.1:8000"
+    user = UserFactory()
+
+    connect.seller_start_onboarding(user=user)
+
+    user.refresh_from_db()
+    assert stripe_sandbox.get(user.stripe_account_id)["business_profile"]["url"] is None
+
+
+@pytest.mark.parametrize(
+    ("url", "public"),
+    [
+        ("https://stubs.example/sellers/a/", True),
+        ("http://localhost:8000/sellers/a/", False),
+        ("http://127.0.0.1:8000/sellers/a/", False),
+        ("http://shop.localhost/sellers/a/", False),
+        ("http://[::1]:8000/sellers/a/", False),
+    ],
+)
+def test_only_public_addresses_count_as_a_business_url(url, public):
+    assert connect.is_public_url(url) is public
+
+
 def test_a_second_onboarding_reuses_the_account_and_makes_a_fresh_link(stripe_sandbox):
     seller = NewSellerFactory()
     first = connect.seller_start_onboarding(user=seller)
