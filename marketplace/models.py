@@ -138,6 +138,15 @@ class Listing(models.Model):
     def price_dollars(self) -> str:
         return f"{self.price_cents / 100:,.2f}"
 
+    def effective_status(self, now=None) -> str:
+        """The status as buyers see it: a lapsed reservation is simply active again."""
+        if self.status == ListingStatus.RESERVED and not self.reservation_is_live(now):
+            return ListingStatus.ACTIVE
+        return self.status
+
+    def get_effective_status_display(self) -> str:
+        return ListingStatus(self.effective_status()).label
+
     def reservation_is_live(self, now=None) -> bool:
         """Held by a buyer right now (a reservation past `reserved_until` has lapsed)."""
         now = now or timezone.now()

@@ -23,6 +23,7 @@ class ListingSerializer(serializers.ModelSerializer):
     photo_url = serializers.SerializerMethodField()
     thumbnail_url = serializers.SerializerMethodField()
     url = serializers.SerializerMethodField()
+    status = serializers.SerializerMethodField()
 
     class Meta:
         model = Listing
@@ -31,6 +32,9 @@ class ListingSerializer(serializers.ModelSerializer):
             "stub", "photo_url", "thumbnail_url", "created_at", "updated_at",
         ]
         read_only_fields = fields
+
+    def get_status(self, listing) -> str:
+        return listing.effective_status(self.context.get("now"))
 
     def _blocker(self, listing):
         # Cached per listing: purchasable and purchase_blocker come from one evaluation.

@@ -304,7 +304,10 @@ def listing_update(
     if photo:
         old_photo, old_thumb = stub.photo.name, stub.thumbnail.name
         _store_photo(stub, photo)
-        transaction.on_commit(lambda: images.delete_files(stub.photo.storage, old_photo, old_thumb))
+        # Bulk demo rows share pictures: only delete files no other stub still shows.
+        still_used = Stub.objects.exclude(pk=stub.pk).filter(photo=old_photo).exists() if old_photo else False
+        if not still_used:
+            transaction.on_commit(lambda: images.delete_files(stub.photo.storage, old_photo, old_thumb))
     if stub_fields or photo:
         stub.full_clean(exclude=["photo", "thumbnail"])
         stub.save()

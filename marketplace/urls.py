@@ -9,6 +9,7 @@ urlpatterns = [
     path("listings/<int:pk>/", views.listing_detail, name="listing_detail"),
     path("listings/<int:pk>/edit/", views.listing_edit_view, name="listing_edit"),
     path("listings/<int:pk>/withdraw/", views.listing_withdraw_view, name="listing_withdraw"),
+    path("listings/<int:pk>/relist/", views.listing_relist_view, name="listing_relist"),
     path("sellers/<str:username>/", views.seller_profile, name="seller_profile"),
     path("api/listings/", api.ListingList.as_view(), name="api_listing_list"),
     path("api/listings/<int:pk>/", api.ListingDetail.as_view(), name="api_listing_detail"),

@@ -25,6 +25,7 @@ from marketplace.services import (
     PriceLocked,
     listing_create,
     listing_purchase_blocker,
+    listing_relist,
     listing_update,
     listing_withdraw,
 )
@@ -71,6 +72,7 @@ def listing_detail(request, pk):
             "is_owner": is_owner,
             "can_withdraw": is_owner and listing.status in (ListingStatus.ACTIVE, ListingStatus.RESERVED,
                                                             ListingStatus.DRAFT),
+            "can_relist": is_owner and listing.status in (ListingStatus.WITHDRAWN, ListingStatus.DRAFT),
         },
     )
 
@@ -110,6 +112,12 @@ def listing_create_view(request):
             _form_error_from(form, error)
         else:
             messages.success(request, "Your stub is listed.")
+            if not request.user.can_accept_payments:
+                messages.warning(
+                    request,
+                    "Buyers cannot pay you yet: finish setting up payments on your dashboard, and "
+                    "your stubs will show on the browse page.",
+                )
             return redirect("marketplace:listing_detail", pk=listing.pk)
     return _render_form(request, form, listing=None)
 
@@ -144,6 +152,14 @@ def listing_edit_view(request, pk):
 def listing_withdraw_view(request, pk):
     listing = listing_withdraw(listing_id=pk, seller=request.user)
     messages.success(request, "The listing is withdrawn; buyers no longer see it.")
+    return redirect("marketplace:listing_detail", pk=listing.pk)
+
+
+@login_required
+@require_POST
+def listing_relist_view(request, pk):
+    listing = listing_relist(listing_id=pk, seller=request.user)
+    messages.success(request, "The listing is back on sale.")
     return redirect("marketplace:listing_detail", pk=listing.pk)
 
 

@@ -138,3 +138,10 @@ def test_the_api_is_read_only(client):
     client.force_login(listing.seller)
     assert client.post("/api/listings/", {}).status_code in (403, 405)
     assert client.delete(f"/api/listings/{listing.pk}/").status_code in (403, 405)
+
+
+def test_a_lapsed_reservation_reads_as_active(client):
+    listing = ListingFactory(status=ListingStatus.RESERVED, reserved_by=UserFactory(),
+                             reserved_until=timezone.now() - timedelta(minutes=1))
+    body = client.get(f"/api/listings/{listing.pk}/").json()
+    assert body["status"] == "active" and body["purchasable"] is True

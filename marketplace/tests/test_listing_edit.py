@@ -190,3 +190,29 @@ def test_withdrawing_while_a_buyer_is_paying_shows_why_not(client):
     response = client.post(f"/listings/{listing.pk}/withdraw/")
     assert response.status_code == 409
     assert "paying for this stub" in response.content.decode()
+
+
+def test_the_owner_puts_a_withdrawn_listing_back_on_sale_and_a_double_submit_is_harmless(client):
+    listing = ListingFactory(status=ListingStatus.WITHDRAWN)
+    client.force_login(listing.seller)
+    assert "Put back on sale" in client.get(f"/listings/{listing.pk}/").content.decode()
+    assert client.post(f"/listings/{listing.pk}/relist/").status_code == 302
+    assert client.post(f"/listings/{listing.pk}/relist/").status_code == 302
+    listing.refresh_from_db()
+    assert listing.status == ListingStatus.ACTIVE
+
+
+def test_a_stranger_cannot_relist(client):
+    listing = ListingFactory(status=ListingStatus.WITHDRAWN)
+    client.force_login(UserFactory())
+    assert client.post(f"/listings/{listing.pk}/relist/").status_code == 404
+    listing.refresh_from_db()
+    assert listing.status == ListingStatus.WITHDRAWN
+
+
+def test_a_seller_without_payments_is_told_buyers_cannot_pay_yet(client):
+    from accounts.tests.factories import NewSellerFactory
+
+    client.force_login(NewSellerFactory())
+    response = client.post("/listings/new/", listing_form_data(), follow=True)
+    assert "Buyers cannot pay you yet" in response.content.decode()

@@ -109,3 +109,17 @@ def test_editing_without_a_new_photo_keeps_the_old_one(client):
     client.post(f"/listings/{listing.pk}/edit/", listing_form_data(price="77"))
     listing.refresh_from_db()
     assert listing.stub.photo.name == photo and listing.price_cents == 7700
+
+
+def test_replacing_a_photo_shared_with_other_stubs_keeps_the_shared_file(client):
+    from marketplace.models import Stub
+
+    seller = SellerFactory()
+    client.force_login(seller)
+    post_with_photo(client, image_upload("JPEG"))
+    listing = Listing.objects.get()
+    shared_photo = listing.stub.photo.name
+    other = ListingFactory(stub__photo=shared_photo)  # as bulk demo rows share one picture
+    client.post(f"/listings/{listing.pk}/edit/", {**listing_form_data(), "photo": image_upload("PNG")})
+    assert default_storage.exists(shared_photo)
+    assert Stub.objects.get(pk=other.stub_id).photo.name == shared_photo
