@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from marketplace import images
-from marketplace.models import Listing, ListingStatus, Stub
+from marketplace.models import MAX_PRICE_CENTS, MIN_PRICE_CENTS, Listing, ListingStatus, Stub
 from stubcollector.errors import Conflict, DomainError, NotFound, PermissionDenied
 
 
@@ -44,6 +44,18 @@ class PriceLocked(Conflict):
 
 class ListingNotWithdrawable(Conflict):
     code = "listing_not_withdrawable"
+
+
+class InvalidPrice(DomainError):
+    code = "invalid_price"
+    message = "A price must be between $0.50 and $999,999.99 (Stripe's limits for one card payment)."
+
+
+def _check_price(price_cents) -> None:
+    if isinstance(price_cents, bool) or not isinstance(price_cents, int):
+        raise InvalidPrice()
+    if not MIN_PRICE_CENTS <= price_cents <= MAX_PRICE_CENTS:
+        raise InvalidPrice()
 
 
 class LoginRequired(PermissionDenied):
@@ -273,6 +285,7 @@ def listing_create(
     unknown = set(stub_fields) - set(STUB_FIELDS)
     if unknown:
         raise TypeError(f"unknown stub fields: {', '.join(sorted(unknown))}")
+    _check_price(price_cents)
     stub = Stub(**stub_fields)
     if photo:
         _store_photo(stub, photo)
@@ -294,6 +307,7 @@ def listing_update(
     if unknown:
         raise TypeError(f"unknown stub fields: {', '.join(sorted(unknown))}")
     if price_cents is not None and price_cents != listing.price_cents:
+        _check_price(price_cents)
         if listing.status == ListingStatus.SOLD or listing.reservation_is_live(now):
             raise PriceLocked()
         listing.price_cents = price_cents

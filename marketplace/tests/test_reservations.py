@@ -185,3 +185,25 @@ def test_a_sold_listing_cannot_be_withdrawn(listing, buyer):
 def test_the_owner_relists_a_withdrawn_listing(listing):
     listing_withdraw(listing_id=listing.pk, seller=listing.seller)
     assert listing_relist(listing_id=listing.pk, seller=listing.seller).status == ListingStatus.ACTIVE
+
+
+@pytest.mark.parametrize("price", [49, 100_000_000, "50", 12.5])
+def test_services_refuse_prices_outside_stripe_limits(price):
+    from marketplace.services import InvalidPrice, listing_create, listing_update
+
+    seller = ListingFactory().seller
+    stub_fields = {"event_name": "Live Aid", "venue": "Wembley", "city": "London",
+                   "event_date": "1985-07-13", "category": "concert"}
+    with pytest.raises(InvalidPrice):
+        listing_create(seller=seller, price_cents=price, **stub_fields)
+    listing = ListingFactory(seller=seller)
+    with pytest.raises(InvalidPrice):
+        listing_update(listing_id=listing.pk, seller=seller, price_cents=price)
+
+
+def test_a_non_seller_cannot_create_a_listing():
+    from marketplace.services import NotASeller, listing_create
+
+    with pytest.raises(NotASeller):
+        listing_create(seller=UserFactory(), price_cents=500, event_name="x", venue="y", city="z",
+                       event_date="2000-01-01", category="other")
