@@ -48,7 +48,7 @@ class ListingList(generics.ListAPIView):
     def get_queryset(self):
         form = ListingFilterForm(data=self.request.query_params)
         if not form.is_valid():
-            raise ValidationError(form.errors.get_json_data())
+            raise ValidationError({field: list(messages) for field, messages in form.errors.items()})
         return listing_search(filters=form.filters())
 
 

@@ -98,8 +98,8 @@ def listing_search(*, filters: ListingFilters, now: datetime | None = None) -> Q
 def listing_visible_to(*, listing_id, viewer) -> Listing:
     """One listing for its detail page. Drafts and withdrawn listings exist only for their owner."""
     try:
-        listing = _listing_base().get(pk=listing_id)
-    except (Listing.DoesNotExist, ValueError, TypeError):
+        listing = _listing_base().get(pk=int(listing_id))
+    except (Listing.DoesNotExist, ValueError, TypeError, OverflowError):
         raise NotFound("No such listing.", code="listing_not_found") from None
     hidden = listing.status in (ListingStatus.DRAFT, ListingStatus.WITHDRAWN)
     is_owner = bool(viewer is not None and viewer.is_authenticated and viewer.pk == listing.seller_id)

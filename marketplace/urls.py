@@ -12,7 +12,8 @@ urlpatterns = [
     path("listings/<int:pk>/relist/", views.listing_relist_view, name="listing_relist"),
     path("sellers/<str:username>/", views.seller_profile, name="seller_profile"),
     path("api/listings/", api.ListingList.as_view(), name="api_listing_list"),
-    path("api/listings/<int:pk>/", api.ListingDetail.as_view(), name="api_listing_detail"),
+    # <str:pk>, not <int:pk>: /api/listings/abc/ gets the house JSON 404, not the HTML page.
+    path("api/listings/<str:pk>/", api.ListingDetail.as_view(), name="api_listing_detail"),
     path(
         "marketplace/payment-compatibility/",
         api.PaymentCompatibility.as_view(),

@@ -145,3 +145,15 @@ def test_a_lapsed_reservation_reads_as_active(client):
                              reserved_until=timezone.now() - timedelta(minutes=1))
     body = client.get(f"/api/listings/{listing.pk}/").json()
     assert body["status"] == "active" and body["purchasable"] is True
+
+
+@pytest.mark.parametrize("bad", ["abc", "1.5", "-1", "99999999999999999999999"])
+def test_a_malformed_listing_id_is_a_json_404(client, bad):
+    response = client.get(f"/api/listings/{bad}/")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "listing_not_found"
+
+
+def test_filter_errors_list_plain_messages_per_field(client):
+    fields = client.get("/api/listings/", {"min_price": "x"}).json()["error"]["fields"]
+    assert fields == {"min_price": ["Enter a number."]}
