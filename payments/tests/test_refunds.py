@@ -246,3 +246,23 @@ def test_stripe_failing_is_a_502_and_the_order_is_unchanged(client, paid_order, 
 @pytest.mark.parametrize(("given", "expected"), [(None, None), ("", None), (5, 5), ("42", 42), (" 7 ", 7)])
 def test_refund_amount_parse_accepts_whole_cents_or_nothing(given, expected):
     assert refund_amount_parse(given) == expected
+
+
+def test_a_form_post_that_cannot_refund_goes_back_to_the_order_page_with_the_reason(
+    client, webhook_sandbox
+):
+    order = sandbox_order(webhook_sandbox)
+    client.force_login(order.seller)
+
+    response = client.post(refund_url(order), {"amount": ""}, follow=True)
+
+    assert response.redirect_chain == [(f"/orders/{order.pk}/", 302)]
+    assert [str(m) for m in response.context["messages"]] == [
+        f"Order #{order.pk} is awaiting payment; only a paid order can be refunded."
+    ]
+
+
+def test_a_strangers_form_post_is_still_404(client, paid_order):
+    client.force_login(UserFactory())
+
+    assert client.post(refund_url(paid_order), {"amount": ""}).status_code == 404

@@ -29,18 +29,38 @@ def _amount_input(request):
         return body.get("amount")
     return request.POST.get("amount")
 
+
+def _wants_json(request) -> bool:
+    return _is_json(request) or "application/json" in request.headers.get("Accept", "")
+
+
 @require_POST
 def order_refund_view(request, order_id: int):
     if not request.user.is_authenticated:
         raise PermissionDenied("Log in to refund an order.", code="not_authenticated")
-    amount = refund_amount_parse(_amount_input(request))
-    result = order_refund(order_id=order_id, actor=request.user, amount_cents=amount, request=request)
-    if _is_json(request) or "application/json" in request.headers.get("Accept", ""):
+    if _wants_json(request):
+        result = _refund(request, order_id)
         return JsonResponse(
             {"order_id": result.order.pk, "refund_id": result.refund_id, "amount": result.amount_cents,
              "status": result.status},
             status=201,
         )
-    dollars = f"${result.amount_cents / 100:,.2f}"
-    messages.success(request, f"Refund of {dollars} sent to Stripe for order #{order_id}.")
+    # The order page's form: answer with a message on that page, success or not. A stranger's
+    # 404 still goes through the error middleware (the page is not theirs to return to).
+    try:
+        result = _refund(request, order_id)
+    except DomainError as error:
+        if error.status == 404:
+            raise
+        messages.error(request, error.message)
+    else:
+        dollars = f"${result.amount_cents / 100:,.2f}"
+        messages.success(
+            request, f"Refund of {dollars} sent to Stripe; the order updates when Stripe confirms it."
+        )
     return redirect("payments_pages:order_detail", order_id=order_id)
+
+
+def _refund(request, order_id: int):
+    amount = refund_amount_parse(_amount_input(request))
+    return order_refund(order_id=order_id, actor=request.user, amount_cents=amount, request=request)
