@@ -170,3 +170,31 @@ def test_the_refund_in_full_action_refunds_the_paid_orders_and_reports_the_rest(
     assert any(f"#{pending.pk}" in text for text in texts)
     paid_order.refresh_from_db()
     assert paid_order.status == OrderStatus.REFUNDED
+
+
+def test_the_order_changelist_costs_the_same_queries_for_many_orders(
+    client, staff, django_assert_max_num_queries
+):
+    PaymentFactory.create_batch(3)
+    with django_assert_max_num_queries(50) as few:
+        client.get("/admin/payments/order/")
+    PaymentFactory.create_batch(20)
+
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert client.get("/admin/payments/order/").status_code == 200
+
+
+def test_the_payment_and_audit_changelists_cost_the_same_queries_for_many_rows(
+    client, staff, django_assert_max_num_queries
+):
+    for url in ("/admin/payments/payment/", "/admin/payments/auditevent/"):
+        PaymentFactory.create_batch(2)
+        audit_record(action="test.row", order=OrderFactory(), actor=staff)
+        with django_assert_max_num_queries(50) as few:
+            client.get(url)
+        for order in OrderFactory.create_batch(10):
+            PaymentFactory(order=order)
+            audit_record(action="test.row", order=order, actor=staff)
+
+        with django_assert_max_num_queries(len(few.captured_queries)):
+            assert client.get(url).status_code == 200
