@@ -19,6 +19,7 @@ from urllib.parse import urlencode, urljoin, urlsplit
 from urllib.request import HTTPRedirectHandler, Request, build_opener
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -57,6 +58,7 @@ PAYOUT_MINIMUM_DELAY_DAYS: dict[str, int] = {
 _FINAL_DISABLED_PREFIXES = ("rejected.", "listed", "platform_paused")
 
 PAYOUT_SCHEDULE_SET_ACTION = "connect.payout_schedule_set"
+PAYOUT_SCHEDULE_CLAIM_SECONDS = 120
 
 
 class NotASeller(PermissionDenied):
@@ -421,15 +423,20 @@ def seller_sync_account(*, account: Any, stripe_event_id: str = "", actor=None) 
 
 def _payout_schedule_after_commit(*, user_id: int, account: dict, actor=None) -> None:
     user = User.objects.get(pk=user_id)
-    if user.stripe_account_id != account.get("id") or _payout_schedule_already_set(
-        user=user, account_id=user.stripe_account_id
-    ):
+    account_id = user.stripe_account_id
+    if account_id != account.get("id") or _payout_schedule_already_set(user=user, account_id=account_id):
+        return
+    # Two deliveries of the same event committed at once would both get here: a short claim in
+    # the shared cache (atomic add) lets one of them call Stripe.
+    claim = f"connect:payout-schedule:{account_id}"
+    if not cache.add(claim, "claimed", timeout=PAYOUT_SCHEDULE_CLAIM_SECONDS):
         return
     try:
         seller_set_payout_schedule(user=user, account=account, actor=actor)
     except DomainError:
+        cache.delete(claim)
         # The status is stored; the schedule is retried on the next sync (return page or event).
-        logger.warning("Could not set the payout schedule of %s yet", user.stripe_account_id)
+        logger.warning("Could not set the payout schedule of %s yet", account_id)
 
 
 def _payout_schedule_already_set(*, user: User, account_id: str) -> bool:

@@ -1,0 +1,56 @@
+"""Duplicate account.updated deliveries at the same moment, on PostgreSQL (real row locks)."""
+
+import threading
+
+import pytest
+from django.db import connection
+
+from accounts.models import StripeAccountStatus
+from accounts.tests.factories import NewSellerFactory
+from payments.models import AuditEvent
+from payments.services import connect
+
+pytestmark = pytest.mark.postgres
+
+RACERS = 6
+
+
+@pytest.fixture(autouse=True)
+def _postgres_only():
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks need PostgreSQL; this database is " + connection.vendor)
+
+
+def test_the_same_account_updated_applied_by_six_workers_at_once_syncs_and_schedules_once(
+    transactional_db, stripe_sandbox
+):
+    seller = NewSellerFactory()
+    connect.seller_start_onboarding(user=seller)
+    stripe_sandbox.complete_onboarding(seller.stripe_account_id)
+    event = stripe_sandbox.events(type="account.updated", account=seller.stripe_account_id)[-1]
+    start = threading.Barrier(RACERS)
+    failed = []
+
+    def deliver():
+        from django.db import connection as thread_connection
+
+        try:
+            start.wait(timeout=10)
+            connect.seller_sync_account(account=event["data"]["object"], stripe_event_id=event["id"])
+        except Exception as error:  # noqa: BLE001 - reported below, a thread cannot raise into the test
+            failed.append(repr(error))
+        finally:
+            thread_connection.close()
+
+    threads = [threading.Thread(target=deliver) for _ in range(RACERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert failed == []
+    seller.refresh_from_db()
+    assert seller.stripe_account_status == StripeAccountStatus.ENABLED
+    assert AuditEvent.objects.filter(action="connect.account_synced", subject_user=seller).count() == 1
+    assert AuditEvent.objects.filter(action="stripe.account.update").count() == 1
+    assert AuditEvent.objects.filter(action=connect.PAYOUT_SCHEDULE_SET_ACTION).count() == 1
