@@ -157,6 +157,9 @@ def main():
                 took = seed(size)
                 print(f"seeded {size:,} listings into {path.relative_to(ROOT)} in {took:.1f} s", flush=True)
         count = Listing.objects.purchasable_now().count()
+        if not count:
+            print("No listing can be bought in this database (are its sellers onboarded?); "
+                  "the figures below measure empty pages.", flush=True)
         client = Client()
         for name, url, params in SCENARIOS:
             params = dict(params)
