@@ -382,6 +382,8 @@ def seller_sync_account(*, account: Any, stripe_event_id: str = "", actor=None) 
             if account_id
             else None
         )
+        if user is None and account_id:
+            user = _link_orphan_account(account=data, actor=actor, stripe_event_id=stripe_event_id)
         if user is None:
             audit_record(
                 action="connect.account_unknown",
@@ -418,6 +420,33 @@ def seller_sync_account(*, account: Any, stripe_event_id: str = "", actor=None) 
         transaction.on_commit(
             lambda: _payout_schedule_after_commit(user_id=user.pk, account=data, actor=actor)
         )
+    return user
+
+
+def _link_orphan_account(*, account: dict, actor=None, stripe_event_id: str = "") -> User | None:
+    """An account we created but never stored (the save after Stripe's answer was lost): its
+    metadata names our user (id and username); link it if that user still has no account."""
+    metadata = account.get("metadata") or {}
+    user_id, username = str(metadata.get("user_id") or ""), metadata.get("username") or ""
+    if not user_id.isdigit() or not username:
+        return None
+    user = (
+        User.objects.select_for_update()
+        .filter(pk=int(user_id), username=username, is_seller=True, stripe_account_id="")
+        .first()
+    )
+    if user is None:
+        return None
+    user.stripe_account_id = account["id"]
+    user.save(update_fields=["stripe_account_id"])
+    audit_record(
+        action="connect.account_linked",
+        actor=actor,
+        subject_user=user,
+        stripe_event_id=stripe_event_id,
+        message=f"linked {account['id']} from its metadata",
+        data={"stripe_account": account["id"]},
+    )
     return user
 
 

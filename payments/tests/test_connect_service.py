@@ -214,6 +214,34 @@ def test_account_updated_for_an_unknown_account_is_recorded_and_ignored(stripe_s
     assert stranger_account["id"] in row.message
 
 
+def test_an_account_created_but_never_stored_is_linked_back_from_its_metadata(stripe_sandbox):
+    seller = NewSellerFactory()
+    lost = stripe_sandbox.create_account(
+        onboarded=True, metadata={"user_id": str(seller.pk), "username": seller.username}
+    )
+
+    synced = connect.seller_sync_account(account=lost, stripe_event_id="evt_late")
+
+    assert synced.pk == seller.pk
+    seller.refresh_from_db()
+    assert seller.stripe_account_id == lost["id"]
+    assert seller.can_accept_payments
+    assert AuditEvent.objects.filter(action="connect.account_linked", subject_user=seller).exists()
+
+
+def test_metadata_naming_another_username_or_a_user_with_an_account_links_nothing(stripe_sandbox):
+    seller = NewSellerFactory()
+    other = stripe_sandbox.create_account(metadata={"user_id": str(seller.pk), "username": "someone-else"})
+    assert connect.seller_sync_account(account=other) is None
+
+    seller.stripe_account_id = "acct_already0000001"
+    seller.save()
+    mine = stripe_sandbox.create_account(metadata={"user_id": str(seller.pk), "username": seller.username})
+    assert connect.seller_sync_account(account=mine) is None
+    seller.refresh_from_db()
+    assert seller.stripe_account_id == "acct_already0000001"
+
+
 def test_a_seller_with_requirements_past_due_can_no_longer_be_bought_from(stripe_sandbox, commit):
     seller = onboarded_seller(stripe_sandbox, commit)
     listing = ListingFactory(seller=seller)
