@@ -45,17 +45,24 @@ def _query_without_page(request) -> str:
     return params.urlencode()
 
 
+NARROWING_FILTERS = ("q", "category", "min_price", "max_price", "date_from", "date_to")
+
+
 def browse(request):
+    """Invalid filters are shown as form errors (status 400) and left out; the rest still apply."""
     form, filters = parse_listing_filters(request.GET)
     page = _page(request, listing_search(filters=filters), BROWSE_PAGE_SIZE)
-    return render(
-        request,
-        "marketplace/browse.html",
-        {"form": form, "page": page, "listings": page.object_list, "query": _query_without_page(request),
-         "filtered": any(form.data.get(name) for name in ("q", "category", "min_price", "max_price",
-                                                           "date_from", "date_to"))},
-        status=400 if form.errors else 200,
-    )
+    context = {
+        "form": form,
+        "page": page,
+        "listings": page.object_list,
+        "query": _query_without_page(request),
+        "filtered": any(request.GET.get(name) for name in NARROWING_FILTERS),
+    }
+    return render(request, "marketplace/browse.html", context, status=400 if form.errors else 200)
+
+
+WITHDRAWABLE = (ListingStatus.ACTIVE, ListingStatus.RESERVED, ListingStatus.DRAFT)
 
 
 def listing_detail(request, pk):
@@ -70,8 +77,7 @@ def listing_detail(request, pk):
             "stub": listing.stub,
             "blocker": blocker,
             "is_owner": is_owner,
-            "can_withdraw": is_owner and listing.status in (ListingStatus.ACTIVE, ListingStatus.RESERVED,
-                                                            ListingStatus.DRAFT),
+            "can_withdraw": is_owner and listing.status in WITHDRAWABLE,
             "can_relist": is_owner and listing.status in (ListingStatus.WITHDRAWN, ListingStatus.DRAFT),
         },
     )

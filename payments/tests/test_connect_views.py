@@ -246,8 +246,9 @@ def test_a_used_link_cannot_be_submitted_twice(client, stripe_sandbox):
     assert again.header("Location") == "http://testserver/payments/onboard/refresh/"
 
 
-def test_refresh_for_someone_who_never_started_goes_to_the_dashboard(client):
-    client.force_login(NewSellerFactory())
+@pytest.mark.parametrize("factory", [UserFactory, NewSellerFactory])
+def test_refresh_for_someone_who_never_started_goes_to_the_dashboard(client, factory):
+    client.force_login(factory())
 
     response = client.get(REFRESH)
 

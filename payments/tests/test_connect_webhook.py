@@ -76,7 +76,9 @@ def test_a_redelivered_account_updated_changes_nothing(stripe_sandbox, webhooks)
     assert AuditEvent.objects.filter(action="stripe.account.update").count() == 1
 
 
-def test_requirements_past_due_make_the_sellers_listings_unpurchasable_at_once(stripe_sandbox, webhooks):
+def test_requirements_past_due_make_the_sellers_listings_unpurchasable_at_once(
+    stripe_sandbox, webhooks, client
+):
     seller = started_seller()
     stripe_sandbox.complete_onboarding(seller.stripe_account_id)
     webhooks()
@@ -92,6 +94,10 @@ def test_requirements_past_due_make_the_sellers_listings_unpurchasable_at_once(s
     assert seller.stripe_account_status == StripeAccountStatus.DISABLED
     assert not seller.can_accept_payments
     assert not listing_can_be_purchased(listing=Listing.objects.get(pk=listing.pk), buyer=buyer)
+    client.force_login(buyer)
+    page = client.get(f"/listings/{listing.pk}/").content.decode()
+    assert "Not payable yet" in page
+    assert "The seller has not finished setting up payments yet" in page
 
 
 def test_account_updated_for_an_account_we_do_not_know_is_recorded_and_answered_200(stripe_sandbox, webhooks):
