@@ -69,7 +69,11 @@ fi
 
 if [ ! -f var/.demo-seeded ]; then
   log "seeding demo data (once; delete var/.demo-seeded to seed again)"
-  "$PY" manage.py seed_demo | tee var/seed_demo.log
+  seed_args=()
+  # The demo sellers are onboarded by filling the sandbox's onboarding form; real Stripe has
+  # no such shortcut, so with real keys they stay un-onboarded (onboard them from /dashboard/).
+  [ -n "$USES_SANDBOX" ] || seed_args+=(--skip-stripe)
+  "$PY" manage.py seed_demo "${seed_args[@]}" | tee var/seed_demo.log
   # Keep the printed logins so later runs can show them again.
   sed -n '/Log in with:/,$p' var/seed_demo.log >var/demo-logins.txt
   touch var/.demo-seeded
