@@ -8,7 +8,7 @@ cd "$ROOT_DIR"
 if [ ! -x .venv/bin/python ]; then
   python="${PYTHON:-}"
   if [ -z "$python" ]; then
-    for candidate in python3.11 python3; do
+    for candidate in python3.11 python3 /usr/bin/python3.11 "$HOME"/.pyenv/versions/3.11*/bin/python3.11; do
       if command -v "$candidate" >/dev/null &&
         "$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
         python="$candidate"
@@ -18,7 +18,12 @@ if [ ! -x .venv/bin/python ]; then
   fi
   [ -n "$python" ] || die "Python 3.11 is needed (set PYTHON=/path/to/python3.11)"
   log "creating .venv with $($python --version)"
-  "$python" -m venv .venv
+  if ! "$python" -m venv .venv; then
+    # Debian's own Python needs its venv package for ensurepip.
+    rm -rf .venv
+    apt_install python3.11-venv
+    "$python" -m venv .venv
+  fi
 fi
 
 log "installing pinned requirements into .venv (first time: 1-2 minutes)"
