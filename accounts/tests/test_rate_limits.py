@@ -29,6 +29,7 @@ def test_too_many_wrong_passwords_for_one_username_get_a_429_page(client):
     response = client.post(LOGIN, {"username": user.username, "password": DEFAULT_PASSWORD})
 
     assert response.status_code == 429
+    assert response["Retry-After"] == "60"
     assert "text/html" in response["Content-Type"]
     assert "Too many attempts" in response.text
     assert "_auth_user_id" not in client.session
