@@ -17,6 +17,7 @@ READ_BY_SETTINGS = (
     "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "CACHE_URL", "DATABASE_URL", "STRIPE_SECRET_KEY",
     "STRIPE_PUBLISHABLE_KEY", "STRIPE_API_HOST", "STRIPE_JS_URL", "SECURE_SSL_REDIRECT",
     "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE", "SECURE_HSTS_SECONDS", "PYTEST_XDIST_WORKER",
+    "STRIPE_WEBHOOK_SECRET", "STRIPE_CONNECT_WEBHOOK_SECRET", "STRIPE_SANDBOX_URL",
     "DJANGO_SETTINGS_MODULE",
 )
 
@@ -108,3 +109,17 @@ def test_production_settings_turn_on_https_cookies_hsts_and_hashed_static_files(
     # Real keys talk to real Stripe unless STRIPE_API_HOST says otherwise.
     assert values["api"] == "https://api.stripe.com"
     assert values["js"] == "https://js.stripe.com/v3/"
+
+
+def test_check_deploy_reports_nothing_with_live_stripe_keys_and_webhook_secrets(tmp_path):
+    env = production_env(
+        tmp_path,
+        STRIPE_SECRET_KEY="sk_live_" + "a" * 40,
+        STRIPE_PUBLISHABLE_KEY="pk_live_" + "b" * 40,
+        STRIPE_WEBHOOK_SECRET="whsec_" + "c" * 32,
+        STRIPE_CONNECT_WEBHOOK_SECRET="whsec_" + "d" * 32,
+    )
+
+    result = manage(env, "check", "--deploy", "--fail-level", "WARNING")
+
+    assert result.returncode == 0, result.stdout + result.stderr
