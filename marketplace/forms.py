@@ -134,6 +134,10 @@ class ListingForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if listing is not None and listing.stub.photo:
             self.fields["photo"].help_text += " Leave empty to keep the current photo."
+        if listing is not None and (listing.status == ListingStatus.SOLD or listing.reservation_is_live()):
+            self.fields["price"].help_text = (
+                "The price is locked while a buyer is paying for this stub, and once it has sold."
+            )
 
     def clean_price(self):
         price = self.cleaned_data["price"]

@@ -216,3 +216,12 @@ def test_a_seller_without_payments_is_told_buyers_cannot_pay_yet(client):
     client.force_login(NewSellerFactory())
     response = client.post("/listings/new/", listing_form_data(), follow=True)
     assert "Buyers cannot pay you yet" in response.content.decode()
+
+
+def test_the_edit_form_says_the_price_is_locked_while_reserved(client):
+    listing = ListingFactory(
+        status=ListingStatus.RESERVED, reserved_by=UserFactory(),
+        reserved_until=timezone.now() + timedelta(minutes=10),
+    )
+    client.force_login(listing.seller)
+    assert "The price is locked" in client.get(f"/listings/{listing.pk}/edit/").content.decode()
