@@ -143,3 +143,26 @@ def test_available_now_ignores_whether_the_seller_can_take_payment(now):
     listing = ListingFactory(seller=NewSellerFactory())
     assert list(Listing.objects.available_now(now)) == [listing]
     assert list(Listing.objects.purchasable_now(now)) == []
+
+
+def test_the_payable_seller_query_agrees_with_can_accept_payments_for_every_combination():
+    import itertools
+
+    from django.contrib.auth import get_user_model
+
+    from marketplace.models import seller_can_accept_payments_q
+
+    users = []
+    for n, (seller, account, onboarded, capable, past_due, status) in enumerate(itertools.product(
+        [True, False], ["acct_x", ""], [True, False], [True, False], [[], ["tos_acceptance"]],
+        [StripeAccountStatus.ENABLED, StripeAccountStatus.RESTRICTED],
+    )):
+        users.append(UserFactory(
+            username=f"combo{n}", is_seller=seller, stripe_account_id=f"{account}{n}" if account else "",
+            stripe_onboarding_completed=onboarded, stripe_capabilities_enabled=capable,
+            stripe_requirements_past_due=past_due, stripe_account_status=status,
+        ))
+    payable = set(get_user_model().objects.filter(seller_can_accept_payments_q(prefix="")).values_list(
+        "pk", flat=True))
+    assert payable == {user.pk for user in users if user.can_accept_payments}
+    assert len(payable) == 1
