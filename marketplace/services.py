@@ -287,9 +287,9 @@ def listing_create(
         raise TypeError(f"unknown stub fields: {', '.join(sorted(unknown))}")
     _check_price(price_cents)
     stub = Stub(**stub_fields)
+    stub.full_clean(exclude=["photo", "thumbnail"])  # before any file is written
     if photo:
         _store_photo(stub, photo)
-    stub.full_clean(exclude=["photo", "thumbnail"])
     stub.save()
     return Listing.objects.create(seller=seller, stub=stub, price_cents=price_cents, status=status)
 
@@ -315,6 +315,8 @@ def listing_update(
     stub = listing.stub
     for name, value in stub_fields.items():
         setattr(stub, name, value)
+    if stub_fields:
+        stub.full_clean(exclude=["photo", "thumbnail"])  # before any file is written
     if photo:
         old_photo, old_thumb = stub.photo.name, stub.thumbnail.name
         _store_photo(stub, photo)
@@ -323,6 +325,5 @@ def listing_update(
         if not still_used:
             transaction.on_commit(lambda: images.delete_files(stub.photo.storage, old_photo, old_thumb))
     if stub_fields or photo:
-        stub.full_clean(exclude=["photo", "thumbnail"])
         stub.save()
     return listing
