@@ -3,7 +3,7 @@
 
 VENV_STAMP := .venv/.installed
 
-.PHONY: run test test-postgres e2e bench lint ci venv help
+.PHONY: run test test-postgres e2e bench lint ci smoke venv help
 
 help:
 	@echo "make run            migrate, start the Stripe sandbox, seed demo data, serve on :8000"
@@ -12,6 +12,7 @@ help:
 	@echo "make e2e            browser tests (Playwright + Debian's Chromium)"
 	@echo "make bench          the benchmarks in bench/"
 	@echo "make lint           ruff"
+	@echo "make smoke          make run on scratch ports/database, checked and stopped (CI runs it)"
 	@echo "make ci             what CI runs (.ci/run)"
 
 # Re-install only when a requirements file changed since the last install.
@@ -34,6 +35,9 @@ e2e: $(VENV_STAMP)
 
 bench: $(VENV_STAMP)
 	bash scripts/bench.sh
+
+smoke: $(VENV_STAMP)
+	bash scripts/smoke_run.sh
 
 lint: $(VENV_STAMP)
 	.venv/bin/ruff check .

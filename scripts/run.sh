@@ -1,17 +1,21 @@
 #!/usr/bin/env bash
 # `make run`: migrate, start the offline Stripe sandbox (when no real Stripe is configured),
 # seed the demo data once, and serve on http://127.0.0.1:8000. Ctrl-C stops everything.
+# RUN_ADDRESS (default 127.0.0.1:8000) moves the site; STRIPE_SANDBOX_URL moves the sandbox.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT_DIR"
-mkdir -p var
 PY="$VENV_PY"
 HOST_PORT="${RUN_ADDRESS:-127.0.0.1:8000}"
 SITE="http://$HOST_PORT"
+export SITE_URL="${SITE_URL:-$SITE}"
+# Sandbox state, logs and the seed stamp (scripts/smoke_run.sh points this at a scratch folder).
+STATE="${RUN_STATE_DIR:-var}"
+mkdir -p "$STATE"
 
 # The few settings this script needs, read from Django's settings (env and .env included).
 eval "$("$PY" - <<'PY'
-import os, shlex
+import hashlib, os, shlex
 from urllib.parse import urlsplit
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "stubcollector.settings")
 from django.conf import settings
@@ -24,6 +28,10 @@ for name, value in {
     "SANDBOX_HOST": sandbox.hostname or "127.0.0.1",
     "WEBHOOK_SECRET": settings.STRIPE_WEBHOOK_SECRET,
     "CONNECT_WEBHOOK_SECRET": settings.STRIPE_CONNECT_WEBHOOK_SECRET,
+    # Seeding is remembered per database, so pointing DATABASE_URL elsewhere seeds that one too.
+    "DATABASE_ID": hashlib.sha1(repr(sorted(
+        (k, str(v)) for k, v in settings.DATABASES["default"].items() if k in ("ENGINE", "NAME", "HOST", "PORT")
+    )).encode()).hexdigest()[:12],
 }.items():
     print(f"{name}={shlex.quote(value)}")
 PY
@@ -53,33 +61,35 @@ if [ -n "$USES_SANDBOX" ]; then
   if (exec 3<>"/dev/tcp/$SANDBOX_HOST/$SANDBOX_PORT") 2>/dev/null; then
     die "port $SANDBOX_PORT is taken: is another Stripe sandbox (or make run) still running?"
   fi
-  log "starting the offline Stripe sandbox on http://$SANDBOX_HOST:$SANDBOX_PORT (log: var/stripe_sandbox.log)"
-  "$PY" -m stripe_sandbox --port "$SANDBOX_PORT" --state var/stripe_sandbox.json \
+  log "starting the offline Stripe sandbox on http://$SANDBOX_HOST:$SANDBOX_PORT (log: $STATE/stripe_sandbox.log)"
+  "$PY" -m stripe_sandbox --port "$SANDBOX_PORT" --state "$STATE/stripe_sandbox.json" \
     --webhook "$SITE/payments/webhook/=$WEBHOOK_SECRET" \
     --connect-webhook "$SITE/payments/webhook/connect/=$CONNECT_WEBHOOK_SECRET" \
-    >>var/stripe_sandbox.log 2>&1 &
+    >>"$STATE/stripe_sandbox.log" 2>&1 &
   SANDBOX_PID=$!
   if ! wait_for_port "$SANDBOX_PORT" 30; then
-    tail -n 30 var/stripe_sandbox.log >&2 || true
+    tail -n 30 "$STATE/stripe_sandbox.log" >&2 || true
     die "the Stripe sandbox did not start"
   fi
 else
   log "Stripe: real API (STRIPE_API_HOST is not the sandbox); not starting the sandbox"
 fi
 
-if [ ! -f var/.demo-seeded ]; then
-  log "seeding demo data (once; delete var/.demo-seeded to seed again)"
+SEED_STAMP="$STATE/.demo-seeded-$DATABASE_ID"
+LOGINS="$STATE/demo-logins-$DATABASE_ID.txt"
+if [ ! -f "$SEED_STAMP" ]; then
+  log "seeding demo data (once per database; delete $SEED_STAMP to seed again)"
   seed_args=()
   # The demo sellers are onboarded by filling the sandbox's onboarding form; real Stripe has
   # no such shortcut, so with real keys they stay un-onboarded (onboard them from /dashboard/).
   [ -n "$USES_SANDBOX" ] || seed_args+=(--skip-stripe)
-  "$PY" manage.py seed_demo "${seed_args[@]}" | tee var/seed_demo.log
+  "$PY" manage.py seed_demo "${seed_args[@]}" | tee "$STATE/seed_demo.log"
   # Keep the printed logins so later runs can show them again.
-  sed -n '/Log in with:/,$p' var/seed_demo.log >var/demo-logins.txt
-  touch var/.demo-seeded
-elif [ -s var/demo-logins.txt ]; then
+  sed -n '/Log in with:/,$p' "$STATE/seed_demo.log" >"$LOGINS"
+  touch "$SEED_STAMP"
+elif [ -s "$LOGINS" ]; then
   log "demo logins (from the first run's seed_demo)"
-  cat var/demo-logins.txt
+  cat "$LOGINS"
 fi
 
 log "serving on $SITE (Ctrl-C to stop)"

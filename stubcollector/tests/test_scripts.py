@@ -20,7 +20,7 @@ def test_script_is_valid_bash_in_strict_mode(script):
         assert "set -euo pipefail" in text
 
 
-@pytest.mark.parametrize("target", ["run", "test", "test-postgres", "e2e", "bench", "lint", "ci"])
+@pytest.mark.parametrize("target", ["run", "test", "test-postgres", "e2e", "bench", "lint", "smoke", "ci"])
 def test_makefile_has_the_documented_targets(target):
     result = subprocess.run(
         ["make", "-n", "-C", str(BASE_DIR), target], capture_output=True, text=True, timeout=30
