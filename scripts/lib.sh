@@ -9,9 +9,10 @@ PG_BIN_DIR="${PG_BIN_DIR:-/usr/lib/postgresql/15/bin}"
 log() { printf '\n==> %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
-# A TCP port nobody listens on right now, starting the search at $1.
+# A TCP port nobody listens on right now, searching upwards from $1 (default: a random port in
+# 20000-49999, so that two runs at once, say two engineers' CI, do not pick the same one).
 free_port() {
-  local port="${1:-20000}"
+  local port="${1:-$((20000 + RANDOM % 30000))}"
   while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
     port=$((port + 1))
   done
@@ -77,7 +78,7 @@ pg_start() {
     id postgres >/dev/null 2>&1 || useradd --system --home-dir /var/lib/postgresql postgres
     chown postgres: "$PG_DIR"
   fi
-  PG_PORT="$(free_port "${PG_PORT_START:-55432}")"
+  PG_PORT="$(free_port "${PG_PORT_START:-}")"
   log "PostgreSQL 15: throwaway cluster on 127.0.0.1:$PG_PORT ($PG_DIR)"
   _as_pg_user "$PG_BIN_DIR/initdb" -D "$PG_DIR/data" -U postgres --auth=trust -E UTF8 \
     --locale=C.UTF-8 >"$PG_DIR/initdb.log" 2>&1 || { cat "$PG_DIR/initdb.log" >&2; die "initdb failed"; }
@@ -100,7 +101,7 @@ pg_stop() {
 # Starts redis-server on a free loopback port, no persistence. Exports CACHE_URL.
 redis_start() {
   ensure_redis_installed
-  REDIS_PORT="$(free_port "${REDIS_PORT_START:-56379}")"
+  REDIS_PORT="$(free_port "${REDIS_PORT_START:-}")"
   log "Redis on 127.0.0.1:$REDIS_PORT"
   redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no \
     --daemonize no --loglevel warning >/tmp/stubcollector-redis-"$REDIS_PORT".log 2>&1 &

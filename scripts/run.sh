@@ -92,5 +92,8 @@ elif [ -s "$LOGINS" ]; then
   cat "$LOGINS"
 fi
 
+if (exec 3<>"/dev/tcp/${HOST_PORT%:*}/${HOST_PORT##*:}") 2>/dev/null; then
+  die "$HOST_PORT is taken: is another make run still running? (RUN_ADDRESS=127.0.0.1:8001 make run uses another port)"
+fi
 log "serving on $SITE (Ctrl-C to stop)"
 "$PY" manage.py runserver "$HOST_PORT"

@@ -8,8 +8,8 @@ source "$(dirname "$0")/lib.sh"
 cd "$ROOT_DIR"
 
 SCRATCH="$(mktemp -d /tmp/stubcollector-smoke.XXXXXX)"
-SITE_PORT="$(free_port 18000)"
-SANDBOX_PORT="$(free_port 22111)"
+SITE_PORT="$(free_port)"
+SANDBOX_PORT="$(free_port)"
 export RUN_ADDRESS="127.0.0.1:$SITE_PORT"
 export RUN_STATE_DIR="$SCRATCH"
 export DATABASE_URL="sqlite:///$SCRATCH/db.sqlite3"
@@ -69,19 +69,24 @@ def get(url, data=None, headers=None):
 
 
 deadline = time.monotonic() + 900  # first migrations on a loaded machine can take minutes
+run_log = Path(scratch) / "run.log"
 while True:
     try:
         os.kill(int(run_pid), 0)
     except ProcessLookupError:
         sys.exit("make run exited before the site answered")
+    if time.monotonic() > deadline:
+        sys.exit("the site did not answer /healthz within 15 minutes")
+    # Only ask once run.sh has started the server: until then the port could be anyone's.
+    if "==> serving on" not in run_log.read_text(errors="replace"):
+        time.sleep(1)
+        continue
     try:
         status, _, body = get(f"{site}/healthz")
         if status == 200:
             break
     except OSError:
         pass
-    if time.monotonic() > deadline:
-        sys.exit("the site did not answer /healthz within 15 minutes")
     time.sleep(1)
 
 checks = []
