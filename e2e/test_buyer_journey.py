@@ -14,24 +14,9 @@ from payments.models import Order, OrderStatus
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-# dj-stripe records each webhook's event under an APIKey row and only accepts Stripe-shaped
-# keys (sk_test_ + 24 characters); the sandbox takes any sk_test_ key. `stripe_live` sets the
-# short "sk_test_sandbox", so the webhook views would fail: use a dj-stripe-shaped one.
-DJSTRIPE_SHAPED_SANDBOX_KEY = "sk_test_sandbox0000000000000000000000000"
-
-
 @pytest.fixture
-def stripe_paying(stripe_live, settings):
-    from payments import stripe_api
-
-    settings.STRIPE_SECRET_KEY = settings.STRIPE_TEST_SECRET_KEY = DJSTRIPE_SHAPED_SANDBOX_KEY
-    stripe_api.configure()
-    return stripe_live
-
-
-@pytest.fixture
-def listing(stripe_paying):
-    account = stripe_paying.sandbox.create_account(onboarded=True, email="seller@example.com")
+def listing(stripe_live):
+    account = stripe_live.sandbox.create_account(onboarded=True, email="seller@example.com")
     seller = SellerFactory(username="stubseller", email="seller@example.com", stripe_account_id=account["id"])
     return ListingFactory(seller=seller, price_cents=5000, stub__event_name="The Clash at the Palladium")
 
@@ -70,8 +55,7 @@ def fill_card(page, number):
     page.get_by_label("CVC").fill("123")
 
 
-def test_a_buyer_pays_by_card_sees_the_order_paid_and_the_seller_sees_the_sale(page, stripe_paying, listing):
-    stripe_live = stripe_paying
+def test_a_buyer_pays_by_card_sees_the_order_paid_and_the_seller_sees_the_sale(page, stripe_live, listing):
     buyer = UserFactory(username="joe", email="joe@example.com")
     log_in(page, stripe_live.site_url, "joe")
     go_to_checkout(page, stripe_live.site_url, listing)
@@ -96,8 +80,7 @@ def test_a_buyer_pays_by_card_sees_the_order_paid_and_the_seller_sees_the_sale(p
     expect(sale).to_contain_text("Paid")
 
 
-def test_a_declined_card_shows_a_clear_error_and_another_card_then_pays(page, stripe_paying, listing):
-    stripe_live = stripe_paying
+def test_a_declined_card_shows_a_clear_error_and_another_card_then_pays(page, stripe_live, listing):
     buyer = UserFactory(username="mick")
     log_in(page, stripe_live.site_url, "mick")
     go_to_checkout(page, stripe_live.site_url, listing)
@@ -125,9 +108,8 @@ def test_a_declined_card_shows_a_clear_error_and_another_card_then_pays(page, st
 
 
 def test_a_three_d_secure_card_authenticates_on_the_bank_page_and_returns_to_the_paid_order(
-    page, stripe_paying, listing
+    page, stripe_live, listing
 ):
-    stripe_live = stripe_paying
     buyer = UserFactory(username="topper")
     log_in(page, stripe_live.site_url, "topper")
     go_to_checkout(page, stripe_live.site_url, listing)

@@ -7,7 +7,7 @@ conftest does). Fixtures:
     A fresh in-process :class:`~stripe_sandbox.Sandbox` in *manual* delivery mode (webhooks
     go out when the test calls ``stripe_sandbox.flush_deliveries()``, in the test's thread),
     with stripe-python's globals pointed at it: ``stripe.default_http_client``,
-    ``stripe.api_base``, ``stripe.api_key`` (``sk_test_sandbox``), and webhook retries after
+    ``stripe.api_base``, ``stripe.api_key`` (``SANDBOX_API_KEY``), and webhook retries after
     0.01 s. The globals are restored afterwards. ``stripe_sandbox.api_key`` holds the key.
 ``stripe_sandbox_server``
     A sandbox served over real HTTP on 127.0.0.1 and a free port, with background delivery;
@@ -24,7 +24,9 @@ from .app import Sandbox
 from .client import SandboxHTTPClient
 from .server import SandboxServer
 
-SANDBOX_API_KEY = "sk_test_sandbox"
+# Shaped like a real test key (sk_test_ + 24 or more letters and digits): code under test
+# may validate the shape, as dj-stripe does before it records an event.
+SANDBOX_API_KEY = "sk_test_sandbox0000000000000000000000000"
 SANDBOX_PUBLISHABLE_KEY = "pk_test_sandbox"
 
 

@@ -156,7 +156,9 @@ if env.bool("BEHIND_TLS_PROXY", default=False):
 
 # Stripe. No keys given means the offline sandbox (stripe_sandbox/) on STRIPE_API_HOST.
 STRIPE_SANDBOX_URL = env("STRIPE_SANDBOX_URL", default="http://127.0.0.1:12111")
-STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="sk_test_sandbox")
+# The sandbox default is shaped like a real test key: dj-stripe refuses to record events
+# under a key that is not sk_test_ + 24 or more letters and digits.
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="sk_test_sandbox0000000000000000000000000")
 STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", default="pk_test_sandbox")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="whsec_sandbox_platform")
 STRIPE_CONNECT_WEBHOOK_SECRET = env(
@@ -226,11 +228,3 @@ if _RATELIMIT_BACKEND == "django.core.cache.backends.redis.RedisCache":
 elif _RATELIMIT_BACKEND == "django.core.cache.backends.locmem.LocMemCache" and DEBUG:
     SILENCED_SYSTEM_CHECKS += ["django_ratelimit.E003", "django_ratelimit.W001"]
 SERVE_MEDIA = env.bool("SERVE_MEDIA", default=DEBUG)
-
-# dj-stripe (its APIKey model, used for every event it records) only accepts keys shaped like
-# Stripe's: sk_test_ + at least 24 letters/digits. The sandbox takes any sk_test_ key, so the
-# sandbox default is swapped for a dj-stripe-shaped one (added by the webhooks engineer).
-if STRIPE_SECRET_KEY == "sk_test_sandbox":
-    STRIPE_SECRET_KEY = STRIPE_TEST_SECRET_KEY = STRIPE_LIVE_SECRET_KEY = (
-        "sk_test_sandbox0000000000000000000000000"
-    )
