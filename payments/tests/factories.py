@@ -36,6 +36,7 @@ def _reservation_end():
 class OrderFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Order
+        skip_postgeneration_save = True  # the hook below saves exactly the fields it sets
 
     class Params:
         # Give the order real timestamps for its status (paid_at, shipped_at, ...).
