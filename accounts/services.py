@@ -108,3 +108,12 @@ def user_update_profile(
         fields.append("seller_bio")
     user.save(update_fields=fields)
     return user
+
+
+def user_update_seller_bio(*, user: User, bio: str) -> User:
+    """The bio on the seller's public page; buyers have none."""
+    if not user.is_seller:
+        raise InvalidInput("Only sellers have a public bio.")
+    user.seller_bio = _clean_bio(bio)
+    user.save(update_fields=["seller_bio"])
+    return user

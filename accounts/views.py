@@ -12,7 +12,13 @@ from django.views.decorators.http import require_http_methods
 from django_ratelimit.decorators import ratelimit
 
 from accounts.forms import BecomeSellerForm, ProfileForm, SellerBioForm, SignupForm
-from accounts.services import SELLER_COUNTRIES, user_become_seller, user_signup, user_update_profile
+from accounts.services import (
+    SELLER_COUNTRIES,
+    user_become_seller,
+    user_signup,
+    user_update_profile,
+    user_update_seller_bio,
+)
 
 # Rates per client IP and per attempted username; only POSTs count (viewing the form is free).
 # Blocked requests get stubcollector.views.rate_limited (429) through RatelimitMiddleware.
@@ -110,13 +116,7 @@ def profile(request):
         messages.success(request, "You are a seller now. Next: set up payouts with Stripe.")
         return redirect("accounts:profile")
     if action == "bio" and user.is_seller and bio_form.is_valid():
-        user_update_profile(
-            user=user,
-            first_name=user.first_name,
-            last_name=user.last_name,
-            email=user.email,
-            seller_bio=bio_form.cleaned_data["bio"],
-        )
+        user_update_seller_bio(user=user, bio=bio_form.cleaned_data["bio"])
         messages.success(request, "Your seller bio is saved.")
         return redirect("accounts:profile")
 

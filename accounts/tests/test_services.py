@@ -8,6 +8,7 @@ from accounts.services import (
     user_become_seller,
     user_signup,
     user_update_profile,
+    user_update_seller_bio,
 )
 from accounts.tests.factories import NewSellerFactory, SellerFactory, UserFactory
 
@@ -96,3 +97,17 @@ def test_only_a_seller_can_have_a_bio():
         user_update_profile(
             user=buyer, first_name="", last_name="", email=buyer.email, seller_bio="I sell things"
         )
+
+
+def test_a_seller_updates_the_bio_alone():
+    seller = NewSellerFactory(first_name="Keep")
+
+    user_update_seller_bio(user=seller, bio="  Opera and ballet.  ")
+
+    seller.refresh_from_db()
+    assert seller.seller_bio == "Opera and ballet." and seller.first_name == "Keep"
+
+
+def test_a_buyer_cannot_set_a_bio_through_the_bio_service():
+    with pytest.raises(InvalidInput):
+        user_update_seller_bio(user=UserFactory(), bio="hi")
