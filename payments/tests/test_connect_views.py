@@ -16,6 +16,8 @@ STATUS = "/payments/connect/status/"
 BALANCE = "/payments/connect/balance/"
 EXPRESS = "/payments/connect/dashboard/"
 JSON = {"HTTP_ACCEPT": "application/json"}
+# What a browser sends for a navigation or a form post; without it /payments/ errors answer JSON.
+BROWSER = {"HTTP_ACCEPT": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 
 
 def started_seller(stripe_sandbox, *, finished=False):
@@ -63,7 +65,7 @@ def test_a_buyer_who_is_not_a_seller_is_refused_on_json_routes_with_a_clear_mess
 def test_a_buyer_who_is_not_a_seller_gets_a_page_saying_so_on_the_express_dashboard_route(client):
     client.force_login(UserFactory())
 
-    response = client.get(EXPRESS)
+    response = client.get(EXPRESS, **BROWSER)
 
     assert response.status_code == 403
     assert b"Only sellers have a Stripe account" in response.content
@@ -330,7 +332,7 @@ def test_stripe_failing_on_onboard_shows_a_page_with_a_retry_button_not_a_500(cl
     client.force_login(UserFactory())
     stripe_sandbox.fail_next("/v1/accounts", times=3, **fault)
 
-    response = client.post(ONBOARD)
+    response = client.post(ONBOARD, **BROWSER)
 
     assert response.status_code == 502
     page = response.content.decode()
@@ -354,7 +356,7 @@ def test_stripe_failing_on_return_shows_a_retry_link_to_the_return_page(client, 
     client.force_login(seller)
     stripe_sandbox.fail_next(f"/v1/accounts/{seller.stripe_account_id}", times=3, status=500)
 
-    response = client.get(RETURN)
+    response = client.get(RETURN, **BROWSER)
 
     assert response.status_code == 502
     assert f'href="{RETURN}"' in response.content.decode()
@@ -369,7 +371,7 @@ def test_stripe_failing_on_refresh_and_express_dashboard_shows_retry_pages(clien
     stripe_sandbox.fail_next("/v1/", times=6, exception="timeout")
 
     for path in (REFRESH, EXPRESS):
-        response = client.get(path)
+        response = client.get(path, **BROWSER)
         assert response.status_code == 502
         assert f'href="{path}"' in response.content.decode()
 

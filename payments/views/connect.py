@@ -1,31 +1,28 @@
 """Seller onboarding routes under /payments/ (the DESIGN contract). Thin: parse, call, answer.
 
 Only ever the logged-in user's own account: there is no account id parameter anywhere.
-The browser routes (onboard, return, refresh, Express dashboard) answer Stripe failures with a
-page that explains and offers a retry; the JSON routes (status, balance) answer the house JSON
-error. /payments/ paths count as JSON for DomainErrorMiddleware, so the browser routes turn
-their errors into pages themselves (`_browser_route`).
+The browser routes (onboard, return, refresh, Express dashboard) redirect; the JSON routes
+(status, balance) answer JSON. Stripe failures are DomainErrors that DomainErrorMiddleware
+answers as the client asked: the error page (with a retry) for a browser, the house JSON error
+for a JSON caller.
 """
 
 from functools import wraps
 
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
+from django.contrib.auth.decorators import login_required
 from django.http import HttpResponseRedirect, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.views.decorators.http import require_GET, require_POST
 from django_ratelimit.decorators import ratelimit
 
 from accounts.models import StripeAccountStatus
 from payments.services import connect as connect_services
-from stubcollector.errors import DomainError, json_error
+from payments.views.checkout import refuse_anonymous
+from stubcollector.middleware import asks_for_json
 from stubcollector.views import rate_limited
 
 ONBOARD_RATE = "10/m"
-
-
-def _asks_for_json(request) -> bool:
-    return "application/json" in request.headers.get("Accept", "")
 
 
 class _SeeOther(HttpResponseRedirect):
@@ -34,59 +31,22 @@ class _SeeOther(HttpResponseRedirect):
     status_code = 303
 
 
-def _browser_route(view):
-    """Login required (log-in redirect, or 403 JSON when JSON was asked for); DomainErrors as pages."""
+def _login_required_unless_json(view):
+    """Browser routes: the log-in redirect, except for a caller that asked for JSON (the house 403)."""
+    for_browsers = login_required(view)
+    for_json_callers = refuse_anonymous(view)
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        if not request.user.is_authenticated:
-            if _asks_for_json(request):
-                return json_error("not_authenticated", "Log in to manage your seller account.", 403)
-            return redirect_to_login(request.get_full_path())
-        try:
-            return view(request, *args, **kwargs)
-        except DomainError as error:
-            if _asks_for_json(request):
-                return json_error(error.code, error.message, error.status)
-            return render(
-                request,
-                "payments/connect_error.html",
-                {
-                    "message": error.message,
-                    "code": error.code,
-                    "status": error.status,
-                    # A failed POST is retried by POSTing again (the page has the form); a GET by reloading.
-                    "retry_post_url": request.path
-                    if error.status >= 500 and request.method == "POST"
-                    else None,
-                    "retry_url": request.get_full_path()
-                    if error.status >= 500 and request.method != "POST"
-                    else None,
-                },
-                status=error.status,
-            )
-
-    return wrapper
-
-
-def _json_route(view):
-    """Login required as a JSON 403; DomainErrors become the house JSON error."""
-
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return json_error("not_authenticated", "Log in to see your seller account.", 403)
-        try:
-            return view(request, *args, **kwargs)
-        except DomainError as error:
-            return json_error(error.code, error.message, error.status)
+        chosen = for_json_callers if asks_for_json(request) else for_browsers
+        return chosen(request, *args, **kwargs)
 
     return wrapper
 
 
 @require_POST
 @ratelimit(key="user_or_ip", rate=ONBOARD_RATE, method="POST", block=False)
-@_browser_route
+@_login_required_unless_json
 def connect_onboard(request):
     """Create or reuse the seller's Express account and send them to a fresh Account Link."""
     if getattr(request, "limited", False):
@@ -94,13 +54,13 @@ def connect_onboard(request):
     url = connect_services.seller_start_onboarding(
         user=request.user, base_url=request.build_absolute_uri("/")
     )
-    if _asks_for_json(request):
+    if asks_for_json(request):
         return JsonResponse({"url": url})
     return _SeeOther(url)
 
 
 @require_GET
-@_browser_route
+@_login_required_unless_json
 def connect_return(request):
     """Stripe sends the seller back here; we re-read the account before believing anything."""
     user = request.user
@@ -120,7 +80,7 @@ def connect_return(request):
 
 
 @require_GET
-@_browser_route
+@_login_required_unless_json
 def connect_refresh(request):
     """The link expired or was used: make a new one and go straight back to Stripe."""
     user = request.user
@@ -132,20 +92,20 @@ def connect_refresh(request):
 
 
 @require_GET
-@_browser_route
+@_login_required_unless_json
 def connect_express_dashboard(request):
     """A fresh, single-use login link into the seller's Stripe Express dashboard."""
     return redirect(connect_services.seller_login_link(user=request.user))
 
 
 @require_GET
-@_json_route
+@refuse_anonymous
 def connect_status(request):
     return JsonResponse(connect_services.seller_status(user=request.user))
 
 
 @require_GET
-@_json_route
+@refuse_anonymous
 def connect_balance(request):
     balance = connect_services.seller_balance(user=request.user)
     return JsonResponse(balance.as_json())

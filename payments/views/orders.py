@@ -27,6 +27,7 @@ from payments.services.fulfilment import (
 from payments.services.notifications import shipping_lines
 from payments.views.checkout import BadJSON, refuse_anonymous
 from stubcollector.errors import Conflict
+from stubcollector.middleware import asks_for_json
 
 ORDERS_PER_PAGE = 20
 
@@ -46,11 +47,6 @@ STATUS_BADGES = {
 REFUNDABLE_STATUSES = {
     OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.COMPLETED, OrderStatus.PARTIALLY_REFUNDED,
 }
-
-
-def _sends_json(request) -> bool:
-    accept = request.headers.get("Accept", "")
-    return request.content_type == "application/json" or "application/json" in accept
 
 
 def _input(request) -> dict:
@@ -158,7 +154,7 @@ def order_detail(request, order_id: int):
 
 
 def _after_move(request, order, done_message: str):
-    if _sends_json(request):
+    if asks_for_json(request):
         return JsonResponse(_order_json(order))
     messages.success(request, done_message)
     return redirect("payments_pages:order_detail", order_id=order.pk)
@@ -166,7 +162,7 @@ def _after_move(request, order, done_message: str):
 
 def _already_done_answer(request, order_id, error: Conflict):
     """A double click: JSON 409, or back to the order page saying it is done already."""
-    if _sends_json(request):
+    if asks_for_json(request):
         raise error
     messages.info(request, error.message)
     return redirect("payments_pages:order_detail", order_id=order_id)

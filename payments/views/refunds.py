@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 
 from payments.services.refunds import order_refund, refund_amount_parse
 from stubcollector.errors import DomainError, PermissionDenied
+from stubcollector.middleware import asks_for_json
 
 
 class InvalidJson(DomainError):
@@ -30,15 +31,11 @@ def _amount_input(request):
     return request.POST.get("amount")
 
 
-def _wants_json(request) -> bool:
-    return _is_json(request) or "application/json" in request.headers.get("Accept", "")
-
-
 @require_POST
 def order_refund_view(request, order_id: int):
     if not request.user.is_authenticated:
         raise PermissionDenied("Log in to refund an order.", code="not_authenticated")
-    if _wants_json(request):
+    if asks_for_json(request):
         result = _refund(request, order_id)
         return JsonResponse(
             {"order_id": result.order.pk, "refund_id": result.refund_id, "amount": result.amount_cents,
