@@ -8,22 +8,14 @@ from accounts.tests.factories import UserFactory
 from marketplace.models import ListingStatus
 from payments.models import AuditEvent, OrderStatus, PaymentStatus
 from payments.services.orders import order_transition
+from payments.tests import webhook_support
 from payments.tests.factories import OrderFactory
-from payments.tests.webhook_support import (
-    CONNECT_PATH,
-    deliver,
-    endpoints_register,
-    pay,
-    post_event,
-    sandbox_order,
-)
+from payments.tests.webhook_support import CONNECT_PATH, deliver, pay, post_event, sandbox_order
 
 pytestmark = pytest.mark.django_db
 
-
-@pytest.fixture
-def webhook_sandbox(stripe_sandbox, client):
-    return endpoints_register(stripe_sandbox, client)
+# The shared fixture; bound here (not imported by name) so tests can take it as an argument.
+webhook_sandbox = webhook_support.webhook_sandbox
 
 
 @pytest.fixture

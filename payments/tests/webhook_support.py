@@ -3,13 +3,15 @@
 `sign` / `post_event` build deliveries by hand (the same HMAC scheme Stripe uses), for the
 security tests. `endpoints_register` registers both of our endpoints with the in-process sandbox,
 delivering through Django's test client, so a flush sends every signed event into the real
-views. `sandbox_order` / `pay` make a real PaymentIntent for an order on a sandbox account.
+views; the `webhook_sandbox` fixture does that for a test (import it into the test module).
+`sandbox_order` / `pay` make a real PaymentIntent for an order on a sandbox account.
 """
 
 import json
 import time
 import uuid
 
+import pytest
 import stripe
 from django.conf import settings
 
@@ -76,6 +78,11 @@ def endpoints_register(sandbox, client):
         connect=True, transport=transport,
     )
     return sandbox
+
+
+@pytest.fixture
+def webhook_sandbox(stripe_sandbox, client):
+    return endpoints_register(stripe_sandbox, client)
 
 
 def sandbox_seller(sandbox, **kwargs):
