@@ -1,7 +1,7 @@
 """Checkout: the page with the shipping form and the Payment Element, and its JSON routes.
 
 Thin: parse, call `payments.services.checkout`, answer. DomainErrors raised here become the
-house JSON error (/payments/ routes) or the error page (/checkout/) in DomainErrorMiddleware.
+house JSON error or the error page, as the client asked, in DomainErrorMiddleware.
 """
 
 import json
@@ -37,13 +37,19 @@ class BadJSON(DomainError):
     message = "Send a JSON object, such as {\"listing_id\": 1, \"shipping_name\": \"…\"}."
 
 
-def _json_body(request) -> dict:
+def json_object(request, *, invalid: type[DomainError] = BadJSON) -> dict:
+    """The body as a JSON object (an empty body is {}); anything else is the 400 `invalid`."""
     try:
         body = json.loads(request.body or b"{}")
-    except (ValueError, UnicodeDecodeError):
-        raise BadJSON() from None
+    except ValueError:  # UnicodeDecodeError included
+        raise invalid() from None
     if not isinstance(body, dict):
-        raise BadJSON()
+        raise invalid()
+    return body
+
+
+def _json_body(request) -> dict:
+    body = json_object(request)
     nested = body.pop("shipping", None)
     if isinstance(nested, dict):
         # {"shipping": {"name": …, "line1": …}} is accepted as well as flat shipping_* keys.

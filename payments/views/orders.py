@@ -5,8 +5,6 @@ redirect back with a message, so a double click shows "already shipped" instead 
 Only the order's buyer and seller see an order: everyone else gets 404.
 """
 
-import json
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -25,7 +23,7 @@ from payments.services.fulfilment import (
     order_ship,
 )
 from payments.services.notifications import shipping_lines
-from payments.views.checkout import BadJSON, refuse_anonymous
+from payments.views.checkout import json_object, refuse_anonymous
 from stubcollector.errors import Conflict
 from stubcollector.middleware import asks_for_json
 
@@ -51,13 +49,7 @@ REFUNDABLE_STATUSES = {
 
 def _input(request) -> dict:
     if request.content_type == "application/json":
-        try:
-            body = json.loads(request.body or b"{}")
-        except (ValueError, UnicodeDecodeError):
-            raise BadJSON() from None
-        if not isinstance(body, dict):
-            raise BadJSON()
-        return body
+        return json_object(request)
     return request.POST
 
 

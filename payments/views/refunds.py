@@ -1,13 +1,12 @@
 """POST /payments/orders/<id>/refund/: staff or the order's seller refunds all or part of it."""
 
-import json
-
 from django.contrib import messages
 from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
 from payments.services.refunds import order_refund, refund_amount_parse
+from payments.views.checkout import json_object
 from stubcollector.errors import DomainError, PermissionDenied
 from stubcollector.middleware import asks_for_json
 
@@ -21,13 +20,7 @@ def _is_json(request) -> bool:
 
 def _amount_input(request):
     if _is_json(request):
-        try:
-            body = json.loads(request.body or b"{}")
-        except ValueError:
-            raise InvalidJson() from None
-        if not isinstance(body, dict):
-            raise InvalidJson()
-        return body.get("amount")
+        return json_object(request, invalid=InvalidJson).get("amount")
     return request.POST.get("amount")
 
 
