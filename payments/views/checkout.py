@@ -4,8 +4,6 @@ Thin: parse, call `payments.services.checkout`, answer. DomainErrors raised here
 house JSON error or the error page, as the client asked, in DomainErrorMiddleware.
 """
 
-import json
-from functools import wraps
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -22,30 +20,14 @@ from payments import selectors
 from payments.forms import SHIPPING_FIELDS, CreatePaymentIntentForm, ShippingAddressForm
 from payments.models import OrderStatus
 from payments.services.checkout import checkout_start
-from stubcollector.errors import DomainError, error_payload, json_error
+from payments.views.common import json_object, refuse_anonymous
+from stubcollector.errors import error_payload
 
 PAYMENT_INTENT_RATE_PER_USER = "20/m"
 PAYMENT_INTENT_RATE_PER_IP = "60/m"
 
 # Short names a client may use inside a nested "shipping" object.
 SHORT_SHIPPING_NAMES = {name.removeprefix("shipping_"): name for name in SHIPPING_FIELDS}
-
-
-class BadJSON(DomainError):
-    code = "invalid_json"
-    status = 400
-    message = "Send a JSON object, such as {\"listing_id\": 1, \"shipping_name\": \"…\"}."
-
-
-def json_object(request, *, invalid: type[DomainError] = BadJSON) -> dict:
-    """The body as a JSON object (an empty body is {}); anything else is the 400 `invalid`."""
-    try:
-        body = json.loads(request.body or b"{}")
-    except ValueError:  # UnicodeDecodeError included
-        raise invalid() from None
-    if not isinstance(body, dict):
-        raise invalid()
-    return body
 
 
 def _json_body(request) -> dict:
@@ -89,18 +71,6 @@ def checkout_page(request, listing_id: int):
         },
     }
     return render(request, "payments/checkout.html", context, status=409 if blocker else 200)
-
-
-def refuse_anonymous(view):
-    """JSON routes: 403 in the house shape instead of a redirect to the login page."""
-
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return json_error("not_authenticated", "Log in first.", 403)
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 @require_POST

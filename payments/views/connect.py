@@ -18,7 +18,7 @@ from django_ratelimit.decorators import ratelimit
 
 from accounts.models import StripeAccountStatus
 from payments.services import connect as connect_services
-from payments.views.checkout import refuse_anonymous
+from payments.views.common import refuse_anonymous
 from stubcollector.middleware import asks_for_json
 from stubcollector.views import rate_limited
 

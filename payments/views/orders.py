@@ -23,7 +23,7 @@ from payments.services.fulfilment import (
     order_ship,
 )
 from payments.services.notifications import shipping_lines
-from payments.views.checkout import json_object, refuse_anonymous
+from payments.views.common import json_object, refuse_anonymous
 from stubcollector.errors import Conflict
 from stubcollector.middleware import asks_for_json
 

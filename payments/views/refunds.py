@@ -6,7 +6,7 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
 from payments.services.refunds import order_refund, refund_amount_parse
-from payments.views.checkout import json_object
+from payments.views.common import json_object
 from stubcollector.errors import DomainError, PermissionDenied
 from stubcollector.middleware import asks_for_json
 

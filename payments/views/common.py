@@ -1,0 +1,35 @@
+"""Helpers the payments views share: JSON bodies and JSON routes' answer to anonymous callers."""
+
+import json
+from functools import wraps
+
+from stubcollector.errors import DomainError, json_error
+
+
+class BadJSON(DomainError):
+    code = "invalid_json"
+    status = 400
+    message = "The request body must be a JSON object."
+
+
+def json_object(request, *, invalid: type[DomainError] = BadJSON) -> dict:
+    """The body as a JSON object (an empty body is {}); anything else is the 400 `invalid`."""
+    try:
+        body = json.loads(request.body or b"{}")
+    except ValueError:  # UnicodeDecodeError included
+        raise invalid() from None
+    if not isinstance(body, dict):
+        raise invalid()
+    return body
+
+
+def refuse_anonymous(view):
+    """JSON routes: 403 in the house shape instead of a redirect to the login page."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return json_error("not_authenticated", "Log in first.", 403)
+        return view(request, *args, **kwargs)
+
+    return wrapper
