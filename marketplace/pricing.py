@@ -36,3 +36,9 @@ def platform_fee_percent(bps: int | None = None) -> str:
     if bps is None:
         bps = settings.PLATFORM_FEE_BPS
     return f"{bps // 100}.{bps % 100:02d}"
+
+
+def format_usd(cents: int) -> str:
+    """Cents as people read them: 123456 → '$1,234.56', -1500 → '-$15.00'."""
+    sign = "-" if cents < 0 else ""
+    return f"{sign}${abs(cents) / 100:,.2f}"

@@ -14,13 +14,14 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from marketplace.pricing import format_usd
 from payments.models import AuditEvent, Order, OrderStatus, Payment
 from payments.services.refunds import REFUNDABLE_STATUSES, order_refund
 from stubcollector.errors import DomainError
 
 
 def dollars(cents: int | None) -> str:
-    return "—" if cents is None else f"${cents / 100:,.2f}"
+    return "—" if cents is None else format_usd(cents)
 
 
 STATUS_BADGES = {

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from marketplace.pricing import format_usd as dollars
+
 # Small user units so the 10px labels stay readable when a phone shrinks the chart.
 WIDTH = 360
 HEIGHT = 170
@@ -29,10 +31,6 @@ class DaySales:
     day: datetime.date
     amount_cents: int
     count: int
-
-
-def dollars(cents: int) -> str:
-    return f"${cents / 100:,.2f}"
 
 
 def dollars_short(cents: int) -> str:

@@ -25,6 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import StripeAccountStatus, User
+from marketplace.pricing import format_usd
 from payments import stripe_api
 from payments.models import AuditEvent
 from payments.services.audit import audit_record
@@ -540,10 +541,9 @@ class SellerBalance:
 
 
 def _money(cents: int, currency: str) -> str:
-    sign = "-" if cents < 0 else ""
-    symbol = "$" if currency == "usd" else ""
-    suffix = "" if symbol else f" {currency.upper()}"
-    return f"{sign}{symbol}{abs(cents) / 100:,.2f}{suffix}"
+    if currency == "usd":
+        return format_usd(cents)
+    return f"{cents / 100:,.2f} {currency.upper()}"
 
 
 def _per_currency(entries: Iterable[Mapping[str, Any]] | None) -> dict[str, int]:

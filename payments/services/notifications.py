@@ -13,13 +13,10 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from marketplace.pricing import format_usd as dollars
 from payments.models import Order
 
 logger = logging.getLogger(__name__)
-
-
-def dollars(cents: int) -> str:
-    return f"${cents / 100:,.2f}"
 
 
 def absolute_url(path: str) -> str:

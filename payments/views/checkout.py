@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_ratelimit.decorators import ratelimit
 
 from marketplace.models import Listing
-from marketplace.pricing import platform_fee_cents
+from marketplace.pricing import format_usd, platform_fee_cents
 from marketplace.services import listing_purchase_blocker
 from payments import selectors
 from payments.forms import SHIPPING_FIELDS, CreatePaymentIntentForm, ShippingAddressForm
@@ -45,10 +45,6 @@ def _last_shipping_address(user) -> dict:
     return {name: getattr(last, name) for name in SHIPPING_FIELDS} if last else {}
 
 
-def _money(cents: int) -> str:
-    return f"{cents / 100:,.2f}"
-
-
 @login_required
 @require_GET
 def checkout_page(request, listing_id: int):
@@ -59,9 +55,9 @@ def checkout_page(request, listing_id: int):
         "listing": listing,
         "stub": listing.stub,
         "blocker": blocker,
-        "price": _money(listing.price_cents),
-        "fee": _money(fee),
-        "seller_receives": _money(listing.price_cents - fee),
+        "price": format_usd(listing.price_cents),
+        "fee": format_usd(fee),
+        "seller_receives": format_usd(listing.price_cents - fee),
         "reservation_minutes": settings.LISTING_RESERVATION_MINUTES,
         "form": ShippingAddressForm(initial=_last_shipping_address(request.user) or None),
         "checkout_config": {

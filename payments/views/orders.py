@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from marketplace.pricing import format_usd as dollars
 from payments import selectors
 from payments.forms import ShipOrderForm
 from payments.models import OrderStatus, Payment
@@ -60,10 +61,6 @@ def _order_json(order) -> dict:
         "status_display": order.get_status_display(),
         "tracking_number": order.tracking_number,
     }
-
-
-def dollars(cents: int) -> str:
-    return f"${cents / 100:,.2f}"
 
 
 def _decorated(page):
