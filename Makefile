@@ -15,8 +15,8 @@ help:
 	@echo "make smoke          make run on scratch ports/database, checked and stopped (CI runs it)"
 	@echo "make ci             what CI runs (.ci/run)"
 
-# Re-install only when a requirements file changed since the last install.
-$(VENV_STAMP): requirements.txt requirements-dev.txt
+# Re-install only when a requirements or constraints file changed since the last install.
+$(VENV_STAMP): requirements.txt requirements-dev.txt constraints.txt
 	bash scripts/venv.sh
 
 venv: $(VENV_STAMP)

@@ -29,6 +29,6 @@ fi
 log "installing pinned requirements into .venv (first time: 1-2 minutes)"
 # This machine's pip config may name local package folders that do not exist; pip warns about
 # each one. Drop that noise, keep everything else (pipefail keeps pip's exit status).
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt 2>&1 |
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt 2>&1 |
   { grep -v "^WARNING: Location 'file://.*' is ignored" || true; }
 touch .venv/.installed
