@@ -61,3 +61,24 @@ def live_stripe_key_goes_to_stripe(app_configs, **kwargs):
             )
         ]
     return []
+
+
+@checks.register(checks.Tags.security)
+def webhook_secrets_are_real_with_real_keys(app_configs, **kwargs):
+    """With real Stripe keys, a webhook secret left at the sandbox's public default (or empty)
+    would let anyone sign events that mark orders paid."""
+    if settings.STRIPE_USES_SANDBOX_BY_DEFAULT:
+        return []
+    weak = [
+        name
+        for name in ("STRIPE_WEBHOOK_SECRET", "STRIPE_CONNECT_WEBHOOK_SECRET")
+        if not getattr(settings, name) or getattr(settings, name) in settings.SANDBOX_WEBHOOK_SECRETS
+    ]
+    return [
+        checks.Error(
+            f"{name} is not set to the signing secret of your Stripe webhook endpoint.",
+            hint="Copy the endpoint's whsec_… secret from the Stripe dashboard into the environment.",
+            id="stubcollector.E003",
+        )
+        for name in weak
+    ]

@@ -160,10 +160,11 @@ STRIPE_SANDBOX_URL = env("STRIPE_SANDBOX_URL", default="http://127.0.0.1:12111")
 # under a key that is not sk_test_ + 24 or more letters and digits.
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="sk_test_sandbox0000000000000000000000000")
 STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", default="pk_test_sandbox")
-STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="whsec_sandbox_platform")
-STRIPE_CONNECT_WEBHOOK_SECRET = env(
-    "STRIPE_CONNECT_WEBHOOK_SECRET", default="whsec_sandbox_connect"
-)
+# The sandbox's signing secrets are public (they are in this file): stubcollector.E003 refuses
+# them, and an empty secret, whenever real Stripe keys are configured.
+SANDBOX_WEBHOOK_SECRETS = ("whsec_sandbox_platform", "whsec_sandbox_connect")
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default=SANDBOX_WEBHOOK_SECRETS[0])
+STRIPE_CONNECT_WEBHOOK_SECRET = env("STRIPE_CONNECT_WEBHOOK_SECRET", default=SANDBOX_WEBHOOK_SECRETS[1])
 # No key given means the sandbox; a real key means real Stripe unless STRIPE_API_HOST says otherwise.
 STRIPE_USES_SANDBOX_BY_DEFAULT = STRIPE_SECRET_KEY.startswith("sk_test_sandbox")
 STRIPE_API_HOST = env(

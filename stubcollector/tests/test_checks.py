@@ -4,7 +4,11 @@ import pytest
 from django.core.checks import run_checks
 from django.test import override_settings
 
-from stubcollector.checks import live_stripe_key_goes_to_stripe, rate_limit_cache_is_shared
+from stubcollector.checks import (
+    live_stripe_key_goes_to_stripe,
+    rate_limit_cache_is_shared,
+    webhook_secrets_are_real_with_real_keys,
+)
 
 LOCMEM = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 REDIS = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -68,3 +72,18 @@ def test_a_live_key_aimed_at_another_host_is_an_error():
 def test_live_keys_to_stripe_and_test_keys_anywhere_pass(key, host):
     with override_settings(STRIPE_SECRET_KEY=key, STRIPE_API_HOST=host):
         assert live_stripe_key_goes_to_stripe(None) == []
+
+
+@pytest.mark.parametrize("secret", ["whsec_sandbox_platform", "whsec_sandbox_connect", ""])
+def test_real_keys_with_a_public_or_empty_webhook_secret_are_an_error(secret):
+    with override_settings(STRIPE_USES_SANDBOX_BY_DEFAULT=False, STRIPE_WEBHOOK_SECRET=secret,
+                           STRIPE_CONNECT_WEBHOOK_SECRET="whsec_real_connect_secret"):
+        assert ids(webhook_secrets_are_real_with_real_keys(None)) == {"stubcollector.E003"}
+
+
+def test_real_keys_with_real_webhook_secrets_pass_and_the_sandbox_needs_none():
+    with override_settings(STRIPE_USES_SANDBOX_BY_DEFAULT=False, STRIPE_WEBHOOK_SECRET="whsec_real_platform",
+                           STRIPE_CONNECT_WEBHOOK_SECRET="whsec_real_connect"):
+        assert webhook_secrets_are_real_with_real_keys(None) == []
+    with override_settings(STRIPE_USES_SANDBOX_BY_DEFAULT=True):
+        assert webhook_secrets_are_real_with_real_keys(None) == []
