@@ -31,10 +31,12 @@ class ListingPagination(PageNumberPagination):
 
     def paginate_queryset(self, queryset, request, view=None):
         raw = request.query_params.get(self.page_query_param)
-        if raw is not None and raw not in ("last",) and not (raw.isdigit() and int(raw) >= 1):
+        # isascii(): "²".isdigit() is True but int("²") raises.
+        is_page_number = raw is not None and raw.isascii() and raw.isdigit() and int(raw) >= 1
+        if raw is not None and raw != "last" and not is_page_number:
             raise ValidationError({"page": ["A page number is a whole number from 1."]})
         size = request.query_params.get(self.page_size_query_param)
-        if size is not None and not size.isdigit():
+        if size is not None and not (size.isascii() and size.isdigit()):
             raise ValidationError({"page_size": ["A page size is a whole number."]})
         return super().paginate_queryset(queryset, request, view)
 

@@ -58,7 +58,8 @@ def refund_amount_parse(value) -> int | None:
         raise InvalidRefundAmount()
     if isinstance(value, int):
         amount = value
-    elif isinstance(value, str) and value.strip().isdigit():
+    elif isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        # isascii(): "²".isdigit() is True but int("²") raises.
         amount = int(value.strip())
     else:
         raise InvalidRefundAmount()

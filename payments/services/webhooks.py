@@ -143,10 +143,27 @@ def webhook_verify(*, payload: bytes, signature: str | None, secret: str,
         data = json.loads(text)
     except ValueError:
         raise InvalidWebhook("The body is not JSON.") from None
-    if not isinstance(data, dict) or data.get("object") != "event" or not data.get("id") \
-            or not data.get("type") or not isinstance(data.get("data"), dict):
+    # Shape only (string id and type, an object under data): a signed but malformed body is a
+    # 400, not a handler crash answered with 500 and retried by Stripe forever.
+    if not isinstance(data, dict) or data.get("object") != "event" \
+            or not isinstance(data.get("id"), str) or not data["id"] \
+            or not isinstance(data.get("type"), str) or not data["type"] \
+            or not isinstance(data.get("data"), dict) or not isinstance(data["data"].get("object"), dict):
         raise InvalidWebhook("The body is not a Stripe event.")
+    if _contains_nul(data):
+        # PostgreSQL cannot store NUL in text or jsonb; Stripe never sends one.
+        raise InvalidWebhook("The event contains a NUL character.")
     return data
+
+
+def _contains_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_contains_nul(key) or _contains_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_contains_nul(item) for item in value)
+    return False
 
 
 # -- recording and processing ------------------------------------------------------------------
