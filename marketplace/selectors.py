@@ -115,7 +115,9 @@ def listing_get_public(*, listing_id) -> Listing:
 
 def seller_get_public(*, username: str):
     """A seller's public face; unknown users and non-sellers are 404."""
-    user = get_user_model().objects.filter(username=username, is_seller=True, is_active=True).first()
+    # No username holds NUL, and PostgreSQL refuses it in a query (DataError, a 500).
+    sellers = get_user_model().objects.filter(username=username, is_seller=True, is_active=True)
+    user = None if "\x00" in username else sellers.first()
     if user is None:
         raise NotFound("No such seller.", code="seller_not_found")
     return user

@@ -105,6 +105,21 @@ JUNK_POSTS = [
 ]
 
 
+def _junk_posts_with_valid_ids(world):
+    """Valid ids, so the junk in the other fields gets past the id check to the validation."""
+    ids = {"listing_id": str(world["listing"].pk), "action": "profile"}
+    nul = {name: "a\x00b" for name in TEXT_FIELDS if name not in ids}
+    long = {name: LONG for name in TEXT_FIELDS if name not in ids}
+    return [
+        ("form valid id + NUL", {**nul, **ids}, None),
+        ("form valid id + 3KB", {**long, **ids}, None),
+        ("json valid id + NUL", json.dumps({**nul, **ids}), "application/json"),
+        ("json valid id + 3KB", json.dumps({**long, **ids}), "application/json"),
+        ("json valid id + wrong types", json.dumps({**{name: [1] for name in nul}, **ids}),
+         "application/json"),
+    ]
+
+
 def _path_values(converters, world):
     """(label, kwargs) pairs: a valid value for every parameter, then junk ones."""
     if not converters:
@@ -132,6 +147,7 @@ def _path_values(converters, world):
             values.append((value, kwargs))
     if any(type(c).__name__ == "StringConverter" for c in converters.values()):
         values.append(("long", {name: LONG for name in converters}))
+        values.append(("NUL", {name: "a%00b" for name in converters}))
     return values
 
 
@@ -211,7 +227,7 @@ def test_no_route_answers_a_server_error_to_junk_input(name, route, converters, 
                     ("DELETE", "delete", {}),
                 ]
                 cases += [(f"POST {label}", "post", {"data": body, "content_type": ctype})
-                          for label, body, ctype in JUNK_POSTS]
+                          for label, body, ctype in JUNK_POSTS + _junk_posts_with_valid_ids(world)]
             for label, method, options in cases:
                 case = f"{who} {label} {path}"[:160]
                 try:
