@@ -86,7 +86,7 @@
           list.appendChild(item);
         });
       });
-      showError(unplaced.length ? unplaced.join(" ") : "Please correct the address fields marked below.");
+      showError(unplaced.length ? unplaced.join(" ") : "Please correct the address fields marked above.");
     }
 
     function readShipping() {
