@@ -141,7 +141,7 @@ def webhook_verify(*, payload: bytes, signature: str | None, secret: str,
         raise InvalidWebhook("The Stripe-Signature header does not match the body.") from None
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested too deep ("[[[[…")
         raise InvalidWebhook("The body is not JSON.") from None
     # Shape only (string id and type, an object under data): a signed but malformed body is a
     # 400, not a handler crash answered with 500 and retried by Stripe forever.

@@ -16,7 +16,7 @@ def json_object(request, *, invalid: type[DomainError] = BadJSON) -> dict:
     """The body as a JSON object (an empty body is {}); anything else is the 400 `invalid`."""
     try:
         body = json.loads(request.body or b"{}")
-    except ValueError:  # UnicodeDecodeError included
+    except (ValueError, RecursionError):  # UnicodeDecodeError included; RecursionError: "[[[[…"
         raise invalid() from None
     if not isinstance(body, dict):
         raise invalid()

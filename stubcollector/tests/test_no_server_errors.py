@@ -59,6 +59,7 @@ JUNK_QUERIES = [
     "page=1&page_size=-1",
     "purchases_page=abc&sales_page=-1",
     "next=%00&checkout=%00&redirect_status=%00",
+    "%00=%00&page=1&page=abc",
 ]
 
 TEXT_FIELDS = [
@@ -100,6 +101,7 @@ JUNK_POSTS = [
     ("json NUL", json.dumps({name: "a\x00b" for name in TEXT_FIELDS}), "application/json"),
     ("json 3KB", json.dumps({name: LONG for name in TEXT_FIELDS}), "application/json"),
     ("json tracking 10k", json.dumps({"tracking_number": "x" * 10_000}), "application/json"),
+    ("json nested 100k deep", "[" * 100_000, "application/json"),
     ("bytes as json", b"\xff\xfe\x00\x81{", "application/json"),
     ("bytes as form", b"listing_id=\xff\xfe&amount=\x81", "application/x-www-form-urlencoded"),
 ]
@@ -288,6 +290,7 @@ WEBHOOK_JUNK_BODIES = [
     ' "data": {"object": {"id": "ch_1", "description": "a\\u0000b"}}}',
     '{"id": [1], "object": "event", "type": "account.updated", "account": "acct_1", "data": {"object": 1}}',
     "x" * 3000,
+    "[" * 100_000,
 ]
 JUNK_SIGNATURES = ["", "t=abc,v1=zz", f"t={HUGE_ID},v1=00", "v1=" + "0" * 64, "t=1,v1=" + "a" * 5000]
 
