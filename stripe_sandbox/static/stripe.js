@@ -345,8 +345,8 @@
     return this._api('POST', '/v1/payment_intents/' + intentId + '/confirm', params)
       .then(function (result) {
         if (result.status < 200 || result.status >= 300) {
+          // Like Stripe.js, a decline is returned for the page to show, not drawn in the element.
           var error = result.json.error || {type: 'api_error', message: 'Unknown error'};
-          element._showError(error);
           return {error: error};
         }
         var intent = result.json;
