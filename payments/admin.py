@@ -86,8 +86,15 @@ class AuditEventInline(admin.TabularInline):
     extra = 0
     max_num = 0
     ordering = ("-created_at", "-id")
-    fields = ("created_at", "action", "from_status", "to_status", "actor", "message", "stripe_event_id")
+    # One "change" column instead of two status columns keeps the table inside a laptop screen.
+    fields = ("created_at", "action", "status_change", "actor", "message", "stripe_event_id")
     readonly_fields = fields
+
+    @admin.display(description="change")
+    def status_change(self, event: AuditEvent) -> str:
+        if not (event.from_status or event.to_status):
+            return ""
+        return f"{event.from_status or '—'} → {event.to_status}"
 
 
 class RefundForm(forms.Form):
