@@ -1,9 +1,13 @@
-"""Pages outside /payments/: the seller dashboard, checkout and orders."""
+"""Pages outside /payments/: checkout, orders and the seller dashboard."""
 
-from django.urls import include, path
+from django.urls import path
+
+from payments.views import checkout, dashboard, orders
 
 app_name = "payments_pages"
 urlpatterns = [
-    path("", include("payments.page_urls_connect")),
-    path("", include("payments.page_urls_checkout")),
+    path("dashboard/", dashboard.seller_dashboard, name="dashboard"),
+    path("checkout/<int:listing_id>/", checkout.checkout_page, name="checkout"),
+    path("orders/", orders.order_list, name="order_list"),
+    path("orders/<int:order_id>/", orders.order_detail, name="order_detail"),
 ]
