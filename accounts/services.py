@@ -1,6 +1,6 @@
 """Account writes: sign-up, becoming a seller, profile edits.
 
-Stripe onboarding itself (the Express account, its status) lives in payments/services/connect.py;
+Stripe onboarding itself (the Express account, its status) lives in payments/services/connect/;
 here a buyer only declares they want to sell, from which country, with what bio.
 """
 

@@ -75,7 +75,7 @@ def stripe_call(
     return result
 
 
-# -- Connect: Express accounts of sellers (seller onboarding, payments/services/connect.py) --
+# -- Connect: Express accounts of sellers (seller onboarding, payments/services/connect/) --
 
 
 def account_create(*, actor=None, subject_user=None, idempotency_key: str | None = None, **params: Any):

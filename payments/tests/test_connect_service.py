@@ -10,7 +10,7 @@ from marketplace.services import listing_can_be_purchased
 from marketplace.tests.factories import ListingFactory
 from payments.models import AuditEvent
 from payments.services import connect
-from stubcollector.errors import PaymentProviderError
+from stubcollector.errors import Conflict, PaymentProviderError
 
 pytestmark = pytest.mark.django_db
 
@@ -358,7 +358,7 @@ def test_login_link_before_onboarding_is_a_clear_conflict(stripe_sandbox):
     seller = NewSellerFactory()
     connect.seller_start_onboarding(user=seller)
 
-    with pytest.raises(connect.Conflict) as error:
+    with pytest.raises(Conflict) as error:
         connect.seller_login_link(user=seller)
     assert "Finish Stripe onboarding" in error.value.message
 
@@ -387,39 +387,3 @@ def test_status_reports_what_was_last_synced(stripe_sandbox, commit):
     assert status["requirements_due"] == [] and status["requirements_past_due"] == []
     assert status["disabled_reason"] is None
     assert status["can_accept_payments"] is True
-
-
-def test_demo_sellers_are_onboarded_through_the_sandbox_page_and_the_halfway_one_is_not(stripe_sandbox):
-    sellers = [UserFactory(), UserFactory()]
-    halfway = UserFactory()
-    lines = []
-
-    connect.connect_onboard_demo_sellers(sellers=sellers, halfway_seller=halfway, log=lines.append)
-
-    for seller in sellers:
-        seller.refresh_from_db()
-        assert seller.can_accept_payments, lines
-    halfway.refresh_from_db()
-    assert halfway.is_seller and halfway.stripe_account_id
-    assert not halfway.can_accept_payments
-    assert halfway.stripe_requirements_due
-    assert len(lines) == 3
-
-
-def test_demo_onboarding_without_a_reachable_sandbox_logs_and_leaves_sellers_as_they_were(settings):
-    import stripe
-
-    settings.STRIPE_API_HOST = "http://127.0.0.1:9"
-    saved = stripe.api_base, stripe.max_network_retries
-    stripe.api_base, stripe.max_network_retries = "http://127.0.0.1:9", 0
-    try:
-        seller = UserFactory()
-        lines = []
-        connect.connect_onboard_demo_sellers(sellers=[seller, UserFactory()], log=lines.append)
-    finally:
-        stripe.api_base, stripe.max_network_retries = saved
-
-    seller.refresh_from_db()
-    assert seller.stripe_account_id == ""
-    assert not seller.can_accept_payments
-    assert len(lines) == 1 and "did not answer" in lines[0]

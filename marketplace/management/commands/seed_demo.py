@@ -8,7 +8,7 @@ Passwords for `buyer`, `staff` and the demo sellers come from --buyer-password /
 --seller-password, or DEMO_BUYER_PASSWORD / DEMO_STAFF_PASSWORD / DEMO_SELLER_PASSWORD, or are
 generated; each run sets them and prints them (so a lost password is one re-run away).
 
-Demo sellers are onboarded through the Stripe sandbox (payments.services.connect) so their
+Demo sellers are onboarded through the Stripe sandbox (marketplace.demo_sellers) so their
 listings can be paid for; one seller ("halfway") is left mid-onboarding on purpose. Start the
 sandbox first (make run / python -m stripe_sandbox); without it the sellers are created but cannot
 take payments, and the command says so. --skip-stripe leaves Stripe out entirely.
@@ -26,8 +26,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from marketplace import demo
+from marketplace.demo_sellers import connect_onboard_demo_sellers
 from marketplace.models import Category, Listing
-from payments.services import connect
 
 DEMO_LISTING_COUNT = 63  # nine per category
 HALFWAY_LISTING_COUNT = 3
@@ -122,7 +122,7 @@ class Command(BaseCommand):
 
     def _onboard(self, sellers, halfway):
         self.stdout.write("Onboarding demo sellers through the Stripe sandbox…")
-        connect.connect_onboard_demo_sellers(
+        connect_onboard_demo_sellers(
             sellers=sellers, halfway_seller=halfway, log=lambda line: self.stdout.write(f"  {line}")
         )
         for seller in sellers:

@@ -1,0 +1,268 @@
+"""Seller onboarding with Stripe Connect Express, and the seller's Stripe state on the User.
+
+Every Stripe call goes through `payments.stripe_api` (timeout, audit row, errors turned into
+`PaymentProviderError`). Stripe's redirect back to us proves nothing: the state stored on the
+user always comes from an account object read from Stripe (the return page re-reads it) or
+delivered in an `account.updated` event, through `seller_sync_account`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import StripeAccountStatus, User
+from payments import stripe_api
+from payments.services.audit import audit_record
+from payments.services.connect.payouts import (
+    _payout_schedule_after_commit,
+    _payout_schedule_already_set,
+)
+from payments.services.connect.rules import (
+    AccountState,
+    NoStripeAccount,
+    NotASeller,
+    as_dict,
+    require_account,
+    requirements_in_plain_words,
+)
+from stubcollector.errors import Conflict
+
+# Hobby, toy and game shops: the closest merchant category for collectible stubs.
+SELLER_MCC = "5945"
+SELLER_PRODUCT_DESCRIPTION = "Collectible ticket stubs sold through the Stub Collector marketplace."
+
+
+# -- onboarding --------------------------------------------------------------------------------
+
+
+def _absolute(base_url: str | None, path: str) -> str:
+    return urljoin((base_url or settings.SITE_URL).rstrip("/") + "/", path.lstrip("/"))
+
+
+def seller_public_url(*, user: User) -> str:
+    return _absolute(settings.SITE_URL, f"/sellers/{user.username}/")
+
+
+def is_public_url(url: str) -> bool:
+    """False for a development address (localhost, 127.x, ::1), which real Stripe refuses as
+    business_profile[url]: the seller then types their own on Stripe's form instead."""
+    host = (urlsplit(url).hostname or "").lower()
+    return bool(host) and not (
+        host in ("localhost", "::1", "0.0.0.0") or host.endswith(".localhost") or host.startswith("127.")
+    )
+
+
+def seller_become(*, user: User) -> User:
+    """A buyer becomes a seller the first time they start onboarding."""
+    if not user.is_seller:
+        User.objects.filter(pk=user.pk).update(is_seller=True)
+        user.is_seller = True
+        audit_record(action="connect.seller_became", actor=user, subject_user=user, to_status="seller")
+    return user
+
+
+def seller_ensure_account(*, user: User, actor=None) -> str:
+    """The seller's Express account id: the one they have, or a new one made now.
+
+    The create call carries an idempotency key derived from the user, so a double submit (two
+    tabs, a retried request) gets the same account back from Stripe instead of a second one.
+    """
+    if user.stripe_account_id:
+        return user.stripe_account_id
+    actor = actor if actor is not None else user
+    params: dict[str, Any] = {
+        "type": "express",
+        "country": (user.seller_country or "US").upper(),
+        "capabilities": {"card_payments": {"requested": True}, "transfers": {"requested": True}},
+        "business_profile": {
+            "product_description": SELLER_PRODUCT_DESCRIPTION,
+            "mcc": SELLER_MCC,
+        },
+        "metadata": {"user_id": str(user.pk), "username": user.username},
+    }
+    if is_public_url(seller_public_url(user=user)):
+        params["business_profile"]["url"] = seller_public_url(user=user)
+    if user.email:
+        params["email"] = user.email
+    account = stripe_api.account_create(
+        actor=actor,
+        subject_user=user,
+        # The user's join time too: after a database reset another person may get the same pk.
+        idempotency_key=f"connect-account-user-{user.pk}-{int(user.date_joined.timestamp())}",
+        **params,
+    )
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        if not locked.stripe_account_id:
+            locked.stripe_account_id = account["id"]
+            locked.stripe_account_status = StripeAccountStatus.PENDING
+            locked.save(update_fields=["stripe_account_id", "stripe_account_status"])
+            audit_record(
+                action="connect.account_created",
+                actor=actor,
+                subject_user=locked,
+                to_status=StripeAccountStatus.PENDING,
+                data={"stripe_account": account["id"]},
+            )
+    user.refresh_from_db(fields=["stripe_account_id", "stripe_account_status"])
+    return user.stripe_account_id
+
+
+def seller_account_link(*, user: User, base_url: str | None = None, actor=None) -> str:
+    """A fresh onboarding link (links are single-use and expire within minutes)."""
+    if not user.stripe_account_id:
+        raise NoStripeAccount()
+    link = stripe_api.account_link_create(
+        account_id=user.stripe_account_id,
+        refresh_url=_absolute(base_url, reverse("payments:connect_refresh")),
+        return_url=_absolute(base_url, reverse("payments:connect_return")),
+        actor=actor if actor is not None else user,
+        subject_user=user,
+    )
+    return link["url"]
+
+
+def seller_start_onboarding(*, user: User, base_url: str | None = None) -> str:
+    """Become a seller if needed, create or reuse the Express account, return a fresh link."""
+    seller_become(user=user)
+    seller_ensure_account(user=user)
+    return seller_account_link(user=user, base_url=base_url)
+
+
+def seller_refresh_from_stripe(*, user: User, actor=None) -> User:
+    """Re-read the account from Stripe (the return page: Stripe's redirect alone proves nothing)."""
+    account_id = require_account(user)
+    account = stripe_api.account_retrieve(
+        account_id, actor=actor if actor is not None else user, subject_user=user
+    )
+    synced = seller_sync_account(account=account, actor=actor if actor is not None else user)
+    if synced is not None:
+        user.refresh_from_db()
+    return user
+
+
+def seller_sync_account(*, account: Any, stripe_event_id: str = "", actor=None) -> User | None:
+    """Store what a Stripe account object says on the seller it belongs to. Idempotent.
+
+    Called by the return page (after a fresh read) and by the `account.updated` webhook with the
+    event's `data.object`. The user row is locked and compared: the same object twice changes
+    nothing the second time. An account we do not know is audited and ignored (returns None).
+    Once onboarding is complete the payout schedule is set, once per account, after the commit
+    (`transaction.on_commit`: no Stripe call while the row is locked; in tests, run the
+    callbacks with `django_capture_on_commit_callbacks(execute=True)`).
+    """
+    data = as_dict(account)
+    account_id = data.get("id") or ""
+    state = AccountState.from_account(data)
+    with transaction.atomic():
+        user = (
+            User.objects.select_for_update().filter(stripe_account_id=account_id).first()
+            if account_id
+            else None
+        )
+        if user is None and account_id:
+            user = _link_orphan_account(account=data, actor=actor, stripe_event_id=stripe_event_id)
+        if user is None:
+            audit_record(
+                action="connect.account_unknown",
+                actor=actor,
+                stripe_event_id=stripe_event_id,
+                message=f"account.updated for an account we do not know: {account_id or '(no id)'}",
+                data={"stripe_account": account_id},
+            )
+            return None
+        fields = state.user_fields()
+        changed = {name: value for name, value in fields.items() if getattr(user, name) != value}
+        if changed:
+            previous_status = user.stripe_account_status
+            for name, value in changed.items():
+                setattr(user, name, value)
+            user.stripe_account_synced_at = timezone.now()
+            user.save(update_fields=[*changed, "stripe_account_synced_at"])
+            audit_record(
+                action="connect.account_synced",
+                actor=actor,
+                subject_user=user,
+                from_status=previous_status,
+                to_status=user.stripe_account_status,
+                stripe_event_id=stripe_event_id,
+                message="; ".join(sorted(changed)),
+                data={"stripe_account": account_id, "changed": sorted(changed)},
+            )
+        needs_payout_schedule = user.stripe_onboarding_completed and not _payout_schedule_already_set(
+            user=user, account_id=account_id
+        )
+    if needs_payout_schedule:
+        # After the commit of whatever transaction we are in (the webhook view wraps its
+        # handlers in one): never call Stripe while the user row is locked.
+        transaction.on_commit(
+            lambda: _payout_schedule_after_commit(user_id=user.pk, account=data, actor=actor)
+        )
+    return user
+
+
+def _link_orphan_account(*, account: dict, actor=None, stripe_event_id: str = "") -> User | None:
+    """An account we created but never stored (the save after Stripe's answer was lost): its
+    metadata names our user (id and username); link it if that user still has no account."""
+    metadata = account.get("metadata") or {}
+    user_id, username = str(metadata.get("user_id") or ""), metadata.get("username") or ""
+    if not user_id.isdigit() or not username:
+        return None
+    user = (
+        User.objects.select_for_update()
+        .filter(pk=int(user_id), username=username, is_seller=True, stripe_account_id="")
+        .first()
+    )
+    if user is None:
+        return None
+    user.stripe_account_id = account["id"]
+    user.save(update_fields=["stripe_account_id"])
+    audit_record(
+        action="connect.account_linked",
+        actor=actor,
+        subject_user=user,
+        stripe_event_id=stripe_event_id,
+        message=f"linked {account['id']} from its metadata",
+        data={"stripe_account": account["id"]},
+    )
+    return user
+
+
+# -- the seller's account, read on demand ----------------------------------------------------
+
+
+def seller_login_link(*, user: User) -> str:
+    """A fresh, single-use link into the seller's Express dashboard."""
+    account_id = require_account(user)
+    if not user.stripe_onboarding_completed:
+        raise Conflict(
+            "Finish Stripe onboarding first; the Stripe dashboard opens once your details are submitted.",
+            code="onboarding_incomplete",
+        )
+    link = stripe_api.login_link_create(account_id=account_id, actor=user, subject_user=user)
+    return link["url"]
+
+
+def seller_status(*, user: User) -> dict:
+    """The JSON of /payments/connect/status/: what we know, from the last sync."""
+    if not user.is_seller:
+        raise NotASeller()
+    return {
+        "account_id": user.stripe_account_id or None,
+        "status": user.stripe_account_status or "none",
+        "charges_enabled": user.stripe_capabilities_enabled,
+        "payouts_enabled": user.stripe_capabilities_enabled,
+        "details_submitted": user.stripe_onboarding_completed,
+        "requirements_due": list(user.stripe_requirements_due or []),
+        "requirements_past_due": list(user.stripe_requirements_past_due or []),
+        "requirements_in_plain_words": requirements_in_plain_words(user.stripe_requirements_due or []),
+        "disabled_reason": user.stripe_disabled_reason or None,
+        "can_accept_payments": user.can_accept_payments,
+        "synced_at": user.stripe_account_synced_at.isoformat() if user.stripe_account_synced_at else None,
+    }

@@ -1,0 +1,123 @@
+"""The seller's money at Stripe: the payout schedule we set once per account, and the balance.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+
+from accounts.models import User
+from marketplace.pricing import format_usd
+from payments import stripe_api
+from payments.models import AuditEvent
+from payments.services.audit import audit_record
+from payments.services.connect.rules import as_dict, payout_delay_days_for, require_account
+from stubcollector.errors import DomainError
+
+logger = logging.getLogger(__name__)
+
+PAYOUT_SCHEDULE_SET_ACTION = "connect.payout_schedule_set"
+PAYOUT_SCHEDULE_CLAIM_SECONDS = 120
+
+
+def _payout_schedule_after_commit(*, user_id: int, account: dict, actor=None) -> None:
+    user = User.objects.get(pk=user_id)
+    account_id = user.stripe_account_id
+    if account_id != account.get("id") or _payout_schedule_already_set(user=user, account_id=account_id):
+        return
+    # Two deliveries of the same event committed at once would both get here: a short claim in
+    # the shared cache (atomic add) lets one of them call Stripe.
+    claim = f"connect:payout-schedule:{account_id}"
+    if not cache.add(claim, "claimed", timeout=PAYOUT_SCHEDULE_CLAIM_SECONDS):
+        return
+    try:
+        seller_set_payout_schedule(user=user, account=account, actor=actor)
+    except DomainError:
+        cache.delete(claim)
+        # The status is stored; the schedule is retried on the next sync (return page or event).
+        logger.warning("Could not set the payout schedule of %s yet", account_id)
+
+
+def _payout_schedule_already_set(*, user: User, account_id: str) -> bool:
+    return AuditEvent.objects.filter(
+        subject_user=user, action=PAYOUT_SCHEDULE_SET_ACTION, data__stripe_account=account_id
+    ).exists()
+
+
+def seller_set_payout_schedule(
+    *, user: User, account: Mapping[str, Any] | None = None, actor=None
+) -> int | str:
+    """Daily payouts after `SELLER_PAYOUT_DELAY_DAYS`, never below the country's minimum.
+
+    Skips the Stripe call when the account already has that delay; records the result once.
+    """
+    account = as_dict(account)
+    country = account.get("country") or user.seller_country
+    delay = payout_delay_days_for(country=country, requested_days=settings.SELLER_PAYOUT_DELAY_DAYS)
+    current = ((account.get("settings") or {}).get("payouts") or {}).get("schedule") or {}
+    if isinstance(delay, str) or current.get("delay_days") != delay or current.get("interval") != "daily":
+        stripe_api.account_modify(
+            user.stripe_account_id,
+            actor=actor,
+            subject_user=user,
+            settings={"payouts": {"schedule": {"interval": "daily", "delay_days": delay}}},
+        )
+    audit_record(
+        action=PAYOUT_SCHEDULE_SET_ACTION,
+        actor=actor,
+        subject_user=user,
+        message=f"daily, delay_days={delay} ({country})",
+        data={"stripe_account": user.stripe_account_id, "delay_days": delay, "country": country},
+    )
+    return delay
+
+
+@dataclass(frozen=True)
+class SellerBalance:
+    """Cents per currency, as Stripe reports them (several entries per currency are summed)."""
+
+    available: dict[str, int] = field(default_factory=dict)
+    pending: dict[str, int] = field(default_factory=dict)
+
+    def as_json(self) -> dict:
+        return {"available": self.available, "pending": self.pending}
+
+    def rows(self) -> list[dict]:
+        currencies = sorted({*self.available, *self.pending}) or ["usd"]
+        return [
+            {
+                "currency": currency.upper(),
+                "available": _money(self.available.get(currency, 0), currency),
+                "pending": _money(self.pending.get(currency, 0), currency),
+            }
+            for currency in currencies
+        ]
+
+
+def _money(cents: int, currency: str) -> str:
+    if currency == "usd":
+        return format_usd(cents)
+    return f"{cents / 100:,.2f} {currency.upper()}"
+
+
+def _per_currency(entries: Iterable[Mapping[str, Any]] | None) -> dict[str, int]:
+    totals: dict[str, int] = {}
+    for entry in entries or []:
+        currency = str(entry.get("currency", "")).lower()
+        totals[currency] = totals.get(currency, 0) + int(entry.get("amount") or 0)
+    return totals
+
+
+def seller_balance(*, user: User) -> SellerBalance:
+    account_id = require_account(user)
+    balance = as_dict(stripe_api.balance_retrieve(account_id=account_id, actor=user, subject_user=user))
+    return SellerBalance(
+        available=_per_currency(balance.get("available")), pending=_per_currency(balance.get("pending"))
+    )
+
+
