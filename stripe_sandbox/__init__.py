@@ -51,7 +51,10 @@ The Python API (all on :class:`Sandbox`)
 ``set_requirements(account_id, past_due=[...], currently_due=None, disabled_reason=None,
 charges_enabled=None, payouts_enabled=None)``
     Put an account into a verification state; sends ``account.updated``.
-``open_dispute(charge_id, reason="fraudulent")``, ``resolve_dispute(dispute_id, "won"|"lost")``
+``open_dispute(charge_id, reason="fraudulent", inquiry=False)``,
+``resolve_dispute(dispute_id, "won"|"lost"|"warning_closed"|"prevented")``
+    A chargeback (money withdrawn) or an inquiry (none); the network's decision. Submitted
+    evidence containing ``winning_evidence`` / ``losing_evidence`` decides it at once.
 ``complete_3ds(payment_intent_id, success=True)``
     What the 3-D Secure page's Complete / Fail buttons do.
 ``advance_time(seconds)``, ``now()``

@@ -27,6 +27,7 @@ from .forms import as_bool, as_list, parse_form
 from .known_params import KNOWN_PARAMS
 from .messages import Request, Response, html_response, json_response, redirect
 from .objects import new_id
+from .resources.disputes import OUTCOMES as DISPUTE_OUTCOMES
 from .store import Store, public_view
 from .webhooks import Delivery, Dispatcher, Transport, http_transport
 
@@ -211,10 +212,11 @@ class Sandbox:
             self.store.save()
             return self.api.render(account)
 
-    def open_dispute(self, charge_id: str, reason: str = "fraudulent") -> dict[str, Any]:
+    def open_dispute(self, charge_id: str, reason: str = "fraudulent",
+                     inquiry: bool = False) -> dict[str, Any]:
         with self.store.lock:
             charge = self.api.find_anywhere("charge", charge_id)
-            dispute = self.api.open_dispute(charge, reason=reason)
+            dispute = self.api.open_dispute(charge, reason=reason, inquiry=inquiry)
             self.store.save()
             return self.api.render(dispute)
 
@@ -707,13 +709,15 @@ class Sandbox:
 
     def _route_resolve_dispute(self, request: Request) -> Response:
         outcome = request.params.get("outcome")
-        if outcome not in ("won", "lost"):
-            raise invalid_request("outcome must be won or lost", param="outcome")
+        if outcome not in DISPUTE_OUTCOMES:
+            raise invalid_request(f"outcome must be one of {', '.join(DISPUTE_OUTCOMES)}",
+                                  param="outcome")
         return json_response(self.resolve_dispute(request.path_args["id"], outcome))
 
     def _route_open_dispute(self, request: Request) -> Response:
         return json_response(self.open_dispute(request.path_args["id"],
-                                               request.params.get("reason") or "fraudulent"))
+                                               request.params.get("reason") or "fraudulent",
+                                               inquiry=as_bool(request.params, "inquiry")))
 
     def _route_authenticate(self, request: Request) -> Response:
         success = request.params.get("outcome", "complete") in ("complete", "succeeded", "true")

@@ -115,6 +115,11 @@ TEST_CARDS: dict[str, dict[str, Any]] = {
     "4000002500003155": {"brand": "visa", "funding": "credit", "behaviour": "authenticate"},
     "4000002760003184": {"brand": "visa", "funding": "credit", "behaviour": "authenticate"},
     "4000000000000259": {"brand": "visa", "funding": "credit", "behaviour": "dispute"},
+    # Stripe's other dispute test cards (https://docs.stripe.com/testing#disputes).
+    "4000000000002685": {"brand": "visa", "funding": "credit", "behaviour": "dispute",
+                         "dispute_reason": "product_not_received"},
+    "4000000000001976": {"brand": "visa", "funding": "credit", "behaviour": "dispute",
+                         "dispute_inquiry": True},
 }
 
 # Stripe's "magic" PaymentMethod ids for tests, mapped onto the card numbers above.
@@ -134,6 +139,8 @@ TEST_PAYMENT_METHODS: dict[str, str] = {
     "pm_card_createDispute": "4000000000000259",
     "pm_card_createDisputeProductDescription": "4000000000000259",
     "pm_card_disputed": "4000000000000259",
+    "pm_card_createDisputeProductNotReceived": "4000000000002685",
+    "pm_card_createDisputeInquiry": "4000000000001976",
 }
 
 

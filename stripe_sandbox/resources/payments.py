@@ -351,8 +351,7 @@ class PaymentsApi(ApiBase):
         if behaviour["behaviour"] == "authenticate":
             # Confirming again while authentication is pending just shows the same challenge.
             return pi
-        return self.succeed_payment(pi, pm, scope,
-                                    dispute=behaviour["behaviour"] == "dispute")
+        return self.succeed_payment(pi, pm, scope)
 
     def _require_authentication(self, pi: dict[str, Any], scope: str) -> dict[str, Any]:
         token = new_secret(24)
@@ -507,6 +506,8 @@ class PaymentsApi(ApiBase):
             self.emit("application_fee.created", application_fee, PLATFORM)
         if dispute:
             self.open_dispute(charge, reason="fraudulent")
+        else:
+            self.open_test_card_dispute(charge, pm)  # Stripe's dispute test cards
         return pi
 
     def cancel_payment_intent(self, req: Request) -> dict[str, Any]:
