@@ -3,6 +3,8 @@ the ship form. Amounts are never input: the price always comes from the listing.
 
 from django import forms
 
+from payments.countries import country_choices
+
 SHIPPING_FIELDS = (
     "shipping_name",
     "shipping_line1",
@@ -14,6 +16,17 @@ SHIPPING_FIELDS = (
 )
 
 
+class CountryField(forms.ChoiceField):
+    """A country from the list; JSON clients may still send the ISO code in lower case."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("error_messages", {"invalid_choice": "Choose a country from the list."})
+        super().__init__(choices=country_choices, **kwargs)
+
+    def to_python(self, value):
+        return super().to_python(value).strip().upper()
+
+
 class ShippingAddressForm(forms.Form):
     shipping_name = forms.CharField(label="Full name", max_length=200)
     shipping_line1 = forms.CharField(label="Address line 1", max_length=200)
@@ -21,14 +34,7 @@ class ShippingAddressForm(forms.Form):
     shipping_city = forms.CharField(label="City", max_length=120)
     shipping_state = forms.CharField(label="State / region", max_length=120, required=False)
     shipping_postal_code = forms.CharField(label="Postal code", max_length=20)
-    shipping_country = forms.RegexField(
-        label="Country",
-        regex=r"^[A-Za-z]{2}$",
-        initial="US",
-        max_length=2,
-        error_messages={"invalid": "Use the two-letter country code, such as US."},
-        help_text="Two-letter code, such as US.",
-    )
+    shipping_country = CountryField(label="Country", initial="US")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -43,9 +49,6 @@ class ShippingAddressForm(forms.Form):
         }
         for name, value in autocomplete.items():
             self.fields[name].widget.attrs["autocomplete"] = value
-
-    def clean_shipping_country(self):
-        return self.cleaned_data["shipping_country"].upper()
 
     def shipping(self) -> dict:
         return {name: self.cleaned_data[name] for name in SHIPPING_FIELDS}

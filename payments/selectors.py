@@ -5,21 +5,58 @@ same number of queries however many orders it lists. Only the order's buyer and 
 read it: anyone else gets OrderNotFound (404), never a hint that it exists.
 """
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 
 from payments.forms import SHIPPING_FIELDS
-from payments.models import AuditEvent, Order
+from payments.models import AuditEvent, Order, OrderStatus
 from payments.services.fulfilment import OrderNotFound
 
 ORDER_RELATED = ("buyer", "seller", "listing__stub")
 
 
+# An attempt that ended without money: a declined card, a failed 3-D Secure, a lapsed hold.
+UNPAID_ENDINGS = (OrderStatus.PAYMENT_FAILED, OrderStatus.CANCELLED)
+
+
+def _without_retried_attempts(qs: QuerySet[Order]) -> QuerySet[Order]:
+    """Leave out unpaid attempts the same buyer retried for the same listing: a purchase shows
+    as one order (the latest attempt), and its earlier attempts are in that order's timeline."""
+    later = Order.objects.filter(buyer=OuterRef("buyer"), listing=OuterRef("listing"), pk__gt=OuterRef("pk"))
+    return qs.alias(retried=Exists(later)).exclude(
+        retried=True, status__in=UNPAID_ENDINGS, paid_at__isnull=True
+    )
+
+
 def orders_bought(*, user) -> QuerySet[Order]:
-    return Order.objects.filter(buyer=user).select_related(*ORDER_RELATED).order_by("-created_at", "-pk")
+    qs = Order.objects.filter(buyer=user).select_related(*ORDER_RELATED)
+    return _without_retried_attempts(qs).order_by("-created_at", "-pk")
 
 
 def orders_sold(*, user) -> QuerySet[Order]:
-    return Order.objects.filter(seller=user).select_related(*ORDER_RELATED).order_by("-created_at", "-pk")
+    qs = Order.objects.filter(seller=user).select_related(*ORDER_RELATED)
+    return _without_retried_attempts(qs).order_by("-created_at", "-pk")
+
+
+def _is_unpaid_ending(order: Order) -> bool:
+    return order.status in UNPAID_ENDINGS and order.paid_at is None
+
+
+def order_attempts(*, order: Order) -> tuple[list[Order], Order | None]:
+    """(the earlier unpaid attempts this order retried, oldest first; the order that retried
+    this one, when it is itself a retried attempt). Two queries."""
+    siblings = Order.objects.filter(buyer_id=order.buyer_id, listing_id=order.listing_id).only(
+        "pk", "status", "paid_at", "created_at", "buyer_id", "listing_id"
+    )
+    earlier = []
+    for other in siblings.filter(pk__lt=order.pk).order_by("-pk"):
+        if not _is_unpaid_ending(other):
+            break  # an earlier purchase of its own (paid, then refunded): not this one's attempt
+        earlier.append(other)
+    earlier.reverse()
+    retried_by = None
+    if _is_unpaid_ending(order):
+        retried_by = siblings.filter(pk__gt=order.pk).order_by("pk").first()
+    return earlier, retried_by
 
 
 def last_shipping_address(*, user) -> Order | None:
@@ -43,10 +80,14 @@ def order_for_party(*, order_id, user, related: bool = True) -> Order:
     return order
 
 
-def order_timeline(*, order: Order) -> list[AuditEvent]:
-    """The order's status moves, oldest first, with who made them."""
+def order_timeline(*, order: Order, attempts: list[Order] = ()) -> list[AuditEvent]:
+    """The order's status moves, oldest first, with who made them; with `attempts`, the moves
+    of those earlier attempts too (each event's `order_id` tells which)."""
     return list(
-        AuditEvent.objects.filter(order=order, action__in=("order.created", "order.transition"))
+        AuditEvent.objects.filter(
+            order_id__in=[order.pk, *(attempt.pk for attempt in attempts)],
+            action__in=("order.created", "order.transition"),
+        )
         .select_related("actor")
         .order_by("created_at", "pk")
     )

@@ -14,6 +14,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from marketplace.pricing import format_usd as dollars
+from payments.countries import COUNTRY_NAMES
 from payments.models import Order
 
 logger = logging.getLogger(__name__)
@@ -47,7 +48,8 @@ def shipping_lines(order: Order) -> list[str]:
     city_parts = (order.shipping_city, order.shipping_state, order.shipping_postal_code)
     city_line = " ".join(part for part in city_parts if part)
     lines = [
-        order.shipping_name, order.shipping_line1, order.shipping_line2, city_line, order.shipping_country,
+        order.shipping_name, order.shipping_line1, order.shipping_line2, city_line,
+        COUNTRY_NAMES.get(order.shipping_country, order.shipping_country),
     ]
     return [line for line in lines if line]
 

@@ -42,8 +42,9 @@ def test_the_page_shows_the_summary_the_address_form_and_mounts_stripe_js_withou
     assert response.status_code == 200
     html = response.content.decode()
     assert "$19.99" in html  # price
-    assert "$2.00" in html  # platform fee: 1999 → 200
-    assert "$17.99" in html  # what the seller receives
+    # The buyer never sees the platform fee (1999 → 200) or what the seller receives.
+    assert "$2.00" not in html and "$17.99" not in html
+    assert "Platform fee" not in html and "Seller receives" not in html
     for name in (
         "shipping_name",
         "shipping_line1",

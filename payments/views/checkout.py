@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_ratelimit.decorators import ratelimit
 
 from marketplace.models import Listing
-from marketplace.pricing import format_usd, platform_fee_cents
+from marketplace.pricing import format_usd
 from marketplace.services import listing_purchase_blocker
 from payments import selectors
 from payments.forms import SHIPPING_FIELDS, CreatePaymentIntentForm, ShippingAddressForm
@@ -25,6 +25,15 @@ from stubcollector.errors import error_payload
 
 PAYMENT_INTENT_RATE_PER_USER = "20/m"
 PAYMENT_INTENT_RATE_PER_IP = "60/m"
+
+# Why the buyer is back on the checkout page (`?payment=…`), in plain words.
+CHECKOUT_PROBLEMS = {
+    "authentication_failed": (
+        "Your bank did not confirm the payment (3-D Secure), so nothing was charged. "
+        "You can try again or use another card."
+    ),
+    "failed": "The payment was not completed, so nothing was charged. You can try again or use another card.",
+}
 
 # Short names a client may use inside a nested "shipping" object.
 SHORT_SHIPPING_NAMES = {name.removeprefix("shipping_"): name for name in SHIPPING_FIELDS}
@@ -50,15 +59,15 @@ def _last_shipping_address(user) -> dict:
 def checkout_page(request, listing_id: int):
     listing = get_object_or_404(Listing.objects.select_related("stub", "seller"), pk=listing_id)
     blocker = listing_purchase_blocker(listing=listing, buyer=request.user)
-    fee = platform_fee_cents(listing.price_cents)
+    # The buyer sees what they pay (price, shipping, total), never the platform's fee or the
+    # seller's share: those are between the seller and us (the seller sees them on the order).
     context = {
         "listing": listing,
         "stub": listing.stub,
         "blocker": blocker,
         "price": format_usd(listing.price_cents),
-        "fee": format_usd(fee),
-        "seller_receives": format_usd(listing.price_cents - fee),
         "reservation_minutes": settings.LISTING_RESERVATION_MINUTES,
+        "payment_problem": CHECKOUT_PROBLEMS.get(request.GET.get("payment", "")),
         "form": ShippingAddressForm(initial=_last_shipping_address(request.user) or None),
         "checkout_config": {
             "listingId": listing.pk,

@@ -75,25 +75,63 @@ def _decorated(page):
 @login_required
 @require_GET
 def order_list(request):
-    """My purchases and my sales, each paginated on its own."""
+    """My purchases and my sales, each paginated on its own; no Sales panel for someone who
+    neither sells nor ever sold."""
     purchases = Paginator(selectors.orders_bought(user=request.user), ORDERS_PER_PAGE)
+    context = {"purchases": _decorated(purchases.get_page(request.GET.get("purchases_page")))}
     sales = Paginator(selectors.orders_sold(user=request.user), ORDERS_PER_PAGE)
-    context = {
-        "purchases": _decorated(purchases.get_page(request.GET.get("purchases_page"))),
-        "sales": _decorated(sales.get_page(request.GET.get("sales_page"))),
-    }
+    sales_page = _decorated(sales.get_page(request.GET.get("sales_page")))
+    if request.user.is_seller or sales_page.object_list:
+        context["sales"] = sales_page
     return render(request, "payments/order_list.html", context)
 
 
-def _labelled(timeline):
+# Stripe's failure codes, as a buyer would say them (the audit row keeps the code itself).
+PAYMENT_FAILURE_WORDS = {
+    "payment_intent_authentication_failure": "your bank did not confirm it (3-D Secure)",
+    "authentication_required": "your bank asked for confirmation that did not happen",
+    "card_declined": "the card was declined",
+    "generic_decline": "the card was declined",
+    "insufficient_funds": "the card has insufficient funds",
+    "lost_card": "the card was declined",
+    "stolen_card": "the card was declined",
+    "expired_card": "the card has expired",
+    "incorrect_cvc": "the security code was wrong",
+    "incorrect_number": "the card number was wrong",
+    "processing_error": "the card could not be processed",
+    "declined": "the card was declined",
+}
+FAILED_PREFIX = "Payment failed: "
+
+
+def _plain_message(message: str) -> str:
+    if message.startswith(FAILED_PREFIX):
+        code = message.removeprefix(FAILED_PREFIX).strip()
+        return PAYMENT_FAILURE_WORDS.get(code, "the card was declined") + "; nothing was charged"
+    return message
+
+
+def _labelled(timeline, *, order, attempts):
+    """A label per event; the events of earlier attempts say which attempt they belong to."""
+    attempt_number = {attempt.pk: number for number, attempt in enumerate(attempts, start=1)}
     for event in timeline:
         if event.action == "order.created":
-            event.label = "Order placed"
+            event.label = "Tried again" if attempts and event.order_id == order.pk else "Order placed"
+            if event.order_id in attempt_number:
+                event.label = "Checkout started"
         elif event.to_status in OrderStatus.values:
             event.label = OrderStatus(event.to_status).label
         else:
             event.label = event.action
+        if event.order_id in attempt_number:
+            event.label = f"Attempt {attempt_number[event.order_id]}: {event.label}"
+        event.plain_message = _plain_message(event.message)
     return timeline
+
+
+def _checkout_again(order, problem: str):
+    url = reverse("payments_pages:checkout", args=[order.listing_id])
+    return redirect(f"{url}?payment={problem}")
 
 
 @login_required
@@ -102,10 +140,16 @@ def order_detail(request, order_id: int):
     order = selectors.order_for_party(order_id=order_id, user=request.user)
     is_seller = order.seller_id == request.user.pk
     is_buyer = order.buyer_id == request.user.pk
+    unpaid = order.status in (OrderStatus.PENDING_PAYMENT, OrderStatus.PAYMENT_FAILED)
+    if is_buyer and unpaid and request.GET.get("redirect_status") == "failed":
+        # Back from a 3-D Secure page that failed: the buyer belongs on the checkout, with a
+        # plain message, not on an order page of Stripe codes.
+        return _checkout_again(order, "authentication_failed")
     try:
         payment = order.payment
     except Payment.DoesNotExist:
         payment = None
+    attempts, retried_by = selectors.order_attempts(order=order)
     refunded_cents = payment.amount_refunded_cents if payment else 0
     can_ship = is_seller and order.shipped_at is None and order.status in (
         OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED
@@ -118,8 +162,6 @@ def order_detail(request, order_id: int):
         "order": order,
         "stub": order.listing.stub,
         "amount": dollars(order.amount_cents),
-        "fee": dollars(order.application_fee_cents),
-        "seller_receives": dollars(order.seller_receives_cents),
         "refunded": dollars(refunded_cents) if refunded_cents else "",
         "shipping_lines": shipping_lines(order),
         "status_config": {
@@ -129,16 +171,23 @@ def order_detail(request, order_id: int):
         "payment": payment,
         "is_seller": is_seller,
         "is_buyer": is_buyer,
-        "timeline": _labelled(selectors.order_timeline(order=order)),
+        "attempts": attempts,
+        "retried_by": retried_by,
+        "timeline": _labelled(
+            selectors.order_timeline(order=order, attempts=attempts), order=order, attempts=attempts
+        ),
         "badge": STATUS_BADGES.get(order.status, ""),
         "can_ship": can_ship,
         "can_complete": can_complete,
         "can_refund": is_seller and order.status in REFUNDABLE_STATUSES,
         "ship_form": ShipOrderForm(),
         "from_checkout": request.GET.get("checkout") == "1",
-        "checkout_failed": request.GET.get("redirect_status") == "failed",
         "waiting_for_payment": order.status == OrderStatus.PENDING_PAYMENT,
     }
+    if is_seller:
+        # The platform fee and the seller's share are the seller's business, never the buyer's.
+        context["fee"] = dollars(order.application_fee_cents)
+        context["seller_receives"] = dollars(order.seller_receives_cents)
     return render(request, "payments/order_detail.html", context)
 
 
