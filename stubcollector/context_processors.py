@@ -2,4 +2,8 @@ from django.conf import settings
 
 
 def site(request):
-    return {"STRIPE_JS_URL": settings.STRIPE_JS_URL, "SITE_NAME": "Stub Collector"}
+    return {
+        "STRIPE_JS_URL": settings.STRIPE_JS_URL,
+        "STRIPE_JS_ON_EVERY_PAGE": settings.STRIPE_JS_ON_EVERY_PAGE,
+        "SITE_NAME": "Stub Collector",
+    }

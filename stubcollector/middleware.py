@@ -1,7 +1,3 @@
-from functools import lru_cache
-from urllib.parse import urlsplit
-
-from django.conf import settings
 from django.http.request import RawPostDataException
 from django.shortcuts import render
 from django.urls import reverse
@@ -85,47 +81,3 @@ class DomainErrorMiddleware:
         if wants_json(request):
             return json_error(exception.code, exception.message, exception.status)
         return render(request, "error.html", error_page_context(request, exception), status=exception.status)
-
-
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}" if parts.netloc else ""
-
-
-class ContentSecurityPolicyMiddleware:
-    """Only our own origin, plus the Stripe.js origin for its script, frames and API calls.
-
-    The policy is built from the settings at each request (cached by their values), so a test
-    that points STRIPE_API_HOST at a sandbox on a fresh port gets a policy allowing it.
-    """
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    @staticmethod
-    @lru_cache(maxsize=8)
-    def policy_for(stripe_js_url: str, stripe_api_host: str) -> str:
-        origins = {_origin(stripe_js_url), _origin(stripe_api_host)} - {""}
-        stripe_origins = " ".join(sorted(origins))
-        return "; ".join(
-            [
-                "default-src 'self'",
-                f"script-src 'self' {stripe_origins}",
-                f"frame-src 'self' {stripe_origins}",
-                f"connect-src 'self' {stripe_origins}",
-                "img-src 'self' data:",
-                "style-src 'self'",
-                "object-src 'none'",
-                "base-uri 'self'",
-                "frame-ancestors 'none'",
-            ]
-        )
-
-    @property
-    def policy(self) -> str:
-        return self.policy_for(settings.STRIPE_JS_URL, settings.STRIPE_API_HOST)
-
-    def __call__(self, request):
-        response = self.get_response(request)
-        response.headers.setdefault("Content-Security-Policy", self.policy)
-        return response

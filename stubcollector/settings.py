@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "djstripe",
     # Installed (not only imported) so its cache checks run: see SILENCED_SYSTEM_CHECKS below.
     "django_ratelimit",
+    "csp",
     "stubcollector.apps.StubCollectorConfig",
     "accounts",
     "marketplace",
@@ -48,7 +49,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "stubcollector.middleware.ContentSecurityPolicyMiddleware",
+    # django-csp, plus the Stripe origins of the Stripe settings in force (stubcollector/csp.py).
+    "stubcollector.csp.StripeCSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -140,6 +142,22 @@ EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Stub Collector <orders@stubcollector.test>")
 
+# Content Security Policy (django-csp). Our own part only: stubcollector.csp adds the Stripe
+# origins (Stripe's published list with real keys, the sandbox's origin offline) per request.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "frame-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "style-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+
 # Security. Development keeps plain HTTP; DEBUG=false turns on everything check --deploy asks.
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -175,6 +193,10 @@ STRIPE_JS_URL = env(
     "STRIPE_JS_URL",
     default=f"{STRIPE_SANDBOX_URL}/v3/" if STRIPE_USES_SANDBOX_BY_DEFAULT else "https://js.stripe.com/v3/",
 )
+# Stripe recommends Stripe.js on every page, not only checkout, so Radar sees how a buyer
+# browses (https://docs.stripe.com/js/including). With real Stripe we do (async, so it never
+# blocks a page); the offline stand-in has no fraud signals to collect, so it loads on checkout only.
+STRIPE_JS_ON_EVERY_PAGE = env.bool("STRIPE_JS_ON_EVERY_PAGE", default=not STRIPE_USES_SANDBOX_BY_DEFAULT)
 STRIPE_TIMEOUT_SECONDS = env.float("STRIPE_TIMEOUT_SECONDS", default=10.0)
 STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
 STRIPE_WEBHOOK_IP_ALLOWLIST = env.bool("STRIPE_WEBHOOK_IP_ALLOWLIST", default=False)
