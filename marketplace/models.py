@@ -7,6 +7,7 @@ from accounts.models import StripeAccountStatus
 
 MIN_PRICE_CENTS = 50  # Stripe's USD minimum charge
 MAX_PRICE_CENTS = 99_999_999  # Stripe's USD maximum charge
+MAX_SHIPPING_CENTS = 10_000  # $100: postage for a stub; more is a price in disguise (docs/shipping.md)
 
 
 class Category(models.TextChoices):
@@ -90,6 +91,9 @@ class Listing(models.Model):
     )
     stub = models.ForeignKey(Stub, on_delete=models.PROTECT, related_name="listings")
     price_cents = models.PositiveIntegerField()
+    # What the buyer pays on top of the price for postage (0: free shipping). Part of the
+    # PaymentIntent amount; see docs/shipping.md for the fee policy.
+    shipping_cents = models.PositiveIntegerField(default=0)
     currency = models.CharField(max_length=3, default="usd", editable=False)
     status = models.CharField(
         max_length=16, choices=ListingStatus.choices, default=ListingStatus.ACTIVE
@@ -116,6 +120,11 @@ class Listing(models.Model):
                 name="listing_price_within_stripe_limits",
             ),
             models.CheckConstraint(
+                condition=Q(shipping_cents__lte=MAX_SHIPPING_CENTS)
+                & Q(price_cents__lte=MAX_PRICE_CENTS - models.F("shipping_cents")),
+                name="listing_shipping_within_limits",
+            ),
+            models.CheckConstraint(
                 condition=Q(reserved_by__isnull=True, reserved_until__isnull=True)
                 | Q(reserved_by__isnull=False, reserved_until__isnull=False),
                 name="listing_reservation_complete",
@@ -137,6 +146,11 @@ class Listing(models.Model):
     @property
     def price_dollars(self) -> str:
         return f"{self.price_cents / 100:,.2f}"
+
+    @property
+    def total_cents(self) -> int:
+        """What a buyer pays: the price plus shipping (the PaymentIntent amount)."""
+        return self.price_cents + self.shipping_cents
 
     def effective_status(self, now=None) -> str:
         """The status as buyers see it: a lapsed reservation is simply active again."""
