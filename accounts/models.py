@@ -38,6 +38,16 @@ class User(AbstractUser):
     stripe_requirements_past_due = models.JSONField(default=list, blank=True)
     stripe_disabled_reason = models.CharField(max_length=64, blank=True, default="")
     stripe_account_synced_at = models.DateTimeField(null=True, blank=True)
+    # account.application.deauthorized: the platform can no longer read or charge the account.
+    stripe_disconnected_at = models.DateTimeField(null=True, blank=True)
+    # Who covers a negative balance this account cannot pay back (account.controller.losses.payments):
+    # "application" (the platform, us) for Express accounts with direct charges.
+    stripe_losses_liable = models.CharField(max_length=16, blank=True, default="")
+    # The balance Stripe last reported (balance endpoint or balance.available), in cents of the
+    # account's currency: available, and available + pending. Negative total: the seller owes.
+    stripe_balance_available_cents = models.BigIntegerField(default=0)
+    stripe_balance_cents = models.BigIntegerField(default=0)
+    stripe_balance_synced_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [
@@ -55,7 +65,8 @@ class User(AbstractUser):
 
     @property
     def can_accept_payments(self) -> bool:
-        """Onboarded, charges and payouts enabled, nothing past due, not disabled."""
+        """Onboarded, charges and payouts enabled, nothing past due, not disabled, still connected,
+        and a balance that is not negative."""
         return bool(
             self.is_seller
             and self.stripe_account_id
@@ -63,7 +74,15 @@ class User(AbstractUser):
             and self.stripe_capabilities_enabled
             and not self.stripe_requirements_past_due
             and self.stripe_account_status == StripeAccountStatus.ENABLED
+            and self.stripe_disconnected_at is None
+            and not self.stripe_balance_negative
         )
+
+    @property
+    def stripe_balance_negative(self) -> bool:
+        """Refunds or lost disputes took more than the seller's balance holds (pending included):
+        no new orders until it is covered."""
+        return self.stripe_balance_cents < 0
 
     @property
     def display_name(self) -> str:

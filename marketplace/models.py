@@ -63,7 +63,9 @@ def seller_can_accept_payments_q(prefix: str = "seller__") -> Q:
             f"{prefix}stripe_capabilities_enabled": True,
             f"{prefix}stripe_account_status": StripeAccountStatus.ENABLED,
         }
-    ) & ~Q(**{f"{prefix}stripe_account_id": ""}) & Q(**{f"{prefix}stripe_requirements_past_due": []})
+    ) & ~Q(**{f"{prefix}stripe_account_id": ""}) & Q(**{f"{prefix}stripe_requirements_past_due": []}) & Q(
+        **{f"{prefix}stripe_disconnected_at__isnull": True, f"{prefix}stripe_balance_cents__gte": 0}
+    )
 
 
 class ListingQuerySet(models.QuerySet):
