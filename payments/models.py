@@ -44,6 +44,9 @@ class Order(models.Model):
     shipping_postal_code = models.CharField(max_length=20)
     shipping_country = models.CharField(max_length=2, default="US")
     tracking_number = models.CharField(max_length=100, blank=True)
+    # Set when something needs a person (a refund failed after the stub was sold again);
+    # cleared by staff. Shown as a filter in admin.
+    attention_reason = models.CharField(max_length=300, blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -57,6 +60,13 @@ class Order(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        # Checked by payments.services.refunds.refund_permission_check for every refund path;
+        # given to the Support and Finance groups by a data migration.
+        permissions = [
+            ("refund_order", "Can refund orders up to the support limit"),
+            ("refund_order_any_amount", "Can refund orders of any amount"),
+            ("respond_dispute", "Can respond to disputes"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["listing"],
@@ -221,3 +231,82 @@ class AuditEvent(models.Model):
 
     def __str__(self):
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.action}"
+
+
+class RefundStatus(models.TextChoices):
+    # Stripe's refund statuses. A row is `pending` from the moment it is created (before Stripe
+    # is asked) until Stripe says otherwise.
+    PENDING = "pending", "Pending"
+    REQUIRES_ACTION = "requires_action", "Requires action"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+    CANCELED = "canceled", "Canceled"
+
+
+# Refunds that hand money back (or may still): they count towards the refunded total.
+REFUND_COUNTING_STATUSES = (RefundStatus.PENDING, RefundStatus.REQUIRES_ACTION, RefundStatus.SUCCEEDED)
+REFUND_FINAL_STATUSES = (RefundStatus.FAILED, RefundStatus.CANCELED)
+
+
+class RefundReason(models.TextChoices):
+    # Stripe's list (https://docs.stripe.com/api/refunds/create#create_refund-reason).
+    REQUESTED_BY_CUSTOMER = "requested_by_customer", "Requested by customer"
+    DUPLICATE = "duplicate", "Duplicate"
+    FRAUDULENT = "fraudulent", "Fraudulent"
+
+
+class Refund(models.Model):
+    """One refund of an order's payment, created (under the order's lock) before Stripe is asked.
+
+    Its Stripe idempotency key is the row's id plus `attempt`, which moves on only when Stripe
+    answered 5xx or timed out *and* the charge's refunds show none carrying this row's id in
+    metadata: a retry can neither replay a stored 5xx nor refund twice.
+    """
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="refunds")
+    stripe_refund_id = models.CharField(max_length=64, blank=True, default="")
+    amount_cents = models.PositiveIntegerField()
+    # What the platform fee gave back for this refund, as Stripe reported it (0 until known).
+    fee_refunded_cents = models.PositiveIntegerField(default=0)
+    reason = models.CharField(max_length=32, choices=RefundReason.choices, blank=True)
+    note = models.TextField(blank=True, help_text="Internal note for staff; never sent to Stripe.")
+    status = models.CharField(max_length=24, choices=RefundStatus.choices, default=RefundStatus.PENDING)
+    failure_reason = models.CharField(max_length=200, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="refunds_requested",
+    )
+    # A form's one-time token or a JSON client's Idempotency-Key: the same one is the same refund.
+    request_token = models.CharField(max_length=64, blank=True, default="")
+    attempt = models.PositiveSmallIntegerField(default=1)
+    last_error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    settled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_cents__gt=0), name="refund_amount_positive"),
+            models.UniqueConstraint(
+                fields=["stripe_refund_id"], condition=~Q(stripe_refund_id=""),
+                name="refund_unique_stripe_id",
+            ),
+            models.UniqueConstraint(
+                fields=["order", "requested_by", "request_token"], condition=~Q(request_token=""),
+                name="refund_unique_request_token",
+            ),
+        ]
+
+    def __str__(self):
+        from marketplace.pricing import format_usd
+
+        return f"Refund of {format_usd(self.amount_cents)} on order #{self.order_id} ({self.get_status_display()})"
+
+    @property
+    def counts(self) -> bool:
+        return self.status in REFUND_COUNTING_STATUSES
+
+    @property
+    def sent(self) -> bool:
+        return bool(self.stripe_refund_id)

@@ -1,0 +1,43 @@
+"""Staff groups (DESIGN "Settings"): **Support** views everything, refunds up to
+SUPPORT_REFUND_LIMIT_CENTS and responds to disputes; **Finance** views everything and refunds
+any amount. A data migration makes them on every database; tests (which skip migrations) call
+`staff_groups_ensure()` themselves. Membership is given in admin."""
+
+from django.apps import apps as django_apps
+
+SUPPORT = "Support"
+FINANCE = "Finance"
+
+# Models every staff group may view (admin's "view" permission).
+VIEW_MODELS = [
+    ("payments", "order"), ("payments", "payment"), ("payments", "refund"), ("payments", "auditevent"),
+    ("payments", "dispute"), ("accounts", "user"), ("marketplace", "listing"), ("marketplace", "stub"),
+    ("djstripe", "webhookeventtrigger"), ("djstripe", "event"),
+]
+GROUP_PERMISSIONS = {
+    SUPPORT: ["refund_order", "respond_dispute"],
+    FINANCE: ["refund_order", "refund_order_any_amount"],
+}
+
+
+def staff_groups_ensure(*, apps=django_apps) -> None:
+    """Create (or top up) the two groups with their permissions. Idempotent."""
+    from django.contrib.auth.management import create_permissions
+
+    for app_config in apps.get_app_configs():
+        # Permissions are normally made after migrate; the groups need them now.
+        models_module = getattr(app_config, "models_module", None)
+        app_config.models_module = models_module or True
+        create_permissions(app_config, verbosity=0, apps=apps)
+        app_config.models_module = models_module
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    views = [
+        permission for app_label, model in VIEW_MODELS
+        for permission in Permission.objects.filter(content_type__app_label=app_label,
+                                                    codename=f"view_{model}")
+    ]
+    for name, codenames in GROUP_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        own = Permission.objects.filter(content_type__app_label="payments", codename__in=codenames)
+        group.permissions.add(*views, *own)
