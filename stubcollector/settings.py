@@ -47,6 +47,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: a request id for everything below (logs, tasks), one JSON log line and metrics.
+    "stubcollector.logs.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # django-csp, plus the Stripe origins of the Stripe settings in force (stubcollector/csp.py).
@@ -85,6 +87,10 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}"),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# Persistent connections (one per gunicorn thread / Celery process), checked before reuse so a
+# restarted PostgreSQL costs one reconnect, not an error. 0 closes after each request.
+DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
+DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Concurrent dev requests (webhooks arriving while a page renders) wait for the write lock
     # instead of failing with "database is locked": IMMEDIATE takes it when a transaction begins.
@@ -205,6 +211,8 @@ STRIPE_WEBHOOK_TRUSTED_PROXIES = env.int("STRIPE_WEBHOOK_TRUSTED_PROXIES", defau
 STRIPE_WEBHOOK_TOLERANCE_SECONDS = 300
 
 PLATFORM_FEE_BPS = env.int("PLATFORM_FEE_BPS", default=1000)
+# The Support group refunds up to this much per refund; Finance refunds any amount.
+SUPPORT_REFUND_LIMIT_CENTS = env.int("SUPPORT_REFUND_LIMIT_CENTS", default=10000)
 LISTING_RESERVATION_MINUTES = env.int("LISTING_RESERVATION_MINUTES", default=15)
 SELLER_PAYOUT_DELAY_DAYS = env.int("SELLER_PAYOUT_DELAY_DAYS", default=7)
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
@@ -227,14 +235,53 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "stubcollector.errors.api_exception_handler",
 }
 
+# Logs (stubcollector/logs.py): JSON lines on stderr (LOG_FORMAT=json, the default without
+# DEBUG), readable text in development; each line has the request id, secrets are masked.
+LOG_FORMAT = env("LOG_FORMAT", default="text" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "stubcollector.logs.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "stubcollector.logs.JsonFormatter"},
+        "text": {"()": "stubcollector.logs.TextFormatter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]},
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    # stripe-python logs every request at INFO; our AuditEvent rows already record each call.
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "stripe": {"level": "WARNING"}},
+    # stripe-python logs every request at INFO; stubcollector.stripe writes one line per call.
+    # django.server / gunicorn access lines repeat stubcollector.request's line.
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "stripe": {"level": "WARNING"},
+                "django.server": {"level": "WARNING"}},
 }
+
+# Background work (stubcollector/celery.py). No broker: tasks run in-process after the commit.
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="")
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=None)
+CELERY_TASK_IGNORE_RESULT = CELERY_RESULT_BACKEND is None
+CELERY_TASK_SERIALIZER = CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # long Stripe calls: do not hoard messages
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A task queued but unacknowledged comes back after this many seconds (Redis visibility).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # keep our JSON handler
+# A Stripe delivery is tried 1 + WEBHOOK_MAX_RETRIES times (30 s, 2 min, 8 min, 32 min, 2 h apart).
+WEBHOOK_MAX_RETRIES = env.int("WEBHOOK_MAX_RETRIES", default=5)
+
+# Operations: pause checkout without taking the site down; protect /metrics.
+CHECKOUT_ENABLED = env.bool("CHECKOUT_ENABLED", default=True)
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+
+SENTRY_DSN = env("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    from stubcollector.sentry import sentry_init
+
+    sentry_init(dsn=SENTRY_DSN, environment=env("SENTRY_ENVIRONMENT", default="production"),
+                traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0))
 
 # See stubcollector/checks.py: each check silenced here is replaced by one of our own that
 # still fails when the thing it guards is really wrong.
