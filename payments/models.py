@@ -310,3 +310,142 @@ class Refund(models.Model):
     @property
     def sent(self) -> bool:
         return bool(self.stripe_refund_id)
+
+
+class DisputeStatus(models.TextChoices):
+    # Stripe's full set (https://docs.stripe.com/api/disputes/object#dispute_object-status).
+    # A status Stripe adds later is stored as it comes and audited (payments.services.disputes).
+    WARNING_NEEDS_RESPONSE = "warning_needs_response", "Inquiry: needs response"
+    WARNING_UNDER_REVIEW = "warning_under_review", "Inquiry: under review"
+    WARNING_CLOSED = "warning_closed", "Inquiry: closed without a chargeback"
+    NEEDS_RESPONSE = "needs_response", "Needs response"
+    UNDER_REVIEW = "under_review", "Under review"
+    WON = "won", "Won"
+    LOST = "lost", "Lost"
+    PREVENTED = "prevented", "Prevented"
+
+
+DISPUTE_REASONS = {
+    "fraudulent": "the cardholder says they did not make this payment",
+    "product_not_received": "the buyer says the stub never arrived",
+    "product_unacceptable": "the buyer says the stub was not as described",
+    "duplicate": "the buyer says they were charged twice",
+    "credit_not_processed": "the buyer says a promised refund was not made",
+    "unrecognized": "the cardholder does not recognise the payment",
+    "subscription_canceled": "the buyer says they cancelled",
+    "general": "no specific reason given",
+}
+
+
+class Dispute(models.Model):
+    """One Stripe dispute (chargeback or inquiry) on an order's payment, kept in line with
+    Stripe by the `charge.dispute.*` webhooks, plus what staff and the seller add to answer it."""
+
+    stripe_dispute_id = models.CharField(max_length=64, unique=True)
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="disputes")
+    stripe_account_id = models.CharField(max_length=64)
+    charge_id = models.CharField(max_length=64, blank=True)
+    amount_cents = models.PositiveIntegerField()
+    currency = models.CharField(max_length=3, default="usd")
+    reason = models.CharField(max_length=40, blank=True)
+    # The database does not enforce choices: a status Stripe adds later is kept as it comes.
+    status = models.CharField(max_length=32, choices=DisputeStatus.choices, db_index=True)
+    evidence_due_by = models.DateTimeField(null=True, blank=True, db_index=True)
+    is_inquiry = models.BooleanField(default=False)
+    submission_count = models.PositiveSmallIntegerField(default=0)
+    # The seller's side, from the order page; staff see it and send it with the evidence.
+    seller_note = models.TextField(blank=True)
+    seller_tracking_number = models.CharField(max_length=100, blank=True)
+    seller_note_at = models.DateTimeField(null=True, blank=True)
+    # The evidence as staff last saved it (Stripe's field names), also staged on Stripe.
+    evidence_draft = models.JSONField(default=dict, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    # won / lost / warning_closed / prevented, once Stripe closed it.
+    outcome = models.CharField(max_length=32, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    stripe_created = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        # The latest first, so `order.disputes.first` is the one that matters; the admin list
+        # sorts by the evidence deadline instead.
+        ordering = ["-stripe_created", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_cents__gt=0), name="dispute_amount_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.kind_label} {self.stripe_dispute_id} on order #{self.order_id}"
+
+    @property
+    def kind_label(self) -> str:
+        return "Inquiry" if self.is_inquiry else "Dispute"
+
+    @property
+    def amount_display(self) -> str:
+        from marketplace.pricing import format_usd
+
+        return format_usd(self.amount_cents)
+
+    @property
+    def reason_display(self) -> str:
+        return DISPUTE_REASONS.get(self.reason, self.reason.replace("_", " ") or "no reason given")
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in (DisputeStatus.WARNING_NEEDS_RESPONSE, DisputeStatus.WARNING_UNDER_REVIEW,
+                               DisputeStatus.NEEDS_RESPONSE, DisputeStatus.UNDER_REVIEW)
+
+    @property
+    def needs_response(self) -> bool:
+        return (self.status in (DisputeStatus.NEEDS_RESPONSE, DisputeStatus.WARNING_NEEDS_RESPONSE)
+                and self.submitted_at is None and self.accepted_at is None)
+
+    def days_left(self, now=None) -> int | None:
+        """Whole days until the evidence is due (negative when past); None without a deadline."""
+        if self.evidence_due_by is None:
+            return None
+        from django.utils import timezone
+
+        return (self.evidence_due_by - (now or timezone.now())).days
+
+    @property
+    def days_left_display(self) -> str:
+        days = self.days_left()
+        if days is None or not self.needs_response:
+            return ""
+        if days < 0:
+            return "past due"
+        return "due today" if days == 0 else f"{days} day{'s' if days != 1 else ''} left"
+
+    @property
+    def status_for_seller(self) -> str:
+        """The status in plain words for the seller's pages."""
+        if self.needs_response:
+            return "Waiting for your side" if not self.seller_note_at else "Your side is in; our team will answer the bank"
+        return {
+            DisputeStatus.WARNING_UNDER_REVIEW: "Answered; the bank is reviewing the inquiry",
+            DisputeStatus.UNDER_REVIEW: "Answered; the bank is reviewing the evidence",
+            DisputeStatus.WON: "Won: the money is back in your balance",
+            DisputeStatus.LOST: "Lost: the money went back to the buyer",
+            DisputeStatus.WARNING_CLOSED: "Closed without a chargeback",
+            DisputeStatus.PREVENTED: "Prevented before it became a chargeback",
+        }.get(self.status, self.get_status_display())
+
+    @property
+    def outcome_headline(self) -> str:
+        return {"won": "you won", "lost": "you lost", "warning_closed": "closed without a chargeback",
+                "prevented": "prevented before it became a chargeback"}.get(self.outcome, self.outcome)
+
+    @property
+    def outcome_explanation(self) -> str:
+        return {
+            "won": f"The bank decided in your favour: the {self.amount_display} and the dispute fee are "
+                   "back in your Stripe balance.",
+            "lost": f"The bank decided for the buyer: the {self.amount_display} went back to them and "
+                    "the dispute fee is not returned.",
+            "warning_closed": "The bank closed its inquiry without a chargeback; no money moved.",
+            "prevented": "The dispute was stopped before it became a chargeback.",
+        }.get(self.outcome, "")
