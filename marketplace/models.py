@@ -171,3 +171,73 @@ class Listing(models.Model):
             and self.reserved_until is not None
             and self.reserved_until > now
         )
+
+
+MAX_STUB_PHOTOS = 6
+
+
+class StubPhoto(models.Model):
+    """One of up to MAX_STUB_PHOTOS photos of a stub (front, back, details), in the seller's
+    order. The first one is also `Stub.photo`/`Stub.thumbnail` (the cover the cards show), so
+    browse pages read no extra rows. The thumbnail is made once, at upload."""
+
+    stub = models.ForeignKey(Stub, on_delete=models.CASCADE, related_name="photos")
+    image = models.ImageField(upload_to="stubs/%Y/%m/")
+    thumbnail = models.ImageField(upload_to="stubs/thumbs/%Y/%m/")
+    position = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        indexes = [models.Index(fields=["stub", "position"], name="stubphoto_stub_position_idx")]
+
+    def __str__(self):
+        return f"Photo {self.position + 1} of stub #{self.stub_id}"
+
+
+class Watch(models.Model):
+    """A buyer watches a listing (the heart): told by email when its price drops, or when
+    someone starts paying for it. `price_seen_cents` is the price last told (or seen when
+    watching began), so each drop is emailed once."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="watches")
+    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="watches")
+    price_seen_cents = models.PositiveIntegerField()
+    # The end of the reservation we last warned about, so one checkout gives one email.
+    reservation_alerted_until = models.DateTimeField(null=True, blank=True)
+    emails_enabled = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "listing"], name="watch_once_per_user_listing"),
+        ]
+        indexes = [models.Index(fields=["listing", "user"], name="watch_listing_user_idx")]
+
+    def __str__(self):
+        return f"{self.user_id} watches listing #{self.listing_id}"
+
+
+class SavedSearch(models.Model):
+    """A browse query a buyer saved; a daily email lists the listings new since the last one."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_searches"
+    )
+    name = models.CharField(max_length=120)
+    query = models.CharField(max_length=1000, blank=True)  # the browse query string, normalised
+    emails_enabled = models.BooleanField(default=True)
+    # Listings created after this are "new" for the next digest.
+    checked_until = models.DateTimeField()
+    last_sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "query"], name="saved_search_once_per_query"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.user_id})"
