@@ -60,6 +60,22 @@ UNMODELED_RESOURCES = {
 }
 
 
+# Stripe keeps an idempotency key's first answer for at least 24 hours.
+IDEMPOTENCY_TTL = 24 * 3600
+
+
+def _began_executing(response: Response) -> bool:
+    """Stripe stores every answer except a request refused before it started: a parameter
+    that fails validation (400 invalid_request_error) or a missing object it names (404)."""
+    if response.status < 400 or response.status == 402 or response.status >= 500:
+        return True
+    try:
+        error = json.loads(response.body.decode("utf-8")).get("error") or {}
+    except ValueError:
+        return False
+    return error.get("type") not in ("invalid_request_error", "idempotency_error")
+
+
 @dataclass
 class Fault:
     path_prefix: str
@@ -235,15 +251,41 @@ class Sandbox:
             self.store.save()
             return self.api.render(pi)
 
+    def disconnect_account(self, account_id: str) -> dict[str, Any]:
+        """The account stops being the platform's (the seller disconnects it, or Stripe closes
+        the link): sends ``account.application.deauthorized``; later reads of it are refused."""
+        with self.store.lock:
+            self.api.deauthorize(account_id)
+            self.store.save()
+            return {"id": account_id, "object": "account", "deauthorized": True}
+
+    def forget(self, object_id: str) -> None:
+        """Make Stripe answer ``resource_missing`` for an object from now on (it was deleted or
+        is no longer visible to the platform), e.g. before delivering an event about it."""
+        with self.store.lock:
+            obj = self.store.objects.pop(object_id, None)
+            if obj is not None:
+                self.store._by_kind.get(obj.get("object", ""), {}).pop(object_id, None)
+            self.store.save()
+
     def now(self) -> int:
         return self.store.clock.now()
 
     def advance_time(self, seconds: float) -> int:
-        """Move the sandbox clock (link expiry, pending -> available); returns the new time."""
+        """Move the sandbox clock (link expiry, pending -> available, pending refunds that the
+        balance now covers, refunds of the refund-failure card); returns the new time."""
         with self.store.lock:
             self.store.clock.advance(seconds)
+            self.api.settle_refunds()
             self.store.save()
             return self.store.clock.now()
+
+    def settle_refunds(self, refund_id: str | None = None) -> list[dict[str, Any]]:
+        """Let "some time later" happen to refunds now (all, or one): see RefundsApi.settle_refunds."""
+        with self.store.lock:
+            moved = self.api.settle_refunds(refund_id)
+            self.store.save()
+            return [self.api.render(refund) for refund in moved]
 
     def fail_next(self, path_prefix: str = "/v1/", status: int = 500, *,
                   exception: str | type[Exception] | None = None, times: int = 1,
@@ -417,10 +459,43 @@ class Sandbox:
                 pass  # the answer, error or not, is what gets lost
         if fault.exception:
             return Response(0, simulate_timeout=True)
-        return json_response({"error": {
+        if not fault.after_processing:
+            replay = self._replay_under_key(request)
+            if replay is not None:
+                return replay  # Stripe answers a retried key from its store, 500 or not
+        response = json_response({"error": {
             "type": "api_error",
             "message": f"Injected failure (HTTP {fault.status}) from the Stripe sandbox."}},
             fault.status)
+        if fault.status >= 500 and not fault.after_processing:
+            # The request reached Stripe and failed there: like any answer that began
+            # executing, the 500 is what this idempotency key answers from now on.
+            self._remember_under_key(request, response)
+        return response
+
+    def _replay_under_key(self, request: Request) -> Response | None:
+        key = request.header("idempotency-key") if request.method == "POST" else None
+        if not key:
+            return None
+        try:
+            self._authenticate(request)
+            request.params = request.params or {}
+            with self.store.lock:
+                return self._idempotent_replay(request, key)
+        except StripeError as error:
+            return json_response(error.body(), error.status)
+
+    def _remember_under_key(self, request: Request, response: Response) -> None:
+        key = request.header("idempotency-key") if request.method == "POST" else None
+        if not key:
+            return
+        try:
+            self._authenticate(request)
+        except StripeError:
+            return
+        with self.store.lock:
+            self._store_idempotent(request, key, response)
+            self.store.save()
 
     def _api_call_unfaulted(self, request: Request) -> Response:
         self._authenticate(request)
@@ -452,12 +527,11 @@ class Sandbox:
             finally:
                 self.api.request_context = None
             response.headers.append(("Request-Id", request_id))
-            if idempotency_key and (response.status < 400 or response.status == 402):
-                # Like Stripe: only requests that started executing are remembered, so a
-                # validation error can be retried with the same key and fixed parameters.
-                self.store.idempotency[f"{request.scope} {idempotency_key}"] = {
-                    "fingerprint": self._fingerprint(request), "status": response.status,
-                    "body": response.body.decode("utf-8")}
+            if idempotency_key and _began_executing(response):
+                # Like Stripe: the first answer of a request that started executing is kept,
+                # whatever it was (a success, a card decline, a 500), so a validation error
+                # can be retried with the same key and fixed parameters, and a 500 cannot.
+                self._store_idempotent(request, idempotency_key, response)
             if request.method != "GET":
                 self.store.save()
         return response
@@ -465,8 +539,18 @@ class Sandbox:
     def _fingerprint(self, request: Request) -> str:
         return json.dumps([request.method, request.path, request.params], sort_keys=True)
 
+    def _store_idempotent(self, request: Request, key: str, response: Response) -> None:
+        self.store.idempotency[f"{request.scope} {key}"] = {
+            "fingerprint": self._fingerprint(request), "status": response.status,
+            "body": response.body.decode("utf-8"), "created": self.now()}
+
     def _idempotent_replay(self, request: Request, key: str) -> Response | None:
+        """The stored answer for ``key`` (https://docs.stripe.com/api/idempotent_requests):
+        kept 24 hours, then the key is free again; other parameters are an idempotency_error."""
         record = self.store.idempotency.get(f"{request.scope} {key}")
+        if record is not None and self.now() - record.get("created", self.now()) >= IDEMPOTENCY_TTL:
+            del self.store.idempotency[f"{request.scope} {key}"]
+            record = None
         if record is None:
             return None
         if record["fingerprint"] != self._fingerprint(request):
@@ -577,7 +661,13 @@ class Sandbox:
                 pages.demo_checkout_page(req.params, f"{self.public_url}/v3/"))),
             r("POST", "/_sandbox/accounts/:id/requirements", self._route_set_requirements),
             r("POST", "/_sandbox/accounts/:id/onboard", self._route_onboard),
+            r("POST", "/_sandbox/accounts/:id/disconnect",
+              lambda req: json_response(self.disconnect_account(req.path_args["id"]))),
             r("POST", "/_sandbox/disputes/:id/resolve", self._route_resolve_dispute),
+            r("POST", "/_sandbox/refunds/settle", lambda req: json_response(
+                {"object": "list", "data": self.settle_refunds()})),
+            r("POST", "/_sandbox/refunds/:id/settle", lambda req: json_response(
+                {"object": "list", "data": self.settle_refunds(req.path_args["id"])})),
             r("POST", "/_sandbox/charges/:id/dispute", self._route_open_dispute),
             r("POST", "/_sandbox/payment_intents/:id/authenticate", self._route_authenticate),
             r("GET", "/_sandbox/deliveries", lambda req: json_response(

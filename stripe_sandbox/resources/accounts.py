@@ -16,6 +16,7 @@ from ..objects import (
 )
 from ..store import PLATFORM, public_view
 from .base import (
+    APPLICATION_ID,
     CURRENCY,
     DEFAULT_CURRENCY_BY_COUNTRY,
     EURO_COUNTRIES,
@@ -78,7 +79,8 @@ class AccountsApi(ApiBase):
     def create_account(self, req: Request) -> dict[str, Any]:
         self.require_platform(req)
         params = req.params
-        account_type = params.get("type") or "express"
+        controller = self._controller_from_params(params)
+        account_type = params.get("type") or _type_for_controller(controller)
         if account_type not in ("express", "standard", "custom"):
             raise invalid_request("Invalid type: must be one of express, standard, or custom",
                                   param="type")
@@ -101,9 +103,7 @@ class AccountsApi(ApiBase):
             business_type=params.get("business_type"), capabilities=capabilities,
             metadata=merge_metadata({}, params.get("metadata")),
             requirements=_requirements(due, past_due=due, disabled_reason="requirements.past_due"),
-            controller={"type": "application", "is_controller": True,
-                        "stripe_dashboard": {"type": account_type if account_type != "custom"
-                                             else "none"}},
+            controller=_controller_for_type(account_type),
         )
         account["tos_acceptance"] = {"date": None, "ip": None, "user_agent": None}
         account["settings"]["payouts"]["schedule"] = {
@@ -111,6 +111,48 @@ class AccountsApi(ApiBase):
         self._apply_account_params(account, params)
         self.store.add(account, PLATFORM)
         return account
+
+    def _controller_from_params(self, params: dict[str, Any]) -> dict[str, Any] | None:
+        """``controller[...]`` as Stripe accepts it at API version 2026-08-26.dahlia.
+
+        Stripe fills what is not given with the lowest-requirement defaults (fees.payer
+        ``account``, losses.payments ``stripe``, stripe_dashboard ``full``, requirement_collection
+        ``stripe``) and refuses combinations it does not support. An Express dashboard needs
+        the platform to pay the fees and to be liable for losses in this version (Stripe-liable
+        Express arrived with 2026-11-18.endive):
+        https://docs.stripe.com/connect/migrate-to-controller-properties
+        """
+        raw = params.get("controller")
+        if raw in (None, ""):
+            return None
+        if not isinstance(raw, dict):
+            raise invalid_request("Invalid object", param="controller")
+        fees = str(((raw.get("fees") or {}).get("payer")) or "account")
+        losses = str(((raw.get("losses") or {}).get("payments")) or "stripe")
+        dashboard = str(((raw.get("stripe_dashboard") or {}).get("type")) or "full")
+        collection = str(raw.get("requirement_collection") or "stripe")
+        for param, value, allowed in (
+                ("controller[fees][payer]", fees, ("account", "application")),
+                ("controller[losses][payments]", losses, ("application", "stripe")),
+                ("controller[stripe_dashboard][type]", dashboard, ("express", "full", "none")),
+                ("controller[requirement_collection]", collection, ("application", "stripe"))):
+            if value not in allowed:
+                raise invalid_request(f"Invalid {param}: must be one of {', '.join(allowed)}",
+                                      param=param)
+        if dashboard == "express" and (fees != "application" or losses != "application"):
+            raise invalid_request(
+                "Accounts with access to the Express Dashboard must have the platform pay Stripe "
+                "fees (controller[fees][payer]=application) and be liable for negative balances "
+                "(controller[losses][payments]=application).", param="controller")
+        if dashboard == "full" and (fees != "account" or losses != "stripe"):
+            raise invalid_request(
+                "Accounts with access to the full Stripe Dashboard must pay their own fees and "
+                "leave losses to Stripe.", param="controller")
+        if collection == "application" and dashboard != "none":
+            raise invalid_request(
+                "requirement_collection=application needs controller[stripe_dashboard][type]=none.",
+                param="controller[requirement_collection]")
+        return {"fees": fees, "losses": losses, "dashboard": dashboard, "collection": collection}
 
     def _apply_account_params(self, account: dict[str, Any], params: dict[str, Any]) -> None:
         if "email" in params:
@@ -187,8 +229,29 @@ class AccountsApi(ApiBase):
     def delete_account(self, req: Request) -> dict[str, Any]:
         self.require_platform(req)
         account = self.connected_account(req.path_args["id"])
-        account["_deleted"] = True
+        self.deauthorize(account["id"], deleted=True)
         return {"id": account["id"], "object": "account", "deleted": True}
+
+    def deauthorize(self, account_id: str, *, deleted: bool = False) -> dict[str, Any]:
+        """The platform loses the account: deleted by the platform, or disconnected.
+
+        Stripe then sends ``account.application.deauthorized`` to the Connect endpoints (the
+        event's ``account`` is the lost account, its object the platform's application,
+        https://docs.stripe.com/api/events/types#event_types-account.application.deauthorized)
+        and refuses every later read of the account: ``Stripe-Account`` calls answer 403
+        ``account_invalid`` and ``GET /v1/accounts/:id`` answers 404 ``resource_missing``.
+        """
+        account = self.connected_account(account_id)
+        platform = self.platform_account()
+        application = from_fixture("application", id=APPLICATION_ID,
+                                   name=platform["business_profile"].get("name"))
+        application["_scope"] = account["id"]
+        self.emit("account.application.deauthorized", application, account["id"])
+        account["_deleted"] = True
+        account["_deauthorized_at"] = self.now()
+        if deleted:
+            account["_deleted_by_platform"] = True
+        return account
 
     def list_accounts(self, req: Request) -> dict[str, Any]:
         self.require_platform(req)
@@ -340,3 +403,29 @@ class AccountsApi(ApiBase):
         self.store.tokens[token] = {"kind": "login_link", "account": account["id"]}
         return from_fixture("login_link", created=self.now(),
                             url=f"{self.public_url()}/_sandbox/dashboard/{token}")
+
+
+def _controller_for_type(account_type: str) -> dict[str, Any]:
+    """The controller properties Stripe reports for an account made with a legacy ``type``
+    (https://docs.stripe.com/connect/migrate-to-controller-properties)."""
+    if account_type == "standard":
+        return {"fees": {"payer": "account"}, "is_controller": True,
+                "losses": {"payments": "stripe"}, "requirement_collection": "stripe",
+                "stripe_dashboard": {"type": "full"}, "type": "application"}
+    if account_type == "custom":
+        return {"fees": {"payer": "application_custom"}, "is_controller": True,
+                "losses": {"payments": "application"}, "requirement_collection": "application",
+                "stripe_dashboard": {"type": "none"}, "type": "application"}
+    return {"fees": {"payer": "application_express"}, "is_controller": True,
+            "losses": {"payments": "application"}, "requirement_collection": "stripe",
+            "stripe_dashboard": {"type": "express"}, "type": "application"}
+
+
+def _type_for_controller(controller: dict[str, Any] | None) -> str:
+    if controller is None:
+        return "express"  # the sandbox's old default when neither type nor controller is given
+    if controller["dashboard"] == "express":
+        return "express"
+    if controller["dashboard"] == "full":
+        return "standard"
+    return "custom"

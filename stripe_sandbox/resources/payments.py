@@ -33,19 +33,27 @@ from .base import (
 
 class PaymentsApi(ApiBase):
     def balance_amounts(self, scope: str) -> tuple[int, int]:
+        """(available, pending) of ``scope``; pending money whose ``available_on`` has passed
+        becomes available now, and a connected account is told so (``balance.available``)."""
         available = pending = 0
         now = self.now()
+        became_available = False
         for txn in self.store.all("balance_transaction", scope):
             if txn["status"] == "pending" and txn["available_on"] <= now:
                 txn["status"] = "available"
+                became_available = True
             if txn["status"] == "available":
                 available += txn["net"]
             else:
                 pending += txn["net"]
+        if became_available and scope != PLATFORM:
+            self._emit_balance_available(scope, available, pending)
         return available, pending
 
-    def retrieve_balance(self, req: Request) -> dict[str, Any]:
-        available, pending = self.balance_amounts(req.scope)
+    def balance_object(self, scope: str, available: int, pending: int) -> dict[str, Any]:
+        """Stripe's balance object. Like Stripe, an amount may be negative: refunds and disputes
+        are taken from the balance even when it does not hold enough
+        (https://docs.stripe.com/connect/account-balances#negative-balances)."""
         return from_fixture(
             "balance",
             available=[{"amount": available, "currency": CURRENCY,
@@ -53,6 +61,14 @@ class PaymentsApi(ApiBase):
             pending=[{"amount": pending, "currency": CURRENCY, "source_types": {"card": pending}}],
             connect_reserved=[{"amount": 0, "currency": CURRENCY}],
         )
+
+    def _emit_balance_available(self, scope: str, available: int, pending: int) -> None:
+        """``balance.available`` on a connected account (a Connect event), with the balance."""
+        self.emit("balance.available", self.balance_object(scope, available, pending), scope)
+
+    def retrieve_balance(self, req: Request) -> dict[str, Any]:
+        available, pending = self.balance_amounts(req.scope)
+        return self.balance_object(req.scope, available, pending)
 
     def add_balance_transaction(self, scope: str, *, amount: int, fee: int = 0,
                                 fee_details: list[dict] | None = None, source: str,
@@ -66,7 +82,13 @@ class PaymentsApi(ApiBase):
             reporting_category=reporting_category, source=source,
             status="pending" if delay_days > 0 else "available", type=txn_type,
         )
-        return self.store.add(txn, scope)
+        self.store.add(txn, scope)
+        if txn["status"] == "available" and scope != PLATFORM:
+            # A refund or dispute debited at once: the available balance changed (and may now
+            # be negative), which Stripe reports with balance.available.
+            available, pending = self.balance_amounts(scope)
+            self._emit_balance_available(scope, available, pending)
+        return txn
 
     def retrieve_balance_transaction(self, req: Request) -> dict[str, Any]:
         txn = self.find("balance_transaction", req.path_args["id"], req.scope)

@@ -96,9 +96,24 @@ def test_fail_next_with_a_status_reaches_the_sdk_as_an_api_error(stripe_sandbox,
     assert stripe.PaymentIntent.list(stripe_account=seller["id"]).data == []
 
 
-def test_one_injected_failure_is_retried_by_the_sdk(stripe_sandbox, seller):
-    stripe_sandbox.fail_next("/v1/payment_intents", status=500)
-    pi = stripe.PaymentIntent.create(amount=5000, currency="usd", stripe_account=seller["id"])
+def test_one_injected_failure_on_a_read_is_retried_by_the_sdk(stripe_sandbox, seller):
+    stripe_sandbox.fail_next("/v1/payment_intents", status=500, method="GET")
+    assert stripe.PaymentIntent.list(stripe_account=seller["id"]).data == []
+
+
+def test_a_500_on_a_write_is_what_its_idempotency_key_answers_from_then_on(stripe_sandbox, seller):
+    """Stripe keeps the first answer of a key, a 500 too: the SDK's own retries (same key) and a
+    later call with that key get the 500 back; a new key goes through."""
+    stripe_sandbox.fail_next("/v1/payment_intents", status=500, method="POST")
+    with pytest.raises(stripe.APIError):
+        stripe.PaymentIntent.create(amount=5000, currency="usd", stripe_account=seller["id"],
+                                    idempotency_key="order-1-pi")
+    with pytest.raises(stripe.APIError) as replayed:
+        stripe.PaymentIntent.create(amount=5000, currency="usd", stripe_account=seller["id"],
+                                    idempotency_key="order-1-pi")
+    assert replayed.value.headers.get("Idempotent-Replayed") == "true"
+    pi = stripe.PaymentIntent.create(amount=5000, currency="usd", stripe_account=seller["id"],
+                                     idempotency_key="order-1-pi-attempt-2")
     assert pi.status == "requires_payment_method"
 
 
