@@ -12,3 +12,10 @@ class PaymentsConfig(AppConfig):
         from payments.services.webhooks import webhooks_connect_signals
 
         webhooks_connect_signals()  # our handlers on dj-stripe's webhook signals
+
+        from django.db.models.signals import post_migrate
+
+        from payments.feedback_db import install_after_migrate
+
+        # The feedback trigger also in databases made without migrations (the test run's).
+        post_migrate.connect(install_after_migrate, sender=self, dispatch_uid="payments_feedback_trigger")

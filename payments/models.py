@@ -3,6 +3,7 @@ from django.db import models
 from django.db.models import Q
 
 from marketplace.models import MAX_PRICE_CENTS, MIN_PRICE_CENTS
+from payments.shipping import ShippingCarrier, tracking_url
 
 
 class OrderStatus(models.TextChoices):
@@ -44,6 +45,10 @@ class Order(models.Model):
     shipping_postal_code = models.CharField(max_length=20)
     shipping_country = models.CharField(max_length=2, default="US")
     tracking_number = models.CharField(max_length=100, blank=True)
+    # issue 11: the carrier the seller shipped with (dispute evidence reads it with the number),
+    # and the listing's shipping charge at checkout, a part of amount_cents (docs/shipping.md).
+    shipping_carrier = models.CharField(max_length=16, choices=ShippingCarrier.choices, blank=True)
+    shipping_cents = models.PositiveIntegerField(default=0)
     # Set when something needs a person (a refund failed after the stub was sold again);
     # cleared by staff. Shown as a filter in admin.
     attention_reason = models.CharField(max_length=300, blank=True)
@@ -87,6 +92,10 @@ class Order(models.Model):
                 condition=Q(application_fee_cents__lte=models.F("amount_cents")),
                 name="order_fee_not_above_amount",
             ),
+            models.CheckConstraint(
+                condition=Q(shipping_cents__lt=models.F("amount_cents")),
+                name="order_shipping_below_amount",
+            ),
         ]
         indexes = [
             models.Index(fields=["buyer", "-created_at"], name="order_buyer_idx"),
@@ -96,6 +105,11 @@ class Order(models.Model):
 
     def __str__(self):
         return f"Order #{self.pk} ({self.get_status_display()})"
+
+    @property
+    def tracking_url(self) -> str:
+        """The carrier's tracking page for this parcel ("" for "other" or no number)."""
+        return tracking_url(carrier=self.shipping_carrier, tracking_number=self.tracking_number)
 
     @property
     def seller_receives_cents(self) -> int:
@@ -449,3 +463,68 @@ class Dispute(models.Model):
             "warning_closed": "The bank closed its inquiry without a chargeback; no money moved.",
             "prevented": "The dispute was stopped before it became a chargeback.",
         }.get(self.outcome, "")
+
+
+class Feedback(models.Model):
+    """The buyer's rating (1–5) of the seller for one order, and the seller's one answer.
+
+    Order-bound, so it lives with Order in payments: one per order (the OneToOne), only by the
+    order's buyer about its seller, and only for a completed order (not refunded, disputed or
+    unpaid). The database keeps that last rule itself: a trigger refuses the row otherwise
+    (payments.feedback_db, installed by migration and after every migrate), so no code path,
+    admin form or shell can write feedback for an order that does not allow it.
+    """
+
+    order = models.OneToOneField(Order, on_delete=models.PROTECT, related_name="feedback")
+    buyer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="feedback_given")
+    seller = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="feedback_received"
+    )
+    rating = models.PositiveSmallIntegerField()
+    comment = models.TextField(max_length=1000, blank=True)
+    reply = models.TextField(max_length=1000, blank=True)
+    replied_at = models.DateTimeField(null=True, blank=True)
+    # Staff hide abusive feedback (audited as feedback.hidden / feedback.shown); it then counts
+    # in no average and shows nowhere.
+    hidden = models.BooleanField(default=False)
+    hidden_reason = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(rating__gte=1, rating__lte=5), name="feedback_rating_1_to_5"),
+            models.CheckConstraint(
+                condition=Q(reply="", replied_at__isnull=True) | (~Q(reply="") & Q(replied_at__isnull=False)),
+                name="feedback_reply_has_time",
+            ),
+            models.CheckConstraint(condition=~Q(buyer=models.F("seller")), name="feedback_not_about_oneself"),
+        ]
+        indexes = [models.Index(fields=["seller", "hidden", "-created_at"], name="feedback_seller_idx")]
+
+    def __str__(self):
+        return f"{self.rating}/5 for order #{self.order_id}"
+
+
+class SellerRating(models.Model):
+    """A seller's visible feedback summed up (kept by payments.services.feedback), so browse can
+    sort and filter by rating with one join instead of an aggregate per listing."""
+
+    seller = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="rating_summary"
+    )
+    count = models.PositiveIntegerField(default=0)
+    average = models.DecimalField(max_digits=3, decimal_places=2, default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["average", "count"], name="sellerrating_average_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(count=0, average=0) | Q(count__gt=0, average__gte=1, average__lte=5),
+                name="sellerrating_average_in_range",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.average} from {self.count}"
