@@ -224,13 +224,49 @@ def _lock_own_listing(listing_id, seller) -> Listing:
     return listing
 
 
-@transaction.atomic
+class ListingChangedMeanwhile(Conflict):
+    code = "listing_changed_meanwhile"
+    message = "A buyer's checkout on this stub changed meanwhile. Please try again."
+
+
+def _stale_payments_cancel(listing_id, seller, now, *, new_price_cents=None) -> None:
+    """Before a listing changes what a buyer would pay for (price, withdrawal): cancel at Stripe
+    the PaymentIntents of orders that no longer hold it (a lapsed hold, a declined attempt), so
+    none of them can take the money afterwards. Stripe is called before the row lock is taken;
+    `_check_no_stale_payments` re-checks under the lock."""
+    from payments.services.checkout import listing_stale_payments_cancel  # payments builds on us
+
+    try:
+        mine = Listing.objects.filter(pk=listing_id, seller_id=getattr(seller, "pk", None))
+        if new_price_cents is not None:
+            mine = mine.exclude(price_cents=new_price_cents)
+        if not mine.exists():
+            return  # not the seller's (the lock below answers 404), or the price stays
+    except (ValueError, TypeError):
+        return
+    listing_stale_payments_cancel(listing_id=listing_id, now=now)
+
+
+def _check_no_stale_payments(listing: Listing, now) -> None:
+    from payments.services.checkout import listing_has_stale_payments
+
+    if listing_has_stale_payments(listing_id=listing.pk, now=now):
+        raise ListingChangedMeanwhile()
+
+
 def listing_withdraw(*, listing_id: int, seller, now: datetime | None = None) -> Listing:
     """Take the listing off sale. Not while a buyer is paying for it, and never once sold.
 
-    Withdrawing an already withdrawn listing is a no-op (a double submit is harmless).
+    Lapsed checkouts' PaymentIntents are cancelled first, so a withdrawn stub cannot be paid
+    for. Withdrawing an already withdrawn listing is a no-op (a double submit is harmless).
     """
     now = now or timezone.now()
+    _stale_payments_cancel(listing_id, seller, now)
+    with transaction.atomic():
+        return _listing_withdraw_locked(listing_id=listing_id, seller=seller, now=now)
+
+
+def _listing_withdraw_locked(*, listing_id, seller, now) -> Listing:
     listing = _lock_own_listing(listing_id, seller)
     if listing.status == ListingStatus.WITHDRAWN:
         return listing
@@ -240,6 +276,7 @@ def listing_withdraw(*, listing_id: int, seller, now: datetime | None = None) ->
         raise ListingNotWithdrawable(
             "A buyer is paying for this stub right now. Try again once the reservation ends."
         )
+    _check_no_stale_payments(listing, now)
     listing.status = ListingStatus.WITHDRAWN
     _clear_reservation(listing)
     listing.save(update_fields=["status", "reserved_by", "reserved_until", "updated_at"])
@@ -294,14 +331,24 @@ def listing_create(
     return Listing.objects.create(seller=seller, stub=stub, price_cents=price_cents, status=status)
 
 
-@transaction.atomic
 def listing_update(
     *, listing_id: int, seller, price_cents: int | None = None, photo=None,
     now: datetime | None = None, **stub_fields
 ) -> Listing:
     """The owner edits the stub's facts, photo or price. The price is frozen while a buyer is
-    paying (live reservation) and once sold, so the amount charged never differs from the page."""
+    paying (live reservation) and once sold, so the amount charged never differs from the page;
+    before it changes, lapsed checkouts' PaymentIntents are cancelled (none can pay the old one)."""
     now = now or timezone.now()
+    if isinstance(price_cents, int):
+        _stale_payments_cancel(listing_id, seller, now, new_price_cents=price_cents)
+    with transaction.atomic():
+        return _listing_update_locked(
+            listing_id=listing_id, seller=seller, price_cents=price_cents, photo=photo, now=now,
+            **stub_fields,
+        )
+
+
+def _listing_update_locked(*, listing_id, seller, price_cents, photo, now, **stub_fields) -> Listing:
     listing = _lock_own_listing(listing_id, seller)
     unknown = set(stub_fields) - set(STUB_FIELDS)
     if unknown:
@@ -310,6 +357,7 @@ def listing_update(
         _check_price(price_cents)
         if listing.status == ListingStatus.SOLD or listing.reservation_is_live(now):
             raise PriceLocked()
+        _check_no_stale_payments(listing, now)
         listing.price_cents = price_cents
         listing.save(update_fields=["price_cents", "updated_at"])
     stub = listing.stub

@@ -18,6 +18,7 @@ import logging
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from marketplace.pricing import platform_fee_cents
@@ -27,7 +28,7 @@ from payments.forms import SHIPPING_FIELDS
 from payments.models import Order, OrderStatus
 from payments.services.audit import audit_record
 from payments.services.orders import order_transition
-from stubcollector.errors import DomainError
+from stubcollector.errors import Conflict, DomainError, PaymentProviderError
 
 logger = logging.getLogger(__name__)
 
@@ -72,13 +73,22 @@ def checkout_order_open(*, listing_id, buyer, shipping: dict, now=None, request=
         .filter(listing=listing, buyer=buyer, status=OrderStatus.PENDING_PAYMENT)
         .first()
     )
-    if mine is not None:
+    if mine is not None and _order_matches_listing(mine, listing):
         # A reload or a second click: same order, same PaymentIntent; the hold is extended.
         for name, value in shipping.items():
             setattr(mine, name, value)
         mine.reserved_until = listing.reserved_until
         mine.save(update_fields=[*SHIPPING_FIELDS, "reserved_until", "updated_at"])
         return mine, False
+    if mine is not None:
+        # Made for another price (or fee, or seller account) than the listing's now: that
+        # PaymentIntent must never take the money. The order is superseded by a new one.
+        order_transition(
+            order=mine, to=OrderStatus.CANCELLED, request=request,
+            message=f"Superseded: the listing now costs {listing.total_cents} cents, "
+                    f"this order was for {mine.amount_cents}.",
+        )
+        transaction.on_commit(lambda old=mine: payment_intent_cancel_unless_paid(order=old))
 
     # Other buyers' pending orders whose hold has lapsed (the release command has not run yet)
     # would break the one-live-order constraint: they are cancelled now, their PaymentIntents
@@ -109,8 +119,9 @@ def checkout_order_open(*, listing_id, buyer, shipping: dict, now=None, request=
                 buyer=buyer,
                 seller=seller,
                 listing=listing,
-                amount_cents=listing.price_cents,  # from the listing, never from the client
-                application_fee_cents=platform_fee_cents(listing.price_cents),
+                amount_cents=listing.total_cents,  # from the listing, never from the client
+                application_fee_cents=platform_fee_cents(listing.total_cents),
+                shipping_cents=listing.shipping_cents,  # the part of the amount that is postage
                 currency="usd",
                 stripe_account_id=seller.stripe_account_id,
                 reserved_until=listing.reserved_until,
@@ -131,6 +142,15 @@ def checkout_order_open(*, listing_id, buyer, shipping: dict, now=None, request=
     return order, True
 
 
+def _order_matches_listing(order: Order, listing) -> bool:
+    """Was `order` made for what the listing asks now (amount, fee, the seller's account)?"""
+    return (
+        order.amount_cents == listing.total_cents
+        and order.application_fee_cents == platform_fee_cents(listing.total_cents)
+        and order.stripe_account_id == listing.seller.stripe_account_id
+    )
+
+
 def payment_intent_cancel_unless_paid(*, order: Order, actor=None) -> str:
     """Cancel the order's PaymentIntent on the seller's account, unless the buyer has paid.
 
@@ -149,6 +169,67 @@ def payment_intent_cancel_unless_paid(*, order: Order, actor=None) -> str:
     except DomainError:
         logger.warning("Could not cancel PaymentIntent %s of order %s", order.payment_intent_id, order.pk)
         return "unknown"
+
+
+class PaymentBeingSettled(Conflict):
+    code = "payment_being_settled"
+    message = (
+        "A buyer's payment for this stub is being settled right now. Try again in a minute."
+    )
+
+
+def _stale_orders(*, listing_id, now):
+    """Orders of this listing whose PaymentIntent might still take money although they no
+    longer hold the stub: pending with a lapsed hold, or failed (a declined PaymentIntent can
+    be confirmed again with another card)."""
+    return Order.objects.filter(listing_id=listing_id).filter(
+        Q(status=OrderStatus.PENDING_PAYMENT, reserved_until__lte=now)
+        | Q(status=OrderStatus.PAYMENT_FAILED) & ~Q(payment_intent_id="")
+    )
+
+
+def listing_has_stale_payments(*, listing_id, now=None) -> bool:
+    """Checked under the listing's lock by the writes that change what a buyer pays for."""
+    return _stale_orders(listing_id=listing_id, now=now or timezone.now()).exists()
+
+
+def listing_stale_payments_cancel(*, listing_id, keep_buyer=None, now=None, request=None) -> int:
+    """Before a listing changes (price, withdrawal, another buyer's hold): cancel at Stripe the
+    PaymentIntent of every order that no longer holds it, then close those orders. Returns how
+    many were closed.
+
+    Stripe is called before any row lock. `keep_buyer`'s own pending order is left for the
+    checkout to reuse or supersede. Raises PaymentBeingSettled when one of those PaymentIntents
+    has already taken (or is taking) the money: the webhook decides that payment first. Raises
+    PaymentProviderError when Stripe could not say: nothing changes until it can.
+    """
+    now = now or timezone.now()
+    stale = _stale_orders(listing_id=listing_id, now=now)
+    if keep_buyer is not None:
+        stale = stale.exclude(buyer=keep_buyer, status=OrderStatus.PENDING_PAYMENT)
+    closed = 0
+    for order in stale.order_by("pk"):
+        intent_status = payment_intent_cancel_unless_paid(order=order)
+        if intent_status == "unknown":
+            raise PaymentProviderError()
+        if intent_status not in ("", "canceled"):
+            raise PaymentBeingSettled()
+        with transaction.atomic():
+            locked = Order.objects.select_for_update().get(pk=order.pk)
+            if locked.status not in (OrderStatus.PENDING_PAYMENT, OrderStatus.PAYMENT_FAILED):
+                continue
+            if locked.status == OrderStatus.PENDING_PAYMENT and (locked.reserved_until or now) > now and not intent_status:
+                continue  # the buyer came back meanwhile and holds it again (no PaymentIntent yet)
+            was_pending = locked.status == OrderStatus.PENDING_PAYMENT
+            order_transition(
+                order=locked, to=OrderStatus.CANCELLED, request=request,
+                message="Hold lapsed; its PaymentIntent was cancelled before the listing changed.",
+                data={"payment_intent_status": intent_status},
+            )
+            if was_pending:
+                listing_release(listing_id=locked.listing_id, buyer=locked.buyer)
+            closed += 1
+    return closed
 
 
 def checkout_abandon(*, order: Order, actor=None, request=None, message: str) -> None:
@@ -191,6 +272,10 @@ def checkout_payment_intent(*, order: Order, actor=None, request=None):
 
 def checkout_start(*, listing_id, buyer, shipping: dict, request=None) -> Checkout:
     """The whole checkout: open the order (one transaction), then the PaymentIntent."""
+    if isinstance(listing_id, int) and getattr(buyer, "is_authenticated", False):
+        # Earlier buyers' lapsed or failed PaymentIntents are cancelled before this buyer's
+        # hold replaces theirs (an unknown listing is the reserve step's 404).
+        listing_stale_payments_cancel(listing_id=listing_id, keep_buyer=buyer, request=request)
     order, created = checkout_order_open(
         listing_id=listing_id, buyer=buyer, shipping=shipping, request=request
     )

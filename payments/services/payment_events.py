@@ -144,12 +144,15 @@ def _payment_status(payment: Payment) -> str:
 
 
 def _listing_free_for(order: Order) -> bool:
-    """May a late success still have the stub? Nobody else holds or bought it, not withdrawn."""
+    """Is `order` (still) the listing's live one, on the terms it was made for? Nobody else
+    holds or bought the stub, it is not withdrawn, and it costs what the order was made for."""
     listing = Listing.objects.select_for_update().get(pk=order.listing_id)
     others = Order.objects.filter(listing_id=order.listing_id, status__in=LIVE_ORDER_STATUSES)
     others = others.exclude(pk=order.pk)
     if others.exists():
         return False
+    if listing.total_cents != order.amount_cents:
+        return False  # repriced since: never sold at a stale price
     if listing.status == ListingStatus.ACTIVE:
         return True
     if listing.status == ListingStatus.RESERVED:
@@ -268,9 +271,14 @@ def _apply_success(*, order: Order, facts: PaymentFacts, event_id: str) -> Payme
             stripe_status=payment_intent["status"],
             three_d_secure_authenticated=three_d_secure_authenticated(charge),
         )
-        if order.status == S.PENDING_PAYMENT or (order.status in NOT_YET_PAID and _listing_free_for(order)):
+        # Pending or not, a success is honoured only for the listing's live order at its
+        # current price; anything else (withdrawn, repriced, gone to another buyer) is refunded.
+        if order.status in NOT_YET_PAID and _listing_free_for(order):
             _honour(order=order, event_id=event_id)
         elif order.status in NOT_YET_PAID:
+            if order.status == S.PENDING_PAYMENT:
+                _release(order=order, to=S.CANCELLED, event_id=event_id,
+                         message="Paid, but no longer the listing's live order; refunding it.")
             _refund_late_payment(order=order, payment=payment, facts=facts, event_id=event_id)
     _apply_charge(order=order, payment=payment, facts=facts, event_id=event_id)
     return payment
