@@ -217,3 +217,28 @@ def refund_create(*, order, amount_cents: int, idempotency_key: str, actor=None,
         idempotency_key=idempotency_key, amount=amount_cents, refund_application_fee=True,
         metadata={"order_id": str(order.pk)}, **target, **params,
     )
+
+
+# -- Disputes: staff answer or accept on the seller's account (payments/services/disputes.py) --
+
+
+def dispute_update(*, dispute, evidence: dict, submit: bool, actor=None):
+    """Stage (`submit=False`) or submit (`submit=True`) evidence on the seller's account.
+
+    No idempotency key of our own: the same evidence sent twice stages the same thing, and the
+    SDK adds its own key to its network retries. https://docs.stripe.com/api/disputes/update
+    """
+    return stripe_call(
+        "dispute.update", stripe.Dispute.modify,
+        actor=actor, order=dispute.order, stripe_account=dispute.stripe_account_id,
+        id=dispute.stripe_dispute_id, evidence=evidence, submit=submit,
+    )
+
+
+def dispute_close(*, dispute, actor=None):
+    """Accept the dispute: Stripe closes it as lost. https://docs.stripe.com/api/disputes/close"""
+    return stripe_call(
+        "dispute.close", stripe.Dispute.close,
+        actor=actor, order=dispute.order, stripe_account=dispute.stripe_account_id,
+        dispute=dispute.stripe_dispute_id,
+    )

@@ -127,3 +127,72 @@ def notify_late_payment_refunded(*, order: Order) -> None:
         to_user=order.seller,
         context=context,
     )
+
+
+# -- disputes (payments/services/disputes.py). The templates read the dispute from the order
+# (`order.disputes.first`, the latest), so the message needs only the order's context.
+
+
+def notify_dispute_opened(*, dispute) -> None:
+    """A dispute opened on the seller's sale: what it is, the deadline, and what helps."""
+    order = _load(dispute.order)
+    kind = "An inquiry" if dispute.is_inquiry else "A dispute"
+    _send(
+        template="dispute_opened_seller",
+        subject=f"{kind} on order #{order.pk} ({order.listing.stub.event_name}): please add your side",
+        to_user=order.seller,
+        context=_order_context(order),
+    )
+
+
+def notify_dispute_closed(*, dispute) -> None:
+    """The dispute closed: won (the money stays or comes back) or lost (it went to the buyer)."""
+    order = _load(dispute.order)
+    _send(
+        template="dispute_closed_seller",
+        subject=f"The dispute on order #{order.pk} is closed: {dispute.outcome_headline}",
+        to_user=order.seller,
+        context=_order_context(order),
+    )
+
+
+# -- refunds (payments/services/refunds.py). Each message names one Refund row (`refund` in the
+# template), in dollars and plain words.
+
+
+def staff_recipients():
+    """Who hears about money that went wrong: the Finance group, or superusers when it is empty."""
+    from accounts.models import User
+    from payments.staff import FINANCE
+
+    finance = User.objects.filter(is_active=True, is_staff=True, groups__name=FINANCE)
+    return list(finance) or list(User.objects.filter(is_active=True, is_superuser=True))
+
+
+def notify_refund_issued(*, refund) -> None:
+    """Stripe sent the refund: the buyer learns when it reaches their card, the seller what left."""
+    order = _load(refund.order)
+    context = _order_context(order)
+    amount = dollars(refund.amount_cents)
+    _send(template="refund_issued_buyer", subject=f"Order #{order.pk}: {amount} refunded to your card",
+          to_user=order.buyer, context=context, refund=refund)
+    _send(template="refund_issued_seller", subject=f"Order #{order.pk}: {amount} refunded to the buyer",
+          to_user=order.seller, context=context, refund=refund)
+
+
+def notify_refund_pending(*, refund) -> None:
+    """Stripe holds the refund until the seller's balance can cover it: seller and staff know."""
+    order = _load(refund.order)
+    context = _order_context(order)
+    subject = f"Order #{order.pk}: refund of {dollars(refund.amount_cents)} is pending"
+    for user in [order.seller, *staff_recipients()]:
+        _send(template="refund_pending", subject=subject, to_user=user, context=context, refund=refund)
+
+
+def notify_refund_failed(*, refund) -> None:
+    """The refund failed or was cancelled: the buyer did not get the money; seller and staff act."""
+    order = _load(refund.order)
+    context = _order_context(order)
+    subject = f"Order #{order.pk}: refund of {dollars(refund.amount_cents)} failed"
+    for user in [order.seller, *staff_recipients()]:
+        _send(template="refund_failed", subject=subject, to_user=user, context=context, refund=refund)

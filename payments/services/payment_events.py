@@ -38,8 +38,9 @@ NOT_YET_PAID = (S.PENDING_PAYMENT, S.PAYMENT_FAILED, S.CANCELLED)
 REFUNDABLE = (S.PAID, S.SHIPPED, S.COMPLETED, S.PARTIALLY_REFUNDED)
 
 DISPUTE_OPEN = frozenset({"warning_needs_response", "warning_under_review", "needs_response", "under_review"})
-# warning_closed: an inquiry that never became a chargeback.
-DISPUTE_WON = frozenset({"won", "warning_closed"})
+# warning_closed: an inquiry that never became a chargeback; prevented: stopped before it became
+# one (Stripe's dispute prevention). Both leave the seller the money, as a won dispute does.
+DISPUTE_WON = frozenset({"won", "warning_closed", "prevented"})
 DISPUTE_LOST = frozenset({"lost"})
 
 
@@ -144,15 +145,12 @@ def _payment_status(payment: Payment) -> str:
 
 
 def _listing_free_for(order: Order) -> bool:
-    """Is `order` (still) the listing's live one, on the terms it was made for? Nobody else
-    holds or bought the stub, it is not withdrawn, and it costs what the order was made for."""
+    """May a late success still have the stub? Nobody else holds or bought it, not withdrawn."""
     listing = Listing.objects.select_for_update().get(pk=order.listing_id)
     others = Order.objects.filter(listing_id=order.listing_id, status__in=LIVE_ORDER_STATUSES)
     others = others.exclude(pk=order.pk)
     if others.exists():
         return False
-    if listing.total_cents != order.amount_cents:
-        return False  # repriced since: never sold at a stale price
     if listing.status == ListingStatus.ACTIVE:
         return True
     if listing.status == ListingStatus.RESERVED:
@@ -271,14 +269,9 @@ def _apply_success(*, order: Order, facts: PaymentFacts, event_id: str) -> Payme
             stripe_status=payment_intent["status"],
             three_d_secure_authenticated=three_d_secure_authenticated(charge),
         )
-        # Pending or not, a success is honoured only for the listing's live order at its
-        # current price; anything else (withdrawn, repriced, gone to another buyer) is refunded.
-        if order.status in NOT_YET_PAID and _listing_free_for(order):
+        if order.status == S.PENDING_PAYMENT or (order.status in NOT_YET_PAID and _listing_free_for(order)):
             _honour(order=order, event_id=event_id)
         elif order.status in NOT_YET_PAID:
-            if order.status == S.PENDING_PAYMENT:
-                _release(order=order, to=S.CANCELLED, event_id=event_id,
-                         message="Paid, but no longer the listing's live order; refunding it.")
             _refund_late_payment(order=order, payment=payment, facts=facts, event_id=event_id)
     _apply_charge(order=order, payment=payment, facts=facts, event_id=event_id)
     return payment
@@ -332,39 +325,4 @@ def charge_refunded_apply(*, event) -> None:
     _sync(event=event, payment_intent_id=_id((event.data.get("object") or {}).get("payment_intent")))
 
 
-def dispute_event_apply(*, event) -> None:
-    """charge.dispute.created / updated / closed: the dispute's current status decides."""
-    account = event_account(event)
-    dispute_id = _id(event.data.get("object"))
-    dispute = _plain(stripe_api.dispute_fetch(dispute_id=dispute_id, stripe_account=account))
-    payment_intent_id = _id(dispute.get("payment_intent"))
-    if not payment_intent_id and dispute.get("charge"):
-        charge = _plain(stripe_api.charge_fetch(charge_id=_id(dispute["charge"]), stripe_account=account))
-        payment_intent_id = _id(charge.get("payment_intent"))
-
-    def apply_dispute(*, order, payment):
-        dispute_apply(order=order, payment=payment, dispute=dispute, event_id=event.id)
-
-    _sync(event=event, payment_intent_id=payment_intent_id, then=apply_dispute)
-
-
-def dispute_apply(*, order: Order, payment: Payment, dispute: dict, event_id: str) -> None:
-    status = dispute.get("status") or ""
-    closed = DISPUTE_WON | DISPUTE_LOST
-    if payment.dispute_id == dispute.get("id") and payment.dispute_status in closed and status not in closed:
-        return  # an older read of a dispute we already know is over
-    payment.dispute_id = dispute.get("id") or ""
-    payment.dispute_status = status
-    payment.status = _payment_status(payment)
-    payment.save(update_fields=["dispute_id", "dispute_status", "status", "updated_at"])
-    reason = dispute.get("reason") or "unknown reason"
-    if status in DISPUTE_OPEN or status in DISPUTE_LOST:
-        if order.status in REFUNDABLE:
-            order_transition(order=order, to=S.DISPUTED, stripe_event_id=event_id,
-                             message=f"Dispute {payment.dispute_id} opened ({reason})")
-        if status in DISPUTE_LOST and order.status == S.DISPUTED:
-            order_transition(order=order, to=S.DISPUTE_LOST, stripe_event_id=event_id,
-                             message=f"Dispute {payment.dispute_id} lost")
-    elif status in DISPUTE_WON and order.status == S.DISPUTED:
-        order_transition(order=order, to=order.status_before_dispute or S.PAID, stripe_event_id=event_id,
-                         message=f"Dispute {payment.dispute_id} closed in the seller's favour ({status})")
+# Disputes (charge.dispute.*) are handled in payments/services/disputes.py.

@@ -28,7 +28,7 @@ from djstripe import signals as djstripe_signals
 from djstripe.enums import WebhookEndpointStatus, WebhookEndpointValidation
 from djstripe.models import Event, WebhookEndpoint, WebhookEventTrigger
 
-from payments.services import payment_events
+from payments.services import disputes, payment_events
 from stubcollector.errors import DomainError
 
 logger = logging.getLogger(__name__)
@@ -85,9 +85,11 @@ HANDLERS = {
     "payment_intent.payment_failed": payment_events.payment_intent_event_apply,
     "payment_intent.canceled": payment_events.payment_intent_event_apply,
     "charge.refunded": payment_events.charge_refunded_apply,
-    "charge.dispute.created": payment_events.dispute_event_apply,
-    "charge.dispute.updated": payment_events.dispute_event_apply,
-    "charge.dispute.closed": payment_events.dispute_event_apply,
+    "charge.dispute.created": disputes.dispute_event_apply,
+    "charge.dispute.updated": disputes.dispute_event_apply,
+    "charge.dispute.closed": disputes.dispute_event_apply,
+    "charge.dispute.funds_withdrawn": disputes.dispute_event_apply,
+    "charge.dispute.funds_reinstated": disputes.dispute_event_apply,
     "account.updated": _account_updated,
 }
 

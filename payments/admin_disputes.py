@@ -1,0 +1,187 @@
+"""Admin for disputes: the list sorted by evidence deadline, and the page to answer one.
+
+The list shows every dispute (open ones first, the nearest deadline first) with amount, reason,
+order, seller, status and days left, filtered by Stripe's statuses including the inquiry ones
+(`warning_*`) and `prevented`. A dispute's page shows what Stripe and the seller said and a form
+of evidence prefilled from the order; staff with `payments.respond_dispute` (the Support and
+Finance groups) save it as a draft on Stripe, submit it, or accept the dispute. The server
+refuses anyone else (payments.services.disputes._require_responder), whatever the page shows.
+Registered from payments/admin.py.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Case, F, IntegerField, Value, When
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from payments.models import AuditEvent, Dispute, DisputeStatus
+from payments.services.disputes import (
+    EVIDENCE_FIELDS,
+    EVIDENCE_MAX_CHARS,
+    dispute_accept,
+    dispute_can_respond,
+    dispute_evidence_initial,
+    dispute_respond,
+)
+from stubcollector.errors import DomainError
+
+OPEN_STATUSES = [s.value for s in (DisputeStatus.WARNING_NEEDS_RESPONSE, DisputeStatus.WARNING_UNDER_REVIEW,
+                                   DisputeStatus.NEEDS_RESPONSE, DisputeStatus.UNDER_REVIEW)]
+STATUS_BADGES = {
+    DisputeStatus.NEEDS_RESPONSE: "bad", DisputeStatus.WARNING_NEEDS_RESPONSE: "bad",
+    DisputeStatus.UNDER_REVIEW: "warn", DisputeStatus.WARNING_UNDER_REVIEW: "warn",
+    DisputeStatus.WON: "ok", DisputeStatus.WARNING_CLOSED: "ok", DisputeStatus.PREVENTED: "ok",
+    DisputeStatus.LOST: "bad",
+}
+LONG_FIELDS = ("product_description", "shipping_address", "uncategorized_text")
+
+
+class DisputeStateFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [("open", "Open"), ("needs_response", "Waiting for our answer"), ("closed", "Closed")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "open":
+            return queryset.filter(status__in=OPEN_STATUSES)
+        if self.value() == "needs_response":
+            waiting = [DisputeStatus.NEEDS_RESPONSE, DisputeStatus.WARNING_NEEDS_RESPONSE]
+            return queryset.filter(status__in=waiting, submitted_at__isnull=True, accepted_at__isnull=True)
+        if self.value() == "closed":
+            return queryset.exclude(status__in=OPEN_STATUSES)
+        return queryset
+
+
+class EvidenceForm(forms.Form):
+    """Stripe's text evidence fields, prefilled from the order; all optional."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, label in EVIDENCE_FIELDS.items():
+            widget = forms.Textarea(attrs={"rows": 4, "cols": 80}) if name in LONG_FIELDS else \
+                forms.TextInput(attrs={"size": 60})
+            self.fields[name] = forms.CharField(label=label, required=False, max_length=EVIDENCE_MAX_CHARS,
+                                                widget=widget)
+        self.fields["shipping_date"].help_text = "YYYY-MM-DD, from the seller's “Mark shipped”."
+        self.fields["uncategorized_text"].help_text = (
+            "In test mode, “winning_evidence” or “losing_evidence” here decides the outcome.")
+
+
+@admin.register(Dispute)
+class DisputeAdmin(admin.ModelAdmin):
+    list_display = ("due_display", "days_left_column", "amount_column", "reason_column", "order_link",
+                    "seller_column", "status_badge")
+    list_filter = (DisputeStateFilter, "status", "is_inquiry")
+    search_fields = ("stripe_dispute_id", "=order__id", "order__buyer__email", "order__seller__username")
+    list_select_related = ("order__seller",)
+    list_per_page = 50
+
+    # Open disputes first, the nearest deadline first; then the closed ones.
+    ordering = (
+        Case(When(status__in=OPEN_STATUSES, then=Value(0)), default=Value(1),
+             output_field=IntegerField()).asc(),
+        F("evidence_due_by").asc(nulls_last=True),
+        "-id",
+    )
+
+    def has_add_permission(self, request):
+        return False  # disputes come from Stripe's webhooks only
+
+    def has_change_permission(self, request, obj=None):
+        return False  # answered through the respond page, never edited as a row
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    # -- columns --------------------------------------------------------------------------
+
+    @admin.display(description="Evidence due", ordering="evidence_due_by")
+    def due_display(self, obj):
+        return obj.evidence_due_by.strftime("%Y-%m-%d %H:%M") if obj.evidence_due_by else "—"
+
+    @admin.display(description="Days left")
+    def days_left_column(self, obj):
+        return obj.days_left_display or "—"
+
+    @admin.display(description="Amount", ordering="amount_cents")
+    def amount_column(self, obj):
+        return obj.amount_display
+
+    @admin.display(description="Reason", ordering="reason")
+    def reason_column(self, obj):
+        return obj.reason.replace("_", " ") or "—"
+
+    @admin.display(description="Order", ordering="order")
+    def order_link(self, obj):
+        url = reverse("admin:payments_order_change", args=[obj.order_id])
+        return format_html('<a href="{}">#{}</a>', url, obj.order_id)
+
+    @admin.display(description="Seller", ordering="order__seller__username")
+    def seller_column(self, obj):
+        return obj.order.seller.username
+
+    @admin.display(description="Status", ordering="status")
+    def status_badge(self, obj):
+        return format_html('<span class="badge badge-{}">{}</span>', STATUS_BADGES.get(obj.status, "warn"),
+                           obj.get_status_display())
+
+    # -- the respond page -------------------------------------------------------------------
+
+    def get_urls(self):
+        respond = self.admin_site.admin_view(self.respond_view)
+        return [path("<int:dispute_id>/respond/", respond, name="payments_dispute_respond"),
+                *super().get_urls()]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        if not str(object_id).isdigit():
+            return super().change_view(request, object_id, form_url, extra_context)
+        return self.respond_view(request, int(object_id))
+
+    def respond_view(self, request, dispute_id: int):
+        disputes = Dispute.objects.select_related("order__buyer", "order__seller", "order__listing__stub")
+        dispute = get_object_or_404(disputes, pk=dispute_id)
+        if not self.has_view_permission(request, dispute):
+            raise PermissionDenied
+        can_respond = dispute_can_respond(user=request.user)
+        form = EvidenceForm(initial=dispute_evidence_initial(dispute=dispute))
+        if request.method == "POST":
+            form = EvidenceForm(request.POST)
+            action = request.POST.get("action")
+            if action not in ("draft", "submit", "accept"):
+                messages.error(request, "Choose Save draft, Submit or Accept.")
+            elif action == "accept" or form.is_valid():
+                try:
+                    if action == "accept":
+                        dispute_accept(dispute_id=dispute.pk, actor=request.user, request=request)
+                        done = "Dispute accepted on Stripe; the order follows when Stripe confirms it."
+                    else:
+                        dispute_respond(dispute_id=dispute.pk, evidence=form.cleaned_data,
+                                        submit=action == "submit", actor=request.user, request=request)
+                        done = ("Evidence submitted to the bank." if action == "submit"
+                                else "Draft saved on Stripe (not sent to the bank yet).")
+                except DomainError as error:
+                    if error.status == 403:
+                        raise PermissionDenied(error.message) from error
+                    messages.error(request, error.message)
+                else:
+                    messages.success(request, done)
+                    return redirect("admin:payments_dispute_respond", dispute.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"{dispute.kind_label} on order #{dispute.order_id}",
+            "dispute": dispute,
+            "order": dispute.order,
+            "form": form,
+            "can_respond": can_respond,
+            "answerable": dispute.needs_response,
+            "trail": AuditEvent.objects.filter(order=dispute.order, action__startswith="dispute.")
+            .select_related("actor").order_by("-created_at", "-id")[:30],
+        }
+        return TemplateResponse(request, "admin/payments/dispute/respond.html", context)

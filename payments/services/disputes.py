@@ -1,0 +1,393 @@
+"""Disputes: what Stripe's `charge.dispute.*` events do, and how staff and sellers answer them.
+
+Events (HANDLERS in payments/services/webhooks.py): every `charge.dispute.*` event re-reads the
+dispute from Stripe on the seller's account, then, under the order's lock, upserts our
+`Dispute` row from it and moves the order by the dispute's status (the rules of DESIGN.md):
+
+* open — `needs_response`, `under_review`, and the inquiry statuses `warning_needs_response`,
+  `warning_under_review`: the order is `disputed` (its status before is kept to go back to);
+* `won`, and the inquiry that closed without a chargeback (`warning_closed`) or a dispute that
+  Stripe's prevention stopped (`prevented`): the order goes back where it was;
+* `lost`: the order ends `dispute_lost`;
+* any other status (Stripe may add some): stored on the row and audited as
+  `dispute.status_unknown`, the order left alone, so a person looks at it instead of nobody.
+
+A closed dispute never reopens from an older read. The seller is emailed once when a dispute
+opens and once when it closes (won or lost); the funds events are audited.
+Statuses: https://docs.stripe.com/api/disputes/object#dispute_object-status
+
+Answering (staff, from admin; payments/admin_disputes.py): evidence prefilled from the order
+and the seller's own note, saved on Stripe as a draft (`submit=false`) or submitted
+(`submit=true`), or the dispute accepted (closed, lost). Each step is audited and needs the
+`payments.respond_dispute` permission (the Support and Finance groups have it). Stripe is
+called outside any row lock; a double click finds the claim the first click left.
+https://docs.stripe.com/api/disputes/update , https://docs.stripe.com/api/disputes/close
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+
+from django.db import transaction
+from django.utils import timezone
+
+from payments import stripe_api
+from payments.models import Dispute, Order, OrderStatus, Payment
+from payments.services.audit import audit_record
+from payments.services.notifications import notify_dispute_closed, notify_dispute_opened, shipping_lines
+from payments.services.orders import order_transition
+from payments.services.payment_events import (
+    DISPUTE_LOST,
+    DISPUTE_OPEN,
+    DISPUTE_WON,
+    REFUNDABLE,
+    _id,
+    _payment_status,
+    _plain,
+    _sync,
+    event_account,
+)
+from stubcollector.errors import Conflict, DomainError, NotFound, PermissionDenied
+
+logger = logging.getLogger(__name__)
+
+S = OrderStatus
+
+DISPUTE_CLOSED = DISPUTE_WON | DISPUTE_LOST
+DISPUTE_KNOWN = DISPUTE_OPEN | DISPUTE_CLOSED
+# Evidence can be staged or submitted only while Stripe waits for it.
+NEEDS_RESPONSE = frozenset({"needs_response", "warning_needs_response"})
+
+RESPOND_PERMISSION = "payments.respond_dispute"  # on Order.Meta; Support and Finance have it
+
+# The evidence fields staff fill in (all text; Stripe's names). Stripe allows 20,000 characters
+# for the long ones and 150,000 for all together; we keep each well below that.
+EVIDENCE_FIELDS = {
+    "product_description": "Product description",
+    "customer_name": "Customer name",
+    "customer_email_address": "Customer email",
+    "shipping_address": "Shipping address",
+    "shipping_carrier": "Carrier",
+    "shipping_tracking_number": "Tracking number",
+    "shipping_date": "Ship date",
+    "uncategorized_text": "Anything else (the seller's side, in their words)",
+}
+EVIDENCE_MAX_CHARS = 5000
+SELLER_NOTE_MAX_CHARS = 2000
+TRACKING_MAX_CHARS = 100
+
+
+class DisputeNotAnswerable(Conflict):
+    code = "dispute_not_answerable"
+    message = "This dispute no longer takes a response."
+
+
+class DisputeAlreadySubmitted(Conflict):
+    code = "dispute_already_submitted"
+    message = "The evidence for this dispute has already been submitted."
+
+
+class InvalidEvidence(DomainError):
+    code = "invalid_evidence"
+    status = 400
+    message = "The evidence is not valid."
+
+
+class InvalidSellerNote(DomainError):
+    code = "invalid_seller_note"
+    status = 400
+    message = "Add a note or a tracking number (a note up to 2,000 characters)."
+
+
+# -- events ----------------------------------------------------------------------------------
+
+
+def dispute_event_apply(*, event) -> None:
+    """charge.dispute.created / updated / closed / funds_withdrawn / funds_reinstated: the
+    dispute's current status decides."""
+    account = event_account(event)
+    dispute_id = _id(event.data.get("object"))
+    dispute = _plain(stripe_api.dispute_fetch(dispute_id=dispute_id, stripe_account=account))
+    payment_intent_id = _id(dispute.get("payment_intent"))
+    if not payment_intent_id and dispute.get("charge"):
+        charge = _plain(stripe_api.charge_fetch(charge_id=_id(dispute["charge"]), stripe_account=account))
+        payment_intent_id = _id(charge.get("payment_intent"))
+
+    def apply_dispute(*, order, payment):
+        dispute_apply(order=order, payment=payment, dispute=dispute, event_id=event.id,
+                      event_type=event.type)
+
+    _sync(event=event, payment_intent_id=payment_intent_id, then=apply_dispute)
+
+
+def _timestamp(value) -> datetime.datetime | None:
+    if not value:
+        return None  # Stripe sends 0 or null when the bank allows no response
+    return datetime.datetime.fromtimestamp(int(value), tz=datetime.UTC)
+
+
+def _is_inquiry(dispute: dict) -> bool:
+    card = (dispute.get("payment_method_details") or {}).get("card") or {}
+    return (dispute.get("status") or "").startswith("warning_") or card.get("case_type") == "inquiry"
+
+
+def _row_fields(dispute: dict) -> dict:
+    details = dispute.get("evidence_details") or {}
+    return {
+        "charge_id": _id(dispute.get("charge")),
+        "amount_cents": int(dispute.get("amount") or 0),
+        "currency": dispute.get("currency") or "usd",
+        "reason": dispute.get("reason") or "",
+        "status": dispute.get("status") or "",
+        "evidence_due_by": _timestamp(details.get("due_by")),
+        "is_inquiry": _is_inquiry(dispute),
+        "submission_count": int(details.get("submission_count") or 0),
+    }
+
+
+def dispute_apply(*, order: Order, payment: Payment, dispute: dict, event_id: str,
+                  event_type: str = "") -> Dispute | None:
+    """Bring our Dispute row, the Payment and the (locked) order in line with Stripe's dispute."""
+    status = dispute.get("status") or ""
+    row = Dispute.objects.select_for_update().filter(stripe_dispute_id=dispute.get("id")).first()
+    if row is not None and row.status in DISPUTE_CLOSED and status not in DISPUTE_CLOSED:
+        return row  # an older read of a dispute we already know is over
+    created = row is None
+    if created:
+        row = Dispute(stripe_dispute_id=dispute.get("id") or "", order=order,
+                      stripe_account_id=payment.stripe_account_id,
+                      stripe_created=_timestamp(dispute.get("created")))
+    for name, value in _row_fields(dispute).items():
+        setattr(row, name, value)
+    newly_closed = status in DISPUTE_CLOSED and not row.outcome
+    if newly_closed:
+        row.outcome, row.closed_at = status, timezone.now()
+    row.save()
+
+    if created:
+        audit_record(action="dispute.opened", order=order, stripe_event_id=event_id,
+                     message=f"{row.kind_label} opened: {row.reason_display}, {row.amount_display}",
+                     data={"dispute_id": row.stripe_dispute_id, "status": status})
+    if event_type in ("charge.dispute.funds_withdrawn", "charge.dispute.funds_reinstated"):
+        moved = "taken from" if event_type.endswith("withdrawn") else "given back to"
+        audit_record(action=f"dispute.{event_type.rsplit('.', 1)[1]}", order=order, stripe_event_id=event_id,
+                     message=f"{row.amount_display} {moved} the seller's Stripe balance for the dispute",
+                     data={"dispute_id": row.stripe_dispute_id})
+
+    if status not in DISPUTE_KNOWN:
+        audit_record(action="dispute.status_unknown", order=order, stripe_event_id=event_id,
+                     message=f"Dispute {row.stripe_dispute_id} has a status we do not know "
+                             f"({status or 'none'}); the order was left as it is. Check it in Stripe.",
+                     data={"dispute_id": row.stripe_dispute_id, "status": status})
+        logger.warning("Dispute %s has an unknown status %r", row.stripe_dispute_id, status)
+        return row
+
+    payment.dispute_id = row.stripe_dispute_id
+    payment.dispute_status = status
+    payment.status = _payment_status(payment)
+    payment.save(update_fields=["dispute_id", "dispute_status", "status", "updated_at"])
+    _order_follow(order=order, row=row, status=status, event_id=event_id)
+
+    if created and status in DISPUTE_OPEN:
+        transaction.on_commit(lambda: notify_dispute_opened(dispute=row))
+    if newly_closed:
+        audit_record(action="dispute.closed", order=order, stripe_event_id=event_id,
+                     message=f"{row.kind_label} closed: {row.get_status_display().lower()}",
+                     data={"dispute_id": row.stripe_dispute_id, "status": status})
+        transaction.on_commit(lambda: notify_dispute_closed(dispute=row))
+    return row
+
+
+def _order_follow(*, order: Order, row: Dispute, status: str, event_id: str) -> None:
+    if status in DISPUTE_OPEN or status in DISPUTE_LOST:
+        if order.status in REFUNDABLE:
+            order_transition(order=order, to=S.DISPUTED, stripe_event_id=event_id,
+                             message=f"{row.kind_label} opened ({row.reason_display})")
+        if status in DISPUTE_LOST and order.status == S.DISPUTED:
+            order_transition(order=order, to=S.DISPUTE_LOST, stripe_event_id=event_id,
+                             message=f"Dispute lost: {row.amount_display} went back to the buyer")
+    elif status in DISPUTE_WON and order.status == S.DISPUTED:
+        outcome = row.get_status_display().lower()
+        order_transition(order=order, to=order.status_before_dispute or S.PAID, stripe_event_id=event_id,
+                         message=f"{row.kind_label} closed in the seller's favour ({outcome})")
+
+
+# -- reads ------------------------------------------------------------------------------------
+
+
+def dispute_evidence_prefill(*, dispute: Dispute) -> dict[str, str]:
+    """What the order already tells the bank: the stub, the buyer, where and when it shipped,
+    and the seller's own words. Staff edit it before sending."""
+    order = dispute.order
+    stub = order.listing.stub
+    description = f"Collectible ticket stub: {stub.event_name}"
+    if stub.performer:
+        description += f" ({stub.performer})"
+    description += f", {stub.venue}, {stub.city}, {stub.event_date:%d %B %Y}."
+    if stub.description:
+        description += f" {stub.description}"
+    # Another engineer adds a carrier to Order; use it when it is there.
+    carrier = getattr(order, "carrier", "") or getattr(order, "shipping_carrier", "") or ""
+    evidence = {
+        "product_description": description[:EVIDENCE_MAX_CHARS],
+        "customer_name": order.shipping_name or order.buyer.get_full_name() or order.buyer.username,
+        "customer_email_address": order.buyer.email,
+        "shipping_address": "\n".join(shipping_lines(order)),
+        "shipping_carrier": str(carrier),
+        "shipping_tracking_number": order.tracking_number or dispute.seller_tracking_number,
+        "shipping_date": order.shipped_at.date().isoformat() if order.shipped_at else "",
+        "uncategorized_text": dispute.seller_note,
+    }
+    return {key: value or "" for key, value in evidence.items()}
+
+
+def dispute_evidence_initial(*, dispute: Dispute) -> dict[str, str]:
+    """The form as staff last left it (the draft), over what the order prefills."""
+    prefill = dispute_evidence_prefill(dispute=dispute)
+    draft = {key: value for key, value in (dispute.evidence_draft or {}).items() if key in EVIDENCE_FIELDS}
+    return {**prefill, **draft}
+
+
+def dispute_for_order(*, order: Order) -> Dispute | None:
+    return Dispute.objects.filter(order=order).order_by("-stripe_created", "-pk").first()
+
+
+# -- staff: answer or accept --------------------------------------------------------------------
+
+
+def dispute_can_respond(*, user) -> bool:
+    return bool(user and user.is_active and user.is_staff and user.has_perm(RESPOND_PERMISSION))
+
+
+def _require_responder(user) -> None:
+    if not dispute_can_respond(user=user):
+        raise PermissionDenied("Answering disputes needs the Support or Finance role.")
+
+
+def _clean_evidence(evidence: dict) -> dict[str, str]:
+    if not isinstance(evidence, dict):
+        raise InvalidEvidence()
+    unknown = set(evidence) - set(EVIDENCE_FIELDS)
+    if unknown:
+        raise InvalidEvidence(f"Unknown evidence fields: {', '.join(sorted(map(str, unknown)))}.")
+    clean = {}
+    for key, value in evidence.items():
+        if value is None:
+            value = ""
+        if not isinstance(value, str) or "\x00" in value:
+            raise InvalidEvidence(f"{EVIDENCE_FIELDS[key]} must be text.")
+        value = value.strip()
+        if len(value) > EVIDENCE_MAX_CHARS:
+            raise InvalidEvidence(f"{EVIDENCE_FIELDS[key]} is longer than {EVIDENCE_MAX_CHARS} characters.")
+        clean[key] = value
+    if clean.get("shipping_date"):
+        try:
+            datetime.date.fromisoformat(clean["shipping_date"])
+        except ValueError:
+            raise InvalidEvidence("Ship date must be a date like 2026-11-29.") from None
+    return clean
+
+
+def _lock(dispute_id: int) -> Dispute:
+    row = Dispute.objects.select_for_update().select_related("order").filter(pk=dispute_id).first()
+    if row is None:
+        raise NotFound("No such dispute.")
+    return row
+
+
+def dispute_respond(*, dispute_id: int, evidence: dict, submit: bool, actor, request=None) -> Dispute:
+    """Save the evidence on Stripe as a draft (`submit=False`) or send it to the bank (`True`)."""
+    _require_responder(actor)
+    evidence = _clean_evidence(evidence)
+    with transaction.atomic():
+        row = _lock(dispute_id)
+        if row.submitted_at is not None:
+            raise DisputeAlreadySubmitted()
+        if row.status not in NEEDS_RESPONSE or row.accepted_at is not None:
+            raise DisputeNotAnswerable(f"This dispute is {row.get_status_display().lower()}; "
+                                       "it no longer takes evidence.")
+        row.evidence_draft = evidence
+        if submit:
+            row.submitted_at = timezone.now()  # the claim a second click finds
+        row.save(update_fields=["evidence_draft", "submitted_at", "updated_at"])
+    try:
+        # Empty fields are sent as "" so a field cleared in the form is cleared on Stripe too.
+        answer = _plain(stripe_api.dispute_update(dispute=row, evidence=evidence, submit=submit, actor=actor))
+    except DomainError:
+        if submit:
+            Dispute.objects.filter(pk=row.pk).update(submitted_at=None)
+        raise
+    with transaction.atomic():
+        row = _lock(dispute_id)
+        for name, value in _row_fields(answer).items():
+            if name != "status" or value in DISPUTE_OPEN:  # closing is the webhook's to apply
+                setattr(row, name, value)
+        row.save()
+        filled = sorted(key for key, value in evidence.items() if value)
+        audit_record(
+            action="dispute.evidence_submitted" if submit else "dispute.evidence_draft_saved",
+            actor=actor, order=row.order, request=request,
+            message=("Evidence submitted to the bank" if submit else "Evidence saved as a draft on Stripe")
+            + f" ({len(filled)} fields)",
+            data={"dispute_id": row.stripe_dispute_id, "fields": filled, "submit": submit},
+        )
+    return row
+
+
+def dispute_accept(*, dispute_id: int, actor, request=None) -> Dispute:
+    """Accept the dispute (Stripe closes it as lost); the order follows when the webhook arrives."""
+    _require_responder(actor)
+    with transaction.atomic():
+        row = _lock(dispute_id)
+        if row.accepted_at is not None:
+            raise DisputeNotAnswerable("This dispute has already been accepted.")
+        if row.status not in DISPUTE_OPEN or row.submitted_at is not None:
+            raise DisputeNotAnswerable(f"This dispute is {row.get_status_display().lower()}; "
+                                       "it can no longer be accepted.")
+        row.accepted_at = timezone.now()
+        row.save(update_fields=["accepted_at", "updated_at"])
+    try:
+        answer = _plain(stripe_api.dispute_close(dispute=row, actor=actor))
+    except DomainError:
+        Dispute.objects.filter(pk=row.pk).update(accepted_at=None)
+        raise
+    audit_record(action="dispute.accepted", actor=actor, order=row.order, request=request,
+                 message=f"Dispute accepted: {row.amount_display} goes back to the buyer",
+                 data={"dispute_id": row.stripe_dispute_id, "status": answer.get("status", "")})
+    return row
+
+
+# -- the seller's side ----------------------------------------------------------------------------
+
+
+def dispute_seller_note_save(*, order_id: int, seller, note: str, tracking_number: str = "",
+                             request=None) -> Dispute:
+    """The seller's own account and tracking details, for staff to send with the evidence."""
+    note = (note or "").strip() if isinstance(note, str) else None
+    tracking_number = (tracking_number or "").strip() if isinstance(tracking_number, str) else None
+    if note is None or tracking_number is None or "\x00" in note + tracking_number:
+        raise InvalidSellerNote()
+    if not (note or tracking_number) or len(note) > SELLER_NOTE_MAX_CHARS \
+            or len(tracking_number) > TRACKING_MAX_CHARS:
+        raise InvalidSellerNote()
+    with transaction.atomic():
+        order = Order.objects.select_for_update().filter(pk=order_id, seller=seller).first()
+        if order is None:
+            raise NotFound("No such order.")
+        row = Dispute.objects.select_for_update().filter(order=order).first()  # the latest
+        if row is None:
+            raise NotFound("This order has no dispute.")
+        if row.status not in NEEDS_RESPONSE or row.submitted_at is not None or row.accepted_at is not None:
+            raise DisputeNotAnswerable("The response to this dispute has already been sent; "
+                                       "your note can no longer be added.")
+        if (row.seller_note, row.seller_tracking_number) == (note, tracking_number):
+            return row  # the same note again (a double click): nothing new
+        row.seller_note, row.seller_tracking_number = note, tracking_number
+        row.seller_note_at = timezone.now()
+        row.save(update_fields=["seller_note", "seller_tracking_number", "seller_note_at", "updated_at"])
+        audit_record(action="dispute.seller_note", actor=seller, order=order, request=request,
+                     message="The seller added their side to the dispute"
+                             + (f" (tracking {tracking_number})" if tracking_number else ""),
+                     data={"dispute_id": row.stripe_dispute_id})
+    return row
