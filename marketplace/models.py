@@ -108,6 +108,8 @@ class Listing(models.Model):
         related_name="reservations",
     )
     reserved_until = models.DateTimeField(null=True, blank=True)
+    # When the current holder's hold began: it can be extended to twice its length, no more.
+    reserved_at = models.DateTimeField(null=True, blank=True)
     payment_required = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
