@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from payments.views import checkout, connect, orders, refunds, webhooks
+from payments.views import checkout, connect, disputes, orders, refunds, webhooks
 
 app_name = "payments"
 urlpatterns = [
@@ -19,6 +19,7 @@ urlpatterns = [
     path("orders/<int:order_id>/ship/", orders.order_ship_view, name="order_ship"),
     path("orders/<int:order_id>/complete/", orders.order_complete_view, name="order_complete"),
     path("orders/<int:order_id>/refund/", refunds.order_refund_view, name="order_refund"),
+    path("orders/<int:order_id>/dispute/", disputes.order_dispute_note_view, name="order_dispute_note"),
     # Signed Stripe webhooks
     path("webhook/", webhooks.platform_webhook, name="webhook"),
     path("webhook/connect/", webhooks.connect_webhook, name="webhook_connect"),

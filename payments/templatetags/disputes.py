@@ -1,0 +1,19 @@
+"""{% seller_open_disputes user as disputes %}: the seller's open disputes for the dashboard
+(one query), so the dashboard view does not have to know about disputes."""
+
+from django import template
+
+from payments.models import Dispute, DisputeStatus
+
+register = template.Library()
+
+OPEN = (DisputeStatus.WARNING_NEEDS_RESPONSE, DisputeStatus.WARNING_UNDER_REVIEW,
+        DisputeStatus.NEEDS_RESPONSE, DisputeStatus.UNDER_REVIEW)
+
+
+@register.simple_tag
+def seller_open_disputes(user):
+    return list(
+        Dispute.objects.filter(order__seller=user, status__in=OPEN)
+        .select_related("order__listing__stub").order_by("evidence_due_by", "pk")
+    )

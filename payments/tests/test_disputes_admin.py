@@ -1,0 +1,133 @@
+"""The admin dispute page: evidence prefilled, saved as a draft, submitted, accepted; only the
+Support and Finance roles see the buttons, and the server refuses a direct POST from anyone else."""
+
+import pytest
+import stripe
+from django.contrib.auth.models import Group
+
+from accounts.tests.factories import UserFactory
+from payments.models import AuditEvent, Dispute, OrderStatus
+from payments.services.fulfilment import order_ship
+from payments.staff import SUPPORT, staff_groups_ensure
+from payments.tests import webhook_support
+from payments.tests.webhook_support import deliver, pay, sandbox_order
+
+pytestmark = pytest.mark.django_db
+
+webhook_sandbox = webhook_support.webhook_sandbox
+
+
+@pytest.fixture
+def dispute(webhook_sandbox):
+    order = sandbox_order(webhook_sandbox)
+    pay(order)
+    deliver(webhook_sandbox)
+    order_ship(order_id=order.pk, seller=order.seller, tracking_number="1Z999AA10123456784")
+    charge_id = stripe.PaymentIntent.retrieve(order.payment_intent_id,
+                                              stripe_account=order.stripe_account_id).latest_charge
+    webhook_sandbox.open_dispute(charge_id, reason="product_not_received")
+    deliver(webhook_sandbox)
+    return Dispute.objects.select_related("order").get(order=order)
+
+
+@pytest.fixture
+def support(client):
+    staff_groups_ensure()
+    user = UserFactory(username="support", is_staff=True)
+    user.groups.add(Group.objects.get(name=SUPPORT))
+    client.force_login(user)
+    return user
+
+
+def page_url(dispute):
+    return f"/admin/payments/dispute/{dispute.pk}/change/"
+
+
+def respond_url(dispute):
+    return f"/admin/payments/dispute/{dispute.pk}/respond/"
+
+
+def form_of(dispute, **changes):
+    from payments.services.disputes import dispute_evidence_initial
+
+    return {**dispute_evidence_initial(dispute=dispute), **changes}
+
+
+def test_the_page_prefills_the_tracking_number_and_ship_date_from_mark_shipped(client, support, dispute):
+    page = client.get(page_url(dispute)).content.decode()
+
+    assert 'value="1Z999AA10123456784"' in page
+    assert f'value="{dispute.order.shipped_at.date().isoformat()}"' in page
+    assert dispute.order.buyer.email in page and "the stub never arrived" in page
+    assert "Save draft" in page and "Submit evidence to the bank" in page and "Accept the dispute" in page
+
+
+def test_save_draft_then_submit_through_the_page(client, support, dispute, webhook_sandbox):
+    draft = client.post(respond_url(dispute), {**form_of(dispute), "action": "draft"})
+    assert draft.status_code == 302
+    on_stripe = stripe.Dispute.retrieve(dispute.stripe_dispute_id, stripe_account=dispute.stripe_account_id)
+    assert on_stripe.status == "needs_response"
+    assert on_stripe.evidence.shipping_tracking_number == "1Z999AA10123456784"
+
+    submitted = client.post(respond_url(dispute), {**form_of(dispute), "action": "submit"})
+    deliver(webhook_sandbox)
+
+    assert submitted.status_code == 302
+    dispute.refresh_from_db()
+    assert dispute.status == "under_review" and dispute.submitted_at is not None
+    assert list(AuditEvent.objects.filter(order=dispute.order, actor=support, action__startswith="dispute.")
+                .order_by("id").values_list("action", flat=True)) == [
+        "dispute.evidence_draft_saved", "dispute.evidence_submitted"]
+    page = client.get(page_url(dispute)).content.decode()
+    assert "no longer takes a response" in page and "Submit evidence" not in page
+
+
+def test_a_second_submit_says_already_submitted(client, support, dispute):
+    client.post(respond_url(dispute), {**form_of(dispute), "action": "submit"})
+    again = client.post(respond_url(dispute), {**form_of(dispute), "action": "submit"}, follow=True)
+    assert "already been submitted" in again.content.decode()
+    assert AuditEvent.objects.filter(order=dispute.order, action="stripe.dispute.update").count() == 1
+
+
+def test_bad_evidence_is_shown_on_the_form_and_nothing_is_sent(client, support, dispute):
+    response = client.post(respond_url(dispute), {**form_of(dispute, shipping_date="last tuesday"),
+                                                  "action": "submit"})
+    assert response.status_code == 200 and "Ship date must be a date" in response.content.decode()
+    unknown = client.post(respond_url(dispute), {**form_of(dispute), "action": "explode"})
+    assert unknown.status_code == 200
+    assert not AuditEvent.objects.filter(order=dispute.order, action="stripe.dispute.update").exists()
+
+
+def test_accept_closes_the_dispute_and_the_order_is_lost(client, support, dispute, webhook_sandbox):
+    response = client.post(respond_url(dispute), {"action": "accept"})
+    deliver(webhook_sandbox)
+
+    assert response.status_code == 302
+    dispute.refresh_from_db()
+    dispute.order.refresh_from_db()
+    assert dispute.status == "lost" and dispute.order.status == OrderStatus.DISPUTE_LOST
+
+
+def test_staff_without_the_role_see_no_buttons_and_a_direct_post_is_refused(client, dispute):
+    staff_groups_ensure()
+    viewer = UserFactory(is_staff=True)
+    viewer.user_permissions.add(*Group.objects.get(name=SUPPORT).permissions.exclude(codename="respond_dispute"))
+    client.force_login(viewer)
+
+    page = client.get(page_url(dispute))
+    assert page.status_code == 200 and "Submit evidence" not in page.content.decode()
+    for action in ("draft", "submit", "accept"):
+        assert client.post(respond_url(dispute), {**form_of(dispute), "action": action}).status_code == 403
+    assert not AuditEvent.objects.filter(order=dispute.order, action__startswith="stripe.dispute.").exists()
+
+
+def test_non_staff_and_strangers_cannot_reach_the_page(client, dispute):
+    assert client.get(page_url(dispute)).status_code == 302  # to the admin login
+    client.force_login(dispute.order.seller)
+    assert client.post(respond_url(dispute), {"action": "accept"}).status_code == 302
+    dispute.refresh_from_db()
+    assert dispute.accepted_at is None
+
+
+def test_an_unknown_dispute_is_404(client, support):
+    assert client.get("/admin/payments/dispute/999999/respond/").status_code == 404

@@ -1,0 +1,30 @@
+"""POST /payments/orders/<id>/dispute/: the seller adds their side to a dispute (a note and the
+tracking details), which staff see on the dispute's admin page and send with the evidence.
+
+A form post from the order page gets a redirect back with a message; JSON gets JSON. Anyone but
+the order's seller gets 404; bad input 400; a closed dispute 409; the same note twice is one.
+"""
+
+from django.contrib import messages
+from django.http import JsonResponse
+from django.shortcuts import redirect
+from django.views.decorators.http import require_POST
+
+from payments.services.disputes import dispute_seller_note_save
+from payments.views.common import json_object, refuse_anonymous
+from stubcollector.middleware import asks_for_json
+
+
+@require_POST
+@refuse_anonymous
+def order_dispute_note_view(request, order_id: int):
+    data = json_object(request) if request.content_type == "application/json" else request.POST
+    dispute = dispute_seller_note_save(
+        order_id=order_id, seller=request.user, note=data.get("note", ""),
+        tracking_number=data.get("tracking_number", ""), request=request,
+    )
+    if asks_for_json(request):
+        return JsonResponse({"order_id": order_id, "dispute_id": dispute.stripe_dispute_id,
+                             "note": dispute.seller_note, "tracking_number": dispute.seller_tracking_number})
+    messages.success(request, "Thanks: your side is saved; our team sends it to the bank with the evidence.")
+    return redirect("payments_pages:order_detail", order_id=order_id)
