@@ -6,7 +6,15 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from marketplace import images
-from marketplace.models import MAX_PRICE_CENTS, MIN_PRICE_CENTS, Category, Listing, ListingStatus, Stub
+from marketplace.models import (
+    MAX_PRICE_CENTS,
+    MAX_SHIPPING_CENTS,
+    MIN_PRICE_CENTS,
+    Category,
+    Listing,
+    ListingStatus,
+    Stub,
+)
 from marketplace.selectors import DEFAULT_SORT, SORT_ORDERINGS, ListingFilters
 
 SORT_CHOICES = [
@@ -117,6 +125,13 @@ class ListingForm(forms.ModelForm):
     """The stub's facts, its photo and the asking price, for both create and edit."""
 
     price = PriceField()
+    shipping = forms.DecimalField(
+        required=False, min_value=0, max_value=Decimal(MAX_SHIPPING_CENTS) / 100, max_digits=6,
+        decimal_places=2, label="Shipping (US$)",
+        help_text="Added to the price at checkout; leave empty or 0 for free shipping. At most $100.",
+        error_messages={"max_value": "Shipping is at most $100.00.",
+                        "max_decimal_places": "Use at most two decimals (cents)."},
+    )
     photo = StubPhotoField(required=False)
 
     class Meta:
@@ -131,6 +146,7 @@ class ListingForm(forms.ModelForm):
             kwargs.setdefault("instance", listing.stub)
             kwargs.setdefault("initial", {})
             kwargs["initial"].setdefault("price", Decimal(listing.price_cents) / 100)
+            kwargs["initial"].setdefault("shipping", Decimal(listing.shipping_cents) / 100)
         super().__init__(*args, **kwargs)
         if listing is not None and listing.stub.photo:
             self.fields["photo"].help_text += " Leave empty to keep the current photo."
@@ -152,9 +168,31 @@ class ListingForm(forms.ModelForm):
                 )
         return price
 
+    def clean_shipping(self):
+        shipping = self.cleaned_data.get("shipping") or Decimal(0)
+        listing = self.listing
+        if listing is not None and dollars_to_cents(shipping) != listing.shipping_cents:
+            if listing.status == ListingStatus.SOLD or listing.reservation_is_live():
+                raise ValidationError(
+                    "Shipping is locked while a buyer is paying for this stub and once it has sold."
+                )
+        return shipping
+
+    def clean(self):
+        cleaned = super().clean()
+        price, shipping = cleaned.get("price"), cleaned.get("shipping")
+        both = price is not None and shipping is not None
+        if both and dollars_to_cents(price + shipping) > MAX_PRICE_CENTS:
+            self.add_error("shipping", f"Price plus shipping must stay within ${MAX_PRICE:,.2f}.")
+        return cleaned
+
     @property
     def price_cents(self) -> int:
         return dollars_to_cents(self.cleaned_data["price"])
+
+    @property
+    def shipping_cents(self) -> int:
+        return dollars_to_cents(self.cleaned_data.get("shipping") or Decimal(0))
 
     def stub_fields(self) -> dict:
         return {name: self.cleaned_data[name] for name in self.Meta.fields}

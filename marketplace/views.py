@@ -29,6 +29,7 @@ from marketplace.services import (
     listing_update,
     listing_withdraw,
 )
+from marketplace.shipping import ShippingLocked, listing_shipping_set
 
 BROWSE_PAGE_SIZE = 24
 SELLER_PAGE_SIZE = 24
@@ -114,6 +115,9 @@ def listing_create_view(request):
                 photo=form.cleaned_data.get("photo"),
                 **form.stub_fields(),
             )
+            listing_shipping_set(
+                listing_id=listing.pk, seller=request.user, shipping_cents=form.shipping_cents
+            )
         except ValidationError as error:
             _form_error_from(form, error)
         else:
@@ -143,8 +147,13 @@ def listing_edit_view(request, pk):
                 photo=form.cleaned_data.get("photo") or None,
                 **form.stub_fields(),
             )
+            listing_shipping_set(
+                listing_id=listing.pk, seller=request.user, shipping_cents=form.shipping_cents
+            )
         except PriceLocked as error:  # the reservation began between form check and lock
             form.add_error("price", error.message)
+        except ShippingLocked as error:
+            form.add_error("shipping", error.message)
         except ValidationError as error:
             _form_error_from(form, error)
         else:

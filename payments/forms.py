@@ -4,6 +4,7 @@ the ship form. Amounts are never input: the price always comes from the listing.
 from django import forms
 
 from payments.countries import country_choices
+from payments.shipping import ShippingCarrier
 
 SHIPPING_FIELDS = (
     "shipping_name",
@@ -62,4 +63,12 @@ class CreatePaymentIntentForm(ShippingAddressForm):
 
 
 class ShipOrderForm(forms.Form):
+    # Optional for JSON clients of the original contract; the page's select asks for it.
+    shipping_carrier = forms.ChoiceField(
+        label="Carrier", required=False, choices=[("", "Choose the carrier"), *ShippingCarrier.choices]
+    )
     tracking_number = forms.CharField(label="Tracking number (optional)", max_length=100, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["shipping_carrier"].widget.attrs["required"] = True

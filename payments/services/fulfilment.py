@@ -9,6 +9,7 @@ from django.db import transaction
 from payments.models import Order, OrderStatus
 from payments.services.notifications import notify_order_shipped
 from payments.services.orders import order_transition
+from payments.shipping import ShippingCarrier
 from stubcollector.errors import Conflict, NotFound
 
 
@@ -48,8 +49,9 @@ def _lock_order_for(*, order_id, user, role: str) -> Order:
 
 
 @transaction.atomic
-def order_ship(*, order_id, seller, tracking_number: str = "", request=None) -> Order:
-    """The seller sends the stub: paid (or partially refunded, not yet shipped) → shipped."""
+def order_ship(*, order_id, seller, tracking_number: str = "", carrier: str = "", request=None) -> Order:
+    """The seller sends the stub: paid (or partially refunded, not yet shipped) → shipped, with
+    the carrier (a ShippingCarrier value, or "" when not given) and the tracking number."""
     order = _lock_order_for(order_id=order_id, user=seller, role="seller")
     if order.shipped_at is not None and order.status in (
         OrderStatus.SHIPPED, OrderStatus.COMPLETED, OrderStatus.PARTIALLY_REFUNDED,
@@ -60,12 +62,15 @@ def order_ship(*, order_id, seller, tracking_number: str = "", request=None) -> 
             f"Only a paid order can be shipped; this one is {order.get_status_display().lower()}."
         )
     tracking_number = (tracking_number or "").strip()[:100]
+    carrier = carrier if carrier in ShippingCarrier.values else ""
     order.tracking_number = tracking_number
-    order.save(update_fields=["tracking_number", "updated_at"])
+    order.shipping_carrier = carrier
+    order.save(update_fields=["tracking_number", "shipping_carrier", "updated_at"])
+    carrier_label = f" by {ShippingCarrier(carrier).label}" if carrier else ""
     order_transition(
         order=order, to=OrderStatus.SHIPPED, actor=seller, request=request,
-        message=f"Shipped{f', tracking {tracking_number}' if tracking_number else ''}",
-        data={"tracking_number": tracking_number},
+        message=f"Shipped{carrier_label}{f', tracking {tracking_number}' if tracking_number else ''}",
+        data={"tracking_number": tracking_number, "shipping_carrier": carrier},
     )
     transaction.on_commit(lambda: notify_order_shipped(order=order))
     return order

@@ -228,6 +228,8 @@ def test_shipping_by_json_answers_json(client):
         "status": "shipped",
         "status_display": "Shipped",
         "tracking_number": "T1",
+        "shipping_carrier": "",  # issue 11: optional for JSON clients of the original contract
+        "tracking_url": "",
     }
 
 

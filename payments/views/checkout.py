@@ -66,6 +66,8 @@ def checkout_page(request, listing_id: int):
         "stub": listing.stub,
         "blocker": blocker,
         "price": format_usd(listing.price_cents),
+        "shipping": format_usd(listing.shipping_cents),
+        "total": format_usd(listing.total_cents),
         "reservation_minutes": settings.LISTING_RESERVATION_MINUTES,
         "payment_problem": CHECKOUT_PROBLEMS.get(request.GET.get("payment", "")),
         "form": ShippingAddressForm(initial=_last_shipping_address(request.user) or None),

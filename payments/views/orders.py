@@ -24,6 +24,7 @@ from payments.services.fulfilment import (
     order_ship,
 )
 from payments.services.notifications import shipping_lines
+from payments.shipping import tracking_url
 from payments.views.common import json_object, refuse_anonymous
 from stubcollector.errors import Conflict
 from stubcollector.middleware import asks_for_json
@@ -60,6 +61,8 @@ def _order_json(order) -> dict:
         "status": order.status,
         "status_display": order.get_status_display(),
         "tracking_number": order.tracking_number,
+        "shipping_carrier": order.shipping_carrier,
+        "tracking_url": tracking_url(carrier=order.shipping_carrier, tracking_number=order.tracking_number),
     }
 
 
@@ -164,6 +167,9 @@ def order_detail(request, order_id: int):
         "amount": dollars(order.amount_cents),
         "refunded": dollars(refunded_cents) if refunded_cents else "",
         "shipping_lines": shipping_lines(order),
+        "shipping": dollars(order.shipping_cents) if order.shipping_cents else "",
+        "item_price": dollars(order.amount_cents - order.shipping_cents),
+        "tracking_url": tracking_url(carrier=order.shipping_carrier, tracking_number=order.tracking_number),
         "status_config": {
             "statusUrl": reverse("payments:order_status", args=[order.pk]),
             "status": order.status,
@@ -212,14 +218,15 @@ def order_ship_view(request, order_id: int):
     form = ShipOrderForm(data=_input(request))
     if not form.is_valid():
         return JsonResponse(
-            {"error": {"code": "invalid", "message": "The tracking number is too long.",
+            {"error": {"code": "invalid", "message": "Check the carrier and the tracking number.",
                        "fields": form.errors.get_json_data()}},
             status=400,
         )
     try:
         order = order_ship(
             order_id=order_id, seller=request.user,
-            tracking_number=form.cleaned_data["tracking_number"], request=request,
+            tracking_number=form.cleaned_data["tracking_number"],
+            carrier=form.cleaned_data["shipping_carrier"], request=request,
         )
     except (OrderAlreadyShipped, OrderAlreadyCompleted) as error:
         return _already_done_answer(request, order_id, error)
