@@ -227,8 +227,8 @@ def dispute_evidence_prefill(*, dispute: Dispute) -> dict[str, str]:
     description += f", {stub.venue}, {stub.city}, {stub.event_date:%d %B %Y}."
     if stub.description:
         description += f" {stub.description}"
-    # Another engineer adds a carrier to Order; use it when it is there.
-    carrier = getattr(order, "carrier", "") or getattr(order, "shipping_carrier", "") or ""
+    # The carrier the seller picked on "Mark shipped" (issue 11); "other" tells the bank nothing.
+    carrier = order.get_shipping_carrier_display() if order.shipping_carrier not in ("", "other") else ""
     evidence = {
         "product_description": description[:EVIDENCE_MAX_CHARS],
         "customer_name": order.shipping_name or order.buyer.get_full_name() or order.buyer.username,

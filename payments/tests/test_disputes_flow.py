@@ -12,7 +12,7 @@ from django.core import mail
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
-from payments.models import AuditEvent, Dispute, OrderStatus, PaymentStatus
+from payments.models import AuditEvent, Dispute, Order, OrderStatus, PaymentStatus
 from payments.services import disputes as dispute_services
 from payments.staff import FINANCE, SUPPORT, staff_groups_ensure
 from payments.tests import webhook_support
@@ -108,6 +108,7 @@ def test_the_ship_date_and_tracking_come_from_mark_shipped(webhook_sandbox, deli
     from payments.services.fulfilment import order_ship
 
     order_ship(order_id=order.pk, seller=order.seller, tracking_number="9400111899223")
+    Order.objects.filter(pk=order.pk).update(shipping_carrier="usps")  # the seller's pick on "Mark shipped"
     webhook_sandbox.open_dispute(stripe.PaymentIntent.retrieve(
         order.payment_intent_id, stripe_account=order.stripe_account_id).latest_charge)
     deliver_all()
@@ -116,6 +117,7 @@ def test_the_ship_date_and_tracking_come_from_mark_shipped(webhook_sandbox, deli
     evidence = dispute_services.dispute_evidence_prefill(dispute=Dispute.objects.get(order=order))
     assert evidence["shipping_tracking_number"] == "9400111899223"
     assert evidence["shipping_date"] == order.shipped_at.date().isoformat()
+    assert evidence["shipping_carrier"] == "USPS"
 
 
 def test_a_draft_stays_on_stripe_unsent_then_winning_evidence_wins(disputed_order, support, deliver_all):
