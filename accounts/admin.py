@@ -12,7 +12,29 @@ STRIPE_FIELDS = (
     "stripe_requirements_past_due",
     "stripe_disabled_reason",
     "stripe_account_synced_at",
+    "stripe_disconnected_at",
+    "stripe_losses_liable",
+    "stripe_balance_available_cents",
+    "stripe_balance_cents",
+    "stripe_balance_synced_at",
 )
+
+
+class NegativeBalanceFilter(admin.SimpleListFilter):
+    """Sellers who owe Stripe more than their balance holds (the platform is liable)."""
+
+    title = "Stripe balance"
+    parameter_name = "stripe_balance"
+
+    def lookups(self, request, model_admin):
+        return (("negative", "Negative (cannot take orders)"), ("disconnected", "Disconnected from Stripe"))
+
+    def queryset(self, request, queryset):
+        if self.value() == "negative":
+            return queryset.filter(stripe_balance_cents__lt=0)
+        if self.value() == "disconnected":
+            return queryset.filter(stripe_disconnected_at__isnull=False)
+        return queryset
 
 
 @admin.register(User)
@@ -27,10 +49,12 @@ class UserAdmin(DjangoUserAdmin):
         "seller_country",
         "stripe_account_status",
         "accepts_payments",
+        "stripe_balance",
         "is_staff",
         "date_joined",
     )
     list_filter = (
+        NegativeBalanceFilter,
         "is_seller",
         "stripe_account_status",
         "stripe_onboarding_completed",
@@ -49,3 +73,17 @@ class UserAdmin(DjangoUserAdmin):
     @admin.display(boolean=True, description="Can take payments")
     def accepts_payments(self, obj: User) -> bool:
         return obj.can_accept_payments
+
+    @admin.display(description="Stripe balance", ordering="stripe_balance_cents")
+    def stripe_balance(self, obj: User) -> str:
+        """Available + pending as Stripe last reported it; a negative one says who is liable."""
+        from marketplace.pricing import format_usd
+
+        if not obj.stripe_account_id:
+            return "-"
+        if obj.stripe_disconnected_at:
+            return "disconnected"
+        text = format_usd(obj.stripe_balance_cents)
+        if obj.stripe_balance_negative:
+            text += f" NEGATIVE (liable: {obj.stripe_losses_liable or 'unknown'})"
+        return text

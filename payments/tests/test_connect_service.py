@@ -42,7 +42,7 @@ def last_account_updated(stripe_sandbox, account_id):
 
 def test_first_onboarding_makes_a_buyer_a_seller_with_a_prefilled_express_account(stripe_sandbox, settings):
     settings.SITE_URL = "https://stubs.example"
-    user = UserFactory(username="ada", email="ada@example.com", seller_country="GB")
+    user = UserFactory(username="ada", email="ada@example.com", seller_country="US")
 
     url = connect.seller_start_onboarding(user=user, base_url="https://stubs.example/")
 
@@ -52,7 +52,12 @@ def test_first_onboarding_makes_a_buyer_a_seller_with_a_prefilled_express_accoun
     assert url.startswith(stripe_sandbox.public_url + "/_sandbox/onboarding/")
     account = stripe_sandbox.get(user.stripe_account_id)
     assert account["type"] == "express"
-    assert account["country"] == "GB"
+    assert account["country"] == "US"
+    # Made with explicit controller properties: Express dashboard, the platform liable for losses.
+    assert account["controller"]["stripe_dashboard"]["type"] == "express"
+    assert account["controller"]["losses"]["payments"] == "application"
+    assert account["controller"]["fees"]["payer"] == "application_express"
+    assert user.stripe_losses_liable == "application"
     assert account["email"] == "ada@example.com"
     assert set(account["capabilities"]) == {"card_payments", "transfers"}
     assert account["business_profile"]["url"] == "https://stubs.example/sellers/ada/"
@@ -289,14 +294,15 @@ def test_payout_delay_above_the_minimum_is_used_as_set(stripe_sandbox, commit):
 
 
 @override_settings(SELLER_PAYOUT_DELAY_DAYS=1)
-def test_payout_delay_for_a_country_we_do_not_know_asks_stripe_for_its_minimum(stripe_sandbox, commit):
-    seller = onboarded_seller(stripe_sandbox, commit, seller_country="MX")
+def test_a_seller_outside_the_us_is_refused_before_any_stripe_account_is_made(stripe_sandbox):
+    seller = NewSellerFactory(seller_country="GB")  # a profile saved before sellers were US only
 
-    row = AuditEvent.objects.get(action=connect.PAYOUT_SCHEDULE_SET_ACTION, subject_user=seller)
-    assert row.data["delay_days"] == "minimum"
-    assert (
-        stripe_sandbox.get(seller.stripe_account_id)["settings"]["payouts"]["schedule"]["interval"] == "daily"
-    )
+    with pytest.raises(connect.SellerCountryNotSupported):
+        connect.seller_start_onboarding(user=seller)
+
+    seller.refresh_from_db()
+    assert seller.stripe_account_id == ""
+    assert not AuditEvent.objects.filter(action="stripe.account.create").exists()
 
 
 def test_the_payout_schedule_is_not_set_before_onboarding_completes(stripe_sandbox, commit):

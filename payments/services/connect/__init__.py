@@ -3,12 +3,16 @@
 - `rules`: pure rules about an account object (our status word, what we store on the User, the
   payout delay per country, requirement keys and disabled reasons in plain words);
 - `onboarding`: the Express account, Account Links, syncing the account onto the seller;
-- `payouts`: the payout schedule and the seller's balance.
+- `payouts`: the payout schedule, the seller's balance and negative balances;
+- `disconnect`: an account the platform lost (account.application.deauthorized);
+- `notices`: plain-text notices to the seller and staff.
 
 Callers import from here (`from payments.services import connect`).
 """
 
+from payments.services.connect.disconnect import seller_disconnect
 from payments.services.connect.onboarding import (
+    EXPRESS_DIRECT_CHARGES_CONTROLLER,
     SELLER_MCC,
     SELLER_PRODUCT_DESCRIPTION,
     is_public_url,
@@ -31,9 +35,11 @@ from payments.services.connect.payouts import (
 )
 from payments.services.connect.rules import (
     PAYOUT_MINIMUM_DELAY_DAYS,
+    SELLER_COUNTRY,
     AccountState,
     NoStripeAccount,
     NotASeller,
+    SellerCountryNotSupported,
     account_status_from,
     disabled_reason_in_plain_words,
     payout_delay_days_for,
@@ -43,7 +49,9 @@ from payments.services.connect.rules import (
 
 __all__ = [
     "PAYOUT_MINIMUM_DELAY_DAYS", "PAYOUT_SCHEDULE_CLAIM_SECONDS", "PAYOUT_SCHEDULE_SET_ACTION",
-    "SELLER_MCC", "SELLER_PRODUCT_DESCRIPTION", "AccountState", "NoStripeAccount", "NotASeller",
+    "EXPRESS_DIRECT_CHARGES_CONTROLLER", "SELLER_COUNTRY", "SellerCountryNotSupported",
+    "seller_disconnect", "SELLER_MCC", "SELLER_PRODUCT_DESCRIPTION", "AccountState", "NoStripeAccount",
+    "NotASeller",
     "SellerBalance", "account_status_from", "disabled_reason_in_plain_words", "is_public_url",
     "payout_delay_days_for", "requirement_in_plain_words", "requirements_in_plain_words",
     "seller_account_link", "seller_balance", "seller_become", "seller_ensure_account",

@@ -24,14 +24,28 @@ from payments.services.connect.payouts import (
     _payout_schedule_already_set,
 )
 from payments.services.connect.rules import (
+    SELLER_COUNTRY,
     AccountState,
     NoStripeAccount,
     NotASeller,
     as_dict,
+    losses_liable_from,
     require_account,
     requirements_in_plain_words,
+    seller_country_check,
 )
 from stubcollector.errors import Conflict
+
+# Express dashboard, direct charges: at API version 2026-08-26.dahlia (stripe-python 15.x)
+# Stripe supports an Express dashboard only with the platform paying Stripe's fees and liable
+# for negative balances (https://docs.stripe.com/connect/migrate-to-controller-properties; a
+# Stripe-liable Express account needs 2026-11-18.endive). We are liable: docs/operations.md.
+EXPRESS_DIRECT_CHARGES_CONTROLLER = {
+    "fees": {"payer": "application"},
+    "losses": {"payments": "application"},
+    "stripe_dashboard": {"type": "express"},
+    "requirement_collection": "stripe",
+}
 
 # Hobby, toy and game shops: the closest merchant category for collectible stubs.
 SELLER_MCC = "5945"
@@ -68,17 +82,21 @@ def seller_become(*, user: User) -> User:
 
 
 def seller_ensure_account(*, user: User, actor=None) -> str:
-    """The seller's Express account id: the one they have, or a new one made now.
+    """The seller's Express account id: the one they have, or a new one made now (also when the
+    one they had was disconnected from the platform).
 
-    The create call carries an idempotency key derived from the user, so a double submit (two
-    tabs, a retried request) gets the same account back from Stripe instead of a second one.
+    The account is made with explicit controller properties (EXPRESS_DIRECT_CHARGES_CONTROLLER),
+    and who is liable for its negative balances is stored from Stripe's answer. The create call
+    carries an idempotency key derived from the user, so a double submit (two tabs, a retried
+    request) gets the same account back from Stripe instead of a second one.
     """
-    if user.stripe_account_id:
+    if user.stripe_account_id and user.stripe_disconnected_at is None:
         return user.stripe_account_id
+    seller_country_check(user=user)
     actor = actor if actor is not None else user
     params: dict[str, Any] = {
-        "type": "express",
-        "country": (user.seller_country or "US").upper(),
+        "controller": EXPRESS_DIRECT_CHARGES_CONTROLLER,
+        "country": SELLER_COUNTRY,
         "capabilities": {"card_payments": {"requested": True}, "transfers": {"requested": True}},
         "business_profile": {
             "product_description": SELLER_PRODUCT_DESCRIPTION,
@@ -90,27 +108,37 @@ def seller_ensure_account(*, user: User, actor=None) -> str:
         params["business_profile"]["url"] = seller_public_url(user=user)
     if user.email:
         params["email"] = user.email
-    account = stripe_api.account_create(
-        actor=actor,
-        subject_user=user,
-        # The user's join time too: after a database reset another person may get the same pk.
-        idempotency_key=f"connect-account-user-{user.pk}-{int(user.date_joined.timestamp())}",
-        **params,
-    )
+    # The user's join time too: after a database reset another person may get the same pk; and
+    # the time of a disconnection, so a new account is not the lost one replayed.
+    key = f"connect-account-user-{user.pk}-{int(user.date_joined.timestamp())}"
+    if user.stripe_disconnected_at is not None:
+        key += f"-after-{int(user.stripe_disconnected_at.timestamp())}"
+    account = stripe_api.account_create(actor=actor, subject_user=user, idempotency_key=key, **params)
+    liable = losses_liable_from(account)
     with transaction.atomic():
         locked = User.objects.select_for_update().get(pk=user.pk)
-        if not locked.stripe_account_id:
-            locked.stripe_account_id = account["id"]
-            locked.stripe_account_status = StripeAccountStatus.PENDING
-            locked.save(update_fields=["stripe_account_id", "stripe_account_status"])
+        if not locked.stripe_account_id or locked.stripe_disconnected_at is not None:
+            replaced = locked.stripe_account_id
+            for name, value in {
+                "stripe_account_id": account["id"], "stripe_account_status": StripeAccountStatus.PENDING,
+                "stripe_onboarding_completed": False, "stripe_capabilities_enabled": False,
+                "stripe_requirements_due": [], "stripe_requirements_past_due": [],
+                "stripe_disabled_reason": "", "stripe_disconnected_at": None,
+                "stripe_losses_liable": liable, "stripe_balance_cents": 0,
+                "stripe_balance_available_cents": 0, "stripe_balance_synced_at": None,
+            }.items():
+                setattr(locked, name, value)
+            locked.save()
             audit_record(
                 action="connect.account_created",
                 actor=actor,
                 subject_user=locked,
                 to_status=StripeAccountStatus.PENDING,
-                data={"stripe_account": account["id"]},
+                message=f"losses liable: {liable or 'unknown'}"
+                + (f"; replaces {replaced}" if replaced else ""),
+                data={"stripe_account": account["id"], "losses_liable": liable, "replaces": replaced},
             )
-    user.refresh_from_db(fields=["stripe_account_id", "stripe_account_status"])
+    user.refresh_from_db()
     return user.stripe_account_id
 
 

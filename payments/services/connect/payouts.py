@@ -10,17 +10,21 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import User
 from marketplace.pricing import format_usd
 from payments import stripe_api
 from payments.models import AuditEvent
 from payments.services.audit import audit_record
+from payments.services.connect.notices import notice_after_commit
 from payments.services.connect.rules import as_dict, payout_delay_days_for, require_account
 from stubcollector.errors import DomainError
 
 logger = logging.getLogger(__name__)
 
+CURRENCY = "usd"
 PAYOUT_SCHEDULE_SET_ACTION = "connect.payout_schedule_set"
 PAYOUT_SCHEDULE_CLAIM_SECONDS = 120
 
@@ -114,10 +118,80 @@ def _per_currency(entries: Iterable[Mapping[str, Any]] | None) -> dict[str, int]
 
 
 def seller_balance(*, user: User) -> SellerBalance:
+    """The seller's balance read from Stripe now (GET /v1/balance on their account); what it
+    says is also recorded on the seller (`seller_balance_record`)."""
     account_id = require_account(user)
     balance = as_dict(stripe_api.balance_retrieve(account_id=account_id, actor=user, subject_user=user))
-    return SellerBalance(
+    result = SellerBalance(
         available=_per_currency(balance.get("available")), pending=_per_currency(balance.get("pending"))
     )
+    seller_balance_record(account_id=account_id, balance=result)
+    return result
 
 
+BALANCE_NEGATIVE_ACTION = "connect.balance_negative"
+BALANCE_COVERED_ACTION = "connect.balance_covered"
+
+
+@transaction.atomic
+def seller_balance_record(*, account_id: str, balance: SellerBalance, stripe_event_id: str = "",
+                          actor=None) -> User | None:
+    """Store the balance Stripe reported for `account_id` (USD: sellers are US only).
+
+    With direct charges on Express accounts the platform is liable for a balance the seller
+    cannot pay back (docs/operations.md). A total (available + pending) below zero blocks new
+    orders (User.can_accept_payments) and tells staff and the seller once; a later balance at or
+    above zero lifts the block. Idempotent: the same balance twice changes nothing.
+    """
+    user = (User.objects.select_for_update().filter(stripe_account_id=account_id).first()
+            if account_id else None)
+    if user is None:
+        return None
+    available = balance.available.get(CURRENCY, 0)
+    total = available + balance.pending.get(CURRENCY, 0)
+    was_negative = user.stripe_balance_negative
+    user.stripe_balance_available_cents = available
+    user.stripe_balance_cents = total
+    user.stripe_balance_synced_at = timezone.now()
+    user.save(update_fields=["stripe_balance_available_cents", "stripe_balance_cents",
+                             "stripe_balance_synced_at"])
+    if user.stripe_balance_negative and not was_negative:
+        audit_record(action=BALANCE_NEGATIVE_ACTION, actor=actor, subject_user=user,
+                     stripe_event_id=stripe_event_id, to_status="negative",
+                     message=f"balance {format_usd(total)} (available {format_usd(available)}); "
+                             f"losses liable: {user.stripe_losses_liable or 'unknown'}",
+                     data={"stripe_account": account_id, "balance_cents": total,
+                           "available_cents": available})
+        notice_after_commit(
+            subject=f"Negative Stripe balance: {user.username} owes {format_usd(-total)}",
+            body=(f"The Stripe balance of {user.display_name} ({account_id}) is {format_usd(total)} "
+                  f"after refunds or disputes.\nWho covers it if the seller does not: "
+                  f"{user.stripe_losses_liable or 'unknown'}.\nUntil the balance is back at zero or "
+                  "above, this seller's listings cannot be bought.\n"),
+            to_seller=user, to_staff=True,
+        )
+    elif was_negative and not user.stripe_balance_negative:
+        audit_record(action=BALANCE_COVERED_ACTION, actor=actor, subject_user=user,
+                     stripe_event_id=stripe_event_id, from_status="negative", to_status="covered",
+                     message=f"balance {format_usd(total)}",
+                     data={"stripe_account": account_id, "balance_cents": total,
+                           "available_cents": available})
+    return user
+
+
+def balance_event_apply(*, event) -> None:
+    """`balance.available` from a connected account (Connect endpoint): re-read the balance
+    from Stripe (the event's copy may be old news) and record it."""
+    account_id = str((event.stripe_data or {}).get("account") or "")
+    if not account_id:
+        return  # the platform's own balance: nothing of a seller's
+    user = User.objects.filter(stripe_account_id=account_id, stripe_disconnected_at__isnull=True).first()
+    if user is None:
+        return
+    balance = as_dict(stripe_api.balance_retrieve(account_id=account_id, subject_user=user))
+    seller_balance_record(
+        account_id=account_id,
+        balance=SellerBalance(available=_per_currency(balance.get("available")),
+                              pending=_per_currency(balance.get("pending"))),
+        stripe_event_id=event.id,
+    )

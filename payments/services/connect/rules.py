@@ -35,6 +35,21 @@ PAYOUT_MINIMUM_DELAY_DAYS: dict[str, int] = {
 _FINAL_DISABLED_PREFIXES = ("rejected.", "listed", "platform_paused")
 
 
+# Sellers are in the United States only: every amount, balance and payout is USD, and a US
+# account settles in USD (docs/operations.md, "Countries and currency").
+SELLER_COUNTRY = "US"
+
+
+class SellerCountryNotSupported(Conflict):
+    code = "seller_country_not_supported"
+    message = "Stub Collector takes sellers in the United States only (all payments are in US dollars)."
+
+
+def seller_country_check(*, user: User) -> None:
+    if (user.seller_country or SELLER_COUNTRY).upper() != SELLER_COUNTRY:
+        raise SellerCountryNotSupported()
+
+
 class NotASeller(PermissionDenied):
     code = "not_a_seller"
     message = "Only sellers have a Stripe account. Start selling from your dashboard first."
@@ -55,6 +70,13 @@ def as_dict(obj: Any) -> dict:
     if hasattr(obj, "to_dict"):
         return obj.to_dict()
     return dict(obj)
+
+
+def losses_liable_from(account: Mapping[str, Any]) -> str:
+    """Who covers the account's unrecoverable negative balance: "application" (the platform)
+    or "stripe", from `controller.losses.payments`; "" when Stripe did not say."""
+    account = as_dict(account)
+    return str(((account.get("controller") or {}).get("losses") or {}).get("payments") or "")
 
 
 def account_status_from(account: Mapping[str, Any]) -> str:
@@ -193,6 +215,7 @@ class AccountState:
     requirements_due: list[str]
     requirements_past_due: list[str]
     disabled_reason: str
+    losses_liable: str = ""
 
     @classmethod
     def from_account(cls, account: Mapping[str, Any]) -> AccountState:
@@ -207,6 +230,7 @@ class AccountState:
             requirements_due=due,
             requirements_past_due=past_due,
             disabled_reason=requirements.get("disabled_reason") or "",
+            losses_liable=losses_liable_from(account),
         )
 
     def user_fields(self) -> dict[str, Any]:
@@ -217,6 +241,7 @@ class AccountState:
             "stripe_requirements_due": self.requirements_due,
             "stripe_requirements_past_due": self.requirements_past_due,
             "stripe_disabled_reason": self.disabled_reason,
+            **({"stripe_losses_liable": self.losses_liable} if self.losses_liable else {}),
         }
 
 
