@@ -1,0 +1,75 @@
+"""Staff answer a dispute in admin: the seller shipped with a tracking number and added their
+side; a chargeback arrives by webhook; Support finds it on the Disputes page (nearest deadline
+first), sees the evidence prefilled with the tracking number, submits it, and the dispute is won
+(the sandbox's test mode reads `winning_evidence`) and the order goes back to shipped."""
+
+import pytest
+import stripe
+from django.contrib.auth.models import Group
+from playwright.sync_api import expect
+
+from accounts.tests.factories import DEFAULT_PASSWORD, SellerFactory, UserFactory
+from payments.models import Dispute, OrderStatus
+from payments.services.disputes import dispute_seller_note_save
+from payments.services.fulfilment import order_ship
+from payments.staff import SUPPORT, staff_groups_ensure
+from payments.tests.webhook_support import pay, sandbox_order
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+TRACKING = "1Z999AA10123456784"
+
+
+@pytest.fixture
+def disputed_order(stripe_live):
+    sandbox = stripe_live.sandbox
+    account = sandbox.create_account(onboarded=True, email="seller@example.com")
+    seller = SellerFactory(username="stubseller", email="seller@example.com", stripe_account_id=account["id"])
+    order = sandbox_order(sandbox, seller=seller)
+    pay(order)
+    assert stripe_live.flush()
+    order_ship(order_id=order.pk, seller=seller, tracking_number=TRACKING)
+    intent = stripe.PaymentIntent.retrieve(order.payment_intent_id, stripe_account=account["id"])
+    charge = intent.latest_charge
+    sandbox.open_dispute(charge, reason="product_not_received")
+    assert stripe_live.flush()
+    dispute_seller_note_save(order_id=order.pk, seller=seller,
+                             note="Posted first class; the buyer thanked me.")
+    order.refresh_from_db()
+    assert order.status == OrderStatus.DISPUTED
+    return order
+
+
+def test_support_answers_a_dispute_with_the_prefilled_tracking_number(page, stripe_live, disputed_order):
+    staff_groups_ensure()
+    support = UserFactory(username="support", is_staff=True)
+    support.groups.add(Group.objects.get(name=SUPPORT))
+    site = stripe_live.site_url
+
+    page.goto(f"{site}/admin/login/")
+    page.get_by_label("Username").fill("support")
+    page.get_by_label("Password").fill(DEFAULT_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.goto(f"{site}/admin/payments/dispute/?state=open")
+    row = page.locator("#result_list tbody tr").first
+    expect(row).to_contain_text(f"#{disputed_order.pk}")
+    expect(row).to_contain_text("$50.00")
+    expect(row).to_contain_text("days left")
+    row.locator("th a, td a").first.click()
+
+    expect(page.get_by_label("Tracking number")).to_have_value(TRACKING)
+    expect(page.locator("#seller-note")).to_contain_text("the buyer thanked me")
+    page.get_by_label("Anything else (the seller's side, in their words)").fill(
+        "Posted first class; the buyer thanked me. winning_evidence")
+    page.get_by_role("button", name="Submit evidence to the bank").click()
+    expect(page.get_by_text("Evidence submitted to the bank.")).to_be_visible()
+
+    assert stripe_live.flush()
+    page.reload()
+    expect(page.locator("#dispute-status")).to_have_text("Won")
+    dispute = Dispute.objects.get(order=disputed_order)
+    assert dispute.evidence_draft["shipping_tracking_number"] == TRACKING
+    on_stripe = stripe.Dispute.retrieve(dispute.stripe_dispute_id, stripe_account=dispute.stripe_account_id)
+    assert on_stripe.evidence.shipping_tracking_number == TRACKING
+    disputed_order.refresh_from_db()
+    assert disputed_order.status == OrderStatus.SHIPPED
