@@ -42,3 +42,40 @@ def format_usd(cents: int) -> str:
     """Cents as people read them: 123456 → '$1,234.56', -1500 → '-$15.00'."""
     sign = "-" if cents < 0 else ""
     return f"{sign}${abs(cents) / 100:,.2f}"
+
+
+def fee_refund_cents(
+    *, amount_cents: int, fee_cents: int, refund_cents: int,
+    refunded_before_cents: int = 0, fee_refunded_before_cents: int = 0,
+) -> int:
+    """What `refund_application_fee=true` gives back of the platform fee for one refund.
+
+    The fee in proportion to the refund, rounded half up; the refund that completes the amount
+    gives back whatever rounding left, so the fee refunds sum to the fee exactly and never
+    above it (as Stripe does).
+    """
+    fee_left = max(0, fee_cents - fee_refunded_before_cents)
+    if refunded_before_cents + refund_cents >= amount_cents:
+        return fee_left
+    share = (2 * fee_cents * refund_cents + amount_cents) // (2 * amount_cents)
+    return min(fee_left, share)
+
+
+class InvalidDollarAmount(ValueError):
+    pass
+
+
+def dollars_to_cents(text: str) -> int:
+    """'10.00', '10', '$1,234.5' → cents. People type dollars; Stripe and our rows hold cents.
+
+    More than two decimals, signs, exponents and anything but digits are refused (not
+    rounded): a refund amount must mean exactly what was typed.
+    """
+    value = (text or "").strip().removeprefix("$").replace(",", "").strip()
+    whole, dot, fraction = value.partition(".")
+    if not whole and not fraction:
+        raise InvalidDollarAmount("Enter an amount in dollars, like 10.00.")
+    if not (whole or "0").isascii() or not (whole or "0").isdigit() \
+            or (fraction and not (fraction.isascii() and fraction.isdigit())) or len(fraction) > 2:
+        raise InvalidDollarAmount("Enter an amount in dollars with at most two decimals, like 10.00.")
+    return int(whole or "0") * 100 + int(fraction.ljust(2, "0") or "0")

@@ -16,7 +16,7 @@ from django.utils.html import format_html
 
 from marketplace.pricing import format_usd
 from payments.models import AuditEvent, Order, OrderStatus, Payment
-from payments.services.refunds import REFUNDABLE_STATUSES, order_refund
+from payments.services.refunds import REFUNDABLE_STATUSES, refund_request
 from stubcollector.errors import DomainError
 
 
@@ -186,13 +186,13 @@ class OrderAdmin(admin.ModelAdmin):
         form = RefundForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
-                result = order_refund(order_id=order.pk, actor=request.user,
-                                      amount_cents=form.cleaned_data["amount"], request=request)
+                result = refund_request(order_id=order.pk, actor=request.user,
+                                        amount_cents=form.cleaned_data["amount"], request=request)
             except DomainError as error:
                 form.add_error("amount" if error.code == "invalid_amount" else None, error.message)
             else:
                 self.message_user(
-                    request, f"Refund {result.refund_id} of {dollars(result.amount_cents)} sent to Stripe; "
+                    request, f"Refund {result.stripe_refund_id} of {dollars(result.amount_cents)} sent to Stripe; "
                     "the order updates when Stripe confirms it.", messages.SUCCESS,
                 )
                 return redirect("admin:payments_order_change", order.pk)
@@ -213,7 +213,7 @@ class OrderAdmin(admin.ModelAdmin):
         done, failed = 0, []
         for order in queryset:
             try:
-                order_refund(order_id=order.pk, actor=request.user, request=request)
+                refund_request(order_id=order.pk, actor=request.user, request=request)
             except DomainError as error:
                 failed.append(f"#{order.pk}: {error.message}")
             else:

@@ -207,7 +207,7 @@ def application_fee_fetch(*, fee_id: str, order=None):
 
 
 def refund_create(*, order, amount_cents: int, idempotency_key: str, actor=None, charge_id: str = "",
-                  reason: str | None = None):
+                  reason: str | None = None, metadata: dict | None = None):
     """Refund on the seller's account; the platform fee goes back in proportion."""
     target = {"charge": charge_id} if charge_id else {"payment_intent": order.payment_intent_id}
     params = {"reason": reason} if reason else {}
@@ -215,8 +215,17 @@ def refund_create(*, order, amount_cents: int, idempotency_key: str, actor=None,
         "refund.create", stripe.Refund.create,
         actor=actor, order=order, stripe_account=order.stripe_account_id,
         idempotency_key=idempotency_key, amount=amount_cents, refund_application_fee=True,
-        metadata={"order_id": str(order.pk)}, **target, **params,
+        metadata={"order_id": str(order.pk), **(metadata or {})}, **target, **params,
     )
+
+
+def refund_list(*, payment_intent_id: str, stripe_account: str, order=None) -> list:
+    """Every refund of a payment as Stripe has it now (a charge holds at most a few)."""
+    page = stripe_call(
+        "refund.list", stripe.Refund.list,
+        order=order, stripe_account=stripe_account, payment_intent=payment_intent_id, limit=100,
+    )
+    return list(page.auto_paging_iter())
 
 
 # -- Disputes: staff answer or accept on the seller's account (payments/services/disputes.py) --

@@ -2,8 +2,9 @@
 
 Django's mail (console backend by default, `EMAIL_URL` in production). Call these after the
 transaction that changed the order has committed (`transaction.on_commit`), so nobody is told
-about a change that was rolled back. A mail server failure is logged, never raised: the order
-has already moved, and a webhook must not be retried (and re-applied) because of an email.
+about a change that was rolled back. Each message is a task (payments.tasks.order_email_send):
+a mail server failure is retried by the worker and logged, never raised here: the order has
+already moved, and a webhook must not be retried (and re-applied) because of an email.
 """
 
 import logging
@@ -54,23 +55,41 @@ def shipping_lines(order: Order) -> list[str]:
     return [line for line in lines if line]
 
 
-def _send(*, template: str, subject: str, to_user, context: dict) -> bool:
-    """Render templates/emails/<template>.txt and .html and send them to one user."""
+def _send(*, template: str, subject: str, to_user, context: dict, refund=None) -> bool:
+    """Queue templates/emails/<template>.txt and .html for one user: a task renders and sends
+    it (payments.tasks.order_email_send, retried while the mail server fails)."""
+    from payments.tasks import order_email_send
+
     if not to_user.email:
         logger.info("No email address for user %s; %s not sent", to_user.pk, template)
         return False
-    context = {**context, "recipient": to_user}
+    kwargs = {"template": template, "subject": subject, "user_id": to_user.pk, "order_id": context["order"].pk}
+    if refund is not None:
+        kwargs["refund_id"] = refund.pk
+    order_email_send.apply_async(kwargs=kwargs)
+    return True
+
+
+def order_email_deliver(*, template: str, subject: str, user_id: int, order_id: int,
+                        refund_id: int | None = None) -> bool:
+    """Render and send one order email now (the task's side); the mail server's error is raised
+    so the task can try again."""
+    from accounts.models import User
+
+    order = _load(Order(pk=order_id))
+    to_user = User.objects.get(pk=user_id)
+    if not to_user.email:
+        return False
+    context = {**_order_context(order), "recipient": to_user}
+    if refund_id is not None:
+        context["refund"] = order.refunds.get(pk=refund_id)
     text = render_to_string(f"emails/{template}.txt", context)
     html = render_to_string(f"emails/{template}.html", context)
     message = EmailMultiAlternatives(
         subject=subject, body=text, from_email=settings.DEFAULT_FROM_EMAIL, to=[to_user.email]
     )
     message.attach_alternative(html, "text/html")
-    try:
-        message.send()
-    except Exception:  # the mail server's failure must not undo or repeat the order's move
-        logger.exception("Could not send %s for order %s", template, context["order"].pk)
-        return False
+    message.send()
     return True
 
 

@@ -14,7 +14,8 @@ from stubcollector.errors import Conflict
 S = OrderStatus
 
 # A late success is honoured from payment_failed/cancelled when the listing is still free
-# (the webhook handler decides); a won dispute returns to the status saved before it opened.
+# (the webhook handler decides); a won dispute returns to the status saved before it opened; a
+# refund that fails puts a (partially) refunded order back where it was before the refund.
 ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
     S.PENDING_PAYMENT: frozenset({S.PAID, S.PAYMENT_FAILED, S.CANCELLED}),
     S.PAYMENT_FAILED: frozenset({S.PAID, S.CANCELLED}),
@@ -22,9 +23,9 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
     S.PAID: frozenset({S.SHIPPED, S.REFUNDED, S.PARTIALLY_REFUNDED, S.DISPUTED}),
     S.SHIPPED: frozenset({S.COMPLETED, S.REFUNDED, S.PARTIALLY_REFUNDED, S.DISPUTED}),
     S.COMPLETED: frozenset({S.REFUNDED, S.PARTIALLY_REFUNDED, S.DISPUTED}),
-    S.PARTIALLY_REFUNDED: frozenset({S.SHIPPED, S.COMPLETED, S.REFUNDED, S.DISPUTED}),
+    S.PARTIALLY_REFUNDED: frozenset({S.PAID, S.SHIPPED, S.COMPLETED, S.REFUNDED, S.DISPUTED}),
     S.DISPUTED: frozenset({S.PAID, S.SHIPPED, S.COMPLETED, S.PARTIALLY_REFUNDED, S.REFUNDED, S.DISPUTE_LOST}),
-    S.REFUNDED: frozenset(),
+    S.REFUNDED: frozenset({S.PAID, S.SHIPPED, S.COMPLETED, S.PARTIALLY_REFUNDED}),
     S.DISPUTE_LOST: frozenset(),
 }
 

@@ -22,12 +22,14 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from marketplace.models import Listing, ListingStatus
-from marketplace.services import listing_mark_sold, listing_release, listing_return_to_sale
+from marketplace.services import listing_mark_sold, listing_release
 from payments import stripe_api
-from payments.models import LIVE_ORDER_STATUSES, Order, OrderStatus, Payment, PaymentStatus
+from payments.models import LIVE_ORDER_STATUSES, Order, OrderStatus, Payment, PaymentStatus, Refund
 from payments.services.audit import audit_record
 from payments.services.notifications import notify_late_payment_refunded, notify_order_paid
 from payments.services.orders import order_transition
+from payments.services.refunds import payment_status as _payment_status  # noqa: F401 (disputes use it)
+from payments.services.refunds import refunds_apply
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +54,7 @@ class PaymentFacts:
     payment_intent: dict
     charge: dict | None
     fee_refunded_cents: int | None  # None: not read (nothing refunded yet)
+    refunds: list[dict] | None = None  # every refund of the payment; None: not read (none known)
 
 
 def _plain(obj) -> dict:
@@ -81,7 +84,13 @@ def payment_facts_fetch(*, payment_intent_id: str, stripe_account: str) -> Payme
         if not isinstance(fee, dict):
             fee = _plain(stripe_api.application_fee_fetch(fee_id=fee))
         fee_refunded = int(fee.get("amount_refunded") or 0)
-    return PaymentFacts(stripe_account, payment_intent, charge, fee_refunded)
+    refunds = None
+    if charge and (charge.get("amount_refunded") or Refund.objects.filter(
+            order__payment_intent_id=payment_intent_id).exists()):
+        # A failed refund no longer counts in amount_refunded: our rows say there is one to read.
+        refunds = [_plain(refund) for refund in stripe_api.refund_list(
+            payment_intent_id=payment_intent_id, stripe_account=stripe_account)]
+    return PaymentFacts(stripe_account, payment_intent, charge, fee_refunded, refunds)
 
 
 def three_d_secure_authenticated(charge: dict | None) -> bool:
@@ -132,25 +141,16 @@ def _lock_order(*, facts: PaymentFacts) -> Order | None:
     return order
 
 
-def _payment_status(payment: Payment) -> str:
-    if payment.dispute_status in DISPUTE_LOST:
-        return PaymentStatus.DISPUTE_LOST
-    if payment.dispute_status in DISPUTE_OPEN:
-        return PaymentStatus.DISPUTED
-    if payment.amount_refunded_cents and payment.amount_refunded_cents >= payment.amount_cents:
-        return PaymentStatus.REFUNDED
-    if payment.amount_refunded_cents:
-        return PaymentStatus.PARTIALLY_REFUNDED
-    return PaymentStatus.SUCCEEDED
-
-
 def _listing_free_for(order: Order) -> bool:
-    """May a late success still have the stub? Nobody else holds or bought it, not withdrawn."""
+    """Is `order` (still) the listing's live one, on the terms it was made for? Nobody else
+    holds or bought the stub, it is not withdrawn, and it costs what the order was made for."""
     listing = Listing.objects.select_for_update().get(pk=order.listing_id)
     others = Order.objects.filter(listing_id=order.listing_id, status__in=LIVE_ORDER_STATUSES)
     others = others.exclude(pk=order.pk)
     if others.exists():
         return False
+    if listing.total_cents != order.amount_cents:
+        return False  # repriced since: never sold at a stale price
     if listing.status == ListingStatus.ACTIVE:
         return True
     if listing.status == ListingStatus.RESERVED:
@@ -192,9 +192,7 @@ def _refund_late_payment(*, order: Order, payment: Payment, facts: PaymentFacts,
         order=order, amount_cents=remaining, charge_id=payment.charge_id,
         idempotency_key=f"order-{order.pk}-{payment.payment_intent_id}-late-payment-refund",
     )
-    payment.amount_refunded_cents = min(payment.amount_cents, already_refunded + int(refund["amount"]))
-    payment.status = _payment_status(payment)
-    payment.save(update_fields=["amount_refunded_cents", "status", "updated_at"])
+    refunds_apply(order=order, stripe_refunds=[_plain(refund)], event_id=event_id)
     audit_record(
         action="order.late_payment_refunded", order=order, stripe_event_id=event_id,
         message=f"Payment arrived after the order was {order.get_status_display().lower()} and the "
@@ -205,51 +203,19 @@ def _refund_late_payment(*, order: Order, payment: Payment, facts: PaymentFacts,
 
 
 def _apply_charge(*, order: Order, payment: Payment, facts: PaymentFacts, event_id: str) -> None:
-    """Copy the charge's figures onto the Payment (never lowering a refunded amount) and move
-    the order to refunded / partially refunded when the money says so."""
+    """Copy the charge's figures onto the Payment; its refunds (our Refund rows, the refunded
+    total and the order's status) follow Stripe's list of them (payments/services/refunds.py)."""
     charge = facts.charge or {}
-    before = (payment.charge_id, payment.amount_refunded_cents, payment.fee_refunded_cents,
-              payment.three_d_secure_authenticated, payment.status, payment.stripe_status)
+    before = (payment.charge_id, payment.three_d_secure_authenticated, payment.stripe_status)
     if charge.get("id"):
         payment.charge_id = charge["id"]
         payment.three_d_secure_authenticated = three_d_secure_authenticated(charge)
-    payment.amount_refunded_cents = min(
-        payment.amount_cents, max(payment.amount_refunded_cents, int(charge.get("amount_refunded") or 0))
-    )
-    if facts.fee_refunded_cents is not None:
-        payment.fee_refunded_cents = min(
-            payment.application_fee_cents, max(payment.fee_refunded_cents, facts.fee_refunded_cents)
-        )
     payment.stripe_status = facts.payment_intent.get("status", "")
-    payment.status = _payment_status(payment)
-    after = (payment.charge_id, payment.amount_refunded_cents, payment.fee_refunded_cents,
-             payment.three_d_secure_authenticated, payment.status, payment.stripe_status)
-    if after != before:
-        payment.save()
-    if payment.amount_refunded_cents:
-        _apply_refund_state(order=order, payment=payment, event_id=event_id)
-
-
-def _apply_refund_state(*, order: Order, payment: Payment, event_id: str) -> None:
-    full = payment.amount_refunded_cents >= payment.amount_cents
-    target = S.REFUNDED if full else S.PARTIALLY_REFUNDED
-    if order.status == S.DISPUTED:
-        # Stripe refuses refunds on a disputed charge, so this refund happened before the
-        # dispute: a won dispute returns the order to it.
-        if order.status_before_dispute != target:
-            order.status_before_dispute = target
-            order.save(update_fields=["status_before_dispute", "updated_at"])
-        return
-    if order.status not in REFUNDABLE or order.status == target:
-        return
-    order_transition(
-        order=order, to=target, stripe_event_id=event_id,
-        message=f"Refunded {payment.amount_refunded_cents} of {payment.amount_cents} cents",
-        data={"amount_refunded_cents": payment.amount_refunded_cents,
-              "fee_refunded_cents": payment.fee_refunded_cents},
-    )
-    if full:
-        listing_return_to_sale(listing_id=order.listing_id)
+    if (payment.charge_id, payment.three_d_secure_authenticated, payment.stripe_status) != before:
+        payment.save(update_fields=["charge_id", "three_d_secure_authenticated", "stripe_status", "updated_at"])
+    if facts.refunds is not None:
+        refunds_apply(order=order, stripe_refunds=facts.refunds, event_id=event_id,
+                      fee_refunded_cents=facts.fee_refunded_cents)
 
 
 def _apply_success(*, order: Order, facts: PaymentFacts, event_id: str) -> Payment:
@@ -269,9 +235,14 @@ def _apply_success(*, order: Order, facts: PaymentFacts, event_id: str) -> Payme
             stripe_status=payment_intent["status"],
             three_d_secure_authenticated=three_d_secure_authenticated(charge),
         )
-        if order.status == S.PENDING_PAYMENT or (order.status in NOT_YET_PAID and _listing_free_for(order)):
+        # Pending or not, a success is honoured only for the listing's live order at its
+        # current price; anything else (withdrawn, repriced, gone to another buyer) is refunded.
+        if order.status in NOT_YET_PAID and _listing_free_for(order):
             _honour(order=order, event_id=event_id)
         elif order.status in NOT_YET_PAID:
+            if order.status == S.PENDING_PAYMENT:
+                _release(order=order, to=S.CANCELLED, event_id=event_id,
+                         message="Paid, but no longer the listing's live order; refunding it.")
             _refund_late_payment(order=order, payment=payment, facts=facts, event_id=event_id)
     _apply_charge(order=order, payment=payment, facts=facts, event_id=event_id)
     return payment
@@ -321,7 +292,8 @@ def payment_intent_event_apply(*, event) -> None:
 
 
 def charge_refunded_apply(*, event) -> None:
-    """charge.refunded: the charge's amount_refunded and the fee's refunded amount, as they are now."""
+    """charge.refunded, charge.refund.updated, refund.created / updated / failed: the payment's
+    refunds and the fee's refunded amount, as they are now."""
     _sync(event=event, payment_intent_id=_id((event.data.get("object") or {}).get("payment_intent")))
 
 

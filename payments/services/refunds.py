@@ -1,29 +1,71 @@
-"""Refunds, by staff (admin) or the order's seller (the refund route). One service for both.
+"""Refunds: one service behind the admin button, the admin action and the refund route.
 
-The refund is created on the seller's account (a direct charge) with
-`refund_application_fee=true`, so the platform gives back its fee in proportion. Our Order and
-Payment rows change when Stripe's `charge.refunded` webhook arrives (payments/services/
-payment_events.py), from the charge's own totals: the refund service only asks Stripe.
+A refund is a `Refund` row before it is a Stripe call (DESIGN "Money and state"):
 
-A double click must not refund twice: the idempotency key is derived from the order, the
-amount and the refunds so far (measured as the amount Stripe had confirmed refunded, from the
-last `charge.refunded`; it grows with every refund exactly as a count would), so two clicks
-before Stripe has answered send the same key and Stripe returns the same refund. Once the
-refund is recorded, a deliberate second refund of the same amount gets a new key.
+1. `refund_request` locks the order, checks who may refund how much (`refund_permission_check`,
+   the one check every path runs), answers a double submit with the row it already made (same
+   one-time token / Idempotency-Key, or the same user, order and amount within 60 s), and
+   creates the row `pending`. The refunded total counts this row from now on, so a parallel
+   click sees less left to refund and webhook timing cannot change what a click means.
+2. `refund_send`, after the commit, asks Stripe on the seller's account with the idempotency
+   key `refund-<row id>-<attempt>`. The attempt moves on only after Stripe answered 5xx or
+   timed out *and* the payment's refunds show none carrying this row's id in metadata: a retry
+   neither replays a stored 5xx (Stripe keeps the first answer to a key for 24 hours) nor
+   refunds twice. A refusal (4xx) marks the row failed with Stripe's reason.
+3. `refunds_apply` brings the order in line with its rows: every Stripe answer and every
+   `charge.refunded` / `charge.refund.updated` / `refund.*` webhook (payments/services/
+   payment_events.py) lands here, under the order's lock. Statuses only move forward
+   (pending → succeeded → failed; failed and canceled are final), so a stale read cannot undo
+   a newer one. The order's refunded total counts refunds that did not fail; the listing goes
+   back on sale only once a full refund has *succeeded*; a refund that fails puts the order
+   back, takes the stub off sale again (or flags the order for staff when it sold again).
 """
 
+import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
+from marketplace.models import Listing, ListingStatus
+from marketplace.pricing import fee_refund_cents, format_usd
+from marketplace.services import listing_mark_sold, listing_return_to_sale
 from payments import stripe_api
-from payments.models import Order, OrderStatus, Payment
-from payments.services.audit import audit_record
-from stubcollector.errors import Conflict, DomainError, NotFound
-
-REFUNDABLE_STATUSES = (
-    OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.COMPLETED, OrderStatus.PARTIALLY_REFUNDED,
+from payments.models import (
+    LIVE_ORDER_STATUSES,
+    REFUND_FINAL_STATUSES,
+    Order,
+    OrderStatus,
+    Payment,
+    PaymentStatus,
+    Refund,
+    RefundReason,
+    RefundStatus,
 )
+from payments.services import notifications
+from payments.services.audit import audit_record
+from payments.services.orders import order_transition
+from stubcollector.errors import Conflict, DomainError, NotFound, PermissionDenied
+
+logger = logging.getLogger(__name__)
+
+S = OrderStatus
+R = RefundStatus
+
+REFUNDABLE_STATUSES = (S.PAID, S.SHIPPED, S.COMPLETED, S.PARTIALLY_REFUNDED)
+DOUBLE_SUBMIT_WINDOW = timedelta(seconds=60)
+
+# Where a status may go next: forward only, so an out-of-date read never moves a refund back.
+# A succeeded card refund can still fail later (Stripe's asynchronous failure).
+NEXT_STATUSES = {
+    R.PENDING: {R.REQUIRES_ACTION, R.SUCCEEDED, R.FAILED, R.CANCELED},
+    R.REQUIRES_ACTION: {R.PENDING, R.SUCCEEDED, R.FAILED, R.CANCELED},
+    R.SUCCEEDED: {R.FAILED},
+    R.FAILED: set(),
+    R.CANCELED: set(),
+}
 
 
 class OrderNotFound(NotFound):
@@ -42,16 +84,45 @@ class InvalidRefundAmount(DomainError):
     message = "The amount must be a whole number of cents, more than 0 and not above what is left to refund."
 
 
-@dataclass(frozen=True)
-class RefundResult:
-    order: Order
-    refund_id: str
-    amount_cents: int
-    status: str
+class InvalidRefundReason(DomainError):
+    code = "invalid_reason"
+    status = 400
+    message = "The reason must be one of: " + ", ".join(RefundReason.values) + "."
 
+
+class RefundNotAllowed(PermissionDenied):
+    code = "refund_not_allowed"
+    message = "You are not allowed to refund this order."
+
+
+class RefundRefused(Conflict):
+    """Stripe refused the refund (4xx): its reason, not "the provider did not answer"."""
+
+    code = "refund_refused"
+
+
+@dataclass(frozen=True)
+class RefundPreview:
+    """What a refund will do, for the confirmation page, before anything is sent."""
+
+    order: Order
+    amount_cents: int
+    fee_returned_cents: int
+    remaining_cents: int
+
+    @property
+    def seller_loses_cents(self) -> int:
+        return self.amount_cents - self.fee_returned_cents
+
+    @property
+    def full(self) -> bool:
+        return self.amount_cents >= self.remaining_cents
+
+
+# -- input -------------------------------------------------------------------------------------
 
 def refund_amount_parse(value) -> int | None:
-    """`None`/"" means "all that is left"; otherwise a positive whole number of cents."""
+    """JSON bodies: `None`/"" means "all that is left"; otherwise a positive whole number of cents."""
     if value is None or value == "":
         return None
     if isinstance(value, bool):
@@ -68,53 +139,407 @@ def refund_amount_parse(value) -> int | None:
     return amount
 
 
+def refund_reason_parse(value) -> str:
+    if value is None or value == "":
+        return RefundReason.REQUESTED_BY_CUSTOMER
+    if not isinstance(value, str) or value not in RefundReason.values:
+        raise InvalidRefundReason()
+    return value
+
+
+# -- who may refund ----------------------------------------------------------------------------
+
+def refund_limit_cents(*, user) -> int | None:
+    """The most `user` may refund at once on someone else's order: None for no limit, 0 for none."""
+    if not (user and user.is_authenticated and user.is_active):
+        return 0
+    if user.has_perm("payments.refund_order_any_amount"):
+        return None
+    if user.has_perm("payments.refund_order"):
+        return settings.SUPPORT_REFUND_LIMIT_CENTS
+    return 0
+
+
 def user_can_refund(*, user, order: Order) -> bool:
-    return bool(user and user.is_authenticated and (user.is_staff or order.seller_id == user.pk))
+    """Whether to show a refund button at all (the amount is checked when it is asked)."""
+    if user and user.is_authenticated and order.seller_id == user.pk:
+        return True
+    return refund_limit_cents(user=user) != 0
 
 
-def refund_idempotency_key(*, order: Order, payment: Payment, amount_cents: int) -> str:
-    """Same order, amount and refunds-so-far → same key. The PaymentIntent id keeps keys unique
-    even if order ids repeat (a development database reset against a long-lived sandbox)."""
-    return (
-        f"order-{order.pk}-{payment.payment_intent_id}-refund-{amount_cents}"
-        f"-after-{payment.amount_refunded_cents}"
+def refund_permission_check(*, user, order: Order, amount_cents: int) -> None:
+    """The one check for every refund path: the order's seller refunds their own sales; staff
+    with `refund_order_any_amount` (Finance) any amount; with `refund_order` (Support) up to
+    SUPPORT_REFUND_LIMIT_CENTS. Anyone else learns nothing about the order (404), except staff,
+    who can see it and are told why not (403)."""
+    if user and user.is_authenticated and order.seller_id == user.pk:
+        return
+    limit = refund_limit_cents(user=user)
+    if limit is None or (limit and amount_cents <= limit):
+        return
+    if not (user and user.is_authenticated and user.is_staff):
+        raise OrderNotFound()
+    if limit:
+        raise RefundNotAllowed(
+            f"You may refund up to {format_usd(limit)} at once; ask Finance for {format_usd(amount_cents)}."
+        )
+    raise RefundNotAllowed("You do not have permission to refund orders.")
+
+
+# -- totals ------------------------------------------------------------------------------------
+
+def refunded_total_cents(*, order: Order) -> int:
+    """Refunds that did not fail (pending ones included): money promised back to the buyer."""
+    return sum(r.amount_cents for r in order.refunds.all() if r.status not in REFUND_FINAL_STATUSES)
+
+
+def _refundable_now(*, order: Order, payment: Payment) -> int:
+    return max(0, payment.amount_cents - max(refunded_total_cents(order=order), payment.amount_refunded_cents))
+
+
+def _refundable_payment(order: Order) -> Payment:
+    payment = Payment.objects.filter(order=order).first()
+    if order.status == S.DISPUTED:
+        raise OrderNotRefundable(
+            f"Order #{order.pk} is disputed: the card's bank holds the money, so Stripe cannot refund "
+            "it. Answer the dispute instead (or accept it to give the money back)."
+        )
+    if order.status not in REFUNDABLE_STATUSES or payment is None:
+        raise OrderNotRefundable(
+            f"Order #{order.pk} is {order.get_status_display().lower()}; only a paid order can be refunded."
+        )
+    return payment
+
+
+def refund_preview(*, order_id: int, user, amount_cents: int | None = None) -> RefundPreview:
+    """What refunding `amount_cents` (default: all that is left) would do; nothing is sent."""
+    order = Order.objects.filter(pk=order_id).select_related("payment").first()
+    if order is None:
+        raise OrderNotFound()
+    payment = _refundable_payment(order)
+    remaining = _refundable_now(order=order, payment=payment)
+    if remaining <= 0:
+        raise OrderNotRefundable(f"Order #{order.pk} has already been refunded in full.")
+    amount = remaining if amount_cents is None else amount_cents
+    if amount <= 0 or amount > remaining:
+        raise InvalidRefundAmount(f"The amount must be between $0.01 and {format_usd(remaining)} "
+                                  "(what is left to refund).")
+    refund_permission_check(user=user, order=order, amount_cents=amount)
+    refunded = payment.amount_cents - remaining
+    fee_back = fee_refund_cents(
+        amount_cents=payment.amount_cents, fee_cents=payment.application_fee_cents, refund_cents=amount,
+        refunded_before_cents=refunded, fee_refunded_before_cents=payment.fee_refunded_cents,
     )
+    return RefundPreview(order=order, amount_cents=amount, fee_returned_cents=fee_back, remaining_cents=remaining)
 
 
-def order_refund(*, order_id: int, actor, amount_cents: int | None = None, request=None) -> RefundResult:
-    """Refund `amount_cents` (default: everything left) of an order's payment on Stripe.
+# -- asking for a refund -----------------------------------------------------------------------
 
-    Staff may refund any order, a seller only their own (anyone else learns nothing: 404).
+def refund_request(
+    *, order_id: int, actor, amount_cents: int | None = None, reason: str = RefundReason.REQUESTED_BY_CUSTOMER,
+    note: str = "", request_token: str = "", request=None, now=None,
+) -> Refund:
+    """Refund `amount_cents` (default: everything left) of an order: the row, then Stripe.
+
+    Returns the Refund row (a double submit gets the first one back). Raises OrderNotFound
+    (404) for anyone who may not see the order, RefundNotAllowed (403), OrderNotRefundable /
+    RefundRefused (409), InvalidRefundAmount (400) or PaymentProviderError (502: the row stays
+    pending and the same request can be repeated safely).
     """
-    with transaction.atomic():
-        # Lock while checking, so two refunds of one order are judged one after the other.
-        order = Order.objects.select_for_update().filter(pk=order_id).first()
-        if order is None or not user_can_refund(user=actor, order=order):
-            raise OrderNotFound()
-        payment = Payment.objects.filter(order=order).first()
-        if order.status not in REFUNDABLE_STATUSES or payment is None:
-            raise OrderNotRefundable(
-                f"Order #{order.pk} is {order.get_status_display().lower()}; "
-                "only a paid order can be refunded."
-            )
-        remaining = payment.refundable_cents
-        if remaining <= 0:
-            raise OrderNotRefundable(f"Order #{order.pk} has already been refunded in full.")
-        amount = remaining if amount_cents is None else amount_cents
-        if amount <= 0 or amount > remaining:
-            raise InvalidRefundAmount(
-                f"The amount must be between 1 and {remaining} cents (what is left to refund)."
-            )
-        key = refund_idempotency_key(order=order, payment=payment, amount_cents=amount)
-    # Stripe is called after the lock is released; the idempotency key covers the race.
-    refund = stripe_api.refund_create(
-        order=order, amount_cents=amount, idempotency_key=key, actor=actor, charge_id=payment.charge_id,
-        reason="requested_by_customer",
+    refund, created = _refund_open(
+        order_id=order_id, actor=actor, amount_cents=amount_cents, reason=reason, note=note,
+        request_token=request_token[:64], request=request, now=now or timezone.now(),
+    )
+    if refund.sent or refund.status in REFUND_FINAL_STATUSES:
+        return refund
+    return refund_send(refund_id=refund.pk, actor=actor, request=request)
+
+
+@transaction.atomic
+def _refund_open(*, order_id, actor, amount_cents, reason, note, request_token, request, now) -> tuple[Refund, bool]:
+    # Lock while checking, so two refunds of one order are judged one after the other.
+    order = Order.objects.select_for_update().filter(pk=order_id).first()
+    if order is None:
+        raise OrderNotFound()
+    if not (actor and actor.is_authenticated and (actor.is_staff or order.seller_id == actor.pk)):
+        raise OrderNotFound()
+    if not user_can_refund(user=actor, order=order):
+        refund_permission_check(user=actor, order=order, amount_cents=1)
+    if request_token:
+        earlier = order.refunds.filter(requested_by=actor, request_token=request_token).first()
+        if earlier is not None:
+            return earlier, False
+    payment = _refundable_payment(order)
+    remaining = _refundable_now(order=order, payment=payment)
+    if amount_cents is not None and not request_token:
+        # A double click without a token: the same person, order and amount within a minute.
+        earlier = order.refunds.filter(
+            requested_by=actor, amount_cents=amount_cents, created_at__gte=now - DOUBLE_SUBMIT_WINDOW,
+        ).exclude(status__in=REFUND_FINAL_STATUSES).first()
+        if earlier is not None:
+            return earlier, False
+    if remaining <= 0:
+        if amount_cents is None and not request_token:
+            # "Refund everything" clicked twice: the first click's refund is the answer.
+            earlier = order.refunds.filter(
+                requested_by=actor, created_at__gte=now - DOUBLE_SUBMIT_WINDOW,
+            ).exclude(status__in=REFUND_FINAL_STATUSES).first()
+            if earlier is not None:
+                return earlier, False
+        raise OrderNotRefundable(f"Order #{order.pk} has already been refunded in full.")
+    amount = remaining if amount_cents is None else amount_cents
+    if amount <= 0 or amount > remaining:
+        raise InvalidRefundAmount(
+            f"The amount must be between $0.01 and {format_usd(remaining)} (what is left to refund)."
+        )
+    refund_permission_check(user=actor, order=order, amount_cents=amount)
+    refund = Refund.objects.create(
+        order=order, amount_cents=amount, reason=reason, note=note, requested_by=actor,
+        request_token=request_token,
     )
     audit_record(
-        action="order.refund_requested", actor=actor, order=order, request=request,
-        message=f"Refund of {amount} cents requested ({refund['id']})",
-        data={"refund_id": refund["id"], "amount_cents": amount, "idempotency_key": key},
+        action="refund.requested", actor=actor, order=order, request=request,
+        message=f"Refund of {format_usd(amount)} asked for — {RefundReason(reason).label.lower()}",
+        data={"refund": refund.pk, "amount_cents": amount, "reason": reason},
     )
-    return RefundResult(order=order, refund_id=refund["id"], amount_cents=int(refund["amount"]),
-                        status=refund.get("status") or "")
+    return refund, True
+
+
+def refund_idempotency_key(refund: Refund) -> str:
+    # The PaymentIntent id keeps keys unique even if row ids restart (a database reset against
+    # a long-lived Stripe account).
+    return f"refund-{refund.order.payment_intent_id}-{refund.pk}-{refund.attempt}"
+
+
+def _refund_on_stripe(*, refund: Refund, order: Order) -> dict | None:
+    """The Stripe refund carrying this row's id in metadata, if an earlier attempt made one."""
+    for stripe_refund in stripe_api.refund_list(
+        payment_intent_id=order.payment_intent_id, stripe_account=order.stripe_account_id, order=order,
+    ):
+        if str((stripe_refund.get("metadata") or {}).get("refund_row_id") or "") == str(refund.pk):
+            return _plain(stripe_refund)
+    return None
+
+
+def refund_send(*, refund_id: int, actor=None, request=None) -> Refund:
+    """Ask Stripe for a pending row's refund (again, after a 5xx or a timeout). Idempotent."""
+    with transaction.atomic():
+        refund = Refund.objects.select_for_update().select_related("order").get(pk=refund_id)
+        if refund.sent or refund.status in REFUND_FINAL_STATUSES:
+            return refund
+        order = refund.order
+        retrying = bool(refund.last_error)
+    found = _refund_on_stripe(refund=refund, order=order) if retrying else None
+    if found is None:
+        if retrying:
+            # Stripe made nothing for the last key: a new key, so its stored 5xx is not replayed.
+            Refund.objects.filter(pk=refund.pk).update(attempt=refund.attempt + 1, updated_at=timezone.now())
+            refund.attempt += 1
+        payment = Payment.objects.get(order=order)
+        try:
+            found = _plain(stripe_api.refund_create(
+                order=order, amount_cents=refund.amount_cents, idempotency_key=refund_idempotency_key(refund),
+                actor=actor, charge_id=payment.charge_id, reason=refund.reason or None,
+                metadata={"refund_row_id": str(refund.pk)},
+            ))
+        except DomainError as error:
+            return _refund_not_sent(refund=refund, error=error, actor=actor, request=request)
+    return refund_record(stripe_refund=found, order_id=order.pk, actor=actor, request=request)
+
+
+def _refund_not_sent(*, refund: Refund, error: DomainError, actor, request) -> Refund:
+    with transaction.atomic():
+        locked = Refund.objects.select_for_update().get(pk=refund.pk)
+        if error.status >= 500:
+            locked.last_error = f"{error.code}: {error.message}"[:300]
+            locked.save(update_fields=["last_error", "updated_at"])
+            audit_record(action="refund.not_sent", actor=actor, order=locked.order, request=request,
+                         message=f"Stripe did not answer the refund of {format_usd(locked.amount_cents)}; "
+                                 "it can be sent again safely.")
+        else:
+            locked.status = R.FAILED
+            locked.failure_reason = error.message[:200]
+            locked.settled_at = timezone.now()
+            locked.save(update_fields=["status", "failure_reason", "settled_at", "updated_at"])
+            audit_record(action="refund.refused", actor=actor, order=locked.order, request=request,
+                         message=f"Stripe refused the refund of {format_usd(locked.amount_cents)}: {error.message}")
+    if error.status >= 500:
+        raise error
+    raise RefundRefused(f"Stripe refused the refund: {error.message}") from error
+
+
+# -- what Stripe says --------------------------------------------------------------------------
+
+def _plain(obj) -> dict:
+    return obj.to_dict() if hasattr(obj, "to_dict") else dict(obj or {})
+
+
+def _row_for(stripe_refund: dict, order: Order) -> Refund | None:
+    row = order.refunds.select_for_update().filter(stripe_refund_id=stripe_refund["id"]).first()
+    if row is not None:
+        return row
+    row_id = str((stripe_refund.get("metadata") or {}).get("refund_row_id") or "")
+    if row_id.isdigit():
+        return order.refunds.select_for_update().filter(pk=int(row_id), stripe_refund_id="").first()
+    return None
+
+
+def _row_update(*, row: Refund, stripe_refund: dict) -> tuple[str, str]:
+    """Copy Stripe's refund onto our row, forward only. Returns (status before, status after);
+    before is "" when Stripe tells us of this refund for the first time."""
+    before = row.status if row.stripe_refund_id else ""
+    status = stripe_refund.get("status") or R.PENDING
+    if status not in R.values:
+        logger.warning("Refund %s has a status we do not know: %s", stripe_refund["id"], status)
+        status = row.status
+    if before and status != before and status not in NEXT_STATUSES[R(before)]:
+        status = before  # an older read of a refund we know more about
+    row.stripe_refund_id = stripe_refund["id"]
+    row.status = status
+    row.last_error = ""
+    if status == R.FAILED:
+        row.failure_reason = (stripe_refund.get("failure_reason") or "unknown")[:200]
+    if status != before and status in (R.SUCCEEDED, R.FAILED, R.CANCELED):
+        row.settled_at = timezone.now()
+    row.save()
+    return before, status
+
+
+@transaction.atomic
+def refund_record(*, stripe_refund: dict, order_id: int, actor=None, request=None, event_id: str = "") -> Refund:
+    """Stripe answered the refund request: record it and bring the order in line."""
+    order = Order.objects.select_for_update().get(pk=order_id)
+    refunds_apply(order=order, stripe_refunds=[stripe_refund], event_id=event_id, actor=actor, request=request)
+    return _row_for(stripe_refund, order) or order.refunds.get(stripe_refund_id=stripe_refund["id"])
+
+
+def refunds_apply(*, order: Order, stripe_refunds: list[dict], event_id: str = "", actor=None,
+                  request=None, fee_refunded_cents: int | None = None) -> None:
+    """Bring a locked order, its Payment and its Refund rows in line with Stripe's refunds.
+
+    `stripe_refunds` is what Stripe returned (all of a payment's refunds from a webhook, or the
+    one just created); refunds made elsewhere (the late-payment refund, Stripe's dashboard)
+    get a row of their own.
+    """
+    payment = Payment.objects.select_for_update().filter(order=order).first()
+    if payment is None:
+        return
+    succeeded_before = _succeeded_total(order)
+    changes = []
+    for stripe_refund in stripe_refunds:
+        stripe_refund = _plain(stripe_refund)
+        row = _row_for(stripe_refund, order)
+        if row is None:
+            row = Refund.objects.create(
+                order=order, stripe_refund_id=stripe_refund["id"], amount_cents=int(stripe_refund["amount"]),
+                reason=stripe_refund.get("reason") or "", status=R.PENDING,
+                note="Made outside this site's refund form (Stripe dashboard or an automatic refund).",
+            )
+        before, after = _row_update(row=row, stripe_refund=stripe_refund)
+        if before != after:
+            changes.append((row, before, after))
+    total = refunded_total_cents(order=order)
+    payment.amount_refunded_cents = min(payment.amount_cents, total)
+    if fee_refunded_cents is not None:
+        payment.fee_refunded_cents = min(payment.application_fee_cents,
+                                         max(payment.fee_refunded_cents, fee_refunded_cents))
+    payment.status = payment_status(payment)
+    payment.save()
+    _order_follow_refunds(order=order, payment=payment, total=total, event_id=event_id, actor=actor,
+                          request=request, succeeded_before=succeeded_before)
+    for row, before, after in changes:
+        _refund_told(order=order, refund=row, before=before, after=after, event_id=event_id, actor=actor,
+                     request=request)
+
+
+def _succeeded_total(order: Order) -> int:
+    return sum(r.amount_cents for r in order.refunds.all() if r.status == R.SUCCEEDED)
+
+
+def payment_status(payment: Payment) -> str:
+    from payments.services.payment_events import DISPUTE_LOST, DISPUTE_OPEN
+
+    if payment.dispute_status in DISPUTE_LOST:
+        return PaymentStatus.DISPUTE_LOST
+    if payment.dispute_status in DISPUTE_OPEN:
+        return PaymentStatus.DISPUTED
+    if payment.amount_refunded_cents and payment.amount_refunded_cents >= payment.amount_cents:
+        return PaymentStatus.REFUNDED
+    if payment.amount_refunded_cents:
+        return PaymentStatus.PARTIALLY_REFUNDED
+    return PaymentStatus.SUCCEEDED
+
+
+def status_without_refunds(order: Order) -> str:
+    """Where an order stands when no refund counts: as far as it got before."""
+    if order.completed_at:
+        return S.COMPLETED
+    if order.shipped_at:
+        return S.SHIPPED
+    return S.PAID
+
+
+def _order_follow_refunds(*, order, payment, total, event_id, actor, request, succeeded_before) -> None:
+    full = total >= payment.amount_cents
+    target = S.REFUNDED if full else S.PARTIALLY_REFUNDED if total else status_without_refunds(order)
+    if order.status == S.DISPUTED:
+        # Stripe refuses refunds on a disputed charge: these happened before the dispute, and a
+        # won dispute returns the order to them.
+        if order.status_before_dispute != target:
+            order.status_before_dispute = target
+            order.save(update_fields=["status_before_dispute", "updated_at"])
+        return
+    movable = (*REFUNDABLE_STATUSES, S.REFUNDED)
+    if order.status in movable and order.status != target:
+        order_transition(
+            order=order, to=target, stripe_event_id=event_id, actor=actor, request=request,
+            message=(f"Refunded {format_usd(total)} of {format_usd(payment.amount_cents)}" if total
+                     else "No refund stands any more; the order is back as it was"),
+            data={"amount_refunded_cents": total, "fee_refunded_cents": payment.fee_refunded_cents},
+        )
+    if order.paid_at is None:
+        return  # never honoured (a late payment refunded): the stub was never this buyer's
+    succeeded = _succeeded_total(order)
+    if succeeded >= payment.amount_cents > succeeded_before and order.status == S.REFUNDED:
+        listing_return_to_sale(listing_id=order.listing_id)
+    elif succeeded_before >= payment.amount_cents > succeeded:
+        _listing_take_back(order=order, event_id=event_id)
+
+
+def _listing_take_back(*, order: Order, event_id: str) -> None:
+    """A full refund that had put the stub back on sale failed: the buyer still has the stub."""
+    listing = Listing.objects.select_for_update().get(pk=order.listing_id)
+    sold_again = Order.objects.filter(listing_id=order.listing_id, status__in=LIVE_ORDER_STATUSES) \
+        .exclude(pk=order.pk).exists() or listing.status in (ListingStatus.SOLD, ListingStatus.RESERVED)
+    if not sold_again and listing.status == ListingStatus.ACTIVE:
+        listing_mark_sold(listing_id=listing.pk, buyer=order.buyer)
+        audit_record(action="listing.taken_off_sale", order=order, stripe_event_id=event_id,
+                     message="The refund failed, so the stub is the buyer's again and off sale.")
+        return
+    order.attention_reason = (
+        "A full refund failed after the stub had gone back on sale and been bought or withdrawn; "
+        "the buyer has neither the stub's money back nor a stub to return. Decide with the seller."
+    )[:300]
+    order.save(update_fields=["attention_reason", "updated_at"])
+    audit_record(action="order.needs_attention", order=order, stripe_event_id=event_id,
+                 message="Refund failed after the stub had been sold again or withdrawn: needs staff.")
+
+
+def _refund_told(*, order, refund: Refund, before: str, after: str, event_id, actor, request) -> None:
+    amount = format_usd(refund.amount_cents)
+    reason = f" — {refund.get_reason_display().lower()}" if refund.reason else ""
+    if after == R.SUCCEEDED:
+        message, who = f"Refund of {amount} issued{reason}", notifications.notify_refund_issued
+    elif after == R.PENDING:
+        message, who = (f"Refund of {amount} is pending: Stripe sends it once the seller's Stripe "
+                        "balance can cover it"), notifications.notify_refund_pending
+    elif after == R.FAILED:
+        message, who = (f"Refund of {amount} failed ({refund.failure_reason.replace('_', ' ')}); "
+                        "the buyer did not get this money back"), notifications.notify_refund_failed
+    elif after == R.CANCELED:
+        message, who = f"Refund of {amount} was cancelled", notifications.notify_refund_failed
+    else:
+        message, who = f"Refund of {amount} needs action at Stripe", notifications.notify_refund_pending
+    audit_record(action=f"refund.{after}", actor=actor, order=order, stripe_event_id=event_id, request=request,
+                 message=message, data={"refund": refund.pk, "stripe_refund": refund.stripe_refund_id})
+    transaction.on_commit(lambda: who(refund=refund))

@@ -1,11 +1,26 @@
-"""POST /payments/orders/<id>/refund/: staff or the order's seller refunds all or part of it."""
+"""POST /payments/orders/<id>/refund/: staff with the refund permission or the order's seller
+refunds all or part of an order. The same service as admin's button and action.
+
+JSON bodies take cents (`{"amount": 1000, "reason": "duplicate"}`) and may send an
+`Idempotency-Key` header; the order page's form takes dollars (`10.00`) and carries a one-time
+token. Either way a repeat of the same request is the same refund.
+"""
+
+import uuid
 
 from django.contrib import messages
 from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
-from payments.services.refunds import order_refund, refund_amount_parse
+from marketplace.pricing import InvalidDollarAmount, dollars_to_cents, format_usd
+from payments.models import RefundStatus
+from payments.services.refunds import (
+    InvalidRefundAmount,
+    refund_amount_parse,
+    refund_reason_parse,
+    refund_request,
+)
 from payments.views.common import json_object
 from stubcollector.errors import DomainError, PermissionDenied
 from stubcollector.middleware import asks_for_json
@@ -15,13 +30,18 @@ class InvalidJson(DomainError):
     code = "invalid_json"
     message = "The body is not a JSON object."
 
-def _is_json(request) -> bool:
-    return request.content_type == "application/json"
 
-def _amount_input(request):
-    if _is_json(request):
-        return json_object(request, invalid=InvalidJson).get("amount")
-    return request.POST.get("amount")
+def refund_form_token() -> str:
+    """A one-time token for a refund form: submitting the same form twice is one refund."""
+    return uuid.uuid4().hex
+
+
+def refund_as_dict(refund) -> dict:
+    return {
+        "id": refund.pk, "order_id": refund.order_id, "refund_id": refund.stripe_refund_id,
+        "amount": refund.amount_cents, "reason": refund.reason, "status": refund.status,
+        "failure_reason": refund.failure_reason,
+    }
 
 
 @require_POST
@@ -29,28 +49,45 @@ def order_refund_view(request, order_id: int):
     if not request.user.is_authenticated:
         raise PermissionDenied("Log in to refund an order.", code="not_authenticated")
     if asks_for_json(request):
-        result = _refund(request, order_id)
-        return JsonResponse(
-            {"order_id": result.order.pk, "refund_id": result.refund_id, "amount": result.amount_cents,
-             "status": result.status},
-            status=201,
-        )
+        return JsonResponse(refund_as_dict(_refund(request, order_id)), status=201)
     # The order page's form: answer with a message on that page, success or not. A stranger's
     # 404 still goes through the error middleware (the page is not theirs to return to).
     try:
-        result = _refund(request, order_id)
+        refund = _refund(request, order_id)
     except DomainError as error:
         if error.status == 404:
             raise
         messages.error(request, error.message)
     else:
-        dollars = f"${result.amount_cents / 100:,.2f}"
-        messages.success(
-            request, f"Refund of {dollars} sent to Stripe; the order updates when Stripe confirms it."
-        )
+        amount = format_usd(refund.amount_cents)
+        if refund.status == RefundStatus.SUCCEEDED:
+            messages.success(request, f"Refund of {amount} issued to the buyer.")
+        elif refund.status == RefundStatus.FAILED:
+            messages.error(request, f"The refund of {amount} failed: {refund.failure_reason}.")
+        else:
+            messages.success(request, f"Refund of {amount} is pending: Stripe sends it once your Stripe "
+                                      "balance can cover it.")
     return redirect("payments_pages:order_detail", order_id=order_id)
 
 
 def _refund(request, order_id: int):
-    amount = refund_amount_parse(_amount_input(request))
-    return order_refund(order_id=order_id, actor=request.user, amount_cents=amount, request=request)
+    if request.content_type == "application/json":
+        body = json_object(request, invalid=InvalidJson)
+        amount = refund_amount_parse(body.get("amount"))
+        reason = refund_reason_parse(body.get("reason"))
+        token = request.headers.get("Idempotency-Key", "")
+    else:
+        amount = _dollars(request.POST.get("amount", ""))
+        reason = refund_reason_parse(request.POST.get("reason"))
+        token = request.POST.get("refund_token", "")
+    return refund_request(order_id=order_id, actor=request.user, amount_cents=amount, reason=reason,
+                          request_token=token, request=request)
+
+
+def _dollars(text: str) -> int | None:
+    if not text.strip():
+        return None
+    try:
+        return dollars_to_cents(text)
+    except InvalidDollarAmount as error:
+        raise InvalidRefundAmount(str(error)) from None

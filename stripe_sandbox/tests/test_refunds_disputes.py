@@ -12,6 +12,7 @@ def fee_of(pi, account):
 def test_partial_refunds_refund_the_fee_in_proportion_and_never_exceed_the_charge(
         stripe_sandbox, seller):
     pi = pay(seller["id"], amount=1999, fee=200)
+    stripe_sandbox.advance_time(8 * 86400)  # the charge's money is available: refunds go at once
     refund = stripe.Refund.create(payment_intent=pi.id, amount=1000, refund_application_fee=True,
                                   reason="requested_by_customer", metadata={"order": "1"},
                                   stripe_account=seller["id"])
@@ -57,16 +58,27 @@ def test_refund_without_fee_refund_keeps_the_platform_fee(stripe_sandbox, seller
     assert stripe_sandbox.events("application_fee.refunded") == []
 
 
-def test_refunds_come_out_of_the_seller_balance(stripe_sandbox, seller):
+def test_refunds_come_out_of_the_seller_balance_once_it_can_cover_them(stripe_sandbox, seller):
     pi = pay(seller["id"], amount=5000, fee=500)
-    stripe.Refund.create(payment_intent=pi.id, amount=2000, refund_application_fee=True,
-                         stripe_account=seller["id"])
+    refund = stripe.Refund.create(payment_intent=pi.id, amount=2000, refund_application_fee=True,
+                                  stripe_account=seller["id"])
+    # Nothing is available yet (the charge's 4325 is pending for the payout delay): it waits.
+    assert refund.status == "pending" and refund.balance_transaction is None
     balance = stripe.Balance.retrieve(stripe_account=seller["id"])
-    # Pending 4325 from the charge; -2000 refund + 200 application fee returned, at once.
-    assert balance.pending[0].amount == 4325
-    assert balance.available[0].amount == -1800
+    assert (balance.pending[0].amount, balance.available[0].amount) == (4325, 0)
     platform = stripe.Balance.retrieve()
     assert (platform.pending[0].amount, platform.available[0].amount) == (500, -200)
+
+    stripe_sandbox.advance_time(8 * 86400)
+
+    refund = stripe.Refund.retrieve(refund.id, stripe_account=seller["id"])
+    assert refund.status == "succeeded" and refund.balance_transaction
+    balance = stripe.Balance.retrieve(stripe_account=seller["id"])
+    # -2000 refund + 200 application fee returned, out of the now available 4325.
+    assert (balance.pending[0].amount, balance.available[0].amount) == (0, 2525)
+    assert [e["type"] for e in stripe_sandbox.events(account=seller["id"])
+            if e["type"].startswith(("refund.", "charge.refund"))] == [
+        "refund.created", "charge.refunded", "charge.refund.updated", "refund.updated"]
 
 
 def test_refund_needs_a_succeeded_payment(stripe_sandbox, seller):

@@ -1,0 +1,73 @@
+"""Background work of the payments app (Celery tasks; see stubcollector/celery.py).
+
+Each task is a thin shell around a service: it loads rows by id (a message carries ids, never
+model instances), retries with back-off where the failure may pass (Stripe or the mail server
+down), and logs when it gives up. With no broker configured they run in-process (eager mode):
+the retries then follow each other at once.
+"""
+
+import logging
+
+from celery import shared_task
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True)
+def webhook_process(self, *, trigger_id: int) -> str:
+    """Apply one stored Stripe delivery; retry with back-off; after the last try it stays
+    marked failed (payments.services.webhooks.FAILED_PREFIX) for a replay."""
+    from payments.services.webhooks import WebhookProcessingFailed, webhook_retry_delay
+    from payments.services.webhooks import webhook_process as webhook_process_service
+
+    max_retries = settings.WEBHOOK_MAX_RETRIES
+    retries = self.request.retries
+    try:
+        return webhook_process_service(trigger_id=trigger_id, attempt=retries + 1, final=retries >= max_retries)
+    except WebhookProcessingFailed as exc:
+        if retries >= max_retries:
+            logger.error("Stripe delivery (trigger %s) failed %s times; left for a replay", trigger_id, retries + 1)
+            return "failed"
+        raise self.retry(exc=exc, countdown=webhook_retry_delay(retries=retries), max_retries=max_retries) from exc
+
+
+@shared_task(bind=True, max_retries=5, acks_late=True)
+def order_email_send(self, *, template: str, subject: str, user_id: int, order_id: int,
+                     refund_id: int | None = None) -> bool:
+    """Send one order email (one task per message, so a retry never repeats another)."""
+    from payments.services.notifications import order_email_deliver
+
+    try:
+        return order_email_deliver(template=template, subject=subject, user_id=user_id, order_id=order_id,
+                                   refund_id=refund_id)
+    except Exception as exc:  # the mail server's failure: try again later, never undo the order
+        if self.request.retries >= self.max_retries:
+            logger.exception("Could not send %s for order %s; giving up", template, order_id)
+            return False
+        logger.warning("Could not send %s for order %s (try %s)", template, order_id, self.request.retries + 1)
+        raise self.retry(exc=exc, countdown=60 * 2**self.request.retries) from exc
+
+
+@shared_task(acks_late=True)
+def reservation_expire(*, order_id: int) -> bool:
+    """Cancel one lapsed checkout: its PaymentIntent on the seller's account, then the order."""
+    from payments.services.reservations import reservation_expire as reservation_expire_service
+    from stubcollector import monitoring
+
+    released = reservation_expire_service(order_id=order_id)
+    if released:
+        monitoring.RESERVATIONS_RELEASED.inc()
+    return released
+
+
+@shared_task
+def release_expired_reservations() -> int:
+    """Beat, every minute: one `reservation_expire` task per lapsed pending order. An order
+    whose PaymentIntent Stripe did not cancel this time stays pending and is tried next minute."""
+    from payments.services.reservations import lapsed_pending_orders
+
+    order_ids = list(lapsed_pending_orders().order_by("reserved_until").values_list("pk", flat=True))
+    for order_id in order_ids:
+        reservation_expire.apply_async(kwargs={"order_id": order_id})
+    return len(order_ids)
