@@ -5,25 +5,34 @@ The flow for one delivery (`webhook_receive`):
 1. Verify `Stripe-Signature` over the raw body with the endpoint's own secret and a 300 s
    tolerance. Anything wrong is a 400 and writes nothing.
 2. Record the delivery as a dj-stripe `WebhookEventTrigger` (raw body, headers, our trusted
-   client address) and process it: `djstripe.models.Event.process` stores the Event once by id
-   (a duplicate id returns the stored Event without running handlers again), re-fetches the
-   object the event names, mirrors it, and sends `djstripe.signals.WEBHOOK_SIGNALS[type]`.
-3. Our receiver (`webhook_dispatch`) looks the type up in `HANDLERS`; each handler locks the
+   client address), committed, and queue its processing (`payments.tasks.webhook_process`);
+   the view answers 200 without waiting for it. With no broker configured the task runs
+   in-process at once (eager mode), as it always did.
+3. A worker processes it (`webhook_process`): `djstripe.models.Event.process` stores the Event
+   once by id (a duplicate id returns the stored Event without running handlers again),
+   re-fetches the object the event names, mirrors it, and sends
+   `djstripe.signals.WEBHOOK_SIGNALS[type]`.
+4. Our receiver (`webhook_dispatch`) looks the type up in `HANDLERS`; each handler locks the
    order row and applies what Stripe's current object says, so a late or repeated event is
    old news and changes nothing.
 
 The Event insert and every handler write share one transaction: a handler's exception rolls
-all of it back (the Event is not stored, so a redelivery processes it again), the trigger row
-keeps the exception and traceback for replay, and the view answers 500 so Stripe retries.
+all of it back (the Event is not stored, so a later try processes it again) and the trigger row
+keeps the exception and traceback. Stripe does not retry a delivery we answered 200, so the
+task retries with back-off (`WEBHOOK_MAX_RETRIES`); after the last try the row's exception
+starts with "failed after" (`FAILED_PREFIX`): visible in admin, counted by /metrics
+(`stubcollector_webhook_deliveries_failed_waiting`), replayed by `replay_failed_webhooks`.
 """
 
 import json
 import logging
+import time
 from traceback import format_exc
 
 import stripe
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
+from django.utils import timezone
 from djstripe import signals as djstripe_signals
 from djstripe.enums import WebhookEndpointStatus, WebhookEndpointValidation
 from djstripe.models import Event, WebhookEndpoint, WebhookEventTrigger
@@ -47,6 +56,10 @@ ENDPOINTS = {
 
 # Headers worth keeping with a delivery (for replay and debugging); never cookies or auth.
 KEPT_HEADERS = ("Content-Type", "Stripe-Signature", "User-Agent", "X-Forwarded-For", "X-Request-Id")
+
+# A delivery whose last try failed: its trigger's `exception` starts with this.
+FAILED_PREFIX = "failed after"
+delivery_logger = logging.getLogger("stubcollector.webhooks")
 
 
 class InvalidWebhook(DomainError):
@@ -80,17 +93,29 @@ def _account_updated(*, event: Event) -> None:
     seller_sync_account(account=fresh, stripe_event_id=event.id)
 
 
+def _balance_available(*, event: Event) -> None:
+    from payments.services.connect.payouts import balance_event_apply
+
+    balance_event_apply(event=event)
+
+
 HANDLERS = {
     "payment_intent.succeeded": payment_events.payment_intent_event_apply,
     "payment_intent.payment_failed": payment_events.payment_intent_event_apply,
     "payment_intent.canceled": payment_events.payment_intent_event_apply,
     "charge.refunded": payment_events.charge_refunded_apply,
+    # A refund's later fate (pending → succeeded, succeeded → failed): Stripe sends
+    # charge.refund.updated, and refund.updated / refund.failed on newer API versions.
+    "charge.refund.updated": payment_events.charge_refunded_apply,
+    "refund.updated": payment_events.charge_refunded_apply,
+    "refund.failed": payment_events.charge_refunded_apply,
     "charge.dispute.created": disputes.dispute_event_apply,
     "charge.dispute.updated": disputes.dispute_event_apply,
     "charge.dispute.closed": disputes.dispute_event_apply,
     "charge.dispute.funds_withdrawn": disputes.dispute_event_apply,
     "charge.dispute.funds_reinstated": disputes.dispute_event_apply,
     "account.updated": _account_updated,
+    "balance.available": _balance_available,
 }
 
 
@@ -190,8 +215,15 @@ def webhook_endpoint_get(endpoint: str) -> WebhookEndpoint:
     return row
 
 
-def _process(trigger: WebhookEventTrigger) -> None:
-    """Run dj-stripe's processing for a stored trigger; on failure keep the error on the row."""
+def _process(trigger: WebhookEventTrigger, *, attempt: int = 1, final: bool = True) -> None:
+    """Run dj-stripe's processing for a stored trigger; on failure keep the error on the row
+    (prefixed with FAILED_PREFIX when this was the last try). A delivery that can never apply
+    (the other mode's event, a deauthorized account, Stripe's resource_missing) is settled by
+    payments.services.webhook_guards instead: recorded, audited, not retried."""
+    from payments.services import webhook_guards
+
+    if webhook_guards.webhook_preflight(trigger=trigger):
+        return
     api_key = settings.STRIPE_SECRET_KEY
     try:
         with transaction.atomic():
@@ -201,8 +233,11 @@ def _process(trigger: WebhookEventTrigger) -> None:
                 sender=WebhookEventTrigger, instance=trigger, api_key=api_key
             )
     except Exception as exc:
+        if webhook_guards.webhook_failure_settled(trigger=trigger, exc=exc):
+            return
         max_length = WebhookEventTrigger._meta.get_field("exception").max_length
-        trigger.exception = f"{type(exc).__name__}: {exc}"[:max_length]
+        tried = f"{FAILED_PREFIX} {attempt} tries" if final else f"try {attempt} failed"
+        trigger.exception = f"{tried}: {type(exc).__name__}: {exc}"[:max_length]
         trigger.traceback = format_exc()
         trigger.processed = False
         trigger.event = None
@@ -211,17 +246,19 @@ def _process(trigger: WebhookEventTrigger) -> None:
             sender=WebhookEventTrigger, instance=trigger, api_key=api_key, exception=exc,
             data=getattr(exc, "http_body", ""),
         )
-        logger.exception("Stripe webhook %s (trigger %s) failed", trigger.json_body.get("id"), trigger.pk)
+        logger.warning("Stripe webhook %s (trigger %s) failed (try %s)", trigger.json_body.get("id"),
+                       trigger.pk, attempt, exc_info=True)
         raise WebhookProcessingFailed() from exc
+    webhook_guards.webhook_trigger_account_set(trigger)
     trigger.save()
 
 
 def webhook_receive(*, endpoint: str, payload: bytes, headers, remote_ip: str | None) -> WebhookEventTrigger:
-    """Verify one delivery to `endpoint` ("platform" or "connect"), record it, apply it.
+    """Verify one delivery to `endpoint` ("platform" or "connect"), record it, queue it.
 
-    Raises InvalidWebhook (400, nothing written) or WebhookProcessingFailed (500, the trigger
-    row kept with its exception). A duplicate delivery is recorded as a trigger and applied
-    no further.
+    Raises InvalidWebhook (400, nothing written). Call it outside a transaction (the view is
+    `non_atomic_requests`): the trigger row is committed before a worker is told about it. A
+    duplicate delivery is recorded as a trigger and applied no further.
     """
     event = webhook_verify(payload=payload, signature=headers.get("Stripe-Signature"),
                            secret=webhook_secret(endpoint))
@@ -234,8 +271,74 @@ def webhook_receive(*, endpoint: str, payload: bytes, headers, remote_ip: str | 
         valid=True,
         webhook_endpoint=webhook_endpoint_get(endpoint),
     )
-    _process(trigger)
+    webhook_process_enqueue(trigger=trigger)
     return trigger
+
+
+def webhook_process_enqueue(*, trigger: WebhookEventTrigger) -> None:
+    """Hand a stored delivery to a worker. With no broker (eager mode) it is processed here and
+    now, in-process; inside a transaction (not the view's case) only once that commits."""
+    from payments.tasks import webhook_process as webhook_process_task
+
+    send = lambda: webhook_process_task.apply_async(kwargs={"trigger_id": trigger.pk})  # noqa: E731
+    if settings.CELERY_TASK_ALWAYS_EAGER or not connection.in_atomic_block:
+        send()
+    else:
+        transaction.on_commit(send)
+
+
+def webhook_retry_delay(*, retries: int) -> int:
+    """Seconds before try `retries + 2`: 30 s, 2 min, 8 min, 32 min, then every 2 hours."""
+    return min(30 * 4**retries, 7200)
+
+
+def webhook_process(*, trigger_id: int, attempt: int = 1, final: bool = True) -> str:
+    """One try at a stored delivery (the worker's side). Returns the outcome: "processed",
+    "done_before" (an earlier try or a replay applied it), "missing"; raises
+    WebhookProcessingFailed when it failed (the caller retries unless `final`).
+
+    Writes one `webhook.delivery` log line (id, type, account, outcome, duration) and the metrics.
+    """
+    from stubcollector import monitoring
+
+    trigger = WebhookEventTrigger.objects.select_related("webhook_endpoint").filter(pk=trigger_id).first()
+    if trigger is None:
+        return "missing"
+    body = trigger.json_body if trigger.valid else {}
+    event_type = body.get("type", "") if isinstance(body, dict) else ""
+    if trigger.processed:
+        return "done_before"
+    if attempt == 1:
+        monitoring.WEBHOOK_QUEUE_DELAY.labels(type=event_type).observe(
+            max(0.0, (timezone.now() - trigger.created).total_seconds()))
+    started = time.perf_counter()
+    outcome = "processed"
+    try:
+        _process(trigger, attempt=attempt, final=final)
+    except WebhookProcessingFailed:
+        outcome = "failed" if final else "retrying"
+        raise
+    finally:
+        took = time.perf_counter() - started
+        monitoring.WEBHOOK_PROCESSING.labels(type=event_type).observe(took)
+        monitoring.WEBHOOK_DELIVERIES.labels(type=event_type, outcome=outcome).inc()
+        delivery_logger.log(
+            logging.INFO if outcome == "processed" else logging.WARNING,
+            "webhook %s %s %s", body.get("id", ""), event_type, outcome,
+            extra={"event": "webhook.delivery", "stripe_event_id": body.get("id", ""),
+                   "type": event_type, "account": body.get("account") or "",
+                   "endpoint": trigger.webhook_endpoint_id or "", "trigger_id": trigger.pk,
+                   "attempt": attempt, "outcome": outcome, "duration_ms": round(took * 1000, 1)},
+        )
+    return outcome
+
+
+def webhook_deliveries_counts() -> dict:
+    """Stored deliveries not applied yet: `failed` (gave up, waiting for a replay) and
+    `unprocessed` (queued or between tries)."""
+    waiting = WebhookEventTrigger.objects.filter(valid=True, processed=False)
+    failed = waiting.filter(exception__startswith=FAILED_PREFIX).count()
+    return {"failed": failed, "unprocessed": waiting.count() - failed}
 
 
 def webhook_replay(*, trigger: WebhookEventTrigger) -> WebhookEventTrigger:
