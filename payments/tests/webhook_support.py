@@ -116,3 +116,23 @@ def deliver(sandbox) -> None:
     assert sandbox.flush_deliveries(), "some webhook deliveries are still pending"
     failed = [d for d in sandbox.deliveries if d["status"] == "failed"]
     assert not failed, failed
+
+
+@pytest.fixture
+def webhooks_flush(stripe_sandbox, client, django_capture_on_commit_callbacks):
+    """Register both endpoints; the returned function sends every queued event into the real
+    views, as if each request's transaction committed, until the handlers queue nothing new
+    (setting a payout schedule sends another account.updated), and returns the deliveries that
+    did not get a 2xx."""
+    endpoints_register(stripe_sandbox, client)
+
+    def deliver():
+        for _ in range(5):
+            queued = len(stripe_sandbox.deliveries)
+            with django_capture_on_commit_callbacks(execute=True):
+                assert stripe_sandbox.flush_deliveries()
+            if len(stripe_sandbox.deliveries) == queued:
+                break
+        return [d for d in stripe_sandbox.deliveries if d["status"] != "succeeded"]
+
+    return deliver

@@ -1,0 +1,92 @@
+"""Negative seller balances (issue 12, item 5): with direct charges on Express accounts the
+platform is liable for what a seller cannot pay back. A dispute takes the balance negative in
+the sandbox as on Stripe, balance.available reports it on the Connect endpoint, and the seller
+takes no new orders until it is covered."""
+
+import pytest
+from django.core import mail
+
+from accounts.tests.factories import UserFactory
+from marketplace.models import Listing
+from marketplace.services import listing_can_be_purchased
+from marketplace.tests.factories import ListingFactory
+from payments.models import AuditEvent
+from payments.services import connect
+from payments.tests import webhook_support
+from payments.tests.webhook_support import pay, sandbox_order, sandbox_seller
+
+pytestmark = pytest.mark.django_db
+
+
+# The shared fixture; bound here (not imported by name) so tests can take it as an argument.
+webhooks = webhook_support.webhooks_flush
+
+
+def disputed_seller(stripe_sandbox):
+    seller = sandbox_seller(stripe_sandbox, email="seller@example.com", stripe_losses_liable="application")
+    order = sandbox_order(stripe_sandbox, seller=seller)
+    pay(order, payment_method="pm_card_disputed")
+    return seller
+
+
+def test_a_dispute_that_takes_the_balance_negative_stops_new_orders_and_tells_staff(stripe_sandbox, webhooks):
+    UserFactory(is_staff=True, email="staff@example.com")
+    seller = disputed_seller(stripe_sandbox)
+    other_listing = ListingFactory(seller=seller)
+
+    assert webhooks() == []
+
+    seller.refresh_from_db()
+    assert seller.stripe_balance_cents < 0
+    assert seller.stripe_balance_negative and not seller.can_accept_payments
+    assert not listing_can_be_purchased(listing=Listing.objects.get(pk=other_listing.pk), buyer=UserFactory())
+    row = AuditEvent.objects.get(action="connect.balance_negative", subject_user=seller)
+    assert "liable: application" in row.message
+    subjects = [message.subject for message in mail.outbox if "staff@example.com" in message.to]
+    assert any("Negative Stripe balance" in subject for subject in subjects)
+
+
+def test_a_won_dispute_covers_the_balance_and_the_seller_sells_again(stripe_sandbox, webhooks):
+    seller = disputed_seller(stripe_sandbox)
+    assert webhooks() == []
+    [dispute] = [e for e in stripe_sandbox.events(type="charge.dispute.created")]
+
+    stripe_sandbox.resolve_dispute(dispute["data"]["object"]["id"], "won")
+    assert webhooks() == []
+
+    seller.refresh_from_db()
+    assert seller.stripe_balance_cents >= 0
+    assert seller.can_accept_payments
+    assert AuditEvent.objects.filter(action="connect.balance_covered", subject_user=seller).count() == 1
+
+
+def test_the_balance_endpoint_records_what_stripe_says(stripe_sandbox, client):
+    seller = disputed_seller(stripe_sandbox)
+    client.force_login(seller)
+
+    response = client.get("/payments/connect/balance/")
+
+    assert response.status_code == 200
+    seller.refresh_from_db()
+    assert seller.stripe_balance_negative
+    assert AuditEvent.objects.filter(action="connect.balance_negative", subject_user=seller).count() == 1
+
+
+def test_recording_the_same_negative_balance_twice_tells_staff_once(stripe_sandbox):
+    seller = disputed_seller(stripe_sandbox)
+
+    connect.seller_balance(user=seller)
+    connect.seller_balance(user=seller)
+
+    assert AuditEvent.objects.filter(action="connect.balance_negative", subject_user=seller).count() == 1
+
+
+def test_staff_see_negative_balances_and_the_liability_in_the_user_admin(stripe_sandbox, client):
+    seller = disputed_seller(stripe_sandbox)
+    connect.seller_balance(user=seller)
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+
+    page = client.get("/admin/accounts/user/?stripe_balance=negative").content.decode()
+
+    assert seller.username in page
+    assert "NEGATIVE (liable: application)" in page
