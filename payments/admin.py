@@ -280,3 +280,4 @@ class AuditEventAdmin(admin.ModelAdmin):
 # "Refresh Stripe status" on the User admin (seller onboarding's module; see its docstring).
 from payments import admin_connect  # noqa: E402, F401
 from payments import admin_disputes  # noqa: E402, F401  (Disputes list and respond page)
+from payments import admin_feedback  # noqa: E402, F401  (Feedback: hide abuse, audited)

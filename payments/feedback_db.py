@@ -39,7 +39,10 @@ POSTGRESQL = [
 
 DROP = {
     "sqlite": [f"DROP TRIGGER IF EXISTS {TRIGGER}_insert", f"DROP TRIGGER IF EXISTS {TRIGGER}_update"],
-    "postgresql": [f"DROP TRIGGER IF EXISTS {TRIGGER} ON payments_feedback", f"DROP FUNCTION IF EXISTS {TRIGGER}()"],
+    "postgresql": [
+        f"DROP TRIGGER IF EXISTS {TRIGGER} ON payments_feedback",
+        f"DROP FUNCTION IF EXISTS {TRIGGER}()",
+    ],
 }
 
 

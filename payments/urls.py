@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from payments.views import checkout, connect, disputes, orders, refunds, webhooks
+from payments.views import checkout, connect, disputes, feedback, orders, refunds, webhooks
 
 app_name = "payments"
 urlpatterns = [
@@ -18,6 +18,8 @@ urlpatterns = [
     path("orders/<int:order_id>/status/", checkout.order_status, name="order_status"),
     path("orders/<int:order_id>/ship/", orders.order_ship_view, name="order_ship"),
     path("orders/<int:order_id>/complete/", orders.order_complete_view, name="order_complete"),
+    path("orders/<int:order_id>/feedback/", feedback.feedback_leave_view, name="order_feedback"),
+    path("orders/<int:order_id>/feedback/reply/", feedback.feedback_reply_view, name="order_feedback_reply"),
     path("orders/<int:order_id>/refund/", refunds.order_refund_view, name="order_refund"),
     path("orders/<int:order_id>/dispute/", disputes.order_dispute_note_view, name="order_dispute_note"),
     # Signed Stripe webhooks

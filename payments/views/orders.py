@@ -17,6 +17,7 @@ from marketplace.pricing import format_usd as dollars
 from payments import selectors
 from payments.forms import ShipOrderForm
 from payments.models import OrderStatus, Payment
+from payments.selectors_feedback import order_feedback
 from payments.services.fulfilment import (
     OrderAlreadyCompleted,
     OrderAlreadyShipped,
@@ -26,6 +27,7 @@ from payments.services.fulfilment import (
 from payments.services.notifications import shipping_lines
 from payments.shipping import tracking_url
 from payments.views.common import json_object, refuse_anonymous
+from payments.views.feedback import FeedbackForm, ReplyForm
 from stubcollector.errors import Conflict
 from stubcollector.middleware import asks_for_json
 
@@ -190,6 +192,12 @@ def order_detail(request, order_id: int):
         "from_checkout": request.GET.get("checkout") == "1",
         "waiting_for_payment": order.status == OrderStatus.PENDING_PAYMENT,
     }
+    feedback = order_feedback(order=order)
+    context["feedback"] = feedback
+    if is_buyer and feedback is None and order.status == OrderStatus.COMPLETED:
+        context["feedback_form"] = FeedbackForm()
+    if is_seller and feedback is not None and not feedback.replied_at and not feedback.hidden:
+        context["reply_form"] = ReplyForm()
     if is_seller:
         # The platform fee and the seller's share are the seller's business, never the buyer's.
         context["fee"] = dollars(order.application_fee_cents)
@@ -240,4 +248,6 @@ def order_complete_view(request, order_id: int):
         order = order_complete(order_id=order_id, buyer=request.user, request=request)
     except (OrderAlreadyShipped, OrderAlreadyCompleted) as error:
         return _already_done_answer(request, order_id, error)
-    return _after_move(request, order, "Thanks for confirming. Enjoy your stub!")
+    return _after_move(
+        request, order, "Thanks for confirming. Enjoy your stub! How did it go? Rate the seller below."
+    )
