@@ -1,0 +1,67 @@
+"""The benchmark's yardstick: TechEmpower's "fortunes" test, served by the same Django.
+
+One query (the 12 rows of bench_fortune), one row added at request time, sorted, rendered by a
+small template: the cheapest page a Django view that reads the database and renders HTML can
+be. It runs through the product's middleware, settings, gunicorn and database, so a product
+page's throughput divided by this page's, measured in the same run, says what the page costs
+beyond "a Django page" however loaded the machine is.
+"""
+
+from django.db import connection
+from django.shortcuts import render
+
+FORTUNE_TABLE = "bench_fortune"
+FORTUNES = [
+    "fortune: No such file or directory",
+    "A computer scientist is someone who fixes things that aren't broken.",
+    "After enough decimal places, nobody gives a damn.",
+    "A bad random number generator: 1, 1, 1, 1, 1, 4.33e+67, 1, 1, 1",
+    "A computer program does what you tell it to do, not what you want it to do.",
+    "Emacs is a nice operating system, but I prefer UNIX. — Tom Christaensen",
+    "Any program that runs right is obsolete.",
+    "A list is only as strong as its weakest link. — Donald Knuth",
+    "Feature: A bug with seniority.",
+    "Computers make very fast, very accurate mistakes.",
+    '<script>alert("This should not be displayed in a browser alert box.");</script>',
+    "フレームワークのベンチマーク",
+]
+
+
+def create_fortunes(cursor) -> None:
+    cursor.execute(f"DROP TABLE IF EXISTS {FORTUNE_TABLE}")
+    cursor.execute(f"CREATE TABLE {FORTUNE_TABLE} (id integer PRIMARY KEY, message varchar(2048) NOT NULL)")
+    for number, message in enumerate(FORTUNES, start=1):
+        cursor.execute(f"INSERT INTO {FORTUNE_TABLE} (id, message) VALUES (%s, %s)", [number, message])
+
+
+def fortunes(request):
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id, message FROM {FORTUNE_TABLE}")
+        rows = cursor.fetchall()
+    rows.append((0, "Additional fortune added at request time."))
+    rows.sort(key=lambda row: row[1])
+    return render(request, "bench/fortunes.html", {"fortunes": rows})
+
+
+class QueryCountMiddleware:
+    """With the request header X-Bench-Queries: 1, answers how many SQL queries it ran.
+
+    Free for every other request (one header lookup), so the timed requests are unaffected.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.headers.get("X-Bench-Queries") != "1":
+            return self.get_response(request)
+        queries = []
+
+        def count(execute, sql, params, many, context):
+            queries.append(sql)
+            return execute(sql, params, many, context)
+
+        with connection.execute_wrapper(count):
+            response = self.get_response(request)
+        response["X-Bench-Queries"] = str(len(queries))
+        return response
