@@ -5,7 +5,7 @@ same number of queries however many orders it lists. Only the order's buyer and 
 read it: anyone else gets OrderNotFound (404), never a hint that it exists.
 """
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from payments.forms import SHIPPING_FIELDS
 from payments.models import AuditEvent, Order, OrderStatus
@@ -80,13 +80,18 @@ def order_for_party(*, order_id, user, related: bool = True) -> Order:
     return order
 
 
+# Refund steps a buyer and seller read on the order page (payments/services/refunds.py writes
+# them in plain words and dollars); Stripe API calls and internal steps stay in admin.
+REFUND_TIMELINE_ACTIONS = ("refund.succeeded", "refund.pending", "refund.failed", "refund.canceled")
+
+
 def order_timeline(*, order: Order, attempts: list[Order] = ()) -> list[AuditEvent]:
     """The order's status moves, oldest first, with who made them; with `attempts`, the moves
     of those earlier attempts too (each event's `order_id` tells which)."""
     return list(
         AuditEvent.objects.filter(
+            Q(action__in=("order.created", "order.transition")) | Q(action__in=REFUND_TIMELINE_ACTIONS),
             order_id__in=[order.pk, *(attempt.pk for attempt in attempts)],
-            action__in=("order.created", "order.transition"),
         )
         .select_related("actor")
         .order_by("created_at", "pk")

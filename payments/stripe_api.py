@@ -14,6 +14,7 @@ from typing import Any
 import stripe
 from django.conf import settings
 
+from payments.idempotency import order_idempotency_key
 from stubcollector.errors import DomainError, PaymentProviderError
 
 logger = logging.getLogger(__name__)
@@ -23,6 +24,18 @@ class CardDeclined(DomainError):
     code = "card_declined"
     status = 402
     message = "The card was declined."
+
+
+class StripeRefused(DomainError):
+    """Stripe answered 4xx: the request itself cannot succeed (Stripe's message says why)."""
+
+    code = "stripe_refused"
+    status = 409
+    message = "Stripe refused the request."
+
+    def __init__(self, message: str | None = None, *, stripe_code: str = "", **kwargs):
+        super().__init__(message, **kwargs)
+        self.stripe_code = stripe_code
 
 
 def configure() -> None:
@@ -67,8 +80,18 @@ def stripe_call(
     except stripe.CardError as exc:
         audit_record(**audit, message=f"card error: {exc.code}")
         raise CardDeclined(exc.user_message or CardDeclined.message) from exc
+    except stripe.InvalidRequestError as exc:
+        # Stripe answered and refused (amount_too_large, charge_disputed, …): a 409 with its own
+        # words, not "the provider did not answer", and not worth retrying with the same input.
+        logger.warning("Stripe %s refused: %s (request %s)", operation, exc.code, exc.request_id)
+        audit["data"]["http_status"] = exc.http_status
+        audit_record(**audit, message=f"refused: {exc.code or 'invalid_request'}: {exc.user_message or ''}"[:500])
+        raise StripeRefused(exc.user_message or StripeRefused.message, stripe_code=exc.code or "") from exc
     except stripe.StripeError as exc:
         logger.warning("Stripe %s failed: %s (request %s)", operation, type(exc).__name__, exc.request_id)
+        # The status tells a 5xx (Stripe keeps it under the key: payments.idempotency moves on)
+        # from a timeout (no status: the same key may return what Stripe did).
+        audit["data"]["http_status"] = exc.http_status
         audit_record(**audit, message=f"failed: {type(exc).__name__}: {exc.user_message or ''}"[:500])
         raise PaymentProviderError() from exc
     audit_record(**audit, message=f"ok {getattr(result, 'id', '')}".strip())
@@ -134,8 +157,9 @@ def sandbox_in_process():
 def payment_intent_create(*, order, actor=None):
     """The PaymentIntent for `order` on the seller's account, for the order's amount and fee.
 
-    The idempotency key comes from the order, so a retry after a timeout (the SDK's own network
-    retries, or the buyer asking again) returns the same PaymentIntent instead of a second one.
+    The idempotency key comes from the order (and the deployment, payments.idempotency), so a
+    retry after a timeout (the SDK's own network retries, or the buyer asking again) returns the
+    same PaymentIntent instead of a second one; after a Stripe 5xx the next try uses a new key.
     """
     params: dict[str, Any] = {
         "amount": order.amount_cents,
@@ -154,7 +178,7 @@ def payment_intent_create(*, order, actor=None):
     return stripe_call(
         "payment_intent.create", stripe.PaymentIntent.create,
         actor=actor, order=order, stripe_account=order.stripe_account_id,
-        idempotency_key=f"order-{order.pk}-pi-create", **params,
+        idempotency_key=order_idempotency_key(order=order, operation="payment_intent-create"), **params,
     )
 
 
@@ -169,7 +193,7 @@ def payment_intent_cancel(*, order, actor=None, reason: str = "abandoned"):
     return stripe_call(
         "payment_intent.cancel", stripe.PaymentIntent.cancel,
         actor=actor, order=order, stripe_account=order.stripe_account_id,
-        idempotency_key=f"order-{order.pk}-pi-cancel",
+        idempotency_key=order_idempotency_key(order=order, operation="payment_intent-cancel"),
         intent=order.payment_intent_id, cancellation_reason=reason,
     )
 

@@ -269,6 +269,13 @@ def _refund_open(*, order_id, actor, amount_cents, reason, note, request_token, 
         earlier = order.refunds.filter(requested_by=actor, request_token=request_token).first()
         if earlier is not None:
             return earlier, False
+    elif amount_cents is None:
+        # "Refund everything" clicked twice: the first click's refund is the answer.
+        earlier = order.refunds.filter(
+            requested_by=actor, created_at__gte=now - DOUBLE_SUBMIT_WINDOW,
+        ).exclude(status__in=REFUND_FINAL_STATUSES).first()
+        if earlier is not None and _refundable_now(order=order, payment=order.payment) <= 0:
+            return earlier, False
     payment = _refundable_payment(order)
     remaining = _refundable_now(order=order, payment=payment)
     if amount_cents is not None and not request_token:
@@ -279,13 +286,6 @@ def _refund_open(*, order_id, actor, amount_cents, reason, note, request_token, 
         if earlier is not None:
             return earlier, False
     if remaining <= 0:
-        if amount_cents is None and not request_token:
-            # "Refund everything" clicked twice: the first click's refund is the answer.
-            earlier = order.refunds.filter(
-                requested_by=actor, created_at__gte=now - DOUBLE_SUBMIT_WINDOW,
-            ).exclude(status__in=REFUND_FINAL_STATUSES).first()
-            if earlier is not None:
-                return earlier, False
         raise OrderNotRefundable(f"Order #{order.pk} has already been refunded in full.")
     amount = remaining if amount_cents is None else amount_cents
     if amount <= 0 or amount > remaining:

@@ -39,11 +39,21 @@ def test_paying_a_pending_order_stamps_the_time_and_writes_an_audit_row():
     assert (audit.from_status, audit.to_status, audit.stripe_event_id) == ("pending_payment", "paid", "evt_1")
 
 
-def test_a_refunded_order_cannot_be_paid_again():
+@pytest.mark.parametrize("to", [OrderStatus.PENDING_PAYMENT, OrderStatus.CANCELLED, OrderStatus.PAYMENT_FAILED,
+                                OrderStatus.DISPUTED])
+def test_a_refunded_order_cannot_be_reopened_cancelled_or_disputed(to):
     order = make_order(OrderStatus.REFUNDED)
     with pytest.raises(IllegalOrderTransition):
-        order_transition(order=order, to=OrderStatus.PAID)
+        order_transition(order=order, to=to)
     assert not AuditEvent.objects.filter(order=order).exists()
+
+
+@pytest.mark.parametrize("back_to", [OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.COMPLETED,
+                                     OrderStatus.PARTIALLY_REFUNDED])
+def test_a_refund_that_failed_puts_a_refunded_order_back_where_it_was(back_to):
+    order = make_order(OrderStatus.REFUNDED)
+    order_transition(order=order, to=back_to, message="Refund failed")
+    assert order.status == back_to
 
 
 def test_a_dispute_remembers_where_the_order_was():

@@ -124,6 +124,8 @@ def _labelled(timeline, *, order, attempts):
             event.label = "Tried again" if attempts and event.order_id == order.pk else "Order placed"
             if event.order_id in attempt_number:
                 event.label = "Checkout started"
+        elif event.action.startswith("refund."):
+            event.label, event.message = event.message, ""  # already in plain words and dollars
         elif event.to_status in OrderStatus.values:
             event.label = OrderStatus(event.to_status).label
         else:
