@@ -25,7 +25,7 @@ class BecomeSellerForm(forms.Form):
     country = forms.ChoiceField(
         choices=SELLER_COUNTRIES,
         initial="US",
-        help_text="Where you and your bank account are. Stripe needs it to set up payouts.",
+        help_text="Sellers are in the United States only: every sale and payout is in US dollars.",
     )
     bio = forms.CharField(
         required=False,

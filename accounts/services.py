@@ -10,16 +10,11 @@ from django.db import IntegrityError, transaction
 from accounts.models import User
 from stubcollector.errors import Conflict, DomainError
 
-# Countries where Stripe Connect Express accounts can take card payments in USD for us.
+# Sellers are in the United States only: every price, balance and payout is in US dollars, and
+# only a US Express account settles in USD (docs/operations.md, "Countries and currency").
+# payments.services.connect.rules.SELLER_COUNTRY refuses any other country at onboarding.
 SELLER_COUNTRIES = [
     ("US", "United States"),
-    ("CA", "Canada"),
-    ("GB", "United Kingdom"),
-    ("IE", "Ireland"),
-    ("DE", "Germany"),
-    ("FR", "France"),
-    ("NL", "Netherlands"),
-    ("AU", "Australia"),
 ]
 SELLER_COUNTRY_CODES = {code for code, _name in SELLER_COUNTRIES}
 SELLER_BIO_MAX_LENGTH = User._meta.get_field("seller_bio").max_length

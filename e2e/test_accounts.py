@@ -36,18 +36,20 @@ def test_a_visitor_signs_up_becomes_a_seller_in_the_uk_and_starts_stripe_onboard
 
     page.get_by_role("link", name="philatelist").click()
     expect(page.get_by_role("heading", name="Become a seller")).to_be_visible()
-    page.get_by_label("Country").select_option("GB")
+    expect(page.get_by_text("Sellers must live in the United States")).to_be_visible()
+    page.get_by_label("Country").select_option("US")
     page.get_by_label("Bio").fill("Football programmes and stubs from the 60s.")
     page.get_by_role("button", name="Become a seller").click()
     expect(page.get_by_text("You are a seller now.")).to_be_visible()
-    expect(page.get_by_text("United Kingdom")).to_be_visible()
+    expect(page.get_by_text("sellers are US only")).to_be_visible()
 
     page.get_by_role("button", name="Set up payouts with Stripe").click()
     expect(page).to_have_url(re.compile(re.escape(stripe_live.url) + r"/_sandbox/onboarding/"))
     seller = User.objects.get(username="philatelist")
-    assert seller.is_seller and seller.seller_country == "GB" and seller.stripe_account_id
+    assert seller.is_seller and seller.seller_country == "US" and seller.stripe_account_id
     account = stripe_live.sandbox.store.get(seller.stripe_account_id, kind="account")
-    assert account["country"] == "GB"
+    assert account["country"] == "US"
+    assert account["controller"]["losses"]["payments"] == "application"
 
 
 def test_log_out_and_back_in_then_too_many_wrong_passwords_show_the_429_page(page, live_server):

@@ -179,12 +179,14 @@ def test_becoming_a_seller_from_the_profile(client):
     buyer = UserFactory()
     client.force_login(buyer)
 
-    response = client.post(PROFILE, {"action": "become_seller", "country": "CA", "bio": "Hockey stubs."})
+    response = client.post(PROFILE, {"action": "become_seller", "country": "US", "bio": "Hockey stubs."})
 
     assert response.status_code == 302
     buyer.refresh_from_db()
-    assert buyer.is_seller and buyer.seller_country == "CA" and buyer.seller_bio == "Hockey stubs."
+    assert buyer.is_seller and buyer.seller_country == "US" and buyer.seller_bio == "Hockey stubs."
     page = client.get(PROFILE).text
+    assert "Sellers must live in the United States" not in page  # said before, shown as a fact now
+    assert "sellers are US only" in page
     assert "Set up payouts with Stripe" in page
     assert reverse("payments:connect_onboard") in page
 
@@ -198,6 +200,28 @@ def test_becoming_a_seller_twice_is_harmless(client):
     assert client.post(PROFILE, data).status_code == 302
     buyer.refresh_from_db()
     assert buyer.is_seller
+
+
+def test_the_profile_says_sellers_are_us_only_and_offers_no_other_country(client):
+    client.force_login(UserFactory())
+
+    page = client.get(PROFILE).text
+
+    assert "Sellers must live in the United States" in page
+    assert '<option value="US"' in page
+    assert '<option value="CA"' not in page and '<option value="GB"' not in page
+
+
+@pytest.mark.parametrize("country", ["CA", "GB", "DE", "AU"])
+def test_becoming_a_seller_outside_the_us_is_a_400(client, country):
+    buyer = UserFactory()
+    client.force_login(buyer)
+
+    response = client.post(PROFILE, {"action": "become_seller", "country": country, "bio": ""})
+
+    assert response.status_code == 400
+    buyer.refresh_from_db()
+    assert not buyer.is_seller
 
 
 def test_becoming_a_seller_with_an_unknown_country_is_a_400(client):

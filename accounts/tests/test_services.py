@@ -37,11 +37,11 @@ def test_signup_refuses_a_username_that_differs_only_in_case():
 def test_becoming_a_seller_sets_country_and_bio():
     user = UserFactory()
 
-    user_become_seller(user=user, country="gb", bio="  Football stubs since 1966.  ")
+    user_become_seller(user=user, country="us", bio="  Football stubs since 1966.  ")
 
     user.refresh_from_db()
     assert user.is_seller
-    assert user.seller_country == "GB"
+    assert user.seller_country == "US"
     assert user.seller_bio == "Football stubs since 1966."
     assert not user.can_accept_payments
 
@@ -50,7 +50,7 @@ def test_becoming_a_seller_refuses_a_country_stripe_connect_is_not_offered_in():
     user = UserFactory()
 
     with pytest.raises(InvalidInput):
-        user_become_seller(user=user, country="ZZ", bio="")
+        user_become_seller(user=user, country="GB", bio="")  # sellers are US only
     user.refresh_from_db()
     assert not user.is_seller
 
@@ -65,12 +65,13 @@ def test_becoming_a_seller_twice_only_updates_the_bio():
 
 
 def test_the_country_cannot_change_once_the_stripe_account_exists():
-    seller = SellerFactory(seller_country="US")
+    # A seller whose account was opened before sellers were US only keeps its country.
+    seller = SellerFactory(seller_country="GB")
 
     with pytest.raises(SellerCountryLocked):
-        user_become_seller(user=seller, country="DE", bio="")
+        user_become_seller(user=seller, country="US", bio="")
     seller.refresh_from_db()
-    assert seller.seller_country == "US"
+    assert seller.seller_country == "GB"
 
 
 def test_a_bio_longer_than_the_limit_is_refused():
