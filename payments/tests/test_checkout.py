@@ -87,7 +87,7 @@ def test_checkout_opens_a_pending_order_reserves_the_listing_and_creates_the_int
     assert f"#{order.pk}" in intent.description
     assert intent.status == "requires_payment_method"
     audit = AuditEvent.objects.get(action="stripe.payment_intent.create")
-    assert audit.data["idempotency_key"] == f"order-{order.pk}-pi-create"
+    assert audit.data["idempotency_key"].endswith(f"-order-{order.pk}-payment_intent-create")
     assert audit.data["stripe_account"] == seller.stripe_account_id
 
 
