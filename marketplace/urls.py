@@ -1,6 +1,6 @@
 from django.urls import path
 
-from marketplace import api, views
+from marketplace import api, views, views_watch
 
 app_name = "marketplace"
 urlpatterns = [
@@ -11,6 +11,11 @@ urlpatterns = [
     path("listings/<int:pk>/withdraw/", views.listing_withdraw_view, name="listing_withdraw"),
     path("listings/<int:pk>/relist/", views.listing_relist_view, name="listing_relist"),
     path("sellers/<str:username>/", views.seller_profile, name="seller_profile"),
+    path("listings/<int:pk>/watch/", views_watch.watch_toggle, name="watch_toggle"),
+    path("watching/", views_watch.watching, name="watching"),
+    path("saved-searches/", views_watch.saved_searches, name="saved_searches"),
+    path("saved-searches/<int:pk>/delete/", views_watch.saved_search_delete_view, name="saved_search_delete"),
+    path("unsubscribe/<str:token>/", views_watch.unsubscribe, name="unsubscribe"),
     path("api/listings/", api.ListingList.as_view(), name="api_listing_list"),
     # <str:pk>, not <int:pk>: /api/listings/abc/ gets the house JSON 404, not the HTML page.
     path("api/listings/<str:pk>/", api.ListingDetail.as_view(), name="api_listing_detail"),

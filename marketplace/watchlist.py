@@ -1,0 +1,333 @@
+"""Watchlist and saved searches: watch a stub (the heart), be told when its price drops or a
+buyer starts paying for it; save a search and get a daily email of new matches; leave any of
+those emails with a signed link that works without logging in.
+
+Price drops and "about to be sold" are noticed from the listing row itself (a post_save hook,
+connected in marketplace.apps), so every path that changes a listing (edit page, admin, API,
+checkout) is covered without each one remembering to call us. Each watch remembers the price it
+last told about (`price_seen_cents`) and the reservation it last warned of, so each drop and
+each checkout gives one email, however often the row is saved.
+"""
+
+import logging
+from datetime import datetime, timedelta
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.core import signing
+from django.core.mail import EmailMultiAlternatives
+from django.db import IntegrityError, transaction
+from django.http import QueryDict
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from marketplace.models import Listing, ListingStatus, SavedSearch, Watch
+from marketplace.pricing import format_usd
+from stubcollector.errors import DomainError, NotFound
+
+logger = logging.getLogger(__name__)
+
+UNSUBSCRIBE_SALT = "stubcollector.unsubscribe"
+DIGEST_MAX_LISTINGS = 10
+DIGEST_MIN_INTERVAL = timedelta(hours=20)  # a second run the same day sends nothing twice
+MAX_SAVED_SEARCHES = 20
+
+
+class WatchNotAllowed(DomainError):
+    code = "watch_not_allowed"
+    status = 409
+    message = "This stub cannot be watched."
+
+
+class SavedSearchLimit(DomainError):
+    code = "saved_search_limit"
+    status = 409
+    message = f"You can keep at most {MAX_SAVED_SEARCHES} saved searches; delete one first."
+
+
+class BadUnsubscribeLink(NotFound):
+    code = "bad_unsubscribe_link"
+    message = (
+        "This unsubscribe link is not valid. Open the latest email, or manage emails from your account."
+    )
+
+
+def absolute_url(path: str) -> str:
+    return f"{settings.SITE_URL.rstrip('/')}{path}"
+
+
+# -- unsubscribe links ------------------------------------------------------------------------------
+
+
+def unsubscribe_token(*, kind: str, pk: int) -> str:
+    return signing.dumps({"k": kind, "id": pk}, salt=UNSUBSCRIBE_SALT, compress=True)
+
+
+def unsubscribe_url(*, kind: str, pk: int) -> str:
+    return absolute_url(reverse("marketplace:unsubscribe", args=[unsubscribe_token(kind=kind, pk=pk)]))
+
+
+def unsubscribe_target(*, token: str):
+    """The Watch or SavedSearch a signed token names; BadUnsubscribeLink otherwise."""
+    try:
+        data = signing.loads(token, salt=UNSUBSCRIBE_SALT)
+        model = {"watch": Watch, "search": SavedSearch}[data["k"]]
+        return model.objects.select_related("user").get(pk=int(data["id"]))
+    except (signing.BadSignature, KeyError, TypeError, ValueError,
+            Watch.DoesNotExist, SavedSearch.DoesNotExist):
+        raise BadUnsubscribeLink() from None
+
+
+def unsubscribe_apply(*, token: str):
+    """Stop the emails of what the token names (idempotent). Returns that row."""
+    target = unsubscribe_target(token=token)
+    type(target).objects.filter(pk=target.pk).update(emails_enabled=False)
+    target.emails_enabled = False
+    return target
+
+
+# -- email ------------------------------------------------------------------------------------------
+
+
+def _send(*, template: str, subject: str, to_user, context: dict, unsubscribe: str) -> bool:
+    if not to_user.email:
+        return False
+    context = {**context, "recipient": to_user, "unsubscribe_url": unsubscribe, "site_name": "Stub Collector"}
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=render_to_string(f"emails/{template}.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[to_user.email],
+        # RFC 8058 one-click unsubscribe: mail clients POST to the same signed link.
+        headers={
+            "List-Unsubscribe": f"<{unsubscribe}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
+    )
+    message.attach_alternative(render_to_string(f"emails/{template}.html", context), "text/html")
+    try:
+        message.send()
+    except Exception:  # a mail server failure must not undo the change that caused the email
+        logger.exception("Could not send %s to user %s", template, to_user.pk)
+        return False
+    return True
+
+
+def _listing_context(listing: Listing) -> dict:
+    return {
+        "listing": listing,
+        "stub": listing.stub,
+        "price": format_usd(listing.price_cents),
+        "listing_url": absolute_url(reverse("marketplace:listing_detail", args=[listing.pk])),
+        "watching_url": absolute_url(reverse("marketplace:watching")),
+    }
+
+
+# -- watching ---------------------------------------------------------------------------------------
+
+
+def watch_add(*, user, listing_id) -> Watch:
+    """Watch a listing (idempotent). Not one's own, nor a draft, withdrawn or sold one."""
+    try:
+        listing = Listing.objects.get(pk=int(listing_id))
+    except (Listing.DoesNotExist, ValueError, TypeError, OverflowError):
+        raise NotFound("No such listing.", code="listing_not_found") from None
+    if listing.seller_id == user.pk:
+        raise WatchNotAllowed("This is your own listing.")
+    if listing.status in (ListingStatus.DRAFT, ListingStatus.WITHDRAWN):
+        raise NotFound("No such listing.", code="listing_not_found")
+    if listing.status == ListingStatus.SOLD:
+        raise WatchNotAllowed("This stub has already been sold.")
+    try:
+        with transaction.atomic():
+            watch, _ = Watch.objects.get_or_create(
+                user=user, listing=listing, defaults={"price_seen_cents": listing.price_cents}
+            )
+    except IntegrityError:  # two clicks at once: the other one made it
+        watch = Watch.objects.get(user=user, listing=listing)
+    return watch
+
+
+def watch_remove(*, user, listing_id) -> None:
+    """Stop watching (idempotent; an unknown listing is simply not watched)."""
+    try:
+        Watch.objects.filter(user=user, listing_id=int(listing_id)).delete()
+    except (ValueError, TypeError, OverflowError):
+        return
+
+
+def watch_price_drops_notify(*, listing_id) -> int:
+    """Email each watcher whose last known price is above the listing's price now; then that
+    price is what they know. A rise is remembered silently (a later fall from it is a drop).
+    Returns the number of emails sent."""
+    sent = []
+    with transaction.atomic():
+        listing = Listing.objects.select_related("stub").filter(pk=listing_id).first()
+        if listing is None:
+            return 0
+        watches = list(
+            Watch.objects.select_for_update()
+            .filter(listing=listing)
+            .exclude(price_seen_cents=listing.price_cents)
+        )
+        on_sale = listing.effective_status() == ListingStatus.ACTIVE
+        for watch in watches:
+            if watch.price_seen_cents > listing.price_cents and on_sale:
+                sent.append((watch, watch.price_seen_cents))
+            watch.price_seen_cents = listing.price_cents
+        Watch.objects.bulk_update(watches, ["price_seen_cents"])
+    count = 0
+    for watch, was in sent:
+        if not watch.emails_enabled:
+            continue
+        context = {**_listing_context(listing), "old_price": format_usd(was)}
+        count += _send(
+            template="watch_price_drop", to_user=watch.user, context=context,
+            subject=f"Price drop: {listing.stub.event_name} is now {format_usd(listing.price_cents)}",
+            unsubscribe=unsubscribe_url(kind="watch", pk=watch.pk),
+        )
+    return count
+
+
+def watch_reserved_notify(*, listing_id, now: datetime | None = None) -> int:
+    """A buyer started paying for a watched stub: tell the other watchers, once per hold."""
+    now = now or timezone.now()
+    to_tell = []
+    with transaction.atomic():
+        listing = Listing.objects.select_related("stub").filter(pk=listing_id).first()
+        if listing is None or not listing.reservation_is_live(now):
+            return 0
+        watches = (
+            Watch.objects.select_for_update()
+            .filter(listing=listing)
+            .exclude(user_id=listing.reserved_by_id)
+            # warned of a hold that is still running: this is that hold (a reload extends it)
+            .exclude(reservation_alerted_until__gt=now)
+        )
+        for watch in watches:
+            watch.reservation_alerted_until = listing.reserved_until
+            watch.save(update_fields=["reservation_alerted_until"])
+            to_tell.append(watch)
+    count = 0
+    for watch in to_tell:
+        if watch.emails_enabled:
+            count += _send(
+                template="watch_reserved", to_user=watch.user, context=_listing_context(listing),
+                subject=f"Someone is buying {listing.stub.event_name}",
+                unsubscribe=unsubscribe_url(kind="watch", pk=watch.pk),
+            )
+    return count
+
+
+def listing_saved_hook(sender, instance: Listing, created: bool, update_fields=None, **kwargs) -> None:
+    """post_save on Listing: after the commit, look for a price drop or a new hold."""
+    if created:
+        return
+    fields = set(update_fields or ())
+    if not fields or "price_cents" in fields:
+        transaction.on_commit(lambda: watch_price_drops_notify(listing_id=instance.pk))
+    if (not fields or "status" in fields) and instance.status == ListingStatus.RESERVED:
+        transaction.on_commit(lambda: watch_reserved_notify(listing_id=instance.pk))
+
+
+# -- saved searches ---------------------------------------------------------------------------------
+
+# The browse parameters a saved search keeps (never the page number).
+SEARCH_PARAMS = ("q", "category", "min_price", "max_price", "date_from", "date_to", "min_rating", "sort")
+
+
+def search_query_normalise(params) -> str:
+    """The browse query string as a saved search stores it: known, non-empty params, sorted."""
+    pairs = sorted(
+        (name, params.get(name).strip()) for name in SEARCH_PARAMS if (params.get(name) or "").strip()
+    )
+    return urlencode(pairs)
+
+
+def search_describe(query: str) -> str:
+    """A name a person reads: 'Prince · Concert · up to $100'."""
+    from marketplace.forms import ListingFilterForm
+
+    params = QueryDict(query)
+    parts = []
+    if params.get("q"):
+        parts.append(f"“{params['q']}”")
+    category = dict(ListingFilterForm.base_fields["category"].choices).get(params.get("category", ""), "")
+    if params.get("category") and category:
+        parts.append(str(category))
+    if params.get("min_price"):
+        parts.append(f"from ${params['min_price']}")
+    if params.get("max_price"):
+        parts.append(f"up to ${params['max_price']}")
+    if params.get("date_from") or params.get("date_to"):
+        parts.append(f"{params.get('date_from', '…')} to {params.get('date_to', '…')}")
+    if params.get("min_rating"):
+        parts.append(f"sellers rated {params['min_rating']}+")
+    return " · ".join(parts)[:120] or "Every new stub"
+
+
+def saved_search_create(*, user, params, now: datetime | None = None) -> SavedSearch:
+    """Save the browse query (idempotent per query); new matches are counted from now."""
+    now = now or timezone.now()
+    query = search_query_normalise(params)
+    existing = SavedSearch.objects.filter(user=user, query=query).first()
+    if existing is not None:
+        return existing
+    if SavedSearch.objects.filter(user=user).count() >= MAX_SAVED_SEARCHES:
+        raise SavedSearchLimit()
+    try:
+        with transaction.atomic():
+            return SavedSearch.objects.create(
+                user=user, query=query, name=search_describe(query), checked_until=now
+            )
+    except IntegrityError:
+        return SavedSearch.objects.get(user=user, query=query)
+
+
+def saved_search_delete(*, user, search_id) -> None:
+    try:
+        SavedSearch.objects.filter(user=user, pk=int(search_id)).delete()
+    except (ValueError, TypeError, OverflowError):
+        return
+
+
+def saved_search_new_matches(*, search: SavedSearch, now: datetime | None = None) -> list[Listing]:
+    from marketplace.forms import parse_listing_filters
+    from marketplace.selectors import listing_search
+
+    _, filters = parse_listing_filters(QueryDict(search.query))
+    matches = listing_search(filters=filters, now=now).filter(created_at__gt=search.checked_until)
+    return list(matches.order_by("-created_at", "-id")[:DIGEST_MAX_LISTINGS])
+
+
+def saved_search_digests_send(*, now: datetime | None = None) -> dict:
+    """The daily email: for each saved search with emails on, the stubs listed since the last
+    one. Safe to run more than once a day (a search emailed in the last 20 hours waits)."""
+    now = now or timezone.now()
+    totals = {"searches": 0, "emails": 0}
+    searches = SavedSearch.objects.filter(emails_enabled=True).select_related("user").order_by("pk")
+    for search in searches.iterator(chunk_size=200):
+        if search.last_sent_at and now - search.last_sent_at < DIGEST_MIN_INTERVAL:
+            continue
+        totals["searches"] += 1
+        matches = saved_search_new_matches(search=search, now=now)
+        sent = False
+        if matches:
+            context = {
+                "search": search,
+                "listings": [_listing_context(listing) for listing in matches],
+                "search_url": absolute_url(f"{reverse('marketplace:browse')}?{search.query}"),
+                "manage_url": absolute_url(reverse("marketplace:saved_searches")),
+            }
+            sent = _send(
+                template="saved_search_digest", to_user=search.user, context=context,
+                subject=f"{len(matches)} new stub{'s' if len(matches) != 1 else ''} for “{search.name}”",
+                unsubscribe=unsubscribe_url(kind="search", pk=search.pk),
+            )
+        updates = {"checked_until": now}
+        if sent:
+            updates["last_sent_at"] = now
+            totals["emails"] += 1
+        SavedSearch.objects.filter(pk=search.pk).update(**updates)
+    return totals
