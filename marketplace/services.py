@@ -8,6 +8,7 @@ buyers racing for one stub cannot both reserve it. The checkout and webhook code
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
@@ -148,26 +149,79 @@ def _lock_listing(listing_id) -> Listing:
 def _clear_reservation(listing: Listing) -> None:
     listing.reserved_by = None
     listing.reserved_until = None
+    listing.reserved_at = None
+
+
+class TooManyHolds(Conflict):
+    code = "too_many_holds"
+
+    def __init__(self, limit: int):
+        super().__init__(
+            f"You are already checking out {limit} other stubs. Finish or let one of those go first."
+        )
+
+
+class HoldExhausted(ListingUnavailable):
+    message = (
+        "Your hold on this stub ran for as long as a hold can, so it goes back on sale for "
+        "everyone. Please try again in a few minutes."
+    )
+
+    def __init__(self):
+        super().__init__(reason="hold_exhausted")
+
+
+def _lock_buyer(buyer) -> None:
+    """Serialise one buyer's reservations, so parallel checkouts of different stubs cannot all
+    pass the hold cap (each locks a different listing row)."""
+    get_user_model().objects.select_for_update().only("pk").get(pk=buyer.pk)
+
+
+def _live_holds_elsewhere(*, listing: Listing, buyer, now) -> int:
+    return (
+        Listing.objects.filter(reserved_by=buyer, status=ListingStatus.RESERVED, reserved_until__gt=now)
+        .exclude(pk=listing.pk)
+        .count()
+    )
 
 
 @transaction.atomic
 def listing_reserve(*, listing_id: int, buyer, now: datetime | None = None) -> Listing:
     """Hold the listing for `buyer` for LISTING_RESERVATION_MINUTES.
 
-    The same buyer reserving again (a reload of the checkout page) extends the hold. A lapsed
-    reservation by someone else is simply taken over.
+    A buyer holds at most MAX_ACTIVE_RESERVATIONS_PER_BUYER stubs at once. The same buyer
+    reserving again (a reload of the checkout page) extends the hold, but a hold never runs
+    past twice its length from when it began: after that the stub goes back to everyone (the
+    sweep releases it). A lapsed reservation by someone else is simply taken over.
     """
     if not _is_authenticated(buyer):
         raise LoginRequired()
     now = now or timezone.now()
+    _lock_buyer(buyer)  # buyer first, then the listing: the one lock order for holds
     listing = _lock_listing(listing_id)  # lock before checking
     blocker = listing_purchase_blocker(listing=listing, buyer=buyer, now=now)
     if blocker:
         raise ListingUnavailable(str(blocker), reason=blocker.code)
+    limit = settings.MAX_ACTIVE_RESERVATIONS_PER_BUYER
+    if _live_holds_elsewhere(listing=listing, buyer=buyer, now=now) >= limit:
+        raise TooManyHolds(limit)
+    length = reservation_length()
+    same_hold = (
+        listing.status == ListingStatus.RESERVED
+        and listing.reserved_by_id == buyer.pk
+        and listing.reserved_at is not None
+    )
+    if same_hold:
+        last_moment = listing.reserved_at + 2 * length  # extended at most once
+        if now >= last_moment:
+            raise HoldExhausted()
+        listing.reserved_until = min(now + length, last_moment)
+    else:
+        listing.reserved_at = now
+        listing.reserved_until = now + length
     listing.status = ListingStatus.RESERVED
     listing.reserved_by = buyer
-    listing.reserved_until = now + reservation_length()
-    listing.save(update_fields=["status", "reserved_by", "reserved_until", "updated_at"])
+    listing.save(update_fields=["status", "reserved_by", "reserved_until", "reserved_at", "updated_at"])
     return listing
 
 
@@ -185,7 +239,7 @@ def listing_release(*, listing_id: int, buyer=None) -> Listing:
     _clear_reservation(listing)
     if listing.status == ListingStatus.RESERVED:
         listing.status = ListingStatus.ACTIVE
-    listing.save(update_fields=["status", "reserved_by", "reserved_until", "updated_at"])
+    listing.save(update_fields=["status", "reserved_by", "reserved_until", "reserved_at", "updated_at"])
     return listing
 
 
@@ -201,7 +255,7 @@ def listing_mark_sold(*, listing_id: int, buyer) -> Listing:
         return listing
     listing.status = ListingStatus.SOLD
     _clear_reservation(listing)
-    listing.save(update_fields=["status", "reserved_by", "reserved_until", "updated_at"])
+    listing.save(update_fields=["status", "reserved_by", "reserved_until", "reserved_at", "updated_at"])
     return listing
 
 
@@ -213,7 +267,7 @@ def listing_return_to_sale(*, listing_id: int) -> Listing:
         return listing
     listing.status = ListingStatus.ACTIVE
     _clear_reservation(listing)
-    listing.save(update_fields=["status", "reserved_by", "reserved_until", "updated_at"])
+    listing.save(update_fields=["status", "reserved_by", "reserved_until", "reserved_at", "updated_at"])
     return listing
 
 
@@ -279,7 +333,7 @@ def _listing_withdraw_locked(*, listing_id, seller, now) -> Listing:
     _check_no_stale_payments(listing, now)
     listing.status = ListingStatus.WITHDRAWN
     _clear_reservation(listing)
-    listing.save(update_fields=["status", "reserved_by", "reserved_until", "updated_at"])
+    listing.save(update_fields=["status", "reserved_by", "reserved_until", "reserved_at", "updated_at"])
     return listing
 
 
@@ -290,7 +344,7 @@ def listing_relist(*, listing_id: int, seller) -> Listing:
     if listing.status in (ListingStatus.WITHDRAWN, ListingStatus.DRAFT):
         listing.status = ListingStatus.ACTIVE
         _clear_reservation(listing)
-        listing.save(update_fields=["status", "reserved_by", "reserved_until", "updated_at"])
+        listing.save(update_fields=["status", "reserved_by", "reserved_until", "reserved_at", "updated_at"])
     elif listing.status == ListingStatus.SOLD:
         raise Conflict("This stub has been sold; it cannot be put back on sale.", code="listing_sold")
     return listing

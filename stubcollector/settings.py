@@ -214,6 +214,8 @@ PLATFORM_FEE_BPS = env.int("PLATFORM_FEE_BPS", default=1000)
 # The Support group refunds up to this much per refund; Finance refunds any amount.
 SUPPORT_REFUND_LIMIT_CENTS = env.int("SUPPORT_REFUND_LIMIT_CENTS", default=10000)
 LISTING_RESERVATION_MINUTES = env.int("LISTING_RESERVATION_MINUTES", default=15)
+# Live holds one buyer may have at once (a hold is extended at most once, to twice the length).
+MAX_ACTIVE_RESERVATIONS_PER_BUYER = env.int("MAX_ACTIVE_RESERVATIONS_PER_BUYER", default=3)
 SELLER_PAYOUT_DELAY_DAYS = env.int("SELLER_PAYOUT_DELAY_DAYS", default=7)
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 

@@ -52,3 +52,38 @@ def test_buyers_racing_for_one_listing_leave_exactly_one_reservation(transaction
     assert refused == ["reserved"] * (RACERS - 1)
     listing = Listing.objects.get(pk=listing.pk)
     assert listing.status == ListingStatus.RESERVED and listing.reserved_by_id == won[0]
+
+
+def test_one_buyer_racing_for_many_listings_gets_no_more_than_the_cap(transactional_db, settings):
+    """Each attempt locks a different listing row; the buyer row lock keeps the count honest."""
+    from marketplace.services import TooManyHolds
+
+    settings.MAX_ACTIVE_RESERVATIONS_PER_BUYER = 2
+    buyer = UserFactory()
+    listings = ListingFactory.create_batch(RACERS)
+    start = threading.Barrier(RACERS)
+    won, refused, failed = [], [], []
+
+    def race(listing):
+        from django.db import connection as thread_connection
+
+        try:
+            start.wait(timeout=10)
+            listing_reserve(listing_id=listing.pk, buyer=buyer)
+            won.append(listing.pk)
+        except TooManyHolds:
+            refused.append(listing.pk)
+        except Exception as error:  # noqa: BLE001 - reported below
+            failed.append(repr(error))
+        finally:
+            thread_connection.close()
+
+    threads = [threading.Thread(target=race, args=(listing,)) for listing in listings]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert failed == []
+    assert len(won) == 2 and len(refused) == RACERS - 2
+    assert Listing.objects.filter(reserved_by=buyer, status=ListingStatus.RESERVED).count() == 2
