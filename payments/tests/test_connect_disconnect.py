@@ -118,3 +118,17 @@ def test_deauthorized_for_an_account_we_do_not_know_is_audited_and_answered_2xx(
     assert webhooks() == []
     assert AuditEvent.objects.filter(action="connect.account_unknown",
                                      data__stripe_account=stranger["id"]).exists()
+
+
+def test_the_dashboard_of_a_disconnected_seller_says_so_and_offers_to_connect_again(
+        stripe_sandbox, webhooks, client):
+    seller = sandbox_seller(stripe_sandbox)
+    stripe_sandbox.disconnect_account(seller.stripe_account_id)
+    assert webhooks() == []
+    client.force_login(seller)
+
+    page = client.get("/dashboard/").text
+
+    assert "Stripe account disconnected" in page
+    assert "Connect a Stripe account" in page
+    assert "no longer connected" in page  # the balance panel does not ask Stripe about a lost account

@@ -90,3 +90,13 @@ def test_staff_see_negative_balances_and_the_liability_in_the_user_admin(stripe_
 
     assert seller.username in page
     assert "NEGATIVE (liable: application)" in page
+
+
+def test_the_dashboard_tells_the_seller_why_no_new_orders_come(stripe_sandbox, client):
+    seller = disputed_seller(stripe_sandbox)
+    client.force_login(seller)
+
+    page = client.get("/dashboard/").text
+
+    assert "Balance below zero" in page
+    assert "Buyers cannot buy your listings" in page

@@ -12,9 +12,13 @@ from stubcollector.errors import DomainError
 
 
 def _onboarding_step(user) -> str:
-    """start | continue | enabled | disabled: which panel the page shows."""
+    """start | disconnected | negative_balance | continue | enabled | disabled: which panel shows."""
     if not user.stripe_account_id:
         return "start"
+    if user.stripe_disconnected_at:
+        return "disconnected"
+    if user.stripe_balance_negative:
+        return "negative_balance"
     if user.can_accept_payments:
         return "enabled"
     if user.stripe_account_status == StripeAccountStatus.DISABLED:

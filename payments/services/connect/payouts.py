@@ -20,7 +20,7 @@ from payments.models import AuditEvent
 from payments.services.audit import audit_record
 from payments.services.connect.notices import notice_after_commit
 from payments.services.connect.rules import as_dict, payout_delay_days_for, require_account
-from stubcollector.errors import DomainError
+from stubcollector.errors import Conflict, DomainError
 
 logger = logging.getLogger(__name__)
 
@@ -121,12 +121,22 @@ def seller_balance(*, user: User) -> SellerBalance:
     """The seller's balance read from Stripe now (GET /v1/balance on their account); what it
     says is also recorded on the seller (`seller_balance_record`)."""
     account_id = require_account(user)
+    if user.stripe_disconnected_at is not None:
+        raise AccountDisconnected()
     balance = as_dict(stripe_api.balance_retrieve(account_id=account_id, actor=user, subject_user=user))
     result = SellerBalance(
         available=_per_currency(balance.get("available")), pending=_per_currency(balance.get("pending"))
     )
-    seller_balance_record(account_id=account_id, balance=result)
+    recorded = seller_balance_record(account_id=account_id, balance=result)
+    if recorded is not None:  # the caller's instance (request.user) shows what was just stored
+        for name in ("stripe_balance_available_cents", "stripe_balance_cents", "stripe_balance_synced_at"):
+            setattr(user, name, getattr(recorded, name))
     return result
+
+
+class AccountDisconnected(Conflict):
+    code = "stripe_account_disconnected"
+    message = "Your Stripe account is no longer connected to Stub Collector."
 
 
 BALANCE_NEGATIVE_ACTION = "connect.balance_negative"
