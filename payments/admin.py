@@ -1,22 +1,32 @@
-"""Admin for orders, payments and the audit trail: where staff handle refunds and disputes.
+"""Admin for orders, refunds, payments, webhook deliveries and the audit trail.
 
-Money and Stripe fields are read-only here: an order's status only moves through
-`order_transition` (webhooks, checkout, ship/complete), and refunds go through the same
-service as the refund route (`payments.services.refunds.order_refund`), from the "Refund"
-button on an order's page or the "Refund in full" action on the list.
+Money and Stripe fields are read-only: an order's status only moves through `order_transition`
+(webhooks, checkout, ship/complete), and refunds go through the one refund service
+(`payments.services.refunds`) from the "Refund" button on an order's page or the "Refund in
+full" action on the list, each with a confirmation page that says what will happen before
+anything is sent. Who may refund how much is decided by `refund_permission_check`, the same
+check as the refund route; staff who may not refund see neither the button nor the action.
 """
+
+import uuid
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from djstripe.models import WebhookEventTrigger
 
-from marketplace.pricing import format_usd
-from payments.models import AuditEvent, Order, OrderStatus, Payment
-from payments.services.refunds import REFUNDABLE_STATUSES, refund_request
+from marketplace.pricing import InvalidDollarAmount, dollars_to_cents, format_usd
+from payments.models import AuditEvent, Order, OrderStatus, Payment, Refund, RefundReason, RefundStatus
+from payments.services.audit import audit_record
+from payments.services.refunds import (
+    REFUNDABLE_STATUSES, refund_limit_cents, refund_preview, refund_request, refund_send,
+)
+from payments.services.webhooks import webhook_replay
 from stubcollector.errors import DomainError
 
 
@@ -29,6 +39,18 @@ STATUS_BADGES = {
     OrderStatus.PENDING_PAYMENT: "warn", OrderStatus.PARTIALLY_REFUNDED: "warn", OrderStatus.REFUNDED: "warn",
     OrderStatus.DISPUTED: "bad", OrderStatus.DISPUTE_LOST: "bad", OrderStatus.PAYMENT_FAILED: "bad",
 }
+REFUND_BADGES = {RefundStatus.SUCCEEDED: "ok", RefundStatus.PENDING: "warn", RefundStatus.REQUIRES_ACTION: "warn",
+                 RefundStatus.FAILED: "bad", RefundStatus.CANCELED: "bad"}
+STRIPE_CALL_PREFIX = "stripe."
+
+
+def badge(kind: str, text: str):
+    return format_html('<span class="badge badge-{}">{}</span>', kind, text)
+
+
+def refund_status_badge(refund: Refund):
+    unsent = " (not sent yet)" if not refund.sent and refund.status == RefundStatus.PENDING else ""
+    return badge(REFUND_BADGES.get(refund.status, "warn"), refund.get_status_display() + unsent)
 
 
 class PaymentInline(admin.StackedInline):
@@ -36,11 +58,11 @@ class PaymentInline(admin.StackedInline):
     can_delete = False
     extra = 0
     max_num = 0
+    classes = ("collapse",)
     fields = (
         "payment_intent_id", "charge_id", "stripe_account_id", "status", "stripe_status",
         "amount_display", "fee_display", "refunded_display", "fee_refunded_display",
-        "net_platform_display", "seller_net_display", "three_d_secure_authenticated",
-        "dispute_id", "dispute_status", "liability_display",
+        "net_platform_display", "seller_net_display", "three_d_secure_authenticated", "liability_display",
     )
     readonly_fields = fields
 
@@ -79,63 +101,144 @@ class PaymentInline(admin.StackedInline):
         )
 
 
+class RefundInline(admin.TabularInline):
+    model = Refund
+    can_delete = False
+    extra = 0
+    max_num = 0
+    fields = ("created_at", "amount_display", "reason", "status_display", "failure_reason", "requested_by",
+              "note", "stripe_refund_id")
+    readonly_fields = fields
+
+    @admin.display(description="Amount")
+    def amount_display(self, obj):
+        return dollars(obj.amount_cents)
+
+    @admin.display(description="Status")
+    def status_display(self, obj):
+        return refund_status_badge(obj)
+
+
 class AuditEventInline(admin.TabularInline):
+    """What happened to the order, as a story: business steps only (Stripe calls are below)."""
+
     model = AuditEvent
     fk_name = "order"
+    verbose_name_plural = "History"
     can_delete = False
     extra = 0
     max_num = 0
     ordering = ("-created_at", "-id")
     # One "change" column instead of two status columns keeps the table inside a laptop screen.
-    fields = ("created_at", "action", "status_change", "actor", "message", "stripe_event_id")
+    fields = ("created_at", "status_change", "message", "actor")
     readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).exclude(action__startswith=STRIPE_CALL_PREFIX)
 
     @admin.display(description="change")
     def status_change(self, event: AuditEvent) -> str:
         if not (event.from_status or event.to_status):
-            return ""
-        return f"{event.from_status or '—'} → {event.to_status}"
+            return event.action.replace("_", " ").replace(".", ": ")
+        labels = dict(OrderStatus.choices)
+        return f"{labels.get(event.from_status, '—')} → {labels.get(event.to_status, event.to_status)}"
+
+
+class StripeCallInline(admin.TabularInline):
+    model = AuditEvent
+    fk_name = "order"
+    verbose_name_plural = "Stripe API calls"
+    classes = ("collapse",)
+    can_delete = False
+    extra = 0
+    max_num = 0
+    ordering = ("-created_at", "-id")
+    fields = ("created_at", "action", "message", "actor")
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(action__startswith=STRIPE_CALL_PREFIX)
+
+
+class NeedsAttentionFilter(admin.SimpleListFilter):
+    title = "needs attention"
+    parameter_name = "attention"
+
+    def lookups(self, request, model_admin):
+        return (("yes", "Needs staff"), ("refund_pending", "Refund pending"))
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.exclude(attention_reason="")
+        if self.value() == "refund_pending":
+            return queryset.filter(refunds__status=RefundStatus.PENDING).distinct()
+        return queryset
+
+
+class DollarsField(forms.CharField):
+    def to_python(self, value):
+        value = super().to_python(value)
+        if not value:
+            return None
+        try:
+            return dollars_to_cents(value)
+        except InvalidDollarAmount as error:
+            raise forms.ValidationError(str(error)) from None
 
 
 class RefundForm(forms.Form):
-    amount = forms.IntegerField(
-        required=False, min_value=1,
-        help_text="In cents. Leave empty to refund everything that is left.",
+    amount = DollarsField(
+        label="Amount (dollars)", required=False,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "placeholder": "10.00", "size": 12}),
     )
+    reason = forms.ChoiceField(choices=RefundReason.choices, initial=RefundReason.REQUESTED_BY_CUSTOMER)
+    note = forms.CharField(
+        label="Internal note", required=False, max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text="For staff only: not sent to Stripe, the buyer or the seller.",
+    )
+    token = forms.CharField(widget=forms.HiddenInput)
 
 
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
-    list_display = (
-        "id", "status_badge", "listing", "buyer", "seller", "amount_display", "fee_display",
-        "dispute_display", "created_at", "paid_at",
-    )
-    list_filter = ("status", "created_at", "paid_at")
+    # Seven narrow columns fit a 1280 px screen; the rest is on the order's page.
+    list_display = ("id", "status_badge", "stub_column", "buyer", "seller", "amount_display", "refunded_display",
+                    "created_at")
+    list_display_links = ("id", "stub_column")
+    list_filter = ("status", NeedsAttentionFilter, "created_at", "paid_at")
     search_fields = (
         "=id", "payment_intent_id", "stripe_account_id", "buyer__username", "buyer__email",
         "seller__username", "seller__email", "listing__stub__event_name", "payment__charge_id",
-        "payment__dispute_id",
+        "refunds__stripe_refund_id",
     )
     list_select_related = ("buyer", "seller", "listing__stub", "payment")
+    list_per_page = 50
     date_hierarchy = "created_at"
-    inlines = (PaymentInline, AuditEventInline)
+    inlines = (RefundInline, PaymentInline, AuditEventInline, StripeCallInline)
     actions = ("refund_in_full",)
     readonly_fields = (
         "buyer", "seller", "listing", "status", "status_before_dispute", "amount_display", "fee_display",
-        "seller_receives_display", "currency", "stripe_account_id", "payment_intent_id", "dispute_display",
+        "seller_receives_display", "refunded_display", "currency", "stripe_account_id", "payment_intent_id",
         "reserved_until", "created_at", "updated_at", "paid_at", "shipped_at", "completed_at",
         "failed_at", "cancelled_at", "refunded_at", "disputed_at",
     )
     fieldsets = (
-        (None, {"fields": ("status", "status_before_dispute", "buyer", "seller", "listing")}),
-        ("Money", {"fields": ("amount_display", "fee_display", "seller_receives_display", "currency",
-                              "stripe_account_id", "payment_intent_id", "dispute_display")}),
+        (None, {"fields": ("status", "attention_reason", "buyer", "seller", "listing")}),
+        ("Money", {"fields": ("amount_display", "fee_display", "seller_receives_display", "refunded_display",
+                              "currency", "stripe_account_id", "payment_intent_id")}),
         ("Shipping", {"fields": ("shipping_name", "shipping_line1", "shipping_line2", "shipping_city",
                                  "shipping_state", "shipping_postal_code", "shipping_country",
                                  "tracking_number")}),
-        ("Timeline", {"fields": ("reserved_until", "created_at", "updated_at", "paid_at", "shipped_at",
-                                 "completed_at", "failed_at", "cancelled_at", "refunded_at", "disputed_at")}),
+        ("Timeline", {"classes": ("collapse",),
+                      "fields": ("status_before_dispute", "reserved_until", "created_at", "updated_at",
+                                 "paid_at", "shipped_at", "completed_at", "failed_at", "cancelled_at",
+                                 "refunded_at", "disputed_at")}),
     )
+
+    def get_queryset(self, request):
+        pending = Refund.objects.filter(order=OuterRef("pk"), status=RefundStatus.PENDING)
+        return super().get_queryset(request).annotate(refund_pending=Exists(pending))
 
     def has_add_permission(self, request):
         return False  # orders come from checkout only
@@ -143,14 +246,34 @@ class OrderAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # the audit trail and the money records stay
 
+    def has_refund_permission(self, request) -> bool:
+        return refund_limit_cents(user=request.user) != 0
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if form.changed_data:
+            audit_record(action="order.staff_edit", actor=request.user, order=obj, request=request,
+                         message="Staff changed " + ", ".join(form.changed_data).replace("_", " "))
+
     @admin.display(description="Status", ordering="status")
     def status_badge(self, obj):
-        return format_html('<span class="badge badge-{}">{}</span>',
-                           STATUS_BADGES.get(obj.status, "warn"), obj.get_status_display())
+        pending = " · refund pending" if getattr(obj, "refund_pending", False) else ""
+        attention = " · needs staff" if obj.attention_reason else ""
+        return badge(STATUS_BADGES.get(obj.status, "warn"), obj.get_status_display() + pending + attention)
+
+    @admin.display(description="Stub", ordering="listing__stub__event_name")
+    def stub_column(self, obj):
+        name = obj.listing.stub.event_name
+        return name if len(name) <= 40 else name[:39] + "…"
 
     @admin.display(description="Amount", ordering="amount_cents")
     def amount_display(self, obj):
         return dollars(obj.amount_cents)
+
+    @admin.display(description="Refunded")
+    def refunded_display(self, obj):
+        payment = getattr(obj, "payment", None)
+        return dollars(payment.amount_refunded_cents) if payment and payment.amount_refunded_cents else "—"
 
     @admin.display(description="Platform fee")
     def fee_display(self, obj):
@@ -160,13 +283,6 @@ class OrderAdmin(admin.ModelAdmin):
     def seller_receives_display(self, obj):
         return dollars(obj.seller_receives_cents)
 
-    @admin.display(description="Dispute")
-    def dispute_display(self, obj):
-        payment = getattr(obj, "payment", None)
-        if payment is None or not payment.dispute_id:
-            return "—"
-        return f"{payment.dispute_id} ({payment.dispute_status})"
-
     # -- refunds --------------------------------------------------------------------------
 
     def get_urls(self):
@@ -174,54 +290,144 @@ class OrderAdmin(admin.ModelAdmin):
         return [path("<int:order_id>/refund/", refund, name="payments_order_refund"), *super().get_urls()]
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        extra_context = {**(extra_context or {}), "refund_url": reverse("admin:payments_order_refund",
-                                                                        args=[object_id])}
+        order = Order.objects.filter(pk=object_id).first() if str(object_id).isdigit() else None
+        can_refund = order is not None and order.status in REFUNDABLE_STATUSES and self.has_refund_permission(request)
+        extra_context = {**(extra_context or {}),
+                         "refund_url": reverse("admin:payments_order_refund", args=[order.pk]) if can_refund else ""}
         return super().change_view(request, object_id, form_url, extra_context=extra_context)
 
     def refund_view(self, request, order_id: int):
-        order = get_object_or_404(Order.objects.select_related("payment", "listing__stub"), pk=order_id)
-        if not self.has_change_permission(request, order):
+        """The refund form (dollars, reason, note), then a confirmation page, then the refund."""
+        if not self.has_refund_permission(request):
             raise PermissionDenied
+        order = get_object_or_404(Order.objects.select_related("payment", "listing__stub", "buyer"), pk=order_id)
         payment = getattr(order, "payment", None)
-        form = RefundForm(request.POST or None)
+        form = RefundForm(request.POST or None, initial={"token": uuid.uuid4().hex})
+        preview = None
         if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
             try:
-                result = refund_request(order_id=order.pk, actor=request.user,
-                                        amount_cents=form.cleaned_data["amount"], request=request)
+                if "confirm" in request.POST:
+                    refund = refund_request(
+                        order_id=order.pk, actor=request.user, amount_cents=data["amount"], reason=data["reason"],
+                        note=data["note"], request_token=data["token"], request=request,
+                    )
+                    self._told(request, refund)
+                    return redirect("admin:payments_order_change", order.pk)
+                preview = refund_preview(order_id=order.pk, user=request.user, amount_cents=data["amount"])
             except DomainError as error:
                 form.add_error("amount" if error.code == "invalid_amount" else None, error.message)
-            else:
-                self.message_user(
-                    request, f"Refund {result.stripe_refund_id} of {dollars(result.amount_cents)} sent to Stripe; "
-                    "the order updates when Stripe confirms it.", messages.SUCCESS,
-                )
-                return redirect("admin:payments_order_change", order.pk)
+                preview = None
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
-            "title": f"Refund order #{order.pk}",
+            "title": f"Confirm the refund of order #{order.pk}" if preview else f"Refund order #{order.pk}",
             "order": order,
             "payment": payment,
-            "refundable": dollars(payment.refundable_cents) if payment else "—",
+            "refundable": dollars(payment.amount_cents - payment.amount_refunded_cents) if payment else "—",
             "can_refund": payment is not None and order.status in REFUNDABLE_STATUSES,
+            "limit": refund_limit_cents(user=request.user),
             "form": form,
+            "preview": preview,
         }
         return TemplateResponse(request, "admin/payments/order/refund.html", context)
 
-    @admin.action(description="Refund in full (on the seller's Stripe account)", permissions=["change"])
+    def _told(self, request, refund: Refund) -> None:
+        amount = dollars(refund.amount_cents)
+        if refund.status == RefundStatus.SUCCEEDED:
+            self.message_user(request, f"Refund of {amount} issued to the buyer.", messages.SUCCESS)
+        elif refund.status == RefundStatus.FAILED:
+            self.message_user(request, f"The refund of {amount} failed: {refund.failure_reason}.", messages.ERROR)
+        else:
+            self.message_user(request, f"Refund of {amount} is pending: Stripe sends it once the seller's "
+                                       "balance can cover it. Seller and staff are emailed when it settles.",
+                              messages.WARNING)
+
+    @admin.action(description="Refund in full…", permissions=["refund"])
     def refund_in_full(self, request, queryset):
+        """A confirmation page first; only its "Refund" button sends anything."""
+        token = request.POST.get("refund_token", "")
+        if "confirm" not in request.POST or not token:
+            rows = []
+            for order in queryset.select_related("listing__stub", "buyer"):
+                try:
+                    rows.append({"order": order, "preview": refund_preview(order_id=order.pk, user=request.user)})
+                except DomainError as error:
+                    rows.append({"order": order, "problem": error.message})
+            return TemplateResponse(request, "admin/payments/order/refund_in_full.html", {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "title": "Refund these orders in full?",
+                "rows": rows,
+                "refundable": [row for row in rows if "preview" in row],
+                "token": uuid.uuid4().hex,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            })
         done, failed = 0, []
         for order in queryset:
             try:
-                refund_request(order_id=order.pk, actor=request.user, request=request)
+                refund = refund_request(order_id=order.pk, actor=request.user, request_token=token,
+                                        reason=RefundReason.REQUESTED_BY_CUSTOMER, request=request)
             except DomainError as error:
                 failed.append(f"#{order.pk}: {error.message}")
             else:
                 done += 1
+                if refund.status == RefundStatus.FAILED:
+                    failed.append(f"#{order.pk}: the refund failed ({refund.failure_reason})")
         if done:
             self.message_user(request, f"{done} refund(s) sent to Stripe.", messages.SUCCESS)
         for message in failed:
             self.message_user(request, message, messages.ERROR)
+        return None
+
+
+@admin.register(Refund)
+class RefundAdmin(admin.ModelAdmin):
+    list_display = ("id", "order_link", "amount_display", "status_badge", "reason", "requested_by", "created_at",
+                    "settled_at")
+    list_filter = ("status", "reason", "created_at")
+    search_fields = ("=order__id", "stripe_refund_id", "order__buyer__email", "requested_by__username")
+    list_select_related = ("order", "requested_by")
+    actions = ("send_again",)
+    readonly_fields = ("order", "stripe_refund_id", "amount_display", "fee_refunded_cents", "reason", "note",
+                       "status", "failure_reason", "requested_by", "attempt", "last_error", "created_at",
+                       "updated_at", "settled_at")
+    fields = readonly_fields
+
+    def has_add_permission(self, request):
+        return False  # refunds are made from an order (button, action or route)
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_refund_permission(self, request) -> bool:
+        return refund_limit_cents(user=request.user) != 0
+
+    @admin.display(description="Order", ordering="order")
+    def order_link(self, obj):
+        return format_html('<a href="{}">#{}</a>', reverse("admin:payments_order_change", args=[obj.order_id]),
+                           obj.order_id)
+
+    @admin.display(description="Amount", ordering="amount_cents")
+    def amount_display(self, obj):
+        return dollars(obj.amount_cents)
+
+    @admin.display(description="Status", ordering="status")
+    def status_badge(self, obj):
+        return refund_status_badge(obj)
+
+    @admin.action(description="Send again to Stripe (refunds Stripe did not answer)", permissions=["refund"])
+    def send_again(self, request, queryset):
+        for refund in queryset.filter(stripe_refund_id="", status=RefundStatus.PENDING):
+            try:
+                refund_send(refund_id=refund.pk, actor=request.user, request=request)
+            except DomainError as error:
+                self.message_user(request, f"Refund #{refund.pk}: {error.message}", messages.ERROR)
+            else:
+                self.message_user(request, f"Refund #{refund.pk} sent.", messages.SUCCESS)
 
 
 @admin.register(Payment)
@@ -252,14 +458,32 @@ class PaymentAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False  # payments come from Stripe's webhooks only
 
+    def has_change_permission(self, request, obj=None):
+        return False
+
     def has_delete_permission(self, request, obj=None):
         return False
 
 
+class AuditKindFilter(admin.SimpleListFilter):
+    title = "kind"
+    parameter_name = "kind"
+
+    def lookups(self, request, model_admin):
+        return (("business", "Business events"), ("stripe", "Stripe API calls"))
+
+    def queryset(self, request, queryset):
+        if self.value() == "business":
+            return queryset.exclude(action__startswith=STRIPE_CALL_PREFIX)
+        if self.value() == "stripe":
+            return queryset.filter(action__startswith=STRIPE_CALL_PREFIX)
+        return queryset
+
+
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "action", "order", "actor", "from_status", "to_status", "stripe_event_id")
-    list_filter = ("action", "created_at")
+    list_display = ("created_at", "action", "order", "actor", "from_status", "to_status", "message")
+    list_filter = (AuditKindFilter, "action", "created_at")
     search_fields = ("action", "message", "stripe_event_id", "=order__id", "actor__username", "request_id")
     list_select_related = ("order", "actor")
     date_hierarchy = "created_at"
@@ -277,7 +501,88 @@ class AuditEventAdmin(admin.ModelAdmin):
         return False
 
 
+class DeliveryOutcomeFilter(admin.SimpleListFilter):
+    title = "outcome"
+    parameter_name = "outcome"
+
+    def lookups(self, request, model_admin):
+        return (("failed", "Not applied (failed or waiting)"), ("processed", "Applied"), ("invalid", "Refused"))
+
+    def queryset(self, request, queryset):
+        if self.value() == "failed":
+            return queryset.filter(valid=True, processed=False)
+        if self.value() == "processed":
+            return queryset.filter(processed=True)
+        if self.value() == "invalid":
+            return queryset.filter(valid=False)
+        return queryset
+
+
+admin.site.unregister(WebhookEventTrigger)
+
+
+@admin.register(WebhookEventTrigger)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    """Every delivery Stripe made to our two endpoints, with what became of it. A delivery that
+    failed can be processed again; an event already applied is never applied twice."""
+
+    list_display = ("id", "created", "event_type", "account", "outcome", "exception_short")
+    list_filter = (DeliveryOutcomeFilter, "webhook_endpoint", "created")
+    search_fields = ("body", "exception")
+    actions = ("process_again",)
+    fields = ("created", "webhook_endpoint", "remote_ip", "valid", "processed", "event", "exception", "body",
+              "traceback")
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_process_permission(self, request) -> bool:
+        return request.user.is_active and request.user.is_staff and \
+            request.user.has_perm("djstripe.view_webhookeventtrigger")
+
+    @admin.display(description="Type")
+    def event_type(self, obj):
+        body = obj.json_body if isinstance(obj.json_body, dict) else {}
+        return body.get("type", "—")
+
+    @admin.display(description="Account")
+    def account(self, obj):
+        body = obj.json_body if isinstance(obj.json_body, dict) else {}
+        return body.get("account") or "platform"
+
+    @admin.display(description="Outcome")
+    def outcome(self, obj):
+        if not obj.valid:
+            return badge("bad", "refused")
+        return badge("ok", "applied") if obj.processed else badge("bad", "not applied")
+
+    @admin.display(description="Error")
+    def exception_short(self, obj):
+        return (obj.exception or "")[:80]
+
+    @admin.action(description="Process again (deliveries that failed)", permissions=["process"])
+    def process_again(self, request, queryset):
+        done = 0
+        for trigger in queryset.filter(valid=True, processed=False):
+            try:
+                webhook_replay(trigger=trigger)
+            except DomainError as error:
+                self.message_user(request, f"Delivery #{trigger.pk}: {error.message}", messages.ERROR)
+            else:
+                done += 1
+        self.message_user(request, f"{done} delivery(ies) processed.", messages.SUCCESS)
+
+
 # "Refresh Stripe status" on the User admin (seller onboarding's module; see its docstring).
-from payments import admin_connect  # noqa: E402, F401
-from payments import admin_disputes  # noqa: E402, F401  (Disputes list and respond page)
-from payments import admin_feedback  # noqa: E402, F401  (Feedback: hide abuse, audited)
+from payments import (  # noqa: E402
+    admin_connect,  # noqa: F401
+    admin_disputes,  # noqa: F401  (Disputes list and respond page)
+    admin_feedback,  # noqa: F401  (Feedback: hide abuse, audited)
+)

@@ -26,7 +26,8 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "te
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin, arranged for staff work (stubcollector/admin_site.py).
+    "stubcollector.admin_site.StaffAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -203,6 +204,10 @@ STRIPE_JS_URL = env(
 # browses (https://docs.stripe.com/js/including). With real Stripe we do (async, so it never
 # blocks a page); the offline stand-in has no fraud signals to collect, so it loads on checkout only.
 STRIPE_JS_ON_EVERY_PAGE = env.bool("STRIPE_JS_ON_EVERY_PAGE", default=not STRIPE_USES_SANDBOX_BY_DEFAULT)
+# Starts every idempotency key we send Stripe, so keys never repeat after a database reset or
+# on another deployment sharing the Stripe account. Empty: a value made once and stored in the
+# database (payments.idempotency).
+STRIPE_IDEMPOTENCY_PREFIX = env("STRIPE_IDEMPOTENCY_PREFIX", default="")
 STRIPE_TIMEOUT_SECONDS = env.float("STRIPE_TIMEOUT_SECONDS", default=10.0)
 STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
 STRIPE_WEBHOOK_IP_ALLOWLIST = env.bool("STRIPE_WEBHOOK_IP_ALLOWLIST", default=False)

@@ -43,16 +43,17 @@ def test_staff_can_open_each_changelist_and_search_it(client, staff, disputed_pa
     assert client.get(f"/admin/payments/{model}/", {"q": "dp_test123"}).status_code == 200
 
 
-def test_the_order_page_shows_its_payment_dispute_and_audit_trail(client, staff, disputed_payment):
+def test_the_order_page_shows_its_payment_history_and_stripe_calls_apart(client, staff, disputed_payment):
+    audit_record(action="stripe.payment_intent.retrieve", order=disputed_payment.order, message="ok pi_x")
     response = client.get(f"/admin/payments/order/{disputed_payment.order.pk}/change/")
 
     assert response.status_code == 200
     page = response.content.decode()
-    assert "dp_test123 (needs_response)" in page
     assert disputed_payment.payment_intent_id in page
     assert "card issuer (3-D Secure)" in page
-    assert "order.transition" in page
-    assert f"/admin/payments/order/{disputed_payment.order.pk}/refund/" in page
+    assert "Paid → Disputed" in page  # the history speaks in statuses, not codes
+    assert "Stripe API calls" in page and "stripe.payment_intent.retrieve" in page
+    assert f"/admin/payments/order/{disputed_payment.order.pk}/refund/" not in page  # disputed: no button
 
 
 def test_the_payment_and_audit_pages_open(client, staff, disputed_payment):
@@ -98,36 +99,69 @@ def test_people_who_are_not_staff_are_sent_to_the_admin_login(client, disputed_p
         assert response["Location"].startswith("/admin/login/")
 
 
-def test_staff_without_order_permissions_cannot_refund(client, paid_order, stripe_sandbox):
+def test_staff_without_the_refund_permission_see_no_button_or_action_and_a_post_is_refused(
+    client, paid_order, stripe_sandbox
+):
     user = UserFactory(is_staff=True)
     user.user_permissions.add(Permission.objects.get(codename="view_order"))
     client.force_login(user)
 
-    assert client.get("/admin/payments/order/").status_code == 200
-    response = client.post(f"/admin/payments/order/{paid_order.pk}/refund/", {"amount": "100"})
+    changelist = client.get("/admin/payments/order/")
+    page = client.get(f"/admin/payments/order/{paid_order.pk}/change/").content.decode()
+    response = client.post(f"/admin/payments/order/{paid_order.pk}/refund/",
+                           {"amount": "1.00", "reason": "duplicate", "token": "t", "confirm": "1"})
+    action = client.post("/admin/payments/order/", {"action": "refund_in_full", "_selected_action": [paid_order.pk],
+                                                    "confirm": "1", "refund_token": "t"})
 
+    assert changelist.status_code == 200
+    assert "refund_in_full" not in changelist.content.decode()
+    assert "/refund/" not in page
     assert response.status_code == 403
+    assert action.status_code in (200, 302)
     assert stripe_sandbox.events(type="refund.created") == []
 
 
-def test_the_refund_button_refunds_part_of_an_order(client, staff, paid_order, stripe_sandbox):
+def refund_form(amount="", reason="requested_by_customer", note="", token="tok-1", **extra):
+    return {"amount": amount, "reason": reason, "note": note, "token": token, **extra}
+
+
+def test_the_refund_button_takes_dollars_and_confirms_before_refunding(client, staff, paid_order, stripe_sandbox):
     url = f"/admin/payments/order/{paid_order.pk}/refund/"
     assert client.get(url).status_code == 200
 
-    response = client.post(url, {"amount": "1999"})
+    review = client.post(url, refund_form("10.00", note="Buyer asked by phone"))
+
+    assert review.status_code == 200
+    page = review.content.decode()
+    assert "$10.00" in page and "$1.00" in page and "$9.00" in page  # amount, fee back, seller loses
+    assert stripe_sandbox.events(type="refund.created") == []  # nothing sent yet
+
+    response = client.post(url, refund_form("10.00", note="Buyer asked by phone", confirm="1"))
     deliver(stripe_sandbox)
 
     assert response.status_code == 302
     assert response["Location"] == f"/admin/payments/order/{paid_order.pk}/change/"
     paid_order.refresh_from_db()
     assert paid_order.status == OrderStatus.PARTIALLY_REFUNDED
-    assert (paid_order.payment.amount_refunded_cents, paid_order.payment.fee_refunded_cents) == (1999, 200)
-    audit = AuditEvent.objects.get(order=paid_order, action="order.refund_requested")
-    assert audit.actor == staff
+    assert (paid_order.payment.amount_refunded_cents, paid_order.payment.fee_refunded_cents) == (1000, 100)
+    refund = paid_order.refunds.get()
+    assert (refund.amount_cents, refund.reason, refund.note, refund.requested_by) == (
+        1000, "requested_by_customer", "Buyer asked by phone", staff)
+    assert stripe_sandbox.events(type="refund.created")[0]["data"]["object"]["metadata"]["refund_row_id"] == \
+        str(refund.pk)
+
+
+def test_confirming_twice_is_one_refund(client, staff, paid_order, stripe_sandbox):
+    url = f"/admin/payments/order/{paid_order.pk}/refund/"
+    for _ in range(2):
+        client.post(url, refund_form("5.00", confirm="1", token="same"))
+
+    assert len(stripe_sandbox.events(type="refund.created")) == 1
 
 
 def test_the_refund_button_with_no_amount_refunds_everything(client, staff, paid_order, stripe_sandbox):
-    client.post(f"/admin/payments/order/{paid_order.pk}/refund/", {"amount": ""})
+    client.post(f"/admin/payments/order/{paid_order.pk}/refund/", refund_form(confirm="1"))
+    stripe_sandbox.settle_refunds(paid_order.refunds.get().stripe_refund_id)
     deliver(stripe_sandbox)
 
     paid_order.refresh_from_db()
@@ -135,12 +169,35 @@ def test_the_refund_button_with_no_amount_refunds_everything(client, staff, paid
     assert paid_order.listing.status == "active"
 
 
-def test_the_refund_button_refuses_more_than_is_left(client, staff, paid_order, stripe_sandbox):
-    response = client.post(f"/admin/payments/order/{paid_order.pk}/refund/", {"amount": "999999"})
+@pytest.mark.parametrize("amount", ["999999", "10.001", "ten", "-3"])
+def test_the_refund_button_refuses_bad_amounts_and_more_than_is_left(client, staff, paid_order, stripe_sandbox,
+                                                                     amount):
+    response = client.post(f"/admin/payments/order/{paid_order.pk}/refund/", refund_form(amount, confirm="1"))
 
     assert response.status_code == 200
     assert response.context["form"].errors
     assert stripe_sandbox.events(type="refund.created") == []
+
+
+def test_support_above_its_limit_is_refused_by_the_server(client, paid_order, stripe_sandbox, settings):
+    from django.contrib.auth.models import Group
+
+    from payments.staff import SUPPORT, staff_groups_ensure
+
+    settings.SUPPORT_REFUND_LIMIT_CENTS = 2000
+    staff_groups_ensure()
+    support = UserFactory(is_staff=True)
+    support.groups.add(Group.objects.get(name=SUPPORT))
+    client.force_login(support)
+
+    refused = client.post(f"/admin/payments/order/{paid_order.pk}/refund/", refund_form("20.01", confirm="1"))
+    allowed = client.post(f"/admin/payments/order/{paid_order.pk}/refund/", refund_form("20.00", confirm="1",
+                                                                                           token="other"))
+
+    assert refused.status_code == 200
+    assert "up to $20.00" in str(refused.context["form"].errors)
+    assert allowed.status_code == 302
+    assert [e["data"]["object"]["amount"] for e in stripe_sandbox.events(type="refund.created")] == [2000]
 
 
 def test_the_refund_page_of_an_unpaid_order_says_it_cannot_be_refunded(client, staff):
@@ -152,24 +209,76 @@ def test_the_refund_page_of_an_unpaid_order_says_it_cannot_be_refunded(client, s
     assert response.context["can_refund"] is False
 
 
-def test_the_refund_in_full_action_refunds_the_paid_orders_and_reports_the_rest(
-    client, staff, paid_order, stripe_sandbox
-):
+def test_the_refund_in_full_action_needs_its_confirmation_page(client, staff, paid_order, stripe_sandbox):
     pending = OrderFactory()
+    selected = {"action": "refund_in_full", "_selected_action": [paid_order.pk, pending.pk]}
 
-    response = client.post(
-        "/admin/payments/order/",
-        {"action": "refund_in_full", "_selected_action": [paid_order.pk, pending.pk]},
-        follow=True,
-    )
+    confirmation = client.post("/admin/payments/order/", selected)
+
+    assert confirmation.status_code == 200
+    page = confirmation.content.decode()
+    assert "Refund 1 order in full" in page and "Not refunded" in page
+    assert stripe_sandbox.events(type="refund.created") == []
+    token = confirmation.context["token"]
+
+    response = client.post("/admin/payments/order/", {**selected, "confirm": "1", "refund_token": token},
+                           follow=True)
+    client.post("/admin/payments/order/", {**selected, "confirm": "1", "refund_token": token})  # double submit
     deliver(stripe_sandbox)
 
-    assert response.status_code == 200
     texts = [str(m) for m in response.context["messages"]]
     assert "1 refund(s) sent to Stripe." in texts
     assert any(f"#{pending.pk}" in text for text in texts)
+    assert len(stripe_sandbox.events(type="refund.created")) == 1
     paid_order.refresh_from_db()
     assert paid_order.status == OrderStatus.REFUNDED
+
+
+def test_the_admin_index_puts_our_work_first_and_the_stripe_mirror_last(client, staff):
+    apps = client.get("/admin/").context["app_list"]
+    names = [app["name"] for app in apps]
+
+    assert names[0] == "Orders and money"
+    assert [m["object_name"] for m in apps[0]["models"]][:3] == ["Order", "Refund", "Dispute"]
+    assert "Webhook deliveries and audit trail" in names
+    assert names[-1].startswith("Stripe mirror")
+
+
+@pytest.mark.parametrize("model", ["charge", "paymentintent", "dispute", "account", "refund"])
+def test_the_stripe_mirror_is_read_only(client, staff, model):
+    assert client.get(f"/admin/djstripe/{model}/").status_code == 200
+    assert client.get(f"/admin/djstripe/{model}/add/").status_code == 403
+    assert "delete_selected" not in client.get(f"/admin/djstripe/{model}/").content.decode()
+
+
+def test_a_failed_delivery_can_be_processed_again_from_admin(client, staff, paid_order):
+    from djstripe.models import WebhookEventTrigger
+
+    trigger = WebhookEventTrigger.objects.filter(processed=True).first()
+    WebhookEventTrigger.objects.filter(pk=trigger.pk).update(processed=False, exception="failed 5 tries: boom")
+
+    listing = client.get("/admin/djstripe/webhookeventtrigger/", {"outcome": "failed"})
+    response = client.post("/admin/djstripe/webhookeventtrigger/",
+                           {"action": "process_again", "_selected_action": [trigger.pk]}, follow=True)
+
+    assert listing.context["cl"].result_count == 1
+    assert response.status_code == 200
+    trigger.refresh_from_db()
+    assert trigger.processed
+
+
+def test_the_staff_groups_hold_the_refund_and_dispute_permissions():
+    from django.contrib.auth.models import Group
+
+    from payments.staff import FINANCE, SUPPORT, staff_groups_ensure
+
+    staff_groups_ensure()
+    support = set(Group.objects.get(name=SUPPORT).permissions.values_list("codename", flat=True))
+    finance = set(Group.objects.get(name=FINANCE).permissions.values_list("codename", flat=True))
+
+    assert {"refund_order", "respond_dispute", "view_order", "view_refund"} <= support
+    assert "refund_order_any_amount" not in support
+    assert {"refund_order", "refund_order_any_amount", "view_order"} <= finance
 
 
 def test_the_order_changelist_costs_the_same_queries_for_many_orders(
