@@ -1,6 +1,6 @@
 from django.urls import path
 
-from marketplace import api, views, views_watch
+from marketplace import api, views, views_photos, views_watch
 
 app_name = "marketplace"
 urlpatterns = [
@@ -11,6 +11,9 @@ urlpatterns = [
     path("listings/<int:pk>/withdraw/", views.listing_withdraw_view, name="listing_withdraw"),
     path("listings/<int:pk>/relist/", views.listing_relist_view, name="listing_relist"),
     path("sellers/<str:username>/", views.seller_profile, name="seller_profile"),
+    path("listings/<int:pk>/photos/", views_photos.listing_photos, name="listing_photos"),
+    path("listings/<int:pk>/photos/move/", views_photos.listing_photo_move, name="listing_photo_move"),
+    path("listings/<int:pk>/photos/delete/", views_photos.listing_photo_delete, name="listing_photo_delete"),
     path("listings/<int:pk>/watch/", views_watch.watch_toggle, name="watch_toggle"),
     path("watching/", views_watch.watching, name="watching"),
     path("saved-searches/", views_watch.saved_searches, name="saved_searches"),
