@@ -568,3 +568,19 @@ def test_the_timeline_speaks_dollars_and_words(client, paid_order, webhook_sandb
 
     assert "Refund of $10.00 issued — requested by customer" in page
     assert "cents" not in page
+
+
+def test_the_sellers_order_page_offers_a_refund_in_dollars_and_the_buyer_sees_it_pending(client, webhook_sandbox):
+    order = paid(webhook_sandbox, funds_available=False)
+    client.force_login(order.seller)
+    page = client.get(f"/orders/{order.pk}/").content.decode()
+    assert 'name="refund_token"' in page and "Amount in dollars" in page and "$50.00" in page
+
+    client.post(refund_url(order), {"amount": "50.00", "reason": "duplicate", "refund_token": "x"})
+    deliver(webhook_sandbox)
+    client.force_login(order.buyer)
+    buyer_page = client.get(f"/orders/{order.pk}/").content.decode()
+
+    assert 'id="refund-pending"' in buyer_page
+    assert "Refund of $50.00 is pending" in buyer_page
+    assert 'name="refund_token"' not in buyer_page

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from marketplace.pricing import format_usd as dollars
 from payments import selectors
 from payments.forms import ShipOrderForm
-from payments.models import OrderStatus, Payment
+from payments.models import OrderStatus, Payment, RefundReason, RefundStatus
 from payments.selectors_feedback import order_feedback
 from payments.services.fulfilment import (
     OrderAlreadyCompleted,
@@ -28,6 +28,7 @@ from payments.services.notifications import shipping_lines
 from payments.shipping import tracking_url
 from payments.views.common import json_object, refuse_anonymous
 from payments.views.feedback import FeedbackForm, ReplyForm
+from payments.views.refunds import refund_form_token
 from stubcollector.errors import Conflict
 from stubcollector.middleware import asks_for_json
 
@@ -190,6 +191,10 @@ def order_detail(request, order_id: int):
         "can_ship": can_ship,
         "can_complete": can_complete,
         "can_refund": is_seller and order.status in REFUNDABLE_STATUSES,
+        "refund_token": refund_form_token(),
+        "refund_reasons": RefundReason.choices,
+        "refundable": dollars(payment.refundable_cents) if payment else "",
+        "refund_pending": order.refunds.filter(status=RefundStatus.PENDING).exists(),
         "ship_form": ShipOrderForm(),
         "from_checkout": request.GET.get("checkout") == "1",
         "waiting_for_payment": order.status == OrderStatus.PENDING_PAYMENT,
