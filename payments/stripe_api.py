@@ -80,13 +80,17 @@ def stripe_call(
     except stripe.CardError as exc:
         audit_record(**audit, message=f"card error: {exc.code}")
         raise CardDeclined(exc.user_message or CardDeclined.message) from exc
-    except stripe.InvalidRequestError as exc:
-        # Stripe answered and refused (amount_too_large, charge_disputed, …): a 409 with its own
-        # words, not "the provider did not answer", and not worth retrying with the same input.
+    except (stripe.InvalidRequestError, stripe.IdempotencyError, stripe.PermissionError) as exc:
+        # Stripe answered and refused (amount_too_large, charge_disputed, a reused idempotency
+        # key, an account we may not act on, …): a 4xx with its own words, not "the provider did
+        # not answer", and not worth retrying with the same input. Rejected parameters are a 400,
+        # refusals given the state of things a 409.
         logger.warning("Stripe %s refused: %s (request %s)", operation, exc.code, exc.request_id)
         audit["data"]["http_status"] = exc.http_status
         audit_record(**audit, message=f"refused: {exc.code or 'invalid_request'}: {exc.user_message or ''}"[:500])
-        raise StripeRefused(exc.user_message or StripeRefused.message, stripe_code=exc.code or "") from exc
+        status = 400 if (exc.code or "").startswith("parameter_") else 409
+        raise StripeRefused(exc.user_message or StripeRefused.message, stripe_code=exc.code or "",
+                            status=status) from exc
     except stripe.StripeError as exc:
         logger.warning("Stripe %s failed: %s (request %s)", operation, type(exc).__name__, exc.request_id)
         # The status tells a 5xx (Stripe keeps it under the key: payments.idempotency moves on)
