@@ -1,0 +1,94 @@
+"""Catching up with Stripe: apply the events we never received (`replay_stripe_events`).
+
+Webhooks can be missed (an endpoint down for longer than Stripe's three days of retries, a
+secret rotated wrongly, an event type not enabled). Stripe keeps 30 days of events: this lists
+them from the platform account and from each seller's connected account, and hands every event
+of a type we handle that dj-stripe has not recorded to the webhook pipeline as if it had just
+been delivered (a WebhookEventTrigger marked as a replay, then the same processing). dj-stripe
+records each Event once by id, and our handlers re-read Stripe's current objects under row
+locks, so a second run (or a late real delivery) applies nothing twice.
+"""
+
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import stripe
+from djstripe.models import Event, WebhookEventTrigger
+
+from accounts.models import User
+from payments import stripe_api
+from payments.services.webhooks import (
+    CONNECT,
+    HANDLERS,
+    PLATFORM,
+    WebhookProcessingFailed,
+    webhook_endpoint_get,
+)
+
+logger = logging.getLogger(__name__)
+
+REPLAY_HEADER = "X-Replayed-By"
+
+
+@dataclass
+class ReplayReport:
+    listed: int = 0
+    applied: list[str] = field(default_factory=list)
+    already: int = 0
+    not_handled: int = 0
+    failed: list[str] = field(default_factory=list)
+
+
+def _events(*, since: datetime, stripe_account: str | None):
+    page = stripe_api.stripe_call(
+        "event.list", stripe.Event.list, stripe_account=stripe_account,
+        created={"gte": int(since.timestamp())}, limit=100,
+    )
+    # Stripe lists newest first; apply oldest first, as they happened.
+    events = (event.to_dict() for event in page.auto_paging_iter())
+    return sorted(events, key=lambda event: (event["created"], event["id"]))
+
+
+def stripe_events_replay(*, since: datetime, dry_run: bool = False) -> ReplayReport:
+    report = ReplayReport()
+    accounts = [None, *User.objects.exclude(stripe_account_id="").order_by("pk")
+                .values_list("stripe_account_id", flat=True)]
+    for account in accounts:
+        for event in _events(since=since, stripe_account=account):
+            report.listed += 1
+            if event["type"] not in HANDLERS:
+                report.not_handled += 1
+                continue
+            if Event.objects.filter(id=event["id"]).exists():
+                report.already += 1
+                continue
+            if dry_run:
+                report.applied.append(event["id"])
+                continue
+            if account and not event.get("account"):
+                event["account"] = account  # listed with Stripe-Account: it is that account's event
+            _apply(event=event, report=report)
+    return report
+
+
+def _apply(*, event: dict, report: ReplayReport) -> None:
+    from payments.services.webhooks import webhook_process
+
+    trigger = WebhookEventTrigger.objects.create(
+        remote_ip="127.0.0.1",
+        headers={REPLAY_HEADER: "replay_stripe_events"},
+        body=json.dumps(event),
+        valid=True,
+        webhook_endpoint=webhook_endpoint_get(CONNECT if event.get("account") else PLATFORM),
+    )
+    try:
+        outcome = webhook_process(trigger_id=trigger.pk)
+    except WebhookProcessingFailed:
+        report.failed.append(event["id"])
+        logger.warning("Replaying %s (%s) failed; trigger %s keeps the error",
+                       event["id"], event["type"], trigger.pk)
+        return
+    if outcome == "processed":
+        report.applied.append(event["id"])
