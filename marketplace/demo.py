@@ -19,100 +19,141 @@ from PIL import Image, ImageDraw, ImageFont
 from marketplace.images import THUMBNAIL_SIZE
 from marketplace.models import Category, Condition, Listing, ListingStatus, Stub
 
-# (event or tour, performer) per category; the venues are real places where such events happen.
-EVENTS = {
-    Category.CONCERT: [
-        ("Born in the U.S.A. Tour", "Bruce Springsteen"), ("The Joshua Tree Tour", "U2"),
-        ("Purple Rain Tour", "Prince"), ("Rumours Tour", "Fleetwood Mac"),
-        ("A Night at the Opera Tour", "Queen"), ("Bad World Tour", "Michael Jackson"),
-        ("Blond Ambition World Tour", "Madonna"), ("Division Bell Tour", "Pink Floyd"),
-        ("Nevermind Tour", "Nirvana"), ("Eras Tour", "Taylor Swift"),
-        ("Renaissance World Tour", "Beyoncé"), ("Voodoo Lounge Tour", "The Rolling Stones"),
-        ("Zoo TV Tour", "U2"), ("Back in Black Tour", "AC/DC"), ("OK Computer Tour", "Radiohead"),
-        ("After Hours til Dawn", "The Weeknd"), ("Music of the Spheres", "Coldplay"),
-    ],
-    Category.SPORTS: [
-        ("World Series Game 7", "Red Sox vs Cardinals"), ("Super Bowl XLII", "Giants vs Patriots"),
-        ("NBA Finals Game 6", "Bulls vs Jazz"), ("Wimbledon Men's Final", "Federer vs Nadal"),
-        ("FIFA World Cup Final", "Argentina vs France"), ("Stanley Cup Final", "Rangers vs Canucks"),
-        ("The Masters, Final Round", "Augusta National"), ("Kentucky Derby", "Churchill Downs"),
-        ("Thanksgiving Classic", "Cowboys vs Lions"), ("Opening Day", "Yankees vs Orioles"),
-        ("Rumble in the Jungle", "Ali vs Foreman"), ("Monday Night Football", "Packers vs Bears"),
-    ],
-    Category.THEATRE: [
-        ("The Phantom of the Opera", "Original Broadway Cast"), ("Hamilton", "Original Broadway Cast"),
-        ("Cats", "Original London Cast"), ("Les Misérables", "Royal Shakespeare Company"),
-        ("Rent", "New York Theatre Workshop"), ("A Chorus Line", "Shubert Theatre Company"),
-        ("Death of a Salesman", "Dustin Hoffman"), ("The Lion King", "Disney Theatrical"),
-        ("Wicked", "Original Broadway Cast"), ("Hamlet", "Royal National Theatre"),
-    ],
-    Category.COMEDY: [
-        ("Delirious", "Eddie Murphy"), ("Killin' Them Softly", "Dave Chappelle"),
-        ("I'm Telling You for the Last Time", "Jerry Seinfeld"), ("Bigger & Blacker", "Chris Rock"),
-        ("Live on the Sunset Strip", "Richard Pryor"), ("Comedy Central Presents", "Mitch Hedberg"),
-        ("Nanette", "Hannah Gadsby"), ("Kill Tony Live", "Tony Hinchcliffe"),
-    ],
-    Category.FESTIVAL: [
-        ("Woodstock Music & Art Fair", "Various Artists"), ("Lollapalooza", "Various Artists"),
-        ("Coachella Valley Music and Arts Festival", "Various Artists"), ("Live Aid", "Various Artists"),
-        ("Monterey Pop Festival", "Various Artists"), ("Glastonbury Festival", "Various Artists"),
-        ("Bonnaroo", "Various Artists"), ("New Orleans Jazz & Heritage Festival", "Various Artists"),
-        ("Austin City Limits", "Various Artists"),
-    ],
-    Category.FILM: [
-        ("Star Wars: Opening Night", "20th Century Fox"), ("Jurassic Park Premiere", "Universal Pictures"),
-        ("Titanic: First Showing", "Paramount Pictures"), ("Back to the Future", "Universal Pictures"),
-        ("The Dark Knight IMAX", "Warner Bros."), ("Pulp Fiction", "Miramax"),
-        ("E.T. the Extra-Terrestrial", "Universal Pictures"), ("Avengers: Endgame", "Marvel Studios"),
-    ],
-    Category.OTHER: [
-        ("Apollo 11 Launch Viewing", "NASA"), ("World's Fair", "Flushing Meadows"),
-        ("Ringling Bros. Circus", "Barnum & Bailey"), ("Disney on Ice", "Feld Entertainment"),
-        ("Monster Jam", "Feld Motorsports"), ("Pope John Paul II Mass", "Archdiocese of New York"),
-        ("Auto Show Preview Night", "North American International"),
-    ],
-}
 
-VENUES = {
-    Category.CONCERT: [
-        ("Madison Square Garden", "New York"), ("Meadowlands Arena", "East Rutherford"),
-        ("The Forum", "Inglewood"), ("Wembley Stadium", "London"), ("Red Rocks Amphitheatre", "Morrison"),
-        ("Hollywood Bowl", "Los Angeles"), ("Fillmore West", "San Francisco"),
-        ("The Spectrum", "Philadelphia"),
-        ("Soldier Field", "Chicago"), ("Hammersmith Odeon", "London"),
-    ],
-    Category.SPORTS: [
-        ("Fenway Park", "Boston"), ("Yankee Stadium", "New York"), ("Wrigley Field", "Chicago"),
-        ("United Center", "Chicago"), ("Lambeau Field", "Green Bay"), ("Madison Square Garden", "New York"),
-        ("All England Club", "London"), ("Lusail Stadium", "Lusail"), ("Rose Bowl", "Pasadena"),
-    ],
-    Category.THEATRE: [
-        ("Majestic Theatre", "New York"), ("Richard Rodgers Theatre", "New York"),
-        ("New London Theatre", "London"), ("Palace Theatre", "London"), ("Nederlander Theatre", "New York"),
-        ("Pantages Theatre", "Los Angeles"), ("Gershwin Theatre", "New York"),
-    ],
-    Category.COMEDY: [
-        ("Constitution Hall", "Washington"), ("The Comedy Store", "Los Angeles"),
-        ("Carnegie Hall", "New York"), ("Apollo Theater", "New York"), ("Just for Laughs Hall", "Montreal"),
-        ("The Ryman", "Nashville"),
-    ],
-    Category.FESTIVAL: [
-        ("Max Yasgur's Farm", "Bethel"), ("Grant Park", "Chicago"), ("Empire Polo Club", "Indio"),
-        ("John F. Kennedy Stadium", "Philadelphia"), ("Monterey County Fairgrounds", "Monterey"),
-        ("Worthy Farm", "Pilton"), ("Zilker Park", "Austin"), ("Fair Grounds Race Course", "New Orleans"),
-    ],
-    Category.FILM: [
-        ("Grauman's Chinese Theatre", "Los Angeles"), ("Ziegfeld Theatre", "New York"),
-        ("Cinerama Dome", "Los Angeles"), ("Castro Theatre", "San Francisco"),
-        ("Uptown Theater", "Washington"),
-        ("Odeon Leicester Square", "London"),
-    ],
-    Category.OTHER: [
-        ("Kennedy Space Center", "Cape Canaveral"), ("Flushing Meadows", "New York"),
-        ("Madison Square Garden", "New York"), ("Yankee Stadium", "New York"), ("Cobo Center", "Detroit"),
-        ("Astrodome", "Houston"),
-    ],
+@dataclass(frozen=True)
+class DemoEvent:
+    """One real-looking night: what, who, where, when, and what its stub fetches (dollars)."""
+
+    category: str
+    event_name: str
+    performer: str
+    venue: str
+    city: str
+    date: datetime.date
+    price_range: tuple[int, int]
+
+
+def _event(category, event_name, performer, venue, city, ymd, low, high):
+    return DemoEvent(category, event_name, performer, venue, city, datetime.date(*ymd), (low, high))
+
+
+C, S, T, K, F, M, X = (Category.CONCERT, Category.SPORTS, Category.THEATRE, Category.COMEDY,
+                       Category.FESTIVAL, Category.FILM, Category.OTHER)
+
+# A curated table: each event with the performer, venue, city and year it really had, and a
+# price that fits how sought-after its stub is. The demo and the benchmarks draw from it.
+DEMO_EVENTS: tuple[DemoEvent, ...] = (
+    _event(C, "Born in the U.S.A. Tour", "Bruce Springsteen", "Giants Stadium", "East Rutherford",
+           (1985, 8, 22), 60, 180),
+    _event(C, "The Joshua Tree Tour", "U2", "Sun Devil Stadium", "Tempe", (1987, 12, 19), 70, 220),
+    _event(C, "Purple Rain Tour", "Prince", "Joe Louis Arena", "Detroit", (1984, 11, 4), 90, 320),
+    _event(C, "Rumours Tour", "Fleetwood Mac", "The Forum", "Inglewood", (1977, 8, 29), 45, 150),
+    _event(C, "A Night at the Opera Tour", "Queen", "Hammersmith Odeon", "London", (1975, 12, 24), 250, 900),
+    _event(C, "Bad World Tour", "Michael Jackson", "Wembley Stadium", "London", (1988, 7, 16), 80, 260),
+    _event(C, "Blond Ambition World Tour", "Madonna", "Los Angeles Memorial Sports Arena", "Los Angeles",
+           (1990, 5, 11), 60, 200),
+    _event(C, "The Division Bell Tour", "Pink Floyd", "Earls Court", "London", (1994, 10, 20), 50, 160),
+    _event(C, "Nevermind Tour", "Nirvana", "Paramount Theatre", "Seattle", (1991, 10, 31), 300, 1200),
+    _event(C, "The Eras Tour", "Taylor Swift", "SoFi Stadium", "Inglewood", (2023, 8, 9), 25, 90),
+    _event(C, "Renaissance World Tour", "Beyoncé", "MetLife Stadium", "East Rutherford",
+           (2023, 7, 29), 20, 70),
+    _event(S, "World Series Game 6", "Red Sox vs Mets", "Shea Stadium", "New York", (1986, 10, 25), 150, 600),
+    _event(S, "Super Bowl XLII", "Giants vs Patriots", "University of Phoenix Stadium", "Glendale",
+           (2008, 2, 3), 90, 350),
+    _event(S, "NBA Finals Game 6", "Bulls vs Jazz", "Delta Center", "Salt Lake City",
+           (1998, 6, 14), 200, 900),
+    _event(S, "Wimbledon Gentlemen's Final", "Federer vs Nadal", "All England Club", "London", (2008, 7, 6),
+           120, 450),
+    _event(S, "FIFA World Cup Final", "Argentina vs France", "Lusail Stadium", "Lusail",
+           (2022, 12, 18), 100, 400),
+    _event(S, "Stanley Cup Final Game 7", "Rangers vs Canucks", "Madison Square Garden", "New York",
+           (1994, 6, 14), 90, 300),
+    _event(S, "The Masters, Final Round", "Tiger Woods' first green jacket", "Augusta National Golf Club",
+           "Augusta", (1997, 4, 13), 150, 500),
+    _event(S, "Winter Olympics Ice Hockey", "USA vs USSR", "Olympic Center", "Lake Placid", (1980, 2, 22),
+           400, 1500),
+    _event(S, "Ripken's 2,131st Game", "Orioles vs Angels", "Oriole Park at Camden Yards", "Baltimore",
+           (1995, 9, 6), 60, 220),
+    _event(S, "The Rumble in the Jungle", "Ali vs Foreman", "Stade du 20 Mai", "Kinshasa", (1974, 10, 30),
+           500, 2200),
+    _event(T, "The Phantom of the Opera", "Original Broadway Cast", "Majestic Theatre", "New York",
+           (1988, 1, 26), 40, 140),
+    _event(T, "Hamilton", "Original Broadway Cast", "Richard Rodgers Theatre", "New York",
+           (2015, 8, 6), 60, 240),
+    _event(T, "Cats", "Original London Cast", "New London Theatre", "London", (1981, 5, 11), 35, 110),
+    _event(T, "Les Misérables", "Royal Shakespeare Company", "Barbican Theatre", "London",
+           (1985, 10, 8), 45, 150),
+    _event(T, "Rent", "Original Broadway Cast", "Nederlander Theatre", "New York", (1996, 4, 29), 30, 95),
+    _event(T, "A Chorus Line", "Original Broadway Cast", "Shubert Theatre", "New York",
+           (1975, 7, 25), 40, 130),
+    _event(T, "Death of a Salesman", "Dustin Hoffman", "Broadhurst Theatre", "New York",
+           (1984, 3, 29), 25, 80),
+    _event(T, "The Lion King", "Original Broadway Cast", "New Amsterdam Theatre", "New York", (1997, 11, 13),
+           30, 100),
+    _event(T, "Wicked", "Original Broadway Cast", "Gershwin Theatre", "New York", (2003, 10, 30), 25, 90),
+    _event(T, "Hamlet", "Benedict Cumberbatch", "Barbican Theatre", "London", (2015, 8, 25), 20, 70),
+    _event(K, "Delirious", "Eddie Murphy", "Constitution Hall", "Washington", (1983, 8, 17), 80, 260),
+    _event(K, "Killin' Them Softly", "Dave Chappelle", "Lincoln Theatre", "Washington",
+           (2000, 7, 8), 40, 140),
+    _event(K, "I'm Telling You for the Last Time", "Jerry Seinfeld", "Broadhurst Theatre", "New York",
+           (1998, 8, 9), 30, 110),
+    _event(K, "Bigger & Blacker", "Chris Rock", "Apollo Theater", "New York", (1999, 5, 15), 35, 120),
+    _event(K, "Live on the Sunset Strip", "Richard Pryor", "Hollywood Palladium", "Los Angeles",
+           (1981, 12, 10),
+           90, 300),
+    _event(K, "Nanette", "Hannah Gadsby", "Sydney Opera House", "Sydney", (2017, 3, 30), 15, 55),
+    _event(K, "Comedy Is Not Pretty", "Steve Martin", "Universal Amphitheatre", "Los Angeles", (1978, 9, 2),
+           30, 100),
+    _event(F, "Woodstock Music & Art Fair", "Various Artists", "Max Yasgur's Farm", "Bethel", (1969, 8, 15),
+           300, 1400),
+    _event(F, "Live Aid", "Various Artists", "John F. Kennedy Stadium", "Philadelphia",
+           (1985, 7, 13), 120, 450),
+    _event(F, "Live Aid", "Various Artists", "Wembley Stadium", "London", (1985, 7, 13), 130, 480),
+    _event(F, "Monterey Pop Festival", "Various Artists", "Monterey County Fairgrounds", "Monterey",
+           (1967, 6, 16), 250, 1100),
+    _event(F, "Lollapalooza", "Various Artists", "Grant Park", "Chicago", (2005, 7, 23), 20, 60),
+    _event(F, "Coachella Valley Music and Arts Festival", "Various Artists", "Empire Polo Club", "Indio",
+           (1999, 10, 9), 90, 320),
+    _event(F, "Glastonbury Festival", "Various Artists", "Worthy Farm", "Pilton", (1997, 6, 27), 40, 140),
+    _event(F, "Bonnaroo", "Various Artists", "Great Stage Park", "Manchester, Tennessee",
+           (2002, 6, 21), 30, 100),
+    _event(F, "New Orleans Jazz & Heritage Festival", "Various Artists", "Fair Grounds Race Course",
+           "New Orleans", (2006, 4, 28), 25, 80),
+    _event(F, "Austin City Limits", "Various Artists", "Zilker Park", "Austin", (2002, 9, 21), 25, 80),
+    _event(M, "Star Wars: Opening Week", "20th Century Fox", "Grauman's Chinese Theatre", "Los Angeles",
+           (1977, 5, 25), 200, 900),
+    _event(M, "Jurassic Park Premiere", "Universal Pictures", "Uptown Theater", "Washington", (1993, 6, 9),
+           60, 200),
+    _event(M, "Titanic Premiere", "Paramount Pictures", "Mann's Chinese Theatre", "Los Angeles",
+           (1997, 12, 14),
+           70, 240),
+    _event(M, "Back to the Future: Opening Day", "Universal Pictures", "Cinerama Dome", "Los Angeles",
+           (1985, 7, 3), 40, 140),
+    _event(M, "The Dark Knight IMAX Midnight Show", "Warner Bros.", "AMC Lincoln Square", "New York",
+           (2008, 7, 18), 15, 50),
+    _event(M, "Pulp Fiction: Opening Night", "Miramax", "Ziegfeld Theatre", "New York",
+           (1994, 10, 14), 35, 110),
+    _event(M, "E.T. the Extra-Terrestrial: Opening Day", "Universal Pictures", "Cinerama Dome", "Los Angeles",
+           (1982, 6, 11), 45, 150),
+    _event(M, "Avengers: Endgame Opening Night", "Marvel Studios", "El Capitan Theatre", "Los Angeles",
+           (2019, 4, 26), 12, 40),
+    _event(X, "Apollo 11 Launch Viewing", "NASA", "Kennedy Space Center", "Cape Canaveral", (1969, 7, 16),
+           400, 2000),
+    _event(X, "New York World's Fair", "Opening Day", "Flushing Meadows", "New York", (1964, 4, 22), 20, 70),
+    _event(X, "Papal Mass", "Pope John Paul II", "Yankee Stadium", "New York", (1979, 10, 2), 40, 150),
+    _event(X, "STS-1 Launch Viewing", "Space Shuttle Columbia", "Kennedy Space Center", "Cape Canaveral",
+           (1981, 4, 12), 150, 600),
+    _event(X, "Expo 67", "Opening Day", "Île Sainte-Hélène", "Montreal", (1967, 4, 28), 25, 90),
+    _event(X, "Ringling Bros. and Barnum & Bailey Circus", "The Greatest Show on Earth",
+           "Madison Square Garden",
+           "New York", (1985, 4, 5), 10, 35),
+    _event(X, "Monster Jam World Finals", "Feld Motorsports", "Sam Boyd Stadium", "Las Vegas", (2010, 3, 27),
+           8, 25),
+)
+EVENTS = {
+    category: [event for event in DEMO_EVENTS if event.category == category] for category in Category.values
 }
+SHIPPING_CHOICES = (0, 0, 350, 450, 500)  # free, or postage in a rigid mailer
 
 DESCRIPTIONS = [
     "Kept in a sleeve since the night of the show.",
@@ -137,11 +178,6 @@ PALETTES = {
 }
 
 PHOTO_SIZE = (1200, 800)  # 3:2, the shape of the browse cards
-CATEGORY_YEARS = {
-    Category.CONCERT: (1966, 2024), Category.SPORTS: (1960, 2024), Category.THEATRE: (1975, 2024),
-    Category.COMEDY: (1978, 2023), Category.FESTIVAL: (1967, 2024), Category.FILM: (1977, 2023),
-    Category.OTHER: (1964, 2020),
-}
 
 
 @dataclass(frozen=True)
@@ -165,20 +201,26 @@ class DemoStub:
         }
 
 
-def demo_stub(rng: random.Random, category: str | None = None) -> DemoStub:
+def demo_stub(rng: random.Random, category: str | None = None, index: int | None = None) -> DemoStub:
+    """A stub from the curated table (the `index`-th of its category, or a random one), with a
+    condition, a price within what that event's stubs fetch, and a seat."""
     category = category or rng.choice(list(EVENTS))
-    event_name, performer = rng.choice(EVENTS[category])
-    venue, city = rng.choice(VENUES[category])
-    first_year, last_year = CATEGORY_YEARS[category]
-    event_date = datetime.date(rng.randint(first_year, last_year), rng.randint(1, 12), rng.randint(1, 28))
-    # Most stubs sell for tens of dollars; a few collector pieces for hundreds or more.
-    price_cents = rng.choice([rng.randint(8, 60), rng.randint(40, 250), rng.randint(200, 2500)]) * 100
-    price_cents += rng.choice([0, 0, 50, 99])
+    events = EVENTS[category]
+    event = events[index % len(events)] if index is not None else rng.choice(events)
+    low, high = event.price_range
+    condition = rng.choice(list(Condition.values))
+    # Better condition, higher in the range; whole dollars or .50/.99 as people price.
+    worth = {"mint": 0.95, "near_mint": 0.8, "excellent": 0.65, "good": 0.45, "fair": 0.3, "poor": 0.15}
+    worth = worth[condition]
+    dollars = max(low, min(high, round(low + (high - low) * worth * rng.uniform(0.85, 1.15))))
+    price_cents = dollars * 100 + rng.choice([0, 0, 50, 99])
     seat = f"SEC {rng.randint(100, 340)}  ROW {rng.choice('ABCDEFGHJKLMN')}  SEAT {rng.randint(1, 30)}"
+    if category == Category.FESTIVAL:
+        seat = "GENERAL ADMISSION"
     return DemoStub(
-        event_name=event_name, performer=performer, venue=venue, city=city, event_date=event_date,
-        category=category, condition=rng.choice(list(Condition.values)), description=rng.choice(DESCRIPTIONS),
-        price_cents=price_cents, seat=seat,
+        event_name=event.event_name, performer=event.performer, venue=event.venue, city=event.city,
+        event_date=event.date, category=category, condition=condition,
+        description=rng.choice(DESCRIPTIONS), price_cents=price_cents, seat=seat,
     )
 
 
@@ -272,11 +314,13 @@ def store_ticket_images(image: Image.Image) -> tuple[str, str]:
 
 
 @transaction.atomic
-def create_demo_listing(*, seller, stub: DemoStub, created_at=None) -> Listing:
+def create_demo_listing(*, seller, stub: DemoStub, created_at=None, shipping_cents: int = 0) -> Listing:
     """One listing with its own drawn picture (the demo set: a few dozen, each different)."""
     photo_name, thumb_name = store_ticket_images(render_ticket(stub))
     row = Stub.objects.create(**stub.stub_fields(), photo=photo_name, thumbnail=thumb_name)
-    listing = Listing.objects.create(seller=seller, stub=row, price_cents=stub.price_cents)
+    listing = Listing.objects.create(
+        seller=seller, stub=row, price_cents=stub.price_cents, shipping_cents=shipping_cents
+    )
     if created_at is not None:  # spread "listed on" dates; auto_now_add ignores a given value
         Listing.objects.filter(pk=listing.pk).update(created_at=created_at)
     return listing
@@ -337,3 +381,65 @@ def refresh_planner_statistics() -> None:
         elif connection.vendor == "postgresql":
             for table in (Stub._meta.db_table, Listing._meta.db_table, "accounts_user"):
                 cursor.execute(f"ANALYZE {table}")
+
+
+# (rating, comment, the seller's answer or "") for the demo's completed orders.
+DEMO_FEEDBACK = (
+    (5, "Arrived in a rigid mailer inside a sleeve, exactly as pictured. Great seller.", "Thanks, enjoy it!"),
+    (5, "Fast shipping and the stub is even better in person.", ""),
+    (4, "Lovely stub; a small corner crease the photos did not show, but a fair price.",
+     "Sorry about the corner, I have added a close-up photo to my other listings."),
+)
+DEMO_TRACKING = (("usps", "9400 1118 9922 3344 5566 77"), ("ups", "1Z999AA10123456784"))
+
+
+@transaction.atomic
+def create_demo_orders(*, listings, buyers, rng: random.Random) -> list:
+    """A few orders at each step after payment, so a newcomer sees a living marketplace: three
+    completed and rated (one answered), two shipped with tracking, one paid and waiting. Written
+    without Stripe (they are history, not payments to make), through order_transition so each
+    has its timeline, and feedback through the same service buyers use."""
+    from marketplace.pricing import platform_fee_cents
+    from payments.models import Order, OrderStatus, Payment, PaymentStatus
+    from payments.services.feedback import feedback_leave, feedback_reply
+    from payments.services.orders import order_transition
+
+    steps = (["completed"] * len(DEMO_FEEDBACK)) + (["shipped"] * len(DEMO_TRACKING)) + ["paid"]
+    orders = []
+    for index, (listing, step) in enumerate(zip(listings, steps, strict=False)):
+        buyer = buyers[index % len(buyers)]
+        amount = listing.price_cents + listing.shipping_cents
+        order = Order.objects.create(
+            buyer=buyer, seller=listing.seller, listing=listing, amount_cents=amount,
+            application_fee_cents=platform_fee_cents(amount), shipping_cents=listing.shipping_cents,
+            stripe_account_id=listing.seller.stripe_account_id or "acct_demo",
+            payment_intent_id=f"pi_demo_{uuid.uuid4().hex[:18]}",
+            shipping_name=buyer.get_full_name() or buyer.username,
+            shipping_line1=f"{rng.randint(2, 990)} Elm Street", shipping_city="Springfield",
+            shipping_state="IL", shipping_postal_code="62701", shipping_country="US",
+        )
+        order_transition(order=order, to=OrderStatus.PAID, message="Demo payment")
+        Payment.objects.create(
+            order=order, stripe_account_id=order.stripe_account_id, payment_intent_id=order.payment_intent_id,
+            charge_id=f"ch_demo_{uuid.uuid4().hex[:18]}", amount_cents=amount,
+            application_fee_cents=order.application_fee_cents, status=PaymentStatus.SUCCEEDED,
+            stripe_status="succeeded",
+        )
+        Listing.objects.filter(pk=listing.pk).update(
+            status=ListingStatus.SOLD, reserved_by=None, reserved_until=None
+        )
+        if step in ("shipped", "completed"):
+            carrier, number = DEMO_TRACKING[index % len(DEMO_TRACKING)]
+            order.shipping_carrier, order.tracking_number = carrier, number
+            order.save(update_fields=["shipping_carrier", "tracking_number"])
+            order_transition(order=order, to=OrderStatus.SHIPPED, actor=listing.seller, message="Shipped")
+        if step == "completed":
+            order_transition(
+                order=order, to=OrderStatus.COMPLETED, actor=buyer, message="Buyer confirmed receipt"
+            )
+            rating, comment, reply = DEMO_FEEDBACK[index]
+            feedback_leave(order_id=order.pk, buyer=buyer, rating=rating, comment=comment)
+            if reply:
+                feedback_reply(order_id=order.pk, seller=listing.seller, reply=reply)
+        orders.append(order)
+    return orders

@@ -52,6 +52,15 @@ DEMO_SELLERS = [
                "Combined shipping on request.",
     },
 ]
+# Each seller lists what their bio says they collect (others round-robin).
+SELLER_FOR_CATEGORY = {
+    Category.CONCERT: 0, Category.SPORTS: 1, Category.THEATRE: 2,
+    Category.FESTIVAL: 3, Category.FILM: 3, Category.OTHER: 3,
+}
+DEMO_BUYERS = [
+    {"username": "rosa_alvarez", "first_name": "Rosa", "last_name": "Alvarez"},
+    {"username": "jamal_wright", "first_name": "Jamal", "last_name": "Wright"},
+]
 HALFWAY_SELLER = {
     "username": "chloe_martin", "first_name": "Chloé", "last_name": "Martin", "country": "US",
     "bio": "Comedy club regular clearing out a shoebox of stubs. Payments coming soon!",
@@ -84,7 +93,12 @@ class Command(BaseCommand):
         }
 
         sellers, halfway = self._sellers(passwords["sellers"])
-        self._user("buyer", passwords["buyer"], first_name="Ann", last_name="Buyer")
+        buyer = self._user("buyer", passwords["buyer"], first_name="Ann", last_name="Buyer")
+        buyers = [buyer, *(
+            self._user(spec["username"], passwords["buyer"], first_name=spec["first_name"],
+                       last_name=spec["last_name"])
+            for spec in DEMO_BUYERS
+        )]
         self._user("staff", passwords["staff"], first_name="Sam", last_name="Staff",
                    is_staff=True, is_superuser=True)
 
@@ -93,7 +107,7 @@ class Command(BaseCommand):
         else:
             self._onboard(sellers, halfway)
 
-        self._demo_listings(sellers, halfway, rng, force=options["force"])
+        self._demo_listings(sellers, halfway, buyers, rng, force=options["force"])
         if options["listings"]:
             self._bulk_listings(sellers + [halfway], options["listings"], rng)
 
@@ -134,7 +148,7 @@ class Command(BaseCommand):
                 "browse page. Start the Stripe sandbox and run seed_demo again."
             ))
 
-    def _demo_listings(self, sellers, halfway, rng, *, force):
+    def _demo_listings(self, sellers, halfway, buyers, rng, *, force):
         existing = Listing.objects.filter(seller__in=[*sellers, halfway]).count()
         if existing and not force:
             self.stdout.write(
@@ -145,20 +159,29 @@ class Command(BaseCommand):
         rng.shuffle(categories)
         now = timezone.now()
         started = time.monotonic()
+        seen = dict.fromkeys(Category.values, 0)  # each category walks its curated events in turn
+        created = []
         with transaction.atomic():
             for index, category in enumerate(categories):
-                demo.create_demo_listing(
-                    seller=sellers[index % len(sellers)], stub=demo.demo_stub(rng, category),
+                seller = sellers[SELLER_FOR_CATEGORY.get(category, index) % len(sellers)]
+                created.append(demo.create_demo_listing(
+                    seller=seller, stub=demo.demo_stub(rng, category, index=seen[category]),
                     created_at=now - timedelta(hours=index * 7 + rng.randint(0, 6)),
-                )
+                    shipping_cents=rng.choice(demo.SHIPPING_CHOICES),
+                ))
+                seen[category] += 1
             for index in range(HALFWAY_LISTING_COUNT):
+                comedy = demo.demo_stub(rng, Category.COMEDY, index=seen[Category.COMEDY] + index)
                 demo.create_demo_listing(
-                    seller=halfway, stub=demo.demo_stub(rng, Category.COMEDY),
+                    seller=halfway, stub=comedy,
                     created_at=now - timedelta(days=index + 1),
                 )
+            # The oldest few have sold: orders shipped, delivered and rated.
+            sold = [listing for listing in reversed(created) if listing.seller.stripe_account_id][:6]
+            orders = demo.create_demo_orders(listings=sold, buyers=buyers, rng=rng)
         self.stdout.write(
-            f"Created {len(categories) + HALFWAY_LISTING_COUNT} demo listings with pictures "
-            f"in {time.monotonic() - started:.1f} s."
+            f"Created {len(categories) + HALFWAY_LISTING_COUNT} demo listings with pictures and "
+            f"{len(orders)} orders (shipped, delivered, rated) in {time.monotonic() - started:.1f} s."
         )
 
     def _bulk_listings(self, sellers, count, rng):
