@@ -44,7 +44,7 @@ def test_first_onboarding_makes_a_buyer_a_seller_with_a_prefilled_express_accoun
     settings.SITE_URL = "https://stubs.example"
     user = UserFactory(username="ada", email="ada@example.com", seller_country="US")
 
-    url = connect.seller_start_onboarding(user=user, base_url="https://stubs.example/")
+    url = connect.seller_start_onboarding(user=user)
 
     user.refresh_from_db()
     assert user.is_seller

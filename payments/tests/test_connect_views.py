@@ -136,7 +136,8 @@ def test_onboard_answers_json_with_the_link_when_asked(client, stripe_sandbox):
     assert response.json()["url"].startswith(stripe_sandbox.public_url + "/_sandbox/onboarding/")
 
 
-def test_the_account_link_returns_to_this_site(client, stripe_sandbox):
+def test_the_account_link_returns_to_this_site(client, stripe_sandbox, settings):
+    settings.SITE_URL = "http://testserver"  # the links go back to SITE_URL
     user = UserFactory()
     client.force_login(user)
     link = client.post(ONBOARD)["Location"]
@@ -224,7 +225,8 @@ def test_refresh_makes_a_new_link_and_redirects_to_it(client, stripe_sandbox):
     assert stripe_sandbox.request("GET", response["Location"]).status == 200
 
 
-def test_an_expired_link_sends_the_seller_to_refresh_which_gives_a_working_one(client, stripe_sandbox):
+def test_an_expired_link_sends_the_seller_to_refresh_which_gives_a_working_one(client, stripe_sandbox, settings):
+    settings.SITE_URL = "http://testserver"  # the links go back to SITE_URL
     client.force_login(UserFactory())
     link = client.post(ONBOARD)["Location"]
     stripe_sandbox.advance_time(301)
@@ -238,7 +240,8 @@ def test_an_expired_link_sends_the_seller_to_refresh_which_gives_a_working_one(c
     assert stripe_sandbox.request("GET", fresh).status == 200
 
 
-def test_a_used_link_cannot_be_submitted_twice(client, stripe_sandbox):
+def test_a_used_link_cannot_be_submitted_twice(client, stripe_sandbox, settings):
+    settings.SITE_URL = "http://testserver"  # the links go back to SITE_URL
     client.force_login(UserFactory())
     link = client.post(ONBOARD)["Location"]
     stripe_sandbox.request("POST", link, {})

@@ -104,7 +104,8 @@ def create_payment_intent(request):
         {
             **checkout.as_dict(),
             "publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
-            "return_url": request.build_absolute_uri(f"{order_url}?checkout=1"),
+            # Where Stripe sends the buyer back after 3-D Secure: on SITE_URL, not the request's Host.
+            "return_url": f"{settings.SITE_URL.rstrip('/')}{order_url}?checkout=1",
             "status_url": reverse("payments:order_status", args=[checkout.order.pk]),
         }
     )

@@ -51,9 +51,7 @@ def connect_onboard(request):
     """Create or reuse the seller's Express account and send them to a fresh Account Link."""
     if getattr(request, "limited", False):
         return rate_limited(request)
-    url = connect_services.seller_start_onboarding(
-        user=request.user, base_url=request.build_absolute_uri("/")
-    )
+    url = connect_services.seller_start_onboarding(user=request.user)
     if asks_for_json(request):
         return JsonResponse({"url": url})
     return _SeeOther(url)
@@ -87,7 +85,7 @@ def connect_refresh(request):
     if not user.is_seller or not user.stripe_account_id:
         messages.info(request, "Start Stripe onboarding from your dashboard.")
         return redirect("payments_pages:dashboard")
-    url = connect_services.seller_account_link(user=user, base_url=request.build_absolute_uri("/"))
+    url = connect_services.seller_account_link(user=user)
     return redirect(url)
 
 

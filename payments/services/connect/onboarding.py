@@ -55,12 +55,13 @@ SELLER_PRODUCT_DESCRIPTION = "Collectible ticket stubs sold through the Stub Col
 # -- onboarding --------------------------------------------------------------------------------
 
 
-def _absolute(base_url: str | None, path: str) -> str:
-    return urljoin((base_url or settings.SITE_URL).rstrip("/") + "/", path.lstrip("/"))
+def _absolute(path: str) -> str:
+    """Every URL we send to Stripe is on SITE_URL, never on the Host a request claimed."""
+    return urljoin(settings.SITE_URL.rstrip("/") + "/", path.lstrip("/"))
 
 
 def seller_public_url(*, user: User) -> str:
-    return _absolute(settings.SITE_URL, f"/sellers/{user.username}/")
+    return _absolute(f"/sellers/{user.username}/")
 
 
 def is_public_url(url: str) -> bool:
@@ -142,25 +143,25 @@ def seller_ensure_account(*, user: User, actor=None) -> str:
     return user.stripe_account_id
 
 
-def seller_account_link(*, user: User, base_url: str | None = None, actor=None) -> str:
+def seller_account_link(*, user: User, actor=None) -> str:
     """A fresh onboarding link (links are single-use and expire within minutes)."""
     if not user.stripe_account_id:
         raise NoStripeAccount()
     link = stripe_api.account_link_create(
         account_id=user.stripe_account_id,
-        refresh_url=_absolute(base_url, reverse("payments:connect_refresh")),
-        return_url=_absolute(base_url, reverse("payments:connect_return")),
+        refresh_url=_absolute(reverse("payments:connect_refresh")),
+        return_url=_absolute(reverse("payments:connect_return")),
         actor=actor if actor is not None else user,
         subject_user=user,
     )
     return link["url"]
 
 
-def seller_start_onboarding(*, user: User, base_url: str | None = None) -> str:
+def seller_start_onboarding(*, user: User) -> str:
     """Become a seller if needed, create or reuse the Express account, return a fresh link."""
     seller_become(user=user)
     seller_ensure_account(user=user)
-    return seller_account_link(user=user, base_url=base_url)
+    return seller_account_link(user=user)
 
 
 def seller_refresh_from_stripe(*, user: User, actor=None) -> User:
