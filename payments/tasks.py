@@ -24,12 +24,16 @@ def webhook_process(self, *, trigger_id: int) -> str:
     max_retries = settings.WEBHOOK_MAX_RETRIES
     retries = self.request.retries
     try:
-        return webhook_process_service(trigger_id=trigger_id, attempt=retries + 1, final=retries >= max_retries)
+        return webhook_process_service(
+            trigger_id=trigger_id, attempt=retries + 1, final=retries >= max_retries
+        )
     except WebhookProcessingFailed as exc:
         if retries >= max_retries:
-            logger.error("Stripe delivery (trigger %s) failed %s times; left for a replay", trigger_id, retries + 1)
+            logger.error("Stripe delivery (trigger %s) failed %s times; left for a replay",
+                         trigger_id, retries + 1)
             return "failed"
-        raise self.retry(exc=exc, countdown=webhook_retry_delay(retries=retries), max_retries=max_retries) from exc
+        delay = webhook_retry_delay(retries=retries)
+        raise self.retry(exc=exc, countdown=delay, max_retries=max_retries) from exc
 
 
 @shared_task(bind=True, max_retries=5, acks_late=True)
@@ -45,7 +49,8 @@ def order_email_send(self, *, template: str, subject: str, user_id: int, order_i
         if self.request.retries >= self.max_retries:
             logger.exception("Could not send %s for order %s; giving up", template, order_id)
             return False
-        logger.warning("Could not send %s for order %s (try %s)", template, order_id, self.request.retries + 1)
+        logger.warning("Could not send %s for order %s (try %s)", template, order_id,
+                       self.request.retries + 1)
         raise self.retry(exc=exc, countdown=60 * 2**self.request.retries) from exc
 
 

@@ -7,3 +7,6 @@ class StubCollectorConfig(AppConfig):
 
     def ready(self):
         from stubcollector import checks  # noqa: F401  registers the system checks
+        from stubcollector.logs import stripe_calls_instrument
+
+        stripe_calls_instrument()  # one log line and the metrics per Stripe call

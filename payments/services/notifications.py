@@ -63,7 +63,8 @@ def _send(*, template: str, subject: str, to_user, context: dict, refund=None) -
     if not to_user.email:
         logger.info("No email address for user %s; %s not sent", to_user.pk, template)
         return False
-    kwargs = {"template": template, "subject": subject, "user_id": to_user.pk, "order_id": context["order"].pk}
+    kwargs = {"template": template, "subject": subject, "user_id": to_user.pk,
+              "order_id": context["order"].pk}
     if refund is not None:
         kwargs["refund_id"] = refund.pk
     order_email_send.apply_async(kwargs=kwargs)

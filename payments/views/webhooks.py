@@ -41,11 +41,13 @@ def _receive(request, endpoint: str) -> JsonResponse:
     except (InvalidWebhook, WebhookSourceRefused):
         _count_failure(request, endpoint)
         raise
-    return JsonResponse({"received": True, "event": trigger.event_id})
+    # Stored and queued: 200 now, whatever the processing does later (a worker retries it).
+    return JsonResponse({"received": True, "event": trigger.json_body["id"]})
 
 
-# Stripe signs its requests instead of sending a CSRF token; the processing manages its own
-# transactions so a failed event's trigger row survives the rollback of its writes.
+# Stripe signs its requests instead of sending a CSRF token; outside a transaction, so the
+# stored delivery is committed before a worker is told, and a failed event's trigger row
+# survives the rollback of its writes.
 @csrf_exempt
 @require_POST
 @transaction.non_atomic_requests

@@ -1,0 +1,70 @@
+"""The Celery app: background work (webhook processing, emails, Stripe clean-ups) and beat.
+
+`CELERY_BROKER_URL=redis://…` sends tasks to Redis for `celery -A stubcollector worker` (and
+`beat` for the schedule below). With no broker configured, `CELERY_TASK_ALWAYS_EAGER` is on:
+`enqueue_on_commit` then runs the task in-process right after the commit, so `make run` and the
+tests need no extra server.
+
+The request id of the HTTP request (or task) that queues a task travels in the message headers
+and is set again while the task runs, so its log lines carry the same id.
+"""
+
+import os
+
+from celery import Celery, signals
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "stubcollector.settings")
+
+app = Celery("stubcollector")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+app.conf.beat_schedule = {
+    # Replaces the cron line `* * * * * manage.py release_expired_reservations` (still valid).
+    "release-expired-reservations": {
+        "task": "payments.tasks.release_expired_reservations",
+        "schedule": crontab(minute="*"),
+    },
+}
+
+
+def enqueue_on_commit(task, **kwargs) -> None:
+    """Queue `task(**kwargs)` once the current transaction commits (at once outside one).
+
+    A worker never sees a row that is not committed yet, and a rolled-back change queues
+    nothing. With no broker the task runs in-process at that point (eager mode).
+    """
+    from django.db import transaction
+
+    transaction.on_commit(lambda: task.apply_async(kwargs=kwargs))
+
+
+@signals.before_task_publish.connect
+def _carry_request_id(headers=None, **kwargs):
+    from stubcollector.logs import request_id_get
+
+    request_id = request_id_get()
+    if headers is not None and request_id and "request_id" not in headers:
+        headers["request_id"] = request_id
+
+
+@signals.task_prerun.connect
+def _restore_request_id(task=None, **kwargs):
+    from stubcollector.logs import request_id_set
+
+    request = getattr(task, "request", None)
+    carried = getattr(request, "request_id", None) if request is not None else None
+    if carried:
+        request_id_set(carried)
+    elif request is not None and not request.is_eager:
+        request_id_set(f"task-{request.id}")
+
+
+@signals.task_postrun.connect
+def _forget_request_id(task=None, **kwargs):
+    from stubcollector.logs import request_id_set
+
+    request = getattr(task, "request", None)
+    if request is not None and not request.is_eager:
+        request_id_set("")
