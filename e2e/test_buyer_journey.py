@@ -44,7 +44,7 @@ def go_to_checkout(page, site_url, listing):
     page.get_by_label("City").fill("Springfield")
     page.get_by_label("State / region").fill("IL")
     page.get_by_label("Postal code").fill("62701")
-    page.get_by_label("Country").fill("US")
+    page.get_by_label("Country").select_option("US")
     page.get_by_role("button", name="Continue to payment").click()
     expect(page.get_by_label("Card number")).to_be_visible()
 
