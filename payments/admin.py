@@ -24,7 +24,11 @@ from marketplace.pricing import InvalidDollarAmount, dollars_to_cents, format_us
 from payments.models import AuditEvent, Order, OrderStatus, Payment, Refund, RefundReason, RefundStatus
 from payments.services.audit import audit_record
 from payments.services.refunds import (
-    REFUNDABLE_STATUSES, refund_limit_cents, refund_preview, refund_request, refund_send,
+    REFUNDABLE_STATUSES,
+    refund_limit_cents,
+    refund_preview,
+    refund_request,
+    refund_send,
 )
 from payments.services.webhooks import webhook_replay
 from stubcollector.errors import DomainError
@@ -35,12 +39,23 @@ def dollars(cents: int | None) -> str:
 
 
 STATUS_BADGES = {
-    OrderStatus.PAID: "ok", OrderStatus.SHIPPED: "ok", OrderStatus.COMPLETED: "ok",
-    OrderStatus.PENDING_PAYMENT: "warn", OrderStatus.PARTIALLY_REFUNDED: "warn", OrderStatus.REFUNDED: "warn",
-    OrderStatus.DISPUTED: "bad", OrderStatus.DISPUTE_LOST: "bad", OrderStatus.PAYMENT_FAILED: "bad",
+    OrderStatus.PAID: "ok",
+    OrderStatus.SHIPPED: "ok",
+    OrderStatus.COMPLETED: "ok",
+    OrderStatus.PENDING_PAYMENT: "warn",
+    OrderStatus.PARTIALLY_REFUNDED: "warn",
+    OrderStatus.REFUNDED: "warn",
+    OrderStatus.DISPUTED: "bad",
+    OrderStatus.DISPUTE_LOST: "bad",
+    OrderStatus.PAYMENT_FAILED: "bad",
 }
-REFUND_BADGES = {RefundStatus.SUCCEEDED: "ok", RefundStatus.PENDING: "warn", RefundStatus.REQUIRES_ACTION: "warn",
-                 RefundStatus.FAILED: "bad", RefundStatus.CANCELED: "bad"}
+REFUND_BADGES = {
+    RefundStatus.SUCCEEDED: "ok",
+    RefundStatus.PENDING: "warn",
+    RefundStatus.REQUIRES_ACTION: "warn",
+    RefundStatus.FAILED: "bad",
+    RefundStatus.CANCELED: "bad",
+}
 STRIPE_CALL_PREFIX = "stripe."
 
 
@@ -60,9 +75,19 @@ class PaymentInline(admin.StackedInline):
     max_num = 0
     classes = ("collapse",)
     fields = (
-        "payment_intent_id", "charge_id", "stripe_account_id", "status", "stripe_status",
-        "amount_display", "fee_display", "refunded_display", "fee_refunded_display",
-        "net_platform_display", "seller_net_display", "three_d_secure_authenticated", "liability_display",
+        "payment_intent_id",
+        "charge_id",
+        "stripe_account_id",
+        "status",
+        "stripe_status",
+        "amount_display",
+        "fee_display",
+        "refunded_display",
+        "fee_refunded_display",
+        "net_platform_display",
+        "seller_net_display",
+        "three_d_secure_authenticated",
+        "liability_display",
     )
     readonly_fields = fields
 
@@ -97,7 +122,8 @@ class PaymentInline(admin.StackedInline):
         liability = obj.liability_status
         return format_html(
             "Fees, refunds and disputes: {}<br>Fraud chargebacks: {}",
-            liability["fees_refunds_disputes"], liability["fraud_liability"],
+            liability["fees_refunds_disputes"],
+            liability["fraud_liability"],
         )
 
 
@@ -106,8 +132,16 @@ class RefundInline(admin.TabularInline):
     can_delete = False
     extra = 0
     max_num = 0
-    fields = ("created_at", "amount_display", "reason", "status_display", "failure_reason", "requested_by",
-              "note", "stripe_refund_id")
+    fields = (
+        "created_at",
+        "amount_display",
+        "reason",
+        "status_display",
+        "failure_reason",
+        "requested_by",
+        "note",
+        "stripe_refund_id",
+    )
     readonly_fields = fields
 
     @admin.display(description="Amount")
@@ -188,12 +222,15 @@ class DollarsField(forms.CharField):
 
 class RefundForm(forms.Form):
     amount = DollarsField(
-        label="Amount (dollars)", required=False,
+        label="Amount (dollars)",
+        required=False,
         widget=forms.TextInput(attrs={"inputmode": "decimal", "placeholder": "10.00", "size": 12}),
     )
     reason = forms.ChoiceField(choices=RefundReason.choices, initial=RefundReason.REQUESTED_BY_CUSTOMER)
     note = forms.CharField(
-        label="Internal note", required=False, max_length=1000,
+        label="Internal note",
+        required=False,
+        max_length=1000,
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
         help_text="For staff only: not sent to Stripe, the buyer or the seller.",
     )
@@ -203,13 +240,28 @@ class RefundForm(forms.Form):
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
     # Seven narrow columns fit a 1280 px screen; the rest is on the order's page.
-    list_display = ("id", "status_badge", "stub_column", "buyer", "seller", "amount_display", "refunded_display",
-                    "created_at")
+    list_display = (
+        "id",
+        "status_badge",
+        "stub_column",
+        "buyer",
+        "seller",
+        "amount_display",
+        "refunded_display",
+        "created_at",
+    )
     list_display_links = ("id", "stub_column")
     list_filter = ("status", NeedsAttentionFilter, "created_at", "paid_at")
     search_fields = (
-        "=id", "payment_intent_id", "stripe_account_id", "buyer__username", "buyer__email",
-        "seller__username", "seller__email", "listing__stub__event_name", "payment__charge_id",
+        "=id",
+        "payment_intent_id",
+        "stripe_account_id",
+        "buyer__username",
+        "buyer__email",
+        "seller__username",
+        "seller__email",
+        "listing__stub__event_name",
+        "payment__charge_id",
         "refunds__stripe_refund_id",
     )
     list_select_related = ("buyer", "seller", "listing__stub", "payment")
@@ -218,22 +270,79 @@ class OrderAdmin(admin.ModelAdmin):
     inlines = (RefundInline, PaymentInline, AuditEventInline, StripeCallInline)
     actions = ("refund_in_full",)
     readonly_fields = (
-        "buyer", "seller", "listing", "status", "status_before_dispute", "amount_display", "fee_display",
-        "seller_receives_display", "refunded_display", "currency", "stripe_account_id", "payment_intent_id",
-        "reserved_until", "created_at", "updated_at", "paid_at", "shipped_at", "completed_at",
-        "failed_at", "cancelled_at", "refunded_at", "disputed_at",
+        "buyer",
+        "seller",
+        "listing",
+        "status",
+        "status_before_dispute",
+        "amount_display",
+        "fee_display",
+        "seller_receives_display",
+        "refunded_display",
+        "currency",
+        "stripe_account_id",
+        "payment_intent_id",
+        "reserved_until",
+        "created_at",
+        "updated_at",
+        "paid_at",
+        "shipped_at",
+        "completed_at",
+        "failed_at",
+        "cancelled_at",
+        "refunded_at",
+        "disputed_at",
     )
     fieldsets = (
         (None, {"fields": ("status", "attention_reason", "buyer", "seller", "listing")}),
-        ("Money", {"fields": ("amount_display", "fee_display", "seller_receives_display", "refunded_display",
-                              "currency", "stripe_account_id", "payment_intent_id")}),
-        ("Shipping", {"fields": ("shipping_name", "shipping_line1", "shipping_line2", "shipping_city",
-                                 "shipping_state", "shipping_postal_code", "shipping_country",
-                                 "tracking_number")}),
-        ("Timeline", {"classes": ("collapse",),
-                      "fields": ("status_before_dispute", "reserved_until", "created_at", "updated_at",
-                                 "paid_at", "shipped_at", "completed_at", "failed_at", "cancelled_at",
-                                 "refunded_at", "disputed_at")}),
+        (
+            "Money",
+            {
+                "fields": (
+                    "amount_display",
+                    "fee_display",
+                    "seller_receives_display",
+                    "refunded_display",
+                    "currency",
+                    "stripe_account_id",
+                    "payment_intent_id",
+                )
+            },
+        ),
+        (
+            "Shipping",
+            {
+                "fields": (
+                    "shipping_name",
+                    "shipping_line1",
+                    "shipping_line2",
+                    "shipping_city",
+                    "shipping_state",
+                    "shipping_postal_code",
+                    "shipping_country",
+                    "tracking_number",
+                )
+            },
+        ),
+        (
+            "Timeline",
+            {
+                "classes": ("collapse",),
+                "fields": (
+                    "status_before_dispute",
+                    "reserved_until",
+                    "created_at",
+                    "updated_at",
+                    "paid_at",
+                    "shipped_at",
+                    "completed_at",
+                    "failed_at",
+                    "cancelled_at",
+                    "refunded_at",
+                    "disputed_at",
+                ),
+            },
+        ),
     )
 
     def get_queryset(self, request):
@@ -252,8 +361,13 @@ class OrderAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         if form.changed_data:
-            audit_record(action="order.staff_edit", actor=request.user, order=obj, request=request,
-                         message="Staff changed " + ", ".join(form.changed_data).replace("_", " "))
+            audit_record(
+                action="order.staff_edit",
+                actor=request.user,
+                order=obj,
+                request=request,
+                message="Staff changed " + ", ".join(form.changed_data).replace("_", " "),
+            )
 
     @admin.display(description="Status", ordering="status")
     def status_badge(self, obj):
@@ -291,16 +405,22 @@ class OrderAdmin(admin.ModelAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         order = Order.objects.filter(pk=object_id).first() if str(object_id).isdigit() else None
-        can_refund = order is not None and order.status in REFUNDABLE_STATUSES and self.has_refund_permission(request)
-        extra_context = {**(extra_context or {}),
-                         "refund_url": reverse("admin:payments_order_refund", args=[order.pk]) if can_refund else ""}
+        can_refund = (
+            order is not None and order.status in REFUNDABLE_STATUSES and self.has_refund_permission(request)
+        )
+        extra_context = {
+            **(extra_context or {}),
+            "refund_url": reverse("admin:payments_order_refund", args=[order.pk]) if can_refund else "",
+        }
         return super().change_view(request, object_id, form_url, extra_context=extra_context)
 
     def refund_view(self, request, order_id: int):
         """The refund form (dollars, reason, note), then a confirmation page, then the refund."""
         if not self.has_refund_permission(request):
             raise PermissionDenied
-        order = get_object_or_404(Order.objects.select_related("payment", "listing__stub", "buyer"), pk=order_id)
+        order = get_object_or_404(
+            Order.objects.select_related("payment", "listing__stub", "buyer"), pk=order_id
+        )
         payment = getattr(order, "payment", None)
         form = RefundForm(request.POST or None, initial={"token": uuid.uuid4().hex})
         preview = None
@@ -309,8 +429,13 @@ class OrderAdmin(admin.ModelAdmin):
             try:
                 if "confirm" in request.POST:
                     refund = refund_request(
-                        order_id=order.pk, actor=request.user, amount_cents=data["amount"], reason=data["reason"],
-                        note=data["note"], request_token=data["token"], request=request,
+                        order_id=order.pk,
+                        actor=request.user,
+                        amount_cents=data["amount"],
+                        reason=data["reason"],
+                        note=data["note"],
+                        request_token=data["token"],
+                        request=request,
                     )
                     self._told(request, refund)
                     return redirect("admin:payments_order_change", order.pk)
@@ -337,11 +462,16 @@ class OrderAdmin(admin.ModelAdmin):
         if refund.status == RefundStatus.SUCCEEDED:
             self.message_user(request, f"Refund of {amount} issued to the buyer.", messages.SUCCESS)
         elif refund.status == RefundStatus.FAILED:
-            self.message_user(request, f"The refund of {amount} failed: {refund.failure_reason}.", messages.ERROR)
+            self.message_user(
+                request, f"The refund of {amount} failed: {refund.failure_reason}.", messages.ERROR
+            )
         else:
-            self.message_user(request, f"Refund of {amount} is pending: Stripe sends it once the seller's "
-                                       "balance can cover it. Seller and staff are emailed when it settles.",
-                              messages.WARNING)
+            self.message_user(
+                request,
+                f"Refund of {amount} is pending: Stripe sends it once the seller's "
+                "balance can cover it. Seller and staff are emailed when it settles.",
+                messages.WARNING,
+            )
 
     @admin.action(description="Refund in full…", permissions=["refund"])
     def refund_in_full(self, request, queryset):
@@ -351,23 +481,34 @@ class OrderAdmin(admin.ModelAdmin):
             rows = []
             for order in queryset.select_related("listing__stub", "buyer"):
                 try:
-                    rows.append({"order": order, "preview": refund_preview(order_id=order.pk, user=request.user)})
+                    rows.append(
+                        {"order": order, "preview": refund_preview(order_id=order.pk, user=request.user)}
+                    )
                 except DomainError as error:
                     rows.append({"order": order, "problem": error.message})
-            return TemplateResponse(request, "admin/payments/order/refund_in_full.html", {
-                **self.admin_site.each_context(request),
-                "opts": self.model._meta,
-                "title": "Refund these orders in full?",
-                "rows": rows,
-                "refundable": [row for row in rows if "preview" in row],
-                "token": uuid.uuid4().hex,
-                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-            })
+            return TemplateResponse(
+                request,
+                "admin/payments/order/refund_in_full.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "opts": self.model._meta,
+                    "title": "Refund these orders in full?",
+                    "rows": rows,
+                    "refundable": [row for row in rows if "preview" in row],
+                    "token": uuid.uuid4().hex,
+                    "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+                },
+            )
         done, failed = 0, []
         for order in queryset:
             try:
-                refund = refund_request(order_id=order.pk, actor=request.user, request_token=token,
-                                        reason=RefundReason.REQUESTED_BY_CUSTOMER, request=request)
+                refund = refund_request(
+                    order_id=order.pk,
+                    actor=request.user,
+                    request_token=token,
+                    reason=RefundReason.REQUESTED_BY_CUSTOMER,
+                    request=request,
+                )
             except DomainError as error:
                 failed.append(f"#{order.pk}: {error.message}")
             else:
@@ -383,15 +524,36 @@ class OrderAdmin(admin.ModelAdmin):
 
 @admin.register(Refund)
 class RefundAdmin(admin.ModelAdmin):
-    list_display = ("id", "order_link", "amount_display", "status_badge", "reason", "requested_by", "created_at",
-                    "settled_at")
+    list_display = (
+        "id",
+        "order_link",
+        "amount_display",
+        "status_badge",
+        "reason",
+        "requested_by",
+        "created_at",
+        "settled_at",
+    )
     list_filter = ("status", "reason", "created_at")
     search_fields = ("=order__id", "stripe_refund_id", "order__buyer__email", "requested_by__username")
     list_select_related = ("order", "requested_by")
     actions = ("send_again",)
-    readonly_fields = ("order", "stripe_refund_id", "amount_display", "fee_refunded_cents", "reason", "note",
-                       "status", "failure_reason", "requested_by", "attempt", "last_error", "created_at",
-                       "updated_at", "settled_at")
+    readonly_fields = (
+        "order",
+        "stripe_refund_id",
+        "amount_display",
+        "fee_refunded_cents",
+        "reason",
+        "note",
+        "status",
+        "failure_reason",
+        "requested_by",
+        "attempt",
+        "last_error",
+        "created_at",
+        "updated_at",
+        "settled_at",
+    )
     fields = readonly_fields
 
     def has_add_permission(self, request):
@@ -408,8 +570,9 @@ class RefundAdmin(admin.ModelAdmin):
 
     @admin.display(description="Order", ordering="order")
     def order_link(self, obj):
-        return format_html('<a href="{}">#{}</a>', reverse("admin:payments_order_change", args=[obj.order_id]),
-                           obj.order_id)
+        return format_html(
+            '<a href="{}">#{}</a>', reverse("admin:payments_order_change", args=[obj.order_id]), obj.order_id
+        )
 
     @admin.display(description="Amount", ordering="amount_cents")
     def amount_display(self, obj):
@@ -433,17 +596,39 @@ class RefundAdmin(admin.ModelAdmin):
 @admin.register(Payment)
 class PaymentAdmin(admin.ModelAdmin):
     list_display = (
-        "payment_intent_id", "order", "status", "amount_display", "refunded_display",
-        "net_platform_display", "three_d_secure_authenticated", "dispute_status", "created_at",
+        "payment_intent_id",
+        "order",
+        "status",
+        "amount_display",
+        "refunded_display",
+        "net_platform_display",
+        "three_d_secure_authenticated",
+        "dispute_status",
+        "created_at",
     )
     list_filter = ("status", "three_d_secure_authenticated", "dispute_status", "created_at")
     search_fields = ("payment_intent_id", "charge_id", "stripe_account_id", "dispute_id", "=order__id")
     list_select_related = ("order",)
     readonly_fields = (
-        "order", "stripe_account_id", "payment_intent_id", "charge_id", "status", "stripe_status",
-        "amount_display", "fee_display", "refunded_display", "fee_refunded_display", "net_platform_display",
-        "seller_net_display", "currency", "three_d_secure_authenticated", "liability_display",
-        "dispute_id", "dispute_status", "created_at", "updated_at",
+        "order",
+        "stripe_account_id",
+        "payment_intent_id",
+        "charge_id",
+        "status",
+        "stripe_status",
+        "amount_display",
+        "fee_display",
+        "refunded_display",
+        "fee_refunded_display",
+        "net_platform_display",
+        "seller_net_display",
+        "currency",
+        "three_d_secure_authenticated",
+        "liability_display",
+        "dispute_id",
+        "dispute_status",
+        "created_at",
+        "updated_at",
     )
     fields = readonly_fields
 
@@ -506,7 +691,11 @@ class DeliveryOutcomeFilter(admin.SimpleListFilter):
     parameter_name = "outcome"
 
     def lookups(self, request, model_admin):
-        return (("failed", "Not applied (failed or waiting)"), ("processed", "Applied"), ("invalid", "Refused"))
+        return (
+            ("failed", "Not applied (failed or waiting)"),
+            ("processed", "Applied"),
+            ("invalid", "Refused"),
+        )
 
     def queryset(self, request, queryset):
         if self.value() == "failed":
@@ -530,8 +719,17 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     list_filter = (DeliveryOutcomeFilter, "webhook_endpoint", "created")
     search_fields = ("body", "exception")
     actions = ("process_again",)
-    fields = ("created", "webhook_endpoint", "remote_ip", "valid", "processed", "event", "exception", "body",
-              "traceback")
+    fields = (
+        "created",
+        "webhook_endpoint",
+        "remote_ip",
+        "valid",
+        "processed",
+        "event",
+        "exception",
+        "body",
+        "traceback",
+    )
     readonly_fields = fields
 
     def has_add_permission(self, request):
@@ -544,8 +742,11 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
         return False
 
     def has_process_permission(self, request) -> bool:
-        return request.user.is_active and request.user.is_staff and \
-            request.user.has_perm("djstripe.view_webhookeventtrigger")
+        return (
+            request.user.is_active
+            and request.user.is_staff
+            and request.user.has_perm("djstripe.view_webhookeventtrigger")
+        )
 
     @admin.display(description="Type")
     def event_type(self, obj):

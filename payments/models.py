@@ -315,7 +315,8 @@ class Refund(models.Model):
     def __str__(self):
         from marketplace.pricing import format_usd
 
-        return f"Refund of {format_usd(self.amount_cents)} on order #{self.order_id} ({self.get_status_display()})"
+        amount = format_usd(self.amount_cents)
+        return f"Refund of {amount} on order #{self.order_id} ({self.get_status_display()})"
 
     @property
     def counts(self) -> bool:

@@ -87,7 +87,8 @@ def stripe_call(
         # refusals given the state of things a 409.
         logger.warning("Stripe %s refused: %s (request %s)", operation, exc.code, exc.request_id)
         audit["data"]["http_status"] = exc.http_status
-        audit_record(**audit, message=f"refused: {exc.code or 'invalid_request'}: {exc.user_message or ''}"[:500])
+        refusal = f"refused: {exc.code or 'invalid_request'}: {exc.user_message or ''}"
+        audit_record(**audit, message=refusal[:500])
         status = 400 if (exc.code or "").startswith("parameter_") else 409
         raise StripeRefused(exc.user_message or StripeRefused.message, stripe_code=exc.code or "",
                             status=status) from exc

@@ -12,16 +12,32 @@ from django.contrib.admin.apps import AdminConfig
 # (section title, [(app_label, object_name), …]) in the order staff reach for them. Models not
 # named here keep Django's own grouping, after these sections; dj-stripe's come last.
 SECTIONS = [
-    ("Orders and money", [
-        ("payments", "Order"), ("payments", "Refund"), ("payments", "Dispute"), ("payments", "Payment"),
-    ]),
-    ("Sellers and listings", [
-        ("accounts", "User"), ("marketplace", "Listing"), ("marketplace", "Stub"),
-        ("payments", "Feedback"), ("payments", "SellerRating"),
-    ]),
-    ("Webhook deliveries and audit trail", [
-        ("djstripe", "WebhookEventTrigger"), ("payments", "AuditEvent"),
-    ]),
+    (
+        "Orders and money",
+        [
+            ("payments", "Order"),
+            ("payments", "Refund"),
+            ("payments", "Dispute"),
+            ("payments", "Payment"),
+        ],
+    ),
+    (
+        "Sellers and listings",
+        [
+            ("accounts", "User"),
+            ("marketplace", "Listing"),
+            ("marketplace", "Stub"),
+            ("payments", "Feedback"),
+            ("payments", "SellerRating"),
+        ],
+    ),
+    (
+        "Webhook deliveries and audit trail",
+        [
+            ("djstripe", "WebhookEventTrigger"),
+            ("payments", "AuditEvent"),
+        ],
+    ),
 ]
 MIRROR_APP = "djstripe"
 MIRROR_TITLE = "Stripe mirror (read-only, from dj-stripe)"
@@ -38,7 +54,9 @@ class StaffAdminSite(admin.AdminSite):
         apps = super().get_app_list(request, app_label)
         if app_label:
             return apps
-        models = {(app["app_label"], entry["object_name"]): (app, entry) for app in apps for entry in app["models"]}
+        models = {
+            (app["app_label"], entry["object_name"]): (app, entry) for app in apps for entry in app["models"]
+        }
         arranged, placed = [], set()
         for title, names in SECTIONS:
             entries = [models[name][1] for name in names if name in models]
@@ -48,7 +66,9 @@ class StaffAdminSite(admin.AdminSite):
                 placed.update(name for name in names if name in models)
         mirror = []
         for app in apps:
-            rest = [entry for entry in app["models"] if (app["app_label"], entry["object_name"]) not in placed]
+            rest = [
+                entry for entry in app["models"] if (app["app_label"], entry["object_name"]) not in placed
+            ]
             if not rest:
                 continue
             if app["app_label"] == MIRROR_APP:

@@ -212,7 +212,9 @@ def _apply_charge(*, order: Order, payment: Payment, facts: PaymentFacts, event_
         payment.three_d_secure_authenticated = three_d_secure_authenticated(charge)
     payment.stripe_status = facts.payment_intent.get("status", "")
     if (payment.charge_id, payment.three_d_secure_authenticated, payment.stripe_status) != before:
-        payment.save(update_fields=["charge_id", "three_d_secure_authenticated", "stripe_status", "updated_at"])
+        payment.save(
+            update_fields=["charge_id", "three_d_secure_authenticated", "stripe_status", "updated_at"]
+        )
     if facts.refunds is not None:
         refunds_apply(order=order, stripe_refunds=facts.refunds, event_id=event_id,
                       fee_refunded_cents=facts.fee_refunded_cents)

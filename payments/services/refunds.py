@@ -121,6 +121,7 @@ class RefundPreview:
 
 # -- input -------------------------------------------------------------------------------------
 
+
 def refund_amount_parse(value) -> int | None:
     """JSON bodies: `None`/"" means "all that is left"; otherwise a positive whole number of cents."""
     if value is None or value == "":
@@ -148,6 +149,7 @@ def refund_reason_parse(value) -> str:
 
 
 # -- who may refund ----------------------------------------------------------------------------
+
 
 def refund_limit_cents(*, user) -> int | None:
     """The most `user` may refund at once on someone else's order: None for no limit, 0 for none."""
@@ -188,13 +190,16 @@ def refund_permission_check(*, user, order: Order, amount_cents: int) -> None:
 
 # -- totals ------------------------------------------------------------------------------------
 
+
 def refunded_total_cents(*, order: Order) -> int:
     """Refunds that did not fail (pending ones included): money promised back to the buyer."""
     return sum(r.amount_cents for r in order.refunds.all() if r.status not in REFUND_FINAL_STATUSES)
 
 
 def _refundable_now(*, order: Order, payment: Payment) -> int:
-    return max(0, payment.amount_cents - max(refunded_total_cents(order=order), payment.amount_refunded_cents))
+    return max(
+        0, payment.amount_cents - max(refunded_total_cents(order=order), payment.amount_refunded_cents)
+    )
 
 
 def _refundable_payment(order: Order) -> Payment:
@@ -222,22 +227,36 @@ def refund_preview(*, order_id: int, user, amount_cents: int | None = None) -> R
         raise OrderNotRefundable(f"Order #{order.pk} has already been refunded in full.")
     amount = remaining if amount_cents is None else amount_cents
     if amount <= 0 or amount > remaining:
-        raise InvalidRefundAmount(f"The amount must be between $0.01 and {format_usd(remaining)} "
-                                  "(what is left to refund).")
+        raise InvalidRefundAmount(
+            f"The amount must be between $0.01 and {format_usd(remaining)} (what is left to refund)."
+        )
     refund_permission_check(user=user, order=order, amount_cents=amount)
     refunded = payment.amount_cents - remaining
     fee_back = fee_refund_cents(
-        amount_cents=payment.amount_cents, fee_cents=payment.application_fee_cents, refund_cents=amount,
-        refunded_before_cents=refunded, fee_refunded_before_cents=payment.fee_refunded_cents,
+        amount_cents=payment.amount_cents,
+        fee_cents=payment.application_fee_cents,
+        refund_cents=amount,
+        refunded_before_cents=refunded,
+        fee_refunded_before_cents=payment.fee_refunded_cents,
     )
-    return RefundPreview(order=order, amount_cents=amount, fee_returned_cents=fee_back, remaining_cents=remaining)
+    return RefundPreview(
+        order=order, amount_cents=amount, fee_returned_cents=fee_back, remaining_cents=remaining
+    )
 
 
 # -- asking for a refund -----------------------------------------------------------------------
 
+
 def refund_request(
-    *, order_id: int, actor, amount_cents: int | None = None, reason: str = RefundReason.REQUESTED_BY_CUSTOMER,
-    note: str = "", request_token: str = "", request=None, now=None,
+    *,
+    order_id: int,
+    actor,
+    amount_cents: int | None = None,
+    reason: str = RefundReason.REQUESTED_BY_CUSTOMER,
+    note: str = "",
+    request_token: str = "",
+    request=None,
+    now=None,
 ) -> Refund:
     """Refund `amount_cents` (default: everything left) of an order: the row, then Stripe.
 
@@ -247,8 +266,14 @@ def refund_request(
     pending and the same request can be repeated safely).
     """
     refund, created = _refund_open(
-        order_id=order_id, actor=actor, amount_cents=amount_cents, reason=reason, note=note,
-        request_token=request_token[:64], request=request, now=now or timezone.now(),
+        order_id=order_id,
+        actor=actor,
+        amount_cents=amount_cents,
+        reason=reason,
+        note=note,
+        request_token=request_token[:64],
+        request=request,
+        now=now or timezone.now(),
     )
     if refund.sent or refund.status in REFUND_FINAL_STATUSES:
         return refund
@@ -256,7 +281,9 @@ def refund_request(
 
 
 @transaction.atomic
-def _refund_open(*, order_id, actor, amount_cents, reason, note, request_token, request, now) -> tuple[Refund, bool]:
+def _refund_open(
+    *, order_id, actor, amount_cents, reason, note, request_token, request, now
+) -> tuple[Refund, bool]:
     # Lock while checking, so two refunds of one order are judged one after the other.
     order = Order.objects.select_for_update().filter(pk=order_id).first()
     if order is None:
@@ -271,18 +298,29 @@ def _refund_open(*, order_id, actor, amount_cents, reason, note, request_token, 
             return earlier, False
     elif amount_cents is None:
         # "Refund everything" clicked twice: the first click's refund is the answer.
-        earlier = order.refunds.filter(
-            requested_by=actor, created_at__gte=now - DOUBLE_SUBMIT_WINDOW,
-        ).exclude(status__in=REFUND_FINAL_STATUSES).first()
+        earlier = (
+            order.refunds.filter(
+                requested_by=actor,
+                created_at__gte=now - DOUBLE_SUBMIT_WINDOW,
+            )
+            .exclude(status__in=REFUND_FINAL_STATUSES)
+            .first()
+        )
         if earlier is not None and _refundable_now(order=order, payment=order.payment) <= 0:
             return earlier, False
     payment = _refundable_payment(order)
     remaining = _refundable_now(order=order, payment=payment)
     if amount_cents is not None and not request_token:
         # A double click without a token: the same person, order and amount within a minute.
-        earlier = order.refunds.filter(
-            requested_by=actor, amount_cents=amount_cents, created_at__gte=now - DOUBLE_SUBMIT_WINDOW,
-        ).exclude(status__in=REFUND_FINAL_STATUSES).first()
+        earlier = (
+            order.refunds.filter(
+                requested_by=actor,
+                amount_cents=amount_cents,
+                created_at__gte=now - DOUBLE_SUBMIT_WINDOW,
+            )
+            .exclude(status__in=REFUND_FINAL_STATUSES)
+            .first()
+        )
         if earlier is not None:
             return earlier, False
     if remaining <= 0:
@@ -294,11 +332,18 @@ def _refund_open(*, order_id, actor, amount_cents, reason, note, request_token, 
         )
     refund_permission_check(user=actor, order=order, amount_cents=amount)
     refund = Refund.objects.create(
-        order=order, amount_cents=amount, reason=reason, note=note, requested_by=actor,
+        order=order,
+        amount_cents=amount,
+        reason=reason,
+        note=note,
+        requested_by=actor,
         request_token=request_token,
     )
     audit_record(
-        action="refund.requested", actor=actor, order=order, request=request,
+        action="refund.requested",
+        actor=actor,
+        order=order,
+        request=request,
         message=f"Refund of {format_usd(amount)} asked for — {RefundReason(reason).label.lower()}",
         data={"refund": refund.pk, "amount_cents": amount, "reason": reason},
     )
@@ -314,7 +359,9 @@ def refund_idempotency_key(refund: Refund) -> str:
 def _refund_on_stripe(*, refund: Refund, order: Order) -> dict | None:
     """The Stripe refund carrying this row's id in metadata, if an earlier attempt made one."""
     for stripe_refund in stripe_api.refund_list(
-        payment_intent_id=order.payment_intent_id, stripe_account=order.stripe_account_id, order=order,
+        payment_intent_id=order.payment_intent_id,
+        stripe_account=order.stripe_account_id,
+        order=order,
     ):
         if str((stripe_refund.get("metadata") or {}).get("refund_row_id") or "") == str(refund.pk):
             return _plain(stripe_refund)
@@ -337,11 +384,17 @@ def refund_send(*, refund_id: int, actor=None, request=None) -> Refund:
             refund.attempt += 1
         payment = Payment.objects.get(order=order)
         try:
-            found = _plain(stripe_api.refund_create(
-                order=order, amount_cents=refund.amount_cents, idempotency_key=refund_idempotency_key(refund),
-                actor=actor, charge_id=payment.charge_id, reason=refund.reason or None,
-                metadata={"refund_row_id": str(refund.pk)},
-            ))
+            found = _plain(
+                stripe_api.refund_create(
+                    order=order,
+                    amount_cents=refund.amount_cents,
+                    idempotency_key=refund_idempotency_key(refund),
+                    actor=actor,
+                    charge_id=payment.charge_id,
+                    reason=refund.reason or None,
+                    metadata={"refund_row_id": str(refund.pk)},
+                )
+            )
         except DomainError as error:
             return _refund_not_sent(refund=refund, error=error, actor=actor, request=request)
     return refund_record(stripe_refund=found, order_id=order.pk, actor=actor, request=request)
@@ -353,22 +406,33 @@ def _refund_not_sent(*, refund: Refund, error: DomainError, actor, request) -> R
         if error.status >= 500:
             locked.last_error = f"{error.code}: {error.message}"[:300]
             locked.save(update_fields=["last_error", "updated_at"])
-            audit_record(action="refund.not_sent", actor=actor, order=locked.order, request=request,
-                         message=f"Stripe did not answer the refund of {format_usd(locked.amount_cents)}; "
-                                 "it can be sent again safely.")
+            audit_record(
+                action="refund.not_sent",
+                actor=actor,
+                order=locked.order,
+                request=request,
+                message=f"Stripe did not answer the refund of {format_usd(locked.amount_cents)}; "
+                "it can be sent again safely.",
+            )
         else:
             locked.status = R.FAILED
             locked.failure_reason = error.message[:200]
             locked.settled_at = timezone.now()
             locked.save(update_fields=["status", "failure_reason", "settled_at", "updated_at"])
-            audit_record(action="refund.refused", actor=actor, order=locked.order, request=request,
-                         message=f"Stripe refused the refund of {format_usd(locked.amount_cents)}: {error.message}")
+            audit_record(
+                action="refund.refused",
+                actor=actor,
+                order=locked.order,
+                request=request,
+                message=f"Stripe refused the refund of {format_usd(locked.amount_cents)}: {error.message}",
+            )
     if error.status >= 500:
         raise error
     raise RefundRefused(f"Stripe refused the refund: {error.message}") from error
 
 
 # -- what Stripe says --------------------------------------------------------------------------
+
 
 def _plain(obj) -> dict:
     return obj.to_dict() if hasattr(obj, "to_dict") else dict(obj or {})
@@ -406,15 +470,26 @@ def _row_update(*, row: Refund, stripe_refund: dict) -> tuple[str, str]:
 
 
 @transaction.atomic
-def refund_record(*, stripe_refund: dict, order_id: int, actor=None, request=None, event_id: str = "") -> Refund:
+def refund_record(
+    *, stripe_refund: dict, order_id: int, actor=None, request=None, event_id: str = ""
+) -> Refund:
     """Stripe answered the refund request: record it and bring the order in line."""
     order = Order.objects.select_for_update().get(pk=order_id)
-    refunds_apply(order=order, stripe_refunds=[stripe_refund], event_id=event_id, actor=actor, request=request)
+    refunds_apply(
+        order=order, stripe_refunds=[stripe_refund], event_id=event_id, actor=actor, request=request
+    )
     return _row_for(stripe_refund, order) or order.refunds.get(stripe_refund_id=stripe_refund["id"])
 
 
-def refunds_apply(*, order: Order, stripe_refunds: list[dict], event_id: str = "", actor=None,
-                  request=None, fee_refunded_cents: int | None = None) -> None:
+def refunds_apply(
+    *,
+    order: Order,
+    stripe_refunds: list[dict],
+    event_id: str = "",
+    actor=None,
+    request=None,
+    fee_refunded_cents: int | None = None,
+) -> None:
     """Bring a locked order, its Payment and its Refund rows in line with Stripe's refunds.
 
     `stripe_refunds` is what Stripe returned (all of a payment's refunds from a webhook, or the
@@ -431,8 +506,11 @@ def refunds_apply(*, order: Order, stripe_refunds: list[dict], event_id: str = "
         row = _row_for(stripe_refund, order)
         if row is None:
             row = Refund.objects.create(
-                order=order, stripe_refund_id=stripe_refund["id"], amount_cents=int(stripe_refund["amount"]),
-                reason=stripe_refund.get("reason") or "", status=R.PENDING,
+                order=order,
+                stripe_refund_id=stripe_refund["id"],
+                amount_cents=int(stripe_refund["amount"]),
+                reason=stripe_refund.get("reason") or "",
+                status=R.PENDING,
                 note="Made outside this site's refund form (Stripe dashboard or an automatic refund).",
             )
         before, after = _row_update(row=row, stripe_refund=stripe_refund)
@@ -441,15 +519,30 @@ def refunds_apply(*, order: Order, stripe_refunds: list[dict], event_id: str = "
     total = refunded_total_cents(order=order)
     payment.amount_refunded_cents = min(payment.amount_cents, total)
     if fee_refunded_cents is not None:
-        payment.fee_refunded_cents = min(payment.application_fee_cents,
-                                         max(payment.fee_refunded_cents, fee_refunded_cents))
+        payment.fee_refunded_cents = min(
+            payment.application_fee_cents, max(payment.fee_refunded_cents, fee_refunded_cents)
+        )
     payment.status = payment_status(payment)
     payment.save()
-    _order_follow_refunds(order=order, payment=payment, total=total, event_id=event_id, actor=actor,
-                          request=request, succeeded_before=succeeded_before)
+    _order_follow_refunds(
+        order=order,
+        payment=payment,
+        total=total,
+        event_id=event_id,
+        actor=actor,
+        request=request,
+        succeeded_before=succeeded_before,
+    )
     for row, before, after in changes:
-        _refund_told(order=order, refund=row, before=before, after=after, event_id=event_id, actor=actor,
-                     request=request)
+        _refund_told(
+            order=order,
+            refund=row,
+            before=before,
+            after=after,
+            event_id=event_id,
+            actor=actor,
+            request=request,
+        )
 
 
 def _succeeded_total(order: Order) -> int:
@@ -492,9 +585,16 @@ def _order_follow_refunds(*, order, payment, total, event_id, actor, request, su
     movable = (*REFUNDABLE_STATUSES, S.REFUNDED)
     if order.status in movable and order.status != target:
         order_transition(
-            order=order, to=target, stripe_event_id=event_id, actor=actor, request=request,
-            message=(f"Refunded {format_usd(total)} of {format_usd(payment.amount_cents)}" if total
-                     else "No refund stands any more; the order is back as it was"),
+            order=order,
+            to=target,
+            stripe_event_id=event_id,
+            actor=actor,
+            request=request,
+            message=(
+                f"Refunded {format_usd(total)} of {format_usd(payment.amount_cents)}"
+                if total
+                else "No refund stands any more; the order is back as it was"
+            ),
             data={"amount_refunded_cents": total, "fee_refunded_cents": payment.fee_refunded_cents},
         )
     if order.paid_at is None:
@@ -509,20 +609,29 @@ def _order_follow_refunds(*, order, payment, total, event_id, actor, request, su
 def _listing_take_back(*, order: Order, event_id: str) -> None:
     """A full refund that had put the stub back on sale failed: the buyer still has the stub."""
     listing = Listing.objects.select_for_update().get(pk=order.listing_id)
-    sold_again = Order.objects.filter(listing_id=order.listing_id, status__in=LIVE_ORDER_STATUSES) \
-        .exclude(pk=order.pk).exists() or listing.status in (ListingStatus.SOLD, ListingStatus.RESERVED)
+    sold_again = Order.objects.filter(listing_id=order.listing_id, status__in=LIVE_ORDER_STATUSES).exclude(
+        pk=order.pk
+    ).exists() or listing.status in (ListingStatus.SOLD, ListingStatus.RESERVED)
     if not sold_again and listing.status == ListingStatus.ACTIVE:
         listing_mark_sold(listing_id=listing.pk, buyer=order.buyer)
-        audit_record(action="listing.taken_off_sale", order=order, stripe_event_id=event_id,
-                     message="The refund failed, so the stub is the buyer's again and off sale.")
+        audit_record(
+            action="listing.taken_off_sale",
+            order=order,
+            stripe_event_id=event_id,
+            message="The refund failed, so the stub is the buyer's again and off sale.",
+        )
         return
     order.attention_reason = (
         "A full refund failed after the stub had gone back on sale and been bought or withdrawn; "
         "the buyer has neither the stub's money back nor a stub to return. Decide with the seller."
     )[:300]
     order.save(update_fields=["attention_reason", "updated_at"])
-    audit_record(action="order.needs_attention", order=order, stripe_event_id=event_id,
-                 message="Refund failed after the stub had been sold again or withdrawn: needs staff.")
+    audit_record(
+        action="order.needs_attention",
+        order=order,
+        stripe_event_id=event_id,
+        message="Refund failed after the stub had been sold again or withdrawn: needs staff.",
+    )
 
 
 def _refund_told(*, order, refund: Refund, before: str, after: str, event_id, actor, request) -> None:
@@ -531,15 +640,29 @@ def _refund_told(*, order, refund: Refund, before: str, after: str, event_id, ac
     if after == R.SUCCEEDED:
         message, who = f"Refund of {amount} issued{reason}", notifications.notify_refund_issued
     elif after == R.PENDING:
-        message, who = (f"Refund of {amount} is pending: Stripe sends it once the seller's Stripe "
-                        "balance can cover it"), notifications.notify_refund_pending
+        message, who = (
+            (f"Refund of {amount} is pending: Stripe sends it once the seller's Stripe balance can cover it"),
+            notifications.notify_refund_pending,
+        )
     elif after == R.FAILED:
-        message, who = (f"Refund of {amount} failed ({refund.failure_reason.replace('_', ' ')}); "
-                        "the buyer did not get this money back"), notifications.notify_refund_failed
+        message, who = (
+            (
+                f"Refund of {amount} failed ({refund.failure_reason.replace('_', ' ')}); "
+                "the buyer did not get this money back"
+            ),
+            notifications.notify_refund_failed,
+        )
     elif after == R.CANCELED:
         message, who = f"Refund of {amount} was cancelled", notifications.notify_refund_failed
     else:
         message, who = f"Refund of {amount} needs action at Stripe", notifications.notify_refund_pending
-    audit_record(action=f"refund.{after}", actor=actor, order=order, stripe_event_id=event_id, request=request,
-                 message=message, data={"refund": refund.pk, "stripe_refund": refund.stripe_refund_id})
+    audit_record(
+        action=f"refund.{after}",
+        actor=actor,
+        order=order,
+        stripe_event_id=event_id,
+        request=request,
+        message=message,
+        data={"refund": refund.pk, "stripe_refund": refund.stripe_refund_id},
+    )
     transaction.on_commit(lambda: who(refund=refund))

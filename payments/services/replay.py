@@ -43,8 +43,11 @@ class ReplayReport:
 
 def _events(*, since: datetime, stripe_account: str | None):
     page = stripe_api.stripe_call(
-        "event.list", stripe.Event.list, stripe_account=stripe_account,
-        created={"gte": int(since.timestamp())}, limit=100,
+        "event.list",
+        stripe.Event.list,
+        stripe_account=stripe_account,
+        created={"gte": int(since.timestamp())},
+        limit=100,
     )
     # Stripe lists newest first; apply oldest first, as they happened.
     events = (event.to_dict() for event in page.auto_paging_iter())
@@ -53,8 +56,12 @@ def _events(*, since: datetime, stripe_account: str | None):
 
 def stripe_events_replay(*, since: datetime, dry_run: bool = False) -> ReplayReport:
     report = ReplayReport()
-    accounts = [None, *User.objects.exclude(stripe_account_id="").order_by("pk")
-                .values_list("stripe_account_id", flat=True)]
+    accounts = [
+        None,
+        *User.objects.exclude(stripe_account_id="")
+        .order_by("pk")
+        .values_list("stripe_account_id", flat=True),
+    ]
     for account in accounts:
         for event in _events(since=since, stripe_account=account):
             report.listed += 1
@@ -87,8 +94,9 @@ def _apply(*, event: dict, report: ReplayReport) -> None:
         outcome = webhook_process(trigger_id=trigger.pk)
     except WebhookProcessingFailed:
         report.failed.append(event["id"])
-        logger.warning("Replaying %s (%s) failed; trigger %s keeps the error",
-                       event["id"], event["type"], trigger.pk)
+        logger.warning(
+            "Replaying %s (%s) failed; trigger %s keeps the error", event["id"], event["type"], trigger.pk
+        )
         return
     if outcome == "processed":
         report.applied.append(event["id"])

@@ -21,8 +21,12 @@ def staff(client):
 
 @pytest.fixture
 def disputed_payment():
-    payment = PaymentFactory(order__status=OrderStatus.DISPUTED, dispute_id="dp_test123",
-                             dispute_status="needs_response", three_d_secure_authenticated=True)
+    payment = PaymentFactory(
+        order__status=OrderStatus.DISPUTED,
+        dispute_id="dp_test123",
+        dispute_status="needs_response",
+        three_d_secure_authenticated=True,
+    )
     audit_record(action="order.transition", order=payment.order, from_status="paid", to_status="disputed")
     return payment
 
@@ -108,10 +112,19 @@ def test_staff_without_the_refund_permission_see_no_button_or_action_and_a_post_
 
     changelist = client.get("/admin/payments/order/")
     page = client.get(f"/admin/payments/order/{paid_order.pk}/change/").content.decode()
-    response = client.post(f"/admin/payments/order/{paid_order.pk}/refund/",
-                           {"amount": "1.00", "reason": "duplicate", "token": "t", "confirm": "1"})
-    action = client.post("/admin/payments/order/", {"action": "refund_in_full", "_selected_action": [paid_order.pk],
-                                                    "confirm": "1", "refund_token": "t"})
+    response = client.post(
+        f"/admin/payments/order/{paid_order.pk}/refund/",
+        {"amount": "1.00", "reason": "duplicate", "token": "t", "confirm": "1"},
+    )
+    action = client.post(
+        "/admin/payments/order/",
+        {
+            "action": "refund_in_full",
+            "_selected_action": [paid_order.pk],
+            "confirm": "1",
+            "refund_token": "t",
+        },
+    )
 
     assert changelist.status_code == 200
     assert "refund_in_full" not in changelist.content.decode()
@@ -125,7 +138,9 @@ def refund_form(amount="", reason="requested_by_customer", note="", token="tok-1
     return {"amount": amount, "reason": reason, "note": note, "token": token, **extra}
 
 
-def test_the_refund_button_takes_dollars_and_confirms_before_refunding(client, staff, paid_order, stripe_sandbox):
+def test_the_refund_button_takes_dollars_and_confirms_before_refunding(
+    client, staff, paid_order, stripe_sandbox
+):
     url = f"/admin/payments/order/{paid_order.pk}/refund/"
     assert client.get(url).status_code == 200
 
@@ -146,9 +161,14 @@ def test_the_refund_button_takes_dollars_and_confirms_before_refunding(client, s
     assert (paid_order.payment.amount_refunded_cents, paid_order.payment.fee_refunded_cents) == (1000, 100)
     refund = paid_order.refunds.get()
     assert (refund.amount_cents, refund.reason, refund.note, refund.requested_by) == (
-        1000, "requested_by_customer", "Buyer asked by phone", staff)
-    assert stripe_sandbox.events(type="refund.created")[0]["data"]["object"]["metadata"]["refund_row_id"] == \
-        str(refund.pk)
+        1000,
+        "requested_by_customer",
+        "Buyer asked by phone",
+        staff,
+    )
+    assert stripe_sandbox.events(type="refund.created")[0]["data"]["object"]["metadata"][
+        "refund_row_id"
+    ] == str(refund.pk)
 
 
 def test_confirming_twice_is_one_refund(client, staff, paid_order, stripe_sandbox):
@@ -170,8 +190,9 @@ def test_the_refund_button_with_no_amount_refunds_everything(client, staff, paid
 
 
 @pytest.mark.parametrize("amount", ["999999", "10.001", "ten", "-3"])
-def test_the_refund_button_refuses_bad_amounts_and_more_than_is_left(client, staff, paid_order, stripe_sandbox,
-                                                                     amount):
+def test_the_refund_button_refuses_bad_amounts_and_more_than_is_left(
+    client, staff, paid_order, stripe_sandbox, amount
+):
     response = client.post(f"/admin/payments/order/{paid_order.pk}/refund/", refund_form(amount, confirm="1"))
 
     assert response.status_code == 200
@@ -191,8 +212,9 @@ def test_support_above_its_limit_is_refused_by_the_server(client, paid_order, st
     client.force_login(support)
 
     refused = client.post(f"/admin/payments/order/{paid_order.pk}/refund/", refund_form("20.01", confirm="1"))
-    allowed = client.post(f"/admin/payments/order/{paid_order.pk}/refund/", refund_form("20.00", confirm="1",
-                                                                                           token="other"))
+    allowed = client.post(
+        f"/admin/payments/order/{paid_order.pk}/refund/", refund_form("20.00", confirm="1", token="other")
+    )
 
     assert refused.status_code == 200
     assert "up to $20.00" in str(refused.context["form"].errors)
@@ -221,9 +243,12 @@ def test_the_refund_in_full_action_needs_its_confirmation_page(client, staff, pa
     assert stripe_sandbox.events(type="refund.created") == []
     token = confirmation.context["token"]
 
-    response = client.post("/admin/payments/order/", {**selected, "confirm": "1", "refund_token": token},
-                           follow=True)
-    client.post("/admin/payments/order/", {**selected, "confirm": "1", "refund_token": token})  # double submit
+    response = client.post(
+        "/admin/payments/order/", {**selected, "confirm": "1", "refund_token": token}, follow=True
+    )
+    client.post(
+        "/admin/payments/order/", {**selected, "confirm": "1", "refund_token": token}
+    )  # double submit
     deliver(stripe_sandbox)
 
     texts = [str(m) for m in response.context["messages"]]
@@ -255,11 +280,16 @@ def test_a_failed_delivery_can_be_processed_again_from_admin(client, staff, paid
     from djstripe.models import WebhookEventTrigger
 
     trigger = WebhookEventTrigger.objects.filter(processed=True).first()
-    WebhookEventTrigger.objects.filter(pk=trigger.pk).update(processed=False, exception="failed 5 tries: boom")
+    WebhookEventTrigger.objects.filter(pk=trigger.pk).update(
+        processed=False, exception="failed 5 tries: boom"
+    )
 
     listing = client.get("/admin/djstripe/webhookeventtrigger/", {"outcome": "failed"})
-    response = client.post("/admin/djstripe/webhookeventtrigger/",
-                           {"action": "process_again", "_selected_action": [trigger.pk]}, follow=True)
+    response = client.post(
+        "/admin/djstripe/webhookeventtrigger/",
+        {"action": "process_again", "_selected_action": [trigger.pk]},
+        follow=True,
+    )
 
     assert listing.context["cl"].result_count == 1
     assert response.status_code == 200

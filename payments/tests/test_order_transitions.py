@@ -39,8 +39,11 @@ def test_paying_a_pending_order_stamps_the_time_and_writes_an_audit_row():
     assert (audit.from_status, audit.to_status, audit.stripe_event_id) == ("pending_payment", "paid", "evt_1")
 
 
-@pytest.mark.parametrize("to", [OrderStatus.PENDING_PAYMENT, OrderStatus.CANCELLED, OrderStatus.PAYMENT_FAILED,
-                                OrderStatus.DISPUTED])
+NOT_AFTER_REFUND = [OrderStatus.PENDING_PAYMENT, OrderStatus.CANCELLED, OrderStatus.PAYMENT_FAILED,
+                    OrderStatus.DISPUTED]
+
+
+@pytest.mark.parametrize("to", NOT_AFTER_REFUND)
 def test_a_refunded_order_cannot_be_reopened_cancelled_or_disputed(to):
     order = make_order(OrderStatus.REFUNDED)
     with pytest.raises(IllegalOrderTransition):

@@ -56,8 +56,11 @@ def staff(group=None):
 
 
 def stripe_refunds(sandbox, order):
-    return [e["data"]["object"] for e in sandbox.events(type="refund.created")
-            if e["data"]["object"]["payment_intent"] == order.payment_intent_id]
+    return [
+        e["data"]["object"]
+        for e in sandbox.events(type="refund.created")
+        if e["data"]["object"]["payment_intent"] == order.payment_intent_id
+    ]
 
 
 def post_refund(client, order, body=None, **headers):
@@ -70,6 +73,7 @@ def settle_and_deliver(sandbox):
 
 
 # -- who may refund ----------------------------------------------------------------------------
+
 
 def test_an_anonymous_visitor_cannot_refund(client, paid_order, webhook_sandbox):
     assert post_refund(client, paid_order).status_code == 403
@@ -84,7 +88,9 @@ def test_someone_who_is_not_the_seller_or_staff_learns_nothing(client, paid_orde
     assert stripe_refunds(webhook_sandbox, paid_order) == []
 
 
-def test_staff_without_the_refund_permission_is_refused_by_the_json_route(client, paid_order, webhook_sandbox):
+def test_staff_without_the_refund_permission_is_refused_by_the_json_route(
+    client, paid_order, webhook_sandbox
+):
     # Finding 3 of issue 9: is_staff alone used to be enough (201).
     client.force_login(staff())
 
@@ -133,7 +139,9 @@ def test_finance_refunds_any_amount(client, paid_order, webhook_sandbox, setting
 def test_an_unknown_order_is_404(client, paid_order):
     client.force_login(paid_order.seller)
 
-    assert client.post("/payments/orders/999999/refund/", {}, content_type="application/json").status_code == 404
+    assert (
+        client.post("/payments/orders/999999/refund/", {}, content_type="application/json").status_code == 404
+    )
 
 
 def test_the_refund_route_answers_only_post(client, paid_order):
@@ -143,6 +151,7 @@ def test_the_refund_route_answers_only_post(client, paid_order):
 
 
 # -- amounts -----------------------------------------------------------------------------------
+
 
 def test_the_seller_refunds_everything_and_the_stub_goes_back_on_sale(client, webhook_sandbox):
     order = paid(webhook_sandbox, price_cents=2000)
@@ -161,7 +170,10 @@ def test_the_seller_refunds_everything_and_the_stub_goes_back_on_sale(client, we
     assert order.listing.status == ListingStatus.ACTIVE
     refund = order.refunds.get()
     assert (refund.status, refund.reason, refund.requested_by) == (
-        RefundStatus.SUCCEEDED, "requested_by_customer", order.seller)
+        RefundStatus.SUCCEEDED,
+        "requested_by_customer",
+        order.seller,
+    )
 
 
 def test_two_partial_refunds_then_the_rest(client, paid_order, webhook_sandbox):
@@ -183,7 +195,10 @@ def test_two_partial_refunds_then_the_rest(client, paid_order, webhook_sandbox):
     assert paid_order.payment.fee_refunded_cents == 500
     assert paid_order.status == OrderStatus.REFUNDED
     assert sorted(paid_order.refunds.values_list("reason", flat=True)) == [
-        "duplicate", "requested_by_customer", "requested_by_customer"]
+        "duplicate",
+        "requested_by_customer",
+        "requested_by_customer",
+    ]
 
 
 @pytest.mark.parametrize("amount", [0, -5, "abc", 12.5, True, 5001, "1e3", [100], {"x": 1}])
@@ -257,6 +272,7 @@ def test_a_disputed_order_is_refused_with_the_reason(client):
 
 # -- double submits ----------------------------------------------------------------------------
 
+
 def test_a_double_click_refunds_once(client, paid_order, webhook_sandbox):
     client.force_login(paid_order.seller)
 
@@ -313,7 +329,10 @@ def test_the_same_amount_again_after_the_double_submit_window_is_a_second_refund
 
 # -- Stripe failing, refusing, and answering late -----------------------------------------------
 
-def test_stripe_failing_is_a_502_the_row_waits_and_a_retry_uses_a_new_key(client, paid_order, webhook_sandbox):
+
+def test_stripe_failing_is_a_502_the_row_waits_and_a_retry_uses_a_new_key(
+    client, paid_order, webhook_sandbox
+):
     client.force_login(paid_order.seller)
     webhook_sandbox.fail_next("/v1/refunds", status=500, times=3, method="POST")
 
@@ -338,8 +357,9 @@ def test_stripe_failing_is_a_502_the_row_waits_and_a_retry_uses_a_new_key(client
 def test_a_timeout_after_stripe_made_the_refund_is_not_a_second_refund(client, paid_order, webhook_sandbox):
     client.force_login(paid_order.seller)
     # Stripe makes the refund but the answers are lost (all three tries of the SDK).
-    webhook_sandbox.fail_next("/v1/refunds", exception="timeout", times=3, method="POST",
-                              after_processing=True)
+    webhook_sandbox.fail_next(
+        "/v1/refunds", exception="timeout", times=3, method="POST", after_processing=True
+    )
 
     assert post_refund(client, paid_order, {"amount": 1000}).status_code == 502
     again = post_refund(client, paid_order, {"amount": 1000})
@@ -357,8 +377,10 @@ def test_a_refund_stripe_refuses_is_409_with_stripes_reason(client, paid_order, 
     client.force_login(paid_order.seller)
     # Someone refunded part of it elsewhere (the Express dashboard) and we have not heard yet.
     import stripe
-    stripe.Refund.create(payment_intent=paid_order.payment_intent_id, amount=4500,
-                         stripe_account=paid_order.stripe_account_id)
+
+    stripe.Refund.create(
+        payment_intent=paid_order.payment_intent_id, amount=4500, stripe_account=paid_order.stripe_account_id
+    )
 
     response = post_refund(client, paid_order, {"amount": 1000})
 
@@ -389,7 +411,9 @@ def test_the_webhook_arriving_after_the_api_answer_changes_nothing_more(paid_ord
 
 def test_the_webhook_before_our_row_knows_its_stripe_id_still_finds_the_row(paid_order, webhook_sandbox):
     # Our process dies after Stripe made the refund, before the answer was recorded.
-    webhook_sandbox.fail_next("/v1/refunds", exception="timeout", times=3, method="POST", after_processing=True)
+    webhook_sandbox.fail_next(
+        "/v1/refunds", exception="timeout", times=3, method="POST", after_processing=True
+    )
     with pytest.raises(PaymentProviderError):
         refund_request(order_id=paid_order.pk, actor=paid_order.seller, amount_cents=800)
 
@@ -401,6 +425,7 @@ def test_the_webhook_before_our_row_knows_its_stripe_id_still_finds_the_row(paid
 
 
 # -- refunds that wait, and refunds that fail later --------------------------------------------
+
 
 def test_a_pending_refund_counts_but_the_stub_goes_back_on_sale_only_when_it_succeeds(
     client, webhook_sandbox, django_capture_on_commit_callbacks
@@ -503,11 +528,13 @@ def test_a_refund_that_fails_after_the_stub_sold_again_flags_the_order_for_staff
 
 # -- the order page's form ---------------------------------------------------------------------
 
+
 def test_a_form_post_takes_dollars_and_goes_back_to_the_order_page(client, paid_order, webhook_sandbox):
     client.force_login(paid_order.seller)
 
-    response = client.post(refund_url(paid_order), {"amount": "10.00", "reason": "requested_by_customer",
-                                                    "refund_token": "t1"})
+    response = client.post(
+        refund_url(paid_order), {"amount": "10.00", "reason": "requested_by_customer", "refund_token": "t1"}
+    )
     deliver(webhook_sandbox)
 
     assert response.status_code == 302
@@ -570,7 +597,9 @@ def test_the_timeline_speaks_dollars_and_words(client, paid_order, webhook_sandb
     assert "cents" not in page
 
 
-def test_the_sellers_order_page_offers_a_refund_in_dollars_and_the_buyer_sees_it_pending(client, webhook_sandbox):
+def test_the_sellers_order_page_offers_a_refund_in_dollars_and_the_buyer_sees_it_pending(
+    client, webhook_sandbox
+):
     order = paid(webhook_sandbox, funds_available=False)
     client.force_login(order.seller)
     page = client.get(f"/orders/{order.pk}/").content.decode()

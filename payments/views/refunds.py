@@ -38,8 +38,12 @@ def refund_form_token() -> str:
 
 def refund_as_dict(refund) -> dict:
     return {
-        "id": refund.pk, "order_id": refund.order_id, "refund_id": refund.stripe_refund_id,
-        "amount": refund.amount_cents, "reason": refund.reason, "status": refund.status,
+        "id": refund.pk,
+        "order_id": refund.order_id,
+        "refund_id": refund.stripe_refund_id,
+        "amount": refund.amount_cents,
+        "reason": refund.reason,
+        "status": refund.status,
         "failure_reason": refund.failure_reason,
     }
 
@@ -65,8 +69,10 @@ def order_refund_view(request, order_id: int):
         elif refund.status == RefundStatus.FAILED:
             messages.error(request, f"The refund of {amount} failed: {refund.failure_reason}.")
         else:
-            messages.success(request, f"Refund of {amount} is pending: Stripe sends it once your Stripe "
-                                      "balance can cover it.")
+            messages.success(
+                request,
+                f"Refund of {amount} is pending: Stripe sends it once your Stripe balance can cover it.",
+            )
     return redirect("payments_pages:order_detail", order_id=order_id)
 
 
@@ -80,8 +86,14 @@ def _refund(request, order_id: int):
         amount = _dollars(request.POST.get("amount", ""))
         reason = refund_reason_parse(request.POST.get("reason"))
         token = request.POST.get("refund_token", "")
-    return refund_request(order_id=order_id, actor=request.user, amount_cents=amount, reason=reason,
-                          request_token=token, request=request)
+    return refund_request(
+        order_id=order_id,
+        actor=request.user,
+        amount_cents=amount,
+        reason=reason,
+        request_token=token,
+        request=request,
+    )
 
 
 def _dollars(text: str) -> int | None:

@@ -80,9 +80,6 @@ class RefundsApi(ApiBase):
                     Decimal(fee["amount"]) * amount / Decimal(charge["amount"])))
             if fee_returned > 0:
                 fee_refund = self._refund_application_fee(fee, fee_returned, refund_id)
-        fee_details = [{"amount": -fee_returned, "application": APPLICATION_ID,
-                        "currency": CURRENCY, "description": "Application fee refund",
-                        "type": "application_fee"}] if fee_returned else []
         available, _ = self.balance_amounts(scope)
         waits = behaviour == "pending" or (scope != PLATFORM and available < amount - fee_returned)
         refund = from_fixture(

@@ -9,16 +9,20 @@ DAY = 86400
 
 
 def refund_events(sandbox, account):
-    return [(e["type"], e["data"]["object"]["status"]) for e in sandbox.events(account=account)
-            if e["type"] in ("refund.created", "refund.updated", "refund.failed", "charge.refund.updated")]
+    return [
+        (e["type"], e["data"]["object"]["status"])
+        for e in sandbox.events(account=account)
+        if e["type"] in ("refund.created", "refund.updated", "refund.failed", "charge.refund.updated")
+    ]
 
 
 def test_a_refund_the_available_balance_cannot_cover_waits_pending_then_succeeds(stripe_sandbox, seller):
     pi = pay(seller["id"], amount=5000, fee=500)
 
     # 4000 less the 400 fee returned: 3600 out of the 4325 the sale left, once available.
-    refund = stripe.Refund.create(payment_intent=pi.id, amount=4000, refund_application_fee=True,
-                                  stripe_account=seller["id"])
+    refund = stripe.Refund.create(
+        payment_intent=pi.id, amount=4000, refund_application_fee=True, stripe_account=seller["id"]
+    )
 
     assert refund.status == "pending"
     charge = stripe.Charge.retrieve(pi.latest_charge, stripe_account=seller["id"])
@@ -30,8 +34,10 @@ def test_a_refund_the_available_balance_cannot_cover_waits_pending_then_succeeds
 
     assert stripe.Refund.retrieve(refund.id, stripe_account=seller["id"]).status == "succeeded"
     assert refund_events(stripe_sandbox, seller["id"]) == [
-        ("refund.created", "pending"), ("charge.refund.updated", "succeeded"),
-        ("refund.updated", "succeeded")]
+        ("refund.created", "pending"),
+        ("charge.refund.updated", "succeeded"),
+        ("refund.updated", "succeeded"),
+    ]
 
 
 def test_the_pending_refund_card_waits_even_with_money_available(stripe_sandbox, seller):
@@ -49,8 +55,9 @@ def test_the_pending_refund_card_waits_even_with_money_available(stripe_sandbox,
 def test_the_refund_failure_card_succeeds_then_fails_and_the_money_comes_back(stripe_sandbox, seller):
     pi = pay(seller["id"], payment_method="pm_card_refundFail", amount=5000, fee=500)
     stripe_sandbox.advance_time(8 * DAY)
-    refund = stripe.Refund.create(payment_intent=pi.id, amount=2000, stripe_account=seller["id"],
-                                  metadata={"refund_row_id": "7"})
+    refund = stripe.Refund.create(
+        payment_intent=pi.id, amount=2000, stripe_account=seller["id"], metadata={"refund_row_id": "7"}
+    )
     assert refund.status == "succeeded"
     available_after_refund = stripe.Balance.retrieve(stripe_account=seller["id"]).available[0].amount
 
@@ -64,7 +71,10 @@ def test_the_refund_failure_card_succeeds_then_fails_and_the_money_comes_back(st
     balance = stripe.Balance.retrieve(stripe_account=seller["id"]).available[0].amount
     assert balance == available_after_refund + 2000
     assert refund_events(stripe_sandbox, seller["id"])[-3:] == [
-        ("charge.refund.updated", "failed"), ("refund.updated", "failed"), ("refund.failed", "failed")]
+        ("charge.refund.updated", "failed"),
+        ("refund.updated", "failed"),
+        ("refund.failed", "failed"),
+    ]
     # Once failed, it stays failed.
     assert stripe_sandbox.settle_refunds() == []
 
@@ -91,7 +101,9 @@ def test_the_settle_route_answers_over_http(stripe_sandbox, seller):
 
 def test_a_refund_the_sale_alone_can_never_cover_settles_when_named(stripe_sandbox, seller):
     pi = pay(seller["id"], amount=5000, fee=500)
-    refund = stripe.Refund.create(payment_intent=pi.id, refund_application_fee=True, stripe_account=seller["id"])
+    refund = stripe.Refund.create(
+        payment_intent=pi.id, refund_application_fee=True, stripe_account=seller["id"]
+    )
     stripe_sandbox.advance_time(30 * DAY)  # 4325 available, 4500 needed: still pending
     assert stripe.Refund.retrieve(refund.id, stripe_account=seller["id"]).status == "pending"
 
