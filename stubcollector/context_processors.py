@@ -6,4 +6,5 @@ def site(request):
         "STRIPE_JS_URL": settings.STRIPE_JS_URL,
         "STRIPE_JS_ON_EVERY_PAGE": settings.STRIPE_JS_ON_EVERY_PAGE,
         "SITE_NAME": "Stub Collector",
+        "CHECKOUT_ENABLED": settings.CHECKOUT_ENABLED,
     }

@@ -138,7 +138,7 @@ def _check_broker() -> None:
         return  # tasks run in-process: nothing to reach
     from stubcollector.celery import app
 
-    with app.connection_for_write() as connection:
+    with app.connection_for_write(url=settings.CELERY_BROKER_URL) as connection:
         connection.ensure_connection(max_retries=1, timeout=2)
         if connection.transport.driver_type == "redis":
             connection.default_channel.client.ping()

@@ -61,6 +61,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "stubcollector.middleware.DomainErrorMiddleware",
+    # CHECKOUT_ENABLED=false: the payment routes answer 503 (stubcollector/checkout_pause.py).
+    "stubcollector.checkout_pause.CheckoutPauseMiddleware",
     # Turns django-ratelimit's Ratelimited (a PermissionDenied) into RATELIMIT_VIEW's 429.
     "django_ratelimit.middleware.RatelimitMiddleware",
 ]
