@@ -2,17 +2,25 @@ from django import forms
 from django.contrib.auth.forms import UserCreationForm
 
 from accounts.models import User
-from accounts.services import SELLER_BIO_MAX_LENGTH, SELLER_COUNTRIES
+from accounts.services import SELLER_BIO_MAX_LENGTH, SELLER_COUNTRIES, username_problem
 
 
 class SignupForm(UserCreationForm):
-    """Username, email, password twice; Django's password validators run on it."""
+    """Username, email, password twice; Django's password validators run on it. A username that
+    mixes scripts, or reads the same as an existing one, is refused (accounts.usernames)."""
 
     email = forms.EmailField(required=True, help_text="For order receipts. Never shown to others.")
 
     class Meta(UserCreationForm.Meta):
         model = User
         fields = ("username", "email")
+
+    def clean_username(self):
+        username = super().clean_username()
+        problem = username_problem(username)
+        if problem:
+            raise forms.ValidationError(problem, code="confusable_username")
+        return username
 
 
 class ProfileForm(forms.Form):

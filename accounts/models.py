@@ -48,6 +48,9 @@ class User(AbstractUser):
     stripe_balance_available_cents = models.BigIntegerField(default=0)
     stripe_balance_cents = models.BigIntegerField(default=0)
     stripe_balance_synced_at = models.DateTimeField(null=True, blank=True)
+    # The username folded for look-alikes (accounts.usernames.username_key): sign-up refuses a
+    # name whose key is taken. Kept in step with `username` by save().
+    username_key = models.CharField(max_length=300, db_index=True, editable=False, default="")
 
     class Meta:
         indexes = [
@@ -62,6 +65,15 @@ class User(AbstractUser):
                 name="user_unique_stripe_account",
             ),
         ]
+
+    def save(self, *args, **kwargs):
+        from accounts.usernames import username_key
+
+        self.username_key = username_key(self.username)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "username" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "username_key"}
+        super().save(*args, **kwargs)
 
     @property
     def can_accept_payments(self) -> bool:

@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 
 from accounts.models import User
+from accounts.usernames import username_as_authenticated, username_key, username_mixes_scripts
 from stubcollector.errors import Conflict, DomainError
 
 # Sellers are in the United States only: every price, balance and payout is in US dollars, and
@@ -43,14 +44,34 @@ def _clean_bio(bio: str) -> str:
     return bio
 
 
+CONFUSABLE_MESSAGE = "This username looks too much like an existing one. Please choose another."
+MIXED_SCRIPTS_MESSAGE = (
+    "Use letters from one alphabet only: this username mixes scripts (say Latin and Cyrillic) "
+    "that look alike."
+)
+
+
+def username_problem(username: str) -> str:
+    """Why `username` cannot be taken, in plain words ("" when it can): it mixes look-alike
+    scripts, or folds to the same key as an existing user's (accounts.usernames)."""
+    if username_mixes_scripts(username):
+        return MIXED_SCRIPTS_MESSAGE
+    if get_user_model().objects.filter(username_key=username_key(username)).exists():
+        return CONFUSABLE_MESSAGE
+    return ""
+
+
 def user_signup(
     *, username: str, email: str, password: str, first_name: str = "", last_name: str = ""
 ) -> User:
     """Creates a buyer account. The password was validated by the form (Django's validators)."""
-    username = username.strip()
+    username = username_as_authenticated(username)
     user_model = get_user_model()
     if user_model.objects.filter(username__iexact=username).exists():
         raise UsernameTaken()
+    problem = username_problem(username)
+    if problem:
+        raise UsernameTaken(problem, code="confusable_username")
     try:
         with transaction.atomic():
             return user_model.objects.create_user(

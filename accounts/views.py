@@ -19,6 +19,7 @@ from accounts.services import (
     user_update_profile,
     user_update_seller_bio,
 )
+from accounts.usernames import username_key
 
 # Rates per client IP and per attempted username; only POSTs count (viewing the form is free).
 # Blocked requests get stubcollector.views.rate_limited (429) through RatelimitMiddleware.
@@ -28,8 +29,10 @@ SIGNUP_RATE_PER_IP = "5/h"
 
 
 def attempted_username(group, request) -> str:
-    """Rate-limit key: the username typed in, case-folded, so 'Alice' and 'alice' share a count."""
-    return request.POST.get("username", "").strip().casefold()
+    """Rate-limit key: the username as Django authenticates it (stripped, NFKC, so the full-width
+    'ｂuyer' is 'buyer'), then folded for case and look-alikes (accounts.usernames.username_key):
+    every spelling of one account shares one count."""
+    return username_key(request.POST.get("username", ""))
 
 
 def _safe_next(request, fallback: str) -> str:
