@@ -1,4 +1,5 @@
-"""Stub photos: strict validation of uploads with Pillow, and the browse-grid thumbnail."""
+"""Stub photos: strict validation of uploads with Pillow, the re-encoded photo we publish
+(upright, without metadata) and the browse-grid thumbnail."""
 
 import io
 import os
@@ -70,6 +71,41 @@ def validate_stub_photo(fileobj) -> str:
     return image_format
 
 
+PHOTO_QUALITY = 90
+
+
+def _plain_mode(image):
+    """RGB, or RGBA when the picture has transparency (palette and grey images included)."""
+    if image.mode in ("RGB", "RGBA"):
+        return image
+    return image.convert("RGBA" if "transparency" in image.info or image.mode in ("LA", "PA", "P") else "RGB")
+
+
+def reencode_photo(fileobj) -> tuple[str, ContentFile]:
+    """The photo as we publish it: decoded and encoded afresh in its own format, turned upright
+    by its EXIF orientation, and carrying no metadata at all (no EXIF, GPS position, camera,
+    XMP, ICC profile or text chunks). The uploaded bytes are never stored as they came.
+
+    Call it after validate_stub_photo. Returns a fresh storage name and the new content.
+    """
+    fileobj.seek(0)
+    image = _open_checked(fileobj)
+    image_format = image.format
+    image = _plain_mode(ImageOps.exif_transpose(image))
+    clean = Image.new(image.mode, image.size)
+    clean.paste(image)  # pixels only: the new image starts with empty info (no exif, icc, xmp)
+    out = io.BytesIO()
+    if image_format == "JPEG":
+        clean.convert("RGB").save(out, format="JPEG", quality=PHOTO_QUALITY, optimize=True)
+    elif image_format == "PNG":
+        clean.save(out, format="PNG", optimize=True)
+    else:
+        image_format = "WEBP"
+        clean.save(out, format="WEBP", quality=PHOTO_QUALITY, method=4)
+    fileobj.seek(0)
+    return f"{uuid.uuid4().hex}.{ALLOWED_FORMATS[image_format]}", ContentFile(out.getvalue())
+
+
 def make_thumbnail(fileobj) -> tuple[str, ContentFile]:
     """A WebP no larger than THUMBNAIL_SIZE, oriented by EXIF, for the browse grid."""
     fileobj.seek(0)
@@ -82,14 +118,6 @@ def make_thumbnail(fileobj) -> tuple[str, ContentFile]:
     image.save(out, format="WEBP", quality=THUMBNAIL_QUALITY, method=4)
     fileobj.seek(0)
     return f"{uuid.uuid4().hex}.webp", ContentFile(out.getvalue())
-
-
-def storage_name(fileobj) -> str:
-    """A fresh name with the extension of the real format (never trust the uploaded name)."""
-    fileobj.seek(0)
-    image_format = Image.open(fileobj).format
-    fileobj.seek(0)
-    return f"{uuid.uuid4().hex}.{ALLOWED_FORMATS.get(image_format, 'img')}"
 
 
 def delete_files(storage, *names: str) -> None:

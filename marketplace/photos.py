@@ -72,15 +72,14 @@ def stub_photos_add(*, listing_id, seller, files) -> int:
     next_position = existing
     for upload in files:
         thumb_name, thumb_content = images.make_thumbnail(upload)
-        upload.seek(0)
-        name = images.storage_name(upload)
+        name, content = images.reencode_photo(upload)  # upright, no metadata; never the upload
         if not stub.photo:
-            stub.photo.save(name, upload, save=False)
+            stub.photo.save(name, content, save=False)
             stub.thumbnail.save(thumb_name, thumb_content, save=False)
             stub.save(update_fields=["photo", "thumbnail"])
         else:
             photo = StubPhoto(stub=stub, position=next_position)
-            photo.image.save(name, upload, save=False)
+            photo.image.save(name, content, save=False)
             photo.thumbnail.save(thumb_name, thumb_content, save=False)
             photo.save()
         next_position += 1

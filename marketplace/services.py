@@ -356,11 +356,12 @@ STUB_FIELDS = (
 
 
 def _store_photo(stub: Stub, photo) -> None:
-    """Save the photo and its browse-grid thumbnail through the storage API (no DB write)."""
+    """Save the photo (re-encoded: upright, no metadata) and its browse-grid thumbnail through
+    the storage API (no DB write). The upload itself is never stored."""
     images.validate_stub_photo(photo)
     thumb_name, thumb_content = images.make_thumbnail(photo)
-    photo.seek(0)
-    stub.photo.save(images.storage_name(photo), photo, save=False)
+    name, content = images.reencode_photo(photo)
+    stub.photo.save(name, content, save=False)
     stub.thumbnail.save(thumb_name, thumb_content, save=False)
 
 
