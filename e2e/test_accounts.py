@@ -1,5 +1,5 @@
 """Accounts in a real browser, on a phone-sized screen: sign up, become a seller from the profile
-with a country, reach Stripe's (sandbox) onboarding for that country, log out and in, and the
+(sellers are US only), reach Stripe's (sandbox) onboarding for a US account, log out and in, and the
 429 page after too many wrong passwords."""
 
 import re
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 PHONE = {"width": 390, "height": 844}
 
 
-def test_a_visitor_signs_up_becomes_a_seller_in_the_uk_and_starts_stripe_onboarding(page, stripe_live):
+def test_a_visitor_signs_up_becomes_a_seller_in_the_us_and_starts_stripe_onboarding(page, stripe_live):
     page.set_viewport_size(PHONE)
     site = stripe_live.site_url
     page.goto(f"{site}/")

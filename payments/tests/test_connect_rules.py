@@ -161,3 +161,9 @@ def test_disabled_reasons_read_as_plain_english():
     assert "closed" in disabled_reason_in_plain_words("rejected.something_new")
     assert disabled_reason_in_plain_words("") == ""
     assert disabled_reason_in_plain_words("who.knows")
+
+
+def test_a_disconnected_account_reads_as_such_in_plain_words():
+    from payments.services.connect import disabled_reason_in_plain_words
+
+    assert "no longer connected" in disabled_reason_in_plain_words("platform_disconnected")

@@ -188,6 +188,7 @@ _DISABLED_REASON_WORDS = {
     "under_review": "Stripe is reviewing your account.",
     "listed": "Stripe has paused your account after a check against watch lists.",
     "platform_paused": "Stub Collector has paused payments on your account. Contact us.",
+    "platform_disconnected": "Your Stripe account is no longer connected to Stub Collector.",
     "rejected.fraud": "Stripe has closed this account.",
     "rejected.terms_of_service": "Stripe has closed this account.",
     "rejected.listed": "Stripe has closed this account.",
