@@ -142,6 +142,16 @@ class Listing(models.Model):
             models.Index(fields=["price_cents", "id"], name="listing_price_idx"),
             models.Index(fields=["seller", "status"], name="listing_seller_status_idx"),
             models.Index(fields=["reserved_until"], name="listing_reserved_until_idx"),
+            # Partial indexes over what can be on sale (active, or reserved with a hold that may
+            # have lapsed), in each browse order: the first page and every keyset page walk one
+            # of them and stop after 25 rows, skipping the sold and withdrawn listings that pile
+            # up over time. PostgreSQL proves available_now()'s OR implies the condition.
+            models.Index(fields=["-created_at", "-id"], name="listing_onsale_newest_idx",
+                         condition=Q(status__in=["active", "reserved"])),
+            models.Index(fields=["price_cents", "id"], name="listing_onsale_price_idx",
+                         condition=Q(status__in=["active", "reserved"])),
+            models.Index(fields=["seller", "-created_at", "-id"], name="listing_seller_onsale_idx",
+                         condition=Q(status__in=["active", "reserved"])),
         ]
 
     def __str__(self):

@@ -7,7 +7,6 @@ services become error pages in DomainErrorMiddleware.
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -15,6 +14,7 @@ from marketplace.forms import ListingForm, parse_listing_filters
 from marketplace.models import ListingStatus
 from marketplace.pricing import platform_fee_percent
 from marketplace.selectors import (
+    listing_page,
     listing_search,
     listing_visible_to,
     seller_get_public,
@@ -35,14 +35,19 @@ BROWSE_PAGE_SIZE = 24
 SELLER_PAGE_SIZE = 24
 
 
-def _page(request, queryset, per_page):
-    """Django's get_page: `page=abc` is page 1, `page=99999` the last page; never an error."""
-    return Paginator(queryset, per_page).get_page(request.GET.get("page"))
+def _page(request, queryset, *, sort, per_page):
+    """`page=abc` is page 1, a page past the numbered ones the last of them; never an error.
+
+    No exact count and no deep OFFSET: see marketplace.selectors.listing_page.
+    """
+    return listing_page(queryset, sort=sort, per_page=per_page, page=request.GET.get("page"),
+                        after=request.GET.get("after"))
 
 
 def _query_without_page(request) -> str:
     params = request.GET.copy()
     params.pop("page", None)
+    params.pop("after", None)
     return params.urlencode()
 
 
@@ -52,7 +57,7 @@ NARROWING_FILTERS = ("q", "category", "min_price", "max_price", "date_from", "da
 def browse(request):
     """Invalid filters are shown as form errors (status 400) and left out; the rest still apply."""
     form, filters = parse_listing_filters(request.GET)
-    page = _page(request, listing_search(filters=filters), BROWSE_PAGE_SIZE)
+    page = _page(request, listing_search(filters=filters), sort=filters.sort, per_page=BROWSE_PAGE_SIZE)
     context = {
         "form": form,
         "page": page,
@@ -180,7 +185,7 @@ def listing_relist_view(request, pk):
 
 def seller_profile(request, username):
     seller = seller_get_public(username=username)
-    page = _page(request, seller_listings_on_sale(seller=seller), SELLER_PAGE_SIZE)
+    page = _page(request, seller_listings_on_sale(seller=seller), sort="newest", per_page=SELLER_PAGE_SIZE)
     return render(
         request,
         "marketplace/seller_profile.html",
