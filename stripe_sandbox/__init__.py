@@ -1,7 +1,8 @@
 """stripe_sandbox: an offline, stateful Stripe Connect emulator for development and tests.
 
 It speaks enough of Stripe's v1 API (form-encoded requests, Stripe's JSON shapes, ids,
-errors, idempotency, ``Stripe-Account`` scoping, ``expand[]``) for direct charges on Express
+errors, idempotency as Stripe keeps it (first answer for 24 h, 500s included), ``Stripe-Account``
+scoping, ``expand[]``, controller properties, negative balances) for direct charges on Express
 accounts: accounts, account links and the onboarding page, login links, balance,
 PaymentIntents with Stripe's test cards (decline, 3-D Secure, dispute), charges, application
 fees, refunds, disputes, events and signed webhooks, plus a Stripe.js stand-in at ``/v3/``.
@@ -51,6 +52,9 @@ The Python API (all on :class:`Sandbox`)
 ``set_requirements(account_id, past_due=[...], currently_due=None, disabled_reason=None,
 charges_enabled=None, payouts_enabled=None)``
     Put an account into a verification state; sends ``account.updated``.
+``disconnect_account(account_id)``, ``forget(object_id)``
+    The account leaves the platform (``account.application.deauthorized``, reads refused), or
+    an object answers ``resource_missing`` from now on (docs/sandbox.md, "Real Stripe's edges").
 ``open_dispute(charge_id, reason="fraudulent", inquiry=False)``,
 ``resolve_dispute(dispute_id, "won"|"lost"|"warning_closed"|"prevented")``
     A chargeback (money withdrawn) or an inquiry (none); the network's decision. Submitted
