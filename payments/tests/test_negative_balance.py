@@ -3,6 +3,8 @@ platform is liable for what a seller cannot pay back. A dispute takes the balanc
 the sandbox as on Stripe, balance.available reports it on the Connect endpoint, and the seller
 takes no new orders until it is covered."""
 
+import io
+
 import pytest
 from django.core import mail
 
@@ -100,3 +102,21 @@ def test_the_dashboard_tells_the_seller_why_no_new_orders_come(stripe_sandbox, c
 
     assert "Balance below zero" in page
     assert "Buyers cannot buy your listings" in page
+
+
+def test_the_refresh_command_lifts_the_block_once_stripe_says_the_balance_is_covered(stripe_sandbox):
+    from django.core.management import call_command
+
+    seller = disputed_seller(stripe_sandbox)
+    connect.seller_balance(user=seller)
+    seller.refresh_from_db()
+    assert seller.stripe_balance_negative
+    [dispute] = stripe_sandbox.events(type="charge.dispute.created")
+    stripe_sandbox.resolve_dispute(dispute["data"]["object"]["id"], "won")  # no webhook delivered
+
+    out = io.StringIO()
+    call_command("refresh_seller_balances", stdout=out)
+
+    seller.refresh_from_db()
+    assert not seller.stripe_balance_negative and seller.can_accept_payments
+    assert "Read 1 balance(s): 0 negative" in out.getvalue()

@@ -205,3 +205,27 @@ def balance_event_apply(*, event) -> None:
                               pending=_per_currency(balance.get("pending"))),
         stripe_event_id=event.id,
     )
+
+
+def sellers_balance_refresh(*, everyone: bool = False) -> dict[str, int]:
+    """Re-read balances from Stripe: of sellers whose balance was negative (so a block is lifted
+    once it is covered, even if no `balance.available` arrived), or of every connected seller.
+
+    A seller Stripe does not answer for is skipped (logged) and tried on the next run.
+    """
+    sellers = User.objects.filter(is_seller=True, stripe_disconnected_at__isnull=True).exclude(
+        stripe_account_id=""
+    )
+    if not everyone:
+        sellers = sellers.filter(stripe_balance_cents__lt=0)
+    counts = {"read": 0, "negative": 0, "failed": 0}
+    for seller in sellers.order_by("pk").iterator():
+        try:
+            seller_balance(user=seller)
+        except DomainError:
+            counts["failed"] += 1
+            logger.warning("Could not read the Stripe balance of %s", seller.stripe_account_id)
+            continue
+        counts["read"] += 1
+        counts["negative"] += seller.stripe_balance_negative
+    return counts
