@@ -1,0 +1,143 @@
+"""axe-core (bundled by axe-playwright-python) on every page, as each kind of visitor sees it,
+at 390 px and 1280 px: no serious or critical violation anywhere.
+
+With SCREENSHOTS_DIR set (scripts/screenshots.sh: docs/screenshots/), it also saves a full-page
+screenshot of each page at both widths, drawn from demo data (marketplace.demo), so the README's
+pictures show what a newcomer sees.
+"""
+
+import os
+import random
+from pathlib import Path
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+from accounts.tests.factories import DEFAULT_PASSWORD, SellerFactory, UserFactory
+from marketplace import demo
+from marketplace.models import Category
+from marketplace.photos import stub_photos_add
+from marketplace.tests.images import image_upload
+from marketplace.watchlist import saved_search_create, unsubscribe_token, watch_add
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+WIDTHS = {"phone": {"width": 390, "height": 844}, "laptop": {"width": 1280, "height": 800}}
+BLOCKING = {"serious", "critical"}
+# The pages the README shows (every page is checked; these are also photographed).
+MAIN_PAGES = {"browse", "listing", "seller", "checkout", "order-shipped", "order-rated", "orders",
+              "watching", "photos"}
+AXE = Axe()
+
+
+@pytest.fixture
+def world(stripe_live, settings, tmp_path):
+    """Demo sellers, stubs with drawn pictures, orders at each step with ratings, a buyer who
+    watches one stub and saved a search."""
+    settings.MEDIA_ROOT = tmp_path
+    rng = random.Random(11)
+    account = stripe_live.sandbox.create_account(onboarded=True)
+    maggie = SellerFactory(username="maggie_okafor", first_name="Margaret", last_name="Okafor",
+                           stripe_account_id=account["id"],
+                           seller_bio="Thirty years of concert stubs from the Spectrum and the Garden.")
+    buyer = UserFactory(username="ann", first_name="Ann", email="ann@example.com")
+    rosa = UserFactory(username="rosa", first_name="Rosa")
+    listings = []
+    for index, category in enumerate([Category.CONCERT] * 5 + [Category.SPORTS, Category.THEATRE,
+                                                               Category.FESTIVAL, Category.FILM]):
+        listings.append(demo.create_demo_listing(
+            seller=maggie, stub=demo.demo_stub(rng, category, index=index),
+            shipping_cents=rng.choice(demo.SHIPPING_CHOICES),
+        ))
+    orders = demo.create_demo_orders(listings=listings[-6:], buyers=[buyer, rosa], rng=rng)
+    on_sale = listings[0]
+    stub_photos_add(listing_id=on_sale.pk, seller=maggie, files=[image_upload("PNG"), image_upload("WEBP")])
+    watch_add(user=buyer, listing_id=on_sale.pk)
+    search = saved_search_create(user=buyer, params={"q": "Springsteen"})
+    shipped = next(order for order in orders if order.status == "shipped" and order.buyer == buyer)
+    completed = next(order for order in orders if order.status == "completed" and order.buyer == buyer)
+    paid = next(order for order in orders if order.status == "paid")
+    return {
+        "site": stripe_live.site_url, "seller": maggie, "buyer": buyer, "listing": on_sale,
+        "shipped": shipped, "completed": completed, "paid": paid,
+        "unsubscribe": unsubscribe_token(kind="search", pk=search.pk),
+    }
+
+
+def pages_for(world) -> dict[str, list[tuple[str, str]]]:
+    """(name, path) per visitor: anonymous, the buyer, the seller."""
+    listing = world["listing"]
+    return {
+        "": [
+            ("browse", "/"),
+            ("browse-filtered", "/?q=Springsteen&category=concert"),
+            ("browse-filter-error", "/?min_price=abc&max_price=-1"),
+            ("listing", f"/listings/{listing.pk}/"),
+            ("seller", f"/sellers/{world['seller'].username}/"),
+            ("login", "/accounts/login/"),
+            ("signup", "/accounts/signup/"),
+            ("unsubscribe", f"/unsubscribe/{world['unsubscribe']}/"),
+            ("not-found", "/listings/999999/"),
+        ],
+        "ann": [
+            ("listing-buyer", f"/listings/{listing.pk}/"),
+            ("checkout", f"/checkout/{listing.pk}/"),
+            ("checkout-3ds-failed", f"/checkout/{listing.pk}/?payment=authentication_failed"),
+            ("orders", "/orders/"),
+            ("order-shipped", f"/orders/{world['shipped'].pk}/"),
+            ("order-rated", f"/orders/{world['completed'].pk}/"),
+            ("watching", "/watching/"),
+            ("saved-searches", "/saved-searches/"),
+            ("profile", "/accounts/profile/"),
+        ],
+        world["seller"].username: [
+            ("dashboard", "/dashboard/"),
+            ("sell", "/listings/new/"),
+            ("edit", f"/listings/{listing.pk}/edit/"),
+            ("photos", f"/listings/{listing.pk}/photos/"),
+            ("order-to-ship", f"/orders/{world['paid'].pk}/"),
+            ("sales", "/orders/"),
+        ],
+    }
+
+
+def log_in(page, site, username):
+    page.goto(f"{site}/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(DEFAULT_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+
+
+def blocking_violations(page) -> list[str]:
+    results = AXE.run(page)
+    found = []
+    for violation in results.response["violations"]:
+        if violation.get("impact") in BLOCKING:
+            targets = [", ".join(node["target"]) for node in violation["nodes"][:3]]
+            found.append(f"{violation['impact']} {violation['id']}: {violation['help']} at {targets}")
+    return found
+
+
+@pytest.mark.parametrize("width", list(WIDTHS))
+def test_every_page_has_no_serious_or_critical_axe_violation(browser, world, width):
+    screenshots = os.environ.get("SCREENSHOTS_DIR")
+    problems = {}
+    for username, pages in pages_for(world).items():
+        context = browser.new_context(viewport=WIDTHS[width])
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        if username:
+            log_in(page, world["site"], username)
+        for name, path in pages:
+            page.goto(f"{world['site']}{path}")
+            page.wait_for_load_state("networkidle")
+            found = blocking_violations(page)
+            if found:
+                problems[f"{name} ({path}) as {username or 'anonymous'}"] = found
+            if screenshots and name in MAIN_PAGES:
+                Path(screenshots).mkdir(parents=True, exist_ok=True)
+                target = Path(screenshots) / f"{name}-{WIDTHS[width]['width']}.png"
+                page.screenshot(path=str(target), full_page=True)
+        context.close()
+    assert not problems, "\n".join(f"{where}:\n  " + "\n  ".join(found) for where, found in problems.items())
