@@ -43,13 +43,15 @@ def stripe_csp_sources(*, stripe_js_url: str, stripe_api_host: str) -> dict[str,
     """Sources to add per directive: the configured Stripe.js and API origins, plus Stripe's
     published list when the API host is Stripe's own."""
     js, api = _origin(stripe_js_url), _origin(stripe_api_host)
-    # Stripe.js from its origin; API calls, and (in the sandbox) the 3-D Secure page, from the API's.
+    real = uses_real_stripe(stripe_api_host=stripe_api_host)
+    # Stripe.js from its origin; API calls from the API's; the sandbox's 3-D Secure page is on
+    # its API origin too (real Stripe's challenges are framed from hooks.stripe.com, below).
     sources: dict[str, list[str]] = {
         "script-src": sorted({js} - {""}),
-        "frame-src": sorted({js, api} - {""}),
+        "frame-src": sorted({js} - {""} if real else {js, api} - {""}),
         "connect-src": sorted({api} - {""}),
     }
-    if uses_real_stripe(stripe_api_host=stripe_api_host):
+    if real:
         for directive, published in STRIPE_PUBLISHED_SOURCES.items():
             merged = sources.setdefault(directive, [])
             merged.extend(origin for origin in published if origin not in merged)

@@ -70,6 +70,8 @@ def test_with_real_stripe_the_csp_allows_each_origin_stripe_documents(settings, 
     assert source in policy[directive]
     assert "http://127.0.0.1:12111" not in response["Content-Security-Policy"]
     assert "'unsafe-inline'" not in policy["script-src"]
+    # Nothing beyond Stripe's list and our own origin in the directives Stripe documents.
+    assert set(policy[directive]) <= {"'self'", "data:", *STRIPE_DOCUMENTED[directive]}
 
 
 def test_offline_the_csp_allows_the_sandbox_origin_and_no_stripe_host(client, settings):
