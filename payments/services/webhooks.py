@@ -85,12 +85,13 @@ class WebhookProcessingFailed(DomainError):
 # -- the dispatch table ------------------------------------------------------------------------
 
 def _account_updated(*, event: Event) -> None:
-    from payments.services.connect import seller_sync_account
+    from payments.services.connect import seller_sync_account_from_stripe
 
+    # Only the account id is taken from the event; what the account says is read from Stripe
+    # (never the event's copy, nor a mirror that may have fallen back to it).
     account = event.data.get("object") or {}
-    # dj-stripe has just re-fetched the account: newer than the event's copy if they differ.
-    fresh = _mirrored_stripe_data("Account", account.get("id")) or account
-    seller_sync_account(account=fresh, stripe_event_id=event.id)
+    account_id = account.get("id") if isinstance(account, dict) else ""
+    seller_sync_account_from_stripe(account_id=str(account_id or ""), stripe_event_id=event.id)
 
 
 def _balance_available(*, event: Event) -> None:
@@ -117,16 +118,6 @@ HANDLERS = {
     "account.updated": _account_updated,
     "balance.available": _balance_available,
 }
-
-
-def _mirrored_stripe_data(model_name: str, object_id: str | None) -> dict | None:
-    """What dj-stripe just re-fetched and mirrored for this event's object, if it did."""
-    if not object_id:
-        return None
-    from djstripe import models as djstripe_models
-
-    row = getattr(djstripe_models, model_name).objects.filter(id=object_id).first()
-    return row.stripe_data if row is not None and row.stripe_data else None
 
 
 def webhook_dispatch(sender, event: Event, **kwargs) -> None:

@@ -25,6 +25,7 @@ from payments.services.connect.onboarding import (
     seller_start_onboarding,
     seller_status,
     seller_sync_account,
+    seller_sync_account_from_stripe,
 )
 from payments.services.connect.payouts import (
     PAYOUT_SCHEDULE_CLAIM_SECONDS,
@@ -57,4 +58,5 @@ __all__ = [
     "seller_account_link", "seller_balance", "seller_become", "seller_ensure_account",
     "seller_login_link", "seller_public_url", "seller_refresh_from_stripe",
     "seller_set_payout_schedule", "seller_start_onboarding", "seller_status", "seller_sync_account",
+    "seller_sync_account_from_stripe",
 ]

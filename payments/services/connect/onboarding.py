@@ -176,12 +176,41 @@ def seller_refresh_from_stripe(*, user: User, actor=None) -> User:
     return user
 
 
+def seller_sync_account_from_stripe(*, account_id: str, stripe_event_id: str = "") -> User | None:
+    """`account.updated`: read the account the event names from Stripe, and sync *that*.
+
+    The event's own copy is never used to link or enable a seller: whoever holds a signing
+    secret could have written it (an account Stripe does not have, metadata naming any user,
+    charges_enabled true). An account Stripe will not show us is audited and changes nobody;
+    Stripe not answering fails the delivery, and Stripe sends it again.
+    """
+    try:
+        account = stripe_api.account_retrieve(account_id) if account_id else None
+    except stripe_api.StripeRefused as exc:
+        account = None
+        reason = exc.stripe_code or exc.message
+    else:
+        reason = "no account id" if account is None else ""
+    if account is None or as_dict(account).get("id") != account_id:
+        audit_record(
+            action="connect.account_unknown",
+            stripe_event_id=stripe_event_id,
+            message=f"account.updated for {account_id or '(no id)'}, which Stripe did not return "
+                    f"to us ({reason or 'another account'}); nothing changed",
+            data={"stripe_account": account_id},
+        )
+        return None
+    return seller_sync_account(account=account, stripe_event_id=stripe_event_id)
+
+
 def seller_sync_account(*, account: Any, stripe_event_id: str = "", actor=None) -> User | None:
     """Store what a Stripe account object says on the seller it belongs to. Idempotent.
 
-    Called by the return page (after a fresh read) and by the `account.updated` webhook with the
-    event's `data.object`. The user row is locked and compared: the same object twice changes
-    nothing the second time. An account we do not know is audited and ignored (returns None).
+    `account` must be an object Stripe itself returned to us (the return page's fresh read, or
+    seller_sync_account_from_stripe for `account.updated`), never an event's copy: it can link
+    an orphan account to the user its metadata names and enable them. The user row is locked
+    and compared: the same object twice changes nothing the second time. An account we do not
+    know is audited and ignored (returns None).
     Once onboarding is complete the payout schedule is set, once per account, after the commit
     (`transaction.on_commit`: no Stripe call while the row is locked; in tests, run the
     callbacks with `django_capture_on_commit_callbacks(execute=True)`).
