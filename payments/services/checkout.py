@@ -218,7 +218,8 @@ def listing_stale_payments_cancel(*, listing_id, keep_buyer=None, now=None, requ
             locked = Order.objects.select_for_update().get(pk=order.pk)
             if locked.status not in (OrderStatus.PENDING_PAYMENT, OrderStatus.PAYMENT_FAILED):
                 continue
-            if locked.status == OrderStatus.PENDING_PAYMENT and (locked.reserved_until or now) > now and not intent_status:
+            held_again = (locked.reserved_until or now) > now
+            if locked.status == OrderStatus.PENDING_PAYMENT and held_again and not intent_status:
                 continue  # the buyer came back meanwhile and holds it again (no PaymentIntent yet)
             was_pending = locked.status == OrderStatus.PENDING_PAYMENT
             order_transition(

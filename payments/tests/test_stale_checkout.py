@@ -55,7 +55,8 @@ def lapse(order):
 
 
 def intent_status(order):
-    return stripe.PaymentIntent.retrieve(order.payment_intent_id, stripe_account=order.stripe_account_id).status
+    intent = stripe.PaymentIntent.retrieve(order.payment_intent_id, stripe_account=order.stripe_account_id)
+    return intent.status
 
 
 def paid(result) -> bool:
