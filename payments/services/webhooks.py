@@ -213,10 +213,11 @@ def _process(trigger: WebhookEventTrigger, *, attempt: int = 1, final: bool = Tr
     payments.services.webhook_guards instead: recorded, audited, not retried."""
     from payments.services import webhook_guards
 
-    if webhook_guards.webhook_preflight(trigger=trigger):
-        return
     api_key = settings.STRIPE_SECRET_KEY
     try:
+        # Inside the try: a failure there (the database, say) is kept and retried like any other.
+        if webhook_guards.webhook_preflight(trigger=trigger):
+            return
         with transaction.atomic():
             djstripe_signals.webhook_pre_process.send(sender=WebhookEventTrigger, instance=trigger)
             trigger.process(save=False, api_key=api_key)
