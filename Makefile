@@ -3,7 +3,7 @@
 
 VENV_STAMP := .venv/.installed
 
-.PHONY: run test test-postgres e2e bench lint ci smoke venv help
+.PHONY: run test test-postgres e2e bench lint ci smoke venv help serve smoke-serve worker
 
 help:
 	@echo "make run            migrate, start the Stripe sandbox, seed demo data, serve on :8000"
@@ -13,6 +13,9 @@ help:
 	@echo "make bench          the benchmarks in bench/"
 	@echo "make lint           ruff"
 	@echo "make smoke          make run on scratch ports/database, checked and stopped (CI runs it)"
+	@echo "make serve          production-like stack on loopback: gunicorn, PostgreSQL, Redis, Celery worker + beat, sandbox"
+	@echo "make smoke-serve    make serve on scratch ports, buys a stub through it end to end, stops it (CI runs it)"
+	@echo "make worker         a Celery worker + beat for make run (needs CELERY_BROKER_URL=redis://…)"
 	@echo "make ci             what CI runs (.ci/run)"
 
 # Re-install only when a requirements or constraints file changed since the last install.
@@ -44,3 +47,12 @@ lint: $(VENV_STAMP)
 
 ci:
 	bash .ci/run
+
+serve: $(VENV_STAMP)
+	bash scripts/serve.sh
+
+smoke-serve: $(VENV_STAMP)
+	bash scripts/smoke_serve.sh
+
+worker: $(VENV_STAMP)
+	.venv/bin/celery -A stubcollector worker --beat --loglevel INFO --concurrency 2

@@ -1,0 +1,46 @@
+"""gunicorn settings: `gunicorn -c gunicorn.conf.py stubcollector.wsgi` (docs/deploy.md).
+
+Every value can be overridden from the environment (GUNICORN_*), so one file serves a laptop,
+`make serve` and a production host.
+"""
+
+import multiprocessing
+import os
+from pathlib import Path
+
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+# Sync workers with a few threads: our requests wait on PostgreSQL and (at checkout) on Stripe.
+workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
+threads = int(os.environ.get("GUNICORN_THREADS", 4))
+worker_class = "gthread"
+# A Stripe call may take STRIPE_TIMEOUT_SECONDS (10) times a couple of network retries.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", 60))
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", 30))
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", 5))
+# Recycle workers now and then (a slow leak never grows unbounded); jitter spreads restarts.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 2000))
+max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", 200))
+# Access log to stdout; Django's own JSON line per request (with its request id) goes to stderr.
+accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-")
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms rid=%({x-request-id}o)s'
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
+# Behind a TLS proxy on the same host (docs/deploy.md): trust its X-Forwarded-* headers.
+forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")
+proc_name = "stubcollector"
+
+
+def on_starting(server):
+    """Prometheus multiprocess mode: every gunicorn and Celery process on the host writes its
+    metrics under one folder. Empty it before starting them all (scripts/serve.sh and the
+    systemd units in docs/deploy.md do), not here: the workers may have started first."""
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+
+
+def child_exit(server, worker):
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)
