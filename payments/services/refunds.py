@@ -371,10 +371,9 @@ def _refund_on_stripe(*, refund: Refund, order: Order) -> dict | None:
 def refund_send(*, refund_id: int, actor=None, request=None) -> Refund:
     """Ask Stripe for a pending row's refund (again, after a 5xx or a timeout). Idempotent."""
     with transaction.atomic():
-        refund = Refund.objects.select_for_update().select_related("order").get(pk=refund_id)
+        refund, order = _lock_refund(refund_id)
         if refund.sent or refund.status in REFUND_FINAL_STATUSES:
             return refund
-        order = refund.order
         retrying = bool(refund.last_error)
     found = _refund_on_stripe(refund=refund, order=order) if retrying else None
     if found is None:
@@ -400,9 +399,17 @@ def refund_send(*, refund_id: int, actor=None, request=None) -> Refund:
     return refund_record(stripe_refund=found, order_id=order.pk, actor=actor, request=request)
 
 
+def _lock_refund(refund_id: int) -> tuple[Refund, Order]:
+    """Lock a refund's order, then the refund: every path locks in that order (order, payment,
+    refunds), so parallel clicks and webhooks wait for each other instead of deadlocking."""
+    order_id = Refund.objects.values_list("order_id", flat=True).get(pk=refund_id)
+    order = Order.objects.select_for_update().get(pk=order_id)
+    return Refund.objects.select_for_update().get(pk=refund_id), order
+
+
 def _refund_not_sent(*, refund: Refund, error: DomainError, actor, request) -> Refund:
     with transaction.atomic():
-        locked = Refund.objects.select_for_update().get(pk=refund.pk)
+        locked, _ = _lock_refund(refund.pk)
         if error.status >= 500:
             locked.last_error = f"{error.code}: {error.message}"[:300]
             locked.save(update_fields=["last_error", "updated_at"])

@@ -1,0 +1,105 @@
+"""Parallel refund clicks on PostgreSQL: one refund, whatever the timing (issue 9, finding 2).
+
+Six requests for the same amount arrive together through the real route (each thread its own
+connection), while the webhooks of the first one land in between. Before the Refund rows, the
+idempotency key included the refunded total, which the webhook changed between clicks: two $5
+refunds were made. Now the row is created under the order's lock before Stripe is called, so the
+later clicks find it (same user, order and amount within 60 s) and nothing is sent twice.
+"""
+
+import threading
+
+import pytest
+from django.db import connection
+from django.test import Client
+
+from payments.models import OrderStatus, Refund
+from payments.tests.webhook_support import deliver, endpoints_register, pay, sandbox_order
+
+CLICKS = 6
+
+
+@pytest.fixture
+def postgres_only():
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (row locks)")
+
+
+def in_parallel(count, work):
+    barrier = threading.Barrier(count)
+    results = [None] * count
+
+    def run(index):
+        from django.db import connection as thread_connection
+
+        try:
+            barrier.wait(timeout=30)
+            results[index] = work(index)
+        except Exception as error:  # would be a 500
+            results[index] = repr(error)
+        finally:
+            thread_connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+@pytest.mark.postgres
+def test_six_parallel_clicks_for_the_same_amount_make_one_refund(postgres_only, transactional_db, stripe_sandbox):
+    endpoints_register(stripe_sandbox, Client())
+    order = sandbox_order(stripe_sandbox)
+    pay(order)
+    deliver(stripe_sandbox)
+
+    def click(index):
+        client = Client()
+        client.force_login(order.seller)
+        response = client.post(f"/payments/orders/{order.pk}/refund/", {"amount": 500},
+                               content_type="application/json")
+        if index == 0:
+            stripe_sandbox.flush_deliveries()  # the first click's webhooks land mid-race
+        return response.status_code, response.json().get("id")
+
+    results = in_parallel(CLICKS, click)
+    deliver(stripe_sandbox)
+
+    assert all(isinstance(result, tuple) for result in results), results
+    assert {status for status, _ in results} == {201}, results
+    assert len({refund_id for _, refund_id in results}) == 1
+    assert Refund.objects.count() == 1
+    refunds = [e for e in stripe_sandbox.events(type="refund.created")
+               if e["data"]["object"]["payment_intent"] == order.payment_intent_id]
+    assert len(refunds) == 1
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PARTIALLY_REFUNDED
+    assert order.payment.amount_refunded_cents == 500
+
+
+@pytest.mark.postgres
+def test_parallel_full_refunds_by_seller_and_staff_never_refund_more_than_was_paid(
+    postgres_only, transactional_db, stripe_sandbox
+):
+    from accounts.tests.factories import UserFactory
+
+    endpoints_register(stripe_sandbox, Client())
+    order = sandbox_order(stripe_sandbox)
+    pay(order)
+    deliver(stripe_sandbox)
+    people = [order.seller, UserFactory(is_staff=True, is_superuser=True)] * 3
+
+    def click(index):
+        client = Client()
+        client.force_login(people[index])
+        return client.post(f"/payments/orders/{order.pk}/refund/", {}, content_type="application/json").status_code
+
+    results = in_parallel(len(people), click)
+    deliver(stripe_sandbox)
+
+    assert set(results) <= {201, 409}, results
+    refunded = sum(e["data"]["object"]["amount"] for e in stripe_sandbox.events(type="refund.created")
+                   if e["data"]["object"]["payment_intent"] == order.payment_intent_id)
+    assert refunded == order.amount_cents
