@@ -49,7 +49,9 @@ def in_parallel(count, work):
 
 
 @pytest.mark.postgres
-def test_six_parallel_clicks_for_the_same_amount_make_one_refund(postgres_only, transactional_db, stripe_sandbox):
+def test_six_parallel_clicks_for_the_same_amount_make_one_refund(
+    postgres_only, transactional_db, stripe_sandbox
+):
     endpoints_register(stripe_sandbox, Client())
     order = sandbox_order(stripe_sandbox)
     pay(order)
@@ -58,8 +60,9 @@ def test_six_parallel_clicks_for_the_same_amount_make_one_refund(postgres_only, 
     def click(index):
         client = Client()
         client.force_login(order.seller)
-        response = client.post(f"/payments/orders/{order.pk}/refund/", {"amount": 500},
-                               content_type="application/json")
+        response = client.post(
+            f"/payments/orders/{order.pk}/refund/", {"amount": 500}, content_type="application/json"
+        )
         if index == 0:
             stripe_sandbox.flush_deliveries()  # the first click's webhooks land mid-race
         return response.status_code, response.json().get("id")
@@ -71,8 +74,11 @@ def test_six_parallel_clicks_for_the_same_amount_make_one_refund(postgres_only, 
     assert {status for status, _ in results} == {201}, results
     assert len({refund_id for _, refund_id in results}) == 1
     assert Refund.objects.count() == 1
-    refunds = [e for e in stripe_sandbox.events(type="refund.created")
-               if e["data"]["object"]["payment_intent"] == order.payment_intent_id]
+    refunds = [
+        e
+        for e in stripe_sandbox.events(type="refund.created")
+        if e["data"]["object"]["payment_intent"] == order.payment_intent_id
+    ]
     assert len(refunds) == 1
     order.refresh_from_db()
     assert order.status == OrderStatus.PARTIALLY_REFUNDED
@@ -94,12 +100,17 @@ def test_parallel_full_refunds_by_seller_and_staff_never_refund_more_than_was_pa
     def click(index):
         client = Client()
         client.force_login(people[index])
-        return client.post(f"/payments/orders/{order.pk}/refund/", {}, content_type="application/json").status_code
+        return client.post(
+            f"/payments/orders/{order.pk}/refund/", {}, content_type="application/json"
+        ).status_code
 
     results = in_parallel(len(people), click)
     deliver(stripe_sandbox)
 
     assert set(results) <= {201, 409}, results
-    refunded = sum(e["data"]["object"]["amount"] for e in stripe_sandbox.events(type="refund.created")
-                   if e["data"]["object"]["payment_intent"] == order.payment_intent_id)
+    refunded = sum(
+        e["data"]["object"]["amount"]
+        for e in stripe_sandbox.events(type="refund.created")
+        if e["data"]["object"]["payment_intent"] == order.payment_intent_id
+    )
     assert refunded == order.amount_cents
