@@ -22,6 +22,10 @@ SORT_CHOICES = [
     ("price_asc", "Price: low to high"),
     ("price_desc", "Price: high to low"),
     ("event_date", "Event date"),
+    ("seller_rating", "Best-rated sellers"),
+]
+RATING_CHOICES = [
+    ("", "Any seller"), ("4.5", "Rated 4.5 and up"), ("4", "Rated 4 and up"), ("3", "Rated 3 and up"),
 ]
 assert {key for key, _ in SORT_CHOICES} == set(SORT_ORDERINGS)
 
@@ -49,6 +53,9 @@ class ListingFilterForm(forms.Form):
     )
     date_from = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    min_rating = forms.TypedChoiceField(
+        required=False, choices=RATING_CHOICES, coerce=Decimal, empty_value=None, label="Seller rating"
+    )
     sort = forms.ChoiceField(required=False, choices=SORT_CHOICES, label="Sort")
 
     def clean(self):
@@ -73,6 +80,7 @@ class ListingFilterForm(forms.Form):
             date_from=data.get("date_from"),
             date_to=data.get("date_to"),
             sort=data.get("sort") or DEFAULT_SORT,
+            min_rating=data.get("min_rating"),
         )
 
 

@@ -4,6 +4,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.contrib.postgres.search import SearchQuery, SearchVectorField
@@ -18,6 +19,11 @@ SORT_ORDERINGS = {
     "price_asc": ("price_cents", "id"),
     "price_desc": ("-price_cents", "-id"),
     "event_date": ("stub__event_date", "id"),
+    # issue 11: best-rated sellers first (unrated last), newest first among equals. Numbered
+    # pages only: it has no SORT_KEYS entry, so listing_page offers no keyset cursor for it.
+    "seller_rating": (
+        F("seller__rating_summary__average").desc(nulls_last=True), "-created_at", "-id",
+    ),
 }
 DEFAULT_SORT = "newest"
 
@@ -51,6 +57,7 @@ class ListingFilters:
     date_from: date | None = None
     date_to: date | None = None
     sort: str = DEFAULT_SORT
+    min_rating: Decimal | None = None  # issue 11: sellers rated at least this (and rated at all)
 
     @property
     def ordering(self) -> tuple[str, ...]:
@@ -89,6 +96,9 @@ def listing_filter(qs: QuerySet[Listing], filters: ListingFilters) -> QuerySet[L
         qs = qs.filter(stub__event_date__gte=filters.date_from)
     if filters.date_to is not None:
         qs = qs.filter(stub__event_date__lte=filters.date_to)
+    if filters.min_rating is not None:
+        rated = {"seller__rating_summary__count__gt": 0}
+        qs = qs.filter(**rated, seller__rating_summary__average__gte=filters.min_rating)
     return qs.order_by(*filters.ordering)
 
 
@@ -248,7 +258,7 @@ def listing_page(qs: QuerySet[Listing], *, sort: str, per_page: int, page=None, 
                            count_capped=capped)
     if number < num_pages:
         page_obj.next_number = number + 1
-    elif len(rows) > per_page:
+    elif len(rows) > per_page and sort in SORT_KEYS:
         page_obj.next_cursor = listing_page_cursor(listing=listings[-1], sort=sort)
     return page_obj
 

@@ -331,3 +331,17 @@ def saved_search_digests_send(*, now: datetime | None = None) -> dict:
             totals["emails"] += 1
         SavedSearch.objects.filter(pk=search.pk).update(**updates)
     return totals
+
+
+def listings_mark_watched(*, listings, user) -> list:
+    """Set `is_watched` on each listing for the cards' hearts: one query for the whole page."""
+    listings = list(listings)
+    watched = set()
+    if getattr(user, "is_authenticated", False) and listings:
+        watched = set(
+            Watch.objects.filter(user=user, listing_id__in=[listing.pk for listing in listings])
+            .values_list("listing_id", flat=True)
+        )
+    for listing in listings:
+        listing.is_watched = listing.pk in watched
+    return listings

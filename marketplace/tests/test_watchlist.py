@@ -267,3 +267,14 @@ def test_a_token_for_a_search_cannot_unsubscribe_a_watch_with_the_same_id(client
     client.post(f"/unsubscribe/{unsubscribe_token(kind='search', pk=search.pk)}/")
     w.refresh_from_db()
     assert w.emails_enabled
+
+
+def test_cards_show_a_heart_per_stub(client, watcher):
+    watched, other = ListingFactory(), ListingFactory()
+    watch_add(user=watcher, listing_id=watched.pk)
+    client.force_login(watcher)
+
+    html = client.get("/").content.decode()
+
+    assert f'aria-label="Stop watching {watched.stub.event_name}"' in html
+    assert f'aria-label="Watch {other.stub.event_name}"' in html

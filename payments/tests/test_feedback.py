@@ -306,3 +306,34 @@ def test_a_seller_without_ratings_says_so(client):
     seller = SellerFactory()
     html = client.get(f"/sellers/{seller.username}/").content.decode()
     assert "No ratings yet" in html and "0 stubs sold" in html
+
+
+# -- browse by seller rating ----------------------------------------------------------------------
+
+
+def _rated_seller(rating):
+    seller = SellerFactory()
+    order = completed(listing=ListingFactory(seller=seller))
+    feedback_leave(order_id=order.pk, buyer=order.buyer, rating=rating)
+    return seller, ListingFactory(seller=seller)
+
+
+def test_browse_sorts_by_seller_rating_with_unrated_sellers_last(client):
+    unrated = ListingFactory()
+    _, good = _rated_seller(5)
+    _, poor = _rated_seller(2)
+
+    listings = list(client.get("/", {"sort": "seller_rating"}).context["listings"])
+
+    assert listings == [good, poor, unrated]
+
+
+def test_browse_filters_by_minimum_seller_rating(client):
+    ListingFactory()
+    _, good = _rated_seller(5)
+    _rated_seller(3)
+
+    response = client.get("/", {"min_rating": "4"})
+
+    assert list(response.context["listings"]) == [good]
+    assert client.get("/", {"min_rating": "9"}).status_code == 400  # not a choice: a form error
