@@ -280,3 +280,28 @@ def dispute_close(*, dispute, actor=None):
         actor=actor, order=dispute.order, stripe_account=dispute.stripe_account_id,
         dispute=dispute.stripe_dispute_id,
     )
+
+
+# -- Webhook endpoints: `manage.py stripe_setup_webhooks` (payments/services/webhook_setup.py) --
+
+
+def webhook_endpoint_list() -> list:
+    """Every webhook endpoint of the platform account. https://docs.stripe.com/api/webhook_endpoints/list"""
+    page = stripe_call("webhook_endpoint.list", stripe.WebhookEndpoint.list, limit=100)
+    return list(page.auto_paging_iter())
+
+
+def webhook_endpoint_create(*, url: str, enabled_events: list[str], connect: bool, description: str):
+    """The answer carries the signing secret, once. https://docs.stripe.com/api/webhook_endpoints/create"""
+    return stripe_call(
+        "webhook_endpoint.create", stripe.WebhookEndpoint.create,
+        url=url, enabled_events=enabled_events, connect=connect, description=description,
+    )
+
+
+def webhook_endpoint_update(*, endpoint_id: str, enabled_events: list[str]):
+    """Change the events and enable it; the signing secret stays as it is."""
+    return stripe_call(
+        "webhook_endpoint.update", stripe.WebhookEndpoint.modify,
+        id=endpoint_id, enabled_events=enabled_events, disabled=False,
+    )

@@ -1,0 +1,35 @@
+"""Register the platform and the Connect webhook endpoint with Stripe; safe to run again.
+
+    python manage.py stripe_setup_webhooks --url https://stubs.example.com
+
+Prints the signing secret of each endpoint it creates (put them in STRIPE_WEBHOOK_SECRET and
+STRIPE_CONNECT_WEBHOOK_SECRET); a second run changes nothing and keeps every secret.
+"""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from payments.services.webhook_setup import webhook_event_types, webhooks_setup
+from stubcollector.errors import DomainError
+
+
+class Command(BaseCommand):
+    help = "Create or update our two Stripe webhook endpoints (idempotent); prints new signing secrets."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--url", required=True, help="the site's public address, https://…")
+
+    def handle(self, *args, url, **options):
+        try:
+            results = webhooks_setup(site_url=url)
+        except DomainError as error:
+            raise CommandError(error.message) from error
+        self.stdout.write(f"events: {', '.join(webhook_event_types())}")
+        for result in results:
+            self.stdout.write(f"{result.kind:8} {result.action:9} {result.endpoint_id}  {result.url}")
+        created = [result for result in results if result.secret]
+        if created:
+            self.stdout.write("Signing secrets of the new endpoints (shown once; keep them in the env):")
+            for result in created:
+                self.stdout.write(f"{result.secret_setting}={result.secret}")
+        else:
+            self.stdout.write("No endpoint created: the signing secrets you have stay valid.")

@@ -1,0 +1,78 @@
+"""Register our two webhook endpoints with Stripe (`manage.py stripe_setup_webhooks`).
+
+The platform endpoint (`/payments/webhook/`) and the Connect endpoint (`/payments/webhook/connect/`,
+`connect=true`: events of the sellers' accounts) each listen to exactly the event types we
+handle (`payments.services.webhooks.HANDLERS`). Idempotent: an endpoint already registered for
+the URL (and kind) is kept, with its signing secret; only its event list is brought up to date
+(and it is re-enabled). Stripe shows a secret only when it creates the endpoint, so a secret is
+printed once, on the run that created it.
+"""
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from payments import stripe_api
+from payments.services.webhooks import CONNECT, ENDPOINTS, HANDLERS, PLATFORM
+from stubcollector.errors import DomainError
+
+SECRET_SETTINGS = {PLATFORM: "STRIPE_WEBHOOK_SECRET", CONNECT: "STRIPE_CONNECT_WEBHOOK_SECRET"}
+
+
+class InvalidWebhookUrl(DomainError):
+    code = "invalid_webhook_url"
+    status = 400
+    message = "Give the site's public https:// address, e.g. https://stubs.example.com."
+
+
+@dataclass
+class EndpointSetup:
+    kind: str  # PLATFORM or CONNECT
+    url: str
+    endpoint_id: str
+    action: str  # "created", "updated", "unchanged"
+    secret: str = ""  # only when created
+
+    @property
+    def secret_setting(self) -> str:
+        return SECRET_SETTINGS[self.kind]
+
+
+def webhook_event_types() -> list[str]:
+    return sorted(HANDLERS)
+
+
+def _endpoint_urls(site_url: str) -> dict[str, str]:
+    parts = urlsplit(site_url.strip())
+    local = parts.hostname in ("127.0.0.1", "localhost")
+    if parts.scheme not in ("https", "http") or not parts.hostname or (parts.scheme == "http" and not local):
+        raise InvalidWebhookUrl()
+    if parts.query or parts.fragment:
+        raise InvalidWebhookUrl()
+    base = f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
+    return {kind: base + ENDPOINTS[kind]["path"] for kind in (PLATFORM, CONNECT)}
+
+
+def webhooks_setup(*, site_url: str) -> list[EndpointSetup]:
+    """Create or update the platform and the Connect endpoint for `site_url`."""
+    urls = _endpoint_urls(site_url)
+    events = webhook_event_types()
+    existing = [e for e in stripe_api.webhook_endpoint_list() if not getattr(e, "deleted", False)]
+    done = []
+    for kind, url in urls.items():
+        connect = kind == CONNECT
+        # Stripe marks a Connect endpoint with the platform's application id.
+        match = next(
+            (e for e in existing if e.url == url and bool(getattr(e, "application", None)) == connect), None
+        )
+        if match is None:
+            created = stripe_api.webhook_endpoint_create(
+                url=url, enabled_events=events, connect=connect,
+                description=f"Stub Collector {kind} events",
+            )
+            done.append(EndpointSetup(kind, url, created.id, "created", secret=created.secret))
+        elif sorted(match.enabled_events) != events or match.status != "enabled":
+            stripe_api.webhook_endpoint_update(endpoint_id=match.id, enabled_events=events)
+            done.append(EndpointSetup(kind, url, match.id, "updated"))
+        else:
+            done.append(EndpointSetup(kind, url, match.id, "unchanged"))
+    return done
