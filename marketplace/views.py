@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from marketplace.forms import ListingForm, parse_listing_filters
 from marketplace.models import ListingStatus
+from marketplace.photos import stub_gallery
 from marketplace.pricing import platform_fee_percent
 from marketplace.selectors import (
     listing_page,
@@ -30,9 +31,12 @@ from marketplace.services import (
     listing_withdraw,
 )
 from marketplace.shipping import ShippingLocked, listing_shipping_set
+from marketplace.watchlist import listings_mark_watched
+from payments.selectors_feedback import seller_reputation
 
 BROWSE_PAGE_SIZE = 24
 SELLER_PAGE_SIZE = 24
+MORE_FROM_SELLER = 4
 
 
 def _page(request, queryset, *, sort, per_page):
@@ -51,7 +55,7 @@ def _query_without_page(request) -> str:
     return params.urlencode()
 
 
-NARROWING_FILTERS = ("q", "category", "min_price", "max_price", "date_from", "date_to")
+NARROWING_FILTERS = ("q", "category", "min_price", "max_price", "date_from", "date_to", "min_rating")
 
 
 def browse(request):
@@ -61,7 +65,7 @@ def browse(request):
     context = {
         "form": form,
         "page": page,
-        "listings": page.object_list,
+        "listings": listings_mark_watched(listings=page.object_list, user=request.user),
         "query": _query_without_page(request),
         "filtered": any(request.GET.get(name) for name in NARROWING_FILTERS),
     }
@@ -75,12 +79,17 @@ def listing_detail(request, pk):
     listing = listing_visible_to(listing_id=pk, viewer=request.user)
     blocker = listing_purchase_blocker(listing=listing, buyer=request.user)
     is_owner = request.user.is_authenticated and request.user.pk == listing.seller_id
+    more = seller_listings_on_sale(seller=listing.seller).exclude(pk=listing.pk)[:MORE_FROM_SELLER]
+    listing.is_watched = request.user.is_authenticated and listing.watches.filter(user=request.user).exists()
     return render(
         request,
         "marketplace/listing_detail.html",
         {
             "listing": listing,
             "stub": listing.stub,
+            "reputation": seller_reputation(seller_id=listing.seller_id, recent=3),
+            "gallery": stub_gallery(stub=listing.stub),
+            "more_from_seller": listings_mark_watched(listings=more, user=request.user),
             "blocker": blocker,
             "is_owner": is_owner,
             "can_withdraw": is_owner and listing.status in WITHDRAWABLE,
@@ -189,5 +198,7 @@ def seller_profile(request, username):
     return render(
         request,
         "marketplace/seller_profile.html",
-        {"seller": seller, "page": page, "listings": page.object_list, "query": ""},
+        {"seller": seller, "page": page, "query": "",
+         "listings": listings_mark_watched(listings=page.object_list, user=request.user),
+         "reputation": seller_reputation(seller_id=seller.pk)},
     )
