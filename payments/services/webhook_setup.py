@@ -1,9 +1,14 @@
 """Register our two webhook endpoints with Stripe (`manage.py stripe_setup_webhooks`).
 
-The platform endpoint (`/payments/webhook/`) and the Connect endpoint (`/payments/webhook/connect/`,
-`connect=true`: events of the sellers' accounts) each listen to exactly the event types we
-handle (`payments.services.webhooks.HANDLERS`). Idempotent: an endpoint already registered for
-the URL (and kind) is kept, with its signing secret; only its event list is brought up to date
+The Connect endpoint (`/payments/webhook/connect/`, `connect=true`: events of the sellers'
+accounts, where direct charges, refunds, disputes and the accounts themselves live) listens to
+exactly the event types we handle: `payments.services.webhooks.HANDLERS` and the
+deauthorization handled before dj-stripe (`webhook_guards.DEAUTHORIZED`). The platform endpoint
+(`/payments/webhook/`) only gets the application-fee events, stored for the record
+(docs/operations.md, "Which events to enable on which endpoint").
+
+Idempotent: an endpoint already registered for the URL (and kind) is kept, with its signing
+secret; only its event list is brought up to date
 (and it is re-enabled). Stripe shows a secret only when it creates the endpoint, so a secret is
 printed once, on the run that created it.
 """
@@ -37,8 +42,15 @@ class EndpointSetup:
         return SECRET_SETTINGS[self.kind]
 
 
-def webhook_event_types() -> list[str]:
-    return sorted(HANDLERS)
+PLATFORM_EVENTS = ("application_fee.created", "application_fee.refunded")
+
+
+def webhook_event_types(kind: str = CONNECT) -> list[str]:
+    if kind == PLATFORM:
+        return sorted(PLATFORM_EVENTS)
+    from payments.services.webhook_guards import DEAUTHORIZED
+
+    return sorted({*HANDLERS, DEAUTHORIZED})
 
 
 def _endpoint_urls(site_url: str) -> dict[str, str]:
@@ -55,11 +67,11 @@ def _endpoint_urls(site_url: str) -> dict[str, str]:
 def webhooks_setup(*, site_url: str) -> list[EndpointSetup]:
     """Create or update the platform and the Connect endpoint for `site_url`."""
     urls = _endpoint_urls(site_url)
-    events = webhook_event_types()
     existing = [e for e in stripe_api.webhook_endpoint_list() if not getattr(e, "deleted", False)]
     done = []
     for kind, url in urls.items():
         connect = kind == CONNECT
+        events = webhook_event_types(kind)
         # Stripe marks a Connect endpoint with the platform's application id.
         match = next(
             (e for e in existing if e.url == url and bool(getattr(e, "application", None)) == connect), None

@@ -7,6 +7,7 @@ import pytest
 import stripe
 from django.core.management import CommandError, call_command
 
+from payments.services.webhook_guards import DEAUTHORIZED
 from payments.services.webhooks import HANDLERS
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +31,8 @@ def test_it_registers_both_endpoints_with_exactly_our_event_types_and_prints_the
     platform, connect = endpoints()
     assert platform.url == f"{SITE}/payments/webhook/" and not platform.application
     assert connect.url == f"{SITE}/payments/webhook/connect/" and connect.application
-    assert sorted(platform.enabled_events) == sorted(connect.enabled_events) == sorted(HANDLERS)
+    assert sorted(connect.enabled_events) == sorted([*HANDLERS, DEAUTHORIZED])  # all we handle
+    assert sorted(platform.enabled_events) == ["application_fee.created", "application_fee.refunded"]
     secrets = dict(re.findall(r"^(STRIPE_\w*WEBHOOK_SECRET)=(whsec_\w+)$", output, re.MULTILINE))
     assert set(secrets) == {"STRIPE_WEBHOOK_SECRET", "STRIPE_CONNECT_WEBHOOK_SECRET"}
     assert secrets["STRIPE_WEBHOOK_SECRET"] != secrets["STRIPE_CONNECT_WEBHOOK_SECRET"]
@@ -51,15 +53,16 @@ def test_a_second_run_changes_nothing_and_keeps_the_secrets(stripe_sandbox):
 
 
 def test_an_endpoint_with_other_events_is_updated_in_place_not_replaced(stripe_sandbox):
-    old = stripe.WebhookEndpoint.create(url=f"{SITE}/payments/webhook/", enabled_events=["charge.succeeded"])
+    old = stripe.WebhookEndpoint.create(url=f"{SITE}/payments/webhook/connect/", connect=True,
+                                        enabled_events=["charge.succeeded"])
 
     output = setup()
 
-    platform = next(e for e in endpoints() if not e.application)
-    assert platform.id == old.id and sorted(platform.enabled_events) == sorted(HANDLERS)
-    assert re.search(r"^platform\s+updated", output, re.MULTILINE)
-    assert "STRIPE_WEBHOOK_SECRET=" not in output  # its secret did not change
-    assert "STRIPE_CONNECT_WEBHOOK_SECRET=whsec_" in output
+    connect = next(e for e in endpoints() if e.application)
+    assert connect.id == old.id and sorted(connect.enabled_events) == sorted([*HANDLERS, DEAUTHORIZED])
+    assert re.search(r"^connect\s+updated", output, re.MULTILINE)
+    assert "STRIPE_CONNECT_WEBHOOK_SECRET=" not in output  # its secret did not change
+    assert "STRIPE_WEBHOOK_SECRET=whsec_" in output
     assert len(endpoints()) == 2
 
 

@@ -23,9 +23,9 @@ class Command(BaseCommand):
             results = webhooks_setup(site_url=url)
         except DomainError as error:
             raise CommandError(error.message) from error
-        self.stdout.write(f"events: {', '.join(webhook_event_types())}")
         for result in results:
             self.stdout.write(f"{result.kind:8} {result.action:9} {result.endpoint_id}  {result.url}")
+            self.stdout.write(f"         events: {', '.join(webhook_event_types(result.kind))}")
         created = [result for result in results if result.secret]
         if created:
             self.stdout.write("Signing secrets of the new endpoints (shown once; keep them in the env):")
