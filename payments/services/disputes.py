@@ -158,8 +158,14 @@ def dispute_apply(*, order: Order, payment: Payment, dispute: dict, event_id: st
         row = Dispute(stripe_dispute_id=dispute.get("id") or "", order=order,
                       stripe_account_id=payment.stripe_account_id,
                       stripe_created=_timestamp(dispute.get("created")))
+    was_inquiry = not created and row.is_inquiry
     for name, value in _row_fields(dispute).items():
         setattr(row, name, value)
+    # An inquiry the bank was not satisfied with becomes a chargeback: money is taken now and a
+    # new response is due, so the earlier submission no longer closes the door.
+    escalated = was_inquiry and not row.is_inquiry and status in NEEDS_RESPONSE
+    if escalated:
+        row.submitted_at = row.accepted_at = None
     newly_closed = status in DISPUTE_CLOSED and not row.outcome
     if newly_closed:
         row.outcome, row.closed_at = status, timezone.now()
@@ -190,6 +196,12 @@ def dispute_apply(*, order: Order, payment: Payment, dispute: dict, event_id: st
     _order_follow(order=order, row=row, status=status, event_id=event_id)
 
     if created and status in DISPUTE_OPEN:
+        transaction.on_commit(lambda: notify_dispute_opened(dispute=row))
+    if escalated:
+        audit_record(action="dispute.escalated", order=order, stripe_event_id=event_id,
+                     message=f"The inquiry became a chargeback: {row.amount_display} taken, a new response "
+                             "is due",
+                     data={"dispute_id": row.stripe_dispute_id})
         transaction.on_commit(lambda: notify_dispute_opened(dispute=row))
     if newly_closed:
         audit_record(action="dispute.closed", order=order, stripe_event_id=event_id,
@@ -320,9 +332,11 @@ def dispute_respond(*, dispute_id: int, evidence: dict, submit: bool, actor, req
         raise
     with transaction.atomic():
         row = _lock(dispute_id)
-        for name, value in _row_fields(answer).items():
-            if name != "status" or value in DISPUTE_OPEN:  # closing is the webhook's to apply
-                setattr(row, name, value)
+        # Only what the submission itself changed; a decision (closed, or an inquiry turned
+        # chargeback) is the webhook's to apply, with its emails and order moves.
+        fields = _row_fields(answer)
+        if fields["status"] in ("under_review", "warning_under_review"):
+            row.status, row.submission_count = fields["status"], fields["submission_count"]
         row.save()
         filled = sorted(key for key, value in evidence.items() if value)
         audit_record(

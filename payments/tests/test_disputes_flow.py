@@ -144,8 +144,9 @@ def test_a_draft_stays_on_stripe_unsent_then_winning_evidence_wins(disputed_orde
     assert disputed_order.status == OrderStatus.PAID
     assert disputed_order.payment.status == PaymentStatus.SUCCEEDED
     assert transitions(disputed_order) == ["paid", "disputed", "paid"]
-    assert [m.to for m in mail.outbox] == [["seller@example.com"]]
-    assert "you won" in mail.outbox[0].subject and "back in your Stripe balance" in mail.outbox[0].body
+    (told,) = [m for m in mail.outbox if "dispute" in m.subject.lower()]
+    assert told.to == ["seller@example.com"]
+    assert "you won" in told.subject and "back in your Stripe balance" in told.body
     # Each event re-reads the dispute: the first one after the decision already finds it won.
     assert actions(disputed_order) == [
         "dispute.opened", "dispute.funds_withdrawn", "dispute.evidence_draft_saved",
@@ -168,7 +169,8 @@ def test_losing_evidence_loses_and_the_order_ends_dispute_lost(disputed_order, s
     assert (dispute.status, dispute.outcome) == ("lost", "lost")
     assert disputed_order.status == OrderStatus.DISPUTE_LOST
     assert disputed_order.payment.status == PaymentStatus.DISPUTE_LOST
-    assert "you lost" in mail.outbox[0].subject and "went back to them" in mail.outbox[0].body
+    (told,) = [m for m in mail.outbox if "dispute" in m.subject.lower()]
+    assert "you lost" in told.subject and "went back to them" in told.body
 
 
 def test_submitting_twice_is_refused_and_sends_once(disputed_order, support, deliver_all):
@@ -237,11 +239,16 @@ def test_an_inquiry_marks_the_order_disputed_and_closes_back_when_answered(
     assert order.status == OrderStatus.PAID
 
 
-def test_an_inquiry_lost_becomes_a_chargeback_and_stays_disputed(webhook_sandbox, support, deliver_all):
+def test_an_inquiry_lost_becomes_a_chargeback_that_can_be_answered_again(
+    webhook_sandbox, support, deliver_all
+):
     order = sandbox_order(webhook_sandbox)
+    order.seller.email = "seller@example.com"
+    order.seller.save()
     pay(order, "pm_card_createDisputeInquiry")
     deliver_all()
     dispute = Dispute.objects.get(order=order)
+    mail.outbox.clear()
 
     dispute_services.dispute_respond(dispute_id=dispute.pk, submit=True, actor=support,
                                      evidence={"uncategorized_text": "losing_evidence"})
@@ -250,8 +257,19 @@ def test_an_inquiry_lost_becomes_a_chargeback_and_stays_disputed(webhook_sandbox
     dispute.refresh_from_db()
     order.refresh_from_db()
     assert (dispute.status, dispute.is_inquiry, dispute.outcome) == ("needs_response", False, "")
+    assert dispute.submitted_at is None and dispute.needs_response
     assert order.status == OrderStatus.DISPUTED
-    assert "dispute.funds_withdrawn" in actions(order)
+    assert "dispute.funds_withdrawn" in actions(order) and "dispute.escalated" in actions(order)
+    told = [m for m in mail.outbox if "dispute" in m.subject.lower()]
+    assert [m.to for m in told] == [["seller@example.com"]]  # told again: money taken now
+    assert "A dispute on order" in told[0].subject
+
+    dispute_services.dispute_respond(dispute_id=dispute.pk, submit=True, actor=support,
+                                     evidence={"uncategorized_text": "winning_evidence"})
+    deliver_all()
+    dispute.refresh_from_db()
+    order.refresh_from_db()
+    assert dispute.outcome == "won" and order.status == OrderStatus.PAID
 
 
 def test_a_prevented_inquiry_returns_the_order(webhook_sandbox, deliver_all):
@@ -335,3 +353,38 @@ def test_the_disputes_list_is_sorted_by_evidence_due_date(admin_client, webhook_
     assert prevented.status_code == 200
     open_only = admin_client.get("/admin/payments/dispute/?state=open").content.decode()
     assert f">#{orders[1].pk}</a>" not in open_only and f">#{orders[2].pk}</a>" in open_only
+
+
+# Stripe's full status set (issue 12 item 7): what each one does to the order.
+STATUS_RULES = [
+    ("warning_needs_response", OrderStatus.DISPUTED),
+    ("warning_under_review", OrderStatus.DISPUTED),
+    ("needs_response", OrderStatus.DISPUTED),
+    ("under_review", OrderStatus.DISPUTED),
+    ("warning_closed", OrderStatus.PAID),
+    ("prevented", OrderStatus.PAID),
+    ("won", OrderStatus.PAID),
+    ("lost", OrderStatus.DISPUTE_LOST),
+]
+
+
+@pytest.mark.parametrize(("status", "order_status"), STATUS_RULES)
+def test_every_stripe_dispute_status_moves_the_order_by_the_rules(client, webhook_sandbox, deliver_all,
+                                                                  status, order_status):
+    order = sandbox_order(webhook_sandbox)
+    pay(order, "pm_card_createDisputeInquiry")
+    deliver_all()
+    dispute = Dispute.objects.get(order=order)
+    stored = webhook_sandbox.api.find_anywhere("dispute", dispute.stripe_dispute_id)
+    stored["status"] = status  # as Stripe would answer the re-read
+
+    response = post_event(client, make_event("charge.dispute.updated", {"id": dispute.stripe_dispute_id},
+                                             account=order.stripe_account_id), path=CONNECT_PATH)
+
+    assert response.status_code == 200
+    order.refresh_from_db()
+    dispute.refresh_from_db()
+    assert order.status == order_status and dispute.status == status
+    assert dispute.get_status_display() != status  # a label of its own for every status
+    assert not AuditEvent.objects.filter(order=order, action="dispute.status_unknown").exists()
+
