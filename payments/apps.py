@@ -19,3 +19,10 @@ class PaymentsConfig(AppConfig):
 
         # The feedback trigger also in databases made without migrations (the test run's).
         post_migrate.connect(install_after_migrate, sender=self, dispatch_uid="payments_feedback_trigger")
+
+        from payments.services.webhooks import webhook_endpoints_sync_secrets
+
+        # Endpoint rows made before they carried the secret (djstripe.W005) are brought in step.
+        post_migrate.connect(
+            webhook_endpoints_sync_secrets, sender=self, dispatch_uid="payments_webhook_secrets"
+        )

@@ -194,6 +194,18 @@ STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default=SANDBOX_WEBHOOK_SEC
 STRIPE_CONNECT_WEBHOOK_SECRET = env("STRIPE_CONNECT_WEBHOOK_SECRET", default=SANDBOX_WEBHOOK_SECRETS[1])
 # No key given means the sandbox; a real key means real Stripe unless STRIPE_API_HOST says otherwise.
 STRIPE_USES_SANDBOX_BY_DEFAULT = STRIPE_SECRET_KEY.startswith("sk_test_sandbox")
+if not STRIPE_USES_SANDBOX_BY_DEFAULT:
+    # Like a missing SECRET_KEY: with real keys, a missing or public (sandbox) signing secret
+    # would let anyone sign an event that marks an order paid. gunicorn never runs `check`, so
+    # refusing to start is the only guard that always holds.
+    for _name, _secret in (("STRIPE_WEBHOOK_SECRET", STRIPE_WEBHOOK_SECRET),
+                           ("STRIPE_CONNECT_WEBHOOK_SECRET", STRIPE_CONNECT_WEBHOOK_SECRET)):
+        if not _secret or _secret in SANDBOX_WEBHOOK_SECRETS:
+            raise ImproperlyConfigured(
+                f"{_name} must be set to your Stripe webhook endpoint's signing secret (whsec_…) "
+                "when real Stripe keys are configured; the sandbox's public secret, or none, "
+                "would let anyone sign events."
+            )
 STRIPE_API_HOST = env(
     "STRIPE_API_HOST",
     default=STRIPE_SANDBOX_URL if STRIPE_USES_SANDBOX_BY_DEFAULT else "https://api.stripe.com",

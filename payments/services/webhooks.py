@@ -45,8 +45,9 @@ logger = logging.getLogger(__name__)
 PLATFORM = "platform"
 CONNECT = "connect"
 
-# Our two endpoints, as dj-stripe WebhookEndpoint rows (made on first use). The secrets stay
-# in settings, never in the database.
+# Our two endpoints, as dj-stripe WebhookEndpoint rows (made on first use). The signing secrets
+# come from settings; each row carries a copy, kept in step with settings (here and after every
+# migrate), because dj-stripe's model and its check (djstripe.W005) expect the row to hold it.
 ENDPOINTS = {
     PLATFORM: {"id": "we_stubcollector_platform", "secret_setting": "STRIPE_WEBHOOK_SECRET",
                "path": "/payments/webhook/"},
@@ -189,9 +190,11 @@ def _contains_nul(value) -> bool:
 def webhook_endpoint_get(endpoint: str) -> WebhookEndpoint:
     """dj-stripe's row for one of our endpoints (a trigger must name one); made on first use."""
     spec = ENDPOINTS[endpoint]
+    secret = getattr(settings, spec["secret_setting"])
     row, _ = WebhookEndpoint.objects.get_or_create(
         id=spec["id"],
         defaults={
+            "secret": secret,
             "url": settings.SITE_URL.rstrip("/") + spec["path"],
             "enabled_events": ["*"],
             "status": WebhookEndpointStatus.enabled,
@@ -203,7 +206,20 @@ def webhook_endpoint_get(endpoint: str) -> WebhookEndpoint:
             "djstripe_tolerance": settings.STRIPE_WEBHOOK_TOLERANCE_SECONDS,
         },
     )
+    if row.secret != secret:  # the secret was rotated, or the row predates carrying it
+        WebhookEndpoint.objects.filter(pk=row.pk).update(secret=secret)
+        row.secret = secret
     return row
+
+
+def webhook_endpoints_sync_secrets(**kwargs) -> int:
+    """Bring the secret on our existing endpoint rows in step with settings (post_migrate, so a
+    release's `check --deploy` sees them right). Returns how many rows changed."""
+    changed = 0
+    for spec in ENDPOINTS.values():
+        secret = getattr(settings, spec["secret_setting"])
+        changed += WebhookEndpoint.objects.filter(id=spec["id"]).exclude(secret=secret).update(secret=secret)
+    return changed
 
 
 def _process(trigger: WebhookEventTrigger, *, attempt: int = 1, final: bool = True) -> None:

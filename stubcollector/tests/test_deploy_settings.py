@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 BASE_DIR = Path(__file__).resolve().parents[2]
 # Variables settings.py reads; the test decides each of them, whatever the caller's shell has.
 READ_BY_SETTINGS = (
@@ -20,6 +22,12 @@ READ_BY_SETTINGS = (
     "STRIPE_WEBHOOK_SECRET", "STRIPE_CONNECT_WEBHOOK_SECRET", "STRIPE_SANDBOX_URL",
     "DJANGO_SETTINGS_MODULE",
 )
+
+
+REAL_WEBHOOK_SECRETS = {
+    "STRIPE_WEBHOOK_SECRET": "whsec_" + "c" * 32,
+    "STRIPE_CONNECT_WEBHOOK_SECRET": "whsec_" + "d" * 32,
+}
 
 
 def production_env(tmp_path, **overrides) -> dict:
@@ -80,7 +88,8 @@ def test_a_process_local_rate_limit_cache_fails_the_deploy_check(tmp_path):
 
 def test_a_live_stripe_key_sent_to_the_sandbox_fails_the_deploy_check(tmp_path):
     env = production_env(
-        tmp_path, STRIPE_SECRET_KEY="sk_live_" + "x" * 24, STRIPE_API_HOST="http://127.0.0.1:12111"
+        tmp_path, STRIPE_SECRET_KEY="sk_live_" + "x" * 24, STRIPE_API_HOST="http://127.0.0.1:12111",
+        **REAL_WEBHOOK_SECRETS,
     )
 
     result = manage(env, "check", "--deploy")
@@ -98,7 +107,8 @@ def test_production_settings_turn_on_https_cookies_hsts_and_hashed_static_files(
         "'static': s.STORAGES['staticfiles']['BACKEND'], 'api': s.STRIPE_API_HOST, 'js': s.STRIPE_JS_URL}))"
     )
 
-    result = manage(production_env(tmp_path, STRIPE_SECRET_KEY="sk_test_" + "y" * 24), "shell", "-c", script)
+    env = production_env(tmp_path, STRIPE_SECRET_KEY="sk_test_" + "y" * 24, **REAL_WEBHOOK_SECRETS)
+    result = manage(env, "shell", "-c", script)
 
     assert result.returncode == 0, result.stderr
     values = json.loads(result.stdout.strip().splitlines()[-1])
@@ -123,3 +133,44 @@ def test_check_deploy_reports_nothing_with_live_stripe_keys_and_webhook_secrets(
     result = manage(env, "check", "--deploy", "--fail-level", "WARNING")
 
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# -- issue 9, finding 5: real keys need real webhook secrets, and the release gate can pass --------
+
+LIVE_KEYS = {"STRIPE_SECRET_KEY": "sk_live_" + "a" * 40, "STRIPE_PUBLISHABLE_KEY": "pk_live_" + "b" * 40}
+
+
+@pytest.mark.parametrize(
+    ("platform", "connect"),
+    [
+        (None, None),  # nothing set: the sandbox's public defaults
+        ("whsec_sandbox_platform", "whsec_" + "d" * 32),
+        ("whsec_" + "c" * 32, "whsec_sandbox_connect"),
+        ("whsec_" + "c" * 32, ""),
+    ],
+    ids=["none", "public_platform_secret", "public_connect_secret", "empty_connect_secret"],
+)
+def test_real_keys_without_both_real_webhook_secrets_refuse_to_start(tmp_path, platform, connect):
+    """Not only `check`: any start (gunicorn imports the settings too, and never runs checks)."""
+    env = production_env(tmp_path, **LIVE_KEYS, STRIPE_WEBHOOK_SECRET=platform,
+                         STRIPE_CONNECT_WEBHOOK_SECRET=connect)
+
+    result = subprocess.run(
+        [sys.executable, "-c", "from stubcollector.wsgi import application"],
+        cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=120,
+    )
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "WEBHOOK_SECRET must be set" in result.stderr
+
+
+def test_real_keys_with_both_real_webhook_secrets_start(tmp_path):
+    env = production_env(tmp_path, **LIVE_KEYS, **REAL_WEBHOOK_SECRETS)
+
+    result = subprocess.run(
+        [sys.executable, "-c", "from stubcollector.wsgi import application"],
+        cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=120,
+    )
+
+    assert result.returncode == 0, result.stderr
