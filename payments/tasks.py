@@ -54,6 +54,30 @@ def order_email_send(self, *, template: str, subject: str, user_id: int, order_i
         raise self.retry(exc=exc, countdown=60 * 2**self.request.retries) from exc
 
 
+@shared_task(bind=True, max_retries=5, acks_late=True)
+def payout_schedule_update(self, *, user_id: int, account: dict, actor_id: int | None = None) -> bool:
+    """Set a newly onboarded seller's payout schedule on Stripe; retried while Stripe fails.
+    True once it is set (now or before)."""
+    from django.contrib.auth import get_user_model
+
+    from payments.services.connect.payouts import _payout_schedule_after_commit, _payout_schedule_already_set
+
+    users = get_user_model().objects
+    actor = users.filter(pk=actor_id).first() if actor_id else None
+    _payout_schedule_after_commit(user_id=user_id, account=account, actor=actor)
+    user = users.get(pk=user_id)
+    if user.stripe_account_id != account.get("id"):
+        return False  # the seller has another account now: nothing to retry
+    if _payout_schedule_already_set(user=user, account_id=user.stripe_account_id):
+        return True
+    if self.request.is_eager or self.request.retries >= self.max_retries:
+        # In-process (no broker) there is no later to retry at: the next sync tries again.
+        logger.warning("Payout schedule of %s not set yet; the next account sync tries again",
+                       user.stripe_account_id)
+        return False
+    raise self.retry(countdown=60 * 2**self.request.retries)
+
+
 @shared_task(acks_late=True)
 def reservation_expire(*, order_id: int) -> bool:
     """Cancel one lapsed checkout: its PaymentIntent on the seller's account, then the order."""

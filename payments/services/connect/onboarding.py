@@ -20,7 +20,6 @@ from accounts.models import StripeAccountStatus, User
 from payments import stripe_api
 from payments.services.audit import audit_record
 from payments.services.connect.payouts import (
-    _payout_schedule_after_commit,
     _payout_schedule_already_set,
 )
 from payments.services.connect.rules import (
@@ -259,9 +258,12 @@ def seller_sync_account(*, account: Any, stripe_event_id: str = "", actor=None) 
     if needs_payout_schedule:
         # After the commit of whatever transaction we are in (the webhook view wraps its
         # handlers in one): never call Stripe while the user row is locked.
-        transaction.on_commit(
-            lambda: _payout_schedule_after_commit(user_id=user.pk, account=data, actor=actor)
-        )
+        # A task (payments.tasks.payout_schedule_update, retried while Stripe fails).
+        from payments.tasks import payout_schedule_update
+        from stubcollector.celery import enqueue_on_commit
+
+        enqueue_on_commit(payout_schedule_update, user_id=user.pk, account=data,
+                          actor_id=getattr(actor, "pk", None))
     return user
 
 
