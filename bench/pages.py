@@ -11,7 +11,8 @@ move the ratios. Pages with many addresses (detail, deep pages) pick one at rand
 so a cache serves them only as often as it would serve real visitors.
 
 Columns: req/s, latency p50/p99 (wrk --latency; medians over rounds), ratio to the reference,
-SQL queries of one request (the bench middleware counts them), non-2xx answers. Below the table:
+SQL queries of one request as served (0 when the anonymous page cache answers) and with the page
+cache off (what a miss costs; the bench middleware counts them), non-2xx answers. Below the table:
 each gunicorn worker's RSS after the run and how many requests the run sent.
 """
 
@@ -136,8 +137,8 @@ def run_wrk(base_url, paths, *, seconds, threads, connections, folder, name):
     return result
 
 
-def query_count(base_url, path) -> str:
-    request = urllib.request.Request(base_url + path, headers={"X-Bench-Queries": "1"})
+def query_count(base_url, path, mode="1") -> str:
+    request = urllib.request.Request(base_url + path, headers={"X-Bench-Queries": mode})
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             return response.headers.get("X-Bench-Queries", "?")
@@ -176,7 +177,6 @@ def main():
         pages = [p for p in pages if p[0] == REFERENCE or any(w in p[0] for w in wanted)]
     listings = Listing.objects.count()
     purchasable = listing_search(filters=ListingFilters()).count()
-    queries = {name: query_count(args.base_url, paths[0]) for name, paths in pages}
     folder = Path(tempfile.mkdtemp(prefix="bench-wrk-"))
     runs = {name: [] for name, _ in pages}
     ratios = {name: [] for name, _ in pages}
@@ -184,6 +184,9 @@ def main():
     for name, paths in pages:  # warm up every worker: templates, connections, plans
         run_wrk(args.base_url, paths, seconds=1, threads=args.threads, connections=args.connections,
                 folder=folder, name=name)
+    # After the warm-up: every worker holds its database connection (a new one costs 2 queries).
+    queries = {name: query_count(args.base_url, paths[0]) for name, paths in pages}
+    uncached = {name: query_count(args.base_url, paths[0], "uncached") for name, paths in pages}
     reference_paths = dict(pages)[REFERENCE]
     for round_number in range(args.rounds):
         def reference_run():
@@ -218,6 +221,7 @@ def main():
             "p99": statistics.median(r["p99"] for r in results),
             "ratio": statistics.median(ratios[name]),
             "queries": queries[name],
+            "uncached": uncached[name],
             "bad": sum(r["bad"] for r in results),
         })
     print()
@@ -226,11 +230,11 @@ def main():
           "alternating with the reference")
     print()
     print(f"| {'page':<30} | {'req/s':>8} | {'p50 ms':>7} | {'p99 ms':>7} | {'vs ref':>6} "
-          f"| {'queries':>7} | {'non-2xx':>7} |")
-    print(f"|{'-' * 32}|{'-' * 10}|{'-' * 9}|{'-' * 9}|{'-' * 8}|{'-' * 9}|{'-' * 9}|")
+          f"| {'queries':>7} | {'uncached':>8} | {'non-2xx':>7} |")
+    print(f"|{'-' * 32}|{'-' * 10}|{'-' * 9}|{'-' * 9}|{'-' * 8}|{'-' * 9}|{'-' * 10}|{'-' * 9}|")
     for row in rows:
         print(f"| {row['page']:<30} | {row['rps']:>8,.0f} | {row['p50']:>7.1f} | {row['p99']:>7.1f} | "
-              f"{row['ratio']:>5.2f}x | {row['queries']:>7} | {row['bad']:>7} |")
+              f"{row['ratio']:>5.2f}x | {row['queries']:>7} | {row['uncached']:>8} | {row['bad']:>7} |")
     rss = worker_rss_mb(args.gunicorn_pid) if args.gunicorn_pid else []
     if rss:
         print()

@@ -12,3 +12,17 @@ class MarketplaceConfig(AppConfig):
 
         # Watchers hear of a price drop or a new hold whichever path changed the listing.
         post_save.connect(listing_saved_hook, sender=Listing, dispatch_uid="marketplace_watch_listing")
+
+        # Cached anonymous pages are filed under a catalogue version that every change moves on.
+        from django.contrib.auth import get_user_model
+        from django.db.models.signals import post_delete
+
+        from marketplace import page_cache
+        from marketplace.models import Stub
+
+        for model in (Listing, Stub):
+            for signal in (post_save, post_delete):
+                signal.connect(page_cache.catalogue_changed, sender=model,
+                               dispatch_uid=f"marketplace_page_cache_{model.__name__}_{signal is post_save}")
+        post_save.connect(page_cache.seller_changed, sender=get_user_model(),
+                          dispatch_uid="marketplace_page_cache_seller")

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from marketplace.forms import ListingForm, parse_listing_filters
 from marketplace.models import ListingStatus
+from marketplace.page_cache import anonymous_page_cache
 from marketplace.photos import stub_gallery
 from marketplace.pricing import platform_fee_percent
 from marketplace.selectors import (
@@ -58,6 +59,7 @@ def _query_without_page(request) -> str:
 NARROWING_FILTERS = ("q", "category", "min_price", "max_price", "date_from", "date_to", "min_rating")
 
 
+@anonymous_page_cache
 def browse(request):
     """Invalid filters are shown as form errors (status 400) and left out; the rest still apply."""
     form, filters = parse_listing_filters(request.GET)
@@ -75,6 +77,7 @@ def browse(request):
 WITHDRAWABLE = (ListingStatus.ACTIVE, ListingStatus.RESERVED, ListingStatus.DRAFT)
 
 
+@anonymous_page_cache
 def listing_detail(request, pk):
     listing = listing_visible_to(listing_id=pk, viewer=request.user)
     blocker = listing_purchase_blocker(listing=listing, buyer=request.user)
@@ -192,6 +195,7 @@ def listing_relist_view(request, pk):
     return redirect("marketplace:listing_detail", pk=listing.pk)
 
 
+@anonymous_page_cache
 def seller_profile(request, username):
     seller = seller_get_public(username=username)
     page = _page(request, seller_listings_on_sale(seller=seller), sort="newest", per_page=SELLER_PAGE_SIZE)

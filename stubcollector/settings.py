@@ -101,6 +101,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://stubcollector")}
+# Anonymous browse, listing and seller pages are cached this long, filed under a catalogue
+# version that any listing change moves on (marketplace/page_cache.py); 0 turns it off.
+PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=30)
 _XDIST_WORKER = env("PYTEST_XDIST_WORKER", default="")  # gw0, gw1… under `pytest -n`
 if _XDIST_WORKER and CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
     # Tests clear the cache between tests (FLUSHDB on Redis) and count rate limits per IP:

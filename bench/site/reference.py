@@ -9,6 +9,7 @@ beyond "a Django page" however loaded the machine is.
 
 from django.db import connection
 from django.shortcuts import render
+from django.test.utils import override_settings
 
 FORTUNE_TABLE = "bench_fortune"
 FORTUNES = [
@@ -44,7 +45,9 @@ def fortunes(request):
 
 
 class QueryCountMiddleware:
-    """With the request header X-Bench-Queries: 1, answers how many SQL queries it ran.
+    """With the request header X-Bench-Queries, answers how many SQL queries the request ran:
+    `1` as served (a page cache hit runs none), `uncached` with the page cache turned off for
+    this one request (what a cache miss costs).
 
     Free for every other request (one header lookup), so the timed requests are unaffected.
     """
@@ -53,7 +56,8 @@ class QueryCountMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if request.headers.get("X-Bench-Queries") != "1":
+        mode = request.headers.get("X-Bench-Queries")
+        if mode not in ("1", "uncached"):
             return self.get_response(request)
         queries = []
 
@@ -61,7 +65,9 @@ class QueryCountMiddleware:
             queries.append(sql)
             return execute(sql, params, many, context)
 
-        with connection.execute_wrapper(count):
+        with connection.execute_wrapper(count), override_settings(
+            **({"PAGE_CACHE_SECONDS": 0} if mode == "uncached" else {})
+        ):
             response = self.get_response(request)
         response["X-Bench-Queries"] = str(len(queries))
         return response

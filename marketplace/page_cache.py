@@ -1,0 +1,96 @@
+"""A short whole-page cache for anonymous visitors of the catalogue pages, never stale on a sale.
+
+Browse, seller and listing pages cost 10-40 ms of Python and SQL each, the minimal Django page
+about 3 ms; most visitors are anonymous and see exactly the same page for the same address. So
+an anonymous GET (no session cookie, no pending message, so nothing personal and no CSRF token
+on the page) is answered from the cache when it can be.
+
+Correctness over hit rate: every cached page is filed under the *catalogue version*, a counter
+that any saved or deleted Listing, Stub or seller moves on, both at once and again once the
+transaction has committed (a page rendered from the old rows meanwhile is filed under a version
+nobody asks for any more). So a listing that was just reserved or bought is never shown as
+buyable from the cache: the next request renders afresh. What the cache may still show for up
+to PAGE_CACHE_SECONDS: a reservation that has lapsed by the clock alone (no save) still shown
+as reserved, or a seller rating a few seconds old. The buy path never trusts a page anyway: it
+re-checks the listing under its row lock (marketplace.services.listing_reserve).
+
+The counter needs a cache shared by every process (Redis in production; stubcollector.checks
+refuses a process-local cache with DEBUG off). PAGE_CACHE_SECONDS=0 turns the cache off.
+"""
+
+import hashlib
+import time
+from functools import wraps
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.http import HttpResponse
+
+VERSION_KEY = "marketplace:catalogue-version"
+
+
+def _seconds() -> int:
+    return getattr(settings, "PAGE_CACHE_SECONDS", 30)
+
+
+def catalogue_version() -> int:
+    version = cache.get(VERSION_KEY)
+    if version is None:
+        # A fresh or flushed cache: start from a new number, never one a page may be filed under.
+        version = time.time_ns()
+        cache.add(VERSION_KEY, version, timeout=None)
+        version = cache.get(VERSION_KEY, version)
+    return version
+
+
+def _bump() -> None:
+    try:
+        cache.incr(VERSION_KEY)
+    except ValueError:  # no counter yet: nothing can be cached under it either
+        pass
+
+
+def catalogue_changed(**_kwargs) -> None:
+    """Signal receiver: pages cached so far no longer count (now, and again after the commit)."""
+    _bump()
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(_bump)
+
+
+def seller_changed(sender, instance, update_fields=None, **kwargs) -> None:
+    """A seller's name or payment status shows on their cards; a buyer's login does not."""
+    if getattr(instance, "is_seller", False) and set(update_fields or ()) != {"last_login"}:
+        catalogue_changed()
+
+
+def _is_anonymous_and_plain(request) -> bool:
+    return (
+        request.method in ("GET", "HEAD")
+        and settings.SESSION_COOKIE_NAME not in request.COOKIES
+        and "messages" not in request.COOKIES
+    )
+
+
+def anonymous_page_cache(view):
+    """Serve the view's 200 answers to anonymous visitors from the cache (see the module doc)."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        seconds = _seconds()
+        if not seconds or not _is_anonymous_and_plain(request):
+            return view(request, *args, **kwargs)
+        address = hashlib.sha256(request.get_full_path().encode()).hexdigest()[:32]
+        key = f"marketplace:page:{catalogue_version()}:{view.__name__}:{address}"
+        cached = cache.get(key)
+        if cached is not None:
+            content, content_type = cached
+            return HttpResponse(content, content_type=content_type)
+        response = view(request, *args, **kwargs)
+        if response.status_code == 200 and not response.cookies and not getattr(response, "streaming", False):
+            if hasattr(response, "render") and not response.is_rendered:
+                response.render()
+            cache.set(key, (response.content, response["Content-Type"]), seconds)
+        return response
+
+    return wrapper
