@@ -149,6 +149,7 @@ class DisputeAdmin(admin.ModelAdmin):
         if not self.has_view_permission(request, dispute):
             raise PermissionDenied
         can_respond = dispute_can_respond(user=request.user)
+        draft = dispute.evidence_draft or {}
         form = EvidenceForm(initial=dispute_evidence_initial(dispute=dispute))
         if request.method == "POST":
             form = EvidenceForm(request.POST)
@@ -181,6 +182,7 @@ class DisputeAdmin(admin.ModelAdmin):
             "form": form,
             "can_respond": can_respond,
             "answerable": dispute.needs_response,
+            "sent": [(label, draft[key]) for key, label in EVIDENCE_FIELDS.items() if draft.get(key)],
             "trail": AuditEvent.objects.filter(order=dispute.order, action__startswith="dispute.")
             .select_related("actor").order_by("-created_at", "-id")[:30],
         }
