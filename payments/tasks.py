@@ -78,6 +78,22 @@ def payout_schedule_update(self, *, user_id: int, account: dict, actor_id: int |
     raise self.retry(countdown=60 * 2**self.request.retries)
 
 
+@shared_task(bind=True, max_retries=5, acks_late=True)
+def payment_intent_cancel(self, *, order_id: int) -> str:
+    """Cancel the PaymentIntent of an order that can no longer be paid (superseded, lapsed, a
+    failed attempt), unless it was paid meanwhile; retried while Stripe does not answer."""
+    from payments.models import Order
+    from payments.services.checkout import payment_intent_cancel_unless_paid
+
+    order = Order.objects.filter(pk=order_id).first()
+    if order is None:
+        return ""
+    status = payment_intent_cancel_unless_paid(order=order)
+    if status == "unknown" and not self.request.is_eager and self.request.retries < self.max_retries:
+        raise self.retry(countdown=30 * 2**self.request.retries)
+    return status
+
+
 @shared_task(acks_late=True)
 def reservation_expire(*, order_id: int) -> bool:
     """Cancel one lapsed checkout: its PaymentIntent on the seller's account, then the order."""

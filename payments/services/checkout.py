@@ -28,6 +28,8 @@ from payments.forms import SHIPPING_FIELDS
 from payments.models import Order, OrderStatus
 from payments.services.audit import audit_record
 from payments.services.orders import order_transition
+from payments.tasks import payment_intent_cancel
+from stubcollector.celery import enqueue_on_commit
 from stubcollector.errors import Conflict, DomainError, PaymentProviderError
 
 logger = logging.getLogger(__name__)
@@ -60,6 +62,9 @@ class Checkout:
 def checkout_order_open(*, listing_id, buyer, shipping: dict, now=None, request=None) -> tuple[Order, bool]:
     """Reserve the listing for `buyer` and open (or reuse) their pending order for it.
 
+    PaymentIntents of orders this supersedes are cancelled after the commit by a task
+    (payments.tasks.payment_intent_cancel, retried while Stripe does not answer).
+
     Returns (order, created). Raises ListingUnavailable (409) when the listing is sold,
     held by someone else, the buyer's own, or its seller cannot take payments;
     ListingNotFound (404) for an unknown listing.
@@ -88,7 +93,7 @@ def checkout_order_open(*, listing_id, buyer, shipping: dict, now=None, request=
             message=f"Superseded: the listing now costs {listing.total_cents} cents, "
                     f"this order was for {mine.amount_cents}.",
         )
-        transaction.on_commit(lambda old=mine: payment_intent_cancel_unless_paid(order=old))
+        enqueue_on_commit(payment_intent_cancel, order_id=mine.pk)
 
     # Other buyers' pending orders whose hold has lapsed (the release command has not run yet)
     # would break the one-live-order constraint: they are cancelled now, their PaymentIntents
@@ -102,7 +107,7 @@ def checkout_order_open(*, listing_id, buyer, shipping: dict, now=None, request=
             order=stale, to=OrderStatus.CANCELLED, request=request,
             message="Reservation lapsed; the stub was reserved by another buyer.",
         )
-        transaction.on_commit(lambda stale=stale: payment_intent_cancel_unless_paid(order=stale))
+        enqueue_on_commit(payment_intent_cancel, order_id=stale.pk)
 
     # This buyer's earlier attempt that failed (a declined card): its PaymentIntent is
     # cancelled after commit, so only the new one can take the money.
@@ -110,7 +115,7 @@ def checkout_order_open(*, listing_id, buyer, shipping: dict, now=None, request=
         listing=listing, buyer=buyer, status=OrderStatus.PAYMENT_FAILED
     ).exclude(payment_intent_id="")
     for failed in failed_attempts:
-        transaction.on_commit(lambda failed=failed: payment_intent_cancel_unless_paid(order=failed))
+        enqueue_on_commit(payment_intent_cancel, order_id=failed.pk)
 
     seller = listing.seller
     try:
