@@ -39,6 +39,7 @@ def test_the_seller_sees_the_dispute_and_its_deadline_on_the_order_page(client, 
     assert dispute.evidence_due_by.strftime("%-d %b %Y") in page and "days left" in page
     assert f'action="{url(disputed_order)}"' in page
     assert "needs_response" not in page  # plain words, not Stripe's codes
+    assert "Add your side below" in page and "Nothing to do right now" not in page
 
 
 def test_the_buyer_does_not_get_the_sellers_dispute_box(client, disputed_order):
