@@ -6,8 +6,6 @@ worker (a real Worker, in a thread of this process) takes it. The worker reads w
 committed, hence `transactional_db`.
 """
 
-import time
-
 import pytest
 from celery.contrib.testing.worker import start_worker
 from django.db import connections
@@ -17,26 +15,11 @@ from prometheus_client import REGISTRY
 from payments.models import OrderStatus
 from payments.services import payment_events
 from payments.services.webhooks import FAILED_PREFIX, webhook_deliveries_counts
+from payments.tests import celery_support
+from payments.tests.celery_support import wait_until
 from payments.tests.webhook_support import CONNECT_PATH, pay, post_event, sandbox_order
-from stubcollector.celery import app
 
-
-@pytest.fixture
-def worker_app(settings):
-    saved = {key: app.conf[key] for key in ("task_always_eager", "broker_url")}
-    settings.CELERY_TASK_ALWAYS_EAGER = False
-    app.conf.update(task_always_eager=False, broker_url="memory://")
-    yield app
-    app.conf.update(saved)
-
-
-def wait_until(predicate, seconds: float = 30.0):
-    """Polls the database until `predicate()` holds (not a timing assertion: a generous bound
-    only so a broken worker fails the test instead of hanging it)."""
-    deadline = time.monotonic() + seconds
-    while not predicate():
-        assert time.monotonic() < deadline, "the worker did not get there"
-        time.sleep(0.05)
+worker_app = celery_support.worker_app  # the fixture, bound here to take it as an argument
 
 
 def counter(outcome: str, event_type: str = "payment_intent.succeeded") -> float:

@@ -1,0 +1,39 @@
+"""A real broker and worker for one test, instead of eager (in-process) tasks.
+
+`worker_app` switches the project's Celery app to kombu's in-memory transport with eager mode
+off, so a task waits in the queue until `start_worker(worker_app, …)` (celery.contrib.testing:
+a real Worker in a thread of this process) takes it. The worker has its own database
+connection: use it in `django_db(transaction=True)` tests. Import the fixture into the module.
+"""
+
+import time
+
+import pytest
+
+from stubcollector.celery import app
+
+
+def _reset_connections():
+    # Producers are pooled per broker URL on first use: forget them so the new URL is used.
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
+@pytest.fixture
+def worker_app(settings):
+    saved = {key: app.conf[key] for key in ("task_always_eager", "broker_url")}
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    app.conf.update(task_always_eager=False, broker_url="memory://localhost/")
+    _reset_connections()
+    yield app
+    app.conf.update(saved)
+    _reset_connections()
+
+
+def wait_until(predicate, seconds: float = 30.0):
+    """Polls until `predicate()` holds (not a timing assertion: a generous bound only, so a
+    broken worker fails the test instead of hanging it)."""
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        assert time.monotonic() < deadline, "the worker did not get there"
+        time.sleep(0.05)
