@@ -65,8 +65,9 @@ def race_for(listing_id, buyers) -> list:
 
 @pytest.mark.postgres
 def test_fifty_buyers_racing_for_each_of_twenty_listings_make_exactly_one_order_each(
-    postgres_only, transactional_db, stripe_sandbox
+    postgres_only, transactional_db, stripe_sandbox, settings
 ):
+    settings.MAX_ACTIVE_RESERVATIONS_PER_BUYER = LISTINGS  # one buyer may win every race here
     seller = sandbox_seller(stripe_sandbox)
     listings = ListingFactory.create_batch(LISTINGS, seller=seller)
     buyers = UserFactory.create_batch(BUYERS)

@@ -1,0 +1,169 @@
+"""Issue 9, finding 1 on PostgreSQL: a seller repricing or withdrawing a stub, a new buyer
+checking out and the lapsed holder paying, all at the same moment. Whatever wins, no
+PaymentIntent is left able to take money at a price the listing no longer asks, and a stub
+withdrawn or repriced under a late payment is never sold on it."""
+
+import datetime
+import threading
+
+import pytest
+import stripe
+from django.db import connection
+from django.utils import timezone
+
+from accounts.tests.factories import UserFactory
+from marketplace.models import Listing, ListingStatus
+from marketplace.services import listing_update, listing_withdraw
+from marketplace.tests.factories import ListingFactory
+from payments.models import Order, OrderStatus
+from payments.services.checkout import checkout_start
+from payments.tests.factories import sandbox_seller, shipping_address
+from stubcollector.errors import DomainError
+
+pytestmark = pytest.mark.postgres
+
+ROUNDS = 6
+PAYABLE = {"requires_payment_method", "requires_confirmation", "requires_action"}
+
+
+@pytest.fixture(autouse=True)
+def _postgres_only():
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks need PostgreSQL; this database is " + connection.vendor)
+
+
+def run_together(*actions):
+    """Run each action on its own thread and connection, released by one barrier."""
+    barrier = threading.Barrier(len(actions))
+    outcomes = [None] * len(actions)
+
+    def run(index, action):
+        from django.db import connection as thread_connection
+
+        try:
+            barrier.wait(timeout=30)
+            outcomes[index] = ("ok", action())
+        except DomainError as refused:
+            outcomes[index] = ("refused", refused.code)
+        except Exception as error:  # noqa: BLE001 - a 500 in real life; reported by the test
+            outcomes[index] = ("error", repr(error))
+        finally:
+            thread_connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, a)) for i, a in enumerate(actions)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return outcomes
+
+
+def lapsed_checkout(listing):
+    buyer = UserFactory()
+    checkout = checkout_start(listing_id=listing.pk, buyer=buyer, shipping=shipping_address())
+    past = timezone.now() - datetime.timedelta(minutes=1)
+    Order.objects.filter(pk=checkout.order.pk).update(reserved_until=past)
+    Listing.objects.filter(pk=listing.pk).update(reserved_until=past)
+    return Order.objects.get(pk=checkout.order.pk)
+
+
+def payable_intents_at_a_stale_price(listing):
+    listing = Listing.objects.get(pk=listing.pk)
+    stale = []
+    for order in Order.objects.filter(listing=listing).exclude(payment_intent_id=""):
+        intent = stripe.PaymentIntent.retrieve(
+            order.payment_intent_id, stripe_account=order.stripe_account_id
+        )
+        if intent.status in PAYABLE and (
+            intent.amount != listing.total_cents or listing.status == ListingStatus.WITHDRAWN
+        ):
+            stale.append((order.pk, intent.amount, listing.total_cents, listing.status))
+    return stale
+
+
+def test_a_reprice_racing_a_new_buyers_checkout_leaves_no_payable_intent_at_the_old_price(
+    transactional_db, stripe_sandbox
+):
+    seller = sandbox_seller(stripe_sandbox)
+    for _ in range(ROUNDS):
+        listing = ListingFactory(seller=seller, price_cents=6400)
+        lapsed = lapsed_checkout(listing)
+        newcomer = UserFactory()
+
+        outcomes = run_together(
+            lambda listing=listing: listing_update(listing_id=listing.pk, seller=seller, price_cents=64000),
+            lambda listing=listing, newcomer=newcomer: checkout_start(
+                listing_id=listing.pk, buyer=newcomer, shipping=shipping_address()),
+        )
+
+        assert [kind for kind, _ in outcomes if kind == "error"] == [], outcomes
+        assert payable_intents_at_a_stale_price(listing) == []
+        intent = stripe.PaymentIntent.retrieve(
+            lapsed.payment_intent_id, stripe_account=seller.stripe_account_id
+        )
+        assert intent.status == "canceled"
+        lapsed.refresh_from_db()
+        assert lapsed.status == OrderStatus.CANCELLED
+        live = Order.objects.filter(listing=listing, status=OrderStatus.PENDING_PAYMENT)
+        assert all(order.amount_cents == Listing.objects.get(pk=listing.pk).total_cents for order in live)
+
+
+def test_a_withdrawal_racing_the_lapsed_holder_paying_never_sells_the_withdrawn_stub(
+    transactional_db, stripe_sandbox
+):
+    seller = sandbox_seller(stripe_sandbox)
+    for _ in range(ROUNDS):
+        listing = ListingFactory(seller=seller, price_cents=6400)
+        lapsed = lapsed_checkout(listing)
+
+        def pay(lapsed=lapsed):
+            return stripe.PaymentIntent.confirm(
+                lapsed.payment_intent_id, payment_method="pm_card_visa",
+                stripe_account=seller.stripe_account_id,
+            ).status
+
+        outcomes = run_together(
+            lambda listing=listing: listing_withdraw(listing_id=listing.pk, seller=seller),
+            pay,
+        )
+
+        withdraw, paid = outcomes
+        assert withdraw[0] in ("ok", "refused"), outcomes
+        listing.refresh_from_db()
+        if withdraw[0] == "ok":
+            # The PaymentIntent was cancelled first: the payment could not go through.
+            assert listing.status == ListingStatus.WITHDRAWN
+            assert paid[0] == "error" or paid[1] != "succeeded", outcomes
+        else:
+            # The money arrived first: the withdrawal waits for the webhook to decide.
+            assert withdraw[1] == "payment_being_settled", outcomes
+            assert listing.status == ListingStatus.RESERVED and listing.price_cents == 6400
+
+
+def test_a_reprice_racing_the_lapsed_holder_paying_never_takes_the_old_price_for_the_new(
+    transactional_db, stripe_sandbox
+):
+    seller = sandbox_seller(stripe_sandbox)
+    for _ in range(ROUNDS):
+        listing = ListingFactory(seller=seller, price_cents=6400)
+        lapsed = lapsed_checkout(listing)
+
+        def pay(lapsed=lapsed):
+            return stripe.PaymentIntent.confirm(
+                lapsed.payment_intent_id, payment_method="pm_card_visa",
+                stripe_account=seller.stripe_account_id,
+            ).status
+
+        reprice, paid = run_together(
+            lambda listing=listing: listing_update(listing_id=listing.pk, seller=seller, price_cents=64000),
+            pay,
+        )
+
+        listing.refresh_from_db()
+        assert reprice[0] in ("ok", "refused"), (reprice, paid)
+        if reprice[0] == "ok":
+            assert listing.price_cents == 64000
+            assert paid[0] == "error" or paid[1] != "succeeded", (reprice, paid)
+        else:
+            assert reprice[1] == "payment_being_settled", (reprice, paid)
+            assert listing.price_cents == 6400
