@@ -1,0 +1,190 @@
+"""Script in every text a user controls comes out as text: pages, emails and admin.
+
+Each field gets its own marked payload (`xss_<field>`), stored as typed (through the real routes
+where a route writes it). Every surface that shows the field must show the marker (so the test
+cannot pass by not rendering it) and must never contain the payload's raw tags. JSON answers
+carry it as JSON data, never as HTML.
+"""
+
+import json
+
+import pytest
+from django.core import mail
+from django.test import Client
+
+from accounts.tests.factories import UserFactory
+from marketplace.tests.factories import ListingFactory, StubFactory
+from payments.models import Dispute, OrderStatus
+from payments.tests.factories import sandbox_seller
+from payments.tests.webhook_support import deliver, endpoints_register, pay, sandbox_order
+
+pytestmark = pytest.mark.django_db
+
+
+def payload(field: str) -> str:
+    return f'<script>xss_{field}()</script><img src=x onerror=xss_{field}()>"\'&'
+
+
+def short_payload(field: str) -> str:  # for fields of 20 characters or so
+    return f"<i id=xss_{field}>"
+
+
+RAW_TAGS = ("<script>xss_", "<img src=x onerror=xss_", "<i id=xss_")
+
+LONG_FIELDS = {
+    "stub": ("event_name", "performer", "venue", "city", "description"),
+    "seller": ("seller_bio",),
+    "order": ("shipping_name", "shipping_line1", "shipping_line2", "shipping_city", "shipping_state"),
+}
+
+
+def assert_escaped(body: str, fields, where: str):
+    leaks = [tag for tag in RAW_TAGS if tag in body]
+    assert not leaks, f"{where}: raw markup {leaks} in\n" + _around(body, leaks[0])
+    missing = [f for f in fields if f"xss_{f}" not in body]
+    assert not missing, f"{where}: {missing} not shown at all (the check would prove nothing)"
+
+
+def _around(body: str, needle: str) -> str:
+    at = body.find(needle)
+    return body[max(0, at - 200): at + 200]
+
+
+@pytest.fixture
+def tainted(stripe_sandbox, settings, django_capture_on_commit_callbacks):
+    # Emails go out after the commit (or through a task): run those callbacks as they come.
+    with django_capture_on_commit_callbacks(execute=True):
+        return _tainted_world(stripe_sandbox, settings)
+
+
+def _tainted_world(stripe_sandbox, settings):
+    """One seller, one buyer, one paid, shipped, completed, rated and disputed order, and one
+    listing still on sale: every text a user types holds a payload."""
+    settings.RATELIMIT_ENABLE = False
+    endpoints_register(stripe_sandbox, Client())
+    seller = sandbox_seller(stripe_sandbox, seller_bio=payload("seller_bio"))
+    buyer = UserFactory(first_name=payload("first_name"), last_name=payload("last_name"))
+    stub_fields = {name: payload(name) for name in LONG_FIELDS["stub"]}
+    on_sale = ListingFactory(seller=seller, stub=StubFactory(**stub_fields))
+
+    sold_stub = StubFactory(**stub_fields)
+    order = sandbox_order(stripe_sandbox, seller=seller, buyer=buyer)
+    order.listing.stub = sold_stub
+    order.listing.save(update_fields=["stub"])
+    for name in LONG_FIELDS["order"]:
+        setattr(order, name, payload(name))
+    order.shipping_postal_code = short_payload("zip")
+    order.save()
+    pay(order)
+    deliver(stripe_sandbox)
+
+    as_seller, as_buyer = Client(), Client()
+    as_seller.force_login(seller)
+    as_buyer.force_login(buyer)
+
+    def post_json(client, path, body):
+        response = client.post(path, json.dumps(body), content_type="application/json",
+                               HTTP_ACCEPT="application/json")
+        assert response.status_code in (200, 201), (path, response.status_code, response.content[:300])
+        return response
+
+    post_json(as_seller, f"/payments/orders/{order.pk}/ship/", {"tracking_number": payload("tracking")})
+    post_json(as_buyer, f"/payments/orders/{order.pk}/complete/", {})
+    post_json(as_buyer, f"/payments/orders/{order.pk}/feedback/",
+              {"rating": 2, "comment": payload("feedback")})
+    post_json(as_seller, f"/payments/orders/{order.pk}/feedback/reply/", {"reply": payload("reply")})
+    dispute = Dispute.objects.create(
+        stripe_dispute_id=f"dp_xss{order.pk}", order=order, stripe_account_id=order.stripe_account_id,
+        charge_id="ch_xss", amount_cents=order.amount_cents, reason="fraudulent", status="needs_response",
+    )
+    post_json(as_seller, f"/payments/orders/{order.pk}/dispute/", {"note": payload("dispute_note")})
+    saved = as_buyer.post("/saved-searches/", {"q": payload("saved_search")})
+    assert saved.status_code == 302, saved.status_code
+    order.refresh_from_db()
+    assert order.status == OrderStatus.COMPLETED, order.status
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    as_staff = Client()
+    as_staff.force_login(staff)
+    return {"seller": seller, "buyer": buyer, "order": order, "on_sale": on_sale, "dispute": dispute,
+            "clients": {"anon": Client(), "seller": as_seller, "buyer": as_buyer, "staff": as_staff}}
+
+
+STUB = LONG_FIELDS["stub"]
+SHIPPING = (*LONG_FIELDS["order"], "zip")
+
+# (who looks, path built from the world, fields that page shows)
+PAGES = [
+    ("anon", lambda w: "/", ("event_name",)),
+    ("anon", lambda w: "/?q=%3Cscript%3Exss_query()%3C/script%3E", ("query",)),
+    ("anon", lambda w: f"/listings/{w['on_sale'].pk}/", STUB),
+    ("anon", lambda w: f"/sellers/{w['seller'].username}/", ("seller_bio", "event_name")),
+    ("buyer", lambda w: f"/checkout/{w['on_sale'].pk}/", ("event_name", *SHIPPING)),
+    ("buyer", lambda w: "/orders/", ("event_name",)),
+    ("buyer", lambda w: f"/orders/{w['order'].pk}/",
+     ("event_name", *SHIPPING, "tracking", "feedback", "reply")),
+    ("seller", lambda w: f"/orders/{w['order'].pk}/",
+     ("event_name", *SHIPPING, "tracking", "feedback", "reply", "dispute_note")),
+    ("seller", lambda w: "/orders/", ("event_name",)),
+    ("seller", lambda w: "/dashboard/", ("event_name",)),
+    ("buyer", lambda w: "/saved-searches/", ("saved_search",)),
+    ("buyer", lambda w: "/accounts/profile/", ("first_name", "last_name")),
+    ("seller", lambda w: "/accounts/profile/", ("seller_bio",)),
+    ("staff", lambda w: f"/admin/payments/order/{w['order'].pk}/change/", (*SHIPPING, "tracking")),
+    ("staff", lambda w: "/admin/payments/order/", ("event_name",)),
+    ("staff", lambda w: "/admin/marketplace/listing/", ("event_name",)),
+    ("staff", lambda w: f"/admin/marketplace/stub/{w['on_sale'].stub_id}/change/", STUB),
+    ("staff", lambda w: f"/admin/accounts/user/{w['seller'].pk}/change/", ("seller_bio",)),
+    ("staff", lambda w: f"/admin/accounts/user/{w['buyer'].pk}/change/", ("first_name", "last_name")),
+    ("staff", lambda w: f"/admin/payments/dispute/{w['dispute'].pk}/respond/", ("dispute_note",)),
+    ("staff", lambda w: "/admin/payments/feedback/", ("feedback",)),
+    ("staff", lambda w: f"/admin/payments/order/{w['order'].pk}/refund/", ("event_name",)),
+]
+
+
+@pytest.mark.parametrize(("who", "path", "fields"), PAGES, ids=[f"{p[0]} {i}" for i, p in enumerate(PAGES)])
+def test_pages_show_user_text_as_text(tainted, who, path, fields):
+    url = path(tainted)
+    response = tainted["clients"][who].get(url, HTTP_ACCEPT="text/html")
+
+    assert response.status_code in (200, 400, 409), (url, response.status_code)
+    assert response["Content-Type"].startswith("text/html")
+    assert_escaped(response.content.decode(), fields, f"{who} GET {url}")
+
+
+def test_html_emails_show_user_text_as_text(tainted):
+    """Order paid (buyer and seller), shipped, feedback and dispute mails: every HTML part."""
+    html_parts = [(m.subject, content) for m in mail.outbox
+                  for content, mimetype in getattr(m, "alternatives", []) if mimetype == "text/html"]
+    assert html_parts, [m.subject for m in mail.outbox]
+    for subject, html in html_parts:  # the subject is a text header, not HTML: only the body
+        leaks = [tag for tag in RAW_TAGS if tag in html]
+        assert not leaks, f"email {subject!r}: raw {leaks}\n" + _around(html, leaks[0])
+    everything = "\n".join(html for _, html in html_parts)
+    missing = [f for f in ("event_name", "shipping_name", "tracking") if f"xss_{f}" not in everything]
+    assert not missing, f"the HTML emails never show {missing}"
+
+
+def test_email_subjects_carry_no_header_breaks(tainted):
+    for message in mail.outbox:
+        assert "\n" not in message.subject and "\r" not in message.subject, message.subject
+
+
+@pytest.mark.parametrize("path", ["/api/listings/", "/api/listings/{pk}/", "/marketplace/my-orders/"])
+def test_json_answers_carry_user_text_as_json_data(tainted, path):
+    url = path.format(pk=tainted["on_sale"].pk)
+    response = tainted["clients"]["buyer"].get(url, HTTP_ACCEPT="application/json")
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/json")
+    assert "xss_event_name" in json.dumps(response.json())
+
+
+def test_a_username_with_markup_is_refused_at_sign_up(client, settings):
+    settings.RATELIMIT_ENABLE = False
+    response = client.post("/accounts/signup/", {
+        "username": "<script>xss_username()</script>", "email": "x@example.com",
+        "password1": "correct-horse-battery-staple", "password2": "correct-horse-battery-staple",
+    })
+
+    assert response.status_code == 400
+    assert "<script>xss_username" not in response.content.decode()
