@@ -176,7 +176,7 @@ def _after_cursor(qs: QuerySet[Listing], *, sort: str, cursor: str) -> QuerySet[
     lookup, descending = SORT_KEYS.get(sort, SORT_KEYS[DEFAULT_SORT])
     try:
         key, pk = _int_to_key(lookup, int(match[1])), int(match[2])
-    except (ValueError, OverflowError):
+    except (ValueError, OverflowError, OSError):  # a year past 9999, a timestamp the OS refuses
         return None
     if pk > 2**63 - 1:
         return None
