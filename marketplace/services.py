@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from marketplace import images
@@ -283,25 +284,27 @@ class ListingChangedMeanwhile(Conflict):
     message = "A buyer's checkout on this stub changed meanwhile. Please try again."
 
 
-def _stale_payments_cancel(listing_id, seller, now, *, new_price_cents=None) -> None:
-    """Before a listing changes what a buyer would pay for (price, withdrawal): cancel at Stripe
-    the PaymentIntents of orders that no longer hold it (a lapsed hold, a declined attempt), so
-    none of them can take the money afterwards. Stripe is called before the row lock is taken;
-    `_check_no_stale_payments` re-checks under the lock."""
+def listing_terms_change_prepare(*, listing_id, seller, now, unchanged: Q | None = None) -> None:
+    """Before a listing changes what a buyer would pay for (price, shipping, withdrawal): cancel
+    at Stripe the PaymentIntents of orders that no longer hold it (a lapsed hold, a declined
+    attempt), so none of them can take the money afterwards. Nothing to do when the listing is
+    not the seller's (the locked step answers 404) or already matches `unchanged`. Stripe is
+    called before the row lock is taken; `listing_terms_change_check` re-checks under it."""
     from payments.services.checkout import listing_stale_payments_cancel  # payments builds on us
 
     try:
         mine = Listing.objects.filter(pk=listing_id, seller_id=getattr(seller, "pk", None))
-        if new_price_cents is not None:
-            mine = mine.exclude(price_cents=new_price_cents)
+        if unchanged is not None:
+            mine = mine.exclude(unchanged)
         if not mine.exists():
-            return  # not the seller's (the lock below answers 404), or the price stays
+            return
     except (ValueError, TypeError):
         return
     listing_stale_payments_cancel(listing_id=listing_id, now=now)
 
 
-def _check_no_stale_payments(listing: Listing, now) -> None:
+def listing_terms_change_check(*, listing: Listing, now) -> None:
+    """Under the listing's lock: refuse the change if a stale checkout appeared meanwhile."""
     from payments.services.checkout import listing_has_stale_payments
 
     if listing_has_stale_payments(listing_id=listing.pk, now=now):
@@ -315,7 +318,7 @@ def listing_withdraw(*, listing_id: int, seller, now: datetime | None = None) ->
     for. Withdrawing an already withdrawn listing is a no-op (a double submit is harmless).
     """
     now = now or timezone.now()
-    _stale_payments_cancel(listing_id, seller, now)
+    listing_terms_change_prepare(listing_id=listing_id, seller=seller, now=now)
     with transaction.atomic():
         return _listing_withdraw_locked(listing_id=listing_id, seller=seller, now=now)
 
@@ -330,7 +333,7 @@ def _listing_withdraw_locked(*, listing_id, seller, now) -> Listing:
         raise ListingNotWithdrawable(
             "A buyer is paying for this stub right now. Try again once the reservation ends."
         )
-    _check_no_stale_payments(listing, now)
+    listing_terms_change_check(listing=listing, now=now)
     listing.status = ListingStatus.WITHDRAWN
     _clear_reservation(listing)
     listing.save(update_fields=["status", "reserved_by", "reserved_until", "reserved_at", "updated_at"])
@@ -395,7 +398,9 @@ def listing_update(
     before it changes, lapsed checkouts' PaymentIntents are cancelled (none can pay the old one)."""
     now = now or timezone.now()
     if isinstance(price_cents, int):
-        _stale_payments_cancel(listing_id, seller, now, new_price_cents=price_cents)
+        listing_terms_change_prepare(
+            listing_id=listing_id, seller=seller, now=now, unchanged=Q(price_cents=price_cents)
+        )
     with transaction.atomic():
         return _listing_update_locked(
             listing_id=listing_id, seller=seller, price_cents=price_cents, photo=photo, now=now,
@@ -412,7 +417,7 @@ def _listing_update_locked(*, listing_id, seller, price_cents, photo, now, **stu
         _check_price(price_cents)
         if listing.status == ListingStatus.SOLD or listing.reservation_is_live(now):
             raise PriceLocked()
-        _check_no_stale_payments(listing, now)
+        listing_terms_change_check(listing=listing, now=now)
         listing.price_cents = price_cents
         listing.save(update_fields=["price_cents", "updated_at"])
     stub = listing.stub

@@ -8,10 +8,15 @@ stub and once it has sold. Fee policy and limits: docs/shipping.md.
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from marketplace.models import MAX_PRICE_CENTS, MAX_SHIPPING_CENTS, Listing, ListingStatus
-from marketplace.services import ListingNotFound
+from marketplace.services import (
+    ListingNotFound,
+    listing_terms_change_check,
+    listing_terms_change_prepare,
+)
 from stubcollector.errors import Conflict, DomainError
 
 
@@ -35,12 +40,23 @@ def shipping_check(*, price_cents: int, shipping_cents: int) -> None:
         raise InvalidShipping()
 
 
-@transaction.atomic
 def listing_shipping_set(
     *, listing_id: int, seller, shipping_cents: int, now: datetime | None = None
 ) -> Listing:
-    """The owner sets the shipping charge (0 for free shipping). A no-op when it is unchanged."""
+    """The owner sets the shipping charge (0 for free shipping). A no-op when it is unchanged.
+    Like a price change, lapsed checkouts' PaymentIntents are cancelled first (issue 9)."""
     now = now or timezone.now()
+    if isinstance(shipping_cents, int) and not isinstance(shipping_cents, bool):
+        listing_terms_change_prepare(
+            listing_id=listing_id, seller=seller, now=now, unchanged=Q(shipping_cents=shipping_cents)
+        )
+    with transaction.atomic():
+        return _listing_shipping_set_locked(
+            listing_id=listing_id, seller=seller, shipping_cents=shipping_cents, now=now
+        )
+
+
+def _listing_shipping_set_locked(*, listing_id, seller, shipping_cents, now) -> Listing:
     try:
         mine = Listing.objects.select_for_update().filter(seller_id=getattr(seller, "pk", None))
         listing = mine.get(pk=listing_id)
@@ -51,6 +67,7 @@ def listing_shipping_set(
     shipping_check(price_cents=listing.price_cents, shipping_cents=shipping_cents)
     if listing.status == ListingStatus.SOLD or listing.reservation_is_live(now):
         raise ShippingLocked()
+    listing_terms_change_check(listing=listing, now=now)
     listing.shipping_cents = shipping_cents
     listing.save(update_fields=["shipping_cents", "updated_at"])
     return listing

@@ -107,6 +107,21 @@ def test_a_withdrawal_cancels_the_lapsed_checkouts_payment_intent_so_the_stub_ca
     assert order.status == OrderStatus.CANCELLED and listing.status == ListingStatus.WITHDRAWN
 
 
+def test_a_shipping_change_cancels_the_lapsed_checkouts_payment_intent_first(client, seller):
+    from marketplace.shipping import listing_shipping_set
+
+    listing = ListingFactory(seller=seller, price_cents=6400)
+    order = checkout(client, listing, UserFactory())
+    lapse(order)
+
+    listing_shipping_set(listing_id=listing.pk, seller=seller, shipping_cents=450)
+
+    assert intent_status(order) == "canceled"
+    assert not paid(try_pay(order))
+    listing.refresh_from_db()
+    assert listing.total_cents == 6850
+
+
 def test_a_declined_attempts_payment_intent_is_cancelled_before_a_withdrawal(client, seller, webhook_sandbox):
     listing = ListingFactory(seller=seller, price_cents=6400)
     order = checkout(client, listing, UserFactory())
