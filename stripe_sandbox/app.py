@@ -277,6 +277,7 @@ class Sandbox:
         with self.store.lock:
             self.store.clock.advance(seconds)
             self.api.settle_refunds()
+            self.api.expire_disputes()  # unanswered by their due date
             self.store.save()
             return self.store.clock.now()
 

@@ -173,6 +173,16 @@ def test_losing_evidence_loses_and_the_order_ends_dispute_lost(disputed_order, s
     assert "you lost" in told.subject and "went back to them" in told.body
 
 
+def test_a_dispute_left_unanswered_past_its_deadline_is_lost(disputed_order, webhook_sandbox, deliver_all):
+    webhook_sandbox.advance_time(8 * 86400)
+    deliver_all()
+
+    disputed_order.refresh_from_db()
+    dispute = Dispute.objects.get(order=disputed_order)
+    assert dispute.outcome == "lost" and disputed_order.status == OrderStatus.DISPUTE_LOST
+    assert any("you lost" in m.subject for m in mail.outbox)
+
+
 def test_submitting_twice_is_refused_and_sends_once(disputed_order, support, deliver_all):
     dispute = Dispute.objects.get(order=disputed_order)
     dispute_services.dispute_respond(dispute_id=dispute.pk, submit=True, actor=support,

@@ -18,6 +18,10 @@ What Stripe does, and the sandbox with it (docs/sandbox.md has the table):
   which is what an unsatisfied issuer does next.
 * ``POST /v1/disputes/:id/close`` accepts the dispute: it is lost.
   https://docs.stripe.com/api/disputes/close
+* Not answered by ``evidence_details.due_by``: a chargeback is lost automatically
+  (https://docs.stripe.com/disputes/responding); the sandbox lets an unanswered inquiry become
+  a chargeback instead, as an issuer without an answer does. The sandbox clock decides
+  (``Sandbox.advance_time``).
 * Test cards (https://docs.stripe.com/testing#disputes): 4000000000000259 fraudulent
   chargeback, 4000000000002685 product not received, 4000000000001976 inquiry.
 """
@@ -185,6 +189,20 @@ class DisputesApi(ApiBase):
         previous = {key: value for key, value in before.items() if after.get(key) != value}
         self.emit("charge.dispute.updated", dispute, dispute["_scope"], previous_attributes=previous)
         self.emit("charge.dispute.funds_withdrawn", dispute, dispute["_scope"])
+
+    def expire_disputes(self) -> list[dict[str, Any]]:
+        """Disputes left unanswered past their due date: chargebacks lost, inquiries escalated."""
+        expired = []
+        for dispute in reversed(list(self.store.all("dispute"))):  # oldest first
+            due_by = dispute["evidence_details"]["due_by"]
+            if dispute["status"] not in NEEDS_RESPONSE or not due_by or self.now() <= due_by:
+                continue
+            if _is_inquiry(dispute):
+                self._escalate(dispute)
+            else:
+                self.resolve_dispute(dispute, "lost")
+            expired.append(dispute)
+        return expired
 
     def close_dispute(self, req: Request) -> dict[str, Any]:
         dispute = self.find("dispute", req.path_args["id"], req.scope, param="dispute")

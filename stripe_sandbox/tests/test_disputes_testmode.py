@@ -148,3 +148,29 @@ def test_evidence_must_be_text_and_known_fields(stripe_sandbox, seller):
     dispute_id = dispute_of(stripe_sandbox, pi)["id"]
     with pytest.raises(stripe.InvalidRequestError):
         stripe.Dispute.modify(dispute_id, stripe_account=seller["id"], evidence={"made_up": "x"})
+
+
+def test_an_unanswered_chargeback_is_lost_at_its_due_date(stripe_sandbox, seller):
+    dispute_id = dispute_of(stripe_sandbox, pay(seller["id"], payment_method="pm_card_createDispute"))["id"]
+
+    stripe_sandbox.advance_time(6 * 86400)
+    assert stripe.Dispute.retrieve(dispute_id, stripe_account=seller["id"]).status == "needs_response"
+    stripe_sandbox.advance_time(2 * 86400)
+
+    assert stripe.Dispute.retrieve(dispute_id, stripe_account=seller["id"]).status == "lost"
+    assert stripe_sandbox.events("charge.dispute.closed", account=seller["id"])
+
+
+def test_an_unanswered_inquiry_becomes_a_chargeback_and_an_answered_one_waits(stripe_sandbox, seller):
+    unanswered = dispute_of(stripe_sandbox, pay(seller["id"], payment_method="pm_card_createDisputeInquiry"))
+    answered = dispute_of(stripe_sandbox, pay(seller["id"], payment_method="pm_card_createDisputeInquiry"))
+    stripe.Dispute.modify(answered["id"], stripe_account=seller["id"],
+                          evidence={"product_description": "A stub"})
+
+    stripe_sandbox.advance_time(8 * 86400)
+
+    escalated = stripe.Dispute.retrieve(unanswered["id"], stripe_account=seller["id"])
+    assert escalated.status == "needs_response" and escalated.evidence_details.due_by > stripe_sandbox.now()
+    waiting = stripe.Dispute.retrieve(answered["id"], stripe_account=seller["id"])
+    assert waiting.status == "warning_under_review"
+

@@ -156,10 +156,13 @@ def test_platform_can_refund_its_application_fee_directly(stripe_sandbox, seller
         stripe.ApplicationFee.create_refund(fee.id, amount=301)
 
 
-def test_evidence_is_past_due_after_the_due_date(stripe_sandbox, seller):
+def test_evidence_can_no_longer_be_sent_after_the_due_date(stripe_sandbox, seller):
     pi = pay(seller["id"])
     dispute = stripe_sandbox.open_dispute(pi.latest_charge)
     assert dispute["evidence_details"]["past_due"] is False
-    stripe_sandbox.advance_time(8 * 86400)
+    stripe_sandbox.advance_time(8 * 86400)  # unanswered: lost at the due date, as Stripe does
     dispute = stripe.Dispute.retrieve(dispute["id"], stripe_account=seller["id"])
-    assert dispute.evidence_details.past_due is True
+    assert dispute.status == "lost"
+    with pytest.raises(stripe.InvalidRequestError):
+        stripe.Dispute.modify(dispute.id, stripe_account=seller["id"],
+                              evidence={"product_description": "late"})
