@@ -33,9 +33,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from payments import stripe_api
-from payments.models import Dispute, Order, OrderStatus, Payment
+from payments.models import AuditEvent, Dispute, Order, OrderStatus, Payment
 from payments.services.audit import audit_record
-from payments.services.notifications import notify_dispute_closed, notify_dispute_opened, shipping_lines
+from payments.services.notifications import (
+    notify_dispute_closed,
+    notify_dispute_opened,
+    notify_dispute_reminder,
+    shipping_lines,
+)
 from payments.services.orders import order_transition
 from payments.services.payment_events import (
     DISPUTE_LOST,
@@ -405,3 +410,34 @@ def dispute_seller_note_save(*, order_id: int, seller, note: str, tracking_numbe
                              + (f" (tracking {tracking_number})" if tracking_number else ""),
                      data={"dispute_id": row.stripe_dispute_id})
     return row
+
+
+# -- reminders (manage.py send_dispute_reminders, hourly) ---------------------------------------
+
+REMINDER_WINDOW = datetime.timedelta(days=3)
+
+
+def dispute_deadline_reminders_send(*, now=None, within: datetime.timedelta = REMINDER_WINDOW) -> int:
+    """Email each seller whose dispute is due within `within` and who has not added their side
+    yet, once per dispute (the audit row `dispute.reminder_sent` is the mark). Returns how many.
+    Staff see every deadline on the admin Disputes page."""
+    now = now or timezone.now()
+    due = Dispute.objects.filter(
+        status__in=NEEDS_RESPONSE, submitted_at__isnull=True, accepted_at__isnull=True,
+        seller_note_at__isnull=True, evidence_due_by__gt=now, evidence_due_by__lte=now + within,
+    ).values_list("pk", flat=True)
+    sent = 0
+    for dispute_id in list(due):
+        with transaction.atomic():
+            row = Dispute.objects.select_for_update().select_related("order").get(pk=dispute_id)
+            already = AuditEvent.objects.filter(order=row.order, action="dispute.reminder_sent",
+                                                data__dispute_id=row.stripe_dispute_id).exists()
+            if already or not row.needs_response:
+                continue
+            audit_record(action="dispute.reminder_sent", order=row.order,
+                         message=f"Seller reminded: due {row.evidence_due_by:%Y-%m-%d %H:%M} UTC",
+                         data={"dispute_id": row.stripe_dispute_id})
+            transaction.on_commit(lambda row=row: notify_dispute_reminder(dispute=row))
+            sent += 1
+    return sent
+

@@ -176,6 +176,18 @@ def notify_dispute_closed(*, dispute) -> None:
     )
 
 
+def notify_dispute_reminder(*, dispute) -> None:
+    """The deadline is near and the dispute is still unanswered: remind the seller."""
+    order = _load(dispute.order)
+    _send(
+        template="dispute_reminder_seller",
+        subject=f"Reminder: the dispute on order #{order.pk} must be answered by "
+                f"{dispute.evidence_due_by:%d %B}",
+        to_user=order.seller,
+        context=_order_context(order),
+    )
+
+
 # -- refunds (payments/services/refunds.py). Each message names one Refund row (`refund` in the
 # template), in dollars and plain words.
 

@@ -4,11 +4,13 @@ Stripe's test-mode evidence decides (won / lost), an inquiry, accepting, the due
 the funds events and a status we do not know."""
 
 import datetime
+import io
 
 import pytest
 import stripe
 from django.contrib.auth.models import Group
 from django.core import mail
+from django.core.management import call_command
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
@@ -397,4 +399,30 @@ def test_every_stripe_dispute_status_moves_the_order_by_the_rules(client, webhoo
     assert order.status == order_status and dispute.status == status
     assert dispute.get_status_display() != status  # a label of its own for every status
     assert not AuditEvent.objects.filter(order=order, action="dispute.status_unknown").exists()
+
+
+def test_a_seller_who_has_not_answered_is_reminded_once_near_the_deadline(
+    disputed_order, django_capture_on_commit_callbacks
+):
+    dispute = Dispute.objects.get(order=disputed_order)
+    mail.outbox.clear()
+    assert dispute_services.dispute_deadline_reminders_send() == 0  # 7 days left: not yet
+
+    near = dispute.evidence_due_by - datetime.timedelta(days=2)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert dispute_services.dispute_deadline_reminders_send(now=near) == 1
+        assert dispute_services.dispute_deadline_reminders_send(now=near) == 0  # once
+        call_command("send_dispute_reminders", stdout=io.StringIO())
+
+    (message,) = mail.outbox
+    assert message.to == ["seller@example.com"] and "Reminder" in message.subject
+    assert f"/orders/{disputed_order.pk}/" in message.body and "deadline is near" in message.body
+
+
+def test_a_seller_who_added_their_side_is_not_reminded(disputed_order):
+    dispute = Dispute.objects.get(order=disputed_order)
+    dispute_services.dispute_seller_note_save(order_id=disputed_order.pk, seller=disputed_order.seller,
+                                              note="Shipped Monday.")
+    near = dispute.evidence_due_by - datetime.timedelta(days=1)
+    assert dispute_services.dispute_deadline_reminders_send(now=near) == 0
 
