@@ -116,3 +116,11 @@ def release_expired_reservations() -> int:
     for order_id in order_ids:
         reservation_expire.apply_async(kwargs={"order_id": order_id})
     return len(order_ids)
+
+
+@shared_task
+def send_dispute_reminders() -> int:
+    """Beat, hourly: remind sellers of disputes due within 3 days (payments.services.disputes)."""
+    from payments.services.disputes import dispute_deadline_reminders_send
+
+    return dispute_deadline_reminders_send()

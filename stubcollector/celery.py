@@ -26,6 +26,11 @@ app.conf.beat_schedule = {
         "task": "payments.tasks.release_expired_reservations",
         "schedule": crontab(minute="*"),
     },
+    # Replaces the cron line `0 * * * * manage.py send_dispute_reminders` (still valid).
+    "send-dispute-reminders": {
+        "task": "payments.tasks.send_dispute_reminders",
+        "schedule": crontab(minute=0),
+    },
 }
 
 

@@ -426,3 +426,14 @@ def test_a_seller_who_added_their_side_is_not_reminded(disputed_order):
     near = dispute.evidence_due_by - datetime.timedelta(days=1)
     assert dispute_services.dispute_deadline_reminders_send(now=near) == 0
 
+
+def test_beat_runs_the_reminders_hourly(disputed_order):
+    from payments.tasks import send_dispute_reminders
+    from stubcollector.celery import app
+
+    (entry,) = [e for e in app.conf.beat_schedule.values() if e["task"] == send_dispute_reminders.name]
+    assert entry["schedule"].minute == {0}
+    Dispute.objects.filter(order=disputed_order).update(
+        evidence_due_by=timezone.now() + datetime.timedelta(days=2))
+    assert send_dispute_reminders.apply().get() == 1
+
