@@ -248,7 +248,7 @@ class OrderAdmin(admin.ModelAdmin):
         "seller",
         "amount_display",
         "refunded_display",
-        "created_at",
+        "created_column",
     )
     list_display_links = ("id", "stub_column")
     list_filter = ("status", NeedsAttentionFilter, "created_at", "paid_at")
@@ -374,6 +374,10 @@ class OrderAdmin(admin.ModelAdmin):
         pending = " · refund pending" if getattr(obj, "refund_pending", False) else ""
         attention = " · needs staff" if obj.attention_reason else ""
         return badge(STATUS_BADGES.get(obj.status, "warn"), obj.get_status_display() + pending + attention)
+
+    @admin.display(description="Ordered", ordering="created_at")
+    def created_column(self, obj):
+        return obj.created_at.strftime("%Y-%m-%d")
 
     @admin.display(description="Stub", ordering="listing__stub__event_name")
     def stub_column(self, obj):

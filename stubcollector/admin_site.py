@@ -39,6 +39,12 @@ SECTIONS = [
         ],
     ),
 ]
+# Names that say what staff find there, instead of the model's own.
+ENTRY_NAMES = {
+    ("accounts", "User"): "Users and sellers",
+    ("djstripe", "WebhookEventTrigger"): "Webhook deliveries",
+    ("payments", "AuditEvent"): "Audit trail",
+}
 MIRROR_APP = "djstripe"
 MIRROR_TITLE = "Stripe mirror (read-only, from dj-stripe)"
 # dj-stripe models that are ours to act on (a delivery can be reprocessed), not only mirrored.
@@ -47,6 +53,8 @@ MIRROR_EXCEPTIONS = {"WebhookEventTrigger"}
 
 class StaffAdminSite(admin.AdminSite):
     site_header = "Stub Collector staff"
+    # The sidebar repeats the index on every page and squeezes the orders list on a laptop.
+    enable_nav_sidebar = False
     site_title = "Stub Collector staff"
     index_title = "Orders, refunds, disputes and sellers"
 
@@ -59,7 +67,8 @@ class StaffAdminSite(admin.AdminSite):
         }
         arranged, placed = [], set()
         for title, names in SECTIONS:
-            entries = [models[name][1] for name in names if name in models]
+            entries = [{**models[name][1], "name": ENTRY_NAMES.get(name, models[name][1]["name"])}
+                       for name in names if name in models]
             if entries:
                 first_app = models[next(name for name in names if name in models)][0]
                 arranged.append({**first_app, "name": title, "models": entries})
