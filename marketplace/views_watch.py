@@ -3,7 +3,7 @@ marketplace.watchlist, answer (a redirect back for forms, JSON when asked)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import JsonResponse
+from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
@@ -22,13 +22,14 @@ from stubcollector.middleware import asks_for_json
 
 
 def _back(request, fallback: str):
+    """Back to `next` when it is a path on this site; anything else (a name, another host, a
+    control character) goes to `fallback`. HttpResponseRedirect, not redirect(): redirect()
+    would try a bare word as a view name."""
     target = request.POST.get("next") or ""
-    safe = url_has_allowed_host_and_scheme(
+    safe = target.startswith("/") and target.isprintable() and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     )
-    if safe:
-        return redirect(target)
-    return redirect(fallback)
+    return HttpResponseRedirect(target if safe else fallback)
 
 
 @login_required

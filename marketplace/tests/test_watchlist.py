@@ -278,3 +278,14 @@ def test_cards_show_a_heart_per_stub(client, watcher):
 
     assert f'aria-label="Stop watching {watched.stub.event_name}"' in html
     assert f'aria-label="Watch {other.stub.event_name}"' in html
+
+
+BAD_NEXT = ["https://evil.example/", "//evil.example/", "browse", "a\x00b", "/ok\x00"]
+
+
+@pytest.mark.parametrize("target", BAD_NEXT)
+def test_a_bad_next_goes_back_to_the_listing(client, watcher, target):
+    listing = ListingFactory()
+    client.force_login(watcher)
+    response = client.post(f"/listings/{listing.pk}/watch/", {"watch": "1", "next": target})
+    assert response.status_code == 302 and response.url == f"/listings/{listing.pk}/"
