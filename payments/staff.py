@@ -1,7 +1,7 @@
 """Staff groups (DESIGN "Settings"): **Support** views everything, refunds up to
-SUPPORT_REFUND_LIMIT_CENTS and responds to disputes; **Finance** views everything and refunds
-any amount. A data migration makes them on every database; tests (which skip migrations) call
-`staff_groups_ensure()` themselves. Membership is given in admin."""
+SUPPORT_REFUND_LIMIT_CENTS and responds to disputes; **Finance** views everything, refunds
+any amount and responds to disputes. A data migration makes them on every database; tests
+(which skip migrations) call `staff_groups_ensure()` themselves. Membership is given in admin."""
 
 from django.apps import apps as django_apps
 
@@ -16,7 +16,7 @@ VIEW_MODELS = [
 ]
 GROUP_PERMISSIONS = {
     SUPPORT: ["refund_order", "respond_dispute"],
-    FINANCE: ["refund_order", "refund_order_any_amount"],
+    FINANCE: ["refund_order", "refund_order_any_amount", "respond_dispute"],
 }
 
 

@@ -214,8 +214,8 @@ def test_accepting_closes_it_lost_on_stripe_and_the_order_follows(disputed_order
         dispute_services.dispute_accept(dispute_id=dispute.pk, actor=support)
 
 
-def test_only_support_and_finance_roles_may_answer(disputed_order):
-    staff_groups_ensure()
+def test_only_support_and_finance_roles_may_answer(disputed_order, support):
+    assert dispute_services.dispute_can_respond(user=support)
     dispute = Dispute.objects.get(order=disputed_order)
     plain_staff = UserFactory(is_staff=True)
     seller = disputed_order.seller
@@ -226,7 +226,12 @@ def test_only_support_and_finance_roles_may_answer(disputed_order):
             dispute_services.dispute_accept(dispute_id=dispute.pk, actor=user)
     finance = UserFactory(is_staff=True)
     finance.groups.add(Group.objects.get(name=FINANCE))
-    assert dispute_services.dispute_can_respond(user=finance) == finance.has_perm("payments.respond_dispute")
+    assert dispute_services.dispute_can_respond(user=finance)
+    dispute_services.dispute_respond(dispute_id=dispute.pk, evidence={"product_description": "A stub"},
+                                     submit=False, actor=finance)
+    not_staff = UserFactory(is_staff=False)
+    not_staff.groups.add(Group.objects.get(name=SUPPORT))  # the role without staff access
+    assert not dispute_services.dispute_can_respond(user=not_staff)
 
 
 def test_an_inquiry_marks_the_order_disputed_and_closes_back_when_answered(
