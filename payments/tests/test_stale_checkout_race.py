@@ -108,9 +108,9 @@ def test_a_reprice_racing_a_new_buyers_checkout_leaves_no_payable_intent_at_the_
         assert all(order.amount_cents == Listing.objects.get(pk=listing.pk).total_cents for order in live)
 
 
-def test_a_withdrawal_racing_the_lapsed_holder_paying_never_sells_the_withdrawn_stub(
-    transactional_db, stripe_sandbox
-):
+def race_a_change_against_the_lapsed_holder_paying(stripe_sandbox, change):
+    """Round after round: a lapsed checkout's buyer confirms its old PaymentIntent while the
+    seller makes `change(listing, seller)`. Yields (listing, change outcome, payment outcome)."""
     seller = sandbox_seller(stripe_sandbox)
     for _ in range(ROUNDS):
         listing = ListingFactory(seller=seller, price_cents=6400)
@@ -122,48 +122,36 @@ def test_a_withdrawal_racing_the_lapsed_holder_paying_never_sells_the_withdrawn_
                 stripe_account=seller.stripe_account_id,
             ).status
 
-        outcomes = run_together(
-            lambda listing=listing: listing_withdraw(listing_id=listing.pk, seller=seller),
-            pay,
-        )
-
-        withdraw, paid = outcomes
-        assert withdraw[0] in ("ok", "refused"), outcomes
+        changed, paid = run_together(lambda listing=listing: change(listing, seller), pay)
         listing.refresh_from_db()
-        if withdraw[0] == "ok":
+        assert changed[0] in ("ok", "refused"), (changed, paid)
+        if changed[0] == "ok":
             # The PaymentIntent was cancelled first: the payment could not go through.
-            assert listing.status == ListingStatus.WITHDRAWN
-            assert paid[0] == "error" or paid[1] != "succeeded", outcomes
+            assert paid[0] == "error" or paid[1] != "succeeded", (changed, paid)
         else:
-            # The money arrived first: the withdrawal waits for the webhook to decide.
-            assert withdraw[1] == "payment_being_settled", outcomes
+            # The money arrived first: the change waits for the webhook to decide.
+            assert changed[1] == "payment_being_settled", (changed, paid)
             assert listing.status == ListingStatus.RESERVED and listing.price_cents == 6400
+        yield listing, changed
+
+
+def test_a_withdrawal_racing_the_lapsed_holder_paying_never_sells_the_withdrawn_stub(
+    transactional_db, stripe_sandbox
+):
+    def withdraw(listing, seller):
+        return listing_withdraw(listing_id=listing.pk, seller=seller)
+
+    for listing, changed in race_a_change_against_the_lapsed_holder_paying(stripe_sandbox, withdraw):
+        if changed[0] == "ok":
+            assert listing.status == ListingStatus.WITHDRAWN
 
 
 def test_a_reprice_racing_the_lapsed_holder_paying_never_takes_the_old_price_for_the_new(
     transactional_db, stripe_sandbox
 ):
-    seller = sandbox_seller(stripe_sandbox)
-    for _ in range(ROUNDS):
-        listing = ListingFactory(seller=seller, price_cents=6400)
-        lapsed = lapsed_checkout(listing)
+    def reprice(listing, seller):
+        return listing_update(listing_id=listing.pk, seller=seller, price_cents=64000)
 
-        def pay(lapsed=lapsed):
-            return stripe.PaymentIntent.confirm(
-                lapsed.payment_intent_id, payment_method="pm_card_visa",
-                stripe_account=seller.stripe_account_id,
-            ).status
-
-        reprice, paid = run_together(
-            lambda listing=listing: listing_update(listing_id=listing.pk, seller=seller, price_cents=64000),
-            pay,
-        )
-
-        listing.refresh_from_db()
-        assert reprice[0] in ("ok", "refused"), (reprice, paid)
-        if reprice[0] == "ok":
+    for listing, changed in race_a_change_against_the_lapsed_holder_paying(stripe_sandbox, reprice):
+        if changed[0] == "ok":
             assert listing.price_cents == 64000
-            assert paid[0] == "error" or paid[1] != "succeeded", (reprice, paid)
-        else:
-            assert reprice[1] == "payment_being_settled", (reprice, paid)
-            assert listing.price_cents == 6400
