@@ -20,6 +20,16 @@ class PaymentsConfig(AppConfig):
         # The feedback trigger also in databases made without migrations (the test run's).
         post_migrate.connect(install_after_migrate, sender=self, dispatch_uid="payments_feedback_trigger")
 
+        from django.db.models.signals import post_save
+
+        from marketplace import page_cache
+        from payments.models import Feedback
+
+        # New, answered or hidden feedback shows on cached seller and listing pages at once.
+        post_save.connect(
+            page_cache.catalogue_changed, sender=Feedback, dispatch_uid="payments_feedback_pages"
+        )
+
         from payments.services.webhooks import webhook_endpoints_sync_secrets
 
         # Endpoint rows made before they carried the secret (djstripe.W005) are brought in step.

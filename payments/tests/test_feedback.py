@@ -337,3 +337,16 @@ def test_browse_filters_by_minimum_seller_rating(client):
 
     assert list(response.context["listings"]) == [good]
     assert client.get("/", {"min_rating": "9"}).status_code == 400  # not a choice: a form error
+
+
+def test_hidden_feedback_leaves_cached_anonymous_pages_at_once(client, settings):
+    settings.PAGE_CACHE_SECONDS = 300
+    order = completed()
+    feedback = feedback_leave(order_id=order.pk, buyer=order.buyer, rating=1, comment="RUDE WORDS")
+    url = f"/sellers/{order.seller.username}/"
+    assert "RUDE WORDS" in client.get(url).content.decode()  # now cached for anonymous visitors
+    staff = get_user_model().objects.create_superuser("boss", "boss@example.com", "pw-123456789")
+
+    feedback_set_hidden(feedback_id=feedback.pk, staff=staff, hidden=True, reason="Abuse")
+
+    assert "RUDE WORDS" not in client.get(url).content.decode()
