@@ -1,0 +1,222 @@
+"""Checkout benchmark: our own overhead in POST /payments/create-payment-intent/, and a race of
+100 buyers for 50 listings on PostgreSQL.
+
+    python bench/checkout.py        # run by scripts/bench.sh, after the page benchmark
+
+It needs what scripts/bench.sh sets up: the bench database (PostgreSQL) and the Stripe sandbox
+(STRIPE_SANDBOX_URL). Requests go through Django's whole stack in-process (the test Client), so
+the time spent inside Stripe calls can be measured exactly around stripe-python's HTTP client:
+overhead = request time - time in Stripe calls. Each buyer has its own client address, as
+behind a proxy, so the per-IP rate limit counts buyers, not the benchmark.
+
+1. Overhead: CHECKOUTS buyers each start the checkout of a different listing, one after the
+   other; the table gives p50/p99 of the total, of the Stripe part, and of the rest.
+2. Race: 100 buyers in 100 threads ask for 50 listings at once, two buyers per listing, served
+   by at most RACE_WORKERS requests at a time (each with its own database connection). Exactly
+   50 orders must exist afterwards, one per listing, and no answer may be a 5xx.
+"""
+
+import logging
+import os
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+CHECKOUTS = int(os.environ.get("BENCH_CHECKOUTS", 60))
+RACE_BUYERS, RACE_LISTINGS = 100, 50
+# Requests served at once: a site answers through a bounded number of workers, each with one
+# database connection (the bench cluster allows 100 connections in all).
+RACE_WORKERS = 32
+RUN = f"{int(time.time()) % 100000}"  # fresh users per run: a database may be benchmarked twice
+SHIPPING = {"shipping_name": "Bench Buyer", "shipping_line1": "1 Bench Street", "shipping_city": "Boston",
+            "shipping_postal_code": "02134", "shipping_country": "US"}
+
+
+def setup_django():
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.site.settings")
+    import django
+
+    django.setup()
+    from django.conf import settings
+
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+    logging.getLogger("django.request").setLevel(logging.ERROR)  # the race's 409s are expected
+
+
+class StripeTimer:
+    """Time spent inside stripe-python's HTTP calls, per thread."""
+
+    def __init__(self):
+        self.local = threading.local()
+
+    def install(self):
+        from stripe import _http_client
+
+        original = _http_client.HTTPClient.request_with_retries
+        timer = self
+
+        def timed(client, *args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return original(client, *args, **kwargs)
+            finally:
+                timer.local.spent = getattr(timer.local, "spent", 0.0) + time.perf_counter() - started
+
+        _http_client.HTTPClient.request_with_retries = timed
+
+    def reset(self):
+        self.local.spent = 0.0
+
+    @property
+    def spent(self) -> float:
+        return getattr(self.local, "spent", 0.0)
+
+
+def make_sellers_and_listings(count: int, tag: str):
+    from django.contrib.auth import get_user_model
+
+    from marketplace.demo_sellers import connect_onboard_demo_sellers
+    from marketplace.models import Listing, Stub
+
+    User = get_user_model()
+    sellers = [User.objects.create_user(username=f"bench_{tag}{RUN}_seller{n}", password=None)
+               for n in range(5)]
+    connect_onboard_demo_sellers(sellers=sellers, log=lambda line: None)
+    sellers = [User.objects.get(pk=seller.pk) for seller in sellers]
+    if not all(seller.can_accept_payments for seller in sellers):
+        sys.exit("the sandbox did not onboard the bench sellers; is STRIPE_SANDBOX_URL's sandbox running?")
+    listings = []
+    for n in range(count):
+        stub = Stub.objects.create(event_name=f"Bench {tag} {n}", venue="Bench Hall", city="Boston",
+                                   event_date="2001-01-01", category="concert")
+        listings.append(Listing.objects.create(seller=sellers[n % len(sellers)], stub=stub, price_cents=2500))
+    return listings
+
+
+def buyers(first: int, count: int):
+    from django.contrib.auth import get_user_model
+
+    User = get_user_model()
+    return [User.objects.create_user(username=f"bench_checkout{RUN}_buyer{n}", password=None)
+            for n in range(first, first + count)]
+
+
+def client_for(buyer, number: int):
+    from django.test import Client
+
+    client = Client(REMOTE_ADDR=f"10.{number // 250}.{number % 250}.1", HTTP_ACCEPT="application/json")
+    client.force_login(buyer)
+    return client
+
+
+def checkout(client, listing):
+    return client.post("/payments/create-payment-intent/", {"listing_id": listing.pk, **SHIPPING},
+                       content_type="application/json", secure=True)
+
+
+def percentile(values, share):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def overhead(timer: StripeTimer):
+    listings = make_sellers_and_listings(CHECKOUTS + 3, "overhead")
+    people = buyers(0, CHECKOUTS + 3)
+    totals, stripe_parts, ours, failures = [], [], [], 0
+    for number, (buyer, listing) in enumerate(zip(people, listings, strict=True)):
+        client = client_for(buyer, number)
+        timer.reset()
+        started = time.perf_counter()
+        response = checkout(client, listing)
+        total = time.perf_counter() - started
+        if response.status_code != 200:
+            failures += 1
+            print(f"  checkout {number}: {response.status_code} {response.content[:200]!r}", file=sys.stderr)
+            continue
+        if number < 3:  # warm-up: imports, first connections
+            continue
+        totals.append(total * 1000)
+        stripe_parts.append(timer.spent * 1000)
+        ours.append((total - timer.spent) * 1000)
+    print()
+    print(f"Checkout: POST /payments/create-payment-intent/, {len(totals)} buyers one after the other, "
+          "in-process against the bench PostgreSQL and the sandbox over HTTP")
+    print()
+    print("| part | p50 ms | p99 ms | max ms |")
+    print("|---|---|---|---|")
+    for name, values in (("whole request", totals), ("inside Stripe calls", stripe_parts),
+                         ("our own overhead", ours)):
+        if values:
+            print(f"| {name} | {statistics.median(values):.1f} | {percentile(values, 0.99):.1f} | "
+                  f"{max(values):.1f} |")
+    print(f"\nfailed checkouts: {failures}")
+
+
+def race():
+    from django.db import connection
+
+    from payments.models import Order
+
+    listings = make_sellers_and_listings(RACE_LISTINGS, "race")
+    people = buyers(1000, RACE_BUYERS)
+    clients = [client_for(buyer, 1000 + n) for n, buyer in enumerate(people)]
+    statuses = [None] * RACE_BUYERS
+    start = threading.Barrier(RACE_BUYERS)
+    workers = threading.BoundedSemaphore(RACE_WORKERS)
+
+    def one(number):
+        from django.db import connection as own
+
+        try:
+            start.wait()
+            with workers:
+                statuses[number] = checkout(clients[number], listings[number % RACE_LISTINGS]).status_code
+        except Exception as error:  # noqa: BLE001 - counted as a failure below
+            statuses[number] = repr(error)
+        finally:
+            own.close()
+
+    threads = [threading.Thread(target=one, args=(n,)) for n in range(RACE_BUYERS)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    took = time.perf_counter() - started
+    orders = Order.objects.filter(listing__in=listings)
+    per_listing = orders.values("listing").distinct().count()
+    answers = [str(status) for status in statuses]
+    counts = {status: answers.count(status) for status in set(answers)}
+    server_errors = sum(n for status, n in counts.items() if not status.isdigit() or status.startswith("5"))
+    ok = orders.count() == RACE_LISTINGS and per_listing == RACE_LISTINGS and not server_errors
+    print()
+    print(f"Race on {connection.vendor}: {RACE_BUYERS} buyers, {RACE_LISTINGS} listings, all at once "
+          f"through {RACE_WORKERS} workers ({took:.1f} s)")
+    print()
+    print("| orders | listings with an order | answers | 5xx or errors | verdict |")
+    print("|---|---|---|---|---|")
+    summary = ", ".join(f"{status}: {n}" for status, n in sorted(counts.items()))
+    print(f"| {orders.count()} | {per_listing} | {summary} | {server_errors} | {'ok' if ok else 'FAILED'} |")
+    return ok
+
+
+def main():
+    setup_django()
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        sys.exit("bench/checkout.py measures PostgreSQL (row locks); run it through scripts/bench.sh")
+    timer = StripeTimer()
+    timer.install()
+    overhead(timer)
+    if not race():
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
