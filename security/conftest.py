@@ -35,7 +35,7 @@ from payments.tests.webhook_support import deliver, endpoints_register, pay, san
 # database in the work tree, and function-scoped fixtures (the sandbox, the db) are fine: each
 # example builds its own rows. HYPOTHESIS_PROFILE=thorough runs ten times more examples.
 settings.register_profile(
-    "security", deadline=None, database=None, print_blob=True,
+    "security", max_examples=150, deadline=None, database=None, print_blob=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                            HealthCheck.data_too_large],
 )

@@ -486,3 +486,37 @@ def admin_pending(row: str, role: str, page: str) -> str | None:
         if pending_row == row and pending_role == role and page in pages:
             return reason
     return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Two cells the route table cannot hold: an amount above Support's limit, and a POST that acts
+# ---------------------------------------------------------------------------------------------
+
+ABOVE_SUPPORT_LIMIT = {  # role -> statuses, for {"amount": SUPPORT_LIMIT_CENTS + 1000}
+    "seller": {201}, "staff": {403, 404}, "support": {403}, "finance": {201}, "super": {201},
+}
+
+
+@pytest.mark.parametrize("role", list(ABOVE_SUPPORT_LIMIT))
+def test_a_refund_above_the_support_limit(role, stripe_sandbox, support_limit, no_rate_limits):
+    world = build_world(stripe_sandbox, paid=True)
+    body = {"amount": support_limit + 1000}
+
+    response = send(world.client_for(role), "JSON", f"/payments/orders/{world.order.pk}/refund/", body)
+
+    assert response.status_code in ABOVE_SUPPORT_LIMIT[role], (role, response.status_code, response.content[:300])
+    _effect_check("payments/orders/<int:order_id>/refund/", world, role, response)
+
+
+@pytest.mark.xfail(strict=True, reason=DJSTRIPE_ACTION)
+def test_staff_without_permissions_cannot_run_a_stripe_mirror_action(stripe_sandbox):
+    """The confirmation form's POST runs `djstripe_sync_models` (every Charge read from Stripe)
+    for any is_staff user, though the mirror is read-only for everybody."""
+    world = build_world(stripe_sandbox, paid=False)
+
+    response = world.client_for("staff").post(
+        "/admin/djstripe/charge/action/_sync_all_instances/charge/",
+        {"_selected_action": "_sync_all_instances"},
+    )
+
+    assert response.status_code == 403

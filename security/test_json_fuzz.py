@@ -4,7 +4,8 @@ Whatever arrives, the answer is never a 5xx (nor an exception out of the view), 
 is in the house shape {"error": {"code", "message"}}. The webhook endpoints also get *signed*
 junk (signed with the endpoint's secret, so it gets past the signature into the parsing).
 
-Each test runs `max_examples` cases (FUZZ_EXAMPLES below; HYPOTHESIS_PROFILE=thorough for 1000).
+Each test runs the profile's max_examples cases (150; HYPOTHESIS_PROFILE=thorough: 1000), see
+security/conftest.py.
 """
 
 import json
@@ -13,7 +14,7 @@ import uuid
 import pytest
 from django.conf import settings as django_settings
 from django.test import Client
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from payments.tests.webhook_support import CONNECT_PATH, PLATFORM_PATH, sign
@@ -21,7 +22,6 @@ from security.conftest import build_world
 
 pytestmark = pytest.mark.django_db
 
-FUZZ_EXAMPLES = 150
 
 # -- strategies ---------------------------------------------------------------------------------
 
@@ -135,7 +135,6 @@ def _path(template: str, world) -> str:
     return template.format(order=world.order.pk, listing=world.listing.pk)
 
 
-@settings(max_examples=FUZZ_EXAMPLES)
 @given(route=st.sampled_from(JSON_POSTS), body=bodies(), content_type=content_types, extra=headers,
        query=queries)
 def test_json_posts_never_answer_5xx(world, route, body, content_type, extra, query):
@@ -147,7 +146,6 @@ def test_json_posts_never_answer_5xx(world, route, body, content_type, extra, qu
     assert problem(response) is None, f"{role} POST {path}: {problem(response)}"
 
 
-@settings(max_examples=FUZZ_EXAMPLES)
 @given(route=st.sampled_from(JSON_GETS), query=queries, extra=headers)
 def test_json_gets_never_answer_5xx(world, route, query, extra):
     template, role = route
@@ -157,7 +155,6 @@ def test_json_gets_never_answer_5xx(world, route, query, extra):
     assert problem(response) is None, f"{role} GET {path}?{query}: {problem(response)}"
 
 
-@settings(max_examples=FUZZ_EXAMPLES)
 @given(pk=nasty_text.filter(lambda t: "/" not in t and "?" not in t and "#" not in t), query=queries)
 def test_the_listing_api_takes_any_id(world, pk, query):
     from urllib.parse import quote
@@ -195,7 +192,6 @@ def events(draw):
     return json.dumps(event).encode()
 
 
-@settings(max_examples=FUZZ_EXAMPLES)
 @given(body=st.one_of(events(), bodies()), connect=st.booleans())
 def test_signed_junk_on_the_webhooks_never_answers_5xx(world, body, connect):
     path = CONNECT_PATH if connect else PLATFORM_PATH
