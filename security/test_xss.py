@@ -11,10 +11,13 @@ import json
 import pytest
 from django.core import mail
 from django.test import Client
+from hypothesis import given
+from hypothesis import strategies as st
 
 from accounts.tests.factories import UserFactory
 from marketplace.tests.factories import ListingFactory, StubFactory
 from payments.models import Dispute, OrderStatus
+from payments.shipping import ShippingCarrier, tracking_url
 from payments.tests.factories import sandbox_seller
 from payments.tests.webhook_support import deliver, endpoints_register, pay, sandbox_order
 
@@ -88,7 +91,8 @@ def _tainted_world(stripe_sandbox, settings):
         assert response.status_code in (200, 201), (path, response.status_code, response.content[:300])
         return response
 
-    post_json(as_seller, f"/payments/orders/{order.pk}/ship/", {"tracking_number": payload("tracking")})
+    post_json(as_seller, f"/payments/orders/{order.pk}/ship/",
+              {"tracking_number": payload("tracking"), "shipping_carrier": "ups"})
     post_json(as_buyer, f"/payments/orders/{order.pk}/complete/", {})
     post_json(as_buyer, f"/payments/orders/{order.pk}/feedback/",
               {"rating": 2, "comment": payload("feedback")})
@@ -149,6 +153,21 @@ def test_pages_show_user_text_as_text(tainted, who, path, fields):
     assert response.status_code in (200, 400, 409), (url, response.status_code)
     assert response["Content-Type"].startswith("text/html")
     assert_escaped(response.content.decode(), fields, f"{who} GET {url}")
+
+
+def test_the_tracking_link_is_the_carriers_page_with_the_number_encoded(tainted):
+    order = tainted["order"]
+    assert order.shipping_carrier == "ups" and order.tracking_url.startswith("https://")
+    body = tainted["clients"]["buyer"].get(f"/orders/{order.pk}/").content.decode()
+    assert f'href="{order.tracking_url}"' in body
+
+
+@given(carrier=st.sampled_from([c for c, _ in ShippingCarrier.choices] + ["", "nope"]),
+       number=st.text(max_size=60))
+def test_a_tracking_url_is_always_a_carriers_https_page_or_nothing(carrier, number):
+    url = tracking_url(carrier=carrier, tracking_number=number)
+    assert url == "" or url.startswith("https://")
+    assert not set(url) & set("\"'<> \n\r\t`"), url
 
 
 def test_html_emails_show_user_text_as_text(tainted):
