@@ -32,6 +32,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 REFERENCE = "reference (fortunes)"
+MISS = "[miss] "
+MISS_HEADERS = {"Cookie": "sessionid=bench-no-such-session"}
 
 
 def setup_django():
@@ -72,6 +74,9 @@ def scenarios(rng: random.Random) -> list[tuple[str, list[str]]]:
     found = [
         (REFERENCE, ["/bench/fortunes/"]),
         ("/ browse, first page", ["/"]),
+        # A visitor with a session cookie is never served from the anonymous page cache: what a
+        # miss costs on the first page (plus the session lookup a logged-in visitor has too).
+        (MISS + "/ browse, first page", ["/"]),
         ("/?q=rock&sort=price_asc", ["/?q=rock&sort=price_asc"]),
         ("filtered+sorted+searched",
          ["/?q=springsteen&category=concert&min_price=20&max_price=2000&sort=price_desc"]),
@@ -116,6 +121,8 @@ def _ms(text: str) -> float:
 
 def run_wrk(base_url, paths, *, seconds, threads, connections, folder, name):
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "10s"]
+    if name.startswith(MISS):
+        command += [arg for header, value in MISS_HEADERS.items() for arg in ("-H", f"{header}: {value}")]
     if len(paths) > 1:
         command += ["-s", str(lua_script(paths, folder, name))]
     command.append(base_url + paths[0])
@@ -133,8 +140,9 @@ def run_wrk(base_url, paths, *, seconds, threads, connections, folder, name):
     return result
 
 
-def query_count(base_url, path, mode="1") -> str:
-    request = urllib.request.Request(base_url + path, headers={"X-Bench-Queries": mode})
+def query_count(base_url, path, mode="1", name="") -> str:
+    headers = {"X-Bench-Queries": mode, **(MISS_HEADERS if name.startswith(MISS) else {})}
+    request = urllib.request.Request(base_url + path, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             return response.headers.get("X-Bench-Queries", "?")
@@ -181,8 +189,8 @@ def main():
         run_wrk(args.base_url, paths, seconds=1, threads=args.threads, connections=args.connections,
                 folder=folder, name=name)
     # After the warm-up: every worker holds its database connection (a new one costs 2 queries).
-    queries = {name: query_count(args.base_url, paths[0]) for name, paths in pages}
-    uncached = {name: query_count(args.base_url, paths[0], "uncached") for name, paths in pages}
+    queries = {name: query_count(args.base_url, paths[0], name=name) for name, paths in pages}
+    uncached = {name: query_count(args.base_url, paths[0], "uncached", name=name) for name, paths in pages}
     reference_paths = dict(pages)[REFERENCE]
     for round_number in range(args.rounds):
         def reference_run():
