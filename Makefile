@@ -3,14 +3,15 @@
 
 VENV_STAMP := .venv/.installed
 
-.PHONY: run test test-postgres e2e bench lint ci smoke venv help serve smoke-serve worker
+.PHONY: run test test-postgres e2e bench lint ci smoke venv help sqlite-snapshot serve smoke-serve worker
 
 help:
 	@echo "make run            migrate, start the Stripe sandbox, seed demo data, serve on :8000"
 	@echo "make test           unit and request tests (SQLite)"
 	@echo "make test-postgres  the whole suite on a throwaway PostgreSQL 15 (WITH_REDIS=1 adds Redis)"
 	@echo "make e2e            browser tests (Playwright + Debian's Chromium)"
-	@echo "make bench          the benchmarks in bench/"
+	@echo "make bench          the benchmarks in bench/ (BENCH_LISTINGS=1000000; docs/performance.md)"
+	@echo "make sqlite-snapshot  refresh the schema dump a new SQLite database starts from (make run)"
 	@echo "make lint           ruff"
 	@echo "make smoke          make run on scratch ports/database, checked and stopped (CI runs it)"
 	@echo "make serve          production-like stack on loopback: gunicorn, PostgreSQL, Redis, Celery worker + beat, sandbox"
@@ -38,6 +39,9 @@ e2e: $(VENV_STAMP)
 
 bench: $(VENV_STAMP)
 	bash scripts/bench.sh
+
+sqlite-snapshot: $(VENV_STAMP)
+	.venv/bin/python scripts/sqlite_snapshot.py save
 
 smoke: $(VENV_STAMP)
 	bash scripts/smoke_run.sh
