@@ -34,6 +34,7 @@ def test_a_visitor_signs_up_becomes_a_seller_in_the_us_and_starts_stripe_onboard
     page.get_by_role("button", name="Sign up").click()
     expect(page.get_by_text("Welcome, philatelist!")).to_be_visible()
 
+    page.get_by_role("button", name="Menu").click()  # a phone's header folds a member's links
     page.get_by_role("link", name="philatelist").click()
     expect(page.get_by_role("heading", name="Become a seller")).to_be_visible()
     expect(page.get_by_text("Sellers must live in the United States")).to_be_visible()
@@ -62,6 +63,7 @@ def test_log_out_and_back_in_then_too_many_wrong_passwords_show_the_429_page(pag
     expect(page).to_have_url(f"{live_server.url}/accounts/profile/")
     expect(page.get_by_label("Email")).to_have_value(user.email)
 
+    page.get_by_role("button", name="Menu").click()  # a phone's header folds a member's links
     page.get_by_role("button", name="Log out").click()
     expect(page.get_by_role("link", name="Log in")).to_be_visible()
 

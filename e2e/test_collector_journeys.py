@@ -202,3 +202,32 @@ def test_the_phone_header_fits_one_line_and_the_filters_fold(sized, stripe_live)
         expect(page.get_by_label("Search")).to_be_visible()
     # nothing wider than the screen
     assert page.evaluate("document.documentElement.scrollWidth") <= WIDTHS[page.width_name]["width"]
+
+
+def test_a_failed_3d_secure_returns_to_checkout_with_a_plain_message(sized, stripe_live):
+    page, site = sized, stripe_live.site_url
+    account = stripe_live.sandbox.create_account(onboarded=True)
+    listing = ListingFactory(seller=SellerFactory(stripe_account_id=account["id"]), price_cents=5000)
+    buyer = UserFactory(username="paul")
+
+    log_in(page, site, "paul")
+    page.goto(f"{site}/checkout/{listing.pk}/")
+    page.get_by_label("Full name").fill("Paul Simonon")
+    page.get_by_label("Address line 1").fill("1 Ladbroke Grove")
+    page.get_by_label("City").fill("London")
+    page.get_by_label("Postal code").fill("W10 5AA")
+    page.get_by_label("Country").select_option("GB")
+    page.get_by_role("button", name="Continue to payment").click()
+    page.get_by_label("Card number").fill("4000 0025 0000 3155")
+    page.get_by_label("Expiration").fill("12/34")
+    page.get_by_label("CVC").fill("123")
+    page.get_by_role("button", name="Pay $50.00").click()
+    page.get_by_role("button", name="Fail authentication").click()
+
+    expect(page).to_have_url(f"{site}/checkout/{listing.pk}/?payment=authentication_failed")
+    expect(page.locator("#checkout-problem")).to_contain_text("Your bank did not confirm the payment")
+    expect(page.get_by_text("payment_intent_authentication_failure")).to_have_count(0)
+    assert stripe_live.flush()
+    page.goto(f"{site}/orders/")
+    orders = Order.objects.filter(buyer=buyer)
+    assert orders.count() == 1 and orders.get().shipping_country == "GB"
