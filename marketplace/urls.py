@@ -1,6 +1,7 @@
 from django.urls import path
 
 from marketplace import api, views, views_photos, views_watch
+from marketplace.page_cache import anonymous_page_cache
 
 app_name = "marketplace"
 urlpatterns = [
@@ -19,7 +20,8 @@ urlpatterns = [
     path("saved-searches/", views_watch.saved_searches, name="saved_searches"),
     path("saved-searches/<int:pk>/delete/", views_watch.saved_search_delete_view, name="saved_search_delete"),
     path("unsubscribe/<str:token>/", views_watch.unsubscribe, name="unsubscribe"),
-    path("api/listings/", api.ListingList.as_view(), name="api_listing_list"),
+    # Anonymous clients share one cached answer per query string (marketplace/page_cache.py).
+    path("api/listings/", anonymous_page_cache(api.ListingList.as_view()), name="api_listing_list"),
     # <str:pk>, not <int:pk>: /api/listings/abc/ gets the house JSON 404, not the HTML page.
     path("api/listings/<str:pk>/", api.ListingDetail.as_view(), name="api_listing_detail"),
     path(

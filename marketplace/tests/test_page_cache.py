@@ -53,6 +53,16 @@ def test_browse_and_seller_pages_drop_a_sold_listing_at_once(client):
     assert f"/listings/{sold.pk}/" not in client.get(seller_page).content.decode()
 
 
+def test_the_listings_api_drops_a_sold_listing_at_once(client, django_assert_num_queries):
+    kept, sold = ListingFactory(), ListingFactory()
+    ids = lambda: {item["id"] for item in client.get("/api/listings/").json()["results"]}  # noqa: E731
+    assert ids() == {kept.pk, sold.pk}
+    with django_assert_num_queries(0):
+        assert ids() == {kept.pk, sold.pk}
+    listing_mark_sold(listing_id=sold.pk, buyer=UserFactory())
+    assert ids() == {kept.pk}
+
+
 def test_a_price_or_stub_edit_shows_at_once(client):
     listing = ListingFactory(price_cents=5000, stub=StubFactory(event_name="Old name"))
     assert "Old name" in client.get(f"/listings/{listing.pk}/").content.decode()
