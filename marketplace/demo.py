@@ -1,7 +1,8 @@
 """Demo and benchmark data: realistic stubs, ticket pictures drawn with Pillow, fast bulk inserts.
 
-Used by `manage.py seed_demo` and `bench/browse.py`. Runtime code only (no Faker): the names and
-places below are written out so the demo reads like a real collection.
+Used by `manage.py seed_demo` and tests (`make bench` seeds by COPY: bench/seed.py). Runtime
+code only (no Faker): the names and places below are written out so the demo reads like a real
+collection.
 """
 
 import datetime
