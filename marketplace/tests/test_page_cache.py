@@ -113,3 +113,12 @@ def test_the_cache_can_be_turned_off(client, settings):
     ListingFactory()
     client.get("/")
     assert client.get("/").context is not None
+
+
+def test_the_pages_cached_for_anonymous_visitors_hold_no_csrf_token(client):
+    """A token in a shared cached page would be one visitor's token served to everyone: any form
+    added for anonymous visitors on these pages must not carry one (or the page is not cached)."""
+    listing = ListingFactory()
+    pages = ("/", f"/listings/{listing.pk}/", f"/sellers/{listing.seller.username}/", "/api/listings/")
+    for address in pages:
+        assert "csrfmiddlewaretoken" not in client.get(address).content.decode(), address
