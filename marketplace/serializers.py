@@ -28,7 +28,8 @@ class ListingSerializer(serializers.ModelSerializer):
     class Meta:
         model = Listing
         fields = [
-            "id", "url", "status", "price_cents", "currency", "purchasable", "purchase_blocker", "seller",
+            "id", "url", "status", "price_cents", "shipping_cents", "currency", "purchasable",
+            "purchase_blocker", "seller",
             "stub", "photo_url", "thumbnail_url", "created_at", "updated_at",
         ]
         read_only_fields = fields
@@ -110,10 +111,13 @@ def payment_compatibility_for(listing, blocker) -> dict:
         "listing_id": listing.pk,
         "purchasable": blocker is None,
         "reasons": [blocker.as_dict()] if blocker else [],
-        "amount_cents": listing.price_cents,
+        # What a checkout would charge: price plus shipping (docs/shipping.md), fee on the whole.
+        "amount_cents": listing.total_cents,
+        "price_cents": listing.price_cents,
+        "shipping_cents": listing.shipping_cents,
         "currency": listing.currency,
-        "application_fee_cents": platform_fee_cents(listing.price_cents),
-        "seller_receives_cents": seller_receives_cents(listing.price_cents),
+        "application_fee_cents": platform_fee_cents(listing.total_cents),
+        "seller_receives_cents": seller_receives_cents(listing.total_cents),
     }
 
 

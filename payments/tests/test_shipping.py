@@ -219,3 +219,14 @@ def test_a_listing_back_on_sale_after_a_refund_can_change_shipping():
     listing_shipping_set(listing_id=listing.pk, seller=listing.seller, shipping_cents=0)
     listing.refresh_from_db()
     assert listing.shipping_cents == 0
+
+
+def test_the_api_tells_shipping_and_the_amount_a_checkout_would_charge(client):
+    listing = ListingFactory(price_cents=2000, shipping_cents=500)
+
+    detail = client.get(f"/api/listings/{listing.pk}/").json()
+    compatibility = client.get("/marketplace/payment-compatibility/", {"listing_id": listing.pk}).json()
+
+    assert detail["shipping_cents"] == 500
+    assert (compatibility["amount_cents"], compatibility["shipping_cents"]) == (2500, 500)
+    assert compatibility["application_fee_cents"] == platform_fee_cents(2500)
