@@ -127,13 +127,23 @@ def percentile(values, share):
 def overhead(timer: StripeTimer):
     listings = make_sellers_and_listings(CHECKOUTS + 3, "overhead")
     people = buyers(0, CHECKOUTS + 3)
-    totals, stripe_parts, ours, failures = [], [], [], 0
+    from django.db import connection
+
+    totals, stripe_parts, ours, queries, failures = [], [], [], [], 0
     for number, (buyer, listing) in enumerate(zip(people, listings, strict=True)):
         client = client_for(buyer, number)
         timer.reset()
+        counted = []
+
+        def count(execute, *args, counted=counted):
+            counted.append(1)
+            return execute(*args)
+
         started = time.perf_counter()
-        response = checkout(client, listing)
+        with connection.execute_wrapper(count):
+            response = checkout(client, listing)
         total = time.perf_counter() - started
+        queries.append(len(counted))
         if response.status_code != 200:
             failures += 1
             print(f"  checkout {number}: {response.status_code} {response.content[:200]!r}", file=sys.stderr)
@@ -154,7 +164,8 @@ def overhead(timer: StripeTimer):
         if values:
             print(f"| {name} | {statistics.median(values):.1f} | {percentile(values, 0.99):.1f} | "
                   f"{max(values):.1f} |")
-    print(f"\nfailed checkouts: {failures}")
+    print(f"\nSQL queries per checkout request: median {statistics.median(queries):.0f}, max {max(queries)}; "
+          f"failed checkouts: {failures}")
 
 
 def race():
