@@ -60,9 +60,8 @@ SANDBOX_PID=$!
 wait_for_port "$SANDBOX_PORT" 30 || { cat "$SCRATCH/sandbox.log" >&2; die "the sandbox did not start"; }
 
 log "gunicorn: $WORKERS sync workers on $SITE_URL"
-# Not the project's gunicorn.conf.py: plain sync workers as the issue measured them, no access
-# log on the terminal, and no max_requests recycling (the RSS line is about long-lived workers).
-gunicorn --config /dev/null stubcollector.wsgi:application --workers "$WORKERS" --worker-class sync \
+# Not the project's gunicorn.conf.py (see bench/site/gunicorn.conf.py).
+gunicorn --config bench/site/gunicorn.conf.py stubcollector.wsgi:application --workers "$WORKERS" --worker-class sync \
   --bind "127.0.0.1:$SITE_PORT" --log-level warning --error-logfile "$SCRATCH/gunicorn.log" &
 GUNICORN_PID=$!
 wait_for_port "$SITE_PORT" 60 || { cat "$SCRATCH/gunicorn.log" >&2; die "gunicorn did not start"; }
