@@ -102,18 +102,11 @@ admin/accounts/user/<id>/password/                        GET     302   302    3
 admin/djstripe/*/action/<str:action_name>/<str:model_name>/ GET   302   302    302     302     302      403      403      403      403
 """
 
-DJSTRIPE_ACTION = ("not in issue 9's list: dj-stripe's custom-action URL (admin/djstripe/<model>/action/…: "
-                   "resync from Stripe, cancel a subscription) is still routed behind admin_view only, with "
-                   "no model permission check, though the mirror is read-only and its actions are gone: any "
-                   "staff user gets the confirmation form, a superuser a 500 (NoReverseMatch)")
-
 # (pattern row, role) -> why the cell does not hold yet. xfail(strict=True): delete when fixed.
 # Landed and removed from here: issue 9 finding 3 (staff without the refund permission refunded
-# through the JSON route: 201), issue 8's Support/Finance groups (the admin refund page).
-PENDING = {
-    **{("admin/djstripe/*/action/<str:action_name>/<str:model_name>/", role): DJSTRIPE_ACTION
-       for role in ("staff", "support", "finance", "super")},
-}
+# through the JSON route: 201), issue 8's Support/Finance groups (the admin refund page), dj-stripe's
+# custom-action URL (resync from Stripe) that any staff user could run (now 403 for everyone).
+PENDING: dict = {}
 
 # Starting onboarding makes the caller a seller (DESIGN: "create/reuse the Express account"), so
 # any logged-in user may; the seller-only JSON routes refuse the others.
@@ -508,7 +501,6 @@ def test_a_refund_above_the_support_limit(role, stripe_sandbox, support_limit, n
     _effect_check("payments/orders/<int:order_id>/refund/", world, role, response)
 
 
-@pytest.mark.xfail(strict=True, reason=DJSTRIPE_ACTION)
 def test_staff_without_permissions_cannot_run_a_stripe_mirror_action(stripe_sandbox):
     """The confirmation form's POST runs `djstripe_sync_models` (every Charge read from Stripe)
     for any is_staff user, though the mirror is read-only for everybody."""

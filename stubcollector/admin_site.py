@@ -8,6 +8,8 @@ Installed as Django's default admin site (`StaffAdminConfig` in INSTALLED_APPS),
 
 from django.contrib import admin
 from django.contrib.admin.apps import AdminConfig
+from django.core.exceptions import PermissionDenied
+from django.urls import path
 
 # (section title, [(app_label, object_name), …]) in the order staff reach for them. Models not
 # named here keep Django's own grouping, after these sections; dj-stripe's come last.
@@ -96,8 +98,9 @@ class StaffAdminConfig(AdminConfig):
 
 
 def mirror_read_only(site) -> None:
-    """dj-stripe's admin classes allow add, change and bulk delete of mirrored Stripe objects:
-    staff may only look (with the view permission)."""
+    """dj-stripe's admin classes allow add, change and bulk delete of mirrored Stripe objects,
+    and any staff user could POST to their "sync from Stripe" action URL (which reads every
+    object of a kind from Stripe): staff may only look (with the view permission)."""
     for model, model_admin in site._registry.items():
         if model._meta.app_label != MIRROR_APP or model.__name__ in MIRROR_EXCEPTIONS:
             continue
@@ -105,3 +108,20 @@ def mirror_read_only(site) -> None:
         model_admin.has_change_permission = lambda request, obj=None: False
         model_admin.has_delete_permission = lambda request, obj=None: False
         model_admin.actions = []
+        model_admin.get_urls = _without_custom_actions(model_admin)
+
+
+def _refuse(request, *args, **kwargs):
+    raise PermissionDenied
+
+
+def _without_custom_actions(model_admin):
+    def get_urls():
+        urls = type(model_admin).get_urls(model_admin)
+        return [
+            path(str(url.pattern), model_admin.admin_site.admin_view(_refuse), name=url.name)
+            if url.name == "djstripe_custom_action" else url
+            for url in urls
+        ]
+
+    return get_urls

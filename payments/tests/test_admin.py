@@ -337,3 +337,10 @@ def test_the_payment_and_audit_changelists_cost_the_same_queries_for_many_rows(
 
         with django_assert_max_num_queries(len(few.captured_queries)):
             assert client.get(url).status_code == 200
+
+
+def test_no_staff_user_can_run_dj_stripes_sync_from_stripe_action(client, staff, stripe_sandbox):
+    url = "/admin/djstripe/charge/action/_sync_all_instances/charge/"
+
+    assert client.get(url).status_code == 403
+    assert client.post(url, {"_selected_action": []}).status_code == 403
