@@ -131,6 +131,22 @@ def test_one_buyer_double_clicking_buy_gets_one_order_and_the_same_payment_inten
     assert Order.objects.filter(listing=listing).count() == 1
 
 
+def test_one_buyer_grabbing_eight_stubs_at_once_holds_no_more_than_the_cap(stripe_sandbox, settings):
+    """Issue 9 finding 4, in parallel: the cap on live holds must be judged under a lock, or a
+    burst of checkouts (one per stub) gets past a count taken before any of them wrote."""
+    settings.MAX_ACTIVE_RESERVATIONS_PER_BUYER = 3
+    seller = sandbox_seller(stripe_sandbox)
+    listings = ListingFactory.create_batch(8, seller=seller)
+    buyer = UserFactory()
+
+    results = burst([as_user(buyer, "post", "/payments/create-payment-intent/",
+                             {"listing_id": listing.pk, **shipping_address()}) for listing in listings])
+
+    assert statuses(results) == [200] * 3 + [409] * 5
+    assert Listing.objects.filter(reserved_by=buyer, status=ListingStatus.RESERVED).count() == 3
+    assert Order.objects.filter(buyer=buyer).count() == 3
+
+
 # -- refunds ----------------------------------------------------------------------------------
 
 def test_six_parallel_refunds_of_the_same_amount_make_one_refund(stripe_sandbox):
