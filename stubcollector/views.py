@@ -40,12 +40,15 @@ LOOPBACK = {"127.0.0.1", "::1"}
 
 def metrics(request):
     """Prometheus text format. With METRICS_TOKEN set, only `Authorization: Bearer <token>`;
-    without one, only from loopback (a scraper on the same host)."""
+    without one, only from loopback (a scraper on the same host) and never through a proxy: a
+    proxy on the same host connects from loopback too, but says whom it forwards for."""
     token = settings.METRICS_TOKEN
     if token:
         given = request.headers.get("Authorization", "")
         if not constant_time_compare(given, f"Bearer {token}"):
             return HttpResponse("metrics need the bearer token\n", status=401, content_type="text/plain")
-    elif request.META.get("REMOTE_ADDR") not in LOOPBACK:
+    elif request.META.get("REMOTE_ADDR") not in LOOPBACK or any(
+        header in request.headers for header in ("X-Forwarded-For", "X-Real-Ip", "Forwarded")
+    ):
         return HttpResponse("metrics are served to loopback only\n", status=403, content_type="text/plain")
     return HttpResponse(metrics_render(), content_type=CONTENT_TYPE_LATEST)

@@ -98,6 +98,10 @@ def test_metrics_without_a_token_are_served_to_loopback_only(client, settings):
     settings.METRICS_TOKEN = ""
     assert client.get("/metrics", REMOTE_ADDR="10.1.2.3").status_code == 403
     assert client.get("/metrics", REMOTE_ADDR="127.0.0.1").status_code == 200
+    # A proxy on the same host connects from loopback but forwards someone else's request.
+    for header in ("HTTP_X_FORWARDED_FOR", "HTTP_X_REAL_IP", "HTTP_FORWARDED"):
+        forwarded = {header: "203.0.113.9"}
+        assert client.get("/metrics", REMOTE_ADDR="127.0.0.1", **forwarded).status_code == 403
 
 
 def test_metrics_count_orders_deliveries_stripe_calls_and_requests(client, stripe_sandbox):
