@@ -283,3 +283,40 @@ def test_a_success_for_the_live_order_at_its_price_is_honoured(client, seller, w
     order.refresh_from_db()
     listing.refresh_from_db()
     assert order.status == OrderStatus.PAID and listing.status == ListingStatus.SOLD
+
+
+# -- the seller's pages say so, never a 500 -------------------------------------------------------
+
+
+def test_the_edit_and_withdraw_pages_answer_409_while_a_late_payment_is_settled(client, seller):
+    from marketplace.tests.test_listing_edit import listing_form_data
+
+    listing = ListingFactory(seller=seller, price_cents=6400)
+    order = checkout(client, listing, UserFactory())
+    lapse(order)
+    assert paid(pay(order))
+    client.force_login(seller)
+
+    edit = client.post(f"/listings/{listing.pk}/edit/", listing_form_data(price="640.00"))
+    withdraw = client.post(f"/listings/{listing.pk}/withdraw/")
+
+    assert (edit.status_code, withdraw.status_code) == (409, 409)
+    assert "being settled" in edit.content.decode()
+    listing.refresh_from_db()
+    assert listing.price_cents == 6400 and listing.status == ListingStatus.RESERVED
+
+
+def test_the_edit_page_reprices_after_cancelling_a_lapsed_checkout(client, seller):
+    from marketplace.tests.test_listing_edit import listing_form_data
+
+    listing = ListingFactory(seller=seller, price_cents=6400)
+    order = checkout(client, listing, UserFactory())
+    lapse(order)
+    client.force_login(seller)
+
+    response = client.post(f"/listings/{listing.pk}/edit/", listing_form_data(price="640.00"))
+
+    assert response.status_code == 302
+    assert intent_status(order) == "canceled"
+    listing.refresh_from_db()
+    assert listing.price_cents == 64000
