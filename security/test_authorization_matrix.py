@@ -502,8 +502,9 @@ def test_a_refund_above_the_support_limit(role, stripe_sandbox, support_limit, n
 
 
 def test_staff_without_permissions_cannot_run_a_stripe_mirror_action(stripe_sandbox):
-    """The confirmation form's POST runs `djstripe_sync_models` (every Charge read from Stripe)
-    for any is_staff user, though the mirror is read-only for everybody."""
+    """The confirmation form's POST would run `djstripe_sync_models` (every Charge read from
+    Stripe); the mirror is read-only for everybody, so nobody may (any is_staff user could, until
+    68ba3e8)."""
     world = build_world(stripe_sandbox, paid=False)
 
     response = world.client_for("staff").post(
