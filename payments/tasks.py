@@ -124,3 +124,20 @@ def send_dispute_reminders() -> int:
     from payments.services.disputes import dispute_deadline_reminders_send
 
     return dispute_deadline_reminders_send()
+
+
+@shared_task
+def refresh_seller_balances() -> dict:
+    """Beat, hourly: re-read the balances recorded negative, so a seller's block lifts once Stripe
+    says it is covered even if a `balance.available` event was missed."""
+    from payments.services.connect.payouts import sellers_balance_refresh
+
+    return sellers_balance_refresh(everyone=False)
+
+
+@shared_task
+def send_saved_search_digests() -> dict:
+    """Beat, daily: each saved search's new matches, one email per search (sent once a day)."""
+    from marketplace.watchlist import saved_search_digests_send
+
+    return saved_search_digests_send()

@@ -31,6 +31,16 @@ app.conf.beat_schedule = {
         "task": "payments.tasks.send_dispute_reminders",
         "schedule": crontab(minute=0),
     },
+    # Or cron `30 * * * * manage.py refresh_seller_balances`.
+    "refresh-seller-balances": {
+        "task": "payments.tasks.refresh_seller_balances",
+        "schedule": crontab(minute=30),
+    },
+    # Or cron `0 8 * * * manage.py send_saved_search_digests`.
+    "send-saved-search-digests": {
+        "task": "payments.tasks.send_saved_search_digests",
+        "schedule": crontab(hour=8, minute=0),
+    },
 }
 
 
