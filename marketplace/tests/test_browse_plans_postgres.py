@@ -112,6 +112,9 @@ def test_a_text_search_uses_the_gin_index_and_no_table_scan(catalogue):
     assert not seq_scanned(counted) & LISTING_TABLES
     page = plan_of(qs[:25])
     assert not seq_scanned(page) & LISTING_TABLES, json.dumps(page, indent=1)
+    # The page finds the matches through the index too, rather than running to_tsvector() on
+    # every row of the sort order until 25 match (3.6 s at 1M when the matches sit at its end).
+    assert STUB_SEARCH_INDEX_NAME in {node.get("Index Name") for node in nodes(page)}, json.dumps(page)
 
 
 def test_a_deep_next_page_starts_at_its_cursor(catalogue):
