@@ -40,6 +40,12 @@ class WatchNotAllowed(DomainError):
     message = "This stub cannot be watched."
 
 
+class SavedSearchInvalid(DomainError):
+    code = "saved_search_invalid"
+    status = 400
+    message = "This search cannot be saved: fix the filters first (the search text is at most 200 characters)."
+
+
 class SavedSearchLimit(DomainError):
     code = "saved_search_limit"
     status = 409
@@ -269,8 +275,13 @@ def search_describe(query: str) -> str:
 
 def saved_search_create(*, user, params, now: datetime | None = None) -> SavedSearch:
     """Save the browse query (idempotent per query); new matches are counted from now."""
+    from marketplace.forms import parse_listing_filters
+
     now = now or timezone.now()
+    form, _ = parse_listing_filters(params)
     query = search_query_normalise(params)
+    if form.errors or len(query) > SavedSearch._meta.get_field("query").max_length:
+        raise SavedSearchInvalid()
     existing = SavedSearch.objects.filter(user=user, query=query).first()
     if existing is not None:
         return existing

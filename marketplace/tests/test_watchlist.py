@@ -289,3 +289,15 @@ def test_a_bad_next_goes_back_to_the_listing(client, watcher, target):
     client.force_login(watcher)
     response = client.post(f"/listings/{listing.pk}/watch/", {"watch": "1", "next": target})
     assert response.status_code == 302 and response.url == f"/listings/{listing.pk}/"
+
+
+@pytest.mark.parametrize("params", [{"q": "x" * 5000}, {"min_price": "abc"}, {"q": "ok", "max_price": "-1"}])
+def test_a_search_that_is_not_a_valid_browse_query_is_refused_not_saved(client, params):
+    from marketplace.models import SavedSearch
+
+    client.force_login(UserFactory())
+
+    response = client.post("/saved-searches/", params)
+
+    assert response.status_code == 400
+    assert not SavedSearch.objects.exists()
