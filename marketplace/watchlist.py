@@ -43,7 +43,8 @@ class WatchNotAllowed(DomainError):
 class SavedSearchInvalid(DomainError):
     code = "saved_search_invalid"
     status = 400
-    message = "This search cannot be saved: fix the filters first (the search text is at most 200 characters)."
+    message = ("This search cannot be saved: fix the filters first "
+               "(the search text is at most 200 characters).")
 
 
 class SavedSearchLimit(DomainError):
