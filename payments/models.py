@@ -439,7 +439,9 @@ class Dispute(models.Model):
     def status_for_seller(self) -> str:
         """The status in plain words for the seller's pages."""
         if self.needs_response:
-            return "Waiting for your side" if not self.seller_note_at else "Your side is in; our team will answer the bank"
+            if not self.seller_note_at:
+                return "Waiting for your side"
+            return "Your side is in; our team will answer the bank"
         return {
             DisputeStatus.WARNING_UNDER_REVIEW: "Answered; the bank is reviewing the inquiry",
             DisputeStatus.UNDER_REVIEW: "Answered; the bank is reviewing the evidence",
@@ -477,7 +479,9 @@ class Feedback(models.Model):
     """
 
     order = models.OneToOneField(Order, on_delete=models.PROTECT, related_name="feedback")
-    buyer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="feedback_given")
+    buyer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="feedback_given"
+    )
     seller = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="feedback_received"
     )

@@ -35,7 +35,9 @@ NEXT_STEP = {
     OrderStatus.CANCELLED: "Cancelled: the buyer did not pay in time. Nothing to do.",
     OrderStatus.REFUNDED: "Refunded. Nothing to do.",
     OrderStatus.PARTIALLY_REFUNDED: "Partly refunded. Ship it if you have not yet.",
-    OrderStatus.DISPUTED: "The buyer disputed the payment: add your side on the order page before the deadline.",
+    OrderStatus.DISPUTED: (
+        "The buyer disputed the payment: add your side on the order page before the deadline."
+    ),
     OrderStatus.DISPUTE_LOST: "The dispute was lost; the money went back to the buyer.",
 }
 

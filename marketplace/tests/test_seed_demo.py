@@ -97,5 +97,6 @@ def test_demo_prices_stay_within_what_each_event_fetches():
     for event in demo.DEMO_EVENTS:
         for _ in range(5):
             stub = demo.demo_stub(rng, event.category, index=demo.EVENTS[event.category].index(event))
-            assert (stub.event_name, stub.venue, stub.event_date) == (event.event_name, event.venue, event.date)
+            expected = (event.event_name, event.venue, event.date)
+            assert (stub.event_name, stub.venue, stub.event_date) == expected
             assert event.price_range[0] * 100 <= stub.price_cents <= event.price_range[1] * 100 + 99

@@ -225,7 +225,9 @@ def test_refresh_makes_a_new_link_and_redirects_to_it(client, stripe_sandbox):
     assert stripe_sandbox.request("GET", response["Location"]).status == 200
 
 
-def test_an_expired_link_sends_the_seller_to_refresh_which_gives_a_working_one(client, stripe_sandbox, settings):
+def test_an_expired_link_sends_the_seller_to_refresh_which_gives_a_working_one(
+    client, stripe_sandbox, settings
+):
     settings.SITE_URL = "http://testserver"  # the links go back to SITE_URL
     client.force_login(UserFactory())
     link = client.post(ONBOARD)["Location"]
