@@ -2,8 +2,8 @@
 
 Browse, seller and listing pages (and /api/listings/) cost 10-40 ms of Python and SQL each, the
 minimal Django page about 3 ms; most visitors are anonymous and see exactly the same page for the
-same address. So an anonymous GET (no session cookie, no pending message, so nothing personal and no CSRF token
-on the page) is answered from the cache when it can be.
+same address. So an anonymous GET (no session cookie, no pending message, so nothing personal and
+no CSRF token on the page) is answered from the cache when it can be.
 
 Correctness over hit rate: every cached page is filed under the *catalogue version*, a counter
 that any saved or deleted Listing, Stub or seller moves on, both at once and again once the
