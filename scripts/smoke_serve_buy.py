@@ -121,12 +121,21 @@ def buy():
 
     check(f"the webhook reached gunicorn and the worker marked order #{order_id} paid", until(paid, 90))
 
-    status, metrics = request(f"{site}/metrics")
+    delivery_counted = re.compile(r'stubcollector_webhook_deliveries_total\{outcome="processed",'
+                                  r'type="payment_intent.succeeded"\} [1-9]')
+
+    def metrics_read():
+        # The worker counts a delivery just after its transaction commits (the order is paid a
+        # moment before the counter moves): wait for it rather than race it.
+        nonlocal status, metrics
+        status, metrics = request(f"{site}/metrics")
+        return status == 200 and bool(delivery_counted.search(metrics))
+
+    status, metrics = 0, ""
+    counted = until(metrics_read, 30)
     paid_count = re.search(r'^stubcollector_orders\{status="paid"\} (\S+)$', metrics, re.MULTILINE)
     check("/metrics counts the paid order", status == 200 and paid_count and float(paid_count.group(1)) >= 1)
-    check("/metrics counts the delivery the worker processed",
-          re.search(r'stubcollector_webhook_deliveries_total\{outcome="processed",'
-                    r'type="payment_intent.succeeded"\} [1-9]', metrics))
+    check("/metrics counts the delivery the worker processed", counted)
     check("/metrics has Stripe call latency",
           "stubcollector_stripe_request_duration_seconds_bucket" in metrics)
 
