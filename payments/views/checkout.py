@@ -7,13 +7,13 @@ house JSON error or the error page, as the client asked, in DomainErrorMiddlewar
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django_ratelimit.decorators import ratelimit
 
-from marketplace.models import Listing
+from marketplace.models import Listing, ListingStatus
 from marketplace.pricing import format_usd
 from marketplace.services import listing_purchase_blocker
 from payments import selectors
@@ -58,6 +58,9 @@ def _last_shipping_address(user) -> dict:
 @require_GET
 def checkout_page(request, listing_id: int):
     listing = get_object_or_404(Listing.objects.select_related("stub", "seller"), pk=listing_id)
+    hidden = listing.status in (ListingStatus.DRAFT, ListingStatus.WITHDRAWN)
+    if hidden and listing.seller_id != request.user.pk:
+        raise Http404("No such listing.")  # hidden from everyone but its seller, as on its own page
     blocker = listing_purchase_blocker(listing=listing, buyer=request.user)
     # The buyer sees what they pay (price, shipping, total), never the platform's fee or the
     # seller's share: those are between the seller and us (the seller sees them on the order).
