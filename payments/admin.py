@@ -127,11 +127,19 @@ class PaymentInline(admin.StackedInline):
         )
 
 
-class RefundInline(admin.TabularInline):
-    model = Refund
+class ReadOnlyTabularInline(admin.TabularInline):
+    """Rows written by the services only: shown, never added, edited or deleted here."""
+
     can_delete = False
     extra = 0
     max_num = 0
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+
+class RefundInline(ReadOnlyTabularInline):
+    model = Refund
     fields = (
         "created_at",
         "amount_display",
@@ -142,7 +150,6 @@ class RefundInline(admin.TabularInline):
         "note",
         "stripe_refund_id",
     )
-    readonly_fields = fields
 
     @admin.display(description="Amount")
     def amount_display(self, obj):
@@ -153,19 +160,18 @@ class RefundInline(admin.TabularInline):
         return refund_status_badge(obj)
 
 
-class AuditEventInline(admin.TabularInline):
-    """What happened to the order, as a story: business steps only (Stripe calls are below)."""
-
+class OrderAuditInline(ReadOnlyTabularInline):
     model = AuditEvent
     fk_name = "order"
-    verbose_name_plural = "History"
-    can_delete = False
-    extra = 0
-    max_num = 0
     ordering = ("-created_at", "-id")
+
+
+class AuditEventInline(OrderAuditInline):
+    """What happened to the order, as a story: business steps only (Stripe calls are below)."""
+
+    verbose_name_plural = "History"
     # One "change" column instead of two status columns keeps the table inside a laptop screen.
     fields = ("created_at", "status_change", "message", "actor")
-    readonly_fields = fields
 
     def get_queryset(self, request):
         return super().get_queryset(request).exclude(action__startswith=STRIPE_CALL_PREFIX)
@@ -178,17 +184,10 @@ class AuditEventInline(admin.TabularInline):
         return f"{labels.get(event.from_status, '—')} → {labels.get(event.to_status, event.to_status)}"
 
 
-class StripeCallInline(admin.TabularInline):
-    model = AuditEvent
-    fk_name = "order"
+class StripeCallInline(OrderAuditInline):
     verbose_name_plural = "Stripe API calls"
     classes = ("collapse",)
-    can_delete = False
-    extra = 0
-    max_num = 0
-    ordering = ("-created_at", "-id")
     fields = ("created_at", "action", "message", "actor")
-    readonly_fields = fields
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(action__startswith=STRIPE_CALL_PREFIX)

@@ -214,17 +214,17 @@ def notify_refund_issued(*, refund) -> None:
 
 def notify_refund_pending(*, refund) -> None:
     """Stripe holds the refund until the seller's balance can cover it: seller and staff know."""
-    order = _load(refund.order)
-    context = _order_context(order)
-    subject = f"Order #{order.pk}: refund of {dollars(refund.amount_cents)} is pending"
-    for user in [order.seller, *staff_recipients()]:
-        _send(template="refund_pending", subject=subject, to_user=user, context=context, refund=refund)
+    _tell_seller_and_staff(refund=refund, template="refund_pending", what="is pending")
 
 
 def notify_refund_failed(*, refund) -> None:
     """The refund failed or was cancelled: the buyer did not get the money; seller and staff act."""
+    _tell_seller_and_staff(refund=refund, template="refund_failed", what="failed")
+
+
+def _tell_seller_and_staff(*, refund, template: str, what: str) -> None:
     order = _load(refund.order)
     context = _order_context(order)
-    subject = f"Order #{order.pk}: refund of {dollars(refund.amount_cents)} failed"
+    subject = f"Order #{order.pk}: refund of {dollars(refund.amount_cents)} {what}"
     for user in [order.seller, *staff_recipients()]:
-        _send(template="refund_failed", subject=subject, to_user=user, context=context, refund=refund)
+        _send(template=template, subject=subject, to_user=user, context=context, refund=refund)

@@ -216,6 +216,18 @@ def _refundable_payment(order: Order) -> Payment:
     return payment
 
 
+def _amount_to_refund(*, order: Order, asked_cents: int | None, remaining_cents: int) -> int:
+    """What is asked (default: everything left), if it is more than 0 and not above what is left."""
+    if remaining_cents <= 0:
+        raise OrderNotRefundable(f"Order #{order.pk} has already been refunded in full.")
+    amount = remaining_cents if asked_cents is None else asked_cents
+    if amount <= 0 or amount > remaining_cents:
+        raise InvalidRefundAmount(
+            f"The amount must be between $0.01 and {format_usd(remaining_cents)} (what is left to refund)."
+        )
+    return amount
+
+
 def refund_preview(*, order_id: int, user, amount_cents: int | None = None) -> RefundPreview:
     """What refunding `amount_cents` (default: all that is left) would do; nothing is sent."""
     order = Order.objects.filter(pk=order_id).select_related("payment").first()
@@ -223,13 +235,7 @@ def refund_preview(*, order_id: int, user, amount_cents: int | None = None) -> R
         raise OrderNotFound()
     payment = _refundable_payment(order)
     remaining = _refundable_now(order=order, payment=payment)
-    if remaining <= 0:
-        raise OrderNotRefundable(f"Order #{order.pk} has already been refunded in full.")
-    amount = remaining if amount_cents is None else amount_cents
-    if amount <= 0 or amount > remaining:
-        raise InvalidRefundAmount(
-            f"The amount must be between $0.01 and {format_usd(remaining)} (what is left to refund)."
-        )
+    amount = _amount_to_refund(order=order, asked_cents=amount_cents, remaining_cents=remaining)
     refund_permission_check(user=user, order=order, amount_cents=amount)
     refunded = payment.amount_cents - remaining
     fee_back = fee_refund_cents(
@@ -323,13 +329,7 @@ def _refund_open(
         )
         if earlier is not None:
             return earlier, False
-    if remaining <= 0:
-        raise OrderNotRefundable(f"Order #{order.pk} has already been refunded in full.")
-    amount = remaining if amount_cents is None else amount_cents
-    if amount <= 0 or amount > remaining:
-        raise InvalidRefundAmount(
-            f"The amount must be between $0.01 and {format_usd(remaining)} (what is left to refund)."
-        )
+    amount = _amount_to_refund(order=order, asked_cents=amount_cents, remaining_cents=remaining)
     refund_permission_check(user=actor, order=order, amount_cents=amount)
     refund = Refund.objects.create(
         order=order,
