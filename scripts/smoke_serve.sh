@@ -54,13 +54,15 @@ echo "  ready $(($(date +%s) - started))s after make serve started"
 
 "$VENV_PY" scripts/smoke_serve_buy.py "http://127.0.0.1:$SITE_PORT" "$STATE"
 
-log "stopping Redis: /readyz must answer 503 naming the cache and the broker"
+# PostgreSQL first: without Redis, Celery beat can exit at its next tick, and `make serve` then
+# stops every service (gunicorn included) by design, which would leave nothing to ask.
 source "$STATE/serve.env"
-kill "$redis_pid"
-"$VENV_PY" scripts/smoke_serve_buy.py "http://127.0.0.1:$SITE_PORT" "$STATE" --expect-unready cache,broker
 log "stopping PostgreSQL: /readyz must name the database"
 _as_pg_user "$PG_BIN_DIR/pg_ctl" -D "$pg_dir/data" -m fast -w stop >/dev/null
 "$VENV_PY" scripts/smoke_serve_buy.py "http://127.0.0.1:$SITE_PORT" "$STATE" --expect-unready database
+log "stopping Redis: /readyz must answer 503 naming the cache and the broker"
+kill "$redis_pid"
+"$VENV_PY" scripts/smoke_serve_buy.py "http://127.0.0.1:$SITE_PORT" "$STATE" --expect-unready cache,broker
 
 stop_serve
 for port in "$SITE_PORT" "$SANDBOX_PORT" "$redis_port" "$pg_port"; do

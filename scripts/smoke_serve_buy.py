@@ -56,7 +56,10 @@ def until(predicate, seconds=60):
 
 def expect_unready(names):
     def probe():
-        status, body = request(f"{site}/readyz")
+        try:
+            status, body = request(f"{site}/readyz")
+        except (urllib.error.URLError, OSError):
+            return None  # a worker restarting after losing its database: ask again
         if status != 503:
             return None
         failed = json.loads(body)["failed"]
