@@ -32,6 +32,9 @@ stopping=""
 stop_all() {
   [ -n "$stopping" ] && return
   stopping=1
+  # A TERM arriving now (a service died and the caller stops us too) would run `exit` and cut
+  # this stop short, leaving gunicorn in its graceful shutdown after we are gone.
+  trap '' INT TERM
   log "stopping gunicorn, Celery, the sandbox, Redis and PostgreSQL"
   local pid
   for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
