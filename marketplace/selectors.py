@@ -181,6 +181,11 @@ def listing_page_cursor(*, listing: Listing, sort: str) -> str:
     return f"{_key_to_int(value)}_{listing.pk}"
 
 
+def listing_cursor_is_valid(*, cursor: str, sort: str) -> bool:
+    """Whether `after=` is a cursor listing_page_cursor could have made for `sort`."""
+    return _after_cursor(Listing.objects.none(), sort=sort, cursor=cursor) is not None
+
+
 def _after_cursor(qs: QuerySet[Listing], *, sort: str, cursor: str) -> QuerySet[Listing] | None:
     """Listings after the cursor's one in `sort` order; None for a cursor we did not make."""
     match = _CURSOR.fullmatch(cursor or "")
@@ -256,7 +261,7 @@ def listing_page(qs: QuerySet[Listing], *, sort: str, per_page: int, page=None, 
     count = qs.order_by().values("pk")[: COUNT_CAP + 1].count()
     capped = count > COUNT_CAP
     num_pages = max(1, math.ceil(min(count, COUNT_CAP) / per_page))
-    number = min(_page_number(page), num_pages)
+    number = num_pages if page == "last" else min(_page_number(page), num_pages)
     start = (number - 1) * per_page
     if start:
         # Skip rows by id alone, then load the page's 24 with their stub and seller: OFFSET

@@ -100,6 +100,49 @@ def test_a_page_past_the_end_is_a_404_in_the_house_shape(client):
     assert response.json()["error"]["code"] == "not_found"
 
 
+def test_listing_list_pages_through_every_match_with_a_capped_count_then_a_cursor(client, monkeypatch):
+    from marketplace import selectors
+
+    monkeypatch.setattr(selectors, "COUNT_CAP", 4)  # two numbered pages of 2, then cursors
+    listings = ListingFactory.create_batch(7)
+    newest_first = [listing.pk for listing in reversed(listings)]
+    first = client.get("/api/listings/", {"page_size": "2"}).json()
+    assert first["count"] == 4 and first["count_is_capped"] is True and first["previous"] is None
+    seen, body = ids_of(first), first
+    while body["next"]:
+        response = client.get(body["next"])
+        assert response.status_code == 200
+        body = response.json()
+        seen += ids_of(body)
+    assert seen == newest_first  # each listing once, in order, past the capped count
+    assert body["count"] is None and body["previous"] is None  # a cursor page
+
+
+def ids_of(body):
+    return [item["id"] for item in body["results"]]
+
+
+def test_listing_list_links_keep_the_filters_and_page_last_is_the_last_numbered_page(client):
+    for price in (1000, 2000, 3000):
+        ListingFactory(price_cents=price)
+    ListingFactory(price_cents=99000)
+    query = {"max_price": "50", "sort": "price_asc", "page_size": "2"}
+    body = client.get("/api/listings/", query).json()
+    assert body["count"] == 3 and body["count_is_capped"] is False
+    assert "max_price=50" in body["next"] and "sort=price_asc" in body["next"] and "page=2" in body["next"]
+    last = client.get("/api/listings/", {**query, "page": "last"}).json()
+    assert [item["price_cents"] for item in last["results"]] == [3000] and last["next"] is None
+    assert "page=" not in last["previous"] and "max_price=50" in last["previous"]
+
+
+@pytest.mark.parametrize("after", ["junk", "1_", "_1", "99999999999999999999999_1", "1_99999999999999999999"])
+def test_a_cursor_the_api_did_not_make_is_a_400(client, after):
+    ListingFactory()
+    response = client.get("/api/listings/", {"after": after})
+    assert response.status_code == 400
+    assert "after" in response.json()["error"]["fields"]
+
+
 def test_listing_list_query_count_does_not_grow(client, django_assert_num_queries):
     ListingFactory.create_batch(3)
     with django_assert_num_queries(3):  # payable sellers, count, page
