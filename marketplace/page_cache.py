@@ -30,7 +30,7 @@ from django.http import HttpResponse
 VERSION_KEY = "marketplace:catalogue-version"
 
 
-def _seconds() -> int:
+def page_cache_seconds() -> int:
     return getattr(settings, "PAGE_CACHE_SECONDS", 30)
 
 
@@ -77,7 +77,7 @@ def anonymous_page_cache(view):
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        seconds = _seconds()
+        seconds = page_cache_seconds()
         if not seconds or not _is_anonymous_and_plain(request):
             return view(request, *args, **kwargs)
         address = hashlib.sha256(request.get_full_path().encode()).hexdigest()[:32]

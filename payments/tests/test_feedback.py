@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from accounts.tests.factories import SellerFactory, UserFactory
 from marketplace.tests.factories import ListingFactory
 from payments.models import AuditEvent, Feedback, OrderStatus, SellerRating
+from payments.selectors_feedback import seller_reputation
 from payments.services.feedback import (
     FeedbackAlreadyAnswered,
     FeedbackAlreadyLeft,
@@ -350,3 +351,57 @@ def test_hidden_feedback_leaves_cached_anonymous_pages_at_once(client, settings)
     feedback_set_hidden(feedback_id=feedback.pk, staff=staff, hidden=True, reason="Abuse")
 
     assert "RUDE WORDS" not in client.get(url).content.decode()
+
+
+# -- the reputation cache ---------------------------------------------------------------------------
+
+
+def test_the_reputation_is_read_once_until_the_catalogue_changes(settings, django_assert_num_queries):
+    settings.PAGE_CACHE_SECONDS = 300
+    order = completed()
+    feedback_leave(order_id=order.pk, buyer=order.buyer, rating=4, comment="Fine.")
+    with django_assert_num_queries(3):
+        first = seller_reputation(seller_id=order.seller_id)
+    with django_assert_num_queries(0):
+        again = seller_reputation(seller_id=order.seller_id, recent=1)
+    assert (first.average, first.count, first.stubs_sold) == (4, 1, 1)
+    assert (again.average, again.count, again.stubs_sold) == (4, 1, 1)
+    assert [item.comment for item in again.recent] == ["Fine."]
+
+    second = completed(seller=order.seller)
+    feedback_leave(order_id=second.pk, buyer=second.buyer, rating=2, comment="Bent corner.")
+
+    fresh = seller_reputation(seller_id=order.seller_id)
+    assert (fresh.average, fresh.count, fresh.stubs_sold) == (3, 2, 2)
+    assert [item.comment for item in fresh.recent] == ["Bent corner.", "Fine."]
+
+
+def test_hidden_feedback_leaves_the_cached_reputation_at_once(settings):
+    settings.PAGE_CACHE_SECONDS = 300
+    order = completed()
+    feedback = feedback_leave(order_id=order.pk, buyer=order.buyer, rating=1, comment="RUDE WORDS")
+    assert seller_reputation(seller_id=order.seller_id).count == 1
+    staff = get_user_model().objects.create_superuser("boss", "boss@example.com", "pw-123456789")
+
+    feedback_set_hidden(feedback_id=feedback.pk, staff=staff, hidden=True, reason="Abuse")
+
+    reputation = seller_reputation(seller_id=order.seller_id)
+    assert reputation.count == 0 and reputation.recent == []
+
+
+def test_the_cached_reputation_holds_the_buyers_name_and_nothing_else_of_them(settings):
+    settings.PAGE_CACHE_SECONDS = 300
+    order = completed(buyer=UserFactory(first_name="Ada"))
+    feedback_leave(order_id=order.pk, buyer=order.buyer, rating=5, comment="Lovely.")
+    item = seller_reputation(seller_id=order.seller_id).recent[0]
+
+    assert item.buyer.first_name == "Ada" and item.order.listing.stub.event_name
+    assert {"password", "email"} <= item.buyer.get_deferred_fields()
+
+
+def test_without_the_page_cache_the_reputation_is_read_every_time(settings, django_assert_num_queries):
+    settings.PAGE_CACHE_SECONDS = 0
+    order = completed()
+    seller_reputation(seller_id=order.seller_id)
+    with django_assert_num_queries(3):
+        seller_reputation(seller_id=order.seller_id)
