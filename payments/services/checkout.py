@@ -73,11 +73,17 @@ def checkout_order_open(*, listing_id, buyer, shipping: dict, now=None, request=
     listing = listing_reserve(listing_id=listing_id, buyer=buyer, now=now)  # locks the row first
     shipping = {name: shipping.get(name, "") for name in SHIPPING_FIELDS}
 
-    mine = (
+    # One locked read for the pending orders that matter (the one-live-order constraint leaves at
+    # most one): the buyer's own, and other buyers' whose hold has lapsed (the release command
+    # has not run yet). A live one of someone else's is not read: it means someone holds the
+    # stub, whatever the listing row says, and the constraint below refuses this buyer.
+    pending = list(
         Order.objects.select_for_update()
-        .filter(listing=listing, buyer=buyer, status=OrderStatus.PENDING_PAYMENT)
-        .first()
+        .filter(listing=listing, status=OrderStatus.PENDING_PAYMENT)
+        .filter(Q(buyer=buyer) | Q(reserved_until__lte=now))
+        .order_by("pk")
     )
+    mine = next((order for order in pending if order.buyer_id == buyer.pk), None)
     if mine is not None and _order_matches_listing(mine, listing):
         # A reload or a second click: same order, same PaymentIntent; the hold is extended.
         for name, value in shipping.items():
@@ -95,14 +101,9 @@ def checkout_order_open(*, listing_id, buyer, shipping: dict, now=None, request=
         )
         enqueue_on_commit(payment_intent_cancel, order_id=mine.pk)
 
-    # Other buyers' pending orders whose hold has lapsed (the release command has not run yet)
-    # would break the one-live-order constraint: they are cancelled now, their PaymentIntents
-    # after commit. Only lapsed ones: a live one means someone holds the stub, whatever the
-    # listing row says, and the constraint below refuses this buyer.
-    others_lapsed = Order.objects.select_for_update().filter(
-        listing=listing, status=OrderStatus.PENDING_PAYMENT, reserved_until__lte=now
-    ).exclude(buyer=buyer)
-    for stale in others_lapsed:
+    # Other buyers' lapsed pending orders would break the one-live-order constraint: they are
+    # cancelled now, their PaymentIntents after commit.
+    for stale in (order for order in pending if order.buyer_id != buyer.pk):
         order_transition(
             order=stale, to=OrderStatus.CANCELLED, request=request,
             message="Reservation lapsed; the stub was reserved by another buyer.",
@@ -119,19 +120,20 @@ def checkout_order_open(*, listing_id, buyer, shipping: dict, now=None, request=
 
     seller = listing.seller
     try:
-        with transaction.atomic():
-            order = Order.objects.create(
-                buyer=buyer,
-                seller=seller,
-                listing=listing,
-                amount_cents=listing.total_cents,  # from the listing, never from the client
-                application_fee_cents=platform_fee_cents(listing.total_cents),
-                shipping_cents=listing.shipping_cents,  # the part of the amount that is postage
-                currency="usd",
-                stripe_account_id=seller.stripe_account_id,
-                reserved_until=listing.reserved_until,
-                **shipping,
-            )
+        # No savepoint of its own: on an IntegrityError nothing more runs in this transaction,
+        # the ListingUnavailable below rolls all of it back (two round trips fewer under the lock).
+        order = Order.objects.create(
+            buyer=buyer,
+            seller=seller,
+            listing=listing,
+            amount_cents=listing.total_cents,  # from the listing, never from the client
+            application_fee_cents=platform_fee_cents(listing.total_cents),
+            shipping_cents=listing.shipping_cents,  # the part of the amount that is postage
+            currency="usd",
+            stripe_account_id=seller.stripe_account_id,
+            reserved_until=listing.reserved_until,
+            **shipping,
+        )
     except IntegrityError:
         # The constraint caught what the lock should have: someone else holds a live order.
         raise ListingUnavailable(
@@ -267,12 +269,17 @@ def checkout_payment_intent(*, order: Order, actor=None, request=None):
         checkout_abandon(order=order, actor=actor, request=request,
                          message=f"Could not create the PaymentIntent: {exc.code}")
         raise
-    with transaction.atomic():
-        locked = Order.objects.select_for_update().get(pk=order.pk)
-        if not locked.payment_intent_id:
-            locked.payment_intent_id = intent.id
-            locked.save(update_fields=["payment_intent_id", "updated_at"])
-        order.payment_intent_id = locked.payment_intent_id
+    # Stored only if the order has none yet (a parallel request of the same buyer may have
+    # stored it first: with the same idempotency key it is the same PaymentIntent). One
+    # conditional UPDATE instead of a locked read and a save: the row lock the UPDATE takes
+    # makes the "none yet" check and the write one step.
+    stored = Order.objects.filter(pk=order.pk, payment_intent_id="").update(
+        payment_intent_id=intent.id, updated_at=timezone.now()
+    )
+    if stored:
+        order.payment_intent_id = intent.id
+    else:
+        order.payment_intent_id = Order.objects.values_list("payment_intent_id", flat=True).get(pk=order.pk)
     return intent
 
 
