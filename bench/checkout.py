@@ -10,7 +10,11 @@ overhead = request time - time in Stripe calls. Each buyer has its own client ad
 behind a proxy, so the per-IP rate limit counts buyers, not the benchmark.
 
 1. Overhead: CHECKOUTS buyers each start the checkout of a different listing, one after the
-   other; the table gives p50/p99 of the total, of the Stripe part, and of the rest.
+   other; the table gives p50/p99/max of the total, of the Stripe part, and of the rest (our own
+   overhead), and splits the rest further: time inside SQL queries, time in the work run after
+   the commit within the request (`transaction.on_commit` callbacks), and of that the Celery
+   tasks run eagerly in-process (no broker, as here; in production a worker runs them after
+   the response). Plus the SQL queries per request.
 2. Race: 100 buyers in 100 threads ask for 50 listings at once, two buyers per listing, served
    by at most RACE_WORKERS requests at a time (each with its own database connection). Exactly
    50 orders must exist afterwards, one per listing, and no answer may be a 5xx.
@@ -27,7 +31,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-CHECKOUTS = int(os.environ.get("BENCH_CHECKOUTS", 60))
+CHECKOUTS = int(os.environ.get("BENCH_CHECKOUTS", 200))  # 200: p99 is the 3rd slowest, not the max
+WARM_UP = 3  # first requests: imports, first connections; not counted
+ROWS = ("whole request", "inside Stripe calls", "**our own overhead** (whole - Stripe)",
+        "our overhead: in SQL (round trips included)", "our overhead: after-commit work in the request",
+        "our overhead: eager Celery tasks (part of after-commit; a worker's job in production)",
+        "**our own overhead without eager Celery tasks**", "SQL queries per request")
 RACE_BUYERS, RACE_LISTINGS = 100, 50
 # Requests served at once: a site answers through a bounded number of workers, each with one
 # database connection (the bench cluster allows 100 connections in all).
@@ -77,6 +86,61 @@ class StripeTimer:
         return getattr(self.local, "spent", 0.0)
 
 
+class AfterCommitTimer:
+    """Time spent, per thread, in `transaction.on_commit` callbacks and in eager Celery tasks,
+    minus the time their own Stripe calls took (already in the Stripe part).
+
+    Both run inside the request when there is no broker; the tasks are what a worker would run
+    after the response in production, so the table shows them apart instead of hiding them.
+    """
+
+    def __init__(self, stripe: StripeTimer):
+        self.local = threading.local()
+        self.stripe = stripe
+
+    def _add(self, name: str, started: float, in_stripe: float):
+        seconds = time.perf_counter() - started - (self.stripe.spent - in_stripe)
+        setattr(self.local, name, getattr(self.local, name, 0.0) + seconds)
+
+    def install(self):
+        from celery.app.task import Task
+        from django.db import transaction
+
+        timer = self
+        original_on_commit, original_apply = transaction.on_commit, Task.apply
+
+        def on_commit(func, *args, **kwargs):
+            def timed():
+                started, in_stripe = time.perf_counter(), timer.stripe.spent
+                try:
+                    return func()
+                finally:
+                    timer._add("after_commit", started, in_stripe)
+
+            return original_on_commit(timed, *args, **kwargs)
+
+        def apply(task, *args, **kwargs):
+            started, in_stripe = time.perf_counter(), timer.stripe.spent
+            try:
+                return original_apply(task, *args, **kwargs)
+            finally:
+                timer._add("eager_tasks", started, in_stripe)
+
+        transaction.on_commit = on_commit
+        Task.apply = apply
+
+    def reset(self):
+        self.local.after_commit = self.local.eager_tasks = 0.0
+
+    @property
+    def after_commit(self) -> float:
+        return getattr(self.local, "after_commit", 0.0)
+
+    @property
+    def eager_tasks(self) -> float:
+        return getattr(self.local, "eager_tasks", 0.0)
+
+
 def make_sellers_and_listings(count: int, tag: str):
     from django.contrib.auth import get_user_model
 
@@ -124,48 +188,56 @@ def percentile(values, share):
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-def overhead(timer: StripeTimer):
-    listings = make_sellers_and_listings(CHECKOUTS + 3, "overhead")
-    people = buyers(0, CHECKOUTS + 3)
+def overhead(timer: StripeTimer, after: AfterCommitTimer):
+    listings = make_sellers_and_listings(CHECKOUTS + WARM_UP, "overhead")
+    people = buyers(0, CHECKOUTS + WARM_UP)
     from django.db import connection
 
-    totals, stripe_parts, ours, queries, failures = [], [], [], [], 0
+    rows = {name: [] for name in ROWS}
+    failures = 0
     for number, (buyer, listing) in enumerate(zip(people, listings, strict=True)):
         client = client_for(buyer, number)
         timer.reset()
-        counted = []
+        after.reset()
+        sql = []
 
-        def count(execute, *args, counted=counted):
-            counted.append(1)
-            return execute(*args)
+        def timed_query(execute, *args, sql=sql):
+            started = time.perf_counter()
+            try:
+                return execute(*args)
+            finally:
+                sql.append(time.perf_counter() - started)
 
         started = time.perf_counter()
-        with connection.execute_wrapper(count):
+        with connection.execute_wrapper(timed_query):
             response = checkout(client, listing)
         total = time.perf_counter() - started
-        queries.append(len(counted))
         if response.status_code != 200:
             failures += 1
             print(f"  checkout {number}: {response.status_code} {response.content[:200]!r}", file=sys.stderr)
             continue
-        if number < 3:  # warm-up: imports, first connections
+        if number < WARM_UP:  # imports, first connections
             continue
-        totals.append(total * 1000)
-        stripe_parts.append(timer.spent * 1000)
-        ours.append((total - timer.spent) * 1000)
+        ours = total - timer.spent
+        parts = (total, timer.spent, ours, sum(sql), after.after_commit, after.eager_tasks,
+                 ours - after.eager_tasks)
+        for name, seconds in zip(ROWS, parts, strict=False):
+            rows[name].append(seconds * 1000)
+        rows[ROWS[-1]].append(len(sql))
     print()
-    print(f"Checkout: POST /payments/create-payment-intent/, {len(totals)} buyers one after the other, "
-          "in-process against the bench PostgreSQL and the sandbox over HTTP")
+    print(f"Checkout: POST /payments/create-payment-intent/, {len(rows['whole request'])} buyers one after "
+          "the other, in-process against the bench PostgreSQL and the sandbox over HTTP "
+          "(our own overhead = whole request - inside Stripe calls)")
     print()
-    print("| part | p50 ms | p99 ms | max ms |")
+    print("| part | p50 | p99 | max |")
     print("|---|---|---|---|")
-    for name, values in (("whole request", totals), ("inside Stripe calls", stripe_parts),
-                         ("our own overhead", ours)):
-        if values:
-            print(f"| {name} | {statistics.median(values):.1f} | {percentile(values, 0.99):.1f} | "
-                  f"{max(values):.1f} |")
-    print(f"\nSQL queries per checkout request: median {statistics.median(queries):.0f}, max {max(queries)}; "
-          f"failed checkouts: {failures}")
+    for name, values in rows.items():
+        if not values:
+            continue
+        unit, digits = ("", 0) if name == ROWS[-1] else (" ms", 1)
+        cells = [statistics.median(values), percentile(values, 0.99), max(values)]
+        print(f"| {name} | " + " | ".join(f"{value:.{digits}f}{unit}" for value in cells) + " |")
+    print(f"\nfailed checkouts: {failures}")
 
 
 def race():
@@ -224,7 +296,9 @@ def main():
         sys.exit("bench/checkout.py measures PostgreSQL (row locks); run it through scripts/bench.sh")
     timer = StripeTimer()
     timer.install()
-    overhead(timer)
+    after = AfterCommitTimer(timer)
+    after.install()
+    overhead(timer, after)
     if not race():
         sys.exit(1)
 

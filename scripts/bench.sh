@@ -10,6 +10,8 @@
 #   BENCH_LISTINGS=1000000   catalogue size            BENCH_SECONDS=5  wrk seconds per page and round
 #   BENCH_ROUNDS=3           rounds of every page      BENCH_WORKERS=4  gunicorn workers
 #   BENCH_ONLY=browse,deep   only the pages whose names contain one of these
+#   BENCH_SCRIPTS=checkout   only the bench/*.py scripts whose names contain one of these
+#                            (pages = bench/pages.py), e.g. the checkout alone
 #   BENCH_JSON=path          also write the page figures as JSON
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -66,9 +68,20 @@ gunicorn --config bench/site/gunicorn.conf.py stubcollector.wsgi:application --w
 GUNICORN_PID=$!
 wait_for_port "$SITE_PORT" 60 || { cat "$SCRATCH/gunicorn.log" >&2; die "gunicorn did not start"; }
 
-log "pages (wrk, alternating with the reference page)"
-"$VENV_PY" bench/pages.py --base-url "$SITE_URL" --gunicorn-pid "$GUNICORN_PID" \
-  ${BENCH_ONLY:+--only "$BENCH_ONLY"} ${BENCH_JSON:+--json "$BENCH_JSON"}
+wanted() {  # is bench script $1 selected by BENCH_SCRIPTS (default: all)?
+  [ -z "${BENCH_SCRIPTS:-}" ] && return 0
+  local name
+  for name in ${BENCH_SCRIPTS//,/ }; do
+    case "$(basename "$1")" in *"$name"*) return 0 ;; esac
+  done
+  return 1
+}
+
+if wanted bench/pages.py; then
+  log "pages (wrk, alternating with the reference page)"
+  "$VENV_PY" bench/pages.py --base-url "$SITE_URL" --gunicorn-pid "$GUNICORN_PID" \
+    ${BENCH_ONLY:+--only "$BENCH_ONLY"} ${BENCH_JSON:+--json "$BENCH_JSON"}
+fi
 
 # The other benchmarks (checkout, webhooks, ...) get the same servers through the environment.
 export BENCH_GUNICORN_PID="$GUNICORN_PID"
@@ -77,6 +90,7 @@ for script in bench/*.py bench/*.sh; do
   case "$(basename "$script")" in
     _* | __init__.py | conftest.py | pages.py | seed.py) continue ;;
   esac
+  wanted "$script" || continue
   log "$script"
   case "$script" in
     *.py) "$VENV_PY" "$script" ;;
