@@ -5,6 +5,43 @@ import pytest
 pytest_plugins = ["stripe_sandbox.pytest_plugin"]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _whitenoise_scans_static_root_once():
+    """Every test Client builds its own middleware chain, and WhiteNoise's __init__ walks
+    STATIC_ROOT and builds the headers of every file in it: with var/staticfiles from `make run`
+    (~660 files) that cost ~80 ms per Client, more than most tests themselves (issue 13). The
+    result for the project's own STATIC_ROOT is kept for the session (the files do not change
+    while the tests run); any other root (a test's tmp_path, collectstatic into it) is scanned
+    as before."""
+    from django.conf import settings
+    from whitenoise.base import WhiteNoise
+
+    project_root = str(settings.STATIC_ROOT)
+    original = WhiteNoise.update_files_dictionary
+    scanned: dict = {}
+
+    def update_files_dictionary(self, root, prefix):
+        if root.rstrip("/") != project_root.rstrip("/"):
+            return original(self, root, prefix)
+        immutable_test = getattr(self.immutable_file_test, "__func__", self.immutable_file_test)
+        key = (root, prefix, type(self), self.max_age, self.allow_all_origins, self.charset,
+               self.index_file, self.add_headers_function, immutable_test,
+               repr(getattr(settings, "WHITENOISE_MIMETYPES", None)),
+               settings.STORAGES["staticfiles"]["BACKEND"])
+        if key not in scanned:
+            own, self.files = self.files, {}
+            try:
+                original(self, root, prefix)
+                scanned[key] = self.files
+            finally:
+                self.files = own
+        self.files.update(scanned[key])
+
+    WhiteNoise.update_files_dictionary = update_files_dictionary
+    yield
+    WhiteNoise.update_files_dictionary = original
+
+
 @pytest.fixture(autouse=True)
 def _test_settings(settings, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
