@@ -127,8 +127,13 @@ def world(stripe_sandbox, settings):
     return world
 
 
-def _clients(world) -> dict:
-    return {role: world.client_for(role) for role in ("anon", "buyer", "buyer2", "seller", "finance")}
+def _client(world, role: str) -> Client:
+    """One logged-in client per role for all of a test's examples (they share the world too):
+    a fresh login per example cost more than the request it sent (issue 13)."""
+    clients = world.__dict__.setdefault("fuzz_clients", {})
+    if role not in clients:
+        clients[role] = world.client_for(role)
+    return clients[role]
 
 
 def _path(template: str, world) -> str:
@@ -139,7 +144,7 @@ def _path(template: str, world) -> str:
        query=queries)
 def test_json_posts_never_answer_5xx(world, route, body, content_type, extra, query):
     template, role = route
-    client = _clients(world)[role]
+    client = _client(world, role)
     path = _path(template, world)
     # generic(): the bytes go out as they are (post() would re-encode them to the charset named).
     response = client.generic("POST", f"{path}?{_qs(query)}", data=body, content_type=content_type, **extra)
@@ -149,7 +154,7 @@ def test_json_posts_never_answer_5xx(world, route, body, content_type, extra, qu
 @given(route=st.sampled_from(JSON_GETS), query=queries, extra=headers)
 def test_json_gets_never_answer_5xx(world, route, query, extra):
     template, role = route
-    client = _clients(world)[role]
+    client = _client(world, role)
     path = _path(template, world)
     response = client.get(path, query, **extra)
     assert problem(response) is None, f"{role} GET {path}?{query}: {problem(response)}"
