@@ -134,17 +134,18 @@ def send(base_url: str, make_request, *, rate: float | None, seconds: float) -> 
     }
 
 
-def webhook_pool(workers: int = 2):
-    """A second gunicorn for the webhook routes, as a load balancer would route them."""
+def start_gunicorn(*args: str, nice: int = 0):
+    """Another gunicorn on a free port, with the bench's environment and a Celery broker."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    process = subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "gunicorn"), "--config", "bench/site/gunicorn.conf.py",
-         "stubcollector.wsgi:application", "--workers", str(workers), "--worker-class", "sync",
-         "--bind", f"127.0.0.1:{port}", "--log-level", "warning"], cwd=ROOT,
-        # Ahead of the page workers for the CPU, as its own cores or host would be (root only).
-        preexec_fn=lambda: os.nice(PRIORITY) if os.geteuid() == 0 else None)
+    broker = os.environ["CACHE_URL"].rsplit("/", 1)[0] + "/2"
+    env = {**os.environ, "GUNICORN_ACCESSLOG": "/dev/null", "GUNICORN_LOGLEVEL": "warning",
+           "CELERY_BROKER_URL": broker}
+    command = [str(ROOT / ".venv" / "bin" / "gunicorn"), *args, "--bind", f"127.0.0.1:{port}",
+               "stubcollector.wsgi:application"]
+    process = subprocess.Popen(command, cwd=ROOT, env=env,
+                               preexec_fn=(lambda: os.nice(nice)) if nice and os.geteuid() == 0 else None)
     for _ in range(300):
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
@@ -152,7 +153,7 @@ def webhook_pool(workers: int = 2):
         except OSError:
             time.sleep(0.2)
     process.kill()
-    raise SystemExit("the webhook pool's gunicorn did not start")
+    raise SystemExit(f"gunicorn {' '.join(args)} did not start")
 
 
 def main():
@@ -188,22 +189,31 @@ def main():
     rows = [("reference page at 200/s", send(base_url, reference, rate=RATE, seconds=SECONDS)),
             ("new events at 200/s, alone", send(base_url, new_event, rate=RATE, seconds=SECONDS)),
             ("duplicates at 200/s, alone", send(base_url, duplicate_event, rate=RATE, seconds=SECONDS))]
-    pool, pool_url = webhook_pool()
+    # The product's own gunicorn.conf.py (gthread workers and threads from the CPU count), and a
+    # pool of two sync workers for the webhook routes alone, ahead of the pages for the CPU (as
+    # its own cores or host would be; renice needs root).
+    production, production_url = start_gunicorn("--config", "gunicorn.conf.py")
+    pool, pool_url = start_gunicorn("--config", "bench/site/gunicorn.conf.py", "--workers", "2",
+                                    nice=PRIORITY)
+    setups = (("bench gunicorn (4 sync)", base_url, base_url),
+              ("gunicorn.conf.py (gthread)", production_url, production_url),
+              ("webhook pool beside the bench gunicorn", base_url, pool_url))
+    browse_rps = []
     try:
-        send(pool_url, new_event, rate=RATE, seconds=1)  # warm up
-        browse_rps = []
-        for name, url in (("same gunicorn", base_url), ("webhook pool", pool_url)):
+        for name, pages_url, webhooks_url in setups:
+            send(webhooks_url, new_event, rate=RATE, seconds=1)  # warm up
             load = subprocess.Popen(
-                ["wrk", "-t2", "-c16", f"-d{SECONDS + 2}s", "-H", f"Cookie: {MISS_COOKIE}", base_url + "/"],
+                ["wrk", "-t2", "-c16", f"-d{SECONDS + 2}s", "-H", f"Cookie: {MISS_COOKIE}", pages_url + "/"],
                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
             time.sleep(1)
-            under_load = send(url, new_event, rate=RATE, seconds=SECONDS)
-            rows.append((f"new events at 200/s, browse under load, {name}", under_load))
-            browse_rps += [line.split()[-1] for line in load.communicate()[0].splitlines()
+            under_load = send(webhooks_url, new_event, rate=RATE, seconds=SECONDS)
+            rows.append((f"new events at 200/s, browse under load: {name}", under_load))
+            browse_rps += [f"{line.split()[-1]} ({name})" for line in load.communicate()[0].splitlines()
                            if line.startswith("Requests/sec")]
     finally:
-        pool.terminate()
-        pool.wait()
+        for process in (production, pool):
+            process.terminate()
+            process.wait()
     rows.append(("new events, 8 connections flat out", send(base_url, new_event, rate=None, seconds=SECONDS)))
     # Every 2xx answer is a stored delivery (the warm-up's included).
     stored = WebhookEventTrigger.objects.count() - stored_before
@@ -217,8 +227,7 @@ def main():
     for name, result in rows:
         print(f"| {name} | {result['sent']:,} | {result['rps']:,.0f} | {result['p50']:.1f} | "
               f"{result['p99']:.1f} | {result['bad']} |")
-    print(f"\nbrowse under load meanwhile: {' and '.join(browse_rps)} req/s "
-          "(wrk -t2 -c16, page-cache misses)")
+    print(f"\nbrowse under load meanwhile, req/s (wrk -t2 -c16, page-cache misses): {', '.join(browse_rps)}")
     print(f"deliveries stored: {stored:,} for {answered:,} answers after the warm-up "
           f"({'ok' if stored >= answered else 'MISSING DELIVERIES'})")
 
