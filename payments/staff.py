@@ -24,14 +24,22 @@ def staff_groups_ensure(*, apps=django_apps) -> None:
     """Create (or top up) the two groups with their permissions. Idempotent."""
     from django.contrib.auth.management import create_permissions
 
-    for app_config in apps.get_app_configs():
-        # Permissions are normally made after migrate; the groups need them now.
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    needed = {(app_label, f"view_{model}") for app_label, model in VIEW_MODELS} | {
+        ("payments", codename) for codenames in GROUP_PERMISSIONS.values() for codename in codenames
+    }
+    present = set(Permission.objects.filter(
+        content_type__app_label__in={app_label for app_label, _ in needed},
+        codename__in={codename for _, codename in needed},
+    ).values_list("content_type__app_label", "codename"))
+    # Permissions are normally made after migrate; the groups need them now. Skipped when they
+    # are all there already (one query instead of ~80: tests call this for every staff user).
+    for app_config in apps.get_app_configs() if not needed <= present else ():
         models_module = getattr(app_config, "models_module", None)
         app_config.models_module = models_module or True
         create_permissions(app_config, verbosity=0, apps=apps)
         app_config.models_module = models_module
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
     views = [
         permission for app_label, model in VIEW_MODELS
         for permission in Permission.objects.filter(content_type__app_label=app_label,
