@@ -19,6 +19,7 @@ refuses a process-local cache with DEBUG off). PAGE_CACHE_SECONDS=0 turns the ca
 """
 
 import hashlib
+import logging
 import time
 from functools import wraps
 
@@ -26,21 +27,59 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpResponse
+from redis.exceptions import RedisError
 
 VERSION_KEY = "marketplace:catalogue-version"
+# What a cache that cannot be reached raises (Django's Redis backend: redis-py's errors).
+CACHE_DOWN = (RedisError, OSError)
+_DOWN_LOG_EVERY = 60.0  # seconds: one warning a minute per process while the cache is down
+_down_logged_at = 0.0
+logger = logging.getLogger(__name__)
 
 
 def page_cache_seconds() -> int:
     return getattr(settings, "PAGE_CACHE_SECONDS", 30)
 
 
-def catalogue_version() -> int:
-    version = cache.get(VERSION_KEY)
-    if version is None:
-        # A fresh or flushed cache: start from a new number, never one a page may be filed under.
-        version = time.time_ns()
-        cache.add(VERSION_KEY, version, timeout=None)
-        version = cache.get(VERSION_KEY, version)
+def cache_down(error: Exception) -> None:
+    """The cache could not be reached: say so (now and then), and carry on without it."""
+    global _down_logged_at
+    now = time.monotonic()
+    if now - _down_logged_at >= _DOWN_LOG_EVERY:
+        _down_logged_at = now
+        logger.warning("The cache cannot be reached (%s): catalogue pages are served uncached", error)
+
+
+def cache_get(key: str):
+    """cache.get, or None (a miss) when the cache cannot be reached."""
+    try:
+        return cache.get(key)
+    except CACHE_DOWN as error:
+        cache_down(error)
+        return None
+
+
+def cache_set(key: str, value, seconds: int) -> None:
+    """cache.set, or nothing when the cache cannot be reached."""
+    try:
+        cache.set(key, value, seconds)
+    except CACHE_DOWN as error:
+        cache_down(error)
+
+
+def catalogue_version() -> int | None:
+    """The current catalogue version; None when the cache cannot be reached (then nothing is read
+    from or filed in the cache: a cache outage makes pages slower, never wrong or failing)."""
+    try:
+        version = cache.get(VERSION_KEY)
+        if version is None:
+            # A fresh or flushed cache: start from a new number, never one a page may be filed under.
+            version = time.time_ns()
+            cache.add(VERSION_KEY, version, timeout=None)
+            version = cache.get(VERSION_KEY, version)
+    except CACHE_DOWN as error:
+        cache_down(error)
+        return None
     return version
 
 
@@ -49,6 +88,11 @@ def _bump() -> None:
         cache.incr(VERSION_KEY)
     except ValueError:  # no counter yet: nothing can be cached under it either
         pass
+    except CACHE_DOWN as error:
+        # A save must not fail because the cache is away. A cache that comes back empty (Redis
+        # keeps no data here) starts a new version; one that was only unreachable may serve pages
+        # missing this change until they expire (PAGE_CACHE_SECONDS).
+        cache_down(error)
 
 
 def catalogue_changed(**_kwargs) -> None:
@@ -80,9 +124,12 @@ def anonymous_page_cache(view):
         seconds = page_cache_seconds()
         if not seconds or not _is_anonymous_and_plain(request):
             return view(request, *args, **kwargs)
+        version = catalogue_version()
+        if version is None:
+            return view(request, *args, **kwargs)
         address = hashlib.sha256(request.get_full_path().encode()).hexdigest()[:32]
-        key = f"marketplace:page:{catalogue_version()}:{view.__name__}:{address}"
-        cached = cache.get(key)
+        key = f"marketplace:page:{version}:{view.__name__}:{address}"
+        cached = cache_get(key)
         if cached is not None:
             content, content_type = cached
             return HttpResponse(content, content_type=content_type)
@@ -90,7 +137,7 @@ def anonymous_page_cache(view):
         if response.status_code == 200 and not response.cookies and not getattr(response, "streaming", False):
             if hasattr(response, "render") and not response.is_rendered:
                 response.render()
-            cache.set(key, (response.content, response["Content-Type"]), seconds)
+            cache_set(key, (response.content, response["Content-Type"]), seconds)
         return response
 
     return wrapper

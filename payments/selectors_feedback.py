@@ -4,9 +4,7 @@ feedback and stubs sold, in a fixed number of queries."""
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
-from django.core.cache import cache
-
-from marketplace.page_cache import catalogue_version, page_cache_seconds
+from marketplace.page_cache import cache_get, cache_set, catalogue_version, page_cache_seconds
 from payments.models import Feedback, Order, OrderStatus, SellerRating
 
 # Orders that are a sale: paid for and not given back (refunded or lost in a dispute).
@@ -40,13 +38,14 @@ def seller_reputation(*, seller_id, recent: int = RECENT_FEEDBACK) -> SellerRepu
     order change that touches no listing, such as a refund, shows within PAGE_CACHE_SECONDS).
     """
     seconds = page_cache_seconds()
-    if not seconds:
+    version = catalogue_version() if seconds else None
+    if version is None:  # no page cache, or the cache cannot be reached
         return _seller_reputation_read(seller_id=seller_id, recent=recent)
-    key = f"payments:seller-reputation:{catalogue_version()}:{int(seller_id)}"
-    reputation = cache.get(key)
+    key = f"payments:seller-reputation:{version}:{int(seller_id)}"
+    reputation = cache_get(key)
     if reputation is None:
         reputation = _seller_reputation_read(seller_id=seller_id, recent=RECENT_FEEDBACK)
-        cache.set(key, reputation, seconds)
+        cache_set(key, reputation, seconds)
     return replace(reputation, recent=reputation.recent[:recent])
 
 

@@ -122,3 +122,30 @@ def test_the_pages_cached_for_anonymous_visitors_hold_no_csrf_token(client):
     pages = ("/", f"/listings/{listing.pk}/", f"/sellers/{listing.seller.username}/", "/api/listings/")
     for address in pages:
         assert "csrfmiddlewaretoken" not in client.get(address).content.decode(), address
+
+
+# -- a cache that cannot be reached ---------------------------------------------------------------
+
+
+@pytest.fixture
+def cache_unreachable(settings):
+    """Redis as the cache, on a port where nothing listens: what a Redis outage looks like."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                                   "LOCATION": "redis://127.0.0.1:1/0"}}
+
+
+def test_with_the_cache_down_catalogue_pages_are_served_uncached(client, cache_unreachable, caplog):
+    listing = ListingFactory()
+    for url in ("/", f"/listings/{listing.pk}/", f"/sellers/{listing.seller.username}/", "/api/listings/"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert listing.stub.event_name in response.content.decode()
+    assert "The cache cannot be reached" in caplog.text
+
+
+def test_with_the_cache_down_a_listing_can_still_be_changed_and_sold(cache_unreachable):
+    listing = ListingFactory(price_cents=5000)
+    listing_update(listing_id=listing.pk, seller=listing.seller, price_cents=4500)
+    listing_mark_sold(listing_id=listing.pk, buyer=UserFactory())
+    listing.refresh_from_db()
+    assert (listing.price_cents, listing.status) == (4500, ListingStatus.SOLD)
