@@ -20,6 +20,9 @@ behind a proxy, so the per-IP rate limit counts buyers, not the benchmark.
    50 orders must exist afterwards, one per listing, and no answer may be a 5xx.
 """
 
+import contextlib
+import cProfile
+import functools
 import logging
 import os
 import statistics
@@ -33,10 +36,13 @@ sys.path.insert(0, str(ROOT))
 
 CHECKOUTS = int(os.environ.get("BENCH_CHECKOUTS", 200))  # 200: p99 is the 3rd slowest, not the max
 WARM_UP = 3  # first requests: imports, first connections; not counted
+PROFILE = os.environ.get("BENCH_CHECKOUT_PROFILE", "")  # a path: cProfile the counted checkouts there
 ROWS = ("whole request", "inside Stripe calls", "**our own overhead** (whole - Stripe)",
         "our overhead: in SQL (round trips included)", "our overhead: after-commit work in the request",
         "our overhead: eager Celery tasks (part of after-commit; a worker's job in production)",
-        "**our own overhead without eager Celery tasks**", "SQL queries per request")
+        "**our own overhead without eager Celery tasks**",
+        "our overhead: CPU time of the request's thread (its cost without waiting for the DB or a core)",
+        "SQL queries per request")
 RACE_BUYERS, RACE_LISTINGS = 100, 50
 # Requests served at once: a site answers through a bounded number of workers, each with one
 # database connection (the bench cluster allows 100 connections in all).
@@ -70,20 +76,26 @@ class StripeTimer:
         timer = self
 
         def timed(client, *args, **kwargs):
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.thread_time()
             try:
                 return original(client, *args, **kwargs)
             finally:
                 timer.local.spent = getattr(timer.local, "spent", 0.0) + time.perf_counter() - started
+                timer.local.cpu = getattr(timer.local, "cpu", 0.0) + time.thread_time() - cpu
 
         _http_client.HTTPClient.request_with_retries = timed
 
     def reset(self):
-        self.local.spent = 0.0
+        self.local.spent = self.local.cpu = 0.0
 
     @property
     def spent(self) -> float:
         return getattr(self.local, "spent", 0.0)
+
+    @property
+    def cpu(self) -> float:
+        """CPU time of this thread inside Stripe calls (the SDK's and the HTTP client's own work)."""
+        return getattr(self.local, "cpu", 0.0)
 
 
 class AfterCommitTimer:
@@ -170,10 +182,28 @@ def buyers(first: int, count: int):
             for n in range(first, first + count)]
 
 
+@functools.cache
+def shared_handler():
+    """One request handler, with its middleware chain built once, for every buyer's client.
+
+    A Django test Client builds its own handler, and the handler builds the middleware chain on
+    its first request: with a new Client per buyer, every measured request paid for it, and
+    WhiteNoiseMiddleware's __init__ scans every static file (~85 ms per request under load,
+    most of the "our own overhead" this bench reported before). A gunicorn worker builds the
+    chain once, so the bench does too.
+    """
+    from django.test.client import ClientHandler
+
+    handler = ClientHandler(enforce_csrf_checks=False)  # as Client() builds it
+    handler.load_middleware()
+    return handler
+
+
 def client_for(buyer, number: int):
     from django.test import Client
 
     client = Client(REMOTE_ADDR=f"10.{number // 250}.{number % 250}.1", HTTP_ACCEPT="application/json")
+    client.handler = shared_handler()
     client.force_login(buyer)
     return client
 
@@ -195,6 +225,7 @@ def overhead(timer: StripeTimer, after: AfterCommitTimer):
 
     rows = {name: [] for name in ROWS}
     failures = 0
+    profiler = cProfile.Profile() if PROFILE else None
     for number, (buyer, listing) in enumerate(zip(people, listings, strict=True)):
         client = client_for(buyer, number)
         timer.reset()
@@ -208,10 +239,10 @@ def overhead(timer: StripeTimer, after: AfterCommitTimer):
             finally:
                 sql.append(time.perf_counter() - started)
 
-        started = time.perf_counter()
-        with connection.execute_wrapper(timed_query):
+        started, cpu = time.perf_counter(), time.thread_time()
+        with connection.execute_wrapper(timed_query), profiling(profiler, number >= WARM_UP):
             response = checkout(client, listing)
-        total = time.perf_counter() - started
+        total, cpu = time.perf_counter() - started, time.thread_time() - cpu
         if response.status_code != 200:
             failures += 1
             print(f"  checkout {number}: {response.status_code} {response.content[:200]!r}", file=sys.stderr)
@@ -220,7 +251,7 @@ def overhead(timer: StripeTimer, after: AfterCommitTimer):
             continue
         ours = total - timer.spent
         parts = (total, timer.spent, ours, sum(sql), after.after_commit, after.eager_tasks,
-                 ours - after.eager_tasks)
+                 ours - after.eager_tasks, cpu - timer.cpu)
         for name, seconds in zip(ROWS, parts, strict=False):
             rows[name].append(seconds * 1000)
         rows[ROWS[-1]].append(len(sql))
@@ -238,6 +269,21 @@ def overhead(timer: StripeTimer, after: AfterCommitTimer):
         cells = [statistics.median(values), percentile(values, 0.99), max(values)]
         print(f"| {name} | " + " | ".join(f"{value:.{digits}f}{unit}" for value in cells) + " |")
     print(f"\nfailed checkouts: {failures}")
+    if profiler is not None:
+        profiler.dump_stats(PROFILE)
+        print(f"cProfile of the counted checkouts: {PROFILE} (python -m pstats {PROFILE})")
+
+
+@contextlib.contextmanager
+def profiling(profiler, wanted: bool):
+    if profiler is None or not wanted:
+        yield
+        return
+    profiler.enable()
+    try:
+        yield
+    finally:
+        profiler.disable()
 
 
 def race():
