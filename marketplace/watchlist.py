@@ -228,14 +228,20 @@ def watch_reserved_notify(*, listing_id, now: datetime | None = None) -> int:
 
 
 def listing_saved_hook(sender, instance: Listing, created: bool, update_fields=None, **kwargs) -> None:
-    """post_save on Listing: after the commit, look for a price drop or a new hold."""
+    """post_save on Listing: after the commit, a task looks for a price drop or a new hold.
+
+    A task, not work in the request: the checkout and the seller's edit page answer without
+    waiting for the watchers' emails (issue 13; with no broker it still runs in-process)."""
+    from payments.tasks import watch_price_drops_notify_task, watch_reserved_notify_task
+    from stubcollector.celery import enqueue_on_commit
+
     if created:
         return
     fields = set(update_fields or ())
     if not fields or "price_cents" in fields:
-        transaction.on_commit(lambda: watch_price_drops_notify(listing_id=instance.pk))
+        enqueue_on_commit(watch_price_drops_notify_task, listing_id=instance.pk)
     if (not fields or "status" in fields) and instance.status == ListingStatus.RESERVED:
-        transaction.on_commit(lambda: watch_reserved_notify(listing_id=instance.pk))
+        enqueue_on_commit(watch_reserved_notify_task, listing_id=instance.pk)
 
 
 # -- saved searches ---------------------------------------------------------------------------------

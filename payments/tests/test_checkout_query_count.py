@@ -12,7 +12,8 @@ work runs too; the PaymentIntent is made in the in-process Stripe sandbox:
   reserve the listing, lock the pending orders that matter (one query for the buyer's own
   and other buyers' lapsed ones), this buyer's failed attempts, insert the order, insert its
   audit row                                                                                8
-- after the commit: the watchlist's "someone is buying" check (listing, watches)           2
+- after the commit: the watchlist's "someone is buying" task (listing, watches; in-process
+  here as with no broker, on a worker in production)                                       2
 - the PaymentIntent: idempotency prefix and attempt number, the call's audit row, store
   its id on the order (one conditional UPDATE instead of a locked read and a save)         4
 
@@ -25,14 +26,22 @@ import re
 from contextlib import contextmanager
 
 import pytest
-from django.db import connection
+from celery.contrib.testing.worker import start_worker
+from django.core import mail
+from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 
 from accounts.tests.factories import UserFactory
+from marketplace.models import Watch
 from marketplace.tests.factories import ListingFactory
+from marketplace.watchlist import watch_add
 from payments.idempotency import idempotency_prefix
 from payments.models import Order, OrderStatus
+from payments.tests import celery_support
+from payments.tests.celery_support import wait_until
 from payments.tests.factories import sandbox_seller, shipping_address
+
+worker_app = celery_support.worker_app  # the fixture, bound here to take it as an argument
 
 URL = "/payments/create-payment-intent/"
 FIRST_CHECKOUT_QUERIES = 17
@@ -104,7 +113,7 @@ def test_a_second_click_reuses_the_order_in_fewer_queries(
     first = start(client, listing.pk).json()
 
     # The request (2), stale PaymentIntents (1), lock buyer and listing, count the holds, extend
-    # the hold (4), the pending order read and its hold extended (2), the watchlist check (2),
+    # the hold (4), the pending order read and its hold extended (2), the watchlist task (2),
     # the PaymentIntent retrieved (its audit row, 1): no insert, no idempotency key.
     with assert_row_queries(SECOND_CLICK_QUERIES):
         second = start(client, listing.pk)
@@ -112,3 +121,25 @@ def test_a_second_click_reuses_the_order_in_fewer_queries(
     assert second.status_code == 200
     assert second.json()["order_id"] == first["order_id"]
     assert second.json()["client_secret"] == first["client_secret"]
+
+
+def test_with_a_broker_the_watchers_are_told_by_a_worker_after_the_checkout_answered(
+    client, seller, worker_app
+):
+    listing = ListingFactory(seller=seller, price_cents=5000)
+    watcher = UserFactory(email="watcher@example.com")
+    watch_add(user=watcher, listing_id=listing.pk)
+    client.force_login(UserFactory())
+
+    # The request's own queries: the watchlist's two are the worker's.
+    with assert_row_queries(FIRST_CHECKOUT_QUERIES - 2):
+        response = start(client, listing.pk)
+
+    assert response.status_code == 200
+    assert mail.outbox == []  # queued, not sent by the request
+    with start_worker(worker_app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
+        wait_until(lambda: len(mail.outbox) == 1)
+    connections.close_all()
+    assert Watch.objects.get(user=watcher).reservation_alerted_until is not None
+    assert [email.to for email in mail.outbox] == [["watcher@example.com"]]
+    assert "Someone is buying" in mail.outbox[0].subject
