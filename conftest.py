@@ -1,5 +1,8 @@
 """Project-wide pytest set-up: fast hashing, isolated media, the Stripe sandbox fixtures."""
 
+import tempfile
+from pathlib import Path
+
 import pytest
 
 pytest_plugins = ["stripe_sandbox.pytest_plugin"]
@@ -42,10 +45,17 @@ def _whitenoise_scans_static_root_once():
     WhiteNoise.update_files_dictionary = original
 
 
+@pytest.fixture(scope="session")
+def _media_roots(tmp_path_factory):
+    return tmp_path_factory.mktemp("media")
+
+
 @pytest.fixture(autouse=True)
-def _test_settings(settings, tmp_path):
+def _test_settings(settings, _media_roots):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    settings.MEDIA_ROOT = tmp_path / "media"
+    # Each test its own empty media folder. Not tmp_path: pytest numbers those by scanning every
+    # earlier test's folder, a cost that grows with each test (issue 13).
+    settings.MEDIA_ROOT = Path(tempfile.mkdtemp(dir=_media_roots)) / "media"
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.STORAGES = {
         **settings.STORAGES,
@@ -75,3 +85,19 @@ def _one_rate_limit_window(monkeypatch):
 
     frozen = time.time()
     monkeypatch.setattr(django_ratelimit.core, "time", SimpleNamespace(time=lambda: frozen))
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Tests build their tables from the models (--no-migrations); on PostgreSQL the listing's
+    search document, its triggers and GIN index are not a model's: add them as migration 0008
+    does, or every text search fails."""
+    import importlib
+
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            migration = importlib.import_module("marketplace.migrations.0008_listing_search_document")
+            with connection.schema_editor() as editor:
+                migration.create_search_document(None, editor)
