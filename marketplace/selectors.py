@@ -7,10 +7,10 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.contrib.postgres.search import SearchVectorField
 from django.db import connection
-from django.db.models import F, Func, Q, QuerySet
+from django.db.models import BooleanField, F, Q, QuerySet
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce
 
 from marketplace.models import Listing, ListingStatus, seller_can_accept_payments_q
 from stubcollector.errors import NotFound
@@ -28,25 +28,10 @@ SORT_ORDERINGS = {
 }
 DEFAULT_SORT = "newest"
 
-# The search document, exactly as the GIN index of migration 0002 spells it, so PostgreSQL can use
-# that index: to_tsvector('english', coalesce(event_name,'')||' '||…||' '||coalesce(city,'')).
 SEARCH_CONFIG = "english"
-SEARCH_COLUMNS = ("event_name", "performer", "venue", "city")
-STUB_SEARCH_INDEX_NAME = "stub_search_document_gin"  # created by migration 0002 (PostgreSQL only)
-
-class _Coalesced(Func):
-    template = "coalesce(%(expressions)s, '')"
-
-
-class StubSearchDocument(Func):
-    """to_tsvector('english', coalesce(a,'')||' '||coalesce(b,'')…) over the stub's columns."""
-
-    arg_joiner = " || ' ' || "
-    template = f"to_tsvector('{SEARCH_CONFIG}', %(expressions)s)"
-    output_field = SearchVectorField()
-
-    def __init__(self, prefix: str = "stub__"):
-        super().__init__(*(_Coalesced(F(f"{prefix}{column}")) for column in SEARCH_COLUMNS))
+# The GIN index over the search document of every listing that can be on sale (migration 0008,
+# PostgreSQL only): the document is the stub's event, performer, venue and city.
+SEARCH_INDEX_NAME = "listing_onsale_search_gin"
 
 
 @dataclass(frozen=True)
@@ -69,22 +54,30 @@ def _listing_base() -> QuerySet[Listing]:
     return Listing.objects.select_related("stub", "seller")
 
 
-# The matching stubs, found through the GIN index of migration 0002 (same expression, or the
-# index is not used). OFFSET 0 keeps PostgreSQL from folding the subquery into a join: folded, it
-# walked the sort's index and ran to_tsvector() on every row it passed until 24 matched; when
-# the matches sit at the far end of that order (at 1M listings, "rock" matched only comedy stubs,
-# all priced from $46, so price_asc passed 96,000 rows) a page took 3.6 s, and under load more
-# than gunicorn's 30 s. Matches first, then sort: the cost follows the number of matches.
-_MATCHING_STUBS_SQL = (
-    f"SELECT id FROM marketplace_stub WHERE to_tsvector('{SEARCH_CONFIG}', "
-    "coalesce(event_name,'')||' '||coalesce(performer,'')||' '||coalesce(venue,'')||' '||coalesce(city,'')) "
-    f"@@ websearch_to_tsquery('{SEARCH_CONFIG}', %s) OFFSET 0"
-)
+# Text search on PostgreSQL: the listings whose own search document (migration 0008) matches,
+# found through its GIN index. The order of a search is spelled coalesce(key, key), which no sort
+# index matches, so PostgreSQL takes the matches first and then sorts them: allowed to walk the
+# sort's index instead, it tested every row it passed until 24 matched, and when the matches sit
+# at the far end of that order (at 1M listings every "rock" stub is a comedy stub priced from
+# $46) a page took seconds, and a word that matches nothing read every listing on sale. Matches
+# first, then the order: the cost follows the number of matches.
+_SEARCH_SQL = f"marketplace_listing.search_document @@ websearch_to_tsquery('{SEARCH_CONFIG}', %s)"
+
+
+def _search_ordering(ordering: tuple) -> tuple:
+    keys = []
+    for key in ordering:
+        if isinstance(key, str):
+            name = key.lstrip("-")
+            wrapped = Coalesce(F(name), F(name))
+            key = wrapped.desc() if key.startswith("-") else wrapped.asc()
+        keys.append(key)
+    return tuple(keys)
 
 
 def _apply_text_search(qs: QuerySet[Listing], text: str) -> QuerySet[Listing]:
     if connection.vendor == "postgresql":
-        return qs.filter(stub_id__in=RawSQL(_MATCHING_STUBS_SQL, [text]))
+        return qs.filter(RawSQL(_SEARCH_SQL, [text], output_field=BooleanField()))
     words = text.split()
     for word in words[:8]:  # SQLite fallback: every word somewhere in the four fields
         qs = qs.filter(
@@ -112,6 +105,8 @@ def listing_filter(qs: QuerySet[Listing], filters: ListingFilters) -> QuerySet[L
     if filters.min_rating is not None:
         rated = {"seller__rating_summary__count__gt": 0}
         qs = qs.filter(**rated, seller__rating_summary__average__gte=filters.min_rating)
+    if filters.q and connection.vendor == "postgresql":
+        return qs.order_by(*_search_ordering(filters.ordering))
     return qs.order_by(*filters.ordering)
 
 

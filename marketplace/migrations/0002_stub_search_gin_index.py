@@ -1,7 +1,7 @@
 """Full-text search index for the browse page, on PostgreSQL only.
 
-The expression must stay identical to marketplace.selectors.StubSearchDocument, or PostgreSQL
-will not use the index. SQLite has no GIN indexes; its search is a plain icontains fallback.
+Replaced by migration 0008 (the search document on the listing itself), which drops this index.
+SQLite has no GIN indexes; its search is a plain icontains fallback.
 """
 
 from django.db import migrations
