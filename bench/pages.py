@@ -78,6 +78,7 @@ def scenarios(rng: random.Random) -> list[tuple[str, list[str]]]:
         # miss costs on the first page (plus the session lookup a logged-in visitor has too).
         (MISS + "/ browse, first page", ["/"]),
         ("/?q=rock&sort=price_asc", ["/?q=rock&sort=price_asc"]),
+        (MISS + "/?q=rock&sort=price_asc", ["/?q=rock&sort=price_asc"]),
         ("filtered+sorted+searched",
          ["/?q=springsteen&category=concert&min_price=20&max_price=2000&sort=price_desc"]),
         ("deep page=N (random)", deep_numbers),
