@@ -127,6 +127,20 @@ class PaymentInline(admin.StackedInline):
         )
 
 
+class ViewOnlyAdmin(admin.ModelAdmin):
+    """Rows that the services or Stripe's webhooks write: staff look (and act through the
+    admin's own buttons and actions), never add, edit or delete them as rows."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class ReadOnlyTabularInline(admin.TabularInline):
     """Rows written by the services only: shown, never added, edited or deleted here."""
 
@@ -526,7 +540,8 @@ class OrderAdmin(admin.ModelAdmin):
 
 
 @admin.register(Refund)
-class RefundAdmin(admin.ModelAdmin):
+class RefundAdmin(ViewOnlyAdmin):
+    # Read-only: refunds are made from an order (button, action or route).
     list_display = (
         "id",
         "order_link",
@@ -559,15 +574,6 @@ class RefundAdmin(admin.ModelAdmin):
     )
     fields = readonly_fields
 
-    def has_add_permission(self, request):
-        return False  # refunds are made from an order (button, action or route)
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
     def has_refund_permission(self, request) -> bool:
         return refund_limit_cents(user=request.user) != 0
 
@@ -597,7 +603,8 @@ class RefundAdmin(admin.ModelAdmin):
 
 
 @admin.register(Payment)
-class PaymentAdmin(admin.ModelAdmin):
+class PaymentAdmin(ViewOnlyAdmin):
+    # Read-only: payments come from Stripe's webhooks only.
     list_display = (
         "payment_intent_id",
         "order",
@@ -643,15 +650,6 @@ class PaymentAdmin(admin.ModelAdmin):
     seller_net_display = PaymentInline.seller_net_display
     liability_display = PaymentInline.liability_display
 
-    def has_add_permission(self, request):
-        return False  # payments come from Stripe's webhooks only
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 class AuditKindFilter(admin.SimpleListFilter):
     title = "kind"
@@ -669,7 +667,8 @@ class AuditKindFilter(admin.SimpleListFilter):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ViewOnlyAdmin):
+    # Read-only: the trail is written by the services, never by hand.
     list_display = ("created_at", "action", "order", "actor", "from_status", "to_status", "message")
     list_filter = (AuditKindFilter, "action", "created_at")
     search_fields = ("action", "message", "stripe_event_id", "=order__id", "actor__username", "request_id")
@@ -678,15 +677,6 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [field.name for field in self.model._meta.fields]
-
-    def has_add_permission(self, request):
-        return False  # the trail is written by the services, never by hand
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class DeliveryOutcomeFilter(admin.SimpleListFilter):
@@ -714,7 +704,7 @@ admin.site.unregister(WebhookEventTrigger)
 
 
 @admin.register(WebhookEventTrigger)
-class WebhookDeliveryAdmin(admin.ModelAdmin):
+class WebhookDeliveryAdmin(ViewOnlyAdmin):
     """Every delivery Stripe made to our two endpoints, with what became of it. A delivery that
     failed can be processed again; an event already applied is never applied twice."""
 
@@ -734,15 +724,6 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
         "traceback",
     )
     readonly_fields = fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_process_permission(self, request) -> bool:
         return (

@@ -18,6 +18,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from payments.admin import ViewOnlyAdmin
 from payments.models import AuditEvent, Dispute, DisputeStatus
 from payments.services.disputes import (
     EVIDENCE_FIELDS,
@@ -74,7 +75,8 @@ class EvidenceForm(forms.Form):
 
 
 @admin.register(Dispute)
-class DisputeAdmin(admin.ModelAdmin):
+class DisputeAdmin(ViewOnlyAdmin):
+    # Read-only: disputes come from Stripe's webhooks and are answered through the respond page.
     list_display = ("due_display", "days_left_column", "amount_column", "reason_column", "order_link",
                     "seller_column", "status_badge")
     list_filter = (DisputeStateFilter, "status", "is_inquiry")
@@ -89,15 +91,6 @@ class DisputeAdmin(admin.ModelAdmin):
         F("evidence_due_by").asc(nulls_last=True),
         "-id",
     )
-
-    def has_add_permission(self, request):
-        return False  # disputes come from Stripe's webhooks only
-
-    def has_change_permission(self, request, obj=None):
-        return False  # answered through the respond page, never edited as a row
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     # -- columns --------------------------------------------------------------------------
 
