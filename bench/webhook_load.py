@@ -194,7 +194,7 @@ def main():
     # its own cores or host would be; renice needs root).
     production, production_url = start_gunicorn("--config", "gunicorn.conf.py")
     pool, pool_url = start_gunicorn("--config", "bench/site/gunicorn.conf.py", "--workers", "2",
-                                    nice=PRIORITY)
+                                    "--log-level", "warning", nice=PRIORITY)
     setups = (("bench gunicorn (4 sync)", base_url, base_url),
               ("gunicorn.conf.py (gthread)", production_url, production_url),
               ("webhook pool beside the bench gunicorn", base_url, pool_url))

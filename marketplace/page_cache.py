@@ -5,10 +5,11 @@ minimal Django page about 3 ms; most visitors are anonymous and see exactly the 
 same address. So an anonymous GET (no session cookie, no pending message, so nothing personal and
 no CSRF token on the page) is answered from the cache when it can be.
 
-Correctness over hit rate: every cached page is filed under the *catalogue version*, a counter
-that any saved or deleted Listing, Stub or seller moves on, both at once and again once the
-transaction has committed (a page rendered from the old rows meanwhile is filed under a version
-nobody asks for any more). So a listing that was just reserved or bought is never shown as
+Correctness over hit rate: every cached page carries the *catalogue version* it was rendered
+under, a counter that any saved or deleted Listing, Stub or seller moves on, both at once and
+again once the transaction has committed, and is served only while that version is current (a
+page rendered from the old rows meanwhile carries a version that is no longer). One round trip
+reads the version and the page together. So a listing that was just reserved or bought is never shown as
 buyable from the cache: the next request renders afresh. What the cache may still show for up
 to PAGE_CACHE_SECONDS: a reservation that has lapsed by the clock alone (no save) still shown
 as reserved, or a seller rating a few seconds old. The buy path never trusts a page anyway: it
@@ -54,6 +55,15 @@ def cache_get(key: str):
     """cache.get, or None (a miss) when the cache cannot be reached."""
     try:
         return cache.get(key)
+    except CACHE_DOWN as error:
+        cache_down(error)
+        return None
+
+
+def cache_get_many(keys: list[str]) -> dict | None:
+    """cache.get_many (one round trip on Redis), or None when the cache cannot be reached."""
+    try:
+        return cache.get_many(keys)
     except CACHE_DOWN as error:
         cache_down(error)
         return None
@@ -124,20 +134,25 @@ def anonymous_page_cache(view):
         seconds = page_cache_seconds()
         if not seconds or not _is_anonymous_and_plain(request):
             return view(request, *args, **kwargs)
-        version = catalogue_version()
-        if version is None:
-            return view(request, *args, **kwargs)
         address = hashlib.sha256(request.get_full_path().encode()).hexdigest()[:32]
-        key = f"marketplace:page:{version}:{view.__name__}:{address}"
-        cached = cache_get(key)
-        if cached is not None:
-            content, content_type = cached
+        key = f"marketplace:page:{view.__name__}:{address}"
+        # One round trip for the current version and the page: a page is served only if it was
+        # rendered under the version that is current now.
+        found = cache_get_many([VERSION_KEY, key])
+        version = None if found is None else found.get(VERSION_KEY) or catalogue_version()
+        if version is None:  # the cache cannot be reached
+            return view(request, *args, **kwargs)
+        cached = found.get(key)
+        if cached is not None and cached[0] == version:
+            _, content, content_type = cached
             return HttpResponse(content, content_type=content_type)
         response = view(request, *args, **kwargs)
         if response.status_code == 200 and not response.cookies and not getattr(response, "streaming", False):
             if hasattr(response, "render") and not response.is_rendered:
                 response.render()
-            cache_set(key, (response.content, response["Content-Type"]), seconds)
+            # The version read before rendering: if a change moved it on meanwhile, this copy is
+            # never served.
+            cache_set(key, (version, response.content, response["Content-Type"]), seconds)
         return response
 
     return wrapper
