@@ -7,12 +7,11 @@ Each burst waits on a barrier so the requests leave together. What is checked is
 """
 
 import json
-import threading
 import uuid
 
 import pytest
 from django.core import mail
-from django.db import connection, connections
+from django.db import connection
 from django.test import Client
 
 from accounts.tests.factories import UserFactory
@@ -28,6 +27,7 @@ from payments.tests.webhook_support import (
     post_event,
     sandbox_order,
 )
+from stubcollector.testing_threads import run_at_once
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -42,25 +42,9 @@ def _postgres_only(settings):
 def burst(requests: list) -> list:
     """Run each `request(client)` in its own thread, all released at once; returns the
     responses (or the exception a thread raised) in the order given."""
-    barrier = threading.Barrier(len(requests))
-    results: list = [None] * len(requests)
-
-    def run(index, request):
-        try:
-            client = Client()
-            barrier.wait(timeout=30)
-            results[index] = request(client)
-        except Exception as error:  # noqa: BLE001 — reported by the caller's assertion
-            results[index] = error
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, r)) for i, r in enumerate(requests)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results
+    clients = [Client() for _ in requests]
+    return run_at_once([lambda request=request, client=client: request(client)
+                        for request, client in zip(requests, clients, strict=True)], timeout=120)
 
 
 def statuses(results) -> list:

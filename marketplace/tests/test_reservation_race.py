@@ -1,7 +1,5 @@
 """Buyers racing for one listing on PostgreSQL, where select_for_update really locks (skipped on SQLite)."""
 
-import threading
-
 import pytest
 from django.db import connection
 
@@ -9,6 +7,7 @@ from accounts.tests.factories import UserFactory
 from marketplace.models import Listing, ListingStatus
 from marketplace.services import ListingUnavailable, listing_reserve
 from marketplace.tests.factories import ListingFactory
+from stubcollector.testing_threads import run_at_once
 
 pytestmark = pytest.mark.postgres
 
@@ -24,28 +23,14 @@ def _postgres_only():
 def test_buyers_racing_for_one_listing_leave_exactly_one_reservation(transactional_db):
     listing = ListingFactory()
     buyers = UserFactory.create_batch(RACERS)
-    start = threading.Barrier(RACERS)
-    won, refused, failed = [], [], []
-
     def race(buyer):
-        from django.db import connection as thread_connection
+        return lambda: listing_reserve(listing_id=listing.pk, buyer=buyer)
 
-        try:
-            start.wait(timeout=10)
-            listing_reserve(listing_id=listing.pk, buyer=buyer)
-            won.append(buyer.pk)
-        except ListingUnavailable as error:
-            refused.append(error.reason)
-        except Exception as error:  # noqa: BLE001 - reported below, a thread cannot raise into the test
-            failed.append(repr(error))
-        finally:
-            thread_connection.close()
-
-    threads = [threading.Thread(target=race, args=(buyer,)) for buyer in buyers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    outcomes = list(zip(buyers, run_at_once([race(buyer) for buyer in buyers]), strict=True))
+    won = [buyer.pk for buyer, result in outcomes if not isinstance(result, Exception)]
+    refused = [result.reason for _, result in outcomes if isinstance(result, ListingUnavailable)]
+    failed = [repr(result) for _, result in outcomes
+              if isinstance(result, Exception) and not isinstance(result, ListingUnavailable)]
 
     assert failed == []
     assert len(won) == 1
@@ -61,28 +46,14 @@ def test_one_buyer_racing_for_many_listings_gets_no_more_than_the_cap(transactio
     settings.MAX_ACTIVE_RESERVATIONS_PER_BUYER = 2
     buyer = UserFactory()
     listings = ListingFactory.create_batch(RACERS)
-    start = threading.Barrier(RACERS)
-    won, refused, failed = [], [], []
-
     def race(listing):
-        from django.db import connection as thread_connection
+        return lambda: listing_reserve(listing_id=listing.pk, buyer=buyer)
 
-        try:
-            start.wait(timeout=10)
-            listing_reserve(listing_id=listing.pk, buyer=buyer)
-            won.append(listing.pk)
-        except TooManyHolds:
-            refused.append(listing.pk)
-        except Exception as error:  # noqa: BLE001 - reported below
-            failed.append(repr(error))
-        finally:
-            thread_connection.close()
-
-    threads = [threading.Thread(target=race, args=(listing,)) for listing in listings]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    outcomes = list(zip(listings, run_at_once([race(listing) for listing in listings]), strict=True))
+    won = [listing.pk for listing, result in outcomes if not isinstance(result, Exception)]
+    refused = [listing.pk for listing, result in outcomes if isinstance(result, TooManyHolds)]
+    failed = [repr(result) for _, result in outcomes
+              if isinstance(result, Exception) and not isinstance(result, TooManyHolds)]
 
     assert failed == []
     assert len(won) == 2 and len(refused) == RACERS - 2

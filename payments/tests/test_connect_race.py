@@ -1,7 +1,5 @@
 """Duplicate account.updated deliveries at the same moment, on PostgreSQL (real row locks)."""
 
-import threading
-
 import pytest
 from django.db import connection
 
@@ -9,6 +7,7 @@ from accounts.models import StripeAccountStatus
 from accounts.tests.factories import NewSellerFactory
 from payments.models import AuditEvent
 from payments.services import connect
+from stubcollector.testing_threads import run_at_once
 
 pytestmark = pytest.mark.postgres
 
@@ -28,25 +27,10 @@ def test_the_same_account_updated_applied_by_six_workers_at_once_syncs_and_sched
     connect.seller_start_onboarding(user=seller)
     stripe_sandbox.complete_onboarding(seller.stripe_account_id)
     event = stripe_sandbox.events(type="account.updated", account=seller.stripe_account_id)[-1]
-    start = threading.Barrier(RACERS)
-    failed = []
-
     def deliver():
-        from django.db import connection as thread_connection
+        connect.seller_sync_account(account=event["data"]["object"], stripe_event_id=event["id"])
 
-        try:
-            start.wait(timeout=10)
-            connect.seller_sync_account(account=event["data"]["object"], stripe_event_id=event["id"])
-        except Exception as error:  # noqa: BLE001 - reported below, a thread cannot raise into the test
-            failed.append(repr(error))
-        finally:
-            thread_connection.close()
-
-    threads = [threading.Thread(target=deliver) for _ in range(RACERS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    failed = [repr(result) for result in run_at_once([deliver] * RACERS) if isinstance(result, Exception)]
 
     assert failed == []
     seller.refresh_from_db()

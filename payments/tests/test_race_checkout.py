@@ -11,7 +11,6 @@ This test fails when the `select_for_update` in `listing_reserve` and the
 orders per listing).
 """
 
-import threading
 from collections import Counter
 
 import pytest
@@ -25,6 +24,7 @@ from marketplace.tests.factories import ListingFactory
 from payments.models import Order, OrderStatus
 from payments.services.checkout import checkout_order_open, checkout_payment_intent
 from payments.tests.factories import sandbox_seller, shipping_address
+from stubcollector.testing_threads import run_at_once
 
 BUYERS = 50
 LISTINGS = 20
@@ -38,29 +38,22 @@ def postgres_only():
 
 def race_for(listing_id, buyers) -> list:
     """Every buyer tries to open a checkout for the listing at once; returns what each got."""
-    barrier = threading.Barrier(len(buyers))
-    results = [None] * len(buyers)
 
-    def attempt(index, buyer):
-        from django.db import connection as thread_connection
-
-        try:
-            barrier.wait(timeout=30)
+    def attempt(buyer):
+        def open_checkout():
             order, _ = checkout_order_open(listing_id=listing_id, buyer=buyer, shipping=shipping_address())
-            results[index] = ("order", order.pk)
-        except ListingUnavailable as refused:
-            results[index] = ("refused", refused.status)
-        except Exception as error:  # anything else would be a 500
-            results[index] = ("error", repr(error))
-        finally:
-            thread_connection.close()
+            return order.pk
 
-    threads = [threading.Thread(target=attempt, args=(i, buyer)) for i, buyer in enumerate(buyers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
+        return open_checkout
+
+    def outcome(result):
+        if isinstance(result, ListingUnavailable):
+            return ("refused", result.status)
+        if isinstance(result, Exception):  # anything else would be a 500
+            return ("error", repr(result))
+        return ("order", result)
+
+    return [outcome(result) for result in run_at_once([attempt(buyer) for buyer in buyers])]
 
 
 @pytest.mark.postgres

@@ -7,14 +7,13 @@ refunds were made. Now the row is created under the order's lock before Stripe i
 later clicks find it (same user, order and amount within 60 s) and nothing is sent twice.
 """
 
-import threading
-
 import pytest
 from django.db import connection
 from django.test import Client
 
 from payments.models import OrderStatus, Refund
 from payments.tests.webhook_support import deliver, endpoints_register, pay, sandbox_order
+from stubcollector.testing_threads import run_at_once
 
 CLICKS = 6
 
@@ -26,26 +25,9 @@ def postgres_only():
 
 
 def in_parallel(count, work):
-    barrier = threading.Barrier(count)
-    results = [None] * count
-
-    def run(index):
-        from django.db import connection as thread_connection
-
-        try:
-            barrier.wait(timeout=30)
-            results[index] = work(index)
-        except Exception as error:  # would be a 500
-            results[index] = repr(error)
-        finally:
-            thread_connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
+    """work(0) ... work(count - 1) at once; an exception (a 500 in real life) comes back as its repr."""
+    results = run_at_once([lambda index=index: work(index) for index in range(count)])
+    return [repr(result) if isinstance(result, Exception) else result for result in results]
 
 
 @pytest.mark.postgres

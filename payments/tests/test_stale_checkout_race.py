@@ -4,7 +4,6 @@ PaymentIntent is left able to take money at a price the listing no longer asks, 
 withdrawn or repriced under a late payment is never sold on it."""
 
 import datetime
-import threading
 
 import pytest
 import stripe
@@ -19,6 +18,7 @@ from payments.models import Order, OrderStatus
 from payments.services.checkout import checkout_start
 from payments.tests.factories import sandbox_seller, shipping_address
 from stubcollector.errors import DomainError
+from stubcollector.testing_threads import run_at_once
 
 pytestmark = pytest.mark.postgres
 
@@ -33,29 +33,16 @@ def _postgres_only():
 
 
 def run_together(*actions):
-    """Run each action on its own thread and connection, released by one barrier."""
-    barrier = threading.Barrier(len(actions))
-    outcomes = [None] * len(actions)
+    """Run each action on its own thread and connection, released together."""
 
-    def run(index, action):
-        from django.db import connection as thread_connection
+    def outcome(result):
+        if isinstance(result, DomainError):
+            return ("refused", result.code)
+        if isinstance(result, Exception):  # a 500 in real life; reported by the test
+            return ("error", repr(result))
+        return ("ok", result)
 
-        try:
-            barrier.wait(timeout=30)
-            outcomes[index] = ("ok", action())
-        except DomainError as refused:
-            outcomes[index] = ("refused", refused.code)
-        except Exception as error:  # noqa: BLE001 - a 500 in real life; reported by the test
-            outcomes[index] = ("error", repr(error))
-        finally:
-            thread_connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, a)) for i, a in enumerate(actions)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return outcomes
+    return [outcome(result) for result in run_at_once(list(actions))]
 
 
 def lapsed_checkout(listing):

@@ -4,15 +4,15 @@ SQLite serialises every writer, so these only mean something on PostgreSQL (`mak
 test-postgres`); elsewhere they are skipped.
 """
 
-import threading
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django.test import Client
 from djstripe import models as djstripe_models
 
 from payments.models import AuditEvent, OrderStatus, Payment
 from payments.tests.webhook_support import CONNECT_PATH, pay, post_event, sandbox_order
+from stubcollector.testing_threads import run_at_once
 
 pytestmark = [
     pytest.mark.postgres,
@@ -26,28 +26,14 @@ def _postgres_only():
         pytest.skip("needs PostgreSQL row locks")
 
 
-def deliver_concurrently(events: list[dict], copies: int) -> list[int]:
-    """POST each event `copies` times, all at once, from separate threads and connections."""
-    barrier = threading.Barrier(len(events) * copies)
-    statuses: list[int] = []
-    lock = threading.Lock()
-
+def deliver_concurrently(events: list[dict], copies: int) -> list:
+    """POST each event `copies` times, all at once, from separate threads and connections: the
+    statuses (or what a thread raised), in no particular order."""
     def send(event):
-        try:
-            client = Client()
-            barrier.wait(timeout=10)
-            status = post_event(client, event, path=CONNECT_PATH).status_code
-            with lock:
-                statuses.append(status)
-        finally:
-            connections.close_all()
+        client = Client()
+        return lambda: post_event(client, event, path=CONNECT_PATH).status_code
 
-    threads = [threading.Thread(target=send, args=(event,)) for event in events for _ in range(copies)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return statuses
+    return run_at_once([send(event) for event in events for _ in range(copies)])
 
 
 def test_one_success_event_delivered_eight_times_at_once_pays_the_order_once(stripe_sandbox):
