@@ -51,15 +51,6 @@ def cache_down(error: Exception) -> None:
         logger.warning("The cache cannot be reached (%s): catalogue pages are served uncached", error)
 
 
-def cache_get(key: str):
-    """cache.get, or None (a miss) when the cache cannot be reached."""
-    try:
-        return cache.get(key)
-    except CACHE_DOWN as error:
-        cache_down(error)
-        return None
-
-
 def cache_get_many(keys: list[str]) -> dict | None:
     """cache.get_many (one round trip on Redis), or None when the cache cannot be reached."""
     try:

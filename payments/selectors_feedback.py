@@ -4,7 +4,13 @@ feedback and stubs sold, in a fixed number of queries."""
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
-from marketplace.page_cache import cache_get, cache_set, catalogue_version, page_cache_seconds
+from marketplace.page_cache import (
+    VERSION_KEY,
+    cache_get_many,
+    cache_set,
+    catalogue_version,
+    page_cache_seconds,
+)
 from payments.models import Feedback, Order, OrderStatus, SellerRating
 
 # Orders that are a sale: paid for and not given back (refunded or lost in a dispute).
@@ -32,20 +38,24 @@ def seller_reputation(*, seller_id, recent: int = RECENT_FEEDBACK) -> SellerRepu
     """The seller's reputation, from the cache when the catalogue has not changed since.
 
     Three queries on a miss (a third of a listing page's cost when it is not page-cached, e.g.
-    for every logged-in visitor). Filed under the page cache's catalogue version, which every
+    for every logged-in visitor). Valid under the page cache's catalogue version, which every
     feedback, listing and seller save moves on, and kept PAGE_CACHE_SECONDS at most: the same
     freshness as a cached page (a sale moves the listing, so "N stubs sold" follows at once; an
     order change that touches no listing, such as a refund, shows within PAGE_CACHE_SECONDS).
     """
     seconds = page_cache_seconds()
-    version = catalogue_version() if seconds else None
+    key = f"payments:seller-reputation:{int(seller_id)}"
+    # One round trip, as for a cached page: the copy counts only if read under the current version.
+    found = cache_get_many([VERSION_KEY, key]) if seconds else None
+    version = None if found is None else found.get(VERSION_KEY) or catalogue_version()
     if version is None:  # no page cache, or the cache cannot be reached
         return _seller_reputation_read(seller_id=seller_id, recent=recent)
-    key = f"payments:seller-reputation:{version}:{int(seller_id)}"
-    reputation = cache_get(key)
-    if reputation is None:
+    cached = found.get(key)
+    if cached is not None and cached[0] == version:
+        reputation = cached[1]
+    else:
         reputation = _seller_reputation_read(seller_id=seller_id, recent=RECENT_FEEDBACK)
-        cache_set(key, reputation, seconds)
+        cache_set(key, (version, reputation), seconds)
     return replace(reputation, recent=reputation.recent[:recent])
 
 
