@@ -194,7 +194,11 @@ def events(draw):
         event["account"] = draw(st.one_of(st.just("acct_fuzz"), nasty_text, numbers))
     if draw(st.booleans()):
         del event[draw(st.sampled_from(["id", "type", "data", "object"]))]
-    return json.dumps(event).encode()
+    text = json.dumps(event)
+    if draw(st.integers(min_value=0, max_value=5)) == 0:  # a valid event with a deep value inside
+        depth = draw(st.integers(min_value=100, max_value=5000))
+        text = text[:-1] + ', "deep": ' + "[" * depth + "]" * depth + "}"
+    return text.encode()
 
 
 @given(body=st.one_of(events(), bodies()), connect=st.booleans())

@@ -233,6 +233,10 @@ STRIPE_WEBHOOK_TRUSTED_PROXIES = env.int("STRIPE_WEBHOOK_TRUSTED_PROXIES", defau
 STRIPE_WEBHOOK_TOLERANCE_SECONDS = 300
 
 PLATFORM_FEE_BPS = env.int("PLATFORM_FEE_BPS", default=1000)
+# How far into the future a webhook signature's timestamp may be (our clock behind Stripe's).
+STRIPE_WEBHOOK_FUTURE_SKEW_SECONDS = env.int("STRIPE_WEBHOOK_FUTURE_SKEW_SECONDS", default=300)
+# JSON bodies (webhooks, JSON routes) nested deeper than this are a 400 (stubcollector/json_depth.py).
+JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=64)
 # The Support group refunds up to this much per refund; Finance refunds any amount.
 SUPPORT_REFUND_LIMIT_CENTS = env.int("SUPPORT_REFUND_LIMIT_CENTS", default=10000)
 LISTING_RESERVATION_MINUTES = env.int("LISTING_RESERVATION_MINUTES", default=15)

@@ -114,6 +114,41 @@ def test_a_signature_within_the_tolerance_is_accepted(client, stripe_sandbox):
     assert response.status_code == 200
 
 
+def test_a_signature_dated_an_hour_ahead_is_refused(client):
+    response = post_event(client, make_event("customer.discount.created"), timestamp=int(time.time()) + 3600)
+
+    assert response.status_code == 400
+    assert "future" in response.json()["error"]["message"]
+    assert nothing_recorded()
+
+
+def test_a_signature_a_minute_ahead_is_accepted_as_clock_skew(client, stripe_sandbox):
+    response = post_event(client, make_event("customer.discount.created"), timestamp=int(time.time()) + 60)
+
+    assert response.status_code == 200
+
+
+def test_a_signed_event_nested_900_levels_deep_is_a_400(client):
+    event = make_event("customer.discount.created")
+    event["data"]["object"]["metadata"] = {"deep": "[" * 900 + "]" * 900}  # brackets in a string are text
+    body = json.dumps(event)[:-1] + ', "x": ' + "[" * 900 + "]" * 900 + "}"
+
+    response = post_event(client, body.encode())
+
+    assert response.status_code == 400
+    assert "nested deeper" in response.json()["error"]["message"]
+    assert nothing_recorded()
+
+
+def test_brackets_inside_strings_do_not_count_towards_the_depth(client, stripe_sandbox):
+    event = make_event("customer.discount.created")
+    event["data"]["object"]["description"] = 'quoted \\" [[[[' * 100
+
+    response = post_event(client, event)
+
+    assert response.status_code == 200
+
+
 def test_a_signed_body_that_is_not_an_event_is_refused(client):
     for body in (b"not json", b"[1, 2]", json.dumps({"id": "evt_1", "object": "charge"}).encode()):
         response = post_event(client, body)

@@ -1,9 +1,9 @@
 """Helpers the payments views share: JSON bodies and JSON routes' answer to anonymous callers."""
 
-import json
 from functools import wraps
 
 from stubcollector.errors import DomainError, json_error
+from stubcollector.json_depth import json_loads_bounded
 
 
 class BadJSON(DomainError):
@@ -15,8 +15,8 @@ class BadJSON(DomainError):
 def json_object(request, *, invalid: type[DomainError] = BadJSON) -> dict:
     """The body as a JSON object (an empty body is {}); anything else is the 400 `invalid`."""
     try:
-        body = json.loads(request.body or b"{}")
-    except (ValueError, RecursionError):  # UnicodeDecodeError included; RecursionError: "[[[[…"
+        body = json_loads_bounded(request.body or b"{}")
+    except ValueError:  # UnicodeDecodeError and JSONTooDeep included
         raise invalid() from None
     if not isinstance(body, dict):
         raise invalid()
