@@ -125,7 +125,9 @@ def anonymous_page_cache(view):
         seconds = page_cache_seconds()
         if not seconds or not _is_anonymous_and_plain(request):
             return view(request, *args, **kwargs)
-        address = hashlib.sha256(request.get_full_path().encode()).hexdigest()[:32]
+        # The whole address, scheme and validated host included: a page can carry absolute links
+        # (the API's `next`), and one host's copy must never answer another host's visitors.
+        address = hashlib.sha256(request.build_absolute_uri().encode()).hexdigest()[:32]
         key = f"marketplace:page:{view.__name__}:{address}"
         # One round trip for the current version and the page: a page is served only if it was
         # rendered under the version that is current now.

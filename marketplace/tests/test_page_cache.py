@@ -63,6 +63,17 @@ def test_the_listings_api_drops_a_sold_listing_at_once(client, django_assert_num
     assert ids() == {kept.pk}
 
 
+def test_each_host_gets_its_own_cached_copy(client, settings):
+    settings.ALLOWED_HOSTS = ["stubs.example", "other.example"]
+    ListingFactory.create_batch(2)
+
+    first = client.get("/api/listings/?page_size=1", HTTP_HOST="stubs.example").json()
+    other = client.get("/api/listings/?page_size=1", HTTP_HOST="other.example").json()
+
+    assert first["next"].startswith("http://stubs.example/")
+    assert other["next"].startswith("http://other.example/")
+
+
 def test_a_price_or_stub_edit_shows_at_once(client):
     listing = ListingFactory(price_cents=5000, stub=StubFactory(event_name="Old name"))
     assert "Old name" in client.get(f"/listings/{listing.pk}/").content.decode()
