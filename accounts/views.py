@@ -6,6 +6,7 @@ from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
@@ -26,6 +27,12 @@ from accounts.usernames import username_key
 LOGIN_RATE_PER_IP = "10/m"
 LOGIN_RATE_PER_USERNAME = "5/m"
 SIGNUP_RATE_PER_IP = "5/h"
+# A reset request sends an email: per IP, and per address so nobody can flood one inbox.
+PASSWORD_RESET_RATE_PER_IP = "5/h"
+PASSWORD_RESET_RATE_PER_EMAIL = "3/h"
+# Setting a new password (from a reset link, or the change form) checks a password hash.
+PASSWORD_SET_RATE_PER_IP = "10/h"
+PASSWORD_CHANGE_RATE_PER_USER = "10/h"
 
 
 def attempted_username(group, request) -> str:
@@ -33,6 +40,12 @@ def attempted_username(group, request) -> str:
     'ｂuyer' is 'buyer'), then folded for case and look-alikes (accounts.usernames.username_key):
     every spelling of one account shares one count."""
     return username_key(request.POST.get("username", ""))
+
+
+def attempted_email(group, request) -> str:
+    """Rate-limit key: the address a reset is asked for, as PasswordResetForm looks it up
+    (case-insensitively)."""
+    return request.POST.get("email", "").strip().casefold()
 
 
 def _safe_next(request, fallback: str) -> str:
@@ -139,3 +152,92 @@ def profile(request):
         },
         status=status,
     )
+
+
+def _reset_email_context() -> dict:
+    """The reset link is built on SITE_URL, never on the Host a request claimed (a forged Host
+    would otherwise send the token to an attacker's site)."""
+    return {"site_url": settings.SITE_URL.rstrip("/"), "site_name": "Stub Collector"}
+
+
+@method_decorator(
+    ratelimit(group="accounts.password_reset.ip", key="ip", rate=PASSWORD_RESET_RATE_PER_IP,
+              method="POST", block=True),
+    name="dispatch",
+)
+@method_decorator(
+    ratelimit(group="accounts.password_reset.email", key=attempted_email,
+              rate=PASSWORD_RESET_RATE_PER_EMAIL, method="POST", block=True),
+    name="dispatch",
+)
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's reset: the same answer whether or not the address has an account (the form
+    sends nothing for an unknown address and the view redirects all the same)."""
+
+    template_name = "accounts/password_reset_form.html"
+    subject_template_name = "emails/password_reset_subject.txt"
+    email_template_name = "emails/password_reset.txt"
+    html_email_template_name = "emails/password_reset.html"
+    success_url = reverse_lazy("accounts:password_reset_done")
+
+    def get_form_kwargs(self):
+        self.extra_email_context = _reset_email_context()
+        return super().get_form_kwargs()
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        response.status_code = 400
+        return response
+
+
+class PasswordResetDoneView(auth_views.PasswordResetDoneView):
+    template_name = "accounts/password_reset_done.html"
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs),
+                "timeout_hours": max(1, settings.PASSWORD_RESET_TIMEOUT // 3600)}
+
+
+@method_decorator(
+    ratelimit(group="accounts.password_set.ip", key="ip", rate=PASSWORD_SET_RATE_PER_IP,
+              method="POST", block=True),
+    name="dispatch",
+)
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """The link from the email: signed, single use (the token covers the password hash and the
+    last login) and valid for PASSWORD_RESET_TIMEOUT."""
+
+    template_name = "accounts/password_reset_confirm.html"
+    success_url = reverse_lazy("accounts:password_reset_complete")
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        response.status_code = 400
+        return response
+
+
+class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
+    template_name = "accounts/password_reset_complete.html"
+
+
+@method_decorator(
+    ratelimit(group="accounts.password_change", key="user", rate=PASSWORD_CHANGE_RATE_PER_USER,
+              method="POST", block=True),
+    name="dispatch",
+)
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Logged in: the old password, then the new one twice; the session stays logged in and
+    every other session of the account is logged out (Django rotates the session hash)."""
+
+    template_name = "accounts/password_change.html"
+    success_url = reverse_lazy("accounts:profile")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        messages.success(self.request, "Your password is changed.")
+        return response
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        response.status_code = 400
+        return response

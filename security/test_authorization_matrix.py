@@ -46,6 +46,11 @@ accounts/signup/                                          GET     200   302    3
 accounts/login/                                           GET     200   302    302     302     302      302      302      302      302
 accounts/logout/                                          POST    302   302    302     302     302      302      302      302      302
 accounts/profile/                                         GET     302   200    200     200     200      200      200      200      200
+accounts/password/change/                                 GET     302   200    200     200     200      200      200      200      200
+accounts/password/reset/                                  GET     200   200    200     200     200      200      200      200      200
+accounts/password/reset/sent/                             GET     200   200    200     200     200      200      200      200      200
+accounts/password/reset/<uidb64>/<token>/                 GET     200   200    200     200     200      200      200      200      200
+accounts/password/reset/done/                             GET     200   200    200     200     200      200      200      200      200
 payments/connect/onboard/                                 JSON    403   200    200     200     200      200      200      200      200
 payments/onboard/return/                                  GET     302   302    302     302     302      302      302      302      302
 payments/onboard/refresh/                                 GET     302   302    302     302     302      302      302      302      302
@@ -259,6 +264,8 @@ def _concrete_path(pattern: str, world) -> str:
         "<str:username>": world.users["seller"].username,
         "<int:dispute_id>": getattr(world, "dispute_id", 0),
         "<str:token>": getattr(world, "token", "no-token"),
+        "<uidb64>": "MQ",  # a user id; the token below is not one of its reset tokens
+        "<token>": "not-a-reset-token",
         "<id>": world.users["seller"].pk,
         "(?P<path>.*)": "no-such-photo.jpg",
         "(?P<url>.*)": "no-such-page/",
