@@ -132,9 +132,11 @@ def stub_photo_delete(*, listing_id, seller, slot: int) -> None:
     gallery = stub_gallery(stub=stub)
     try:
         slot = int(slot)
-        chosen = gallery[slot]
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError):
         raise PhotoNotFound() from None
+    if not 0 <= slot < len(gallery):  # a negative index would pick a photo from the end
+        raise PhotoNotFound()
+    chosen = gallery[slot]
     storage = stub.photo.storage
     if chosen["id"] is None:
         gone = (stub.photo.name, stub.thumbnail.name)

@@ -105,6 +105,20 @@ def test_junk_slots_are_a_404_not_a_500(client):
         assert client.post(f"/listings/{listing.pk}/photos/delete/", {"slot": slot}).status_code == 404
 
 
+def test_a_negative_slot_deletes_nothing(client):
+    listing = ListingFactory(stub__photo="", stub__thumbnail="")
+    client.force_login(listing.seller)
+    upload(client, listing, image_upload(), image_upload("PNG"))
+
+    for slot in ("-1", "-2", "-99"):
+        assert client.post(f"/listings/{listing.pk}/photos/delete/", {"slot": slot}).status_code == 404
+        assert client.post(f"/listings/{listing.pk}/photos/move/", {"slot": slot, "direction": "up"}
+                           ).status_code == 404
+
+    listing.stub.refresh_from_db()
+    assert len(stub_gallery(stub=listing.stub)) == 2
+
+
 def test_the_detail_page_shows_the_gallery_with_zoom(client):
     listing = ListingFactory(stub__photo="", stub__thumbnail="")
     stub_photos_add(listing_id=listing.pk, seller=listing.seller, files=[image_upload(), image_upload("PNG")])
