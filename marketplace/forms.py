@@ -15,6 +15,8 @@ from marketplace.models import (
     ListingStatus,
     Stub,
 )
+from marketplace.pricing import InvalidDollarAmount
+from marketplace.pricing import dollars_to_cents as dollars_text_to_cents
 from marketplace.selectors import DEFAULT_SORT, SORT_ORDERINGS, ListingFilters
 
 SORT_CHOICES = [
@@ -37,6 +39,21 @@ def dollars_to_cents(amount: Decimal) -> int:
     return int((amount * 100).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
 
 
+class DollarsField(forms.DecimalField):
+    """A dollar amount read by the one parser every money form uses (pricing.dollars_to_cents):
+    '1,500.00' is $1,500.00, '1,50' is refused rather than read as $150.00 or $1.50."""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if isinstance(value, Decimal):
+            return value
+        try:
+            return Decimal(dollars_text_to_cents(str(value))) / 100
+        except InvalidDollarAmount as error:
+            raise ValidationError(str(error), code="invalid") from None
+
+
 class ListingFilterForm(forms.Form):
     """The query string of `/` and `/api/listings/`: q, category, min/max price in dollars,
     date_from/date_to, sort. Used by both, so they accept and refuse exactly the same things."""
@@ -45,10 +62,10 @@ class ListingFilterForm(forms.Form):
     category = forms.ChoiceField(
         required=False, choices=[("", "All categories"), *Category.choices], label="Category"
     )
-    min_price = forms.DecimalField(
+    min_price = DollarsField(
         required=False, min_value=0, max_value=MAX_PRICE, max_digits=10, decimal_places=2, label="Min $"
     )
-    max_price = forms.DecimalField(
+    max_price = DollarsField(
         required=False, min_value=0, max_value=MAX_PRICE, max_digits=10, decimal_places=2, label="Max $"
     )
     date_from = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
@@ -90,7 +107,7 @@ def parse_listing_filters(query_params) -> tuple[ListingFilterForm, ListingFilte
     return form, form.filters()
 
 
-class PriceField(forms.DecimalField):
+class PriceField(DollarsField):
     def __init__(self, **kwargs):
         super().__init__(
             max_digits=10,
@@ -103,7 +120,6 @@ class PriceField(forms.DecimalField):
                 "min_value": f"The lowest price Stripe can charge is ${MIN_PRICE:.2f}.",
                 "max_value": f"The highest price Stripe can charge in one payment is ${MAX_PRICE:,.2f}.",
                 "max_decimal_places": "Use at most two decimals (cents).",
-                "invalid": "Enter a price in dollars, like 25 or 25.50.",
             },
             min_value=MIN_PRICE,
             max_value=MAX_PRICE,
@@ -133,7 +149,7 @@ class ListingForm(forms.ModelForm):
     """The stub's facts, its photo and the asking price, for both create and edit."""
 
     price = PriceField()
-    shipping = forms.DecimalField(
+    shipping = DollarsField(
         required=False, min_value=0, max_value=Decimal(MAX_SHIPPING_CENTS) / 100, max_digits=6,
         decimal_places=2, label="Shipping (US$)",
         help_text="Added to the price at checkout; leave empty or 0 for free shipping. At most $100.",

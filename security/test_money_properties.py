@@ -10,7 +10,7 @@ refund service and the Stripe sandbox.
 from fractions import Fraction
 
 import pytest
-from hypothesis import example, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from marketplace import pricing
@@ -177,6 +177,51 @@ def test_any_text_is_cents_or_a_clear_refusal(text):
     except ValueError:
         return
     assert isinstance(cents, int) and cents >= 0
+
+
+@needs_dollars
+@given(cents=st.integers(min_value=0, max_value=99_999_999_999))
+def test_dollars_with_commas_between_thousands_are_read_as_written(cents):
+    grouped = f"{cents // 100:,}.{cents % 100:02d}"
+    assert dollars_to_cents(grouped) == cents
+    assert dollars_to_cents("$" + grouped) == cents
+
+
+@needs_dollars
+@given(whole=st.integers(min_value=1, max_value=10**9), data=st.data())
+def test_a_comma_anywhere_but_between_thousands_is_refused(whole, data):
+    """'1,50' was read as $150.00: the comma was dropped wherever it stood."""
+    digits = str(whole)
+    at = data.draw(st.integers(min_value=1, max_value=len(digits)))
+    misplaced = digits[:at] + "," + digits[at:]
+    assume(misplaced != f"{whole:,}")  # "1,000": the one place a single comma belongs
+    with pytest.raises(ValueError):
+        dollars_to_cents(misplaced)
+
+
+@needs_dollars
+@pytest.mark.parametrize(
+    "typed", ["1,50", "1,5000", "1.500,00", "1e3", "-5", "+5", "1.001", "1 000", ",100", "0,150", "1,,000",
+              "1,000,00", "١٢", "", ".", "$", "1.2.3"],
+)
+def test_what_is_not_a_plain_dollar_amount_is_refused(typed):
+    with pytest.raises(ValueError, match="in dollars"):
+        dollars_to_cents(typed)
+
+
+@needs_dollars
+@given(text=st.text(alphabet="0123456789,.$ ", max_size=14))
+def test_what_is_read_is_what_was_written(text):
+    """Whatever the parser accepts, it reads as the digits say: cents from the digits after the
+    dot, never a comma or a decimal moved or dropped."""
+    try:
+        cents = dollars_to_cents(text)
+    except ValueError:
+        return
+    value = text.strip().removeprefix("$").strip()
+    whole, _, fraction = value.partition(".")
+    assert whole.count(",") == 0 or whole == f"{int(whole.replace(',', '')):,}"
+    assert cents == int(whole.replace(",", "") or "0") * 100 + int(fraction.ljust(2, "0"))
 
 
 # -- partial refunds through the real service -------------------------------------------------------

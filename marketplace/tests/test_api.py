@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from accounts.tests.factories import NewSellerFactory, UserFactory
 from marketplace.models import Category, ListingStatus
+from marketplace.pricing import DOLLARS_HELP
 from marketplace.tests.factories import ListingFactory, StubFactory
 
 pytestmark = pytest.mark.django_db
@@ -199,4 +200,4 @@ def test_a_malformed_listing_id_is_a_json_404(client, bad):
 
 def test_filter_errors_list_plain_messages_per_field(client):
     fields = client.get("/api/listings/", {"min_price": "x"}).json()["error"]["fields"]
-    assert fields == {"min_price": ["Enter a number."]}
+    assert fields == {"min_price": [DOLLARS_HELP]}

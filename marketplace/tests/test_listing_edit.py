@@ -58,7 +58,9 @@ def test_a_seller_lists_a_stub_with_the_price_in_dollars(client):
         ("0.49", "lowest price Stripe can charge is $0.50"),
         ("1000000", "highest price Stripe can charge"),
         ("12.345", "at most two decimals"),
-        ("abc", "Enter a price in dollars"),
+        ("abc", "Enter an amount in dollars"),
+        ("1,50", "commas only between thousands"),
+        ("1.500,00", "commas only between thousands"),
         ("", "This field is required"),
     ],
 )
@@ -70,7 +72,9 @@ def test_prices_outside_stripe_limits_are_refused_with_a_clear_message(client, p
     assert not Listing.objects.exists()
 
 
-@pytest.mark.parametrize(("price", "cents"), [("0.50", 50), ("999999.99", 99_999_999), ("7", 700)])
+@pytest.mark.parametrize(
+    ("price", "cents"), [("0.50", 50), ("999999.99", 99_999_999), ("7", 700), ("1,500.00", 150_000)]
+)
 def test_prices_at_the_limits_are_accepted(client, price, cents):
     client.force_login(SellerFactory())
     client.post("/listings/new/", listing_form_data(price=price))
