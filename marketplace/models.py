@@ -29,6 +29,15 @@ class Condition(models.TextChoices):
     POOR = "poor", "Poor"
 
 
+class PhotoState(models.TextChoices):
+    """A photo is published once the photo task (marketplace.tasks) has re-encoded it; until
+    then pages show a placeholder, and a failure is shown to the seller only."""
+
+    PROCESSING = "processing", "Processing"
+    READY = "ready", "Ready"
+    FAILED = "failed", "Could not be processed"
+
+
 class Stub(models.Model):
     event_name = models.CharField(max_length=200)
     performer = models.CharField(max_length=200, blank=True)
@@ -40,6 +49,10 @@ class Stub(models.Model):
     description = models.TextField(blank=True, max_length=5000)
     photo = models.ImageField(upload_to="stubs/%Y/%m/", blank=True)
     thumbnail = models.ImageField(upload_to="stubs/thumbs/%Y/%m/", blank=True)
+    # The cover's state; while it is processing, `photo_upload` is the upload awaiting the task
+    # (never shown) and `photo`/`thumbnail` are empty.
+    photo_state = models.CharField(max_length=10, choices=PhotoState.choices, default=PhotoState.READY)
+    photo_upload = models.FileField(upload_to="incoming/", blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self):
@@ -195,8 +208,10 @@ class StubPhoto(models.Model):
     browse pages read no extra rows. The thumbnail is made once, at upload."""
 
     stub = models.ForeignKey(Stub, on_delete=models.CASCADE, related_name="photos")
-    image = models.ImageField(upload_to="stubs/%Y/%m/")
-    thumbnail = models.ImageField(upload_to="stubs/thumbs/%Y/%m/")
+    image = models.ImageField(upload_to="stubs/%Y/%m/", blank=True)
+    thumbnail = models.ImageField(upload_to="stubs/thumbs/%Y/%m/", blank=True)
+    state = models.CharField(max_length=10, choices=PhotoState.choices, default=PhotoState.READY)
+    upload = models.FileField(upload_to="incoming/", blank=True, editable=False)  # as Stub.photo_upload
     position = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
