@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
@@ -31,7 +32,6 @@ logger = logging.getLogger(__name__)
 UNSUBSCRIBE_SALT = "stubcollector.unsubscribe"
 DIGEST_MAX_LISTINGS = 10
 DIGEST_MIN_INTERVAL = timedelta(hours=20)  # a second run the same day sends nothing twice
-MAX_SAVED_SEARCHES = 20
 
 
 class WatchNotAllowed(DomainError):
@@ -50,7 +50,10 @@ class SavedSearchInvalid(DomainError):
 class SavedSearchLimit(DomainError):
     code = "saved_search_limit"
     status = 409
-    message = f"You can keep at most {MAX_SAVED_SEARCHES} saved searches; delete one first."
+
+    def __init__(self):
+        limit = settings.MAX_SAVED_SEARCHES
+        super().__init__(f"You can keep at most {limit} saved searches; delete one first.")
 
 
 class BadUnsubscribeLink(NotFound):
@@ -289,18 +292,18 @@ def saved_search_create(*, user, params, now: datetime | None = None) -> SavedSe
     query = search_query_normalise(params)
     if form.errors or len(query) > SavedSearch._meta.get_field("query").max_length:
         raise SavedSearchInvalid()
-    existing = SavedSearch.objects.filter(user=user, query=query).first()
-    if existing is not None:
-        return existing
-    if SavedSearch.objects.filter(user=user).count() >= MAX_SAVED_SEARCHES:
-        raise SavedSearchLimit()
-    try:
-        with transaction.atomic():
-            return SavedSearch.objects.create(
-                user=user, query=query, name=search_describe(query), checked_until=now
-            )
-    except IntegrityError:
-        return SavedSearch.objects.get(user=user, query=query)
+    with transaction.atomic():
+        # The user's row is the lock: parallel saves count one after another, so a burst
+        # cannot each see room under the cap before any of them wrote.
+        get_user_model().objects.select_for_update().only("pk").get(pk=user.pk)
+        existing = SavedSearch.objects.filter(user=user, query=query).first()
+        if existing is not None:
+            return existing
+        if SavedSearch.objects.filter(user=user).count() >= settings.MAX_SAVED_SEARCHES:
+            raise SavedSearchLimit()
+        return SavedSearch.objects.create(
+            user=user, query=query, name=search_describe(query), checked_until=now
+        )
 
 
 def saved_search_delete(*, user, search_id) -> None:

@@ -243,3 +243,49 @@ def test_a_refund_event_delivered_eight_times_at_once_counts_the_money_once(stri
     assert order.payment.amount_refunded_cents == 1500
     assert order.status == OrderStatus.PARTIALLY_REFUNDED
     assert AuditEvent.objects.filter(order=order, to_status=OrderStatus.PARTIALLY_REFUNDED).count() == 1
+
+
+# -- per-user caps ----------------------------------------------------------------------------
+
+
+def test_a_burst_of_forty_saved_searches_keeps_no_more_than_the_cap(settings):
+    """Each save counts the user's searches under a lock on the user's row: without it, every
+    request of a burst counts before any of them writes, and all get past the cap."""
+    from marketplace.models import SavedSearch
+
+    settings.MAX_SAVED_SEARCHES = 20
+    user = UserFactory()
+
+    def save(n):
+        def request(client):
+            client.force_login(user)
+            return client.post("/saved-searches/", {"q": f"tour {n}"})
+        return request
+
+    results = burst([save(n) for n in range(40)])
+
+    assert statuses(results) == [302] * 20 + [409] * 20
+    assert SavedSearch.objects.filter(user=user).count() == 20
+
+
+def test_a_burst_of_photo_uploads_keeps_no_more_than_the_cap_on_one_listing():
+    """Every upload locks the listing row before it counts the photos there are."""
+    from marketplace.models import MAX_STUB_PHOTOS, StubPhoto
+    from marketplace.tests.images import image_upload
+
+    listing = ListingFactory()
+    seller = listing.seller
+
+    def upload(n):
+        def request(client):
+            client.force_login(seller)
+            photo = image_upload("PNG", size=(40, 30), name=f"photo{n}.png")
+            return client.post(f"/listings/{listing.pk}/photos/", {"photos": [photo]})
+        return request
+
+    results = burst([upload(n) for n in range(MAX_STUB_PHOTOS + 4)])
+
+    assert all(isinstance(code, int) and code < 500 for code in statuses(results)), statuses(results)
+    stub = listing.stub
+    stub.refresh_from_db()
+    assert (1 if stub.photo else 0) + StubPhoto.objects.filter(stub=stub).count() == MAX_STUB_PHOTOS

@@ -244,6 +244,8 @@ SUPPORT_REFUND_LIMIT_CENTS = env.int("SUPPORT_REFUND_LIMIT_CENTS", default=10000
 LISTING_RESERVATION_MINUTES = env.int("LISTING_RESERVATION_MINUTES", default=15)
 # Live holds one buyer may have at once (a hold is extended at most once, to twice the length).
 MAX_ACTIVE_RESERVATIONS_PER_BUYER = env.int("MAX_ACTIVE_RESERVATIONS_PER_BUYER", default=3)
+# Saved searches one user may keep (counted under a lock on the user's row).
+MAX_SAVED_SEARCHES = env.int("MAX_SAVED_SEARCHES", default=20)
 SELLER_PAYOUT_DELAY_DAYS = env.int("SELLER_PAYOUT_DELAY_DAYS", default=7)
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 
