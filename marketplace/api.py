@@ -115,7 +115,7 @@ class PaymentCompatibility(APIView):
             query.is_valid(raise_exception=True)
             listing = listing_get_public(listing_id=query.validated_data["listing_id"])
             blocker = listing_purchase_blocker(listing=listing, buyer=request.user)
-            payload.update(payment_compatibility_for(listing, blocker))
+            payload.update(payment_compatibility_for(listing, blocker, viewer=request.user))
         return Response(payload)
 
 

@@ -106,8 +106,10 @@ def payment_compatibility_global() -> dict:
     }
 
 
-def payment_compatibility_for(listing, blocker) -> dict:
-    return {
+def payment_compatibility_for(listing, blocker, *, viewer) -> dict:
+    """The listing's checkout figures; the fee split only for its seller and staff (a buyer sees
+    what they pay, as on the checkout page)."""
+    figures = {
         "listing_id": listing.pk,
         "purchasable": blocker is None,
         "reasons": [blocker.as_dict()] if blocker else [],
@@ -116,23 +118,26 @@ def payment_compatibility_for(listing, blocker) -> dict:
         "price_cents": listing.price_cents,
         "shipping_cents": listing.shipping_cents,
         "currency": listing.currency,
-        "application_fee_cents": platform_fee_cents(listing.total_cents),
-        "seller_receives_cents": seller_receives_cents(listing.total_cents),
     }
+    if viewer.is_staff or viewer.pk == listing.seller_id:
+        figures["application_fee_cents"] = platform_fee_cents(listing.total_cents)
+        figures["seller_receives_cents"] = seller_receives_cents(listing.total_cents)
+    return figures
 
 
 class OrderSummarySerializer(serializers.Serializer):
-    """One order as the caller sees it; `counterpart` is the other party's username."""
+    """One order as the caller sees it; `counterpart` is the other party's username. The platform
+    fee shows on sales only: it is between the seller and us."""
 
     def to_representation(self, order) -> dict:
-        counterpart = order.seller if self.context.get("side") == "purchases" else order.buyer
-        return {
+        purchase = self.context.get("side") == "purchases"
+        counterpart = order.seller if purchase else order.buyer
+        summary = {
             "id": order.pk,
             "status": order.status,
             "listing_id": order.listing_id,
             "event_name": order.listing.stub.event_name,
             "amount_cents": order.amount_cents,
-            "application_fee_cents": order.application_fee_cents,
             "currency": order.currency,
             "created_at": _iso(order.created_at),
             "paid_at": _iso(order.paid_at),
@@ -140,6 +145,9 @@ class OrderSummarySerializer(serializers.Serializer):
             "tracking_number": order.tracking_number,
             "counterpart": counterpart.username,
         }
+        if not purchase:
+            summary["application_fee_cents"] = order.application_fee_cents
+        return summary
 
 
 def _iso(value) -> str | None:

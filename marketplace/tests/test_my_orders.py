@@ -48,7 +48,8 @@ def test_a_buyer_sees_their_purchases(client):
     item = body["purchases"][0]
     assert item["id"] == order.pk and item["status"] == "paid" and item["listing_id"] == listing.pk
     assert item["event_name"] == listing.stub.event_name
-    assert item["amount_cents"] == 5000 and item["application_fee_cents"] == 500 and item["currency"] == "usd"
+    assert item["amount_cents"] == 5000 and item["currency"] == "usd"
+    assert "application_fee_cents" not in item  # between the seller and us
     assert item["created_at"] and item["paid_at"] and item["shipped_at"] is None
     assert item["tracking_number"] == "1Z999"
     assert item["counterpart"] == listing.seller.username
@@ -66,6 +67,7 @@ def test_a_seller_sees_their_sales(client):
     assert [item["id"] for item in body["sales"]] == [order.pk]
     assert body["sales"][0]["counterpart"] == buyer.username
     assert body["sales"][0]["shipped_at"]
+    assert body["sales"][0]["application_fee_cents"] == order.application_fee_cents
 
 
 def test_my_orders_query_count_does_not_grow(client, django_assert_num_queries):

@@ -1,6 +1,6 @@
 import pytest
 
-from accounts.tests.factories import NewSellerFactory
+from accounts.tests.factories import NewSellerFactory, UserFactory
 from marketplace.models import ListingStatus
 from marketplace.tests.factories import ListingFactory
 
@@ -24,7 +24,7 @@ def test_global_payment_facts(client, settings):
     }
 
 
-def test_a_buyable_listing_with_its_fee_split(client, settings):
+def test_a_buyable_listing_shows_a_buyer_what_they_pay_and_not_the_fee(client, settings):
     settings.PLATFORM_FEE_BPS = 1000
     listing = ListingFactory(price_cents=1999)
     body = client.get(URL, {"listing_id": listing.pk}).json()
@@ -32,8 +32,16 @@ def test_a_buyable_listing_with_its_fee_split(client, settings):
     assert body["listing_id"] == listing.pk
     assert body["purchasable"] is True and body["reasons"] == []
     assert body["amount_cents"] == 1999
-    assert body["application_fee_cents"] == 200
-    assert body["seller_receives_cents"] == 1799
+    assert "application_fee_cents" not in body and "seller_receives_cents" not in body
+
+
+def test_the_seller_and_staff_see_the_fee_split(client, settings):
+    settings.PLATFORM_FEE_BPS = 1000
+    listing = ListingFactory(price_cents=1999)
+    for viewer in (listing.seller, UserFactory(is_staff=True)):
+        client.force_login(viewer)
+        body = client.get(URL, {"listing_id": listing.pk}).json()
+        assert (body["application_fee_cents"], body["seller_receives_cents"]) == (200, 1799)
 
 
 def test_a_listing_that_cannot_be_bought_gives_its_reason(client):

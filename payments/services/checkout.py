@@ -49,8 +49,8 @@ class Checkout:
         return {
             "order_id": self.order.pk,
             "client_secret": self.client_secret,
+            # What the buyer pays; the platform's fee is between the seller and us.
             "amount": self.order.amount_cents,
-            "application_fee_amount": self.order.application_fee_cents,
             "currency": self.order.currency,
             "stripe_account": self.order.stripe_account_id,
             # "succeeded"/"processing": already paid, the page goes straight to the order
