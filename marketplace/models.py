@@ -225,12 +225,14 @@ class StubPhoto(models.Model):
 
 class Watch(models.Model):
     """A buyer watches a listing (the heart): told by email when its price drops, or when
-    someone starts paying for it. `price_seen_cents` is the price last told (or seen when
-    watching began), so each drop is emailed once."""
+    someone starts paying for it. `price_seen_cents` is the lowest price the watcher was told
+    of (or saw when watching began): only a drop below it is news, and at most one such email
+    goes out per WATCH_PRICE_DROP_EMAIL_HOURS (`price_drop_emailed_at`)."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="watches")
     listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="watches")
     price_seen_cents = models.PositiveIntegerField()
+    price_drop_emailed_at = models.DateTimeField(null=True, blank=True)
     # The end of the reservation we last warned about, so one checkout gives one email.
     reservation_alerted_until = models.DateTimeField(null=True, blank=True)
     emails_enabled = models.BooleanField(default=True)

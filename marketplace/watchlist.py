@@ -4,9 +4,10 @@ those emails with a signed link that works without logging in.
 
 Price drops and "about to be sold" are noticed from the listing row itself (a post_save hook,
 connected in marketplace.apps), so every path that changes a listing (edit page, admin, API,
-checkout) is covered without each one remembering to call us. Each watch remembers the price it
-last told about (`price_seen_cents`) and the reservation it last warned of, so each drop and
-each checkout gives one email, however often the row is saved.
+checkout) is covered without each one remembering to call us. Each watch remembers the lowest
+price it told of (`price_seen_cents`), when it last told of a drop, and the reservation it last
+warned of: a drop is emailed only below what the watcher knows and at most once a day per
+listing, each checkout once, however often the row is saved.
 """
 
 import logging
@@ -167,26 +168,30 @@ def watch_remove(*, user, listing_id) -> None:
         return
 
 
-def watch_price_drops_notify(*, listing_id) -> int:
-    """Email each watcher whose last known price is above the listing's price now; then that
-    price is what they know. A rise is remembered silently (a later fall from it is a drop).
+def watch_price_drops_notify(*, listing_id, now: datetime | None = None) -> int:
+    """Email each watcher for whom the listing's price now is below the lowest price they were
+    told of (or saw when watching began), at most once per WATCH_PRICE_DROP_EMAIL_HOURS per
+    watch; that price is then what they were told. A rise, or a drop not emailed (too soon, or
+    not on sale), changes nothing: a seller moving the price up and down sends no stream of
+    emails, and a later drop below what the watcher knows is still news.
     Returns the number of emails sent."""
+    now = now or timezone.now()
+    quiet_since = now - timedelta(hours=settings.WATCH_PRICE_DROP_EMAIL_HOURS)
     sent = []
     with transaction.atomic():
         listing = Listing.objects.select_related("stub").filter(pk=listing_id).first()
-        if listing is None:
+        if listing is None or listing.effective_status() != ListingStatus.ACTIVE:
             return 0
         watches = list(
             Watch.objects.select_for_update()
-            .filter(listing=listing)
-            .exclude(price_seen_cents=listing.price_cents)
+            .filter(listing=listing, price_seen_cents__gt=listing.price_cents)
+            .exclude(price_drop_emailed_at__gt=quiet_since)
         )
-        on_sale = listing.effective_status() == ListingStatus.ACTIVE
         for watch in watches:
-            if watch.price_seen_cents > listing.price_cents and on_sale:
-                sent.append((watch, watch.price_seen_cents))
+            sent.append((watch, watch.price_seen_cents))
             watch.price_seen_cents = listing.price_cents
-        Watch.objects.bulk_update(watches, ["price_seen_cents"])
+            watch.price_drop_emailed_at = now
+        Watch.objects.bulk_update(watches, ["price_seen_cents", "price_drop_emailed_at"])
     count = 0
     for watch, was in sent:
         if not watch.emails_enabled:

@@ -246,6 +246,8 @@ LISTING_RESERVATION_MINUTES = env.int("LISTING_RESERVATION_MINUTES", default=15)
 MAX_ACTIVE_RESERVATIONS_PER_BUYER = env.int("MAX_ACTIVE_RESERVATIONS_PER_BUYER", default=3)
 # Saved searches one user may keep (counted under a lock on the user's row).
 MAX_SAVED_SEARCHES = env.int("MAX_SAVED_SEARCHES", default=20)
+# A watcher gets at most one price-drop email per listing in this many hours.
+WATCH_PRICE_DROP_EMAIL_HOURS = env.int("WATCH_PRICE_DROP_EMAIL_HOURS", default=24)
 SELLER_PAYOUT_DELAY_DAYS = env.int("SELLER_PAYOUT_DELAY_DAYS", default=7)
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 

@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from accounts.tests.factories import SellerFactory, UserFactory
-from marketplace.models import ListingStatus, SavedSearch, Watch
+from marketplace.models import Listing, ListingStatus, SavedSearch, Watch
 from marketplace.services import listing_reserve, listing_update
 from marketplace.tests.factories import ListingFactory
 from marketplace.watchlist import (
@@ -18,6 +18,7 @@ from marketplace.watchlist import (
     saved_search_digests_send,
     unsubscribe_token,
     watch_add,
+    watch_price_drops_notify,
 )
 
 pytestmark = pytest.mark.django_db
@@ -127,7 +128,7 @@ def test_a_price_drop_emails_each_watcher_once(watcher, django_capture_on_commit
     assert email.extra_headers["List-Unsubscribe"].startswith("<http")
 
 
-def test_a_rise_then_a_fall_is_a_new_drop_but_a_rise_alone_is_silent(
+def test_a_rise_then_a_fall_still_above_the_price_the_watcher_knows_is_silent(
     watcher, django_capture_on_commit_callbacks
 ):
     listing = ListingFactory(price_cents=5_000)
@@ -137,7 +138,41 @@ def test_a_rise_then_a_fall_is_a_new_drop_but_a_rise_alone_is_silent(
         with django_capture_on_commit_callbacks(execute=True):
             listing_update(listing_id=listing.pk, seller=listing.seller, price_cents=price)
 
-    assert len(mail.outbox) == 1 and "$55.00" in mail.outbox[0].subject
+    assert mail.outbox == []
+
+
+def test_a_price_moved_up_and_down_ten_times_sends_each_watcher_one_email_a_day(
+    watcher, django_capture_on_commit_callbacks
+):
+    listing = ListingFactory(price_cents=5_000)
+    watch_add(user=watcher, listing_id=listing.pk)
+
+    for price in (4_900, 6_000, 4_800, 6_000, 4_700, 6_000, 4_600, 6_000, 4_500, 6_000):
+        with django_capture_on_commit_callbacks(execute=True):
+            listing_update(listing_id=listing.pk, seller=listing.seller, price_cents=price)
+
+    assert [email.subject for email in mail.outbox] == [
+        f"Price drop: {listing.stub.event_name} is now $49.00"
+    ]
+    assert Watch.objects.get().price_seen_cents == 4_900
+
+
+def test_a_day_later_only_a_drop_below_the_lowest_price_told_is_emailed(watcher, settings):
+    settings.WATCH_PRICE_DROP_EMAIL_HOURS = 24
+    listing = ListingFactory(price_cents=5_000)
+    watch_add(user=watcher, listing_id=listing.pk)
+    start = timezone.now()
+    Listing.objects.filter(pk=listing.pk).update(price_cents=4_000)
+    assert watch_price_drops_notify(listing_id=listing.pk, now=start) == 1
+
+    Listing.objects.filter(pk=listing.pk).update(price_cents=3_000)
+    assert watch_price_drops_notify(listing_id=listing.pk, now=start + datetime.timedelta(hours=23)) == 0
+    Listing.objects.filter(pk=listing.pk).update(price_cents=4_500)
+    assert watch_price_drops_notify(listing_id=listing.pk, now=start + datetime.timedelta(hours=25)) == 0
+    Listing.objects.filter(pk=listing.pk).update(price_cents=3_900)
+    assert watch_price_drops_notify(listing_id=listing.pk, now=start + datetime.timedelta(hours=26)) == 1
+
+    assert len(mail.outbox) == 2 and "$39.00" in mail.outbox[1].subject and "$40.00" in mail.outbox[1].body
 
 
 def test_a_watcher_who_unsubscribed_gets_no_price_drop(watcher, django_capture_on_commit_callbacks):
