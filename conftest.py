@@ -8,6 +8,15 @@ import pytest
 pytest_plugins = ["stripe_sandbox.pytest_plugin"]
 
 
+def pytest_runtest_setup(item):
+    """`@pytest.mark.postgres`: row locks, full-text and trigram search exist only there."""
+    if item.get_closest_marker("postgres"):
+        from django.db import connection
+
+        if connection.vendor != "postgresql":
+            pytest.skip("needs PostgreSQL (DATABASE_URL=postgres://...)")
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _whitenoise_scans_static_root_once():
     """Every test Client builds its own middleware chain, and WhiteNoise's __init__ walks
@@ -91,7 +100,7 @@ def _one_rate_limit_window(monkeypatch):
 def django_db_setup(django_db_setup, django_db_blocker):
     """Tests build their tables from the models (--no-migrations); on PostgreSQL the listing's
     search document, its triggers and GIN index are not a model's: add them as migration 0008
-    does, or every text search fails."""
+    does, or every text search fails; and pg_trgm's indexes as migration 0011 does."""
     import importlib
 
     from django.db import connection
@@ -99,5 +108,7 @@ def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         if connection.vendor == "postgresql":
             migration = importlib.import_module("marketplace.migrations.0008_listing_search_document")
+            trigrams = importlib.import_module("marketplace.migrations.0011_search_trigrams")
             with connection.schema_editor() as editor:
                 migration.create_search_document(None, editor)
+                trigrams.create_trigram_indexes(None, editor)

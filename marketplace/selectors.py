@@ -1,5 +1,6 @@
 """Reads shared by the marketplace pages and the JSON API, each in a constant number of queries."""
 
+import difflib
 import math
 import re
 from dataclasses import dataclass, field
@@ -7,13 +8,15 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
+from django.contrib.postgres.search import TrigramWordSimilarity
 from django.db import connection
 from django.db.models import BooleanField, F, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 
-from marketplace.models import Listing, ListingStatus, seller_can_accept_payments_q
+from marketplace.models import Listing, ListingStatus, Stub, seller_can_accept_payments_q
 from stubcollector.errors import NotFound
+from stubcollector.ids import MAX_ID
 
 SORT_ORDERINGS = {
     "newest": ("-created_at", "-id"),
@@ -131,6 +134,47 @@ def listing_search(*, filters: ListingFilters, now: datetime | None = None) -> Q
     return listing_filter(qs, filters)
 
 
+# "Did you mean": when a text search finds nothing, the catalogue's closest spelling of a
+# performer, event or venue on sale.
+SUGGESTION_FIELDS = ("performer", "event_name", "venue")
+SUGGESTION_MIN_LENGTH = 3
+SUGGESTION_MAX_LENGTH = 100
+# SQLite (development, `make run`) has no trigram index: difflib compares at most this many values.
+SUGGESTION_PYTHON_SCAN = 2000
+
+
+def search_suggestion(*, text: str) -> str | None:
+    """The performer, event or venue of a stub on sale spelled most like `text`, or None when
+    nothing is close or the closest is what was typed.
+
+    PostgreSQL: pg_trgm's word similarity through the trigram indexes of migration 0011, so the
+    cost follows the near matches, not the size of the catalogue.
+    """
+    text = " ".join(text.split())[:SUGGESTION_MAX_LENGTH]
+    if len(text) < SUGGESTION_MIN_LENGTH:
+        return None
+    on_sale = Stub.objects.filter(listings__status=ListingStatus.ACTIVE)
+    if connection.vendor == "postgresql":
+        best = None
+        for name in SUGGESTION_FIELDS:
+            row = (on_sale.filter(**{f"{name}__trigram_word_similar": text})
+                   .annotate(score=TrigramWordSimilarity(text, name))
+                   .order_by("-score", name).values_list(name, "score").first())
+            if row and (best is None or row[1] > best[1]):
+                best = row
+        suggestion = best[0] if best else None
+    else:
+        spellings = {}
+        for name in SUGGESTION_FIELDS:
+            values = on_sale.exclude(**{name: ""}).values_list(name, flat=True).distinct()
+            spellings.update((value.casefold(), value) for value in values[:SUGGESTION_PYTHON_SCAN])
+        close = difflib.get_close_matches(text.casefold(), spellings, n=1, cutoff=0.75)
+        suggestion = spellings[close[0]] if close else None
+    if suggestion is None or suggestion.casefold() == text.casefold():
+        return None
+    return suggestion
+
+
 # Paging without an exact COUNT(*) over every purchasable listing (35 ms at 100k, growing with
 # the table) and without deep OFFSETs: page numbers reach COUNT_CAP listings (a capped count
 # reads at most COUNT_CAP + 1 index entries: "1,000+ stubs"); past that, and from the last
@@ -191,7 +235,7 @@ def _after_cursor(qs: QuerySet[Listing], *, sort: str, cursor: str) -> QuerySet[
         key, pk = _int_to_key(lookup, int(match[1])), int(match[2])
     except (ValueError, OverflowError, OSError):  # a year past 9999, a timestamp the OS refuses
         return None
-    if pk > 2**63 - 1:
+    if pk > MAX_ID:
         return None
     strictly, or_equal = ("lt", "lte") if descending else ("gt", "gte")
     # (key, id) beyond (k, pk), spelled so that `key <= k` is an index condition: the scan starts

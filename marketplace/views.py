@@ -4,6 +4,8 @@ Thin: parse the input with a form, call a selector or service, render. Domain er
 services become error pages in DomainErrorMiddleware.
 """
 
+from dataclasses import replace
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -19,6 +21,7 @@ from marketplace.selectors import (
     listing_page,
     listing_search,
     listing_visible_to,
+    search_suggestion,
     seller_get_public,
     seller_listings_on_sale,
 )
@@ -49,10 +52,12 @@ def _page(request, queryset, *, sort, per_page):
                         after=request.GET.get("after"))
 
 
-def _query_without_page(request) -> str:
+def _query_without_page(request, *, q: str | None = None) -> str:
     params = request.GET.copy()
     params.pop("page", None)
     params.pop("after", None)
+    if q:
+        params["q"] = q
     return params.urlencode()
 
 
@@ -64,11 +69,20 @@ def browse(request):
     """Invalid filters are shown as form errors (status 400) and left out; the rest still apply."""
     form, filters = parse_listing_filters(request.GET)
     page = _page(request, listing_search(filters=filters), sort=filters.sort, per_page=BROWSE_PAGE_SIZE)
+    suggestion = None
+    if filters.q and not page.object_list and not request.GET.get("after"):
+        # A typo finds nothing: show what the closest spelling finds, and say so.
+        suggestion = search_suggestion(text=filters.q)
+        if suggestion:
+            filters = replace(filters, q=suggestion)
+            page = _page(request, listing_search(filters=filters), sort=filters.sort,
+                         per_page=BROWSE_PAGE_SIZE)
     context = {
         "form": form,
         "page": page,
+        "suggestion": suggestion,
         "listings": listings_mark_watched(listings=page.object_list, user=request.user),
-        "query": _query_without_page(request),
+        "query": _query_without_page(request, q=suggestion),
         "filtered": any(request.GET.get(name) for name in NARROWING_FILTERS),
     }
     return render(request, "marketplace/browse.html", context, status=400 if form.errors else 200)
