@@ -153,7 +153,8 @@ class DisputeAdmin(ViewOnlyAdmin):
                 try:
                     if action == "accept":
                         dispute_accept(dispute_id=dispute.pk, actor=request.user, request=request)
-                        done = "Dispute accepted on Stripe; the order follows when Stripe confirms it."
+                        done = (f"{dispute.kind_label} accepted on Stripe (closed as lost); the order follows "
+                                "when Stripe confirms it.")
                     else:
                         dispute_respond(dispute_id=dispute.pk, evidence=form.cleaned_data,
                                         submit=action == "submit", actor=request.user, request=request)

@@ -68,7 +68,11 @@ export SERVE_MEDIA=true MEDIA_ROOT="$STATE/media"
 export LOG_FORMAT=json
 export PROMETHEUS_MULTIPROC_DIR="$STATE/prometheus"
 export GUNICORN_BIND="$HOST_PORT" GUNICORN_WORKERS="${GUNICORN_WORKERS:-3}"
-unset STRIPE_SECRET_KEY STRIPE_PUBLISHABLE_KEY STRIPE_API_HOST STRIPE_JS_URL METRICS_TOKEN
+unset STRIPE_SECRET_KEY STRIPE_PUBLISHABLE_KEY STRIPE_API_HOST STRIPE_JS_URL
+# With DEBUG off, /metrics and /readyz's details need the bearer token: one per run, kept in
+# the state folder (readable by this user only) for the smoke test and the operator.
+export METRICS_TOKEN="metrics-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+(umask 077 && printf '%s\n' "$METRICS_TOKEN" >"$STATE/metrics_token")
 rm -rf "$PROMETHEUS_MULTIPROC_DIR" && mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
 
 log "migrate (a fresh PostgreSQL database)"
@@ -111,7 +115,7 @@ with urllib.request.urlopen(sys.argv[1], timeout=2) as r:
 PY
   sleep 0.2
 done
-log "serving on $SITE  (ready: $SITE/readyz, metrics: $SITE/metrics from loopback; state: $STATE)"
+log "serving on $SITE  (ready: $SITE/readyz, metrics: $SITE/metrics with the bearer token in $STATE/metrics_token)"
 echo "ready" >"$STATE/ready"
 # Wait for Ctrl-C, or for any of the services to die.
 wait -n "${PIDS[@]}" || true

@@ -131,7 +131,8 @@ def buy():
         # The worker counts a delivery just after its transaction commits (the order is paid a
         # moment before the counter moves): wait for it rather than race it.
         nonlocal status, metrics
-        status, metrics = request(f"{site}/metrics")
+        token = (state / "metrics_token").read_text().strip()  # written by scripts/serve.sh
+        status, metrics = request(f"{site}/metrics", headers={"Authorization": f"Bearer {token}"})
         return status == 200 and bool(delivery_counted.search(metrics))
 
     status, metrics = 0, ""

@@ -23,8 +23,9 @@ from .resources.events import EventsApi
 from .resources.payments import PaymentsApi
 from .resources.refunds import RefundsApi
 
+from .resources.radar import RadarApi
 
-class StripeApi(AccountsApi, PaymentsApi, RefundsApi, DisputesApi, EventsApi):
+class StripeApi(AccountsApi, PaymentsApi, RefundsApi, DisputesApi, RadarApi, EventsApi):
     """Stripe's behaviour over a :class:`~stripe_sandbox.store.Store`, all areas together."""
 
 

@@ -642,6 +642,8 @@ class Sandbox:
             r("POST", "/v1/disputes/:id/close", api.close_dispute),
             r("GET", "/v1/events", api.list_events),
             r("GET", "/v1/events/:id", api.retrieve_event),
+            r("GET", "/v1/radar/early_fraud_warnings", api.list_early_fraud_warnings),
+            r("GET", "/v1/radar/early_fraud_warnings/:id", api.retrieve_early_fraud_warning),
             r("POST", "/v1/webhook_endpoints", api.create_webhook_endpoint),
             r("GET", "/v1/webhook_endpoints", api.list_webhook_endpoints),
             r("GET", "/v1/webhook_endpoints/:id", api.retrieve_webhook_endpoint),

@@ -120,6 +120,9 @@ TEST_CARDS: dict[str, dict[str, Any]] = {
                          "dispute_reason": "product_not_received"},
     "4000000000001976": {"brand": "visa", "funding": "credit", "behaviour": "dispute",
                          "dispute_inquiry": True},
+    # Succeeds, then receives an early fraud warning (stripe_sandbox/resources/radar.py).
+    "4000000000005423": {"brand": "visa", "funding": "credit", "behaviour": "succeed",
+                         "early_fraud_warning": True},
     # Refunds (https://docs.stripe.com/testing#refunds): the charge succeeds; a refund starts
     # `pending` and later succeeds, or starts `succeeded` and later fails
     # (failure_reason expired_or_canceled_card). "Later" is the sandbox's settle step.
@@ -148,6 +151,7 @@ TEST_PAYMENT_METHODS: dict[str, str] = {
     "pm_card_disputed": "4000000000000259",
     "pm_card_createDisputeProductNotReceived": "4000000000002685",
     "pm_card_createDisputeInquiry": "4000000000001976",
+    "pm_card_createIssuerFraudRecord": "4000000000005423",
     "pm_card_pendingRefund": "4000000000007726",
     "pm_card_refundFail": "4000000000005126",
 }

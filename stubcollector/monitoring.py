@@ -138,8 +138,12 @@ def _check_broker() -> None:
         return  # tasks run in-process: nothing to reach
     from stubcollector.celery import app
 
-    with app.connection_for_write(url=settings.CELERY_BROKER_URL) as connection:
-        connection.ensure_connection(max_retries=1, timeout=2)
+    seconds = settings.READYZ_BROKER_TIMEOUT_SECONDS
+    socket_timeouts = {"socket_timeout": seconds, "socket_connect_timeout": seconds}
+    with app.connection_for_write(
+        url=settings.CELERY_BROKER_URL, connect_timeout=seconds, transport_options=socket_timeouts
+    ) as connection:
+        connection.ensure_connection(max_retries=0)  # one try: a retry sleeps seconds first
         if connection.transport.driver_type == "redis":
             connection.default_channel.client.ping()
 

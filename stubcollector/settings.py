@@ -94,6 +94,12 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 # restarted PostgreSQL costs one reconnect, not an error. 0 closes after each request.
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
 DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A database that does not answer fails a request (and /readyz) in seconds, not in the
+    # driver's default of minutes. libpq's minimum is 2 seconds.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env.int("DB_CONNECT_TIMEOUT", default=2)
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Concurrent dev requests (webhooks arriving while a page renders) wait for the write lock
     # instead of failing with "database is locked": IMMEDIATE takes it when a transaction begins.
@@ -101,6 +107,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://stubcollector")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    # A Redis that does not answer costs a request (and /readyz) this long, not a hang.
+    _cache_timeout = env.float("CACHE_SOCKET_TIMEOUT", default=1.0)
+    CACHES["default"].setdefault("OPTIONS", {}).update(
+        {"socket_connect_timeout": _cache_timeout, "socket_timeout": _cache_timeout}
+    )
 # Anonymous browse, listing and seller pages are cached this long, filed under a catalogue
 # version that any listing change moves on (marketplace/page_cache.py); 0 turns it off.
 PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=30)
@@ -309,6 +321,8 @@ WEBHOOK_MAX_RETRIES = env.int("WEBHOOK_MAX_RETRIES", default=5)
 # Operations: pause checkout without taking the site down; protect /metrics.
 CHECKOUT_ENABLED = env.bool("CHECKOUT_ENABLED", default=True)
 METRICS_TOKEN = env("METRICS_TOKEN", default="")
+# /readyz's broker check gives up after this long (one try, no retry).
+READYZ_BROKER_TIMEOUT_SECONDS = env.float("READYZ_BROKER_TIMEOUT_SECONDS", default=1.0)
 
 SENTRY_DSN = env("SENTRY_DSN", default="")
 if SENTRY_DSN:

@@ -27,28 +27,47 @@ def healthz(request):
 
 
 def readyz(request):
-    """Ready for traffic: database, cache, broker, migrations, Stripe settings; JSON per check,
-    503 naming what failed. A few milliseconds: fine to poll every few seconds."""
+    """Ready for traffic: database, cache, broker, migrations, Stripe settings; 503 naming what
+    failed. Anyone may ask which check failed; why (hosts, ports, error text) and how long each
+    took only with the operator's access to /metrics. Each check has a short timeout."""
     ready, checks = readiness_report()
     failed = [name for name, result in checks.items() if not result["ok"]]
+    if operator_refusal(request) is not None:
+        checks = {name: {"ok": result["ok"]} for name, result in checks.items()}
     body = {"status": "ok" if ready else "unavailable", "failed": failed, "checks": checks}
     return JsonResponse(body, status=200 if ready else 503)
 
 
 LOOPBACK = {"127.0.0.1", "::1"}
+# Headers a proxy or CDN adds to name the client it forwards for (X-Forwarded-For, Forwarded,
+# X-Original-Forwarded-For, X-Real-IP, X-Client-IP, True-Client-IP, CF-Connecting-IP, ...).
+FORWARDED_MARKERS = ("forwarded", "real-ip", "client-ip", "connecting-ip", "originating-ip")
+
+
+def forwarded_looking(request) -> bool:
+    return "Via" in request.headers or any(
+        marker in name.lower() for name in request.headers for marker in FORWARDED_MARKERS
+    )
+
+
+def operator_refusal(request) -> HttpResponse | None:
+    """None when the request may read /metrics and /readyz's details, else the answer refusing it.
+
+    With METRICS_TOKEN set, only `Authorization: Bearer <token>`. Without one, nothing when
+    DEBUG is off (a proxy on the same host connects from loopback too, and no list of its
+    headers is ever complete); with DEBUG on, loopback requests that carry no proxy header."""
+    token = settings.METRICS_TOKEN
+    if token:
+        if constant_time_compare(request.headers.get("Authorization", ""), f"Bearer {token}"):
+            return None
+        return HttpResponse("metrics need the bearer token\n", status=401, content_type="text/plain")
+    if not settings.DEBUG:
+        return HttpResponse("metrics need METRICS_TOKEN to be set\n", status=403, content_type="text/plain")
+    if request.META.get("REMOTE_ADDR") not in LOOPBACK or forwarded_looking(request):
+        return HttpResponse("metrics are served to loopback only\n", status=403, content_type="text/plain")
+    return None
 
 
 def metrics(request):
-    """Prometheus text format. With METRICS_TOKEN set, only `Authorization: Bearer <token>`;
-    without one, only from loopback (a scraper on the same host) and never through a proxy: a
-    proxy on the same host connects from loopback too, but says whom it forwards for."""
-    token = settings.METRICS_TOKEN
-    if token:
-        given = request.headers.get("Authorization", "")
-        if not constant_time_compare(given, f"Bearer {token}"):
-            return HttpResponse("metrics need the bearer token\n", status=401, content_type="text/plain")
-    elif request.META.get("REMOTE_ADDR") not in LOOPBACK or any(
-        header in request.headers for header in ("X-Forwarded-For", "X-Real-Ip", "Forwarded")
-    ):
-        return HttpResponse("metrics are served to loopback only\n", status=403, content_type="text/plain")
-    return HttpResponse(metrics_render(), content_type=CONTENT_TYPE_LATEST)
+    """Prometheus text format, to the operator only (operator_refusal)."""
+    return operator_refusal(request) or HttpResponse(metrics_render(), content_type=CONTENT_TYPE_LATEST)

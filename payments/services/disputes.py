@@ -6,9 +6,12 @@ dispute from Stripe on the seller's account, then, under the order's lock, upser
 
 * open — `needs_response`, `under_review`, and the inquiry statuses `warning_needs_response`,
   `warning_under_review`: the order is `disputed` (its status before is kept to go back to);
-* `won`, and the inquiry that closed without a chargeback (`warning_closed`) or a dispute that
-  Stripe's prevention stopped (`prevented`): the order goes back where it was;
-* `lost`: the order ends `dispute_lost`;
+* `won`, and the inquiry that closed without a chargeback (`warning_closed`): the order goes back
+  where it was;
+* `prevented` (Stripe's prevention refunded or blocked it before a chargeback): an outcome of its
+  own, not a win; the order goes back where it was, with any refund it made counted as a refund;
+* `lost`: the order ends `dispute_lost`, except an inquiry closed as lost (accepted): Stripe had
+  taken no money, so the order goes back where it was and can still be refunded;
 * any other status (Stripe may add some): stored on the row and audited as
   `dispute.status_unknown`, the order left alone, so a person looks at it instead of nobody.
 
@@ -45,6 +48,7 @@ from payments.services.orders import order_transition
 from payments.services.payment_events import (
     DISPUTE_LOST,
     DISPUTE_OPEN,
+    DISPUTE_PREVENTED,
     DISPUTE_WON,
     REFUNDABLE,
     _id,
@@ -59,7 +63,7 @@ logger = logging.getLogger(__name__)
 
 S = OrderStatus
 
-DISPUTE_CLOSED = DISPUTE_WON | DISPUTE_LOST
+DISPUTE_CLOSED = DISPUTE_WON | DISPUTE_LOST | DISPUTE_PREVENTED
 DISPUTE_KNOWN = DISPUTE_OPEN | DISPUTE_CLOSED
 # Evidence can be staged or submitted only while Stripe waits for it.
 NEEDS_RESPONSE = frozenset({"needs_response", "warning_needs_response"})
@@ -147,6 +151,7 @@ def _row_fields(dispute: dict) -> dict:
         "status": dispute.get("status") or "",
         "evidence_due_by": _timestamp(details.get("due_by")),
         "is_inquiry": _is_inquiry(dispute),
+        "charge_refundable": bool(dispute.get("is_charge_refundable")),
         "submission_count": int(details.get("submission_count") or 0),
     }
 
@@ -217,6 +222,14 @@ def dispute_apply(*, order: Order, payment: Payment, dispute: dict, event_id: st
 
 
 def _order_follow(*, order: Order, row: Dispute, status: str, event_id: str) -> None:
+    if row.lost_without_money or status in DISPUTE_PREVENTED:
+        if order.status == S.DISPUTED:
+            message = ("Inquiry accepted: closed as lost on Stripe, no money moved" if row.lost_without_money
+                       else "Dispute prevented before it became a chargeback: no dispute fee, nothing won "
+                            "back")
+            order_transition(order=order, to=order.status_before_dispute or S.PAID, stripe_event_id=event_id,
+                             message=message)
+        return
     if status in DISPUTE_OPEN or status in DISPUTE_LOST:
         if order.status in REFUNDABLE:
             order_transition(order=order, to=S.DISPUTED, stripe_event_id=event_id,
@@ -355,7 +368,8 @@ def dispute_respond(*, dispute_id: int, evidence: dict, submit: bool, actor, req
 
 
 def dispute_accept(*, dispute_id: int, actor, request=None) -> Dispute:
-    """Accept the dispute (Stripe closes it as lost); the order follows when the webhook arrives."""
+    """Accept the dispute: Stripe closes it as lost (`Dispute.accept_consequence` says what that
+    means for a chargeback and for an inquiry); the order follows when the webhook arrives."""
     _require_responder(actor)
     with transaction.atomic():
         row = _lock(dispute_id)
@@ -372,7 +386,7 @@ def dispute_accept(*, dispute_id: int, actor, request=None) -> Dispute:
         Dispute.objects.filter(pk=row.pk).update(accepted_at=None)
         raise
     audit_record(action="dispute.accepted", actor=actor, order=row.order, request=request,
-                 message=f"Dispute accepted: {row.amount_display} goes back to the buyer",
+                 message=f"{row.kind_label} accepted: {row.accept_consequence}",
                  data={"dispute_id": row.stripe_dispute_id, "status": answer.get("status", "")})
     return row
 

@@ -40,10 +40,15 @@ NOT_YET_PAID = (S.PENDING_PAYMENT, S.PAYMENT_FAILED, S.CANCELLED)
 REFUNDABLE = (S.PAID, S.SHIPPED, S.COMPLETED, S.PARTIALLY_REFUNDED)
 
 DISPUTE_OPEN = frozenset({"warning_needs_response", "warning_under_review", "needs_response", "under_review"})
-# warning_closed: an inquiry that never became a chargeback; prevented: stopped before it became
-# one (Stripe's dispute prevention). Both leave the seller the money, as a won dispute does.
-DISPUTE_WON = frozenset({"won", "warning_closed", "prevented"})
+# warning_closed: an inquiry that never became a chargeback; it leaves the seller the money, as a
+# won dispute does.
+DISPUTE_WON = frozenset({"won", "warning_closed"})
 DISPUTE_LOST = frozenset({"lost"})
+# prevented: Stripe's dispute prevention stopped it before a chargeback by refunding the buyer
+# (case type `resolution`) or blocking it (`block`). No dispute fee, but not a win: nothing
+# comes back, and a refund it made arrives as a refund.
+# https://docs.stripe.com/changelog/basil/2025-08-27/add-preventions-to-dispute
+DISPUTE_PREVENTED = frozenset({"prevented"})
 
 
 @dataclass

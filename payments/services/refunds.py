@@ -204,12 +204,12 @@ def _refundable_now(*, order: Order, payment: Payment) -> int:
 
 def _refundable_payment(order: Order) -> Payment:
     payment = Payment.objects.filter(order=order).first()
-    if order.status == S.DISPUTED:
+    if order.status == S.DISPUTED and not _dispute_allows_refund(order):
         raise OrderNotRefundable(
             f"Order #{order.pk} is disputed: the card's bank holds the money, so Stripe cannot refund "
             "it. Answer the dispute instead (or accept it to give the money back)."
         )
-    if order.status not in REFUNDABLE_STATUSES or payment is None:
+    if (order.status not in REFUNDABLE_STATUSES and order.status != S.DISPUTED) or payment is None:
         raise OrderNotRefundable(
             f"Order #{order.pk} is {order.get_status_display().lower()}; only a paid order can be refunded."
         )
@@ -251,6 +251,14 @@ def refund_preview(*, order_id: int, user, amount_cents: int | None = None) -> R
 
 
 # -- asking for a refund -----------------------------------------------------------------------
+
+
+def _dispute_allows_refund(order: Order) -> bool:
+    """Stripe's `is_charge_refundable` on the order's open dispute: true during an inquiry (no
+    money taken yet; a refund is the cheapest way out), false for a chargeback.
+    https://docs.stripe.com/api/disputes/object#dispute_object-is_charge_refundable"""
+    dispute = order.disputes.first()  # the latest
+    return dispute is not None and dispute.is_open and dispute.charge_refundable
 
 
 def refund_request(
@@ -582,14 +590,16 @@ def status_without_refunds(order: Order) -> str:
 def _order_follow_refunds(*, order, payment, total, event_id, actor, request, succeeded_before) -> None:
     full = total >= payment.amount_cents
     target = S.REFUNDED if full else S.PARTIALLY_REFUNDED if total else status_without_refunds(order)
-    if order.status == S.DISPUTED:
+    # A full refund during an inquiry settles it: Stripe takes no money for the dispute after that.
+    refunded_in_inquiry = order.status == S.DISPUTED and full and _dispute_allows_refund(order)
+    if order.status == S.DISPUTED and not refunded_in_inquiry:
         # Stripe refuses refunds on a disputed charge: these happened before the dispute, and a
         # won dispute returns the order to them.
         if order.status_before_dispute != target:
             order.status_before_dispute = target
             order.save(update_fields=["status_before_dispute", "updated_at"])
         return
-    movable = (*REFUNDABLE_STATUSES, S.REFUNDED)
+    movable = (*REFUNDABLE_STATUSES, S.REFUNDED, *((S.DISPUTED,) if refunded_in_inquiry else ()))
     if order.status in movable and order.status != target:
         order_transition(
             order=order,

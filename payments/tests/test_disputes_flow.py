@@ -289,7 +289,7 @@ def test_an_inquiry_lost_becomes_a_chargeback_that_can_be_answered_again(
     assert dispute.outcome == "won" and order.status == OrderStatus.PAID
 
 
-def test_a_prevented_inquiry_returns_the_order(webhook_sandbox, deliver_all):
+def test_a_prevented_inquiry_ends_with_the_buyer_refunded_not_won(webhook_sandbox, deliver_all):
     order = sandbox_order(webhook_sandbox)
     pay(order, "pm_card_createDisputeInquiry")
     deliver_all()
@@ -300,7 +300,8 @@ def test_a_prevented_inquiry_returns_the_order(webhook_sandbox, deliver_all):
 
     dispute.refresh_from_db()
     order.refresh_from_db()
-    assert dispute.outcome == "prevented" and order.status == OrderStatus.PAID
+    # Prevention settles it by refunding the buyer (payments/tests/test_inquiry_outcomes.py).
+    assert dispute.outcome == "prevented" and order.status == OrderStatus.REFUNDED
 
 
 def test_a_status_we_do_not_know_is_audited_and_leaves_the_order(disputed_order, client, webhook_sandbox):
@@ -382,6 +383,8 @@ STATUS_RULES = [
     ("prevented", OrderStatus.PAID),
     ("won", OrderStatus.PAID),
     ("lost", OrderStatus.DISPUTE_LOST),
+    # An inquiry closed as lost (accepted): Stripe took no money, so the order goes back.
+    ("lost-inquiry", OrderStatus.PAID),
 ]
 
 
@@ -393,6 +396,9 @@ def test_every_stripe_dispute_status_moves_the_order_by_the_rules(client, webhoo
     deliver_all()
     dispute = Dispute.objects.get(order=order)
     stored = webhook_sandbox.api.find_anywhere("dispute", dispute.stripe_dispute_id)
+    status, _, kind = status.partition("-")
+    if not kind and not status.startswith("warning_"):
+        stored["payment_method_details"]["card"]["case_type"] = "chargeback"
     stored["status"] = status  # as Stripe would answer the re-read
 
     response = post_event(client, make_event("charge.dispute.updated", {"id": dispute.stripe_dispute_id},

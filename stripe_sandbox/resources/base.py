@@ -67,7 +67,7 @@ KIND_BY_PREFIX = {
     "acct": "account", "pi": "payment_intent", "ch": "charge", "re": "refund",
     "fee": "application_fee", "fr": "fee_refund", "dp": "dispute", "evt": "event",
     "we": "webhook_endpoint", "txn": "balance_transaction", "pm": "payment_method",
-    "ba": "bank_account",
+    "ba": "bank_account", "issfr": "early_fraud_warning",
 }
 
 

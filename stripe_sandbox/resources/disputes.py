@@ -16,8 +16,13 @@ What Stripe does, and the sandbox with it (docs/sandbox.md has the table):
   https://docs.stripe.com/testing#disputes . For an inquiry, winning closes it as
   ``warning_closed``; losing escalates it to a chargeback (``needs_response``, money taken),
   which is what an unsatisfied issuer does next.
-* ``POST /v1/disputes/:id/close`` accepts the dispute: it is lost.
+* ``POST /v1/disputes/:id/close`` accepts the dispute: it is lost, for good. An inquiry had no
+  money taken, so closing one moves none (and the charge stays refundable).
   https://docs.stripe.com/api/disputes/close
+* A refund during an inquiry is allowed (``is_charge_refundable``); once the charge is fully
+  refunded, an escalation withdraws no funds. https://docs.stripe.com/api/disputes/object
+* ``prevented`` (sandbox route only): the inquiry is settled by a refund of what is left
+  (case type ``resolution``), with no dispute fee.
 * Not answered by ``evidence_details.due_by``: a chargeback is lost automatically
   (https://docs.stripe.com/disputes/responding); the sandbox lets an unanswered inquiry become
   a chargeback instead, as an issuer without an answer does. The sandbox clock decides
@@ -93,6 +98,7 @@ class DisputesApi(ApiBase):
         self.store.add(dispute, scope)
         charge["disputed"] = True
         if not inquiry:
+        self.refresh_early_fraud_warnings(charge)
             self._withdraw_funds(dispute)
         self.emit("charge.dispute.created", dispute, scope)
         if not inquiry:
@@ -184,11 +190,17 @@ class DisputesApi(ApiBase):
         dispute["payment_method_details"]["card"].update(case_type="chargeback",
                                                          network_reason_code="10.4")
         dispute["evidence_details"]["due_by"] = self.now() + EVIDENCE_DAYS * 86400
-        self._withdraw_funds(dispute)
+        # "After the payment has been fully refunded, no further funds are withdrawn from your
+        # Stripe account as a result of this dispute" (is_charge_refundable, dispute object).
+        charge = self.store.get(dispute["charge"], dispute["_scope"])
+        withdraws = not (charge and charge["refunded"])
+        if withdraws:
+            self._withdraw_funds(dispute)
         after = public_view(dispute)
         previous = {key: value for key, value in before.items() if after.get(key) != value}
         self.emit("charge.dispute.updated", dispute, dispute["_scope"], previous_attributes=previous)
-        self.emit("charge.dispute.funds_withdrawn", dispute, dispute["_scope"])
+        if withdraws:
+            self.emit("charge.dispute.funds_withdrawn", dispute, dispute["_scope"])
 
     def expire_disputes(self) -> list[dict[str, Any]]:
         """Disputes left unanswered past their due date: chargebacks lost, inquiries escalated."""
@@ -222,6 +234,16 @@ class DisputesApi(ApiBase):
         scope = dispute["_scope"]
         before = copy.deepcopy(public_view(dispute))
         dispute["status"] = outcome
+    def _prevent_by_refund(self, dispute: dict[str, Any]) -> None:
+        """Stripe's prevention with case type ``resolution`` settles the inquiry by refunding the
+        buyer before a chargeback: no dispute fee, and the money goes back, so it is not a win
+        (https://docs.stripe.com/changelog/basil/2025-08-27/add-preventions-to-dispute)."""
+        dispute["payment_method_details"]["card"]["case_type"] = "resolution"
+        charge = self.store.get(dispute["charge"], dispute["_scope"])
+        if charge and charge["amount"] > charge["amount_refunded"]:
+            self.create_refund(Request(method="POST", path="/v1/refunds", scope=dispute["_scope"],
+                                       params={"charge": charge["id"]}))
+
         if outcome == "won" and dispute["balance_transactions"]:
             txn = self.add_balance_transaction(
                 scope, amount=dispute["amount"], fee=-DISPUTE_FEE, source=dispute["id"],
@@ -232,6 +254,8 @@ class DisputesApi(ApiBase):
                               "type": "stripe_fee"}])
             dispute["balance_transactions"].append(self.render(txn))
             self.emit("charge.dispute.funds_reinstated", dispute, scope)
+        if outcome == "prevented":
+            self._prevent_by_refund(dispute)
         after = public_view(dispute)
         previous = {key: value for key, value in before.items() if after.get(key) != value}
         self.emit("charge.dispute.closed", dispute, scope, previous_attributes=previous)

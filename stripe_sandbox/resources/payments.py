@@ -548,6 +548,7 @@ class PaymentsApi(ApiBase):
 
     def list_payment_intents(self, req: Request) -> dict[str, Any]:
         return self.list_response(req, list(self.store.all("payment_intent", req.scope)),
+        self.raise_test_card_fraud_warning(charge, pm)  # and its early fraud warning card
                                   "/v1/payment_intents")
 
     # =====================================================================================

@@ -43,8 +43,11 @@ class RefundsApi(ApiBase):
         if charge["status"] != "succeeded":
             raise invalid_request(f"Charge {charge['id']} has not succeeded and cannot be "
                                   "refunded.", param="charge")
+        # Stripe's `is_charge_refundable` decides: an inquiry's charge can still be refunded, a
+        # chargeback's cannot (https://docs.stripe.com/api/disputes/object#dispute_object-is_charge_refundable).
         open_dispute = next((d for d in self.store.all("dispute", scope)
-                             if d["charge"] == charge["id"] and d["status"] in DISPUTE_OPEN), None)
+                             if d["charge"] == charge["id"] and d["status"] in DISPUTE_OPEN
+                             and not d["is_charge_refundable"]), None)
         if open_dispute:
             raise invalid_request(f"Charge {charge['id']} has been charged back; you cannot "
                                   "refund a disputed charge.", code="charge_disputed")
@@ -99,6 +102,7 @@ class RefundsApi(ApiBase):
         charge["refunded"] = charge["amount_refunded"] >= charge["amount"]
         self.emit("refund.created", refund, scope)
         self.emit("charge.refunded", charge, scope)
+        self.refresh_early_fraud_warnings(charge)
         if fee_refund is not None:
             fee = self.store.get(fee_refund["fee"])
             self.emit("application_fee.refunded", fee, PLATFORM)

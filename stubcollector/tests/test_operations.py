@@ -1,6 +1,7 @@
 """/healthz, /readyz, /metrics and CHECKOUT_ENABLED (issue 10)."""
 
 import json
+import time
 
 import pytest
 from django.db import OperationalError
@@ -49,7 +50,32 @@ def test_readyz_with_the_database_down_is_503_naming_it(client, monkeypatch):
 
     assert response.status_code == 503
     assert response.json()["failed"] == ["database", "migrations"]  # the migration check reads it too
-    assert "connection refused" in response.json()["checks"]["database"]["error"]
+
+
+def test_readyz_names_the_failed_check_to_anyone_but_says_why_only_with_the_metrics_token(
+    client, settings
+):
+    settings.METRICS_TOKEN = "s3cret-metrics-token"
+    redis_cache = "django.core.cache.backends.redis.RedisCache"
+    dead_cache = {"default": {"BACKEND": redis_cache, "LOCATION": DEAD_REDIS}}
+    with override_settings(CACHES=dead_cache, CELERY_BROKER_URL=DEAD_REDIS):
+        public = client.get("/readyz")
+        operator = client.get("/readyz", HTTP_AUTHORIZATION="Bearer s3cret-metrics-token")
+
+    assert public.status_code == operator.status_code == 503
+    assert public.json()["failed"] == operator.json()["failed"] == ["cache", "broker"]
+    assert public.json()["checks"]["cache"] == {"ok": False}
+    assert "127.0.0.1" not in public.content.decode() and ":9" not in public.content.decode()
+    assert "error" in operator.json()["checks"]["broker"]
+
+
+def test_readyz_answers_within_a_second_and_a_half_while_the_broker_is_down(client):
+    started = time.monotonic()
+    with override_settings(CELERY_BROKER_URL=DEAD_REDIS):
+        response = client.get("/readyz")
+
+    assert response.json()["failed"] == ["broker"]
+    assert time.monotonic() - started < 1.5
 
 
 def test_readyz_with_redis_stopped_is_503_naming_the_cache_and_the_broker(client):
@@ -94,24 +120,38 @@ def test_metrics_need_the_token_when_one_is_set(client, settings):
     assert response["Content-Type"].startswith("text/plain")
 
 
-def test_metrics_without_a_token_are_served_to_loopback_only(client, settings):
+def test_metrics_without_a_token_are_refused_when_debug_is_off_even_from_loopback(client, settings):
     settings.METRICS_TOKEN = ""
+    settings.DEBUG = False
+    assert client.get("/metrics", REMOTE_ADDR="127.0.0.1").status_code == 403
+
+
+PROXY_HEADERS = ["HTTP_X_FORWARDED_FOR", "HTTP_X_REAL_IP", "HTTP_FORWARDED", "HTTP_X_CLIENT_IP",
+                 "HTTP_TRUE_CLIENT_IP", "HTTP_CF_CONNECTING_IP", "HTTP_X_ORIGINAL_FORWARDED_FOR",
+                 "HTTP_X_CLUSTER_CLIENT_IP", "HTTP_VIA"]
+
+
+@pytest.mark.parametrize("header", PROXY_HEADERS)
+def test_metrics_without_a_token_in_debug_are_refused_to_anything_a_proxy_forwarded(
+    client, settings, header
+):
+    """A proxy on the same host connects from loopback but forwards someone else's request."""
+    settings.METRICS_TOKEN = ""
+    settings.DEBUG = True
     assert client.get("/metrics", REMOTE_ADDR="10.1.2.3").status_code == 403
     assert client.get("/metrics", REMOTE_ADDR="127.0.0.1").status_code == 200
-    # A proxy on the same host connects from loopback but forwards someone else's request.
-    for header in ("HTTP_X_FORWARDED_FOR", "HTTP_X_REAL_IP", "HTTP_FORWARDED"):
-        forwarded = {header: "203.0.113.9"}
-        assert client.get("/metrics", REMOTE_ADDR="127.0.0.1", **forwarded).status_code == 403
+    assert client.get("/metrics", REMOTE_ADDR="127.0.0.1", **{header: "203.0.113.9"}).status_code == 403
 
 
-def test_metrics_count_orders_deliveries_stripe_calls_and_requests(client, stripe_sandbox):
+def test_metrics_count_orders_deliveries_stripe_calls_and_requests(client, stripe_sandbox, settings):
     order = sandbox_order(stripe_sandbox)
     pay(order)
     (event,) = stripe_sandbox.events(type="payment_intent.succeeded")
     post_event(client, event, path=CONNECT_PATH)
     client.get("/")
+    settings.METRICS_TOKEN = "s3cret-metrics-token"
 
-    text = client.get("/metrics").content.decode()
+    text = client.get("/metrics", HTTP_AUTHORIZATION="Bearer s3cret-metrics-token").content.decode()
 
     assert 'stubcollector_orders{status="paid"} 1.0' in text
     assert 'stubcollector_orders{status="pending_payment"} 0.0' in text
