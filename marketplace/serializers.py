@@ -6,6 +6,7 @@ from rest_framework import serializers
 from marketplace.models import Listing
 from marketplace.pricing import platform_fee_cents, seller_receives_cents
 from marketplace.services import listing_purchase_blocker
+from stubcollector.ids import MAX_ID
 
 
 def _media_url(request, field) -> str | None:
@@ -88,7 +89,7 @@ class ListingSerializer(serializers.ModelSerializer):
 
 
 class PaymentCompatibilityQuery(serializers.Serializer):
-    listing_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+    listing_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
 
 
 def payment_compatibility_global() -> dict:

@@ -5,6 +5,7 @@ from django import forms
 
 from payments.countries import country_choices
 from payments.shipping import ShippingCarrier
+from stubcollector.ids import MAX_ID
 
 SHIPPING_FIELDS = (
     "shipping_name",
@@ -59,7 +60,7 @@ class CreatePaymentIntentForm(ShippingAddressForm):
     """`POST /payments/create-payment-intent/`: the listing and where to ship it. Any amount
     or price the client adds is not a field here, so it is ignored."""
 
-    listing_id = forms.IntegerField(min_value=1)
+    listing_id = forms.IntegerField(min_value=1, max_value=MAX_ID)
 
 
 class ShipOrderForm(forms.Form):
