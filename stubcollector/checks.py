@@ -10,6 +10,9 @@ process, where it does limit) and is an error with DEBUG off.
 
 from django.conf import settings
 from django.core import checks
+from django.core.exceptions import ImproperlyConfigured
+
+from stubcollector.stripe_keys import stripe_key_livemode
 
 SHARED_CACHE_BACKENDS = {
     "django.core.cache.backends.redis.RedisCache",
@@ -48,11 +51,22 @@ STRIPE_API_ORIGIN = "https://api.stripe.com"
 def live_stripe_key_goes_to_stripe(app_configs, **kwargs):
     """Replaces djstripe.W002, which fires whenever STRIPE_API_HOST exists (we always set it).
 
-    The real danger it guards against is a live secret key sent to some other host.
+    The real danger it guards against is a live secret key sent to some other host. Also
+    E004: a key whose shape decides no mode, or a STRIPE_LIVE_MODE that is not the key's.
     """
-    key = settings.STRIPE_SECRET_KEY or ""
+    try:
+        live = stripe_key_livemode(settings.STRIPE_SECRET_KEY)
+    except ImproperlyConfigured as error:
+        return [checks.Error(str(error), id="stubcollector.E004")]
+    if live != bool(settings.STRIPE_LIVE_MODE):
+        return [checks.Error(
+            f"STRIPE_LIVE_MODE is {settings.STRIPE_LIVE_MODE} but STRIPE_SECRET_KEY is a "
+            f"{'live' if live else 'test'} key: events of the key's mode would not be applied.",
+            hint="Leave STRIPE_LIVE_MODE to settings.py (stubcollector/stripe_keys.py decides it).",
+            id="stubcollector.E004",
+        )]
     host = (settings.STRIPE_API_HOST or "").rstrip("/")
-    if key.startswith(("sk_live_", "rk_live_")) and host != STRIPE_API_ORIGIN:
+    if live and host != STRIPE_API_ORIGIN:
         return [
             checks.Error(
                 f"A live Stripe key is configured but STRIPE_API_HOST is {host!r}.",

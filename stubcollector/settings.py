@@ -10,6 +10,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from stubcollector.stripe_keys import stripe_key_livemode
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -201,8 +203,11 @@ if env.bool("BEHIND_TLS_PROXY", default=False):
 # Stripe. No keys given means the offline sandbox (stripe_sandbox/) on STRIPE_API_HOST.
 STRIPE_SANDBOX_URL = env("STRIPE_SANDBOX_URL", default="http://127.0.0.1:12111")
 # The sandbox default is shaped like a real test key: dj-stripe refuses to record events
-# under a key that is not sk_test_ + 24 or more letters and digits.
-STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="sk_test_sandbox0000000000000000000000000")
+# under a key that is not sk_test_ + 24 or more letters and digits. An empty value is the same
+# as none (the sandbox); any other value must be a secret or restricted key (sk_/rk_, live/test)
+# or nothing starts: stubcollector/stripe_keys.py decides the mode from it (STRIPE_LIVE_MODE).
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="") or "sk_test_sandbox0000000000000000000000000"
+STRIPE_LIVE_MODE = stripe_key_livemode(STRIPE_SECRET_KEY)
 STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", default="pk_test_sandbox")
 # The sandbox's signing secrets are public (they are in this file): stubcollector.E003 refuses
 # them, and an empty secret, whenever real Stripe keys are configured.
@@ -263,8 +268,7 @@ WATCH_PRICE_DROP_EMAIL_HOURS = env.int("WATCH_PRICE_DROP_EMAIL_HOURS", default=2
 SELLER_PAYOUT_DELAY_DAYS = env.int("SELLER_PAYOUT_DELAY_DAYS", default=7)
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 
-# dj-stripe: test mode unless live keys are given; we keep our own webhook views.
-STRIPE_LIVE_MODE = STRIPE_SECRET_KEY.startswith("sk_live_")
+# dj-stripe: the mode of STRIPE_SECRET_KEY (STRIPE_LIVE_MODE, above); we keep our own webhook views.
 STRIPE_TEST_SECRET_KEY = STRIPE_SECRET_KEY
 STRIPE_LIVE_SECRET_KEY = STRIPE_SECRET_KEY
 DJSTRIPE_FOREIGN_KEY_TO_FIELD = "id"

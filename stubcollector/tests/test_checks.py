@@ -59,19 +59,41 @@ def test_the_silenced_checks_are_only_the_replaced_ones(settings):
     assert "django_ratelimit" in settings.INSTALLED_APPS  # so its checks run at all
 
 
-@override_settings(STRIPE_SECRET_KEY="sk_live_abc", STRIPE_API_HOST="http://127.0.0.1:12111")
-def test_a_live_key_aimed_at_another_host_is_an_error():
-    assert ids(live_stripe_key_goes_to_stripe(None)) == {"stubcollector.E002"}
+LIVE_KEY, RESTRICTED_LIVE_KEY = "sk_live_" + "a" * 24, "rk_live_" + "b" * 24
+TEST_KEY, RESTRICTED_TEST_KEY = "sk_test_" + "c" * 24, "rk_test_" + "d" * 24
+
+
+@pytest.mark.parametrize("key", [LIVE_KEY, RESTRICTED_LIVE_KEY])
+def test_a_live_key_aimed_at_another_host_is_an_error(key):
+    with override_settings(STRIPE_SECRET_KEY=key, STRIPE_LIVE_MODE=True,
+                           STRIPE_API_HOST="http://127.0.0.1:12111"):
+        assert ids(live_stripe_key_goes_to_stripe(None)) == {"stubcollector.E002"}
 
 
 @pytest.mark.parametrize(
-    "key, host",
-    [("sk_live_abc", "https://api.stripe.com"), ("sk_test_sandbox", "http://127.0.0.1:12111"),
-     ("sk_test_abc", "http://127.0.0.1:12111")],
+    "key, live, host",
+    [(LIVE_KEY, True, "https://api.stripe.com"), (RESTRICTED_LIVE_KEY, True, "https://api.stripe.com"),
+     ("sk_test_sandbox0000000000000000000000000", False, "http://127.0.0.1:12111"),
+     (TEST_KEY, False, "http://127.0.0.1:12111"), (RESTRICTED_TEST_KEY, False, "http://127.0.0.1:12111")],
 )
-def test_live_keys_to_stripe_and_test_keys_anywhere_pass(key, host):
-    with override_settings(STRIPE_SECRET_KEY=key, STRIPE_API_HOST=host):
+def test_live_keys_to_stripe_and_test_keys_anywhere_pass(key, live, host):
+    with override_settings(STRIPE_SECRET_KEY=key, STRIPE_LIVE_MODE=live, STRIPE_API_HOST=host):
         assert live_stripe_key_goes_to_stripe(None) == []
+
+
+@pytest.mark.parametrize("key", ["pk_live_" + "a" * 24, "whsec_" + "a" * 24, "sk_live_short", ""])
+def test_a_key_of_no_known_shape_is_an_error_naming_the_shapes_expected(key):
+    with override_settings(STRIPE_SECRET_KEY=key):
+        [error] = live_stripe_key_goes_to_stripe(None)
+
+    assert error.id == "stubcollector.E004"
+    assert "expected sk_live_…, rk_live_…, sk_test_… or rk_test_…" in error.msg
+
+
+def test_a_live_mode_that_is_not_the_keys_is_an_error():
+    with override_settings(STRIPE_SECRET_KEY=RESTRICTED_LIVE_KEY, STRIPE_LIVE_MODE=False,
+                           STRIPE_API_HOST="https://api.stripe.com"):
+        assert ids(live_stripe_key_goes_to_stripe(None)) == {"stubcollector.E004"}
 
 
 @pytest.mark.parametrize("secret", ["whsec_sandbox_platform", "whsec_sandbox_connect", ""])

@@ -174,3 +174,45 @@ def test_real_keys_with_both_real_webhook_secrets_start(tmp_path):
     )
 
     assert result.returncode == 0, result.stderr
+
+
+# -- the mode comes from the key's shape, restricted keys included (stubcollector/stripe_keys.py) --
+
+RESTRICTED_LIVE_KEYS = {"STRIPE_SECRET_KEY": "rk_live_" + "a" * 40,
+                        "STRIPE_PUBLISHABLE_KEY": "pk_live_" + "b" * 40}
+
+
+def test_check_deploy_reports_nothing_with_a_restricted_live_key_and_real_webhook_secrets(tmp_path):
+    env = production_env(tmp_path, **RESTRICTED_LIVE_KEYS, **REAL_WEBHOOK_SECRETS)
+
+    result = manage(env, "check", "--deploy", "--fail-level", "WARNING")
+    mode = manage(env, "shell", "-c", "from django.conf import settings; print(settings.STRIPE_LIVE_MODE)")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert mode.stdout.strip().splitlines()[-1] == "True", mode.stderr
+
+
+@pytest.mark.parametrize("key", ["pk_live_" + "a" * 40, "sk_prod_" + "a" * 40, "sk_live_tooshort",
+                                 '"sk_live_' + "a" * 40 + '"'])
+def test_a_stripe_key_of_no_known_shape_refuses_to_start_with_a_clear_message(tmp_path, key):
+    env = production_env(tmp_path, STRIPE_SECRET_KEY=key, **REAL_WEBHOOK_SECRETS)
+
+    result = subprocess.run(
+        [sys.executable, "-c", "from stubcollector.wsgi import application"],
+        cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=120,
+    )
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "is not a Stripe secret or restricted key" in result.stderr
+    assert key not in result.stderr  # never the whole secret in a log
+
+
+def test_an_empty_stripe_key_is_the_same_as_none_the_offline_sandbox(tmp_path):
+    env = production_env(tmp_path, STRIPE_SECRET_KEY="", DEBUG="true")
+
+    result = manage(env, "shell", "-c", "from django.conf import settings as s; "
+                                        "print(s.STRIPE_USES_SANDBOX_BY_DEFAULT, s.STRIPE_LIVE_MODE)")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "True False"
