@@ -168,6 +168,17 @@ def test_the_seller_ships_with_a_carrier_and_the_buyer_gets_a_tracking_link(
     assert link in mail.outbox[-1].body and "Carrier: UPS" in mail.outbox[-1].body
 
 
+def test_the_dashboards_quick_ship_form_asks_for_the_carrier_like_the_order_page(client):
+    order = PaidOrderFactory()
+    client.force_login(order.seller)
+
+    for page in (client.get("/dashboard/").text, client.get(f"/orders/{order.pk}/").text):
+        form = page.split(f'action="/payments/orders/{order.pk}/ship/"', 1)[1].split("</form>", 1)[0]
+        assert f'<select name="shipping_carrier" id="carrier-{order.pk}" required>' in form
+        assert '<option value="ups">UPS</option>' in form
+        assert f'name="tracking_number" id="tracking-{order.pk}"' in form
+
+
 def test_shipping_by_json_returns_the_carrier_and_link(client):
     order = PaidOrderFactory()
     client.force_login(order.seller)

@@ -7,6 +7,7 @@ from django.views.decorators.http import require_GET
 from accounts.models import StripeAccountStatus
 from payments import selectors_dashboard as selectors
 from payments.charts import sales_bar_chart, sales_summary
+from payments.forms import ShipOrderForm
 from payments.services import connect as connect_services
 from stubcollector.errors import DomainError
 
@@ -57,6 +58,7 @@ def seller_dashboard(request):
         "balance_error": balance_error,
         "listing_groups": selectors.dashboard_listing_groups(seller=user),
         "sales": selectors.dashboard_sales(seller=user),
+        "ship_form": ShipOrderForm(),
         "chart": sales_bar_chart(series),
         "chart_summary": sales_summary(series),
         "chart_days": len(series),
