@@ -367,6 +367,9 @@ class Dispute(models.Model):
     status = models.CharField(max_length=32, choices=DisputeStatus.choices, db_index=True)
     evidence_due_by = models.DateTimeField(null=True, blank=True, db_index=True)
     is_inquiry = models.BooleanField(default=False)
+    # Stripe's `is_charge_refundable`: true during an inquiry, so a refund can still end it
+    # before it becomes a chargeback; false once money was taken.
+    charge_refundable = models.BooleanField(default=False)
     submission_count = models.PositiveSmallIntegerField(default=0)
     # The seller's side, from the order page; staff see it and send it with the evidence.
     seller_note = models.TextField(blank=True)
@@ -454,16 +457,36 @@ class Dispute(models.Model):
         }.get(self.status, self.get_status_display())
 
     @property
+    def accept_consequence(self) -> str:
+        """What "Accept" really does: Stripe closes the dispute as lost, for good
+        (https://docs.stripe.com/api/disputes/close). An inquiry has taken no money, so accepting
+        one gives the buyer nothing back and does not stop a chargeback; a refund does both."""
+        if self.is_inquiry:
+            return ("Accepting closes this inquiry as lost on Stripe, for good. No money moves: the buyer "
+                    "gets nothing back, and their bank may still open a chargeback (the amount plus a "
+                    "dispute fee). To give the buyer the money back and end it without a chargeback, "
+                    "refund the order instead.")
+        return (f"Accepting closes this dispute as lost on Stripe, for good: the {self.amount_display} "
+                "Stripe took stays with the buyer and the dispute fee is not returned.")
+
+    @property
+    def lost_without_money(self) -> bool:
+        """An inquiry closed as lost (accepted): Stripe had taken nothing, so nothing went back."""
+        return self.outcome == DisputeStatus.LOST and self.is_inquiry
+
+    @property
     def outcome_headline(self) -> str:
+        if self.lost_without_money:
+            return "inquiry accepted, no money moved"
         return {"won": "you won", "lost": "you lost", "warning_closed": "closed without a chargeback",
                 "prevented": "prevented before it became a chargeback (not won)"}.get(self.outcome,
                                                                                       self.outcome)
 
-    # Stripe's `is_charge_refundable`: true during an inquiry, so a refund can still end it
-    # before it becomes a chargeback; false once money was taken.
-    charge_refundable = models.BooleanField(default=False)
     @property
     def outcome_explanation(self) -> str:
+        if self.lost_without_money:
+            return ("The inquiry was accepted, which closes it as lost on Stripe. No money was taken and "
+                    "none went back to the buyer; the buyer's bank may still open a chargeback.")
         return {
             "won": f"The bank decided in your favour: the {self.amount_display} and the dispute fee are "
                    "back in your Stripe balance.",
@@ -488,6 +511,51 @@ class Dispute(models.Model):
             "prevented": "Your bank's dispute was settled before it became a chargeback; any refund "
                          "shows on this order.",
         }.get(self.outcome, "")
+
+
+class EarlyFraudWarning(models.Model):
+    """Stripe Radar's early fraud warning on an order's charge: the card's bank reported the
+    payment as fraud, and a chargeback (with its fee) usually follows. Refunding in full first
+    avoids both, so staff see the open ones as a to-do (payments/admin_fraud.py).
+    https://docs.stripe.com/api/radar/early_fraud_warnings/object"""
+
+    stripe_warning_id = models.CharField(max_length=64, unique=True)
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="fraud_warnings")
+    stripe_account_id = models.CharField(max_length=64)
+    charge_id = models.CharField(max_length=64, blank=True)
+    fraud_type = models.CharField(max_length=40, blank=True)
+    # Stripe's `actionable`: no dispute yet and not fully refunded, so a refund still helps.
+    actionable = models.BooleanField(default=True)
+    stripe_created = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-stripe_created", "-id"]
+
+    def __str__(self):
+        return f"Early fraud warning {self.stripe_warning_id} on order #{self.order_id}"
+
+    @property
+    def fraud_type_display(self) -> str:
+        return FRAUD_TYPES.get(self.fraud_type, self.fraud_type.replace("_", " ") or "not given")
+
+
+# Stripe's fraud types (https://docs.stripe.com/api/radar/early_fraud_warnings/object), in words.
+FRAUD_TYPES = {
+    "card_never_received": "the card never reached its owner",
+    "fraudulent_card_application": "the card was opened fraudulently",
+    "made_with_counterfeit_card": "a counterfeit card was used",
+    "made_with_lost_card": "a lost card was used",
+    "made_with_stolen_card": "a stolen card was used",
+    "misc": "fraud (no detail given)",
+    "unauthorized_use_of_card": "the cardholder did not authorise it",
+}
+
+
+class FeedbackExclusion(models.TextChoices):
+    REFUNDED = "refunded", "Order refunded in full"
+    DISPUTE_LOST = "dispute_lost", "Dispute lost"
 
 
 class Feedback(models.Model):
@@ -555,71 +623,3 @@ class SellerRating(models.Model):
 
     def __str__(self):
         return f"{self.average} from {self.count}"
-    @property
-    def accept_consequence(self) -> str:
-        """What "Accept" really does: Stripe closes the dispute as lost, for good
-        (https://docs.stripe.com/api/disputes/close). An inquiry has taken no money, so accepting
-        one gives the buyer nothing back and does not stop a chargeback; a refund does both."""
-        if self.is_inquiry:
-            return ("Accepting closes this inquiry as lost on Stripe, for good. No money moves: the buyer "
-                    "gets nothing back, and their bank may still open a chargeback (the amount plus a "
-                    "dispute fee). To give the buyer the money back and end it without a chargeback, "
-                    "refund the order instead.")
-        return (f"Accepting closes this dispute as lost on Stripe, for good: the {self.amount_display} "
-                "Stripe took stays with the buyer and the dispute fee is not returned.")
-
-    @property
-    def lost_without_money(self) -> bool:
-        """An inquiry closed as lost (accepted): Stripe had taken nothing, so nothing went back."""
-        return self.outcome == DisputeStatus.LOST and self.is_inquiry
-
-        if self.lost_without_money:
-            return "inquiry accepted, no money moved"
-        if self.lost_without_money:
-            return ("The inquiry was accepted, which closes it as lost on Stripe. No money was taken and "
-                    "none went back to the buyer; the buyer's bank may still open a chargeback.")
-class EarlyFraudWarning(models.Model):
-    """Stripe Radar's early fraud warning on an order's charge: the card's bank reported the
-    payment as fraud, and a chargeback (with its fee) usually follows. Refunding in full first
-    avoids both, so staff see the open ones as a to-do (payments/admin_fraud.py).
-    https://docs.stripe.com/api/radar/early_fraud_warnings/object"""
-
-    stripe_warning_id = models.CharField(max_length=64, unique=True)
-    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="fraud_warnings")
-    stripe_account_id = models.CharField(max_length=64)
-    charge_id = models.CharField(max_length=64, blank=True)
-    fraud_type = models.CharField(max_length=40, blank=True)
-    # Stripe's `actionable`: no dispute yet and not fully refunded, so a refund still helps.
-    actionable = models.BooleanField(default=True)
-    stripe_created = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        ordering = ["-stripe_created", "-id"]
-
-    def __str__(self):
-        return f"Early fraud warning {self.stripe_warning_id} on order #{self.order_id}"
-
-    @property
-    def fraud_type_display(self) -> str:
-        return FRAUD_TYPES.get(self.fraud_type, self.fraud_type.replace("_", " ") or "not given")
-
-
-# Stripe's fraud types (https://docs.stripe.com/api/radar/early_fraud_warnings/object), in words.
-FRAUD_TYPES = {
-    "card_never_received": "the card never reached its owner",
-    "fraudulent_card_application": "the card was opened fraudulently",
-    "made_with_counterfeit_card": "a counterfeit card was used",
-    "made_with_lost_card": "a lost card was used",
-    "made_with_stolen_card": "a stolen card was used",
-    "misc": "fraud (no detail given)",
-    "unauthorized_use_of_card": "the cardholder did not authorise it",
-}
-
-
-class FeedbackExclusion(models.TextChoices):
-    REFUNDED = "refunded", "Order refunded in full"
-    DISPUTE_LOST = "dispute_lost", "Dispute lost"
-
-

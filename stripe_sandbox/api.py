@@ -21,9 +21,9 @@ from .resources.base import PLATFORM
 from .resources.disputes import DisputesApi
 from .resources.events import EventsApi
 from .resources.payments import PaymentsApi
+from .resources.radar import RadarApi
 from .resources.refunds import RefundsApi
 
-from .resources.radar import RadarApi
 
 class StripeApi(AccountsApi, PaymentsApi, RefundsApi, DisputesApi, RadarApi, EventsApi):
     """Stripe's behaviour over a :class:`~stripe_sandbox.store.Store`, all areas together."""

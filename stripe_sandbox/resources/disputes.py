@@ -97,8 +97,8 @@ class DisputesApi(ApiBase):
         )
         self.store.add(dispute, scope)
         charge["disputed"] = True
-        if not inquiry:
         self.refresh_early_fraud_warnings(charge)
+        if not inquiry:
             self._withdraw_funds(dispute)
         self.emit("charge.dispute.created", dispute, scope)
         if not inquiry:
@@ -222,18 +222,6 @@ class DisputesApi(ApiBase):
             raise invalid_request(f"This dispute is already closed ({dispute['status']}).")
         return self.resolve_dispute(dispute, "lost")
 
-    def resolve_dispute(self, dispute: dict[str, Any], outcome: str) -> dict[str, Any]:
-        """Finish a dispute as the card network would: ``won`` returns the money and the fee."""
-        if outcome not in OUTCOMES:
-            raise invalid_request(f"outcome must be one of {', '.join(OUTCOMES)}", param="outcome")
-        if dispute["status"] not in DISPUTE_OPEN:
-            raise invalid_request(f"This dispute is already closed ({dispute['status']}).")
-        if outcome in ("warning_closed", "prevented") and not _is_inquiry(dispute):
-            raise invalid_request(f"Only an inquiry can end as {outcome}; this is a chargeback.",
-                                  param="outcome")
-        scope = dispute["_scope"]
-        before = copy.deepcopy(public_view(dispute))
-        dispute["status"] = outcome
     def _prevent_by_refund(self, dispute: dict[str, Any]) -> None:
         """Stripe's prevention with case type ``resolution`` settles the inquiry by refunding the
         buyer before a chargeback: no dispute fee, and the money goes back, so it is not a win
@@ -244,6 +232,20 @@ class DisputesApi(ApiBase):
             self.create_refund(Request(method="POST", path="/v1/refunds", scope=dispute["_scope"],
                                        params={"charge": charge["id"]}))
 
+    def resolve_dispute(self, dispute: dict[str, Any], outcome: str) -> dict[str, Any]:
+        """Finish a dispute as the card network would: ``won`` returns the money and the fee."""
+        if outcome not in OUTCOMES:
+            raise invalid_request(f"outcome must be one of {', '.join(OUTCOMES)}", param="outcome")
+        if dispute["status"] not in DISPUTE_OPEN:
+            raise invalid_request(f"This dispute is already closed ({dispute['status']}).")
+        if outcome in ("warning_closed", "prevented") and not _is_inquiry(dispute):
+            raise invalid_request(f"Only an inquiry can end as {outcome}; this is a chargeback.",
+                                  param="outcome")
+        scope = dispute["_scope"]
+        if outcome == "prevented":
+            self._prevent_by_refund(dispute)
+        before = copy.deepcopy(public_view(dispute))
+        dispute["status"] = outcome
         if outcome == "won" and dispute["balance_transactions"]:
             txn = self.add_balance_transaction(
                 scope, amount=dispute["amount"], fee=-DISPUTE_FEE, source=dispute["id"],
@@ -254,8 +256,6 @@ class DisputesApi(ApiBase):
                               "type": "stripe_fee"}])
             dispute["balance_transactions"].append(self.render(txn))
             self.emit("charge.dispute.funds_reinstated", dispute, scope)
-        if outcome == "prevented":
-            self._prevent_by_refund(dispute)
         after = public_view(dispute)
         previous = {key: value for key, value in before.items() if after.get(key) != value}
         self.emit("charge.dispute.closed", dispute, scope, previous_attributes=previous)

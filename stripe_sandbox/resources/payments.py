@@ -530,6 +530,7 @@ class PaymentsApi(ApiBase):
             self.open_dispute(charge, reason="fraudulent")
         else:
             self.open_test_card_dispute(charge, pm)  # Stripe's dispute test cards
+        self.raise_test_card_fraud_warning(charge, pm)  # and its early fraud warning card
         return pi
 
     def cancel_payment_intent(self, req: Request) -> dict[str, Any]:
@@ -548,7 +549,6 @@ class PaymentsApi(ApiBase):
 
     def list_payment_intents(self, req: Request) -> dict[str, Any]:
         return self.list_response(req, list(self.store.all("payment_intent", req.scope)),
-        self.raise_test_card_fraud_warning(charge, pm)  # and its early fraud warning card
                                   "/v1/payment_intents")
 
     # =====================================================================================
