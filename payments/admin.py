@@ -11,6 +11,7 @@ check as the refund route; staff who may not refund see neither the button nor t
 import uuid
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef
@@ -21,10 +22,23 @@ from django.utils.html import format_html
 from djstripe.models import WebhookEventTrigger
 
 from marketplace.pricing import InvalidDollarAmount, dollars_to_cents, format_usd
-from payments.models import AuditEvent, Order, OrderStatus, Payment, Refund, RefundReason, RefundStatus
+from payments.models import (
+    AuditEvent,
+    Order,
+    OrderStatus,
+    Payment,
+    Refund,
+    RefundApproval,
+    RefundApprovalStatus,
+    RefundReason,
+    RefundStatus,
+)
 from payments.services.audit import audit_record
 from payments.services.refunds import (
     REFUNDABLE_STATUSES,
+    refund_approval_approve,
+    refund_approval_decline,
+    refund_approval_message,
     refund_limit_cents,
     refund_preview,
     refund_request,
@@ -469,14 +483,17 @@ class OrderAdmin(admin.ModelAdmin):
             "refundable": dollars(payment.amount_cents - payment.amount_refunded_cents) if payment else "—",
             "can_refund": payment is not None and order.status in REFUNDABLE_STATUSES,
             "limit": refund_limit_cents(user=request.user),
+            "daily_limit": settings.SUPPORT_REFUND_DAILY_LIMIT_CENTS,
             "form": form,
             "preview": preview,
         }
         return TemplateResponse(request, "admin/payments/order/refund.html", context)
 
-    def _told(self, request, refund: Refund) -> None:
+    def _told(self, request, refund: Refund | RefundApproval) -> None:
         amount = dollars(refund.amount_cents)
-        if refund.status == RefundStatus.SUCCEEDED:
+        if isinstance(refund, RefundApproval):
+            self.message_user(request, refund_approval_message(refund), messages.WARNING)
+        elif refund.status == RefundStatus.SUCCEEDED:
             self.message_user(request, f"Refund of {amount} issued to the buyer.", messages.SUCCESS)
         elif refund.status == RefundStatus.FAILED:
             self.message_user(
@@ -529,6 +546,10 @@ class OrderAdmin(admin.ModelAdmin):
             except DomainError as error:
                 failed.append(f"#{order.pk}: {error.message}")
             else:
+                if isinstance(refund, RefundApproval):
+                    message = f"#{order.pk}: {refund_approval_message(refund)}"
+                    self.message_user(request, message, messages.WARNING)
+                    continue
                 done += 1
                 if refund.status == RefundStatus.FAILED:
                     failed.append(f"#{order.pk}: the refund failed ({refund.failure_reason})")
@@ -600,6 +621,103 @@ class RefundAdmin(ViewOnlyAdmin):
                 self.message_user(request, f"Refund #{refund.pk}: {error.message}", messages.ERROR)
             else:
                 self.message_user(request, f"Refund #{refund.pk} sent.", messages.SUCCESS)
+
+
+class OpenApprovalFilter(admin.SimpleListFilter):
+    """Finance's to-do list: the requests still waiting, unless another status is picked."""
+
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return [*RefundApprovalStatus.choices, ("all", "All")]
+
+    def choices(self, changelist):
+        for value, label in self.lookup_choices:
+            yield {
+                "selected": (self.value() or RefundApprovalStatus.OPEN) == value,
+                "query_string": changelist.get_query_string({self.parameter_name: value}),
+                "display": label,
+            }
+
+    def queryset(self, request, queryset):
+        value = self.value() or RefundApprovalStatus.OPEN
+        return queryset if value == "all" else queryset.filter(status=value)
+
+
+@admin.register(RefundApproval)
+class RefundApprovalAdmin(ViewOnlyAdmin):
+    """Refunds Support asked for above its limits. Finance approves (the refund service then
+    refunds as Finance) or declines; Support sees its requests and their outcome."""
+
+    list_display = (
+        "id",
+        "order_link",
+        "amount_display",
+        "status",
+        "why",
+        "requested_by",
+        "created_at",
+        "decided_by",
+    )
+    list_filter = (OpenApprovalFilter, "created_at")
+    search_fields = ("=order__id", "requested_by__username")
+    list_select_related = ("order", "requested_by", "decided_by")
+    actions = ("approve", "decline")
+    readonly_fields = (
+        "order",
+        "amount_display",
+        "reason",
+        "note",
+        "why",
+        "status",
+        "requested_by",
+        "created_at",
+        "decided_by",
+        "decided_at",
+        "refund",
+    )
+    fields = readonly_fields
+
+    def has_approve_permission(self, request) -> bool:
+        return request.user.has_perm("payments.refund_order_any_amount")
+
+    @admin.display(description="Order", ordering="order")
+    def order_link(self, obj):
+        return format_html(
+            '<a href="{}">#{}</a>', reverse("admin:payments_order_change", args=[obj.order_id]), obj.order_id
+        )
+
+    @admin.display(description="Amount", ordering="amount_cents")
+    def amount_display(self, obj):
+        return dollars(obj.amount_cents)
+
+    @admin.action(description="Approve and refund (Finance)", permissions=["approve"])
+    def approve(self, request, queryset):
+        for approval in queryset:
+            try:
+                refund = refund_approval_approve(approval_id=approval.pk, actor=request.user, request=request)
+            except DomainError as error:
+                self.message_user(request, f"#{approval.order_id}: {error.message}", messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    f"#{approval.order_id}: refund of {dollars(refund.amount_cents)} "
+                    f"{refund.get_status_display().lower()}.",
+                    messages.ERROR if refund.status == RefundStatus.FAILED else messages.SUCCESS,
+                )
+
+    @admin.action(description="Decline (nothing is refunded)", permissions=["approve"])
+    def decline(self, request, queryset):
+        for approval in queryset:
+            try:
+                refund_approval_decline(approval_id=approval.pk, actor=request.user, request=request)
+            except DomainError as error:
+                self.message_user(request, f"#{approval.order_id}: {error.message}", messages.ERROR)
+            else:
+                self.message_user(
+                    request, f"#{approval.order_id}: refund of {dollars(approval.amount_cents)} declined."
+                )
 
 
 @admin.register(Payment)

@@ -292,6 +292,9 @@ class Refund(models.Model):
     )
     # A form's one-time token or a JSON client's Idempotency-Key: the same one is the same refund.
     request_token = models.CharField(max_length=64, blank=True, default="")
+    # Made by Support within its limits: what Support's per-order and per-agent daily totals
+    # count (payments.services.refunds.refund_support_blocker). Not a seller's or Finance's.
+    by_support = models.BooleanField(default=False)
     attempt = models.PositiveSmallIntegerField(default=1)
     last_error = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
@@ -325,6 +328,56 @@ class Refund(models.Model):
     @property
     def sent(self) -> bool:
         return bool(self.stripe_refund_id)
+
+
+class RefundApprovalStatus(models.TextChoices):
+    OPEN = "open", "Waiting for Finance"
+    APPROVED = "approved", "Approved"
+    DECLINED = "declined", "Declined"
+
+
+class RefundApproval(models.Model):
+    """A refund Support asked for above its limits: a to-do for Finance, who approves it (the
+    same refund service then refunds it, as Finance) or declines it. Nothing is sent before."""
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="refund_approvals")
+    amount_cents = models.PositiveIntegerField()
+    reason = models.CharField(max_length=32, choices=RefundReason.choices, blank=True)
+    note = models.TextField(blank=True, help_text="Internal note for staff; never sent to Stripe.")
+    why = models.CharField(max_length=300, help_text="Which of Support's limits it is above.")
+    status = models.CharField(
+        max_length=16, choices=RefundApprovalStatus.choices, default=RefundApprovalStatus.OPEN
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="refund_approvals_asked",
+    )
+    request_token = models.CharField(max_length=64, blank=True, default="")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="refund_approvals_decided",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    refund = models.OneToOneField(
+        Refund, on_delete=models.PROTECT, null=True, blank=True, related_name="approval"
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_cents__gt=0), name="refund_approval_amount_positive"),
+            models.UniqueConstraint(
+                fields=["order", "requested_by", "request_token"], condition=~Q(request_token=""),
+                name="refund_approval_unique_request_token",
+            ),
+        ]
+
+    def __str__(self):
+        from marketplace.pricing import format_usd
+
+        amount = format_usd(self.amount_cents)
+        return f"Refund of {amount} on order #{self.order_id} ({self.get_status_display()})"
 
 
 class DisputeStatus(models.TextChoices):

@@ -1,7 +1,9 @@
 """Staff groups (DESIGN "Settings"): **Support** views everything, refunds up to
-SUPPORT_REFUND_LIMIT_CENTS and responds to disputes; **Finance** views everything, refunds
-any amount and responds to disputes. A data migration makes them on every database; tests
-(which skip migrations) call `staff_groups_ensure()` themselves. Membership is given in admin."""
+SUPPORT_REFUND_LIMIT_CENTS of an order in total and SUPPORT_REFUND_DAILY_LIMIT_CENTS a day (above,
+a request waits for Finance) and responds to disputes; **Finance** views everything, refunds
+any amount, approves Support's requests and responds to disputes. A data migration makes them
+on every database; tests (which skip migrations) call `staff_groups_ensure()` themselves.
+Membership is given in admin."""
 
 from django.apps import apps as django_apps
 
@@ -11,7 +13,8 @@ FINANCE = "Finance"
 # Models every staff group may view (admin's "view" permission).
 VIEW_MODELS = [
     ("payments", "order"), ("payments", "payment"), ("payments", "refund"), ("payments", "auditevent"),
-    ("payments", "dispute"), ("accounts", "user"), ("marketplace", "listing"), ("marketplace", "stub"),
+    ("payments", "dispute"), ("payments", "refundapproval"), ("accounts", "user"),
+    ("marketplace", "listing"), ("marketplace", "stub"),
     ("djstripe", "webhookeventtrigger"), ("djstripe", "event"),
 ]
 GROUP_PERMISSIONS = {

@@ -256,8 +256,11 @@ PLATFORM_FEE_BPS = env.int("PLATFORM_FEE_BPS", default=1000)
 STRIPE_WEBHOOK_FUTURE_SKEW_SECONDS = env.int("STRIPE_WEBHOOK_FUTURE_SKEW_SECONDS", default=300)
 # JSON bodies (webhooks, JSON routes) nested deeper than this are a 400 (stubcollector/json_depth.py).
 JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=64)
-# The Support group refunds up to this much per refund; Finance refunds any amount.
+# The Support group refunds up to this much on one order in total (its pending and succeeded
+# refunds together), and each Support agent up to the daily amount in any 24 hours; above either
+# a refund waits for Finance's approval. Finance refunds any amount.
 SUPPORT_REFUND_LIMIT_CENTS = env.int("SUPPORT_REFUND_LIMIT_CENTS", default=10000)
+SUPPORT_REFUND_DAILY_LIMIT_CENTS = env.int("SUPPORT_REFUND_DAILY_LIMIT_CENTS", default=50000)
 LISTING_RESERVATION_MINUTES = env.int("LISTING_RESERVATION_MINUTES", default=15)
 # Live holds one buyer may have at once (a hold is extended at most once, to twice the length).
 MAX_ACTIVE_RESERVATIONS_PER_BUYER = env.int("MAX_ACTIVE_RESERVATIONS_PER_BUYER", default=3)

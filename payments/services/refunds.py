@@ -2,11 +2,14 @@
 
 A refund is a `Refund` row before it is a Stripe call (DESIGN "Money and state"):
 
-1. `refund_request` locks the order, checks who may refund how much (`refund_permission_check`,
-   the one check every path runs), answers a double submit with the row it already made (same
-   one-time token / Idempotency-Key, or the same user, order and amount within 60 s), and
-   creates the row `pending`. The refunded total counts this row from now on, so a parallel
-   click sees less left to refund and webhook timing cannot change what a click means.
+1. `refund_request` locks the order, checks who may refund (`refund_permission_check`, the one
+   check every path runs) and, for Support, how much (`refund_support_blocker`: Support's total
+   on the order and the agent's total of the day; above either the request becomes a
+   `RefundApproval` for Finance instead of a refund), answers a double submit with the row it
+   already made (same one-time token / Idempotency-Key, or the same user, order and amount
+   within 60 s), and creates the row `pending`. The refunded total counts this row from now on,
+   so a parallel click sees less left to refund and webhook timing cannot change what a click
+   means.
 2. `refund_send`, after the commit, asks Stripe on the seller's account with the idempotency
    key `refund-<row id>-<attempt>`. The attempt moves on only after Stripe answered 5xx or
    timed out *and* the payment's refunds show none carrying this row's id in metadata: a retry
@@ -26,7 +29,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from marketplace.models import Listing, ListingStatus
@@ -35,12 +40,15 @@ from marketplace.services import listing_mark_sold, listing_return_to_sale
 from payments import stripe_api
 from payments.models import (
     LIVE_ORDER_STATUSES,
+    REFUND_COUNTING_STATUSES,
     REFUND_FINAL_STATUSES,
     Order,
     OrderStatus,
     Payment,
     PaymentStatus,
     Refund,
+    RefundApproval,
+    RefundApprovalStatus,
     RefundReason,
     RefundStatus,
 )
@@ -56,6 +64,7 @@ R = RefundStatus
 
 REFUNDABLE_STATUSES = (S.PAID, S.SHIPPED, S.COMPLETED, S.PARTIALLY_REFUNDED)
 DOUBLE_SUBMIT_WINDOW = timedelta(seconds=60)
+SUPPORT_DAY = timedelta(hours=24)
 
 # Where a status may go next: forward only, so an out-of-date read never moves a refund back.
 # A succeeded card refund can still fail later (Stripe's asynchronous failure).
@@ -95,6 +104,15 @@ class RefundNotAllowed(PermissionDenied):
     message = "You are not allowed to refund this order."
 
 
+class RefundApprovalNotFound(NotFound):
+    code = "refund_approval_not_found"
+    message = "No such refund request."
+
+
+class RefundApprovalDecided(Conflict):
+    code = "refund_approval_decided"
+
+
 class RefundRefused(Conflict):
     """Stripe refused the refund (4xx): its reason, not "the provider did not answer"."""
 
@@ -109,6 +127,8 @@ class RefundPreview:
     amount_cents: int
     fee_returned_cents: int
     remaining_cents: int
+    # Why Support's request would go to Finance for approval instead ("" when it is refunded).
+    needs_approval: str = ""
 
     @property
     def seller_loses_cents(self) -> int:
@@ -152,7 +172,8 @@ def refund_reason_parse(value) -> str:
 
 
 def refund_limit_cents(*, user) -> int | None:
-    """The most `user` may refund at once on someone else's order: None for no limit, 0 for none."""
+    """The most `user` may have refunded on someone else's order in total, without Finance's
+    approval: None for no limit, 0 for no refunds at all."""
     if not (user and user.is_authenticated and user.is_active):
         return 0
     if user.has_perm("payments.refund_order_any_amount"):
@@ -169,23 +190,53 @@ def user_can_refund(*, user, order: Order) -> bool:
     return refund_limit_cents(user=user) != 0
 
 
-def refund_permission_check(*, user, order: Order, amount_cents: int) -> None:
+def refund_permission_check(*, user, order: Order) -> None:
     """The one check for every refund path: the order's seller refunds their own sales; staff
-    with `refund_order_any_amount` (Finance) any amount; with `refund_order` (Support) up to
-    SUPPORT_REFUND_LIMIT_CENTS. Anyone else learns nothing about the order (404), except staff,
-    who can see it and are told why not (403)."""
+    with `refund_order_any_amount` (Finance) any amount; with `refund_order` (Support) within
+    Support's limits, above which a request waits for Finance (`refund_support_blocker`).
+    Anyone else learns nothing about the order (404), except staff, who can see it and are told
+    why not (403)."""
     if user and user.is_authenticated and order.seller_id == user.pk:
         return
-    limit = refund_limit_cents(user=user)
-    if limit is None or (limit and amount_cents <= limit):
+    if refund_limit_cents(user=user) != 0:
         return
     if not (user and user.is_authenticated and user.is_staff):
         raise OrderNotFound()
-    if limit:
-        raise RefundNotAllowed(
-            f"You may refund up to {format_usd(limit)} at once; ask Finance for {format_usd(amount_cents)}."
-        )
     raise RefundNotAllowed("You do not have permission to refund orders.")
+
+
+def refund_by_support(*, user, order: Order) -> bool:
+    """Whether `user` refunds `order` within Support's limits (not its seller, not Finance)."""
+    return order.seller_id != user.pk and refund_limit_cents(user=user) not in (None, 0)
+
+
+def refund_support_blocker(*, user, order: Order, amount_cents: int, now) -> str:
+    """Why Support may not refund `amount_cents` of `order` without Finance ("" if it may).
+
+    Support's refunds that hand money back (pending, requires_action, succeeded) count: on the
+    order, everyone in Support together up to SUPPORT_REFUND_LIMIT_CENTS; per agent, up to
+    SUPPORT_REFUND_DAILY_LIMIT_CENTS in any 24 hours. Final only when called under the order's
+    and the agent's row locks (`_refund_open`), so parallel requests are judged one by one.
+    """
+    counting = Refund.objects.filter(by_support=True, status__in=REFUND_COUNTING_STATUSES)
+    on_order = counting.filter(order=order).aggregate(total=Sum("amount_cents"))["total"] or 0
+    limit = settings.SUPPORT_REFUND_LIMIT_CENTS
+    if on_order + amount_cents > limit:
+        return (
+            f"Support may refund up to {format_usd(limit)} of one order in total "
+            f"({format_usd(on_order)} refunded by Support so far)."
+        )
+    today = (
+        counting.filter(requested_by=user, created_at__gt=now - SUPPORT_DAY)
+        .aggregate(total=Sum("amount_cents"))["total"] or 0
+    )
+    daily = settings.SUPPORT_REFUND_DAILY_LIMIT_CENTS
+    if today + amount_cents > daily:
+        return (
+            f"You may refund up to {format_usd(daily)} in 24 hours "
+            f"({format_usd(today)} refunded by you so far)."
+        )
+    return ""
 
 
 # -- totals ------------------------------------------------------------------------------------
@@ -236,7 +287,12 @@ def refund_preview(*, order_id: int, user, amount_cents: int | None = None) -> R
     payment = _refundable_payment(order)
     remaining = _refundable_now(order=order, payment=payment)
     amount = _amount_to_refund(order=order, asked_cents=amount_cents, remaining_cents=remaining)
-    refund_permission_check(user=user, order=order, amount_cents=amount)
+    refund_permission_check(user=user, order=order)
+    needs_approval = (
+        refund_support_blocker(user=user, order=order, amount_cents=amount, now=timezone.now())
+        if refund_by_support(user=user, order=order)
+        else ""
+    )
     refunded = payment.amount_cents - remaining
     fee_back = fee_refund_cents(
         amount_cents=payment.amount_cents,
@@ -246,7 +302,11 @@ def refund_preview(*, order_id: int, user, amount_cents: int | None = None) -> R
         fee_refunded_before_cents=payment.fee_refunded_cents,
     )
     return RefundPreview(
-        order=order, amount_cents=amount, fee_returned_cents=fee_back, remaining_cents=remaining
+        order=order,
+        amount_cents=amount,
+        fee_returned_cents=fee_back,
+        remaining_cents=remaining,
+        needs_approval=needs_approval,
     )
 
 
@@ -271,10 +331,11 @@ def refund_request(
     request_token: str = "",
     request=None,
     now=None,
-) -> Refund:
+) -> Refund | RefundApproval:
     """Refund `amount_cents` (default: everything left) of an order: the row, then Stripe.
 
-    Returns the Refund row (a double submit gets the first one back). Raises OrderNotFound
+    Returns the Refund row (a double submit gets the first one back), or, when Support asks
+    for more than its limits allow, the RefundApproval waiting for Finance. Raises OrderNotFound
     (404) for anyone who may not see the order, RefundNotAllowed (403), OrderNotRefundable /
     RefundRefused (409), InvalidRefundAmount (400) or PaymentProviderError (502: the row stays
     pending and the same request can be repeated safely).
@@ -289,7 +350,7 @@ def refund_request(
         request=request,
         now=now or timezone.now(),
     )
-    if refund.sent or refund.status in REFUND_FINAL_STATUSES:
+    if isinstance(refund, RefundApproval) or refund.sent or refund.status in REFUND_FINAL_STATUSES:
         return refund
     return refund_send(refund_id=refund.pk, actor=actor, request=request)
 
@@ -297,7 +358,7 @@ def refund_request(
 @transaction.atomic
 def _refund_open(
     *, order_id, actor, amount_cents, reason, note, request_token, request, now
-) -> tuple[Refund, bool]:
+) -> tuple[Refund | RefundApproval, bool]:
     # Lock while checking, so two refunds of one order are judged one after the other.
     order = Order.objects.select_for_update().filter(pk=order_id).first()
     if order is None:
@@ -305,7 +366,7 @@ def _refund_open(
     if not (actor and actor.is_authenticated and (actor.is_staff or order.seller_id == actor.pk)):
         raise OrderNotFound()
     if not user_can_refund(user=actor, order=order):
-        refund_permission_check(user=actor, order=order, amount_cents=1)
+        refund_permission_check(user=actor, order=order)
     if request_token:
         earlier = order.refunds.filter(requested_by=actor, request_token=request_token).first()
         if earlier is not None:
@@ -338,7 +399,17 @@ def _refund_open(
         if earlier is not None:
             return earlier, False
     amount = _amount_to_refund(order=order, asked_cents=amount_cents, remaining_cents=remaining)
-    refund_permission_check(user=actor, order=order, amount_cents=amount)
+    refund_permission_check(user=actor, order=order)
+    by_support = refund_by_support(user=actor, order=order)
+    if by_support:
+        # The agent's row too: their 24-hour total spans orders, which the order's lock does not.
+        list(get_user_model().objects.select_for_update().filter(pk=actor.pk).values_list("pk"))
+        why = refund_support_blocker(user=actor, order=order, amount_cents=amount, now=now)
+        if why:
+            return _approval_open(
+                order=order, actor=actor, amount=amount, reason=reason, note=note, why=why,
+                request_token=request_token, request=request, now=now,
+            )
     refund = Refund.objects.create(
         order=order,
         amount_cents=amount,
@@ -346,6 +417,7 @@ def _refund_open(
         note=note,
         requested_by=actor,
         request_token=request_token,
+        by_support=by_support,
     )
     audit_record(
         action="refund.requested",
@@ -356,6 +428,112 @@ def _refund_open(
         data={"refund": refund.pk, "amount_cents": amount, "reason": reason},
     )
     return refund, True
+
+
+def _approval_open(
+    *, order, actor, amount, reason, note, why, request_token, request, now
+) -> tuple[RefundApproval, bool]:
+    """Support's request above its limits becomes Finance's to-do; a double submit finds it."""
+    asked = order.refund_approvals.filter(requested_by=actor)
+    if request_token:
+        earlier = asked.filter(request_token=request_token).first()
+    else:
+        earlier = asked.filter(
+            amount_cents=amount, status=RefundApprovalStatus.OPEN, created_at__gte=now - DOUBLE_SUBMIT_WINDOW
+        ).first()
+    if earlier is not None:
+        return earlier, False
+    approval = RefundApproval.objects.create(
+        order=order,
+        amount_cents=amount,
+        reason=reason,
+        note=note,
+        why=why[:300],
+        requested_by=actor,
+        request_token=request_token,
+    )
+    audit_record(
+        action="refund.approval_requested",
+        actor=actor,
+        order=order,
+        request=request,
+        message=f"Refund of {format_usd(amount)} sent to Finance for approval: {why}",
+        data={"refund_approval": approval.pk, "amount_cents": amount, "reason": reason},
+    )
+    return approval, True
+
+
+def refund_approval_message(approval: RefundApproval) -> str:
+    """What the Support agent is told when a request waits for Finance."""
+    return f"Refund of {format_usd(approval.amount_cents)} sent to Finance for approval: {approval.why}"
+
+
+def _approval_lock(*, approval_id: int, actor) -> RefundApproval:
+    """Lock the request's order, then the request (the order first, as every refund path does),
+    and check that `actor` is Finance and the request still waits."""
+    order_id = RefundApproval.objects.filter(pk=approval_id).values_list("order_id", flat=True).first()
+    if order_id is None:
+        raise RefundApprovalNotFound()
+    list(Order.objects.select_for_update().filter(pk=order_id).values_list("pk"))
+    approval = RefundApproval.objects.select_for_update().get(pk=approval_id)
+    if not (actor and actor.is_active and actor.has_perm("payments.refund_order_any_amount")):
+        raise RefundNotAllowed("Only Finance approves or declines refunds above Support's limits.")
+    if approval.status != RefundApprovalStatus.OPEN:
+        raise RefundApprovalDecided(
+            f"This refund request was already {approval.get_status_display().lower()}."
+        )
+    return approval
+
+
+def refund_approval_approve(*, approval_id: int, actor, request=None) -> Refund:
+    """Finance approves Support's request: the same refund Finance would make itself."""
+    with transaction.atomic():
+        approval = _approval_lock(approval_id=approval_id, actor=actor)
+        refund, _ = _refund_open(
+            order_id=approval.order_id,
+            actor=actor,
+            amount_cents=approval.amount_cents,
+            reason=approval.reason or RefundReason.REQUESTED_BY_CUSTOMER,
+            note=approval.note,
+            request_token=f"approval-{approval.pk}",
+            request=request,
+            now=timezone.now(),
+        )
+        approval.status = RefundApprovalStatus.APPROVED
+        approval.refund = refund
+        approval.decided_by = actor
+        approval.decided_at = timezone.now()
+        approval.save(update_fields=["status", "refund", "decided_by", "decided_at", "updated_at"])
+        audit_record(
+            action="refund.approved",
+            actor=actor,
+            order=approval.order,
+            request=request,
+            message=f"Finance approved Support's refund of {format_usd(approval.amount_cents)}",
+            data={"refund_approval": approval.pk, "refund": refund.pk},
+        )
+    if refund.sent or refund.status in REFUND_FINAL_STATUSES:
+        return refund
+    return refund_send(refund_id=refund.pk, actor=actor, request=request)
+
+
+@transaction.atomic
+def refund_approval_decline(*, approval_id: int, actor, request=None) -> RefundApproval:
+    """Finance declines Support's request: nothing is refunded."""
+    approval = _approval_lock(approval_id=approval_id, actor=actor)
+    approval.status = RefundApprovalStatus.DECLINED
+    approval.decided_by = actor
+    approval.decided_at = timezone.now()
+    approval.save(update_fields=["status", "decided_by", "decided_at", "updated_at"])
+    audit_record(
+        action="refund.declined",
+        actor=actor,
+        order=approval.order,
+        request=request,
+        message=f"Finance declined Support's refund of {format_usd(approval.amount_cents)}",
+        data={"refund_approval": approval.pk},
+    )
+    return approval
 
 
 def refund_idempotency_key(refund: Refund) -> str:

@@ -200,7 +200,7 @@ def test_the_refund_button_refuses_bad_amounts_and_more_than_is_left(
     assert stripe_sandbox.events(type="refund.created") == []
 
 
-def test_support_above_its_limit_is_refused_by_the_server(client, paid_order, stripe_sandbox, settings):
+def test_support_above_its_limit_sends_the_refund_to_finance(client, paid_order, stripe_sandbox, settings):
     from django.contrib.auth.models import Group
 
     from payments.staff import SUPPORT, staff_groups_ensure
@@ -211,13 +211,18 @@ def test_support_above_its_limit_is_refused_by_the_server(client, paid_order, st
     support.groups.add(Group.objects.get(name=SUPPORT))
     client.force_login(support)
 
-    refused = client.post(f"/admin/payments/order/{paid_order.pk}/refund/", refund_form("20.01", confirm="1"))
+    review = client.post(f"/admin/payments/order/{paid_order.pk}/refund/", refund_form("20.01"))
+    above = client.post(
+        f"/admin/payments/order/{paid_order.pk}/refund/", refund_form("20.01", confirm="1"), follow=True
+    )
     allowed = client.post(
         f"/admin/payments/order/{paid_order.pk}/refund/", refund_form("20.00", confirm="1", token="other")
     )
 
-    assert refused.status_code == 200
-    assert "up to $20.00" in str(refused.context["form"].errors)
+    assert "up to $20.00 of one order in total" in review.context["preview"].needs_approval
+    assert "Send the refund of $20.01 to Finance" in review.content.decode()
+    assert "Refund of $20.01 sent to Finance for approval" in [str(m) for m in above.context["messages"]][0]
+    assert paid_order.refund_approvals.get().amount_cents == 2001
     assert allowed.status_code == 302
     assert [e["data"]["object"]["amount"] for e in stripe_sandbox.events(type="refund.created")] == [2000]
 

@@ -102,7 +102,7 @@ def test_staff_without_the_refund_permission_is_refused_by_the_json_route(
     assert not Refund.objects.exists()
 
 
-def test_support_refunds_up_to_its_limit_and_no_more(client, webhook_sandbox, settings):
+def test_support_refunds_up_to_its_limit_and_sends_more_to_finance(client, webhook_sandbox, settings):
     settings.SUPPORT_REFUND_LIMIT_CENTS = 1000
     order = paid(webhook_sandbox)
     client.force_login(staff(SUPPORT))
@@ -110,8 +110,10 @@ def test_support_refunds_up_to_its_limit_and_no_more(client, webhook_sandbox, se
     above = post_refund(client, order, {"amount": 1001})
     within = post_refund(client, order, {"amount": 1000})
 
-    assert above.status_code == 403
-    assert "$10.00" in above.json()["error"]["message"]
+    assert above.status_code == 202
+    assert above.json()["status"] == "awaiting_approval"
+    assert "$10.01 sent to Finance for approval" in above.json()["message"]
+    assert "$10.00" in above.json()["message"]
     assert within.status_code == 201
     assert [r["amount"] for r in stripe_refunds(webhook_sandbox, order)] == [1000]
 
@@ -121,7 +123,8 @@ def test_support_cannot_refund_everything_left_when_it_is_above_the_limit(client
     order = paid(webhook_sandbox)
     client.force_login(staff(SUPPORT))
 
-    assert post_refund(client, order).status_code == 403
+    assert post_refund(client, order).status_code == 202
+    assert stripe_refunds(webhook_sandbox, order) == []
 
 
 def test_finance_refunds_any_amount(client, paid_order, webhook_sandbox, settings):
@@ -552,7 +555,7 @@ def test_the_same_form_submitted_twice_is_one_refund(client, paid_order, webhook
     assert [r["amount"] for r in stripe_refunds(webhook_sandbox, paid_order)] == [500]
 
 
-@pytest.mark.parametrize("typed", ["10.001", "-1", "ten", "1e2"])
+@pytest.mark.parametrize("typed", ["10.001", "-1", "ten", "1e2", "1,50", "1,5000", "1.500,00"])
 def test_a_form_amount_that_is_not_dollars_is_refused_on_the_order_page(client, paid_order, typed):
     client.force_login(paid_order.seller)
 

@@ -14,10 +14,11 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
 from marketplace.pricing import InvalidDollarAmount, dollars_to_cents, format_usd
-from payments.models import RefundStatus
+from payments.models import RefundApproval, RefundStatus
 from payments.services.refunds import (
     InvalidRefundAmount,
     refund_amount_parse,
+    refund_approval_message,
     refund_reason_parse,
     refund_request,
 )
@@ -37,6 +38,15 @@ def refund_form_token() -> str:
 
 
 def refund_as_dict(refund) -> dict:
+    if isinstance(refund, RefundApproval):
+        return {
+            "id": refund.pk,
+            "order_id": refund.order_id,
+            "amount": refund.amount_cents,
+            "reason": refund.reason,
+            "status": "awaiting_approval",
+            "message": refund_approval_message(refund),
+        }
     return {
         "id": refund.pk,
         "order_id": refund.order_id,
@@ -53,7 +63,10 @@ def order_refund_view(request, order_id: int):
     if not request.user.is_authenticated:
         raise PermissionDenied("Log in to refund an order.", code="not_authenticated")
     if asks_for_json(request):
-        return JsonResponse(refund_as_dict(_refund(request, order_id)), status=201)
+        refund = _refund(request, order_id)
+        # 202: accepted, not refunded; Finance decides (payments.services.refunds._approval_open).
+        status = 202 if isinstance(refund, RefundApproval) else 201
+        return JsonResponse(refund_as_dict(refund), status=status)
     # The order page's form: answer with a message on that page, success or not. A stranger's
     # 404 still goes through the error middleware (the page is not theirs to return to).
     try:
@@ -64,7 +77,9 @@ def order_refund_view(request, order_id: int):
         messages.error(request, error.message)
     else:
         amount = format_usd(refund.amount_cents)
-        if refund.status == RefundStatus.SUCCEEDED:
+        if isinstance(refund, RefundApproval):
+            messages.warning(request, refund_approval_message(refund))
+        elif refund.status == RefundStatus.SUCCEEDED:
             messages.success(request, f"Refund of {amount} issued to the buyer.")
         elif refund.status == RefundStatus.FAILED:
             messages.error(request, f"The refund of {amount} failed: {refund.failure_reason}.")
