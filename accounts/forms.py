@@ -3,6 +3,7 @@ from django.contrib.auth.forms import UserCreationForm
 
 from accounts.models import User
 from accounts.services import SELLER_BIO_MAX_LENGTH, SELLER_COUNTRIES, username_problem
+from stubcollector.text import SingleLineCharField
 
 
 class SignupForm(UserCreationForm):
@@ -24,8 +25,8 @@ class SignupForm(UserCreationForm):
 
 
 class ProfileForm(forms.Form):
-    first_name = forms.CharField(max_length=150, required=False)
-    last_name = forms.CharField(max_length=150, required=False)
+    first_name = SingleLineCharField(max_length=150, required=False)
+    last_name = SingleLineCharField(max_length=150, required=False)
     email = forms.EmailField(required=True)
 
 

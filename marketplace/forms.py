@@ -18,6 +18,7 @@ from marketplace.models import (
 from marketplace.pricing import InvalidDollarAmount
 from marketplace.pricing import dollars_to_cents as dollars_text_to_cents
 from marketplace.selectors import DEFAULT_SORT, SORT_ORDERINGS, ListingFilters
+from stubcollector.text import SingleLineCharField
 
 SORT_CHOICES = [
     ("newest", "Newest first"),
@@ -58,7 +59,7 @@ class ListingFilterForm(forms.Form):
     """The query string of `/` and `/api/listings/`: q, category, min/max price in dollars,
     date_from/date_to, sort. Used by both, so they accept and refuse exactly the same things."""
 
-    q = forms.CharField(required=False, max_length=200, strip=True, label="Search")
+    q = SingleLineCharField(required=False, max_length=200, strip=True, label="Search")
     category = forms.ChoiceField(
         required=False, choices=[("", "All categories"), *Category.choices], label="Category"
     )
@@ -163,6 +164,7 @@ class ListingForm(forms.ModelForm):
         fields = ["event_name", "performer", "venue", "city", "event_date", "category", "condition",
                   "description"]
         widgets = {"event_date": forms.DateInput(attrs={"type": "date"})}
+        field_classes = {name: SingleLineCharField for name in ("event_name", "performer", "venue", "city")}
 
     def __init__(self, *args, listing: Listing | None = None, **kwargs):
         self.listing = listing

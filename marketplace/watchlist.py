@@ -27,6 +27,7 @@ from django.utils import timezone
 from marketplace.models import Listing, ListingStatus, SavedSearch, Watch
 from marketplace.pricing import format_usd
 from stubcollector.errors import DomainError, NotFound
+from stubcollector.text import email_subject
 
 logger = logging.getLogger(__name__)
 
@@ -106,7 +107,7 @@ def _send(*, template: str, subject: str, to_user, context: dict, unsubscribe: s
         return False
     context = {**context, "recipient": to_user, "unsubscribe_url": unsubscribe, "site_name": "Stub Collector"}
     message = EmailMultiAlternatives(
-        subject=subject,
+        subject=email_subject(subject),
         body=render_to_string(f"emails/{template}.txt", context),
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[to_user.email],

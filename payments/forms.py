@@ -6,6 +6,7 @@ from django import forms
 from payments.countries import country_choices
 from payments.shipping import ShippingCarrier
 from stubcollector.ids import MAX_ID
+from stubcollector.text import SingleLineCharField
 
 SHIPPING_FIELDS = (
     "shipping_name",
@@ -30,12 +31,12 @@ class CountryField(forms.ChoiceField):
 
 
 class ShippingAddressForm(forms.Form):
-    shipping_name = forms.CharField(label="Full name", max_length=200)
-    shipping_line1 = forms.CharField(label="Address line 1", max_length=200)
-    shipping_line2 = forms.CharField(label="Address line 2", max_length=200, required=False)
-    shipping_city = forms.CharField(label="City", max_length=120)
-    shipping_state = forms.CharField(label="State / region", max_length=120, required=False)
-    shipping_postal_code = forms.CharField(label="Postal code", max_length=20)
+    shipping_name = SingleLineCharField(label="Full name", max_length=200)
+    shipping_line1 = SingleLineCharField(label="Address line 1", max_length=200)
+    shipping_line2 = SingleLineCharField(label="Address line 2", max_length=200, required=False)
+    shipping_city = SingleLineCharField(label="City", max_length=120)
+    shipping_state = SingleLineCharField(label="State / region", max_length=120, required=False)
+    shipping_postal_code = SingleLineCharField(label="Postal code", max_length=20)
     shipping_country = CountryField(label="Country", initial="US")
 
     def __init__(self, *args, **kwargs):
@@ -68,7 +69,7 @@ class ShipOrderForm(forms.Form):
     shipping_carrier = forms.ChoiceField(
         label="Carrier", required=False, choices=[("", "Choose the carrier"), *ShippingCarrier.choices]
     )
-    tracking_number = forms.CharField(label="Tracking number (optional)", max_length=100, required=False)
+    tracking_number = SingleLineCharField(label="Tracking number (optional)", max_length=100, required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -17,6 +17,7 @@ from django.urls import reverse
 from marketplace.pricing import format_usd as dollars
 from payments.countries import COUNTRY_NAMES
 from payments.models import Order
+from stubcollector.text import email_subject
 
 logger = logging.getLogger(__name__)
 
@@ -87,7 +88,8 @@ def order_email_deliver(*, template: str, subject: str, user_id: int, order_id: 
     text = render_to_string(f"emails/{template}.txt", context)
     html = render_to_string(f"emails/{template}.html", context)
     message = EmailMultiAlternatives(
-        subject=subject, body=text, from_email=settings.DEFAULT_FROM_EMAIL, to=[to_user.email]
+        subject=email_subject(subject), body=text, from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[to_user.email],
     )
     message.attach_alternative(html, "text/html")
     message.send()

@@ -13,6 +13,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 
 from accounts.models import User
+from stubcollector.text import email_subject
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +28,7 @@ def _send(subject: str, body: str, recipients: list[str]) -> None:
     if not recipients:
         return
     try:
-        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
+        send_mail(email_subject(subject), body, settings.DEFAULT_FROM_EMAIL, recipients)
     except Exception:  # the notice is informative; the state change it reports is already stored
         logger.exception("Could not send %r to %s", subject, recipients)
 
