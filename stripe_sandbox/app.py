@@ -120,9 +120,11 @@ class Sandbox:
         retry_delays: Iterable[float] = (0.5, 1.0, 2.0),
         max_attempts: int = 4,
         delivery_timeout: float = 5.0,
+        livemode: bool = False,
     ) -> None:
         self.public_url = public_url.rstrip("/")
         self.store = Store(state_path, reset=reset)
+        self.store.livemode = livemode
         self.api = StripeApi(self.store, lambda: self.public_url, self._event_created)
         self._transports: dict[str, Transport] = {}
         self._default_transport = http_transport(delivery_timeout)
@@ -438,9 +440,12 @@ class Sandbox:
                 "You did not provide an API key. You need to provide your API key in the "
                 "Authorization header, using Bearer auth (e.g. 'Authorization: Bearer "
                 "YOUR_SECRET_KEY').")
-        if key.startswith("sk_test_"):
+        # Secret (sk_) and restricted (rk_) keys of the sandbox's mode; a restricted key may do
+        # everything here (its per-resource permissions are not modelled), docs/sandbox.md.
+        mode = "live" if self.store.livemode else "test"
+        if key.startswith((f"sk_{mode}_", f"rk_{mode}_")):
             request.key_kind = "secret"
-        elif key.startswith("pk_test_"):
+        elif key.startswith(f"pk_{mode}_"):
             request.key_kind = "publishable"
         else:
             shown = key[:8] + "*" * max(0, len(key) - 12) + key[-4:] if len(key) > 12 else key
@@ -566,6 +571,8 @@ class Sandbox:
 
     def _json_result(self, request: Request, result: dict[str, Any]) -> Response:
         data = self.api.render(result) if "_scope" in result else public_view(result)
+        if "livemode" in data:  # objects made per request (a balance) are never stored
+            data["livemode"] = self.store.livemode
         expand = as_list(request.params, "expand")
         if expand:
             data = self.api.expand(data, [str(path) for path in expand], request.scope)

@@ -9,6 +9,10 @@ conftest does). Fixtures:
     with stripe-python's globals pointed at it: ``stripe.default_http_client``,
     ``stripe.api_base``, ``stripe.api_key`` (``SANDBOX_API_KEY``), and webhook retries after
     0.01 s. The globals are restored afterwards. ``stripe_sandbox.api_key`` holds the key.
+``stripe_sandbox_live``
+    The same in live mode (``Sandbox(livemode=True)``): it takes live keys only (a restricted
+    one, ``SANDBOX_LIVE_API_KEY``, is installed) and every object and event has
+    ``livemode: true``.
 ``stripe_sandbox_server``
     A sandbox served over real HTTP on 127.0.0.1 and a free port, with background delivery;
     yields a :class:`~stripe_sandbox.SandboxServer` (``.url``, ``.app``). It does not touch
@@ -28,16 +32,30 @@ from .server import SandboxServer
 # may validate the shape, as dj-stripe does before it records an event.
 SANDBOX_API_KEY = "sk_test_sandbox0000000000000000000000000"
 SANDBOX_PUBLISHABLE_KEY = "pk_test_sandbox"
+# A restricted live key (the kind Stripe recommends for servers), for the live-mode sandbox.
+SANDBOX_LIVE_API_KEY = "rk_live_sandbox0000000000000000000000000"
+SANDBOX_LIVE_PUBLISHABLE_KEY = "pk_live_sandbox"
 
 
 @pytest.fixture
 def stripe_sandbox():
+    yield from _in_process(livemode=False, api_key=SANDBOX_API_KEY,
+                           publishable_key=SANDBOX_PUBLISHABLE_KEY)
+
+
+@pytest.fixture
+def stripe_sandbox_live():
+    yield from _in_process(livemode=True, api_key=SANDBOX_LIVE_API_KEY,
+                           publishable_key=SANDBOX_LIVE_PUBLISHABLE_KEY)
+
+
+def _in_process(*, livemode: bool, api_key: str, publishable_key: str):
     sandbox = Sandbox(public_url="http://stripe-sandbox.test", delivery_mode="manual",
-                      retry_delays=(0.01,), max_attempts=4)
-    sandbox.api_key = SANDBOX_API_KEY
-    sandbox.publishable_key = SANDBOX_PUBLISHABLE_KEY
+                      retry_delays=(0.01,), max_attempts=4, livemode=livemode)
+    sandbox.api_key = api_key
+    sandbox.publishable_key = publishable_key
     saved = (stripe.api_key, stripe.api_base, stripe.connect_api_base, stripe.default_http_client)
-    stripe.api_key = SANDBOX_API_KEY
+    stripe.api_key = api_key
     stripe.api_base = stripe.connect_api_base = sandbox.public_url
     stripe.default_http_client = SandboxHTTPClient(sandbox)
     try:

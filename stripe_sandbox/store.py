@@ -53,6 +53,8 @@ class Store:
         # Secret tokens in sandbox page URLs (account links, login links, 3DS pages).
         self.tokens: dict[str, dict[str, Any]] = {}
         self.platform_account_id: str | None = None
+        # Live mode: what live keys see (Sandbox(livemode=True)); every object says which.
+        self.livemode = False
         self._sequence = 0
         if self.path and self.path.exists() and not reset:
             self._load()
@@ -62,6 +64,8 @@ class Store:
         with self.lock:
             self._sequence += 1
             obj["_scope"] = scope
+            if "livemode" in obj:
+                obj["livemode"] = self.livemode
             # Stripe lists newest first; "created" has one-second resolution, so a sequence
             # number keeps objects made in the same second in order.
             obj["_seq"] = self._sequence
