@@ -136,7 +136,7 @@ class StubPhotoField(forms.FileField):
         accept = {"accept": "image/jpeg,image/png,image/webp"}
         kwargs.setdefault("widget", forms.ClearableFileInput(attrs=accept))
         super().__init__(
-            help_text="JPEG, PNG or WebP, at most 5 MB and 4000×4000 pixels.", **kwargs
+            help_text=f"JPEG, PNG or WebP, {images.photo_limits_text()}.", **kwargs
         )
 
     def clean(self, data, initial=None):

@@ -3,7 +3,7 @@
 from django.conf import settings
 from rest_framework import serializers
 
-from marketplace.models import Listing
+from marketplace.models import Listing, PhotoState
 from marketplace.pricing import platform_fee_cents, seller_receives_cents
 from marketplace.services import listing_purchase_blocker
 from stubcollector.ids import MAX_ID
@@ -22,6 +22,7 @@ class ListingSerializer(serializers.ModelSerializer):
     seller = serializers.SerializerMethodField()
     stub = serializers.SerializerMethodField()
     photo_url = serializers.SerializerMethodField()
+    photo_state = serializers.SerializerMethodField()
     thumbnail_url = serializers.SerializerMethodField()
     url = serializers.SerializerMethodField()
     status = serializers.SerializerMethodField()
@@ -31,7 +32,7 @@ class ListingSerializer(serializers.ModelSerializer):
         fields = [
             "id", "url", "status", "price_cents", "shipping_cents", "currency", "purchasable",
             "purchase_blocker", "seller",
-            "stub", "photo_url", "thumbnail_url", "created_at", "updated_at",
+            "stub", "photo_url", "photo_state", "thumbnail_url", "created_at", "updated_at",
         ]
         read_only_fields = fields
 
@@ -78,6 +79,13 @@ class ListingSerializer(serializers.ModelSerializer):
 
     def get_photo_url(self, listing) -> str | None:
         return _media_url(self.context.get("request"), listing.stub.photo)
+
+    def get_photo_state(self, listing) -> str | None:
+        """"processing" until the photo task has published the cover (its URLs are null
+        meanwhile), "ready" with a photo, null without one (a failed one is its seller's news)."""
+        if listing.stub.photo_state == PhotoState.PROCESSING:
+            return "processing"
+        return "ready" if listing.stub.photo else None
 
     def get_thumbnail_url(self, listing) -> str | None:
         return _media_url(self.context.get("request"), listing.stub.thumbnail)

@@ -5,6 +5,7 @@ buyers racing for one stub cannot both reserve it. The checkout and webhook code
 `listing_reserve`, `listing_release`, `listing_mark_sold` and `listing_return_to_sale`.
 """
 
+import math
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -172,6 +173,49 @@ class HoldExhausted(ListingUnavailable):
         super().__init__(reason="hold_exhausted")
 
 
+class HoldCoolingDown(ListingUnavailable):
+    def __init__(self, minutes: int):
+        super().__init__(
+            "Your hold on this stub ran out, so other buyers get their turn first. You can hold "
+            f"it again in {minutes} minute{'s' if minutes != 1 else ''}.",
+            reason="hold_cooldown",
+        )
+
+
+def _hold_cooldown_key(*, listing_id, buyer_id) -> str:
+    return f"marketplace:hold-lapsed:{listing_id}:{buyer_id}"
+
+
+def _hold_lapse_record(listing: Listing, *, now) -> None:
+    """The listing's holder let the hold run out: they may not take it again for
+    HOLD_COOLDOWN_MINUTES after it lapsed (so a stub cannot be held for ever by re-taking it the
+    moment the sweep frees it). Kept in the shared cache: a flushed or unreachable cache forgets
+    cooldowns, never blocks a hold."""
+    from marketplace.page_cache import cache_set
+
+    minutes = settings.HOLD_COOLDOWN_MINUTES
+    lapsed_at = listing.reserved_until
+    if not minutes or listing.reserved_by_id is None or lapsed_at is None or lapsed_at > now:
+        return
+    cache_set(_hold_cooldown_key(listing_id=listing.pk, buyer_id=listing.reserved_by_id),
+              lapsed_at.timestamp(), minutes * 60)
+
+
+def _hold_cooldown_check(listing: Listing, *, buyer, now) -> None:
+    from marketplace.page_cache import cache_get_many
+
+    minutes = settings.HOLD_COOLDOWN_MINUTES
+    if not minutes:
+        return
+    key = _hold_cooldown_key(listing_id=listing.pk, buyer_id=buyer.pk)
+    lapsed_at = (cache_get_many([key]) or {}).get(key)
+    if lapsed_at is None:
+        return
+    left = lapsed_at + minutes * 60 - now.timestamp()
+    if left > 0:
+        raise HoldCoolingDown(math.ceil(left / 60))
+
+
 def _lock_buyer(buyer) -> None:
     """Serialise one buyer's reservations, so parallel checkouts of different stubs cannot all
     pass the hold cap (each locks a different listing row)."""
@@ -218,6 +262,8 @@ def listing_reserve(*, listing_id: int, buyer, now: datetime | None = None) -> L
             raise HoldExhausted()
         listing.reserved_until = min(now + length, last_moment)
     else:
+        _hold_cooldown_check(listing, buyer=buyer, now=now)
+        _hold_lapse_record(listing, now=now)  # someone else's lapsed hold, taken over
         listing.reserved_at = now
         listing.reserved_until = now + length
     listing.status = ListingStatus.RESERVED
@@ -237,6 +283,7 @@ def listing_release(*, listing_id: int, buyer=None) -> Listing:
         return listing
     if buyer is not None and listing.reserved_by_id != buyer.pk:
         return listing  # someone else's hold: not ours to drop
+    _hold_lapse_record(listing, now=timezone.now())
     _clear_reservation(listing)
     if listing.status == ListingStatus.RESERVED:
         listing.status = ListingStatus.ACTIVE
@@ -359,13 +406,11 @@ STUB_FIELDS = (
 
 
 def _store_photo(stub: Stub, photo) -> None:
-    """Save the photo (re-encoded: upright, no metadata) and its browse-grid thumbnail through
-    the storage API (no DB write). The upload itself is never stored."""
-    images.validate_stub_photo(photo)
-    thumb_name, thumb_content = images.make_thumbnail(photo)
-    name, content = images.reencode_photo(photo)
-    stub.photo.save(name, content, save=False)
-    stub.thumbnail.save(thumb_name, thumb_content, save=False)
+    """Check the photo's header and keep it as the new cover, processing until the photo task
+    has published it re-encoded (upright, no metadata) with its thumbnail (no DB write here)."""
+    from marketplace.photos import stub_cover_replace
+
+    stub_cover_replace(stub=stub, upload=photo)
 
 
 @transaction.atomic
@@ -426,12 +471,12 @@ def _listing_update_locked(*, listing_id, seller, price_cents, photo, now, **stu
     if stub_fields:
         stub.full_clean(exclude=["photo", "thumbnail"])  # before any file is written
     if photo:
-        old_photo, old_thumb = stub.photo.name, stub.thumbnail.name
+        old_photo, old_thumb, old_upload = stub.photo.name, stub.thumbnail.name, stub.photo_upload.name
         _store_photo(stub, photo)
         # Bulk demo rows share pictures: only delete files no other stub still shows.
         still_used = Stub.objects.exclude(pk=stub.pk).filter(photo=old_photo).exists() if old_photo else False
-        if not still_used:
-            transaction.on_commit(lambda: images.delete_files(stub.photo.storage, old_photo, old_thumb))
+        gone = (old_upload,) if still_used else (old_photo, old_thumb, old_upload)
+        transaction.on_commit(lambda: images.delete_files(stub.photo.storage, *gone))
     if stub_fields or photo:
         stub.save()
     return listing

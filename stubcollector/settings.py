@@ -271,6 +271,8 @@ WATCH_PRICE_DROP_EMAIL_HOURS = env.int("WATCH_PRICE_DROP_EMAIL_HOURS", default=2
 SELLER_PAYOUT_DELAY_DAYS = env.int("SELLER_PAYOUT_DELAY_DAYS", default=7)
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 
+# A buyer who let a hold run out may hold that stub again only this long after it lapsed.
+HOLD_COOLDOWN_MINUTES = env.int("HOLD_COOLDOWN_MINUTES", default=LISTING_RESERVATION_MINUTES)
 # dj-stripe: the mode of STRIPE_SECRET_KEY (STRIPE_LIVE_MODE, above); we keep our own webhook views.
 STRIPE_TEST_SECRET_KEY = STRIPE_SECRET_KEY
 STRIPE_LIVE_SECRET_KEY = STRIPE_SECRET_KEY

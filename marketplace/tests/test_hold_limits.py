@@ -130,3 +130,83 @@ def test_the_checkout_route_answers_409_past_the_cap(client, settings, stripe_sa
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "too_many_holds"
     assert Listing.objects.get(pk=listings[2].pk).effective_status() == ListingStatus.ACTIVE
+
+
+def a_minute_past_a_hold():
+    """A hold started then lapsed a minute ago."""
+    return timezone.now() - reservation_length() - datetime.timedelta(minutes=1)
+
+
+def test_a_buyer_cannot_re_take_a_stub_the_sweep_just_freed_from_their_exhausted_hold(settings, buyer):
+    from marketplace.services import HoldCoolingDown, listing_release
+
+    settings.HOLD_COOLDOWN_MINUTES = 15
+    listing = ListingFactory()
+    length = reservation_length()
+    start = timezone.now() - 2 * length - datetime.timedelta(minutes=1)
+    listing_reserve(listing_id=listing.pk, buyer=buyer, now=start)
+    listing_reserve(listing_id=listing.pk, buyer=buyer, now=start + length)  # extended to 2 lengths
+    listing_release(listing_id=listing.pk, buyer=buyer)  # the sweep, a minute after it ran out
+
+    with pytest.raises(HoldCoolingDown) as refused:
+        listing_reserve(listing_id=listing.pk, buyer=buyer)
+
+    assert refused.value.status == 409 and refused.value.reason == "hold_cooldown"
+    assert "14 minutes" in refused.value.message
+    listing_reserve(listing_id=listing.pk, buyer=UserFactory())  # everyone else may hold it
+
+
+def test_the_cooldown_ends_after_its_minutes(settings, buyer):
+    from marketplace.services import listing_release
+
+    settings.HOLD_COOLDOWN_MINUTES = 15
+    listing = ListingFactory()
+    lapsed = timezone.now() - datetime.timedelta(minutes=1)
+    listing_reserve(listing_id=listing.pk, buyer=buyer, now=lapsed - reservation_length())
+    listing_release(listing_id=listing.pk, buyer=buyer)
+
+    held = listing_reserve(listing_id=listing.pk, buyer=buyer, now=lapsed + datetime.timedelta(minutes=15))
+
+    assert held.reserved_by == buyer
+
+
+def test_a_buyer_who_lets_go_before_the_hold_runs_out_may_hold_again(settings, buyer):
+    from marketplace.services import listing_release
+
+    settings.HOLD_COOLDOWN_MINUTES = 15
+    listing = ListingFactory()
+    listing_reserve(listing_id=listing.pk, buyer=buyer)
+    listing_release(listing_id=listing.pk, buyer=buyer)  # a failed card, a new checkout
+
+    assert listing_reserve(listing_id=listing.pk, buyer=buyer).reserved_by == buyer
+
+
+def test_taking_over_a_lapsed_hold_starts_the_old_holders_cooldown(settings, buyer):
+    from marketplace.services import HoldCoolingDown, listing_release
+
+    settings.HOLD_COOLDOWN_MINUTES = 15
+    listing = ListingFactory()
+    other = UserFactory()
+    listing_reserve(listing_id=listing.pk, buyer=buyer, now=a_minute_past_a_hold())
+    listing_reserve(listing_id=listing.pk, buyer=other)  # the hold had lapsed: taken over
+    listing_release(listing_id=listing.pk, buyer=other)
+
+    with pytest.raises(HoldCoolingDown):
+        listing_reserve(listing_id=listing.pk, buyer=buyer)
+
+
+def test_the_checkout_route_says_when_the_stub_can_be_held_again(client, settings, stripe_sandbox, buyer):
+    from marketplace.services import listing_release
+
+    settings.HOLD_COOLDOWN_MINUTES = 15
+    listing = ListingFactory(seller=sandbox_seller(stripe_sandbox))
+    listing_reserve(listing_id=listing.pk, buyer=buyer, now=a_minute_past_a_hold())
+    listing_release(listing_id=listing.pk, buyer=buyer)
+    client.force_login(buyer)
+
+    response = client.post("/payments/create-payment-intent/",
+                           data=json.dumps({"listing_id": listing.pk, **shipping_address()}),
+                           content_type="application/json")
+
+    assert response.status_code == 409
+    assert "hold it again in" in response.json()["error"]["message"]
