@@ -18,9 +18,9 @@ class MarketplaceConfig(AppConfig):
         from django.db.models.signals import post_delete
 
         from marketplace import page_cache
-        from marketplace.models import Stub
+        from marketplace.models import Stub, StubPhoto
 
-        for model in (Listing, Stub):
+        for model in (Listing, Stub, StubPhoto):  # a processed photo shows on cached pages
             for signal in (post_save, post_delete):
                 signal.connect(page_cache.catalogue_changed, sender=model,
                                dispatch_uid=f"marketplace_page_cache_{model.__name__}_{signal is post_save}")

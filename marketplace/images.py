@@ -1,31 +1,47 @@
 """Stub photos: strict validation of uploads with Pillow, the re-encoded photo we publish
-(upright, without metadata) and the browse-grid thumbnail."""
+(upright, without metadata) and the browse-grid thumbnail.
+
+Validation reads only the file's header (format, width, height): it never decodes pixels, so an
+upload costs the request next to no CPU whatever the file claims to hold. Decoding, re-encoding
+and the thumbnail happen once, in the photo task (marketplace.tasks), under a time limit and
+within the pixel budget that validation enforced.
+"""
 
 import io
 import os
 import uuid
 import warnings
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-MAX_PHOTO_BYTES = 5 * 1024 * 1024
 MAX_PHOTO_SIDE = 4000
 ALLOWED_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
 THUMBNAIL_SIZE = (480, 320)
 THUMBNAIL_QUALITY = 80
+PHOTO_QUALITY = 90
+
+
+def photo_limits_text() -> str:
+    """The limits in words, for help texts and messages."""
+    megabytes = settings.PHOTO_MAX_BYTES / 1024 / 1024
+    megapixels = settings.PHOTO_MAX_PIXELS / 1_000_000
+    return (f"at most {megabytes:g} MB, {megapixels:g} megapixels and "
+            f"{MAX_PHOTO_SIDE} pixels a side")
 
 
 def _open_checked(fileobj):
-    """Open an image, turning Pillow's decompression-bomb warning into a refusal."""
+    """Open an image (header only), turning Pillow's decompression-bomb warning into a refusal."""
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         return Image.open(fileobj)
 
 
 def validate_stub_photo(fileobj) -> str:
-    """Raise ValidationError unless `fileobj` is a real JPEG/PNG/WebP within our limits.
+    """Raise ValidationError unless `fileobj` is a JPEG/PNG/WebP within our limits (bytes,
+    sides, decoded pixels). Reads the header and walks the chunks; decodes no pixels.
 
     Returns the Pillow format name. Leaves the file positioned at its start.
     """
@@ -33,9 +49,11 @@ def validate_stub_photo(fileobj) -> str:
     if size is None:
         fileobj.seek(0, os.SEEK_END)
         size = fileobj.tell()
-    if size > MAX_PHOTO_BYTES:
+    if size > settings.PHOTO_MAX_BYTES:
         raise ValidationError(
-            f"The photo is {size / 1024 / 1024:.1f} MB; the limit is 5 MB.", code="photo_too_large"
+            f"The photo is {size / 1024 / 1024:.1f} MB; the limit is "
+            f"{settings.PHOTO_MAX_BYTES / 1024 / 1024:g} MB.",
+            code="photo_too_large",
         )
     try:
         fileobj.seek(0)
@@ -53,11 +71,14 @@ def validate_stub_photo(fileobj) -> str:
                 f"The photo is {width}×{height} pixels; at most {MAX_PHOTO_SIDE}×{MAX_PHOTO_SIDE} please.",
                 code="photo_dimensions",
             )
-        image.verify()  # structure check; the image cannot be used after verify()
-        fileobj.seek(0)
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            Image.open(fileobj).load()  # reopen and decode fully: catches truncated data
+        if width * height > settings.PHOTO_MAX_PIXELS:
+            raise ValidationError(
+                f"The photo is {width}×{height} pixels ({width * height / 1_000_000:.1f} megapixels); "
+                f"the limit is {settings.PHOTO_MAX_PIXELS / 1_000_000:g} megapixels. "
+                "Scale it down and upload it again.",
+                code="photo_pixels",
+            )
+        image.verify()  # the chunk structure and checksums; decodes nothing
     except ValidationError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -71,7 +92,9 @@ def validate_stub_photo(fileobj) -> str:
     return image_format
 
 
-PHOTO_QUALITY = 90
+def upload_name(image_format: str) -> str:
+    """A fresh, unguessable name for an upload awaiting the photo task (never the client's)."""
+    return f"{uuid.uuid4().hex}.{ALLOWED_FORMATS[image_format]}"
 
 
 def _plain_mode(image):
@@ -81,43 +104,47 @@ def _plain_mode(image):
     return image.convert("RGBA" if "transparency" in image.info or image.mode in ("LA", "PA", "P") else "RGB")
 
 
-def reencode_photo(fileobj) -> tuple[str, ContentFile]:
-    """The photo as we publish it: decoded and encoded afresh in its own format, turned upright
-    by its EXIF orientation, and carrying no metadata at all (no EXIF, GPS position, camera,
-    XMP, ICC profile or text chunks). The uploaded bytes are never stored as they came.
+def photo_render(fileobj) -> tuple[tuple[str, ContentFile], tuple[str, ContentFile]]:
+    """The photo as we publish it and its browse-grid thumbnail, from one decode.
 
-    Call it after validate_stub_photo. Returns a fresh storage name and the new content.
+    The photo is encoded afresh in its own format, turned upright by its EXIF orientation, and
+    carries no metadata at all (no EXIF, GPS position, camera, XMP, ICC profile or text chunks):
+    the uploaded bytes are never published. The thumbnail is a WebP no larger than
+    THUMBNAIL_SIZE. The expensive part (decoding every pixel): the photo task calls it, never a
+    request. Raises ValidationError for a file Pillow cannot decode (truncated data, say).
+    Returns (name, content) of the photo, then of the thumbnail.
     """
-    fileobj.seek(0)
-    image = _open_checked(fileobj)
-    image_format = image.format
-    image = _plain_mode(ImageOps.exif_transpose(image))
+    image_format = validate_stub_photo(fileobj)
+    try:
+        fileobj.seek(0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(fileobj)
+            image.load()
+        image = _plain_mode(ImageOps.exif_transpose(image))
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ValidationError("The photo is too large to process.", code="photo_bomb") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
+        raise ValidationError(
+            "That file is not a photo we can read. Upload a JPEG, PNG or WebP image.", code="photo_invalid"
+        ) from None
+    finally:
+        fileobj.seek(0)
     clean = Image.new(image.mode, image.size)
     clean.paste(image)  # pixels only: the new image starts with empty info (no exif, icc, xmp)
     out = io.BytesIO()
+    # No optimize=True: at compress level 9 with filter trials a large PNG took seconds of CPU.
     if image_format == "JPEG":
-        clean.convert("RGB").save(out, format="JPEG", quality=PHOTO_QUALITY, optimize=True)
+        clean.convert("RGB").save(out, format="JPEG", quality=PHOTO_QUALITY)
     elif image_format == "PNG":
-        clean.save(out, format="PNG", optimize=True)
+        clean.save(out, format="PNG")
     else:
-        image_format = "WEBP"
         clean.save(out, format="WEBP", quality=PHOTO_QUALITY, method=4)
-    fileobj.seek(0)
-    return f"{uuid.uuid4().hex}.{ALLOWED_FORMATS[image_format]}", ContentFile(out.getvalue())
-
-
-def make_thumbnail(fileobj) -> tuple[str, ContentFile]:
-    """A WebP no larger than THUMBNAIL_SIZE, oriented by EXIF, for the browse grid."""
-    fileobj.seek(0)
-    image = _open_checked(fileobj)
-    image = ImageOps.exif_transpose(image)
-    if image.mode not in ("RGB", "RGBA"):
-        image = image.convert("RGBA" if "transparency" in image.info or image.mode in ("LA", "P") else "RGB")
-    image.thumbnail(THUMBNAIL_SIZE, Image.Resampling.LANCZOS)
-    out = io.BytesIO()
-    image.save(out, format="WEBP", quality=THUMBNAIL_QUALITY, method=4)
-    fileobj.seek(0)
-    return f"{uuid.uuid4().hex}.webp", ContentFile(out.getvalue())
+    photo = (f"{uuid.uuid4().hex}.{ALLOWED_FORMATS[image_format]}", ContentFile(out.getvalue()))
+    clean.thumbnail(THUMBNAIL_SIZE, Image.Resampling.LANCZOS)
+    thumb_out = io.BytesIO()
+    clean.save(thumb_out, format="WEBP", quality=THUMBNAIL_QUALITY, method=4)
+    return photo, (f"{uuid.uuid4().hex}.webp", ContentFile(thumb_out.getvalue()))
 
 
 def delete_files(storage, *names: str) -> None:

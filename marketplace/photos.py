@@ -1,19 +1,30 @@
 """Up to MAX_STUB_PHOTOS photos per stub: the cover (`Stub.photo` + `Stub.thumbnail`, what cards
 and the API show) and up to five more (`StubPhoto`, e.g. the back and close-ups), in the
-seller's order. Same validation as the cover always had (images.validate_stub_photo), and each
-thumbnail is made once, at upload, never when a page is drawn.
+seller's order. Same validation as the cover always had (images.validate_stub_photo).
+
+An upload is only checked (its header: format, size, pixels) and kept while the request runs;
+the photo task (marketplace.tasks) decodes it once, publishes the re-encoded photo and its
+thumbnail, and moves the slot from processing to ready (or failed). Pages show a placeholder
+until then, never the upload itself.
 
 Reordering moves file names between slots (the cover is slot 0), so no file is ever shared by
 two slots and deleting one slot's files never breaks another's picture.
 """
 
+import logging
+
 from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
 from django.db import transaction
 
 from marketplace import images
-from marketplace.models import MAX_STUB_PHOTOS, Listing, Stub, StubPhoto
+from marketplace.models import MAX_STUB_PHOTOS, Listing, PhotoState, Stub, StubPhoto
 from marketplace.services import ListingNotFound
+from marketplace.tasks import stub_photo_process_task
+from stubcollector.celery import enqueue_on_commit
 from stubcollector.errors import Conflict, DomainError
+
+logger = logging.getLogger(__name__)
 
 
 class TooManyPhotos(Conflict):
@@ -35,14 +46,63 @@ def _lock_own(listing_id, seller) -> Listing:
         raise ListingNotFound() from None
 
 
-def stub_gallery(*, stub: Stub) -> list[dict]:
-    """Every photo in order: [{"slot", "id", "image", "thumbnail"}], the cover first. One query."""
+def _has_cover(stub: Stub) -> bool:
+    """A cover slot exists when there is a photo, or one processing or failed."""
+    return bool(stub.photo) or stub.photo_state != PhotoState.READY
+
+
+def stub_gallery(*, stub: Stub, public: bool = False) -> list[dict]:
+    """Every photo in order: [{"slot", "id", "image", "thumbnail", "state"}], the cover first.
+    One query. A processing slot has no image yet (pages draw a placeholder); `public` leaves
+    out the failed ones, which only their seller sees."""
     slots = []
-    if stub.photo:
-        slots.append({"slot": 0, "id": None, "image": stub.photo, "thumbnail": stub.thumbnail or stub.photo})
+    if _has_cover(stub):
+        slots.append({"slot": 0, "id": None, "image": stub.photo, "thumbnail": stub.thumbnail or stub.photo,
+                      "state": stub.photo_state})
     for photo in StubPhoto.objects.filter(stub=stub).order_by("position", "id"):
-        slots.append({"slot": len(slots), "id": photo.pk, "image": photo.image, "thumbnail": photo.thumbnail})
+        slots.append({"slot": len(slots), "id": photo.pk, "image": photo.image, "thumbnail": photo.thumbnail,
+                      "state": photo.state})
+    if public:
+        slots = [slot for slot in slots if slot["state"] != PhotoState.FAILED]
     return slots
+
+
+COVER_FIELDS = ("photo", "thumbnail", "photo_state", "photo_upload")
+EXTRA_FIELDS = ("image", "thumbnail", "state", "upload")
+
+
+def _slot_values(stub: Stub, photo_id) -> tuple[str, str, str, str]:
+    """(image, thumbnail, state, upload) of the cover (photo_id None) or of one extra photo."""
+    if photo_id is None:
+        return stub.photo.name, stub.thumbnail.name, stub.photo_state, stub.photo_upload.name
+    photo = StubPhoto.objects.get(pk=photo_id)
+    return photo.image.name, photo.thumbnail.name, photo.state, photo.upload.name
+
+
+def _slot_put(stub: Stub, photo_id, values: tuple[str, str, str, str]) -> None:
+    if photo_id is None:
+        stub.photo.name, stub.thumbnail.name, stub.photo_state, stub.photo_upload.name = values
+        stub.save(update_fields=COVER_FIELDS)
+    else:
+        photo = StubPhoto.objects.get(pk=photo_id)
+        photo.image.name, photo.thumbnail.name, photo.state, photo.upload.name = values
+        photo.save(update_fields=EXTRA_FIELDS)  # a save, not update(): cached pages move on
+
+
+def _keep_for_processing(field_file, upload, image_format: str) -> None:
+    """Store the checked upload under a fresh name for the photo task, queued for after the
+    commit (with no broker it runs in-process then). The caller saves the row."""
+    field_file.save(images.upload_name(image_format), upload, save=False)
+    enqueue_on_commit(stub_photo_process_task, upload_name=field_file.name)
+
+
+def stub_cover_replace(*, stub: Stub, upload) -> None:
+    """Make `upload` the stub's cover, processing until the photo task is done. Validates first
+    (ValidationError, nothing written). No row write: the caller saves the stub and deletes the
+    old cover's files."""
+    image_format = images.validate_stub_photo(upload)
+    stub.photo.name, stub.thumbnail.name, stub.photo_state = "", "", PhotoState.PROCESSING
+    _keep_for_processing(stub.photo_upload, upload, image_format)
 
 
 def _renumber(stub: Stub) -> list[StubPhoto]:
@@ -61,26 +121,23 @@ def stub_photos_add(*, listing_id, seller, files) -> int:
     listing = _lock_own(listing_id, seller)
     stub = listing.stub
     files = [f for f in files if f]
-    existing = (1 if stub.photo else 0) + StubPhoto.objects.filter(stub=stub).count()
+    existing = (1 if _has_cover(stub) else 0) + StubPhoto.objects.filter(stub=stub).count()
     if existing + len(files) > MAX_STUB_PHOTOS:
         raise TooManyPhotos(
             f"A stub has at most {MAX_STUB_PHOTOS} photos; this one has {existing}, "
             f"so add at most {max(MAX_STUB_PHOTOS - existing, 0)} more."
         )
-    for upload in files:
-        images.validate_stub_photo(upload)  # ValidationError: the form shows it, nothing written
+    # ValidationError: the form shows it, nothing written. Headers only: no pixel is decoded here.
+    formats = [images.validate_stub_photo(upload) for upload in files]
     next_position = existing
-    for upload in files:
-        thumb_name, thumb_content = images.make_thumbnail(upload)
-        name, content = images.reencode_photo(upload)  # upright, no metadata; never the upload
-        if not stub.photo:
-            stub.photo.save(name, content, save=False)
-            stub.thumbnail.save(thumb_name, thumb_content, save=False)
-            stub.save(update_fields=["photo", "thumbnail"])
+    for upload, image_format in zip(files, formats, strict=True):
+        if not _has_cover(stub):
+            stub.photo_state = PhotoState.PROCESSING
+            _keep_for_processing(stub.photo_upload, upload, image_format)
+            stub.save(update_fields=COVER_FIELDS)
         else:
-            photo = StubPhoto(stub=stub, position=next_position)
-            photo.image.save(name, content, save=False)
-            photo.thumbnail.save(thumb_name, thumb_content, save=False)
+            photo = StubPhoto(stub=stub, position=next_position, state=PhotoState.PROCESSING)
+            _keep_for_processing(photo.upload, upload, image_format)
             photo.save()
         next_position += 1
     _renumber(stub)
@@ -88,23 +145,11 @@ def stub_photos_add(*, listing_id, seller, files) -> int:
 
 
 def _swap(stub: Stub, a: dict, b: dict) -> None:
-    """Exchange the files of two slots (slot 0 is the cover on the Stub row)."""
-    def names(slot):
-        if slot["id"] is None:
-            return stub.photo.name, stub.thumbnail.name
-        photo = StubPhoto.objects.get(pk=slot["id"])
-        return photo.image.name, photo.thumbnail.name
-
-    def put(slot, image_name, thumb_name):
-        if slot["id"] is None:
-            stub.photo.name, stub.thumbnail.name = image_name, thumb_name
-            stub.save(update_fields=["photo", "thumbnail"])
-        else:
-            StubPhoto.objects.filter(pk=slot["id"]).update(image=image_name, thumbnail=thumb_name)
-
-    a_names, b_names = names(a), names(b)
-    put(a, *b_names)
-    put(b, *a_names)
+    """Exchange the files and states of two slots (slot 0 is the cover on the Stub row). A
+    processing upload moves with its slot: the photo task finds it by name wherever it is."""
+    a_values, b_values = _slot_values(stub, a["id"]), _slot_values(stub, b["id"])
+    _slot_put(stub, a["id"], b_values)
+    _slot_put(stub, b["id"], a_values)
 
 
 @transaction.atomic
@@ -139,17 +184,16 @@ def stub_photo_delete(*, listing_id, seller, slot: int) -> None:
     chosen = gallery[slot]
     storage = stub.photo.storage
     if chosen["id"] is None:
-        gone = (stub.photo.name, stub.thumbnail.name)
+        gone = (stub.photo.name, stub.thumbnail.name, stub.photo_upload.name)
         if len(gallery) > 1:
             follower = StubPhoto.objects.get(pk=gallery[1]["id"])
-            stub.photo.name, stub.thumbnail.name = follower.image.name, follower.thumbnail.name
+            _slot_put(stub, None, _slot_values(stub, follower.pk))
             follower.delete()
         else:
-            stub.photo.name, stub.thumbnail.name = "", ""
-        stub.save(update_fields=["photo", "thumbnail"])
+            _slot_put(stub, None, ("", "", PhotoState.READY, ""))
     else:
         photo = StubPhoto.objects.get(pk=chosen["id"])
-        gone = (photo.image.name, photo.thumbnail.name)
+        gone = (photo.image.name, photo.thumbnail.name, photo.upload.name)
         photo.delete()
     _renumber(stub)
     # Bulk demo rows share pictures: only delete files no other stub still shows.
@@ -161,3 +205,60 @@ def stub_photo_delete(*, listing_id, seller, slot: int) -> None:
 
 def photo_validation_messages(error: ValidationError) -> list[str]:
     return list(error.messages)
+
+
+# -- the photo task's side ------------------------------------------------------------------------
+
+
+def _lock_upload_holder(upload_name: str) -> tuple[Stub, int | None] | None:
+    """The stub and slot (None: the cover) holding `upload_name`, locked as the seller's own
+    actions lock them (its listings, then the stub); None once it was deleted or replaced."""
+    stub_id = (Stub.objects.filter(photo_upload=upload_name).values_list("pk", flat=True).first()
+               or StubPhoto.objects.filter(upload=upload_name).values_list("stub_id", flat=True).first())
+    if stub_id is None:
+        return None
+    list(Listing.objects.select_for_update().filter(stub_id=stub_id))
+    stub = Stub.objects.select_for_update().get(pk=stub_id)
+    if stub.photo_upload.name == upload_name:
+        return stub, None
+    photo_id = StubPhoto.objects.filter(stub=stub, upload=upload_name).values_list("pk", flat=True).first()
+    return (stub, photo_id) if photo_id else None
+
+
+def _settle(*, upload_name: str, values: tuple[str, str, str, str], made: tuple[str, ...] = ()) -> bool:
+    """Give the slot holding `upload_name` its outcome and delete the upload after the commit.
+    False when no slot holds it any more (the files just made are deleted then)."""
+    with transaction.atomic():
+        holder = _lock_upload_holder(upload_name)
+        if holder is None:
+            transaction.on_commit(lambda: images.delete_files(default_storage, *made))
+            return False
+        _slot_put(holder[0], holder[1], values)
+        transaction.on_commit(lambda: images.delete_files(default_storage, upload_name))
+    return True
+
+
+def stub_photo_fail(*, upload_name: str) -> bool:
+    """Mark the slot holding `upload_name` failed (its seller sees it and can delete it)."""
+    return _settle(upload_name=upload_name, values=("", "", PhotoState.FAILED, ""))
+
+
+def stub_photo_process(*, upload_name: str) -> str:
+    """The photo task's work: decode the kept upload once, store the re-encoded photo and its
+    thumbnail, then make the slot ready ("ready"); a file Pillow cannot decode makes it failed
+    ("failed"); "gone" when the seller deleted or replaced it meanwhile. The decoding runs
+    before any row is locked."""
+    try:
+        with default_storage.open(upload_name) as upload:
+            (name, content), (thumb_name, thumb_content) = images.photo_render(upload)
+    except FileNotFoundError:
+        return "gone"
+    except ValidationError as error:
+        logger.warning("Photo upload %s could not be processed: %s", upload_name, "; ".join(error.messages))
+        return "failed" if stub_photo_fail(upload_name=upload_name) else "gone"
+    photo_field, thumb_field = Stub._meta.get_field("photo"), Stub._meta.get_field("thumbnail")
+    name = default_storage.save(photo_field.generate_filename(None, name), content)
+    thumb_name = default_storage.save(thumb_field.generate_filename(None, thumb_name), thumb_content)
+    done = _settle(upload_name=upload_name, values=(name, thumb_name, PhotoState.READY, ""),
+                   made=(name, thumb_name))
+    return "ready" if done else "gone"

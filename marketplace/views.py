@@ -35,6 +35,7 @@ from marketplace.services import (
     listing_withdraw,
 )
 from marketplace.shipping import ShippingLocked, listing_shipping_set
+from marketplace.views_photos import photo_upload_rate_limit
 from marketplace.watchlist import listings_mark_watched
 from payments.selectors_feedback import seller_reputation
 
@@ -105,7 +106,7 @@ def listing_detail(request, pk):
             "listing": listing,
             "stub": listing.stub,
             "reputation": seller_reputation(seller_id=listing.seller_id, recent=3),
-            "gallery": stub_gallery(stub=listing.stub),
+            "gallery": stub_gallery(stub=listing.stub, public=not is_owner),
             "more_from_seller": listings_mark_watched(listings=more, user=request.user),
             "blocker": blocker,
             "is_owner": is_owner,
@@ -134,6 +135,7 @@ def _form_error_from(form, error: ValidationError):
 
 
 @login_required
+@photo_upload_rate_limit
 def listing_create_view(request):
     if not request.user.is_seller:
         return _not_a_seller(request)
@@ -164,6 +166,7 @@ def listing_create_view(request):
 
 
 @login_required
+@photo_upload_rate_limit
 def listing_edit_view(request, pk):
     listing = listing_visible_to(listing_id=pk, viewer=request.user)
     if listing.seller_id != request.user.pk:

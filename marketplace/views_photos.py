@@ -1,13 +1,18 @@
 """The seller's photo page for a listing (/listings/<id>/photos/): add up to six photos,
 reorder them, delete one. Thin: the rules live in marketplace.photos."""
 
+from functools import wraps
+
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
+from django_ratelimit.decorators import ratelimit
 
+from marketplace import images
 from marketplace.models import MAX_STUB_PHOTOS
 from marketplace.photos import (
     TooManyPhotos,
@@ -18,6 +23,37 @@ from marketplace.photos import (
 )
 from marketplace.selectors import listing_visible_to
 from marketplace.services import ListingNotFound
+from stubcollector.errors import DomainError
+
+
+class PhotoUploadsTooFast(DomainError):
+    code = "rate_limited"
+    status = 429
+    message = ("You have uploaded many photos in a short time. "
+               "Please wait a while (up to an hour) and try again.")
+
+
+def _upload_rate(setting_name: str):
+    def rate(group, request):
+        # Only a request carrying a file counts: editing a listing's words is no upload.
+        return getattr(settings, setting_name) if request.FILES else None
+    return rate
+
+
+def photo_upload_rate_limit(view):
+    """At most PHOTO_UPLOAD_RATE_PER_SELLER requests with photos per seller and
+    PHOTO_UPLOAD_RATE_PER_IP per IP (each can carry several photos); then a 429. Put it under
+    login_required (it counts per user)."""
+    @ratelimit(group="marketplace.photo_upload.ip", key="ip", method="POST", block=False,
+               rate=_upload_rate("PHOTO_UPLOAD_RATE_PER_IP"))
+    @ratelimit(group="marketplace.photo_upload.user", key="user", method="POST", block=False,
+               rate=_upload_rate("PHOTO_UPLOAD_RATE_PER_SELLER"))
+    @wraps(view)
+    def limited(request, *args, **kwargs):
+        if getattr(request, "limited", False):
+            raise PhotoUploadsTooFast()
+        return view(request, *args, **kwargs)
+    return limited
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -40,7 +76,7 @@ class PhotosForm(forms.Form):
     photos = MultipleFileField(
         label="Add photos",
         help_text=f"Up to {MAX_STUB_PHOTOS} in all: front, back, details. JPEG, PNG or WebP, "
-                  "at most 5 MB and 4000×4000 pixels each.",
+                  f"{images.photo_limits_text()} each.",
     )
 
 
@@ -53,6 +89,7 @@ def _own_listing(request, pk):
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@photo_upload_rate_limit
 def listing_photos(request, pk):
     listing = _own_listing(request, pk)
     form = PhotosForm(request.POST or None, request.FILES or None)
@@ -67,7 +104,8 @@ def listing_photos(request, pk):
         except TooManyPhotos as error:
             form.add_error("photos", error.message)
         else:
-            messages.success(request, f"Added {added} photo{'s' if added != 1 else ''}.")
+            messages.success(request, f"Added {added} photo{'s' if added != 1 else ''}; "
+                                      "buyers see them once they are processed, in a few seconds.")
             return redirect("marketplace:listing_photos", pk=listing.pk)
     gallery = stub_gallery(stub=listing.stub)
     return render(

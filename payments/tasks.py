@@ -128,8 +128,9 @@ def send_dispute_reminders() -> int:
 
 @shared_task
 def refresh_seller_balances() -> dict:
-    """Beat, hourly: re-read the balances recorded negative, so a seller's block lifts once Stripe
-    says it is covered even if a `balance.available` event was missed."""
+    """Beat, hourly: re-read the balances recorded negative (a block lifts once Stripe says it
+    is covered) and those of sellers with recent refunds or disputes (a debit never comes as
+    `balance.available`, so a missed event would leave a negative balance unseen)."""
     from payments.services.connect.payouts import sellers_balance_refresh
 
     return sellers_balance_refresh(everyone=False)

@@ -9,7 +9,9 @@ Money model (documented in docs/sandbox.md):
 * a successful charge of A cents with application fee F on a connected account adds one
   balance transaction there: amount A, fee = Stripe's fee (2.9 % + 30 c) + F, net the rest,
   *pending* until ``available_on`` (created + the account's payout ``delay_days``);
-  and one on the platform: the application fee F, pending for 2 days.
+  and one on the platform: the application fee F, pending for 2 days. An account made with
+  ``controller.fees.payer=application`` pays no Stripe fee: Stripe's processing and dispute
+  fees are ``stripe_fee`` transactions on the platform instead.
 * refunds, fee refunds and disputes are debited (or credited) at once, as *available*.
 * ``Sandbox.advance_time(seconds)`` moves the clock, which is how pending becomes available.
 """

@@ -199,8 +199,10 @@ class Sandbox:
                        email: str | None = None, **params: Any) -> dict[str, Any]:
         """An Express account with card_payments and transfers, onboarded unless told not to."""
         with self.store.lock:
+            # type=express unless controller properties are given (Stripe takes one or the other).
             request = Request("POST", "/v1/accounts", params={
-                "type": "express", "country": country, "email": email,
+                **({} if "controller" in params else {"type": "express"}),
+                "country": country, "email": email,
                 "capabilities": {"card_payments": {"requested": "true"},
                                  "transfers": {"requested": "true"}}, **params})
             account = self.api.create_account(request)

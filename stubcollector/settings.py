@@ -165,6 +165,15 @@ STORAGES = {
 }
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 6 * 1024 * 1024
+# Stub photos (marketplace/images.py): a file's bytes and its decoded pixels (read from the
+# header, before anything is decoded); the photo task's time limits in seconds (soft: the photo
+# is marked failed; hard: the worker process is replaced); uploads per seller and per IP.
+PHOTO_MAX_BYTES = env.int("PHOTO_MAX_BYTES", default=5 * 1024 * 1024)
+PHOTO_MAX_PIXELS = env.int("PHOTO_MAX_PIXELS", default=12_000_000)
+PHOTO_TASK_SOFT_TIME_LIMIT = env.int("PHOTO_TASK_SOFT_TIME_LIMIT", default=20)
+PHOTO_TASK_TIME_LIMIT = env.int("PHOTO_TASK_TIME_LIMIT", default=30)
+PHOTO_UPLOAD_RATE_PER_SELLER = env("PHOTO_UPLOAD_RATE_PER_SELLER", default="30/h")
+PHOTO_UPLOAD_RATE_PER_IP = env("PHOTO_UPLOAD_RATE_PER_IP", default="60/h")
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)

@@ -3,6 +3,7 @@
 import io
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import TestCase
 from PIL import Image
 
 CONTENT_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "GIF": "image/gif"}
@@ -19,3 +20,9 @@ def image_upload(image_format: str = "JPEG", size=(800, 600), name: str | None =
     return SimpleUploadedFile(
         name or f"stub.{ext}", image_bytes(image_format, size), content_type=CONTENT_TYPES[image_format]
     )
+
+
+def photo_tasks_run():
+    """A block whose photo tasks run when it ends: an upload queues its task for after the
+    commit, which a test's own transaction never reaches."""
+    return TestCase.captureOnCommitCallbacks(execute=True)

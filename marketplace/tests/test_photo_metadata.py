@@ -12,6 +12,7 @@ from PIL import Image, PngImagePlugin
 from accounts.tests.factories import SellerFactory
 from marketplace.models import Listing, StubPhoto
 from marketplace.tests.factories import ListingFactory
+from marketplace.tests.images import photo_tasks_run
 from marketplace.tests.test_listing_edit import listing_form_data
 
 pytestmark = pytest.mark.django_db
@@ -68,7 +69,8 @@ def assert_clean_and_upright(name, image_format, original_size=(200, 100)):
 def test_a_new_listings_photo_is_published_upright_and_without_metadata(client, image_format):
     client.force_login(SellerFactory())
 
-    response = client.post("/listings/new/", {**listing_form_data(), "photo": tagged_photo(image_format)})
+    with photo_tasks_run():
+        response = client.post("/listings/new/", {**listing_form_data(), "photo": tagged_photo(image_format)})
 
     assert response.status_code == 302
     stub = Listing.objects.get().stub
@@ -80,9 +82,10 @@ def test_a_replaced_photo_is_published_without_metadata(client):
     listing = ListingFactory()
     client.force_login(listing.seller)
 
-    response = client.post(
-        f"/listings/{listing.pk}/edit/", {**listing_form_data(), "photo": tagged_photo("JPEG")}
-    )
+    with photo_tasks_run():
+        response = client.post(
+            f"/listings/{listing.pk}/edit/", {**listing_form_data(), "photo": tagged_photo("JPEG")}
+        )
 
     assert response.status_code == 302
     listing.stub.refresh_from_db()
@@ -93,9 +96,10 @@ def test_extra_photos_are_published_without_metadata(client, settings, tmp_path)
     listing = ListingFactory(stub__photo="", stub__thumbnail="")
     client.force_login(listing.seller)
 
-    response = client.post(
-        f"/listings/{listing.pk}/photos/", {"photos": [tagged_photo("JPEG"), tagged_photo("PNG")]}
-    )
+    with photo_tasks_run():
+        response = client.post(
+            f"/listings/{listing.pk}/photos/", {"photos": [tagged_photo("JPEG"), tagged_photo("PNG")]}
+        )
 
     assert response.status_code == 302
     listing.stub.refresh_from_db()

@@ -7,7 +7,7 @@ from accounts.tests.factories import SellerFactory
 from marketplace.models import StubPhoto
 from marketplace.photos import TooManyPhotos, stub_gallery, stub_photos_add
 from marketplace.tests.factories import ListingFactory
-from marketplace.tests.images import image_upload
+from marketplace.tests.images import image_upload, photo_tasks_run
 
 pytestmark = pytest.mark.django_db
 
@@ -18,7 +18,8 @@ def media(settings, tmp_path):
 
 
 def upload(client, listing, *files):
-    return client.post(f"/listings/{listing.pk}/photos/", {"photos": list(files)})
+    with photo_tasks_run():
+        return client.post(f"/listings/{listing.pk}/photos/", {"photos": list(files)})
 
 
 def test_the_seller_adds_several_photos_and_the_first_becomes_the_cover(client):
@@ -121,7 +122,9 @@ def test_a_negative_slot_deletes_nothing(client):
 
 def test_the_detail_page_shows_the_gallery_with_zoom(client):
     listing = ListingFactory(stub__photo="", stub__thumbnail="")
-    stub_photos_add(listing_id=listing.pk, seller=listing.seller, files=[image_upload(), image_upload("PNG")])
+    with photo_tasks_run():
+        stub_photos_add(listing_id=listing.pk, seller=listing.seller,
+                        files=[image_upload(), image_upload("PNG")])
 
     html = client.get(f"/listings/{listing.pk}/").content.decode()
 

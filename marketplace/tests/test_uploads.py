@@ -6,7 +6,7 @@ from PIL import Image
 from accounts.tests.factories import SellerFactory
 from marketplace.models import Listing
 from marketplace.tests.factories import ListingFactory
-from marketplace.tests.images import image_bytes, image_upload
+from marketplace.tests.images import image_bytes, image_upload, photo_tasks_run
 from marketplace.tests.test_listing_edit import listing_form_data
 
 pytestmark = pytest.mark.django_db
@@ -19,7 +19,8 @@ def seller_client(client):
 
 
 def post_with_photo(client, photo):
-    return client.post("/listings/new/", {**listing_form_data(), "photo": photo})
+    with photo_tasks_run():
+        return client.post("/listings/new/", {**listing_form_data(), "photo": photo})
 
 
 @pytest.mark.parametrize("image_format", ["JPEG", "PNG", "WEBP"])
@@ -92,9 +93,10 @@ def test_the_owner_replaces_the_photo(client):
     post_with_photo(client, image_upload("JPEG"))
     listing = Listing.objects.get()
     old_photo = listing.stub.photo.name
-    response = client.post(
-        f"/listings/{listing.pk}/edit/", {**listing_form_data(), "photo": image_upload("PNG")}
-    )
+    with photo_tasks_run():
+        response = client.post(
+            f"/listings/{listing.pk}/edit/", {**listing_form_data(), "photo": image_upload("PNG")}
+        )
     assert response.status_code == 302
     listing.refresh_from_db()
     assert listing.stub.photo.name != old_photo and listing.stub.photo.name.endswith(".png")
@@ -103,7 +105,8 @@ def test_the_owner_replaces_the_photo(client):
 def test_editing_without_a_new_photo_keeps_the_old_one(client):
     listing = ListingFactory()
     client.force_login(listing.seller)
-    client.post(f"/listings/{listing.pk}/edit/", {**listing_form_data(), "photo": image_upload("JPEG")})
+    with photo_tasks_run():
+        client.post(f"/listings/{listing.pk}/edit/", {**listing_form_data(), "photo": image_upload("JPEG")})
     listing.refresh_from_db()
     photo = listing.stub.photo.name
     client.post(f"/listings/{listing.pk}/edit/", listing_form_data(price="77"))
@@ -120,6 +123,7 @@ def test_replacing_a_photo_shared_with_other_stubs_keeps_the_shared_file(client)
     listing = Listing.objects.get()
     shared_photo = listing.stub.photo.name
     other = ListingFactory(stub__photo=shared_photo)  # as bulk demo rows share one picture
-    client.post(f"/listings/{listing.pk}/edit/", {**listing_form_data(), "photo": image_upload("PNG")})
+    with photo_tasks_run():
+        client.post(f"/listings/{listing.pk}/edit/", {**listing_form_data(), "photo": image_upload("PNG")})
     assert default_storage.exists(shared_photo)
     assert Stub.objects.get(pk=other.stub_id).photo.name == shared_photo

@@ -36,7 +36,7 @@ from djstripe import signals as djstripe_signals
 from djstripe.enums import WebhookEndpointStatus, WebhookEndpointValidation
 from djstripe.models import Event, WebhookEndpoint, WebhookEventTrigger
 
-from payments.services import disputes, payment_events
+from payments.services import disputes, fraud_warnings, payment_events
 from stubcollector.errors import DomainError
 from stubcollector.json_depth import JSONTooDeep, json_loads_bounded
 
@@ -95,10 +95,19 @@ def _account_updated(*, event: Event) -> None:
     seller_sync_account_from_stripe(account_id=str(account_id or ""), stripe_event_id=event.id)
 
 
-def _balance_available(*, event: Event) -> None:
+def _seller_balance_reread(*, event: Event) -> None:
     from payments.services.connect.payouts import balance_event_apply
 
     balance_event_apply(event=event)
+
+
+# Events of other handlers that take money from a seller's balance. Stripe's event reference
+# says balance.available "is not fired for negative transactions", so a refund or a dispute's
+# withdrawal never arrives as one: after each of these (and payout.failed, in HANDLERS) the
+# seller's balance is read again from Stripe (docs/operations.md, negative balances).
+BALANCE_DEBIT_EVENTS = frozenset({
+    "charge.refunded", "charge.refund.updated", "refund.updated", "charge.dispute.funds_withdrawn",
+})
 
 
 HANDLERS = {
@@ -116,8 +125,12 @@ HANDLERS = {
     "charge.dispute.closed": disputes.dispute_event_apply,
     "charge.dispute.funds_withdrawn": disputes.dispute_event_apply,
     "charge.dispute.funds_reinstated": disputes.dispute_event_apply,
+    # Radar's early fraud warnings on the sellers' direct charges (payments/services/fraud_warnings.py).
+    "radar.early_fraud_warning.created": fraud_warnings.fraud_warning_event_apply,
+    "radar.early_fraud_warning.updated": fraud_warnings.fraud_warning_event_apply,
     "account.updated": _account_updated,
-    "balance.available": _balance_available,
+    "balance.available": _seller_balance_reread,
+    "payout.failed": _seller_balance_reread,
 }
 
 
@@ -126,12 +139,19 @@ def webhook_dispatch(sender, event: Event, **kwargs) -> None:
     handler = HANDLERS.get(event.type)
     if handler is not None:
         handler(event=event)
+    if event.type in BALANCE_DEBIT_EVENTS:
+        try:
+            _seller_balance_reread(event=event)
+        except DomainError:
+            # The event's own change stands; the hourly read (refresh_seller_balances) of every
+            # seller with a recent refund or dispute catches the balance later.
+            logger.warning("Could not re-read the balance after %s %s", event.type, event.id)
 
 
 def webhooks_connect_signals() -> None:
     """Hook `webhook_dispatch` to dj-stripe's signals (PaymentsConfig.ready). dj-stripe's own
     receivers were connected first, so by the time ours runs the object is mirrored."""
-    for event_type in HANDLERS:
+    for event_type in HANDLERS.keys() | BALANCE_DEBIT_EVENTS:
         djstripe_signals.WEBHOOK_SIGNALS[event_type].connect(
             webhook_dispatch, sender=Event, dispatch_uid=f"payments.webhooks:{event_type}"
         )

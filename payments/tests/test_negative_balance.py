@@ -1,7 +1,8 @@
-"""Negative seller balances (issue 12, item 5): with direct charges on Express accounts the
-platform is liable for what a seller cannot pay back. A dispute takes the balance negative in
-the sandbox as on Stripe, balance.available reports it on the Connect endpoint, and the seller
-takes no new orders until it is covered."""
+"""Negative seller balances: with direct charges on Express accounts the platform is liable for
+what a seller cannot pay back. A dispute takes the balance negative in the sandbox as on
+Stripe; Stripe sends no balance.available for a debit, so the dispute and refund events
+themselves (and an hourly read of sellers with recent ones) make the app re-read the balance,
+and the seller takes no new orders until it is covered."""
 
 import io
 
@@ -120,3 +121,46 @@ def test_the_refresh_command_lifts_the_block_once_stripe_says_the_balance_is_cov
     seller.refresh_from_db()
     assert not seller.stripe_balance_negative and seller.can_accept_payments
     assert "Read 1 balance(s): 0 negative" in out.getvalue()
+
+
+def test_a_lost_dispute_blocks_the_seller_and_tells_staff_without_any_balance_available(
+        stripe_sandbox, webhooks):
+    UserFactory(is_staff=True, email="staff@example.com")
+    seller = disputed_seller(stripe_sandbox)
+    [dispute] = stripe_sandbox.events(type="charge.dispute.created")
+    stripe_sandbox.resolve_dispute(dispute["data"]["object"]["id"], "lost")
+
+    assert webhooks() == []
+
+    assert stripe_sandbox.events(type="balance.available", account=seller.stripe_account_id) == []
+    seller.refresh_from_db()
+    assert seller.stripe_balance_negative and not seller.can_accept_payments
+    assert AuditEvent.objects.filter(action="connect.balance_negative", subject_user=seller).count() == 1
+    staff_mail = [m.subject for m in mail.outbox if "staff@example.com" in m.to]
+    assert any("Negative Stripe balance" in subject for subject in staff_mail)
+
+
+def test_the_hourly_read_finds_a_disputed_seller_whose_balance_could_not_be_read_at_the_time(
+        stripe_sandbox, webhooks):
+    from payments.tasks import refresh_seller_balances
+
+    stripe_sandbox.fail_next("/v1/balance", times=30)  # Stripe's balance read is down meanwhile
+    seller = disputed_seller(stripe_sandbox)
+    assert webhooks() == []  # the dispute is recorded all the same
+    seller.refresh_from_db()
+    assert not seller.stripe_balance_negative
+    stripe_sandbox.clear_faults()
+
+    counts = refresh_seller_balances()
+
+    seller.refresh_from_db()
+    assert counts["negative"] == 1
+    assert seller.stripe_balance_negative and not seller.can_accept_payments
+
+
+def test_the_hourly_read_leaves_sellers_without_recent_refunds_or_disputes_alone(stripe_sandbox):
+    from payments.tasks import refresh_seller_balances
+
+    sandbox_seller(stripe_sandbox)
+
+    assert refresh_seller_balances() == {"read": 0, "negative": 0, "failed": 0}

@@ -103,7 +103,8 @@ class AccountsApi(ApiBase):
             business_type=params.get("business_type"), capabilities=capabilities,
             metadata=merge_metadata({}, params.get("metadata")),
             requirements=_requirements(due, past_due=due, disabled_reason="requirements.past_due"),
-            controller=_controller_for_type(account_type),
+            controller=(_controller_for_type(account_type) if controller is None
+                        else _controller_as_given(controller)),
         )
         account["tos_acceptance"] = {"date": None, "ip": None, "user_agent": None}
         account["settings"]["payouts"]["schedule"] = {
@@ -419,6 +420,27 @@ def _controller_for_type(account_type: str) -> dict[str, Any]:
     return {"fees": {"payer": "application_express"}, "is_controller": True,
             "losses": {"payments": "application"}, "requirement_collection": "stripe",
             "stripe_dashboard": {"type": "express"}, "type": "application"}
+
+
+def _controller_as_given(controller: dict[str, Any]) -> dict[str, Any]:
+    """What Stripe reports for an account made with ``controller[...]``: the values given, so
+    ``fees.payer`` is ``application`` (not the legacy ``application_express``), and with it the
+    platform pays Stripe's processing and dispute fees on direct charges
+    (https://docs.stripe.com/connect/direct-charges-fee-payer-behavior)."""
+    return {"fees": {"payer": controller["fees"]}, "is_controller": True,
+            "losses": {"payments": controller["losses"]},
+            "requirement_collection": controller["collection"],
+            "stripe_dashboard": {"type": controller["dashboard"]}, "type": "application"}
+
+
+def platform_pays_stripe_fees(account: dict[str, Any] | None) -> bool:
+    """Whether Stripe takes its processing and dispute fees for this account's direct charges
+    from the platform's balance. Only ``fees.payer=application`` does; ``account`` and the
+    legacy ``application_express`` / ``application_custom`` leave them with the connected
+    account (https://docs.stripe.com/connect/direct-charges-fee-payer-behavior, the table of
+    fee payer behaviors)."""
+    controller = (account or {}).get("controller") or {}
+    return (controller.get("fees") or {}).get("payer") == "application"
 
 
 def _type_for_controller(controller: dict[str, Any] | None) -> str:

@@ -45,6 +45,7 @@ from ..objects import (
     new_id,
 )
 from ..store import public_view
+from .accounts import platform_pays_stripe_fees
 from .base import (
     CURRENCY,
     DISPUTE_EVIDENCE_FIELDS,
@@ -112,14 +113,25 @@ class DisputesApi(ApiBase):
             self.open_dispute(charge, reason=card.get("dispute_reason", "fraudulent"),
                               inquiry=card.get("dispute_inquiry", False))
 
+    def _dispute_fee_on_platform(self, dispute: dict[str, Any]) -> bool:
+        """With ``controller.fees.payer=application`` Stripe takes the dispute fee from the
+        platform, the disputed amount still from the connected account
+        (https://docs.stripe.com/connect/direct-charges-fee-payer-behavior)."""
+        return platform_pays_stripe_fees(self.store.get(dispute["_scope"]))
+
     def _withdraw_funds(self, dispute: dict[str, Any]) -> None:
+        on_platform = self._dispute_fee_on_platform(dispute)
+        fee = 0 if on_platform else DISPUTE_FEE
         txn = self.add_balance_transaction(
-            dispute["_scope"], amount=-dispute["amount"], fee=DISPUTE_FEE, source=dispute["id"],
+            dispute["_scope"], amount=-dispute["amount"], fee=fee, source=dispute["id"],
             txn_type="adjustment", reporting_category="dispute",
             description=f"Chargeback withdrawal for {dispute['charge']}",
-            fee_details=[{"amount": DISPUTE_FEE, "application": None, "currency": CURRENCY,
-                          "description": "Dispute fee", "type": "stripe_fee"}])
+            fee_details=[{"amount": fee, "application": None, "currency": CURRENCY,
+                          "description": "Dispute fee", "type": "stripe_fee"}] if fee else [])
         dispute["balance_transactions"].append(self.render(txn))
+        if on_platform:
+            self.add_platform_stripe_fee(DISPUTE_FEE, source=dispute["id"],
+                                         account=dispute["_scope"], description="Dispute fee")
 
     def retrieve_dispute(self, req: Request) -> dict[str, Any]:
         return self.find("dispute", req.path_args["id"], req.scope, param="dispute")
@@ -247,14 +259,19 @@ class DisputesApi(ApiBase):
         before = copy.deepcopy(public_view(dispute))
         dispute["status"] = outcome
         if outcome == "won" and dispute["balance_transactions"]:
+            on_platform = self._dispute_fee_on_platform(dispute)
+            fee = 0 if on_platform else -DISPUTE_FEE
             txn = self.add_balance_transaction(
-                scope, amount=dispute["amount"], fee=-DISPUTE_FEE, source=dispute["id"],
+                scope, amount=dispute["amount"], fee=fee, source=dispute["id"],
                 txn_type="adjustment", reporting_category="dispute_reversal",
                 description=f"Chargeback reversal for {dispute['charge']}",
-                fee_details=[{"amount": -DISPUTE_FEE, "application": None,
+                fee_details=[{"amount": fee, "application": None,
                               "currency": CURRENCY, "description": "Dispute fee refund",
-                              "type": "stripe_fee"}])
+                              "type": "stripe_fee"}] if fee else [])
             dispute["balance_transactions"].append(self.render(txn))
+            if on_platform:
+                self.add_platform_stripe_fee(-DISPUTE_FEE, source=dispute["id"], account=scope,
+                                             description="Dispute fee refund")
             self.emit("charge.dispute.funds_reinstated", dispute, scope)
         after = public_view(dispute)
         previous = {key: value for key, value in before.items() if after.get(key) != value}

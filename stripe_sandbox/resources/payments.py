@@ -19,6 +19,7 @@ from ..objects import (
     new_secret,
 )
 from ..store import PLATFORM
+from .accounts import platform_pays_stripe_fees
 from .base import (
     APPLICATION_ID,
     CURRENCY,
@@ -83,12 +84,23 @@ class PaymentsApi(ApiBase):
             status="pending" if delay_days > 0 else "available", type=txn_type,
         )
         self.store.add(txn, scope)
-        if txn["status"] == "available" and scope != PLATFORM:
-            # A refund or dispute debited at once: the available balance changed (and may now
-            # be negative), which Stripe reports with balance.available.
+        if txn["status"] == "available" and txn["net"] > 0 and scope != PLATFORM:
+            # Money credited at once (a won dispute's reversal). Stripe's event reference:
+            # balance.available "is not fired for negative transactions", so a refund or a
+            # dispute's debit is not reported this way, even when it takes the balance below zero.
             available, pending = self.balance_amounts(scope)
             self._emit_balance_available(scope, available, pending)
         return txn
+
+    def add_platform_stripe_fee(self, amount: int, *, source: str, account: str,
+                                description: str) -> dict[str, Any]:
+        """Stripe's fee for a connected account's direct charge, taken from the platform's
+        balance because the account has ``controller.fees.payer=application``
+        (https://docs.stripe.com/connect/direct-charges-fee-payer-behavior). A negative amount
+        gives a fee back (a won dispute)."""
+        return self.add_balance_transaction(
+            PLATFORM, amount=-amount, source=source, txn_type="stripe_fee",
+            reporting_category="fee", description=f"{description} ({account})")
 
     def retrieve_balance_transaction(self, req: Request) -> dict[str, Any]:
         txn = self.find("balance_transaction", req.path_args["id"], req.scope)
@@ -495,17 +507,23 @@ class PaymentsApi(ApiBase):
                      "seller_message": "Payment complete.", "type": "authorized"},
             receipt_url=f"{self.public_url()}/_sandbox/receipts/{new_secret(16)}",
         )
-        fee_details = [{"amount": processing_fee, "application": None, "currency": CURRENCY,
-                        "description": "Stripe processing fees", "type": "stripe_fee"}]
+        platform_pays = scope != PLATFORM and platform_pays_stripe_fees(self.store.get(scope))
+        fee_details = [] if platform_pays else [
+            {"amount": processing_fee, "application": None, "currency": CURRENCY,
+             "description": "Stripe processing fees", "type": "stripe_fee"}]
         if fee_amount:
             fee_details.append({"amount": fee_amount, "application": APPLICATION_ID,
                                 "currency": CURRENCY, "description": "Application fee",
                                 "type": "application_fee"})
         txn = self.add_balance_transaction(
-            scope, amount=amount, fee=processing_fee + fee_amount, fee_details=fee_details,
-            source=charge["id"], txn_type="charge", reporting_category="charge",
-            description=pi["description"], delay_days=self._delay_days(scope))
+            scope, amount=amount, fee=(0 if platform_pays else processing_fee) + fee_amount,
+            fee_details=fee_details, source=charge["id"], txn_type="charge",
+            reporting_category="charge", description=pi["description"],
+            delay_days=self._delay_days(scope))
         charge["balance_transaction"] = txn["id"]
+        if platform_pays:
+            self.add_platform_stripe_fee(processing_fee, source=charge["id"], account=scope,
+                                         description="Stripe processing fees")
         application_fee = None
         if pi["application_fee_amount"] is not None and scope != PLATFORM:
             fee_id = new_id("fee")

@@ -49,7 +49,7 @@ def test_an_account_made_with_express_controller_properties_reports_platform_lia
 
     assert account.type == "express"
     assert account.controller.losses.payments == "application"
-    assert account.controller.fees.payer == "application_express"
+    assert account.controller.fees.payer == "application"
     assert account.controller.stripe_dashboard.type == "express"
     assert account.controller.requirement_collection == "stripe"
 
@@ -61,16 +61,54 @@ def test_express_dashboard_with_stripe_liable_is_refused_at_the_pinned_api_versi
     assert refused.value.param == "controller"
 
 
-def test_a_dispute_takes_the_balance_negative_and_balance_available_says_so(stripe_sandbox, seller):
-    # Stripe takes the disputed amount and its fee at once, whatever the balance holds.
+def _stripe_fees(**scope):
+    return [t for t in stripe.BalanceTransaction.list(limit=100, **scope).data
+            if t.type == "stripe_fee" or any(d.type == "stripe_fee" for d in t.fee_details)]
+
+
+def test_with_the_platform_as_fee_payer_stripe_fees_land_on_the_platform_balance(stripe_sandbox):
+    account = stripe_sandbox.create_account(controller=EXPRESS_DIRECT_CHARGES)
+    pay(account["id"], amount=5000, fee=500, payment_method="pm_card_disputed")
+
+    [charge_txn] = stripe.BalanceTransaction.list(stripe_account=account["id"], type="charge").data
+    assert charge_txn.fee == 500  # only the application fee
+    assert _stripe_fees(stripe_account=account["id"]) == []
+    platform = sorted(t.amount for t in _stripe_fees())
+    assert platform == [-1500, -175]  # the dispute fee and 2.9 % + 30 c of $50
+
+
+def test_a_legacy_express_account_pays_stripe_fees_itself(stripe_sandbox, seller):
+    assert stripe.Account.retrieve(seller["id"]).controller.fees.payer == "application_express"
+    pay(seller["id"], amount=5000, fee=500, payment_method="pm_card_disputed")
+
+    [charge_txn] = stripe.BalanceTransaction.list(stripe_account=seller["id"], type="charge").data
+    assert charge_txn.fee == 500 + 175
+    assert _stripe_fees() == []
+    [dispute_txn] = stripe.BalanceTransaction.list(stripe_account=seller["id"], type="adjustment").data
+    assert dispute_txn.fee == 1500
+
+
+def test_a_dispute_takes_the_balance_negative_and_no_balance_available_says_so(stripe_sandbox, seller):
+    # Stripe takes the disputed amount and its fee at once, whatever the balance holds; its
+    # event reference says balance.available "is not fired for negative transactions".
     pay(seller["id"], amount=5000, fee=500, payment_method="pm_card_disputed")
 
     balance = stripe.Balance.retrieve(stripe_account=seller["id"])
     assert balance.available[0].amount < 0
     assert balance.available[0].amount + balance.pending[0].amount < 0
-    reported = stripe_sandbox.events(type="balance.available", account=seller["id"])[-1]
-    assert reported["account"] == seller["id"]
-    assert reported["data"]["object"]["available"][0]["amount"] == balance.available[0].amount
+    assert stripe_sandbox.events(type="balance.available", account=seller["id"]) == []
+    assert stripe_sandbox.events(type="charge.dispute.funds_withdrawn", account=seller["id"])
+
+
+def test_balance_available_is_sent_when_pending_funds_become_available(stripe_sandbox, seller):
+    pay(seller["id"], amount=5000, fee=500)
+    assert stripe_sandbox.events(type="balance.available", account=seller["id"]) == []
+
+    stripe_sandbox.advance_time(7 * 86400)
+    stripe.Balance.retrieve(stripe_account=seller["id"])
+
+    [reported] = stripe_sandbox.events(type="balance.available", account=seller["id"])
+    assert reported["data"]["object"]["available"][0]["amount"] > 0
 
 
 # -- idempotency -------------------------------------------------------------------------------

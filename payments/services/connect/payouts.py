@@ -6,11 +6,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
@@ -190,8 +192,9 @@ def seller_balance_record(*, account_id: str, balance: SellerBalance, stripe_eve
 
 
 def balance_event_apply(*, event) -> None:
-    """`balance.available` from a connected account (Connect endpoint): re-read the balance
-    from Stripe (the event's copy may be old news) and record it."""
+    """An event from a connected account that moved its balance (`balance.available`, and the
+    refund, dispute and payout events that take money and never come as `balance.available`):
+    re-read the balance from Stripe (an event's copy may be old news) and record it."""
     account_id = str((event.stripe_data or {}).get("account") or "")
     if not account_id:
         return  # the platform's own balance: nothing of a seller's
@@ -207,9 +210,12 @@ def balance_event_apply(*, event) -> None:
     )
 
 
-def sellers_balance_refresh(*, everyone: bool = False) -> dict[str, int]:
+def sellers_balance_refresh(*, everyone: bool = False, now=None) -> dict[str, int]:
     """Re-read balances from Stripe: of sellers whose balance was negative (so a block is lifted
-    once it is covered, even if no `balance.available` arrived), or of every connected seller.
+    once it is covered) and of sellers with a refund or dispute in the last
+    `SELLER_BALANCE_WATCH_DAYS` days (Stripe sends no `balance.available` for a debit, so a
+    missed refund or dispute event would leave a negative balance unseen); or of every
+    connected seller.
 
     A seller Stripe does not answer for is skipped (logged) and tried on the next run.
     """
@@ -217,7 +223,10 @@ def sellers_balance_refresh(*, everyone: bool = False) -> dict[str, int]:
         stripe_account_id=""
     )
     if not everyone:
-        sellers = sellers.filter(stripe_balance_cents__lt=0)
+        since = (now or timezone.now()) - timedelta(days=settings.SELLER_BALANCE_WATCH_DAYS)
+        watched = (Q(stripe_balance_cents__lt=0) | Q(sales__disputes__created_at__gte=since)
+                   | Q(sales__refunds__created_at__gte=since))
+        sellers = User.objects.filter(pk__in=sellers.filter(watched).values("pk"))
     counts = {"read": 0, "negative": 0, "failed": 0}
     for seller in sellers.order_by("pk").iterator():
         try:
