@@ -887,5 +887,6 @@ class WebhookDeliveryAdmin(ViewOnlyAdmin):
 from payments import (  # noqa: E402
     admin_connect,  # noqa: F401
     admin_disputes,  # noqa: F401  (Disputes list and respond page)
+    admin_fraud,  # noqa: F401  (Early fraud warnings: a to-do with a full refund, Finance)
     admin_feedback,  # noqa: F401  (Feedback: hide abuse, audited)
 )

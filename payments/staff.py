@@ -13,7 +13,8 @@ FINANCE = "Finance"
 # Models every staff group may view (admin's "view" permission).
 VIEW_MODELS = [
     ("payments", "order"), ("payments", "payment"), ("payments", "refund"), ("payments", "auditevent"),
-    ("payments", "dispute"), ("payments", "refundapproval"), ("accounts", "user"),
+    ("payments", "dispute"), ("payments", "refundapproval"), ("payments", "earlyfraudwarning"),
+    ("accounts", "user"),
     ("marketplace", "listing"), ("marketplace", "stub"),
     ("djstripe", "webhookeventtrigger"), ("djstripe", "event"),
 ]

@@ -230,6 +230,13 @@ def dispute_fetch(*, dispute_id: str, stripe_account: str, order=None):
     )
 
 
+def early_fraud_warning_fetch(*, warning_id: str, stripe_account: str, order=None):
+    return stripe_call(
+        "early_fraud_warning.retrieve", stripe.radar.EarlyFraudWarning.retrieve,
+        order=order, stripe_account=stripe_account, id=warning_id,
+    )
+
+
 def application_fee_fetch(*, fee_id: str, order=None):
     """Application fees live on the platform account, even for a direct charge's fee."""
     return stripe_call("application_fee.retrieve", stripe.ApplicationFee.retrieve, order=order, id=fee_id)

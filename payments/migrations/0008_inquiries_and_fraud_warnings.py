@@ -2,6 +2,13 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 
+def staff_groups_top_up(apps, schema_editor):
+    # Support and Finance may view the new early fraud warnings (payments/staff.py).
+    from payments.staff import staff_groups_ensure
+
+    staff_groups_ensure(apps=apps)
+
+
 class Migration(migrations.Migration):
     dependencies = [("payments", "0007_fees_and_balances")]
 
@@ -14,7 +21,8 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name="EarlyFraudWarning",
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False,
+                                           verbose_name="ID")),
                 ("stripe_warning_id", models.CharField(max_length=64, unique=True)),
                 ("stripe_account_id", models.CharField(max_length=64)),
                 ("charge_id", models.CharField(blank=True, max_length=64)),
@@ -28,4 +36,5 @@ class Migration(migrations.Migration):
             ],
             options={"ordering": ["-stripe_created", "-id"]},
         ),
+        migrations.RunPython(staff_groups_top_up, migrations.RunPython.noop),
     ]

@@ -178,6 +178,18 @@ def notify_dispute_closed(*, dispute) -> None:
     )
 
 
+def notify_fraud_warning(*, warning) -> None:
+    """The card's bank reported the seller's sale as fraud (payments/services/fraud_warnings.py):
+    what that means, and that our team may refund it to avoid a chargeback."""
+    order = _load(warning.order)
+    _send(
+        template="fraud_warning_seller",
+        subject=f"Order #{order.pk} ({order.listing.stub.event_name}): the card was reported as fraud",
+        to_user=order.seller,
+        context=_order_context(order),
+    )
+
+
 def notify_dispute_reminder(*, dispute) -> None:
     """The deadline is near and the dispute is still unanswered: remind the seller."""
     order = _load(dispute.order)

@@ -1,9 +1,10 @@
 """{% seller_open_disputes user as disputes %}: the seller's open disputes for the dashboard
-(one query), so the dashboard view does not have to know about disputes."""
+(one query), so the dashboard view does not have to know about disputes; likewise
+{% seller_fraud_warnings user as warnings %}: the early fraud warnings still to act on."""
 
 from django import template
 
-from payments.models import Dispute, DisputeStatus
+from payments.models import Dispute, DisputeStatus, EarlyFraudWarning
 
 register = template.Library()
 
@@ -16,4 +17,12 @@ def seller_open_disputes(user):
     return list(
         Dispute.objects.filter(order__seller=user, status__in=OPEN)
         .select_related("order__listing__stub").order_by("evidence_due_by", "pk")
+    )
+
+
+@register.simple_tag
+def seller_fraud_warnings(user):
+    return list(
+        EarlyFraudWarning.objects.filter(order__seller=user, actionable=True)
+        .select_related("order__listing__stub").order_by("-stripe_created", "-pk")
     )
