@@ -103,6 +103,7 @@ admin/^(?P<app_label>*)/$                                 GET     302   302    3
 admin/(?P<url>.*)$                                        GET     302   302    302     302     302      404      404      404      404
 admin/payments/order/<int:order_id>/refund/               GET     302   302    302     302     302      403      200      200      200
 admin/payments/dispute/<int:dispute_id>/respond/          GET     302   302    302     302     302      403      200      200      200
+admin/payments/earlyfraudwarning/<int:warning_id>/refund/ GET     302   302    302     302     302      403      403      200      200
 admin/accounts/user/<id>/password/                        GET     302   302    302     302     302      403      403      403      200
 admin/djstripe/*/action/<str:action_name>/<str:model_name>/ GET   302   302    302     302     302      403      403      403      403
 """
@@ -134,6 +135,7 @@ payments.payment                 READERS   NOBODY   SUPER    NOBODY
 payments.auditevent              READERS   NOBODY   NOBODY   NOBODY
 payments.refund                  READERS   NOBODY   NOBODY   NOBODY
 payments.dispute                 READERS   NOBODY   NOBODY   NOBODY
+payments.earlyfraudwarning       READERS   NOBODY   NOBODY   NOBODY
 payments.feedback                SUPER     NOBODY   SUPER    NOBODY
 payments.sellerrating            SUPER     NOBODY   SUPER    NOBODY
 djstripe.event                   READERS   NOBODY   NOBODY   NOBODY
@@ -263,6 +265,7 @@ def _concrete_path(pattern: str, world) -> str:
         "<int:listing_id>": world.listing.pk,
         "<str:username>": world.users["seller"].username,
         "<int:dispute_id>": getattr(world, "dispute_id", 0),
+        "<int:warning_id>": getattr(world, "warning_id", 0),
         "<str:token>": getattr(world, "token", "no-token"),
         "<uidb64>": "MQ",  # a user id; the token below is not one of its reset tokens
         "<token>": "not-a-reset-token",
@@ -297,6 +300,13 @@ def _prepare(pattern: str, world, settings):
         feedback_leave(order_id=order.pk, buyer=world.users["buyer"], rating=4, comment="fine")
     if "dispute" in pattern:
         world.dispute_id = _dispute_for(world).pk
+    if "earlyfraudwarning" in pattern:
+        from payments.models import EarlyFraudWarning
+
+        world.warning_id = EarlyFraudWarning.objects.create(
+            stripe_warning_id=f"issfr_matrix{world.order.pk}", order=world.order,
+            stripe_account_id=world.order.stripe_account_id, charge_id="ch_matrix", fraud_type="misc",
+        ).pk
     if pattern.endswith("/relist/"):
         world.listing.status = "withdrawn"
         world.listing.save(update_fields=["status"])
