@@ -400,7 +400,7 @@ def create_demo_orders(*, listings, buyers, rng: random.Random) -> list:
     completed and rated (one answered), two shipped with tracking, one paid and waiting. Written
     without Stripe (they are history, not payments to make), through order_transition so each
     has its timeline, and feedback through the same service buyers use."""
-    from marketplace.pricing import platform_fee_cents
+    from marketplace.pricing import application_fee_cents
     from payments.models import Order, OrderStatus, Payment, PaymentStatus
     from payments.services.feedback import feedback_leave, feedback_reply
     from payments.services.orders import order_transition
@@ -412,7 +412,7 @@ def create_demo_orders(*, listings, buyers, rng: random.Random) -> list:
         amount = listing.price_cents + listing.shipping_cents
         order = Order.objects.create(
             buyer=buyer, seller=listing.seller, listing=listing, amount_cents=amount,
-            application_fee_cents=platform_fee_cents(amount), shipping_cents=listing.shipping_cents,
+            application_fee_cents=application_fee_cents(amount), shipping_cents=listing.shipping_cents,
             stripe_account_id=listing.seller.stripe_account_id or "acct_demo",
             payment_intent_id=f"pi_demo_{uuid.uuid4().hex[:18]}",
             shipping_name=buyer.get_full_name() or buyer.username,

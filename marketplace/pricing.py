@@ -28,9 +28,35 @@ def platform_fee_cents(amount_cents: int, bps: int | None = None) -> int:
     return min(fee, amount_cents)
 
 
+# Stripe's fees for a US card payment and for a dispute (https://stripe.com/pricing). Sellers'
+# accounts are made with controller.fees.payer=application, so Stripe takes both from the
+# platform, not from the seller (https://docs.stripe.com/connect/direct-charges-fee-payer-behavior;
+# the decision and its arithmetic: docs/going-live.md).
+STRIPE_CARD_FEE_BPS = 290
+STRIPE_CARD_FEE_FIXED_CENTS = 30
+STRIPE_DISPUTE_FEE_CENTS = 1500
+
+
+def stripe_processing_fee_cents(amount_cents: int) -> int:
+    """What Stripe charges the platform for a card payment of `amount_cents`: 2.9 % rounded half
+    up, plus 30 cents."""
+    return platform_fee_cents(amount_cents, STRIPE_CARD_FEE_BPS) + STRIPE_CARD_FEE_FIXED_CENTS
+
+
+def application_fee_cents(amount_cents: int, bps: int | None = None) -> int:
+    """The platform fee a sale pays (`application_fee_amount`): `bps` of the amount, but never
+    less than Stripe's processing fee, which the platform pays; never more than the amount.
+
+    At 10 % the floor matters below $4.23: a $3.00 sale pays $0.39 (Stripe's fee), not $0.30.
+    """
+    share = platform_fee_cents(amount_cents, bps)
+    return min(amount_cents, max(share, stripe_processing_fee_cents(amount_cents)))
+
+
 def seller_receives_cents(amount_cents: int, bps: int | None = None) -> int:
-    """What reaches the seller's Stripe balance before Stripe's own processing fee."""
-    return amount_cents - platform_fee_cents(amount_cents, bps)
+    """What reaches the seller's Stripe balance: the amount less the platform fee. Stripe's
+    processing fee is the platform's, so nothing else is taken from it."""
+    return amount_cents - application_fee_cents(amount_cents, bps)
 
 
 def platform_fee_percent(bps: int | None = None) -> str:

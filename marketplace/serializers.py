@@ -4,7 +4,7 @@ from django.conf import settings
 from rest_framework import serializers
 
 from marketplace.models import Listing, PhotoState
-from marketplace.pricing import platform_fee_cents, seller_receives_cents
+from marketplace.pricing import application_fee_cents, seller_receives_cents
 from marketplace.services import listing_purchase_blocker
 from stubcollector.ids import MAX_ID
 
@@ -129,7 +129,7 @@ def payment_compatibility_for(listing, blocker, *, viewer) -> dict:
         "currency": listing.currency,
     }
     if viewer.is_staff or viewer.pk == listing.seller_id:
-        figures["application_fee_cents"] = platform_fee_cents(listing.total_cents)
+        figures["application_fee_cents"] = application_fee_cents(listing.total_cents)
         figures["seller_receives_cents"] = seller_receives_cents(listing.total_cents)
     return figures
 

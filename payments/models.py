@@ -113,7 +113,8 @@ class Order(models.Model):
 
     @property
     def seller_receives_cents(self) -> int:
-        """Before Stripe's own processing fee, which the seller's account pays."""
+        """The amount less the platform fee: Stripe's processing fee is the platform's
+        (controller.fees.payer=application, docs/going-live.md)."""
         return self.amount_cents - self.application_fee_cents
 
 
@@ -177,9 +178,9 @@ class Payment(models.Model):
     @property
     def policy_fee_cents(self) -> int:
         """The fee our pricing rule gives for this amount (what checkout should have charged)."""
-        from marketplace.pricing import platform_fee_cents
+        from marketplace.pricing import application_fee_cents
 
-        return platform_fee_cents(self.amount_cents)
+        return application_fee_cents(self.amount_cents)
 
     @property
     def fee_matches_policy(self) -> bool:
@@ -187,22 +188,26 @@ class Payment(models.Model):
 
     @property
     def seller_net_cents(self) -> int:
-        """What the seller keeps before Stripe's processing fee: the amount not refunded, less
-        the platform fee the platform kept."""
+        """What the seller keeps: the amount not refunded, less the platform fee the platform
+        kept (Stripe's processing fee is the platform's, docs/going-live.md)."""
         return self.amount_cents - self.amount_refunded_cents - self.net_platform_amount_cents
 
     @property
     def liability_status(self) -> dict:
         """Who carries what for this payment.
 
-        A direct charge lives on the seller's Stripe account, so that account pays Stripe's
-        fees and carries refunds and disputes (the platform only returns its fee). A card
-        authenticated with 3-D Secure moves fraud-chargeback liability to the card issuer.
+        A direct charge lives on the seller's Stripe account, so that account carries refunds
+        and disputed amounts (the platform only returns its fee); Stripe's processing and
+        dispute fees are taken from the platform (controller.fees.payer=application,
+        docs/going-live.md). A card authenticated with 3-D Secure moves fraud-chargeback
+        liability to the card issuer.
         """
         return {
             "charge_type": "direct charge",
             "stripe_account": self.stripe_account_id,
-            "fees_refunds_disputes": f"seller's Stripe account ({self.stripe_account_id})",
+            "fees_refunds_disputes": (f"refunds and disputed amounts: seller's Stripe account "
+                                      f"({self.stripe_account_id}); Stripe's fees and dispute "
+                                      "fees: the platform"),
             "fraud_liability": (
                 "card issuer (3-D Secure)" if self.three_d_secure_authenticated
                 else "seller's Stripe account (no 3-D Secure)"

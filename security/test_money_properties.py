@@ -14,7 +14,13 @@ from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from marketplace import pricing
-from marketplace.pricing import format_usd, platform_fee_cents, seller_receives_cents
+from marketplace.pricing import (
+    application_fee_cents,
+    format_usd,
+    platform_fee_cents,
+    seller_receives_cents,
+    stripe_processing_fee_cents,
+)
 
 # Stripe's USD limits for one charge (DESIGN): at least 50 cents, at most 99,999,999.
 amounts = st.integers(min_value=50, max_value=99_999_999)
@@ -61,7 +67,14 @@ def test_a_bigger_amount_never_pays_a_smaller_fee(a, b, bps):
 def test_fee_and_seller_share_add_up_to_the_amount(amount, bps):
     seller = seller_receives_cents(amount, bps)
     assert seller >= 0
-    assert seller + platform_fee_cents(amount, bps) == amount
+    assert seller + application_fee_cents(amount, bps) == amount
+
+
+@given(amount=any_amount, bps=fee_rates)
+def test_the_platform_fee_covers_stripes_fee_and_never_exceeds_the_amount(amount, bps):
+    fee = application_fee_cents(amount, bps)
+    assert fee == min(amount, max(platform_fee_cents(amount, bps), stripe_processing_fee_cents(amount)))
+    assert fee <= amount
 
 
 @given(amount=any_amount)

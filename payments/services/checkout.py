@@ -21,7 +21,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from marketplace.pricing import platform_fee_cents
+from marketplace.pricing import application_fee_cents
 from marketplace.services import ListingUnavailable, listing_release, listing_reserve
 from payments import stripe_api
 from payments.forms import SHIPPING_FIELDS
@@ -127,7 +127,7 @@ def checkout_order_open(*, listing_id, buyer, shipping: dict, now=None, request=
             seller=seller,
             listing=listing,
             amount_cents=listing.total_cents,  # from the listing, never from the client
-            application_fee_cents=platform_fee_cents(listing.total_cents),
+            application_fee_cents=application_fee_cents(listing.total_cents),
             shipping_cents=listing.shipping_cents,  # the part of the amount that is postage
             currency="usd",
             stripe_account_id=seller.stripe_account_id,
@@ -153,7 +153,7 @@ def _order_matches_listing(order: Order, listing) -> bool:
     """Was `order` made for what the listing asks now (amount, fee, the seller's account)?"""
     return (
         order.amount_cents == listing.total_cents
-        and order.application_fee_cents == platform_fee_cents(listing.total_cents)
+        and order.application_fee_cents == application_fee_cents(listing.total_cents)
         and order.stripe_account_id == listing.seller.stripe_account_id
     )
 

@@ -1,7 +1,7 @@
 """Orders and payments for tests.
 
 `OrderFactory()` is a pending order on a fresh listing (reserved for the buyer), priced like the
-listing with the platform fee from `platform_fee_cents`. Pass `status=OrderStatus.PAID` (or use
+listing with the platform fee from `application_fee_cents`. Pass `status=OrderStatus.PAID` (or use
 `PaidOrderFactory`) for later states; `PaymentFactory()` is the succeeded direct charge of a
 paid order. Factories write rows directly: they never call Stripe and write no audit rows.
 """
@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
 from marketplace.models import ListingStatus
-from marketplace.pricing import platform_fee_cents
+from marketplace.pricing import application_fee_cents
 from marketplace.tests.factories import ListingFactory
 from payments.models import Order, OrderStatus, Payment, PaymentStatus
 
@@ -46,7 +46,7 @@ class OrderFactory(factory.django.DjangoModelFactory):
     listing = factory.SubFactory(ListingFactory)
     seller = factory.SelfAttribute("listing.seller")
     amount_cents = factory.SelfAttribute("listing.price_cents")
-    application_fee_cents = factory.LazyAttribute(lambda o: platform_fee_cents(o.amount_cents))
+    application_fee_cents = factory.LazyAttribute(lambda o: application_fee_cents(o.amount_cents))
     currency = "usd"
     status = OrderStatus.PENDING_PAYMENT
     stripe_account_id = factory.LazyAttribute(lambda o: o.seller.stripe_account_id)

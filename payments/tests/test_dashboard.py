@@ -48,7 +48,7 @@ def test_a_buyer_sees_an_invitation_to_become_a_seller(client):
     assert "You are not a seller yet" in page
     assert 'action="/payments/connect/onboard/"' in page
     assert "Become a seller with Stripe" in page
-    assert "pays Stripe’s processing fees" in page
+    assert "pays Stripe’s processing fees and dispute fees itself" in page
 
 
 def test_a_new_seller_is_told_to_start_onboarding_and_how_direct_charges_work(client):
@@ -56,8 +56,10 @@ def test_a_new_seller_is_told_to_start_onboarding_and_how_direct_charges_work(cl
 
     assert "Start Stripe onboarding" in page
     assert 'action="/payments/connect/onboard/"' in page
-    assert "Your Stripe account pays Stripe’s processing fees" in page
-    assert "refunds and disputes" in page
+    assert "Stub Collector keeps a platform fee" in page
+    assert "pays Stripe’s processing fees and dispute fees itself" in page
+    assert "Your Stripe account pays" not in page
+    assert "Refunds and disputed amounts (chargebacks) are taken from your Stripe balance" in page
     assert "Balance" not in page  # no account, nothing to read from Stripe
 
 
