@@ -44,6 +44,7 @@ from payments.services.refunds import (
     refund_request,
     refund_send,
 )
+from payments.services.webhook_guards import NOT_APPLIED_PREFIX, NOT_APPLIED_REASONS
 from payments.services.webhooks import webhook_replay
 from stubcollector.errors import DomainError
 
@@ -805,14 +806,22 @@ class DeliveryOutcomeFilter(admin.SimpleListFilter):
         return (
             ("failed", "Not applied (failed or waiting)"),
             ("processed", "Applied"),
+            ("not_applied", "Not applied by choice (any reason)"),
+            *((f"not_applied:{reason}", f"Not applied: {reason}") for reason in NOT_APPLIED_REASONS),
             ("invalid", "Refused"),
         )
 
     def queryset(self, request, queryset):
+        settled = queryset.filter(processed=True, exception__startswith=NOT_APPLIED_PREFIX)
         if self.value() == "failed":
             return queryset.filter(valid=True, processed=False)
         if self.value() == "processed":
-            return queryset.filter(processed=True)
+            return queryset.filter(processed=True).exclude(exception__startswith=NOT_APPLIED_PREFIX)
+        if self.value() == "not_applied":
+            return settled
+        if (self.value() or "").startswith("not_applied:"):
+            reason = self.value().partition(":")[2]
+            return settled.filter(exception__startswith=f"{NOT_APPLIED_PREFIX}: {reason}:")
         if self.value() == "invalid":
             return queryset.filter(valid=False)
         return queryset
@@ -826,7 +835,7 @@ class WebhookDeliveryAdmin(ViewOnlyAdmin):
     """Every delivery Stripe made to our two endpoints, with what became of it. A delivery that
     failed can be processed again; an event already applied is never applied twice."""
 
-    list_display = ("id", "created", "event_type", "account", "outcome", "exception_short")
+    list_display = ("id", "created", "event_type", "account", "outcome", "reason", "exception_short")
     list_filter = (DeliveryOutcomeFilter, "webhook_endpoint", "created")
     search_fields = ("body", "exception")
     actions = ("process_again",)
@@ -864,7 +873,16 @@ class WebhookDeliveryAdmin(ViewOnlyAdmin):
     def outcome(self, obj):
         if not obj.valid:
             return badge("bad", "refused")
+        if obj.processed and (obj.exception or "").startswith(NOT_APPLIED_PREFIX):
+            return badge("warn", "not applied")
         return badge("ok", "applied") if obj.processed else badge("bad", "not applied")
+
+    @admin.display(description="Why not applied")
+    def reason(self, obj):
+        """The reason a settled delivery was not applied (payments/services/webhook_guards.py)."""
+        if not obj.processed or not (obj.exception or "").startswith(NOT_APPLIED_PREFIX):
+            return ""
+        return obj.exception[len(NOT_APPLIED_PREFIX) + 2:].partition(":")[0]
 
     @admin.display(description="Error")
     def exception_short(self, obj):

@@ -35,8 +35,14 @@ STRIPE_ERRORS = Counter(
 WEBHOOK_DELIVERIES = Counter(
     "stubcollector_webhook_deliveries",
     "Webhook deliveries processed by a worker, by event type and outcome "
-    "(processed, retrying, failed).",
+    "(processed, not_applied, retrying, failed).",
     ["type", "outcome"],
+)
+WEBHOOK_NOT_APPLIED = Counter(
+    "stubcollector_webhook_deliveries_not_applied",
+    "Deliveries settled without being applied, by event type and reason (livemode_mismatch, "
+    "unknown_account, resource_missing, account_unreadable: payments/services/webhook_guards.py).",
+    ["type", "reason"],
 )
 WEBHOOK_QUEUE_DELAY = Histogram(
     "stubcollector_webhook_queue_delay_seconds",

@@ -8,11 +8,18 @@ are retried). Called by payments.services.webhooks._process:
 - `webhook_preflight` before dj-stripe touches the event:
   * the other mode's event (a live Connect endpoint also receives test-mode events of connected
     accounts, https://docs.stripe.com/connect/webhooks): recorded, audited, not applied;
+  * a connected account's event for an account no seller and no order of ours has
+    (`unknown_account`; `account.updated` excepted: it may link a seller's new account);
   * `account.application.deauthorized`: handled here (seller_disconnect) because dj-stripe's
     processing first reads the account, which Stripe now refuses.
 - `webhook_failure_settled` when processing raised: Stripe answering `resource_missing` for the
-  object the event names (or refusing the account, 403 `account_invalid`) is settled: recorded,
-  audited, 2xx. Everything else is a failure.
+  event's own object (`data.object.id`; a missing related object is a failure to retry), or
+  refusing the event's account (403 `account_invalid`, or 404 for the account itself), is
+  settled: recorded, audited, 2xx. Everything else is a failure.
+
+Each settled delivery's reason (NOT_APPLIED_REASONS) is on its trigger (`exception` starts
+"not applied: <reason>:"), in admin (Webhook deliveries, filter by outcome) and counted in
+/metrics (`stubcollector_webhook_deliveries_not_applied_total{type,reason}`).
 - `webhook_trigger_account_set`: dj-stripe's `WebhookEventTrigger.stripe_trigger_account` names
   the connected account of a Connect delivery when dj-stripe has that account mirrored.
 """
@@ -20,6 +27,7 @@ are retried). Called by payments.services.webhooks._process:
 from __future__ import annotations
 
 import logging
+import re
 
 import stripe
 from django.conf import settings
@@ -33,6 +41,12 @@ logger = logging.getLogger(__name__)
 NOT_APPLIED_ACTION = "webhook.not_applied"
 NOT_APPLIED_PREFIX = "not applied"
 DEAUTHORIZED = "account.application.deauthorized"
+LIVEMODE_MISMATCH, UNKNOWN_ACCOUNT = "livemode_mismatch", "unknown_account"
+RESOURCE_MISSING, ACCOUNT_UNREADABLE = "resource_missing", "account_unreadable"
+NOT_APPLIED_REASONS = (LIVEMODE_MISMATCH, UNKNOWN_ACCOUNT, RESOURCE_MISSING, ACCOUNT_UNREADABLE)
+# Stripe names the object it does not have: "No such payment_intent: 'pi_123'"
+# (https://docs.stripe.com/error-codes/resource-missing).
+_MISSING_ID = re.compile(r"No such [\w ]+: '([^']+)'")
 
 
 def _event(trigger: WebhookEventTrigger) -> dict:
@@ -59,19 +73,36 @@ def _settle(trigger: WebhookEventTrigger, *, reason: str, message: str) -> str:
     return reason
 
 
+def _account_known(account_id: str) -> bool:
+    from accounts.models import User
+    from payments.models import Order
+
+    return User.objects.filter(stripe_account_id=account_id).exists() \
+        or Order.objects.filter(stripe_account_id=account_id).exists()
+
+
 def webhook_preflight(*, trigger: WebhookEventTrigger) -> str | None:
-    """An outcome when the delivery is settled without dj-stripe's processing, else None."""
+    """An outcome when the delivery is settled without dj-stripe's processing ("processed", or
+    the reason it was not applied), else None."""
     from payments.services.connect.disconnect import seller_disconnect
 
     event = _event(trigger)
     livemode = event.get("livemode")
     if isinstance(livemode, bool) and livemode != bool(settings.STRIPE_LIVE_MODE):
         mode = "live" if livemode else "test"
-        return _settle(trigger, reason="livemode_mismatch",
+        return _settle(trigger, reason=LIVEMODE_MISMATCH,
                        message=f"a {mode}-mode event on a {'live' if settings.STRIPE_LIVE_MODE else 'test'} "
                                "endpoint")
-    if event.get("type") == DEAUTHORIZED and event.get("account"):
-        seller_disconnect(account_id=str(event["account"]), stripe_event_id=str(event.get("id") or ""))
+    account_id = str(event.get("account") or "")
+    if account_id and event.get("type") not in (DEAUTHORIZED, "account.updated") \
+            and not _account_known(account_id):
+        return _settle(trigger, reason=UNKNOWN_ACCOUNT,
+                       message=f"{account_id} is the account of no seller and no order here")
+    if event.get("type") == DEAUTHORIZED and account_id:
+        seller = seller_disconnect(account_id=account_id, stripe_event_id=str(event.get("id") or ""))
+        if seller is None:
+            return _settle(trigger, reason=UNKNOWN_ACCOUNT,
+                           message=f"{account_id} left the platform; no seller here had it")
         trigger.exception = ""
         trigger.traceback = ""
         trigger.processed = True
@@ -95,14 +126,34 @@ def _error_code(error: stripe.StripeError) -> str:
     return str(error.code or (body.get("error") or {}).get("code") or "")
 
 
+def _missing_id(error: stripe.StripeError) -> str:
+    match = _MISSING_ID.search(str(error.user_message or ""))
+    return match[1] if match else ""
+
+
 def webhook_failure_settled(*, trigger: WebhookEventTrigger, exc: BaseException) -> str | None:
-    """The reason when a processing error is Stripe's final word on the event, else None."""
+    """The reason when a processing error is Stripe's final word on the event, else None.
+
+    `resource_missing` is final only for the event's own object (it was deleted, or is no
+    longer ours to see: nothing to apply) or for the event's connected account (it left the
+    platform, as 403 `account_invalid` says). Any other missing object (the charge of a
+    dispute, the PaymentIntent of a charge) is a failure, retried like Stripe's 5xx."""
+    event = _event(trigger)
+    obj = (event.get("data") or {}).get("object") if isinstance(event.get("data"), dict) else None
+    own = str(obj.get("id") or "") if isinstance(obj, dict) else ""
     for error in _stripe_errors(exc):
         if isinstance(error, stripe.InvalidRequestError) and _error_code(error) == "resource_missing":
-            return _settle(trigger, reason="resource_missing", message=str(error.user_message or error)[:300])
+            missing = _missing_id(error)
+            if own and missing == own:
+                return _settle(trigger, reason=RESOURCE_MISSING,
+                               message=str(error.user_message or error)[:300])
+            if missing and missing == event.get("account"):  # the account left the platform
+                return _settle(trigger, reason=ACCOUNT_UNREADABLE,
+                               message=str(error.user_message or error)[:300])
+            return None
         if isinstance(error, stripe.PermissionError) and _error_code(error) == "account_invalid" \
-                and _event(trigger).get("account"):
-            return _settle(trigger, reason="account_unreadable",
+                and event.get("account"):
+            return _settle(trigger, reason=ACCOUNT_UNREADABLE,
                            message=str(error.user_message or error)[:300])
     return None
 

@@ -254,18 +254,20 @@ def webhook_endpoints_sync_secrets(**kwargs) -> int:
     return changed
 
 
-def _process(trigger: WebhookEventTrigger, *, attempt: int = 1, final: bool = True) -> None:
+def _process(trigger: WebhookEventTrigger, *, attempt: int = 1, final: bool = True) -> str | None:
     """Run dj-stripe's processing for a stored trigger; on failure keep the error on the row
     (prefixed with FAILED_PREFIX when this was the last try). A delivery that can never apply
-    (the other mode's event, a deauthorized account, Stripe's resource_missing) is settled by
-    payments.services.webhook_guards instead: recorded, audited, not retried."""
+    (the other mode's event, an account we do not know, Stripe's resource_missing for the
+    event's object) is settled by payments.services.webhook_guards instead: recorded, audited,
+    not retried; the reason is returned (None when the event was applied)."""
     from payments.services import webhook_guards
 
     api_key = settings.STRIPE_SECRET_KEY
     try:
         # Inside the try: a failure there (the database, say) is kept and retried like any other.
-        if webhook_guards.webhook_preflight(trigger=trigger):
-            return
+        settled = webhook_guards.webhook_preflight(trigger=trigger)
+        if settled:
+            return None if settled == "processed" else settled
         with transaction.atomic():
             djstripe_signals.webhook_pre_process.send(sender=WebhookEventTrigger, instance=trigger)
             trigger.process(save=False, api_key=api_key)
@@ -273,8 +275,9 @@ def _process(trigger: WebhookEventTrigger, *, attempt: int = 1, final: bool = Tr
                 sender=WebhookEventTrigger, instance=trigger, api_key=api_key
             )
     except Exception as exc:
-        if webhook_guards.webhook_failure_settled(trigger=trigger, exc=exc):
-            return
+        reason = webhook_guards.webhook_failure_settled(trigger=trigger, exc=exc)
+        if reason:
+            return reason
         max_length = WebhookEventTrigger._meta.get_field("exception").max_length
         tried = f"{FAILED_PREFIX} {attempt} tries" if final else f"try {attempt} failed"
         trigger.exception = f"{tried}: {type(exc).__name__}: {exc}"[:max_length]
@@ -291,6 +294,7 @@ def _process(trigger: WebhookEventTrigger, *, attempt: int = 1, final: bool = Tr
         raise WebhookProcessingFailed() from exc
     webhook_guards.webhook_trigger_account_set(trigger)
     trigger.save()
+    return None
 
 
 def webhook_receive(*, endpoint: str, payload: bytes, headers, remote_ip: str | None) -> WebhookEventTrigger:
@@ -334,7 +338,8 @@ def webhook_retry_delay(*, retries: int) -> int:
 
 def webhook_process(*, trigger_id: int, attempt: int = 1, final: bool = True) -> str:
     """One try at a stored delivery (the worker's side). Returns the outcome: "processed",
-    "done_before" (an earlier try or a replay applied it), "missing"; raises
+    "not_applied" (settled without applying, counted by reason), "done_before" (an earlier try
+    or a replay applied it), "missing"; raises
     WebhookProcessingFailed when it failed (the caller retries unless `final`).
 
     Writes one `webhook.delivery` log line (id, type, account, outcome, duration) and the metrics.
@@ -354,7 +359,10 @@ def webhook_process(*, trigger_id: int, attempt: int = 1, final: bool = True) ->
     started = time.perf_counter()
     outcome = "processed"
     try:
-        _process(trigger, attempt=attempt, final=final)
+        not_applied = _process(trigger, attempt=attempt, final=final)
+        if not_applied:
+            outcome = "not_applied"
+            monitoring.WEBHOOK_NOT_APPLIED.labels(type=event_type, reason=not_applied).inc()
     except WebhookProcessingFailed:
         outcome = "failed" if final else "retrying"
         raise

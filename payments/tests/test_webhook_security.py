@@ -8,7 +8,14 @@ from djstripe.models import Event, WebhookEventTrigger
 
 from payments.ip_allowlist import STRIPE_WEBHOOK_IPS, client_ip, is_stripe_webhook_ip
 from payments.services.webhooks import InvalidWebhook, webhook_verify
-from payments.tests.webhook_support import CONNECT_PATH, PLATFORM_PATH, make_event, post_event, sign
+from payments.tests.webhook_support import (
+    CONNECT_PATH,
+    PLATFORM_PATH,
+    make_event,
+    post_event,
+    sandbox_seller,
+    sign,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +42,7 @@ def test_a_validly_signed_platform_event_is_recorded_once_and_answered_200(clien
 
 
 def test_a_validly_signed_connect_event_is_recorded_with_its_account(client, stripe_sandbox):
-    account = stripe_sandbox.create_account()
+    account = {"id": sandbox_seller(stripe_sandbox).stripe_account_id}
     # balance.available has no dj-stripe handler: nothing is re-fetched.
     event = make_event("balance.available", {"object": "balance"}, account=account["id"])
 
