@@ -159,6 +159,24 @@ def sandbox_in_process():
 # -- Checkout: PaymentIntents, direct charges on the seller's account (payments/services/checkout.py) --
 
 
+# A card statement reads "<the seller's prefix>* <suffix>" in at most 22 Latin characters, with
+# no < > \ ' " *, and a suffix holding a letter; the prefix (the seller's own, on a direct
+# charge) has 2 to 10, so a suffix of 10 always fits
+# (https://docs.stripe.com/get-started/account/statement-descriptors).
+STATEMENT_DESCRIPTOR_SUFFIX_MAX = 22 - 10 - len("* ")
+
+
+def statement_descriptor_suffix_for(name: str) -> str:
+    """The seller's shop name as a statement descriptor suffix: accents folded to ASCII, only
+    letters, digits and spaces kept, upper case, cut to fit; "" when no letter is left."""
+    import unicodedata
+
+    ascii_name = unicodedata.normalize("NFKD", name or "").encode("ascii", "ignore").decode()
+    kept = "".join(ch if ch.isalnum() else " " for ch in ascii_name)
+    suffix = " ".join(kept.split()).upper()[:STATEMENT_DESCRIPTOR_SUFFIX_MAX].strip()
+    return suffix if any(ch.isalpha() for ch in suffix) else ""
+
+
 def payment_intent_create(*, order, actor=None):
     """The PaymentIntent for `order` on the seller's account, for the order's amount and fee.
 
@@ -178,6 +196,9 @@ def payment_intent_create(*, order, actor=None):
         },
         "description": f"Stub Collector order #{order.pk}",
     }
+    suffix = statement_descriptor_suffix_for(order.seller.display_name)
+    if suffix:
+        params["statement_descriptor_suffix"] = suffix
     if order.buyer.email:
         params["receipt_email"] = order.buyer.email
     return stripe_call(

@@ -94,3 +94,44 @@ def test_a_dispute_fee_lands_on_the_platform_balance_not_the_sellers(stripe_sand
     [charge] = stripe.Charge.list(stripe_account=account["id"]).data
     # $20 sale: fee $2.00, Stripe's $0.88 and the $15.00 dispute fee: the platform is $13.88 down.
     assert _platform_net_from({charge.id, dispute.id}) == 200 - 88 - STRIPE_DISPUTE_FEE_CENTS
+
+
+# -- the statement descriptor suffix -----------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("name", "suffix"),
+    [
+        ("Ticket Heaven", "TICKET HEA"),
+        ("Zoë's <Stubs>*", "ZOE S STUB"),
+        ("O'Brien \"Rare\" Stubs", "O BRIEN RA"),
+        ("1999 2000", ""),  # no letter: Stripe would refuse it, so none is sent
+        ("東京", ""),
+    ],
+)
+def test_a_shop_name_becomes_a_suffix_stripe_accepts(name, suffix):
+    from payments.stripe_api import statement_descriptor_suffix_for
+
+    assert statement_descriptor_suffix_for(name) == suffix
+
+
+def test_checkout_puts_the_sellers_shop_name_on_the_buyers_card_statement(stripe_sandbox, client):
+    account = stripe_sandbox.create_account(controller=EXPRESS_DIRECT_CHARGES_CONTROLLER)
+    seller = SellerFactory(stripe_account_id=account["id"], first_name="Zoë", last_name="O'Stubs")
+    listing = ListingFactory(seller=seller)
+    client.force_login(UserFactory())
+
+    response = client.post("/payments/create-payment-intent/", content_type="application/json",
+                           data=json.dumps({"listing_id": listing.pk, **shipping_address()}))
+
+    assert response.status_code == 200
+    [intent] = stripe.PaymentIntent.list(stripe_account=account["id"]).data
+    assert intent.statement_descriptor_suffix == "ZOE O STUB"
+
+
+def test_stripe_refuses_a_suffix_with_forbidden_characters_or_too_long(stripe_sandbox):
+    account = stripe_sandbox.create_account()
+    for bad in ("Zoë's*", "A VERY LONG SHOP NAME"):
+        with pytest.raises(stripe.InvalidRequestError) as refused:
+            stripe.PaymentIntent.create(amount=1000, currency="usd", stripe_account=account["id"],
+                                        statement_descriptor_suffix=bad)
+        assert refused.value.param == "statement_descriptor_suffix"

@@ -276,6 +276,7 @@ class PaymentsApi(ApiBase):
                 raise invalid_request(f'The payment method type "{method}" is invalid. The '
                                       "Stripe sandbox supports only card.",
                                       param="payment_method_types")
+        _check_statement_descriptor_suffix(params.get("statement_descriptor_suffix"))
         intent_id = new_id("pi")
         pi = from_fixture(
             "payment_intent", id=intent_id, client_secret=f"{intent_id}_secret_{new_secret(25)}",
@@ -614,3 +615,23 @@ class PaymentsApi(ApiBase):
     def list_fee_refunds(self, req: Request) -> dict[str, Any]:
         fee = self.find("application_fee", req.path_args["id"], req.scope)
         return self.render(fee)["refunds"]
+
+
+def _check_statement_descriptor_suffix(suffix: Any) -> None:
+    """Stripe's rules for a card statement descriptor: Latin characters, none of < > \\ ' " *,
+    at least one letter, and prefix + "* " + suffix in 22 characters; the sandbox's accounts
+    have no prefix of their own, so it holds the suffix to the room left by the longest prefix
+    (10) (https://docs.stripe.com/get-started/account/statement-descriptors)."""
+    if suffix in (None, ""):
+        return
+    text = str(suffix)
+    param = "statement_descriptor_suffix"
+    if not text.isascii() or any(ch in text for ch in "<>\\'\"*"):
+        raise invalid_request("Invalid statement_descriptor_suffix: only Latin characters, and "
+                              "none of < > \\ ' \" *.", param=param)
+    if not any(ch.isalpha() for ch in text):
+        raise invalid_request("statement_descriptor_suffix must contain at least one letter.",
+                              param=param)
+    if len(text) > 22 - 10 - 2:
+        raise invalid_request("The statement descriptor (prefix, '* ' and suffix) must be at "
+                              "most 22 characters.", param=param)
