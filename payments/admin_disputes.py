@@ -35,7 +35,8 @@ OPEN_STATUSES = [s.value for s in (DisputeStatus.WARNING_NEEDS_RESPONSE, Dispute
 STATUS_BADGES = {
     DisputeStatus.NEEDS_RESPONSE: "bad", DisputeStatus.WARNING_NEEDS_RESPONSE: "bad",
     DisputeStatus.UNDER_REVIEW: "warn", DisputeStatus.WARNING_UNDER_REVIEW: "warn",
-    DisputeStatus.WON: "ok", DisputeStatus.WARNING_CLOSED: "ok", DisputeStatus.PREVENTED: "ok",
+    # Prevented is not a win (nothing came back), so it is not green.
+    DisputeStatus.WON: "ok", DisputeStatus.WARNING_CLOSED: "ok", DisputeStatus.PREVENTED: "warn",
     DisputeStatus.LOST: "bad",
 }
 LONG_FIELDS = ("product_description", "shipping_address", "uncategorized_text")
@@ -153,8 +154,8 @@ class DisputeAdmin(ViewOnlyAdmin):
                 try:
                     if action == "accept":
                         dispute_accept(dispute_id=dispute.pk, actor=request.user, request=request)
-                        done = (f"{dispute.kind_label} accepted on Stripe (closed as lost); the order follows "
-                                "when Stripe confirms it.")
+                        done = (f"{dispute.kind_label} accepted on Stripe (closed as lost); the order "
+                                "follows when Stripe confirms it.")
                     else:
                         dispute_respond(dispute_id=dispute.pk, evidence=form.cleaned_data,
                                         submit=action == "submit", actor=request.user, request=request)

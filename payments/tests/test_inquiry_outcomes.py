@@ -56,7 +56,8 @@ def _disputed(webhook_sandbox, deliver_all, payment_method):
     return order, Dispute.objects.get(order=order)
 
 
-def test_staff_can_refund_an_inquiry_in_full_and_the_order_ends_refunded(webhook_sandbox, deliver_all, finance):
+def test_staff_can_refund_an_inquiry_in_full_and_the_order_ends_refunded(webhook_sandbox, deliver_all,
+                                                                         finance):
     order, dispute = _disputed(webhook_sandbox, deliver_all, "pm_card_createDisputeInquiry")
     assert order.status == OrderStatus.DISPUTED and dispute.charge_refundable
 
@@ -79,7 +80,8 @@ def test_a_chargeback_still_cannot_be_refunded(webhook_sandbox, deliver_all, fin
         refund_request(order_id=order.pk, actor=finance)
 
 
-def test_an_inquiry_escalating_after_a_full_refund_takes_no_money(webhook_sandbox, deliver_all, finance, support):
+def test_an_inquiry_escalating_after_a_full_refund_takes_no_money(webhook_sandbox, deliver_all, finance,
+                                                                  support):
     order, dispute = _disputed(webhook_sandbox, deliver_all, "pm_card_createDisputeInquiry")
     refund_request(order_id=order.pk, actor=finance)
     deliver_all()
@@ -94,7 +96,7 @@ def test_an_inquiry_escalating_after_a_full_refund_takes_no_money(webhook_sandbo
     assert not AuditEvent.objects.filter(order=order, action="dispute.funds_withdrawn").exists()
 
 
-def test_a_prevented_dispute_is_its_own_outcome_not_a_win(webhook_sandbox, deliver_all):
+def test_a_prevented_dispute_is_its_own_outcome_not_a_win(webhook_sandbox, deliver_all, client):
     order, dispute = _disputed(webhook_sandbox, deliver_all, "pm_card_createDisputeInquiry")
     mail.outbox.clear()
 
@@ -106,12 +108,17 @@ def test_a_prevented_dispute_is_its_own_outcome_not_a_win(webhook_sandbox, deliv
     assert dispute.outcome == "prevented"
     # Stripe's prevention refunded the buyer: the order says so, not "back to paid".
     assert order.status == OrderStatus.REFUNDED
-    moves = AuditEvent.objects.filter(order=order, action="order.transition").values_list("message", flat=True)
+    moves = AuditEvent.objects.filter(order=order, action="order.transition").values_list("message",
+                                                                                           flat=True)
     assert not any("favour" in message for message in moves)
     assert "prevented" in AuditEvent.objects.get(order=order, action="dispute.closed").message
     (closed,) = [m for m in mail.outbox if "is closed" in m.subject]
     assert "not won" in closed.subject and "not a win" in closed.body
     assert "you won" not in closed.body.lower()
+    client.force_login(order.buyer)
+    page = client.get(f"/orders/{order.pk}/").content.decode()
+    assert "settled before it became a chargeback" in page
+    assert "nothing won back" in dispute.status_for_seller
 
 
 def test_the_accept_button_on_an_inquiry_says_no_money_moves(webhook_sandbox, deliver_all, client, support):
