@@ -134,6 +134,7 @@ payments.order                   READERS   NOBODY   SUPER    NOBODY
 payments.payment                 READERS   NOBODY   SUPER    NOBODY
 payments.auditevent              READERS   NOBODY   NOBODY   NOBODY
 payments.refund                  READERS   NOBODY   NOBODY   NOBODY
+payments.refundapproval          READERS   NOBODY   NOBODY   NOBODY
 payments.dispute                 READERS   NOBODY   NOBODY   NOBODY
 payments.earlyfraudwarning       READERS   NOBODY   NOBODY   NOBODY
 payments.feedback                SUPER     NOBODY   SUPER    NOBODY
@@ -503,7 +504,8 @@ def admin_pending(row: str, role: str, page: str) -> str | None:
 # ---------------------------------------------------------------------------------------------
 
 ABOVE_SUPPORT_LIMIT = {  # role -> statuses, for {"amount": SUPPORT_LIMIT_CENTS + 1000}
-    "seller": {201}, "staff": {403, 404}, "support": {403}, "finance": {201}, "super": {201},
+    # Support's request waits for Finance (202, nothing refunded): see the approve action below.
+    "seller": {201}, "staff": {403, 404}, "support": {202}, "finance": {201}, "super": {201},
 }
 
 
@@ -516,6 +518,40 @@ def test_a_refund_above_the_support_limit(role, stripe_sandbox, support_limit, n
 
     assert response.status_code in ABOVE_SUPPORT_LIMIT[role], (role, response.status_code, response.content[:300])
     _effect_check("payments/orders/<int:order_id>/refund/", world, role, response)
+
+
+# Finance's to-do list: the "approve" admin action on Support's refund request (a POST to the
+# changelist). role -> (status, whether the refund is made). Support has no action on that list,
+# so Django admin shows the list again (200) and does nothing.
+APPROVE_REFUND_REQUEST = {
+    "anon": (302, False), "buyer": (302, False), "buyer2": (302, False), "seller": (302, False),
+    "seller2": (302, False), "staff": (403, False), "support": (200, False), "finance": (302, True),
+    "super": (302, True),
+}
+
+
+@pytest.mark.parametrize("role", list(APPROVE_REFUND_REQUEST))
+def test_only_finance_approves_supports_refund_request(role, stripe_sandbox, support_limit, no_rate_limits):
+    from payments.models import RefundApproval, RefundApprovalStatus
+    from payments.services.refunds import refund_request
+
+    world = build_world(stripe_sandbox, paid=True)
+    approval = refund_request(
+        order_id=world.order.pk, actor=world.users["support"], amount_cents=support_limit + 1000
+    )
+    assert isinstance(approval, RefundApproval)
+    status, refunded = APPROVE_REFUND_REQUEST[role]
+
+    response = world.client_for(role).post(
+        "/admin/payments/refundapproval/", {"action": "approve", "_selected_action": [approval.pk]}
+    )
+
+    approval.refresh_from_db()
+    assert response.status_code == status, (role, response.status_code)
+    assert (approval.status == RefundApprovalStatus.APPROVED) == refunded, role
+    made = [e for e in world.sandbox.events(type="refund.created")
+            if e["data"]["object"]["payment_intent"] == world.order.payment_intent_id]
+    assert len(made) == (1 if refunded else 0), role
 
 
 def test_staff_without_permissions_cannot_run_a_stripe_mirror_action(stripe_sandbox):
