@@ -85,12 +85,15 @@ def stripe_call(
         # key, an account we may not act on, …): a 4xx with its own words, not "the provider did
         # not answer", and not worth retrying with the same input. Rejected parameters are a 400,
         # refusals given the state of things a 409.
-        logger.warning("Stripe %s refused: %s (request %s)", operation, exc.code, exc.request_id)
+        # stripe-python leaves `code` empty on a 403 (PermissionError); the body still has it.
+        body = exc.json_body if isinstance(exc.json_body, dict) else {}
+        code = exc.code or str((body.get("error") or {}).get("code") or "")
+        logger.warning("Stripe %s refused: %s (request %s)", operation, code, exc.request_id)
         audit["data"]["http_status"] = exc.http_status
-        refusal = f"refused: {exc.code or 'invalid_request'}: {exc.user_message or ''}"
+        refusal = f"refused: {code or 'invalid_request'}: {exc.user_message or ''}"
         audit_record(**audit, message=refusal[:500])
-        status = 400 if (exc.code or "").startswith("parameter_") else 409
-        raise StripeRefused(exc.user_message or StripeRefused.message, stripe_code=exc.code or "",
+        status = 400 if code.startswith("parameter_") else 409
+        raise StripeRefused(exc.user_message or StripeRefused.message, stripe_code=code,
                             status=status) from exc
     except stripe.StripeError as exc:
         logger.warning("Stripe %s failed: %s (request %s)", operation, type(exc).__name__, exc.request_id)

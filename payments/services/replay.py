@@ -7,6 +7,14 @@ of a type we handle that dj-stripe has not recorded to the webhook pipeline as i
 been delivered (a WebhookEventTrigger marked as a replay, then the same processing). dj-stripe
 records each Event once by id, and our handlers re-read Stripe's current objects under row
 locks, so a second run (or a late real delivery) applies nothing twice.
+
+A seller's account that left the platform can no longer be read: Stripe answers 403
+`account_invalid` to anything sent with its Stripe-Account header, its event list included
+(https://docs.stripe.com/connect/authentication, docs/sandbox.md). Such an account is skipped
+and reported, and the run goes on with the others. Its `account.application.deauthorized` event
+is replayed when Stripe still lists it; when it cannot be listed, the refusal itself is Stripe's
+word that the account left, so the seller is disconnected all the same (seller_disconnect,
+idempotent), as the lost delivery would have done.
 """
 
 import json
@@ -19,6 +27,7 @@ from djstripe.models import Event, WebhookEventTrigger
 
 from accounts.models import User
 from payments import stripe_api
+from payments.services.webhook_guards import DEAUTHORIZED
 from payments.services.webhooks import (
     CONNECT,
     HANDLERS,
@@ -30,6 +39,9 @@ from payments.services.webhooks import (
 logger = logging.getLogger(__name__)
 
 REPLAY_HEADER = "X-Replayed-By"
+# Everything a delivery to our endpoints would apply: the handlers, and the deauthorization
+# handled before dj-stripe (payments.services.webhook_guards).
+REPLAYED_TYPES = frozenset({*HANDLERS, DEAUTHORIZED})
 
 
 @dataclass
@@ -39,6 +51,8 @@ class ReplayReport:
     already: int = 0
     not_handled: int = 0
     failed: list[str] = field(default_factory=list)
+    # Connected accounts Stripe no longer lets us read (they left the platform): skipped.
+    unreadable: list[str] = field(default_factory=list)
 
 
 def _events(*, since: datetime, stripe_account: str | None):
@@ -63,9 +77,16 @@ def stripe_events_replay(*, since: datetime, dry_run: bool = False) -> ReplayRep
         .values_list("stripe_account_id", flat=True),
     ]
     for account in accounts:
-        for event in _events(since=since, stripe_account=account):
+        try:
+            events = _events(since=since, stripe_account=account)
+        except stripe_api.StripeRefused as error:
+            if not account or error.stripe_code != "account_invalid":
+                raise
+            _account_unreadable(account=account, report=report, dry_run=dry_run)
+            continue
+        for event in events:
             report.listed += 1
-            if event["type"] not in HANDLERS:
+            if event["type"] not in REPLAYED_TYPES:
                 report.not_handled += 1
                 continue
             if Event.objects.filter(id=event["id"]).exists():
@@ -78,6 +99,15 @@ def stripe_events_replay(*, since: datetime, dry_run: bool = False) -> ReplayRep
                 event["account"] = account  # listed with Stripe-Account: it is that account's event
             _apply(event=event, report=report)
     return report
+
+
+def _account_unreadable(*, account: str, report: ReplayReport, dry_run: bool) -> None:
+    from payments.services.connect.disconnect import seller_disconnect
+
+    report.unreadable.append(account)
+    logger.warning("Replay: Stripe refuses to read %s (account_invalid); skipped", account)
+    if not dry_run:
+        seller_disconnect(account_id=account)
 
 
 def _apply(*, event: dict, report: ReplayReport) -> None:

@@ -6,8 +6,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from djstripe.models import WebhookEventTrigger
 
-from payments.models import OrderStatus
-from payments.tests.webhook_support import pay, sandbox_order
+from payments.models import AuditEvent, OrderStatus
+from payments.tests.webhook_support import pay, sandbox_order, sandbox_seller
 
 pytestmark = pytest.mark.django_db
 
@@ -63,3 +63,53 @@ def test_events_before_the_date_are_left_alone(stripe_sandbox):
 def test_a_bad_date_is_a_clear_error():
     with pytest.raises(CommandError, match="date like 2026-11-01"):
         replay("--since", "yesterday")
+
+
+def test_a_seller_who_left_the_platform_is_skipped_and_reported_and_the_run_goes_on(stripe_sandbox):
+    # No endpoint registered: neither the deauthorization nor the payment reached us.
+    gone = sandbox_seller(stripe_sandbox)
+    order = sandbox_order(stripe_sandbox)  # another seller's sale
+    pay(order)
+    stripe_sandbox.disconnect_account(gone.stripe_account_id)
+
+    out = replay("--since", "2000-01-01")
+
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PAID
+    assert f"skipped {gone.stripe_account_id}: Stripe no longer lets us read it" in out
+    assert "1 accounts unreadable" in out
+    gone.refresh_from_db()
+    assert gone.stripe_disconnected_at is not None  # the lost deauthorization, applied
+    assert AuditEvent.objects.filter(action="connect.account_disconnected", subject_user=gone).count() == 1
+
+    replay("--since", "2000-01-01")
+
+    assert AuditEvent.objects.filter(action="connect.account_disconnected", subject_user=gone).count() == 1
+
+
+def test_a_dry_run_reports_an_unreadable_account_and_disconnects_nobody(stripe_sandbox):
+    gone = sandbox_seller(stripe_sandbox)
+    stripe_sandbox.disconnect_account(gone.stripe_account_id)
+
+    out = replay("--since", "2000-01-01", "--dry-run")
+
+    assert f"skipped {gone.stripe_account_id}" in out
+    gone.refresh_from_db()
+    assert gone.stripe_disconnected_at is None
+
+
+def test_a_listed_deauthorization_is_replayed_like_a_delivery(stripe_sandbox, monkeypatch):
+    """When Stripe still lists the deauthorization, it goes through the webhook pipeline."""
+    from payments.services import replay as replay_service
+
+    gone = sandbox_seller(stripe_sandbox)
+    stripe_sandbox.disconnect_account(gone.stripe_account_id)
+    [deauthorized] = stripe_sandbox.events(type="account.application.deauthorized")
+    monkeypatch.setattr(replay_service, "_events", lambda *, since, stripe_account:
+                        [deauthorized] if stripe_account == gone.stripe_account_id else [])
+
+    out = replay("--since", "2000-01-01")
+
+    assert f"applied {deauthorized['id']}" in out
+    gone.refresh_from_db()
+    assert gone.stripe_disconnected_at is not None

@@ -2,7 +2,8 @@
 
 Lists the events Stripe holds since a date, from the platform and each seller's connected
 account, and applies once those of a type we handle that never reached us (see
-payments/services/replay.py). A second run applies nothing.
+payments/services/replay.py). A second run applies nothing. A seller's account Stripe no longer
+lets us read (it left the platform) is skipped, named, and its seller marked disconnected.
 """
 
 from datetime import UTC, datetime
@@ -33,9 +34,13 @@ class Command(BaseCommand):
         verb = "would apply" if dry_run else "applied"
         for event_id in report.applied:
             self.stdout.write(f"{verb} {event_id}")
+        for account in report.unreadable:
+            self.stdout.write(f"skipped {account}: Stripe no longer lets us read it (it left the platform); "
+                              f"its seller {'would be' if dry_run else 'is'} marked disconnected")
         self.stdout.write(
             f"{report.listed} events listed: {len(report.applied)} {verb}, {report.already} already applied, "
-            f"{report.not_handled} of types we do not handle, {len(report.failed)} failed"
+            f"{report.not_handled} of types we do not handle, {len(report.failed)} failed, "
+            f"{len(report.unreadable)} accounts unreadable"
         )
         if report.failed:
             raise CommandError("Some events failed; their deliveries are in admin (Webhook deliveries).")
