@@ -323,10 +323,15 @@ def webhook_endpoint_list() -> list:
 
 
 def webhook_endpoint_create(*, url: str, enabled_events: list[str], connect: bool, description: str):
-    """The answer carries the signing secret, once. https://docs.stripe.com/api/webhook_endpoints/create"""
+    """The answer carries the signing secret, once. https://docs.stripe.com/api/webhook_endpoints/create
+
+    The endpoint is pinned to the API version of the stripe-python we run (`stripe.api_version`):
+    without one Stripe sends events in the account's default version, which dj-stripe and our
+    handlers were not written against, and it changes whenever the account is upgraded."""
     return stripe_call(
         "webhook_endpoint.create", stripe.WebhookEndpoint.create,
         url=url, enabled_events=enabled_events, connect=connect, description=description,
+        api_version=stripe.api_version,
     )
 
 

@@ -72,3 +72,11 @@ def test_a_url_that_is_not_https_is_refused(stripe_sandbox, url):
     with pytest.raises(CommandError, match="https://"):
         setup(url)
     assert endpoints() == []
+
+
+def test_both_endpoints_are_created_at_the_api_version_the_stripe_sdk_pins(stripe_sandbox):
+    setup()
+
+    platform, connect = endpoints()
+    assert stripe.api_version  # stripe-python's pinned version, e.g. 2026-08-26.dahlia
+    assert platform.api_version == connect.api_version == stripe.api_version

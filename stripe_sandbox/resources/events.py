@@ -44,18 +44,23 @@ class EventsApi(ApiBase):
         endpoint = self.new_webhook_endpoint(
             params["url"], enabled_events=events, connect=as_bool(params, "connect"),
             description=params.get("description"),
-            metadata=merge_metadata({}, params.get("metadata")))
+            metadata=merge_metadata({}, params.get("metadata")),
+            api_version=params.get("api_version") or None)
         return {**endpoint, "secret": endpoint["_secret"]}
 
     def new_webhook_endpoint(self, url: str, *, secret: str | None = None, connect: bool = False,
                              enabled_events: list[str] | None = None,
                              description: str | None = None,
-                             metadata: dict | None = None) -> dict[str, Any]:
+                             metadata: dict | None = None,
+                             api_version: str | None = None) -> dict[str, Any]:
+        # Stripe keeps the version an endpoint was created with (null: the account's default)
+        # and it cannot be changed afterwards
+        # (https://docs.stripe.com/api/webhook_endpoints/create#create_webhook_endpoint-api_version).
         endpoint = from_fixture(
             "webhook_endpoint", id=new_id("we"), url=url, created=self.now(),
             enabled_events=list(enabled_events or ["*"]), status="enabled",
             description=description, metadata=metadata or {},
-            api_version=None)
+            api_version=api_version)
         endpoint["_secret"] = secret or f"whsec_{new_secret(32)}"
         endpoint["_connect"] = connect
         # Stripe only shows "application" for Connect endpoints; keep the key, typed the same.
