@@ -55,12 +55,59 @@ def django_db_modify_db_settings(django_db_modify_db_settings, tmp_path_factory)
         database.setdefault("OPTIONS", {})["transaction_mode"] = "IMMEDIATE"
 
 
+def _answer_by_design(*, resource: str, status_text: str, document: str) -> bool:
+    """Chromium logs every 4xx as a console error. Two are answers by design, not faults: the
+    page itself answering 4xx (a form with errors is a 400, a rate limit a 429; the test checks
+    the page), and Stripe's 402 for a declined card on a PaymentIntent confirmation
+    (https://docs.stripe.com/api/errors: 402 "The parameters were valid but the request
+    failed"). A 4xx of anything else the page loads (a script, an image, a fetch) is a fault."""
+    import re
+
+    status = re.search(r"status of (\d{3})", status_text)
+    if not status or not status.group(1).startswith("4"):
+        return False
+    if resource.split("#")[0] == document.split("#")[0]:
+        return True
+    return status.group(1) == "402" and "/v1/payment_intents/" in resource and resource.endswith("/confirm")
+
+
 @pytest.fixture
-def page(page):
-    """Fail fast instead of waiting 30 s when a selector is wrong."""
+def allowed_console_errors() -> list[str]:
+    """Regexes of console errors a test expects (e.g. the 402 of a declined card); append to it."""
+    return []
+
+
+@pytest.fixture
+def page(page, allowed_console_errors):
+    """Fail fast instead of waiting 30 s when a selector is wrong; and fail the test on any
+    console error, uncaught exception or Content Security Policy violation on any page it
+    visited (Chromium reports a violation as a console error and as a
+    `securitypolicyviolation` event, which the init script forwards)."""
+    import re
+
     page.set_default_timeout(10_000)
     page.set_default_navigation_timeout(15_000)
-    return page
+    problems: list[str] = []
+
+    def on_console(message):
+        if message.type != "error":
+            return
+        resource = (message.location or {}).get("url", "")
+        if message.text.startswith("Failed to load resource") and _answer_by_design(
+            resource=resource, status_text=message.text, document=page.url
+        ):
+            return
+        problems.append(f"console error on {page.url}: {message.text} ({resource})")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: problems.append(f"uncaught exception on {page.url}: {error}"))
+    page.add_init_script(
+        "document.addEventListener('securitypolicyviolation', (e) => console.error("
+        "'CSP violation: ' + e.violatedDirective + ' blocked ' + (e.blockedURI || 'inline code')));"
+    )
+    yield page
+    unexpected = [p for p in problems if not any(re.search(allowed, p) for allowed in allowed_console_errors)]
+    assert not unexpected, "the browser reported problems:\n" + "\n".join(unexpected)
 
 
 @dataclass

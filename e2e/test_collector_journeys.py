@@ -184,22 +184,32 @@ def test_the_gallery_switches_photos_and_zooms(sized, settings, tmp_path, stripe
     expect(dialog).to_be_hidden()
 
 
-def test_the_phone_header_fits_one_line_and_the_filters_fold(sized, stripe_live):
+def test_the_phone_header_keeps_brand_menu_and_search_in_view_and_the_filters_fold(sized, stripe_live):
     page, site = sized, stripe_live.site_url
     UserFactory(username="ann")
     log_in(page, site, "ann")
     page.goto(f"{site}/")
-    header = page.locator(".header-row").bounding_box()
+    brand = page.locator(".brand").bounding_box()
+    search_box = page.get_by_label("Search stubs")
+    expect(search_box).to_be_visible()
     filters = page.locator("details.filter-panel")
     if page.width_name == "phone":
-        assert header["height"] < 70  # one line: brand and the Menu button
-        expect(page.locator(".nav-toggle")).to_be_visible()
+        toggle = page.locator(".nav-toggle")
+        expect(toggle).to_be_visible()
+        assert abs(toggle.bounding_box()["y"] - brand["y"]) < 20  # brand and Menu share a line
+        assert search_box.bounding_box()["y"] > brand["y"] + brand["height"] - 1  # search below
         expect(filters).not_to_have_attribute("open", "")
         page.get_by_text("Search and filters").click()
-        expect(page.get_by_label("Search")).to_be_visible()
+        expect(page.get_by_label("Search", exact=True)).to_be_visible()
     else:
         expect(page.locator(".nav-toggle")).to_be_hidden()
-        expect(page.get_by_label("Search")).to_be_visible()
+        assert abs(search_box.bounding_box()["y"] - brand["y"]) < 30  # one header line
+        expect(page.get_by_label("Search", exact=True)).to_be_visible()
+    # the header search works from any page
+    page.goto(f"{site}/accounts/profile/")
+    search_box.fill("rock")
+    search_box.press("Enter")
+    page.wait_for_url(f"{site}/?q=rock")
     # nothing wider than the screen
     assert page.evaluate("document.documentElement.scrollWidth") <= WIDTHS[page.width_name]["width"]
 

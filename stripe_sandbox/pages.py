@@ -32,7 +32,9 @@ padding: .4rem; text-align: left; }
 
 def page(title: str, body: str) -> str:
     return (f"<!doctype html><html lang='en'><head><meta charset='utf-8'>"
-            f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head><body>"
+            f"<title>{html.escape(title)}</title><style>{_STYLE}</style>"
+            # No /favicon.ico here: without an icon the browser asks for one (a 404 in its console).
+            "<link rel='icon' href='data:,'></head><body>"
             f"<header><h1>{html.escape(title)} <span class='badge'>Stripe sandbox</span></h1>"
             f"</header>{body}</body></html>")
 

@@ -101,6 +101,25 @@
     (this._handlers[event] || []).forEach(function (handler) { handler(payload); });
   };
 
+  // Real Stripe.js draws the Payment Element inside its own iframe, so the merchant's Content
+  // Security Policy never sees its styles. The stand-in lives in the merchant's page: it styles
+  // through the CSSOM (element.style), which a policy without 'unsafe-inline' allows, where a
+  // <style> element or a style attribute would be blocked.
+  function styleElement(wrapper) {
+    function set(node, styles) {
+      Object.keys(styles).forEach(function (name) { node.style[name] = styles[name]; });
+    }
+    set(wrapper, {display: 'grid', gridTemplateColumns: '2fr 1fr 1fr', gap: '.5rem'});
+    wrapper.querySelectorAll('label').forEach(function (label) {
+      set(label, {display: 'flex', flexDirection: 'column', fontSize: '.85rem'});
+    });
+    wrapper.querySelectorAll('input').forEach(function (input) {
+      set(input, {padding: '.5rem', fontSize: '1rem', border: '1px solid #ccc', borderRadius: '4px'});
+    });
+    set(wrapper.querySelector('.SandboxPaymentElement-error'),
+        {gridColumn: '1/-1', color: '#df1b41', fontSize: '.85rem', minHeight: '1em'});
+  }
+
   PaymentElement.prototype.mount = function (target) {
     var node = typeof target === 'string' ? document.querySelector(target) : target;
     if (!node) {
@@ -111,11 +130,6 @@
     wrapper.className = 'SandboxPaymentElement';
     wrapper.setAttribute('data-sandbox-element', this._type);
     wrapper.innerHTML =
-      '<style>.SandboxPaymentElement{display:grid;grid-template-columns:2fr 1fr 1fr;gap:.5rem}' +
-      '.SandboxPaymentElement label{display:flex;flex-direction:column;font-size:.85rem}' +
-      '.SandboxPaymentElement input{padding:.5rem;font-size:1rem;border:1px solid #ccc;' +
-      'border-radius:4px}.SandboxPaymentElement .SandboxPaymentElement-error{' +
-      'grid-column:1/-1;color:#df1b41;font-size:.85rem;min-height:1em}</style>' +
       '<label for="' + id + '-number">Card number<input id="' + id + '-number" ' +
       'class="SandboxPaymentElement-number" type="text" inputmode="numeric" ' +
       'autocomplete="cc-number" placeholder="1234 1234 1234 1234" aria-label="Card number">' +
@@ -128,6 +142,7 @@
       'class="SandboxPaymentElement-cvc" type="text" inputmode="numeric" ' +
       'autocomplete="cc-csc" placeholder="CVC" aria-label="CVC"></label>' +
       '<div class="SandboxPaymentElement-error" role="alert"></div>';
+    styleElement(wrapper);
     node.innerHTML = '';
     node.appendChild(wrapper);
     this._container = wrapper;
