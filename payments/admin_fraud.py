@@ -53,12 +53,21 @@ class EarlyFraudWarningAdmin(ViewOnlyAdmin):
     def order_status(self, obj):
         return obj.order.get_status_display()
 
+    def get_list_display(self, request):
+        # The refund button only for those whose refund the route accepts (Finance).
+        todo = "todo_column" if request.user.has_perm(REFUND_PERMISSION) else "todo_text_column"
+        return (*self.list_display[:-1], todo)
+
     @admin.display(description="To do")
     def todo_column(self, obj):
         if not obj.actionable:
             return "Nothing: disputed or refunded in full"
         url = reverse("admin:payments_earlyfraudwarning_refund", args=[obj.pk])
         return format_html('<a class="button" href="{}">Refund in full…</a>', url)
+
+    @admin.display(description="To do")
+    def todo_text_column(self, obj):
+        return "Refund in full (Finance)" if obj.actionable else "Nothing: disputed or refunded in full"
 
     def get_urls(self):
         refund = self.admin_site.admin_view(self.refund_view)

@@ -109,7 +109,9 @@ def test_support_sees_the_to_do_but_cannot_use_the_refund_route(warned_order, cl
     client.force_login(_staff(SUPPORT))
     warning = EarlyFraudWarning.objects.get(order=warned_order)
 
-    assert client.get("/admin/payments/earlyfraudwarning/").status_code == 200
+    todo = client.get("/admin/payments/earlyfraudwarning/")
+    assert todo.status_code == 200 and "Refund in full (Finance)" in todo.content.decode()
+    assert "/refund/" not in todo.content.decode()
     assert client.get(f"/admin/payments/earlyfraudwarning/{warning.pk}/refund/").status_code == 403
     assert client.post(f"/admin/payments/earlyfraudwarning/{warning.pk}/refund/").status_code == 403
     assert not warned_order.refunds.exists()
