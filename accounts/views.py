@@ -21,6 +21,7 @@ from accounts.services import (
     user_update_seller_bio,
 )
 from accounts.usernames import username_key
+from stubcollector.rate_limits import post_rate_limit
 
 # Rates per client IP and per attempted username; only POSTs count (viewing the form is free).
 # Blocked requests get stubcollector.views.rate_limited (429) through RatelimitMiddleware.
@@ -110,6 +111,7 @@ class LogoutView(auth_views.LogoutView):
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@post_rate_limit("POST_RATE_PER_USER")
 def profile(request):
     user = request.user
     action = request.POST.get("action") if request.method == "POST" else None

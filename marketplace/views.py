@@ -39,6 +39,7 @@ from marketplace.views_photos import photo_upload_rate_limit
 from marketplace.watchlist import listings_mark_watched
 from payments.selectors_feedback import seller_reputation
 
+from stubcollector.rate_limits import post_rate_limit
 BROWSE_PAGE_SIZE = 24
 SELLER_PAGE_SIZE = 24
 MORE_FROM_SELLER = 4
@@ -137,6 +138,7 @@ def _form_error_from(form, error: ValidationError):
 @login_required
 @photo_upload_rate_limit
 def listing_create_view(request):
+@post_rate_limit("POST_RATE_PER_USER")
     if not request.user.is_seller:
         return _not_a_seller(request)
     form = ListingForm(request.POST or None, request.FILES or None)
@@ -168,6 +170,7 @@ def listing_create_view(request):
 @login_required
 @photo_upload_rate_limit
 def listing_edit_view(request, pk):
+@post_rate_limit("POST_RATE_PER_USER")
     listing = listing_visible_to(listing_id=pk, viewer=request.user)
     if listing.seller_id != request.user.pk:
         raise ListingNotFound()
@@ -201,6 +204,7 @@ def listing_edit_view(request, pk):
 def listing_withdraw_view(request, pk):
     listing = listing_withdraw(listing_id=pk, seller=request.user)
     messages.success(request, "The listing is withdrawn; buyers no longer see it.")
+@post_rate_limit("POST_RATE_PER_USER")
     return redirect("marketplace:listing_detail", pk=listing.pk)
 
 
@@ -209,6 +213,7 @@ def listing_withdraw_view(request, pk):
 def listing_relist_view(request, pk):
     listing = listing_relist(listing_id=pk, seller=request.user)
     messages.success(request, "The listing is back on sale.")
+@post_rate_limit("POST_RATE_PER_USER")
     return redirect("marketplace:listing_detail", pk=listing.pk)
 
 

@@ -24,6 +24,7 @@ from marketplace.photos import (
 from marketplace.selectors import listing_visible_to
 from marketplace.services import ListingNotFound
 from stubcollector.errors import DomainError
+from stubcollector.rate_limits import post_rate_limit
 
 
 class PhotoUploadsTooFast(DomainError):
@@ -90,6 +91,7 @@ def _own_listing(request, pk):
 @login_required
 @require_http_methods(["GET", "POST"])
 @photo_upload_rate_limit
+@post_rate_limit("POST_RATE_PER_USER")
 def listing_photos(request, pk):
     listing = _own_listing(request, pk)
     form = PhotosForm(request.POST or None, request.FILES or None)
@@ -118,6 +120,7 @@ def listing_photos(request, pk):
 
 @login_required
 @require_POST
+@post_rate_limit("POST_RATE_PER_USER")
 def listing_photo_move(request, pk):
     offset = -1 if request.POST.get("direction") == "up" else 1
     stub_photo_move(listing_id=pk, seller=request.user, slot=request.POST.get("slot"), offset=offset)
@@ -126,6 +129,7 @@ def listing_photo_move(request, pk):
 
 @login_required
 @require_POST
+@post_rate_limit("POST_RATE_PER_USER")
 def listing_photo_delete(request, pk):
     stub_photo_delete(listing_id=pk, seller=request.user, slot=request.POST.get("slot"))
     messages.success(request, "Photo deleted.")

@@ -19,6 +19,7 @@ from marketplace.watchlist import (
     watch_remove,
 )
 from stubcollector.middleware import asks_for_json
+from stubcollector.rate_limits import post_rate_limit
 
 
 def _back(request, fallback: str):
@@ -34,6 +35,7 @@ def _back(request, fallback: str):
 
 @login_required
 @require_POST
+@post_rate_limit("POST_RATE_PER_USER")
 def watch_toggle(request, pk):
     """`watch=1` watches, `watch=0` stops; explicit, so a double click changes nothing twice."""
     wanted = request.POST.get("watch", "1") != "0"
@@ -67,6 +69,7 @@ def watching(request):
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@post_rate_limit("POST_RATE_PER_USER")
 def saved_searches(request):
     if request.method == "POST":
         search = saved_search_create(user=request.user, params=request.POST)
@@ -78,6 +81,7 @@ def saved_searches(request):
 
 @login_required
 @require_POST
+@post_rate_limit("POST_RATE_PER_USER")
 def saved_search_delete_view(request, pk):
     saved_search_delete(user=request.user, search_id=pk)
     messages.success(request, "Saved search deleted.")
@@ -86,6 +90,7 @@ def saved_search_delete_view(request, pk):
 
 @csrf_exempt  # the signed token is the authority; mail clients' one-click POST carries no CSRF token
 @require_http_methods(["GET", "POST"])
+@post_rate_limit("POST_RATE_PER_USER")
 def unsubscribe(request, token):
     """GET asks (a mail scanner's visit changes nothing); POST stops the emails. No login."""
     if request.method == "POST":

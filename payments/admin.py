@@ -18,6 +18,7 @@ from django.db.models import Exists, OuterRef
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 from djstripe.models import WebhookEventTrigger
 
@@ -47,6 +48,7 @@ from payments.services.refunds import (
 from payments.services.webhook_guards import NOT_APPLIED_PREFIX, NOT_APPLIED_REASONS
 from payments.services.webhooks import webhook_replay
 from stubcollector.errors import DomainError
+from stubcollector.rate_limits import post_rate_limit, post_rate_limit_check
 
 
 def dollars(cents: int | None) -> str:
@@ -446,6 +448,7 @@ class OrderAdmin(admin.ModelAdmin):
         }
         return super().change_view(request, object_id, form_url, extra_context=extra_context)
 
+    @method_decorator(post_rate_limit("REFUND_RATE_PER_USER", group="payments.refunds"))
     def refund_view(self, request, order_id: int):
         """The refund form (dollars, reason, note), then a confirmation page, then the refund."""
         if not self.has_refund_permission(request):
@@ -512,6 +515,8 @@ class OrderAdmin(admin.ModelAdmin):
     def refund_in_full(self, request, queryset):
         """A confirmation page first; only its "Refund" button sends anything."""
         token = request.POST.get("refund_token", "")
+        if "confirm" in request.POST:
+            post_rate_limit_check(request, group="payments.refunds", setting="REFUND_RATE_PER_USER")
         if "confirm" not in request.POST or not token:
             rows = []
             for order in queryset.select_related("listing__stub", "buyer"):
@@ -615,6 +620,7 @@ class RefundAdmin(ViewOnlyAdmin):
 
     @admin.action(description="Send again to Stripe (refunds Stripe did not answer)", permissions=["refund"])
     def send_again(self, request, queryset):
+        post_rate_limit_check(request, group="payments.refunds", setting="REFUND_RATE_PER_USER")
         for refund in queryset.filter(stripe_refund_id="", status=RefundStatus.PENDING):
             try:
                 refund_send(refund_id=refund.pk, actor=request.user, request=request)
@@ -695,6 +701,7 @@ class RefundApprovalAdmin(ViewOnlyAdmin):
 
     @admin.action(description="Approve and refund (Finance)", permissions=["approve"])
     def approve(self, request, queryset):
+        post_rate_limit_check(request, group="payments.refunds", setting="REFUND_RATE_PER_USER")
         for approval in queryset:
             try:
                 refund = refund_approval_approve(approval_id=approval.pk, actor=request.user, request=request)

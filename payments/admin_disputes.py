@@ -16,6 +16,7 @@ from django.db.models import Case, F, IntegerField, Value, When
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 
 from payments.admin import ViewOnlyAdmin
@@ -29,6 +30,7 @@ from payments.services.disputes import (
     dispute_respond,
 )
 from stubcollector.errors import DomainError
+from stubcollector.rate_limits import post_rate_limit
 
 OPEN_STATUSES = [s.value for s in (DisputeStatus.WARNING_NEEDS_RESPONSE, DisputeStatus.WARNING_UNDER_REVIEW,
                                    DisputeStatus.NEEDS_RESPONSE, DisputeStatus.UNDER_REVIEW)]
@@ -137,6 +139,7 @@ class DisputeAdmin(ViewOnlyAdmin):
             return super().change_view(request, object_id, form_url, extra_context)
         return self.respond_view(request, int(object_id))
 
+    @method_decorator(post_rate_limit("DISPUTE_RATE_PER_USER", group="payments.disputes"))
     def respond_view(self, request, dispute_id: int):
         disputes = Dispute.objects.select_related("order__buyer", "order__seller", "order__listing__stub")
         dispute = get_object_or_404(disputes, pk=dispute_id)

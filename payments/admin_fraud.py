@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 
 from marketplace.pricing import format_usd
@@ -19,6 +20,7 @@ from payments.models import EarlyFraudWarning
 from payments.services.fraud_warnings import fraud_warning_refund
 from payments.services.refunds import refund_preview
 from stubcollector.errors import DomainError
+from stubcollector.rate_limits import post_rate_limit
 
 REFUND_PERMISSION = "payments.refund_order_any_amount"  # Finance
 
@@ -74,6 +76,7 @@ class EarlyFraudWarningAdmin(ViewOnlyAdmin):
         return [path("<int:warning_id>/refund/", refund, name="payments_earlyfraudwarning_refund"),
                 *super().get_urls()]
 
+    @method_decorator(post_rate_limit("REFUND_RATE_PER_USER", group="payments.refunds"))
     def refund_view(self, request, warning_id: int):
         warning = get_object_or_404(EarlyFraudWarning.objects.select_related("order"), pk=warning_id)
         if not (self.has_view_permission(request, warning) and request.user.has_perm(REFUND_PERMISSION)):

@@ -282,6 +282,12 @@ SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 
 # A buyer who let a hold run out may hold that stub again only this long after it lapsed.
 HOLD_COOLDOWN_MINUTES = env.int("HOLD_COOLDOWN_MINUTES", default=LISTING_RESERVATION_MINUTES)
+# POSTs per user (django-ratelimit rates) on the routes that change state
+# (stubcollector/rate_limits.py): refunds (site and admin together), dispute notes and answers,
+# and every other state-changing form or JSON route.
+REFUND_RATE_PER_USER = env("REFUND_RATE_PER_USER", default="10/m")
+DISPUTE_RATE_PER_USER = env("DISPUTE_RATE_PER_USER", default="20/m")
+POST_RATE_PER_USER = env("POST_RATE_PER_USER", default="60/m")
 # dj-stripe: the mode of STRIPE_SECRET_KEY (STRIPE_LIVE_MODE, above); we keep our own webhook views.
 STRIPE_TEST_SECRET_KEY = STRIPE_SECRET_KEY
 STRIPE_LIVE_SECRET_KEY = STRIPE_SECRET_KEY

@@ -13,10 +13,12 @@ from django.views.decorators.http import require_POST
 from payments.services.disputes import dispute_seller_note_save
 from payments.views.common import json_object, refuse_anonymous
 from stubcollector.middleware import asks_for_json
+from stubcollector.rate_limits import post_rate_limit
 
 
 @require_POST
 @refuse_anonymous
+@post_rate_limit("DISPUTE_RATE_PER_USER", group="payments.disputes")
 def order_dispute_note_view(request, order_id: int):
     data = json_object(request) if request.content_type == "application/json" else request.POST
     dispute = dispute_seller_note_save(

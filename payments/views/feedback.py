@@ -16,6 +16,7 @@ from payments.services.feedback import (
 from payments.views.common import json_object, refuse_anonymous
 from stubcollector.errors import error_payload
 from stubcollector.middleware import asks_for_json
+from stubcollector.rate_limits import post_rate_limit
 
 RATING_CHOICES = [(5, "5 stars: excellent"), (4, "4 stars: good"), (3, "3 stars: all right"),
                   (2, "2 stars: poor"), (1, "1 star: bad")]
@@ -59,6 +60,7 @@ def _done(request, order_id, feedback, text):
 
 @require_POST
 @refuse_anonymous
+@post_rate_limit("POST_RATE_PER_USER")
 def feedback_leave_view(request, order_id: int):
     form = FeedbackForm(data=_input(request))
     if not form.is_valid():
@@ -76,6 +78,7 @@ def feedback_leave_view(request, order_id: int):
 
 @require_POST
 @refuse_anonymous
+@post_rate_limit("POST_RATE_PER_USER")
 def feedback_reply_view(request, order_id: int):
     form = ReplyForm(data=_input(request))
     if not form.is_valid():

@@ -32,6 +32,7 @@ from payments.views.refunds import refund_form_token
 from stubcollector.errors import Conflict
 from stubcollector.middleware import asks_for_json
 
+from stubcollector.rate_limits import post_rate_limit
 ORDERS_PER_PAGE = 20
 
 STATUS_BADGES = {
@@ -231,6 +232,7 @@ def _already_done_answer(request, order_id, error: Conflict):
 @refuse_anonymous
 def order_ship_view(request, order_id: int):
     form = ShipOrderForm(data=_input(request))
+@post_rate_limit("POST_RATE_PER_USER")
     if not form.is_valid():
         return JsonResponse(
             {"error": {"code": "invalid", "message": "Check the carrier and the tracking number.",
@@ -252,6 +254,7 @@ def order_ship_view(request, order_id: int):
 @refuse_anonymous
 def order_complete_view(request, order_id: int):
     try:
+@post_rate_limit("POST_RATE_PER_USER")
         order = order_complete(order_id=order_id, buyer=request.user, request=request)
     except (OrderAlreadyShipped, OrderAlreadyCompleted) as error:
         return _already_done_answer(request, order_id, error)

@@ -26,6 +26,7 @@ from payments.views.common import json_object
 from stubcollector.errors import DomainError, PermissionDenied
 from stubcollector.middleware import asks_for_json
 
+from stubcollector.rate_limits import post_rate_limit
 
 class InvalidJson(DomainError):
     code = "invalid_json"
@@ -60,6 +61,7 @@ def refund_as_dict(refund) -> dict:
 
 @require_POST
 def order_refund_view(request, order_id: int):
+@post_rate_limit("REFUND_RATE_PER_USER", group="payments.refunds")
     if not request.user.is_authenticated:
         raise PermissionDenied("Log in to refund an order.", code="not_authenticated")
     if asks_for_json(request):
