@@ -339,8 +339,11 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A task queued but unacknowledged comes back after this many seconds (Redis visibility).
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # keep our JSON handler
-# A Stripe delivery is tried 1 + WEBHOOK_MAX_RETRIES times (30 s, 2 min, 8 min, 32 min, 2 h apart).
-WEBHOOK_MAX_RETRIES = env.int("WEBHOOK_MAX_RETRIES", default=5)
+# A Stripe delivery is tried 1 + WEBHOOK_MAX_RETRIES times, 30 s, 2 min, 8 min, 32 min, then
+# WEBHOOK_RETRY_MAX_DELAY_SECONDS apart (kept under the visibility timeout above, or Redis would
+# hand the waiting retry to a second worker): 100 tries span 72.7 hours, past Stripe's 3 days.
+WEBHOOK_RETRY_MAX_DELAY_SECONDS = env.int("WEBHOOK_RETRY_MAX_DELAY_SECONDS", default=2700)
+WEBHOOK_MAX_RETRIES = env.int("WEBHOOK_MAX_RETRIES", default=100)
 
 # Operations: pause checkout without taking the site down; protect /metrics.
 CHECKOUT_ENABLED = env.bool("CHECKOUT_ENABLED", default=True)

@@ -332,8 +332,13 @@ def webhook_process_enqueue(*, trigger: WebhookEventTrigger) -> None:
 
 
 def webhook_retry_delay(*, retries: int) -> int:
-    """Seconds before try `retries + 2`: 30 s, 2 min, 8 min, 32 min, then every 2 hours."""
-    return min(30 * 4**retries, 7200)
+    """Seconds before try `retries + 2`: 30 s, 2 min, 8 min, 32 min, then every
+    WEBHOOK_RETRY_MAX_DELAY_SECONDS (45 min). The cap stays under the broker's visibility
+    timeout: Redis hands a message held longer than that to another worker, so a longer
+    countdown would run the task twice. WEBHOOK_MAX_RETRIES such tries reach past Stripe's own
+    three days of retries (https://docs.stripe.com/webhooks#retries) before a delivery is left
+    for replay_failed_webhooks."""
+    return min(30 * 4**retries, settings.WEBHOOK_RETRY_MAX_DELAY_SECONDS)
 
 
 def webhook_process(*, trigger_id: int, attempt: int = 1, final: bool = True) -> str:

@@ -104,3 +104,13 @@ def test_a_processing_failure_is_retried_by_the_worker_then_marked_failed_and_co
     assert webhook_deliveries_counts() == {"failed": 1, "unprocessed": 0}
     order.refresh_from_db()
     assert order.status == OrderStatus.PENDING_PAYMENT
+
+
+def test_worker_retries_reach_past_stripes_three_days_and_no_wait_outlasts_the_broker_hold(
+        settings):
+    from payments.services.webhooks import webhook_retry_delay
+
+    delays = [webhook_retry_delay(retries=n) for n in range(settings.WEBHOOK_MAX_RETRIES)]
+
+    assert sum(delays) >= 3 * 24 * 3600  # https://docs.stripe.com/webhooks#retries
+    assert max(delays) < settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
