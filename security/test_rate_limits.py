@@ -33,7 +33,8 @@ OWN_LIMITS = {
 }
 # Pages that answer a POST as they answer a GET and change nothing.
 READ_ONLY = {"stubcollector.views.healthz", "stubcollector.views.readyz", "stubcollector.views.metrics",
-             "marketplace.views.browse", "marketplace.views.listing_detail", "marketplace.views.seller_profile"}
+             "marketplace.views.browse", "marketplace.views.listing_detail",
+             "marketplace.views.seller_profile"}
 # Django's and dj-stripe's own admin pages (add, change, delete rows): staff only, and the
 # models whose rows matter are view-only (payments.admin.ViewOnlyAdmin); our admin pages that
 # move money or answer disputes are checked like any other route.
@@ -92,7 +93,8 @@ def test_the_admin_refund_page_shares_the_refund_limit(settings, stripe_sandbox)
     settings.REFUND_RATE_PER_USER = "1/m"
     world = build_world(stripe_sandbox, paid=True)
     client = world.client_for("finance")
-    client.post(f"/payments/orders/{world.order.pk}/refund/", {"amount": "0.50"}, HTTP_ACCEPT="application/json")
+    client.post(f"/payments/orders/{world.order.pk}/refund/", {"amount": "0.50"},
+                HTTP_ACCEPT="application/json")
 
     response = client.post(f"/admin/payments/order/{world.order.pk}/refund/", {"amount": "0.50"})
 
