@@ -36,7 +36,7 @@ from payments.models import (
 )
 from payments.services.audit import audit_record
 from payments.services.refunds import (
-    REFUNDABLE_STATUSES,
+    order_refundable_status,
     refund_approval_approve,
     refund_approval_decline,
     refund_approval_message,
@@ -440,7 +440,7 @@ class OrderAdmin(admin.ModelAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         order = Order.objects.filter(pk=object_id).first() if str(object_id).isdigit() else None
         can_refund = (
-            order is not None and order.status in REFUNDABLE_STATUSES and self.has_refund_permission(request)
+            order is not None and order_refundable_status(order=order) and self.has_refund_permission(request)
         )
         extra_context = {
             **(extra_context or {}),
@@ -485,7 +485,7 @@ class OrderAdmin(admin.ModelAdmin):
             "order": order,
             "payment": payment,
             "refundable": dollars(payment.amount_cents - payment.amount_refunded_cents) if payment else "—",
-            "can_refund": payment is not None and order.status in REFUNDABLE_STATUSES,
+            "can_refund": payment is not None and order_refundable_status(order=order),
             "limit": refund_limit_cents(user=request.user),
             "daily_limit": settings.SUPPORT_REFUND_DAILY_LIMIT_CENTS,
             "form": form,
@@ -912,6 +912,6 @@ class WebhookDeliveryAdmin(ViewOnlyAdmin):
 from payments import (  # noqa: E402
     admin_connect,  # noqa: F401
     admin_disputes,  # noqa: F401  (Disputes list and respond page)
-    admin_fraud,  # noqa: F401  (Early fraud warnings: a to-do with a full refund, Finance)
     admin_feedback,  # noqa: F401  (Feedback: hide abuse, audited)
+    admin_fraud,  # noqa: F401  (Early fraud warnings: a to-do with a full refund, Finance)
 )

@@ -321,6 +321,14 @@ def _dispute_allows_refund(order: Order) -> bool:
     return dispute is not None and dispute.is_open and dispute.charge_refundable
 
 
+def order_refundable_status(*, order: Order) -> bool:
+    """Whether the order's status lets it be refunded at all (what is left is checked when asked):
+    a paid one, or a disputed one while its dispute is an inquiry Stripe still lets us refund."""
+    if order.status == S.DISPUTED:
+        return _dispute_allows_refund(order)
+    return order.status in REFUNDABLE_STATUSES
+
+
 def refund_request(
     *,
     order_id: int,

@@ -129,6 +129,10 @@ def test_the_accept_button_on_an_inquiry_says_no_money_moves(webhook_sandbox, de
 
     assert "Accept the inquiry (closes it as lost; no money moves)" in page
     assert "their bank may still open a chargeback" in page and "refund the order instead" in page
+    assert f'href="/admin/payments/order/{order.pk}/refund/" id="refund-instead"' in page
+    client.force_login(_staff(FINANCE, "finance2"))
+    assert f"/admin/payments/order/{order.pk}/refund/" in client.get(
+        f"/admin/payments/order/{order.pk}/change/").content.decode()  # the order page offers it too
 
 
 def test_accepting_an_inquiry_closes_it_lost_without_money_and_the_order_stays_refundable(
