@@ -179,6 +179,18 @@ def test_a_real_worker_publishes_the_uploaded_photos_after_the_request_answered(
     assert stub.photo.url in client.get(f"/listings/{listing.pk}/").content.decode()
 
 
+@pytest.mark.django_db(transaction=True)
+def test_with_no_broker_the_photo_is_ready_once_the_upload_has_committed(client, settings):
+    assert settings.CELERY_TASK_ALWAYS_EAGER  # as `make run`: tasks run in-process after the commit
+    listing = new_listing(client)
+
+    client.post(f"/listings/{listing.pk}/photos/", {"photos": [image_upload("PNG")]})
+
+    stub = Stub.objects.get(pk=listing.stub_id)
+    assert stub.photo_state == PhotoState.READY and stub.photo.name.endswith(".png")
+    assert stub.thumbnail.url in client.get("/").content.decode()
+
+
 def test_a_photo_past_the_soft_time_limit_is_marked_failed_and_its_upload_deleted(client, monkeypatch):
     listing = new_listing(client)
 
