@@ -284,10 +284,10 @@ def refund_preview(*, order_id: int, user, amount_cents: int | None = None) -> R
     order = Order.objects.filter(pk=order_id).select_related("payment").first()
     if order is None:
         raise OrderNotFound()
+    refund_permission_check(user=user, order=order)  # before anything tells a stranger about it
     payment = _refundable_payment(order)
     remaining = _refundable_now(order=order, payment=payment)
     amount = _amount_to_refund(order=order, asked_cents=amount_cents, remaining_cents=remaining)
-    refund_permission_check(user=user, order=order)
     needs_approval = (
         refund_support_blocker(user=user, order=order, amount_cents=amount, now=timezone.now())
         if refund_by_support(user=user, order=order)

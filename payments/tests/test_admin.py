@@ -189,7 +189,7 @@ def test_the_refund_button_with_no_amount_refunds_everything(client, staff, paid
     assert paid_order.listing.status == "active"
 
 
-@pytest.mark.parametrize("amount", ["999999", "10.001", "ten", "-3"])
+@pytest.mark.parametrize("amount", ["999999", "10.001", "ten", "-3", "1,50", "1.500,00"])
 def test_the_refund_button_refuses_bad_amounts_and_more_than_is_left(
     client, staff, paid_order, stripe_sandbox, amount
 ):

@@ -532,11 +532,43 @@ def test_a_refund_that_fails_after_the_stub_sold_again_flags_the_order_for_staff
 # -- the order page's form ---------------------------------------------------------------------
 
 
+def test_the_sellers_form_asks_first_with_the_amount_as_read(client, webhook_sandbox):
+    order = paid(webhook_sandbox, price_cents=13550)
+    client.force_login(order.seller)
+
+    response = client.post(refund_url(order), {"amount": "1.50", "reason": "duplicate", "refund_token": "t"})
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Refund $1.50 of $135.50?" in page
+    assert 'name="amount" value="1.50"' in page and 'name="refund_token" value="t"' in page
+    assert stripe_refunds(webhook_sandbox, order) == []
+
+
+def test_a_thousands_separator_is_read_as_one_and_a_misplaced_comma_is_refused(client, webhook_sandbox):
+    order = paid(webhook_sandbox, price_cents=200000)
+    client.force_login(order.seller)
+
+    grouped = client.post(refund_url(order), {"amount": "1,500.00"})
+    misplaced = client.post(refund_url(order), {"amount": "1,50"}, follow=True)
+
+    assert "Refund $1,500.00 of $2,000.00?" in grouped.content.decode()
+    assert "commas only between thousands" in str(list(misplaced.context["messages"])[0])
+    assert not Refund.objects.exists()
+
+
+def test_a_stranger_gets_no_confirmation_page(client, paid_order):
+    client.force_login(UserFactory())
+
+    assert client.post(refund_url(paid_order), {"amount": "1.00"}).status_code == 404
+
+
 def test_a_form_post_takes_dollars_and_goes_back_to_the_order_page(client, paid_order, webhook_sandbox):
     client.force_login(paid_order.seller)
 
     response = client.post(
-        refund_url(paid_order), {"amount": "10.00", "reason": "requested_by_customer", "refund_token": "t1"}
+        refund_url(paid_order),
+        {"amount": "10.00", "reason": "requested_by_customer", "refund_token": "t1", "confirm": "1"},
     )
     deliver(webhook_sandbox)
 
@@ -550,7 +582,7 @@ def test_the_same_form_submitted_twice_is_one_refund(client, paid_order, webhook
     client.force_login(paid_order.seller)
 
     for _ in range(2):
-        client.post(refund_url(paid_order), {"amount": "5", "refund_token": "same-form"})
+        client.post(refund_url(paid_order), {"amount": "5", "refund_token": "same-form", "confirm": "1"})
 
     assert [r["amount"] for r in stripe_refunds(webhook_sandbox, paid_order)] == [500]
 
@@ -608,7 +640,8 @@ def test_the_sellers_order_page_offers_a_refund_in_dollars_and_the_buyer_sees_it
     page = client.get(f"/orders/{order.pk}/").content.decode()
     assert 'name="refund_token"' in page and "Amount in dollars" in page and "$50.00" in page
 
-    client.post(refund_url(order), {"amount": "50.00", "reason": "duplicate", "refund_token": "x"})
+    form = {"amount": "50.00", "reason": "duplicate", "refund_token": "x", "confirm": "1"}
+    client.post(refund_url(order), form)
     deliver(webhook_sandbox)
     client.force_login(order.buyer)
     buyer_page = client.get(f"/orders/{order.pk}/").content.decode()

@@ -10,23 +10,24 @@ import uuid
 
 from django.contrib import messages
 from django.http import JsonResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from marketplace.pricing import InvalidDollarAmount, dollars_to_cents, format_usd
-from payments.models import RefundApproval, RefundStatus
+from payments.models import RefundApproval, RefundReason, RefundStatus
 from payments.services.refunds import (
     InvalidRefundAmount,
     refund_amount_parse,
     refund_approval_message,
+    refund_preview,
     refund_reason_parse,
     refund_request,
 )
 from payments.views.common import json_object
 from stubcollector.errors import DomainError, PermissionDenied
 from stubcollector.middleware import asks_for_json
-
 from stubcollector.rate_limits import post_rate_limit
+
 
 class InvalidJson(DomainError):
     code = "invalid_json"
@@ -60,8 +61,8 @@ def refund_as_dict(refund) -> dict:
 
 
 @require_POST
-def order_refund_view(request, order_id: int):
 @post_rate_limit("REFUND_RATE_PER_USER", group="payments.refunds")
+def order_refund_view(request, order_id: int):
     if not request.user.is_authenticated:
         raise PermissionDenied("Log in to refund an order.", code="not_authenticated")
     if asks_for_json(request):
@@ -69,9 +70,12 @@ def order_refund_view(request, order_id: int):
         # 202: accepted, not refunded; Finance decides (payments.services.refunds._approval_open).
         status = 202 if isinstance(refund, RefundApproval) else 201
         return JsonResponse(refund_as_dict(refund), status=status)
-    # The order page's form: answer with a message on that page, success or not. A stranger's
-    # 404 still goes through the error middleware (the page is not theirs to return to).
+    # The order page's form: first a confirmation with the amount as read ("Refund $1.50 of
+    # $135.50?"), then a message on the order page, success or not. A stranger's 404 still goes
+    # through the error middleware (the page is not theirs to return to).
     try:
+        if "confirm" not in request.POST:
+            return _refund_confirmation(request, order_id)
         refund = _refund(request, order_id)
     except DomainError as error:
         if error.status == 404:
@@ -91,6 +95,26 @@ def order_refund_view(request, order_id: int):
                 f"Refund of {amount} is pending: Stripe sends it once your Stripe balance can cover it.",
             )
     return redirect("payments_pages:order_detail", order_id=order_id)
+
+
+def _refund_confirmation(request, order_id: int):
+    amount = _dollars(request.POST.get("amount", ""))
+    reason = refund_reason_parse(request.POST.get("reason"))
+    preview = refund_preview(order_id=order_id, user=request.user, amount_cents=amount)
+    cents = preview.amount_cents
+    return render(
+        request,
+        "payments/refund_confirm.html",
+        {
+            "order": preview.order,
+            "preview": preview,
+            "paid_cents": preview.order.payment.amount_cents,
+            "amount": f"{cents // 100}.{cents % 100:02d}",
+            "reason": reason,
+            "reason_label": RefundReason(reason).label,
+            "refund_token": request.POST.get("refund_token", "")[:64],
+        },
+    )
 
 
 def _refund(request, order_id: int):
