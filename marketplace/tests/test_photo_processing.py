@@ -9,7 +9,7 @@ import zlib
 
 import pytest
 from celery.contrib.testing.worker import start_worker
-from celery.exceptions import SoftTimeLimitExceeded
+from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connections
@@ -206,6 +206,18 @@ def test_a_photo_past_the_soft_time_limit_is_marked_failed_and_its_upload_delete
     assert stub.photo_state == PhotoState.FAILED and not stub.photo and not stub.photo_upload
     assert StubPhoto.objects.get().state == PhotoState.FAILED
     assert default_storage.listdir("incoming")[1] == []
+
+
+def test_a_photo_whose_worker_was_killed_at_the_hard_time_limit_is_marked_failed(client):
+    listing = new_listing(client)
+    client.post(f"/listings/{listing.pk}/photos/", {"photos": [image_upload()]})
+    upload_name = Stub.objects.get(pk=listing.stub_id).photo_upload.name
+
+    # What Celery's worker calls in its parent process after killing the child at time_limit.
+    stub_photo_process_task.on_failure(TimeLimitExceeded(30), "task-id", (),
+                                       {"upload_name": upload_name}, None)
+
+    assert Stub.objects.get(pk=listing.stub_id).photo_state == PhotoState.FAILED
 
 
 def test_an_upload_pillow_cannot_decode_is_marked_failed(client):
