@@ -19,7 +19,7 @@ from django.db import transaction
 
 from marketplace import images
 from marketplace.models import MAX_STUB_PHOTOS, Listing, PhotoState, Stub, StubPhoto
-from marketplace.services import ListingNotFound
+from marketplace.services import ListingNotFound, listing_content_change_check
 from marketplace.tasks import stub_photo_process_task
 from stubcollector.celery import enqueue_on_commit
 from stubcollector.errors import Conflict, DomainError
@@ -41,9 +41,11 @@ class PhotoNotFound(DomainError):
 def _lock_own(listing_id, seller) -> Listing:
     try:
         mine = Listing.objects.select_for_update().select_related("stub")
-        return mine.get(pk=int(listing_id), seller_id=getattr(seller, "pk", None))
+        listing = mine.get(pk=int(listing_id), seller_id=getattr(seller, "pk", None))
     except (Listing.DoesNotExist, ValueError, TypeError, OverflowError):
         raise ListingNotFound() from None
+    listing_content_change_check(listing=listing)  # every caller changes the photos
+    return listing
 
 
 def _has_cover(stub: Stub) -> bool:

@@ -358,6 +358,27 @@ def listing_terms_change_check(*, listing: Listing, now) -> None:
         raise ListingChangedMeanwhile()
 
 
+class ListingContentLocked(Conflict):
+    code = "listing_content_locked"
+    message = (
+        "This stub has been sold, so its description, condition and photos stay as the buyer "
+        "bought them."
+    )
+
+
+def listing_content_change_check(*, listing: Listing, now: datetime | None = None) -> None:
+    """Under the listing's lock, before the stub's facts or photos change: refused while the
+    listing has a live order (a buyer paying, or sold). The order keeps a snapshot taken at
+    payment, but the buyer paid for what the page showed, and a sold stub's page stays true."""
+    if listing.status == ListingStatus.SOLD:
+        raise ListingContentLocked()
+    if listing.reservation_is_live(now):
+        raise ListingContentLocked(
+            "A buyer is paying for this stub right now, so its description, condition and photos "
+            "cannot change until the checkout ends."
+        )
+
+
 def listing_withdraw(*, listing_id: int, seller, now: datetime | None = None) -> Listing:
     """Take the listing off sale. Not while a buyer is paying for it, and never once sold.
 
@@ -466,6 +487,10 @@ def _listing_update_locked(*, listing_id, seller, price_cents, photo, now, **stu
         listing.price_cents = price_cents
         listing.save(update_fields=["price_cents", "updated_at"])
     stub = listing.stub
+    # The edit form sends every fact: only a change is one.
+    stub_fields = {name: value for name, value in stub_fields.items() if getattr(stub, name) != value}
+    if stub_fields or photo:
+        listing_content_change_check(listing=listing, now=now)
     for name, value in stub_fields.items():
         setattr(stub, name, value)
     if stub_fields:

@@ -26,6 +26,7 @@ from marketplace.selectors import (
     seller_listings_on_sale,
 )
 from marketplace.services import (
+    ListingContentLocked,
     ListingNotFound,
     PriceLocked,
     listing_create,
@@ -38,8 +39,8 @@ from marketplace.shipping import ShippingLocked, listing_shipping_set
 from marketplace.views_photos import photo_upload_rate_limit
 from marketplace.watchlist import listings_mark_watched
 from payments.selectors_feedback import seller_reputation
-
 from stubcollector.rate_limits import post_rate_limit
+
 BROWSE_PAGE_SIZE = 24
 SELLER_PAGE_SIZE = 24
 MORE_FROM_SELLER = 4
@@ -137,8 +138,8 @@ def _form_error_from(form, error: ValidationError):
 
 @login_required
 @photo_upload_rate_limit
-def listing_create_view(request):
 @post_rate_limit("POST_RATE_PER_USER")
+def listing_create_view(request):
     if not request.user.is_seller:
         return _not_a_seller(request)
     form = ListingForm(request.POST or None, request.FILES or None)
@@ -169,8 +170,8 @@ def listing_create_view(request):
 
 @login_required
 @photo_upload_rate_limit
-def listing_edit_view(request, pk):
 @post_rate_limit("POST_RATE_PER_USER")
+def listing_edit_view(request, pk):
     listing = listing_visible_to(listing_id=pk, viewer=request.user)
     if listing.seller_id != request.user.pk:
         raise ListingNotFound()
@@ -191,6 +192,8 @@ def listing_edit_view(request, pk):
             form.add_error("price", error.message)
         except ShippingLocked as error:
             form.add_error("shipping", error.message)
+        except ListingContentLocked as error:
+            form.add_error(None, error.message)
         except ValidationError as error:
             _form_error_from(form, error)
         else:
@@ -201,19 +204,19 @@ def listing_edit_view(request, pk):
 
 @login_required
 @require_POST
+@post_rate_limit("POST_RATE_PER_USER")
 def listing_withdraw_view(request, pk):
     listing = listing_withdraw(listing_id=pk, seller=request.user)
     messages.success(request, "The listing is withdrawn; buyers no longer see it.")
-@post_rate_limit("POST_RATE_PER_USER")
     return redirect("marketplace:listing_detail", pk=listing.pk)
 
 
 @login_required
 @require_POST
+@post_rate_limit("POST_RATE_PER_USER")
 def listing_relist_view(request, pk):
     listing = listing_relist(listing_id=pk, seller=request.user)
     messages.success(request, "The listing is back on sale.")
-@post_rate_limit("POST_RATE_PER_USER")
     return redirect("marketplace:listing_detail", pk=listing.pk)
 
 

@@ -11,11 +11,15 @@ from stubcollector.ids import id_in_range
 
 @admin.register(Feedback)
 class FeedbackAdmin(admin.ModelAdmin):
-    list_display = ("id", "order", "seller", "buyer", "rating", "short_comment", "hidden", "created_at")
-    list_filter = ("hidden", "rating")
+    list_display = ("id", "order", "seller", "buyer", "rating", "short_comment", "hidden", "excluded_reason",
+                    "created_at")
+    list_filter = ("hidden", "excluded_reason", "rating")
     search_fields = ("seller__username", "buyer__username", "comment", "reply", "order__id")
     list_select_related = ("order", "seller", "buyer")
-    readonly_fields = ("order", "buyer", "seller", "rating", "comment", "reply", "replied_at", "created_at")
+    # excluded_*: set when the order was refunded in full or lost in a dispute (the rating then
+    # counts in no average), by payments.services.feedback.feedback_follow_order only.
+    readonly_fields = ("order", "buyer", "seller", "rating", "comment", "reply", "replied_at", "created_at",
+                       "excluded_reason", "excluded_at")
     fields = (*readonly_fields, "hidden", "hidden_reason")
     actions = ("hide_feedback", "show_feedback")
 

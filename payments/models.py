@@ -1,8 +1,9 @@
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.db import models
 from django.db.models import Q
 
-from marketplace.models import MAX_PRICE_CENTS, MIN_PRICE_CENTS
+from marketplace.models import MAX_PRICE_CENTS, MIN_PRICE_CENTS, Category, Condition
 from payments.shipping import ShippingCarrier, tracking_url
 
 
@@ -116,6 +117,41 @@ class Order(models.Model):
         """The amount less the platform fee: Stripe's processing fee is the platform's
         (controller.fees.payer=application, docs/going-live.md)."""
         return self.amount_cents - self.application_fee_cents
+
+
+class OrderSnapshot(models.Model):
+    """What the buyer paid for, frozen when the payment succeeded (payments.services.snapshots):
+    the stub's facts, its price and shipping, and copies of its photos in files the order owns.
+    The order page and the dispute evidence read this, never the live stub, which the seller
+    can change again once it is back on sale."""
+
+    order = models.OneToOneField(Order, on_delete=models.CASCADE, primary_key=True, related_name="snapshot")
+    event_name = models.CharField(max_length=200)
+    performer = models.CharField(max_length=200, blank=True)
+    venue = models.CharField(max_length=200)
+    city = models.CharField(max_length=120)
+    event_date = models.DateField()
+    category = models.CharField(max_length=16, choices=Category.choices)
+    condition = models.CharField(max_length=16, choices=Condition.choices)
+    description = models.TextField(blank=True)
+    price_cents = models.PositiveIntegerField()
+    shipping_cents = models.PositiveIntegerField(default=0)
+    # [{"image": name, "thumbnail": name}] in the seller's order, names in the default storage
+    # under orders/<order id>/ (copies: deleting or replacing the stub's photos leaves them).
+    photos = models.JSONField(default=list, blank=True)
+    taken_at = models.DateTimeField()
+    # Filled by migration 0010 from the stub as it was then, for orders paid before snapshots
+    # existed: the seller may have edited the stub after the sale.
+    backfilled = models.BooleanField(default=False)
+
+    def __str__(self):
+        return f"Snapshot of order #{self.order_id}"
+
+    @property
+    def gallery(self) -> list[dict]:
+        """[{"image": url, "thumbnail": url}] for the order pages and admin."""
+        return [{key: default_storage.url(photo[key]) for key in ("image", "thumbnail")}
+                for photo in self.photos]
 
 
 class PaymentStatus(models.TextChoices):
@@ -641,6 +677,10 @@ class Feedback(models.Model):
     # in no average and shows nowhere.
     hidden = models.BooleanField(default=False)
     hidden_reason = models.CharField(max_length=300, blank=True)
+    # A rating whose order was refunded in full or lost in a dispute is kept for staff but counts
+    # in no average and shows nowhere public (payments.services.feedback.feedback_follow_order).
+    excluded_reason = models.CharField(max_length=16, choices=FeedbackExclusion.choices, blank=True)
+    excluded_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

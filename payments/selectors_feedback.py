@@ -64,7 +64,7 @@ def _seller_reputation_read(*, seller_id, recent: int) -> SellerReputation:
     summary = SellerRating.objects.filter(seller_id=seller_id).first()
     sold = Order.objects.filter(seller_id=seller_id, status__in=SOLD_STATUSES).count()
     latest = list(
-        Feedback.objects.filter(seller_id=seller_id, hidden=False)
+        Feedback.objects.filter(seller_id=seller_id, hidden=False, excluded_reason="")
         .select_related("buyer", "order__listing__stub")
         # What a feedback item shows: the cache holds no more of the buyer than their name.
         .only(*FEEDBACK_ITEM_FIELDS)

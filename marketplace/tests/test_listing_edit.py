@@ -125,13 +125,42 @@ def test_the_price_cannot_change_while_a_buyer_is_paying(client):
     assert listing.price_cents == 5000
 
 
-def test_other_facts_can_change_while_reserved_when_the_price_stays(client):
+def test_the_stubs_facts_cannot_change_while_a_buyer_is_paying(client):
     listing = ListingFactory(
         price_cents=5000, status=ListingStatus.RESERVED, reserved_by=UserFactory(),
         reserved_until=timezone.now() + timedelta(minutes=10),
     )
     client.force_login(listing.seller)
     response = client.post(f"/listings/{listing.pk}/edit/", listing_form_data(price="50.00"))
+    assert response.status_code == 400
+    assert "A buyer is paying for this stub right now" in response.content.decode()
+    listing.stub.refresh_from_db()
+    assert listing.stub.event_name != "Live Aid"
+
+
+def test_a_sold_stubs_description_and_condition_cannot_be_rewritten(client):
+    listing = ListingFactory(price_cents=5000, status=ListingStatus.SOLD)
+    stub = listing.stub
+    client.force_login(listing.seller)
+    facts = {name: getattr(stub, name) for name in ("event_name", "performer", "venue", "city", "category")}
+    response = client.post(f"/listings/{listing.pk}/edit/", listing_form_data(
+        **facts, event_date=stub.event_date.isoformat(), price="50.00",
+        condition="mint", description="Never folded, signed by the band.",
+    ))
+    assert response.status_code == 400
+    assert "stay as the buyer bought them" in response.content.decode()
+    stub.refresh_from_db()
+    assert stub.description != "Never folded, signed by the band." and stub.condition != "mint"
+
+
+def test_an_unchanged_sold_listing_saves_without_complaint(client):
+    listing = ListingFactory(price_cents=5000, status=ListingStatus.SOLD)
+    stub = listing.stub
+    client.force_login(listing.seller)
+    facts = {name: getattr(stub, name) for name in (
+        "event_name", "performer", "venue", "city", "category", "condition", "description")}
+    response = client.post(f"/listings/{listing.pk}/edit/", listing_form_data(
+        **facts, event_date=stub.event_date.isoformat(), price="50.00"))
     assert response.status_code == 302
 
 

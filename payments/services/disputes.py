@@ -57,6 +57,7 @@ from payments.services.payment_events import (
     _sync,
     event_account,
 )
+from payments.services.snapshots import order_item
 from stubcollector.errors import Conflict, DomainError, NotFound, PermissionDenied
 
 logger = logging.getLogger(__name__)
@@ -248,13 +249,15 @@ def _order_follow(*, order: Order, row: Dispute, status: str, event_id: str) -> 
 
 def dispute_evidence_prefill(*, dispute: Dispute) -> dict[str, str]:
     """What the order already tells the bank: the stub, the buyer, where and when it shipped,
-    and the seller's own words. Staff edit it before sending."""
+    and the seller's own words. Staff edit it before sending. The stub as it was sold (the
+    order's snapshot), never as the seller may have rewritten it since."""
     order = dispute.order
-    stub = order.listing.stub
+    stub = order_item(order=order)
     description = f"Collectible ticket stub: {stub.event_name}"
     if stub.performer:
         description += f" ({stub.performer})"
     description += f", {stub.venue}, {stub.city}, {stub.event_date:%d %B %Y}."
+    description += f" Condition: {stub.get_condition_display()}."
     if stub.description:
         description += f" {stub.description}"
     # The carrier the seller picked on "Mark shipped" (issue 11); "other" tells the bank nothing.

@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Avg, Count
 from django.utils import timezone
 
-from payments.models import Feedback, Order, OrderStatus, SellerRating
+from payments.models import Feedback, FeedbackExclusion, Order, OrderStatus, SellerRating
 from payments.services.audit import audit_record
 from payments.services.fulfilment import OrderNotFound
 from stubcollector.errors import Conflict, DomainError, NotFound
@@ -129,9 +129,41 @@ def feedback_set_hidden(*, feedback_id, staff, hidden: bool, reason: str = "", r
     return feedback
 
 
+# A rating counts only while its order stands: a full refund or a lost dispute gives the money
+# back, and a seller must not keep the stars of a purchase a second account of theirs undid.
+EXCLUDED_WHEN = {
+    OrderStatus.REFUNDED: FeedbackExclusion.REFUNDED,
+    OrderStatus.DISPUTE_LOST: FeedbackExclusion.DISPUTE_LOST,
+}
+
+
+def feedback_follow_order(*, order: Order, event_id: str = "", now=None) -> Feedback | None:
+    """After the order's status moved (payments.services.orders.order_transition): exclude its
+    rating from the seller's average, or count it again when a refund failed. Kept and marked,
+    never deleted; staff see it in admin, the public pages no longer show it."""
+    reason = EXCLUDED_WHEN.get(order.status, "")
+    feedback = Feedback.objects.select_for_update().filter(order=order).first()
+    if feedback is None or feedback.excluded_reason == reason:
+        return feedback
+    feedback.excluded_reason = reason
+    feedback.excluded_at = (now or timezone.now()) if reason else None
+    # Only these columns: the database's feedback guard (payments.feedback_db) checks the order's
+    # status when order, buyer or seller are written, and this order is no longer completed.
+    feedback.save(update_fields=["excluded_reason", "excluded_at"])
+    seller_rating_refresh(seller_id=feedback.seller_id)
+    audit_record(
+        action="feedback.excluded" if reason else "feedback.counted_again", order=order,
+        subject_user=order.seller, stripe_event_id=event_id,
+        message=(f"Rating left out of the seller's average: {feedback.get_excluded_reason_display().lower()}"
+                 if reason else "Rating counts again: the order stands"),
+        data={"feedback_id": feedback.pk, "rating": feedback.rating},
+    )
+    return feedback
+
+
 def seller_rating_refresh(*, seller_id) -> SellerRating:
-    """Recount the seller's visible feedback into their SellerRating row."""
-    totals = Feedback.objects.filter(seller_id=seller_id, hidden=False).aggregate(
+    """Recount the seller's visible, counted feedback into their SellerRating row."""
+    totals = Feedback.objects.filter(seller_id=seller_id, hidden=False, excluded_reason="").aggregate(
         count=Count("id"), average=Avg("rating")
     )
     average = Decimal(str(totals["average"] or 0)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)

@@ -87,4 +87,9 @@ def order_transition(
         stripe_event_id=stripe_event_id,
         request=request,
     )
+    # feedback imports fulfilment, which imports this module: imported here, not at the top.
+    from payments.services.feedback import EXCLUDED_WHEN, feedback_follow_order
+
+    if from_status in EXCLUDED_WHEN or to in EXCLUDED_WHEN:
+        feedback_follow_order(order=order, event_id=stripe_event_id, now=now)
     return order

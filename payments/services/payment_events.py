@@ -30,6 +30,7 @@ from payments.services.notifications import notify_late_payment_refunded, notify
 from payments.services.orders import order_transition
 from payments.services.refunds import payment_status as _payment_status  # noqa: F401 (disputes use it)
 from payments.services.refunds import refunds_apply
+from payments.services.snapshots import order_snapshot_take
 
 logger = logging.getLogger(__name__)
 
@@ -166,6 +167,7 @@ def _listing_free_for(order: Order) -> bool:
 def _honour(*, order: Order, event_id: str) -> None:
     late = order.status != S.PENDING_PAYMENT
     listing_mark_sold(listing_id=order.listing_id, buyer=order.buyer)
+    order_snapshot_take(order=order)  # under the listing's lock: what the buyer paid for
     order_transition(
         order=order, to=S.PAID, stripe_event_id=event_id,
         message="Payment succeeded"

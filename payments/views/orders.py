@@ -25,14 +25,15 @@ from payments.services.fulfilment import (
     order_ship,
 )
 from payments.services.notifications import shipping_lines
+from payments.services.snapshots import order_item
 from payments.shipping import tracking_url
 from payments.views.common import json_object, refuse_anonymous
 from payments.views.feedback import FeedbackForm, ReplyForm
 from payments.views.refunds import refund_form_token
 from stubcollector.errors import Conflict
 from stubcollector.middleware import asks_for_json
-
 from stubcollector.rate_limits import post_rate_limit
+
 ORDERS_PER_PAGE = 20
 
 STATUS_BADGES = {
@@ -169,7 +170,8 @@ def order_detail(request, order_id: int):
     )
     context = {
         "order": order,
-        "stub": order.listing.stub,
+        # What the buyer paid for, frozen at payment; the live stub while the order is unpaid.
+        "stub": order_item(order=order),
         "amount": dollars(order.amount_cents),
         "refunded": dollars(refunded_cents) if refunded_cents else "",
         "shipping_lines": shipping_lines(order),
@@ -230,9 +232,9 @@ def _already_done_answer(request, order_id, error: Conflict):
 
 @require_POST
 @refuse_anonymous
+@post_rate_limit("POST_RATE_PER_USER")
 def order_ship_view(request, order_id: int):
     form = ShipOrderForm(data=_input(request))
-@post_rate_limit("POST_RATE_PER_USER")
     if not form.is_valid():
         return JsonResponse(
             {"error": {"code": "invalid", "message": "Check the carrier and the tracking number.",
@@ -252,9 +254,9 @@ def order_ship_view(request, order_id: int):
 
 @require_POST
 @refuse_anonymous
+@post_rate_limit("POST_RATE_PER_USER")
 def order_complete_view(request, order_id: int):
     try:
-@post_rate_limit("POST_RATE_PER_USER")
         order = order_complete(order_id=order_id, buyer=request.user, request=request)
     except (OrderAlreadyShipped, OrderAlreadyCompleted) as error:
         return _already_done_answer(request, order_id, error)
