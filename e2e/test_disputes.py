@@ -61,7 +61,16 @@ def test_support_answers_a_dispute_with_the_prefilled_tracking_number(page, stri
     expect(page.locator("#seller-note")).to_contain_text("the buyer thanked me")
     page.get_by_label("Anything else (the seller's side, in their words)").fill(
         "Posted first class; the buyer thanked me. winning_evidence")
+    page.get_by_role("button", name="Save draft").click()
+    expect(page.get_by_text("Draft saved on Stripe")).to_be_visible()
     page.get_by_role("button", name="Submit evidence to the bank").click()
+    expect(page.locator("#consequence")).to_contain_text("cannot be changed or added to afterwards")
+    expect(page.locator("#seller-still-has-time")).to_have_count(0)  # the seller added their side
+    expect(page.get_by_text("winning_evidence")).to_be_visible()  # what the bank will read
+    page.get_by_role("link", name="No, go back").click()
+    assert Dispute.objects.get(order=disputed_order).submitted_at is None
+    page.get_by_role("button", name="Submit evidence to the bank").click()
+    page.get_by_role("button", name="Yes, submit the evidence to the bank").click()
     expect(page.get_by_text("Evidence submitted to the bank.")).to_be_visible()
 
     assert stripe_live.flush()
@@ -73,3 +82,38 @@ def test_support_answers_a_dispute_with_the_prefilled_tracking_number(page, stri
     assert on_stripe.evidence.shipping_tracking_number == TRACKING
     disputed_order.refresh_from_db()
     assert disputed_order.status == OrderStatus.SHIPPED
+
+
+def test_support_accepts_a_dispute_only_after_a_page_that_names_the_consequence(page, stripe_live):
+    sandbox = stripe_live.sandbox
+    account = sandbox.create_account(onboarded=True)
+    seller = SellerFactory(username="quietseller", stripe_account_id=account["id"])
+    order = sandbox_order(sandbox, seller=seller)
+    pay(order)
+    assert stripe_live.flush()
+    intent = stripe.PaymentIntent.retrieve(order.payment_intent_id, stripe_account=account["id"])
+    sandbox.open_dispute(intent.latest_charge, reason="fraudulent")
+    assert stripe_live.flush()
+    staff_groups_ensure()
+    support = UserFactory(username="support2", is_staff=True)
+    support.groups.add(Group.objects.get(name=SUPPORT))
+    site = stripe_live.site_url
+    page.goto(f"{site}/admin/login/")
+    page.get_by_label("Username").fill("support2")
+    page.get_by_label("Password").fill(DEFAULT_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    dispute = Dispute.objects.get(order=order)
+
+    page.goto(f"{site}/admin/payments/dispute/{dispute.pk}/change/")
+    page.get_by_role("button", name="Accept the dispute").click()
+    expect(page.locator("#consequence")).to_contain_text("for good")
+    expect(page.locator("#seller-still-has-time")).to_contain_text("has not added their side")
+    dispute.refresh_from_db()
+    assert dispute.accepted_at is None  # one click accepted nothing
+    page.get_by_role("button", name="Yes, accept the dispute").click()
+    expect(page.get_by_text("accepted on Stripe")).to_be_visible()
+    assert stripe_live.flush()
+    page.reload()
+    expect(page.locator("#dispute-status")).to_have_text("Lost")
+    dispute.refresh_from_db()
+    assert dispute.status_for_seller == "Accepted by our staff: the money went back to the buyer"

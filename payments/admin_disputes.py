@@ -27,6 +27,7 @@ from payments.services.disputes import (
     dispute_accept,
     dispute_can_respond,
     dispute_evidence_initial,
+    dispute_evidence_validate,
     dispute_respond,
 )
 from stubcollector.errors import DomainError
@@ -151,8 +152,21 @@ class DisputeAdmin(ViewOnlyAdmin):
         if request.method == "POST":
             form = EvidenceForm(request.POST)
             action = request.POST.get("action")
+            confirmed = request.POST.get("confirmed") == "1"
             if action not in ("draft", "submit", "accept"):
                 messages.error(request, "Choose Save draft, Submit or Accept.")
+            elif action in IRREVERSIBLE and not confirmed and can_respond and dispute.needs_response and (
+                action == "accept" or form.is_valid()
+            ):
+                # Accept and Submit cannot be undone: a page of their own names the consequence
+                # first (a script's confirm() is blocked by our Content Security Policy).
+                try:
+                    if action == "submit":
+                        dispute_evidence_validate(evidence=form.cleaned_data)
+                except DomainError as error:
+                    messages.error(request, error.message)
+                else:
+                    return self._confirm_page(request, dispute=dispute, action=action, form=form)
             elif action == "accept" or form.is_valid():
                 try:
                     if action == "accept":
@@ -175,6 +189,7 @@ class DisputeAdmin(ViewOnlyAdmin):
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "title": f"{dispute.kind_label} on order #{dispute.order_id}",
+            "seller_may_still_answer": _seller_may_still_answer(dispute),
             "dispute": dispute,
             "order": dispute.order,
             "form": form,
@@ -185,3 +200,32 @@ class DisputeAdmin(ViewOnlyAdmin):
             .select_related("actor").order_by("-created_at", "-id")[:30],
         }
         return TemplateResponse(request, "admin/payments/dispute/respond.html", context)
+
+    def _confirm_page(self, request, *, dispute, action: str, form):
+        evidence = []
+        if action == "submit":
+            evidence = [(form[key].label, value) for key, value in form.cleaned_data.items() if value]
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": ("Submit the evidence to the bank?" if action == "submit"
+                      else f"Accept the {dispute.kind_label.lower()}?"),
+            "dispute": dispute,
+            "order": dispute.order,
+            "action": action,
+            "form": form,
+            "evidence": evidence,
+            "seller_may_still_answer": _seller_may_still_answer(dispute),
+        }
+        return TemplateResponse(request, "admin/payments/dispute/confirm.html", context)
+
+
+# The two answers to a dispute that cannot be taken back: Stripe takes evidence once, and an
+# accepted dispute is closed as lost for good (https://docs.stripe.com/api/disputes/close).
+IRREVERSIBLE = ("submit", "accept")
+
+
+def _seller_may_still_answer(dispute) -> bool:
+    """The seller has not added their side and the deadline has not passed: staff should wait."""
+    days = dispute.days_left()
+    return dispute.needs_response and not dispute.seller_note_at and days is not None and days >= 0

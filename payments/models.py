@@ -544,7 +544,8 @@ class Dispute(models.Model):
             DisputeStatus.UNDER_REVIEW: "Answered; the bank is reviewing the evidence",
             DisputeStatus.WON: "Won: the money is back in your balance",
             DisputeStatus.LOST: ("Inquiry accepted: closed as lost, no money moved" if self.lost_without_money
-                                 else "Lost: the money went back to the buyer"),
+                                 else "Accepted by our staff: the money went back to the buyer"
+                                 if self.accepted_by_staff else "Lost: the money went back to the buyer"),
             DisputeStatus.WARNING_CLOSED: "Closed without a chargeback",
             DisputeStatus.PREVENTED: "Prevented before it became a chargeback: no dispute fee, nothing "
                                      "won back",
@@ -569,9 +570,16 @@ class Dispute(models.Model):
         return self.outcome == DisputeStatus.LOST and self.is_inquiry
 
     @property
+    def accepted_by_staff(self) -> bool:
+        """Closed as lost because our staff accepted it, not because the bank decided."""
+        return self.outcome == DisputeStatus.LOST and self.accepted_at is not None
+
+    @property
     def outcome_headline(self) -> str:
         if self.lost_without_money:
             return "inquiry accepted, no money moved"
+        if self.accepted_by_staff:
+            return "our staff accepted it"
         return {"won": "you won", "lost": "you lost", "warning_closed": "closed without a chargeback",
                 "prevented": "prevented before it became a chargeback (not won)"}.get(self.outcome,
                                                                                       self.outcome)
@@ -581,6 +589,9 @@ class Dispute(models.Model):
         if self.lost_without_money:
             return ("The inquiry was accepted, which closes it as lost on Stripe. No money was taken and "
                     "none went back to the buyer; the buyer's bank may still open a chargeback.")
+        if self.accepted_by_staff:
+            return (f"Our staff accepted the dispute instead of contesting it, which closes it as lost: the "
+                    f"{self.amount_display} went back to the buyer. The bank did not rule on it.")
         return {
             "won": f"The bank decided in your favour: the {self.amount_display} and the dispute fee are "
                    "back in your Stripe balance.",

@@ -298,6 +298,12 @@ def _require_responder(user) -> None:
         raise PermissionDenied("Answering disputes needs the Support or Finance role.")
 
 
+def dispute_evidence_validate(*, evidence: dict) -> dict[str, str]:
+    """The evidence as Stripe would get it, or InvalidEvidence: checked before staff are asked to
+    confirm a submission, so a bad field is reported before the confirmation, not after."""
+    return _clean_evidence(evidence)
+
+
 def _clean_evidence(evidence: dict) -> dict[str, str]:
     if not isinstance(evidence, dict):
         raise InvalidEvidence()

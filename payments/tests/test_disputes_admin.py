@@ -69,7 +69,11 @@ def test_save_draft_then_submit_through_the_page(client, support, dispute, webho
     assert on_stripe.status == "needs_response"
     assert on_stripe.evidence.shipping_tracking_number == "1Z999AA10123456784"
 
-    submitted = client.post(respond_url(dispute), {**form_of(dispute), "action": "submit"})
+    asked = client.post(respond_url(dispute), {**form_of(dispute), "action": "submit"})
+    assert asked.status_code == 200 and "The bank gets this once" in asked.content.decode()
+    assert stripe.Dispute.retrieve(dispute.stripe_dispute_id,
+                                   stripe_account=dispute.stripe_account_id).status == "needs_response"
+    submitted = client.post(respond_url(dispute), {**form_of(dispute), "action": "submit", "confirmed": "1"})
     deliver(webhook_sandbox)
 
     assert submitted.status_code == 302
@@ -83,8 +87,9 @@ def test_save_draft_then_submit_through_the_page(client, support, dispute, webho
 
 
 def test_a_second_submit_says_already_submitted(client, support, dispute):
-    client.post(respond_url(dispute), {**form_of(dispute), "action": "submit"})
-    again = client.post(respond_url(dispute), {**form_of(dispute), "action": "submit"}, follow=True)
+    client.post(respond_url(dispute), {**form_of(dispute), "action": "submit", "confirmed": "1"})
+    again = client.post(respond_url(dispute), {**form_of(dispute), "action": "submit", "confirmed": "1"},
+                        follow=True)
     assert "already been submitted" in again.content.decode()
     assert AuditEvent.objects.filter(order=dispute.order, action="stripe.dispute.update").count() == 1
 
@@ -98,14 +103,60 @@ def test_bad_evidence_is_shown_on_the_form_and_nothing_is_sent(client, support, 
     assert not AuditEvent.objects.filter(order=dispute.order, action="stripe.dispute.update").exists()
 
 
-def test_accept_closes_the_dispute_and_the_order_is_lost(client, support, dispute, webhook_sandbox):
+def test_accept_asks_on_a_page_naming_the_consequence_and_nothing_happens_until_confirmed(
+    client, support, dispute
+):
     response = client.post(respond_url(dispute), {"action": "accept"})
-    deliver(webhook_sandbox)
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "This cannot be undone" in page and dispute.accept_consequence in page
+    assert 'class="button danger" id="confirm-accept"' in page and 'id="go-back"' in page
+    dispute.refresh_from_db()
+    assert dispute.accepted_at is None and dispute.status == "needs_response"
+    assert not AuditEvent.objects.filter(order=dispute.order, action__startswith="stripe.dispute.").exists()
+
+
+def test_accept_warns_while_the_seller_still_has_time_to_answer(client, support, dispute):
+    page = client.post(respond_url(dispute), {"action": "accept"}).content.decode()
+    assert 'id="seller-still-has-time"' in page and "The seller has not added their side yet" in page
+
+    dispute.seller_note_at = dispute.created_at
+    dispute.save(update_fields=["seller_note_at"])
+    page = client.post(respond_url(dispute), {"action": "accept"}).content.decode()
+    assert 'id="seller-still-has-time"' not in page
+
+
+def test_submit_shows_the_evidence_that_will_be_sent_and_keeps_it_for_the_confirmation(client, support, dispute):
+    page = client.post(respond_url(dispute), {**form_of(dispute), "action": "submit"}).content.decode()
+
+    assert "1Z999AA10123456784" in page  # the summary and the hidden field carried to the next step
+    assert 'name="confirmed" value="1"' in page and 'id="confirm-submit"' in page
+
+
+def test_a_confirmed_accept_closes_the_dispute_and_the_seller_is_told_staff_accepted_it(
+    client, support, dispute, webhook_sandbox, mailoutbox, django_capture_on_commit_callbacks
+):
+    response = client.post(respond_url(dispute), {"action": "accept", "confirmed": "1"})
+    with django_capture_on_commit_callbacks(execute=True):
+        deliver(webhook_sandbox)
 
     assert response.status_code == 302
     dispute.refresh_from_db()
     dispute.order.refresh_from_db()
     assert dispute.status == "lost" and dispute.order.status == OrderStatus.DISPUTE_LOST
+    assert dispute.accepted_by_staff
+    assert dispute.status_for_seller == "Accepted by our staff: the money went back to the buyer"
+    closed = [m for m in mailoutbox if "is closed" in m.subject]
+    assert closed and "our staff accepted it" in closed[-1].subject
+    assert "Our staff accepted the dispute" in closed[-1].body and "bank decided" not in closed[-1].body
+
+
+def test_the_page_has_no_inline_script_and_the_irreversible_buttons_look_dangerous(client, support, dispute):
+    page = client.get(page_url(dispute)).content.decode()
+
+    assert "onclick" not in page and "style=" not in page
+    assert 'value="accept" class="button danger"' in page
 
 
 def test_staff_without_the_role_see_no_buttons_and_a_direct_post_is_refused(client, dispute):
