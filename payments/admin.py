@@ -19,13 +19,14 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.decorators import method_decorator
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from djstripe.models import WebhookEventTrigger
 
 from marketplace.pricing import InvalidDollarAmount, dollars_to_cents, format_usd
 from payments.models import (
     AuditEvent,
     Order,
+    OrderSnapshot,
     OrderStatus,
     Payment,
     Refund,
@@ -156,6 +157,35 @@ class ViewOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class OrderSnapshotInline(admin.StackedInline):
+    """What the buyer paid for, as frozen at payment: what staff send the bank, whatever the
+    seller wrote on the stub since."""
+
+    model = OrderSnapshot
+    verbose_name = verbose_name_plural = "What was sold (snapshot at payment)"
+    can_delete = False
+    extra = 0
+    max_num = 0
+    fields = ("event_name", "performer", "venue", "city", "event_date", "category", "condition",
+              "description", "price_display", "shipping_display", "photos_display", "taken_at", "backfilled")
+    readonly_fields = fields
+
+    @admin.display(description="Price")
+    def price_display(self, obj):
+        return dollars(obj.price_cents)
+
+    @admin.display(description="Shipping")
+    def shipping_display(self, obj):
+        return dollars(obj.shipping_cents)
+
+    @admin.display(description="Photos")
+    def photos_display(self, obj):
+        return format_html_join(
+            " ", '<a href="{}"><img src="{}" alt="Photo {}" width="80"></a>',
+            ((photo["image"], photo["thumbnail"], number) for number, photo in enumerate(obj.gallery, 1)),
+        ) or "—"
 
 
 class ReadOnlyTabularInline(admin.TabularInline):
@@ -297,7 +327,7 @@ class OrderAdmin(admin.ModelAdmin):
     list_select_related = ("buyer", "seller", "listing__stub", "payment")
     list_per_page = 50
     date_hierarchy = "created_at"
-    inlines = (RefundInline, PaymentInline, AuditEventInline, StripeCallInline)
+    inlines = (OrderSnapshotInline, RefundInline, PaymentInline, AuditEventInline, StripeCallInline)
     actions = ("refund_in_full",)
     readonly_fields = (
         "buyer",

@@ -14,6 +14,7 @@ FINANCE = "Finance"
 VIEW_MODELS = [
     ("payments", "order"), ("payments", "payment"), ("payments", "refund"), ("payments", "auditevent"),
     ("payments", "dispute"), ("payments", "refundapproval"), ("payments", "earlyfraudwarning"),
+    ("payments", "ordersnapshot"),
     ("accounts", "user"),
     ("marketplace", "listing"), ("marketplace", "stub"),
     ("djstripe", "webhookeventtrigger"), ("djstripe", "event"),

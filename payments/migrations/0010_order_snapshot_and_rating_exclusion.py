@@ -43,6 +43,12 @@ def snapshots_backfill(apps, schema_editor):
         )
 
 
+def staff_groups_update(apps, schema_editor):
+    from payments.staff import staff_groups_ensure
+
+    staff_groups_ensure(apps=apps)  # the groups may view the new snapshots
+
+
 def ratings_exclude_undone_orders(apps, schema_editor):
     Feedback = apps.get_model("payments", "Feedback")
     SellerRating = apps.get_model("payments", "SellerRating")
@@ -101,4 +107,5 @@ class Migration(migrations.Migration):
         ),
         migrations.RunPython(snapshots_backfill, migrations.RunPython.noop),
         migrations.RunPython(ratings_exclude_undone_orders, migrations.RunPython.noop),
+        migrations.RunPython(staff_groups_update, migrations.RunPython.noop),
     ]
