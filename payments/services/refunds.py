@@ -253,6 +253,22 @@ def _refundable_now(*, order: Order, payment: Payment) -> int:
     )
 
 
+def _dispute_allows_refund(order: Order) -> bool:
+    """Stripe's `is_charge_refundable` on the order's open dispute: true during an inquiry (no
+    money taken yet; a refund is the cheapest way out), false for a chargeback.
+    https://docs.stripe.com/api/disputes/object#dispute_object-is_charge_refundable"""
+    dispute = order.disputes.first()  # the latest
+    return dispute is not None and dispute.is_open and dispute.charge_refundable
+
+
+def order_refundable_status(*, order: Order) -> bool:
+    """Whether the order's status lets it be refunded at all (what is left is checked when asked):
+    a paid one, or a disputed one while its dispute is an inquiry Stripe still lets us refund."""
+    if order.status == S.DISPUTED:
+        return _dispute_allows_refund(order)
+    return order.status in REFUNDABLE_STATUSES
+
+
 def _refundable_payment(order: Order) -> Payment:
     payment = Payment.objects.filter(order=order).first()
     if order.status == S.DISPUTED and not _dispute_allows_refund(order):
@@ -311,22 +327,6 @@ def refund_preview(*, order_id: int, user, amount_cents: int | None = None) -> R
 
 
 # -- asking for a refund -----------------------------------------------------------------------
-
-
-def _dispute_allows_refund(order: Order) -> bool:
-    """Stripe's `is_charge_refundable` on the order's open dispute: true during an inquiry (no
-    money taken yet; a refund is the cheapest way out), false for a chargeback.
-    https://docs.stripe.com/api/disputes/object#dispute_object-is_charge_refundable"""
-    dispute = order.disputes.first()  # the latest
-    return dispute is not None and dispute.is_open and dispute.charge_refundable
-
-
-def order_refundable_status(*, order: Order) -> bool:
-    """Whether the order's status lets it be refunded at all (what is left is checked when asked):
-    a paid one, or a disputed one while its dispute is an inquiry Stripe still lets us refund."""
-    if order.status == S.DISPUTED:
-        return _dispute_allows_refund(order)
-    return order.status in REFUNDABLE_STATUSES
 
 
 def refund_request(
