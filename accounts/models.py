@@ -48,9 +48,10 @@ class User(AbstractUser):
     stripe_balance_available_cents = models.BigIntegerField(default=0)
     stripe_balance_cents = models.BigIntegerField(default=0)
     stripe_balance_synced_at = models.DateTimeField(null=True, blank=True)
-    # The username folded for look-alikes (accounts.usernames.username_key): sign-up refuses a
-    # name whose key is taken. Kept in step with `username` by save().
-    username_key = models.CharField(max_length=300, db_index=True, editable=False, default="")
+    # The username's look-alike skeleton (accounts.usernames.username_key), unique: sign-up and
+    # admin refuse a name whose key is taken. Kept in step with `username` by save(); a user who
+    # already read like an older one keeps the key made unique by migration 0004_hardening.
+    username_key = models.CharField(max_length=300, unique=True, editable=False, default="")
 
     class Meta:
         indexes = [
@@ -67,9 +68,11 @@ class User(AbstractUser):
         ]
 
     def save(self, *args, **kwargs):
-        from accounts.usernames import username_key
+        from accounts.usernames import username_key, username_key_is_current
 
-        self.username_key = username_key(self.username)
+        # Every path (sign-up, admin, createsuperuser, a rename) gets the key here.
+        if not username_key_is_current(self.username_key, username=self.username, pk=self.pk):
+            self.username_key = username_key(self.username)
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and "username" in update_fields:
             kwargs["update_fields"] = {*update_fields, "username_key"}
