@@ -36,6 +36,15 @@ class User(AbstractUser):
     # currently_due + past_due, as Stripe names them
     stripe_requirements_due = models.JSONField(default=list, blank=True)
     stripe_requirements_past_due = models.JSONField(default=list, blank=True)
+    # What Stripe will need while the account is still enabled (requirements.eventually_due,
+    # .current_deadline, .errors as {requirement, code, reason}), and the requirements Stripe has
+    # announced for later (future_requirements: currently_due, eventually_due, current_deadline).
+    stripe_requirements_eventually_due = models.JSONField(default=list, blank=True)
+    stripe_requirements_deadline = models.DateTimeField(null=True, blank=True)
+    stripe_requirements_errors = models.JSONField(default=list, blank=True)
+    stripe_future_requirements_due = models.JSONField(default=list, blank=True)
+    stripe_future_requirements_eventually_due = models.JSONField(default=list, blank=True)
+    stripe_future_requirements_deadline = models.DateTimeField(null=True, blank=True)
     stripe_disabled_reason = models.CharField(max_length=64, blank=True, default="")
     stripe_account_synced_at = models.DateTimeField(null=True, blank=True)
     # account.application.deauthorized: the platform can no longer read or charge the account.

@@ -129,11 +129,15 @@ def account_modify(account_id: str, *, actor=None, subject_user=None, **params: 
     )
 
 
-def account_link_create(*, account_id: str, refresh_url: str, return_url: str, actor=None, subject_user=None):
+def account_link_create(*, account_id: str, refresh_url: str, return_url: str, actor=None, subject_user=None,
+                        collection_options: dict | None = None):
+    # Express accounts take only account_onboarding links (account_update is refused for accounts
+    # with a Stripe-hosted dashboard); collection_options widens what that form asks for.
     return stripe_call(
         "account_link.create", stripe.AccountLink.create,
         actor=actor, subject_user=subject_user,
         account=account_id, refresh_url=refresh_url, return_url=return_url, type="account_onboarding",
+        **({"collection_options": collection_options} if collection_options else {}),
     )
 
 

@@ -50,8 +50,11 @@ The Python API (all on :class:`Sandbox`)
 ``complete_onboarding(account_id, leave_due=False)``
     What submitting the onboarding page does (``leave_due=True``: the incomplete path).
 ``set_requirements(account_id, past_due=[...], currently_due=None, disabled_reason=None,
-charges_enabled=None, payouts_enabled=None)``
-    Put an account into a verification state; sends ``account.updated``.
+charges_enabled=None, payouts_enabled=None, eventually_due=None, current_deadline=None,
+errors=None, future_requirements=None)``
+    Put an account into a verification state; sends ``account.updated``. ``errors`` are
+    ``{"requirement", "code", "reason"}``; ``future_requirements`` is ``{"currently_due",
+    "eventually_due", "current_deadline", "errors"}`` (None keeps the announced ones).
 ``disconnect_account(account_id)``, ``forget(object_id)``
     The account leaves the platform (``account.application.deauthorized``, reads refused), or
     an object answers ``resource_missing`` from now on (docs/sandbox.md, "Real Stripe's edges").

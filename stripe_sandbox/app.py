@@ -223,12 +223,17 @@ class Sandbox:
                          eventually_due: list[str] | None = None,
                          disabled_reason: str | None = None,
                          charges_enabled: bool | None = None,
-                         payouts_enabled: bool | None = None) -> dict[str, Any]:
+                         payouts_enabled: bool | None = None,
+                         current_deadline: int | None = None,
+                         errors: list[dict[str, Any]] | None = None,
+                         future_requirements: dict[str, Any] | None = None) -> dict[str, Any]:
         with self.store.lock:
             account = self.api.set_requirements(
                 account_id, past_due=past_due, currently_due=currently_due,
                 eventually_due=eventually_due, disabled_reason=disabled_reason,
-                charges_enabled=charges_enabled, payouts_enabled=payouts_enabled)
+                charges_enabled=charges_enabled, payouts_enabled=payouts_enabled,
+                current_deadline=current_deadline, errors=errors,
+                future_requirements=future_requirements)
             self.store.save()
             return self.api.render(account)
 
@@ -745,7 +750,8 @@ class Sandbox:
                 first_name=params.get("first_name") or "Jenny",
                 last_name=params.get("last_name") or "Rosen", dob=dob_tuple,
                 routing_number=params.get("routing_number") or "110000000",
-                account_number=params.get("account_number") or "000123456789")
+                account_number=params.get("account_number") or "000123456789",
+                collection_options=link.get("collection_options"))
             link["state"] = "used"
             self.store.save()
             return redirect(link["return_url"])
@@ -802,6 +808,8 @@ class Sandbox:
             charges_enabled=as_bool(params, "charges_enabled") if "charges_enabled" in params
             else None,
             payouts_enabled=as_bool(params, "payouts_enabled") if "payouts_enabled" in params
+            else None,
+            current_deadline=int(params["current_deadline"]) if params.get("current_deadline")
             else None)
         return json_response(account)
 

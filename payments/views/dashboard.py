@@ -54,6 +54,7 @@ def seller_dashboard(request):
         ),
         "requirements_past_due": connect_services.requirements_in_plain_words(past_due),
         "disabled_reason": connect_services.disabled_reason_in_plain_words(user.stripe_disabled_reason),
+        "outlook": connect_services.requirements_outlook(user=user),
         "balance": balance,
         "balance_error": balance_error,
         "listing_groups": selectors.dashboard_listing_groups(seller=user),

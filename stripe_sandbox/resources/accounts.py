@@ -296,9 +296,20 @@ class AccountsApi(ApiBase):
                             first_name: str = "Jenny", last_name: str = "Rosen",
                             dob: tuple[int, int, int] = (1990, 1, 1),
                             routing_number: str = "110000000",
-                            account_number: str = "000123456789") -> dict[str, Any]:
+                            account_number: str = "000123456789",
+                            collection_options: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Submitting the onboarding form. It collects what the link's collection_options asked
+        for (https://docs.stripe.com/api/account_links/create): currently_due by default, also
+        eventually_due with fields=eventually_due, and future_requirements with
+        future_requirements=include; what it did not ask for stays due."""
         account = self.connected_account(account_id)
         before = copy.deepcopy(public_view(account))
+        options = collection_options or {}
+        previous = account["requirements"]
+        eventually_left = [] if options.get("fields") == "eventually_due" else [
+            key for key in previous.get("eventually_due") or []
+            if key not in (previous.get("currently_due") or [])
+            and key not in (previous.get("past_due") or [])]
         account["details_submitted"] = True
         account["business_type"] = account["business_type"] or "individual"
         account["tos_acceptance"] = {"date": self.now(), "ip": "127.0.0.1",
@@ -324,7 +335,9 @@ class AccountsApi(ApiBase):
             account["payouts_enabled"] = False
             account["capabilities"] = {name: "inactive" for name in account["capabilities"]}
         else:
-            account["requirements"] = _requirements([])
+            account["requirements"] = _requirements([], eventually_due=eventually_left)
+            if options.get("future_requirements") == "include":
+                account["future_requirements"] = _requirements([])
             account["charges_enabled"] = True
             account["payouts_enabled"] = True
             account["capabilities"] = {name: "active" for name in
@@ -337,11 +350,16 @@ class AccountsApi(ApiBase):
                          past_due: list[str] | None = None, eventually_due: list[str] | None = None,
                          disabled_reason: str | None = None, charges_enabled: bool | None = None,
                          payouts_enabled: bool | None = None,
-                         current_deadline: int | None = None) -> dict[str, Any]:
+                         current_deadline: int | None = None,
+                         errors: list[dict[str, Any]] | None = None,
+                         future_requirements: dict[str, Any] | None = None) -> dict[str, Any]:
         """Put an account in the state Stripe would after a verification check.
 
         Anything past due (or a disabled_reason) disables charges and payouts unless told
-        otherwise; clearing everything enables them again.
+        otherwise; clearing everything enables them again. Requirements currently due with a
+        `current_deadline` (or only eventually due, or erroneous) leave the account enabled
+        until the deadline, as Stripe does. `future_requirements` ({currently_due,
+        eventually_due, current_deadline, errors}) replaces the announced ones; None keeps them.
         """
         account = self.connected_account(account_id)
         before = copy.deepcopy(public_view(account))
@@ -351,8 +369,13 @@ class AccountsApi(ApiBase):
             disabled_reason = "requirements.past_due"
         account["requirements"] = _requirements(
             currently_due, past_due=past_due, disabled_reason=disabled_reason or None,
-            eventually_due=eventually_due if eventually_due is not None else currently_due,
-            current_deadline=current_deadline)
+            eventually_due=eventually_due, current_deadline=current_deadline, errors=errors)
+        if future_requirements is not None:
+            account["future_requirements"] = _requirements(
+                list(future_requirements.get("currently_due") or []),
+                eventually_due=future_requirements.get("eventually_due"),
+                current_deadline=future_requirements.get("current_deadline"),
+                errors=future_requirements.get("errors"))
         blocked = bool(disabled_reason)
         account["charges_enabled"] = (not blocked) if charges_enabled is None else charges_enabled
         account["payouts_enabled"] = (not blocked) if payouts_enabled is None else payouts_enabled
@@ -381,12 +404,22 @@ class AccountsApi(ApiBase):
         for name in ("refresh_url", "return_url"):
             if not params.get(name):
                 raise missing_param(name)
+        options = params.get("collection_options") or {}
+        if not isinstance(options, dict):
+            raise invalid_request("Invalid collection_options: must be a hash",
+                                  param="collection_options")
+        for name, allowed in (("fields", ("currently_due", "eventually_due")),
+                              ("future_requirements", ("include", "omit"))):
+            if name in options and options[name] not in allowed:
+                raise invalid_request(f"Invalid collection_options[{name}]: must be one of "
+                                      + ", ".join(allowed), param=f"collection_options[{name}]")
         created = self.now()
         token = new_secret(24)
         self.store.tokens[token] = {
             "kind": "account_link", "account": account["id"], "created": created,
             "expires_at": created + 300, "refresh_url": params["refresh_url"],
             "return_url": params["return_url"], "state": "new",
+            "collection_options": dict(options),
         }
         return from_fixture("account_link", created=created, expires_at=created + 300,
                             url=f"{self.public_url()}/_sandbox/onboarding/{token}")

@@ -87,11 +87,19 @@ def minimum_delay_days(country: str) -> int:
 
 def _requirements(currently_due: list[str], *, past_due: list[str] | None = None,
                   disabled_reason: str | None = None, eventually_due: list[str] | None = None,
-                  current_deadline: int | None = None) -> dict[str, Any]:
+                  current_deadline: int | None = None,
+                  errors: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Stripe's `requirements` hash (also the shape of `future_requirements`): an error names a
+    field that is currently due again, and eventually_due always includes currently_due
+    (https://docs.stripe.com/api/accounts/object#account_object-requirements)."""
+    errors = [{"code": e.get("code") or "invalid_value_other",
+               "reason": e.get("reason") or "The value provided is not valid.",
+               "requirement": e["requirement"]} for e in errors or []]
+    currently_due = list(dict.fromkeys([*currently_due, *(e["requirement"] for e in errors)]))
     return {
         "alternatives": [], "current_deadline": current_deadline,
-        "currently_due": list(currently_due), "disabled_reason": disabled_reason, "errors": [],
-        "eventually_due": list(eventually_due if eventually_due is not None else currently_due),
+        "currently_due": currently_due, "disabled_reason": disabled_reason, "errors": errors,
+        "eventually_due": list(dict.fromkeys([*currently_due, *(eventually_due or [])])),
         "past_due": list(past_due or []), "pending_verification": [],
     }
 

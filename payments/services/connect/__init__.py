@@ -40,12 +40,15 @@ from payments.services.connect.rules import (
     AccountState,
     NoStripeAccount,
     NotASeller,
+    RequirementsOutlook,
     SellerCountryNotSupported,
     account_status_from,
     disabled_reason_in_plain_words,
     payout_delay_days_for,
+    requirement_errors_in_plain_words,
     requirement_in_plain_words,
     requirements_in_plain_words,
+    requirements_outlook,
 )
 
 __all__ = [
@@ -55,6 +58,7 @@ __all__ = [
     "NotASeller",
     "SellerBalance", "account_status_from", "disabled_reason_in_plain_words", "is_public_url",
     "payout_delay_days_for", "requirement_in_plain_words", "requirements_in_plain_words",
+    "RequirementsOutlook", "requirement_errors_in_plain_words", "requirements_outlook",
     "seller_account_link", "seller_balance", "seller_become", "seller_ensure_account",
     "seller_login_link", "seller_public_url", "seller_refresh_from_stripe",
     "seller_set_payout_schedule", "seller_start_onboarding", "seller_status", "seller_sync_account",

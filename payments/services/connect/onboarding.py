@@ -123,6 +123,10 @@ def seller_ensure_account(*, user: User, actor=None) -> str:
                 "stripe_account_id": account["id"], "stripe_account_status": StripeAccountStatus.PENDING,
                 "stripe_onboarding_completed": False, "stripe_capabilities_enabled": False,
                 "stripe_requirements_due": [], "stripe_requirements_past_due": [],
+                "stripe_requirements_eventually_due": [], "stripe_requirements_deadline": None,
+                "stripe_requirements_errors": [], "stripe_future_requirements_due": [],
+                "stripe_future_requirements_eventually_due": [],
+                "stripe_future_requirements_deadline": None,
                 "stripe_disabled_reason": "", "stripe_disconnected_at": None,
                 "stripe_losses_liable": liable, "stripe_balance_cents": 0,
                 "stripe_balance_available_cents": 0, "stripe_balance_synced_at": None,
@@ -142,6 +146,12 @@ def seller_ensure_account(*, user: User, actor=None) -> str:
     return user.stripe_account_id
 
 
+# A seller who comes back after onboarding (the dashboard's "Update your details" button) is
+# asked for everything Stripe will need, now and announced for later, in one visit: Stripe's
+# default link asks only for currently_due (https://docs.stripe.com/api/account_links/create).
+UPDATE_COLLECTION_OPTIONS = {"fields": "eventually_due", "future_requirements": "include"}
+
+
 def seller_account_link(*, user: User, actor=None) -> str:
     """A fresh onboarding link (links are single-use and expire within minutes)."""
     if not user.stripe_account_id:
@@ -152,6 +162,7 @@ def seller_account_link(*, user: User, actor=None) -> str:
         return_url=_absolute(reverse("payments:connect_return")),
         actor=actor if actor is not None else user,
         subject_user=user,
+        collection_options=UPDATE_COLLECTION_OPTIONS if user.stripe_onboarding_completed else None,
     )
     return link["url"]
 
@@ -322,7 +333,19 @@ def seller_status(*, user: User) -> dict:
         "requirements_due": list(user.stripe_requirements_due or []),
         "requirements_past_due": list(user.stripe_requirements_past_due or []),
         "requirements_in_plain_words": requirements_in_plain_words(user.stripe_requirements_due or []),
+        "requirements_eventually_due": list(user.stripe_requirements_eventually_due or []),
+        "requirements_current_deadline": _iso(user.stripe_requirements_deadline),
+        "requirements_errors": list(user.stripe_requirements_errors or []),
+        "future_requirements": {
+            "currently_due": list(user.stripe_future_requirements_due or []),
+            "eventually_due": list(user.stripe_future_requirements_eventually_due or []),
+            "current_deadline": _iso(user.stripe_future_requirements_deadline),
+        },
         "disabled_reason": user.stripe_disabled_reason or None,
         "can_accept_payments": user.can_accept_payments,
-        "synced_at": user.stripe_account_synced_at.isoformat() if user.stripe_account_synced_at else None,
+        "synced_at": _iso(user.stripe_account_synced_at),
     }
+
+
+def _iso(moment) -> str | None:
+    return moment.isoformat() if moment else None

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from accounts.models import StripeAccountStatus, User
@@ -181,6 +182,17 @@ def requirements_in_plain_words(keys: Iterable[str]) -> list[str]:
     return list(seen)
 
 
+def requirement_errors_in_plain_words(errors: Iterable[Mapping[str, Any]]) -> list[str]:
+    """Each of Stripe's `requirements.errors` as "<what> – <why>": the requirement in plain words
+    and Stripe's own `reason` (written for people), or the error code made readable without one."""
+    lines: dict[str, None] = {}
+    for error in errors:
+        what = requirement_in_plain_words(str(error.get("requirement") or ""))
+        why = str(error.get("reason") or "").strip() or str(error.get("code") or "").replace("_", " ")
+        lines.setdefault(f"{what} – {why}" if why else what, None)
+    return list(lines)
+
+
 _DISABLED_REASON_WORDS = {
     "requirements.past_due": "Stripe needs overdue information before you can take payments again.",
     "requirements.pending_verification": "Stripe is checking the information you gave.",
@@ -217,11 +229,19 @@ class AccountState:
     requirements_past_due: list[str]
     disabled_reason: str
     losses_liable: str = ""
+    # Stripe's eventually_due includes currently_due; the deadlines are Stripe's Unix times.
+    requirements_eventually_due: list[str] = field(default_factory=list)
+    requirements_deadline: datetime | None = None
+    requirements_errors: list[dict[str, str]] = field(default_factory=list)
+    future_requirements_due: list[str] = field(default_factory=list)
+    future_requirements_eventually_due: list[str] = field(default_factory=list)
+    future_requirements_deadline: datetime | None = None
 
     @classmethod
     def from_account(cls, account: Mapping[str, Any]) -> AccountState:
         account = as_dict(account)
         requirements = account.get("requirements") or {}
+        future = account.get("future_requirements") or {}
         past_due = list(requirements.get("past_due") or [])
         due = list(dict.fromkeys([*(requirements.get("currently_due") or []), *past_due]))
         return cls(
@@ -232,6 +252,15 @@ class AccountState:
             requirements_past_due=past_due,
             disabled_reason=requirements.get("disabled_reason") or "",
             losses_liable=losses_liable_from(account),
+            requirements_eventually_due=list(requirements.get("eventually_due") or []),
+            requirements_deadline=_from_unix(requirements.get("current_deadline")),
+            requirements_errors=[
+                {name: str(error.get(name) or "") for name in ("requirement", "code", "reason")}
+                for error in (as_dict(error) for error in requirements.get("errors") or [])
+            ],
+            future_requirements_due=list(future.get("currently_due") or []),
+            future_requirements_eventually_due=list(future.get("eventually_due") or []),
+            future_requirements_deadline=_from_unix(future.get("current_deadline")),
         )
 
     def user_fields(self) -> dict[str, Any]:
@@ -241,9 +270,61 @@ class AccountState:
             "stripe_capabilities_enabled": self.capabilities_enabled,
             "stripe_requirements_due": self.requirements_due,
             "stripe_requirements_past_due": self.requirements_past_due,
+            "stripe_requirements_eventually_due": self.requirements_eventually_due,
+            "stripe_requirements_deadline": self.requirements_deadline,
+            "stripe_requirements_errors": self.requirements_errors,
+            "stripe_future_requirements_due": self.future_requirements_due,
+            "stripe_future_requirements_eventually_due": self.future_requirements_eventually_due,
+            "stripe_future_requirements_deadline": self.future_requirements_deadline,
             "stripe_disabled_reason": self.disabled_reason,
             **({"stripe_losses_liable": self.losses_liable} if self.losses_liable else {}),
         }
+
+
+@dataclass(frozen=True)
+class RequirementsOutlook:
+    """What Stripe will need from a seller, in plain words, read from what the last sync stored:
+    the dashboard shows it with a button to a fresh onboarding link, so a seller who can still
+    sell fixes it before Stripe pauses charges or payouts at `deadline`."""
+
+    deadline: datetime | None
+    due: list[str]
+    eventually_due: list[str]
+    errors: list[str]
+    future_deadline: datetime | None
+    future_due: list[str]
+    future_eventually_due: list[str]
+
+    @property
+    def anything(self) -> bool:
+        return bool(self.due or self.eventually_due or self.errors or self.future_due
+                    or self.future_eventually_due)
+
+
+def requirements_outlook(*, user: User) -> RequirementsOutlook:
+    """Each requirement once, under the earliest heading it belongs to (Stripe's eventually_due
+    includes currently_due, and future_requirements repeats what is already due)."""
+    past_due = list(user.stripe_requirements_past_due or [])
+    due = [key for key in user.stripe_requirements_due or [] if key not in past_due]
+    eventually = [key for key in user.stripe_requirements_eventually_due or []
+                  if key not in due and key not in past_due]
+    shown = {*past_due, *due, *eventually}
+    future_due = [key for key in user.stripe_future_requirements_due or [] if key not in shown]
+    future_eventually = [key for key in user.stripe_future_requirements_eventually_due or []
+                         if key not in shown and key not in future_due]
+    return RequirementsOutlook(
+        deadline=user.stripe_requirements_deadline if due else None,
+        due=requirements_in_plain_words(due),
+        eventually_due=requirements_in_plain_words(eventually),
+        errors=requirement_errors_in_plain_words(user.stripe_requirements_errors or []),
+        future_deadline=user.stripe_future_requirements_deadline if future_due or future_eventually else None,
+        future_due=requirements_in_plain_words(future_due),
+        future_eventually_due=requirements_in_plain_words(future_eventually),
+    )
+
+
+def _from_unix(value: Any) -> datetime | None:
+    return datetime.fromtimestamp(int(value), tz=UTC) if value else None
 
 
 def require_account(user: User) -> str:
