@@ -1,7 +1,10 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 
 from accounts.models import User
+from accounts.services import username_problem
 
 STRIPE_FIELDS = (
     "stripe_account_id",
@@ -37,10 +40,41 @@ class NegativeBalanceFilter(admin.SimpleListFilter):
         return queryset
 
 
+def _refuse_look_alike(username: str, *, user: User | None = None) -> str:
+    """Staff get sign-up's message for a name that reads like another user's (the unique
+    username_key would otherwise fail the save with a server error)."""
+    problem = username_problem(username, user=user)
+    if problem:
+        raise forms.ValidationError(problem, code="confusable_username")
+    return username
+
+
+class UserAddForm(AdminUserCreationForm):
+    class Meta(AdminUserCreationForm.Meta):
+        model = User
+
+    def clean_username(self):
+        return _refuse_look_alike(super().clean_username())
+
+
+class UserEditForm(UserChangeForm):
+    class Meta(UserChangeForm.Meta):
+        model = User
+
+    def clean_username(self):
+        username = self.cleaned_data["username"]
+        if "username" not in self.changed_data:  # a legacy name stays editable otherwise
+            return username
+        return _refuse_look_alike(username, user=self.instance)
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     """Staff see every seller's Stripe state here; it is written only by Stripe (webhooks and
     re-reads in payments.services.connect), so it is read-only."""
+
+    add_form = UserAddForm
+    form = UserEditForm
 
     list_display = (
         "username",

@@ -6,9 +6,15 @@ here a buyer only declares they want to sell, from which country, with what bio.
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 
 from accounts.models import User
-from accounts.usernames import username_as_authenticated, username_key, username_mixes_scripts
+from accounts.usernames import (
+    COLLISION_SEPARATOR,
+    username_as_authenticated,
+    username_key,
+    username_mixes_scripts,
+)
 from stubcollector.errors import Conflict, DomainError
 
 # Sellers are in the United States only: every price, balance and payout is in US dollars, and
@@ -51,12 +57,19 @@ MIXED_SCRIPTS_MESSAGE = (
 )
 
 
-def username_problem(username: str) -> str:
-    """Why `username` cannot be taken, in plain words ("" when it can): it mixes look-alike
-    scripts, or folds to the same key as an existing user's (accounts.usernames)."""
+def username_problem(username: str, *, user: User | None = None) -> str:
+    """Why `username` cannot be taken (by `user`, when renaming one), in plain words ("" when it
+    can): it mixes look-alike scripts, or folds to the same key as another user's
+    (accounts.usernames)."""
     if username_mixes_scripts(username):
         return MIXED_SCRIPTS_MESSAGE
-    if get_user_model().objects.filter(username_key=username_key(username)).exists():
+    key = username_key(username)
+    others = get_user_model().objects.all()
+    if user is not None and user.pk:
+        others = others.exclude(pk=user.pk)
+    # A key made unique by migration 0004_hardening (key#id) still reads as its name.
+    taken = Q(username_key=key) | Q(username_key__startswith=f"{key}{COLLISION_SEPARATOR}")
+    if others.filter(taken).exists():
         return CONFUSABLE_MESSAGE
     return ""
 

@@ -40,6 +40,7 @@ def make_users():
     from django.contrib.auth.hashers import make_password
 
     from accounts.models import StripeAccountStatus
+    from accounts.usernames import username_key  # bulk_create skips User.save(), which sets it
 
     User = get_user_model()
     password = make_password("bench-password")  # hashed once, shared (hashing is slow on purpose)
@@ -47,14 +48,19 @@ def make_users():
     for number in range(PAYABLE_SELLERS + UNPAYABLE_SELLERS):
         payable = number < PAYABLE_SELLERS
         sellers.append(User(
-            username=f"bench_seller{number}", first_name="Bench", last_name=f"Seller {number}",
+            username=f"bench_seller{number}", username_key=username_key(f"bench_seller{number}"),
+            first_name="Bench", last_name=f"Seller {number}",
             password=password, is_seller=True,
             stripe_account_id=f"acct_bench{number:08d}" if payable else "",
             stripe_account_status=StripeAccountStatus.ENABLED if payable else StripeAccountStatus.PENDING,
             stripe_onboarding_completed=payable, stripe_capabilities_enabled=payable,
         ))
     User.objects.bulk_create(sellers)
-    buyers = [User(username=f"bench_buyer{number}", password=password) for number in range(BENCH_BUYERS)]
+    buyers = [
+        User(username=f"bench_buyer{number}", username_key=username_key(f"bench_buyer{number}"),
+             password=password)
+        for number in range(BENCH_BUYERS)
+    ]
     User.objects.bulk_create(buyers)
     sellers = list(User.objects.filter(username__startswith="bench_seller").order_by("pk"))
     buyers = list(User.objects.filter(username__startswith="bench_buyer").order_by("pk"))
