@@ -23,11 +23,13 @@ from .resources.base import PLATFORM
 from .resources.disputes import DisputesApi
 from .resources.events import EventsApi
 from .resources.payments import PaymentsApi
+from .resources.payouts import PayoutsApi
 from .resources.radar import RadarApi
 from .resources.refunds import RefundsApi
 
 
-class StripeApi(AccountsApi, PaymentsApi, RefundsApi, DisputesApi, RadarApi, EventsApi):
+class StripeApi(AccountsApi, PaymentsApi, PayoutsApi, RefundsApi, DisputesApi, RadarApi,
+                EventsApi):
     """Stripe's behaviour over a :class:`~stripe_sandbox.store.Store`, all areas together."""
 
 
