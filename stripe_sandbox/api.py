@@ -1,4 +1,4 @@
-"""The Stripe API itself: accounts, links, balance, payments, refunds, disputes, events.
+"""The Stripe API itself: accounts, links, balance, payments, refunds, disputes, files, events.
 
 Every handler takes a :class:`~stripe_sandbox.messages.Request` (params already decoded,
 ``scope`` = the account named by ``Stripe-Account`` or ``"platform"``) and returns the stored
@@ -22,14 +22,13 @@ from .resources.accounts import AccountsApi
 from .resources.base import PLATFORM
 from .resources.disputes import DisputesApi
 from .resources.events import EventsApi
+from .resources.files import FilesApi
 from .resources.payments import PaymentsApi
-from .resources.payouts import PayoutsApi
 from .resources.radar import RadarApi
 from .resources.refunds import RefundsApi
 
 
-class StripeApi(AccountsApi, PaymentsApi, PayoutsApi, RefundsApi, DisputesApi, RadarApi,
-                EventsApi):
+class StripeApi(AccountsApi, PaymentsApi, RefundsApi, DisputesApi, RadarApi, FilesApi, EventsApi):
     """Stripe's behaviour over a :class:`~stripe_sandbox.store.Store`, all areas together."""
 
 

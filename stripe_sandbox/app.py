@@ -9,6 +9,7 @@ See the package docstring for the public API.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import logging
 import re
@@ -23,7 +24,7 @@ from urllib.parse import urlencode, urlsplit
 from . import pages
 from .api import PLATFORM, StripeApi
 from .errors import StripeError, authentication_error, invalid_request, missing_resource
-from .forms import as_bool, as_list, parse_form
+from .forms import as_bool, as_list, parse_form, parse_multipart
 from .known_params import KNOWN_PARAMS
 from .messages import Request, Response, html_response, json_response, redirect
 from .objects import new_id
@@ -47,9 +48,9 @@ CORS_HEADERS = [
 UNMODELED_RESOURCES = {
     "customers": "customer", "products": "product", "prices": "price", "invoices": "invoice",
     "invoiceitems": "invoiceitem", "subscriptions": "subscription", "plans": "plan",
-    "coupons": "coupon", "transfers": "transfer", "topups": "topup",
+    "coupons": "coupon", "payouts": "payout", "transfers": "transfer", "topups": "topup",
     "setup_intents": "setup_intent", "setup_attempts": "setup_attempt", "sources": "source",
-    "tokens": "token", "files": "file", "file_links": "file_link", "tax_rates": "tax_rate",
+    "tokens": "token", "file_links": "file_link", "tax_rates": "tax_rate",
     "promotion_codes": "promotion_code", "reviews": "review", "mandates": "mandate",
     "payment_links": "payment_link", "shipping_rates": "shipping_rate",
     "credit_notes": "credit_note", "subscription_items": "subscription_item",
@@ -121,15 +122,10 @@ class Sandbox:
         max_attempts: int = 4,
         delivery_timeout: float = 5.0,
         livemode: bool = False,
-        automatic_payouts: bool = False,
     ) -> None:
         self.public_url = public_url.rstrip("/")
         self.store = Store(state_path, reset=reset)
         self.store.livemode = livemode
-        # Pay out connected accounts' available balances on their schedules as the clock moves
-        # (resources/payouts.py). Off by default: most tests move the clock to make a sale's
-        # money available and then refund from it; `python -m stripe_sandbox` turns it on.
-        self.automatic_payouts = automatic_payouts
         self.api = StripeApi(self.store, lambda: self.public_url, self._event_created)
         self._transports: dict[str, Transport] = {}
         self._default_transport = http_transport(delivery_timeout)
@@ -287,13 +283,10 @@ class Sandbox:
 
     def advance_time(self, seconds: float) -> int:
         """Move the sandbox clock (link expiry, pending -> available, pending refunds that the
-        balance now covers, refunds of the refund-failure card, and with ``automatic_payouts``
-        the payouts due on each account's schedule); returns the new time."""
+        balance now covers, refunds of the refund-failure card); returns the new time."""
         with self.store.lock:
             self.store.clock.advance(seconds)
             self.api.settle_refunds()
-            if self.automatic_payouts:  # after the refunds: they come first from the balance
-                self.api.payouts_run()
             self.api.expire_disputes()  # unanswered by their due date
             self.store.save()
             return self.store.clock.now()
@@ -349,7 +342,8 @@ class Sandbox:
         import stripe
 
         from .client import SandboxHTTPClient
-        return stripe.StripeClient(api_key, base_addresses={"api": self.public_url},
+        return stripe.StripeClient(api_key, base_addresses={"api": self.public_url,
+                                                            "files": self.public_url},
                                    http_client=SandboxHTTPClient(self), **options)
 
     def close(self) -> None:
@@ -413,7 +407,14 @@ class Sandbox:
         body_text = request.body.decode("utf-8", "replace") if request.body else ""
         if "json" in content_type:
             body_text = ""  # only sandbox routes could want JSON; none do
+        if content_type.startswith("multipart/form-data"):  # a file upload (POST /v1/files)
+            fields, request.files = parse_multipart(content_type, request.body)
+            body_text = urlencode(fields)
         request.params = parse_form(request.query, body_text)
+        for name, (filename, content) in request.files.items():
+            # Stands for the file in the idempotency fingerprint and the known-parameter check.
+            request.params[name] = f"<file {filename!r}, {len(content)} bytes, sha256 " \
+                                   f"{hashlib.sha256(content).hexdigest()}>"
         if request.path.startswith("/v1/") or request.path == "/v1":
             return self._api_call(request)
         route, args = self._match(request.method, request.path, self._routes["sandbox"])
@@ -542,7 +543,8 @@ class Sandbox:
             self.api.request_context = {"id": request_id, "idempotency_key": idempotency_key}
             try:
                 result = route.handler(request)
-                response = self._json_result(request, result)
+                # A file's contents are the one answer that is not a JSON object.
+                response = result if isinstance(result, Response) else self._json_result(request, result)
             except StripeError as error:
                 response = json_response(error.body(), error.status)
             finally:
@@ -638,8 +640,6 @@ class Sandbox:
             r("GET", "/v1/balance", api.retrieve_balance),
             r("GET", "/v1/balance_transactions", api.list_balance_transactions),
             r("GET", "/v1/balance_transactions/:id", api.retrieve_balance_transaction),
-            r("GET", "/v1/payouts", api.list_payouts),
-            r("GET", "/v1/payouts/:id", api.retrieve_payout),
             r("POST", "/v1/payment_methods", api.create_payment_method, publishable=True),
             r("GET", "/v1/payment_methods", api.list_payment_methods),
             r("GET", "/v1/payment_methods/:id", api.retrieve_payment_method),
@@ -666,6 +666,10 @@ class Sandbox:
             r("POST", "/v1/disputes/:id/close", api.close_dispute),
             r("GET", "/v1/events", api.list_events),
             r("GET", "/v1/events/:id", api.retrieve_event),
+            r("POST", "/v1/files", api.create_file),
+            r("GET", "/v1/files", api.list_files),
+            r("GET", "/v1/files/:id", api.retrieve_file),
+            r("GET", "/v1/files/:id/contents", api.file_contents),
             r("GET", "/v1/radar/early_fraud_warnings", api.list_early_fraud_warnings),
             r("GET", "/v1/radar/early_fraud_warnings/:id", api.retrieve_early_fraud_warning),
             r("POST", "/v1/webhook_endpoints", api.create_webhook_endpoint),

@@ -109,3 +109,35 @@ def merge_metadata(current: dict, update: Any, param: str = "metadata") -> dict:
         else:
             merged[key] = str(value)
     return merged
+
+
+_MULTIPART_NAME = re.compile(r'(?:^|;)\s*name="([^"]*)"')
+_MULTIPART_FILENAME = re.compile(r'(?:^|;)\s*filename="([^"]*)"')
+
+
+def parse_multipart(content_type: str,
+                    body: bytes) -> tuple[list[tuple[str, str]], dict[str, tuple[str, bytes]]]:
+    """A multipart/form-data body (how Stripe's clients upload files) as its text fields, in
+    order, and its files: field name -> (filename, bytes)."""
+    boundary = re.search(r'boundary="?([^";]+)"?', content_type)
+    if boundary is None:
+        raise invalid_request("Invalid multipart/form-data request: no boundary.")
+    fields: list[tuple[str, str]] = []
+    files: dict[str, tuple[str, bytes]] = {}
+    for part in body.split(b"--" + boundary.group(1).encode("latin-1"))[1:]:
+        if part.startswith(b"--"):
+            break  # the closing delimiter
+        head, separator, content = part.removeprefix(b"\r\n").partition(b"\r\n\r\n")
+        if not separator:
+            raise invalid_request("Invalid multipart/form-data request: a part has no headers.")
+        content = content.removesuffix(b"\r\n")
+        disposition = next((line.split(":", 1)[1] for line in head.decode("utf-8", "replace").split("\r\n")
+                            if line.lower().startswith("content-disposition:")), "")
+        name, filename = _MULTIPART_NAME.search(disposition), _MULTIPART_FILENAME.search(disposition)
+        if name is None:
+            raise invalid_request("Invalid multipart/form-data request: a part has no name.")
+        if filename is not None:
+            files[name.group(1)] = (filename.group(1), content)
+        else:
+            fields.append((name.group(1), content.decode("utf-8", "replace")))
+    return fields, files

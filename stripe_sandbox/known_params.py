@@ -75,6 +75,9 @@ KNOWN_PARAMS: dict[str, frozenset[str]] = {
         "evidence", "metadata", "submit",
     }),
     "POST /v1/disputes/:id/close": frozenset(),
+    "POST /v1/files": frozenset({
+        "file", "file_link_data", "purpose",
+    }),
     "POST /v1/application_fees/:id/refunds": frozenset({
         "amount", "metadata",
     }),

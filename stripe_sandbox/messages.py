@@ -19,6 +19,8 @@ class Request:
     scope: str = "platform"          # "platform" or the acct_ id from Stripe-Account
     key_kind: str = "secret"         # "secret" or "publishable"
     path_args: dict[str, str] = field(default_factory=dict)
+    # A multipart body's files: field name -> (filename, bytes) (POST /v1/files).
+    files: dict[str, tuple[str, bytes]] = field(default_factory=dict)
 
     def header(self, name: str, default: str | None = None) -> str | None:
         return self.headers.get(name.lower(), default)

@@ -7,7 +7,8 @@ conftest does). Fixtures:
     A fresh in-process :class:`~stripe_sandbox.Sandbox` in *manual* delivery mode (webhooks
     go out when the test calls ``stripe_sandbox.flush_deliveries()``, in the test's thread),
     with stripe-python's globals pointed at it: ``stripe.default_http_client``,
-    ``stripe.api_base``, ``stripe.api_key`` (``SANDBOX_API_KEY``), and webhook retries after
+    ``stripe.api_base``, ``stripe.upload_api_base`` (file uploads), ``stripe.api_key``
+    (``SANDBOX_API_KEY``), and webhook retries after
     0.01 s. The globals are restored afterwards. ``stripe_sandbox.api_key`` holds the key.
 ``stripe_sandbox_live``
     The same in live mode (``Sandbox(livemode=True)``): it takes live keys only (a restricted
@@ -54,14 +55,17 @@ def _in_process(*, livemode: bool, api_key: str, publishable_key: str):
                       retry_delays=(0.01,), max_attempts=4, livemode=livemode)
     sandbox.api_key = api_key
     sandbox.publishable_key = publishable_key
-    saved = (stripe.api_key, stripe.api_base, stripe.connect_api_base, stripe.default_http_client)
+    saved = (stripe.api_key, stripe.api_base, stripe.connect_api_base, stripe.upload_api_base,
+             stripe.default_http_client)
     stripe.api_key = api_key
-    stripe.api_base = stripe.connect_api_base = sandbox.public_url
+    # Uploads go to their own host at Stripe (files.stripe.com); here it is the sandbox too.
+    stripe.api_base = stripe.connect_api_base = stripe.upload_api_base = sandbox.public_url
     stripe.default_http_client = SandboxHTTPClient(sandbox)
     try:
         yield sandbox
     finally:
-        stripe.api_key, stripe.api_base, stripe.connect_api_base, stripe.default_http_client = saved
+        (stripe.api_key, stripe.api_base, stripe.connect_api_base, stripe.upload_api_base,
+         stripe.default_http_client) = saved
         sandbox.close()
 
 

@@ -62,6 +62,13 @@ INCOMPLETE_ONBOARDING_REQUIREMENTS = ["individual.id_number", "individual.verifi
 PAYMENT_INTENT_OPEN = ("requires_payment_method", "requires_confirmation", "requires_action")
 DISPUTE_OPEN = ("warning_needs_response", "needs_response", "under_review", "warning_under_review")
 DISPUTE_EVIDENCE_FIELDS = set(from_fixture("dispute")["evidence"])
+# The evidence fields that take a file upload's id, not text
+# (https://docs.stripe.com/api/disputes/update#update_dispute-evidence).
+DISPUTE_EVIDENCE_FILE_FIELDS = frozenset({
+    "cancellation_policy", "customer_communication", "customer_signature",
+    "duplicate_charge_documentation", "receipt", "refund_policy", "service_documentation",
+    "shipping_documentation", "uncategorized_file",
+})
 
 # Path segment -> the singular name Stripe uses in "No such ..." messages, for every object
 # kind the sandbox stores.
@@ -69,7 +76,7 @@ KIND_BY_PREFIX = {
     "acct": "account", "pi": "payment_intent", "ch": "charge", "re": "refund",
     "fee": "application_fee", "fr": "fee_refund", "dp": "dispute", "evt": "event",
     "we": "webhook_endpoint", "txn": "balance_transaction", "pm": "payment_method",
-    "ba": "bank_account", "issfr": "early_fraud_warning",
+    "ba": "bank_account", "issfr": "early_fraud_warning", "file": "file",
 }
 
 

@@ -16,6 +16,10 @@ What Stripe does, and the sandbox with it (docs/sandbox.md has the table):
   https://docs.stripe.com/testing#disputes . For an inquiry, winning closes it as
   ``warning_closed``; losing escalates it to a chargeback (``needs_response``, money taken),
   which is what an unsatisfied issuer does next.
+* The evidence's file fields (``receipt``, ``shipping_documentation``, ``customer_communication``,
+  ``uncategorized_file``, …) take "the ID of a file upload": a ``dispute_evidence`` file of the
+  dispute's own account (stripe_sandbox/resources/files.py); another id is a 400 naming the field.
+  https://docs.stripe.com/api/disputes/update#update_dispute-evidence-receipt
 * ``POST /v1/disputes/:id/close`` accepts the dispute: it is lost, for good. An inquiry had no
   money taken, so closing one moves none (and the charge stays refundable).
   https://docs.stripe.com/api/disputes/close
@@ -49,6 +53,7 @@ from .accounts import platform_pays_stripe_fees
 from .base import (
     CURRENCY,
     DISPUTE_EVIDENCE_FIELDS,
+    DISPUTE_EVIDENCE_FILE_FIELDS,
     DISPUTE_FEE,
     DISPUTE_OPEN,
     ApiBase,
@@ -162,6 +167,9 @@ class DisputesApi(ApiBase):
                 if value not in (None, "") and not isinstance(value, str):
                     raise invalid_request(f"Invalid string: evidence[{key}]",
                                           param=f"evidence[{key}]")
+                if key in DISPUTE_EVIDENCE_FILE_FIELDS and value:
+                    # A file field takes the id of this account's own dispute_evidence upload.
+                    self.evidence_file(value, req.scope, param=f"evidence[{key}]")
             for key, value in evidence.items():
                 dispute["evidence"][key] = value or None
             dispute["evidence_details"]["has_evidence"] = any(dispute["evidence"].values())
