@@ -9,6 +9,7 @@ from marketplace import images
 from marketplace.models import (
     MAX_PRICE_CENTS,
     MAX_SHIPPING_CENTS,
+    MAX_STUB_PHOTOS,
     MIN_PRICE_CENTS,
     Category,
     Listing,
@@ -146,8 +147,63 @@ class StubPhotoField(forms.FileField):
         return data
 
 
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files from one input; cleans to a list (empty when none was chosen)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, (list, tuple)):
+            return [single(item, initial) for item in data]
+        return [single(data, initial)] if data else []
+
+
+class StubPhotosField(MultipleFileField):
+    """One to MAX_STUB_PHOTOS photos, the first the cover, each checked as the photo page checks
+    them (images.validate_stub_photo: the header only); each error names the file it is about."""
+
+    def __init__(self, **kwargs):
+        accept = {"accept": "image/jpeg,image/png,image/webp", "data-photo-picker": ""}
+        kwargs.setdefault("widget", MultipleFileInput(attrs=accept))
+        super().__init__(
+            label="Photos",
+            help_text=(f"1 to {MAX_STUB_PHOTOS}: the first is the cover buyers see in the listings. "
+                       f"JPEG, PNG or WebP, {images.photo_limits_text()} each."),
+            error_messages={"required": "Add at least one photo of the stub."},
+            **kwargs,
+        )
+
+    def clean(self, data, initial=None):
+        files = [upload for upload in super().clean(data, initial) if upload]
+        if self.required and not files:
+            raise ValidationError(self.error_messages["required"], code="required")
+        if len(files) > MAX_STUB_PHOTOS:
+            raise ValidationError(
+                f"A stub has at most {MAX_STUB_PHOTOS} photos; you chose {len(files)}.", code="photo_count"
+            )
+        errors = []
+        for number, upload in enumerate(files, start=1):
+            try:
+                images.validate_stub_photo(upload)
+            except ValidationError as error:
+                name = getattr(upload, "name", "") or "without a name"
+                errors += [f"Photo {number} ({name}): {message}" for message in error.messages]
+        if errors:
+            raise ValidationError(errors, code="photo_invalid")
+        return files
+
+
 class ListingForm(forms.ModelForm):
-    """The stub's facts, its photo and the asking price, for both create and edit."""
+    """The stub's facts, its photos and the asking price, for both create and edit: a new
+    listing takes all its photos at once (`photos`); an edit may replace the cover (`photo`),
+    and the photo page (marketplace.views_photos) adds, reorders and deletes the rest."""
 
     price = PriceField()
     shipping = DollarsField(
@@ -174,6 +230,13 @@ class ListingForm(forms.ModelForm):
             kwargs["initial"].setdefault("price", Decimal(listing.price_cents) / 100)
             kwargs["initial"].setdefault("shipping", Decimal(listing.shipping_cents) / 100)
         super().__init__(*args, **kwargs)
+        # A real prompt, not Django's "---------" that reads like a value: nothing is chosen
+        # for the seller, and an unchosen category is a clear error.
+        self.fields["category"].choices = [("", "Choose a category"), *Category.choices]
+        self.fields["category"].error_messages["required"] = "Choose a category."
+        if listing is None:
+            del self.fields["photo"]
+            self.fields["photos"] = StubPhotosField()
         if listing is not None and listing.stub.photo:
             self.fields["photo"].help_text += " Leave empty to keep the current photo."
         if listing is not None and (listing.status == ListingStatus.SOLD or listing.reservation_is_live()):

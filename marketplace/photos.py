@@ -11,7 +11,9 @@ Reordering moves file names between slots (the cover is slot 0), so no file is e
 two slots and deleting one slot's files never breaks another's picture.
 """
 
+import hashlib
 import logging
+from pathlib import PurePosixPath
 
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
@@ -38,6 +40,11 @@ class PhotoNotFound(DomainError):
     message = "No such photo."
 
 
+class InvalidPhotoPosition(DomainError):
+    code = "invalid_photo_position"
+    message = "Say where the photo goes as a number (1 is the cover)."
+
+
 def _lock_own(listing_id, seller) -> Listing:
     try:
         mine = Listing.objects.select_for_update().select_related("stub")
@@ -53,17 +60,33 @@ def _has_cover(stub: Stub) -> bool:
     return bool(stub.photo) or stub.photo_state != PhotoState.READY
 
 
+def _published_stem(upload_name: str) -> str:
+    """The name (without extension) a processing upload is published under: derived from the
+    upload's name, so the photo keeps its key (below) from upload to publication; one-way, so a
+    published name never reveals where the raw upload (metadata and all) is kept meanwhile."""
+    return hashlib.sha256(PurePosixPath(upload_name).stem.encode()).hexdigest()[:32]
+
+
+def _photo_key(image_name: str, upload_name: str) -> str:
+    """What names one photo while it moves between slots: pages send it back with a move or a
+    delete, so a page older than the last change still acts on the photo the seller saw, and
+    a second click acts on nothing. Empty for a failed slot (it has no file left)."""
+    if upload_name:
+        return _published_stem(upload_name)
+    return PurePosixPath(image_name).stem if image_name else ""
+
+
 def stub_gallery(*, stub: Stub, public: bool = False) -> list[dict]:
-    """Every photo in order: [{"slot", "id", "image", "thumbnail", "state"}], the cover first.
-    One query. A processing slot has no image yet (pages draw a placeholder); `public` leaves
-    out the failed ones, which only their seller sees."""
+    """Every photo in order: [{"slot", "id", "key", "image", "thumbnail", "state"}], the cover
+    first. One query. A processing slot has no image yet (pages draw a placeholder); `public`
+    leaves out the failed ones, which only their seller sees."""
     slots = []
     if _has_cover(stub):
         slots.append({"slot": 0, "id": None, "image": stub.photo, "thumbnail": stub.thumbnail or stub.photo,
-                      "state": stub.photo_state})
+                      "state": stub.photo_state, "key": _photo_key(stub.photo.name, stub.photo_upload.name)})
     for photo in StubPhoto.objects.filter(stub=stub).order_by("position", "id"):
         slots.append({"slot": len(slots), "id": photo.pk, "image": photo.image, "thumbnail": photo.thumbnail,
-                      "state": photo.state})
+                      "state": photo.state, "key": _photo_key(photo.image.name, photo.upload.name)})
     if public:
         slots = [slot for slot in slots if slot["state"] != PhotoState.FAILED]
     return slots
@@ -171,18 +194,56 @@ def stub_photo_move(*, listing_id, seller, slot: int, offset: int) -> None:
     _swap(listing.stub, gallery[slot], gallery[target])
 
 
-@transaction.atomic
-def stub_photo_delete(*, listing_id, seller, slot: int) -> None:
-    """Delete one photo; deleting the cover makes the next photo the cover."""
-    listing = _lock_own(listing_id, seller)
-    stub = listing.stub
-    gallery = stub_gallery(stub=stub)
+def photo_slot_chosen(gallery: list[dict], *, slot, key: str) -> int | None:
+    """The slot the seller means: the one holding `key` when a key is given (None when no slot
+    holds it any more: already deleted), else `slot` (PhotoNotFound for junk)."""
+    if key:
+        return next((item["slot"] for item in gallery if item["key"] == key), None)
     try:
         slot = int(slot)
     except (TypeError, ValueError):
         raise PhotoNotFound() from None
     if not 0 <= slot < len(gallery):  # a negative index would pick a photo from the end
         raise PhotoNotFound()
+    return slot
+
+
+@transaction.atomic
+def stub_photo_place(*, listing_id, seller, slot=None, key: str = "", to) -> bool:
+    """Put one photo at position `to` (0 is the cover; past the end is the last), the others
+    keeping their order: what a drag and drop asks. The photo is the one holding `key` (else
+    the one in `slot`). False when there was nothing to do: it is there already (a second
+    submit) or it was deleted meanwhile."""
+    listing = _lock_own(listing_id, seller)
+    stub = listing.stub
+    gallery = stub_gallery(stub=stub)
+    try:
+        to = min(max(int(to), 0), len(gallery) - 1)
+    except (TypeError, ValueError, OverflowError):
+        raise InvalidPhotoPosition() from None
+    origin = photo_slot_chosen(gallery, slot=slot, key=key)
+    if origin is None or origin == to:
+        return False
+    before = [_slot_values(stub, item["id"]) for item in gallery]
+    after = list(before)
+    after.insert(to, after.pop(origin))
+    for item, old, new in zip(gallery, before, after, strict=True):
+        if old != new:
+            _slot_put(stub, item["id"], new)
+    return True
+
+
+@transaction.atomic
+def stub_photo_delete(*, listing_id, seller, slot=None, key: str = "") -> bool:
+    """Delete one photo: the one holding `key` (the page may be older than a move), else the
+    one in `slot`; deleting the cover makes the next photo the cover. False when no slot holds
+    `key` any more (a second click on a confirmed delete deletes nothing else)."""
+    listing = _lock_own(listing_id, seller)
+    stub = listing.stub
+    gallery = stub_gallery(stub=stub)
+    slot = photo_slot_chosen(gallery, slot=slot, key=key)
+    if slot is None:
+        return False
     chosen = gallery[slot]
     storage = stub.photo.storage
     if chosen["id"] is None:
@@ -203,6 +264,7 @@ def stub_photo_delete(*, listing_id, seller, slot: int) -> None:
         Stub.objects.filter(photo=name).exists() or StubPhoto.objects.filter(image=name).exists()
     )]
     transaction.on_commit(lambda: images.delete_files(storage, *[n for n in gone if n and n not in in_use]))
+    return True
 
 
 def photo_validation_messages(error: ValidationError) -> list[str]:
@@ -259,6 +321,7 @@ def stub_photo_process(*, upload_name: str) -> str:
         logger.warning("Photo upload %s could not be processed: %s", upload_name, "; ".join(error.messages))
         return "failed" if stub_photo_fail(upload_name=upload_name) else "gone"
     photo_field, thumb_field = Stub._meta.get_field("photo"), Stub._meta.get_field("thumbnail")
+    name = f"{_published_stem(upload_name)}{PurePosixPath(name).suffix}"  # keeps the photo's key
     name = default_storage.save(photo_field.generate_filename(None, name), content)
     thumb_name = default_storage.save(thumb_field.generate_filename(None, thumb_name), thumb_content)
     done = _settle(upload_name=upload_name, values=(name, thumb_name, PhotoState.READY, ""),

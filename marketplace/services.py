@@ -6,10 +6,12 @@ buyers racing for one stub cannot both reserve it. The checkout and webhook code
 """
 
 import math
+import time
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -436,9 +438,11 @@ def _store_photo(stub: Stub, photo) -> None:
 
 @transaction.atomic
 def listing_create(
-    *, seller, price_cents: int, photo=None, status: str = ListingStatus.ACTIVE, **stub_fields
+    *, seller, price_cents: int, photos=(), status: str = ListingStatus.ACTIVE, **stub_fields
 ) -> Listing:
-    """A seller lists a stub: the Stub row (with photo and thumbnail) and its Listing."""
+    """A seller lists a stub: the Stub row and its Listing, with its photos (the first the cover)
+    through the photo page's own pipeline (marketplace.photos.stub_photos_add): all are checked
+    before any file is written, and a refusal (ValidationError, TooManyPhotos) creates nothing."""
     if not _is_authenticated(seller) or not seller.is_seller:
         raise NotASeller()
     if status not in (ListingStatus.ACTIVE, ListingStatus.DRAFT):
@@ -449,10 +453,49 @@ def listing_create(
     _check_price(price_cents)
     stub = Stub(**stub_fields)
     stub.full_clean(exclude=["photo", "thumbnail"])  # before any file is written
-    if photo:
-        _store_photo(stub, photo)
     stub.save()
-    return Listing.objects.create(seller=seller, stub=stub, price_cents=price_cents, status=status)
+    listing = Listing.objects.create(seller=seller, stub=stub, price_cents=price_cents, status=status)
+    if photos:
+        from marketplace.photos import stub_photos_add  # photos.py builds on this module
+
+        stub_photos_add(listing_id=listing.pk, seller=seller, files=photos)
+    return listing
+
+
+class ListingBeingCreated(Conflict):
+    code = "listing_being_created"
+    message = "This listing is being created already: look at your dashboard in a moment."
+
+
+LISTING_FORM_TOKEN_SECONDS = 24 * 3600
+LISTING_FORM_WAIT_SECONDS = 5
+
+
+def listing_create_once(*, token: str, seller, **create_kwargs) -> Listing:
+    """listing_create for a form that may arrive twice (a double click on List it, a resend
+    after a timeout): the same form token from the same seller makes one listing, and the
+    second request gets that listing back. Without a token it is plain listing_create."""
+    if not token:
+        return listing_create(seller=seller, **create_kwargs)
+    key = f"marketplace:listing-form:{getattr(seller, 'pk', None)}:{token[:64]}"
+    # A double click: the first request is usually still storing the photos; its listing is
+    # what this one should show, so wait for it a little rather than answer an error. When the
+    # first fails (it frees the token), this one tries itself and gets the same form errors.
+    deadline = time.monotonic() + LISTING_FORM_WAIT_SECONDS
+    while not cache.add(key, 0, timeout=LISTING_FORM_TOKEN_SECONDS):
+        listing_id = cache.get(key)
+        if listing_id:
+            return Listing.objects.get(pk=listing_id, seller=seller)
+        if time.monotonic() >= deadline:
+            raise ListingBeingCreated()
+        time.sleep(0.2)
+    try:
+        listing = listing_create(seller=seller, **create_kwargs)
+    except BaseException:
+        cache.delete(key)  # nothing was created: the corrected form may use the token again
+        raise
+    cache.set(key, listing.pk, timeout=LISTING_FORM_TOKEN_SECONDS)
+    return listing
 
 
 def listing_update(

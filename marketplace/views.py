@@ -4,6 +4,7 @@ Thin: parse the input with a form, call a selector or service, render. Domain er
 services become error pages in DomainErrorMiddleware.
 """
 
+import uuid
 from dataclasses import replace
 
 from django.contrib import messages
@@ -29,7 +30,7 @@ from marketplace.services import (
     ListingContentLocked,
     ListingNotFound,
     PriceLocked,
-    listing_create,
+    listing_create_once,
     listing_purchase_blocker,
     listing_relist,
     listing_update,
@@ -123,17 +124,21 @@ def _not_a_seller(request):
 
 
 def _render_form(request, form, *, listing):
+    # A new listing's form carries a one-time token (listing_create_once): kept across a
+    # form that comes back with errors, so the corrected send is still one listing.
+    token = "" if listing else (request.POST.get("form_token", "")[:64] or uuid.uuid4().hex)
     return render(
         request,
         "marketplace/listing_form.html",
-        {"form": form, "listing": listing, "fee_percent": platform_fee_percent()},
+        {"form": form, "listing": listing, "fee_percent": platform_fee_percent(), "form_token": token},
         status=400 if form.errors else 200,
     )
 
 
 def _form_error_from(form, error: ValidationError):
+    photo_field = "photos" if "photos" in form.fields else "photo"
     for message in error.messages:
-        form.add_error("photo" if error.code and error.code.startswith("photo") else None, message)
+        form.add_error(photo_field if error.code and error.code.startswith("photo") else None, message)
 
 
 @login_required
@@ -145,10 +150,11 @@ def listing_create_view(request):
     form = ListingForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            listing = listing_create(
+            listing = listing_create_once(
+                token=request.POST.get("form_token", ""),
                 seller=request.user,
                 price_cents=form.price_cents,
-                photo=form.cleaned_data.get("photo"),
+                photos=form.cleaned_data["photos"],
                 **form.stub_fields(),
             )
             listing_shipping_set(

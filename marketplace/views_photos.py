@@ -9,16 +9,20 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 from django_ratelimit.decorators import ratelimit
 
 from marketplace import images
+from marketplace.forms import MultipleFileField
 from marketplace.models import MAX_STUB_PHOTOS
 from marketplace.photos import (
     TooManyPhotos,
+    photo_slot_chosen,
     stub_gallery,
     stub_photo_delete,
     stub_photo_move,
+    stub_photo_place,
     stub_photos_add,
 )
 from marketplace.selectors import listing_visible_to
@@ -55,22 +59,6 @@ def photo_upload_rate_limit(view):
             raise PhotoUploadsTooFast()
         return view(request, *args, **kwargs)
     return limited
-
-
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}))
-        super().__init__(*args, **kwargs)
-
-    def clean(self, data, initial=None):
-        single = super().clean
-        if isinstance(data, (list, tuple)):
-            return [single(item, initial) for item in data]
-        return [single(data, initial)] if data else []
 
 
 class PhotosForm(forms.Form):
@@ -118,19 +106,52 @@ def listing_photos(request, pk):
     )
 
 
+def _photos_page_at(pk, position: int | None):
+    """Back to the photo page, scrolled to (and the keyboard's next Tab starting from) the
+    photo just moved."""
+    url = reverse("marketplace:listing_photos", kwargs={"pk": pk})
+    return redirect(f"{url}#photo-{position + 1}" if position is not None else url)
+
+
 @login_required
 @require_POST
 @post_rate_limit("POST_RATE_PER_USER")
 def listing_photo_move(request, pk):
-    offset = -1 if request.POST.get("direction") == "up" else 1
-    stub_photo_move(listing_id=pk, seller=request.user, slot=request.POST.get("slot"), offset=offset)
-    return redirect("marketplace:listing_photos", pk=pk)
+    """`to` (a drag and drop: the photo named by `key` goes to that position) or `direction`
+    (the Earlier/Later buttons, which work without JavaScript)."""
+    if "to" in request.POST:
+        stub_photo_place(listing_id=pk, seller=request.user, slot=request.POST.get("slot"),
+                         key=request.POST.get("key", ""), to=request.POST.get("to"))
+        return _photos_page_at(pk, None)
+    up = request.POST.get("direction") == "up"
+    stub_photo_move(listing_id=pk, seller=request.user, slot=request.POST.get("slot"), offset=-1 if up else 1)
+    try:
+        position = int(request.POST.get("slot")) + (-1 if up else 1)
+    except (TypeError, ValueError):
+        position = None
+    return _photos_page_at(pk, max(position, 0) if position is not None else None)
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 @post_rate_limit("POST_RATE_PER_USER")
 def listing_photo_delete(request, pk):
-    stub_photo_delete(listing_id=pk, seller=request.user, slot=request.POST.get("slot"))
-    messages.success(request, "Photo deleted.")
+    """GET asks (a page that shows the photo and names the consequence; no JavaScript needed);
+    POST deletes. The photo is named by its key, so a second click deletes nothing else."""
+    if request.method == "GET":
+        listing = _own_listing(request, pk)
+        gallery = stub_gallery(stub=listing.stub)
+        slot = photo_slot_chosen(gallery, slot=request.GET.get("slot"), key=request.GET.get("key", ""))
+        if slot is None:
+            messages.info(request, "That photo was already deleted.")
+            return redirect("marketplace:listing_photos", pk=pk)
+        item = gallery[slot]
+        return render(request, "marketplace/listing_photo_delete.html",
+                      {"listing": listing, "stub": listing.stub, "item": item, "count": len(gallery)})
+    deleted = stub_photo_delete(listing_id=pk, seller=request.user, slot=request.POST.get("slot"),
+                                key=request.POST.get("key", ""))
+    if deleted:
+        messages.success(request, "Photo deleted.")
+    else:
+        messages.info(request, "That photo was already deleted.")
     return redirect("marketplace:listing_photos", pk=pk)

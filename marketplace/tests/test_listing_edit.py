@@ -7,6 +7,7 @@ from django.utils import timezone
 from accounts.tests.factories import SellerFactory, UserFactory
 from marketplace.models import Listing, ListingStatus
 from marketplace.tests.factories import ListingFactory
+from marketplace.tests.images import image_upload
 
 pytestmark = pytest.mark.django_db
 
@@ -24,6 +25,11 @@ def listing_form_data(**overrides):
         "price": "120.50",
     }
     return {**data, **overrides}
+
+
+def sell_form_data(**overrides):
+    """The sell form's fields with the one photo a new listing needs at least."""
+    return {**listing_form_data(**overrides), "photos": [image_upload()]}
 
 
 def test_anonymous_visitor_is_sent_to_log_in(client):
@@ -44,7 +50,7 @@ def test_a_seller_lists_a_stub_with_the_price_in_dollars(client):
     seller = SellerFactory()
     client.force_login(seller)
     assert client.get("/listings/new/").status_code == 200
-    response = client.post("/listings/new/", listing_form_data())
+    response = client.post("/listings/new/", sell_form_data())
     listing = Listing.objects.get()
     assert response.status_code == 302 and response["Location"] == f"/listings/{listing.pk}/"
     assert listing.seller == seller and listing.status == ListingStatus.ACTIVE
@@ -77,7 +83,7 @@ def test_prices_outside_stripe_limits_are_refused_with_a_clear_message(client, p
 )
 def test_prices_at_the_limits_are_accepted(client, price, cents):
     client.force_login(SellerFactory())
-    client.post("/listings/new/", listing_form_data(price=price))
+    client.post("/listings/new/", sell_form_data(price=price))
     assert Listing.objects.get().price_cents == cents
 
 
@@ -247,7 +253,7 @@ def test_a_seller_without_payments_is_told_buyers_cannot_pay_yet(client):
     from accounts.tests.factories import NewSellerFactory
 
     client.force_login(NewSellerFactory())
-    response = client.post("/listings/new/", listing_form_data(), follow=True)
+    response = client.post("/listings/new/", sell_form_data(), follow=True)
     assert "Buyers cannot pay you yet" in response.content.decode()
 
 

@@ -70,7 +70,8 @@ def test_a_new_listings_photo_is_published_upright_and_without_metadata(client, 
     client.force_login(SellerFactory())
 
     with photo_tasks_run():
-        response = client.post("/listings/new/", {**listing_form_data(), "photo": tagged_photo(image_format)})
+        response = client.post("/listings/new/",
+                               {**listing_form_data(), "photos": tagged_photo(image_format)})
 
     assert response.status_code == 302
     stub = Listing.objects.get().stub

@@ -107,7 +107,7 @@ def test_a_decompression_bomb_png_is_a_clear_400_on_the_sell_form(client, decodi
     bomb = SimpleUploadedFile("bomb.png", png_header_only(30_000, 30_000), content_type="image/png")
     decoding_spy["load"] = 0
 
-    response = client.post("/listings/new/", {**listing_form_data(), "photo": bomb})
+    response = client.post("/listings/new/", {**listing_form_data(), "photos": bomb})
 
     assert response.status_code == 400
     assert "too large to process" in response.content.decode()
@@ -306,7 +306,7 @@ def test_a_seller_uploading_too_often_gets_a_429_with_a_clear_message(client, se
 
     answers = [client.post(f"/listings/{listing.pk}/photos/", {"photos": [image_upload()]}).status_code
                for _ in range(3)]
-    refused = client.post("/listings/new/", {**listing_form_data(), "photo": image_upload()})
+    refused = client.post("/listings/new/", {**listing_form_data(), "photos": image_upload()})
 
     assert answers == [302, 302, 429]
     assert refused.status_code == 429

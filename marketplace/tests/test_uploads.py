@@ -20,7 +20,7 @@ def seller_client(client):
 
 def post_with_photo(client, photo):
     with photo_tasks_run():
-        return client.post("/listings/new/", {**listing_form_data(), "photo": photo})
+        return client.post("/listings/new/", {**listing_form_data(), "photos": photo})
 
 
 @pytest.mark.parametrize("image_format", ["JPEG", "PNG", "WEBP"])

@@ -13,6 +13,7 @@ from marketplace.models import ListingStatus
 from marketplace.pricing import platform_fee_cents
 from marketplace.shipping import InvalidShipping, ShippingLocked, listing_shipping_set
 from marketplace.tests.factories import ListingFactory
+from marketplace.tests.images import image_upload
 from payments.models import Order, OrderStatus
 from payments.shipping import tracking_url
 from payments.tests.factories import OrderFactory, PaidOrderFactory, sandbox_seller, shipping_address
@@ -92,7 +93,7 @@ def test_the_seller_sets_shipping_on_the_sell_form(client):
     response = client.post("/listings/new/", {
         "event_name": "Purple Rain Tour", "performer": "Prince", "venue": "Joe Louis Arena",
         "city": "Detroit", "event_date": "1984-11-04", "category": "concert", "condition": "good",
-        "price": "80", "shipping": "3.75",
+        "price": "80", "shipping": "3.75", "photos": image_upload(),
     })
 
     assert response.status_code == 302
