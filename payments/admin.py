@@ -14,7 +14,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef
+from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -35,14 +35,24 @@ from payments.models import (
     RefundReason,
     RefundStatus,
 )
+from payments.selectors import with_refund_waiting
+from payments.selectors_staff import (
+    order_search,
+    orders_lapsed,
+    refunds_failed_unresolved,
+    refunds_unfinished,
+)
 from payments.services.audit import audit_record
 from payments.services.refunds import (
+    BUYER_NOTE_MAX_LENGTH,
     order_refundable_status,
     refund_approval_approve,
     refund_approval_decline,
     refund_approval_message,
     refund_limit_cents,
     refund_preview,
+    refund_reason_choices,
+    refund_reason_label,
     refund_request,
     refund_send,
 )
@@ -204,13 +214,18 @@ class RefundInline(ReadOnlyTabularInline):
     fields = (
         "created_at",
         "amount_display",
-        "reason",
+        "reason_display",
         "status_display",
         "failure_reason",
         "requested_by",
         "note",
+        "buyer_note",
         "stripe_refund_id",
     )
+
+    @admin.display(description="Reason")
+    def reason_display(self, obj):
+        return obj.reason_words
 
     @admin.display(description="Amount")
     def amount_display(self, obj):
@@ -259,11 +274,14 @@ class NeedsAttentionFilter(admin.SimpleListFilter):
     parameter_name = "attention"
 
     def lookups(self, request, model_admin):
-        return (("yes", "Needs staff"), ("refund_pending", "Refund pending"))
+        return (("yes", "Needs staff"), ("refund_pending", "Refund pending"),
+                ("lapsed", "Hold lapsed, not cancelled"))
 
     def queryset(self, request, queryset):
         if self.value() == "yes":
             return queryset.exclude(attention_reason="")
+        if self.value() == "lapsed":
+            return queryset.filter(pk__in=orders_lapsed().values("pk"))
         if self.value() == "refund_pending":
             return queryset.filter(refunds__status=RefundStatus.PENDING).distinct()
         return queryset
@@ -286,7 +304,15 @@ class RefundForm(forms.Form):
         required=False,
         widget=forms.TextInput(attrs={"inputmode": "decimal", "placeholder": "10.00", "size": 12}),
     )
-    reason = forms.ChoiceField(choices=RefundReason.choices, initial=RefundReason.REQUESTED_BY_CUSTOMER)
+    # Ours and Stripe's (payments.services.refunds.refund_reason_choices); Stripe is sent its own.
+    reason = forms.ChoiceField(choices=(), initial=RefundReason.REQUESTED_BY_CUSTOMER)
+    buyer_note = forms.CharField(
+        label="Note to the buyer",
+        required=False,
+        max_length=BUYER_NOTE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text="Optional: goes in the buyer's refund email.",
+    )
     note = forms.CharField(
         label="Internal note",
         required=False,
@@ -295,6 +321,10 @@ class RefundForm(forms.Form):
         help_text="For staff only: not sent to Stripe, the buyer or the seller.",
     )
     token = forms.CharField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].choices = refund_reason_choices(user=user)
 
 
 @admin.register(Order)
@@ -312,18 +342,11 @@ class OrderAdmin(admin.ModelAdmin):
     )
     list_display_links = ("id", "stub_column")
     list_filter = ("status", NeedsAttentionFilter, "created_at", "paid_at")
-    search_fields = (
-        "=id",
-        "payment_intent_id",
-        "stripe_account_id",
-        "buyer__username",
-        "buyer__email",
-        "seller__username",
-        "seller__email",
-        "listing__stub__event_name",
-        "payment__charge_id",
-        "refunds__stripe_refund_id",
-    )
+    # What the search box looks in; payments.selectors_staff.order_search does the searching.
+    search_fields = ("buyer__username", "buyer__email", "seller__username", "seller__email",
+                     "listing__stub__event_name")
+    search_help_text = ("An order number; a buyer's or seller's name, username or email; the stub's event; "
+                        "or a whole Stripe id (pi_, ch_, re_, dp_, issfr_, acct_).")
     list_select_related = ("buyer", "seller", "listing__stub", "payment")
     list_per_page = 50
     date_hierarchy = "created_at"
@@ -406,8 +429,10 @@ class OrderAdmin(admin.ModelAdmin):
     )
 
     def get_queryset(self, request):
-        pending = Refund.objects.filter(order=OuterRef("pk"), status=RefundStatus.PENDING)
-        return super().get_queryset(request).annotate(refund_pending=Exists(pending))
+        return with_refund_waiting(super().get_queryset(request))
+
+    def get_search_results(self, request, queryset, search_term):
+        return order_search(queryset, search_term), False
 
     def has_add_permission(self, request):
         return False  # orders come from checkout only
@@ -431,9 +456,9 @@ class OrderAdmin(admin.ModelAdmin):
 
     @admin.display(description="Status", ordering="status")
     def status_badge(self, obj):
-        pending = " · refund pending" if getattr(obj, "refund_pending", False) else ""
         attention = " · needs staff" if obj.attention_reason else ""
-        return badge(STATUS_BADGES.get(obj.status, "warn"), obj.get_status_display() + pending + attention)
+        kind = "warn" if obj.shows_refund_pending else STATUS_BADGES.get(obj.status, "warn")
+        return badge(kind, obj.status_label + attention)
 
     @admin.display(description="Ordered", ordering="created_at")
     def created_column(self, obj):
@@ -487,7 +512,7 @@ class OrderAdmin(admin.ModelAdmin):
             Order.objects.select_related("payment", "listing__stub", "buyer"), pk=order_id
         )
         payment = getattr(order, "payment", None)
-        form = RefundForm(request.POST or None, initial={"token": uuid.uuid4().hex})
+        form = RefundForm(request.POST or None, initial={"token": uuid.uuid4().hex}, user=request.user)
         preview = None
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
@@ -499,12 +524,15 @@ class OrderAdmin(admin.ModelAdmin):
                         amount_cents=data["amount"],
                         reason=data["reason"],
                         note=data["note"],
+                        buyer_note=data["buyer_note"],
                         request_token=data["token"],
                         request=request,
                     )
                     self._told(request, refund)
                     return redirect("admin:payments_order_change", order.pk)
-                preview = refund_preview(order_id=order.pk, user=request.user, amount_cents=data["amount"])
+                preview = refund_preview(
+                    order_id=order.pk, user=request.user, amount_cents=data["amount"], reason=data["reason"]
+                )
             except DomainError as error:
                 form.add_error("amount" if error.code == "invalid_amount" else None, error.message)
                 preview = None
@@ -520,6 +548,7 @@ class OrderAdmin(admin.ModelAdmin):
             "daily_limit": settings.SUPPORT_REFUND_DAILY_LIMIT_CENTS,
             "form": form,
             "preview": preview,
+            "reason_label": refund_reason_label(form.cleaned_data["reason"]) if preview else "",
         }
         return TemplateResponse(request, "admin/payments/order/refund.html", context)
 
@@ -596,6 +625,23 @@ class OrderAdmin(admin.ModelAdmin):
         return None
 
 
+class RefundTodoFilter(admin.SimpleListFilter):
+    """The admin index's to-do lines for refunds (payments.selectors_staff)."""
+
+    title = "to do"
+    parameter_name = "todo"
+
+    def lookups(self, request, model_admin):
+        return (("unfinished", "Pending at Stripe"), ("failed", "Failed, not tried again"))
+
+    def queryset(self, request, queryset):
+        if self.value() == "unfinished":
+            return queryset.filter(pk__in=refunds_unfinished().values("pk"))
+        if self.value() == "failed":
+            return queryset.filter(pk__in=refunds_failed_unresolved().values("pk"))
+        return queryset
+
+
 @admin.register(Refund)
 class RefundAdmin(ViewOnlyAdmin):
     # Read-only: refunds are made from an order (button, action or route).
@@ -604,12 +650,12 @@ class RefundAdmin(ViewOnlyAdmin):
         "order_link",
         "amount_display",
         "status_badge",
-        "reason",
+        "reason_display",
         "requested_by",
         "created_at",
         "settled_at",
     )
-    list_filter = ("status", "reason", "created_at")
+    list_filter = (RefundTodoFilter, "status", "reason", "created_at")
     search_fields = ("=order__id", "stripe_refund_id", "order__buyer__email", "requested_by__username")
     list_select_related = ("order", "requested_by")
     actions = ("send_again",)
@@ -619,7 +665,9 @@ class RefundAdmin(ViewOnlyAdmin):
         "amount_display",
         "fee_refunded_cents",
         "reason",
+        "marketplace_reason",
         "note",
+        "buyer_note",
         "status",
         "failure_reason",
         "requested_by",
@@ -633,6 +681,10 @@ class RefundAdmin(ViewOnlyAdmin):
 
     def has_refund_permission(self, request) -> bool:
         return refund_limit_cents(user=request.user) != 0
+
+    @admin.display(description="Reason", ordering="marketplace_reason")
+    def reason_display(self, obj):
+        return obj.reason_words
 
     @admin.display(description="Order", ordering="order")
     def order_link(self, obj):
@@ -705,7 +757,9 @@ class RefundApprovalAdmin(ViewOnlyAdmin):
         "order",
         "amount_display",
         "reason",
+        "marketplace_reason",
         "note",
+        "buyer_note",
         "why",
         "status",
         "requested_by",
@@ -807,18 +861,40 @@ class PaymentAdmin(ViewOnlyAdmin):
     liability_display = PaymentInline.liability_display
 
 
+# Records of our plumbing rather than of the business: each Stripe API call, each webhook
+# delivery not applied, each re-read of a seller's account.
+AUDIT_NOISE = Q(action__startswith=STRIPE_CALL_PREFIX) | Q(action__startswith="webhook.") | Q(
+    action="connect.account_synced"
+)
+
+
 class AuditKindFilter(admin.SimpleListFilter):
+    """Business events (orders, refunds, disputes, payouts, sellers, staff actions) unless another
+    kind is picked: the Stripe calls and webhook records would bury them."""
+
     title = "kind"
     parameter_name = "kind"
 
     def lookups(self, request, model_admin):
-        return (("business", "Business events"), ("stripe", "Stripe API calls"))
+        return (("business", "Business events"), ("stripe", "Stripe API calls"),
+                ("webhook", "Webhook deliveries not applied"), ("all", "All"))
+
+    def choices(self, changelist):
+        for value, label in self.lookup_choices:
+            yield {
+                "selected": (self.value() or "business") == value,
+                "query_string": changelist.get_query_string({self.parameter_name: value}),
+                "display": label,
+            }
 
     def queryset(self, request, queryset):
-        if self.value() == "business":
-            return queryset.exclude(action__startswith=STRIPE_CALL_PREFIX)
-        if self.value() == "stripe":
+        value = self.value() or "business"
+        if value == "business":
+            return queryset.exclude(AUDIT_NOISE)
+        if value == "stripe":
             return queryset.filter(action__startswith=STRIPE_CALL_PREFIX)
+        if value == "webhook":
+            return queryset.filter(action__startswith="webhook.")
         return queryset
 
 

@@ -1,6 +1,7 @@
-"""The staff admin, arranged for the work: our own models first, grouped by job, and dj-stripe's
-mirror of Stripe's objects last and read-only (Stripe is their source of truth; a change made
-here would never reach Stripe).
+"""The staff admin, arranged for the work: a to-do list (payments.selectors_staff.staff_todo), our
+own models grouped by job, and dj-stripe's mirror of Stripe's objects kept off the index for
+everyone, superusers included, and read-only (Stripe is their source of truth; a change made here
+would never reach Stripe). The mirror stays reachable by URL for debugging (/admin/djstripe/).
 
 Installed as Django's default admin site (`StaffAdminConfig` in INSTALLED_APPS), so every
 `@admin.register` in the apps lands here unchanged.
@@ -60,10 +61,16 @@ class StaffAdminSite(admin.AdminSite):
     site_title = "Stub Collector staff"
     index_title = "Orders, refunds, disputes and sellers"
 
+    def index(self, request, extra_context=None):
+        from payments.selectors_staff import staff_todo  # models: not loaded when this module is
+
+        context = {"todo": staff_todo(user=request.user), "mirror_title": MIRROR_TITLE}
+        return super().index(request, extra_context={**context, **(extra_context or {})})
+
     def get_app_list(self, request, app_label=None):
         apps = super().get_app_list(request, app_label)
         if app_label:
-            return apps
+            return [{**app, "name": MIRROR_TITLE} if app["app_label"] == MIRROR_APP else app for app in apps]
         models = {
             (app["app_label"], entry["object_name"]): (app, entry) for app in apps for entry in app["models"]
         }
@@ -75,18 +82,15 @@ class StaffAdminSite(admin.AdminSite):
                 first_app = models[next(name for name in names if name in models)][0]
                 arranged.append({**first_app, "name": title, "models": entries})
                 placed.update(name for name in names if name in models)
-        mirror = []
         for app in apps:
             rest = [
                 entry for entry in app["models"] if (app["app_label"], entry["object_name"]) not in placed
             ]
-            if not rest:
-                continue
-            if app["app_label"] == MIRROR_APP:
-                mirror.append({**app, "name": MIRROR_TITLE, "models": rest})
-            else:
+            # The mirror is for debugging, not for the work: its own page lists it
+            # (get_app_list with app_label, above), the index does not.
+            if rest and app["app_label"] != MIRROR_APP:
                 arranged.append({**app, "models": rest})
-        return arranged + mirror
+        return arranged
 
 
 class StaffAdminConfig(AdminConfig):

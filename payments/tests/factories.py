@@ -16,7 +16,18 @@ from accounts.tests.factories import UserFactory
 from marketplace.models import ListingStatus
 from marketplace.pricing import application_fee_cents
 from marketplace.tests.factories import ListingFactory
-from payments.models import Order, OrderStatus, Payment, PaymentStatus
+from payments.models import (
+    Dispute,
+    DisputeStatus,
+    EarlyFraudWarning,
+    Order,
+    OrderStatus,
+    Payment,
+    PaymentStatus,
+    Refund,
+    RefundApproval,
+    RefundStatus,
+)
 
 # Orders past payment: their listing has been sold.
 SOLD_STATUSES = {
@@ -114,6 +125,56 @@ class PaymentFactory(factory.django.DjangoModelFactory):
     status = PaymentStatus.SUCCEEDED
     stripe_status = "succeeded"
 
+
+
+class RefundFactory(factory.django.DjangoModelFactory):
+    """A refund row of a paid order, pending at Stripe unless told otherwise."""
+
+    class Meta:
+        model = Refund
+
+    order = factory.SubFactory(PaidOrderFactory)
+    stripe_refund_id = factory.Sequence(lambda n: f"re_test{n:014d}")
+    amount_cents = factory.SelfAttribute("order.amount_cents")
+    status = RefundStatus.PENDING
+
+
+class RefundApprovalFactory(factory.django.DjangoModelFactory):
+    """Support's request above its limit, waiting for Finance."""
+
+    class Meta:
+        model = RefundApproval
+
+    order = factory.SubFactory(PaidOrderFactory)
+    amount_cents = factory.SelfAttribute("order.amount_cents")
+    why = "Above Support's limit of $100.00 per order."
+    requested_by = factory.SubFactory(UserFactory, is_staff=True)
+
+
+class DisputeFactory(factory.django.DjangoModelFactory):
+    """A chargeback waiting for evidence, due in a week."""
+
+    class Meta:
+        model = Dispute
+
+    order = factory.SubFactory(PaidOrderFactory, status=OrderStatus.DISPUTED)
+    stripe_dispute_id = factory.Sequence(lambda n: f"dp_test{n:014d}")
+    stripe_account_id = factory.SelfAttribute("order.stripe_account_id")
+    amount_cents = factory.SelfAttribute("order.amount_cents")
+    reason = "product_not_received"
+    status = DisputeStatus.NEEDS_RESPONSE
+    evidence_due_by = factory.LazyFunction(lambda: timezone.now() + datetime.timedelta(days=7))
+
+
+class EarlyFraudWarningFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = EarlyFraudWarning
+
+    order = factory.SubFactory(PaidOrderFactory)
+    stripe_warning_id = factory.Sequence(lambda n: f"issfr_test{n:014d}")
+    stripe_account_id = factory.SelfAttribute("order.stripe_account_id")
+    fraud_type = "made_with_stolen_card"
+    stripe_created = factory.LazyFunction(timezone.now)
 
 
 def sandbox_seller(sandbox, **kwargs):
