@@ -278,6 +278,8 @@ MAX_SAVED_SEARCHES = env.int("MAX_SAVED_SEARCHES", default=20)
 # A watcher gets at most one price-drop email per listing in this many hours.
 WATCH_PRICE_DROP_EMAIL_HOURS = env.int("WATCH_PRICE_DROP_EMAIL_HOURS", default=24)
 SELLER_PAYOUT_DELAY_DAYS = env.int("SELLER_PAYOUT_DELAY_DAYS", default=7)
+# The hourly balance read covers every seller with a refund or dispute in this many days.
+SELLER_BALANCE_WATCH_DAYS = env.int("SELLER_BALANCE_WATCH_DAYS", default=30)
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 
 # A buyer who let a hold run out may hold that stub again only this long after it lapsed.
