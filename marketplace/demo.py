@@ -394,53 +394,48 @@ DEMO_FEEDBACK = (
 DEMO_TRACKING = (("usps", "9400 1118 9922 3344 5566 77"), ("ups", "1Z999AA10123456784"))
 
 
-@transaction.atomic
-def create_demo_orders(*, listings, buyers, rng: random.Random) -> list:
+def create_demo_orders(*, listings, buyers, rng: random.Random, log=None) -> list:
     """A few orders at each step after payment, so a newcomer sees a living marketplace: three
-    completed and rated (one answered), two shipped with tracking, one paid and waiting. Written
-    without Stripe (they are history, not payments to make), through order_transition so each
-    has its timeline, and feedback through the same service buyers use."""
-    from marketplace.pricing import application_fee_cents
-    from payments.models import Order, OrderStatus, Payment, PaymentStatus
+    completed and rated (one answered), two shipped with tracking, one paid and waiting. Each is
+    a real payment in the Stripe sandbox, made the way a buyer pays (payments.services.demo), so
+    staff can refund or dispute it like any order; then shipped and rated through order_transition
+    and the feedback service, so each has its timeline. Stops, saying why through `log`, when
+    Stripe does not answer. Listings whose seller cannot take payments are skipped."""
+    from payments.models import OrderStatus
+    from payments.services.demo import demo_order_pay  # payments builds on marketplace
     from payments.services.feedback import feedback_leave, feedback_reply
     from payments.services.orders import order_transition
+    from stubcollector.errors import DomainError
 
     steps = (["completed"] * len(DEMO_FEEDBACK)) + (["shipped"] * len(DEMO_TRACKING)) + ["paid"]
+    payable = [listing for listing in listings if listing.seller.can_accept_payments]
     orders = []
-    for index, (listing, step) in enumerate(zip(listings, steps, strict=False)):
+    for index, (listing, step) in enumerate(zip(payable, steps, strict=False)):
         buyer = buyers[index % len(buyers)]
-        amount = listing.price_cents + listing.shipping_cents
-        order = Order.objects.create(
-            buyer=buyer, seller=listing.seller, listing=listing, amount_cents=amount,
-            application_fee_cents=application_fee_cents(amount), shipping_cents=listing.shipping_cents,
-            stripe_account_id=listing.seller.stripe_account_id or "acct_demo",
-            payment_intent_id=f"pi_demo_{uuid.uuid4().hex[:18]}",
-            shipping_name=buyer.get_full_name() or buyer.username,
-            shipping_line1=f"{rng.randint(2, 990)} Elm Street", shipping_city="Springfield",
-            shipping_state="IL", shipping_postal_code="62701", shipping_country="US",
-        )
-        order_transition(order=order, to=OrderStatus.PAID, message="Demo payment")
-        Payment.objects.create(
-            order=order, stripe_account_id=order.stripe_account_id, payment_intent_id=order.payment_intent_id,
-            charge_id=f"ch_demo_{uuid.uuid4().hex[:18]}", amount_cents=amount,
-            application_fee_cents=order.application_fee_cents, status=PaymentStatus.SUCCEEDED,
-            stripe_status="succeeded",
-        )
-        Listing.objects.filter(pk=listing.pk).update(
-            status=ListingStatus.SOLD, reserved_by=None, reserved_until=None
-        )
-        if step in ("shipped", "completed"):
-            carrier, number = DEMO_TRACKING[index % len(DEMO_TRACKING)]
-            order.shipping_carrier, order.tracking_number = carrier, number
-            order.save(update_fields=["shipping_carrier", "tracking_number"])
-            order_transition(order=order, to=OrderStatus.SHIPPED, actor=listing.seller, message="Shipped")
-        if step == "completed":
-            order_transition(
-                order=order, to=OrderStatus.COMPLETED, actor=buyer, message="Buyer confirmed receipt"
-            )
-            rating, comment, reply = DEMO_FEEDBACK[index]
-            feedback_leave(order_id=order.pk, buyer=buyer, rating=rating, comment=comment)
-            if reply:
-                feedback_reply(order_id=order.pk, seller=listing.seller, reply=reply)
+        shipping = {
+            "shipping_name": buyer.get_full_name() or buyer.username,
+            "shipping_line1": f"{rng.randint(2, 990)} Elm Street", "shipping_city": "Springfield",
+            "shipping_state": "IL", "shipping_postal_code": "62701", "shipping_country": "US",
+        }
+        try:
+            order = demo_order_pay(listing_id=listing.pk, buyer=buyer, shipping=shipping)
+        except DomainError as error:
+            if log:
+                log(f"Demo orders stop at {len(orders)}: {error.message}")
+            break
+        with transaction.atomic():
+            if step in ("shipped", "completed"):
+                carrier, number = DEMO_TRACKING[index % len(DEMO_TRACKING)]
+                order.shipping_carrier, order.tracking_number = carrier, number
+                order.save(update_fields=["shipping_carrier", "tracking_number"])
+                order_transition(order=order, to=OrderStatus.SHIPPED, actor=listing.seller, message="Shipped")
+            if step == "completed":
+                order_transition(
+                    order=order, to=OrderStatus.COMPLETED, actor=buyer, message="Buyer confirmed receipt"
+                )
+                rating, comment, reply = DEMO_FEEDBACK[index]
+                feedback_leave(order_id=order.pk, buyer=buyer, rating=rating, comment=comment)
+                if reply:
+                    feedback_reply(order_id=order.pk, seller=listing.seller, reply=reply)
         orders.append(order)
     return orders

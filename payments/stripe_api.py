@@ -231,6 +231,18 @@ def payment_intent_cancel(*, order, actor=None, reason: str = "abandoned"):
     )
 
 
+def payment_intent_confirm_test_card(*, order, payment_method: str, actor=None):
+    """Confirm the order's PaymentIntent with a test PaymentMethod (`pm_card_visa`), as Stripe.js
+    does in the buyer's browser: for demo data only (payments.services.demo), never live."""
+    if settings.STRIPE_LIVE_MODE:
+        raise StripeRefused("Test cards are refused with live keys.", stripe_code="livemode_mismatch")
+    return stripe_call(
+        "payment_intent.confirm", stripe.PaymentIntent.confirm,
+        actor=actor, order=order, stripe_account=order.stripe_account_id,
+        intent=order.payment_intent_id, payment_method=payment_method,
+    )
+
+
 # -- Webhooks and refunds (payments/services/payment_events.py, payments/services/refunds.py) --
 # The webhook handlers re-read the object an event names instead of trusting the event's copy,
 # which may be stale or arrive out of order.

@@ -100,3 +100,59 @@ def test_demo_prices_stay_within_what_each_event_fetches():
             expected = (event.event_name, event.venue, event.date)
             assert (stub.event_name, stub.venue, stub.event_date) == expected
             assert event.price_range[0] * 100 <= stub.price_cents <= event.price_range[1] * 100 + 99
+
+
+def test_demo_orders_are_sandbox_payments_that_staff_can_refund(stripe_sandbox):
+    import stripe
+
+    from payments.models import Order, OrderStatus, RefundStatus
+    from payments.services.refunds import refund_request
+
+    seed()
+
+    orders = Order.objects.select_related("payment", "seller")
+    assert orders.count() == 6
+    for order in orders:
+        intent = stripe.PaymentIntent.retrieve(order.payment_intent_id,
+                                               stripe_account=order.stripe_account_id)
+        assert intent.status == "succeeded" and intent.amount == order.amount_cents
+        assert intent.latest_charge == order.payment.charge_id
+        assert order.stripe_account_id == order.seller.stripe_account_id
+    waiting = orders.get(status=OrderStatus.PAID)
+    staff = get_user_model().objects.get(username="staff")
+
+    refund = refund_request(order_id=waiting.pk, actor=staff)
+
+    assert refund.status != RefundStatus.FAILED and refund.stripe_refund_id.startswith("re_")
+    refunds = stripe.Refund.list(payment_intent=waiting.payment_intent_id,
+                                 stripe_account=waiting.stripe_account_id)
+    assert [r.id for r in refunds.data] == [refund.stripe_refund_id]
+    assert refunds.data[0].amount == waiting.amount_cents
+
+
+def test_demo_orders_stop_with_a_message_when_the_sandbox_does_not_answer(settings):
+    import random
+
+    import stripe
+
+    from accounts.tests.factories import SellerFactory, UserFactory
+    from marketplace import demo
+    from marketplace.models import ListingStatus
+    from payments.models import Order
+
+    seller = SellerFactory()
+    rng = random.Random(3)
+    listings = [demo.create_demo_listing(seller=seller, stub=demo.demo_stub(rng)) for _ in range(2)]
+    settings.STRIPE_API_HOST = "http://127.0.0.1:9"
+    saved = stripe.api_base, stripe.max_network_retries
+    stripe.api_base, stripe.max_network_retries = "http://127.0.0.1:9", 0
+    lines = []
+    try:
+        orders = demo.create_demo_orders(listings=listings, buyers=[UserFactory()], rng=random.Random(3),
+                                         log=lines.append)
+    finally:
+        stripe.api_base, stripe.max_network_retries = saved
+
+    assert orders == [] and len(lines) == 1 and "stop at 0" in lines[0]
+    assert not Order.objects.filter(paid_at__isnull=False).exists()
+    assert {listing.status for listing in Listing.objects.all()} == {ListingStatus.ACTIVE}  # back on sale

@@ -11,7 +11,9 @@ generated; each run sets them and prints them (so a lost password is one re-run 
 Demo sellers are onboarded through the Stripe sandbox (marketplace.demo_sellers) so their
 listings can be paid for; one seller ("halfway") is left mid-onboarding on purpose. Start the
 sandbox first (make run / python -m stripe_sandbox); without it the sellers are created but cannot
-take payments, and the command says so. --skip-stripe leaves Stripe out entirely.
+take payments, and the command says so. The demo orders are real sandbox payments made as a buyer
+makes them (payments.services.demo), so staff can refund them from admin; without a sandbox there
+are none. --skip-stripe leaves Stripe out entirely (no onboarding, no orders).
 """
 
 import os
@@ -107,7 +109,8 @@ class Command(BaseCommand):
         else:
             self._onboard(sellers, halfway)
 
-        self._demo_listings(sellers, halfway, buyers, rng, force=options["force"])
+        self._demo_listings(sellers, halfway, buyers, rng, force=options["force"],
+                            with_orders=not options["skip_stripe"])
         if options["listings"]:
             self._bulk_listings(sellers + [halfway], options["listings"], rng)
 
@@ -148,7 +151,7 @@ class Command(BaseCommand):
                 "browse page. Start the Stripe sandbox and run seed_demo again."
             ))
 
-    def _demo_listings(self, sellers, halfway, buyers, rng, *, force):
+    def _demo_listings(self, sellers, halfway, buyers, rng, *, force, with_orders):
         existing = Listing.objects.filter(seller__in=[*sellers, halfway]).count()
         if existing and not force:
             self.stdout.write(
@@ -176,12 +179,18 @@ class Command(BaseCommand):
                     seller=halfway, stub=comedy,
                     created_at=now - timedelta(days=index + 1),
                 )
-            # The oldest few have sold: orders shipped, delivered and rated.
-            sold = [listing for listing in reversed(created) if listing.seller.stripe_account_id][:6]
-            orders = demo.create_demo_orders(listings=sold, buyers=buyers, rng=rng)
+        # The oldest few have sold: real sandbox payments (refundable from admin), then shipped,
+        # delivered and rated. After the listings' commit: Stripe is never called inside it.
+        orders = []
+        if with_orders:
+            orders = demo.create_demo_orders(
+                listings=list(reversed(created)), buyers=buyers, rng=rng,
+                log=lambda line: self.stdout.write(self.style.WARNING(f"  {line}")),
+            )
         self.stdout.write(
             f"Created {len(categories) + HALFWAY_LISTING_COUNT} demo listings with pictures and "
-            f"{len(orders)} orders (shipped, delivered, rated) in {time.monotonic() - started:.1f} s."
+            f"{len(orders)} orders paid in the Stripe sandbox (shipped, delivered, rated) "
+            f"in {time.monotonic() - started:.1f} s."
         )
 
     def _bulk_listings(self, sellers, count, rng):
