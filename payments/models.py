@@ -593,10 +593,10 @@ class Dispute(models.Model):
             return (f"Our staff accepted the dispute instead of contesting it, which closes it as lost: the "
                     f"{self.amount_display} went back to the buyer. The bank did not rule on it.")
         return {
-            "won": f"The bank decided in your favour: the {self.amount_display} and the dispute fee are "
-                   "back in your Stripe balance.",
-            "lost": f"The bank decided for the buyer: the {self.amount_display} went back to them and "
-                    "the dispute fee is not returned.",
+            "won": f"The bank decided in your favour: the {self.amount_display} is back in your Stripe "
+                   "balance.",
+            "lost": f"The bank decided for the buyer: the {self.amount_display} went back to them. "
+                    "Stripe's dispute fee is paid by Stub Collector, not by you.",
             "warning_closed": "The bank closed its inquiry without a chargeback; no money moved.",
             # Stripe's dispute prevention resolves (refunds) or blocks it before a chargeback: no
             # dispute fee, but nothing is won back either; a refund shows on the order as a refund.
