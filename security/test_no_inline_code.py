@@ -57,8 +57,8 @@ def test_no_html_built_in_python_has_an_inline_handler_or_script():
 
 
 def test_the_scan_finds_what_it_looks_for():
-    samples = ['<button onclick="return confirm(1)">', "<a href='javascript:void(0)'>", "<script>x()</script>",
-               '<div style="margin: 0">', "<style>p{}</style>"]
+    samples = ['<button onclick="return confirm(1)">', "<a href='javascript:void(0)'>",
+               "<script>x()</script>", '<div style="margin: 0">', "<style>p{}</style>"]
     patterns = (INLINE_HANDLER, JAVASCRIPT_URL, INLINE_SCRIPT, STYLE_ATTRIBUTE, STYLE_ELEMENT)
     for sample, pattern in zip(samples, patterns, strict=True):
         assert pattern.search(sample), sample

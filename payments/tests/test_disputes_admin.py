@@ -127,7 +127,9 @@ def test_accept_warns_while_the_seller_still_has_time_to_answer(client, support,
     assert 'id="seller-still-has-time"' not in page
 
 
-def test_submit_shows_the_evidence_that_will_be_sent_and_keeps_it_for_the_confirmation(client, support, dispute):
+def test_submit_shows_the_evidence_that_will_be_sent_and_keeps_it_for_the_confirmation(
+    client, support, dispute
+):
     page = client.post(respond_url(dispute), {**form_of(dispute), "action": "submit"}).content.decode()
 
     assert "1Z999AA10123456784" in page  # the summary and the hidden field carried to the next step
