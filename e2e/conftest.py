@@ -77,17 +77,10 @@ def allowed_console_errors() -> list[str]:
     return []
 
 
-@pytest.fixture
-def page(page, allowed_console_errors):
-    """Fail fast instead of waiting 30 s when a selector is wrong; and fail the test on any
-    console error, uncaught exception or Content Security Policy violation on any page it
-    visited (Chromium reports a violation as a console error and as a
-    `securitypolicyviolation` event, which the init script forwards)."""
-    import re
-
-    page.set_default_timeout(10_000)
-    page.set_default_navigation_timeout(15_000)
-    problems: list[str] = []
+def watch_console(page, problems: list[str]) -> None:
+    """Record on `problems` every console error, uncaught exception and Content Security Policy
+    violation of the pages `page` visits (Chromium reports a violation as a console error and as
+    a `securitypolicyviolation` event, which the init script forwards)."""
 
     def on_console(message):
         if message.type != "error":
@@ -105,8 +98,30 @@ def page(page, allowed_console_errors):
         "document.addEventListener('securitypolicyviolation', (e) => console.error("
         "'CSP violation: ' + e.violatedDirective + ' blocked ' + (e.blockedURI || 'inline code')));"
     )
+
+
+@pytest.fixture
+def console_watcher():
+    """`watch_console` for tests that open their own browser contexts and pages."""
+    return watch_console
+
+
+def unexpected_problems(problems: list[str], allowed: list[str]) -> list[str]:
+    import re
+
+    return [p for p in problems if not any(re.search(pattern, p) for pattern in allowed)]
+
+
+@pytest.fixture
+def page(page, allowed_console_errors):
+    """Fail fast instead of waiting 30 s when a selector is wrong; and fail the test on any
+    console error, uncaught exception or CSP violation on any page it visited."""
+    page.set_default_timeout(10_000)
+    page.set_default_navigation_timeout(15_000)
+    problems: list[str] = []
+    watch_console(page, problems)
     yield page
-    unexpected = [p for p in problems if not any(re.search(allowed, p) for allowed in allowed_console_errors)]
+    unexpected = unexpected_problems(problems, allowed_console_errors)
     assert not unexpected, "the browser reported problems:\n" + "\n".join(unexpected)
 
 

@@ -95,6 +95,7 @@ def pages_for(world) -> dict[str, list[tuple[str, str]]]:
             ("sell", "/listings/new/"),
             ("edit", f"/listings/{listing.pk}/edit/"),
             ("photos", f"/listings/{listing.pk}/photos/"),
+            ("photo-delete", f"/listings/{listing.pk}/photos/delete/?slot=1"),
             ("order-to-ship", f"/orders/{world['paid'].pk}/"),
             ("sales", "/orders/"),
         ],
@@ -120,13 +121,15 @@ def blocking_violations(page) -> list[str]:
 
 
 @pytest.mark.parametrize("width", list(WIDTHS))
-def test_every_page_has_no_serious_or_critical_axe_violation(browser, world, width):
+def test_every_page_has_no_serious_or_critical_axe_violation(browser, world, width, console_watcher):
     screenshots = os.environ.get("SCREENSHOTS_DIR")
     problems = {}
+    console: list[str] = []
     for username, pages in pages_for(world).items():
         context = browser.new_context(viewport=WIDTHS[width])
         page = context.new_page()
         page.set_default_timeout(10_000)
+        console_watcher(page, console)
         if username:
             log_in(page, world["site"], username)
         for name, path in pages:
@@ -141,3 +144,4 @@ def test_every_page_has_no_serious_or_critical_axe_violation(browser, world, wid
                 page.screenshot(path=str(target), full_page=True)
         context.close()
     assert not problems, "\n".join(f"{where}:\n  " + "\n  ".join(found) for where, found in problems.items())
+    assert not console, "the browser reported problems:\n" + "\n".join(console)
