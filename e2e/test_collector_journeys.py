@@ -241,3 +241,20 @@ def test_a_failed_3d_secure_returns_to_checkout_with_a_plain_message(sized, stri
     page.goto(f"{site}/orders/")
     orders = Order.objects.filter(buyer=buyer)
     assert orders.count() == 1 and orders.get().shipping_country == "GB"
+    # Nothing was charged, so there is no order to show yet.
+    expect(page.locator("tr.order-row")).to_have_count(0)
+    expect(page.get_by_text("You have not bought any stubs yet.")).to_be_visible()
+
+    # Trying again within the hold pays the same order, under the same number.
+    attempt = orders.get()
+    page.goto(f"{site}/checkout/{listing.pk}/")
+    page.get_by_role("button", name="Continue to payment").click()
+    page.get_by_label("Card number").fill("4242 4242 4242 4242")
+    page.get_by_label("Expiration").fill("12/34")
+    page.get_by_label("CVC").fill("123")
+    page.get_by_role("button", name="Pay $50.00").click()
+    expect(page).to_have_url(re.compile(rf"/orders/{attempt.pk}/\?checkout=1$"))
+    expect(page.get_by_text("Payment received. Thank you for your order!")).to_be_visible(timeout=20_000)
+    page.goto(f"{site}/orders/")
+    expect(page.locator("tr.order-row")).to_have_count(1)
+    assert list(Order.objects.filter(buyer=buyer).values_list("pk", "status")) == [(attempt.pk, "paid")]

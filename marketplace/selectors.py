@@ -357,5 +357,7 @@ def orders_for_user(*, user) -> dict:
     """The caller's purchases and sales as Order querysets, two queries whatever their number."""
     from payments.models import Order  # payments depends on marketplace, not the other way round
 
-    base = Order.objects.select_related("listing__stub", "buyer", "seller").order_by("-created_at", "-id")
+    # Only checkouts that took money, as on the order pages (Order.objects.placed).
+    base = Order.objects.placed().select_related("listing__stub", "buyer", "seller")
+    base = base.order_by("-created_at", "-id")
     return {"purchases": base.filter(buyer=user), "sales": base.filter(seller=user)}

@@ -345,6 +345,7 @@ class OrderAdmin(admin.ModelAdmin):
         "stripe_account_id",
         "payment_intent_id",
         "reserved_until",
+        "payment_failures",
         "created_at",
         "updated_at",
         "paid_at",
@@ -393,6 +394,7 @@ class OrderAdmin(admin.ModelAdmin):
                 "fields": (
                     "status_before_dispute",
                     "reserved_until",
+                    "payment_failures",
                     "created_at",
                     "updated_at",
                     "paid_at",

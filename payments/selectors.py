@@ -5,10 +5,11 @@ same number of queries however many orders it lists. Only the order's buyer and 
 read it: anyone else gets OrderNotFound (404), never a hint that it exists.
 """
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet
 
 from payments.forms import SHIPPING_FIELDS
 from payments.models import AuditEvent, Order, OrderStatus
+from payments.services.audit import FAILED_TRY_ACTION
 from payments.services.fulfilment import OrderNotFound
 
 ORDER_RELATED = ("buyer", "seller", "listing__stub")
@@ -18,23 +19,16 @@ ORDER_RELATED = ("buyer", "seller", "listing__stub")
 UNPAID_ENDINGS = (OrderStatus.PAYMENT_FAILED, OrderStatus.CANCELLED)
 
 
-def _without_retried_attempts(qs: QuerySet[Order]) -> QuerySet[Order]:
-    """Leave out unpaid attempts the same buyer retried for the same listing: a purchase shows
-    as one order (the latest attempt), and its earlier attempts are in that order's timeline."""
-    later = Order.objects.filter(buyer=OuterRef("buyer"), listing=OuterRef("listing"), pk__gt=OuterRef("pk"))
-    return qs.alias(retried=Exists(later)).exclude(
-        retried=True, status__in=UNPAID_ENDINGS, paid_at__isnull=True
-    )
-
-
 def orders_bought(*, user) -> QuerySet[Order]:
-    qs = Order.objects.filter(buyer=user).select_related(*ORDER_RELATED)
-    return _without_retried_attempts(qs).order_by("-created_at", "-pk")
+    """The buyer's orders: only checkouts that took money (Order.objects.placed)."""
+    qs = Order.objects.placed().filter(buyer=user).select_related(*ORDER_RELATED)
+    return qs.order_by("-created_at", "-pk")
 
 
 def orders_sold(*, user) -> QuerySet[Order]:
-    qs = Order.objects.filter(seller=user).select_related(*ORDER_RELATED)
-    return _without_retried_attempts(qs).order_by("-created_at", "-pk")
+    """The seller's sales: the same rule as the buyer's orders."""
+    qs = Order.objects.placed().filter(seller=user).select_related(*ORDER_RELATED)
+    return qs.order_by("-created_at", "-pk")
 
 
 def _is_unpaid_ending(order: Order) -> bool:
@@ -90,7 +84,8 @@ def order_timeline(*, order: Order, attempts: list[Order] = ()) -> list[AuditEve
     of those earlier attempts too (each event's `order_id` tells which)."""
     return list(
         AuditEvent.objects.filter(
-            Q(action__in=("order.created", "order.transition")) | Q(action__in=REFUND_TIMELINE_ACTIONS),
+            Q(action__in=("order.created", "order.transition", FAILED_TRY_ACTION))
+            | Q(action__in=REFUND_TIMELINE_ACTIONS),
             order_id__in=[order.pk, *(attempt.pk for attempt in attempts)],
         )
         .select_related("actor")

@@ -75,9 +75,10 @@ def dashboard_listing_groups(*, seller) -> list[ListingGroup]:
 
 
 def dashboard_sales(*, seller, limit: int = SALES_SHOWN) -> list[Order]:
-    """The seller's latest orders with what to do next (`order.next_step`), one query."""
+    """The seller's latest sales (Order.objects.placed: checkouts that took money) with what
+    to do next (`order.next_step`), one query."""
     orders = list(
-        Order.objects.filter(seller=seller)
+        Order.objects.placed().filter(seller=seller)
         .select_related("listing__stub", "buyer")
         .order_by("-created_at")[:limit]
     )
@@ -101,7 +102,7 @@ def dashboard_sales_by_day(
         datetime.datetime.combine(today - datetime.timedelta(days=days - 1), datetime.time())
     )
     rows = (
-        Order.objects.filter(seller=seller, status__in=SOLD_STATUSES, paid_at__gte=start)
+        Order.objects.placed().filter(seller=seller, status__in=SOLD_STATUSES, paid_at__gte=start)
         .annotate(day=TruncDate("paid_at"))
         .values("day")
         .annotate(amount=Sum("amount_cents"), count=Count("id"))

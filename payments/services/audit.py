@@ -1,5 +1,9 @@
 from payments.models import AuditEvent
 
+# A declined card or a failed 3-D Secure that left the order open for another try
+# (payments/services/payment_events.py); the order pages show it in the timeline.
+FAILED_TRY_ACTION = "order.payment_failed_try"
+
 
 def audit_record(
     *,

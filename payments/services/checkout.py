@@ -85,7 +85,9 @@ def checkout_order_open(*, listing_id, buyer, shipping: dict, now=None, request=
     )
     mine = next((order for order in pending if order.buyer_id == buyer.pk), None)
     if mine is not None and _order_matches_listing(mine, listing):
-        # A reload or a second click: same order, same PaymentIntent; the hold is extended.
+        # A reload, a second click or another card after a decline (the webhook leaves a
+        # declined order open while the hold lasts): same order, same PaymentIntent; the hold
+        # is extended.
         for name, value in shipping.items():
             setattr(mine, name, value)
         mine.reserved_until = listing.reserved_until
@@ -110,8 +112,8 @@ def checkout_order_open(*, listing_id, buyer, shipping: dict, now=None, request=
         )
         enqueue_on_commit(payment_intent_cancel, order_id=stale.pk)
 
-    # This buyer's earlier attempt that failed (a declined card): its PaymentIntent is
-    # cancelled after commit, so only the new one can take the money.
+    # This buyer's earlier attempt that failed (declined after its hold had lapsed): its
+    # PaymentIntent is cancelled after commit, so only the new one can take the money.
     failed_attempts = Order.objects.filter(
         listing=listing, buyer=buyer, status=OrderStatus.PAYMENT_FAILED
     ).exclude(payment_intent_id="")

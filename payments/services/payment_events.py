@@ -20,12 +20,21 @@ import logging
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.utils import timezone
 
 from marketplace.models import Listing, ListingStatus
 from marketplace.services import listing_mark_sold, listing_release
 from payments import stripe_api
-from payments.models import LIVE_ORDER_STATUSES, Order, OrderStatus, Payment, PaymentStatus, Refund
-from payments.services.audit import audit_record
+from payments.models import (
+    LIVE_ORDER_STATUSES,
+    AuditEvent,
+    Order,
+    OrderStatus,
+    Payment,
+    PaymentStatus,
+    Refund,
+)
+from payments.services.audit import FAILED_TRY_ACTION, audit_record
 from payments.services.notifications import notify_late_payment_refunded, notify_order_paid
 from payments.services.orders import order_transition
 from payments.services.refunds import payment_status as _payment_status  # noqa: F401 (disputes use it)
@@ -276,8 +285,30 @@ def payment_intent_apply(*, order: Order, facts: PaymentFacts, event_id: str) ->
         if order.status == S.PENDING_PAYMENT:
             error = payment_intent["last_payment_error"]
             reason = error.get("decline_code") or error.get("code") or "declined"
-            _release(order=order, to=S.PAYMENT_FAILED, event_id=event_id, message=f"Payment failed: {reason}")
+            if order.reserved_until is not None and order.reserved_until > timezone.now():
+                _record_failed_try(order=order, event_id=event_id, reason=reason)
+            else:
+                _release(order=order, to=S.PAYMENT_FAILED, event_id=event_id,
+                         message=f"Payment failed: {reason}")
     return None
+
+
+def _record_failed_try(*, order: Order, event_id: str, reason: str) -> None:
+    """A declined card (or failed 3-D Secure) while the buyer still holds the stub: the order
+    stays open, because Stripe lets the same PaymentIntent be confirmed again with another card
+    (it is back in requires_payment_method; https://docs.stripe.com/payments/paymentintents/lifecycle).
+    The retry is the same purchase, with the same order number. The try is counted and audited
+    once per event; the hold lapsing still ends the order (payments/services/reservations.py)."""
+    tries = AuditEvent.objects.filter(order=order, action=FAILED_TRY_ACTION)
+    if event_id and tries.filter(stripe_event_id=event_id).exists():
+        return  # this event was applied already
+    order.payment_failures += 1
+    order.save(update_fields=["payment_failures", "updated_at"])
+    audit_record(
+        action=FAILED_TRY_ACTION, order=order, stripe_event_id=event_id,
+        from_status=order.status, to_status=order.status,
+        message=f"Payment failed: {reason}", data={"reason": reason},
+    )
 
 
 def _sync(*, event, payment_intent_id: str, then=None) -> None:

@@ -100,14 +100,6 @@ def test_the_sellers_list_shows_the_purchase_once_too(client):
     assert list(response.context["sales"].object_list) == [paid]
 
 
-def test_a_failed_attempt_nobody_retried_stays_in_the_list(client):
-    buyer = UserFactory()
-    failed = _failed_attempt(buyer=buyer, listing=ListingFactory())
-    client.force_login(buyer)
-
-    assert list(client.get("/orders/").context["purchases"].object_list) == [failed]
-
-
 def test_a_refunded_purchase_bought_again_is_two_orders(client):
     buyer = UserFactory()
     listing = ListingFactory()

@@ -11,12 +11,18 @@ from marketplace.models import ListingStatus
 from marketplace.pricing import platform_fee_cents
 from marketplace.tests.factories import ListingFactory
 from payments.models import AuditEvent, Order, OrderStatus
+from payments.services.checkout import checkout_start
 from payments.services.orders import order_transition
+from payments.tests import webhook_support
 from payments.tests.factories import sandbox_seller, shipping_address
+from payments.tests.webhook_support import deliver
 
 pytestmark = pytest.mark.django_db
 
 URL = "/payments/create-payment-intent/"
+
+# The shared fixture; bound here (not imported by name) so tests can take it as an argument.
+webhook_sandbox = webhook_support.webhook_sandbox
 
 
 @pytest.fixture
@@ -160,6 +166,33 @@ def test_after_a_decline_closed_the_order_the_next_attempt_opens_a_new_order_and
         new_order.payment_intent_id, payment_method="pm_card_visa", stripe_account=acct
     )
     assert intent.status == "succeeded"
+
+
+def test_a_decline_then_a_success_within_the_hold_make_one_order_with_one_payment_intent(
+    webhook_sandbox, buyer, listing, seller, django_capture_on_commit_callbacks
+):
+    acct = seller.stripe_account_id
+    first = checkout_start(listing_id=listing.pk, buyer=buyer, shipping=shipping_address())
+    with pytest.raises(stripe.CardError):
+        stripe.PaymentIntent.confirm(
+            first.order.payment_intent_id, payment_method="pm_card_chargeDeclined", stripe_account=acct
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        deliver(webhook_sandbox)  # payment_intent.payment_failed while the hold lasts
+
+    again = checkout_start(listing_id=listing.pk, buyer=buyer, shipping=shipping_address())
+    stripe.PaymentIntent.confirm(
+        again.order.payment_intent_id, payment_method="pm_card_visa", stripe_account=acct
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        deliver(webhook_sandbox)
+
+    assert not again.created and again.order.pk == first.order.pk
+    order = Order.objects.get(buyer=buyer)
+    assert order.status == OrderStatus.PAID and order.payment_failures == 1
+    assert [intent.id for intent in intents_on(acct)] == [order.payment_intent_id]
+    listing.refresh_from_db()
+    assert listing.status == ListingStatus.SOLD
 
 
 def test_the_three_d_secure_card_asks_for_authentication(buyer_client, listing, seller, stripe_sandbox):

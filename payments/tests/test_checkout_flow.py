@@ -5,6 +5,7 @@ everything else goes through our real routes, including the signed webhook deliv
 sandbox sends to /payments/webhook/connect/ (the WEBHOOKS engineer's handler).
 """
 
+import datetime
 import json
 
 import pytest
@@ -85,12 +86,13 @@ def test_a_buyer_checks_out_pays_and_the_webhook_marks_the_order_paid_and_sold(
     assert list(client.get("/orders/").context["sales"].object_list) == [order]
 
 
-def test_after_a_declined_card_the_buyer_pays_again_and_the_stub_sells_once(
+def test_after_a_declined_card_the_buyer_pays_again_on_the_same_order_and_payment_intent(
     client, webhook_sandbox, django_capture_on_commit_callbacks
 ):
     seller = sandbox_seller(webhook_sandbox)
     listing = ListingFactory(seller=seller)
-    client.force_login(UserFactory())
+    buyer = UserFactory()
+    client.force_login(buyer)
     first = checkout(client, listing)
     first_order = Order.objects.get(pk=first["order_id"])
     with pytest.raises(stripe.CardError):
@@ -103,21 +105,51 @@ def test_after_a_declined_card_the_buyer_pays_again_and_the_stub_sells_once(
         deliver(webhook_sandbox)
 
     with django_capture_on_commit_callbacks(execute=True):
-        second = checkout(client, listing)  # what the page does when Pay is pressed again
-    order = Order.objects.get(pk=second["order_id"])
+        second = checkout(client, listing)  # a reload of the checkout, or "Change the address"
+    assert (second["order_id"], second["client_secret"]) == (first["order_id"], first["client_secret"])
     stripe.PaymentIntent.confirm(
-        order.payment_intent_id, payment_method="pm_card_visa", stripe_account=second["stripe_account"]
+        first_order.payment_intent_id, payment_method="pm_card_visa", stripe_account=first["stripe_account"]
     )
     with django_capture_on_commit_callbacks(execute=True):
         deliver(webhook_sandbox)
 
-    order.refresh_from_db()
-    assert order.status == OrderStatus.PAID
+    order = Order.objects.get(buyer=buyer)  # one purchase, one order number
+    assert order.pk == first["order_id"] and order.status == OrderStatus.PAID
+    assert order.payment_failures == 1 and order.payment.payment_intent_id == first_order.payment_intent_id
     assert order.listing.status == ListingStatus.SOLD
-    assert Order.objects.filter(listing=listing, status=OrderStatus.PAID).count() == 1
-    # the decline closed the first order (payment_failed), so a new one was opened, and the
-    # declined order's PaymentIntent can no longer be paid
-    assert second["order_id"] != first["order_id"]
+    assert list(client.get("/orders/").context["purchases"].object_list) == [order]
+    purchases = client.get("/marketplace/my-orders/").json()["purchases"]
+    assert [item["id"] for item in purchases] == [order.pk]
+
+
+def test_a_decline_then_a_lapsed_hold_ends_the_order_and_a_new_checkout_opens_a_new_one(
+    client, webhook_sandbox, django_capture_on_commit_callbacks
+):
+    from payments.services.reservations import reservations_release_expired
+
+    listing = ListingFactory(seller=sandbox_seller(webhook_sandbox))
+    buyer = UserFactory()
+    client.force_login(buyer)
+    first = checkout(client, listing)
+    first_order = Order.objects.get(pk=first["order_id"])
+    with pytest.raises(stripe.CardError):
+        stripe.PaymentIntent.confirm(
+            first_order.payment_intent_id,
+            payment_method="pm_card_chargeDeclined",
+            stripe_account=first["stripe_account"],
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        deliver(webhook_sandbox)
+
+    assert reservations_release_expired(now=first_order.reserved_until + datetime.timedelta(seconds=1)) == 1
     first_order.refresh_from_db()
+    assert first_order.status == OrderStatus.CANCELLED
     old = stripe.PaymentIntent.retrieve(first_order.payment_intent_id, stripe_account=first["stripe_account"])
-    assert old.status == "canceled"
+    assert old.status == "canceled"  # the old card form can no longer pay
+    with django_capture_on_commit_callbacks(execute=True):
+        second = checkout(client, listing)
+
+    assert second["order_id"] != first["order_id"]
+    # Neither attempt took money: the buyer has no orders to see, staff see both in admin.
+    assert list(client.get("/orders/").context["purchases"].object_list) == []
+    assert Order.objects.filter(buyer=buyer).count() == 2

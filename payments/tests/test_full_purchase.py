@@ -104,7 +104,9 @@ def test_a_buyer_pays_with_4242_and_the_order_is_paid_with_the_right_figures(
     assert djstripe_models.Account.objects.filter(id=order.stripe_account_id).exists()
 
 
-def test_a_declined_card_fails_the_order_and_frees_the_stub(client, sandbox, listing, buyer, deliver):
+def test_a_declined_card_keeps_the_order_open_and_the_stub_held_for_another_card(
+    client, sandbox, listing, buyer, deliver
+):
     started = checkout(client, listing)
 
     error = confirm(started, "pm_card_chargeDeclined")
@@ -113,8 +115,8 @@ def test_a_declined_card_fails_the_order_and_frees_the_stub(client, sandbox, lis
     assert isinstance(error, stripe.CardError)
     order = Order.objects.get(pk=started["order_id"])
     listing.refresh_from_db()
-    assert order.status == OrderStatus.PAYMENT_FAILED
-    assert listing.status == ListingStatus.ACTIVE
+    assert order.status == OrderStatus.PENDING_PAYMENT and order.payment_failures == 1
+    assert listing.status == ListingStatus.RESERVED and listing.reserved_by == buyer
     assert mail.outbox == []
 
 

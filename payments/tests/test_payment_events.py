@@ -1,12 +1,16 @@
 """Payment events through the real webhook views: paid, failed, cancelled, and the awkward orders."""
 
+import datetime
+
 import pytest
 from django.core import mail
+from django.utils import timezone
 from djstripe import models as djstripe_models
 
 from accounts.tests.factories import UserFactory
 from marketplace.models import ListingStatus
-from payments.models import AuditEvent, OrderStatus, PaymentStatus
+from payments.models import AuditEvent, Order, OrderStatus, PaymentStatus
+from payments.services.audit import FAILED_TRY_ACTION
 from payments.services.orders import order_transition
 from payments.tests import webhook_support
 from payments.tests.factories import OrderFactory
@@ -84,7 +88,9 @@ def test_the_success_event_delivered_again_changes_nothing_and_mails_nobody(webh
     assert djstripe_models.WebhookEventTrigger.objects.filter(event_id=succeeded["event"]).count() == 2
 
 
-def test_a_declined_card_fails_the_order_and_puts_the_stub_back_on_sale(webhook_sandbox, committed):
+def test_a_declined_card_while_the_hold_lasts_leaves_the_order_open_for_another_card(
+    webhook_sandbox, committed
+):
     order = sandbox_order(webhook_sandbox)
 
     error = pay(order, "pm_card_chargeDeclined")
@@ -93,13 +99,46 @@ def test_a_declined_card_fails_the_order_and_puts_the_stub_back_on_sale(webhook_
 
     assert getattr(error, "code", None) == "card_declined"
     order.refresh_from_db()
-    assert order.status == OrderStatus.PAYMENT_FAILED
-    assert order.listing.status == ListingStatus.ACTIVE and order.listing.reserved_by is None
+    assert order.status == OrderStatus.PENDING_PAYMENT and order.payment_failures == 1
+    assert order.listing.status == ListingStatus.RESERVED and order.listing.reserved_by == order.buyer
+    assert transitions(order) == []
+    failed_try = AuditEvent.objects.get(order=order, action=FAILED_TRY_ACTION)
+    assert failed_try.message == "Payment failed: generic_decline" and failed_try.stripe_event_id
     assert not hasattr(order, "payment") or order.payment is None
     assert mail.outbox == []
 
 
-def test_a_retry_with_a_good_card_after_a_decline_is_honoured(webhook_sandbox, committed):
+def test_the_decline_event_delivered_again_counts_one_failed_try(webhook_sandbox):
+    order = sandbox_order(webhook_sandbox)
+    pay(order, "pm_card_chargeDeclined")
+    deliver(webhook_sandbox)
+    failed = next(d for d in webhook_sandbox.deliveries if d["event_type"] == "payment_intent.payment_failed")
+
+    webhook_sandbox.redeliver(failed["id"])
+    deliver(webhook_sandbox)
+
+    order.refresh_from_db()
+    assert order.payment_failures == 1
+    assert AuditEvent.objects.filter(order=order, action=FAILED_TRY_ACTION).count() == 1
+
+
+def test_a_declined_card_after_the_hold_lapsed_fails_the_order_and_puts_the_stub_back_on_sale(
+    webhook_sandbox, committed
+):
+    order = sandbox_order(webhook_sandbox)
+    Order.objects.filter(pk=order.pk).update(reserved_until=timezone.now() - datetime.timedelta(seconds=1))
+
+    pay(order, "pm_card_chargeDeclined")
+    with committed():
+        deliver(webhook_sandbox)
+
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PAYMENT_FAILED and order.payment_failures == 0
+    assert order.listing.status == ListingStatus.ACTIVE and order.listing.reserved_by is None
+    assert mail.outbox == []
+
+
+def test_a_retry_with_a_good_card_after_a_decline_pays_the_same_order(webhook_sandbox, committed):
     order = sandbox_order(webhook_sandbox)
     pay(order, "pm_card_chargeDeclined")
     deliver(webhook_sandbox)
@@ -108,9 +147,10 @@ def test_a_retry_with_a_good_card_after_a_decline_is_honoured(webhook_sandbox, c
     deliver(webhook_sandbox)
 
     order.refresh_from_db()
-    assert order.status == OrderStatus.PAID
+    assert order.status == OrderStatus.PAID and order.payment_failures == 1
+    assert order.payment.payment_intent_id == order.payment_intent_id
     assert order.listing.status == ListingStatus.SOLD
-    assert transitions(order) == ["payment_failed", "paid"]
+    assert transitions(order) == ["paid"]
 
 
 def test_a_cancelled_payment_intent_cancels_the_order_and_releases_the_stub(webhook_sandbox):
@@ -146,7 +186,7 @@ def test_a_3d_secure_payment_is_paid_once_authenticated_and_records_the_liabilit
     assert order.payment.liability_status["fraud_liability"] == "card issuer (3-D Secure)"
 
 
-def test_a_failed_3d_secure_fails_the_order(webhook_sandbox):
+def test_a_failed_3d_secure_leaves_the_order_open_for_another_try_while_the_hold_lasts(webhook_sandbox):
     order = sandbox_order(webhook_sandbox)
     pay(order, "pm_card_authenticationRequired")
 
@@ -154,7 +194,9 @@ def test_a_failed_3d_secure_fails_the_order(webhook_sandbox):
     deliver(webhook_sandbox)
 
     order.refresh_from_db()
-    assert order.status == OrderStatus.PAYMENT_FAILED
+    assert order.status == OrderStatus.PENDING_PAYMENT and order.payment_failures == 1
+    failed_try = AuditEvent.objects.get(order=order, action=FAILED_TRY_ACTION)
+    assert failed_try.message == "Payment failed: payment_intent_authentication_failure"
 
 
 # -- out of order: events posted by hand, in the wrong order --------------------------------------

@@ -122,9 +122,23 @@ def test_a_shipping_change_cancels_the_lapsed_checkouts_payment_intent_first(cli
     assert listing.total_cents == 6850
 
 
+def test_a_decline_within_the_hold_keeps_the_stub_held_for_another_card(client, seller, webhook_sandbox):
+    listing = ListingFactory(seller=seller, price_cents=6400)
+    order = checkout(client, listing, UserFactory())
+    pay(order, "pm_card_chargeDeclined")
+    deliver(webhook_sandbox)
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PENDING_PAYMENT
+
+    with pytest.raises(ListingNotWithdrawable):
+        listing_withdraw(listing_id=listing.pk, seller=seller)
+    assert intent_status(order) == "requires_payment_method"
+
+
 def test_a_declined_attempts_payment_intent_is_cancelled_before_a_withdrawal(client, seller, webhook_sandbox):
     listing = ListingFactory(seller=seller, price_cents=6400)
     order = checkout(client, listing, UserFactory())
+    lapse(order)  # declined after the hold lapsed: the order fails, the stub is free again
     pay(order, "pm_card_chargeDeclined")
     deliver(webhook_sandbox)
     order.refresh_from_db()

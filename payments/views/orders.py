@@ -18,6 +18,7 @@ from payments import selectors
 from payments.forms import ShipOrderForm
 from payments.models import OrderStatus, Payment, RefundReason, RefundStatus
 from payments.selectors_feedback import order_feedback
+from payments.services.audit import FAILED_TRY_ACTION
 from payments.services.fulfilment import (
     OrderAlreadyCompleted,
     OrderAlreadyShipped,
@@ -129,6 +130,8 @@ def _labelled(timeline, *, order, attempts):
                 event.label = "Checkout started"
         elif event.action.startswith("refund."):
             event.label, event.message = event.message, ""  # already in plain words and dollars
+        elif event.action == FAILED_TRY_ACTION:
+            event.label = OrderStatus.PAYMENT_FAILED.label  # the order stayed open for another try
         elif event.to_status in OrderStatus.values:
             event.label = OrderStatus(event.to_status).label
         else:

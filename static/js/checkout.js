@@ -58,7 +58,6 @@
     var paymentElement = null;
     var checkout = null; // the last answer of create-payment-intent
     var shipping = null; // the address the order was opened with
-    var failedSinceMount = false; // after a decline, ask the server again before paying
 
     function showError(text) {
       messageBox.textContent = text;
@@ -139,7 +138,6 @@
       elements = stripe.elements({ clientSecret: data.client_secret });
       paymentElement = elements.create("payment");
       paymentElement.mount("#payment-element");
-      failedSinceMount = false;
       return true;
     }
 
@@ -189,19 +187,23 @@
         redirect: "if_required"
       }).then(function (result) {
         setStatus("");
+        if (result.error && result.error.code === "payment_intent_unexpected_state") {
+          closedCheckout(result.error.payment_intent);
+          return;
+        }
         if (result.error) {
-          // A decline: the PaymentIntent can take another card; say why and let them retry.
-          failedSinceMount = true;
+          // A decline: the PaymentIntent is back to requires_payment_method and the card form
+          // stays as it is, so the next Pay confirms the same PaymentIntent with the card the
+          // buyer types now (one order, one PaymentIntent; docs/sandbox.md, Stripe.js).
           showError(result.error.message || "Your card was declined. Please try another card.");
           payButton.disabled = false;
           return;
         }
         var status = result.paymentIntent && result.paymentIntent.status;
-        if (status === "succeeded" || status === "processing" || status === "requires_capture") {
+        if (paidOrPaying(status)) {
           finish();
           return;
         }
-        failedSinceMount = true;
         showError("The payment was not completed. Please try again.");
         payButton.disabled = false;
       }, function () {
@@ -211,29 +213,42 @@
       });
     }
 
+    function paidOrPaying(status) {
+      return status === "succeeded" || status === "processing" || status === "requires_capture";
+    }
+
+    // The PaymentIntent cannot be confirmed any more: paid meanwhile (another tab), or
+    // cancelled because the hold on the stub lapsed. Ask the server again: it hands back the
+    // order, or a new one with a new PaymentIntent (and so a fresh card form).
+    function closedCheckout(intent) {
+      if (intent && paidOrPaying(intent.status)) {
+        finish();
+        return;
+      }
+      openCheckout().then(function (data) {
+        payButton.disabled = false;
+        if (!data) return;
+        if (paidOrPaying(data.payment_intent_status)) {
+          window.location.assign(data.return_url);
+          return;
+        }
+        var secretChanged = data.client_secret !== checkout.client_secret;
+        checkout = data;
+        if (secretChanged && mountPaymentElement(data)) {
+          showError("Your hold on this stub ran out, so this is a new checkout. " +
+                    "Please enter your card details again, then press Pay.");
+          return;
+        }
+        showError("The payment was not completed. Please try again.");
+      });
+    }
+
     paymentForm.addEventListener("submit", function (event) {
       event.preventDefault();
       if (!stripe || !elements || !checkout) return;
       showError("");
       payButton.disabled = true;
-      if (!failedSinceMount) {
-        confirm();
-        return;
-      }
-      // After a decline the order may have been closed (payment failed): ask again; a new
-      // order comes with a new PaymentIntent and a fresh card form.
-      openCheckout().then(function (data) {
-        if (!data) { payButton.disabled = false; return; }
-        if (data.client_secret !== checkout.client_secret) {
-          checkout = data;
-          mountPaymentElement(data);
-          payButton.disabled = false;
-          showError("Please enter your card details again, then press Pay.");
-          return;
-        }
-        checkout = data;
-        confirm();
-      });
+      confirm();
     });
   }
 
