@@ -155,6 +155,14 @@ def balance_retrieve(*, account_id: str, actor=None, subject_user=None):
     )
 
 
+def payout_list(*, account_id: str, limit: int = 10, actor=None, subject_user=None):
+    """The account's latest payouts, newest first (GET /v1/payouts on the connected account)."""
+    return stripe_call(
+        "payout.list", stripe.Payout.list,
+        actor=actor, subject_user=subject_user, stripe_account=account_id, limit=limit,
+    )
+
+
 def sandbox_in_process():
     """The stripe_sandbox.Sandbox the SDK is wired to in-process (tests), else None.
 

@@ -52,6 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="webhook attempts per delivery before giving up (default 4)")
     parser.add_argument("--delivery-timeout", type=float, default=5.0,
                         help="seconds to wait for a webhook receiver (default 5)")
+    parser.add_argument("--no-automatic-payouts", dest="automatic_payouts", action="store_false",
+                        help="do not pay out connected accounts on their schedules when the "
+                             "clock advances (POST /_sandbox/advance_time)")
     parser.add_argument("--verbose", action="store_true", help="log every request")
     return parser
 
@@ -64,7 +67,8 @@ def main(argv: list[str] | None = None) -> int:
         state_path=args.state, reset=args.reset,
         public_url=args.public_url or f"http://127.0.0.1:{args.port}",
         retry_delays=tuple(float(d) for d in args.retry_delays.split(",") if d.strip()),
-        max_attempts=args.max_attempts, delivery_timeout=args.delivery_timeout)
+        max_attempts=args.max_attempts, delivery_timeout=args.delivery_timeout,
+        automatic_payouts=args.automatic_payouts)
     existing = {(e["url"], e["_connect"]) for e in sandbox.store.all("webhook_endpoint")
                 if not e.get("_deleted")}
     for urls, connect in ((args.webhook, False), (args.connect_webhook, True)):

@@ -24,11 +24,13 @@ from .resources.disputes import DisputesApi
 from .resources.events import EventsApi
 from .resources.files import FilesApi
 from .resources.payments import PaymentsApi
+from .resources.payouts import PayoutsApi
 from .resources.radar import RadarApi
 from .resources.refunds import RefundsApi
 
 
-class StripeApi(AccountsApi, PaymentsApi, RefundsApi, DisputesApi, RadarApi, FilesApi, EventsApi):
+class StripeApi(AccountsApi, PaymentsApi, PayoutsApi, RefundsApi, DisputesApi, RadarApi, FilesApi,
+                EventsApi):
     """Stripe's behaviour over a :class:`~stripe_sandbox.store.Store`, all areas together."""
 
 

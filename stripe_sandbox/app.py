@@ -48,7 +48,7 @@ CORS_HEADERS = [
 UNMODELED_RESOURCES = {
     "customers": "customer", "products": "product", "prices": "price", "invoices": "invoice",
     "invoiceitems": "invoiceitem", "subscriptions": "subscription", "plans": "plan",
-    "coupons": "coupon", "payouts": "payout", "transfers": "transfer", "topups": "topup",
+    "coupons": "coupon", "transfers": "transfer", "topups": "topup",
     "setup_intents": "setup_intent", "setup_attempts": "setup_attempt", "sources": "source",
     "tokens": "token", "file_links": "file_link", "tax_rates": "tax_rate",
     "promotion_codes": "promotion_code", "reviews": "review", "mandates": "mandate",
@@ -122,10 +122,15 @@ class Sandbox:
         max_attempts: int = 4,
         delivery_timeout: float = 5.0,
         livemode: bool = False,
+        automatic_payouts: bool = False,
     ) -> None:
         self.public_url = public_url.rstrip("/")
         self.store = Store(state_path, reset=reset)
         self.store.livemode = livemode
+        # Pay out connected accounts' available balances on their schedules as the clock moves
+        # (resources/payouts.py). Off by default: most tests move the clock to make a sale's
+        # money available and then refund from it; `python -m stripe_sandbox` turns it on.
+        self.automatic_payouts = automatic_payouts
         self.api = StripeApi(self.store, lambda: self.public_url, self._event_created)
         self._transports: dict[str, Transport] = {}
         self._default_transport = http_transport(delivery_timeout)
@@ -283,10 +288,13 @@ class Sandbox:
 
     def advance_time(self, seconds: float) -> int:
         """Move the sandbox clock (link expiry, pending -> available, pending refunds that the
-        balance now covers, refunds of the refund-failure card); returns the new time."""
+        balance now covers, refunds of the refund-failure card, and with ``automatic_payouts``
+        the payouts due on each account's schedule); returns the new time."""
         with self.store.lock:
             self.store.clock.advance(seconds)
             self.api.settle_refunds()
+            if self.automatic_payouts:  # after the refunds: they come first from the balance
+                self.api.payouts_run()
             self.api.expire_disputes()  # unanswered by their due date
             self.store.save()
             return self.store.clock.now()
@@ -640,6 +648,8 @@ class Sandbox:
             r("GET", "/v1/balance", api.retrieve_balance),
             r("GET", "/v1/balance_transactions", api.list_balance_transactions),
             r("GET", "/v1/balance_transactions/:id", api.retrieve_balance_transaction),
+            r("GET", "/v1/payouts", api.list_payouts),
+            r("GET", "/v1/payouts/:id", api.retrieve_payout),
             r("POST", "/v1/payment_methods", api.create_payment_method, publishable=True),
             r("GET", "/v1/payment_methods", api.list_payment_methods),
             r("GET", "/v1/payment_methods/:id", api.retrieve_payment_method),

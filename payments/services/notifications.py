@@ -42,7 +42,18 @@ def _order_context(order: Order) -> dict:
         "orders_url": absolute_url(reverse("payments_pages:order_list")),
         "site_name": "Stub Collector",
         "shipping_lines": shipping_lines(order),
+        "price_lines": price_lines(order),
     }
+
+
+def price_lines(order: Order) -> list[tuple[str, str]]:
+    """Price, shipping and total as the checkout page showed them to the buyer
+    (templates/payments/checkout.html): the same words, "Free" for no shipping."""
+    return [
+        ("Price", dollars(order.amount_cents - order.shipping_cents)),
+        ("Shipping", dollars(order.shipping_cents) if order.shipping_cents else "Free"),
+        ("Total", dollars(order.amount_cents)),
+    ]
 
 
 def shipping_lines(order: Order) -> list[str]:

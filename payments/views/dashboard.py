@@ -8,6 +8,8 @@ from accounts.models import StripeAccountStatus
 from payments import selectors_dashboard as selectors
 from payments.charts import sales_bar_chart, sales_summary
 from payments.forms import ShipOrderForm
+from payments.selectors_money import sales_with_money, seller_balance_explanation
+from payments.selectors_payouts import seller_payouts_panel
 from payments.services import connect as connect_services
 from stubcollector.errors import DomainError
 
@@ -58,7 +60,9 @@ def seller_dashboard(request):
         "balance": balance,
         "balance_error": balance_error,
         "listing_groups": selectors.dashboard_listing_groups(seller=user),
-        "sales": selectors.dashboard_sales(seller=user),
+        "sales": sales_with_money(orders=selectors.dashboard_sales(seller=user)),
+        "payouts": seller_payouts_panel(user=user, balance=balance),
+        "balance_explanation": seller_balance_explanation(seller=user),
         "ship_form": ShipOrderForm(),
         "chart": sales_bar_chart(series),
         "chart_summary": sales_summary(series),

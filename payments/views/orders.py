@@ -18,6 +18,7 @@ from payments import selectors
 from payments.forms import ShipOrderForm
 from payments.models import OrderStatus, Payment, RefundReason, RefundStatus
 from payments.selectors_feedback import order_feedback
+from payments.selectors_money import sale_money
 from payments.services.audit import FAILED_TRY_ACTION
 from payments.services.fulfilment import (
     OrderAlreadyCompleted,
@@ -215,6 +216,7 @@ def order_detail(request, order_id: int):
         # The platform fee and the seller's share are the seller's business, never the buyer's.
         context["fee"] = dollars(order.application_fee_cents)
         context["seller_receives"] = dollars(order.seller_receives_cents)
+        context["money"] = sale_money(order=order)
     return render(request, "payments/order_detail.html", context)
 
 
