@@ -14,7 +14,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -35,6 +35,7 @@ from payments.models import (
     RefundReason,
     RefundStatus,
 )
+from payments.selectors import with_refund_waiting
 from payments.selectors_staff import (
     order_search,
     orders_lapsed,
@@ -43,12 +44,15 @@ from payments.selectors_staff import (
 )
 from payments.services.audit import audit_record
 from payments.services.refunds import (
+    BUYER_NOTE_MAX_LENGTH,
     order_refundable_status,
     refund_approval_approve,
     refund_approval_decline,
     refund_approval_message,
     refund_limit_cents,
     refund_preview,
+    refund_reason_choices,
+    refund_reason_label,
     refund_request,
     refund_send,
 )
@@ -210,13 +214,18 @@ class RefundInline(ReadOnlyTabularInline):
     fields = (
         "created_at",
         "amount_display",
-        "reason",
+        "reason_display",
         "status_display",
         "failure_reason",
         "requested_by",
         "note",
+        "buyer_note",
         "stripe_refund_id",
     )
+
+    @admin.display(description="Reason")
+    def reason_display(self, obj):
+        return obj.reason_words
 
     @admin.display(description="Amount")
     def amount_display(self, obj):
@@ -295,7 +304,15 @@ class RefundForm(forms.Form):
         required=False,
         widget=forms.TextInput(attrs={"inputmode": "decimal", "placeholder": "10.00", "size": 12}),
     )
-    reason = forms.ChoiceField(choices=RefundReason.choices, initial=RefundReason.REQUESTED_BY_CUSTOMER)
+    # Ours and Stripe's (payments.services.refunds.refund_reason_choices); Stripe is sent its own.
+    reason = forms.ChoiceField(choices=(), initial=RefundReason.REQUESTED_BY_CUSTOMER)
+    buyer_note = forms.CharField(
+        label="Note to the buyer",
+        required=False,
+        max_length=BUYER_NOTE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text="Optional: goes in the buyer's refund email.",
+    )
     note = forms.CharField(
         label="Internal note",
         required=False,
@@ -304,6 +321,10 @@ class RefundForm(forms.Form):
         help_text="For staff only: not sent to Stripe, the buyer or the seller.",
     )
     token = forms.CharField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].choices = refund_reason_choices(user=user)
 
 
 @admin.register(Order)
@@ -410,8 +431,7 @@ class OrderAdmin(admin.ModelAdmin):
     )
 
     def get_queryset(self, request):
-        pending = Refund.objects.filter(order=OuterRef("pk"), status=RefundStatus.PENDING)
-        return super().get_queryset(request).annotate(refund_pending=Exists(pending))
+        return with_refund_waiting(super().get_queryset(request))
 
     def get_search_results(self, request, queryset, search_term):
         return order_search(queryset, search_term), False
@@ -438,9 +458,9 @@ class OrderAdmin(admin.ModelAdmin):
 
     @admin.display(description="Status", ordering="status")
     def status_badge(self, obj):
-        pending = " · refund pending" if getattr(obj, "refund_pending", False) else ""
         attention = " · needs staff" if obj.attention_reason else ""
-        return badge(STATUS_BADGES.get(obj.status, "warn"), obj.get_status_display() + pending + attention)
+        kind = "warn" if obj.shows_refund_pending else STATUS_BADGES.get(obj.status, "warn")
+        return badge(kind, obj.status_label + attention)
 
     @admin.display(description="Ordered", ordering="created_at")
     def created_column(self, obj):
@@ -494,7 +514,7 @@ class OrderAdmin(admin.ModelAdmin):
             Order.objects.select_related("payment", "listing__stub", "buyer"), pk=order_id
         )
         payment = getattr(order, "payment", None)
-        form = RefundForm(request.POST or None, initial={"token": uuid.uuid4().hex})
+        form = RefundForm(request.POST or None, initial={"token": uuid.uuid4().hex}, user=request.user)
         preview = None
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
@@ -506,12 +526,15 @@ class OrderAdmin(admin.ModelAdmin):
                         amount_cents=data["amount"],
                         reason=data["reason"],
                         note=data["note"],
+                        buyer_note=data["buyer_note"],
                         request_token=data["token"],
                         request=request,
                     )
                     self._told(request, refund)
                     return redirect("admin:payments_order_change", order.pk)
-                preview = refund_preview(order_id=order.pk, user=request.user, amount_cents=data["amount"])
+                preview = refund_preview(
+                    order_id=order.pk, user=request.user, amount_cents=data["amount"], reason=data["reason"]
+                )
             except DomainError as error:
                 form.add_error("amount" if error.code == "invalid_amount" else None, error.message)
                 preview = None
@@ -527,6 +550,7 @@ class OrderAdmin(admin.ModelAdmin):
             "daily_limit": settings.SUPPORT_REFUND_DAILY_LIMIT_CENTS,
             "form": form,
             "preview": preview,
+            "reason_label": refund_reason_label(form.cleaned_data["reason"]) if preview else "",
         }
         return TemplateResponse(request, "admin/payments/order/refund.html", context)
 
@@ -628,7 +652,7 @@ class RefundAdmin(ViewOnlyAdmin):
         "order_link",
         "amount_display",
         "status_badge",
-        "reason",
+        "reason_display",
         "requested_by",
         "created_at",
         "settled_at",
@@ -643,7 +667,9 @@ class RefundAdmin(ViewOnlyAdmin):
         "amount_display",
         "fee_refunded_cents",
         "reason",
+        "marketplace_reason",
         "note",
+        "buyer_note",
         "status",
         "failure_reason",
         "requested_by",
@@ -657,6 +683,10 @@ class RefundAdmin(ViewOnlyAdmin):
 
     def has_refund_permission(self, request) -> bool:
         return refund_limit_cents(user=request.user) != 0
+
+    @admin.display(description="Reason", ordering="marketplace_reason")
+    def reason_display(self, obj):
+        return obj.reason_words
 
     @admin.display(description="Order", ordering="order")
     def order_link(self, obj):
@@ -729,7 +759,9 @@ class RefundApprovalAdmin(ViewOnlyAdmin):
         "order",
         "amount_display",
         "reason",
+        "marketplace_reason",
         "note",
+        "buyer_note",
         "why",
         "status",
         "requested_by",

@@ -3,6 +3,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.core.files.storage import default_storage
 from django.db import models
 from django.db.models import Q
+from django.utils.functional import cached_property
 
 from marketplace.models import MAX_PRICE_CENTS, MIN_PRICE_CENTS, Category, Condition
 from payments.shipping import ShippingCarrier, tracking_url
@@ -23,6 +24,11 @@ class OrderStatus(models.TextChoices):
 
 # An order that holds its listing: at most one per listing (see Order.Meta.constraints).
 LIVE_ORDER_STATUSES = (OrderStatus.PENDING_PAYMENT, OrderStatus.PAID)
+# Statuses a refund can be waiting on; a disputed order keeps saying it is disputed.
+REFUND_PENDING_SHOWN_FOR = (
+    OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.COMPLETED,
+    OrderStatus.PARTIALLY_REFUNDED, OrderStatus.REFUNDED,
+)
 
 # Statuses only an order whose payment went through can reach.
 PAID_ORDER_STATUSES = (
@@ -152,6 +158,27 @@ class Order(models.Model):
             return self.payment is not None  # read with the order when select_related
         except ObjectDoesNotExist:
             return False
+
+    @cached_property
+    def refund_waiting(self) -> bool:
+        """Whether a refund of this order is not finished at Stripe (pending, requires_action).
+        Lists annotate `refunds_waiting` (payments.selectors.with_refund_waiting) instead of a
+        query per row."""
+        annotated = self.__dict__.get("refunds_waiting")
+        if annotated is not None:
+            return bool(annotated)
+        return self.refunds.filter(status__in=REFUND_WAITING_STATUSES).exists()
+
+    @property
+    def shows_refund_pending(self) -> bool:
+        # The status counts a pending refund as promised money (refunded / partially refunded):
+        # until Stripe says succeeded, every page says "Refund pending" instead.
+        return self.status in REFUND_PENDING_SHOWN_FOR and self.refund_waiting
+
+    @property
+    def status_label(self) -> str:
+        """The status as the order pages, lists, dashboard and admin say it."""
+        return "Refund pending" if self.shows_refund_pending else self.get_status_display()
 
     @property
     def seller_receives_cents(self) -> int:
@@ -345,10 +372,33 @@ REFUND_FINAL_STATUSES = (RefundStatus.FAILED, RefundStatus.CANCELED)
 
 
 class RefundReason(models.TextChoices):
-    # Stripe's list (https://docs.stripe.com/api/refunds/create#create_refund-reason).
-    REQUESTED_BY_CUSTOMER = "requested_by_customer", "Requested by customer"
-    DUPLICATE = "duplicate", "Duplicate"
-    FRAUDULENT = "fraudulent", "Fraudulent"
+    # Stripe's list (https://docs.stripe.com/api/refunds/create#create_refund-reason), in words.
+    REQUESTED_BY_CUSTOMER = "requested_by_customer", "Requested by the buyer"
+    DUPLICATE = "duplicate", "Duplicate payment"
+    FRAUDULENT = "fraudulent", "Fraudulent payment"
+
+
+class MarketplaceRefundReason(models.TextChoices):
+    # Why a stub's money goes back, in the marketplace's terms; Stripe is sent the nearest of
+    # its own reasons (payments.services.refunds.STRIPE_REASON_FOR).
+    NOT_AS_DESCRIBED = "not_as_described", "Not as described"
+    NOT_RECEIVED = "not_received", "Not received"
+    DAMAGED = "damaged", "Damaged"
+    CANCELLED_BY_SELLER = "cancelled_by_seller", "Cancelled by the seller"
+    OTHER = "other", "Other"
+
+
+# A refund Stripe has not finished: the order shows "Refund pending", never "Refunded".
+REFUND_WAITING_STATUSES = (RefundStatus.PENDING, RefundStatus.REQUIRES_ACTION)
+
+
+def refund_reason_words(*, reason: str, marketplace_reason: str) -> str:
+    """The reason as people read it: the marketplace's when there is one, else Stripe's."""
+    if marketplace_reason in MarketplaceRefundReason.values:
+        return MarketplaceRefundReason(marketplace_reason).label
+    if reason in RefundReason.values:
+        return RefundReason(reason).label
+    return ""
 
 
 class Refund(models.Model):
@@ -365,7 +415,9 @@ class Refund(models.Model):
     # What the platform fee gave back for this refund, as Stripe reported it (0 until known).
     fee_refunded_cents = models.PositiveIntegerField(default=0)
     reason = models.CharField(max_length=32, choices=RefundReason.choices, blank=True)
+    marketplace_reason = models.CharField(max_length=32, choices=MarketplaceRefundReason.choices, blank=True)
     note = models.TextField(blank=True, help_text="Internal note for staff; never sent to Stripe.")
+    buyer_note = models.TextField(blank=True, help_text="Note to the buyer, in their refund emails.")
     status = models.CharField(max_length=24, choices=RefundStatus.choices, default=RefundStatus.PENDING)
     failure_reason = models.CharField(max_length=200, blank=True)
     requested_by = models.ForeignKey(
@@ -408,6 +460,10 @@ class Refund(models.Model):
         return self.status in REFUND_COUNTING_STATUSES
 
     @property
+    def reason_words(self) -> str:
+        return refund_reason_words(reason=self.reason, marketplace_reason=self.marketplace_reason)
+
+    @property
     def sent(self) -> bool:
         return bool(self.stripe_refund_id)
 
@@ -425,7 +481,9 @@ class RefundApproval(models.Model):
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="refund_approvals")
     amount_cents = models.PositiveIntegerField()
     reason = models.CharField(max_length=32, choices=RefundReason.choices, blank=True)
+    marketplace_reason = models.CharField(max_length=32, choices=MarketplaceRefundReason.choices, blank=True)
     note = models.TextField(blank=True, help_text="Internal note for staff; never sent to Stripe.")
+    buyer_note = models.TextField(blank=True, help_text="Note to the buyer, in their refund emails.")
     why = models.CharField(max_length=300, help_text="Which of Support's limits it is above.")
     status = models.CharField(
         max_length=16, choices=RefundApprovalStatus.choices, default=RefundApprovalStatus.OPEN
@@ -460,6 +518,10 @@ class RefundApproval(models.Model):
 
         amount = format_usd(self.amount_cents)
         return f"Refund of {amount} on order #{self.order_id} ({self.get_status_display()})"
+
+    @property
+    def reason_words(self) -> str:
+        return refund_reason_words(reason=self.reason, marketplace_reason=self.marketplace_reason)
 
 
 class DisputeStatus(models.TextChoices):

@@ -5,10 +5,10 @@ same number of queries however many orders it lists. Only the order's buyer and 
 read it: anyone else gets OrderNotFound (404), never a hint that it exists.
 """
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from payments.forms import SHIPPING_FIELDS
-from payments.models import AuditEvent, Order, OrderStatus
+from payments.models import REFUND_WAITING_STATUSES, AuditEvent, Order, OrderStatus, Refund
 from payments.services.audit import FAILED_TRY_ACTION
 from payments.services.fulfilment import OrderNotFound
 
@@ -91,3 +91,10 @@ def order_timeline(*, order: Order, attempts: list[Order] = ()) -> list[AuditEve
         .select_related("actor")
         .order_by("created_at", "pk")
     )
+
+
+def with_refund_waiting(qs: QuerySet[Order]) -> QuerySet[Order]:
+    """Orders with `refunds_waiting` (a refund not finished at Stripe), which `Order.status_label`
+    reads so a list says "Refund pending" without a query per row."""
+    waiting = Refund.objects.filter(order=OuterRef("pk"), status__in=REFUND_WAITING_STATUSES)
+    return qs.annotate(refunds_waiting=Exists(waiting))

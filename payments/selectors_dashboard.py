@@ -5,13 +5,15 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from marketplace.models import Listing, ListingStatus
 from payments.charts import DaySales, dollars, fill_days
 from payments.models import Order, OrderStatus
+from payments.selectors import with_refund_waiting
+from payments.services.fulfilment import order_relist_blocker
 
 SALES_SHOWN = 50
 CHART_DAYS = 30
@@ -78,12 +80,21 @@ def dashboard_sales(*, seller, limit: int = SALES_SHOWN) -> list[Order]:
     """The seller's latest sales (Order.objects.placed: checkouts that took money) with what
     to do next (`order.next_step`), one query."""
     orders = list(
-        Order.objects.placed().filter(seller=seller)
+        with_refund_waiting(Order.objects.placed().filter(seller=seller))
+        .annotate(sold_again=Exists(
+            Order.objects.filter(listing=OuterRef("listing"), paid_at__gt=OuterRef("paid_at"))
+        ))
         .select_related("listing__stub", "buyer")
         .order_by("-created_at")[:limit]
     )
     for order in orders:
         order.next_step = NEXT_STEP.get(order.status, "")
+        # A shipped stub refunded in full waits for its seller (payments.services.fulfilment).
+        order.can_relist = not order_relist_blocker(order=order)
+        if order.shows_refund_pending:
+            order.next_step = "Refund pending at Stripe: it is sent once your Stripe balance can cover it."
+        elif order.can_relist:
+            order.next_step = "Refunded in full. You shipped the stub: put it back on sale once you have it."
         order.amount_display = dollars(order.amount_cents)
         order.seller_receives_display = dollars(order.seller_receives_cents)
         order.can_ship = (

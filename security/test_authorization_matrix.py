@@ -62,6 +62,7 @@ payments/orders/<int:order_id>/status/                    GETJSON 403   200    4
 payments/orders/<int:order_id>/ship/                      JSON    403   404    404     200     404      404      404      404      404
 payments/orders/<int:order_id>/complete/                  JSON    403   200    404     404     404      404      404      404      404
 payments/orders/<int:order_id>/refund/                    JSON    403   404    404     201     404      403|404  201      201      201
+payments/orders/<int:order_id>/relist/                    JSON    403   404    404     200     404      404      404      404      404
 payments/orders/<int:order_id>/feedback/                  JSON    403   200    404     404     404      404      404      404      404
 payments/orders/<int:order_id>/feedback/reply/            JSON    403   404    404     200     404      404      404      404      404
 payments/orders/<int:order_id>/dispute/                   JSON    403   404    404     200     404      404      404      404      404
@@ -308,7 +309,13 @@ def _prepare(pattern: str, world, settings):
             stripe_warning_id=f"issfr_matrix{world.order.pk}", order=world.order,
             stripe_account_id=world.order.stripe_account_id, charge_id="ch_matrix", fraud_type="misc",
         ).pk
-    if pattern.endswith("/relist/"):
+    if pattern == "payments/orders/<int:order_id>/relist/":
+        # A shipped order refunded in full: its stub stays sold until the seller puts it back.
+        from django.utils import timezone
+
+        type(order).objects.filter(pk=order.pk).update(status="refunded", shipped_at=timezone.now())
+        type(order.listing).objects.filter(pk=order.listing_id).update(status="sold")
+    elif pattern.endswith("/relist/"):
         world.listing.status = "withdrawn"
         world.listing.save(update_fields=["status"])
     if pattern.startswith("listings/<int:pk>/photos/"):
@@ -419,6 +426,9 @@ def _effect_check(pattern: str, world, role: str, response):
     elif pattern.endswith("/ship/"):
         world.order.refresh_from_db()
         assert (world.order.shipped_at is not None) == (response.status_code == 200), role
+    elif pattern == "payments/orders/<int:order_id>/relist/":
+        world.order.listing.refresh_from_db()
+        assert (world.order.listing.status == "active") == (response.status_code == 200), role
     elif pattern.endswith("/withdraw/"):
         world.listing.refresh_from_db()
         assert (world.listing.status == "withdrawn") == (role == "seller"), role

@@ -6,9 +6,13 @@ clear 409 the second time and never a second audit row.
 
 from django.db import transaction
 
+from marketplace.models import Listing, ListingStatus
+from marketplace.services import listing_return_to_sale
 from payments.models import Order, OrderStatus
+from payments.services.audit import audit_record
 from payments.services.notifications import notify_order_shipped
 from payments.services.orders import order_transition
+from payments.services.refunds import listing_sold_after
 from payments.shipping import ShippingCarrier
 from stubcollector.errors import Conflict, NotFound
 
@@ -34,6 +38,15 @@ class OrderNotShippable(Conflict):
 
 class OrderNotCompletable(Conflict):
     code = "order_not_completable"
+
+
+class OrderNotRelistable(Conflict):
+    code = "order_not_relistable"
+
+
+class ListingAlreadyBackOnSale(Conflict):
+    code = "listing_already_on_sale"
+    message = "The stub is already back on sale."
 
 
 def _lock_order_for(*, order_id, user, role: str) -> Order:
@@ -95,3 +108,44 @@ def order_complete(*, order_id, buyer, request=None) -> Order:
     order_transition(order=order, to=OrderStatus.COMPLETED, actor=buyer, request=request,
                      message="Buyer confirmed receipt")
     return order
+
+
+def order_relist_blocker(*, order: Order) -> str:
+    """Why the seller cannot put a refunded order's stub back on sale ("" when they can).
+
+    A full refund relists an unshipped stub by itself (payments.services.refunds); a shipped
+    one is with the buyer, so it goes back on sale only when its seller says it came back.
+    Reads `order.listing`, and the `refunds_waiting` / `sold_again` annotations when a list
+    has them (payments.selectors_dashboard.dashboard_sales)."""
+    if order.status != OrderStatus.REFUNDED:
+        return "Only the stub of an order refunded in full can go back on sale."
+    if order.refund_waiting:
+        return "The refund is still pending at Stripe: put the stub back on sale once it has gone through."
+    if order.listing.status != ListingStatus.SOLD:
+        return "This stub is not held for this order any more."
+    sold_again = order.__dict__.get("sold_again")
+    if sold_again if sold_again is not None else listing_sold_after(order=order):
+        return "This stub has been sold again since."
+    return ""
+
+
+@transaction.atomic
+def order_relist(*, order_id, seller, request=None) -> Listing:
+    """The stub of a shipped order refunded in full came back: its seller puts it back on sale."""
+    order = _lock_order_for(order_id=order_id, user=seller, role="seller")
+    listing = Listing.objects.select_for_update().get(pk=order.listing_id)
+    order.listing = listing
+    if order.status == OrderStatus.REFUNDED and listing.status == ListingStatus.ACTIVE:
+        raise ListingAlreadyBackOnSale()  # a double click, or the refund relisted it itself
+    why = order_relist_blocker(order=order)
+    if why:
+        raise OrderNotRelistable(why)
+    listing = listing_return_to_sale(listing_id=listing.pk)
+    audit_record(
+        action="listing.relisted",
+        actor=seller,
+        order=order,
+        request=request,
+        message="The seller put the stub back on sale after the refund",
+    )
+    return listing

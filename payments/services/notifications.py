@@ -237,8 +237,14 @@ def notify_refund_issued(*, refund) -> None:
           to_user=order.seller, context=context, refund=refund)
 
 
-def notify_refund_pending(*, refund) -> None:
-    """Stripe holds the refund until the seller's balance can cover it: seller and staff know."""
+def notify_refund_pending(*, refund, tell_buyer: bool = True) -> None:
+    """Stripe holds the refund until the seller's balance can cover it: seller and staff know
+    why; the buyer (once) that the money is on its way, without the seller's business."""
+    if tell_buyer:
+        order = _load(refund.order)
+        _send(template="refund_pending_buyer",
+              subject=f"Order #{order.pk}: refund of {dollars(refund.amount_cents)} on its way",
+              to_user=order.buyer, context=_order_context(order), refund=refund)
     _tell_seller_and_staff(refund=refund, template="refund_pending", what="is pending")
 
 

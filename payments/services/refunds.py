@@ -20,8 +20,9 @@ A refund is a `Refund` row before it is a Stripe call (DESIGN "Money and state")
    payment_events.py) lands here, under the order's lock. Statuses only move forward
    (pending → succeeded → failed; failed and canceled are final), so a stale read cannot undo
    a newer one. The order's refunded total counts refunds that did not fail; the listing goes
-   back on sale only once a full refund has *succeeded*; a refund that fails puts the order
-   back, takes the stub off sale again (or flags the order for staff when it sold again).
+   back on sale only once a full refund has *succeeded*, and by itself only when the order was
+   not shipped (a shipped stub waits for its seller: fulfilment.order_relist); a refund that
+   fails puts the order back, takes the stub off sale again (or flags the order for staff when it sold again).
 """
 
 import logging
@@ -42,6 +43,7 @@ from payments.models import (
     LIVE_ORDER_STATUSES,
     REFUND_COUNTING_STATUSES,
     REFUND_FINAL_STATUSES,
+    MarketplaceRefundReason,
     Order,
     OrderStatus,
     Payment,
@@ -51,6 +53,7 @@ from payments.models import (
     RefundApprovalStatus,
     RefundReason,
     RefundStatus,
+    refund_reason_words,
 )
 from payments.services import notifications
 from payments.services.audit import audit_record
@@ -64,6 +67,20 @@ R = RefundStatus
 
 REFUNDABLE_STATUSES = (S.PAID, S.SHIPPED, S.COMPLETED, S.PARTIALLY_REFUNDED)
 DOUBLE_SUBMIT_WINDOW = timedelta(seconds=60)
+BUYER_NOTE_MAX_LENGTH = 1000
+
+# The reason Stripe is sent for each of ours: Stripe knows only its three, and treats
+# `fraudulent` as a report that blocks the card
+# (https://docs.stripe.com/api/refunds/create#create_refund-reason). Stripe's reason is optional,
+# so a refund none of them describes is sent without one.
+M = MarketplaceRefundReason
+STRIPE_REASON_FOR = {
+    M.NOT_AS_DESCRIBED: RefundReason.REQUESTED_BY_CUSTOMER,
+    M.NOT_RECEIVED: RefundReason.REQUESTED_BY_CUSTOMER,
+    M.DAMAGED: RefundReason.REQUESTED_BY_CUSTOMER,
+    M.CANCELLED_BY_SELLER: "",
+    M.OTHER: "",
+}
 SUPPORT_DAY = timedelta(hours=24)
 
 # Where a status may go next: forward only, so an out-of-date read never moves a refund back.
@@ -96,7 +113,24 @@ class InvalidRefundAmount(DomainError):
 class InvalidRefundReason(DomainError):
     code = "invalid_reason"
     status = 400
-    message = "The reason must be one of: " + ", ".join(RefundReason.values) + "."
+    message = (
+        "The reason must be one of: "
+        + ", ".join([*RefundReason.values, *MarketplaceRefundReason.values]) + "."
+    )
+
+
+class InvalidRefundNote(DomainError):
+    code = "invalid_note"
+    status = 400
+    message = f"The note to the buyer must be at most {BUYER_NOTE_MAX_LENGTH} characters."
+
+
+class FraudulentRefundNotAllowed(PermissionDenied):
+    code = "reason_not_allowed"
+    message = (
+        "Only our staff can refund a payment as fraudulent (Stripe then blocks the card). "
+        "Choose another reason, or contact us if you think the payment was fraud."
+    )
 
 
 class RefundNotAllowed(PermissionDenied):
@@ -161,10 +195,56 @@ def refund_amount_parse(value) -> int | None:
 
 
 def refund_reason_parse(value) -> str:
+    """One of Stripe's reasons or one of ours (MarketplaceRefundReason); none given means
+    the buyer asked."""
     if value is None or value == "":
         return RefundReason.REQUESTED_BY_CUSTOMER
-    if not isinstance(value, str) or value not in RefundReason.values:
+    if not isinstance(value, str) or value not in (*RefundReason.values, *MarketplaceRefundReason.values):
         raise InvalidRefundReason()
+    return value
+
+
+def refund_reason_split(reason: str) -> tuple[str, str]:
+    """(the reason Stripe is sent, ours) for a reason from `refund_reason_parse`."""
+    if reason in MarketplaceRefundReason.values:
+        return STRIPE_REASON_FOR[MarketplaceRefundReason(reason)], reason
+    return refund_reason_parse(reason), ""
+
+
+def refund_reason_label(reason: str) -> str:
+    """A reason from `refund_reason_parse` in words, for a confirmation page."""
+    stripe_reason, ours = refund_reason_split(reason)
+    return refund_reason_words(reason=stripe_reason, marketplace_reason=ours)
+
+
+def refund_reason_choices(*, user) -> list[tuple[str, str]]:
+    """The reasons a refund form offers `user`: ours first, then Stripe's; `fraudulent` only to
+    staff who may refund (it reports the card to Stripe, `refund_reason_check`)."""
+    stripe_reasons = [
+        (value, label) for value, label in RefundReason.choices
+        if value != RefundReason.FRAUDULENT or refund_limit_cents(user=user) != 0
+    ]
+    return [(RefundReason.REQUESTED_BY_CUSTOMER, RefundReason.REQUESTED_BY_CUSTOMER.label),
+            *MarketplaceRefundReason.choices,
+            *[choice for choice in stripe_reasons if choice[0] != RefundReason.REQUESTED_BY_CUSTOMER]]
+
+
+def refund_reason_check(*, user, reason: str) -> None:
+    """A seller may not call their own sale fraudulent: Stripe would block the buyer's card on
+    the seller's word. Staff with a refund permission may."""
+    if reason == RefundReason.FRAUDULENT and refund_limit_cents(user=user) == 0:
+        raise FraudulentRefundNotAllowed()
+
+
+def refund_buyer_note_parse(value) -> str:
+    """The optional note to the buyer: text, at most BUYER_NOTE_MAX_LENGTH characters."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise InvalidRefundNote()
+    value = value.strip()
+    if len(value) > BUYER_NOTE_MAX_LENGTH:
+        raise InvalidRefundNote()
     return value
 
 
@@ -295,12 +375,15 @@ def _amount_to_refund(*, order: Order, asked_cents: int | None, remaining_cents:
     return amount
 
 
-def refund_preview(*, order_id: int, user, amount_cents: int | None = None) -> RefundPreview:
+def refund_preview(
+    *, order_id: int, user, amount_cents: int | None = None, reason: str = ""
+) -> RefundPreview:
     """What refunding `amount_cents` (default: all that is left) would do; nothing is sent."""
     order = Order.objects.filter(pk=order_id).select_related("payment").first()
     if order is None:
         raise OrderNotFound()
     refund_permission_check(user=user, order=order)  # before anything tells a stranger about it
+    refund_reason_check(user=user, reason=reason)
     payment = _refundable_payment(order)
     remaining = _refundable_now(order=order, payment=payment)
     amount = _amount_to_refund(order=order, asked_cents=amount_cents, remaining_cents=remaining)
@@ -336,11 +419,15 @@ def refund_request(
     amount_cents: int | None = None,
     reason: str = RefundReason.REQUESTED_BY_CUSTOMER,
     note: str = "",
+    buyer_note: str = "",
     request_token: str = "",
     request=None,
     now=None,
 ) -> Refund | RefundApproval:
     """Refund `amount_cents` (default: everything left) of an order: the row, then Stripe.
+
+    `reason` is one of Stripe's or one of ours (`refund_reason_parse`; Stripe gets the nearest
+    of its own); `note` is for staff, `buyer_note` goes in the buyer's refund emails.
 
     Returns the Refund row (a double submit gets the first one back), or, when Support asks
     for more than its limits allow, the RefundApproval waiting for Finance. Raises OrderNotFound
@@ -354,6 +441,7 @@ def refund_request(
         amount_cents=amount_cents,
         reason=reason,
         note=note,
+        buyer_note=refund_buyer_note_parse(buyer_note),
         request_token=request_token[:64],
         request=request,
         now=now or timezone.now(),
@@ -365,7 +453,7 @@ def refund_request(
 
 @transaction.atomic
 def _refund_open(
-    *, order_id, actor, amount_cents, reason, note, request_token, request, now
+    *, order_id, actor, amount_cents, reason, note, buyer_note, request_token, request, now
 ) -> tuple[Refund | RefundApproval, bool]:
     # Lock while checking, so two refunds of one order are judged one after the other.
     order = Order.objects.select_for_update().filter(pk=order_id).first()
@@ -408,6 +496,8 @@ def _refund_open(
             return earlier, False
     amount = _amount_to_refund(order=order, asked_cents=amount_cents, remaining_cents=remaining)
     refund_permission_check(user=actor, order=order)
+    refund_reason_check(user=actor, reason=reason)
+    stripe_reason, marketplace_reason = refund_reason_split(reason)
     by_support = refund_by_support(user=actor, order=order)
     if by_support:
         # The agent's row too: their 24-hour total spans orders, which the order's lock does not.
@@ -415,14 +505,16 @@ def _refund_open(
         why = refund_support_blocker(user=actor, order=order, amount_cents=amount, now=now)
         if why:
             return _approval_open(
-                order=order, actor=actor, amount=amount, reason=reason, note=note, why=why,
-                request_token=request_token, request=request, now=now,
+                order=order, actor=actor, amount=amount, reason=reason, note=note,
+                buyer_note=buyer_note, why=why, request_token=request_token, request=request, now=now,
             )
     refund = Refund.objects.create(
         order=order,
         amount_cents=amount,
-        reason=reason,
+        reason=stripe_reason,
+        marketplace_reason=marketplace_reason,
         note=note,
+        buyer_note=buyer_note,
         requested_by=actor,
         request_token=request_token,
         by_support=by_support,
@@ -432,14 +524,14 @@ def _refund_open(
         actor=actor,
         order=order,
         request=request,
-        message=f"Refund of {format_usd(amount)} asked for — {RefundReason(reason).label.lower()}",
+        message=f"Refund of {format_usd(amount)} asked for — {refund.reason_words.lower()}",
         data={"refund": refund.pk, "amount_cents": amount, "reason": reason},
     )
     return refund, True
 
 
 def _approval_open(
-    *, order, actor, amount, reason, note, why, request_token, request, now
+    *, order, actor, amount, reason, note, buyer_note, why, request_token, request, now
 ) -> tuple[RefundApproval, bool]:
     """Support's request above its limits becomes Finance's to-do; a double submit finds it."""
     asked = order.refund_approvals.filter(requested_by=actor)
@@ -451,11 +543,14 @@ def _approval_open(
         ).first()
     if earlier is not None:
         return earlier, False
+    stripe_reason, marketplace_reason = refund_reason_split(reason)
     approval = RefundApproval.objects.create(
         order=order,
         amount_cents=amount,
-        reason=reason,
+        reason=stripe_reason,
+        marketplace_reason=marketplace_reason,
         note=note,
+        buyer_note=buyer_note,
         why=why[:300],
         requested_by=actor,
         request_token=request_token,
@@ -501,8 +596,9 @@ def refund_approval_approve(*, approval_id: int, actor, request=None) -> Refund:
             order_id=approval.order_id,
             actor=actor,
             amount_cents=approval.amount_cents,
-            reason=approval.reason or RefundReason.REQUESTED_BY_CUSTOMER,
+            reason=approval.marketplace_reason or approval.reason or RefundReason.REQUESTED_BY_CUSTOMER,
             note=approval.note,
+            buyer_note=approval.buyer_note,
             request_token=f"approval-{approval.pk}",
             request=request,
             now=timezone.now(),
@@ -804,7 +900,18 @@ def _order_follow_refunds(*, order, payment, total, event_id, actor, request, su
         return  # never honoured (a late payment refunded): the stub was never this buyer's
     succeeded = _succeeded_total(order)
     if succeeded >= payment.amount_cents > succeeded_before and order.status == S.REFUNDED:
-        listing_return_to_sale(listing_id=order.listing_id)
+        if order.shipped_at is None:
+            listing_return_to_sale(listing_id=order.listing_id)
+        else:
+            # The buyer has the stub: it goes back on sale only when its seller has it again
+            # and says so (payments.services.fulfilment.order_relist).
+            audit_record(
+                action="listing.kept_off_sale",
+                order=order,
+                stripe_event_id=event_id,
+                message="Refunded in full after shipping: the stub stays off sale until the seller "
+                "puts it back.",
+            )
     elif succeeded_before >= payment.amount_cents > succeeded:
         _listing_take_back(order=order, event_id=event_id)
 
@@ -812,10 +919,15 @@ def _order_follow_refunds(*, order, payment, total, event_id, actor, request, su
 def _listing_take_back(*, order: Order, event_id: str) -> None:
     """A full refund that had put the stub back on sale failed: the buyer still has the stub."""
     listing = Listing.objects.select_for_update().get(pk=order.listing_id)
+    if order.shipped_at is not None and listing.status == ListingStatus.SOLD and not listing_sold_after(
+        order=order
+    ):
+        return  # a shipped stub its seller had not put back on sale: still this buyer's
     sold_again = Order.objects.filter(listing_id=order.listing_id, status__in=LIVE_ORDER_STATUSES).exclude(
         pk=order.pk
     ).exists() or listing.status in (ListingStatus.SOLD, ListingStatus.RESERVED)
-    if not sold_again and listing.status == ListingStatus.ACTIVE:
+    # A shipped stub back on sale came back to its seller: the buyer has neither it nor the money.
+    if not sold_again and listing.status == ListingStatus.ACTIVE and order.shipped_at is None:
         listing_mark_sold(listing_id=listing.pk, buyer=order.buyer)
         audit_record(
             action="listing.taken_off_sale",
@@ -837,16 +949,21 @@ def _listing_take_back(*, order: Order, event_id: str) -> None:
     )
 
 
+def listing_sold_after(*, order: Order) -> bool:
+    """Whether the stub was bought again after `order` (it went back on sale meanwhile)."""
+    return Order.objects.filter(listing_id=order.listing_id, paid_at__gt=order.paid_at).exists()
+
+
 def _refund_told(*, order, refund: Refund, before: str, after: str, event_id, actor, request) -> None:
     amount = format_usd(refund.amount_cents)
-    reason = f" — {refund.get_reason_display().lower()}" if refund.reason else ""
+    reason = f" — {refund.reason_words.lower()}" if refund.reason_words else ""
     if after == R.SUCCEEDED:
         message, who = f"Refund of {amount} issued{reason}", notifications.notify_refund_issued
     elif after == R.PENDING:
-        message, who = (
-            (f"Refund of {amount} is pending: Stripe sends it once the seller's Stripe balance can cover it"),
-            notifications.notify_refund_pending,
-        )
+        # Buyers read this line in the order's timeline: no word of the seller's balance (the
+        # seller's and staff's email says why it waits).
+        message = f"Refund of {amount} on its way (pending at Stripe)"
+        who = notifications.notify_refund_pending
     elif after == R.FAILED:
         message, who = (
             (
@@ -868,4 +985,9 @@ def _refund_told(*, order, refund: Refund, before: str, after: str, event_id, ac
         message=message,
         data={"refund": refund.pk, "stripe_refund": refund.stripe_refund_id},
     )
-    transaction.on_commit(lambda: who(refund=refund))
+    if who is notifications.notify_refund_pending:
+        # The buyer hears "on its way" once, the first time Stripe tells us of the refund.
+        first_news = before == ""
+        transaction.on_commit(lambda: who(refund=refund, tell_buyer=first_news))
+    else:
+        transaction.on_commit(lambda: who(refund=refund))

@@ -628,7 +628,7 @@ def test_the_timeline_speaks_dollars_and_words(client, paid_order, webhook_sandb
 
     page = client.get(f"/orders/{paid_order.pk}/").content.decode()
 
-    assert "Refund of $10.00 issued — requested by customer" in page
+    assert "Refund of $10.00 issued — requested by the buyer" in page
     assert "cents" not in page
 
 
@@ -647,5 +647,6 @@ def test_the_sellers_order_page_offers_a_refund_in_dollars_and_the_buyer_sees_it
     buyer_page = client.get(f"/orders/{order.pk}/").content.decode()
 
     assert 'id="refund-pending"' in buyer_page
-    assert "Refund of $50.00 is pending" in buyer_page
+    assert "Refund of $50.00 on its way" in buyer_page
+    assert 'id="order-status-badge">Refund pending<' in buyer_page
     assert 'name="refund_token"' not in buyer_page

@@ -123,7 +123,7 @@ def order_status(request, order_id: int):
         {
             "order_id": order.pk,
             "status": order.status,
-            "status_display": order.get_status_display(),
+            "status_display": order.status_label,
             "paid": order.paid_at is not None,
             "pending": order.status == OrderStatus.PENDING_PAYMENT,
         }

@@ -16,17 +16,22 @@ from django.views.decorators.http import require_GET, require_POST
 from marketplace.pricing import format_usd as dollars
 from payments import selectors
 from payments.forms import ShipOrderForm
-from payments.models import OrderStatus, Payment, RefundReason, RefundStatus
+from payments.models import REFUND_WAITING_STATUSES, OrderStatus, Payment, RefundStatus
 from payments.selectors_feedback import order_feedback
 from payments.selectors_money import sale_money
 from payments.services.audit import FAILED_TRY_ACTION
 from payments.services.fulfilment import (
+    ListingAlreadyBackOnSale,
     OrderAlreadyCompleted,
     OrderAlreadyShipped,
+    OrderNotRelistable,
     order_complete,
+    order_relist,
+    order_relist_blocker,
     order_ship,
 )
 from payments.services.notifications import shipping_lines
+from payments.services.refunds import BUYER_NOTE_MAX_LENGTH, refund_reason_choices
 from payments.services.snapshots import order_item
 from payments.shipping import tracking_url
 from payments.views.common import json_object, refuse_anonymous
@@ -66,7 +71,7 @@ def _order_json(order) -> dict:
     return {
         "order_id": order.pk,
         "status": order.status,
-        "status_display": order.get_status_display(),
+        "status_display": order.status_label,
         "tracking_number": order.tracking_number,
         "shipping_carrier": order.shipping_carrier,
         "tracking_url": tracking_url(carrier=order.shipping_carrier, tracking_number=order.tracking_number),
@@ -78,7 +83,7 @@ def _decorated(page):
     page.object_list = list(page.object_list)
     for order in page.object_list:
         order.amount_display = dollars(order.amount_cents)
-        order.badge = STATUS_BADGES.get(order.status, "")
+        order.badge = "badge-warn" if order.shows_refund_pending else STATUS_BADGES.get(order.status, "")
     return page
 
 
@@ -87,9 +92,13 @@ def _decorated(page):
 def order_list(request):
     """My purchases and my sales, each paginated on its own; no Sales panel for someone who
     neither sells nor ever sold."""
-    purchases = Paginator(selectors.orders_bought(user=request.user), ORDERS_PER_PAGE)
+    purchases = Paginator(
+        selectors.with_refund_waiting(selectors.orders_bought(user=request.user)), ORDERS_PER_PAGE
+    )
     context = {"purchases": _decorated(purchases.get_page(request.GET.get("purchases_page")))}
-    sales = Paginator(selectors.orders_sold(user=request.user), ORDERS_PER_PAGE)
+    sales = Paginator(
+        selectors.with_refund_waiting(selectors.orders_sold(user=request.user)), ORDERS_PER_PAGE
+    )
     sales_page = _decorated(sales.get_page(request.GET.get("sales_page")))
     if request.user.is_seller or sales_page.object_list:
         context["sales"] = sales_page
@@ -133,6 +142,9 @@ def _labelled(timeline, *, order, attempts):
             event.label, event.message = event.message, ""  # already in plain words and dollars
         elif event.action == FAILED_TRY_ACTION:
             event.label = OrderStatus.PAYMENT_FAILED.label  # the order stayed open for another try
+        elif event.to_status in (OrderStatus.REFUNDED, OrderStatus.PARTIALLY_REFUNDED):
+            # Money promised, not yet back: the refund.* events say when Stripe sends it.
+            event.label, event.message = "Refund requested", ""
         elif event.to_status in OrderStatus.values:
             event.label = OrderStatus(event.to_status).label
         else:
@@ -164,7 +176,11 @@ def order_detail(request, order_id: int):
     except Payment.DoesNotExist:
         payment = None
     attempts, retried_by = selectors.order_attempts(order=order)
-    refunded_cents = payment.amount_refunded_cents if payment else 0
+    # What Stripe has sent back, and what it has not yet: only the first is "Refunded".
+    refunds = list(order.refunds.all())
+    refunded_cents = sum(r.amount_cents for r in refunds if r.status == RefundStatus.SUCCEEDED)
+    waiting_cents = sum(r.amount_cents for r in refunds if r.status in REFUND_WAITING_STATUSES)
+    order.refund_waiting = bool(waiting_cents)
     can_ship = is_seller and order.shipped_at is None and order.status in (
         OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED
     )
@@ -194,14 +210,16 @@ def order_detail(request, order_id: int):
         "timeline": _labelled(
             selectors.order_timeline(order=order, attempts=attempts), order=order, attempts=attempts
         ),
-        "badge": STATUS_BADGES.get(order.status, ""),
+        "badge": "badge-warn" if order.shows_refund_pending else STATUS_BADGES.get(order.status, ""),
         "can_ship": can_ship,
         "can_complete": can_complete,
         "can_refund": is_seller and order.status in REFUNDABLE_STATUSES,
         "refund_token": refund_form_token(),
-        "refund_reasons": RefundReason.choices,
+        "refund_reasons": refund_reason_choices(user=request.user),
+        "buyer_note_max": BUYER_NOTE_MAX_LENGTH,
         "refundable": dollars(payment.refundable_cents) if payment else "",
-        "refund_pending": order.refunds.filter(status=RefundStatus.PENDING).exists(),
+        "refund_on_its_way": dollars(waiting_cents) if waiting_cents else "",
+        "can_relist": is_seller and not order_relist_blocker(order=order),
         "ship_form": ShipOrderForm(),
         "from_checkout": request.GET.get("checkout") == "1",
         "waiting_for_payment": order.status == OrderStatus.PENDING_PAYMENT,
@@ -268,3 +286,25 @@ def order_complete_view(request, order_id: int):
     return _after_move(
         request, order, "Thanks for confirming. Enjoy your stub! How did it go? Rate the seller below."
     )
+
+
+@require_POST
+@refuse_anonymous
+@post_rate_limit("POST_RATE_PER_USER")
+def order_relist_view(request, order_id: int):
+    """The seller puts the stub of a shipped order refunded in full back on sale (it came back)."""
+    try:
+        listing = order_relist(order_id=order_id, seller=request.user, request=request)
+    except ListingAlreadyBackOnSale as error:
+        return _already_done_answer(request, order_id, error)
+    except OrderNotRelistable as error:
+        if asks_for_json(request):
+            raise
+        messages.error(request, error.message)
+        return redirect("payments_pages:order_detail", order_id=order_id)
+    if asks_for_json(request):
+        return JsonResponse(
+            {"order_id": order_id, "listing_id": listing.pk, "listing_status": listing.status}
+        )
+    messages.success(request, "Your stub is back on sale.")
+    return redirect("payments_pages:order_detail", order_id=order_id)

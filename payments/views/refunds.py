@@ -1,7 +1,8 @@
 """POST /payments/orders/<id>/refund/: staff with the refund permission or the order's seller
 refunds all or part of an order. The same service as admin's button and action.
 
-JSON bodies take cents (`{"amount": 1000, "reason": "duplicate"}`) and may send an
+JSON bodies take cents (`{"amount": 1000, "reason": "damaged", "buyer_note": "Sorry!"}`; a
+reason is one of Stripe's or one of ours, payments.services.refunds) and may send an
 `Idempotency-Key` header; the order page's form takes dollars (`10.00`) and carries a one-time
 token. Either way a repeat of the same request is the same refund.
 """
@@ -14,12 +15,14 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from marketplace.pricing import InvalidDollarAmount, dollars_to_cents, format_usd
-from payments.models import RefundApproval, RefundReason, RefundStatus
+from payments.models import RefundApproval, RefundStatus
 from payments.services.refunds import (
     InvalidRefundAmount,
     refund_amount_parse,
     refund_approval_message,
+    refund_buyer_note_parse,
     refund_preview,
+    refund_reason_label,
     refund_reason_parse,
     refund_request,
 )
@@ -46,6 +49,7 @@ def refund_as_dict(refund) -> dict:
             "order_id": refund.order_id,
             "amount": refund.amount_cents,
             "reason": refund.reason,
+            "marketplace_reason": refund.marketplace_reason,
             "status": "awaiting_approval",
             "message": refund_approval_message(refund),
         }
@@ -55,6 +59,7 @@ def refund_as_dict(refund) -> dict:
         "refund_id": refund.stripe_refund_id,
         "amount": refund.amount_cents,
         "reason": refund.reason,
+        "marketplace_reason": refund.marketplace_reason,
         "status": refund.status,
         "failure_reason": refund.failure_reason,
     }
@@ -100,7 +105,8 @@ def order_refund_view(request, order_id: int):
 def _refund_confirmation(request, order_id: int):
     amount = _dollars(request.POST.get("amount", ""))
     reason = refund_reason_parse(request.POST.get("reason"))
-    preview = refund_preview(order_id=order_id, user=request.user, amount_cents=amount)
+    buyer_note = refund_buyer_note_parse(request.POST.get("buyer_note", ""))
+    preview = refund_preview(order_id=order_id, user=request.user, amount_cents=amount, reason=reason)
     cents = preview.amount_cents
     return render(
         request,
@@ -111,7 +117,8 @@ def _refund_confirmation(request, order_id: int):
             "paid_cents": preview.order.payment.amount_cents,
             "amount": f"{cents // 100}.{cents % 100:02d}",
             "reason": reason,
-            "reason_label": RefundReason(reason).label,
+            "reason_label": refund_reason_label(reason),
+            "buyer_note": buyer_note,
             "refund_token": request.POST.get("refund_token", "")[:64],
         },
     )
@@ -122,16 +129,19 @@ def _refund(request, order_id: int):
         body = json_object(request, invalid=InvalidJson)
         amount = refund_amount_parse(body.get("amount"))
         reason = refund_reason_parse(body.get("reason"))
+        buyer_note = body.get("buyer_note", "")
         token = request.headers.get("Idempotency-Key", "")
     else:
         amount = _dollars(request.POST.get("amount", ""))
         reason = refund_reason_parse(request.POST.get("reason"))
+        buyer_note = request.POST.get("buyer_note", "")
         token = request.POST.get("refund_token", "")
     return refund_request(
         order_id=order_id,
         actor=request.user,
         amount_cents=amount,
         reason=reason,
+        buyer_note=buyer_note,
         request_token=token,
         request=request,
     )
