@@ -8,17 +8,21 @@ from django.core import mail
 from payments.models import RefundApproval
 from payments.services.refunds import FraudulentRefundNotAllowed, refund_approval_approve, refund_request
 from payments.staff import FINANCE, SUPPORT
-from payments.tests.test_refunds import (  # noqa: F401 (webhook_sandbox is a fixture)
+from payments.tests.test_refunds import (
     paid,
     post_refund,
     refund_url,
     staff,
     stripe_refunds,
-    webhook_sandbox,
 )
-from payments.tests.webhook_support import deliver
+from payments.tests.webhook_support import deliver, endpoints_register
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def webhook_sandbox(stripe_sandbox, client):
+    return endpoints_register(stripe_sandbox, client)
 
 
 def test_a_seller_refunds_a_damaged_stub_with_a_note_and_stripe_hears_requested_by_customer(
@@ -86,7 +90,8 @@ def test_the_sellers_confirmation_shows_the_reason_in_words_and_the_note(client,
 
     page = client.post(refund_url(order), {"amount": "5.00", "reason": "requested_by_customer",
                                            "buyer_note": "Refunding as agreed."}).content.decode()
-    damaged = client.post(refund_url(order), {"amount": "5.00", "reason": "not_as_described"}).content.decode()
+    damaged = client.post(refund_url(order), {"amount": "5.00", "reason": "not_as_described"})
+    damaged = damaged.content.decode()
 
     assert 'id="confirm-reason">Requested by the buyer<' in page
     assert 'id="confirm-buyer-note">Refunding as agreed.<' in page
