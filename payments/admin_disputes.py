@@ -20,7 +20,12 @@ from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 
 from payments.admin import ViewOnlyAdmin
-from payments.models import AuditEvent, Dispute, DisputeStatus
+from payments.models import AuditEvent, Dispute, DisputeStatus, EvidenceFileKind
+from payments.services.dispute_files import (
+    LIMITS_TEXT,
+    dispute_evidence_file_attach,
+    dispute_evidence_files_current,
+)
 from payments.services.disputes import (
     EVIDENCE_FIELDS,
     EVIDENCE_MAX_CHARS,
@@ -31,7 +36,7 @@ from payments.services.disputes import (
     dispute_respond,
 )
 from stubcollector.errors import DomainError
-from stubcollector.rate_limits import post_rate_limit
+from stubcollector.rate_limits import post_rate_limit, post_rate_limit_check
 
 OPEN_STATUSES = [s.value for s in (DisputeStatus.WARNING_NEEDS_RESPONSE, DisputeStatus.WARNING_UNDER_REVIEW,
                                    DisputeStatus.NEEDS_RESPONSE, DisputeStatus.UNDER_REVIEW)]
@@ -153,7 +158,13 @@ class DisputeAdmin(ViewOnlyAdmin):
             form = EvidenceForm(request.POST)
             action = request.POST.get("action")
             confirmed = request.POST.get("confirmed") == "1"
-            if action not in ("draft", "submit", "accept"):
+            # Documents chosen in the form go to Stripe first, with Save draft or before the
+            # Submit confirmation, so that page lists them and the submission names them.
+            attach_error = (self._attach_files(request, dispute=dispute)
+                            if action in ("draft", "submit") and not confirmed and can_respond else "")
+            if attach_error:
+                messages.error(request, attach_error)
+            elif action not in ("draft", "submit", "accept"):
                 messages.error(request, "Choose Save draft, Submit or Accept.")
             elif action in IRREVERSIBLE and not confirmed and can_respond and dispute.needs_response and (
                 action == "accept" or form.is_valid()
@@ -196,6 +207,9 @@ class DisputeAdmin(ViewOnlyAdmin):
             "can_respond": can_respond,
             "answerable": dispute.needs_response,
             "sent": [(label, draft[key]) for key, label in EVIDENCE_FIELDS.items() if draft.get(key)],
+            "evidence_files": dispute.evidence_files.select_related("uploaded_by"),
+            "file_inputs": [(f"file_{kind}", label) for kind, label in EvidenceFileKind.choices],
+            "file_limits": LIMITS_TEXT,
             "trail": AuditEvent.objects.filter(order=dispute.order, action__startswith="dispute.")
             .select_related("actor").order_by("-created_at", "-id")[:30],
         }
@@ -215,9 +229,28 @@ class DisputeAdmin(ViewOnlyAdmin):
             "action": action,
             "form": form,
             "evidence": evidence,
+            "evidence_files": dispute_evidence_files_current(dispute=dispute) if action == "submit" else [],
             "seller_may_still_answer": _seller_may_still_answer(dispute),
         }
         return TemplateResponse(request, "admin/payments/dispute/confirm.html", context)
+
+    def _attach_files(self, request, *, dispute) -> str:
+        """Upload the documents chosen in the form (one input per kind); the first refusal's
+        words, or "" when all went to Stripe (or none was chosen)."""
+        for kind in EvidenceFileKind.values:
+            upload = request.FILES.get(f"file_{kind}")
+            if upload is None:
+                continue
+            post_rate_limit_check(request, group="payments.dispute_evidence_files",
+                                  setting="DISPUTE_EVIDENCE_UPLOAD_RATE_PER_USER")
+            try:
+                dispute_evidence_file_attach(dispute_id=dispute.pk, kind=kind, upload=upload,
+                                             actor=request.user, request=request)
+            except DomainError as error:
+                if error.status == 403:
+                    raise PermissionDenied(error.message) from error
+                return f"{EvidenceFileKind(kind).label} “{upload.name}”: {error.message}"
+        return ""
 
 
 # The two answers to a dispute that cannot be taken back: Stripe takes evidence once, and an

@@ -721,6 +721,50 @@ class Dispute(models.Model):
         }.get(self.outcome, "")
 
 
+class EvidenceFileKind(models.TextChoices):
+    # Stripe's evidence fields that take a file (https://docs.stripe.com/api/disputes/update),
+    # the ones a stub sale has.
+    RECEIPT = "receipt", "Receipt"
+    SHIPPING_DOCUMENTATION = "shipping_documentation", "Proof of shipping"
+    CUSTOMER_COMMUNICATION = "customer_communication", "Messages with the buyer"
+    UNCATEGORIZED_FILE = "uncategorized_file", "Other document"
+
+
+class DisputeEvidenceFile(models.Model):
+    """A document for a dispute's evidence, uploaded to Stripe's Files API on the seller's account
+    (purpose `dispute_evidence`) and named in the evidence field of its kind when the evidence is
+    saved or submitted (payments/services/dispute_files.py). Stripe's evidence takes one file per
+    field, so a newer file of a kind replaces the older one (`replaced_at`); both stay listed."""
+
+    dispute = models.ForeignKey(Dispute, on_delete=models.PROTECT, related_name="evidence_files")
+    kind = models.CharField(max_length=40, choices=EvidenceFileKind.choices)
+    stripe_file_id = models.CharField(max_length=64, unique=True)
+    name = models.CharField(max_length=255)
+    size = models.PositiveIntegerField()
+    file_type = models.CharField(max_length=8)  # Stripe's `type`: pdf, jpg or png
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                    related_name="dispute_evidence_files")
+    created_at = models.DateTimeField(auto_now_add=True)
+    replaced_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["kind", "-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["dispute", "kind"], condition=Q(replaced_at__isnull=True),
+                                    name="dispute_evidence_file_one_current_per_kind"),
+            models.CheckConstraint(condition=Q(size__gt=0), name="dispute_evidence_file_not_empty"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.name} ({self.stripe_file_id})"
+
+    @property
+    def size_display(self) -> str:
+        return f"{self.size / (1024 * 1024):.1f} MB" if self.size >= 1024 * 1024 else \
+            f"{max(1, round(self.size / 1024))} KB"
+
+
 class EarlyFraudWarning(models.Model):
     """Stripe Radar's early fraud warning on an order's charge: the card's bank reported the
     payment as fraud, and a chargeback (with its fee) usually follows. Refunding in full first

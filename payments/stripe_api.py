@@ -7,6 +7,7 @@ network retries are set once in `configure()` (PaymentsConfig.ready): offline th
 stripe_sandbox, with real keys at Stripe, and the project code is the same either way.
 """
 
+import io
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -33,15 +34,17 @@ class StripeRefused(DomainError):
     status = 409
     message = "Stripe refused the request."
 
-    def __init__(self, message: str | None = None, *, stripe_code: str = "", **kwargs):
+    def __init__(self, message: str | None = None, *, stripe_code: str = "", param: str = "", **kwargs):
         super().__init__(message, **kwargs)
         self.stripe_code = stripe_code
+        self.param = param  # the parameter Stripe named, e.g. "evidence[receipt]"
 
 
 def configure() -> None:
     stripe.api_key = settings.STRIPE_SECRET_KEY
     stripe.api_base = settings.STRIPE_API_HOST.rstrip("/")
     stripe.connect_api_base = stripe.api_base
+    stripe.upload_api_base = settings.STRIPE_UPLOAD_API_HOST.rstrip("/")
     stripe.max_network_retries = settings.STRIPE_MAX_NETWORK_RETRIES
     stripe.default_http_client = stripe.new_default_http_client(timeout=settings.STRIPE_TIMEOUT_SECONDS)
 
@@ -94,7 +97,7 @@ def stripe_call(
         audit_record(**audit, message=refusal[:500])
         status = 400 if code.startswith("parameter_") else 409
         raise StripeRefused(exc.user_message or StripeRefused.message, stripe_code=code,
-                            status=status) from exc
+                            param=getattr(exc, "param", None) or "", status=status) from exc
     except stripe.StripeError as exc:
         logger.warning("Stripe %s failed: %s (request %s)", operation, type(exc).__name__, exc.request_id)
         # The status tells a 5xx (Stripe keeps it under the key: payments.idempotency moves on)
@@ -334,6 +337,19 @@ def dispute_close(*, dispute, actor=None):
         "dispute.close", stripe.Dispute.close,
         actor=actor, order=dispute.order, stripe_account=dispute.stripe_account_id,
         dispute=dispute.stripe_dispute_id,
+    )
+
+
+def dispute_evidence_file_create(*, dispute, content: bytes, filename: str, actor=None):
+    """Upload one evidence document with Stripe's Files API (`purpose=dispute_evidence`) on the
+    seller's account, where the dispute is; stripe-python posts it as multipart to
+    `stripe.upload_api_base` (`configure()`). https://docs.stripe.com/api/files/create"""
+    upload = io.BytesIO(content)
+    upload.name = filename  # the multipart part's filename, which Stripe keeps as `filename`
+    return stripe_call(
+        "file.create", stripe.File.create,
+        actor=actor, order=dispute.order, stripe_account=dispute.stripe_account_id,
+        purpose="dispute_evidence", file=upload,
     )
 
 

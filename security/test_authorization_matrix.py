@@ -66,6 +66,7 @@ payments/orders/<int:order_id>/relist/                    JSON    403   404    4
 payments/orders/<int:order_id>/feedback/                  JSON    403   200    404     404     404      404      404      404      404
 payments/orders/<int:order_id>/feedback/reply/            JSON    403   404    404     200     404      404      404      404      404
 payments/orders/<int:order_id>/dispute/                   JSON    403   404    404     200     404      404      404      404      404
+payments/orders/<int:order_id>/dispute/files/             POST    403   404    404     302     404      404      404      404      404
 payments/webhook/                                         JSON    400   400    400     400     400      400      400      400      400
 payments/webhook/connect/                                 JSON    400   400    400     400     400      400      400      400      400
 dashboard/                                                GET     302   200    200     200     200      200      200      200      200
@@ -365,6 +366,10 @@ def _body(pattern: str, world) -> dict:
         return {"reply": "Thank you!"}
     if pattern.endswith("/dispute/"):
         return {"note": "Shipped with tracking.", "tracking_number": "1Z999AA10123456784"}
+    if pattern.endswith("/dispute/files/"):
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        return {"kind": "receipt", "file": SimpleUploadedFile("receipt.pdf", b"%PDF-1.4\n%%EOF\n")}
     if pattern.endswith("/photos/move/"):
         return {"slot": "1", "direction": "up"}
     if pattern.endswith("/photos/delete/"):
@@ -402,7 +407,8 @@ def _cells():
 
 @pytest.mark.parametrize(("pattern", "row", "role"), list(_cells()))
 def test_route_cell(pattern, row, role, stripe_sandbox, support_limit, no_rate_limits, settings):
-    world = build_world(stripe_sandbox, paid=pattern.endswith("/refund/"))  # a real charge to refund
+    # A real charge to refund; a real account to upload a dispute's file to.
+    world = build_world(stripe_sandbox, paid=pattern.endswith(("/refund/", "/dispute/files/")))
     _prepare(pattern, world, settings)
     method, expected = ROUTE_ROWS[row]
     query = f"listing_id={world.listing.pk}" if pattern.endswith("payment-compatibility/") else ""
@@ -426,6 +432,10 @@ def _effect_check(pattern: str, world, role: str, response):
     elif pattern.endswith("/ship/"):
         world.order.refresh_from_db()
         assert (world.order.shipped_at is not None) == (response.status_code == 200), role
+    elif pattern.endswith("/dispute/files/"):
+        from payments.models import DisputeEvidenceFile
+
+        assert DisputeEvidenceFile.objects.exists() == (response.status_code == 302), role
     elif pattern == "payments/orders/<int:order_id>/relist/":
         world.order.listing.refresh_from_db()
         assert (world.order.listing.status == "active") == (response.status_code == 200), role

@@ -45,6 +45,7 @@ def rate_limit_cache_is_shared(app_configs, **kwargs):
 
 
 STRIPE_API_ORIGIN = "https://api.stripe.com"
+STRIPE_FILES_ORIGIN = "https://files.stripe.com"  # where stripe-python uploads files
 
 
 @checks.register(checks.Tags.security, deploy=True)
@@ -71,6 +72,15 @@ def live_stripe_key_goes_to_stripe(app_configs, **kwargs):
             checks.Error(
                 f"A live Stripe key is configured but STRIPE_API_HOST is {host!r}.",
                 hint=f"Unset STRIPE_API_HOST (it defaults to {STRIPE_API_ORIGIN} when keys are given).",
+                id="stubcollector.E002",
+            )
+        ]
+    upload_host = (settings.STRIPE_UPLOAD_API_HOST or "").rstrip("/")
+    if live and upload_host != STRIPE_FILES_ORIGIN:  # an upload carries the key as well
+        return [
+            checks.Error(
+                f"A live Stripe key is configured but STRIPE_UPLOAD_API_HOST is {upload_host!r}.",
+                hint=f"Unset STRIPE_UPLOAD_API_HOST (it defaults to {STRIPE_FILES_ORIGIN} with real keys).",
                 id="stubcollector.E002",
             )
         ]

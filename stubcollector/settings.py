@@ -241,6 +241,12 @@ STRIPE_API_HOST = env(
     "STRIPE_API_HOST",
     default=STRIPE_SANDBOX_URL if STRIPE_USES_SANDBOX_BY_DEFAULT else "https://api.stripe.com",
 )
+# File uploads (dispute evidence) go to Stripe's files host, not the API host; a sandbox serves both.
+STRIPE_UPLOAD_API_HOST = env(
+    "STRIPE_UPLOAD_API_HOST",
+    default=("https://files.stripe.com" if STRIPE_API_HOST.rstrip("/") == "https://api.stripe.com"
+             else STRIPE_API_HOST),
+)
 STRIPE_JS_URL = env(
     "STRIPE_JS_URL",
     default=f"{STRIPE_SANDBOX_URL}/v3/" if STRIPE_USES_SANDBOX_BY_DEFAULT else "https://js.stripe.com/v3/",
@@ -289,6 +295,8 @@ HOLD_COOLDOWN_MINUTES = env.int("HOLD_COOLDOWN_MINUTES", default=LISTING_RESERVA
 # and every other state-changing form or JSON route.
 REFUND_RATE_PER_USER = env("REFUND_RATE_PER_USER", default="10/m")
 DISPUTE_RATE_PER_USER = env("DISPUTE_RATE_PER_USER", default="20/m")
+# Dispute evidence files sent to Stripe (staff and sellers), on top of DISPUTE_RATE_PER_USER.
+DISPUTE_EVIDENCE_UPLOAD_RATE_PER_USER = env("DISPUTE_EVIDENCE_UPLOAD_RATE_PER_USER", default="30/h")
 POST_RATE_PER_USER = env("POST_RATE_PER_USER", default="60/m")
 # dj-stripe: the mode of STRIPE_SECRET_KEY (STRIPE_LIVE_MODE, above); we keep our own webhook views.
 STRIPE_TEST_SECRET_KEY = STRIPE_SECRET_KEY

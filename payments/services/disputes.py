@@ -20,10 +20,12 @@ opens and once when it closes (won or lost); the funds events are audited.
 Statuses: https://docs.stripe.com/api/disputes/object#dispute_object-status
 
 Answering (staff, from admin; payments/admin_disputes.py): evidence prefilled from the order
-and the seller's own note, saved on Stripe as a draft (`submit=false`) or submitted
-(`submit=true`), or the dispute accepted (closed, lost). Each step is audited and needs the
-`payments.respond_dispute` permission (the Support and Finance groups have it). Stripe is
-called outside any row lock; a double click finds the claim the first click left.
+and the seller's own note, with the documents staff and the seller attached
+(payments/services/dispute_files.py) in Stripe's file fields, saved on Stripe as a draft
+(`submit=false`) or submitted (`submit=true`), or the dispute accepted (closed, lost). Each
+step is audited and needs the `payments.respond_dispute` permission (the Support and Finance
+groups have it). Stripe is called outside any row lock; a double click finds the claim the
+first click left.
 https://docs.stripe.com/api/disputes/update , https://docs.stripe.com/api/disputes/close
 """
 
@@ -38,6 +40,7 @@ from django.utils import timezone
 from payments import stripe_api
 from payments.models import AuditEvent, Dispute, Order, OrderStatus, Payment
 from payments.services.audit import audit_record
+from payments.services.dispute_files import dispute_evidence_file_ids
 from payments.services.notifications import (
     notify_dispute_closed,
     notify_dispute_opened,
@@ -350,12 +353,19 @@ def dispute_respond(*, dispute_id: int, evidence: dict, submit: bool, actor, req
         if submit:
             row.submitted_at = timezone.now()  # the claim a second click finds
         row.save(update_fields=["evidence_draft", "submitted_at", "updated_at"])
+        # The documents attached so far, each named in Stripe's file field of its kind.
+        files = dispute_evidence_file_ids(dispute=row)
     try:
         # Empty fields are sent as "" so a field cleared in the form is cleared on Stripe too.
-        answer = _plain(stripe_api.dispute_update(dispute=row, evidence=evidence, submit=submit, actor=actor))
-    except DomainError:
+        answer = _plain(stripe_api.dispute_update(dispute=row, evidence={**evidence, **files}, submit=submit,
+                                                  actor=actor))
+    except DomainError as error:
         if submit:
             Dispute.objects.filter(pk=row.pk).update(submitted_at=None)
+        field = getattr(error, "param", "")
+        if field.removeprefix("evidence[").removesuffix("]") in files:
+            # A file Stripe does not know on this account: the evidence is wrong, not the state.
+            raise InvalidEvidence(f"Stripe refused an attached file: {error.message}") from error
         raise
     with transaction.atomic():
         row = _lock(dispute_id)
@@ -365,7 +375,7 @@ def dispute_respond(*, dispute_id: int, evidence: dict, submit: bool, actor, req
         if fields["status"] in ("under_review", "warning_under_review"):
             row.status, row.submission_count = fields["status"], fields["submission_count"]
         row.save()
-        filled = sorted(key for key, value in evidence.items() if value)
+        filled = sorted([key for key, value in evidence.items() if value] + list(files))
         audit_record(
             action="dispute.evidence_submitted" if submit else "dispute.evidence_draft_saved",
             actor=actor, order=row.order, request=request,

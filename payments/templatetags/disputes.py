@@ -26,3 +26,14 @@ def seller_fraud_warnings(user):
         EarlyFraudWarning.objects.filter(order__seller=user, actionable=True)
         .select_related("order__listing__stub").order_by("-stripe_created", "-pk")
     )
+
+
+@register.simple_tag
+def dispute_evidence_files(dispute):
+    """{% dispute_evidence_files dispute as files %}: the documents the evidence names now, and
+    the kinds a seller may attach, for the seller's dispute panel."""
+    from payments.models import EvidenceFileKind
+    from payments.services.dispute_files import LIMITS_TEXT, dispute_evidence_files_current
+
+    return {"current": dispute_evidence_files_current(dispute=dispute), "kinds": EvidenceFileKind.choices,
+            "limits": LIMITS_TEXT}

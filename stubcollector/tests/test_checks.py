@@ -77,8 +77,18 @@ def test_a_live_key_aimed_at_another_host_is_an_error(key):
      (TEST_KEY, False, "http://127.0.0.1:12111"), (RESTRICTED_TEST_KEY, False, "http://127.0.0.1:12111")],
 )
 def test_live_keys_to_stripe_and_test_keys_anywhere_pass(key, live, host):
-    with override_settings(STRIPE_SECRET_KEY=key, STRIPE_LIVE_MODE=live, STRIPE_API_HOST=host):
+    upload_host = host.replace("https://api.", "https://files.")
+    with override_settings(STRIPE_SECRET_KEY=key, STRIPE_LIVE_MODE=live, STRIPE_API_HOST=host,
+                           STRIPE_UPLOAD_API_HOST=upload_host):
         assert live_stripe_key_goes_to_stripe(None) == []
+
+
+def test_a_live_key_whose_file_uploads_go_to_another_host_is_an_error():
+    with override_settings(STRIPE_SECRET_KEY=LIVE_KEY, STRIPE_LIVE_MODE=True, STRIPE_API_HOST="https://api.stripe.com",
+                           STRIPE_UPLOAD_API_HOST="http://127.0.0.1:12111"):
+        [error] = live_stripe_key_goes_to_stripe(None)
+
+    assert error.id == "stubcollector.E002" and "STRIPE_UPLOAD_API_HOST" in error.msg
 
 
 @pytest.mark.parametrize("key", ["pk_live_" + "a" * 24, "whsec_" + "a" * 24, "sk_live_short", ""])
