@@ -147,9 +147,10 @@ def stripe_live(stripe_sandbox_server, live_server, settings):
 
     saved = {
         name: getattr(stripe, name)
-        for name in ("api_key", "api_base", "connect_api_base", "default_http_client", "max_network_retries")
+        for name in ("api_key", "api_base", "connect_api_base", "upload_api_base", "default_http_client",
+                     "max_network_retries")
     }
-    settings.STRIPE_API_HOST = stripe_sandbox_server.url
+    settings.STRIPE_API_HOST = settings.STRIPE_UPLOAD_API_HOST = stripe_sandbox_server.url
     settings.STRIPE_JS_URL = f"{stripe_sandbox_server.url}/v3/"
     settings.STRIPE_SECRET_KEY = stripe_sandbox_server.api_key
     settings.STRIPE_PUBLISHABLE_KEY = stripe_sandbox_server.publishable_key

@@ -18,6 +18,7 @@ from payments.tests.webhook_support import pay, sandbox_order
 pytestmark = pytest.mark.django_db(transaction=True)
 
 TRACKING = "1Z999AA10123456784"
+POSTING_PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
 
 @pytest.fixture
@@ -63,10 +64,15 @@ def test_support_answers_a_dispute_with_the_prefilled_tracking_number(page, stri
         "Posted first class; the buyer thanked me. winning_evidence")
     page.get_by_role("button", name="Save draft").click()
     expect(page.get_by_text("Draft saved on Stripe")).to_be_visible()
+    # The certificate of posting, attached with the submission: it reaches Stripe before the
+    # confirmation, which lists it.
+    page.get_by_label("Proof of shipping").set_input_files(
+        files=[{"name": "certificate-of-posting.pdf", "mimeType": "application/pdf", "buffer": POSTING_PDF}])
     page.get_by_role("button", name="Submit evidence to the bank").click()
     expect(page.locator("#consequence")).to_contain_text("cannot be changed or added to afterwards")
     expect(page.locator("#seller-still-has-time")).to_have_count(0)  # the seller added their side
     expect(page.get_by_text("winning_evidence")).to_be_visible()  # what the bank will read
+    expect(page.locator("#evidence-files-summary")).to_contain_text("certificate-of-posting.pdf")
     page.get_by_role("link", name="No, go back").click()
     assert Dispute.objects.get(order=disputed_order).submitted_at is None
     page.get_by_role("button", name="Submit evidence to the bank").click()
@@ -76,10 +82,15 @@ def test_support_answers_a_dispute_with_the_prefilled_tracking_number(page, stri
     assert stripe_live.flush()
     page.reload()
     expect(page.locator("#dispute-status")).to_have_text("Won")
+    expect(page.locator("#evidence-files")).to_contain_text("certificate-of-posting.pdf")
     dispute = Dispute.objects.get(order=disputed_order)
     assert dispute.evidence_draft["shipping_tracking_number"] == TRACKING
     on_stripe = stripe.Dispute.retrieve(dispute.stripe_dispute_id, stripe_account=dispute.stripe_account_id)
     assert on_stripe.evidence.shipping_tracking_number == TRACKING
+    posting = dispute.evidence_files.get()
+    assert on_stripe.evidence.shipping_documentation == posting.stripe_file_id
+    uploaded = stripe.File.retrieve(posting.stripe_file_id, stripe_account=dispute.stripe_account_id)
+    assert (uploaded.purpose, uploaded.type) == ("dispute_evidence", "pdf")
     disputed_order.refresh_from_db()
     assert disputed_order.status == OrderStatus.SHIPPED
 
@@ -117,3 +128,25 @@ def test_support_accepts_a_dispute_only_after_a_page_that_names_the_consequence(
     expect(page.locator("#dispute-status")).to_have_text("Lost")
     dispute.refresh_from_db()
     assert dispute.status_for_seller == "Accepted by our staff: the money went back to the buyer"
+
+
+def test_the_seller_attaches_proof_of_postage_on_a_phone_and_staff_see_it(page, stripe_live, disputed_order):
+    site = stripe_live.site_url
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{site}/accounts/login/")
+    page.get_by_label("Username").fill("stubseller")
+    page.get_by_label("Password").fill(DEFAULT_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.goto(f"{site}/orders/{disputed_order.pk}/")
+
+    page.get_by_label("What is it?").select_option(label="Proof of shipping")
+    page.get_by_label("File (PDF, JPEG or PNG)").set_input_files(
+        files=[{"name": "posting.pdf", "mimeType": "application/pdf", "buffer": POSTING_PDF}])
+    page.get_by_role("button", name="Attach the file").click()
+
+    expect(page.get_by_text("Attached “posting.pdf”")).to_be_visible()
+    expect(page.locator("#dispute-files")).to_contain_text("Proof of shipping: posting.pdf")
+    # The dispute panel and its form fit a phone (the page around it is other panels' business).
+    assert page.locator("#dispute").evaluate("e => e.getBoundingClientRect().right") <= 390
+    posting = Dispute.objects.get(order=disputed_order).evidence_files.get()
+    assert posting.uploaded_by.username == "stubseller" and posting.file_type == "pdf"
