@@ -22,7 +22,7 @@ from payments.services.fulfilment import order_ship
 from payments.staff import SUPPORT, staff_groups_ensure
 from payments.tests import webhook_support
 from payments.tests.webhook_support import deliver, pay, sandbox_order
-from stubcollector.errors import PermissionDenied
+from stubcollector.errors import NotFound, PermissionDenied
 
 pytestmark = pytest.mark.django_db
 
@@ -91,13 +91,15 @@ def test_the_seller_attaches_a_pdf_that_goes_to_stripe_on_their_account(client, 
     response = client.post(file_url(dispute), {"kind": "shipping_documentation", "file": pdf("postage.pdf")},
                            HTTP_ACCEPT="text/html")
 
-    assert response.status_code == 302 and response["Location"].endswith(f"/orders/{dispute.order_id}/#dispute")
+    assert response.status_code == 302
+    assert response["Location"].endswith(f"/orders/{dispute.order_id}/#dispute")
     attached = DisputeEvidenceFile.objects.get(dispute=dispute)
     assert (attached.kind, attached.name, attached.file_type, attached.size) == (
         "shipping_documentation", "postage.pdf", "pdf", len(pdf_bytes()))
     assert attached.uploaded_by == dispute.order.seller
     uploaded = stripe.File.retrieve(attached.stripe_file_id, stripe_account=dispute.stripe_account_id)
-    assert (uploaded.purpose, uploaded.size, uploaded.filename) == ("dispute_evidence", attached.size, "postage.pdf")
+    assert (uploaded.purpose, uploaded.size, uploaded.filename) == (
+        "dispute_evidence", attached.size, "postage.pdf")
     assert AuditEvent.objects.filter(order=dispute.order, action="dispute.evidence_file_added").count() == 1
     page = client.get(f"/orders/{dispute.order_id}/").content.decode()
     assert "Proof of shipping:</strong> postage.pdf" in page and "Attached “postage.pdf”" in page
@@ -127,7 +129,8 @@ def test_a_new_file_of_a_kind_replaces_the_older_one(client, dispute):
     post_file(client, dispute, {"kind": "receipt", "file": pdf("second.pdf", padding=10)})
 
     files = DisputeEvidenceFile.objects.filter(dispute=dispute).order_by("pk")
-    assert [(f.name, f.replaced_at is not None) for f in files] == [("first.pdf", True), ("second.pdf", False)]
+    assert [(f.name, f.replaced_at is not None) for f in files] == [
+        ("first.pdf", True), ("second.pdf", False)]
 
 
 @pytest.mark.parametrize(("upload", "words"), [
@@ -216,7 +219,8 @@ def test_uploads_are_rate_limited_per_user(client, dispute, settings):
 
 def test_staff_attach_a_file_with_save_draft_and_stripe_gets_its_id_in_the_evidence(client, dispute, support):
     client.force_login(support)
-    form = {**dispute_evidence_initial(dispute=dispute), "action": "draft", "file_receipt": pdf("invoice.pdf")}
+    form = {**dispute_evidence_initial(dispute=dispute), "action": "draft",
+            "file_receipt": pdf("invoice.pdf")}
 
     response = client.post(respond_url(dispute), form)
 
@@ -293,10 +297,11 @@ def test_a_file_id_of_another_account_is_a_clear_400_and_the_evidence_is_not_sub
 def test_the_service_refuses_a_file_for_an_order_without_a_dispute(webhook_sandbox):
     order = sandbox_order(webhook_sandbox)
 
-    with pytest.raises(Exception) as refused:
-        dispute_seller_evidence_file_attach(order_id=order.pk, seller=order.seller, kind="receipt", upload=pdf())
+    with pytest.raises(NotFound) as refused:
+        dispute_seller_evidence_file_attach(order_id=order.pk, seller=order.seller, kind="receipt",
+                                            upload=pdf())
 
-    assert getattr(refused.value, "status", None) == 404
+    assert refused.value.status == 404 and "no dispute" in refused.value.message
 
 
 def test_stripes_own_refusal_of_a_file_is_a_400(dispute, support, webhook_sandbox):
