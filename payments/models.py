@@ -88,7 +88,6 @@ class Order(models.Model):
     # audit row (payments.services.payment_events).
     payment_failures = models.PositiveSmallIntegerField(default=0)
 
-
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     paid_at = models.DateTimeField(null=True, blank=True)

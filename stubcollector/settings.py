@@ -265,18 +265,28 @@ STRIPE_WEBHOOK_IP_ALLOWLIST = env.bool("STRIPE_WEBHOOK_IP_ALLOWLIST", default=Fa
 # How many reverse proxies in front of us append to X-Forwarded-For; 0 trusts only the socket.
 STRIPE_WEBHOOK_TRUSTED_PROXIES = env.int("STRIPE_WEBHOOK_TRUSTED_PROXIES", default=0)
 STRIPE_WEBHOOK_TOLERANCE_SECONDS = 300
-
-PLATFORM_FEE_BPS = env.int("PLATFORM_FEE_BPS", default=1000)
 # How far into the future a webhook signature's timestamp may be (our clock behind Stripe's).
 STRIPE_WEBHOOK_FUTURE_SKEW_SECONDS = env.int("STRIPE_WEBHOOK_FUTURE_SKEW_SECONDS", default=300)
 # JSON bodies (webhooks, JSON routes) nested deeper than this are a 400 (stubcollector/json_depth.py).
 JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=64)
+
+PLATFORM_FEE_BPS = env.int("PLATFORM_FEE_BPS", default=1000)
 # The Support group refunds up to this much on one order in total (its pending and succeeded
 # refunds together), and each Support agent up to the daily amount in any 24 hours; above either
 # a refund waits for Finance's approval. Finance refunds any amount.
 SUPPORT_REFUND_LIMIT_CENTS = env.int("SUPPORT_REFUND_LIMIT_CENTS", default=10000)
 SUPPORT_REFUND_DAILY_LIMIT_CENTS = env.int("SUPPORT_REFUND_DAILY_LIMIT_CENTS", default=50000)
 LISTING_RESERVATION_MINUTES = env.int("LISTING_RESERVATION_MINUTES", default=15)
+# A buyer who let a hold run out may hold that stub again only this long after it lapsed.
+HOLD_COOLDOWN_MINUTES = env.int("HOLD_COOLDOWN_MINUTES", default=LISTING_RESERVATION_MINUTES)
+# POSTs per user (django-ratelimit rates) on the routes that change state
+# (stubcollector/rate_limits.py): refunds (site and admin together), dispute notes and answers,
+# and every other state-changing form or JSON route.
+REFUND_RATE_PER_USER = env("REFUND_RATE_PER_USER", default="10/m")
+DISPUTE_RATE_PER_USER = env("DISPUTE_RATE_PER_USER", default="20/m")
+# Dispute evidence files sent to Stripe (staff and sellers), on top of DISPUTE_RATE_PER_USER.
+DISPUTE_EVIDENCE_UPLOAD_RATE_PER_USER = env("DISPUTE_EVIDENCE_UPLOAD_RATE_PER_USER", default="30/h")
+POST_RATE_PER_USER = env("POST_RATE_PER_USER", default="60/m")
 # Live holds one buyer may have at once (a hold is extended at most once, to twice the length).
 MAX_ACTIVE_RESERVATIONS_PER_BUYER = env.int("MAX_ACTIVE_RESERVATIONS_PER_BUYER", default=3)
 # Saved searches one user may keep (counted under a lock on the user's row).
@@ -288,16 +298,6 @@ SELLER_PAYOUT_DELAY_DAYS = env.int("SELLER_PAYOUT_DELAY_DAYS", default=7)
 SELLER_BALANCE_WATCH_DAYS = env.int("SELLER_BALANCE_WATCH_DAYS", default=30)
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 
-# A buyer who let a hold run out may hold that stub again only this long after it lapsed.
-HOLD_COOLDOWN_MINUTES = env.int("HOLD_COOLDOWN_MINUTES", default=LISTING_RESERVATION_MINUTES)
-# POSTs per user (django-ratelimit rates) on the routes that change state
-# (stubcollector/rate_limits.py): refunds (site and admin together), dispute notes and answers,
-# and every other state-changing form or JSON route.
-REFUND_RATE_PER_USER = env("REFUND_RATE_PER_USER", default="10/m")
-DISPUTE_RATE_PER_USER = env("DISPUTE_RATE_PER_USER", default="20/m")
-# Dispute evidence files sent to Stripe (staff and sellers), on top of DISPUTE_RATE_PER_USER.
-DISPUTE_EVIDENCE_UPLOAD_RATE_PER_USER = env("DISPUTE_EVIDENCE_UPLOAD_RATE_PER_USER", default="30/h")
-POST_RATE_PER_USER = env("POST_RATE_PER_USER", default="60/m")
 # dj-stripe: the mode of STRIPE_SECRET_KEY (STRIPE_LIVE_MODE, above); we keep our own webhook views.
 STRIPE_TEST_SECRET_KEY = STRIPE_SECRET_KEY
 STRIPE_LIVE_SECRET_KEY = STRIPE_SECRET_KEY
