@@ -78,6 +78,10 @@ def test_a_task_queued_during_a_request_logs_that_requests_id_in_the_worker(work
     handler.setFormatter(JsonFormatter())
     handler.addFilter(RequestIdFilter())
     task_logger = logging.getLogger("payments.tasks")
+    # A worker started earlier in this process may have reconfigured logging: hear this logger.
+    saved = task_logger.level, task_logger.disabled
+    task_logger.setLevel(logging.INFO)
+    task_logger.disabled = False
     task_logger.addHandler(handler)
     try:
         request_id_set("req-from-the-view")
@@ -91,6 +95,8 @@ def test_a_task_queued_during_a_request_logs_that_requests_id_in_the_worker(work
         connections.close_all()
     finally:
         task_logger.removeHandler(handler)
+        task_logger.setLevel(saved[0])
+        task_logger.disabled = saved[1]
         request_id_set("")
 
     line = json.loads(next(text for text in stream.getvalue().splitlines() if "Could not send" in text))
