@@ -100,6 +100,7 @@ def checkout_order_open(*, listing_id, buyer, shipping: dict, now=None, request=
             order=mine, to=OrderStatus.CANCELLED, request=request,
             message=f"Superseded: the listing now costs {listing.total_cents} cents, "
                     f"this order was for {mine.amount_cents}.",
+            data={"closed_because": "superseded"},
         )
         enqueue_on_commit(payment_intent_cancel, order_id=mine.pk)
 
@@ -109,6 +110,7 @@ def checkout_order_open(*, listing_id, buyer, shipping: dict, now=None, request=
         order_transition(
             order=stale, to=OrderStatus.CANCELLED, request=request,
             message="Reservation lapsed; the stub was reserved by another buyer.",
+            data={"closed_because": "lapsed"},
         )
         enqueue_on_commit(payment_intent_cancel, order_id=stale.pk)
 
@@ -234,7 +236,7 @@ def listing_stale_payments_cancel(*, listing_id, keep_buyer=None, now=None, requ
             order_transition(
                 order=locked, to=OrderStatus.CANCELLED, request=request,
                 message="Hold lapsed; its PaymentIntent was cancelled before the listing changed.",
-                data={"payment_intent_status": intent_status},
+                data={"payment_intent_status": intent_status, "closed_because": "lapsed"},
             )
             if was_pending:
                 listing_release(listing_id=locked.listing_id, buyer=locked.buyer)
@@ -249,7 +251,8 @@ def checkout_abandon(*, order: Order, actor=None, request=None, message: str) ->
         if locked.status != OrderStatus.PENDING_PAYMENT:
             return
         order_transition(
-            order=locked, to=OrderStatus.CANCELLED, actor=actor, request=request, message=message
+            order=locked, to=OrderStatus.CANCELLED, actor=actor, request=request, message=message,
+            data={"closed_because": "stripe_failed"},
         )
         listing_release(listing_id=locked.listing_id, buyer=locked.buyer)
 

@@ -226,25 +226,32 @@ def dispute_apply(*, order: Order, payment: Payment, dispute: dict, event_id: st
 
 
 def _order_follow(*, order: Order, row: Dispute, status: str, event_id: str) -> None:
+    # `dispute_ending` and the amount let the order pages say it in the buyer's or the seller's
+    # words (payments/order_words.py); the message is staff's.
+    facts = {"dispute": row.pk, "inquiry": row.is_inquiry, "amount_cents": row.amount_cents}
     if row.lost_without_money or status in DISPUTE_PREVENTED:
         if order.status == S.DISPUTED:
             message = ("Inquiry accepted: closed as lost on Stripe, no money moved" if row.lost_without_money
                        else "Dispute prevented before it became a chargeback: no dispute fee, nothing won "
                             "back")
+            ending = "inquiry_closed" if row.lost_without_money else "prevented"
             order_transition(order=order, to=order.status_before_dispute or S.PAID, stripe_event_id=event_id,
-                             message=message)
+                             message=message, data={**facts, "dispute_ending": ending})
         return
     if status in DISPUTE_OPEN or status in DISPUTE_LOST:
         if order.status in REFUNDABLE:
             order_transition(order=order, to=S.DISPUTED, stripe_event_id=event_id,
-                             message=f"{row.kind_label} opened ({row.reason_display})")
+                             message=f"{row.kind_label} opened ({row.reason_display})", data=facts)
         if status in DISPUTE_LOST and order.status == S.DISPUTED:
             order_transition(order=order, to=S.DISPUTE_LOST, stripe_event_id=event_id,
-                             message=f"Dispute lost: {row.amount_display} went back to the buyer")
+                             message=f"Dispute lost: {row.amount_display} went back to the buyer",
+                             data={**facts, "dispute_ending": "lost",
+                                   "accepted_by_staff": row.accepted_at is not None})
     elif status in DISPUTE_WON and order.status == S.DISPUTED:
         outcome = row.get_status_display().lower()
         order_transition(order=order, to=order.status_before_dispute or S.PAID, stripe_event_id=event_id,
-                         message=f"{row.kind_label} closed in the seller's favour ({outcome})")
+                         message=f"{row.kind_label} closed in the seller's favour ({outcome})",
+                         data={**facts, "dispute_ending": "won"})
 
 
 # -- reads ------------------------------------------------------------------------------------

@@ -260,14 +260,15 @@ def _apply_success(*, order: Order, facts: PaymentFacts, event_id: str) -> Payme
         elif order.status in NOT_YET_PAID:
             if order.status == S.PENDING_PAYMENT:
                 _release(order=order, to=S.CANCELLED, event_id=event_id,
-                         message="Paid, but no longer the listing's live order; refunding it.")
+                         message="Paid, but no longer the listing's live order; refunding it.",
+                         data={"closed_because": "paid_too_late"})
             _refund_late_payment(order=order, payment=payment, facts=facts, event_id=event_id)
     _apply_charge(order=order, payment=payment, facts=facts, event_id=event_id)
     return payment
 
 
-def _release(*, order: Order, to: str, event_id: str, message: str) -> None:
-    order_transition(order=order, to=to, stripe_event_id=event_id, message=message)
+def _release(*, order: Order, to: str, event_id: str, message: str, data: dict | None = None) -> None:
+    order_transition(order=order, to=to, stripe_event_id=event_id, message=message, data=data)
     listing_release(listing_id=order.listing_id, buyer=order.buyer)
 
 
@@ -280,7 +281,8 @@ def payment_intent_apply(*, order: Order, facts: PaymentFacts, event_id: str) ->
     if status == "canceled":
         if order.status in (S.PENDING_PAYMENT, S.PAYMENT_FAILED):
             reason = payment_intent.get("cancellation_reason") or "no reason given"
-            _release(order=order, to=S.CANCELLED, event_id=event_id, message=f"Payment cancelled ({reason})")
+            _release(order=order, to=S.CANCELLED, event_id=event_id, message=f"Payment cancelled ({reason})",
+                     data={"closed_because": "payment_cancelled"})
     elif status == "requires_payment_method" and payment_intent.get("last_payment_error"):
         if order.status == S.PENDING_PAYMENT:
             error = payment_intent["last_payment_error"]
@@ -289,7 +291,7 @@ def payment_intent_apply(*, order: Order, facts: PaymentFacts, event_id: str) ->
                 _record_failed_try(order=order, event_id=event_id, reason=reason)
             else:
                 _release(order=order, to=S.PAYMENT_FAILED, event_id=event_id,
-                         message=f"Payment failed: {reason}")
+                         message=f"Payment failed: {reason}", data={"reason": reason})
     return None
 
 

@@ -51,7 +51,7 @@ def reservation_expire(*, order_id: int, now=None) -> bool:
         if extended and intent_status != "canceled":
             return False
         order_transition(order=order, to=OrderStatus.CANCELLED, message=LAPSED_MESSAGE,
-                         data={"payment_intent_status": intent_status})
+                         data={"payment_intent_status": intent_status, "closed_because": "lapsed"})
         listing_release(listing_id=order.listing_id, buyer=order.buyer)
     return True
 

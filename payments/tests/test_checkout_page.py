@@ -120,14 +120,15 @@ def status_url(order):
 def test_the_buyer_and_the_seller_can_read_the_order_status(client):
     order = OrderFactory()
     assert status_url(order) == f"/payments/orders/{order.pk}/status/"
-    for user in (order.buyer, order.seller):
+    readers = ((order.buyer, "Awaiting your payment"), (order.seller, "Awaiting the buyer's payment"))
+    for user, words in readers:
         client.force_login(user)
         response = client.get(status_url(order))
         assert response.status_code == 200
         assert response.json() == {
             "order_id": order.pk,
             "status": "pending_payment",
-            "status_display": "Awaiting payment",
+            "status_display": words,
             "paid": False,
             "pending": True,
         }

@@ -136,7 +136,8 @@ def test_the_buyer_sees_the_order_amounts_address_and_timeline(client):
     assert "$5.00" not in html and "$45.00" not in html  # no fee, no seller share for the buyer
     assert "Platform fee" not in html and "receive" not in html
     assert "Ada Lovelace" in html
-    assert [event.label for event in response.context["timeline"]] == ["Paid"]
+    assert [line.text for line in response.context["timeline"]] == ["You paid $50.00"]
+    assert "payment_intent" not in html
     assert not response.context["can_ship"] and not response.context["can_refund"]
     assert 'action="/payments/orders/' not in html  # no ship or refund form for the buyer
 

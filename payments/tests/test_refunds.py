@@ -626,10 +626,13 @@ def test_the_timeline_speaks_dollars_and_words(client, paid_order, webhook_sandb
     post_refund(client, paid_order, {"amount": 1000})
     deliver(webhook_sandbox)
 
-    page = client.get(f"/orders/{paid_order.pk}/").content.decode()
+    seller_page = client.get(f"/orders/{paid_order.pk}/").content.decode()
+    client.force_login(paid_order.buyer)
+    buyer_page = client.get(f"/orders/{paid_order.pk}/").content.decode()
 
-    assert "Refund of $10.00 issued — requested by the buyer" in page
-    assert "cents" not in page
+    assert "Refund of $10.00 sent to the buyer&#x27;s card" in seller_page
+    assert "Refund of $10.00 sent to your card" in buyer_page
+    assert "cents" not in seller_page + buyer_page
 
 
 def test_the_sellers_order_page_offers_a_refund_in_dollars_and_the_buyer_sees_it_pending(

@@ -19,6 +19,7 @@ from marketplace.services import listing_purchase_blocker
 from payments import selectors
 from payments.forms import SHIPPING_FIELDS, CreatePaymentIntentForm, ShippingAddressForm
 from payments.models import OrderStatus
+from payments.order_words import reader_of, status_words
 from payments.services.checkout import checkout_start
 from payments.views.common import json_object, refuse_anonymous
 from stubcollector.errors import error_payload
@@ -123,7 +124,7 @@ def order_status(request, order_id: int):
         {
             "order_id": order.pk,
             "status": order.status,
-            "status_display": order.status_label,
+            "status_display": status_words(order=order, reader=reader_of(order=order, user=request.user)),
             "paid": order.paid_at is not None,
             "pending": order.status == OrderStatus.PENDING_PAYMENT,
         }

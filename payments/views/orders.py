@@ -17,9 +17,9 @@ from marketplace.pricing import format_usd as dollars
 from payments import selectors
 from payments.forms import ShipOrderForm
 from payments.models import REFUND_WAITING_STATUSES, OrderStatus, Payment, RefundStatus
+from payments.order_words import BUYER, SELLER, reader_of, status_words, timeline_lines
 from payments.selectors_feedback import order_feedback
 from payments.selectors_money import sale_money
-from payments.services.audit import FAILED_TRY_ACTION
 from payments.services.fulfilment import (
     ListingAlreadyBackOnSale,
     OrderAlreadyCompleted,
@@ -67,22 +67,23 @@ def _input(request) -> dict:
     return request.POST
 
 
-def _order_json(order) -> dict:
+def _order_json(order, *, reader: str) -> dict:
     return {
         "order_id": order.pk,
         "status": order.status,
-        "status_display": order.status_label,
+        "status_display": status_words(order=order, reader=reader),
         "tracking_number": order.tracking_number,
         "shipping_carrier": order.shipping_carrier,
         "tracking_url": tracking_url(carrier=order.shipping_carrier, tracking_number=order.tracking_number),
     }
 
 
-def _decorated(page):
+def _decorated(page, *, reader: str):
     """Display values on each row of a page (no extra queries)."""
     page.object_list = list(page.object_list)
     for order in page.object_list:
         order.amount_display = dollars(order.amount_cents)
+        order.status_words = status_words(order=order, reader=reader)
         order.badge = "badge-warn" if order.shows_refund_pending else STATUS_BADGES.get(order.status, "")
     return page
 
@@ -95,64 +96,14 @@ def order_list(request):
     purchases = Paginator(
         selectors.with_refund_waiting(selectors.orders_bought(user=request.user)), ORDERS_PER_PAGE
     )
-    context = {"purchases": _decorated(purchases.get_page(request.GET.get("purchases_page")))}
+    context = {"purchases": _decorated(purchases.get_page(request.GET.get("purchases_page")), reader=BUYER)}
     sales = Paginator(
         selectors.with_refund_waiting(selectors.orders_sold(user=request.user)), ORDERS_PER_PAGE
     )
-    sales_page = _decorated(sales.get_page(request.GET.get("sales_page")))
+    sales_page = _decorated(sales.get_page(request.GET.get("sales_page")), reader=SELLER)
     if request.user.is_seller or sales_page.object_list:
         context["sales"] = sales_page
     return render(request, "payments/order_list.html", context)
-
-
-# Stripe's failure codes, as a buyer would say them (the audit row keeps the code itself).
-PAYMENT_FAILURE_WORDS = {
-    "payment_intent_authentication_failure": "your bank did not confirm it (3-D Secure)",
-    "authentication_required": "your bank asked for confirmation that did not happen",
-    "card_declined": "the card was declined",
-    "generic_decline": "the card was declined",
-    "insufficient_funds": "the card has insufficient funds",
-    "lost_card": "the card was declined",
-    "stolen_card": "the card was declined",
-    "expired_card": "the card has expired",
-    "incorrect_cvc": "the security code was wrong",
-    "incorrect_number": "the card number was wrong",
-    "processing_error": "the card could not be processed",
-    "declined": "the card was declined",
-}
-FAILED_PREFIX = "Payment failed: "
-
-
-def _plain_message(message: str) -> str:
-    if message.startswith(FAILED_PREFIX):
-        code = message.removeprefix(FAILED_PREFIX).strip()
-        return PAYMENT_FAILURE_WORDS.get(code, "the card was declined") + "; nothing was charged"
-    return message
-
-
-def _labelled(timeline, *, order, attempts):
-    """A label per event; the events of earlier attempts say which attempt they belong to."""
-    attempt_number = {attempt.pk: number for number, attempt in enumerate(attempts, start=1)}
-    for event in timeline:
-        if event.action == "order.created":
-            event.label = "Tried again" if attempts and event.order_id == order.pk else "Order placed"
-            if event.order_id in attempt_number:
-                event.label = "Checkout started"
-        elif event.action.startswith("refund."):
-            event.label, event.message = event.message, ""  # already in plain words and dollars
-        elif event.action == FAILED_TRY_ACTION:
-            event.label = OrderStatus.PAYMENT_FAILED.label  # the order stayed open for another try
-        elif event.to_status in (OrderStatus.REFUNDED, OrderStatus.PARTIALLY_REFUNDED):
-            # Money promised, not yet back: the refund.* events say when Stripe sends it.
-            event.label, event.message = "Refund requested", ""
-        elif event.to_status in OrderStatus.values:
-            event.label = OrderStatus(event.to_status).label
-        else:
-            event.label = event.action
-        if event.order_id in attempt_number:
-            event.label = f"Attempt {attempt_number[event.order_id]}: {event.label}"
-        event.plain_message = _plain_message(event.message)
-    return timeline
 
 
 def _checkout_again(order, problem: str):
@@ -166,6 +117,7 @@ def order_detail(request, order_id: int):
     order = selectors.order_for_party(order_id=order_id, user=request.user)
     is_seller = order.seller_id == request.user.pk
     is_buyer = order.buyer_id == request.user.pk
+    reader = reader_of(order=order, user=request.user)
     unpaid = order.status in (OrderStatus.PENDING_PAYMENT, OrderStatus.PAYMENT_FAILED)
     if is_buyer and unpaid and request.GET.get("redirect_status") == "failed":
         # Back from a 3-D Secure page that failed: the buyer belongs on the checkout, with a
@@ -207,8 +159,10 @@ def order_detail(request, order_id: int):
         "is_buyer": is_buyer,
         "attempts": attempts,
         "retried_by": retried_by,
-        "timeline": _labelled(
-            selectors.order_timeline(order=order, attempts=attempts), order=order, attempts=attempts
+        "status_words": status_words(order=order, reader=reader),
+        "timeline": timeline_lines(
+            order=order, events=selectors.order_timeline(order=order, attempts=attempts), attempts=attempts,
+            reader=reader,
         ),
         "badge": "badge-warn" if order.shows_refund_pending else STATUS_BADGES.get(order.status, ""),
         "can_ship": can_ship,
@@ -240,7 +194,7 @@ def order_detail(request, order_id: int):
 
 def _after_move(request, order, done_message: str):
     if asks_for_json(request):
-        return JsonResponse(_order_json(order))
+        return JsonResponse(_order_json(order, reader=reader_of(order=order, user=request.user)))
     messages.success(request, done_message)
     return redirect("payments_pages:order_detail", order_id=order.pk)
 
