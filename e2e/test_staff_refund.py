@@ -81,6 +81,6 @@ def test_finance_refunds_ten_dollars_through_the_confirmation_page(page, stripe_
     page.get_by_role("button", name="Log in").click()
     page.goto(f"{site}/orders/{paid_order.pk}/")
     expect(page.locator("#order-status-badge")).to_have_text("Partially refunded")
-    expect(page.locator("body")).to_contain_text("Refund of $10.00 issued — requested by the buyer")
+    expect(page.locator("ol.timeline")).to_contain_text("Refund of $10.00 sent to your card")
     expect(page.locator("body")).to_contain_text("$10.00")
     expect(page.locator("body")).not_to_contain_text("cents")
