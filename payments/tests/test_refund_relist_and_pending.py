@@ -178,6 +178,8 @@ def test_a_pending_refund_reads_refund_pending_everywhere_until_stripe_says_succ
     assert "Refund of $10.00 on its way" in on_its_way[0].body
     assert "Sorry for the crease." in on_its_way[0].body
     assert "balance" not in on_its_way[0].body and "balance" not in on_its_way[0].alternatives[0][0]
+    to_seller = [m for m in mail.outbox if m.to == [order.seller.email] and "pending" in m.subject]
+    assert len(to_seller) == 1 and "once your Stripe balance has enough" in to_seller[0].body
 
     mail.outbox.clear()
     webhook_sandbox.settle_refunds(order.refunds.get().stripe_refund_id)
