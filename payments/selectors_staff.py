@@ -12,8 +12,10 @@ per line (the count and the first few rows), whatever the number of rows.
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.urls import reverse
@@ -26,6 +28,7 @@ from payments.models import (
     Dispute,
     EarlyFraudWarning,
     Order,
+    OrderStatus,
     Refund,
     RefundApproval,
     RefundApprovalStatus,
@@ -115,6 +118,13 @@ def orders_lapsed(*, now=None) -> QuerySet[Order]:
     return lapsed_pending_orders(now=now)
 
 
+def orders_not_shipped_in_time(*, now=None) -> QuerySet[Order]:
+    """Paid, and still not shipped SHIP_WITHIN_DAYS later: the buyer is waiting and may soon ask
+    their bank for the money back."""
+    return Order.objects.filter(status=OrderStatus.PAID, shipped_at__isnull=True,
+                                paid_at__lt=_shipping_cutoff(now or timezone.now()))
+
+
 def fraud_warnings_actionable() -> QuerySet[EarlyFraudWarning]:
     return EarlyFraudWarning.objects.filter(actionable=True)
 
@@ -178,7 +188,17 @@ def _orders(now) -> TodoSection:
               orders_lapsed(now=now).order_by("reserved_until", "pk"),
               lambda o: TodoItem(f"Order #{o.pk}", _change("order", o.pk), o.reserved_until,
                                  "still awaiting payment")),
+        _line(f"Paid over {settings.SHIP_WITHIN_DAYS} days ago, not shipped",
+              _changelist("order", urlencode({"status__exact": OrderStatus.PAID, "shipped_at__isnull": "True",
+                                              "paid_at__lt": _shipping_cutoff(now).isoformat()})),
+              orders_not_shipped_in_time(now=now).select_related("seller").order_by("paid_at", "pk"),
+              lambda o: TodoItem(f"Order #{o.pk}", _change("order", o.pk), o.paid_at,
+                                 f"sold by {o.seller.display_name}")),
     ])
+
+
+def _shipping_cutoff(now) -> datetime:
+    return now - timedelta(days=settings.SHIP_WITHIN_DAYS)
 
 
 def _fraud() -> TodoSection:

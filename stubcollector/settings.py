@@ -296,6 +296,8 @@ WATCH_PRICE_DROP_EMAIL_HOURS = env.int("WATCH_PRICE_DROP_EMAIL_HOURS", default=2
 SELLER_PAYOUT_DELAY_DAYS = env.int("SELLER_PAYOUT_DELAY_DAYS", default=7)
 # The hourly balance read covers every seller with a refund or dispute in this many days.
 SELLER_BALANCE_WATCH_DAYS = env.int("SELLER_BALANCE_WATCH_DAYS", default=30)
+# A paid order still unshipped this many days later is on the staff to-do list.
+SHIP_WITHIN_DAYS = env.int("SHIP_WITHIN_DAYS", default=5)
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 
 # dj-stripe: the mode of STRIPE_SECRET_KEY (STRIPE_LIVE_MODE, above); we keep our own webhook views.

@@ -51,10 +51,14 @@ def work():
     flagged = PaidOrderFactory(attention_reason="A full refund failed after the stub was sold again.")
     lapsed = OrderFactory(reserved_until=now - datetime.timedelta(minutes=30))
     OrderFactory()  # a hold still running
+    unshipped = PaidOrderFactory(paid_at=now - datetime.timedelta(days=6))
+    PaidOrderFactory(paid_at=now - datetime.timedelta(days=6), shipped_at=now, status="shipped")  # on its way
+    PaidOrderFactory(paid_at=now - datetime.timedelta(days=2))  # still in time
     warning = EarlyFraudWarningFactory()
     EarlyFraudWarningFactory(actionable=False)
     return {"soon": soon, "later": later, "answered": answered, "pending": pending, "failed": failed,
-            "approval": approval, "flagged": flagged, "lapsed": lapsed, "warning": warning}
+            "approval": approval, "flagged": flagged, "lapsed": lapsed, "warning": warning,
+            "unshipped": unshipped}
 
 
 def todo_of(client, user) -> dict:
@@ -85,8 +89,10 @@ def test_finance_sees_every_section_with_counts_and_links_to_each_thing(client, 
     assert line_counts(todo["refunds"]) == [1, 1]  # pending; failed and not tried again
     assert todo["refunds"].lines[1].items[0].url == f"/admin/payments/refund/{work['failed'].pk}/change/"
     assert line_counts(todo["approvals"]) == [1]
-    assert line_counts(todo["orders"]) == [1, 1]
+    assert line_counts(todo["orders"]) == [1, 1, 1]
     assert todo["orders"].lines[1].items[0].url == f"/admin/payments/order/{work['lapsed'].pk}/change/"
+    assert todo["orders"].lines[2].label == "Paid over 5 days ago, not shipped"
+    assert todo["orders"].lines[2].items[0].url == f"/admin/payments/order/{work['unshipped'].pk}/change/"
     assert line_counts(todo["fraud"]) == [1]
     assert f"/admin/payments/refundapproval/{work['approval'].pk}/change/" in page
     assert "/admin/payments/dispute/?state=needs_response" in page
