@@ -1,4 +1,4 @@
-"""Issue 11 in Chromium, at a phone's 390 px and a laptop's 1280 px: buy with shipping, the
+"""A collector's journeys in Chromium, at a phone's 390 px and a laptop's 1280 px: buy with shipping, the
 seller ships with a carrier, the buyer follows the tracking link, confirms receipt and rates;
 watch a stub and get the price-drop email; the photo gallery with zoom.
 

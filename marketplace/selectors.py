@@ -23,7 +23,7 @@ SORT_ORDERINGS = {
     "price_asc": ("price_cents", "id"),
     "price_desc": ("-price_cents", "-id"),
     "event_date": ("stub__event_date", "id"),
-    # issue 11: best-rated sellers first (unrated last), newest first among equals. Numbered
+    # Best-rated sellers first (unrated last), newest first among equals. Numbered
     # pages only: it has no SORT_KEYS entry, so listing_page offers no keyset cursor for it.
     "seller_rating": (
         F("seller__rating_summary__average").desc(nulls_last=True), "-created_at", "-id",
@@ -46,7 +46,7 @@ class ListingFilters:
     date_from: date | None = None
     date_to: date | None = None
     sort: str = DEFAULT_SORT
-    min_rating: Decimal | None = None  # issue 11: sellers rated at least this (and rated at all)
+    min_rating: Decimal | None = None  # sellers rated at least this (and rated at all)
 
     @property
     def ordering(self) -> tuple[str, ...]:

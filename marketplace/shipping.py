@@ -44,7 +44,8 @@ def listing_shipping_set(
     *, listing_id: int, seller, shipping_cents: int, now: datetime | None = None
 ) -> Listing:
     """The owner sets the shipping charge (0 for free shipping). A no-op when it is unchanged.
-    Like a price change, lapsed checkouts' PaymentIntents are cancelled first (issue 9)."""
+    Like a price change, lapsed checkouts' PaymentIntents are cancelled first, so none can
+    still take money for the old terms."""
     now = now or timezone.now()
     if isinstance(shipping_cents, int) and not isinstance(shipping_cents, bool):
         listing_terms_change_prepare(

@@ -240,7 +240,8 @@ def listing_saved_hook(sender, instance: Listing, created: bool, update_fields=N
     """post_save on Listing: after the commit, a task looks for a price drop or a new hold.
 
     A task, not work in the request: the checkout and the seller's edit page answer without
-    waiting for the watchers' emails (issue 13; with no broker it still runs in-process)."""
+    waiting for the watchers' emails (docs/performance.md, change 11; with no broker it still runs
+    in-process)."""
     from payments.tasks import watch_price_drops_notify_task, watch_reserved_notify_task
     from stubcollector.celery import enqueue_on_commit
 

@@ -1,4 +1,4 @@
-"""Issue 9, finding 8: one account, one login limit, whatever the spelling; sign-up refuses
+"""One account, one login limit, whatever the spelling; sign-up refuses
 usernames built to look like someone else's."""
 
 import pytest

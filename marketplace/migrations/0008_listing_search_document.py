@@ -1,4 +1,4 @@
-"""Text search on the listing itself, on PostgreSQL only (issue 13).
+"""Text search on the listing itself, on PostgreSQL only (docs/performance.md, change 10).
 
 A text search used to find the matching stubs through a GIN index on marketplace_stub and then
 join them with the listings on sale: at a million listings PostgreSQL read every listing on sale

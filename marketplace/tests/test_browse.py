@@ -179,7 +179,7 @@ def test_browse_query_count_does_not_grow_with_listings(client, django_assert_nu
 def test_browse_query_count_is_constant_for_a_logged_in_user_too(client, django_assert_num_queries):
     client.force_login(UserFactory())
     ListingFactory.create_batch(3)
-    # session, user, payable sellers, capped count, page, + the page's watched hearts (issue 11)
+    # session, user, payable sellers, capped count, page, + the page's watched hearts
     with django_assert_num_queries(6):
         client.get("/")
     ListingFactory.create_batch(30)

@@ -1,4 +1,4 @@
-"""Issue 9, finding 4: one buyer cannot hoard stubs. At most MAX_ACTIVE_RESERVATIONS_PER_BUYER
+"""One buyer cannot hoard stubs. At most MAX_ACTIVE_RESERVATIONS_PER_BUYER
 live holds at once, and a hold is extended at most once (to twice its length), through the
 service and through the checkout route."""
 

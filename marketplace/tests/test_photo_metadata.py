@@ -1,4 +1,4 @@
-"""Issue 9, finding 7: a published photo is re-encoded, turned upright by its EXIF orientation,
+"""A published photo is re-encoded, turned upright by its EXIF orientation,
 and carries no metadata: no GPS position, camera, XMP, ICC profile or text chunks. Never the
 uploaded bytes. Through the sell form, the edit form and the extra-photos page."""
 

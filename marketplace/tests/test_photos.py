@@ -1,4 +1,4 @@
-"""Issue 11: up to six photos per listing, reordering, deleting, the gallery on the detail
+"""Up to six photos per listing, reordering, deleting, the gallery on the detail
 page; the same validation as the cover, thumbnails made once at upload."""
 
 import pytest

@@ -34,7 +34,7 @@ def test_seed_demo_onboards_sellers_and_lists_stubs_with_pictures_once(stripe_sa
     for listing in listings[:5]:
         assert default_storage.exists(listing.stub.photo.name)
         assert default_storage.exists(listing.stub.thumbnail.name)
-    assert Listing.objects.purchasable_now().count() >= 55  # a few have sold (issue 11)
+    assert Listing.objects.purchasable_now().count() >= 55  # a few have sold
     from payments.models import Feedback, Order, OrderStatus
 
     statuses = sorted(Order.objects.values_list("status", flat=True))

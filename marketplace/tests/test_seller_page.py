@@ -42,11 +42,11 @@ def test_seller_page_is_paginated(client):
 def test_seller_page_query_count_is_constant(client, django_assert_num_queries):
     seller = SellerFactory()
     ListingFactory.create_batch(2, seller=seller)
-    # seller, capped count, page + the reputation (issue 11: rating summary, stubs sold, feedback)
+    # seller, capped count, page + the reputation (rating summary, stubs sold, feedback)
     with django_assert_num_queries(6):
         client.get(f"/sellers/{seller.username}/")
     ListingFactory.create_batch(20, seller=seller)
-    # seller, capped count, page + the reputation (issue 11: rating summary, stubs sold, feedback)
+    # seller, capped count, page + the reputation (rating summary, stubs sold, feedback)
     with django_assert_num_queries(6):
         client.get(f"/sellers/{seller.username}/")
 

@@ -1,4 +1,4 @@
-"""Issue 11: watch and unwatch, the watched page, a price-drop email once per drop, the
+"""Watch and unwatch, the watched page, a price-drop email once per drop, the
 "about to be sold" email once per hold, saved searches with their daily digest, and signed
 unsubscribe links that work logged out."""
 

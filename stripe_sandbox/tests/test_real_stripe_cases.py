@@ -1,5 +1,5 @@
-"""Behaviours of real Stripe the app must survive, reproduced by the sandbox (issue 12), each
-through the real stripe SDK. docs/sandbox.md cites the Stripe page each one follows."""
+"""Behaviours of real Stripe the app must survive, reproduced by the sandbox, each through the
+real stripe SDK. docs/sandbox.md ("Real Stripe's edges") cites the Stripe page each one follows."""
 
 import pytest
 import stripe
