@@ -21,7 +21,7 @@ def pytest_runtest_setup(item):
 def _whitenoise_scans_static_root_once():
     """Every test Client builds its own middleware chain, and WhiteNoise's __init__ walks
     STATIC_ROOT and builds the headers of every file in it: with var/staticfiles from `make run`
-    (~660 files) that cost ~80 ms per Client, more than most tests themselves (issue 13). The
+    (~660 files) that cost ~80 ms per Client, more than most tests themselves. The
     result for the project's own STATIC_ROOT is kept for the session (the files do not change
     while the tests run); any other root (a test's tmp_path, collectstatic into it) is scanned
     as before."""
@@ -63,7 +63,7 @@ def _media_roots(tmp_path_factory):
 def _test_settings(settings, _media_roots):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Each test its own empty media folder. Not tmp_path: pytest numbers those by scanning every
-    # earlier test's folder, a cost that grows with each test (issue 13).
+    # earlier test's folder, a cost that grows with each test.
     settings.MEDIA_ROOT = Path(tempfile.mkdtemp(dir=_media_roots)) / "media"
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.STORAGES = {
@@ -86,7 +86,7 @@ def _clear_cache():
 def _one_rate_limit_window(monkeypatch):
     """Pin django-ratelimit's clock for the test: its windows are fixed slices of wall time, so a
     test firing N requests could otherwise straddle a boundary, restart the count and never see
-    its 429 (seen in CI on a loaded machine). Added by the platform engineer."""
+    its 429 (seen in CI on a loaded machine)."""
     import time
     from types import SimpleNamespace
 

@@ -99,7 +99,7 @@ def copy_listings(*, count: int, sellers, buyers, rng: random.Random, progress) 
                     "condition", "description", "photo", "thumbnail", "created_at")
     listing_columns = ("id", "seller_id", "stub_id", "price_cents", "currency", "status", "reserved_by_id",
                        "reserved_until", "payment_required", "created_at", "updated_at")
-    # Columns other engineers add later get their model default, so the seeder keeps working.
+    # Columns added to the models later get their model default, so the seeder keeps working.
     stub_extra, stub_defaults = _other_columns(Stub, stub_columns)
     listing_extra, listing_defaults = _other_columns(Listing, listing_columns)
     stub_columns += stub_extra

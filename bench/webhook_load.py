@@ -5,7 +5,7 @@
 
 It needs what scripts/bench.sh sets up: gunicorn on BENCH_BASE_URL with a Celery broker (the
 bench's gunicorn.conf.py points its workers at the bench Redis, as production does), so an
-answer is what issue 10 made it: verify the signature, store the delivery, queue it, 200. The
+answer is what it is in production: verify the signature, store the delivery, queue it, 200. The
 queued deliveries are not processed here (no worker runs): the figures are the HTTP answer.
 
 Rows (BENCH_WEBHOOK_SECONDS each, default 10):
@@ -42,7 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 SECONDS = int(os.environ.get("BENCH_WEBHOOK_SECONDS", 10))
-RATE = 200  # events/s, the issue's goal
+RATE = 200  # events/s, the goal in docs/performance.md
 SENDERS = 8  # connections of the sender
 PRIORITY = -5  # the webhook pool's nice value
 RUN = f"{int(time.time()) % 100000}"

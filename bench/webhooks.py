@@ -1,4 +1,4 @@
-"""Webhook answer time, before and after issue 10 (processing moved to a Celery worker).
+"""Webhook answer time, before and after processing moved from the request to a Celery worker.
 
     .venv/bin/python bench/webhooks.py [--rounds 40] [--database-url postgres://…]
 
@@ -8,9 +8,10 @@ a real PaymentIntent on a seller's sandbox account, pays it, and POSTs its signe
 `payment_intent.succeeded` to /payments/webhook/connect/ through Django's test client, timing
 the answer:
 
-- before: processing in the request, as it was before issue 10 (and as it still is with no
-  broker: eager mode). dj-stripe records the event, re-fetches the PaymentIntent and what it
-  points to from Stripe, our handler marks the order paid and the emails are sent, then 200.
+- before: processing in the request, as it was before the worker took it over (and as it still
+  is with no broker: eager mode). dj-stripe records the event, re-fetches the PaymentIntent and
+  what it points to from Stripe, our handler marks the order paid and the emails are sent, then
+  200.
 - after: a broker configured (kombu's in-memory transport stands in for Redis): the view verifies
   the signature, stores the delivery, queues it and answers. A real Celery worker then applies
   the queued deliveries; the script checks every order ended paid and reports that time too.

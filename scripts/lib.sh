@@ -10,7 +10,7 @@ log() { printf '\n==> %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 # A TCP port nobody listens on right now, searching upwards from $1 (default: a random port in
-# 20000-49999, so that two runs at once, say two engineers' CI, do not pick the same one).
+# 20000-49999, so that two runs at once on one machine, say two CI runs, do not pick the same one).
 free_port() {
   local port="${1:-$((20000 + RANDOM % 30000))}"
   while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do

@@ -12,7 +12,7 @@ yet and then runs `migrate` as always, which applies only the migrations added s
 was saved (and the post-migrate hooks), so a stale dump is slower, never wrong. A dump that
 fails to load leaves no file behind, and run.sh migrates from scratch as before.
 
-Refresh it when many migrations have piled up (`make sqlite-snapshot`); any engineer may.
+Refresh it when many migrations have piled up (`make sqlite-snapshot`).
 """
 
 import gzip

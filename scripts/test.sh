@@ -6,7 +6,7 @@ source "$(dirname "$0")/lib.sh"
 cd "$ROOT_DIR"
 # pytest keeps its assertion-rewritten test modules (and Python its bytecode) in __pycache__
 # (git-ignored) only when bytecode may be written: each xdist worker otherwise re-parses and
-# rewrites every test module, ~4 CPU-seconds per process on every run (issue 13).
+# rewrites every test module, ~4 CPU-seconds per process on every run (docs/performance.md, change 13).
 unset PYTHONDONTWRITEBYTECODE
 # Two workers on the two cores; PYTEST_WORKERS=0 runs in one process (easier to debug).
 workers="${PYTEST_WORKERS:-2}"

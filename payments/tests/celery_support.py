@@ -24,7 +24,7 @@ def worker_app(settings):
     saved = {key: app.conf[key] for key in ("task_always_eager", "broker_url", "broker_transport_options")}
     settings.CELERY_TASK_ALWAYS_EAGER = False
     # kombu's in-memory transport polls its queue once a second by default: the worker then took
-    # up to 1 s to see a task and ~2 s more to stop; 10 ms polls cost nothing here (issue 13).
+    # up to 1 s to see a task and ~2 s more to stop; 10 ms polls cost nothing here.
     app.conf.update(task_always_eager=False, broker_url="memory://localhost/",
                     broker_transport_options={**(saved["broker_transport_options"] or {}),
                                               "polling_interval": 0.01})

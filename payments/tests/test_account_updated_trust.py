@@ -1,4 +1,4 @@
-"""Issue 9, finding 6: `account.updated` links or enables a seller only from the account object
+"""`account.updated` links or enables a seller only from the account object
 Stripe itself returns. A validly signed event (the secret leaked, or a replayed old copy) that
 describes an account Stripe does not have, or describes it better than it is, changes nobody."""
 

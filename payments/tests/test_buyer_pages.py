@@ -1,4 +1,4 @@
-"""Issue 11: checkout and order pages speak to buyers (no fee lines, a country list, one order
+"""Checkout and order pages speak to buyers (no fee lines, a country list, one order
 per purchase with its attempts in the timeline, a failed 3-D Secure back on the checkout)."""
 
 import pytest

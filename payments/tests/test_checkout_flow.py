@@ -2,7 +2,7 @@
 
 Stripe.js's part (confirming the PaymentIntent) is done with the SDK, as the browser would;
 everything else goes through our real routes, including the signed webhook deliveries the
-sandbox sends to /payments/webhook/connect/ (the WEBHOOKS engineer's handler).
+sandbox sends to /payments/webhook/connect/ (payments/views/webhooks.py).
 """
 
 import datetime

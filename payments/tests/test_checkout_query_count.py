@@ -1,4 +1,5 @@
-"""The checkout route's SQL queries are counted, so the count cannot creep back up (issue 13).
+"""The checkout route's SQL queries are counted, so the count cannot creep back up
+(docs/performance.md, change 11).
 
 POST /payments/create-payment-intent/ had 23 queries per request on PostgreSQL (plus BEGIN and
 COMMIT); each is a round trip, most of them under the listing's row lock. Counted here: the

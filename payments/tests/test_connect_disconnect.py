@@ -1,4 +1,5 @@
-"""account.application.deauthorized through the real Connect webhook view (issue 12, item 2).
+"""account.application.deauthorized through the real Connect webhook view (docs/sandbox.md,
+"A lost connected account").
 
 The sandbox sends it when an account is deleted or disconnects, and refuses reads of that
 account afterwards, as Stripe does; nothing here may answer a 5xx that Stripe would retry."""

@@ -373,7 +373,7 @@ def test_the_disputes_list_is_sorted_by_evidence_due_date(admin_client, webhook_
     assert f">#{orders[1].pk}</a>" not in open_only and f">#{orders[2].pk}</a>" in open_only
 
 
-# Stripe's full status set (issue 12 item 7): what each one does to the order.
+# Stripe's full status set: what each one does to the order (payments/services/disputes.py).
 STATUS_RULES = [
     ("warning_needs_response", OrderStatus.DISPUTED),
     ("warning_under_review", OrderStatus.DISPUTED),

@@ -1,4 +1,4 @@
-"""Issue 11: ratings and feedback. Who can rate (the buyer of a completed, not-refunded order,
+"""Ratings and feedback. Who can rate (the buyer of a completed, not-refunded order,
 kept by the database too), once per order, the seller's one answer, staff hiding abuse
 (audited), and the seller's reputation on the seller and listing pages."""
 

@@ -1,4 +1,4 @@
-"""Our idempotency keys under Stripe's rules, reproduced by the sandbox (issue 12, item 4):
+"""Our idempotency keys under Stripe's rules, reproduced by the sandbox (docs/sandbox.md):
 a key's first answer is kept 24 hours, a 500 included, so a PaymentIntent key must move on after
 a 5xx and must not repeat after the database ids restart."""
 

@@ -229,7 +229,7 @@ def test_shipping_by_json_answers_json(client):
         "status": "shipped",
         "status_display": "Shipped",
         "tracking_number": "T1",
-        "shipping_carrier": "",  # issue 11: optional for JSON clients of the original contract
+        "shipping_carrier": "",  # optional: JSON clients that send only a tracking number work
         "tracking_url": "",
     }
 

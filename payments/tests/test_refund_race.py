@@ -1,4 +1,4 @@
-"""Parallel refund clicks on PostgreSQL: one refund, whatever the timing (issue 9, finding 2).
+"""Parallel refund clicks on PostgreSQL: one refund, whatever the timing.
 
 Six requests for the same amount arrive together through the real route (each thread its own
 connection), while the webhooks of the first one land in between. Before the Refund rows, the

@@ -91,7 +91,7 @@ def test_someone_who_is_not_the_seller_or_staff_learns_nothing(client, paid_orde
 def test_staff_without_the_refund_permission_is_refused_by_the_json_route(
     client, paid_order, webhook_sandbox
 ):
-    # Finding 3 of issue 9: is_staff alone used to be enough (201).
+    # is_staff alone used to be enough (201); every refund path now runs the same check.
     client.force_login(staff())
 
     response = post_refund(client, paid_order, {"amount": 500})

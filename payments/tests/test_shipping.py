@@ -1,4 +1,4 @@
-"""Issue 11: a shipping charge per listing (in the PaymentIntent amount, never from the client,
+"""A shipping charge per listing (in the PaymentIntent amount, never from the client,
 fee on the whole amount), and shipping an order with a carrier and a tracking link."""
 
 import json

@@ -1,4 +1,4 @@
-"""Issue 9, finding 1: a PaymentIntent takes money only for the order, amount and listing state
+"""A PaymentIntent takes money only for the order, amount and listing state
 it was made for. A lapsed checkout's PaymentIntent is cancelled before the listing changes
 (price edit, withdrawal, another buyer); a reused pending order is re-checked against the
 listing's price; a success for an order that is no longer the listing's live one is refunded

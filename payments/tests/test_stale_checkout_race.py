@@ -1,4 +1,4 @@
-"""Issue 9, finding 1 on PostgreSQL: a seller repricing or withdrawing a stub, a new buyer
+"""test_stale_checkout.py's rule on PostgreSQL: a seller repricing or withdrawing a stub, a new buyer
 checking out and the lapsed holder paying, all at the same moment. Whatever wins, no
 PaymentIntent is left able to take money at a price the listing no longer asks, and a stub
 withdrawn or repriced under a late payment is never sold on it."""

@@ -1,4 +1,4 @@
-"""Issue 9: every URL we send to Stripe (onboarding return/refresh, the buyer's 3-D Secure
+"""Every URL we send to Stripe (onboarding return/refresh, the buyer's 3-D Secure
 return) is built from SITE_URL, never from the Host header a request claimed."""
 
 import json

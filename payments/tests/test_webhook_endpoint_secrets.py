@@ -1,4 +1,4 @@
-"""Issue 9, finding 5 (second half): once webhooks have arrived, our dj-stripe WebhookEndpoint
+"""Once webhooks have arrived, our dj-stripe WebhookEndpoint
 rows satisfy dj-stripe's own checks, so the documented release gate (`check --deploy
 --fail-level WARNING`) can pass; djstripe.W005 used to fire for ever because the rows had no
 secret. Tested on a database that has received webhooks through the real signed views."""

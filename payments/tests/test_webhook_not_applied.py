@@ -1,5 +1,5 @@
 """Deliveries that must be recorded and answered 2xx without being applied, and the ones that
-must stay failed for a retry (issue 12, item 3), through the sandbox and the real views."""
+must stay failed for a retry, through the sandbox and the real views."""
 
 import json
 

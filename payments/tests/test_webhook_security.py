@@ -328,7 +328,7 @@ def test_a_flood_of_unverifiable_requests_from_one_address_is_rate_limited(clien
 def test_signed_deliveries_are_never_refused_for_rate_even_after_a_flood_of_junk(
         client, stripe_sandbox, monkeypatch):
     """Stripe delivers from a few addresses: a busy hour of valid events must not be throttled,
-    even from an address that also sent junk (issue 12, item 8)."""
+    even from an address that also sent junk."""
     from payments.views import webhooks as webhook_views
 
     monkeypatch.setattr(webhook_views, "WEBHOOK_RATE_PER_IP", "3/m")

@@ -135,7 +135,7 @@ def test_check_deploy_reports_nothing_with_live_stripe_keys_and_webhook_secrets(
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-# -- issue 9, finding 5: real keys need real webhook secrets, and the release gate can pass --------
+# -- real keys need real webhook secrets, and the release gate can pass ----------------------------
 
 LIVE_KEYS = {"STRIPE_SECRET_KEY": "sk_live_" + "a" * 40, "STRIPE_PUBLISHABLE_KEY": "pk_live_" + "b" * 40}
 

@@ -209,7 +209,7 @@ def _no_rate_limits(settings):
 def _forget_metric_series():
     """/metrics renders every series this process has seen; by the time the sweep reaches it a
     test worker holds thousands (every view x method x status of the suite), and the ~200
-    requests of the sweep cost ~17 s (issue 13). A running server sees each route's series too,
+    requests of the sweep cost ~17 s. A running server sees each route's series too,
     so the render is the same code; the sweep starts it from this test's own series."""
     from prometheus_client import REGISTRY
 

@@ -1,4 +1,4 @@
-"""/healthz, /readyz, /metrics and CHECKOUT_ENABLED (issue 10)."""
+"""/healthz, /readyz, /metrics and CHECKOUT_ENABLED."""
 
 import json
 import time
