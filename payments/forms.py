@@ -65,7 +65,7 @@ class CreatePaymentIntentForm(ShippingAddressForm):
 
 
 class ShipOrderForm(forms.Form):
-    # Optional for JSON clients of the original contract; the page's select asks for it.
+    # Optional for JSON clients (docs/architecture.md, "URLs"); the page's select asks for it.
     shipping_carrier = forms.ChoiceField(
         label="Carrier", required=False, choices=[("", "Choose the carrier"), *ShippingCarrier.choices]
     )

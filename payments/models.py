@@ -76,7 +76,7 @@ class Order(models.Model):
     shipping_postal_code = models.CharField(max_length=20)
     shipping_country = models.CharField(max_length=2, default="US")
     tracking_number = models.CharField(max_length=100, blank=True)
-    # issue 11: the carrier the seller shipped with (dispute evidence reads it with the number),
+    # The carrier the seller shipped with (dispute evidence reads it with the number),
     # and the listing's shipping charge at checkout, a part of amount_cents (docs/shipping.md).
     shipping_carrier = models.CharField(max_length=16, choices=ShippingCarrier.choices, blank=True)
     shipping_cents = models.PositiveIntegerField(default=0)

@@ -1,4 +1,4 @@
-"""Staff groups (DESIGN "Settings"): **Support** views everything, refunds up to
+"""Staff groups (docs/architecture.md, "Staff"): **Support** views everything, refunds up to
 SUPPORT_REFUND_LIMIT_CENTS of an order in total and SUPPORT_REFUND_DAILY_LIMIT_CENTS a day (above,
 a request waits for Finance) and responds to disputes; **Finance** views everything, refunds
 any amount, approves Support's requests and responds to disputes. A data migration makes them

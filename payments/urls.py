@@ -1,4 +1,4 @@
-"""/payments/…: the JSON and redirect routes of the DESIGN contract, in one place."""
+"""/payments/…: the JSON and redirect routes of the URL contract (docs/architecture.md, "URLs")."""
 
 from django.urls import path
 

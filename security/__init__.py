@@ -1,4 +1,4 @@
-"""The adversarial suite that stays (issue 9): who may do what, races, money, junk, markup.
+"""The adversarial suite, run by `make test`: who may do what, races, money, junk, markup.
 
     test_authorization_matrix.py   every URL pattern x nine roles, one expected status a cell
     test_csrf_and_hidden_things.py CSRF on every write; hidden listings; forged links

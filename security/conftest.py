@@ -9,13 +9,14 @@ authorization matrix (security/test_authorization_matrix.py):
     buyer    the order's buyer            buyer2   another buyer (no orders)
     seller   the order's/listing's seller seller2  another onboarded seller
     staff    is_staff, no permissions, no group
-    support  is_staff in the "Support" group (issue 8)
-    finance  is_staff in the "Finance" group (issue 8)
+    support  is_staff in the "Support" group
+    finance  is_staff in the "Finance" group
     super    superuser
 
-The Support and Finance groups are made by a data migration (issue 8). pytest runs with
---no-migrations, so a data migration does not run here: `staff_group` takes the group when it
-exists, otherwise builds it from the permissions DESIGN.md gives it.
+The Support and Finance groups are made by a data migration (payments/migrations/
+0003_staff_groups.py). pytest runs with --no-migrations, so a data migration does not run here:
+`staff_group` takes the group when it exists, otherwise makes it with payments/staff.py
+(docs/architecture.md, "Staff").
 """
 
 import os
@@ -46,9 +47,10 @@ ROLES = ("anon", "buyer", "buyer2", "seller", "seller2", "staff", "support", "fi
 STAFF_ROLES = ("staff", "support", "finance", "super")
 GROUP_NAMES = {"support": "Support", "finance": "Finance"}
 
-# What DESIGN.md gives each group, used only while the lead's data migration has not made it:
-# both see everything of ours in admin; Support refunds up to SUPPORT_REFUND_LIMIT_CENTS,
-# Finance any amount. The refund permission's codename is whichever of these exists.
+# What each group is given (docs/architecture.md, "Staff"), used only if payments/staff.py
+# cannot be imported: both see everything of ours in admin; Support refunds up to
+# SUPPORT_REFUND_LIMIT_CENTS, Finance any amount. The refund permission's codename is whichever
+# of these exists.
 REFUND_PERMISSION_CODENAMES = ("refund_order", "refund_orders", "add_refund")
 VIEWABLE_APPS = ("accounts", "marketplace", "payments", "djstripe")
 
@@ -63,10 +65,10 @@ def refund_permissions():
 
 
 def staff_group(role: str) -> Group:
-    """The lead's groups (payments/staff.py, made by migration 0003) when the code has them."""
+    """The groups of payments/staff.py (made by migration 0003) when the code has them."""
     try:
         from payments.staff import staff_groups_ensure
-    except ImportError:  # before issue 8's groups landed: what DESIGN.md gives them
+    except ImportError:  # no payments/staff.py: the groups as docs/architecture.md describes them
         group, created = Group.objects.get_or_create(name=GROUP_NAMES[role])
         if created:
             views = Permission.objects.filter(

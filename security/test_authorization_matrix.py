@@ -111,13 +111,13 @@ admin/djstripe/*/action/<str:action_name>/<str:model_name>/ GET   302   302    3
 """
 
 # (pattern row, role) -> why the cell does not hold yet. xfail(strict=True): delete when fixed.
-# Landed and removed from here: issue 9 finding 3 (staff without the refund permission refunded
-# through the JSON route: 201), issue 8's Support/Finance groups (the admin refund page), dj-stripe's
-# custom-action URL (resync from Stripe) that any staff user could run (now 403 for everyone).
+# Landed and removed from here: staff without the refund permission refunding through the JSON
+# route (201), the Support/Finance groups (the admin refund page), dj-stripe's custom-action URL
+# (resync from Stripe) that any staff user could run (now 403 for everyone).
 PENDING: dict = {}
 
-# Starting onboarding makes the caller a seller (DESIGN: "create/reuse the Express account"), so
-# any logged-in user may; the seller-only JSON routes refuse the others.
+# Starting onboarding makes the caller a seller (docs/architecture.md, "URLs": "create/reuse the
+# Express account"), so any logged-in user may; the seller-only JSON routes refuse the others.
 
 # Django admin's pages for each registered model: who may view (changelist, change page as
 # read-only, history), add, change (POST on the change page is not sent; the page is enough:
@@ -145,8 +145,8 @@ djstripe.event                   READERS   NOBODY   NOBODY   NOBODY
 djstripe.webhookeventtrigger     READERS   NOBODY   NOBODY   NOBODY
 djstripe.*                       SUPER     NOBODY   NOBODY   NOBODY
 """
-# dj-stripe mirrors Stripe: its rows change only through Stripe (issue 8: "no add/change/delete
-# for mirrored Stripe objects"), so nobody adds, changes or deletes them, not even a superuser.
+# dj-stripe mirrors Stripe: its rows change only through Stripe (stubcollector/admin_site.py,
+# docs/architecture.md "Staff"), so nobody adds, changes or deletes them, not even a superuser.
 # (table row, role, pages) -> reason. Strict: a listed cell that holds fails the test.
 ADMIN_PENDING: dict = {}
 

@@ -129,7 +129,7 @@ def world(stripe_sandbox, settings):
 
 def _client(world, role: str) -> Client:
     """One logged-in client per role for all of a test's examples (they share the world too):
-    a fresh login per example cost more than the request it sent (issue 13)."""
+    a fresh login per example cost more than the request it sent."""
     clients = world.__dict__.setdefault("fuzz_clients", {})
     if role not in clients:
         clients[role] = world.client_for(role)

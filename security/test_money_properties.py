@@ -1,10 +1,10 @@
 """Money arithmetic holds for every amount, not just the examples: hypothesis properties.
 
-marketplace/pricing.py is the one place fees are computed (DESIGN "Money and state"): the fee is
-`PLATFORM_FEE_BPS` basis points rounded half up to whole cents, never more than the amount; a
-refund gives back the fee in proportion, never more than the fee; refunds never add up to more
-than was paid. The service-level property refunds random partial amounts through the real
-refund service and the Stripe sandbox.
+marketplace/pricing.py is the one place fees are computed (docs/architecture.md, "Money and
+state"): the fee is `PLATFORM_FEE_BPS` basis points rounded half up to whole cents, never more
+than the amount; a refund gives back the fee in proportion, never more than the fee; refunds
+never add up to more than was paid. The service-level property refunds random partial amounts
+through the real refund service and the Stripe sandbox.
 """
 
 from fractions import Fraction
@@ -22,7 +22,8 @@ from marketplace.pricing import (
     stripe_processing_fee_cents,
 )
 
-# Stripe's USD limits for one charge (DESIGN): at least 50 cents, at most 99,999,999.
+# Stripe's USD limits for one charge (marketplace/models.py MIN_PRICE_CENTS, MAX_PRICE_CENTS):
+# at least 50 cents, at most 99,999,999.
 amounts = st.integers(min_value=50, max_value=99_999_999)
 any_amount = st.integers(min_value=0, max_value=99_999_999)
 fee_rates = st.integers(min_value=0, max_value=10_000)  # 0 % … 100 % in basis points
@@ -105,11 +106,11 @@ def test_money_is_shown_to_the_cent(cents):
     assert (-1 if text.startswith("-") else 1) * (int(whole) * 100 + int(fraction)) == cents
 
 
-# -- the fee given back with refunds (issue 8's pricing.fee_refund_cents) --------------------------
+# -- the fee given back with refunds (pricing.fee_refund_cents) -------------------------------------
 
 fee_refund_cents = getattr(pricing, "fee_refund_cents", None)
 needs_fee_refund = pytest.mark.skipif(
-    fee_refund_cents is None, reason="pricing.fee_refund_cents (issue 8) is not in the code"
+    fee_refund_cents is None, reason="pricing.fee_refund_cents is not in the code"
 )
 
 
@@ -159,11 +160,11 @@ def test_one_partial_refund_gives_back_the_fee_in_proportion_rounded_half_up(amo
     assert share <= fee
 
 
-# -- dollars typed by staff (issue 8's pricing.dollars_to_cents) ----------------------------------
+# -- dollars typed by staff (pricing.dollars_to_cents) ---------------------------------------------
 
 dollars_to_cents = getattr(pricing, "dollars_to_cents", None)
 needs_dollars = pytest.mark.skipif(
-    dollars_to_cents is None, reason="pricing.dollars_to_cents (issue 8) is not in the code"
+    dollars_to_cents is None, reason="pricing.dollars_to_cents is not in the code"
 )
 
 

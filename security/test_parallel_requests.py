@@ -116,8 +116,9 @@ def test_one_buyer_double_clicking_buy_gets_one_order_and_the_same_payment_inten
 
 
 def test_one_buyer_grabbing_eight_stubs_at_once_holds_no_more_than_the_cap(stripe_sandbox, settings):
-    """Issue 9 finding 4, in parallel: the cap on live holds must be judged under a lock, or a
-    burst of checkouts (one per stub) gets past a count taken before any of them wrote."""
+    """The cap on live holds (marketplace/tests/test_hold_limits.py), in parallel: it must be
+    judged under a lock, or a burst of checkouts (one per stub) gets past a count taken before
+    any of them wrote."""
     settings.MAX_ACTIVE_RESERVATIONS_PER_BUYER = 3
     seller = sandbox_seller(stripe_sandbox)
     listings = ListingFactory.create_batch(8, seller=seller)
@@ -134,7 +135,7 @@ def test_one_buyer_grabbing_eight_stubs_at_once_holds_no_more_than_the_cap(strip
 # -- refunds ----------------------------------------------------------------------------------
 
 def test_six_parallel_refunds_of_the_same_amount_make_one_refund(stripe_sandbox):
-    """Issue 9 finding 2: six parallel POSTs of {"amount": 500} made two $5 refunds: the key
+    """Six parallel POSTs of {"amount": 500} once made two $5 refunds: the key
     included the refunded total, which the webhook changed between clicks. So: three clicks at
     once, Stripe's webhooks arrive, three more at once (all within the same minute)."""
     order = paid_order(stripe_sandbox)

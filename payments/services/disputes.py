@@ -2,7 +2,8 @@
 
 Events (HANDLERS in payments/services/webhooks.py): every `charge.dispute.*` event re-reads the
 dispute from Stripe on the seller's account, then, under the order's lock, upserts our
-`Dispute` row from it and moves the order by the dispute's status (the rules of DESIGN.md):
+`Dispute` row from it and moves the order by the dispute's status (docs/architecture.md,
+"Disputes"):
 
 * open — `needs_response`, `under_review`, and the inquiry statuses `warning_needs_response`,
   `warning_under_review`: the order is `disputed` (its status before is kept to go back to);
@@ -270,7 +271,7 @@ def dispute_evidence_prefill(*, dispute: Dispute) -> dict[str, str]:
     description += f" Condition: {stub.get_condition_display()}."
     if stub.description:
         description += f" {stub.description}"
-    # The carrier the seller picked on "Mark shipped" (issue 11); "other" tells the bank nothing.
+    # The carrier the seller picked on "Mark shipped"; "other" tells the bank nothing.
     carrier = order.get_shipping_carrier_display() if order.shipping_carrier not in ("", "other") else ""
     evidence = {
         "product_description": description[:EVIDENCE_MAX_CHARS],

@@ -1,8 +1,9 @@
 """Order state: the one function every status change goes through.
 
 The caller holds the order row lock (`Order.objects.select_for_update()`) inside a
-transaction; `order_transition` refuses moves the lifecycle in DESIGN.md does not allow and
-writes one AuditEvent per move, so the trail shows who moved what, when, and why.
+transaction; `order_transition` refuses moves the order lifecycle (docs/architecture.md, "Money
+and state"; ALLOWED_TRANSITIONS below) does not allow and writes one AuditEvent per move, so
+the trail shows who moved what, when, and why.
 """
 
 from django.utils import timezone

@@ -1,6 +1,6 @@
 """Refunds: one service behind the admin button, the admin action and the refund route.
 
-A refund is a `Refund` row before it is a Stripe call (DESIGN "Money and state"):
+A refund is a `Refund` row before it is a Stripe call (docs/architecture.md, "Money and state"):
 
 1. `refund_request` locks the order, checks who may refund (`refund_permission_check`, the one
    check every path runs) and, for Support, how much (`refund_support_blocker`: Support's total

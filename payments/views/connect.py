@@ -1,4 +1,5 @@
-"""Seller onboarding routes under /payments/ (the DESIGN contract). Thin: parse, call, answer.
+"""Seller onboarding routes under /payments/ (docs/architecture.md, "URLs"). Thin: parse, call,
+answer.
 
 Only ever the logged-in user's own account: there is no account id parameter anywhere.
 The browser routes (onboard, return, refresh, Express dashboard) redirect; the JSON routes
