@@ -167,18 +167,10 @@ def log_in(page, site, username):
     page.wait_for_url(lambda url: "/accounts/login/" not in url)
 
 
-# Django's admin CSS (admin/css/base.css) draws links without an underline, in #417893 on the
-# #333333 body text (2.6:1) and white on #c4dce8 in the breadcrumbs (1.42:1), so axe's
-# link-in-text-block (a link told apart by colour alone needs 3:1) fails for an admin link that
-# sits in a line of text: Django's breadcrumbs on a dispute's page, and, in our own admin
-# templates styled by that CSS, the to-do lines on the index and the order link on a dispute's
-# page. No markup of a page fixes it: the admin's stylesheet must underline such links
-# (static/css/admin.css). Until it does, admin pages skip this one rule; every other rule applies.
-ADMIN_SKIPPED_RULES = {"link-in-text-block": {"enabled": False}}
 
 
-def blocking_violations(page, *, admin: bool = False) -> list[str]:
-    options = {"resultTypes": ["violations"], **({"rules": ADMIN_SKIPPED_RULES} if admin else {})}
+def blocking_violations(page) -> list[str]:
+    options = {"resultTypes": ["violations"]}
     results = AXE.run(page, options=options)
     found = []
     for violation in results.response["violations"]:
@@ -208,7 +200,7 @@ def test_every_page_has_no_serious_or_critical_axe_violation(browser, world, wid
                     page.get_by_role("button", name=button).click()
                 expect(page.locator(shows)).to_be_visible()
             page.wait_for_load_state("networkidle")
-            found = blocking_violations(page, admin=path.startswith("/admin/"))
+            found = blocking_violations(page)
             if found:
                 problems[f"{name} ({path}) as {username or 'anonymous'}"] = found
             if screenshots and name in MAIN_PAGES:
