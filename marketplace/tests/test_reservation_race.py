@@ -1,7 +1,6 @@
 """Buyers racing for one listing on PostgreSQL, where select_for_update really locks (skipped on SQLite)."""
 
 import pytest
-from django.db import connection
 
 from accounts.tests.factories import UserFactory
 from marketplace.models import Listing, ListingStatus
@@ -12,12 +11,6 @@ from stubcollector.testing_threads import run_at_once
 pytestmark = pytest.mark.postgres
 
 RACERS = 8
-
-
-@pytest.fixture(autouse=True)
-def _postgres_only():
-    if connection.vendor != "postgresql":
-        pytest.skip("row locks need PostgreSQL; this database is " + connection.vendor)
 
 
 def test_buyers_racing_for_one_listing_leave_exactly_one_reservation(transactional_db):

@@ -13,14 +13,6 @@ from marketplace.tests.factories import ListingFactory, StubFactory
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
 
-@pytest.fixture(autouse=True)
-def _postgres_only():
-    # The search document, its triggers and index come from migration 0008 (conftest.py applies
-    # it to the test database, which is built without migrations).
-    if connection.vendor != "postgresql":
-        pytest.skip("PostgreSQL full-text search; this database is " + connection.vendor)
-
-
 def found(text):
     return [listing.pk for listing in listing_search(filters=ListingFilters(q=text))]
 

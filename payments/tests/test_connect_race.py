@@ -1,7 +1,6 @@
 """Duplicate account.updated deliveries at the same moment, on PostgreSQL (real row locks)."""
 
 import pytest
-from django.db import connection
 
 from accounts.models import StripeAccountStatus
 from accounts.tests.factories import NewSellerFactory
@@ -12,12 +11,6 @@ from stubcollector.testing_threads import run_at_once
 pytestmark = pytest.mark.postgres
 
 RACERS = 6
-
-
-@pytest.fixture(autouse=True)
-def _postgres_only():
-    if connection.vendor != "postgresql":
-        pytest.skip("row locks need PostgreSQL; this database is " + connection.vendor)
 
 
 def test_the_same_account_updated_applied_by_six_workers_at_once_syncs_and_schedules_once(

@@ -15,7 +15,6 @@ from collections import Counter
 
 import pytest
 import stripe
-from django.db import connection
 
 from accounts.tests.factories import UserFactory
 from marketplace.models import Listing, ListingStatus
@@ -26,14 +25,11 @@ from payments.services.checkout import checkout_order_open, checkout_payment_int
 from payments.tests.factories import sandbox_seller, shipping_address
 from stubcollector.testing_threads import run_at_once
 
+# Row locks: PostgreSQL only (the root conftest skips these elsewhere).
+pytestmark = pytest.mark.postgres
+
 BUYERS = 50
 LISTINGS = 20
-
-
-@pytest.fixture
-def postgres_only():
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL (row locks)")
 
 
 def race_for(listing_id, buyers) -> list:
@@ -56,9 +52,8 @@ def race_for(listing_id, buyers) -> list:
     return [outcome(result) for result in run_at_once([attempt(buyer) for buyer in buyers])]
 
 
-@pytest.mark.postgres
 def test_fifty_buyers_racing_for_each_of_twenty_listings_make_exactly_one_order_each(
-    postgres_only, transactional_db, stripe_sandbox, settings
+    transactional_db, stripe_sandbox, settings
 ):
     settings.MAX_ACTIVE_RESERVATIONS_PER_BUYER = LISTINGS  # one buyer may win every race here
     seller = sandbox_seller(stripe_sandbox)

@@ -7,7 +7,6 @@ import time
 
 import pytest
 from django.contrib.auth.models import Group
-from django.db import connection
 from django.test import Client
 
 from accounts.tests.factories import UserFactory
@@ -16,11 +15,8 @@ from payments.staff import SUPPORT, staff_groups_ensure
 from payments.tests.webhook_support import deliver, endpoints_register, pay, sandbox_order
 from stubcollector.testing_threads import run_at_once
 
-
-@pytest.fixture
-def postgres_only():
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL (row locks)")
+# Row locks: PostgreSQL only (the root conftest skips these elsewhere).
+pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
@@ -68,9 +64,8 @@ def refund_by(user, order, amount_cents, token):
     return click
 
 
-@pytest.mark.postgres
 def test_two_support_agents_at_once_cannot_both_refund_under_the_orders_limit(
-    postgres_only, transactional_db, stripe_sandbox, settings, slow_check
+    transactional_db, stripe_sandbox, settings, slow_check
 ):
     settings.SUPPORT_REFUND_LIMIT_CENTS = 10000
     endpoints_register(stripe_sandbox, Client())
@@ -84,9 +79,8 @@ def test_two_support_agents_at_once_cannot_both_refund_under_the_orders_limit(
     assert RefundApproval.objects.count() == 3
 
 
-@pytest.mark.postgres
 def test_one_agent_on_two_orders_at_once_cannot_pass_the_daily_limit_twice(
-    postgres_only, transactional_db, stripe_sandbox, settings, slow_check
+    transactional_db, stripe_sandbox, settings, slow_check
 ):
     settings.SUPPORT_REFUND_DAILY_LIMIT_CENTS = 10000
     endpoints_register(stripe_sandbox, Client())

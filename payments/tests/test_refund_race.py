@@ -8,20 +8,16 @@ later clicks find it (same user, order and amount within 60 s) and nothing is se
 """
 
 import pytest
-from django.db import connection
 from django.test import Client
 
 from payments.models import OrderStatus, Refund
 from payments.tests.webhook_support import deliver, endpoints_register, pay, sandbox_order
 from stubcollector.testing_threads import run_at_once
 
+# Row locks: PostgreSQL only (the root conftest skips these elsewhere).
+pytestmark = pytest.mark.postgres
+
 CLICKS = 6
-
-
-@pytest.fixture
-def postgres_only():
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL (row locks)")
 
 
 def in_parallel(count, work):
@@ -30,9 +26,8 @@ def in_parallel(count, work):
     return [repr(result) if isinstance(result, Exception) else result for result in results]
 
 
-@pytest.mark.postgres
 def test_six_parallel_clicks_for_the_same_amount_make_one_refund(
-    postgres_only, transactional_db, stripe_sandbox
+    transactional_db, stripe_sandbox
 ):
     endpoints_register(stripe_sandbox, Client())
     order = sandbox_order(stripe_sandbox)
@@ -67,9 +62,8 @@ def test_six_parallel_clicks_for_the_same_amount_make_one_refund(
     assert order.payment.amount_refunded_cents == 500
 
 
-@pytest.mark.postgres
 def test_parallel_full_refunds_by_seller_and_staff_never_refund_more_than_was_paid(
-    postgres_only, transactional_db, stripe_sandbox
+    transactional_db, stripe_sandbox
 ):
     from accounts.tests.factories import UserFactory
 

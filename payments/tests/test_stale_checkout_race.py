@@ -7,7 +7,6 @@ import datetime
 
 import pytest
 import stripe
-from django.db import connection
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
@@ -24,12 +23,6 @@ pytestmark = pytest.mark.postgres
 
 ROUNDS = 6
 PAYABLE = {"requires_payment_method", "requires_confirmation", "requires_action"}
-
-
-@pytest.fixture(autouse=True)
-def _postgres_only():
-    if connection.vendor != "postgresql":
-        pytest.skip("row locks need PostgreSQL; this database is " + connection.vendor)
 
 
 def run_together(*actions):

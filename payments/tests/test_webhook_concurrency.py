@@ -6,7 +6,6 @@ test-postgres`); elsewhere they are skipped.
 
 
 import pytest
-from django.db import connection
 from django.test import Client
 from djstripe import models as djstripe_models
 
@@ -18,12 +17,6 @@ pytestmark = [
     pytest.mark.postgres,
     pytest.mark.django_db(transaction=True),
 ]
-
-
-@pytest.fixture(autouse=True)
-def _postgres_only():
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL row locks")
 
 
 def deliver_concurrently(events: list[dict], copies: int) -> list:
