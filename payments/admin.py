@@ -66,17 +66,6 @@ def dollars(cents: int | None) -> str:
     return "—" if cents is None else format_usd(cents)
 
 
-STATUS_BADGES = {
-    OrderStatus.PAID: "ok",
-    OrderStatus.SHIPPED: "ok",
-    OrderStatus.COMPLETED: "ok",
-    OrderStatus.PENDING_PAYMENT: "warn",
-    OrderStatus.PARTIALLY_REFUNDED: "warn",
-    OrderStatus.REFUNDED: "warn",
-    OrderStatus.DISPUTED: "bad",
-    OrderStatus.DISPUTE_LOST: "bad",
-    OrderStatus.PAYMENT_FAILED: "bad",
-}
 REFUND_BADGES = {
     RefundStatus.SUCCEEDED: "ok",
     RefundStatus.PENDING: "warn",
@@ -459,8 +448,8 @@ class OrderAdmin(admin.ModelAdmin):
     @admin.display(description="Status", ordering="status")
     def status_badge(self, obj):
         attention = " · needs staff" if obj.attention_reason else ""
-        kind = "warn" if obj.shows_refund_pending else STATUS_BADGES.get(obj.status, "warn")
-        return badge(kind, obj.status_label + attention)
+        # Admin's badges always have a tone: a neutral status (cancelled, refunded) shows as warn.
+        return badge(obj.badge_tone or "warn", obj.status_label + attention)
 
     @admin.display(description="Ordered", ordering="created_at")
     def created_column(self, obj):

@@ -41,6 +41,39 @@ PAID_ORDER_STATUSES = (
     OrderStatus.DISPUTE_LOST,
 )
 
+# Orders whose money we hold and which can still be refunded or disputed: paid, and neither
+# refunded in full nor in a dispute.
+REFUNDABLE_ORDER_STATUSES = (
+    OrderStatus.PAID,
+    OrderStatus.SHIPPED,
+    OrderStatus.COMPLETED,
+    OrderStatus.PARTIALLY_REFUNDED,
+)
+
+# Orders that are a sale: paid for and not given back (refunded, or lost in a dispute). An open
+# dispute still counts: the seller has the money until it is lost.
+SOLD_ORDER_STATUSES = (
+    OrderStatus.PAID,
+    OrderStatus.SHIPPED,
+    OrderStatus.COMPLETED,
+    OrderStatus.PARTIALLY_REFUNDED,
+    OrderStatus.DISPUTED,
+)
+
+# The tone of each status's badge wherever an order's status is shown (order pages and lists,
+# the dashboard, admin). A status not here (cancelled, refunded) has a neutral badge; a refund
+# still pending at Stripe makes any badge "warn" (Order.badge_tone).
+ORDER_STATUS_BADGES = {
+    OrderStatus.PAID: "ok",
+    OrderStatus.SHIPPED: "ok",
+    OrderStatus.COMPLETED: "ok",
+    OrderStatus.PENDING_PAYMENT: "warn",
+    OrderStatus.PARTIALLY_REFUNDED: "warn",
+    OrderStatus.DISPUTED: "bad",
+    OrderStatus.DISPUTE_LOST: "bad",
+    OrderStatus.PAYMENT_FAILED: "bad",
+}
+
 
 class OrderQuerySet(models.QuerySet):
     def placed(self) -> "OrderQuerySet":
@@ -178,6 +211,18 @@ class Order(models.Model):
     def status_label(self) -> str:
         """The status as the order pages, lists, dashboard and admin say it."""
         return "Refund pending" if self.shows_refund_pending else self.get_status_display()
+
+    @property
+    def badge_tone(self) -> str:
+        """The status badge's tone: "ok", "warn", "bad", or "" for a neutral status
+        (ORDER_STATUS_BADGES)."""
+        return "warn" if self.shows_refund_pending else ORDER_STATUS_BADGES.get(self.status, "")
+
+    @property
+    def badge(self) -> str:
+        """The status badge's CSS class on the order pages, lists and dashboard ("" when neutral)."""
+        tone = self.badge_tone
+        return f"badge-{tone}" if tone else ""
 
     @property
     def seller_receives_cents(self) -> int:

@@ -11,21 +11,12 @@ from django.utils import timezone
 
 from marketplace.models import Listing, ListingStatus
 from payments.charts import DaySales, dollars, fill_days
-from payments.models import Order, OrderStatus
+from payments.models import SOLD_ORDER_STATUSES, Order, OrderStatus
 from payments.selectors import with_refund_waiting
 from payments.services.fulfilment import order_relist_blocker
 
 SALES_SHOWN = 50
 CHART_DAYS = 30
-
-# Orders whose money the seller has (or had, before a partial refund or an open dispute).
-SOLD_STATUSES = (
-    OrderStatus.PAID,
-    OrderStatus.SHIPPED,
-    OrderStatus.COMPLETED,
-    OrderStatus.PARTIALLY_REFUNDED,
-    OrderStatus.DISPUTED,
-)
 
 # What the seller should do next, per order status.
 NEXT_STEP = {
@@ -113,7 +104,7 @@ def dashboard_sales_by_day(
         datetime.datetime.combine(today - datetime.timedelta(days=days - 1), datetime.time())
     )
     rows = (
-        Order.objects.placed().filter(seller=seller, status__in=SOLD_STATUSES, paid_at__gte=start)
+        Order.objects.placed().filter(seller=seller, status__in=SOLD_ORDER_STATUSES, paid_at__gte=start)
         .annotate(day=TruncDate("paid_at"))
         .values("day")
         .annotate(amount=Sum("amount_cents"), count=Count("id"))

@@ -11,13 +11,8 @@ from marketplace.page_cache import (
     catalogue_version,
     page_cache_seconds,
 )
-from payments.models import Feedback, Order, OrderStatus, SellerRating
+from payments.models import SOLD_ORDER_STATUSES, Feedback, Order, SellerRating
 
-# Orders that are a sale: paid for and not given back (refunded or lost in a dispute).
-SOLD_STATUSES = (
-    OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.COMPLETED, OrderStatus.PARTIALLY_REFUNDED,
-    OrderStatus.DISPUTED,
-)
 RECENT_FEEDBACK = 5
 
 
@@ -62,7 +57,7 @@ def seller_reputation(*, seller_id, recent: int = RECENT_FEEDBACK) -> SellerRepu
 def _seller_reputation_read(*, seller_id, recent: int) -> SellerReputation:
     """Three queries: the rating summary, the stubs sold, the latest visible feedback."""
     summary = SellerRating.objects.filter(seller_id=seller_id).first()
-    sold = Order.objects.filter(seller_id=seller_id, status__in=SOLD_STATUSES).count()
+    sold = Order.objects.filter(seller_id=seller_id, status__in=SOLD_ORDER_STATUSES).count()
     latest = list(
         Feedback.objects.filter(seller_id=seller_id, hidden=False, excluded_reason="")
         .select_related("buyer", "order__listing__stub")

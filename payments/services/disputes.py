@@ -39,7 +39,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from payments import stripe_api
-from payments.models import AuditEvent, Dispute, Order, OrderStatus, Payment
+from payments.models import REFUNDABLE_ORDER_STATUSES, AuditEvent, Dispute, Order, OrderStatus, Payment
 from payments.services.audit import audit_record
 from payments.services.dispute_files import dispute_evidence_file_ids
 from payments.services.notifications import (
@@ -54,7 +54,6 @@ from payments.services.payment_events import (
     DISPUTE_OPEN,
     DISPUTE_PREVENTED,
     DISPUTE_WON,
-    REFUNDABLE,
     _id,
     _payment_status,
     _plain,
@@ -240,7 +239,7 @@ def _order_follow(*, order: Order, row: Dispute, status: str, event_id: str) -> 
                              message=message, data={**facts, "dispute_ending": ending})
         return
     if status in DISPUTE_OPEN or status in DISPUTE_LOST:
-        if order.status in REFUNDABLE:
+        if order.status in REFUNDABLE_ORDER_STATUSES:
             order_transition(order=order, to=S.DISPUTED, stripe_event_id=event_id,
                              message=f"{row.kind_label} opened ({row.reason_display})", data=facts)
         if status in DISPUTE_LOST and order.status == S.DISPUTED:

@@ -46,8 +46,6 @@ logger = logging.getLogger(__name__)
 S = OrderStatus
 
 NOT_YET_PAID = (S.PENDING_PAYMENT, S.PAYMENT_FAILED, S.CANCELLED)
-# Orders whose money we hold and which can still be refunded or disputed.
-REFUNDABLE = (S.PAID, S.SHIPPED, S.COMPLETED, S.PARTIALLY_REFUNDED)
 
 DISPUTE_OPEN = frozenset({"warning_needs_response", "warning_under_review", "needs_response", "under_review"})
 # warning_closed: an inquiry that never became a chargeback; it leaves the seller the money, as a

@@ -43,6 +43,7 @@ from payments.models import (
     LIVE_ORDER_STATUSES,
     REFUND_COUNTING_STATUSES,
     REFUND_FINAL_STATUSES,
+    REFUNDABLE_ORDER_STATUSES,
     MarketplaceRefundReason,
     Order,
     OrderStatus,
@@ -65,7 +66,6 @@ logger = logging.getLogger(__name__)
 S = OrderStatus
 R = RefundStatus
 
-REFUNDABLE_STATUSES = (S.PAID, S.SHIPPED, S.COMPLETED, S.PARTIALLY_REFUNDED)
 DOUBLE_SUBMIT_WINDOW = timedelta(seconds=60)
 BUYER_NOTE_MAX_LENGTH = 1000
 
@@ -346,7 +346,7 @@ def order_refundable_status(*, order: Order) -> bool:
     a paid one, or a disputed one while its dispute is an inquiry Stripe still lets us refund."""
     if order.status == S.DISPUTED:
         return _dispute_allows_refund(order)
-    return order.status in REFUNDABLE_STATUSES
+    return order.status in REFUNDABLE_ORDER_STATUSES
 
 
 def _refundable_payment(order: Order) -> Payment:
@@ -356,7 +356,7 @@ def _refundable_payment(order: Order) -> Payment:
             f"Order #{order.pk} is disputed: the card's bank holds the money, so Stripe cannot refund "
             "it. Answer the dispute instead (or accept it to give the money back)."
         )
-    if (order.status not in REFUNDABLE_STATUSES and order.status != S.DISPUTED) or payment is None:
+    if (order.status not in REFUNDABLE_ORDER_STATUSES and order.status != S.DISPUTED) or payment is None:
         raise OrderNotRefundable(
             f"Order #{order.pk} is {order.get_status_display().lower()}; only a paid order can be refunded."
         )
@@ -881,7 +881,7 @@ def _order_follow_refunds(*, order, payment, total, event_id, actor, request, su
             order.status_before_dispute = target
             order.save(update_fields=["status_before_dispute", "updated_at"])
         return
-    movable = (*REFUNDABLE_STATUSES, S.REFUNDED, *((S.DISPUTED,) if refunded_in_inquiry else ()))
+    movable = (*REFUNDABLE_ORDER_STATUSES, S.REFUNDED, *((S.DISPUTED,) if refunded_in_inquiry else ()))
     if order.status in movable and order.status != target:
         order_transition(
             order=order,

@@ -16,7 +16,13 @@ from django.views.decorators.http import require_GET, require_POST
 from marketplace.pricing import format_usd as dollars
 from payments import selectors
 from payments.forms import ShipOrderForm
-from payments.models import REFUND_WAITING_STATUSES, OrderStatus, Payment, RefundStatus
+from payments.models import (
+    REFUND_WAITING_STATUSES,
+    REFUNDABLE_ORDER_STATUSES,
+    OrderStatus,
+    Payment,
+    RefundStatus,
+)
 from payments.order_words import BUYER, SELLER, reader_of, status_words, timeline_lines
 from payments.selectors_feedback import order_feedback
 from payments.selectors_money import sale_money
@@ -43,23 +49,6 @@ from stubcollector.rate_limits import post_rate_limit
 
 ORDERS_PER_PAGE = 20
 
-STATUS_BADGES = {
-    OrderStatus.PAID: "badge-ok",
-    OrderStatus.SHIPPED: "badge-ok",
-    OrderStatus.COMPLETED: "badge-ok",
-    OrderStatus.PENDING_PAYMENT: "badge-warn",
-    OrderStatus.PARTIALLY_REFUNDED: "badge-warn",
-    OrderStatus.DISPUTED: "badge-bad",
-    OrderStatus.DISPUTE_LOST: "badge-bad",
-    OrderStatus.PAYMENT_FAILED: "badge-bad",
-    OrderStatus.CANCELLED: "",
-    OrderStatus.REFUNDED: "",
-}
-
-REFUNDABLE_STATUSES = {
-    OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.COMPLETED, OrderStatus.PARTIALLY_REFUNDED,
-}
-
 
 def _input(request) -> dict:
     if request.content_type == "application/json":
@@ -84,7 +73,6 @@ def _decorated(page, *, reader: str):
     for order in page.object_list:
         order.amount_display = dollars(order.amount_cents)
         order.status_words = status_words(order=order, reader=reader)
-        order.badge = "badge-warn" if order.shows_refund_pending else STATUS_BADGES.get(order.status, "")
     return page
 
 
@@ -164,10 +152,9 @@ def order_detail(request, order_id: int):
             order=order, events=selectors.order_timeline(order=order, attempts=attempts), attempts=attempts,
             reader=reader,
         ),
-        "badge": "badge-warn" if order.shows_refund_pending else STATUS_BADGES.get(order.status, ""),
         "can_ship": can_ship,
         "can_complete": can_complete,
-        "can_refund": is_seller and order.status in REFUNDABLE_STATUSES,
+        "can_refund": is_seller and order.status in REFUNDABLE_ORDER_STATUSES,
         "refund_token": refund_form_token(),
         "refund_reasons": refund_reason_choices(user=request.user),
         "buyer_note_max": BUYER_NOTE_MAX_LENGTH,
