@@ -85,10 +85,10 @@ def sandbox_start():
 
 def paid_event(sandbox) -> tuple[int, dict]:
     """A pending order whose PaymentIntent was just paid, and its payment_intent.succeeded."""
-    from payments.tests.factories import sandbox_seller
+    from payments.tests.factories import sandbox_seller_onboarded
     from payments.tests.webhook_support import pay, sandbox_order
 
-    order = sandbox_order(sandbox, seller=sandbox_seller(sandbox))
+    order = sandbox_order(sandbox, seller=sandbox_seller_onboarded(sandbox))
     pay(order)
     event = next(e for e in sandbox.events(type="payment_intent.succeeded")
                  if e["data"]["object"]["id"] == order.payment_intent_id)

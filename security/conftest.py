@@ -29,7 +29,7 @@ from hypothesis import HealthCheck, settings
 
 from accounts.tests.factories import UserFactory
 from marketplace.tests.factories import ListingFactory
-from payments.tests.factories import sandbox_seller
+from payments.tests.factories import sandbox_seller_onboarded
 from payments.tests.webhook_support import deliver, endpoints_register, pay, sandbox_order
 
 # Hypothesis: no deadline (no timed assertions: CI machines are slow and shared), no example
@@ -113,7 +113,7 @@ class World:
     def __getitem__(self, role: str):
         if role not in self._users:
             if role in ("seller", "seller2"):
-                self._users[role] = sandbox_seller(self.sandbox)
+                self._users[role] = sandbox_seller_onboarded(self.sandbox)
             else:
                 self._users[role] = make_user(role)
         return self._users[role]

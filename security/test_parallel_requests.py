@@ -17,7 +17,7 @@ from accounts.tests.factories import UserFactory
 from marketplace.models import Listing, ListingStatus
 from marketplace.tests.factories import ListingFactory
 from payments.models import AuditEvent, Order, OrderStatus, Payment
-from payments.tests.factories import sandbox_seller, shipping_address
+from payments.tests.factories import sandbox_seller_onboarded, shipping_address
 from payments.tests.webhook_support import (
     CONNECT_PATH,
     deliver,
@@ -79,7 +79,7 @@ BUYERS = 8
 def test_eight_buyers_pressing_buy_on_one_stub_at_once_make_one_order_and_one_payment_intent(
     stripe_sandbox,
 ):
-    seller = sandbox_seller(stripe_sandbox)
+    seller = sandbox_seller_onboarded(stripe_sandbox)
     listing = ListingFactory(seller=seller)
     buyers = UserFactory.create_batch(BUYERS)
     body = {"listing_id": listing.pk, **shipping_address()}
@@ -99,7 +99,7 @@ def test_eight_buyers_pressing_buy_on_one_stub_at_once_make_one_order_and_one_pa
 
 
 def test_one_buyer_double_clicking_buy_gets_one_order_and_the_same_payment_intent(stripe_sandbox):
-    listing = ListingFactory(seller=sandbox_seller(stripe_sandbox))
+    listing = ListingFactory(seller=sandbox_seller_onboarded(stripe_sandbox))
     buyer = UserFactory()
     body = {"listing_id": listing.pk, **shipping_address()}
 
@@ -117,7 +117,7 @@ def test_one_buyer_grabbing_eight_stubs_at_once_holds_no_more_than_the_cap(strip
     judged under a lock, or a burst of checkouts (one per stub) gets past a count taken before
     any of them wrote."""
     settings.MAX_ACTIVE_RESERVATIONS_PER_BUYER = 3
-    seller = sandbox_seller(stripe_sandbox)
+    seller = sandbox_seller_onboarded(stripe_sandbox)
     listings = ListingFactory.create_batch(8, seller=seller)
     buyer = UserFactory()
 

@@ -18,7 +18,7 @@ from accounts.tests.factories import UserFactory
 from marketplace.tests.factories import ListingFactory, StubFactory
 from payments.models import Dispute, OrderStatus
 from payments.shipping import ShippingCarrier, tracking_url
-from payments.tests.factories import sandbox_seller
+from payments.tests.factories import sandbox_seller_onboarded
 from payments.tests.webhook_support import deliver, endpoints_register, pay, sandbox_order
 
 pytestmark = pytest.mark.django_db
@@ -65,7 +65,7 @@ def _tainted_world(stripe_sandbox, settings):
     listing still on sale: every text a user types holds a payload."""
     settings.RATELIMIT_ENABLE = False
     endpoints_register(stripe_sandbox, Client())
-    seller = sandbox_seller(stripe_sandbox, seller_bio=payload("seller_bio"))
+    seller = sandbox_seller_onboarded(stripe_sandbox, seller_bio=payload("seller_bio"))
     buyer = UserFactory(first_name=payload("first_name"), last_name=payload("last_name"))
     stub_fields = {name: payload(name) for name in LONG_FIELDS["stub"]}
     on_sale = ListingFactory(seller=seller, stub=StubFactory(**stub_fields))

@@ -12,7 +12,7 @@ from accounts.tests.factories import UserFactory
 from marketplace.models import Listing, ListingStatus
 from marketplace.services import HoldExhausted, TooManyHolds, listing_reserve, reservation_length
 from marketplace.tests.factories import ListingFactory
-from payments.tests.factories import sandbox_seller, shipping_address
+from payments.tests.factories import sandbox_seller_onboarded, shipping_address
 
 pytestmark = pytest.mark.django_db
 
@@ -113,7 +113,7 @@ def test_once_released_the_stub_can_be_held_afresh(buyer):
 
 def test_the_checkout_route_answers_409_past_the_cap(client, settings, stripe_sandbox, buyer):
     settings.MAX_ACTIVE_RESERVATIONS_PER_BUYER = 2
-    seller = sandbox_seller(stripe_sandbox)
+    seller = sandbox_seller_onboarded(stripe_sandbox)
     listings = ListingFactory.create_batch(3, seller=seller)
     client.force_login(buyer)
 
@@ -199,7 +199,7 @@ def test_the_checkout_route_says_when_the_stub_can_be_held_again(client, setting
     from marketplace.services import listing_release
 
     settings.HOLD_COOLDOWN_MINUTES = 15
-    listing = ListingFactory(seller=sandbox_seller(stripe_sandbox))
+    listing = ListingFactory(seller=sandbox_seller_onboarded(stripe_sandbox))
     listing_reserve(listing_id=listing.pk, buyer=buyer, now=a_minute_past_a_hold())
     listing_release(listing_id=listing.pk, buyer=buyer)
     client.force_login(buyer)

@@ -177,11 +177,13 @@ class EarlyFraudWarningFactory(factory.django.DjangoModelFactory):
     stripe_created = factory.LazyFunction(timezone.now)
 
 
-def sandbox_seller(sandbox, **kwargs):
-    """A seller (SellerFactory) whose Express account really exists in the Stripe sandbox."""
+def sandbox_seller_onboarded(sandbox, **kwargs):
+    """A seller (SellerFactory) whose Express account exists in the Stripe sandbox, onboarded
+    there directly (payments/tests/test_dashboard.py's `sandbox_seller_new` goes through our
+    onboarding instead)."""
     from accounts.tests.factories import SellerFactory
 
-    account = sandbox.create_account(onboarded=True)
+    account = sandbox.create_account(onboarded=True, email="seller@example.com")
     return SellerFactory(stripe_account_id=account["id"], **kwargs)
 
 

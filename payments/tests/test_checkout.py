@@ -14,7 +14,7 @@ from payments.models import AuditEvent, Order, OrderStatus
 from payments.services.checkout import checkout_start
 from payments.services.orders import order_transition
 from payments.tests import webhook_support
-from payments.tests.factories import sandbox_seller, shipping_address
+from payments.tests.factories import sandbox_seller_onboarded, shipping_address
 from payments.tests.webhook_support import deliver
 
 pytestmark = pytest.mark.django_db
@@ -27,7 +27,7 @@ webhook_sandbox = webhook_support.webhook_sandbox
 
 @pytest.fixture
 def seller(stripe_sandbox):
-    return sandbox_seller(stripe_sandbox)
+    return sandbox_seller_onboarded(stripe_sandbox)
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from accounts.tests.factories import UserFactory
 from marketplace.models import ListingStatus
 from marketplace.tests.factories import ListingFactory
 from payments.models import Order, OrderStatus
-from payments.tests.factories import sandbox_seller, shipping_address
+from payments.tests.factories import sandbox_seller_onboarded, shipping_address
 
 pytestmark = pytest.mark.django_db
 
@@ -58,7 +58,7 @@ def checkout(client, listing):
 def test_a_buyer_checks_out_pays_and_the_webhook_marks_the_order_paid_and_sold(
     client, webhook_sandbox, django_capture_on_commit_callbacks
 ):
-    seller = sandbox_seller(webhook_sandbox, email="seller@example.com")
+    seller = sandbox_seller_onboarded(webhook_sandbox, email="seller@example.com")
     listing = ListingFactory(seller=seller, price_cents=2500)
     buyer = UserFactory(email="buyer@example.com")
     client.force_login(buyer)
@@ -89,7 +89,7 @@ def test_a_buyer_checks_out_pays_and_the_webhook_marks_the_order_paid_and_sold(
 def test_after_a_declined_card_the_buyer_pays_again_on_the_same_order_and_payment_intent(
     client, webhook_sandbox, django_capture_on_commit_callbacks
 ):
-    seller = sandbox_seller(webhook_sandbox)
+    seller = sandbox_seller_onboarded(webhook_sandbox)
     listing = ListingFactory(seller=seller)
     buyer = UserFactory()
     client.force_login(buyer)
@@ -127,7 +127,7 @@ def test_a_decline_then_a_lapsed_hold_ends_the_order_and_a_new_checkout_opens_a_
 ):
     from payments.services.reservations import reservations_release_expired
 
-    listing = ListingFactory(seller=sandbox_seller(webhook_sandbox))
+    listing = ListingFactory(seller=sandbox_seller_onboarded(webhook_sandbox))
     buyer = UserFactory()
     client.force_login(buyer)
     first = checkout(client, listing)

@@ -38,7 +38,7 @@ from marketplace.watchlist import watch_add
 from payments.idempotency import idempotency_prefix
 from payments.models import Order, OrderStatus
 from payments.tests import celery_support
-from payments.tests.factories import sandbox_seller, shipping_address
+from payments.tests.factories import sandbox_seller_onboarded, shipping_address
 
 worker_app = celery_support.worker_app  # the fixture, bound here to take it as an argument
 
@@ -67,7 +67,7 @@ def start(client, listing_id):
 @pytest.fixture
 def seller(transactional_db, stripe_sandbox):
     idempotency_prefix()  # made once per database (the first Stripe call ever), not per checkout
-    return sandbox_seller(stripe_sandbox)
+    return sandbox_seller_onboarded(stripe_sandbox)
 
 
 def test_a_first_checkout_makes_a_fixed_number_of_queries(

@@ -15,7 +15,7 @@ from marketplace.tests.factories import ListingFactory
 from payments.models import AuditEvent, Order, OrderStatus
 from payments.services import connect
 from payments.tests import webhook_support
-from payments.tests.webhook_support import sandbox_order, sandbox_seller
+from payments.tests.webhook_support import sandbox_order, sandbox_seller_onboarded
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +29,7 @@ def deauthorized_deliveries(sandbox):
 
 
 def test_a_deleted_account_disconnects_its_seller_at_once_and_is_answered_2xx(stripe_sandbox, webhooks):
-    seller = sandbox_seller(stripe_sandbox, email="seller@example.com")
+    seller = sandbox_seller_onboarded(stripe_sandbox, email="seller@example.com")
     UserFactory(is_staff=True, email="staff@example.com")
     on_sale = ListingFactory(seller=seller)
     checkout = sandbox_order(stripe_sandbox, seller=seller)
@@ -57,7 +57,7 @@ def test_a_deleted_account_disconnects_its_seller_at_once_and_is_answered_2xx(st
 
 def test_a_seller_disconnecting_is_handled_the_same_and_a_redelivery_changes_nothing(
         stripe_sandbox, webhooks):
-    seller = sandbox_seller(stripe_sandbox)
+    seller = sandbox_seller_onboarded(stripe_sandbox)
     ListingFactory(seller=seller)
 
     stripe_sandbox.disconnect_account(seller.stripe_account_id)
@@ -70,7 +70,7 @@ def test_a_seller_disconnecting_is_handled_the_same_and_a_redelivery_changes_not
 
 
 def test_an_event_of_a_lost_account_is_recorded_not_applied_and_answered_2xx(stripe_sandbox, webhooks):
-    seller = sandbox_seller(stripe_sandbox)
+    seller = sandbox_seller_onboarded(stripe_sandbox)
     order = sandbox_order(stripe_sandbox, seller=seller)
     [created] = stripe_sandbox.events(type="payment_intent.created", account=seller.stripe_account_id)
 
@@ -84,7 +84,7 @@ def test_an_event_of_a_lost_account_is_recorded_not_applied_and_answered_2xx(str
 
 
 def test_a_disconnected_seller_onboarding_again_gets_a_new_account(stripe_sandbox, webhooks):
-    seller = sandbox_seller(stripe_sandbox)
+    seller = sandbox_seller_onboarded(stripe_sandbox)
     lost = seller.stripe_account_id
     stripe_sandbox.disconnect_account(lost)
     assert webhooks() == []
@@ -99,7 +99,7 @@ def test_a_disconnected_seller_onboarding_again_gets_a_new_account(stripe_sandbo
 
 
 def test_a_disconnected_seller_cannot_open_a_checkout(stripe_sandbox, webhooks, client):
-    seller = sandbox_seller(stripe_sandbox)
+    seller = sandbox_seller_onboarded(stripe_sandbox)
     listing = ListingFactory(seller=seller)
     stripe_sandbox.disconnect_account(seller.stripe_account_id)
     assert webhooks() == []
@@ -123,7 +123,7 @@ def test_deauthorized_for_an_account_we_do_not_know_is_audited_and_answered_2xx(
 
 def test_the_dashboard_of_a_disconnected_seller_says_so_and_offers_to_connect_again(
         stripe_sandbox, webhooks, client):
-    seller = sandbox_seller(stripe_sandbox)
+    seller = sandbox_seller_onboarded(stripe_sandbox)
     stripe_sandbox.disconnect_account(seller.stripe_account_id)
     assert webhooks() == []
     client.force_login(seller)

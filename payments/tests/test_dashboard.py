@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 DASHBOARD = "/dashboard/"
 
 
-def sandbox_seller(stripe_sandbox, *, finished=True, leave_due=False):
+def sandbox_seller_new(stripe_sandbox, *, finished=True, leave_due=False):
     seller = NewSellerFactory()
     connect.seller_start_onboarding(user=seller)
     if finished:
@@ -64,7 +64,7 @@ def test_a_new_seller_is_told_to_start_onboarding_and_how_direct_charges_work(cl
 
 
 def test_a_seller_who_stopped_halfway_sees_continue_and_what_is_still_due(client, stripe_sandbox):
-    seller = sandbox_seller(stripe_sandbox, finished=False)
+    seller = sandbox_seller_new(stripe_sandbox, finished=False)
 
     page = page_for(client, seller)
 
@@ -79,7 +79,7 @@ def test_a_seller_who_stopped_halfway_sees_continue_and_what_is_still_due(client
 
 
 def test_a_restricted_seller_sees_what_stripe_still_needs(client, stripe_sandbox):
-    seller = sandbox_seller(stripe_sandbox)
+    seller = sandbox_seller_new(stripe_sandbox)
     stripe_sandbox.set_requirements(
         seller.stripe_account_id,
         currently_due=["individual.id_number"],
@@ -98,7 +98,7 @@ def test_a_restricted_seller_sees_what_stripe_still_needs(client, stripe_sandbox
 def test_a_seller_with_past_due_requirements_sees_payments_paused_and_the_overdue_items(
     client, stripe_sandbox
 ):
-    seller = sandbox_seller(stripe_sandbox)
+    seller = sandbox_seller_new(stripe_sandbox)
     stripe_sandbox.set_requirements(seller.stripe_account_id, past_due=["individual.verification.document"])
     connect.seller_refresh_from_stripe(user=seller)
 
@@ -113,7 +113,7 @@ def test_a_seller_with_past_due_requirements_sees_payments_paused_and_the_overdu
 def test_an_enabled_seller_sees_payments_enabled_balance_and_the_express_dashboard_button(
     client, stripe_sandbox
 ):
-    seller = sandbox_seller(stripe_sandbox)
+    seller = sandbox_seller_new(stripe_sandbox)
 
     page = page_for(client, seller)
 
@@ -129,7 +129,7 @@ def test_an_enabled_seller_sees_payments_enabled_balance_and_the_express_dashboa
 def test_the_page_still_renders_when_stripe_fails_with_a_balance_unavailable_note(
     client, stripe_sandbox, fault
 ):
-    seller = sandbox_seller(stripe_sandbox)
+    seller = sandbox_seller_new(stripe_sandbox)
     stripe_sandbox.fail_next("/v1/balance", times=3, **fault)
 
     page = page_for(client, seller)
@@ -140,7 +140,7 @@ def test_the_page_still_renders_when_stripe_fails_with_a_balance_unavailable_not
 
 
 def test_listings_are_grouped_by_status_with_quick_actions(client, stripe_sandbox):
-    seller = sandbox_seller(stripe_sandbox)
+    seller = sandbox_seller_new(stripe_sandbox)
     active = ListingFactory(seller=seller, stub__event_name="Active show")
     withdrawn = ListingFactory(seller=seller, status=ListingStatus.WITHDRAWN, stub__event_name="Old show")
     ListingFactory(stub__event_name="Somebody else's show")
@@ -156,7 +156,7 @@ def test_listings_are_grouped_by_status_with_quick_actions(client, stripe_sandbo
 
 
 def test_sales_show_what_to_do_next_with_a_ship_form_for_paid_orders(client, stripe_sandbox):
-    seller = sandbox_seller(stripe_sandbox)
+    seller = sandbox_seller_new(stripe_sandbox)
     paid = PaidOrderFactory(listing__seller=seller, listing__stub__event_name="Paid show")
     shipped = OrderFactory(
         listing__seller=seller, status=OrderStatus.SHIPPED, tracking_number="1Z999", reserved_until=None
@@ -174,7 +174,7 @@ def test_sales_show_what_to_do_next_with_a_ship_form_for_paid_orders(client, str
 
 
 def test_the_chart_counts_only_this_sellers_paid_sales_of_the_last_30_days(client, stripe_sandbox):
-    seller = sandbox_seller(stripe_sandbox)
+    seller = sandbox_seller_new(stripe_sandbox)
     PaidOrderFactory(listing__seller=seller, listing__price_cents=2500)
     PaidOrderFactory(listing__seller=seller, listing__price_cents=1500)
     PaidOrderFactory(
@@ -192,7 +192,7 @@ def test_the_chart_counts_only_this_sellers_paid_sales_of_the_last_30_days(clien
 
 
 def test_the_page_has_no_inline_styles_or_scripts_for_the_csp(client, stripe_sandbox):
-    seller = sandbox_seller(stripe_sandbox)
+    seller = sandbox_seller_new(stripe_sandbox)
     PaidOrderFactory(listing__seller=seller)
 
     page = page_for(client, seller)
@@ -204,7 +204,7 @@ def test_the_page_has_no_inline_styles_or_scripts_for_the_csp(client, stripe_san
 def test_query_count_does_not_grow_with_orders_and_listings(
     client, stripe_sandbox, django_assert_num_queries
 ):
-    seller = sandbox_seller(stripe_sandbox)
+    seller = sandbox_seller_new(stripe_sandbox)
     client.force_login(seller)
     PaidOrderFactory.create_batch(2, listing__seller=seller)
     client.get(DASHBOARD)  # the payouts panel's Stripe reads are cached from here on
@@ -226,7 +226,7 @@ def test_a_seller_factory_account_unknown_to_stripe_still_gets_a_page(client, st
 
 
 def test_a_seller_who_cannot_take_payments_is_told_their_listings_cannot_be_bought(client, stripe_sandbox):
-    seller = sandbox_seller(stripe_sandbox, finished=False)
+    seller = sandbox_seller_new(stripe_sandbox, finished=False)
     ListingFactory(seller=seller)
 
     page = page_for(client, seller)
@@ -235,7 +235,7 @@ def test_a_seller_who_cannot_take_payments_is_told_their_listings_cannot_be_boug
 
 
 def test_an_enabled_seller_gets_no_such_warning(client, stripe_sandbox):
-    seller = sandbox_seller(stripe_sandbox)
+    seller = sandbox_seller_new(stripe_sandbox)
     ListingFactory(seller=seller)
 
     assert "Buyers cannot pay for your listings" not in page_for(client, seller)

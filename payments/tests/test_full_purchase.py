@@ -16,7 +16,7 @@ from accounts.tests.factories import UserFactory
 from marketplace.models import ListingStatus
 from marketplace.tests.factories import ListingFactory
 from payments.models import Order, OrderStatus, PaymentStatus
-from payments.tests.webhook_support import endpoints_register, pay, sandbox_order, sandbox_seller
+from payments.tests.webhook_support import endpoints_register, pay, sandbox_order, sandbox_seller_onboarded
 
 pytestmark = pytest.mark.django_db
 
@@ -33,7 +33,7 @@ def sandbox(stripe_sandbox):
 
 @pytest.fixture
 def listing(sandbox):
-    return ListingFactory(seller=sandbox_seller(sandbox), price_cents=5000)
+    return ListingFactory(seller=sandbox_seller_onboarded(sandbox), price_cents=5000)
 
 
 @pytest.fixture

@@ -11,14 +11,14 @@ from marketplace.tests.factories import ListingFactory
 from payments import stripe_api
 from payments.idempotency import PREFIX_ACTION, idempotency_prefix, order_idempotency_key
 from payments.tests.factories import OrderFactory
-from payments.tests.webhook_support import sandbox_seller
+from payments.tests.webhook_support import sandbox_seller_onboarded
 from stubcollector.errors import PaymentProviderError
 
 pytestmark = pytest.mark.django_db
 
 
 def new_order(stripe_sandbox):
-    seller = sandbox_seller(stripe_sandbox)
+    seller = sandbox_seller_onboarded(stripe_sandbox)
     return OrderFactory(listing=ListingFactory(seller=seller), buyer=UserFactory(), payment_intent_id="")
 
 

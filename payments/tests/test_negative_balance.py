@@ -16,7 +16,7 @@ from marketplace.tests.factories import ListingFactory
 from payments.models import AuditEvent
 from payments.services import connect
 from payments.tests import webhook_support
-from payments.tests.webhook_support import pay, sandbox_order, sandbox_seller
+from payments.tests.webhook_support import pay, sandbox_order, sandbox_seller_onboarded
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +26,9 @@ webhooks = webhook_support.webhooks_flush
 
 
 def disputed_seller(stripe_sandbox):
-    seller = sandbox_seller(stripe_sandbox, email="seller@example.com", stripe_losses_liable="application")
+    seller = sandbox_seller_onboarded(
+        stripe_sandbox, email="seller@example.com", stripe_losses_liable="application"
+    )
     order = sandbox_order(stripe_sandbox, seller=seller)
     pay(order, payment_method="pm_card_disputed")
     return seller
@@ -161,6 +163,6 @@ def test_the_hourly_read_finds_a_disputed_seller_whose_balance_could_not_be_read
 def test_the_hourly_read_leaves_sellers_without_recent_refunds_or_disputes_alone(stripe_sandbox):
     from payments.tasks import refresh_seller_balances
 
-    sandbox_seller(stripe_sandbox)
+    sandbox_seller_onboarded(stripe_sandbox)
 
     assert refresh_seller_balances() == {"read": 0, "negative": 0, "failed": 0}

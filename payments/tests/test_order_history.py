@@ -11,7 +11,7 @@ from accounts.tests.factories import UserFactory
 from marketplace.tests.factories import ListingFactory
 from payments.models import Order, OrderStatus
 from payments.selectors_dashboard import dashboard_sales, dashboard_sales_by_day
-from payments.tests.factories import OrderFactory, PaidOrderFactory, PaymentFactory, sandbox_seller
+from payments.tests.factories import OrderFactory, PaidOrderFactory, PaymentFactory, sandbox_seller_onboarded
 
 pytestmark = pytest.mark.django_db
 
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def history(stripe_sandbox):
     """One buyer and one seller with every kind of checkout between them."""
-    seller = sandbox_seller(stripe_sandbox)
+    seller = sandbox_seller_onboarded(stripe_sandbox)
     buyer = UserFactory()
 
     def order(**fields):

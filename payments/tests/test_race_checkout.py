@@ -22,7 +22,7 @@ from marketplace.services import ListingUnavailable
 from marketplace.tests.factories import ListingFactory
 from payments.models import Order, OrderStatus
 from payments.services.checkout import checkout_order_open, checkout_payment_intent
-from payments.tests.factories import sandbox_seller, shipping_address
+from payments.tests.factories import sandbox_seller_onboarded, shipping_address
 from stubcollector.testing_threads import run_at_once
 
 # Row locks: PostgreSQL only (the root conftest skips these elsewhere).
@@ -56,7 +56,7 @@ def test_fifty_buyers_racing_for_each_of_twenty_listings_make_exactly_one_order_
     transactional_db, stripe_sandbox, settings
 ):
     settings.MAX_ACTIVE_RESERVATIONS_PER_BUYER = LISTINGS  # one buyer may win every race here
-    seller = sandbox_seller(stripe_sandbox)
+    seller = sandbox_seller_onboarded(stripe_sandbox)
     listings = ListingFactory.create_batch(LISTINGS, seller=seller)
     buyers = UserFactory.create_batch(BUYERS)
 

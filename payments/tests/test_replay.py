@@ -7,7 +7,7 @@ from django.core.management import CommandError, call_command
 from djstripe.models import WebhookEventTrigger
 
 from payments.models import AuditEvent, OrderStatus
-from payments.tests.webhook_support import pay, sandbox_order, sandbox_seller
+from payments.tests.webhook_support import pay, sandbox_order, sandbox_seller_onboarded
 
 pytestmark = pytest.mark.django_db
 
@@ -67,7 +67,7 @@ def test_a_bad_date_is_a_clear_error():
 
 def test_a_seller_who_left_the_platform_is_skipped_and_reported_and_the_run_goes_on(stripe_sandbox):
     # No endpoint registered: neither the deauthorization nor the payment reached us.
-    gone = sandbox_seller(stripe_sandbox)
+    gone = sandbox_seller_onboarded(stripe_sandbox)
     order = sandbox_order(stripe_sandbox)  # another seller's sale
     pay(order)
     stripe_sandbox.disconnect_account(gone.stripe_account_id)
@@ -88,7 +88,7 @@ def test_a_seller_who_left_the_platform_is_skipped_and_reported_and_the_run_goes
 
 
 def test_a_dry_run_reports_an_unreadable_account_and_disconnects_nobody(stripe_sandbox):
-    gone = sandbox_seller(stripe_sandbox)
+    gone = sandbox_seller_onboarded(stripe_sandbox)
     stripe_sandbox.disconnect_account(gone.stripe_account_id)
 
     out = replay("--since", "2000-01-01", "--dry-run")
@@ -102,7 +102,7 @@ def test_a_listed_deauthorization_is_replayed_like_a_delivery(stripe_sandbox, mo
     """When Stripe still lists the deauthorization, it goes through the webhook pipeline."""
     from payments.services import replay as replay_service
 
-    gone = sandbox_seller(stripe_sandbox)
+    gone = sandbox_seller_onboarded(stripe_sandbox)
     stripe_sandbox.disconnect_account(gone.stripe_account_id)
     [deauthorized] = stripe_sandbox.events(type="account.application.deauthorized")
     monkeypatch.setattr(replay_service, "_events", lambda *, since, stripe_account:

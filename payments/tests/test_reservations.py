@@ -14,14 +14,14 @@ from marketplace.models import Listing, ListingStatus
 from marketplace.tests.factories import ListingFactory
 from payments.models import AuditEvent, Order, OrderStatus
 from payments.services.reservations import reservations_release_expired
-from payments.tests.factories import sandbox_seller, shipping_address
+from payments.tests.factories import sandbox_seller_onboarded, shipping_address
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def seller(stripe_sandbox):
-    return sandbox_seller(stripe_sandbox)
+    return sandbox_seller_onboarded(stripe_sandbox)
 
 
 def open_checkout(client, listing, buyer=None):

@@ -13,7 +13,13 @@ from payments.models import Dispute, Order, OrderStatus
 from payments.selectors_money import sale_money, sales_with_money, seller_balance_explanation
 from payments.services.notifications import notify_order_paid
 from payments.tests.factories import OrderFactory, PaidOrderFactory, PaymentFactory
-from payments.tests.webhook_support import deliver, endpoints_register, pay, sandbox_order, sandbox_seller
+from payments.tests.webhook_support import (
+    deliver,
+    endpoints_register,
+    pay,
+    sandbox_order,
+    sandbox_seller_onboarded,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +32,7 @@ def webhook_sandbox(stripe_sandbox, client):
 
 
 def paid_in_sandbox(sandbox, *, card="pm_card_visa", price_cents=5000) -> Order:
-    seller = sandbox_seller(sandbox, email="seller@example.com")
+    seller = sandbox_seller_onboarded(sandbox, email="seller@example.com")
     order = sandbox_order(sandbox, seller=seller, price_cents=price_cents)
     pay(order, card)
     deliver(sandbox)

@@ -16,7 +16,12 @@ from marketplace.tests.factories import ListingFactory
 from marketplace.tests.images import image_upload
 from payments.models import Order, OrderStatus
 from payments.shipping import tracking_url
-from payments.tests.factories import OrderFactory, PaidOrderFactory, sandbox_seller, shipping_address
+from payments.tests.factories import (
+    OrderFactory,
+    PaidOrderFactory,
+    sandbox_seller_onboarded,
+    shipping_address,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +30,8 @@ URL = "/payments/create-payment-intent/"
 
 @pytest.fixture
 def listing(stripe_sandbox):
-    return ListingFactory(seller=sandbox_seller(stripe_sandbox), price_cents=5000, shipping_cents=450)
+    seller = sandbox_seller_onboarded(stripe_sandbox)
+    return ListingFactory(seller=seller, price_cents=5000, shipping_cents=450)
 
 
 def _start(client, listing_id, **extra):
@@ -60,7 +66,7 @@ def test_a_shipping_charge_or_amount_sent_by_the_client_is_ignored(client, listi
 
 
 def test_free_shipping_charges_the_price_alone(client, stripe_sandbox):
-    listing = ListingFactory(seller=sandbox_seller(stripe_sandbox), price_cents=5000)
+    listing = ListingFactory(seller=sandbox_seller_onboarded(stripe_sandbox), price_cents=5000)
     client.force_login(UserFactory())
 
     assert _start(client, listing.pk).json()["amount"] == 5000

@@ -19,7 +19,7 @@ from marketplace.tests.factories import ListingFactory
 from payments.models import AuditEvent, Order, OrderStatus, PaymentStatus
 from payments.services.checkout import PaymentBeingSettled
 from payments.tests import webhook_support
-from payments.tests.factories import sandbox_seller, shipping_address
+from payments.tests.factories import sandbox_seller_onboarded, shipping_address
 from payments.tests.webhook_support import deliver, pay
 
 pytestmark = pytest.mark.django_db
@@ -29,7 +29,7 @@ webhook_sandbox = webhook_support.webhook_sandbox
 
 @pytest.fixture
 def seller(stripe_sandbox):
-    return sandbox_seller(stripe_sandbox)
+    return sandbox_seller_onboarded(stripe_sandbox)
 
 
 @pytest.fixture

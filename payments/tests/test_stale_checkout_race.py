@@ -15,7 +15,7 @@ from marketplace.services import listing_update, listing_withdraw
 from marketplace.tests.factories import ListingFactory
 from payments.models import Order, OrderStatus
 from payments.services.checkout import checkout_start
-from payments.tests.factories import sandbox_seller, shipping_address
+from payments.tests.factories import sandbox_seller_onboarded, shipping_address
 from stubcollector.errors import DomainError
 from stubcollector.testing_threads import run_at_once
 
@@ -64,7 +64,7 @@ def payable_intents_at_a_stale_price(listing):
 def test_a_reprice_racing_a_new_buyers_checkout_leaves_no_payable_intent_at_the_old_price(
     transactional_db, stripe_sandbox
 ):
-    seller = sandbox_seller(stripe_sandbox)
+    seller = sandbox_seller_onboarded(stripe_sandbox)
     for _ in range(ROUNDS):
         listing = ListingFactory(seller=seller, price_cents=6400)
         lapsed = lapsed_checkout(listing)
@@ -91,7 +91,7 @@ def test_a_reprice_racing_a_new_buyers_checkout_leaves_no_payable_intent_at_the_
 def race_a_change_against_the_lapsed_holder_paying(stripe_sandbox, change):
     """Round after round: a lapsed checkout's buyer confirms its old PaymentIntent while the
     seller makes `change(listing, seller)`. Yields (listing, change outcome, payment outcome)."""
-    seller = sandbox_seller(stripe_sandbox)
+    seller = sandbox_seller_onboarded(stripe_sandbox)
     for _ in range(ROUNDS):
         listing = ListingFactory(seller=seller, price_cents=6400)
         lapsed = lapsed_checkout(listing)

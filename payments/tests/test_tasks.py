@@ -19,7 +19,7 @@ from payments.models import Order, OrderStatus
 from payments.services.notifications import notify_order_paid
 from payments.tests import celery_support
 from payments.tests.celery_support import wait_until
-from payments.tests.factories import OrderFactory, sandbox_seller
+from payments.tests.factories import OrderFactory, sandbox_seller_onboarded
 from payments.tests.test_reservations import lapse, open_checkout
 from stubcollector.celery import app
 from stubcollector.logs import JsonFormatter, RequestIdFilter, request_id_set
@@ -36,7 +36,7 @@ def test_beat_queues_the_reservation_sweep_every_minute():
 
 
 def test_the_sweep_task_cancels_each_lapsed_checkout_and_its_payment_intent(client, stripe_sandbox):
-    seller = sandbox_seller(stripe_sandbox)
+    seller = sandbox_seller_onboarded(stripe_sandbox)
     lapsed = open_checkout(client, ListingFactory(seller=seller))
     held = open_checkout(client, ListingFactory(seller=seller))
     lapse(lapsed)

@@ -8,7 +8,7 @@ import pytest
 from accounts.tests.factories import UserFactory
 from marketplace.tests.factories import ListingFactory
 from payments import stripe_api
-from payments.tests.factories import sandbox_seller, shipping_address
+from payments.tests.factories import sandbox_seller_onboarded, shipping_address
 
 pytestmark = pytest.mark.django_db
 
@@ -64,7 +64,7 @@ def test_a_refreshed_onboarding_link_also_comes_from_site_url(
 
 
 def test_the_checkout_return_url_comes_from_site_url(client, stripe_sandbox, forged_host_allowed):
-    listing = ListingFactory(seller=sandbox_seller(stripe_sandbox))
+    listing = ListingFactory(seller=sandbox_seller_onboarded(stripe_sandbox))
     client.force_login(UserFactory())
 
     response = client.post(

@@ -11,7 +11,7 @@ from accounts.tests.factories import UserFactory
 from payments.models import AuditEvent, Order, OrderStatus
 from payments.services.webhook_guards import webhook_failure_settled
 from payments.tests import webhook_support
-from payments.tests.webhook_support import make_event, pay, sandbox_order, sandbox_seller
+from payments.tests.webhook_support import make_event, pay, sandbox_order, sandbox_seller_onboarded
 
 pytestmark = pytest.mark.django_db
 
@@ -78,7 +78,7 @@ def test_stripe_answering_5xx_on_the_refetch_stays_a_failure_for_a_retry(stripe_
 
 
 def test_a_connect_delivery_names_its_account_on_the_trigger(stripe_sandbox, webhooks):
-    seller = sandbox_seller(stripe_sandbox)
+    seller = sandbox_seller_onboarded(stripe_sandbox)
     order = sandbox_order(stripe_sandbox, seller=seller)
     pay(order)
 
@@ -156,7 +156,7 @@ def stored_trigger(event):
 
 
 def test_resource_missing_for_another_object_than_the_events_own_is_a_failure_to_retry(stripe_sandbox):
-    seller = sandbox_seller(stripe_sandbox)
+    seller = sandbox_seller_onboarded(stripe_sandbox)
     event = make_event("charge.dispute.created", {"id": "dp_still_there", "object": "dispute"},
                        account=seller.stripe_account_id)
     error = stripe_missing_error("ch_gone000000000000000001", seller.stripe_account_id)
@@ -166,7 +166,7 @@ def test_resource_missing_for_another_object_than_the_events_own_is_a_failure_to
 
 
 def test_resource_missing_for_the_events_own_object_is_settled_as_nothing_to_do(stripe_sandbox):
-    seller = sandbox_seller(stripe_sandbox)
+    seller = sandbox_seller_onboarded(stripe_sandbox)
     event = make_event("charge.refunded", {"id": "ch_gone000000000000000002", "object": "charge"},
                        account=seller.stripe_account_id)
     error = stripe_missing_error("ch_gone000000000000000002", seller.stripe_account_id)

@@ -13,7 +13,7 @@ from payments.tests.webhook_support import (
     PLATFORM_PATH,
     make_event,
     post_event,
-    sandbox_seller,
+    sandbox_seller_onboarded,
     sign,
 )
 
@@ -42,7 +42,7 @@ def test_a_validly_signed_platform_event_is_recorded_once_and_answered_200(clien
 
 
 def test_a_validly_signed_connect_event_is_recorded_with_its_account(client, stripe_sandbox):
-    account = {"id": sandbox_seller(stripe_sandbox).stripe_account_id}
+    account = {"id": sandbox_seller_onboarded(stripe_sandbox).stripe_account_id}
     # balance.available has no dj-stripe handler: nothing is re-fetched.
     event = make_event("balance.available", {"object": "balance"}, account=account["id"])
 

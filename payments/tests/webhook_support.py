@@ -15,11 +15,11 @@ import pytest
 import stripe
 from django.conf import settings
 
-from accounts.tests.factories import SellerFactory, UserFactory
+from accounts.tests.factories import UserFactory
 from marketplace.tests.factories import ListingFactory
 from payments import stripe_api
 from payments.models import Order
-from payments.tests.factories import OrderFactory
+from payments.tests.factories import OrderFactory, sandbox_seller_onboarded
 
 PLATFORM_PATH = "/payments/webhook/"
 CONNECT_PATH = "/payments/webhook/connect/"
@@ -85,14 +85,9 @@ def webhook_sandbox(stripe_sandbox, client):
     return endpoints_register(stripe_sandbox, client)
 
 
-def sandbox_seller(sandbox, **kwargs):
-    account = sandbox.create_account(email="seller@example.com")
-    return SellerFactory(stripe_account_id=account["id"], **kwargs)
-
-
 def sandbox_order(sandbox, *, seller=None, buyer=None, price_cents: int = 5000) -> Order:
     """A pending order with a real PaymentIntent on the seller's sandbox account."""
-    seller = seller or sandbox_seller(sandbox)
+    seller = seller or sandbox_seller_onboarded(sandbox)
     listing = ListingFactory(seller=seller, price_cents=price_cents)
     order = OrderFactory(listing=listing, buyer=buyer or UserFactory(), payment_intent_id="")
     intent = stripe_api.payment_intent_create(order=order)

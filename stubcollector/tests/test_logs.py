@@ -15,7 +15,7 @@ from accounts.tests.factories import UserFactory
 from marketplace.tests.factories import ListingFactory
 from payments.models import Order, OrderStatus
 from payments.tests.factories import shipping_address
-from payments.tests.webhook_support import endpoints_register, sandbox_seller
+from payments.tests.webhook_support import endpoints_register, sandbox_seller_onboarded
 from stubcollector.logs import JsonFormatter, RequestIdFilter, redact
 
 pytestmark = pytest.mark.django_db
@@ -48,7 +48,7 @@ def lines(stream) -> list[dict]:
 
 
 def buy(client, sandbox, card="pm_card_visa"):
-    listing = ListingFactory(seller=sandbox_seller(sandbox), price_cents=5000)
+    listing = ListingFactory(seller=sandbox_seller_onboarded(sandbox), price_cents=5000)
     client.force_login(UserFactory())
     started = client.post("/payments/create-payment-intent/",
                           {"listing_id": listing.pk, **shipping_address(), "card_number": CARD},

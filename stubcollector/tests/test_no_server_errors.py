@@ -16,7 +16,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts.tests.factories import UserFactory
 from marketplace.tests.factories import ListingFactory
-from payments.tests.factories import PaidOrderFactory, sandbox_seller
+from payments.tests.factories import PaidOrderFactory, sandbox_seller_onboarded
 
 pytestmark = pytest.mark.django_db
 
@@ -188,13 +188,13 @@ def _send(client, method, path, *, data=None, content_type=None, query="", heade
 
 @pytest.fixture
 def world(stripe_sandbox):
-    owner = sandbox_seller(stripe_sandbox)
+    owner = sandbox_seller_onboarded(stripe_sandbox)
     buyer = UserFactory()
     order = PaidOrderFactory(buyer=buyer, listing=ListingFactory(seller=owner))
     return {
         "owner": owner,
         "buyer": buyer,
-        "stranger": sandbox_seller(stripe_sandbox),
+        "stranger": sandbox_seller_onboarded(stripe_sandbox),
         "listing": ListingFactory(seller=owner),
         "order": order,
     }

@@ -12,7 +12,13 @@ from accounts.tests.factories import UserFactory
 from marketplace.tests.factories import ListingFactory
 from payments.models import OrderStatus
 from payments.tests.factories import shipping_address
-from payments.tests.webhook_support import CONNECT_PATH, pay, post_event, sandbox_order, sandbox_seller
+from payments.tests.webhook_support import (
+    CONNECT_PATH,
+    pay,
+    post_event,
+    sandbox_order,
+    sandbox_seller_onboarded,
+)
 from stubcollector import monitoring
 
 pytestmark = pytest.mark.django_db
@@ -174,7 +180,7 @@ def paused(settings):
 def test_with_checkout_paused_the_listing_page_stays_up_and_says_so_instead_of_a_buy_button(
     client, paused, stripe_sandbox
 ):
-    listing = ListingFactory(seller=sandbox_seller(stripe_sandbox))
+    listing = ListingFactory(seller=sandbox_seller_onboarded(stripe_sandbox))
 
     response = client.get(f"/listings/{listing.pk}/")
 
@@ -187,7 +193,7 @@ def test_with_checkout_paused_the_listing_page_stays_up_and_says_so_instead_of_a
 def test_with_checkout_paused_the_payment_routes_answer_503_with_a_clear_message(
     client, paused, stripe_sandbox
 ):
-    listing = ListingFactory(seller=sandbox_seller(stripe_sandbox))
+    listing = ListingFactory(seller=sandbox_seller_onboarded(stripe_sandbox))
     client.force_login(UserFactory())
 
     page = client.get(f"/checkout/{listing.pk}/", HTTP_ACCEPT="text/html")
@@ -214,7 +220,7 @@ def test_with_checkout_paused_webhooks_still_land_the_money_in_flight(client, pa
 
 
 def test_with_checkout_on_the_buy_button_is_there(client, stripe_sandbox):
-    listing = ListingFactory(seller=sandbox_seller(stripe_sandbox))
+    listing = ListingFactory(seller=sandbox_seller_onboarded(stripe_sandbox))
     response = client.get(f"/listings/{listing.pk}/")
     assert f"/checkout/{listing.pk}/" in response.content.decode()
     assert "Checkout is paused" not in response.content.decode()
