@@ -15,20 +15,20 @@ authorization matrix (security/test_authorization_matrix.py):
 
 The Support and Finance groups are made by a data migration (payments/migrations/
 0003_staff_groups.py). pytest runs with --no-migrations, so a data migration does not run here:
-`staff_group` takes the group when it exists, otherwise makes it with payments/staff.py
-(docs/architecture.md, "Staff").
+`staff_group` makes them with payments/staff.py (docs/architecture.md, "Staff").
 """
 
 import os
 from functools import cached_property
 
 import pytest
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Group
 from django.test import Client
 from hypothesis import HealthCheck, settings
 
 from accounts.tests.factories import UserFactory
 from marketplace.tests.factories import ListingFactory
+from payments.staff import FINANCE, SUPPORT, staff_groups_ensure
 from payments.tests.factories import sandbox_seller_onboarded
 from payments.tests.webhook_support import deliver, endpoints_register, pay, sandbox_order
 
@@ -45,39 +45,15 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "security"))
 
 ROLES = ("anon", "buyer", "buyer2", "seller", "seller2", "staff", "support", "finance", "super")
 STAFF_ROLES = ("staff", "support", "finance", "super")
-GROUP_NAMES = {"support": "Support", "finance": "Finance"}
-
-# What each group is given (docs/architecture.md, "Staff"), used only if payments/staff.py
-# cannot be imported: both see everything of ours in admin; Support refunds up to
-# SUPPORT_REFUND_LIMIT_CENTS, Finance any amount. The refund permission's codename is whichever
-# of these exists.
-REFUND_PERMISSION_CODENAMES = ("refund_order", "refund_orders", "add_refund")
-VIEWABLE_APPS = ("accounts", "marketplace", "payments", "djstripe")
+GROUP_NAMES = {"support": SUPPORT, "finance": FINANCE}
 
 # Support's limit in the tests: the matrix refunds below it, the limit tests above it.
 SUPPORT_LIMIT_CENTS = 2000
 
 
-def refund_permissions():
-    return Permission.objects.filter(
-        content_type__app_label="payments", codename__in=REFUND_PERMISSION_CODENAMES
-    )
-
-
 def staff_group(role: str) -> Group:
-    """The groups of payments/staff.py (made by migration 0003) when the code has them."""
-    try:
-        from payments.staff import staff_groups_ensure
-    except ImportError:  # no payments/staff.py: the groups as docs/architecture.md describes them
-        group, created = Group.objects.get_or_create(name=GROUP_NAMES[role])
-        if created:
-            views = Permission.objects.filter(
-                content_type__app_label__in=VIEWABLE_APPS, codename__startswith="view_"
-            )
-            group.permissions.add(*views, *refund_permissions())
-        return group
-    if not Group.objects.filter(name=GROUP_NAMES[role]).exists():
-        staff_groups_ensure()
+    """The group of payments/staff.py (made by migration 0003, which --no-migrations skips)."""
+    staff_groups_ensure()
     return Group.objects.get(name=GROUP_NAMES[role])
 
 
