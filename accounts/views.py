@@ -22,6 +22,7 @@ from accounts.services import (
 )
 from accounts.usernames import username_key
 from stubcollector.rate_limits import post_rate_limit
+from stubcollector.site import SITE_NAME, site_root
 
 # Rates per client IP and per attempted username; only POSTs count (viewing the form is free).
 # Blocked requests get stubcollector.views.rate_limited (429) through RatelimitMiddleware.
@@ -157,9 +158,8 @@ def profile(request):
 
 
 def _reset_email_context() -> dict:
-    """The reset link is built on SITE_URL, never on the Host a request claimed (a forged Host
-    would otherwise send the token to an attacker's site)."""
-    return {"site_url": settings.SITE_URL.rstrip("/"), "site_name": "Stub Collector"}
+    """The reset link is built on SITE_URL (stubcollector/site.py), not on the request's Host."""
+    return {"site_url": site_root(), "site_name": SITE_NAME}
 
 
 @method_decorator(

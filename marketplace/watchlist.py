@@ -27,6 +27,7 @@ from django.utils import timezone
 from marketplace.models import Listing, ListingStatus, SavedSearch, Watch
 from marketplace.pricing import format_usd
 from stubcollector.errors import DomainError, NotFound
+from stubcollector.site import SITE_NAME, absolute_url
 from stubcollector.text import email_subject
 
 logger = logging.getLogger(__name__)
@@ -65,10 +66,6 @@ class BadUnsubscribeLink(NotFound):
     )
 
 
-def absolute_url(path: str) -> str:
-    return f"{settings.SITE_URL.rstrip('/')}{path}"
-
-
 # -- unsubscribe links ------------------------------------------------------------------------------
 
 
@@ -105,7 +102,7 @@ def unsubscribe_apply(*, token: str):
 def _send(*, template: str, subject: str, to_user, context: dict, unsubscribe: str) -> bool:
     if not to_user.email:
         return False
-    context = {**context, "recipient": to_user, "unsubscribe_url": unsubscribe, "site_name": "Stub Collector"}
+    context = {**context, "recipient": to_user, "unsubscribe_url": unsubscribe, "site_name": SITE_NAME}
     message = EmailMultiAlternatives(
         subject=email_subject(subject),
         body=render_to_string(f"emails/{template}.txt", context),

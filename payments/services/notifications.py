@@ -17,13 +17,10 @@ from django.urls import reverse
 from marketplace.pricing import format_usd as dollars
 from payments.countries import COUNTRY_NAMES
 from payments.models import Order
+from stubcollector.site import SITE_NAME, absolute_url
 from stubcollector.text import email_subject
 
 logger = logging.getLogger(__name__)
-
-
-def absolute_url(path: str) -> str:
-    return f"{settings.SITE_URL.rstrip('/')}{path}"
 
 
 def _order_context(order: Order) -> dict:
@@ -40,7 +37,7 @@ def _order_context(order: Order) -> dict:
         "order_url": order_url,
         "ship_url": f"{order_url}#ship",
         "orders_url": absolute_url(reverse("payments_pages:order_list")),
-        "site_name": "Stub Collector",
+        "site_name": SITE_NAME,
         "shipping_lines": shipping_lines(order),
         "price_lines": price_lines(order),
     }

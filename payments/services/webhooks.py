@@ -39,6 +39,7 @@ from djstripe.models import Event, WebhookEndpoint, WebhookEventTrigger
 from payments.services import disputes, fraud_warnings, payment_events
 from stubcollector.errors import DomainError
 from stubcollector.json_depth import JSONTooDeep, json_loads_bounded
+from stubcollector.site import absolute_url
 
 logger = logging.getLogger(__name__)
 
@@ -227,7 +228,7 @@ def webhook_endpoint_get(endpoint: str) -> WebhookEndpoint:
         id=spec["id"],
         defaults={
             "secret": secret,
-            "url": settings.SITE_URL.rstrip("/") + spec["path"],
+            "url": absolute_url(spec["path"]),
             "enabled_events": ["*"],
             "status": WebhookEndpointStatus.enabled,
             "livemode": settings.STRIPE_LIVE_MODE,

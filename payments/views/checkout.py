@@ -23,6 +23,7 @@ from payments.order_words import reader_of, status_words
 from payments.services.checkout import checkout_start
 from payments.views.common import json_object, refuse_anonymous
 from stubcollector.errors import error_payload
+from stubcollector.site import absolute_url
 
 PAYMENT_INTENT_RATE_PER_USER = "20/m"
 PAYMENT_INTENT_RATE_PER_IP = "60/m"
@@ -109,7 +110,7 @@ def create_payment_intent(request):
             **checkout.as_dict(),
             "publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
             # Where Stripe sends the buyer back after 3-D Secure: on SITE_URL, not the request's Host.
-            "return_url": f"{settings.SITE_URL.rstrip('/')}{order_url}?checkout=1",
+            "return_url": absolute_url(f"{order_url}?checkout=1"),
             "status_url": reverse("payments:order_status", args=[checkout.order.pk]),
         }
     )

@@ -9,9 +9,8 @@ delivered in an `account.updated` event, through `seller_sync_account`.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -34,6 +33,7 @@ from payments.services.connect.rules import (
     seller_country_check,
 )
 from stubcollector.errors import Conflict
+from stubcollector.site import absolute_url
 
 # Express dashboard, direct charges: at API version 2026-08-26.dahlia (stripe-python 15.x)
 # Stripe supports an Express dashboard only with the platform paying Stripe's fees and liable
@@ -54,13 +54,8 @@ SELLER_PRODUCT_DESCRIPTION = "Collectible ticket stubs sold through the Stub Col
 # -- onboarding --------------------------------------------------------------------------------
 
 
-def _absolute(path: str) -> str:
-    """Every URL we send to Stripe is on SITE_URL, never on the Host a request claimed."""
-    return urljoin(settings.SITE_URL.rstrip("/") + "/", path.lstrip("/"))
-
-
 def seller_public_url(*, user: User) -> str:
-    return _absolute(f"/sellers/{user.username}/")
+    return absolute_url(f"/sellers/{user.username}/")
 
 
 def is_public_url(url: str) -> bool:
@@ -158,8 +153,8 @@ def seller_account_link(*, user: User, actor=None) -> str:
         raise NoStripeAccount()
     link = stripe_api.account_link_create(
         account_id=user.stripe_account_id,
-        refresh_url=_absolute(reverse("payments:connect_refresh")),
-        return_url=_absolute(reverse("payments:connect_return")),
+        refresh_url=absolute_url(reverse("payments:connect_refresh")),
+        return_url=absolute_url(reverse("payments:connect_return")),
         actor=actor if actor is not None else user,
         subject_user=user,
         collection_options=UPDATE_COLLECTION_OPTIONS if user.stripe_onboarding_completed else None,
