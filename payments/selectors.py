@@ -5,12 +5,20 @@ same number of queries however many orders it lists. Only the order's buyer and 
 read it: anyone else gets OrderNotFound (404), never a hint that it exists.
 """
 
+from dataclasses import dataclass
+
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from payments.forms import SHIPPING_FIELDS
 from payments.models import REFUND_WAITING_STATUSES, AuditEvent, Order, OrderStatus, Refund
 from payments.services.audit import FAILED_TRY_ACTION
-from payments.services.fulfilment import OrderNotFound
+from payments.services.fulfilment import (
+    OrderNotFound,
+    order_completable,
+    order_relist_blocker,
+    order_shippable,
+)
+from payments.services.refunds import order_paid_refundable
 
 ORDER_RELATED = ("buyer", "seller", "listing__stub")
 
@@ -72,6 +80,34 @@ def order_for_party(*, order_id, user, related: bool = True) -> Order:
     if user.pk not in (order.buyer_id, order.seller_id):
         raise OrderNotFound()
     return order
+
+
+@dataclass(frozen=True)
+class OrderActions:
+    """The moves an order's page (and the seller's dashboard) offers one reader."""
+
+    can_ship: bool
+    can_complete: bool
+    can_refund: bool
+    can_relist: bool
+
+
+def order_actions_for(*, order: Order, user) -> OrderActions:
+    """What `user` may do to `order` now, by the services' own rules: its seller ships
+    (fulfilment.order_shippable), refunds a paid order (refunds.order_paid_refundable) and puts
+    the stub of a refunded order back on sale (fulfilment.order_relist_blocker); its buyer
+    confirms receipt (fulfilment.order_completable); anyone else does nothing. Reads what
+    `order_relist_blocker` reads, for the seller only: `order.listing`, and in a list the
+    `refunds_waiting` / `sold_again` annotations."""
+    user_id = user.pk if getattr(user, "is_authenticated", False) else None
+    is_seller = user_id is not None and order.seller_id == user_id
+    is_buyer = user_id is not None and order.buyer_id == user_id
+    return OrderActions(
+        can_ship=is_seller and order_shippable(order=order),
+        can_complete=is_buyer and order_completable(order=order),
+        can_refund=is_seller and order_paid_refundable(order=order),
+        can_relist=is_seller and not order_relist_blocker(order=order),
+    )
 
 
 # Refund steps a buyer and seller read on the order page (payments/services/refunds.py writes

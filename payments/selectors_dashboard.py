@@ -12,8 +12,7 @@ from django.utils import timezone
 from marketplace.models import Listing, ListingStatus
 from payments.charts import DaySales, dollars, fill_days
 from payments.models import SOLD_ORDER_STATUSES, Order, OrderStatus
-from payments.selectors import with_refund_waiting
-from payments.services.fulfilment import order_relist_blocker
+from payments.selectors import order_actions_for, with_refund_waiting
 
 SALES_SHOWN = 50
 CHART_DAYS = 30
@@ -80,17 +79,15 @@ def dashboard_sales(*, seller, limit: int = SALES_SHOWN) -> list[Order]:
     )
     for order in orders:
         order.next_step = NEXT_STEP.get(order.status, "")
-        # A shipped stub refunded in full waits for its seller (payments.services.fulfilment).
-        order.can_relist = not order_relist_blocker(order=order)
+        # The Ship and Put it back on sale buttons, as on the order page.
+        order.actions = order_actions_for(order=order, user=seller)
         if order.shows_refund_pending:
             order.next_step = "Refund pending at Stripe: it is sent once your Stripe balance can cover it."
-        elif order.can_relist:
+        elif order.actions.can_relist:
+            # A shipped stub refunded in full waits for its seller (payments.services.fulfilment).
             order.next_step = "Refunded in full. You shipped the stub: put it back on sale once you have it."
         order.amount_display = dollars(order.amount_cents)
         order.seller_receives_display = dollars(order.seller_receives_cents)
-        order.can_ship = (
-            order.status in (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED) and not order.shipped_at
-        )
     return orders
 
 

@@ -61,16 +61,45 @@ def _lock_order_for(*, order_id, user, role: str) -> Order:
     return order
 
 
+def order_shipped_already(*, order: Order) -> bool:
+    """Whether the seller has marked the order shipped (what a second click finds)."""
+    return order.shipped_at is not None and order.status in (
+        OrderStatus.SHIPPED, OrderStatus.COMPLETED, OrderStatus.PARTIALLY_REFUNDED,
+    )
+
+
+def order_shippable(*, order: Order) -> bool:
+    """Whether the seller can mark the order shipped now: paid (or partially refunded) and not
+    shipped yet. The rule of `order_ship`, and of the Ship buttons (payments.selectors)."""
+    return order.status in (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED) and not order_shipped_already(
+        order=order
+    )
+
+
+def order_completed_already(*, order: Order) -> bool:
+    """Whether the buyer has confirmed receipt (what a second click finds)."""
+    return order.status == OrderStatus.COMPLETED or (
+        order.status == OrderStatus.PARTIALLY_REFUNDED and order.completed_at is not None
+    )
+
+
+def order_completable(*, order: Order) -> bool:
+    """Whether the buyer can confirm receipt now: shipped (also when partially refunded since)
+    and not confirmed yet. The rule of `order_complete`, and of the Confirm receipt button."""
+    shipped = order.status == OrderStatus.SHIPPED or (
+        order.status == OrderStatus.PARTIALLY_REFUNDED and order.shipped_at is not None
+    )
+    return shipped and not order_completed_already(order=order)
+
+
 @transaction.atomic
 def order_ship(*, order_id, seller, tracking_number: str = "", carrier: str = "", request=None) -> Order:
     """The seller sends the stub: paid (or partially refunded, not yet shipped) → shipped, with
     the carrier (a ShippingCarrier value, or "" when not given) and the tracking number."""
     order = _lock_order_for(order_id=order_id, user=seller, role="seller")
-    if order.shipped_at is not None and order.status in (
-        OrderStatus.SHIPPED, OrderStatus.COMPLETED, OrderStatus.PARTIALLY_REFUNDED,
-    ):
+    if order_shipped_already(order=order):
         raise OrderAlreadyShipped()
-    if order.status not in (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED):
+    if not order_shippable(order=order):
         raise OrderNotShippable(
             f"Only a paid order can be shipped; this one is {order.get_status_display().lower()}."
         )
@@ -93,14 +122,9 @@ def order_ship(*, order_id, seller, tracking_number: str = "", carrier: str = ""
 def order_complete(*, order_id, buyer, request=None) -> Order:
     """The buyer has the stub: shipped → completed."""
     order = _lock_order_for(order_id=order_id, user=buyer, role="buyer")
-    if order.status == OrderStatus.COMPLETED or (
-        order.status == OrderStatus.PARTIALLY_REFUNDED and order.completed_at is not None
-    ):
+    if order_completed_already(order=order):
         raise OrderAlreadyCompleted()
-    shipped = order.status == OrderStatus.SHIPPED or (
-        order.status == OrderStatus.PARTIALLY_REFUNDED and order.shipped_at is not None
-    )
-    if not shipped:
+    if not order_completable(order=order):
         raise OrderNotCompletable(
             "You can confirm receipt once the seller has shipped the order; "
             f"this one is {order.get_status_display().lower()}."

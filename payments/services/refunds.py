@@ -341,12 +341,19 @@ def _dispute_allows_refund(order: Order) -> bool:
     return dispute is not None and dispute.is_open and dispute.charge_refundable
 
 
+def order_paid_refundable(*, order: Order) -> bool:
+    """Whether the order is paid, not refunded in full and not disputed: the refund its seller is
+    offered on the order page (payments.selectors.order_actions_for), and what staff refund
+    outside a dispute."""
+    return order.status in REFUNDABLE_ORDER_STATUSES
+
+
 def order_refundable_status(*, order: Order) -> bool:
     """Whether the order's status lets it be refunded at all (what is left is checked when asked):
     a paid one, or a disputed one while its dispute is an inquiry Stripe still lets us refund."""
     if order.status == S.DISPUTED:
         return _dispute_allows_refund(order)
-    return order.status in REFUNDABLE_ORDER_STATUSES
+    return order_paid_refundable(order=order)
 
 
 def _refundable_payment(order: Order) -> Payment:
@@ -356,7 +363,7 @@ def _refundable_payment(order: Order) -> Payment:
             f"Order #{order.pk} is disputed: the card's bank holds the money, so Stripe cannot refund "
             "it. Answer the dispute instead (or accept it to give the money back)."
         )
-    if (order.status not in REFUNDABLE_ORDER_STATUSES and order.status != S.DISPUTED) or payment is None:
+    if (not order_paid_refundable(order=order) and order.status != S.DISPUTED) or payment is None:
         raise OrderNotRefundable(
             f"Order #{order.pk} is {order.get_status_display().lower()}; only a paid order can be refunded."
         )

@@ -16,13 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from marketplace.pricing import format_usd as dollars
 from payments import selectors
 from payments.forms import ShipOrderForm
-from payments.models import (
-    REFUND_WAITING_STATUSES,
-    REFUNDABLE_ORDER_STATUSES,
-    OrderStatus,
-    Payment,
-    RefundStatus,
-)
+from payments.models import REFUND_WAITING_STATUSES, OrderStatus, Payment, RefundStatus
 from payments.order_words import BUYER, SELLER, reader_of, status_words, timeline_lines
 from payments.selectors_feedback import order_feedback
 from payments.selectors_money import sale_money
@@ -33,7 +27,6 @@ from payments.services.fulfilment import (
     OrderNotRelistable,
     order_complete,
     order_relist,
-    order_relist_blocker,
     order_ship,
 )
 from payments.services.notifications import shipping_lines
@@ -121,13 +114,7 @@ def order_detail(request, order_id: int):
     refunded_cents = sum(r.amount_cents for r in refunds if r.status == RefundStatus.SUCCEEDED)
     waiting_cents = sum(r.amount_cents for r in refunds if r.status in REFUND_WAITING_STATUSES)
     order.refund_waiting = bool(waiting_cents)
-    can_ship = is_seller and order.shipped_at is None and order.status in (
-        OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED
-    )
-    can_complete = is_buyer and order.completed_at is None and (
-        order.status == OrderStatus.SHIPPED
-        or (order.status == OrderStatus.PARTIALLY_REFUNDED and order.shipped_at is not None)
-    )
+    actions = selectors.order_actions_for(order=order, user=request.user)
     context = {
         "order": order,
         # What the buyer paid for, frozen at payment; the live stub while the order is unpaid.
@@ -152,15 +139,15 @@ def order_detail(request, order_id: int):
             order=order, events=selectors.order_timeline(order=order, attempts=attempts), attempts=attempts,
             reader=reader,
         ),
-        "can_ship": can_ship,
-        "can_complete": can_complete,
-        "can_refund": is_seller and order.status in REFUNDABLE_ORDER_STATUSES,
+        "can_ship": actions.can_ship,
+        "can_complete": actions.can_complete,
+        "can_refund": actions.can_refund,
         "refund_token": refund_form_token(),
         "refund_reasons": refund_reason_choices(user=request.user),
         "buyer_note_max": BUYER_NOTE_MAX_LENGTH,
         "refundable": dollars(payment.refundable_cents) if payment else "",
         "refund_on_its_way": dollars(waiting_cents) if waiting_cents else "",
-        "can_relist": is_seller and not order_relist_blocker(order=order),
+        "can_relist": actions.can_relist,
         "ship_form": ShipOrderForm(),
         "from_checkout": request.GET.get("checkout") == "1",
         "waiting_for_payment": order.status == OrderStatus.PENDING_PAYMENT,
