@@ -12,14 +12,9 @@ from payments.models import Order, OrderStatus
 from payments.services.audit import audit_record
 from payments.services.notifications import notify_order_shipped
 from payments.services.orders import order_transition
-from payments.services.refunds import listing_sold_after
+from payments.services.refunds import OrderNotFound, listing_sold_after
 from payments.shipping import ShippingCarrier
-from stubcollector.errors import Conflict, NotFound
-
-
-class OrderNotFound(NotFound):
-    code = "order_not_found"
-    message = "No such order."
+from stubcollector.errors import Conflict
 
 
 class OrderAlreadyShipped(Conflict):

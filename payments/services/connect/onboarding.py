@@ -22,6 +22,7 @@ from payments.services.connect.payouts import (
     _payout_schedule_already_set,
 )
 from payments.services.connect.rules import (
+    NOT_A_SELLER_MESSAGE,
     SELLER_COUNTRY,
     AccountState,
     NoStripeAccount,
@@ -318,7 +319,7 @@ def seller_login_link(*, user: User) -> str:
 def seller_status(*, user: User) -> dict:
     """The JSON of /payments/connect/status/: what we know, from the last sync."""
     if not user.is_seller:
-        raise NotASeller()
+        raise NotASeller(NOT_A_SELLER_MESSAGE)
     return {
         "account_id": user.stripe_account_id or None,
         "status": user.stripe_account_status or "none",

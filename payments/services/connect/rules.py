@@ -12,7 +12,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from accounts.models import StripeAccountStatus, User
-from stubcollector.errors import Conflict, PermissionDenied
+from marketplace.services import NotASeller
+from stubcollector.errors import Conflict
 
 # The shortest payout delay Stripe allows for an account's country (days). Countries not listed
 # get Stripe's own "minimum", which is always valid. Keep to values Stripe documents.
@@ -51,9 +52,8 @@ def seller_country_check(*, user: User) -> None:
         raise SellerCountryNotSupported()
 
 
-class NotASeller(PermissionDenied):
-    code = "not_a_seller"
-    message = "Only sellers have a Stripe account. Start selling from your dashboard first."
+# NotASeller (marketplace.services) in Connect's words: the Stripe account, not listing stubs.
+NOT_A_SELLER_MESSAGE = "Only sellers have a Stripe account. Start selling from your dashboard first."
 
 
 class NoStripeAccount(Conflict):
@@ -329,7 +329,7 @@ def _from_unix(value: Any) -> datetime | None:
 
 def require_account(user: User) -> str:
     if not user.is_seller:
-        raise NotASeller()
+        raise NotASeller(NOT_A_SELLER_MESSAGE)
     if not user.stripe_account_id:
         raise NoStripeAccount()
     return user.stripe_account_id
