@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 
 from accounts.models import User
+from accounts.signals import seller_became
 from accounts.usernames import (
     COLLISION_SEPARATOR,
     username_as_authenticated,
@@ -99,21 +100,31 @@ def user_signup(
 
 
 @transaction.atomic
-def user_become_seller(*, user: User, country: str, bio: str = "") -> User:
-    """Marks a buyer as a seller. Doing it again only updates the country (until the Stripe
-    account exists, whose country is fixed) and the bio."""
-    country = (country or "").strip().upper()
-    if country not in SELLER_COUNTRY_CODES:
-        raise InvalidInput("Choose one of the listed countries.")
-    bio = _clean_bio(bio)
+def user_become_seller(*, user: User, country: str | None = None, bio: str | None = None) -> User:
+    """Marks a buyer as a seller: the one way in, from the profile's form (with a country and a
+    bio) or from starting Stripe onboarding (payments.services.connect.seller_become, without
+    them: the profile's stay, and onboarding checks the country itself). Doing it again only
+    updates the country (until the Stripe account exists, whose country is fixed) and the bio.
+    The moment a buyer becomes a seller is sent once as `accounts.signals.seller_became`."""
+    if country is not None:
+        country = country.strip().upper()
+        if country not in SELLER_COUNTRY_CODES:
+            raise InvalidInput("Choose one of the listed countries.")
+    if bio is not None:
+        bio = _clean_bio(bio)
     locked = User.objects.select_for_update().get(pk=user.pk)
-    if locked.stripe_account_id and country != locked.seller_country:
+    if country is not None and locked.stripe_account_id and country != locked.seller_country:
         raise SellerCountryLocked()
+    became = not locked.is_seller
     locked.is_seller = True
-    locked.seller_country = country
-    locked.seller_bio = bio
+    if country is not None:
+        locked.seller_country = country
+    if bio is not None:
+        locked.seller_bio = bio
     locked.save(update_fields=["is_seller", "seller_country", "seller_bio"])
-    user.is_seller, user.seller_country, user.seller_bio = True, country, bio
+    user.is_seller, user.seller_country, user.seller_bio = True, locked.seller_country, locked.seller_bio
+    if became:
+        seller_became.send(sender=User, user=user)
     return user
 
 

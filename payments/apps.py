@@ -13,6 +13,12 @@ class PaymentsConfig(AppConfig):
 
         webhooks_connect_signals()  # our handlers on dj-stripe's webhook signals
 
+        from accounts.signals import seller_became
+        from payments.services.connect.onboarding import seller_became_audit
+
+        # Becoming a seller, from the profile or from onboarding, is audited once.
+        seller_became.connect(seller_became_audit, dispatch_uid="payments_seller_became_audit")
+
         from django.db.models.signals import post_migrate
 
         from payments.feedback_db import install_after_migrate

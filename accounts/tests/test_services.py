@@ -10,6 +10,7 @@ from accounts.services import (
     user_update_profile,
     user_update_seller_bio,
 )
+from accounts.signals import seller_became
 from accounts.tests.factories import NewSellerFactory, SellerFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -62,6 +63,46 @@ def test_becoming_a_seller_twice_only_updates_the_bio():
 
     user.refresh_from_db()
     assert user.is_seller and user.seller_bio == "New bio"
+
+
+@pytest.fixture
+def became():
+    """The users `seller_became` was sent for."""
+    sent = []
+
+    def receiver(sender, *, user, **kwargs):
+        sent.append(user.pk)
+
+    seller_became.connect(receiver, dispatch_uid="test_seller_became")
+    yield sent
+    seller_became.disconnect(dispatch_uid="test_seller_became")
+
+
+def test_becoming_a_seller_is_announced_once(became):
+    user = UserFactory()
+
+    user_become_seller(user=user, country="US", bio="")
+    user_become_seller(user=user, country="US", bio="Again")
+
+    assert became == [user.pk]
+
+
+def test_a_refused_request_to_become_a_seller_announces_nothing(became):
+    with pytest.raises(InvalidInput):
+        user_become_seller(user=UserFactory(), country="GB", bio="")
+
+    assert became == []
+
+
+def test_becoming_a_seller_without_country_or_bio_keeps_the_profiles(became):
+    # Starting Stripe onboarding (payments.services.connect.seller_become) comes in this way.
+    user = UserFactory(seller_country="US", seller_bio="Cup finals only.")
+
+    user_become_seller(user=user)
+
+    user.refresh_from_db()
+    assert (user.is_seller, user.seller_country, user.seller_bio) == (True, "US", "Cup finals only.")
+    assert became == [user.pk]
 
 
 def test_the_country_cannot_change_once_the_stripe_account_exists():

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import StripeAccountStatus, User
+from accounts.services import user_become_seller
 from payments import stripe_api
 from payments.services.audit import audit_record
 from payments.services.connect.payouts import (
@@ -69,12 +70,16 @@ def is_public_url(url: str) -> bool:
 
 
 def seller_become(*, user: User) -> User:
-    """A buyer becomes a seller the first time they start onboarding."""
+    """A buyer becomes a seller the first time they start onboarding: accounts' one rule
+    (user_become_seller), keeping the country and bio on their profile."""
     if not user.is_seller:
-        User.objects.filter(pk=user.pk).update(is_seller=True)
-        user.is_seller = True
-        audit_record(action="connect.seller_became", actor=user, subject_user=user, to_status="seller")
+        user_become_seller(user=user)
     return user
+
+
+def seller_became_audit(sender, *, user: User, **kwargs) -> None:
+    """accounts.signals.seller_became (from the profile or from onboarding): on the audit trail."""
+    audit_record(action="connect.seller_became", actor=user, subject_user=user, to_status="seller")
 
 
 def seller_ensure_account(*, user: User, actor=None) -> str:
