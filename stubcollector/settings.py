@@ -46,7 +46,10 @@ INSTALLED_APPS = [
     "stubcollector.apps.StubCollectorConfig",
     "accounts",
     "marketplace",
+    "connect",
     "payments",
+    "ratings",
+    "disputes",
 ]
 
 MIDDLEWARE = [
