@@ -46,10 +46,10 @@ INSTALLED_APPS = [
     "stubcollector.apps.StubCollectorConfig",
     "accounts",
     "marketplace",
-    "connect",
     "payments",
     "ratings",
     "disputes",
+    "connect",
 ]
 
 MIDDLEWARE = [

@@ -85,6 +85,45 @@ class WebhookProcessingFailed(DomainError):
 
 
 # -- the dispatch table ------------------------------------------------------------------------
+#
+# Event type → the handlers that apply it, in the order they were registered. Payments registers
+# its own (PAYMENT_HANDLERS) from PaymentsConfig.ready(); the apps above payments register theirs
+# from their own ready() through `webhook_handlers_register`, so payments never imports them.
+# docs/architecture.md (the webhook pipeline) lists who handles what.
+HANDLERS: dict[str, list] = {}
+
+# (event type, handler) pairs whose failure must not fail the delivery: the event's own change
+# stands and a later pass catches up (e.g. a seller's balance re-read after a refund).
+_BEST_EFFORT: set[tuple] = set()
+
+
+def webhook_handlers_register(handlers: dict, *, best_effort: bool = False) -> None:
+    """Add `handlers` ({event type: handler(*, event)}) to the dispatch table and hook
+    `webhook_dispatch` to dj-stripe's signal for each type. Registering twice changes nothing.
+    dj-stripe's own receivers were connected first, so by the time ours run the object is mirrored."""
+    for event_type, handler in handlers.items():
+        registered = HANDLERS.setdefault(event_type, [])
+        if handler not in registered:
+            registered.append(handler)
+        if best_effort:
+            _BEST_EFFORT.add((event_type, handler))
+        djstripe_signals.WEBHOOK_SIGNALS[event_type].connect(
+            webhook_dispatch, sender=Event, dispatch_uid=f"payments.webhooks:{event_type}"
+        )
+
+
+def webhook_dispatch(sender, event: Event, **kwargs) -> None:
+    """Receiver for dj-stripe's per-type signals: run every handler registered for the type."""
+    for handler in HANDLERS.get(event.type, ()):
+        if (event.type, handler) not in _BEST_EFFORT:
+            handler(event=event)
+            continue
+        try:
+            handler(event=event)
+        except DomainError:
+            logger.warning("Best-effort handler %s failed on %s %s",
+                           getattr(handler, "__name__", handler), event.type, event.id)
+
 
 def _account_updated(*, event: Event) -> None:
     from payments.services.connect import seller_sync_account_from_stripe
@@ -102,16 +141,7 @@ def _seller_balance_reread(*, event: Event) -> None:
     balance_event_apply(event=event)
 
 
-# Events of other handlers that take money from a seller's balance. Stripe's event reference
-# says balance.available "is not fired for negative transactions", so a refund or a dispute's
-# withdrawal never arrives as one: after each of these (and payout.failed, in HANDLERS) the
-# seller's balance is read again from Stripe (docs/operations.md, negative balances).
-BALANCE_DEBIT_EVENTS = frozenset({
-    "charge.refunded", "charge.refund.updated", "refund.updated", "charge.dispute.funds_withdrawn",
-})
-
-
-HANDLERS = {
+PAYMENT_HANDLERS = {
     "payment_intent.succeeded": payment_events.payment_intent_event_apply,
     "payment_intent.payment_failed": payment_events.payment_intent_event_apply,
     "payment_intent.canceled": payment_events.payment_intent_event_apply,
@@ -134,28 +164,23 @@ HANDLERS = {
     "payout.failed": _seller_balance_reread,
 }
 
-
-def webhook_dispatch(sender, event: Event, **kwargs) -> None:
-    """Receiver for dj-stripe's per-type signals: run our handler for the event's type."""
-    handler = HANDLERS.get(event.type)
-    if handler is not None:
-        handler(event=event)
-    if event.type in BALANCE_DEBIT_EVENTS:
-        try:
-            _seller_balance_reread(event=event)
-        except DomainError:
-            # The event's own change stands; the hourly read (refresh_seller_balances) of every
-            # seller with a recent refund or dispute catches the balance later.
-            logger.warning("Could not re-read the balance after %s %s", event.type, event.id)
+# Events of other handlers that take money from a seller's balance. Stripe's event reference
+# says balance.available "is not fired for negative transactions", so a refund or a dispute's
+# withdrawal never arrives as one: after each of these (and payout.failed) the seller's balance
+# is read again from Stripe (docs/operations.md, negative balances). Best effort: the hourly read
+# (refresh_seller_balances) of every seller with a recent refund or dispute catches it later.
+BALANCE_DEBIT_HANDLERS = {
+    event_type: _seller_balance_reread
+    for event_type in (
+        "charge.refunded", "charge.refund.updated", "refund.updated", "charge.dispute.funds_withdrawn",
+    )
+}
 
 
 def webhooks_connect_signals() -> None:
-    """Hook `webhook_dispatch` to dj-stripe's signals (PaymentsConfig.ready). dj-stripe's own
-    receivers were connected first, so by the time ours runs the object is mirrored."""
-    for event_type in HANDLERS.keys() | BALANCE_DEBIT_EVENTS:
-        djstripe_signals.WEBHOOK_SIGNALS[event_type].connect(
-            webhook_dispatch, sender=Event, dispatch_uid=f"payments.webhooks:{event_type}"
-        )
+    """Payments' own handlers (PaymentsConfig.ready)."""
+    webhook_handlers_register(PAYMENT_HANDLERS)
+    webhook_handlers_register(BALANCE_DEBIT_HANDLERS, best_effort=True)
 
 
 # -- verification ------------------------------------------------------------------------------

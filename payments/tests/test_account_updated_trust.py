@@ -107,13 +107,13 @@ def test_the_handler_itself_never_falls_back_to_the_events_copy(stripe_sandbox):
     account from Stripe: an account Stripe does not have links and enables nobody."""
     from djstripe.models import Event
 
-    from payments.services.webhooks import HANDLERS
+    from payments.services.webhooks import webhook_dispatch
 
     seller = NewSellerFactory(is_seller=True, stripe_account_id="")
     forged = enabled_account("acct_forged000000002", user_id=str(seller.pk), username=seller.username)
     event = Event(id="evt_forged_handler", type="account.updated", data={"object": forged})
 
-    HANDLERS["account.updated"](event=event)
+    webhook_dispatch(sender=Event, event=event)
 
     seller.refresh_from_db()
     assert seller.stripe_account_id == "" and not seller.can_accept_payments
