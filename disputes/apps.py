@@ -5,3 +5,35 @@ class DisputesConfig(AppConfig):
     """Card disputes on orders: Stripe's events, the staff desk, evidence and its files."""
 
     name = "disputes"
+
+    def ready(self):
+        from disputes import selectors
+        from disputes.services import dispute_event_apply
+        from payments.order_disputes import OrderDisputes, order_disputes_answer
+        from payments.selectors_staff import staff_todo_section_register
+        from payments.services.webhooks import webhook_handlers_register
+
+        # Payments' pipeline applies Stripe's dispute events. Disputes is installed after payments
+        # and before connect, so on charge.dispute.funds_withdrawn the dispute is applied before
+        # connect's best-effort re-read of the seller's balance.
+        webhook_handlers_register({
+            event_type: dispute_event_apply
+            for event_type in (
+                "charge.dispute.created", "charge.dispute.updated", "charge.dispute.closed",
+                "charge.dispute.funds_withdrawn", "charge.dispute.funds_reinstated",
+            )
+        })
+
+        # What payments' refunds, payment status, seller's money and staff search ask about an
+        # order's disputes (payments/order_disputes.py).
+        order_disputes_answer(OrderDisputes(
+            refund_allowed=selectors.order_dispute_refund_allowed,
+            payment_state=selectors.payment_dispute_state,
+            sale_money=selectors.sale_dispute_money,
+            money_prefetch=selectors.MONEY_PREFETCH,
+            balance_causes=selectors.seller_dispute_debits,
+            orders_by_stripe_id=selectors.orders_by_dispute_id,
+        ))
+
+        # First on the admin index's to-do: the bank's deadlines do not wait.
+        staff_todo_section_register(permission="disputes.view_dispute", build=selectors.staff_todo_disputes)

@@ -18,14 +18,14 @@ from django.contrib.auth.models import Group
 from playwright.sync_api import expect
 
 from accounts.tests.factories import DEFAULT_PASSWORD, SellerFactory, UserFactory
+from disputes.models import Dispute
+from disputes.services import dispute_seller_note_save
 from marketplace import demo
 from marketplace.models import Category
 from marketplace.photos import stub_photos_add
 from marketplace.tests.images import image_upload
 from marketplace.watchlist import saved_search_create, unsubscribe_token, watch_add
-from payments.models import Dispute
 from payments.services.demo import demo_order_pay
-from payments.services.disputes import dispute_seller_note_save
 from payments.services.fulfilment import order_ship
 from payments.staff import FINANCE, staff_groups_ensure
 
@@ -114,7 +114,7 @@ def pages_for(world) -> dict[str, list[tuple]]:
     (button, selector), presses that button on the page and sweeps the page it leads to, which
     must show the selector (the dispute confirmation pages answer a POST: no URL of their own)."""
     listing = world["listing"]
-    dispute = f"/admin/payments/dispute/{world['dispute'].pk}/change/"
+    dispute = f"/admin/disputes/dispute/{world['dispute'].pk}/change/"
     return {
         "": [
             ("browse", "/"),
@@ -151,7 +151,7 @@ def pages_for(world) -> dict[str, list[tuple]]:
         ],
         world["staff"].username: [
             ("admin-todo", "/admin/"),
-            ("disputes", "/admin/payments/dispute/?state=open"),
+            ("disputes", "/admin/disputes/dispute/?state=open"),
             ("dispute", dispute),
             ("dispute-confirm", dispute, ("Submit evidence to the bank", "#confirm-submit")),
             ("dispute-accept-confirm", dispute, ("Accept the dispute", "#confirm-accept")),

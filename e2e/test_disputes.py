@@ -9,8 +9,9 @@ from django.contrib.auth.models import Group
 from playwright.sync_api import expect
 
 from accounts.tests.factories import DEFAULT_PASSWORD, SellerFactory, UserFactory
-from payments.models import Dispute, OrderStatus
-from payments.services.disputes import dispute_seller_note_save
+from disputes.models import Dispute
+from disputes.services import dispute_seller_note_save
+from payments.models import OrderStatus
 from payments.services.fulfilment import order_ship
 from payments.staff import SUPPORT, staff_groups_ensure
 from payments.tests.webhook_support import pay, sandbox_order
@@ -51,7 +52,7 @@ def test_support_answers_a_dispute_with_the_prefilled_tracking_number(page, stri
     page.get_by_label("Username").fill("support")
     page.get_by_label("Password").fill(DEFAULT_PASSWORD)
     page.get_by_role("button", name="Log in").click()
-    page.goto(f"{site}/admin/payments/dispute/?state=open")
+    page.goto(f"{site}/admin/disputes/dispute/?state=open")
     row = page.locator("#result_list tbody tr").first
     expect(row).to_contain_text(f"#{disputed_order.pk}")
     expect(row).to_contain_text("$50.00")
@@ -115,7 +116,7 @@ def test_support_accepts_a_dispute_only_after_a_page_that_names_the_consequence(
     page.get_by_role("button", name="Log in").click()
     dispute = Dispute.objects.get(order=order)
 
-    page.goto(f"{site}/admin/payments/dispute/{dispute.pk}/change/")
+    page.goto(f"{site}/admin/disputes/dispute/{dispute.pk}/change/")
     page.get_by_role("button", name="Accept the dispute").click()
     expect(page.locator("#consequence")).to_contain_text("for good")
     expect(page.locator("#seller-still-has-time")).to_contain_text("has not added their side")

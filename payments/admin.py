@@ -1008,7 +1008,6 @@ class WebhookDeliveryAdmin(ViewOnlyAdmin):
 # "Refresh Stripe status" on the User admin (seller onboarding's module; see its docstring).
 from payments import (  # noqa: E402
     admin_connect,  # noqa: F401
-    admin_disputes,  # noqa: F401  (Disputes list and respond page)
     admin_feedback,  # noqa: F401  (Feedback: hide abuse, audited)
     admin_fraud,  # noqa: F401  (Early fraud warnings: a to-do with a full refund, Finance)
 )

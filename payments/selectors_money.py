@@ -20,20 +20,17 @@ from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
 from marketplace.pricing import (
-    STRIPE_DISPUTE_FEE_CENTS,
     format_usd,
     platform_fee_cents,
     stripe_processing_fee_cents,
 )
-from payments.models import Dispute, DisputeStatus, Order, Payment, Refund, RefundStatus
+from payments.models import Order, Payment, Refund, RefundStatus
+from payments.order_disputes import order_disputes
 from payments.services.connect.onboarding import EXPRESS_DIRECT_CHARGES_CONTROLLER
 
 # Stripe takes its fees from the seller's balance only when the account pays them itself.
 SELLER_PAYS_STRIPE_FEES = EXPRESS_DIRECT_CHARGES_CONTROLLER["fees"]["payer"] != "application"
 
-# A chargeback whose money is out of the seller's balance: held while open, gone when lost.
-CHARGEBACK_HELD = (DisputeStatus.NEEDS_RESPONSE, DisputeStatus.UNDER_REVIEW)
-CHARGEBACK_TAKEN = (*CHARGEBACK_HELD, DisputeStatus.LOST)
 REFUND_TAKES_MONEY = (RefundStatus.PENDING, RefundStatus.REQUIRES_ACTION, RefundStatus.SUCCEEDED)
 
 
@@ -55,10 +52,6 @@ class SaleMoney:
         return format_usd(self.net_cents)
 
 
-def _chargebacks(order: Order) -> list[Dispute]:
-    return [d for d in order.disputes.all() if not d.is_inquiry]
-
-
 def _payment(order: Order) -> Payment | None:
     try:
         return order.payment
@@ -69,7 +62,8 @@ def _payment(order: Order) -> Payment | None:
 def sale_money(*, order: Order) -> SaleMoney | None:
     """The seller's net for one sale with each step in words; None before it was paid.
 
-    Reads `order.payment`, `order.refunds` and `order.disputes` (prefetch them for a list).
+    Reads `order.payment`, `order.refunds` and the order's disputes (prefetch them for a list:
+    sales_with_money). The disputes' lines come from the disputes app (payments/order_disputes.py).
     """
     if order.paid_at is None:
         return None
@@ -94,18 +88,10 @@ def sale_money(*, order: Order) -> SaleMoney | None:
     if fee_back:
         lines.append(MoneyLine("Platform fee given back with the refund", format_usd(fee_back), "plus"))
         net += fee_back
-    chargebacks = _chargebacks(order)
-    for dispute in chargebacks:
-        if dispute.status in CHARGEBACK_TAKEN:
-            label = ("Held for the dispute (back if you win it)" if dispute.status in CHARGEBACK_HELD
-                     else "Taken by the lost dispute")
-            lines.append(MoneyLine(label, format_usd(-dispute.amount_cents), "minus"))
-            net -= dispute.amount_cents
-        elif dispute.status == DisputeStatus.WON:
-            lines.append(MoneyLine("Dispute won: the money came back", format_usd(0), "info"))
-    fees = [("Stripe's card fee", stripe_fee)]
-    fees += [("Stripe's dispute fee", STRIPE_DISPUTE_FEE_CENTS)
-             for d in chargebacks if d.status in CHARGEBACK_TAKEN]
+    disputes = order_disputes().sale_money(order)
+    lines += disputes.lines
+    net -= disputes.taken_cents
+    fees = [("Stripe's card fee", stripe_fee), *disputes.stripe_fees]
     for label, cents in fees:
         if SELLER_PAYS_STRIPE_FEES:
             lines.append(MoneyLine(label, format_usd(-cents), "minus"))
@@ -118,7 +104,7 @@ def sale_money(*, order: Order) -> SaleMoney | None:
 def sales_with_money(*, orders: list[Order]) -> list[Order]:
     """Set `order.money` (sale_money) on each order of a list, in three queries whatever its
     length (payments, refunds, disputes)."""
-    prefetch_related_objects(orders, "payment", "refunds", "disputes")
+    prefetch_related_objects(orders, "payment", "refunds", *order_disputes().money_prefetch)
     for order in orders:
         order.money = sale_money(order=order)
     return orders
@@ -132,11 +118,9 @@ def seller_balance_explanation(*, seller, now: datetime.datetime | None = None) 
     if available >= 0 and total >= 0:
         return ""
     since = (now or timezone.now()) - datetime.timedelta(days=settings.SELLER_BALANCE_WATCH_DAYS)
-    disputes = (Dispute.objects.filter(order__seller=seller, is_inquiry=False, status__in=CHARGEBACK_TAKEN,
-                                       created_at__gte=since).order_by("-created_at")[:3])
     refunds = (Refund.objects.filter(order__seller=seller, status__in=REFUND_TAKES_MONEY,
                                      created_at__gte=since).order_by("-created_at")[:3])
-    causes = [f"a dispute took {format_usd(d.amount_cents)} on order #{d.order_id}" for d in disputes]
+    causes = order_disputes().balance_causes(seller, since)
     causes += [f"a refund took {format_usd(r.amount_cents)} on order #{r.order_id}" for r in refunds]
     said = "; ".join(causes) or "refunds or disputes took more than your balance held"
     said = said[0].upper() + said[1:]

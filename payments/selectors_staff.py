@@ -1,7 +1,8 @@
 """Reads for the staff admin: the to-do list on the admin index and the order search.
 
 The to-do list gathers what waits for a person, in the words and order of the pages that do the
-work: disputes waiting for our answer (nearest evidence deadline first), refunds Stripe has not
+work: disputes waiting for our answer (nearest evidence deadline first; the disputes app adds that
+section from its ready(), `staff_todo_section_register`), refunds Stripe has not
 finished or that failed and were not tried again, Support's refund requests waiting for Finance,
 orders flagged for staff or whose hold lapsed without being cancelled, and early fraud warnings
 a refund can still act on. Each line links to the changelist filtered to exactly its rows (the
@@ -11,13 +12,14 @@ per line (the count and the first few rows), whatever the number of rows.
 """
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import smart_split, unescape_string_literal
@@ -25,7 +27,6 @@ from django.utils.text import smart_split, unescape_string_literal
 from marketplace.models import Stub
 from marketplace.pricing import format_usd
 from payments.models import (
-    Dispute,
     EarlyFraudWarning,
     Order,
     OrderStatus,
@@ -34,7 +35,7 @@ from payments.models import (
     RefundApprovalStatus,
     RefundStatus,
 )
-from payments.services.disputes import NEEDS_RESPONSE
+from payments.order_disputes import order_disputes
 from payments.services.reservations import lapsed_pending_orders
 
 ITEMS_PER_LINE = 5
@@ -78,14 +79,6 @@ class TodoSection:
 
 
 # -- the querysets each line counts (the admin filters named in each URL use the same ones) -------
-
-
-def disputes_awaiting_answer() -> QuerySet[Dispute]:
-    """Open disputes and inquiries Stripe still waits for evidence on, that staff have neither
-    submitted nor accepted (`Dispute.needs_response` for one row)."""
-    return Dispute.objects.filter(
-        status__in=NEEDS_RESPONSE, submitted_at__isnull=True, accepted_at__isnull=True
-    )
 
 
 def refunds_unfinished() -> QuerySet[Refund]:
@@ -132,11 +125,13 @@ def fraud_warnings_actionable() -> QuerySet[EarlyFraudWarning]:
 # -- the to-do list ------------------------------------------------------------------------------
 
 
-def _line(label, url, qs, item, *, when_label="since") -> TodoLine:
+def todo_line(label, url, qs, item, *, when_label="since") -> TodoLine:
+    """One line: the first few rows of `qs` (each made a TodoItem by `item`) and their count."""
     rows = list(qs[:ITEMS_PER_LINE])
     count = len(rows) if len(rows) < ITEMS_PER_LINE else qs.count()
     return TodoLine(label=label, url=url, count=count, items=[item(row) for row in rows],
                     when_label=when_label)
+
 
 
 def _change(model: str, pk) -> str:
@@ -147,32 +142,22 @@ def _changelist(model: str, query: str) -> str:
     return f"{reverse(f'admin:payments_{model}_changelist')}?{query}"
 
 
-def _disputes() -> TodoSection:
-    qs = disputes_awaiting_answer().order_by(F("evidence_due_by").asc(nulls_last=True), "pk")
-    return TodoSection("disputes", "Disputes waiting for our answer", [_line(
-        "Evidence due", _changelist("dispute", "state=needs_response"), qs,
-        lambda d: TodoItem(f"{d.kind_label} on order #{d.order_id}, {d.amount_display}",
-                           _change("dispute", d.pk), d.evidence_due_by, d.days_left_display),
-        when_label="due",
-    )])
-
-
 def _refunds() -> TodoSection:
     def item(refund):
         return TodoItem(f"{format_usd(refund.amount_cents)} on order #{refund.order_id}",
                         _change("refund", refund.pk), refund.created_at, refund.failure_reason)
 
     return TodoSection("refunds", "Refunds not done", [
-        _line("Pending at Stripe", _changelist("refund", "todo=unfinished"),
+        todo_line("Pending at Stripe", _changelist("refund", "todo=unfinished"),
               refunds_unfinished().order_by("created_at", "pk"), item),
-        _line("Failed, not tried again", _changelist("refund", "todo=failed"),
+        todo_line("Failed, not tried again", _changelist("refund", "todo=failed"),
               refunds_failed_unresolved().order_by("created_at", "pk"), item),
     ])
 
 
 def _approvals() -> TodoSection:
     qs = refund_approvals_open().select_related("requested_by").order_by("created_at", "pk")
-    return TodoSection("approvals", "Refund requests waiting for Finance", [_line(
+    return TodoSection("approvals", "Refund requests waiting for Finance", [todo_line(
         "Waiting for a decision", _changelist("refundapproval", f"status={RefundApprovalStatus.OPEN}"), qs,
         lambda a: TodoItem(f"{format_usd(a.amount_cents)} on order #{a.order_id}, asked by {a.requested_by}",
                            _change("refundapproval", a.pk), a.created_at, a.why),
@@ -181,14 +166,14 @@ def _approvals() -> TodoSection:
 
 def _orders(now) -> TodoSection:
     return TodoSection("orders", "Orders that need staff", [
-        _line("Flagged for a person", _changelist("order", "attention=yes"),
+        todo_line("Flagged for a person", _changelist("order", "attention=yes"),
               orders_flagged().order_by("updated_at", "pk"),
               lambda o: TodoItem(f"Order #{o.pk}", _change("order", o.pk), o.updated_at, o.attention_reason)),
-        _line("Hold lapsed, not cancelled", _changelist("order", "attention=lapsed"),
+        todo_line("Hold lapsed, not cancelled", _changelist("order", "attention=lapsed"),
               orders_lapsed(now=now).order_by("reserved_until", "pk"),
               lambda o: TodoItem(f"Order #{o.pk}", _change("order", o.pk), o.reserved_until,
                                  "still awaiting payment")),
-        _line(f"Paid over {settings.SHIP_WITHIN_DAYS} days ago, not shipped",
+        todo_line(f"Paid over {settings.SHIP_WITHIN_DAYS} days ago, not shipped",
               _changelist("order", urlencode({"status__exact": OrderStatus.PAID, "shipped_at__isnull": "True",
                                               "paid_at__lt": _shipping_cutoff(now).isoformat()})),
               orders_not_shipped_in_time(now=now).select_related("seller").order_by("paid_at", "pk"),
@@ -203,20 +188,30 @@ def _shipping_cutoff(now) -> datetime:
 
 def _fraud() -> TodoSection:
     qs = fraud_warnings_actionable().order_by("stripe_created", "pk")
-    return TodoSection("fraud", "Early fraud warnings a refund can still act on", [_line(
+    return TodoSection("fraud", "Early fraud warnings a refund can still act on", [todo_line(
         "Actionable", _changelist("earlyfraudwarning", "actionable__exact=1"), qs,
         lambda w: TodoItem(f"Order #{w.order_id}", _change("earlyfraudwarning", w.pk), w.stripe_created,
                            w.fraud_type_display),
     )])
 
 
+# Sections of the apps above payments, before payments' own (disputes: their deadlines are the
+# bank's): (the permission that opens its pages, build() -> TodoSection), in the order added.
+_SECTIONS_FIRST: list[tuple[str, Callable[[], TodoSection]]] = []
+
+
+def staff_todo_section_register(*, permission: str, build: Callable[[], TodoSection]) -> None:
+    """Show `build()`'s section to staff with `permission`, before payments' sections (from an
+    app's ready(); adding the same one twice changes nothing)."""
+    if (permission, build) not in _SECTIONS_FIRST:
+        _SECTIONS_FIRST.append((permission, build))
+
+
 def staff_todo(*, user, now=None) -> list[TodoSection]:
     """The sections `user` may act on, in the order staff work them; [] for staff without the
     Support or Finance permissions."""
     now = now or timezone.now()
-    sections = []
-    if user.has_perm("payments.view_dispute"):
-        sections.append(_disputes())
+    sections = [build() for permission, build in _SECTIONS_FIRST if user.has_perm(permission)]
     if user.has_perm("payments.view_refund"):
         sections.append(_refunds())
     if user.has_perm(FINANCE_PERMISSION) and user.has_perm("payments.view_refundapproval"):
@@ -247,13 +242,11 @@ def _by_stripe_id(term: str) -> Q | None:
         return Q(payment__charge_id=term)
     if prefix in ("re", "pyr"):
         return Q(pk__in=Refund.objects.filter(stripe_refund_id=term).values("order_id"))
-    if prefix in ("dp", "du"):
-        return Q(pk__in=Dispute.objects.filter(stripe_dispute_id=term).values("order_id"))
     if prefix == "issfr":
         return Q(pk__in=EarlyFraudWarning.objects.filter(stripe_warning_id=term).values("order_id"))
     if prefix == "acct":
         return Q(seller__stripe_account_id=term)
-    return None
+    return order_disputes().orders_by_stripe_id(term)  # a dispute's (dp_, du_)
 
 
 def _by_words(term: str) -> Q:

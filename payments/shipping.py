@@ -1,7 +1,7 @@
 """Carriers and tracking links for shipped orders (docs/shipping.md).
 
 `Order.shipping_carrier` holds a `ShippingCarrier` value; `tracking_url` makes the buyer's link.
-Dispute evidence (payments/services/disputes.py) reads `shipping_carrier` and `tracking_number`.
+Dispute evidence (disputes/services.py) reads `shipping_carrier` and `tracking_number`.
 """
 
 from urllib.parse import quote

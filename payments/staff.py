@@ -5,7 +5,11 @@ any amount, approves Support's requests and responds to disputes. A data migrati
 on every database; tests (which skip migrations) call `staff_groups_ensure()` themselves.
 Membership is given in admin."""
 
+from functools import reduce
+from operator import or_
+
 from django.apps import apps as django_apps
+from django.db.models import Q
 
 SUPPORT = "Support"
 FINANCE = "Finance"
@@ -13,15 +17,18 @@ FINANCE = "Finance"
 # Models every staff group may view (admin's "view" permission).
 VIEW_MODELS = [
     ("payments", "order"), ("payments", "payment"), ("payments", "refund"), ("payments", "auditevent"),
-    ("payments", "dispute"), ("payments", "refundapproval"), ("payments", "earlyfraudwarning"),
-    ("payments", "ordersnapshot"),
+    ("payments", "refundapproval"), ("payments", "earlyfraudwarning"), ("payments", "ordersnapshot"),
+    ("disputes", "dispute"),
     ("accounts", "user"),
     ("marketplace", "listing"), ("marketplace", "stub"),
     ("djstripe", "webhookeventtrigger"), ("djstripe", "event"),
 ]
+# (app_label, codename): refunds are payments' (on Order), answering disputes is the disputes
+# app's (on Dispute), named here as data: payments imports nothing of disputes.
 GROUP_PERMISSIONS = {
-    SUPPORT: ["refund_order", "respond_dispute"],
-    FINANCE: ["refund_order", "refund_order_any_amount", "respond_dispute"],
+    SUPPORT: [("payments", "refund_order"), ("disputes", "respond_dispute")],
+    FINANCE: [("payments", "refund_order"), ("payments", "refund_order_any_amount"),
+              ("disputes", "respond_dispute")],
 }
 
 
@@ -32,7 +39,7 @@ def staff_groups_ensure(*, apps=django_apps) -> None:
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
     needed = {(app_label, f"view_{model}") for app_label, model in VIEW_MODELS} | {
-        ("payments", codename) for codenames in GROUP_PERMISSIONS.values() for codename in codenames
+        permission for permissions in GROUP_PERMISSIONS.values() for permission in permissions
     }
     present = set(Permission.objects.filter(
         content_type__app_label__in={app_label for app_label, _ in needed},
@@ -50,7 +57,9 @@ def staff_groups_ensure(*, apps=django_apps) -> None:
         for permission in Permission.objects.filter(content_type__app_label=app_label,
                                                     codename=f"view_{model}")
     ]
-    for name, codenames in GROUP_PERMISSIONS.items():
+    for name, permissions in GROUP_PERMISSIONS.items():
         group, _ = Group.objects.get_or_create(name=name)
-        own = Permission.objects.filter(content_type__app_label="payments", codename__in=codenames)
+        own = Permission.objects.filter(reduce(or_, (
+            Q(content_type__app_label=app_label, codename=codename) for app_label, codename in permissions
+        )))
         group.permissions.add(*views, *own)

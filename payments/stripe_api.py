@@ -315,7 +315,7 @@ def refund_list(*, payment_intent_id: str, stripe_account: str, order=None) -> l
     return list(page.auto_paging_iter())
 
 
-# -- Disputes: staff answer or accept on the seller's account (payments/services/disputes.py) --
+# -- Disputes: staff answer or accept on the seller's account (disputes/services.py) --
 
 
 def dispute_update(*, dispute, evidence: dict, submit: bool, actor=None):

@@ -123,14 +123,6 @@ def release_expired_reservations() -> int:
 
 
 @shared_task
-def send_dispute_reminders() -> int:
-    """Beat, hourly: remind sellers of disputes due within 3 days (payments.services.disputes)."""
-    from payments.services.disputes import dispute_deadline_reminders_send
-
-    return dispute_deadline_reminders_send()
-
-
-@shared_task
 def refresh_seller_balances() -> dict:
     """Beat, hourly: re-read the balances recorded negative (a block lifts once Stripe says it
     is covered) and those of sellers with recent refunds or disputes (a debit never comes as

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from payments.views import checkout, connect, disputes, feedback, orders, refunds, webhooks
+from payments.views import checkout, connect, feedback, orders, refunds, webhooks
 
 app_name = "payments"
 urlpatterns = [
@@ -22,8 +22,6 @@ urlpatterns = [
     path("orders/<int:order_id>/feedback/reply/", feedback.feedback_reply_view, name="order_feedback_reply"),
     path("orders/<int:order_id>/refund/", refunds.order_refund_view, name="order_refund"),
     path("orders/<int:order_id>/relist/", orders.order_relist_view, name="order_relist"),
-    path("orders/<int:order_id>/dispute/", disputes.order_dispute_note_view, name="order_dispute_note"),
-    path("orders/<int:order_id>/dispute/files/", disputes.order_dispute_file_view, name="order_dispute_file"),
     # Signed Stripe webhooks
     path("webhook/", webhooks.platform_webhook, name="webhook"),
     path("webhook/connect/", webhooks.connect_webhook, name="webhook_connect"),

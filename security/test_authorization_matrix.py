@@ -104,7 +104,7 @@ admin/r/<path:content_type_id>/<path:object_id>/          GET     302   302    3
 admin/^(?P<app_label>*)/$                                 GET     302   302    302     302     302      404      200      200      200
 admin/(?P<url>.*)$                                        GET     302   302    302     302     302      404      404      404      404
 admin/payments/order/<int:order_id>/refund/               GET     302   302    302     302     302      403      200      200      200
-admin/payments/dispute/<int:dispute_id>/respond/          GET     302   302    302     302     302      403      200      200      200
+admin/disputes/dispute/<int:dispute_id>/respond/          GET     302   302    302     302     302      403      200      200      200
 admin/payments/earlyfraudwarning/<int:warning_id>/refund/ GET     302   302    302     302     302      403      403      200      200
 admin/accounts/user/<id>/password/                        GET     302   302    302     302     302      403      403      403      200
 admin/djstripe/*/action/<str:action_name>/<str:model_name>/ GET   302   302    302     302     302      403      403      403      403
@@ -137,7 +137,7 @@ payments.payment                 READERS   NOBODY   SUPER    NOBODY
 payments.auditevent              READERS   NOBODY   NOBODY   NOBODY
 payments.refund                  READERS   NOBODY   NOBODY   NOBODY
 payments.refundapproval          READERS   NOBODY   NOBODY   NOBODY
-payments.dispute                 READERS   NOBODY   NOBODY   NOBODY
+disputes.dispute                 READERS   NOBODY   NOBODY   NOBODY
 payments.earlyfraudwarning       READERS   NOBODY   NOBODY   NOBODY
 payments.feedback                SUPER     NOBODY   SUPER    NOBODY
 payments.sellerrating            SUPER     NOBODY   SUPER    NOBODY
@@ -343,7 +343,7 @@ def _prepare(pattern: str, world, settings):
 def _dispute_for(world):
     from django.utils import timezone
 
-    from payments.models import Dispute
+    from disputes.models import Dispute
 
     order = world.order
     return Dispute.objects.create(
@@ -433,7 +433,7 @@ def _effect_check(pattern: str, world, role: str, response):
         world.order.refresh_from_db()
         assert (world.order.shipped_at is not None) == (response.status_code == 200), role
     elif pattern.endswith("/dispute/files/"):
-        from payments.models import DisputeEvidenceFile
+        from disputes.models import DisputeEvidenceFile
 
         assert DisputeEvidenceFile.objects.exists() == (response.status_code == 302), role
     elif pattern == "payments/orders/<int:order_id>/relist/":

@@ -27,7 +27,7 @@ OWN_LIMITS = {
     "accounts.views.PasswordResetView": "per IP and per email (accounts/views.py)",
     "accounts.views.PasswordResetConfirmView": "per IP (accounts/views.py)",
     # A POST here is the respond page's (respond_view, limited); an order row is view-only.
-    "payments.admin_disputes.DisputeAdmin.change_view": "DisputeAdmin.respond_view's limit",
+    "disputes.admin.DisputeAdmin.change_view": "DisputeAdmin.respond_view's limit",
     "payments.admin.OrderAdmin.change_view": "view-only rows: a POST changes nothing",
     "stubcollector.admin_site._refuse": "refuses every request",
 }

@@ -15,8 +15,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from accounts.tests.factories import UserFactory
+from disputes.models import Dispute
 from marketplace.tests.factories import ListingFactory, StubFactory
-from payments.models import Dispute, OrderStatus
+from payments.models import OrderStatus
 from payments.shipping import ShippingCarrier, tracking_url
 from payments.tests.factories import sandbox_seller_onboarded
 from payments.tests.webhook_support import deliver, endpoints_register, pay, sandbox_order
@@ -140,7 +141,7 @@ PAGES = [
     ("staff", lambda w: f"/admin/marketplace/stub/{w['on_sale'].stub_id}/change/", STUB),
     ("staff", lambda w: f"/admin/accounts/user/{w['seller'].pk}/change/", ("seller_bio",)),
     ("staff", lambda w: f"/admin/accounts/user/{w['buyer'].pk}/change/", ("first_name", "last_name")),
-    ("staff", lambda w: f"/admin/payments/dispute/{w['dispute'].pk}/respond/", ("dispute_note",)),
+    ("staff", lambda w: f"/admin/disputes/dispute/{w['dispute'].pk}/respond/", ("dispute_note",)),
     ("staff", lambda w: "/admin/payments/feedback/", ("feedback",)),
     ("staff", lambda w: f"/admin/payments/order/{w['order'].pk}/refund/", ("event_name",)),
 ]

@@ -20,7 +20,7 @@ SECTIONS = [
         [
             ("payments", "Order"),
             ("payments", "Refund"),
-            ("payments", "Dispute"),
+            ("disputes", "Dispute"),
             ("payments", "Payment"),
         ],
     ),

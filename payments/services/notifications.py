@@ -104,6 +104,13 @@ def order_email_deliver(*, template: str, subject: str, user_id: int, order_id: 
     return True
 
 
+def order_email_queue(*, order: Order, template: str, subject: str, to_user) -> bool:
+    """Queue one email about `order` (templates/emails/<template>.txt and .html, rendered with the
+    order's context by the task), for the apps above payments that write to buyers and sellers
+    about an order (disputes/notifications.py)."""
+    return _send(template=template, subject=subject, to_user=to_user, context={"order": order})
+
+
 def _load(order: Order) -> Order:
     return Order.objects.select_related("buyer", "seller", "listing__stub").get(pk=order.pk)
 
@@ -159,33 +166,6 @@ def notify_late_payment_refunded(*, order: Order) -> None:
     )
 
 
-# -- disputes (payments/services/disputes.py). The templates read the dispute from the order
-# (`order.disputes.first`, the latest), so the message needs only the order's context.
-
-
-def notify_dispute_opened(*, dispute) -> None:
-    """A dispute opened on the seller's sale: what it is, the deadline, and what helps."""
-    order = _load(dispute.order)
-    kind = "An inquiry" if dispute.is_inquiry else "A dispute"
-    _send(
-        template="dispute_opened_seller",
-        subject=f"{kind} on order #{order.pk} ({order.listing.stub.event_name}): please add your side",
-        to_user=order.seller,
-        context=_order_context(order),
-    )
-
-
-def notify_dispute_closed(*, dispute) -> None:
-    """The dispute closed: won (the money stays or comes back) or lost (it went to the buyer)."""
-    order = _load(dispute.order)
-    _send(
-        template="dispute_closed_seller",
-        subject=f"The dispute on order #{order.pk} is closed: {dispute.outcome_headline}",
-        to_user=order.seller,
-        context=_order_context(order),
-    )
-
-
 def notify_fraud_warning(*, warning) -> None:
     """The card's bank reported the seller's sale as fraud (payments/services/fraud_warnings.py):
     what that means, and that our team may refund it to avoid a chargeback."""
@@ -193,18 +173,6 @@ def notify_fraud_warning(*, warning) -> None:
     _send(
         template="fraud_warning_seller",
         subject=f"Order #{order.pk} ({order.listing.stub.event_name}): the card was reported as fraud",
-        to_user=order.seller,
-        context=_order_context(order),
-    )
-
-
-def notify_dispute_reminder(*, dispute) -> None:
-    """The deadline is near and the dispute is still unanswered: remind the seller."""
-    order = _load(dispute.order)
-    _send(
-        template="dispute_reminder_seller",
-        subject=f"Reminder: the dispute on order #{order.pk} must be answered by "
-                f"{dispute.evidence_due_by:%d %B}",
         to_user=order.seller,
         context=_order_context(order),
     )

@@ -37,7 +37,6 @@ from payments.models import (
 from payments.services.audit import FAILED_TRY_ACTION, audit_record
 from payments.services.notifications import notify_late_payment_refunded, notify_order_paid
 from payments.services.orders import order_transition
-from payments.services.refunds import payment_status as _payment_status  # noqa: F401 (disputes use it)
 from payments.services.refunds import refunds_apply
 from payments.services.snapshots import order_snapshot_take
 
@@ -46,17 +45,6 @@ logger = logging.getLogger(__name__)
 S = OrderStatus
 
 NOT_YET_PAID = (S.PENDING_PAYMENT, S.PAYMENT_FAILED, S.CANCELLED)
-
-DISPUTE_OPEN = frozenset({"warning_needs_response", "warning_under_review", "needs_response", "under_review"})
-# warning_closed: an inquiry that never became a chargeback; it leaves the seller the money, as a
-# won dispute does.
-DISPUTE_WON = frozenset({"won", "warning_closed"})
-DISPUTE_LOST = frozenset({"lost"})
-# prevented: Stripe's dispute prevention stopped it before a chargeback by refunding the buyer
-# (case type `resolution`) or blocking it (`block`). No dispute fee, but not a win: nothing
-# comes back, and a refund it made arrives as a refund.
-# https://docs.stripe.com/changelog/basil/2025-08-27/add-preventions-to-dispute
-DISPUTE_PREVENTED = frozenset({"prevented"})
 
 
 @dataclass
@@ -336,5 +324,3 @@ def charge_refunded_apply(*, event) -> None:
     refunds and the fee's refunded amount, as they are now."""
     _sync(event=event, payment_intent_id=_id((event.data.get("object") or {}).get("payment_intent")))
 
-
-# Disputes (charge.dispute.*) are handled in payments/services/disputes.py.

@@ -56,6 +56,7 @@ from payments.models import (
     RefundStatus,
     refund_reason_words,
 )
+from payments.order_disputes import PAYMENT_DISPUTE_LOST, PAYMENT_DISPUTE_OPEN, order_disputes
 from payments.services import notifications
 from payments.services.audit import audit_record
 from payments.services.orders import order_transition
@@ -335,10 +336,10 @@ def _refundable_now(*, order: Order, payment: Payment) -> int:
 
 def _dispute_allows_refund(order: Order) -> bool:
     """Stripe's `is_charge_refundable` on the order's open dispute: true during an inquiry (no
-    money taken yet; a refund is the cheapest way out), false for a chargeback.
+    money taken yet; a refund is the cheapest way out), false for a chargeback. The disputes app
+    answers (payments/order_disputes.py).
     https://docs.stripe.com/api/disputes/object#dispute_object-is_charge_refundable"""
-    dispute = order.disputes.first()  # the latest
-    return dispute is not None and dispute.is_open and dispute.charge_refundable
+    return order_disputes().refund_allowed(order)
 
 
 def order_paid_refundable(*, order: Order) -> bool:
@@ -854,11 +855,10 @@ def _succeeded_total(order: Order) -> int:
 
 
 def payment_status(payment: Payment) -> str:
-    from payments.services.payment_events import DISPUTE_LOST, DISPUTE_OPEN
-
-    if payment.dispute_status in DISPUTE_LOST:
+    dispute = order_disputes().payment_state(payment.dispute_status) if payment.dispute_status else ""
+    if dispute == PAYMENT_DISPUTE_LOST:
         return PaymentStatus.DISPUTE_LOST
-    if payment.dispute_status in DISPUTE_OPEN:
+    if dispute == PAYMENT_DISPUTE_OPEN:
         return PaymentStatus.DISPUTED
     if payment.amount_refunded_cents and payment.amount_refunded_cents >= payment.amount_cents:
         return PaymentStatus.REFUNDED

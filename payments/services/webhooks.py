@@ -36,7 +36,7 @@ from djstripe import signals as djstripe_signals
 from djstripe.enums import WebhookEndpointStatus, WebhookEndpointValidation
 from djstripe.models import Event, WebhookEndpoint, WebhookEventTrigger
 
-from payments.services import disputes, fraud_warnings, payment_events
+from payments.services import fraud_warnings, payment_events
 from stubcollector.errors import DomainError
 from stubcollector.json_depth import JSONTooDeep, json_loads_bounded
 from stubcollector.site import absolute_url
@@ -151,11 +151,6 @@ PAYMENT_HANDLERS = {
     "charge.refund.updated": payment_events.charge_refunded_apply,
     "refund.updated": payment_events.charge_refunded_apply,
     "refund.failed": payment_events.charge_refunded_apply,
-    "charge.dispute.created": disputes.dispute_event_apply,
-    "charge.dispute.updated": disputes.dispute_event_apply,
-    "charge.dispute.closed": disputes.dispute_event_apply,
-    "charge.dispute.funds_withdrawn": disputes.dispute_event_apply,
-    "charge.dispute.funds_reinstated": disputes.dispute_event_apply,
     # Radar's early fraud warnings on the sellers' direct charges (payments/services/fraud_warnings.py).
     "radar.early_fraud_warning.created": fraud_warnings.fraud_warning_event_apply,
     "radar.early_fraud_warning.updated": fraud_warnings.fraud_warning_event_apply,

@@ -17,8 +17,6 @@ from marketplace.models import ListingStatus
 from marketplace.pricing import application_fee_cents
 from marketplace.tests.factories import ListingFactory
 from payments.models import (
-    Dispute,
-    DisputeStatus,
     EarlyFraudWarning,
     Order,
     OrderStatus,
@@ -149,21 +147,6 @@ class RefundApprovalFactory(factory.django.DjangoModelFactory):
     amount_cents = factory.SelfAttribute("order.amount_cents")
     why = "Above Support's limit of $100.00 per order."
     requested_by = factory.SubFactory(UserFactory, is_staff=True)
-
-
-class DisputeFactory(factory.django.DjangoModelFactory):
-    """A chargeback waiting for evidence, due in a week."""
-
-    class Meta:
-        model = Dispute
-
-    order = factory.SubFactory(PaidOrderFactory, status=OrderStatus.DISPUTED)
-    stripe_dispute_id = factory.Sequence(lambda n: f"dp_test{n:014d}")
-    stripe_account_id = factory.SelfAttribute("order.stripe_account_id")
-    amount_cents = factory.SelfAttribute("order.amount_cents")
-    reason = "product_not_received"
-    status = DisputeStatus.NEEDS_RESPONSE
-    evidence_due_by = factory.LazyFunction(lambda: timezone.now() + datetime.timedelta(days=7))
 
 
 class EarlyFraudWarningFactory(factory.django.DjangoModelFactory):

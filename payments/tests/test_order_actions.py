@@ -23,7 +23,7 @@ from payments.services.fulfilment import (
     order_shippable,
 )
 from payments.services.refunds import order_paid_refundable, order_refundable_status
-from payments.tests.factories import DisputeFactory, OrderFactory, RefundFactory
+from payments.tests.factories import OrderFactory, RefundFactory
 
 S = OrderStatus
 
@@ -68,20 +68,8 @@ def test_the_service_predicates_for_each_status(case, expected):
     assert order_shippable(order=order) is ships
     assert order_completable(order=order) is confirms
     assert order_paid_refundable(order=order) is refunds
-    if case[0] != S.DISPUTED:  # a dispute's refund depends on the dispute (below)
+    if case[0] != S.DISPUTED:  # a dispute's refund depends on the dispute (disputes/tests)
         assert order_refundable_status(order=order) is refunds
-
-
-@pytest.mark.django_db
-def test_a_disputed_order_is_refundable_by_staff_during_an_inquiry_but_never_from_the_sellers_page():
-    inquiry = DisputeFactory(is_inquiry=True, status="warning_needs_response", charge_refundable=True)
-    chargeback = DisputeFactory()
-
-    assert order_refundable_status(order=inquiry.order) is True
-    assert order_refundable_status(order=chargeback.order) is False
-    for order in (inquiry.order, chargeback.order):
-        assert order_paid_refundable(order=order) is False
-        assert order_actions_for(order=order, user=order.seller).can_refund is False
 
 
 # -- the services follow their predicates ------------------------------------------------------

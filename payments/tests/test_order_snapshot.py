@@ -1,5 +1,6 @@
 """What the buyer bought is frozen when the payment succeeds (through the real webhook and the
-sandbox): the order pages, admin and the dispute evidence show it, whatever the stub says later."""
+sandbox): the order pages and admin show it, whatever the stub says later (and so does the dispute
+evidence: disputes/tests/test_dispute_evidence_snapshot.py)."""
 
 import pytest
 from django.contrib.auth.models import Group
@@ -9,8 +10,7 @@ from django.core.files.storage import default_storage
 from accounts.tests.factories import UserFactory
 from marketplace.models import Condition, Stub, StubPhoto
 from marketplace.tests.images import image_bytes
-from payments.models import Dispute, OrderSnapshot, OrderStatus
-from payments.services.disputes import dispute_evidence_prefill
+from payments.models import OrderSnapshot, OrderStatus
 from payments.staff import SUPPORT, staff_groups_ensure
 from payments.tests import webhook_support
 from payments.tests.webhook_support import deliver, pay, sandbox_order
@@ -103,18 +103,6 @@ def test_staff_see_the_snapshot_beside_the_live_listing_in_admin(client, webhook
 
     assert "What was sold (snapshot at payment)" in page
     assert sold_name in page and SOLD_DESCRIPTION in page and f"/media/orders/{order.pk}/" in page
-
-
-def test_the_dispute_evidence_describes_the_stub_as_sold(webhook_sandbox):
-    order = bought(webhook_sandbox, card="pm_card_createDispute")
-    sold_name = order.listing.stub.event_name
-    rewrite(order.listing.stub)
-
-    evidence = dispute_evidence_prefill(dispute=Dispute.objects.get(order=order))
-
-    description = evidence["product_description"]
-    assert sold_name in description and SOLD_DESCRIPTION in description and "Condition: Fair" in description
-    assert "Something else entirely" not in description and "Pristine" not in description
 
 
 def test_support_staff_see_the_snapshot_too(client, webhook_sandbox):

@@ -1,6 +1,6 @@
-"""What each sale nets the seller (payments.selectors_money): refunds, disputes, the platform
-fee and its floor, and who pays Stripe's fees; why a balance is below zero; the sale email's
-price lines as the checkout showed them."""
+"""What each sale nets the seller (payments.selectors_money): refunds, the platform fee and its
+floor, and who pays Stripe's fees; why a balance is below zero; the sale email's price lines as
+the checkout showed them. What disputes take: disputes/tests/test_dispute_money.py."""
 
 import re
 
@@ -9,7 +9,7 @@ from django.core import mail
 
 from accounts.tests.factories import UserFactory
 from marketplace.tests.factories import ListingFactory
-from payments.models import Dispute, Order, OrderStatus
+from payments.models import Order, OrderStatus
 from payments.selectors_money import sale_money, sales_with_money, seller_balance_explanation
 from payments.services.notifications import notify_order_paid
 from payments.tests.factories import OrderFactory, PaidOrderFactory, PaymentFactory
@@ -84,36 +84,6 @@ def test_a_partial_refund_takes_the_refund_and_gives_back_its_share_of_the_fee(c
     assert money.net == "$27.00"  # 50.00 - 5.00 - 20.00 + 2.00
 
 
-def test_a_lost_dispute_takes_the_amount_keeps_the_platform_fee_and_the_dispute_fee_is_the_platforms(
-    webhook_sandbox,
-):
-    order = paid_in_sandbox(webhook_sandbox, card="pm_card_disputed")
-    dispute = Dispute.objects.get(order=order)
-    assert sale_money(order=order).net == "-$5.00"
-    assert "Held for the dispute (back if you win it)" in lines(sale_money(order=order))
-
-    webhook_sandbox.resolve_dispute(dispute.stripe_dispute_id, "lost")
-    deliver(webhook_sandbox)
-
-    order = Order.objects.get(pk=order.pk)
-    money = sale_money(order=order)
-    assert lines(money)["Taken by the lost dispute"] == "-$50.00"
-    assert lines(money)["Stripe's dispute fee, paid by Stub Collector, not you"] == "$15.00"
-    assert money.net == "-$5.00"
-
-
-def test_a_won_dispute_gives_the_sale_back(webhook_sandbox):
-    order = paid_in_sandbox(webhook_sandbox, card="pm_card_disputed")
-    dispute = Dispute.objects.get(order=order)
-
-    webhook_sandbox.resolve_dispute(dispute.stripe_dispute_id, "won")
-    deliver(webhook_sandbox)
-
-    money = sale_money(order=Order.objects.get(pk=order.pk))
-    assert money.net == "$45.00"
-    assert "Stripe's dispute fee, paid by Stub Collector, not you" not in lines(money)
-
-
 def test_an_order_not_paid_has_no_figures():
     assert sale_money(order=OrderFactory()) is None
 
@@ -127,18 +97,6 @@ def test_a_list_of_sales_gets_its_figures_in_a_constant_number_of_queries(django
         sales_with_money(orders=orders)
 
     assert {order.money.net for order in orders} == {sale_money(order=orders[0]).net}
-
-
-def test_a_dispute_that_takes_the_balance_below_zero_is_explained_in_words(webhook_sandbox):
-    order = paid_in_sandbox(webhook_sandbox, card="pm_card_disputed")
-    seller = order.seller
-    seller.stripe_balance_available_cents = seller.stripe_balance_cents = -500
-    seller.save()
-
-    said = seller_balance_explanation(seller=seller)
-
-    assert said.startswith(f"A dispute took $50.00 on order #{order.pk}")
-    assert "Buyers cannot buy your listings until it is back at zero" in said
 
 
 def test_a_negative_available_balance_covered_by_pending_sales_says_they_cover_it():

@@ -5,7 +5,8 @@ import pytest
 from django.contrib.auth.models import Group
 
 from accounts.tests.factories import UserFactory
-from payments.models import AuditEvent, Dispute
+from disputes.models import Dispute
+from payments.models import AuditEvent
 from payments.staff import SUPPORT, staff_groups_ensure
 from payments.tests import webhook_support
 from payments.tests.webhook_support import deliver, pay, sandbox_order
@@ -72,7 +73,7 @@ def test_the_seller_adds_their_side_and_staff_see_it_on_the_dispute_page(client,
     support = UserFactory(is_staff=True)
     support.groups.add(Group.objects.get(name=SUPPORT))
     client.force_login(support)
-    page = client.get(f"/admin/payments/dispute/{dispute.pk}/change/").content.decode()
+    page = client.get(f"/admin/disputes/dispute/{dispute.pk}/change/").content.decode()
     assert "buyer thanked me by email" in page and "LX123456789GB" in page
 
 

@@ -8,12 +8,13 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from accounts.tests.factories import SellerFactory, UserFactory
+from disputes.models import DisputeStatus
+from disputes.tests.factories import DisputeFactory
 from marketplace.tests.factories import ListingFactory
-from payments.models import AuditEvent, DisputeStatus, RefundStatus
+from payments.models import AuditEvent, RefundStatus
 from payments.services.audit import audit_record
 from payments.staff import FINANCE, SUPPORT, staff_groups_ensure
 from payments.tests.factories import (
-    DisputeFactory,
     EarlyFraudWarningFactory,
     OrderFactory,
     PaidOrderFactory,
@@ -82,8 +83,8 @@ def test_finance_sees_every_section_with_counts_and_links_to_each_thing(client, 
     assert set(todo) == SECTIONS
     assert line_counts(todo["disputes"]) == [2]
     assert [item.url for item in todo["disputes"].lines[0].items] == [
-        f"/admin/payments/dispute/{work['soon'].pk}/change/",
-        f"/admin/payments/dispute/{work['later'].pk}/change/",
+        f"/admin/disputes/dispute/{work['soon'].pk}/change/",
+        f"/admin/disputes/dispute/{work['later'].pk}/change/",
     ]  # the nearest deadline first; the answered one is not a to-do
     assert todo["disputes"].lines[0].first_when == work["soon"].evidence_due_by
     assert line_counts(todo["refunds"]) == [1, 1]  # pending; failed and not tried again
@@ -95,7 +96,7 @@ def test_finance_sees_every_section_with_counts_and_links_to_each_thing(client, 
     assert todo["orders"].lines[2].items[0].url == f"/admin/payments/order/{work['unshipped'].pk}/change/"
     assert line_counts(todo["fraud"]) == [1]
     assert f"/admin/payments/refundapproval/{work['approval'].pk}/change/" in page
-    assert "/admin/payments/dispute/?state=needs_response" in page
+    assert "/admin/disputes/dispute/?state=needs_response" in page
     assert "Nothing to do" not in page
 
 

@@ -8,8 +8,9 @@ from django.contrib.auth.models import Group
 from django.core import mail
 
 from accounts.tests.factories import UserFactory
-from payments.models import AuditEvent, Dispute, OrderStatus, RefundStatus
-from payments.services import disputes as dispute_services
+from disputes import services as dispute_services
+from disputes.models import Dispute
+from payments.models import AuditEvent, OrderStatus, RefundStatus
 from payments.services.refunds import OrderNotRefundable, refund_request
 from payments.staff import FINANCE, SUPPORT, staff_groups_ensure
 from payments.tests import webhook_support
@@ -125,7 +126,7 @@ def test_the_accept_button_on_an_inquiry_says_no_money_moves(webhook_sandbox, de
     order, dispute = _disputed(webhook_sandbox, deliver_all, "pm_card_createDisputeInquiry")
     client.force_login(support)
 
-    page = client.get(f"/admin/payments/dispute/{dispute.pk}/respond/").content.decode()
+    page = client.get(f"/admin/disputes/dispute/{dispute.pk}/respond/").content.decode()
 
     assert "Accept the inquiry (closes it as lost; no money moves)" in page
     assert "their bank may still open a chargeback" in page and "refund the order instead" in page

@@ -1,7 +1,7 @@
 """POST /payments/orders/<id>/dispute/: the seller adds their side to a dispute (a note and the
 tracking details), which staff see on the dispute's admin page and send with the evidence.
 POST /payments/orders/<id>/dispute/files/: the seller attaches a document (multipart: `kind`,
-`file`), uploaded to Stripe for the evidence (payments/services/dispute_files.py).
+`file`), uploaded to Stripe for the evidence (disputes/files.py).
 
 A form post from the order page gets a redirect back with a message; JSON gets JSON. Anyone but
 the order's seller gets 404; bad input 400 (a file too large 413); a closed dispute 409; the same
@@ -14,8 +14,8 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from payments.services.dispute_files import dispute_seller_evidence_file_attach
-from payments.services.disputes import dispute_seller_note_save
+from disputes.files import dispute_seller_evidence_file_attach
+from disputes.services import dispute_seller_note_save
 from payments.views.common import json_object, refuse_anonymous
 from stubcollector.middleware import asks_for_json
 from stubcollector.rate_limits import post_rate_limit

@@ -6,7 +6,7 @@ uploaded with Stripe's Files API (`purpose=dispute_evidence`) on the seller's ac
 direct charge and its dispute live (payments.stripe_api.dispute_evidence_file_create), and
 recorded as a `DisputeEvidenceFile`. The evidence staff save or submit names each kind's current
 file in Stripe's field of that kind (`dispute_evidence_file_ids`, used by
-payments.services.disputes.dispute_respond). Stripe's evidence takes one file per field, so a new
+disputes.services.dispute_respond). Stripe's evidence takes one file per field, so a new
 file of a kind replaces the older one; the same file again (a double click) is the same row.
 
 Limits (docs/operations.md, "Dispute evidence files"): PDF, JPEG or PNG, at most 5 MB each
@@ -26,8 +26,9 @@ import unicodedata
 from django.db import transaction
 from django.utils import timezone
 
+from disputes.models import Dispute, DisputeEvidenceFile, EvidenceFileKind
 from payments import stripe_api
-from payments.models import Dispute, DisputeEvidenceFile, EvidenceFileKind, Order
+from payments.models import Order
 from payments.services.audit import audit_record
 from payments.stripe_api import StripeRefused
 from stubcollector.errors import DomainError, NotFound, PermissionDenied
@@ -97,7 +98,7 @@ def _read(upload) -> tuple[bytes, str]:
 
 
 def _check_open(row: Dispute) -> None:
-    from payments.services.disputes import DisputeNotAnswerable
+    from disputes.services import DisputeNotAnswerable
 
     if not row.needs_response:
         raise DisputeNotAnswerable("The response to this dispute has already been sent or it is closed; "
@@ -167,7 +168,7 @@ def _attach(*, dispute_id: int, kind: str, upload, actor, by_seller: bool,
 def dispute_evidence_file_attach(*, dispute_id: int, kind: str, upload, actor,
                                  request=None) -> DisputeEvidenceFile:
     """Staff attach a document (the Support and Finance roles, like every answer to a dispute)."""
-    from payments.services.disputes import dispute_can_respond
+    from disputes.services import dispute_can_respond
 
     if not dispute_can_respond(user=actor):
         raise PermissionDenied("Answering disputes needs the Support or Finance role.")

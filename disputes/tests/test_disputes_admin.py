@@ -6,7 +6,8 @@ import stripe
 from django.contrib.auth.models import Group
 
 from accounts.tests.factories import UserFactory
-from payments.models import AuditEvent, Dispute, OrderStatus
+from disputes.models import Dispute
+from payments.models import AuditEvent, OrderStatus
 from payments.services.fulfilment import order_ship
 from payments.staff import SUPPORT, staff_groups_ensure
 from payments.tests import webhook_support
@@ -40,15 +41,15 @@ def support(client):
 
 
 def page_url(dispute):
-    return f"/admin/payments/dispute/{dispute.pk}/change/"
+    return f"/admin/disputes/dispute/{dispute.pk}/change/"
 
 
 def respond_url(dispute):
-    return f"/admin/payments/dispute/{dispute.pk}/respond/"
+    return f"/admin/disputes/dispute/{dispute.pk}/respond/"
 
 
 def form_of(dispute, **changes):
-    from payments.services.disputes import dispute_evidence_initial
+    from disputes.services import dispute_evidence_initial
 
     return {**dispute_evidence_initial(dispute=dispute), **changes}
 
@@ -183,4 +184,4 @@ def test_non_staff_and_strangers_cannot_reach_the_page(client, dispute):
 
 
 def test_an_unknown_dispute_is_404(client, support):
-    assert client.get("/admin/payments/dispute/999999/respond/").status_code == 404
+    assert client.get("/admin/disputes/dispute/999999/respond/").status_code == 404

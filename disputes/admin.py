@@ -3,10 +3,9 @@
 The list shows every dispute (open ones first, the nearest deadline first) with amount, reason,
 order, seller, status and days left, filtered by Stripe's statuses including the inquiry ones
 (`warning_*`) and `prevented`. A dispute's page shows what Stripe and the seller said and a form
-of evidence prefilled from the order; staff with `payments.respond_dispute` (the Support and
+of evidence prefilled from the order; staff with `disputes.respond_dispute` (the Support and
 Finance groups) save it as a draft on Stripe, submit it, or accept the dispute. The server
-refuses anyone else (payments.services.disputes._require_responder), whatever the page shows.
-Registered from payments/admin.py.
+refuses anyone else (disputes.services._require_responder), whatever the page shows.
 """
 
 from django import forms
@@ -19,14 +18,9 @@ from django.urls import path, reverse
 from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 
-from payments.admin import ViewOnlyAdmin
-from payments.models import AuditEvent, Dispute, DisputeStatus, EvidenceFileKind
-from payments.services.dispute_files import (
-    LIMITS_TEXT,
-    dispute_evidence_file_attach,
-    dispute_evidence_files_current,
-)
-from payments.services.disputes import (
+from disputes.files import LIMITS_TEXT, dispute_evidence_file_attach, dispute_evidence_files_current
+from disputes.models import Dispute, DisputeStatus, EvidenceFileKind
+from disputes.services import (
     EVIDENCE_FIELDS,
     EVIDENCE_MAX_CHARS,
     dispute_accept,
@@ -35,6 +29,8 @@ from payments.services.disputes import (
     dispute_evidence_validate,
     dispute_respond,
 )
+from payments.admin import ViewOnlyAdmin
+from payments.models import AuditEvent
 from stubcollector.errors import DomainError
 from stubcollector.rate_limits import post_rate_limit, post_rate_limit_check
 
@@ -137,7 +133,7 @@ class DisputeAdmin(ViewOnlyAdmin):
 
     def get_urls(self):
         respond = self.admin_site.admin_view(self.respond_view)
-        return [path("<int:dispute_id>/respond/", respond, name="payments_dispute_respond"),
+        return [path("<int:dispute_id>/respond/", respond, name="disputes_dispute_respond"),
                 *super().get_urls()]
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
@@ -195,7 +191,7 @@ class DisputeAdmin(ViewOnlyAdmin):
                     messages.error(request, error.message)
                 else:
                     messages.success(request, done)
-                    return redirect("admin:payments_dispute_respond", dispute.pk)
+                    return redirect("admin:disputes_dispute_respond", dispute.pk)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -213,7 +209,7 @@ class DisputeAdmin(ViewOnlyAdmin):
             "trail": AuditEvent.objects.filter(order=dispute.order, action__startswith="dispute.")
             .select_related("actor").order_by("-created_at", "-id")[:30],
         }
-        return TemplateResponse(request, "admin/payments/dispute/respond.html", context)
+        return TemplateResponse(request, "admin/disputes/dispute/respond.html", context)
 
     def _confirm_page(self, request, *, dispute, action: str, form):
         evidence = []
@@ -232,7 +228,7 @@ class DisputeAdmin(ViewOnlyAdmin):
             "evidence_files": dispute_evidence_files_current(dispute=dispute) if action == "submit" else [],
             "seller_may_still_answer": _seller_may_still_answer(dispute),
         }
-        return TemplateResponse(request, "admin/payments/dispute/confirm.html", context)
+        return TemplateResponse(request, "admin/disputes/dispute/confirm.html", context)
 
     def _attach_files(self, request, *, dispute) -> str:
         """Upload the documents chosen in the form (one input per kind); the first refusal's

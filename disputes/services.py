@@ -1,9 +1,9 @@
 """Disputes: what Stripe's `charge.dispute.*` events do, and how staff and sellers answer them.
 
-Events (HANDLERS in payments/services/webhooks.py): every `charge.dispute.*` event re-reads the
-dispute from Stripe on the seller's account, then, under the order's lock, upserts our
-`Dispute` row from it and moves the order by the dispute's status (docs/architecture.md,
-"Disputes"):
+Events (registered from DisputesConfig.ready through payments' webhook_handlers_register): every
+`charge.dispute.*` event re-reads the dispute from Stripe on the seller's account, then, under the
+order's lock, upserts our `Dispute` row from it and moves the order by the dispute's status
+(docs/architecture.md, "Disputes"):
 
 * open — `needs_response`, `under_review`, and the inquiry statuses `warning_needs_response`,
   `warning_under_review`: the order is `disputed` (its status before is kept to go back to);
@@ -20,11 +20,11 @@ A closed dispute never reopens from an older read. The seller is emailed once wh
 opens and once when it closes (won or lost); the funds events are audited.
 Statuses: https://docs.stripe.com/api/disputes/object#dispute_object-status
 
-Answering (staff, from admin; payments/admin_disputes.py): evidence prefilled from the order
+Answering (staff, from admin; disputes/admin.py): evidence prefilled from the order
 and the seller's own note, with the documents staff and the seller attached
-(payments/services/dispute_files.py) in Stripe's file fields, saved on Stripe as a draft
+(disputes/files.py) in Stripe's file fields, saved on Stripe as a draft
 (`submit=false`) or submitted (`submit=true`), or the dispute accepted (closed, lost). Each
-step is audited and needs the `payments.respond_dispute` permission (the Support and Finance
+step is audited and needs the `disputes.respond_dispute` permission (the Support and Finance
 groups have it). Stripe is called outside any row lock; a double click finds the claim the
 first click left.
 https://docs.stripe.com/api/disputes/update , https://docs.stripe.com/api/disputes/close
@@ -38,28 +38,25 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 
-from payments import stripe_api
-from payments.models import REFUNDABLE_ORDER_STATUSES, AuditEvent, Dispute, Order, OrderStatus, Payment
-from payments.services.audit import audit_record
-from payments.services.dispute_files import dispute_evidence_file_ids
-from payments.services.notifications import (
-    notify_dispute_closed,
-    notify_dispute_opened,
-    notify_dispute_reminder,
-    shipping_lines,
-)
-from payments.services.orders import order_transition
-from payments.services.payment_events import (
+from disputes.files import dispute_evidence_file_ids
+from disputes.models import (
+    DISPUTE_CLOSED,
+    DISPUTE_KNOWN,
     DISPUTE_LOST,
     DISPUTE_OPEN,
     DISPUTE_PREVENTED,
     DISPUTE_WON,
-    _id,
-    _payment_status,
-    _plain,
-    _sync,
-    event_account,
+    NEEDS_RESPONSE,
+    Dispute,
 )
+from disputes.notifications import notify_dispute_closed, notify_dispute_opened, notify_dispute_reminder
+from payments import stripe_api
+from payments.models import REFUNDABLE_ORDER_STATUSES, AuditEvent, Order, OrderStatus, Payment
+from payments.services.audit import audit_record
+from payments.services.notifications import shipping_lines
+from payments.services.orders import order_transition
+from payments.services.payment_events import _id, _plain, _sync, event_account
+from payments.services.refunds import payment_status
 from payments.services.snapshots import order_item
 from stubcollector.errors import Conflict, DomainError, NotFound, PermissionDenied
 
@@ -67,12 +64,7 @@ logger = logging.getLogger(__name__)
 
 S = OrderStatus
 
-DISPUTE_CLOSED = DISPUTE_WON | DISPUTE_LOST | DISPUTE_PREVENTED
-DISPUTE_KNOWN = DISPUTE_OPEN | DISPUTE_CLOSED
-# Evidence can be staged or submitted only while Stripe waits for it.
-NEEDS_RESPONSE = frozenset({"needs_response", "warning_needs_response"})
-
-RESPOND_PERMISSION = "payments.respond_dispute"  # on Order.Meta; Support and Finance have it
+RESPOND_PERMISSION = "disputes.respond_dispute"  # on Dispute.Meta; Support and Finance have it
 
 # The evidence fields staff fill in (all text; Stripe's names). Stripe allows 20,000 characters
 # for the long ones and 150,000 for all together; we keep each well below that.
@@ -205,7 +197,7 @@ def dispute_apply(*, order: Order, payment: Payment, dispute: dict, event_id: st
 
     payment.dispute_id = row.stripe_dispute_id
     payment.dispute_status = status
-    payment.status = _payment_status(payment)
+    payment.status = payment_status(payment)
     payment.save(update_fields=["dispute_id", "dispute_status", "status", "updated_at"])
     _order_follow(order=order, row=row, status=status, event_id=event_id)
 

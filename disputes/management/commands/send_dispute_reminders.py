@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from payments.services.disputes import dispute_deadline_reminders_send
+from disputes.services import dispute_deadline_reminders_send
 
 
 class Command(BaseCommand):

@@ -14,8 +14,9 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
-from payments.models import AuditEvent, Dispute, Order, OrderStatus, PaymentStatus
-from payments.services import disputes as dispute_services
+from disputes import services as dispute_services
+from disputes.models import Dispute
+from payments.models import AuditEvent, Order, OrderStatus, PaymentStatus
 from payments.staff import FINANCE, SUPPORT, staff_groups_ensure
 from payments.tests import webhook_support
 from payments.tests.webhook_support import CONNECT_PATH, deliver, make_event, pay, post_event, sandbox_order
@@ -357,23 +358,23 @@ def test_the_disputes_list_is_sorted_by_evidence_due_date(admin_client, webhook_
     webhook_sandbox.resolve_dispute(closed.stripe_dispute_id, "won")
     deliver_all()
 
-    page = admin_client.get("/admin/payments/dispute/").content.decode()
+    page = admin_client.get("/admin/disputes/dispute/").content.decode()
 
     positions = [page.index(f">#{order.pk}</a>") for order in (orders[2], orders[0], orders[1])]
     assert positions == sorted(positions)  # open ones by deadline, then the closed one
     assert "2 days left" in page and "9 days left" in page and "$50.00" in page
     assert orders[0].seller.username in page
 
-    inquiry_filter = admin_client.get("/admin/payments/dispute/?status__exact=warning_needs_response")
+    inquiry_filter = admin_client.get("/admin/disputes/dispute/?status__exact=warning_needs_response")
     assert inquiry_filter.status_code == 200
     assert f">#{orders[0].pk}</a>" not in inquiry_filter.content.decode()
-    prevented = admin_client.get("/admin/payments/dispute/?status__exact=prevented")
+    prevented = admin_client.get("/admin/disputes/dispute/?status__exact=prevented")
     assert prevented.status_code == 200
-    open_only = admin_client.get("/admin/payments/dispute/?state=open").content.decode()
+    open_only = admin_client.get("/admin/disputes/dispute/?state=open").content.decode()
     assert f">#{orders[1].pk}</a>" not in open_only and f">#{orders[2].pk}</a>" in open_only
 
 
-# Stripe's full status set: what each one does to the order (payments/services/disputes.py).
+# Stripe's full status set: what each one does to the order (disputes/services.py).
 STATUS_RULES = [
     ("warning_needs_response", OrderStatus.DISPUTED),
     ("warning_under_review", OrderStatus.DISPUTED),
@@ -439,7 +440,7 @@ def test_a_seller_who_added_their_side_is_not_reminded(disputed_order):
 
 
 def test_beat_runs_the_reminders_hourly(disputed_order):
-    from payments.tasks import send_dispute_reminders
+    from disputes.tasks import send_dispute_reminders
     from stubcollector.celery import app
 
     (entry,) = [e for e in app.conf.beat_schedule.values() if e["task"] == send_dispute_reminders.name]

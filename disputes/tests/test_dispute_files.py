@@ -11,13 +11,14 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from accounts.tests.factories import SellerFactory, UserFactory
-from payments.models import AuditEvent, Dispute, DisputeEvidenceFile
-from payments.services.dispute_files import (
+from disputes.files import (
     InvalidEvidenceFile,
     dispute_evidence_file_attach,
     dispute_seller_evidence_file_attach,
 )
-from payments.services.disputes import InvalidEvidence, dispute_evidence_initial, dispute_respond
+from disputes.models import Dispute, DisputeEvidenceFile
+from disputes.services import InvalidEvidence, dispute_evidence_initial, dispute_respond
+from payments.models import AuditEvent
 from payments.services.fulfilment import order_ship
 from payments.staff import SUPPORT, staff_groups_ensure
 from payments.tests import webhook_support
@@ -75,7 +76,7 @@ def post_file(client, dispute, body):
 
 
 def respond_url(dispute):
-    return f"/admin/payments/dispute/{dispute.pk}/respond/"
+    return f"/admin/disputes/dispute/{dispute.pk}/respond/"
 
 
 def on_stripe(dispute):

@@ -1,0 +1,30 @@
+"""The dispute evidence describes the stub as it was sold (the order's snapshot), never as the
+seller rewrote it since."""
+
+import pytest
+
+from disputes.models import Dispute
+from disputes.services import dispute_evidence_prefill
+from payments.tests import webhook_support
+from payments.tests.test_order_snapshot import (  # noqa: F401 (media: a fixture)
+    SOLD_DESCRIPTION,
+    bought,
+    media,
+    rewrite,
+)
+
+pytestmark = pytest.mark.django_db
+
+webhook_sandbox = webhook_support.webhook_sandbox
+
+
+def test_the_dispute_evidence_describes_the_stub_as_sold(webhook_sandbox):
+    order = bought(webhook_sandbox, card="pm_card_createDispute")
+    sold_name = order.listing.stub.event_name
+    rewrite(order.listing.stub)
+
+    evidence = dispute_evidence_prefill(dispute=Dispute.objects.get(order=order))
+
+    description = evidence["product_description"]
+    assert sold_name in description and SOLD_DESCRIPTION in description and "Condition: Fair" in description
+    assert "Something else entirely" not in description and "Pristine" not in description
