@@ -35,5 +35,11 @@ class DisputesConfig(AppConfig):
             orders_by_stripe_id=selectors.orders_by_dispute_id,
         ))
 
+        from disputes.order_words import dispute_move_words
+        from payments.order_words import order_move_words_register
+
+        # The order pages' timeline says a dispute's moves in the buyer's or the seller's words.
+        order_move_words_register(dispute_move_words)
+
         # First on the admin index's to-do: the bank's deadlines do not wait.
         staff_todo_section_register(permission="disputes.view_dispute", build=selectors.staff_todo_disputes)

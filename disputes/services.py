@@ -219,7 +219,7 @@ def dispute_apply(*, order: Order, payment: Payment, dispute: dict, event_id: st
 
 def _order_follow(*, order: Order, row: Dispute, status: str, event_id: str) -> None:
     # `dispute_ending` and the amount let the order pages say it in the buyer's or the seller's
-    # words (payments/order_words.py); the message is staff's.
+    # words (disputes/order_words.py); the message is staff's.
     facts = {"dispute": row.pk, "inquiry": row.is_inquiry, "amount_cents": row.amount_cents}
     if row.lost_without_money or status in DISPUTE_PREVENTED:
         if order.status == S.DISPUTED:

@@ -6,6 +6,7 @@ them as written); buyers and sellers never read them. Each line here is made fro
 action, statuses and data instead, so an older event without the data still reads plainly.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -43,6 +44,17 @@ PAYMENT_FAILURE_WORDS = {
 }
 DECLINED = "the card was declined"
 FAILED_PREFIX = "Payment failed: "
+
+
+# Words for the order moves an app above payments makes (the disputes app: into and out of a
+# dispute), from its ready(): (event, *, order, reader) -> the line, or "" when the move is not
+# its own. Payments reads no other app's audit data itself.
+_MOVE_WORDS: list[Callable[..., str]] = []
+
+
+def order_move_words_register(words: Callable[..., str]) -> None:
+    if words not in _MOVE_WORDS:
+        _MOVE_WORDS.append(words)
 
 
 @dataclass(frozen=True)
@@ -100,10 +112,10 @@ def _event_words(
         return _refund_words(event.action.removeprefix("refund."), refund, reader=reader)
     if event.action != "order.transition":
         return ""
-    if (event.from_status == S.DISPUTED and "dispute_ending" in data) or event.to_status == S.DISPUTE_LOST:
-        return _dispute_end_words(data, order=order, reader=reader)
-    if event.from_status == S.DISPUTED:
-        return "The dispute was closed"
+    for words in _MOVE_WORDS:
+        text = words(event, order=order, reader=reader)
+        if text:
+            return text
     return _move_words(event, order=order, reader=reader)
 
 
@@ -132,8 +144,6 @@ def _move_words(event: AuditEvent, *, order: Order, reader: str) -> str:
     if to in (S.REFUNDED, S.PARTIALLY_REFUNDED):
         # Money promised, not yet back: the refund lines say when Stripe sends it.
         return "Refund requested"
-    if to == S.DISPUTED:
-        return _dispute_open_words(data, order=order, reader=reader)
     return OrderStatus(to).label if to in S.values else ""
 
 
@@ -161,37 +171,6 @@ def _closed_words(why: str, *, order: Order, reader: str) -> str:
         "superseded": "Closed: the price changed, so you started a new checkout; nothing was charged",
         "paid_too_late": "Your payment came after your hold had ended; it is refunded to you in full",
     }.get(why, "Checkout closed before you paid; nothing was charged")
-
-
-def _dispute_open_words(data: dict, *, order: Order, reader: str) -> str:
-    amount = format_usd(data.get("amount_cents") or order.amount_cents)
-    if data.get("inquiry"):
-        return ("Your bank asked about this payment" if reader == BUYER
-                else "The buyer's bank asked about this payment (an inquiry: no money taken)")
-    if reader == BUYER:
-        return f"You disputed this payment ({amount}) with your bank"
-    return f"The buyer's bank disputed this payment: {amount} is held while it is open"
-
-
-def _dispute_end_words(data: dict, *, order: Order, reader: str) -> str:
-    ending = data.get("dispute_ending", "lost")
-    amount = format_usd(data.get("amount_cents") or order.amount_cents)
-    buyer = reader == BUYER
-    if ending == "lost":
-        if buyer:
-            return f"The dispute ended in your favour: your bank gave you back {amount}"
-        if data.get("accepted_by_staff"):
-            return f"Our staff accepted the dispute: {amount} went back to the buyer"
-        return f"Dispute lost: the bank gave {amount} back to the buyer"
-    if ending == "won" and data.get("inquiry"):
-        return "Your bank closed its inquiry" if buyer else "The inquiry closed without a chargeback"
-    if ending == "won":
-        return ("The dispute ended in the seller's favour" if buyer
-                else "Dispute won: the money is back in your balance")
-    if ending == "prevented":
-        return ("Your bank closed the dispute" if buyer
-                else "The dispute was stopped before it became a chargeback: nothing was taken")
-    return "Your bank's inquiry was closed" if buyer else "The inquiry was closed; no money moved"
 
 
 def _refund_words(step: str, refund, *, reader: str) -> str:

@@ -8,7 +8,6 @@ import html
 import pytest
 from django.utils import timezone
 
-from payments.models import OrderStatus
 from payments.services.audit import audit_record
 from payments.services.fulfilment import order_ship
 from payments.services.reservations import reservations_release_expired
@@ -68,50 +67,6 @@ def test_a_paid_and_shipped_order_reads_you_paid_and_who_shipped_it_once(client,
     ]
     for user in (paid_order.buyer, paid_order.seller):
         assert_no_staff_words(page_for(client, user, paid_order))
-
-
-def test_a_dispute_the_buyer_won_is_theirs_to_read_as_won_and_the_sellers_as_lost(
-    client, paid_order, webhook_sandbox
-):
-    dispute = webhook_sandbox.open_dispute(paid_order.payment.charge_id)
-    deliver(webhook_sandbox)
-    assert badge_for(client, paid_order.buyer, paid_order) == "Disputed with your bank"
-
-    webhook_sandbox.resolve_dispute(dispute["id"], "lost")
-    deliver(webhook_sandbox)
-    paid_order.refresh_from_db()
-    amount = f"${paid_order.amount_cents / 100:.2f}"
-
-    buyer_page = page_for(client, paid_order.buyer, paid_order)
-    assert paid_order.status == OrderStatus.DISPUTE_LOST
-    assert badge_for(client, paid_order.buyer, paid_order) == "Refunded by your bank"
-    assert "Dispute lost" not in buyer_page
-    assert timeline_for(client, paid_order.buyer, paid_order)[-2:] == [
-        f"You disputed this payment ({amount}) with your bank",
-        f"The dispute ended in your favour: your bank gave you back {amount}",
-    ]
-    assert "Your bank decided the dispute in your favour" in buyer_page
-    assert badge_for(client, paid_order.seller, paid_order) == "Dispute lost"
-    assert timeline_for(client, paid_order.seller, paid_order)[-1] == (
-        f"Dispute lost: the bank gave {amount} back to the buyer"
-    )
-    assert_no_staff_words(buyer_page)
-
-
-def test_a_dispute_the_seller_won_reads_won_for_the_seller_and_plainly_for_the_buyer(
-    client, paid_order, webhook_sandbox
-):
-    dispute = webhook_sandbox.open_dispute(paid_order.payment.charge_id)
-    deliver(webhook_sandbox)
-    webhook_sandbox.resolve_dispute(dispute["id"], "won")
-    deliver(webhook_sandbox)
-
-    seller_line = timeline_for(client, paid_order.seller, paid_order)[-1]
-    buyer_line = timeline_for(client, paid_order.buyer, paid_order)[-1]
-
-    assert seller_line == "Dispute won: the money is back in your balance"
-    assert buyer_line == "The dispute ended in the seller's favour"
-    assert badge_for(client, paid_order.buyer, paid_order) == "Paid"
 
 
 def test_a_lapsed_hold_says_nothing_was_charged_and_never_you_paid(client, webhook_sandbox):
