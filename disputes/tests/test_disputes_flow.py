@@ -439,11 +439,14 @@ def test_a_seller_who_added_their_side_is_not_reminded(disputed_order):
     assert dispute_services.dispute_deadline_reminders_send(now=near) == 0
 
 
-def test_beat_runs_the_reminders_hourly(disputed_order):
-    from disputes.tasks import send_dispute_reminders
-    from stubcollector.celery import app
+def test_beat_runs_the_reminders_hourly_under_the_name_it_had_in_payments(disputed_order):
+    from celery import current_app  # the project's Celery app (stubcollector/celery.py)
 
-    (entry,) = [e for e in app.conf.beat_schedule.values() if e["task"] == send_dispute_reminders.name]
+    from disputes.tasks import send_dispute_reminders
+
+    assert send_dispute_reminders.name == "payments.tasks.send_dispute_reminders"
+    schedule = current_app.conf.beat_schedule.values()
+    (entry,) = [e for e in schedule if e["task"] == send_dispute_reminders.name]
     assert entry["schedule"].minute == {0}
     Dispute.objects.filter(order=disputed_order).update(
         evidence_due_by=timezone.now() + datetime.timedelta(days=2))
