@@ -8,8 +8,10 @@ class DisputesConfig(AppConfig):
 
     def ready(self):
         from disputes import selectors
+        from disputes.order_words import dispute_move_words
         from disputes.services import dispute_event_apply
         from payments.order_disputes import OrderDisputes, order_disputes_answer
+        from payments.order_words import order_move_words_register
         from payments.selectors_staff import staff_todo_section_register
         from payments.services.webhooks import webhook_handlers_register
 
@@ -34,9 +36,6 @@ class DisputesConfig(AppConfig):
             balance_causes=selectors.seller_dispute_debits,
             orders_by_stripe_id=selectors.orders_by_dispute_id,
         ))
-
-        from disputes.order_words import dispute_move_words
-        from payments.order_words import order_move_words_register
 
         # The order pages' timeline says a dispute's moves in the buyer's or the seller's words.
         order_move_words_register(dispute_move_words)
