@@ -7,6 +7,8 @@ buyers racing for one stub cannot both reserve it. The checkout and webhook code
 
 import math
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -333,14 +335,35 @@ class ListingChangedMeanwhile(Conflict):
     message = "A buyer's checkout on this stub changed meanwhile. Please try again."
 
 
+@dataclass(frozen=True)
+class StaleCheckoutRule:
+    """What makes a buyer's checkout stale, and how to close one, is the rule of the app that
+    takes payments, which builds on this one: it registers both from its AppConfig.ready()
+    (`stale_checkout_rule_register`), and the listing writes here apply them at the right moment.
+
+    `cancel(listing_id=, now=)` closes the checkouts that no longer hold the listing (their
+    PaymentIntents cancelled first; it may raise a DomainError when one cannot be); `exists(listing_id=,
+    now=)` says whether one is left."""
+
+    cancel: Callable[..., object]
+    exists: Callable[..., bool]
+
+
+_stale_checkout_rules: dict[str, StaleCheckoutRule] = {}
+
+
+def stale_checkout_rule_register(*, name: str, cancel: Callable[..., object],
+                                 exists: Callable[..., bool]) -> None:
+    """Called from the payments app's ready(); registering the same name again replaces it."""
+    _stale_checkout_rules[name] = StaleCheckoutRule(cancel=cancel, exists=exists)
+
+
 def listing_terms_change_prepare(*, listing_id, seller, now, unchanged: Q | None = None) -> None:
     """Before a listing changes what a buyer would pay for (price, shipping, withdrawal): cancel
     at Stripe the PaymentIntents of orders that no longer hold it (a lapsed hold, a declined
     attempt), so none of them can take the money afterwards. Nothing to do when the listing is
     not the seller's (the locked step answers 404) or already matches `unchanged`. Stripe is
     called before the row lock is taken; `listing_terms_change_check` re-checks under it."""
-    from payments.services.checkout import listing_stale_payments_cancel  # payments builds on us
-
     try:
         mine = Listing.objects.filter(pk=listing_id, seller_id=getattr(seller, "pk", None))
         if unchanged is not None:
@@ -349,14 +372,13 @@ def listing_terms_change_prepare(*, listing_id, seller, now, unchanged: Q | None
             return
     except (ValueError, TypeError):
         return
-    listing_stale_payments_cancel(listing_id=listing_id, now=now)
+    for rule in _stale_checkout_rules.values():
+        rule.cancel(listing_id=listing_id, now=now)
 
 
 def listing_terms_change_check(*, listing: Listing, now) -> None:
     """Under the listing's lock: refuse the change if a stale checkout appeared meanwhile."""
-    from payments.services.checkout import listing_has_stale_payments
-
-    if listing_has_stale_payments(listing_id=listing.pk, now=now):
+    if any(rule.exists(listing_id=listing.pk, now=now) for rule in _stale_checkout_rules.values()):
         raise ListingChangedMeanwhile()
 
 

@@ -13,6 +13,15 @@ class PaymentsConfig(AppConfig):
 
         webhooks_connect_signals()  # our handlers on dj-stripe's webhook signals
 
+        from marketplace.services import stale_checkout_rule_register
+        from payments.services.checkout import listing_has_stale_payments, listing_stale_payments_cancel
+
+        # A listing's price, shipping or withdrawal never changes under a checkout that could
+        # still take the money: marketplace applies our rule before and under its lock.
+        stale_checkout_rule_register(
+            name="payments", cancel=listing_stale_payments_cancel, exists=listing_has_stale_payments
+        )
+
         from accounts.signals import seller_became
         from payments.services.connect.onboarding import seller_became_audit
 
