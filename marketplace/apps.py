@@ -7,6 +7,7 @@ class MarketplaceConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_save
 
+        from marketplace import tasks  # noqa: F401  registers the tasks our services queue by name
         from marketplace.models import Listing
         from marketplace.watchlist import listing_saved_hook
 

@@ -19,14 +19,16 @@ from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.db import transaction
 
+from core.queue import enqueue_on_commit
 from marketplace import images
 from marketplace.models import MAX_STUB_PHOTOS, Listing, PhotoState, Stub, StubPhoto
 from marketplace.services import ListingNotFound, listing_content_change_check
-from marketplace.tasks import stub_photo_process_task
-from stubcollector.celery import enqueue_on_commit
 from stubcollector.errors import Conflict, DomainError
 
 logger = logging.getLogger(__name__)
+
+# The task that decodes an upload (marketplace.tasks), queued by name.
+PHOTO_TASK = "marketplace.tasks.stub_photo_process_task"
 
 
 class TooManyPhotos(Conflict):
@@ -118,7 +120,7 @@ def _keep_for_processing(field_file, upload, image_format: str) -> None:
     """Store the checked upload under a fresh name for the photo task, queued for after the
     commit (with no broker it runs in-process then). The caller saves the row."""
     field_file.save(images.upload_name(image_format), upload, save=False)
-    enqueue_on_commit(stub_photo_process_task, upload_name=field_file.name)
+    enqueue_on_commit(PHOTO_TASK, upload_name=field_file.name)
 
 
 def stub_cover_replace(*, stub: Stub, upload) -> None:

@@ -24,6 +24,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from core.queue import enqueue_on_commit
 from marketplace.models import Listing, ListingStatus, SavedSearch, Watch
 from marketplace.pricing import format_usd
 from stubcollector.errors import DomainError, NotFound
@@ -35,6 +36,11 @@ logger = logging.getLogger(__name__)
 UNSUBSCRIBE_SALT = "stubcollector.unsubscribe"
 DIGEST_MAX_LISTINGS = 10
 DIGEST_MIN_INTERVAL = timedelta(hours=20)  # a second run the same day sends nothing twice
+
+# The tasks that run the hooks below (marketplace.tasks), queued by name; they kept the names
+# they had when payments ran them, which beat's schedule and queued messages use.
+WATCH_PRICE_DROPS_TASK = "payments.tasks.watch_price_drops_notify_task"
+WATCH_RESERVED_TASK = "payments.tasks.watch_reserved_notify_task"
 
 
 class WatchNotAllowed(DomainError):
@@ -239,16 +245,13 @@ def listing_saved_hook(sender, instance: Listing, created: bool, update_fields=N
     A task, not work in the request: the checkout and the seller's edit page answer without
     waiting for the watchers' emails (docs/performance.md, change 11; with no broker it still runs
     in-process)."""
-    from payments.tasks import watch_price_drops_notify_task, watch_reserved_notify_task
-    from stubcollector.celery import enqueue_on_commit
-
     if created:
         return
     fields = set(update_fields or ())
     if not fields or "price_cents" in fields:
-        enqueue_on_commit(watch_price_drops_notify_task, listing_id=instance.pk)
+        enqueue_on_commit(WATCH_PRICE_DROPS_TASK, listing_id=instance.pk)
     if (not fields or "status" in fields) and instance.status == ListingStatus.RESERVED:
-        enqueue_on_commit(watch_reserved_notify_task, listing_id=instance.pk)
+        enqueue_on_commit(WATCH_RESERVED_TASK, listing_id=instance.pk)
 
 
 # -- saved searches ---------------------------------------------------------------------------------

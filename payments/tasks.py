@@ -130,27 +130,3 @@ def refresh_seller_balances() -> dict:
     from payments.services.connect.payouts import sellers_balance_refresh
 
     return sellers_balance_refresh(everyone=False)
-
-
-@shared_task(acks_late=True)
-def watch_price_drops_notify_task(*, listing_id: int) -> int:
-    """After a listing's price changed: email the watchers it dropped for (marketplace.watchlist)."""
-    from marketplace.watchlist import watch_price_drops_notify
-
-    return watch_price_drops_notify(listing_id=listing_id)
-
-
-@shared_task(acks_late=True)
-def watch_reserved_notify_task(*, listing_id: int) -> int:
-    """After a buyer started paying for a watched stub: tell the other watchers, once per hold."""
-    from marketplace.watchlist import watch_reserved_notify
-
-    return watch_reserved_notify(listing_id=listing_id)
-
-
-@shared_task
-def send_saved_search_digests() -> dict:
-    """Beat, daily: each saved search's new matches, one email per search (sent once a day)."""
-    from marketplace.watchlist import saved_search_digests_send
-
-    return saved_search_digests_send()

@@ -12,6 +12,7 @@ from django.utils import timezone
 from accounts.tests.factories import SellerFactory, UserFactory
 from marketplace.models import Listing, ListingStatus, SavedSearch, Watch
 from marketplace.services import listing_reserve, listing_update
+from marketplace.tasks import send_saved_search_digests
 from marketplace.tests.factories import ListingFactory
 from marketplace.watchlist import (
     saved_search_create,
@@ -261,6 +262,11 @@ def test_no_digest_without_new_matches_or_with_emails_off(watcher):
 
     assert saved_search_digests_send()["emails"] == 0
     assert mail.outbox == []
+
+
+def test_the_daily_digest_task_keeps_the_name_beat_schedules_it_under():
+    assert send_saved_search_digests.name == "payments.tasks.send_saved_search_digests"
+    assert send_saved_search_digests.apply().get()["emails"] == 0
 
 
 # -- unsubscribe ----------------------------------------------------------------------------------
