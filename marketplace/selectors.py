@@ -15,8 +15,8 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 
 from marketplace.models import Listing, ListingStatus, Stub, seller_can_accept_payments_q
-from core.errors import NotFound
-from core.ids import MAX_ID
+from stubcollector.errors import NotFound
+from stubcollector.ids import MAX_ID
 
 SORT_ORDERINGS = {
     "newest": ("-created_at", "-id"),

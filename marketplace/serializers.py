@@ -6,7 +6,7 @@ from rest_framework import serializers
 from marketplace.models import Listing, PhotoState
 from marketplace.pricing import application_fee_cents, seller_receives_cents
 from marketplace.services import listing_purchase_blocker
-from core.ids import MAX_ID
+from stubcollector.ids import MAX_ID
 
 
 def _media_url(request, field) -> str | None:
