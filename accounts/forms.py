@@ -3,7 +3,7 @@ from django.contrib.auth.forms import UserCreationForm
 
 from accounts.models import User
 from accounts.services import SELLER_BIO_MAX_LENGTH, SELLER_COUNTRIES, username_problem
-from stubcollector.text import SingleLineCharField
+from core.text import SingleLineCharField
 
 
 class SignupForm(UserCreationForm):

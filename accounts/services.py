@@ -16,7 +16,7 @@ from accounts.usernames import (
     username_key,
     username_mixes_scripts,
 )
-from stubcollector.errors import Conflict, DomainError
+from core.errors import Conflict, DomainError
 
 # Sellers are in the United States only: every price, balance and payout is in US dollars, and
 # only a US Express account settles in USD (docs/operations.md, "Countries and currency").

@@ -21,11 +21,11 @@ from accounts.services import (
     user_update_seller_bio,
 )
 from accounts.usernames import username_key
-from stubcollector.rate_limits import post_rate_limit
-from stubcollector.site import SITE_NAME, site_root
+from core.rate_limits import post_rate_limit
+from core.site import SITE_NAME, site_root
 
 # Rates per client IP and per attempted username; only POSTs count (viewing the form is free).
-# Blocked requests get stubcollector.views.rate_limited (429) through RatelimitMiddleware.
+# Blocked requests get core.views.rate_limited (429) through RatelimitMiddleware.
 LOGIN_RATE_PER_IP = "10/m"
 LOGIN_RATE_PER_USERNAME = "5/m"
 SIGNUP_RATE_PER_IP = "5/h"
@@ -158,7 +158,7 @@ def profile(request):
 
 
 def _reset_email_context() -> dict:
-    """The reset link is built on SITE_URL (stubcollector/site.py), not on the request's Host."""
+    """The reset link is built on SITE_URL (core/site.py), not on the request's Host."""
     return {"site_url": site_root(), "site_name": SITE_NAME}
 
 

@@ -18,6 +18,8 @@ from django.urls import path, reverse
 from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 
+from core.errors import DomainError
+from core.rate_limits import post_rate_limit, post_rate_limit_check
 from disputes.files import LIMITS_TEXT, dispute_evidence_file_attach, dispute_evidence_files_current
 from disputes.models import Dispute, DisputeStatus, EvidenceFileKind
 from disputes.services import (
@@ -31,8 +33,6 @@ from disputes.services import (
 )
 from payments.admin import ViewOnlyAdmin
 from payments.models import AuditEvent
-from stubcollector.errors import DomainError
-from stubcollector.rate_limits import post_rate_limit, post_rate_limit_check
 
 OPEN_STATUSES = [s.value for s in (DisputeStatus.WARNING_NEEDS_RESPONSE, DisputeStatus.WARNING_UNDER_REVIEW,
                                    DisputeStatus.NEEDS_RESPONSE, DisputeStatus.UNDER_REVIEW)]

@@ -26,12 +26,12 @@ import unicodedata
 from django.db import transaction
 from django.utils import timezone
 
+from core.errors import DomainError, NotFound, PermissionDenied
 from disputes.models import Dispute, DisputeEvidenceFile, EvidenceFileKind
 from payments import stripe_api
 from payments.models import Order
 from payments.services.audit import audit_record
 from payments.stripe_api import StripeRefused
-from stubcollector.errors import DomainError, NotFound, PermissionDenied
 
 EVIDENCE_FILE_MAX_BYTES = 5 * 1024 * 1024
 EVIDENCE_FILES_TOTAL_MAX_BYTES = 4_718_592  # 4.5 MB

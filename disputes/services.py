@@ -38,6 +38,7 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 
+from core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from disputes.files import dispute_evidence_file_ids
 from disputes.models import (
     DISPUTE_CLOSED,
@@ -58,7 +59,6 @@ from payments.services.orders import order_transition
 from payments.services.payment_events import _id, _plain, _sync, event_account
 from payments.services.refunds import payment_status
 from payments.services.snapshots import order_item
-from stubcollector.errors import Conflict, DomainError, NotFound, PermissionDenied
 
 logger = logging.getLogger(__name__)
 

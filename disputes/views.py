@@ -14,11 +14,11 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from core.middleware import asks_for_json
+from core.rate_limits import post_rate_limit
 from disputes.files import dispute_seller_evidence_file_attach
 from disputes.services import dispute_seller_note_save
 from payments.views.common import json_object, refuse_anonymous
-from stubcollector.middleware import asks_for_json
-from stubcollector.rate_limits import post_rate_limit
 
 
 @require_POST

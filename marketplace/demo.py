@@ -401,11 +401,12 @@ def create_demo_orders(*, listings, buyers, rng: random.Random, log=None) -> lis
     staff can refund or dispute it like any order; then shipped and rated through order_transition
     and the feedback service, so each has its timeline. Stops, saying why through `log`, when
     Stripe does not answer. Listings whose seller cannot take payments are skipped."""
+    from payments.services.feedback import feedback_leave, feedback_reply
+
+    from core.errors import DomainError
     from payments.models import OrderStatus
     from payments.services.demo import demo_order_pay  # payments builds on marketplace
-    from payments.services.feedback import feedback_leave, feedback_reply
     from payments.services.orders import order_transition
-    from stubcollector.errors import DomainError
 
     steps = (["completed"] * len(DEMO_FEEDBACK)) + (["shipped"] * len(DEMO_TRACKING)) + ["paid"]
     payable = [listing for listing in listings if listing.seller.can_accept_payments]

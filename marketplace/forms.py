@@ -5,6 +5,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django import forms
 from django.core.exceptions import ValidationError
 
+from core.text import SingleLineCharField
 from marketplace import images
 from marketplace.models import (
     MAX_PRICE_CENTS,
@@ -19,7 +20,6 @@ from marketplace.models import (
 from marketplace.pricing import InvalidDollarAmount
 from marketplace.pricing import dollars_to_cents as dollars_text_to_cents
 from marketplace.selectors import DEFAULT_SORT, SORT_ORDERINGS, ListingFilters
-from stubcollector.text import SingleLineCharField
 
 SORT_CHOICES = [
     ("newest", "Newest first"),

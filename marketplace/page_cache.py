@@ -15,7 +15,7 @@ to PAGE_CACHE_SECONDS: a reservation that has lapsed by the clock alone (no save
 as reserved, or a seller rating a few seconds old. The buy path never trusts a page anyway: it
 re-checks the listing under its row lock (marketplace.services.listing_reserve).
 
-The counter needs a cache shared by every process (Redis in production; stubcollector.checks
+The counter needs a cache shared by every process (Redis in production; core.checks
 refuses a process-local cache with DEBUG off). PAGE_CACHE_SECONDS=0 turns the cache off.
 """
 

@@ -19,11 +19,11 @@ from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.db import transaction
 
+from core.errors import Conflict, DomainError
 from core.queue import enqueue_on_commit
 from marketplace import images
 from marketplace.models import MAX_STUB_PHOTOS, Listing, PhotoState, Stub, StubPhoto
 from marketplace.services import ListingNotFound, listing_content_change_check
-from stubcollector.errors import Conflict, DomainError
 
 logger = logging.getLogger(__name__)
 

@@ -14,9 +14,9 @@ from django.db.models import BooleanField, F, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 
+from core.errors import NotFound
+from core.ids import MAX_ID
 from marketplace.models import Listing, ListingStatus, Stub, seller_can_accept_payments_q
-from stubcollector.errors import NotFound
-from stubcollector.ids import MAX_ID
 
 SORT_ORDERINGS = {
     "newest": ("-created_at", "-id"),
@@ -352,3 +352,12 @@ def seller_listings_on_sale(*, seller, now: datetime | None = None) -> QuerySet[
     """The seller's listings that nobody holds right now, newest first (SORT_KEYS["newest"])."""
     return _listing_base().filter(seller=seller).available_now(now).order_by("-created_at", "-id")
 
+
+def orders_for_user(*, user) -> dict:
+    """The caller's purchases and sales as Order querysets, two queries whatever their number."""
+    from payments.models import Order  # payments depends on marketplace, not the other way round
+
+    # Only checkouts that took money, as on the order pages (Order.objects.placed).
+    base = Order.objects.placed().select_related("listing__stub", "buyer", "seller")
+    base = base.order_by("-created_at", "-id")
+    return {"purchases": base.filter(buyer=user), "sales": base.filter(seller=user)}

@@ -18,9 +18,9 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from marketplace import images
 from marketplace.models import MAX_PRICE_CENTS, MIN_PRICE_CENTS, Listing, ListingStatus, Stub
-from stubcollector.errors import Conflict, DomainError, NotFound, PermissionDenied
 
 
 class ListingUnavailable(DomainError):

@@ -11,13 +11,13 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from core.errors import Conflict, DomainError
 from marketplace.models import MAX_PRICE_CENTS, MAX_SHIPPING_CENTS, Listing, ListingStatus
 from marketplace.services import (
     ListingNotFound,
     listing_terms_change_check,
     listing_terms_change_prepare,
 )
-from stubcollector.errors import Conflict, DomainError
 
 
 class InvalidShipping(DomainError):

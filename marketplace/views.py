@@ -12,7 +12,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
+from payments.selectors_feedback import seller_reputation
 
+from core.rate_limits import post_rate_limit
 from marketplace.forms import ListingForm, parse_listing_filters
 from marketplace.models import ListingStatus
 from marketplace.page_cache import anonymous_page_cache
@@ -39,8 +41,6 @@ from marketplace.services import (
 from marketplace.shipping import ShippingLocked, listing_shipping_set
 from marketplace.views_photos import photo_upload_rate_limit
 from marketplace.watchlist import listings_mark_watched
-from payments.selectors_feedback import seller_reputation
-from stubcollector.rate_limits import post_rate_limit
 
 BROWSE_PAGE_SIZE = 24
 SELLER_PAGE_SIZE = 24

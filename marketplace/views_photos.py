@@ -13,6 +13,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 from django_ratelimit.decorators import ratelimit
 
+from core.errors import DomainError
+from core.rate_limits import post_rate_limit
 from marketplace import images
 from marketplace.forms import MultipleFileField
 from marketplace.models import MAX_STUB_PHOTOS
@@ -27,8 +29,6 @@ from marketplace.photos import (
 )
 from marketplace.selectors import listing_visible_to
 from marketplace.services import ListingNotFound
-from stubcollector.errors import DomainError
-from stubcollector.rate_limits import post_rate_limit
 
 
 class PhotoUploadsTooFast(DomainError):

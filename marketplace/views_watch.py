@@ -9,6 +9,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.middleware import asks_for_json
+from core.rate_limits import post_rate_limit
 from marketplace.models import ListingStatus, SavedSearch, Watch
 from marketplace.watchlist import (
     saved_search_create,
@@ -18,8 +20,6 @@ from marketplace.watchlist import (
     watch_add,
     watch_remove,
 )
-from stubcollector.middleware import asks_for_json
-from stubcollector.rate_limits import post_rate_limit
 
 
 def _back(request, fallback: str):

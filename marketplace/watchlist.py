@@ -24,12 +24,12 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from core.errors import DomainError, NotFound
 from core.queue import enqueue_on_commit
+from core.site import SITE_NAME, absolute_url
+from core.text import email_subject
 from marketplace.models import Listing, ListingStatus, SavedSearch, Watch
 from marketplace.pricing import format_usd
-from stubcollector.errors import DomainError, NotFound
-from stubcollector.site import SITE_NAME, absolute_url
-from stubcollector.text import email_subject
 
 logger = logging.getLogger(__name__)
 

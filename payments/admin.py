@@ -22,6 +22,8 @@ from django.utils.decorators import method_decorator
 from django.utils.html import format_html, format_html_join
 from djstripe.models import WebhookEventTrigger
 
+from core.errors import DomainError
+from core.rate_limits import post_rate_limit, post_rate_limit_check
 from marketplace.pricing import InvalidDollarAmount, dollars_to_cents, format_usd
 from payments.models import (
     AuditEvent,
@@ -58,8 +60,6 @@ from payments.services.refunds import (
 )
 from payments.services.webhook_guards import NOT_APPLIED_PREFIX, NOT_APPLIED_REASONS
 from payments.services.webhooks import webhook_replay
-from stubcollector.errors import DomainError
-from stubcollector.rate_limits import post_rate_limit, post_rate_limit_check
 
 
 def dollars(cents: int | None) -> str:

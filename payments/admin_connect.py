@@ -8,8 +8,8 @@ order). The stored state still comes only from Stripe, through `seller_refresh_f
 from django.contrib import admin, messages
 
 from accounts.models import User
+from core.errors import DomainError
 from payments.services.connect import seller_refresh_from_stripe
-from stubcollector.errors import DomainError
 
 
 @admin.action(description="Refresh Stripe status from Stripe", permissions=["change"])

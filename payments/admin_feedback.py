@@ -4,9 +4,9 @@ follows. Ratings, comments and answers are the buyer's and seller's words: read-
 
 from django.contrib import admin, messages
 
+from core.ids import id_in_range
 from payments.models import Feedback, SellerRating
 from payments.services.feedback import feedback_set_hidden
-from stubcollector.ids import id_in_range
 
 
 @admin.register(Feedback)
@@ -68,7 +68,7 @@ class SellerRatingAdmin(admin.ModelAdmin):
 
     def get_object(self, request, object_id, from_field=None):
         # The primary key is the seller's foreign key: Django does not keep an out-of-range id
-        # out of that lookup (stubcollector/ids.py), so it is "no such rating" here.
+        # out of that lookup (core/ids.py), so it is "no such rating" here.
         if not id_in_range(object_id):
             return None
         return super().get_object(request, object_id, from_field)

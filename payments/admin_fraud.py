@@ -14,13 +14,13 @@ from django.urls import path, reverse
 from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 
+from core.errors import DomainError
+from core.rate_limits import post_rate_limit
 from marketplace.pricing import format_usd
 from payments.admin import ViewOnlyAdmin
 from payments.models import EarlyFraudWarning
 from payments.services.fraud_warnings import fraud_warning_refund
 from payments.services.refunds import refund_preview
-from stubcollector.errors import DomainError
-from stubcollector.rate_limits import post_rate_limit
 
 REFUND_PERMISSION = "payments.refund_order_any_amount"  # Finance
 

@@ -3,10 +3,10 @@ the ship form. Amounts are never input: the price always comes from the listing.
 
 from django import forms
 
+from core.ids import MAX_ID
+from core.text import SingleLineCharField
 from payments.countries import country_choices
 from payments.shipping import ShippingCarrier
-from stubcollector.ids import MAX_ID
-from stubcollector.text import SingleLineCharField
 
 SHIPPING_FIELDS = (
     "shipping_name",

@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 from django.core.cache import cache
 from django.utils import timezone
 
+from core.errors import DomainError
 from marketplace.pricing import format_usd
 from payments import stripe_api
 from payments.services.connect.payouts import CURRENCY, SellerBalance
 from payments.services.connect.rules import as_dict
-from stubcollector.errors import DomainError
 
 logger = logging.getLogger(__name__)
 

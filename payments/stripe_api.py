@@ -15,8 +15,8 @@ from typing import Any
 import stripe
 from django.conf import settings
 
+from core.errors import DomainError, PaymentProviderError
 from payments.idempotency import order_idempotency_key
-from stubcollector.errors import DomainError, PaymentProviderError
 
 logger = logging.getLogger(__name__)
 

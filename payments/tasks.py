@@ -101,8 +101,8 @@ def payment_intent_cancel(self, *, order_id: int) -> str:
 @shared_task(acks_late=True)
 def reservation_expire(*, order_id: int) -> bool:
     """Cancel one lapsed checkout: its PaymentIntent on the seller's account, then the order."""
+    from core import monitoring
     from payments.services.reservations import reservation_expire as reservation_expire_service
-    from stubcollector import monitoring
 
     released = reservation_expire_service(order_id=order_id)
     if released:

@@ -145,7 +145,7 @@ djstripe.event                   READERS   NOBODY   NOBODY   NOBODY
 djstripe.webhookeventtrigger     READERS   NOBODY   NOBODY   NOBODY
 djstripe.*                       SUPER     NOBODY   NOBODY   NOBODY
 """
-# dj-stripe mirrors Stripe: its rows change only through Stripe (stubcollector/admin_site.py,
+# dj-stripe mirrors Stripe: its rows change only through Stripe (core/admin_site.py,
 # docs/architecture.md "Staff"), so nobody adds, changes or deletes them, not even a superuser.
 # (table row, role, pages) -> reason. Strict: a listed cell that holds fails the test.
 ADMIN_PENDING: dict = {}

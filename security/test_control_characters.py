@@ -7,6 +7,7 @@ from django.utils.datastructures import MultiValueDict
 
 from accounts.forms import ProfileForm
 from accounts.tests.factories import UserFactory
+from core.text import email_subject
 from marketplace.forms import ListingFilterForm, ListingForm
 from marketplace.models import Listing
 from marketplace.tests.factories import ListingFactory
@@ -15,7 +16,6 @@ from marketplace.watchlist import watch_add, watch_price_drops_notify
 from payments.forms import ShipOrderForm, ShippingAddressForm
 from payments.services.notifications import notify_order_paid
 from payments.tests.factories import PaidOrderFactory
-from stubcollector.text import email_subject
 
 pytestmark = pytest.mark.django_db
 

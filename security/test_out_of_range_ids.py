@@ -1,5 +1,5 @@
 """Ids no row can have (past 64 bits) in every route and JSON body that takes one: a 4xx, never
-a 500 (SQLite cannot bind such a number where Django does not bound it: stubcollector/ids.py)."""
+a 500 (SQLite cannot bind such a number where Django does not bound it: core/ids.py)."""
 
 import json
 import re

@@ -26,7 +26,7 @@ from payments.tests.webhook_support import (
     post_event,
     sandbox_order,
 )
-from stubcollector.testing_threads import run_at_once
+from testing.threads import run_at_once
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

@@ -1,6 +1,6 @@
 """Every route that takes a POST is rate-limited per user: the URL conf is walked, each route
 POSTed to once to see whether it takes a POST at all (405), and a route that does must carry
-stubcollector.rate_limits.post_rate_limit or be one of the few with a limit of their own."""
+core.rate_limits.post_rate_limit or be one of the few with a limit of their own."""
 
 import re
 
@@ -29,12 +29,12 @@ OWN_LIMITS = {
     # A POST here is the respond page's (respond_view, limited); an order row is view-only.
     "disputes.admin.DisputeAdmin.change_view": "DisputeAdmin.respond_view's limit",
     "payments.admin.OrderAdmin.change_view": "view-only rows: a POST changes nothing",
-    "stubcollector.admin_site._refuse": "refuses every request",
+    "core.admin_site._refuse": "refuses every request",
 }
 # Pages that answer a POST as they answer a GET and change nothing.
-READ_ONLY = {"stubcollector.views.healthz", "stubcollector.views.readyz", "stubcollector.views.metrics",
+READ_ONLY = {"core.views.healthz", "core.views.readyz", "core.views.metrics",
              "marketplace.views.browse", "marketplace.views.listing_detail",
-             "marketplace.views.seller_profile", "stubcollector.admin_site.StaffAdminSite.index"}
+             "marketplace.views.seller_profile", "core.admin_site.StaffAdminSite.index"}
 # Django's and dj-stripe's own admin pages (add, change, delete rows): staff only, and the
 # models whose rows matter are view-only (payments.admin.ViewOnlyAdmin); our admin pages that
 # move money or answer disputes are checked like any other route.

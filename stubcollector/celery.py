@@ -57,7 +57,7 @@ def enqueue_on_commit(task, **kwargs) -> None:
 
 @signals.before_task_publish.connect
 def _carry_request_id(headers=None, **kwargs):
-    from stubcollector.logs import request_id_get
+    from core.logs import request_id_get
 
     request_id = request_id_get()
     if headers is not None and request_id and "request_id" not in headers:
@@ -66,7 +66,7 @@ def _carry_request_id(headers=None, **kwargs):
 
 @signals.task_prerun.connect
 def _restore_request_id(task=None, **kwargs):
-    from stubcollector.logs import request_id_set
+    from core.logs import request_id_set
 
     request = getattr(task, "request", None)
     carried = getattr(request, "request_id", None) if request is not None else None
@@ -78,7 +78,7 @@ def _restore_request_id(task=None, **kwargs):
 
 @signals.task_postrun.connect
 def _forget_request_id(task=None, **kwargs):
-    from stubcollector.logs import request_id_set
+    from core.logs import request_id_set
 
     request = getattr(task, "request", None)
     if request is not None and not request.is_eager:

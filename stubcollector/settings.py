@@ -10,7 +10,7 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
-from stubcollector.stripe_keys import stripe_key_livemode
+from core.stripe_keys import stripe_key_livemode
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -28,8 +28,8 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "te
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    # Django's admin, arranged for staff work (stubcollector/admin_site.py).
-    "stubcollector.admin_site.StaffAdminConfig",
+    # Django's admin, arranged for staff work (core/admin_site.py).
+    "core.admin_site.StaffAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -43,7 +43,7 @@ INSTALLED_APPS = [
     # Installed (not only imported) so its cache checks run: see SILENCED_SYSTEM_CHECKS below.
     "django_ratelimit",
     "csp",
-    "stubcollector.apps.StubCollectorConfig",
+    "core.apps.CoreConfig",
     "accounts",
     "marketplace",
     "payments",
@@ -54,20 +54,20 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     # First: a request id for everything below (logs, tasks), one JSON log line and metrics.
-    "stubcollector.logs.RequestLogMiddleware",
+    "core.logs.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    # django-csp, plus the Stripe origins of the Stripe settings in force (stubcollector/csp.py).
-    "stubcollector.csp.StripeCSPMiddleware",
+    # django-csp, plus the Stripe origins of the Stripe settings in force (core/csp.py).
+    "core.csp.StripeCSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "stubcollector.middleware.DomainErrorMiddleware",
-    # CHECKOUT_ENABLED=false: the payment routes answer 503 (stubcollector/checkout_pause.py).
-    "stubcollector.checkout_pause.CheckoutPauseMiddleware",
+    "core.middleware.DomainErrorMiddleware",
+    # CHECKOUT_ENABLED=false: the payment routes answer 503 (payments/checkout_pause.py).
+    "payments.checkout_pause.CheckoutPauseMiddleware",
     # Turns django-ratelimit's Ratelimited (a PermissionDenied) into RATELIMIT_VIEW's 429.
     "django_ratelimit.middleware.RatelimitMiddleware",
 ]
@@ -85,7 +85,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "stubcollector.context_processors.site",
+                "core.context_processors.site",
             ],
         },
     },
@@ -128,9 +128,9 @@ if _XDIST_WORKER and CACHES["default"]["BACKEND"] == "django.core.cache.backends
     _base, _, _db = CACHES["default"]["LOCATION"].rpartition("/")
     CACHES["default"]["LOCATION"] = f"{_base}/{int(_db or 0) + 1 + int(_XDIST_WORKER[2:] or 0)}"
 # The rate limiter counts in the default cache. Production must share it between workers
-# (Redis); stubcollector.checks refuses a process-local cache when DEBUG is false.
+# (Redis); core.checks refuses a process-local cache when DEBUG is false.
 RATELIMIT_USE_CACHE = "default"
-RATELIMIT_VIEW = "stubcollector.views.rate_limited"
+RATELIMIT_VIEW = "core.views.rate_limited"
 RATELIMIT_IP_META_KEY = env("RATELIMIT_IP_META_KEY", default="REMOTE_ADDR")
 
 AUTH_USER_MODEL = "accounts.User"
@@ -182,7 +182,7 @@ EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Stub Collector <orders@stubcollector.test>")
 
-# Content Security Policy (django-csp). Our own part only: stubcollector.csp adds the Stripe
+# Content Security Policy (django-csp). Our own part only: core.csp adds the Stripe
 # origins (Stripe's published list with real keys, the sandbox's origin offline) per request.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
@@ -217,7 +217,7 @@ STRIPE_SANDBOX_URL = env("STRIPE_SANDBOX_URL", default="http://127.0.0.1:12111")
 # The sandbox default is shaped like a real test key: dj-stripe refuses to record events
 # under a key that is not sk_test_ + 24 or more letters and digits. An empty value is the same
 # as none (the sandbox); any other value must be a secret or restricted key (sk_/rk_, live/test)
-# or nothing starts: stubcollector/stripe_keys.py decides the mode from it (STRIPE_LIVE_MODE).
+# or nothing starts: core/stripe_keys.py decides the mode from it (STRIPE_LIVE_MODE).
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="") or "sk_test_sandbox0000000000000000000000000"
 STRIPE_LIVE_MODE = stripe_key_livemode(STRIPE_SECRET_KEY)
 STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", default="pk_test_sandbox")
@@ -270,7 +270,7 @@ STRIPE_WEBHOOK_TRUSTED_PROXIES = env.int("STRIPE_WEBHOOK_TRUSTED_PROXIES", defau
 STRIPE_WEBHOOK_TOLERANCE_SECONDS = 300
 # How far into the future a webhook signature's timestamp may be (our clock behind Stripe's).
 STRIPE_WEBHOOK_FUTURE_SKEW_SECONDS = env.int("STRIPE_WEBHOOK_FUTURE_SKEW_SECONDS", default=300)
-# JSON bodies (webhooks, JSON routes) nested deeper than this are a 400 (stubcollector/json_depth.py).
+# JSON bodies (webhooks, JSON routes) nested deeper than this are a 400 (core/json_depth.py).
 JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=64)
 
 PLATFORM_FEE_BPS = env.int("PLATFORM_FEE_BPS", default=1000)
@@ -283,7 +283,7 @@ LISTING_RESERVATION_MINUTES = env.int("LISTING_RESERVATION_MINUTES", default=15)
 # A buyer who let a hold run out may hold that stub again only this long after it lapsed.
 HOLD_COOLDOWN_MINUTES = env.int("HOLD_COOLDOWN_MINUTES", default=LISTING_RESERVATION_MINUTES)
 # POSTs per user (django-ratelimit rates) on the routes that change state
-# (stubcollector/rate_limits.py): refunds (site and admin together), dispute notes and answers,
+# (core/rate_limits.py): refunds (site and admin together), dispute notes and answers,
 # and every other state-changing form or JSON route.
 REFUND_RATE_PER_USER = env("REFUND_RATE_PER_USER", default="10/m")
 DISPUTE_RATE_PER_USER = env("DISPUTE_RATE_PER_USER", default="20/m")
@@ -317,19 +317,19 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 24,
-    "EXCEPTION_HANDLER": "stubcollector.errors.api_exception_handler",
+    "EXCEPTION_HANDLER": "core.errors.api_exception_handler",
 }
 
-# Logs (stubcollector/logs.py): JSON lines on stderr (LOG_FORMAT=json, the default without
+# Logs (core/logs.py): JSON lines on stderr (LOG_FORMAT=json, the default without
 # DEBUG), readable text in development; each line has the request id, secrets are masked.
 LOG_FORMAT = env("LOG_FORMAT", default="text" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "stubcollector.logs.RequestIdFilter"}},
+    "filters": {"request_id": {"()": "core.logs.RequestIdFilter"}},
     "formatters": {
-        "json": {"()": "stubcollector.logs.JsonFormatter"},
-        "text": {"()": "stubcollector.logs.TextFormatter"},
+        "json": {"()": "core.logs.JsonFormatter"},
+        "text": {"()": "core.logs.TextFormatter"},
     },
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]},
@@ -368,12 +368,12 @@ READYZ_BROKER_TIMEOUT_SECONDS = env.float("READYZ_BROKER_TIMEOUT_SECONDS", defau
 
 SENTRY_DSN = env("SENTRY_DSN", default="")
 if SENTRY_DSN:
-    from stubcollector.sentry import sentry_init
+    from core.sentry import sentry_init
 
     sentry_init(dsn=SENTRY_DSN, environment=env("SENTRY_ENVIRONMENT", default="production"),
                 traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0))
 
-# See stubcollector/checks.py: each check silenced here is replaced by one of our own that
+# See core/checks.py: each check silenced here is replaced by one of our own that
 # still fails when the thing it guards is really wrong.
 # - django_ratelimit.W001 ("not officially supported") only for Django's own RedisCache, whose
 #   incr is atomic and shared; stubcollector.E001 still refuses any process-local cache.

@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.static import serve
 
-from stubcollector.views import healthz, metrics, readyz
+from core.views import healthz, metrics, readyz
 
 urlpatterns = [
     path("admin/", admin.site.urls),

@@ -11,6 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from accounts.tests.factories import SellerFactory, UserFactory
+from core.errors import NotFound, PermissionDenied
 from disputes.files import (
     InvalidEvidenceFile,
     dispute_evidence_file_attach,
@@ -23,7 +24,6 @@ from payments.services.fulfilment import order_ship
 from payments.staff import SUPPORT, staff_groups_ensure
 from payments.tests import webhook_support
 from payments.tests.webhook_support import deliver, pay, sandbox_order
-from stubcollector.errors import NotFound, PermissionDenied
 
 pytestmark = pytest.mark.django_db
 

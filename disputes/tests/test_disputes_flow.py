@@ -14,13 +14,13 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
+from core.errors import PermissionDenied
 from disputes import services as dispute_services
 from disputes.models import Dispute
 from payments.models import AuditEvent, Order, OrderStatus, PaymentStatus
 from payments.staff import FINANCE, SUPPORT, staff_groups_ensure
 from payments.tests import webhook_support
 from payments.tests.webhook_support import CONNECT_PATH, deliver, make_event, pay, post_event, sandbox_order
-from stubcollector.errors import PermissionDenied
 
 pytestmark = pytest.mark.django_db
 

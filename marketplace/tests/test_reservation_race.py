@@ -6,7 +6,7 @@ from accounts.tests.factories import UserFactory
 from marketplace.models import Listing, ListingStatus
 from marketplace.services import ListingUnavailable, listing_reserve
 from marketplace.tests.factories import ListingFactory
-from stubcollector.testing_threads import run_at_once
+from testing.threads import run_at_once
 
 pytestmark = pytest.mark.postgres
 

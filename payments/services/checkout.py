@@ -21,6 +21,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from core.errors import Conflict, DomainError, PaymentProviderError
 from marketplace.pricing import application_fee_cents
 from marketplace.services import ListingUnavailable, listing_release, listing_reserve
 from payments import stripe_api
@@ -30,7 +31,6 @@ from payments.services.audit import audit_record
 from payments.services.orders import order_transition
 from payments.tasks import payment_intent_cancel
 from stubcollector.celery import enqueue_on_commit
-from stubcollector.errors import Conflict, DomainError, PaymentProviderError
 
 logger = logging.getLogger(__name__)
 

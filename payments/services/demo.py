@@ -10,11 +10,11 @@ it is shipped. The webhook, when it comes, finds the order paid and does nothing
 
 from django.db import transaction
 
+from core.errors import Conflict
 from payments import stripe_api
 from payments.models import Order, OrderStatus
 from payments.services.checkout import checkout_start
 from payments.services.payment_events import payment_facts_fetch, payment_intent_apply
-from stubcollector.errors import Conflict
 
 TEST_CARD = "pm_card_visa"  # https://docs.stripe.com/testing#cards
 

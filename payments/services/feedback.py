@@ -10,10 +10,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import Avg, Count
 from django.utils import timezone
 
+from core.errors import Conflict, DomainError, NotFound
 from payments.models import Feedback, FeedbackExclusion, Order, OrderStatus, SellerRating
 from payments.services.audit import audit_record
 from payments.services.fulfilment import OrderNotFound
-from stubcollector.errors import Conflict, DomainError, NotFound
 
 MAX_COMMENT = 1000
 

@@ -71,7 +71,7 @@ def fraud_warning_refund(*, warning_id: int, actor, request=None):
     refund service (its permission check: a full refund above Support's limit needs Finance)."""
     row = EarlyFraudWarning.objects.filter(pk=warning_id).first()
     if row is None:
-        from stubcollector.errors import NotFound
+        from core.errors import NotFound
 
         raise NotFound("No such early fraud warning.")
     return refund_request(order_id=row.order_id, actor=actor, reason="fraudulent",

@@ -6,6 +6,7 @@ clear 409 the second time and never a second audit row.
 
 from django.db import transaction
 
+from core.errors import Conflict
 from marketplace.models import Listing, ListingStatus
 from marketplace.services import listing_return_to_sale
 from payments.models import Order, OrderStatus
@@ -14,7 +15,6 @@ from payments.services.notifications import notify_order_shipped
 from payments.services.orders import order_transition
 from payments.services.refunds import OrderNotFound, listing_sold_after
 from payments.shipping import ShippingCarrier
-from stubcollector.errors import Conflict
 
 
 class OrderAlreadyShipped(Conflict):

@@ -8,9 +8,9 @@ the trail shows who moved what, when, and why.
 
 from django.utils import timezone
 
+from core.errors import Conflict
 from payments.models import Order, OrderStatus
 from payments.services.audit import audit_record
-from stubcollector.errors import Conflict
 
 S = OrderStatus
 

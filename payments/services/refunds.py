@@ -35,6 +35,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from marketplace.models import Listing, ListingStatus
 from marketplace.pricing import fee_refund_cents, format_usd
 from marketplace.services import listing_mark_sold, listing_return_to_sale
@@ -60,7 +61,6 @@ from payments.order_disputes import PAYMENT_DISPUTE_LOST, PAYMENT_DISPUTE_OPEN, 
 from payments.services import notifications
 from payments.services.audit import audit_record
 from payments.services.orders import order_transition
-from stubcollector.errors import Conflict, DomainError, NotFound, PermissionDenied
 
 logger = logging.getLogger(__name__)
 

@@ -16,9 +16,9 @@ printed once, on the run that created it.
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from core.errors import DomainError
 from payments import stripe_api
 from payments.services.webhooks import CONNECT, ENDPOINTS, HANDLERS, PLATFORM
-from stubcollector.errors import DomainError
 
 SECRET_SETTINGS = {PLATFORM: "STRIPE_WEBHOOK_SECRET", CONNECT: "STRIPE_CONNECT_WEBHOOK_SECRET"}
 

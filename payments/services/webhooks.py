@@ -36,10 +36,10 @@ from djstripe import signals as djstripe_signals
 from djstripe.enums import WebhookEndpointStatus, WebhookEndpointValidation
 from djstripe.models import Event, WebhookEndpoint, WebhookEventTrigger
 
+from core.errors import DomainError
+from core.json_depth import JSONTooDeep, json_loads_bounded
+from core.site import absolute_url
 from payments.services import fraud_warnings, payment_events
-from stubcollector.errors import DomainError
-from stubcollector.json_depth import JSONTooDeep, json_loads_bounded
-from stubcollector.site import absolute_url
 
 logger = logging.getLogger(__name__)
 
@@ -370,7 +370,7 @@ def webhook_process(*, trigger_id: int, attempt: int = 1, final: bool = True) ->
 
     Writes one `webhook.delivery` log line (id, type, account, outcome, duration) and the metrics.
     """
-    from stubcollector import monitoring
+    from core import monitoring
 
     trigger = WebhookEventTrigger.objects.select_related("webhook_endpoint").filter(pk=trigger_id).first()
     if trigger is None:

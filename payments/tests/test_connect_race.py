@@ -6,7 +6,7 @@ from accounts.models import StripeAccountStatus
 from accounts.tests.factories import NewSellerFactory
 from payments.models import AuditEvent
 from payments.services import connect
-from stubcollector.testing_threads import run_at_once
+from testing.threads import run_at_once
 
 pytestmark = pytest.mark.postgres
 

@@ -7,12 +7,12 @@ import stripe
 from djstripe.models import IdempotencyKey
 
 from accounts.tests.factories import UserFactory
+from core.errors import PaymentProviderError
 from marketplace.tests.factories import ListingFactory
 from payments import stripe_api
 from payments.idempotency import PREFIX_ACTION, idempotency_prefix, order_idempotency_key
 from payments.tests.factories import OrderFactory
 from payments.tests.webhook_support import sandbox_seller_onboarded
-from stubcollector.errors import PaymentProviderError
 
 pytestmark = pytest.mark.django_db
 

@@ -23,7 +23,7 @@ from marketplace.tests.factories import ListingFactory
 from payments.models import Order, OrderStatus
 from payments.services.checkout import checkout_order_open, checkout_payment_intent
 from payments.tests.factories import sandbox_seller_onboarded, shipping_address
-from stubcollector.testing_threads import run_at_once
+from testing.threads import run_at_once
 
 # Row locks: PostgreSQL only (the root conftest skips these elsewhere).
 pytestmark = pytest.mark.postgres

@@ -13,7 +13,7 @@ from accounts.tests.factories import UserFactory
 from payments.models import Refund, RefundApproval
 from payments.staff import SUPPORT, staff_groups_ensure
 from payments.tests.webhook_support import deliver, endpoints_register, pay, sandbox_order
-from stubcollector.testing_threads import run_at_once
+from testing.threads import run_at_once
 
 # Row locks: PostgreSQL only (the root conftest skips these elsewhere).
 pytestmark = pytest.mark.postgres

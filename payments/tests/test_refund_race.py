@@ -12,7 +12,7 @@ from django.test import Client
 
 from payments.models import OrderStatus, Refund
 from payments.tests.webhook_support import deliver, endpoints_register, pay, sandbox_order
-from stubcollector.testing_threads import run_at_once
+from testing.threads import run_at_once
 
 # Row locks: PostgreSQL only (the root conftest skips these elsewhere).
 pytestmark = pytest.mark.postgres

@@ -5,13 +5,13 @@ import pytest
 from django.core import mail
 
 from accounts.tests.factories import UserFactory
+from core.errors import PaymentProviderError
 from marketplace.models import ListingStatus
 from payments.models import OrderStatus, Refund, RefundStatus
 from payments.services.refunds import refund_amount_parse, refund_request
 from payments.staff import FINANCE, SUPPORT, staff_groups_ensure
 from payments.tests.factories import PaymentFactory
 from payments.tests.webhook_support import deliver, endpoints_register, pay, sandbox_order
-from stubcollector.errors import PaymentProviderError
 
 pytestmark = pytest.mark.django_db
 

@@ -10,14 +10,14 @@ import stripe
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
+from core.errors import DomainError
 from marketplace.models import Listing, ListingStatus
 from marketplace.services import listing_update, listing_withdraw
 from marketplace.tests.factories import ListingFactory
 from payments.models import Order, OrderStatus
 from payments.services.checkout import checkout_start
 from payments.tests.factories import sandbox_seller_onboarded, shipping_address
-from stubcollector.errors import DomainError
-from stubcollector.testing_threads import run_at_once
+from testing.threads import run_at_once
 
 pytestmark = pytest.mark.postgres
 

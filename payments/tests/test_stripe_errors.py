@@ -5,8 +5,8 @@ or not answering (5xx, timeouts, rate limits, our own key refused) is a 502."""
 import pytest
 import stripe
 
+from core.errors import PaymentProviderError
 from payments.stripe_api import CardDeclined, StripeRefused, stripe_call
-from stubcollector.errors import PaymentProviderError
 
 pytestmark = pytest.mark.django_db
 

@@ -13,6 +13,7 @@ from celery.schedules import crontab
 from django.core import mail
 from django.db import connections
 
+from core.logs import JsonFormatter, RequestIdFilter, request_id_set
 from marketplace.tests.factories import ListingFactory
 from payments import tasks
 from payments.models import Order, OrderStatus
@@ -22,7 +23,6 @@ from payments.tests.celery_support import wait_until
 from payments.tests.factories import OrderFactory, sandbox_seller_onboarded
 from payments.tests.test_reservations import lapse, open_checkout
 from stubcollector.celery import app
-from stubcollector.logs import JsonFormatter, RequestIdFilter, request_id_set
 
 pytestmark = pytest.mark.django_db
 

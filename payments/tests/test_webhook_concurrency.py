@@ -11,7 +11,7 @@ from djstripe import models as djstripe_models
 
 from payments.models import AuditEvent, OrderStatus, Payment
 from payments.tests.webhook_support import CONNECT_PATH, pay, post_event, sandbox_order
-from stubcollector.testing_threads import run_at_once
+from testing.threads import run_at_once
 
 pytestmark = [
     pytest.mark.postgres,

@@ -3,10 +3,10 @@ events, through the live-mode sandbox, the real stripe SDK and the real webhook 
 
 import pytest
 
+from core.stripe_keys import stripe_key_livemode
 from payments.models import AuditEvent, OrderStatus
 from payments.tests import webhook_support
 from payments.tests.webhook_support import pay, sandbox_order
-from stubcollector.stripe_keys import stripe_key_livemode
 
 pytestmark = pytest.mark.django_db
 

@@ -13,6 +13,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django_ratelimit.decorators import ratelimit
 
+from core.errors import error_payload
+from core.site import absolute_url
 from marketplace.models import Listing, ListingStatus
 from marketplace.pricing import format_usd
 from marketplace.services import listing_purchase_blocker
@@ -22,8 +24,6 @@ from payments.models import OrderStatus
 from payments.order_words import reader_of, status_words
 from payments.services.checkout import checkout_start
 from payments.views.common import json_object, refuse_anonymous
-from stubcollector.errors import error_payload
-from stubcollector.site import absolute_url
 
 PAYMENT_INTENT_RATE_PER_USER = "20/m"
 PAYMENT_INTENT_RATE_PER_IP = "60/m"

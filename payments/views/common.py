@@ -2,8 +2,8 @@
 
 from functools import wraps
 
-from stubcollector.errors import DomainError, json_error
-from stubcollector.json_depth import json_loads_bounded
+from core.errors import DomainError, json_error
+from core.json_depth import json_loads_bounded
 
 
 class BadJSON(DomainError):

@@ -18,10 +18,10 @@ from django.views.decorators.http import require_GET, require_POST
 from django_ratelimit.decorators import ratelimit
 
 from accounts.models import StripeAccountStatus
+from core.middleware import asks_for_json
+from core.views import rate_limited
 from payments.services import connect as connect_services
 from payments.views.common import refuse_anonymous
-from stubcollector.middleware import asks_for_json
-from stubcollector.views import rate_limited
 
 ONBOARD_RATE = "10/m"
 

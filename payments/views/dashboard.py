@@ -5,13 +5,13 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from accounts.models import StripeAccountStatus
+from core.errors import DomainError
 from payments import selectors_dashboard as selectors
 from payments.charts import sales_bar_chart, sales_summary
 from payments.forms import ShipOrderForm
 from payments.selectors_money import sales_with_money, seller_balance_explanation
 from payments.selectors_payouts import seller_payouts_panel
 from payments.services import connect as connect_services
-from stubcollector.errors import DomainError
 
 
 def _onboarding_step(user) -> str:

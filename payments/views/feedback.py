@@ -7,6 +7,9 @@ from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
+from core.errors import error_payload
+from core.middleware import asks_for_json
+from core.rate_limits import post_rate_limit
 from payments.services.feedback import (
     FeedbackAlreadyAnswered,
     FeedbackAlreadyLeft,
@@ -14,9 +17,6 @@ from payments.services.feedback import (
     feedback_reply,
 )
 from payments.views.common import json_object, refuse_anonymous
-from stubcollector.errors import error_payload
-from stubcollector.middleware import asks_for_json
-from stubcollector.rate_limits import post_rate_limit
 
 RATING_CHOICES = [(5, "5 stars: excellent"), (4, "4 stars: good"), (3, "3 stars: all right"),
                   (2, "2 stars: poor"), (1, "1 star: bad")]

@@ -13,6 +13,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from core.errors import Conflict
+from core.middleware import asks_for_json
+from core.rate_limits import post_rate_limit
 from marketplace.pricing import format_usd as dollars
 from payments import selectors
 from payments.forms import ShipOrderForm
@@ -36,9 +39,6 @@ from payments.shipping import tracking_url
 from payments.views.common import json_object, refuse_anonymous
 from payments.views.feedback import FeedbackForm, ReplyForm
 from payments.views.refunds import refund_form_token
-from stubcollector.errors import Conflict
-from stubcollector.middleware import asks_for_json
-from stubcollector.rate_limits import post_rate_limit
 
 ORDERS_PER_PAGE = 20
 

@@ -14,6 +14,9 @@ from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from core.errors import DomainError, PermissionDenied
+from core.middleware import asks_for_json
+from core.rate_limits import post_rate_limit
 from marketplace.pricing import InvalidDollarAmount, dollars_to_cents, format_usd
 from payments.models import RefundApproval, RefundStatus
 from payments.services.refunds import (
@@ -27,9 +30,6 @@ from payments.services.refunds import (
     refund_request,
 )
 from payments.views.common import json_object
-from stubcollector.errors import DomainError, PermissionDenied
-from stubcollector.middleware import asks_for_json
-from stubcollector.rate_limits import post_rate_limit
 
 
 class InvalidJson(DomainError):

@@ -176,7 +176,7 @@ def test_real_keys_with_both_real_webhook_secrets_start(tmp_path):
     assert result.returncode == 0, result.stderr
 
 
-# -- the mode comes from the key's shape, restricted keys included (stubcollector/stripe_keys.py) --
+# -- the mode comes from the key's shape, restricted keys included (core/stripe_keys.py) --
 
 RESTRICTED_LIVE_KEYS = {"STRIPE_SECRET_KEY": "rk_live_" + "a" * 40,
                         "STRIPE_PUBLISHABLE_KEY": "pk_live_" + "b" * 40}

@@ -42,7 +42,7 @@ def test_pages_carry_a_strict_content_security_policy(client, settings):
 
 # Stripe's security guide, "Content Security Policy"
 # (https://docs.stripe.com/security/guide#content-security-policy): written out here on purpose,
-# not imported from stubcollector.csp, so dropping one from the code fails this test.
+# not imported from core.csp, so dropping one from the code fails this test.
 STRIPE_DOCUMENTED = {
     "script-src": ["https://js.stripe.com", "https://*.js.stripe.com", "https://maps.googleapis.com"],
     "frame-src": ["https://js.stripe.com", "https://*.js.stripe.com", "https://hooks.stripe.com"],

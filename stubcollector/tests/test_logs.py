@@ -12,11 +12,11 @@ from django.conf import settings
 from django.test import Client
 
 from accounts.tests.factories import UserFactory
+from core.logs import JsonFormatter, RequestIdFilter, redact
 from marketplace.tests.factories import ListingFactory
 from payments.models import Order, OrderStatus
 from payments.tests.factories import shipping_address
 from payments.tests.webhook_support import endpoints_register, sandbox_seller_onboarded
-from stubcollector.logs import JsonFormatter, RequestIdFilter, redact
 
 pytestmark = pytest.mark.django_db
 

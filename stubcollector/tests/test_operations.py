@@ -9,6 +9,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.test import override_settings
 
 from accounts.tests.factories import UserFactory
+from core import monitoring
 from marketplace.tests.factories import ListingFactory
 from payments.models import OrderStatus
 from payments.tests.factories import shipping_address
@@ -19,7 +20,6 @@ from payments.tests.webhook_support import (
     sandbox_order,
     sandbox_seller_onboarded,
 )
-from stubcollector import monitoring
 
 pytestmark = pytest.mark.django_db
 

@@ -8,8 +8,8 @@ STRIPE_CONNECT_WEBHOOK_SECRET); a second run changes nothing and keeps every sec
 
 from django.core.management.base import BaseCommand, CommandError
 
+from core.errors import DomainError
 from payments.services.webhook_setup import webhook_event_types, webhooks_setup
-from stubcollector.errors import DomainError
 
 
 class Command(BaseCommand):

@@ -13,7 +13,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 
 from accounts.models import User
-from stubcollector.text import email_subject
+from core.text import email_subject
 
 logger = logging.getLogger(__name__)
 

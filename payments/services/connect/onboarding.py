@@ -14,11 +14,6 @@ from urllib.parse import urlsplit
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
-
-from accounts.models import StripeAccountStatus, User
-from accounts.services import user_become_seller
-from payments import stripe_api
-from payments.services.audit import audit_record
 from payments.services.connect.payouts import (
     _payout_schedule_already_set,
 )
@@ -34,8 +29,13 @@ from payments.services.connect.rules import (
     requirements_in_plain_words,
     seller_country_check,
 )
-from stubcollector.errors import Conflict
-from stubcollector.site import absolute_url
+
+from accounts.models import StripeAccountStatus, User
+from accounts.services import user_become_seller
+from core.errors import Conflict
+from core.site import absolute_url
+from payments import stripe_api
+from payments.services.audit import audit_record
 
 # Express dashboard, direct charges: at API version 2026-08-26.dahlia (stripe-python 15.x)
 # Stripe supports an Express dashboard only with the platform paying Stripe's fees and liable

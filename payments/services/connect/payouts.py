@@ -14,15 +14,15 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from payments.services.connect.notices import notice_after_commit
+from payments.services.connect.rules import as_dict, payout_delay_days_for, require_account
 
 from accounts.models import User
+from core.errors import Conflict, DomainError
 from marketplace.pricing import format_usd
 from payments import stripe_api
 from payments.models import AuditEvent
 from payments.services.audit import audit_record
-from payments.services.connect.notices import notice_after_commit
-from payments.services.connect.rules import as_dict, payout_delay_days_for, require_account
-from stubcollector.errors import Conflict, DomainError
 
 logger = logging.getLogger(__name__)
 

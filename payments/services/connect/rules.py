@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from accounts.models import StripeAccountStatus, User
+from core.errors import Conflict
 from marketplace.services import NotASeller
-from stubcollector.errors import Conflict
 
 # The shortest payout delay Stripe allows for an account's country (days). Countries not listed
 # get Stripe's own "minimum", which is always valid. Keep to values Stripe documents.

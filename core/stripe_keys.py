@@ -1,7 +1,7 @@
 """Which Stripe mode a secret key works in: the one place that decides it.
 
 settings.py (STRIPE_LIVE_MODE, read by dj-stripe and by the webhook guard that refuses the
-other mode's events), the deploy checks (stubcollector/checks.py) and the sandbox's key test
+other mode's events), the deploy checks (core/checks.py) and the sandbox's key test
 all ask `stripe_key_livemode`. Stripe's server-side keys are secret keys (`sk_`) and restricted
 keys (`rk_`, the kind Stripe recommends), each `live` or `test`
 (https://docs.stripe.com/keys, https://docs.stripe.com/keys/restricted-api-keys). Anything else

@@ -4,7 +4,7 @@ import pytest
 from django.core.checks import run_checks
 from django.test import override_settings
 
-from stubcollector.checks import (
+from core.checks import (
     live_stripe_key_goes_to_stripe,
     rate_limit_cache_is_shared,
     webhook_secrets_are_real_with_real_keys,

@@ -3,7 +3,7 @@
 import pytest
 from django.core import mail
 
-from stubcollector.site import absolute_url, site_root
+from core.site import absolute_url, site_root
 
 
 @pytest.mark.parametrize("site_url", ["https://stubs.example", "https://stubs.example/"])

@@ -5,8 +5,8 @@ from django.contrib.auth.models import AnonymousUser
 from django.template.loader import render_to_string
 from django.test import RequestFactory
 
-from stubcollector.errors import NotFound, PaymentProviderError
-from stubcollector.middleware import error_page_context, wants_json
+from core.errors import NotFound, PaymentProviderError
+from core.middleware import error_page_context, wants_json
 
 BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 ONBOARD = "/payments/connect/onboard/"

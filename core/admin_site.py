@@ -94,7 +94,7 @@ class StaffAdminSite(admin.AdminSite):
 
 
 class StaffAdminConfig(AdminConfig):
-    default_site = "stubcollector.admin_site.StaffAdminSite"
+    default_site = "core.admin_site.StaffAdminSite"
 
     def ready(self):
         super().ready()  # autodiscover: every app's admin module is imported now

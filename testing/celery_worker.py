@@ -1,7 +1,7 @@
 """pytest plugin: run tests against a real Celery worker on Redis instead of eager tasks.
 
     CELERY_BROKER_URL=redis://127.0.0.1:PORT/1 CELERY_RESULT_BACKEND=redis://127.0.0.1:PORT/2 \\
-        pytest -p stubcollector.testing_celery_worker payments/tests/test_webhook_security.py …
+        pytest -p testing.celery_worker payments/tests/test_webhook_security.py …
 
 (.ci/run does this for the webhook and checkout tests.) Every message goes through Redis to a
 real `celery.worker.WorkController` started once per test process (celery.contrib.testing, in a
@@ -35,7 +35,7 @@ def pytest_terminal_summary(terminalreporter):
 
 def pytest_configure(config):
     if not os.environ.get("CELERY_BROKER_URL") or not os.environ.get("CELERY_RESULT_BACKEND"):
-        raise pytest.UsageError("stubcollector.testing_celery_worker needs CELERY_BROKER_URL and "
+        raise pytest.UsageError("testing.celery_worker needs CELERY_BROKER_URL and "
                                 "CELERY_RESULT_BACKEND (Redis)")
 
 

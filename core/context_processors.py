@@ -1,6 +1,6 @@
 from django.conf import settings
 
-from stubcollector.site import SITE_NAME
+from core.site import SITE_NAME
 
 
 def site(request):

@@ -2,7 +2,7 @@ from django.http.request import RawPostDataException
 from django.shortcuts import render
 from django.urls import reverse
 
-from stubcollector.errors import DomainError, json_error
+from core.errors import DomainError, json_error
 
 # Paths whose every route answers JSON, whoever asks.
 JSON_ONLY_PREFIXES = ("/api/", "/marketplace/")

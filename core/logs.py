@@ -97,7 +97,7 @@ class RequestLogMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        from stubcollector import monitoring
+        from core import monitoring
 
         given = request.headers.get("X-Request-Id", "")
         request_id = given if VALID_REQUEST_ID.match(given) else uuid.uuid4().hex
@@ -136,7 +136,7 @@ def stripe_calls_instrument() -> None:
     original = base._request_with_retries_internal
 
     def logged(self, method, url, headers, *args, **kwargs):
-        from stubcollector import monitoring
+        from core import monitoring
 
         started = time.perf_counter()
         status, error = None, ""

@@ -2,7 +2,7 @@
 
 `post_rate_limit("SETTING")` on a view (or `method_decorator` of it on an admin view) counts
 its POSTs per user (per address for an anonymous caller) in the shared cache and answers 429
-(stubcollector.views.rate_limited) past the setting's rate, e.g. "10/m". The view is marked
+(core.views.rate_limited) past the setting's rate, e.g. "10/m". The view is marked
 with the setting's name (`post_rate_limit`), which security/test_rate_limits.py looks for on
 every route that accepts a POST. `post_rate_limit_check` is the same count for code that is not
 a view of its own (an admin action).

@@ -4,9 +4,9 @@ from django.shortcuts import render
 from django.utils.crypto import constant_time_compare
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from stubcollector.errors import json_error
-from stubcollector.middleware import wants_json
-from stubcollector.monitoring import metrics_render, readiness_report
+from core.errors import json_error
+from core.middleware import wants_json
+from core.monitoring import metrics_render, readiness_report
 
 
 def rate_limited(request, exception=None):

@@ -8,8 +8,8 @@ webhooks keep being processed, so money already in flight still lands on its ord
 from django.conf import settings
 from django.shortcuts import render
 
-from stubcollector.errors import DomainError, json_error
-from stubcollector.middleware import error_page_context, wants_json
+from core.errors import DomainError, json_error
+from core.middleware import error_page_context, wants_json
 
 PAUSED_VIEWS = {"payments_pages:checkout", "payments:create_payment_intent"}
 

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 
-from stubcollector.stripe_keys import stripe_key_livemode
+from core.stripe_keys import stripe_key_livemode
 
 SHARED_CACHE_BACKENDS = {
     "django.core.cache.backends.redis.RedisCache",
@@ -63,7 +63,7 @@ def live_stripe_key_goes_to_stripe(app_configs, **kwargs):
         return [checks.Error(
             f"STRIPE_LIVE_MODE is {settings.STRIPE_LIVE_MODE} but STRIPE_SECRET_KEY is a "
             f"{'live' if live else 'test'} key: events of the key's mode would not be applied.",
-            hint="Leave STRIPE_LIVE_MODE to settings.py (stubcollector/stripe_keys.py decides it).",
+            hint="Leave STRIPE_LIVE_MODE to settings.py (core/stripe_keys.py decides it).",
             id="stubcollector.E004",
         )]
     host = (settings.STRIPE_API_HOST or "").rstrip("/")
