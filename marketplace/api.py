@@ -1,10 +1,11 @@
-"""Read-only JSON: /api/listings/, /marketplace/payment-compatibility/, /marketplace/my-orders/.
+"""Read-only JSON: /api/listings/, /marketplace/payment-compatibility/ (the caller's orders,
+/marketplace/my-orders/, are payments': payments/views/my_orders.py).
 
 Errors come out in the house shape {"error": {"code", "message"}} through
 core.errors.api_exception_handler.
 """
 
-from rest_framework import generics, permissions
+from rest_framework import generics
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
@@ -17,18 +18,14 @@ from marketplace.selectors import (
     listing_get_public,
     listing_page,
     listing_search,
-    orders_for_user,
 )
 from marketplace.serializers import (
     ListingSerializer,
-    OrderSummarySerializer,
     PaymentCompatibilityQuery,
     payment_compatibility_for,
     payment_compatibility_global,
 )
 from marketplace.services import listing_purchase_blocker
-
-MY_ORDERS_LIMIT = 100
 
 
 class ListingPagination(BasePagination):
@@ -118,17 +115,3 @@ class PaymentCompatibility(APIView):
             payload.update(payment_compatibility_for(listing, blocker, viewer=request.user))
         return Response(payload)
 
-
-class MyOrders(APIView):
-    permission_classes = [permissions.IsAuthenticated]
-
-    def get(self, request):
-        orders = orders_for_user(user=request.user)
-        return Response(
-            {
-                side: OrderSummarySerializer(
-                    queryset[:MY_ORDERS_LIMIT], many=True, context={"side": side}
-                ).data
-                for side, queryset in orders.items()
-            }
-        )

@@ -352,12 +352,3 @@ def seller_listings_on_sale(*, seller, now: datetime | None = None) -> QuerySet[
     """The seller's listings that nobody holds right now, newest first (SORT_KEYS["newest"])."""
     return _listing_base().filter(seller=seller).available_now(now).order_by("-created_at", "-id")
 
-
-def orders_for_user(*, user) -> dict:
-    """The caller's purchases and sales as Order querysets, two queries whatever their number."""
-    from payments.models import Order  # payments depends on marketplace, not the other way round
-
-    # Only checkouts that took money, as on the order pages (Order.objects.placed).
-    base = Order.objects.placed().select_related("listing__stub", "buyer", "seller")
-    base = base.order_by("-created_at", "-id")
-    return {"purchases": base.filter(buyer=user), "sales": base.filter(seller=user)}

@@ -133,31 +133,3 @@ def payment_compatibility_for(listing, blocker, *, viewer) -> dict:
         figures["seller_receives_cents"] = seller_receives_cents(listing.total_cents)
     return figures
 
-
-class OrderSummarySerializer(serializers.Serializer):
-    """One order as the caller sees it; `counterpart` is the other party's username. The platform
-    fee shows on sales only: it is between the seller and us."""
-
-    def to_representation(self, order) -> dict:
-        purchase = self.context.get("side") == "purchases"
-        counterpart = order.seller if purchase else order.buyer
-        summary = {
-            "id": order.pk,
-            "status": order.status,
-            "listing_id": order.listing_id,
-            "event_name": order.listing.stub.event_name,
-            "amount_cents": order.amount_cents,
-            "currency": order.currency,
-            "created_at": _iso(order.created_at),
-            "paid_at": _iso(order.paid_at),
-            "shipped_at": _iso(order.shipped_at),
-            "tracking_number": order.tracking_number,
-            "counterpart": counterpart.username,
-        }
-        if not purchase:
-            summary["application_fee_cents"] = order.application_fee_cents
-        return summary
-
-
-def _iso(value) -> str | None:
-    return serializers.DateTimeField().to_representation(value) if value else None

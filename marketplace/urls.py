@@ -29,5 +29,4 @@ urlpatterns = [
         api.PaymentCompatibility.as_view(),
         name="payment_compatibility",
     ),
-    path("marketplace/my-orders/", api.MyOrders.as_view(), name="my_orders"),
 ]
