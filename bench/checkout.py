@@ -156,7 +156,7 @@ class AfterCommitTimer:
 def make_sellers_and_listings(count: int, tag: str):
     from django.contrib.auth import get_user_model
 
-    from marketplace.demo_sellers import connect_onboard_demo_sellers
+    from demo.sellers import connect_onboard_demo_sellers
     from marketplace.models import Listing, Stub
 
     User = get_user_model()

@@ -89,7 +89,7 @@ def copy_listings(*, count: int, sellers, buyers, rng: random.Random, progress) 
     from django.db import connection
     from django.utils import timezone
 
-    from marketplace import demo
+    from demo import catalogue as demo
     from marketplace.models import Listing, Stub
 
     images = demo.shared_category_images(rng)
@@ -150,7 +150,7 @@ def main():
     from django.db import connection
 
     from bench.site.reference import create_fortunes
-    from marketplace.demo import refresh_planner_statistics
+    from demo.catalogue import refresh_planner_statistics
 
     if connection.vendor != "postgresql":
         sys.exit("bench/seed.py fills PostgreSQL only (COPY); point DATABASE_URL at one.")

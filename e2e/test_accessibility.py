@@ -3,7 +3,7 @@
 critical violation anywhere, and no console error or CSP violation.
 
 With SCREENSHOTS_DIR set (scripts/screenshots.sh: docs/screenshots/), it also saves a full-page
-screenshot of each page at both widths, drawn from demo data (marketplace.demo), so the README's
+screenshot of each page at both widths, drawn from demo data (demo.catalogue), so the README's
 pictures show what a newcomer sees.
 """
 
@@ -18,14 +18,14 @@ from django.contrib.auth.models import Group
 from playwright.sync_api import expect
 
 from accounts.tests.factories import DEFAULT_PASSWORD, SellerFactory, UserFactory
+from demo import catalogue as demo
+from demo.orders import demo_order_pay
 from disputes.models import Dispute
 from disputes.services import dispute_seller_note_save
-from marketplace import demo
 from marketplace.models import Category
 from marketplace.photos import stub_photos_add
 from marketplace.tests.images import image_upload
 from marketplace.watchlist import saved_search_create, unsubscribe_token, watch_add
-from payments.services.demo import demo_order_pay
 from payments.services.fulfilment import order_ship
 from payments.staff import FINANCE, staff_groups_ensure
 

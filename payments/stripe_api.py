@@ -244,7 +244,7 @@ def payment_intent_cancel(*, order, actor=None, reason: str = "abandoned"):
 
 def payment_intent_confirm_test_card(*, order, payment_method: str, actor=None):
     """Confirm the order's PaymentIntent with a test PaymentMethod (`pm_card_visa`), as Stripe.js
-    does in the buyer's browser: for demo data only (payments.services.demo), never live."""
+    does in the buyer's browser: for demo data only (demo.orders), never live."""
     if settings.STRIPE_LIVE_MODE:
         raise StripeRefused("Test cards are refused with live keys.", stripe_code="livemode_mismatch")
     return stripe_call(

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "ratings",
     "disputes",
     "connect",
+    "demo",  # demo data (seed_demo); it builds on every other app and none imports it
 ]
 
 MIDDLEWARE = [

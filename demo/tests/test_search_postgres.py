@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 
 from accounts.tests.factories import SellerFactory
-from marketplace.demo import bulk_create_listings
+from demo.catalogue import bulk_create_listings
 from marketplace.selectors import SEARCH_INDEX_NAME, ListingFilters, listing_search
 from marketplace.tests.factories import ListingFactory, StubFactory
 

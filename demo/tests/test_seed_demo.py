@@ -75,7 +75,7 @@ def test_seed_demo_refuses_a_negative_count():
 def test_the_demo_table_pairs_each_event_with_its_own_venue_city_and_year():
     import datetime
 
-    from marketplace import demo
+    from demo import catalogue as demo
 
     by_name = {}
     for event in demo.DEMO_EVENTS:
@@ -91,7 +91,7 @@ def test_the_demo_table_pairs_each_event_with_its_own_venue_city_and_year():
 def test_demo_prices_stay_within_what_each_event_fetches():
     import random
 
-    from marketplace import demo
+    from demo import catalogue as demo
 
     rng = random.Random(7)
     for event in demo.DEMO_EVENTS:
@@ -136,7 +136,7 @@ def test_demo_orders_stop_with_a_message_when_the_sandbox_does_not_answer(settin
     import stripe
 
     from accounts.tests.factories import SellerFactory, UserFactory
-    from marketplace import demo
+    from demo import catalogue as demo
     from marketplace.models import ListingStatus
     from payments.models import Order
 

@@ -15,15 +15,15 @@ from urllib.parse import urlencode, urljoin
 from urllib.request import HTTPRedirectHandler, Request, build_opener
 
 from django.conf import settings
+
+from core.errors import DomainError, PaymentProviderError
+from payments import stripe_api
 from payments.services.connect import (
     seller_account_link,
     seller_become,
     seller_ensure_account,
     seller_refresh_from_stripe,
 )
-
-from core.errors import DomainError, PaymentProviderError
-from payments import stripe_api
 
 
 class _FormReader(HTMLParser):

@@ -8,11 +8,11 @@ Passwords for `buyer`, `staff` and the demo sellers come from --buyer-password /
 --seller-password, or DEMO_BUYER_PASSWORD / DEMO_STAFF_PASSWORD / DEMO_SELLER_PASSWORD, or are
 generated; each run sets them and prints them (so a lost password is one re-run away).
 
-Demo sellers are onboarded through the Stripe sandbox (marketplace.demo_sellers) so their
+Demo sellers are onboarded through the Stripe sandbox (demo.sellers) so their
 listings can be paid for; one seller ("halfway") is left mid-onboarding on purpose. Start the
 sandbox first (make run / python -m stripe_sandbox); without it the sellers are created but cannot
 take payments, and the command says so. The demo orders are real sandbox payments made as a buyer
-makes them (payments.services.demo), so staff can refund them from admin; without a sandbox there
+makes them (demo.orders), so staff can refund them from admin; without a sandbox there
 are none. --skip-stripe leaves Stripe out entirely (no onboarding, no orders).
 """
 
@@ -27,8 +27,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from marketplace import demo
-from marketplace.demo_sellers import connect_onboard_demo_sellers
+from demo import catalogue
+from demo.sellers import connect_onboard_demo_sellers
 from marketplace.models import Category, Listing
 
 DEMO_LISTING_COUNT = 63  # nine per category
@@ -167,15 +167,15 @@ class Command(BaseCommand):
         with transaction.atomic():
             for index, category in enumerate(categories):
                 seller = sellers[SELLER_FOR_CATEGORY.get(category, index) % len(sellers)]
-                created.append(demo.create_demo_listing(
-                    seller=seller, stub=demo.demo_stub(rng, category, index=seen[category]),
+                created.append(catalogue.create_demo_listing(
+                    seller=seller, stub=catalogue.demo_stub(rng, category, index=seen[category]),
                     created_at=now - timedelta(hours=index * 7 + rng.randint(0, 6)),
-                    shipping_cents=rng.choice(demo.SHIPPING_CHOICES),
+                    shipping_cents=rng.choice(catalogue.SHIPPING_CHOICES),
                 ))
                 seen[category] += 1
             for index in range(HALFWAY_LISTING_COUNT):
-                comedy = demo.demo_stub(rng, Category.COMEDY, index=seen[Category.COMEDY] + index)
-                demo.create_demo_listing(
+                comedy = catalogue.demo_stub(rng, Category.COMEDY, index=seen[Category.COMEDY] + index)
+                catalogue.create_demo_listing(
                     seller=halfway, stub=comedy,
                     created_at=now - timedelta(days=index + 1),
                 )
@@ -183,7 +183,7 @@ class Command(BaseCommand):
         # delivered and rated. After the listings' commit: Stripe is never called inside it.
         orders = []
         if with_orders:
-            orders = demo.create_demo_orders(
+            orders = catalogue.create_demo_orders(
                 listings=list(reversed(created)), buyers=buyers, rng=rng,
                 log=lambda line: self.stdout.write(self.style.WARNING(f"  {line}")),
             )
@@ -196,12 +196,14 @@ class Command(BaseCommand):
     def _bulk_listings(self, sellers, count, rng):
         payable = [seller for seller in sellers if seller.can_accept_payments] or sellers
         started = time.monotonic()
-        images = demo.shared_category_images(rng)
+        images = catalogue.shared_category_images(rng)
 
         def progress(done):
             if done % 20_000 == 0 or done == count:
                 self.stdout.write(f"  {done:,} / {count:,} ({time.monotonic() - started:.1f} s)")
 
-        demo.bulk_create_listings(sellers=payable, count=count, rng=rng, images=images, progress=progress)
-        demo.refresh_planner_statistics()
+        catalogue.bulk_create_listings(
+            sellers=payable, count=count, rng=rng, images=images, progress=progress
+        )
+        catalogue.refresh_planner_statistics()
         self.stdout.write(f"Bulk-created {count:,} listings in {time.monotonic() - started:.1f} s.")

@@ -3,7 +3,7 @@
 import pytest
 
 from accounts.tests.factories import UserFactory
-from marketplace.demo_sellers import connect_onboard_demo_sellers
+from demo.sellers import connect_onboard_demo_sellers
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,4 @@
-"""Demo purchases (seed_demo, marketplace.demo.create_demo_orders): real sandbox payments made the
+"""Demo purchases (seed_demo, demo.catalogue.create_demo_orders): real sandbox payments made the
 way a buyer makes them, so staff can refund or dispute a demo order like any other.
 
 The buyer's path: `checkout_start` (hold the listing, open the order, create the PaymentIntent on

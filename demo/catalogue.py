@@ -397,15 +397,14 @@ DEMO_TRACKING = (("usps", "9400 1118 9922 3344 5566 77"), ("ups", "1Z999AA101234
 def create_demo_orders(*, listings, buyers, rng: random.Random, log=None) -> list:
     """A few orders at each step after payment, so a newcomer sees a living marketplace: three
     completed and rated (one answered), two shipped with tracking, one paid and waiting. Each is
-    a real payment in the Stripe sandbox, made the way a buyer pays (payments.services.demo), so
+    a real payment in the Stripe sandbox, made the way a buyer pays (demo.orders), so
     staff can refund or dispute it like any order; then shipped and rated through order_transition
     and the feedback service, so each has its timeline. Stops, saying why through `log`, when
     Stripe does not answer. Listings whose seller cannot take payments are skipped."""
-    from payments.services.feedback import feedback_leave, feedback_reply
-
     from core.errors import DomainError
+    from demo.orders import demo_order_pay
     from payments.models import OrderStatus
-    from payments.services.demo import demo_order_pay  # payments builds on marketplace
+    from payments.services.feedback import feedback_leave, feedback_reply
     from payments.services.orders import order_transition
 
     steps = (["completed"] * len(DEMO_FEEDBACK)) + (["shipped"] * len(DEMO_TRACKING)) + ["paid"]

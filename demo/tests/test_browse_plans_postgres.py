@@ -13,7 +13,7 @@ from django.db import connection
 from django.http import QueryDict
 
 from accounts.tests.factories import NewSellerFactory, SellerFactory
-from marketplace.demo import bulk_create_listings
+from demo.catalogue import bulk_create_listings
 from marketplace.forms import parse_listing_filters
 from marketplace.models import Listing, ListingStatus
 from marketplace.selectors import (
