@@ -12,7 +12,7 @@ help:
 	@echo "make e2e            browser tests (Playwright + Debian's Chromium)"
 	@echo "make bench          the benchmarks in bench/ (BENCH_LISTINGS=1000000; docs/performance.md)"
 	@echo "make sqlite-snapshot  refresh the schema dump a new SQLite database starts from (make run)"
-	@echo "make lint           ruff"
+	@echo "make lint           ruff, and lint-imports (the app layers contract in .importlinter)"
 	@echo "make smoke          make run on scratch ports/database, checked and stopped (CI runs it)"
 	@echo "make serve          production-like stack on loopback: gunicorn, PostgreSQL, Redis, Celery worker + beat, sandbox"
 	@echo "make smoke-serve    make serve on scratch ports, buys a stub through it end to end, stops it (CI runs it)"
@@ -48,6 +48,7 @@ smoke: $(VENV_STAMP)
 
 lint: $(VENV_STAMP)
 	.venv/bin/ruff check .
+	.venv/bin/lint-imports
 
 ci:
 	bash .ci/run
