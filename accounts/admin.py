@@ -5,6 +5,7 @@ from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 
 from accounts.models import User
 from accounts.services import username_problem
+from core.money import format_usd
 
 STRIPE_FIELDS = (
     "stripe_account_id",
@@ -111,8 +112,6 @@ class UserAdmin(DjangoUserAdmin):
     @admin.display(description="Stripe balance", ordering="stripe_balance_cents")
     def stripe_balance(self, obj: User) -> str:
         """Available + pending as Stripe last reported it; a negative one says who is liable."""
-        from marketplace.pricing import format_usd
-
         if not obj.stripe_account_id:
             return "-"
         if obj.stripe_disconnected_at:

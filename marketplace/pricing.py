@@ -1,8 +1,16 @@
-"""Money arithmetic shared by the marketplace and payments: the one platform fee function."""
+"""Money arithmetic shared by the marketplace and payments: the one platform fee function.
 
-import re
+The plain helpers (formatting cents, reading typed dollars) live in core/money.py, below every
+app; they are imported here too, so a caller that reads fees and prices needs one module.
+"""
 
 from django.conf import settings
+
+from core.money import DOLLARS_HELP as DOLLARS_HELP
+from core.money import DOLLARS_PATTERN as DOLLARS_PATTERN
+from core.money import InvalidDollarAmount as InvalidDollarAmount
+from core.money import dollars_to_cents as dollars_to_cents
+from core.money import format_usd as format_usd
 
 BPS_DENOMINATOR = 10_000  # basis points in a whole
 
@@ -66,11 +74,6 @@ def platform_fee_percent(bps: int | None = None) -> str:
     return f"{bps // 100}.{bps % 100:02d}"
 
 
-def format_usd(cents: int) -> str:
-    """Cents as people read them: 123456 → '$1,234.56', -1500 → '-$15.00'."""
-    sign = "-" if cents < 0 else ""
-    return f"{sign}${abs(cents) / 100:,.2f}"
-
 
 def fee_refund_cents(
     *, amount_cents: int, fee_cents: int, refund_cents: int,
@@ -88,30 +91,3 @@ def fee_refund_cents(
     share = (2 * fee_cents * refund_cents + amount_cents) // (2 * amount_cents)
     return min(fee_left, share)
 
-
-class InvalidDollarAmount(ValueError):
-    pass
-
-
-# Whole dollars either plain (1500) or grouped by thousands with commas in the right places only
-# (1,500 and 12,345,678, never 1,50 or 1,5000), then at most two decimals after a dot. ASCII
-# digits only: `\d` would also take other scripts' digits.
-DOLLARS_PATTERN = re.compile(r"(?:[0-9]+|[1-9][0-9]{0,2}(?:,[0-9]{3})+)?(?:\.[0-9]{0,2})?")
-DOLLARS_HELP = (
-    "Enter an amount in dollars, like 10.00 or 1,500.00 "
-    "(commas only between thousands, at most two decimals)."
-)
-
-
-def dollars_to_cents(text: str) -> int:
-    """'10.00', '10', '$1,234.5' → cents. People type dollars; Stripe and our rows hold cents.
-
-    Anything that is not a plain dollar amount is refused, never guessed at: a comma that does
-    not separate thousands ('1,50' is not $150.00 nor $1.50), more than two decimals, signs,
-    exponents. A refund amount must mean exactly what was typed.
-    """
-    value = (text or "").strip().removeprefix("$").strip()
-    if not any(char.isdigit() for char in value) or not DOLLARS_PATTERN.fullmatch(value):
-        raise InvalidDollarAmount(DOLLARS_HELP)
-    whole, _, fraction = value.replace(",", "").partition(".")
-    return int(whole or "0") * 100 + int(fraction.ljust(2, "0"))
