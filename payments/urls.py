@@ -1,18 +1,12 @@
-"""/payments/…: the JSON and redirect routes of the URL contract (docs/architecture.md, "URLs")."""
+"""/payments/…: the JSON and redirect routes of the URL contract (docs/architecture.md, "URLs").
+The seller's Stripe account routes under the same prefix are Connect's (connect/urls.py)."""
 
 from django.urls import path
 
-from payments.views import checkout, connect, feedback, orders, refunds, webhooks
+from payments.views import checkout, feedback, orders, refunds, webhooks
 
 app_name = "payments"
 urlpatterns = [
-    # Seller onboarding (Connect)
-    path("connect/onboard/", connect.connect_onboard, name="connect_onboard"),
-    path("onboard/return/", connect.connect_return, name="connect_return"),
-    path("onboard/refresh/", connect.connect_refresh, name="connect_refresh"),
-    path("connect/status/", connect.connect_status, name="connect_status"),
-    path("connect/balance/", connect.connect_balance, name="connect_balance"),
-    path("connect/dashboard/", connect.connect_express_dashboard, name="connect_express_dashboard"),
     # Checkout and orders
     path("create-payment-intent/", checkout.create_payment_intent, name="create_payment_intent"),
     path("orders/<int:order_id>/status/", checkout.order_status, name="order_status"),
