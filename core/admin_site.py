@@ -30,8 +30,8 @@ SECTIONS = [
             ("accounts", "User"),
             ("marketplace", "Listing"),
             ("marketplace", "Stub"),
-            ("payments", "Feedback"),
-            ("payments", "SellerRating"),
+            ("ratings", "Feedback"),
+            ("ratings", "SellerRating"),
         ],
     ),
     (

@@ -404,8 +404,8 @@ def create_demo_orders(*, listings, buyers, rng: random.Random, log=None) -> lis
     from core.errors import DomainError
     from demo.orders import demo_order_pay
     from payments.models import OrderStatus
-    from payments.services.feedback import feedback_leave, feedback_reply
     from payments.services.orders import order_transition
+    from ratings.services import feedback_leave, feedback_reply
 
     steps = (["completed"] * len(DEMO_FEEDBACK)) + (["shipped"] * len(DEMO_TRACKING)) + ["paid"]
     payable = [listing for listing in listings if listing.seller.can_accept_payments]

@@ -17,7 +17,8 @@ from marketplace.models import Watch
 from marketplace.photos import stub_photos_add
 from marketplace.tests.factories import ListingFactory
 from marketplace.tests.images import image_upload
-from payments.models import Feedback, Order
+from payments.models import Order
+from ratings.models import Feedback
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

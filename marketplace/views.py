@@ -12,7 +12,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
-from payments.selectors_feedback import seller_reputation
 
 from core.rate_limits import post_rate_limit
 from marketplace.forms import ListingForm, parse_listing_filters
@@ -108,7 +107,6 @@ def listing_detail(request, pk):
         {
             "listing": listing,
             "stub": listing.stub,
-            "reputation": seller_reputation(seller_id=listing.seller_id, recent=3),
             "gallery": stub_gallery(stub=listing.stub, public=not is_owner),
             "more_from_seller": listings_mark_watched(listings=more, user=request.user),
             "blocker": blocker,
@@ -234,6 +232,5 @@ def seller_profile(request, username):
         request,
         "marketplace/seller_profile.html",
         {"seller": seller, "page": page, "query": "",
-         "listings": listings_mark_watched(listings=page.object_list, user=request.user),
-         "reputation": seller_reputation(seller_id=seller.pk)},
+         "listings": listings_mark_watched(listings=page.object_list, user=request.user)},
     )

@@ -22,22 +22,13 @@ class PaymentsConfig(AppConfig):
             name="payments", cancel=listing_stale_payments_cancel, exists=listing_has_stale_payments
         )
 
+        from accounts.signals import seller_became
+        from payments.services.connect.onboarding import seller_became_audit
+
+        # Becoming a seller, from the profile or from onboarding, is audited once.
+        seller_became.connect(seller_became_audit, dispatch_uid="payments_seller_became_audit")
+
         from django.db.models.signals import post_migrate
-
-        from payments.feedback_db import install_after_migrate
-
-        # The feedback trigger also in databases made without migrations (the test run's).
-        post_migrate.connect(install_after_migrate, sender=self, dispatch_uid="payments_feedback_trigger")
-
-        from django.db.models.signals import post_save
-
-        from marketplace import page_cache
-        from payments.models import Feedback
-
-        # New, answered or hidden feedback shows on cached seller and listing pages at once.
-        post_save.connect(
-            page_cache.catalogue_changed, sender=Feedback, dispatch_uid="payments_feedback_pages"
-        )
 
         from payments.services.webhooks import webhook_endpoints_sync_secrets
 

@@ -5,3 +5,23 @@ class RatingsConfig(AppConfig):
     """Buyers' feedback on orders, sellers' replies and each seller's reputation."""
 
     name = "ratings"
+
+    def ready(self):
+        from django.db.models.signals import post_migrate, post_save
+
+        from marketplace import page_cache
+        from payments.signals import order_status_changed
+        from ratings.db import install_after_migrate
+        from ratings.models import Feedback
+        from ratings.services import feedback_follow_order_status
+
+        # The feedback trigger also in databases made without migrations (the test run's).
+        post_migrate.connect(install_after_migrate, sender=self, dispatch_uid="ratings_feedback_trigger")
+
+        # New, answered or hidden feedback shows on cached seller and listing pages at once.
+        post_save.connect(
+            page_cache.catalogue_changed, sender=Feedback, dispatch_uid="ratings_feedback_pages"
+        )
+
+        # A rating counts only while its order stands (a full refund or a lost dispute undoes it).
+        order_status_changed.connect(feedback_follow_order_status, dispatch_uid="ratings_follow_order")

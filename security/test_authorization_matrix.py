@@ -139,8 +139,8 @@ payments.refund                  READERS   NOBODY   NOBODY   NOBODY
 payments.refundapproval          READERS   NOBODY   NOBODY   NOBODY
 disputes.dispute                 READERS   NOBODY   NOBODY   NOBODY
 payments.earlyfraudwarning       READERS   NOBODY   NOBODY   NOBODY
-payments.feedback                SUPER     NOBODY   SUPER    NOBODY
-payments.sellerrating            SUPER     NOBODY   SUPER    NOBODY
+ratings.feedback                 SUPER     NOBODY   SUPER    NOBODY
+ratings.sellerrating             SUPER     NOBODY   SUPER    NOBODY
 djstripe.event                   READERS   NOBODY   NOBODY   NOBODY
 djstripe.webhookeventtrigger     READERS   NOBODY   NOBODY   NOBODY
 djstripe.*                       SUPER     NOBODY   NOBODY   NOBODY
@@ -298,7 +298,7 @@ def _prepare(pattern: str, world, settings):
     if pattern.endswith(("/feedback/", "/feedback/reply/")):
         order_complete(order_id=order.pk, buyer=world.users["buyer"])
     if pattern.endswith("/feedback/reply/"):
-        from payments.services.feedback import feedback_leave
+        from ratings.services import feedback_leave
 
         feedback_leave(order_id=order.pk, buyer=world.users["buyer"], rating=4, comment="fine")
     if "dispute" in pattern:

@@ -142,7 +142,7 @@ PAGES = [
     ("staff", lambda w: f"/admin/accounts/user/{w['seller'].pk}/change/", ("seller_bio",)),
     ("staff", lambda w: f"/admin/accounts/user/{w['buyer'].pk}/change/", ("first_name", "last_name")),
     ("staff", lambda w: f"/admin/disputes/dispute/{w['dispute'].pk}/respond/", ("dispute_note",)),
-    ("staff", lambda w: "/admin/payments/feedback/", ("feedback",)),
+    ("staff", lambda w: "/admin/ratings/feedback/", ("feedback",)),
     ("staff", lambda w: f"/admin/payments/order/{w['order'].pk}/refund/", ("event_name",)),
 ]
 

@@ -35,7 +35,8 @@ def test_seed_demo_onboards_sellers_and_lists_stubs_with_pictures_once(stripe_sa
         assert default_storage.exists(listing.stub.photo.name)
         assert default_storage.exists(listing.stub.thumbnail.name)
     assert Listing.objects.purchasable_now().count() >= 55  # a few have sold
-    from payments.models import Feedback, Order, OrderStatus
+    from payments.models import Order, OrderStatus
+    from ratings.models import Feedback
 
     statuses = sorted(Order.objects.values_list("status", flat=True))
     assert statuses.count(OrderStatus.COMPLETED) == 3 and statuses.count(OrderStatus.SHIPPED) == 2

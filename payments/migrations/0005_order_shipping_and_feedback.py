@@ -4,17 +4,60 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+# The database's guard on feedback (a row only for a completed order, by its buyer, about its
+# seller), as it was when this migration was written. Feedback has since moved to the ratings app,
+# whose ratings.db installs the same trigger again after every migrate; this copy stays here so
+# the migration does not depend on the code of an app above payments.
+TRIGGER = "payments_feedback_completed_order_only"
+ERROR = "feedback_requires_completed_order_by_its_buyer"
+_CONDITION = (
+    "SELECT 1 FROM payments_order o WHERE o.id = NEW.order_id AND o.buyer_id = NEW.buyer_id "
+    "AND o.seller_id = NEW.seller_id AND o.status = 'completed'"
+)
+# Statement for statement (whitespace included: SQLite keeps a trigger's text) what ratings.db
+# installed when this copy was made.
+SQLITE = [
+    f"""CREATE TRIGGER IF NOT EXISTS {TRIGGER}_insert BEFORE INSERT ON payments_feedback
+    FOR EACH ROW WHEN NOT EXISTS ({_CONDITION})
+    BEGIN SELECT RAISE(ABORT, '{ERROR}'); END""",
+    f"""CREATE TRIGGER IF NOT EXISTS {TRIGGER}_update BEFORE UPDATE OF order_id, buyer_id, seller_id
+    ON payments_feedback FOR EACH ROW WHEN NOT EXISTS ({_CONDITION})
+    BEGIN SELECT RAISE(ABORT, '{ERROR}'); END""",
+]
+POSTGRESQL = [
+    f"""CREATE OR REPLACE FUNCTION {TRIGGER}() RETURNS trigger AS $$
+    BEGIN
+      IF NOT EXISTS ({_CONDITION}) THEN
+        RAISE EXCEPTION '{ERROR}' USING ERRCODE = 'check_violation';
+      END IF;
+      RETURN NEW;
+    END $$ LANGUAGE plpgsql""",
+    f"DROP TRIGGER IF EXISTS {TRIGGER} ON payments_feedback",
+    f"""CREATE TRIGGER {TRIGGER} BEFORE INSERT OR UPDATE OF order_id, buyer_id, seller_id
+    ON payments_feedback FOR EACH ROW EXECUTE FUNCTION {TRIGGER}()""",
+]
+DROP_SQL = {
+    "sqlite": [f"DROP TRIGGER IF EXISTS {TRIGGER}_insert", f"DROP TRIGGER IF EXISTS {TRIGGER}_update"],
+    "postgresql": [
+        f"DROP TRIGGER IF EXISTS {TRIGGER} ON payments_feedback",
+        f"DROP FUNCTION IF EXISTS {TRIGGER}()",
+    ],
+}
+
 
 def install_feedback_trigger(apps, schema_editor):
-    from payments.feedback_db import feedback_trigger_install
-
-    feedback_trigger_install(schema_editor.connection)
+    connection = schema_editor.connection
+    statements = {"sqlite": SQLITE, "postgresql": POSTGRESQL}.get(connection.vendor, [])
+    if statements and "payments_feedback" in connection.introspection.table_names():
+        with connection.cursor() as cursor:
+            for statement in statements:
+                cursor.execute(statement)
 
 
 def drop_feedback_trigger(apps, schema_editor):
-    from payments.feedback_db import feedback_trigger_drop
-
-    feedback_trigger_drop(schema_editor.connection)
+    with schema_editor.connection.cursor() as cursor:
+        for statement in DROP_SQL.get(schema_editor.connection.vendor, []):
+            cursor.execute(statement)
 
 
 class Migration(migrations.Migration):

@@ -59,7 +59,7 @@ def ratings_exclude_undone_orders(apps, schema_editor):
         sellers.update(undone.values_list("seller_id", flat=True))
         # Only these columns: the feedback guard trigger watches order, buyer and seller.
         undone.update(excluded_reason=reason, excluded_at=now)
-    for seller_id in sellers:  # as payments.services.feedback.seller_rating_refresh counts
+    for seller_id in sellers:  # as ratings.services.seller_rating_refresh counts
         totals = Feedback.objects.filter(seller_id=seller_id, hidden=False, excluded_reason="").aggregate(
             count=Count("id"), average=Avg("rating")
         )

@@ -11,6 +11,7 @@ from django.utils import timezone
 from core.errors import Conflict
 from payments.models import Order, OrderStatus
 from payments.services.audit import audit_record
+from payments.signals import order_status_changed
 
 S = OrderStatus
 
@@ -88,9 +89,8 @@ def order_transition(
         stripe_event_id=stripe_event_id,
         request=request,
     )
-    # feedback imports fulfilment, which imports this module: imported here, not at the top.
-    from payments.services.feedback import EXCLUDED_WHEN, feedback_follow_order
-
-    if from_status in EXCLUDED_WHEN or to in EXCLUDED_WHEN:
-        feedback_follow_order(order=order, event_id=stripe_event_id, now=now)
+    order_status_changed.send(
+        sender=Order, order=order, from_status=from_status, to_status=to,
+        stripe_event_id=stripe_event_id, now=now,
+    )
     return order

@@ -21,7 +21,6 @@ from payments import selectors
 from payments.forms import ShipOrderForm
 from payments.models import REFUND_WAITING_STATUSES, OrderStatus, Payment, RefundStatus
 from payments.order_words import BUYER, SELLER, reader_of, status_words, timeline_lines
-from payments.selectors_feedback import order_feedback
 from payments.selectors_money import sale_money
 from payments.services.fulfilment import (
     ListingAlreadyBackOnSale,
@@ -37,7 +36,6 @@ from payments.services.refunds import BUYER_NOTE_MAX_LENGTH, refund_reason_choic
 from payments.services.snapshots import order_item
 from payments.shipping import tracking_url
 from payments.views.common import json_object, refuse_anonymous
-from payments.views.feedback import FeedbackForm, ReplyForm
 from payments.views.refunds import refund_form_token
 
 ORDERS_PER_PAGE = 20
@@ -152,12 +150,6 @@ def order_detail(request, order_id: int):
         "from_checkout": request.GET.get("checkout") == "1",
         "waiting_for_payment": order.status == OrderStatus.PENDING_PAYMENT,
     }
-    feedback = order_feedback(order=order)
-    context["feedback"] = feedback
-    if is_buyer and feedback is None and order.status == OrderStatus.COMPLETED:
-        context["feedback_form"] = FeedbackForm()
-    if is_seller and feedback is not None and not feedback.replied_at and not feedback.hidden:
-        context["reply_form"] = ReplyForm()
     if is_seller:
         # The platform fee and the seller's share are the seller's business, never the buyer's.
         context["fee"] = dollars(order.application_fee_cents)
