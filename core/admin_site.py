@@ -1,4 +1,5 @@
-"""The staff admin, arranged for the work: a to-do list (payments.selectors_staff.staff_todo), our
+"""The staff admin, arranged for the work: a to-do list (what the apps register with
+admin_todo_register: payments registers payments.selectors_staff.staff_todo), our
 own models grouped by job, and dj-stripe's mirror of Stripe's objects kept off the index for
 everyone, superusers included, and read-only (Stripe is their source of truth; a change made here
 would never reach Stripe). The mirror stays reachable by URL for debugging (/admin/djstripe/).
@@ -6,6 +7,8 @@ would never reach Stripe). The mirror stays reachable by URL for debugging (/adm
 Installed as Django's default admin site (`StaffAdminConfig` in INSTALLED_APPS), so every
 `@admin.register` in the apps lands here unchanged.
 """
+
+from collections.abc import Callable
 
 from django.contrib import admin
 from django.contrib.admin.apps import AdminConfig
@@ -54,6 +57,19 @@ MIRROR_TITLE = "Stripe mirror (read-only, from dj-stripe)"
 MIRROR_EXCEPTIONS = {"WebhookEventTrigger"}
 
 
+# The to-do list's sources, in the order registered: each is called with the staff user and
+# returns the sections that user may act on. core knows no app; each app registers its own
+# from its AppConfig.ready().
+_todo_sources: list[Callable[..., list]] = []
+
+
+def admin_todo_register(source: Callable[..., list]) -> None:
+    """Show `source(user=...)`'s sections on the admin index (registering the same source twice
+    changes nothing)."""
+    if source not in _todo_sources:
+        _todo_sources.append(source)
+
+
 class StaffAdminSite(admin.AdminSite):
     site_header = "Stub Collector staff"
     # The sidebar repeats the index on every page and squeezes the orders list on a laptop.
@@ -62,9 +78,8 @@ class StaffAdminSite(admin.AdminSite):
     index_title = "Orders, refunds, disputes and sellers"
 
     def index(self, request, extra_context=None):
-        from payments.selectors_staff import staff_todo  # models: not loaded when this module is
-
-        context = {"todo": staff_todo(user=request.user), "mirror_title": MIRROR_TITLE}
+        todo = [section for source in list(_todo_sources) for section in source(user=request.user)]
+        context = {"todo": todo, "mirror_title": MIRROR_TITLE}
         return super().index(request, extra_context={**context, **(extra_context or {})})
 
     def get_app_list(self, request, app_label=None):

@@ -9,9 +9,10 @@ lapsed) are read when `/metrics` is scraped, so every app host reports the same 
 
 import os
 import time
+from collections.abc import Callable, Iterable
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import Metric
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 DELAY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 7200)
@@ -57,47 +58,24 @@ RESERVATIONS_RELEASED = Counter(
 )
 
 
+# Each app that keeps numbers in the database registers a callable yielding its metric
+# families (from its AppConfig.ready()); core knows no app, so it only calls them in order.
+_database_collectors: list[Callable[[], Iterable[Metric]]] = []
+
+
+def metrics_collector_register(collector: Callable[[], Iterable[Metric]]) -> None:
+    """Add `collector()`'s metric families, read at scrape time, to /metrics (registering the
+    same one twice changes nothing)."""
+    if collector not in _database_collectors:
+        _database_collectors.append(collector)
+
+
 class DatabaseCollector:
-    """Numbers read from the database at scrape time (a few COUNT queries)."""
+    """Numbers read from the database at scrape time (a few COUNT queries per app)."""
 
     def collect(self):
-        from django.utils import timezone
-
-        from payments.models import Order, OrderStatus
-        from payments.services.webhooks import webhook_deliveries_counts
-
-        orders = GaugeMetricFamily("stubcollector_orders", "Orders by status.", labels=["status"])
-        counts = _count_by(Order.objects.all(), "status")
-        for status in OrderStatus.values:
-            orders.add_metric([status], counts.get(status, 0))
-        yield orders
-
-        deliveries = webhook_deliveries_counts()
-        yield GaugeMetricFamily(
-            "stubcollector_webhook_deliveries_failed_waiting",
-            "Deliveries that failed their last try and wait for a replay (alert when > 0).",
-            value=deliveries["failed"],
-        )
-        yield GaugeMetricFamily(
-            "stubcollector_webhook_deliveries_unprocessed",
-            "Deliveries stored but not applied yet (queued or retrying).",
-            value=deliveries["unprocessed"],
-        )
-        lapsed = Order.objects.filter(
-            status=OrderStatus.PENDING_PAYMENT, reserved_until__lte=timezone.now()
-        ).count()
-        yield GaugeMetricFamily(
-            "stubcollector_reservations_lapsed_waiting",
-            "Pending orders whose hold has lapsed but the sweep has not cancelled yet "
-            "(stays above 0 for minutes when beat is down).",
-            value=lapsed,
-        )
-
-
-def _count_by(queryset, field: str) -> dict:
-    from django.db.models import Count
-
-    return {row[field]: row["n"] for row in queryset.order_by().values(field).annotate(n=Count("pk"))}
+        for collector in list(_database_collectors):
+            yield from collector()
 
 
 def metrics_render() -> bytes:
@@ -142,7 +120,7 @@ def _check_broker() -> None:
 
     if not settings.CELERY_BROKER_URL:
         return  # tasks run in-process: nothing to reach
-    from stubcollector.celery import app
+    from celery import current_app as app  # the project's Celery app, set as current when it loads
 
     seconds = settings.READYZ_BROKER_TIMEOUT_SECONDS
     socket_timeouts = {"socket_timeout": seconds, "socket_connect_timeout": seconds}

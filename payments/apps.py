@@ -36,3 +36,13 @@ class PaymentsConfig(AppConfig):
         post_migrate.connect(
             webhook_endpoints_sync_secrets, sender=self, dispatch_uid="payments_webhook_secrets"
         )
+
+        from core.admin_site import admin_todo_register
+        from core.monitoring import metrics_collector_register
+        from payments.metrics import payments_metrics_collect
+        from payments.selectors_staff import staff_todo
+
+        # core knows no app: payments brings its numbers to /metrics and its sections to the
+        # staff to-do list on the admin index.
+        metrics_collector_register(payments_metrics_collect)
+        admin_todo_register(staff_todo)
