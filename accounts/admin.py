@@ -72,7 +72,7 @@ class UserEditForm(UserChangeForm):
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     """Staff see every seller's Stripe state here; it is written only by Stripe (webhooks and
-    re-reads in payments.services.connect), so it is read-only."""
+    re-reads in connect.services), so it is read-only."""
 
     add_form = UserAddForm
     form = UserEditForm

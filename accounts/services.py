@@ -1,6 +1,6 @@
 """Account writes: sign-up, becoming a seller, profile edits.
 
-Stripe onboarding itself (the Express account, its status) lives in payments/services/connect/;
+Stripe onboarding itself (the Express account, its status) lives in connect/services/;
 here a buyer only declares they want to sell, from which country, with what bio.
 """
 
@@ -20,7 +20,7 @@ from core.errors import Conflict, DomainError
 
 # Sellers are in the United States only: every price, balance and payout is in US dollars, and
 # only a US Express account settles in USD (docs/operations.md, "Countries and currency").
-# payments.services.connect.rules.SELLER_COUNTRY refuses any other country at onboarding.
+# connect.services.rules.SELLER_COUNTRY refuses any other country at onboarding.
 SELLER_COUNTRIES = [
     ("US", "United States"),
 ]
@@ -102,7 +102,7 @@ def user_signup(
 @transaction.atomic
 def user_become_seller(*, user: User, country: str | None = None, bio: str | None = None) -> User:
     """Marks a buyer as a seller: the one way in, from the profile's form (with a country and a
-    bio) or from starting Stripe onboarding (payments.services.connect.seller_become, without
+    bio) or from starting Stripe onboarding (connect.services.seller_become, without
     them: the profile's stay, and onboarding checks the country itself). Doing it again only
     updates the country (until the Stripe account exists, whose country is fixed) and the bio.
     The moment a buyer becomes a seller is sent once as `accounts.signals.seller_became`."""

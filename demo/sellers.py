@@ -2,7 +2,7 @@
 
 Demo-only: it reads the sandbox's onboarding page (an HTML form) and submits it with its
 prefilled test values. Real Stripe's hosted onboarding is never scraped; production code only
-creates the account and the Account Link (payments.services.connect).
+creates the account and the Account Link (connect.services).
 """
 
 from __future__ import annotations
@@ -16,14 +16,14 @@ from urllib.request import HTTPRedirectHandler, Request, build_opener
 
 from django.conf import settings
 
-from core.errors import DomainError, PaymentProviderError
-from payments import stripe_api
-from payments.services.connect import (
+from connect.services import (
     seller_account_link,
     seller_become,
     seller_ensure_account,
     seller_refresh_from_stripe,
 )
+from core.errors import DomainError, PaymentProviderError
+from payments import stripe_api
 
 
 class _FormReader(HTMLParser):

@@ -36,6 +36,19 @@ def platform_fee_cents(amount_cents: int, bps: int | None = None) -> int:
     return min(fee, amount_cents)
 
 
+# The controller properties every seller's Express account is made with (direct charges). At API
+# version 2026-08-26.dahlia (stripe-python 15.x) Stripe supports an Express dashboard only with
+# the platform paying Stripe's fees and liable for negative balances
+# (https://docs.stripe.com/connect/migrate-to-controller-properties; a Stripe-liable Express
+# account needs 2026-11-18.endive). We are liable: docs/operations.md. It lives here because who
+# pays Stripe's fees decides the money arithmetic below; Connect makes the accounts with it.
+EXPRESS_DIRECT_CHARGES_CONTROLLER = {
+    "fees": {"payer": "application"},
+    "losses": {"payments": "application"},
+    "stripe_dashboard": {"type": "express"},
+    "requirement_collection": "stripe",
+}
+
 # Stripe's fees for a US card payment and for a dispute (https://stripe.com/pricing). Sellers'
 # accounts are made with controller.fees.payer=application, so Stripe takes both from the
 # platform, not from the seller (https://docs.stripe.com/connect/direct-charges-fee-payer-behavior;

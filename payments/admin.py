@@ -1005,8 +1005,6 @@ class WebhookDeliveryAdmin(ViewOnlyAdmin):
         self.message_user(request, f"{done} delivery(ies) processed.", messages.SUCCESS)
 
 
-# "Refresh Stripe status" on the User admin (seller onboarding's module; see its docstring).
 from payments import (  # noqa: E402
-    admin_connect,  # noqa: F401
     admin_fraud,  # noqa: F401  (Early fraud warnings: a to-do with a full refund, Finance)
 )

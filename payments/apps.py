@@ -22,12 +22,6 @@ class PaymentsConfig(AppConfig):
             name="payments", cancel=listing_stale_payments_cancel, exists=listing_has_stale_payments
         )
 
-        from accounts.signals import seller_became
-        from payments.services.connect.onboarding import seller_became_audit
-
-        # Becoming a seller, from the profile or from onboarding, is audited once.
-        seller_became.connect(seller_became_audit, dispatch_uid="payments_seller_became_audit")
-
         from django.db.models.signals import post_migrate
 
         from payments.services.webhooks import webhook_endpoints_sync_secrets

@@ -20,13 +20,13 @@ from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
 from marketplace.pricing import (
+    EXPRESS_DIRECT_CHARGES_CONTROLLER,
     format_usd,
     platform_fee_cents,
     stripe_processing_fee_cents,
 )
 from payments.models import Order, Payment, Refund, RefundStatus
 from payments.order_disputes import order_disputes
-from payments.services.connect.onboarding import EXPRESS_DIRECT_CHARGES_CONTROLLER
 
 # Stripe takes its fees from the seller's balance only when the account pays them itself.
 SELLER_PAYS_STRIPE_FEES = EXPRESS_DIRECT_CHARGES_CONTROLLER["fees"]["payer"] != "application"

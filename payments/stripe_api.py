@@ -109,7 +109,7 @@ def stripe_call(
     return result
 
 
-# -- Connect: Express accounts of sellers (seller onboarding, payments/services/connect/) --
+# -- Connect: Express accounts of sellers (seller onboarding, connect/services/) --
 
 
 def account_create(*, actor=None, subject_user=None, idempotency_key: str | None = None, **params: Any):

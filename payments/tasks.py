@@ -59,30 +59,6 @@ def order_email_send(self, *, template: str, subject: str, user_id: int, order_i
 
 
 @shared_task(bind=True, max_retries=5, acks_late=True)
-def payout_schedule_update(self, *, user_id: int, account: dict, actor_id: int | None = None) -> bool:
-    """Set a newly onboarded seller's payout schedule on Stripe; retried while Stripe fails.
-    True once it is set (now or before)."""
-    from django.contrib.auth import get_user_model
-
-    from payments.services.connect.payouts import _payout_schedule_after_commit, _payout_schedule_already_set
-
-    users = get_user_model().objects
-    actor = users.filter(pk=actor_id).first() if actor_id else None
-    _payout_schedule_after_commit(user_id=user_id, account=account, actor=actor)
-    user = users.get(pk=user_id)
-    if user.stripe_account_id != account.get("id"):
-        return False  # the seller has another account now: nothing to retry
-    if _payout_schedule_already_set(user=user, account_id=user.stripe_account_id):
-        return True
-    if self.request.is_eager or self.request.retries >= self.max_retries:
-        # In-process (no broker) there is no later to retry at: the next sync tries again.
-        logger.warning("Payout schedule of %s not set yet; the next account sync tries again",
-                       user.stripe_account_id)
-        return False
-    raise self.retry(countdown=60 * 2**self.request.retries)
-
-
-@shared_task(bind=True, max_retries=5, acks_late=True)
 def payment_intent_cancel(self, *, order_id: int) -> str:
     """Cancel the PaymentIntent of an order that can no longer be paid (superseded, lapsed, a
     failed attempt), unless it was paid meanwhile; retried while Stripe does not answer."""
@@ -121,12 +97,3 @@ def release_expired_reservations() -> int:
         reservation_expire.apply_async(kwargs={"order_id": order_id})
     return len(order_ids)
 
-
-@shared_task
-def refresh_seller_balances() -> dict:
-    """Beat, hourly: re-read the balances recorded negative (a block lifts once Stripe says it
-    is covered) and those of sellers with recent refunds or disputes (a debit never comes as
-    `balance.available`, so a missed event would leave a negative balance unseen)."""
-    from payments.services.connect.payouts import sellers_balance_refresh
-
-    return sellers_balance_refresh(everyone=False)

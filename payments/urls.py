@@ -1,19 +1,13 @@
 """/payments/…: the JSON and redirect routes of the URL contract (docs/architecture.md, "URLs").
-The buyer's rating and the seller's answer under the same prefix are ratings' (ratings/urls.py)."""
+The seller's Stripe account routes under the same prefix are Connect's (connect/urls.py), the
+buyer's rating and the seller's answer are ratings' (ratings/urls.py)."""
 
 from django.urls import path
 
-from payments.views import checkout, connect, orders, refunds, webhooks
+from payments.views import checkout, orders, refunds, webhooks
 
 app_name = "payments"
 urlpatterns = [
-    # Seller onboarding (Connect)
-    path("connect/onboard/", connect.connect_onboard, name="connect_onboard"),
-    path("onboard/return/", connect.connect_return, name="connect_return"),
-    path("onboard/refresh/", connect.connect_refresh, name="connect_refresh"),
-    path("connect/status/", connect.connect_status, name="connect_status"),
-    path("connect/balance/", connect.connect_balance, name="connect_balance"),
-    path("connect/dashboard/", connect.connect_express_dashboard, name="connect_express_dashboard"),
     # Checkout and orders
     path("create-payment-intent/", checkout.create_payment_intent, name="create_payment_intent"),
     path("orders/<int:order_id>/status/", checkout.order_status, name="order_status"),

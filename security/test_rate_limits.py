@@ -20,7 +20,7 @@ OWN_LIMITS = {
     "accounts.views.LoginView": "per IP and per username (accounts/views.py)",
     "accounts.views.LogoutView": "ends the caller's own session only",
     "payments.views.checkout.create_payment_intent": "PAYMENT_INTENT_RATE_PER_USER/IP",
-    "payments.views.connect.connect_onboard": "ONBOARD_RATE (payments/views/connect.py)",
+    "connect.views.connect_onboard": "ONBOARD_RATE (connect/views.py)",
     "payments.views.webhooks.platform_webhook": "signed by Stripe; failures per IP",
     "payments.views.webhooks.connect_webhook": "signed by Stripe; failures per IP",
     "accounts.views.PasswordChangeView": "PASSWORD_CHANGE_RATE_PER_USER (accounts/views.py)",

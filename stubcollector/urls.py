@@ -12,6 +12,7 @@ urlpatterns = [
     path("metrics", metrics, name="metrics"),
     path("accounts/", include("accounts.urls")),
     path("payments/", include("payments.urls")),
+    path("payments/", include("connect.urls")),
     path("payments/", include("ratings.urls")),
     path("payments/", include("disputes.urls")),
     path("", include("payments.page_urls")),

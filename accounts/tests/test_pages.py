@@ -188,7 +188,7 @@ def test_becoming_a_seller_from_the_profile(client):
     assert "Sellers must live in the United States" not in page  # said before, shown as a fact now
     assert "sellers are US only" in page
     assert "Set up payouts with Stripe" in page
-    assert reverse("payments:connect_onboard") in page
+    assert reverse("connect:connect_onboard") in page
 
 
 def test_becoming_a_seller_twice_is_harmless(client):

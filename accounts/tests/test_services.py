@@ -95,7 +95,7 @@ def test_a_refused_request_to_become_a_seller_announces_nothing(became):
 
 
 def test_becoming_a_seller_without_country_or_bio_keeps_the_profiles(became):
-    # Starting Stripe onboarding (payments.services.connect.seller_become) comes in this way.
+    # Starting Stripe onboarding (connect.services.seller_become) comes in this way.
     user = UserFactory(seller_country="US", seller_bio="Cup finals only.")
 
     user_become_seller(user=user)

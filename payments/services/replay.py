@@ -13,8 +13,9 @@ A seller's account that left the platform can no longer be read: Stripe answers 
 (https://docs.stripe.com/connect/authentication, docs/sandbox.md). Such an account is skipped
 and reported, and the run goes on with the others. Its `account.application.deauthorized` event
 is replayed when Stripe still lists it; when it cannot be listed, the refusal itself is Stripe's
-word that the account left, so the seller is disconnected all the same (seller_disconnect,
-idempotent), as the lost delivery would have done.
+word that the account left, so the seller is disconnected all the same
+(`payments.signals.stripe_account_deauthorized`, idempotent), as the lost delivery would have
+done.
 """
 
 import json
@@ -27,7 +28,7 @@ from djstripe.models import Event, WebhookEventTrigger
 
 from accounts.models import User
 from payments import stripe_api
-from payments.services.webhook_guards import DEAUTHORIZED
+from payments.services.webhook_guards import DEAUTHORIZED, account_deauthorized_send
 from payments.services.webhooks import (
     CONNECT,
     HANDLERS,
@@ -39,9 +40,12 @@ from payments.services.webhooks import (
 logger = logging.getLogger(__name__)
 
 REPLAY_HEADER = "X-Replayed-By"
-# Everything a delivery to our endpoints would apply: the handlers, and the deauthorization
-# handled before dj-stripe (payments.services.webhook_guards).
-REPLAYED_TYPES = frozenset({*HANDLERS, DEAUTHORIZED})
+
+def replayed_types() -> frozenset[str]:
+    """Everything a delivery to our endpoints would apply: the handlers (read when asked, as the
+    apps above payments register theirs in their ready()), and the deauthorization handled before
+    dj-stripe (payments.services.webhook_guards)."""
+    return frozenset({*HANDLERS, DEAUTHORIZED})
 
 
 @dataclass
@@ -76,6 +80,7 @@ def stripe_events_replay(*, since: datetime, dry_run: bool = False) -> ReplayRep
         .order_by("pk")
         .values_list("stripe_account_id", flat=True),
     ]
+    handled = replayed_types()
     for account in accounts:
         try:
             events = _events(since=since, stripe_account=account)
@@ -86,7 +91,7 @@ def stripe_events_replay(*, since: datetime, dry_run: bool = False) -> ReplayRep
             continue
         for event in events:
             report.listed += 1
-            if event["type"] not in REPLAYED_TYPES:
+            if event["type"] not in handled:
                 report.not_handled += 1
                 continue
             if Event.objects.filter(id=event["id"]).exists():
@@ -102,12 +107,10 @@ def stripe_events_replay(*, since: datetime, dry_run: bool = False) -> ReplayRep
 
 
 def _account_unreadable(*, account: str, report: ReplayReport, dry_run: bool) -> None:
-    from payments.services.connect.disconnect import seller_disconnect
-
     report.unreadable.append(account)
     logger.warning("Replay: Stripe refuses to read %s (account_invalid); skipped", account)
     if not dry_run:
-        seller_disconnect(account_id=account)
+        account_deauthorized_send(account_id=account)
 
 
 def _apply(*, event: dict, report: ReplayReport) -> None:

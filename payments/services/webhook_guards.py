@@ -10,8 +10,9 @@ are retried). Called by payments.services.webhooks._process:
     accounts, https://docs.stripe.com/connect/webhooks): recorded, audited, not applied;
   * a connected account's event for an account no seller and no order of ours has
     (`unknown_account`; `account.updated` excepted: it may link a seller's new account);
-  * `account.application.deauthorized`: handled here (seller_disconnect) because dj-stripe's
-    processing first reads the account, which Stripe now refuses.
+  * `account.application.deauthorized`: handled here (`payments.signals.stripe_account_deauthorized`,
+    which Connect answers by disconnecting the seller) because dj-stripe's processing first reads
+    the account, which Stripe now refuses.
 - `webhook_failure_settled` when processing raised: Stripe answering `resource_missing` for the
   event's own object (`data.object.id`; a missing related object is a failure to retry), or
   refusing the event's account (403 `account_invalid`, or 404 for the account itself), is
@@ -81,11 +82,19 @@ def _account_known(account_id: str) -> bool:
         or Order.objects.filter(stripe_account_id=account_id).exists()
 
 
+def account_deauthorized_send(*, account_id: str, stripe_event_id: str = ""):
+    """Tell the apps above payments that `account_id` left the platform; the seller a receiver
+    disconnected, or None when no receiver had one. A receiver's failure fails the delivery."""
+    from payments.signals import stripe_account_deauthorized
+
+    answers = stripe_account_deauthorized.send(sender=None, account_id=account_id,
+                                               stripe_event_id=stripe_event_id)
+    return next((seller for _receiver, seller in answers if seller is not None), None)
+
+
 def webhook_preflight(*, trigger: WebhookEventTrigger) -> str | None:
     """An outcome when the delivery is settled without dj-stripe's processing ("processed", or
     the reason it was not applied), else None."""
-    from payments.services.connect.disconnect import seller_disconnect
-
     event = _event(trigger)
     livemode = event.get("livemode")
     if isinstance(livemode, bool) and livemode != bool(settings.STRIPE_LIVE_MODE):
@@ -99,7 +108,7 @@ def webhook_preflight(*, trigger: WebhookEventTrigger) -> str | None:
         return _settle(trigger, reason=UNKNOWN_ACCOUNT,
                        message=f"{account_id} is the account of no seller and no order here")
     if event.get("type") == DEAUTHORIZED and account_id:
-        seller = seller_disconnect(account_id=account_id, stripe_event_id=str(event.get("id") or ""))
+        seller = account_deauthorized_send(account_id=account_id, stripe_event_id=str(event.get("id") or ""))
         if seller is None:
             return _settle(trigger, reason=UNKNOWN_ACCOUNT,
                            message=f"{account_id} left the platform; no seller here had it")

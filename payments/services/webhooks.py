@@ -125,22 +125,6 @@ def webhook_dispatch(sender, event: Event, **kwargs) -> None:
                            getattr(handler, "__name__", handler), event.type, event.id)
 
 
-def _account_updated(*, event: Event) -> None:
-    from payments.services.connect import seller_sync_account_from_stripe
-
-    # Only the account id is taken from the event; what the account says is read from Stripe
-    # (never the event's copy, nor a mirror that may have fallen back to it).
-    account = event.data.get("object") or {}
-    account_id = account.get("id") if isinstance(account, dict) else ""
-    seller_sync_account_from_stripe(account_id=str(account_id or ""), stripe_event_id=event.id)
-
-
-def _seller_balance_reread(*, event: Event) -> None:
-    from payments.services.connect.payouts import balance_event_apply
-
-    balance_event_apply(event=event)
-
-
 PAYMENT_HANDLERS = {
     "payment_intent.succeeded": payment_events.payment_intent_event_apply,
     "payment_intent.payment_failed": payment_events.payment_intent_event_apply,
@@ -154,28 +138,12 @@ PAYMENT_HANDLERS = {
     # Radar's early fraud warnings on the sellers' direct charges (payments/services/fraud_warnings.py).
     "radar.early_fraud_warning.created": fraud_warnings.fraud_warning_event_apply,
     "radar.early_fraud_warning.updated": fraud_warnings.fraud_warning_event_apply,
-    "account.updated": _account_updated,
-    "balance.available": _seller_balance_reread,
-    "payout.failed": _seller_balance_reread,
-}
-
-# Events of other handlers that take money from a seller's balance. Stripe's event reference
-# says balance.available "is not fired for negative transactions", so a refund or a dispute's
-# withdrawal never arrives as one: after each of these (and payout.failed) the seller's balance
-# is read again from Stripe (docs/operations.md, negative balances). Best effort: the hourly read
-# (refresh_seller_balances) of every seller with a recent refund or dispute catches it later.
-BALANCE_DEBIT_HANDLERS = {
-    event_type: _seller_balance_reread
-    for event_type in (
-        "charge.refunded", "charge.refund.updated", "refund.updated", "charge.dispute.funds_withdrawn",
-    )
 }
 
 
 def webhooks_connect_signals() -> None:
     """Payments' own handlers (PaymentsConfig.ready)."""
     webhook_handlers_register(PAYMENT_HANDLERS)
-    webhook_handlers_register(BALANCE_DEBIT_HANDLERS, best_effort=True)
 
 
 # -- verification ------------------------------------------------------------------------------

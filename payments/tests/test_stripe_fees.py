@@ -10,6 +10,7 @@ import stripe
 
 from accounts.tests.factories import SellerFactory, UserFactory
 from marketplace.pricing import (
+    EXPRESS_DIRECT_CHARGES_CONTROLLER,
     STRIPE_DISPUTE_FEE_CENTS,
     application_fee_cents,
     seller_receives_cents,
@@ -17,7 +18,6 @@ from marketplace.pricing import (
 )
 from marketplace.tests.factories import ListingFactory
 from payments.models import Order
-from payments.services.connect import EXPRESS_DIRECT_CHARGES_CONTROLLER
 from payments.tests.factories import shipping_address
 from payments.tests.webhook_support import pay
 

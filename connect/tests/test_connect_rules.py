@@ -2,7 +2,7 @@
 
 import pytest
 
-from payments.services.connect import (
+from connect.services import (
     AccountState,
     account_status_from,
     disabled_reason_in_plain_words,
@@ -164,6 +164,6 @@ def test_disabled_reasons_read_as_plain_english():
 
 
 def test_a_disconnected_account_reads_as_such_in_plain_words():
-    from payments.services.connect import disabled_reason_in_plain_words
+    from connect.services import disabled_reason_in_plain_words
 
     assert "no longer connected" in disabled_reason_in_plain_words("platform_disconnected")

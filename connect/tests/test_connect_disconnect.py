@@ -10,10 +10,10 @@ from django.core import mail
 
 from accounts.models import StripeAccountStatus
 from accounts.tests.factories import UserFactory
+from connect import services as connect
 from marketplace.models import Listing, ListingStatus
 from marketplace.tests.factories import ListingFactory
 from payments.models import AuditEvent, Order, OrderStatus
-from payments.services import connect
 from payments.tests import webhook_support
 from payments.tests.webhook_support import sandbox_order, sandbox_seller_onboarded
 

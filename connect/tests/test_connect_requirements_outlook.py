@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from accounts.tests.factories import NewSellerFactory
-from payments.services import connect
+from connect import services as connect
 from payments.tests import webhook_support
 
 pytestmark = pytest.mark.django_db

@@ -10,11 +10,11 @@ import pytest
 from django.core import mail
 
 from accounts.tests.factories import UserFactory
+from connect import services as connect
 from marketplace.models import Listing
 from marketplace.services import listing_can_be_purchased
 from marketplace.tests.factories import ListingFactory
 from payments.models import AuditEvent
-from payments.services import connect
 from payments.tests import webhook_support
 from payments.tests.webhook_support import pay, sandbox_order, sandbox_seller_onboarded
 
@@ -144,7 +144,7 @@ def test_a_lost_dispute_blocks_the_seller_and_tells_staff_without_any_balance_av
 
 def test_the_hourly_read_finds_a_disputed_seller_whose_balance_could_not_be_read_at_the_time(
         stripe_sandbox, webhooks):
-    from payments.tasks import refresh_seller_balances
+    from connect.tasks import refresh_seller_balances
 
     stripe_sandbox.fail_next("/v1/balance", times=30)  # Stripe's balance read is down meanwhile
     seller = disputed_seller(stripe_sandbox)
@@ -161,7 +161,7 @@ def test_the_hourly_read_finds_a_disputed_seller_whose_balance_could_not_be_read
 
 
 def test_the_hourly_read_leaves_sellers_without_recent_refunds_or_disputes_alone(stripe_sandbox):
-    from payments.tasks import refresh_seller_balances
+    from connect.tasks import refresh_seller_balances
 
     sandbox_seller_onboarded(stripe_sandbox)
 

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from payments.services.connect.payouts import sellers_balance_refresh
+from connect.services.payouts import sellers_balance_refresh
 
 
 class Command(BaseCommand):

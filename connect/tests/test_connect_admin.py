@@ -4,7 +4,7 @@ import pytest
 
 from accounts.models import StripeAccountStatus
 from accounts.tests.factories import NewSellerFactory, UserFactory
-from payments.services import connect
+from connect import services as connect
 
 pytestmark = pytest.mark.django_db
 

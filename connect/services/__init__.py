@@ -7,11 +7,11 @@
 - `disconnect`: an account the platform lost (account.application.deauthorized);
 - `notices`: plain-text notices to the seller and staff.
 
-Callers import from here (`from payments.services import connect`).
+Callers import from here (`from connect import services`).
 """
 
-from payments.services.connect.disconnect import seller_disconnect
-from payments.services.connect.onboarding import (
+from connect.services.disconnect import seller_disconnect
+from connect.services.onboarding import (
     EXPRESS_DIRECT_CHARGES_CONTROLLER,
     SELLER_MCC,
     SELLER_PRODUCT_DESCRIPTION,
@@ -27,14 +27,14 @@ from payments.services.connect.onboarding import (
     seller_sync_account,
     seller_sync_account_from_stripe,
 )
-from payments.services.connect.payouts import (
+from connect.services.payouts import (
     PAYOUT_SCHEDULE_CLAIM_SECONDS,
     PAYOUT_SCHEDULE_SET_ACTION,
     SellerBalance,
     seller_balance,
     seller_set_payout_schedule,
 )
-from payments.services.connect.rules import (
+from connect.services.rules import (
     PAYOUT_MINIMUM_DELAY_DAYS,
     SELLER_COUNTRY,
     AccountState,

@@ -14,10 +14,13 @@ from urllib.parse import urlsplit
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
-from payments.services.connect.payouts import (
+
+from accounts.models import StripeAccountStatus, User
+from accounts.services import user_become_seller
+from connect.services.payouts import (
     _payout_schedule_already_set,
 )
-from payments.services.connect.rules import (
+from connect.services.rules import (
     NOT_A_SELLER_MESSAGE,
     SELLER_COUNTRY,
     AccountState,
@@ -29,24 +32,11 @@ from payments.services.connect.rules import (
     requirements_in_plain_words,
     seller_country_check,
 )
-
-from accounts.models import StripeAccountStatus, User
-from accounts.services import user_become_seller
 from core.errors import Conflict
 from core.site import absolute_url
+from marketplace.pricing import EXPRESS_DIRECT_CHARGES_CONTROLLER
 from payments import stripe_api
 from payments.services.audit import audit_record
-
-# Express dashboard, direct charges: at API version 2026-08-26.dahlia (stripe-python 15.x)
-# Stripe supports an Express dashboard only with the platform paying Stripe's fees and liable
-# for negative balances (https://docs.stripe.com/connect/migrate-to-controller-properties; a
-# Stripe-liable Express account needs 2026-11-18.endive). We are liable: docs/operations.md.
-EXPRESS_DIRECT_CHARGES_CONTROLLER = {
-    "fees": {"payer": "application"},
-    "losses": {"payments": "application"},
-    "stripe_dashboard": {"type": "express"},
-    "requirement_collection": "stripe",
-}
 
 # Hobby, toy and game shops: the closest merchant category for collectible stubs.
 SELLER_MCC = "5945"
@@ -159,8 +149,8 @@ def seller_account_link(*, user: User, actor=None) -> str:
         raise NoStripeAccount()
     link = stripe_api.account_link_create(
         account_id=user.stripe_account_id,
-        refresh_url=absolute_url(reverse("payments:connect_refresh")),
-        return_url=absolute_url(reverse("payments:connect_return")),
+        refresh_url=absolute_url(reverse("connect:connect_refresh")),
+        return_url=absolute_url(reverse("connect:connect_return")),
         actor=actor if actor is not None else user,
         subject_user=user,
         collection_options=UPDATE_COLLECTION_OPTIONS if user.stripe_onboarding_completed else None,
@@ -270,8 +260,8 @@ def seller_sync_account(*, account: Any, stripe_event_id: str = "", actor=None) 
     if needs_payout_schedule:
         # After the commit of whatever transaction we are in (the webhook view wraps its
         # handlers in one): never call Stripe while the user row is locked.
-        # A task (payments.tasks.payout_schedule_update, retried while Stripe fails).
-        from payments.tasks import payout_schedule_update
+        # A task (connect.tasks.payout_schedule_update, retried while Stripe fails).
+        from connect.tasks import payout_schedule_update
         from stubcollector.celery import enqueue_on_commit
 
         enqueue_on_commit(payout_schedule_update, user_id=user.pk, account=data,

@@ -8,10 +8,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.tests.factories import NewSellerFactory, SellerFactory, UserFactory
+from connect import services as connect
 from marketplace.models import ListingStatus
 from marketplace.tests.factories import ListingFactory
 from payments.models import OrderStatus
-from payments.services import connect
 from payments.tests.factories import OrderFactory, PaidOrderFactory
 
 pytestmark = pytest.mark.django_db

@@ -6,8 +6,8 @@ import pytest
 
 from accounts.models import StripeAccountStatus
 from accounts.tests.factories import NewSellerFactory
+from connect import services as connect
 from payments.models import AuditEvent
-from payments.services import connect
 from payments.tests.webhook_support import CONNECT_PATH, PLATFORM_PATH, make_event, post_event
 
 pytestmark = pytest.mark.django_db

@@ -14,10 +14,10 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
-from payments.services.connect.notices import notice_after_commit
-from payments.services.connect.rules import as_dict, payout_delay_days_for, require_account
 
 from accounts.models import User
+from connect.services.notices import notice_after_commit
+from connect.services.rules import as_dict, payout_delay_days_for, require_account
 from core.errors import Conflict, DomainError
 from marketplace.pricing import format_usd
 from payments import stripe_api

@@ -4,11 +4,11 @@ import pytest
 
 from accounts.models import StripeAccountStatus
 from accounts.tests.factories import NewSellerFactory, UserFactory
+from connect import services as connect
 from marketplace.models import Listing
 from marketplace.services import listing_can_be_purchased
 from marketplace.tests.factories import ListingFactory
 from payments.models import AuditEvent
-from payments.services import connect
 from payments.tests.webhook_support import endpoints_register
 
 pytestmark = pytest.mark.django_db

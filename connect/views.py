@@ -18,9 +18,9 @@ from django.views.decorators.http import require_GET, require_POST
 from django_ratelimit.decorators import ratelimit
 
 from accounts.models import StripeAccountStatus
+from connect import services as connect_services
 from core.middleware import asks_for_json
 from core.views import rate_limited
-from payments.services import connect as connect_services
 from payments.views.common import refuse_anonymous
 
 ONBOARD_RATE = "10/m"

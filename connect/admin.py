@@ -1,15 +1,15 @@
 """Admin action on users: "Refresh Stripe status" re-reads the selected sellers' accounts.
 
-The User admin belongs to accounts/admin.py; this module adds one action to it (imported at
-the end of payments/admin.py, after accounts' admin is registered: apps load in INSTALLED_APPS
-order). The stored state still comes only from Stripe, through `seller_refresh_from_stripe`.
+The User admin belongs to accounts/admin.py; this module adds one action to it (admin modules
+are imported in INSTALLED_APPS order, so accounts' admin is registered by then). The stored state
+still comes only from Stripe, through `seller_refresh_from_stripe`.
 """
 
 from django.contrib import admin, messages
 
 from accounts.models import User
+from connect.services import seller_refresh_from_stripe
 from core.errors import DomainError
-from payments.services.connect import seller_refresh_from_stripe
 
 
 @admin.action(description="Refresh Stripe status from Stripe", permissions=["change"])

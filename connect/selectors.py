@@ -1,6 +1,10 @@
-"""The seller dashboard's payouts panel: the payout schedule, the next payout and the latest
-payouts, read from Stripe on the seller's account (the account's `settings.payouts.schedule`,
-GET /v1/payouts) through payments.stripe_api.
+"""What the seller dashboard shows of the seller's Stripe account (`seller_stripe_panels`, for
+the `{% seller_stripe_account %}` tag of connect/templatetags/connect.py): the onboarding step
+and what Stripe still needs, the balance, and the payouts panel.
+
+The payouts panel: the payout schedule, the next payout and the latest payouts, read from Stripe
+on the seller's account (the account's `settings.payouts.schedule`, GET /v1/payouts) through
+payments.stripe_api.
 
 Cached per account for `PAYOUTS_CACHE_SECONDS` (a dashboard reload does not ask Stripe again),
 and soft: when Stripe does not answer the panel says so and the page works.
@@ -17,11 +21,18 @@ from dataclasses import dataclass, field
 from django.core.cache import cache
 from django.utils import timezone
 
+from accounts.models import StripeAccountStatus
+from connect.services.payouts import CURRENCY, SellerBalance, seller_balance
+from connect.services.rules import (
+    as_dict,
+    disabled_reason_in_plain_words,
+    requirements_in_plain_words,
+    requirements_outlook,
+)
 from core.errors import DomainError
 from marketplace.pricing import format_usd
 from payments import stripe_api
-from payments.services.connect.payouts import CURRENCY, SellerBalance
-from payments.services.connect.rules import as_dict
+from payments.selectors_money import seller_balance_explanation
 
 logger = logging.getLogger(__name__)
 
@@ -155,3 +166,48 @@ def seller_payouts_panel(*, user, balance: SellerBalance | None,
         next_payout = "Nothing yet: sales are paid out once their money becomes available."
     return PayoutsPanel(schedule=words, delay=delay, next_payout=next_payout, on_the_way=on_the_way,
                         recent=[row for row in rows if row.status not in ("pending", "in_transit")])
+
+
+def seller_onboarding_step(user) -> str:
+    """start | disconnected | negative_balance | continue | enabled | disabled: which panel shows."""
+    if not user.stripe_account_id:
+        return "start"
+    if user.stripe_disconnected_at:
+        return "disconnected"
+    if user.stripe_balance_negative:
+        return "negative_balance"
+    if user.can_accept_payments:
+        return "enabled"
+    if user.stripe_account_status == StripeAccountStatus.DISABLED:
+        return "disabled"
+    return "continue"
+
+
+def seller_stripe_panels(*, user) -> dict:
+    """The dashboard's Stripe panels for a seller. The balance is read from Stripe first (and
+    recorded on `user`), so the step, the payouts and the explanation of a negative balance all
+    follow what Stripe says now; when Stripe fails the page still works without it (the seller
+    can reload to retry)."""
+    balance = None
+    balance_error = ""
+    if user.stripe_account_id:
+        try:
+            balance = seller_balance(user=user)
+        except DomainError as error:
+            balance_error = error.message
+    # Before the form is submitted Stripe marks everything past due at once; "overdue" only
+    # means something once the seller has been through onboarding.
+    past_due = list(user.stripe_requirements_past_due or []) if user.stripe_onboarding_completed else []
+    return {
+        "step": seller_onboarding_step(user),
+        "requirements": requirements_in_plain_words(
+            [key for key in user.stripe_requirements_due or [] if key not in past_due]
+        ),
+        "requirements_past_due": requirements_in_plain_words(past_due),
+        "disabled_reason": disabled_reason_in_plain_words(user.stripe_disabled_reason),
+        "outlook": requirements_outlook(user=user),
+        "balance": balance,
+        "balance_error": balance_error,
+        "payouts": seller_payouts_panel(user=user, balance=balance),
+        "balance_explanation": seller_balance_explanation(seller=user),
+    }

@@ -5,12 +5,12 @@ from django.test import override_settings
 
 from accounts.models import StripeAccountStatus
 from accounts.tests.factories import NewSellerFactory, UserFactory
+from connect import services as connect
 from core.errors import Conflict, PaymentProviderError
 from marketplace.models import Listing
 from marketplace.services import listing_can_be_purchased
 from marketplace.tests.factories import ListingFactory
 from payments.models import AuditEvent
-from payments.services import connect
 
 pytestmark = pytest.mark.django_db
 

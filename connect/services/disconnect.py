@@ -14,10 +14,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import StripeAccountStatus, User
+from connect.services.notices import notice_after_commit
 from marketplace.models import Listing, ListingStatus
 from payments.models import Order, OrderStatus
 from payments.services.audit import audit_record
-from payments.services.connect.notices import notice_after_commit
 from payments.services.orders import order_transition
 
 DISCONNECTED_ACTION = "connect.account_disconnected"

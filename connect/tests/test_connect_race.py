@@ -4,8 +4,8 @@ import pytest
 
 from accounts.models import StripeAccountStatus
 from accounts.tests.factories import NewSellerFactory
+from connect import services as connect
 from payments.models import AuditEvent
-from payments.services import connect
 from testing.threads import run_at_once
 
 pytestmark = pytest.mark.postgres

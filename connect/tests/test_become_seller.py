@@ -4,8 +4,8 @@ whether the buyer does it from their profile or by starting Stripe onboarding.""
 import pytest
 
 from accounts.tests.factories import NewSellerFactory, UserFactory
+from connect import services as connect
 from payments.models import AuditEvent
-from payments.services import connect
 
 pytestmark = pytest.mark.django_db
 

@@ -7,10 +7,10 @@ import datetime
 import pytest
 
 from accounts.tests.factories import NewSellerFactory, UserFactory
+from connect import services as connect
+from connect.selectors import next_payout_date, seller_payouts_panel
+from connect.services.payouts import SellerBalance
 from payments.models import AuditEvent
-from payments.selectors_payouts import next_payout_date, seller_payouts_panel
-from payments.services import connect
-from payments.services.connect.payouts import SellerBalance
 from payments.tests.factories import PaymentFactory
 from payments.tests.webhook_support import deliver, endpoints_register, pay, sandbox_order
 

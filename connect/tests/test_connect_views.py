@@ -4,8 +4,8 @@ import pytest
 
 from accounts.models import StripeAccountStatus
 from accounts.tests.factories import NewSellerFactory, SellerFactory, UserFactory
+from connect import services as connect
 from payments.models import AuditEvent
-from payments.services import connect
 
 pytestmark = pytest.mark.django_db
 
