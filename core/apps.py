@@ -6,7 +6,8 @@ class CoreConfig(AppConfig):
     verbose_name = "Stub Collector core"
 
     def ready(self):
-        from core import checks  # noqa: F401  registers the system checks
+        # The system checks, and the email task's name in every process.
+        from core import checks, tasks  # noqa: F401
         from core.logs import stripe_calls_instrument
 
         stripe_calls_instrument()  # one log line and the metrics per Stripe call

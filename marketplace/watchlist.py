@@ -17,17 +17,15 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import signing
-from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.http import QueryDict
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from core.email import email_send
 from core.errors import DomainError, NotFound
 from core.queue import enqueue_on_commit
 from core.site import SITE_NAME, absolute_url
-from core.text import email_subject
 from marketplace.models import Listing, ListingStatus, SavedSearch, Watch
 from marketplace.pricing import format_usd
 
@@ -106,27 +104,19 @@ def unsubscribe_apply(*, token: str):
 
 
 def _send(*, template: str, subject: str, to_user, context: dict, unsubscribe: str) -> bool:
+    """Queue one watchlist email (core.email: a mail server failure is retried and logged by the
+    task, never raised into the change that caused it)."""
     if not to_user.email:
         return False
     context = {**context, "recipient": to_user, "unsubscribe_url": unsubscribe, "site_name": SITE_NAME}
-    message = EmailMultiAlternatives(
-        subject=email_subject(subject),
-        body=render_to_string(f"emails/{template}.txt", context),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[to_user.email],
+    return email_send(
+        to=to_user.email, subject=subject, template=template, context=context,
         # RFC 8058 one-click unsubscribe: mail clients POST to the same signed link.
         headers={
             "List-Unsubscribe": f"<{unsubscribe}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         },
     )
-    message.attach_alternative(render_to_string(f"emails/{template}.html", context), "text/html")
-    try:
-        message.send()
-    except Exception:  # a mail server failure must not undo the change that caused the email
-        logger.exception("Could not send %s to user %s", template, to_user.pk)
-        return False
-    return True
 
 
 def _listing_context(listing: Listing) -> dict:
