@@ -11,6 +11,12 @@ from celery import Task, current_app
 from django.db import transaction
 
 
+def task_by_name(name: str) -> Task:
+    """The registered task called `name`: a KeyError when its app's ready() did not import it,
+    rather than a message sent to a broker that eager mode does not have."""
+    return current_app.tasks[name]
+
+
 def enqueue_on_commit(task: Task | str, **kwargs) -> None:
     """Queue `task(**kwargs)` once the current transaction commits (at once outside one).
 
@@ -19,9 +25,7 @@ def enqueue_on_commit(task: Task | str, **kwargs) -> None:
     """
 
     def send() -> None:
-        # By name: the registered task (a KeyError when its app's ready() did not import it,
-        # rather than a message sent to a broker that eager mode does not have).
-        found = current_app.tasks[task] if isinstance(task, str) else task
+        found = task_by_name(task) if isinstance(task, str) else task
         found.apply_async(kwargs=kwargs)
 
     transaction.on_commit(send)

@@ -14,6 +14,7 @@ class PaymentsConfig(AppConfig):
         webhooks_connect_signals()  # our handlers on dj-stripe's webhook signals
 
         from marketplace.services import stale_checkout_rule_register
+        from payments import tasks  # noqa: F401  registers the tasks our services queue by name
         from payments.services.checkout import listing_has_stale_payments, listing_stale_payments_cancel
 
         # A listing's price, shipping or withdrawal never changes under a checkout that could

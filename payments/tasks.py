@@ -3,13 +3,23 @@
 Each task is a thin shell around a service: it loads rows by id (a message carries ids, never
 model instances), retries with back-off where the failure may pass (Stripe or the mail server
 down), and logs when it gives up. With no broker configured they run in-process (eager mode):
-the retries then follow each other at once.
+the retries then follow each other at once. The services queue these tasks by name
+(core.queue), so this module imports them and not the other way round; PaymentsConfig.ready()
+imports it so the names are registered in every process.
 """
 
 import logging
 
 from celery import shared_task
 from django.conf import settings
+
+from core import monitoring
+from payments.models import Order
+from payments.services import webhooks as webhook_services
+from payments.services.checkout import payment_intent_cancel_unless_paid
+from payments.services.notifications import order_email_deliver
+from payments.services.reservations import lapsed_pending_orders
+from payments.services.reservations import reservation_expire as reservation_expire_service
 
 logger = logging.getLogger(__name__)
 EAGER_WEBHOOK_MAX_RETRIES = 5
@@ -19,24 +29,22 @@ EAGER_WEBHOOK_MAX_RETRIES = 5
 def webhook_process(self, *, trigger_id: int) -> str:
     """Apply one stored Stripe delivery; retry with back-off; after the last try it stays
     marked failed (payments.services.webhooks.FAILED_PREFIX) for a replay."""
-    from payments.services.webhooks import WebhookProcessingFailed, webhook_retry_delay
-    from payments.services.webhooks import webhook_process as webhook_process_service
-
     max_retries = settings.WEBHOOK_MAX_RETRIES
     if self.request.is_eager:
         # No broker: the retries follow each other at once, so days of them mean nothing.
         max_retries = min(max_retries, EAGER_WEBHOOK_MAX_RETRIES)
     retries = self.request.retries
     try:
-        return webhook_process_service(
+        return webhook_services.webhook_process(
             trigger_id=trigger_id, attempt=retries + 1, final=retries >= max_retries
         )
-    except WebhookProcessingFailed as exc:
+    except webhook_services.WebhookProcessingFailed as exc:
         if retries >= max_retries:
             logger.error("Stripe delivery (trigger %s) failed %s times; left for a replay",
                          trigger_id, retries + 1)
             return "failed"
-        delay = webhook_retry_delay(retries=retries)
+        # Read from the module at call time: tests shorten the delay there.
+        delay = webhook_services.webhook_retry_delay(retries=retries)
         raise self.retry(exc=exc, countdown=delay, max_retries=max_retries) from exc
 
 
@@ -44,8 +52,6 @@ def webhook_process(self, *, trigger_id: int) -> str:
 def order_email_send(self, *, template: str, subject: str, user_id: int, order_id: int,
                      refund_id: int | None = None) -> bool:
     """Send one order email (one task per message, so a retry never repeats another)."""
-    from payments.services.notifications import order_email_deliver
-
     try:
         return order_email_deliver(template=template, subject=subject, user_id=user_id, order_id=order_id,
                                    refund_id=refund_id)
@@ -62,9 +68,6 @@ def order_email_send(self, *, template: str, subject: str, user_id: int, order_i
 def payment_intent_cancel(self, *, order_id: int) -> str:
     """Cancel the PaymentIntent of an order that can no longer be paid (superseded, lapsed, a
     failed attempt), unless it was paid meanwhile; retried while Stripe does not answer."""
-    from payments.models import Order
-    from payments.services.checkout import payment_intent_cancel_unless_paid
-
     order = Order.objects.filter(pk=order_id).first()
     if order is None:
         return ""
@@ -77,9 +80,6 @@ def payment_intent_cancel(self, *, order_id: int) -> str:
 @shared_task(acks_late=True)
 def reservation_expire(*, order_id: int) -> bool:
     """Cancel one lapsed checkout: its PaymentIntent on the seller's account, then the order."""
-    from core import monitoring
-    from payments.services.reservations import reservation_expire as reservation_expire_service
-
     released = reservation_expire_service(order_id=order_id)
     if released:
         monitoring.RESERVATIONS_RELEASED.inc()
@@ -90,8 +90,6 @@ def reservation_expire(*, order_id: int) -> bool:
 def release_expired_reservations() -> int:
     """Beat, every minute: one `reservation_expire` task per lapsed pending order. An order
     whose PaymentIntent Stripe did not cancel this time stays pending and is tried next minute."""
-    from payments.services.reservations import lapsed_pending_orders
-
     order_ids = list(lapsed_pending_orders().order_by("reserved_until").values_list("pk", flat=True))
     for order_id in order_ids:
         reservation_expire.apply_async(kwargs={"order_id": order_id})

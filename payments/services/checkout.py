@@ -22,6 +22,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.errors import Conflict, DomainError, PaymentProviderError
+from core.queue import enqueue_on_commit
 from marketplace.pricing import application_fee_cents
 from marketplace.services import ListingUnavailable, listing_release, listing_reserve
 from payments import stripe_api
@@ -29,10 +30,12 @@ from payments.forms import SHIPPING_FIELDS
 from payments.models import Order, OrderStatus
 from payments.services.audit import audit_record
 from payments.services.orders import order_transition
-from payments.tasks import payment_intent_cancel
-from stubcollector.celery import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
+
+# The task that cancels a PaymentIntent at Stripe (payments.tasks), queued by name: the tasks
+# module builds on this one.
+PAYMENT_INTENT_CANCEL_TASK = "payments.tasks.payment_intent_cancel"
 
 # PaymentIntent states in which the buyer can still pay with it.
 PAYABLE_INTENT_STATUSES = {"requires_payment_method", "requires_confirmation", "requires_action"}
@@ -102,7 +105,7 @@ def checkout_order_open(*, listing_id, buyer, shipping: dict, now=None, request=
                     f"this order was for {mine.amount_cents}.",
             data={"closed_because": "superseded"},
         )
-        enqueue_on_commit(payment_intent_cancel, order_id=mine.pk)
+        enqueue_on_commit(PAYMENT_INTENT_CANCEL_TASK, order_id=mine.pk)
 
     # Other buyers' lapsed pending orders would break the one-live-order constraint: they are
     # cancelled now, their PaymentIntents after commit.
@@ -112,7 +115,7 @@ def checkout_order_open(*, listing_id, buyer, shipping: dict, now=None, request=
             message="Reservation lapsed; the stub was reserved by another buyer.",
             data={"closed_because": "lapsed"},
         )
-        enqueue_on_commit(payment_intent_cancel, order_id=stale.pk)
+        enqueue_on_commit(PAYMENT_INTENT_CANCEL_TASK, order_id=stale.pk)
 
     # This buyer's earlier attempt that failed (declined after its hold had lapsed): its
     # PaymentIntent is cancelled after commit, so only the new one can take the money.
@@ -120,7 +123,7 @@ def checkout_order_open(*, listing_id, buyer, shipping: dict, now=None, request=
         listing=listing, buyer=buyer, status=OrderStatus.PAYMENT_FAILED
     ).exclude(payment_intent_id="")
     for failed in failed_attempts:
-        enqueue_on_commit(payment_intent_cancel, order_id=failed.pk)
+        enqueue_on_commit(PAYMENT_INTENT_CANCEL_TASK, order_id=failed.pk)
 
     seller = listing.seller
     try:

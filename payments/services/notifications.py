@@ -14,6 +14,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from core.queue import task_by_name
 from core.site import SITE_NAME, absolute_url
 from core.text import email_subject
 from marketplace.pricing import format_usd as dollars
@@ -21,6 +22,9 @@ from payments.countries import COUNTRY_NAMES
 from payments.models import Order
 
 logger = logging.getLogger(__name__)
+
+# The task that renders and sends one email (payments.tasks), by name: it builds on this module.
+ORDER_EMAIL_TASK = "payments.tasks.order_email_send"
 
 
 def _order_context(order: Order) -> dict:
@@ -76,7 +80,7 @@ def _send(*, template: str, subject: str, to_user, context: dict, refund=None) -
               "order_id": context["order"].pk}
     if refund is not None:
         kwargs["refund_id"] = refund.pk
-    order_email_send.apply_async(kwargs=kwargs)
+    task_by_name(ORDER_EMAIL_TASK).apply_async(kwargs=kwargs)
     return True
 
 

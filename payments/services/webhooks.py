@@ -38,6 +38,7 @@ from djstripe.models import Event, WebhookEndpoint, WebhookEventTrigger
 
 from core.errors import DomainError
 from core.json_depth import JSONTooDeep, json_loads_bounded
+from core.queue import task_by_name
 from core.site import absolute_url
 from payments.services import fraud_warnings, payment_events
 
@@ -61,6 +62,9 @@ KEPT_HEADERS = ("Content-Type", "Stripe-Signature", "User-Agent", "X-Forwarded-F
 
 # A delivery whose last try failed: its trigger's `exception` starts with this.
 FAILED_PREFIX = "failed after"
+
+# The task that applies a stored delivery (payments.tasks), by name: it builds on this module.
+WEBHOOK_PROCESS_TASK = "payments.tasks.webhook_process"
 delivery_logger = logging.getLogger("stubcollector.webhooks")
 
 
@@ -311,9 +315,8 @@ def webhook_receive(*, endpoint: str, payload: bytes, headers, remote_ip: str | 
 def webhook_process_enqueue(*, trigger: WebhookEventTrigger) -> None:
     """Hand a stored delivery to a worker. With no broker (eager mode) it is processed here and
     now, in-process; inside a transaction (not the view's case) only once that commits."""
-    from payments.tasks import webhook_process as webhook_process_task
-
-    send = lambda: webhook_process_task.apply_async(kwargs={"trigger_id": trigger.pk})  # noqa: E731
+    task = task_by_name(WEBHOOK_PROCESS_TASK)
+    send = lambda: task.apply_async(kwargs={"trigger_id": trigger.pk})  # noqa: E731
     if settings.CELERY_TASK_ALWAYS_EAGER or not connection.in_atomic_block:
         send()
     else:
