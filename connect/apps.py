@@ -7,6 +7,8 @@ class ConnectConfig(AppConfig):
     name = "connect"
 
     def ready(self):
+        # The tasks are queued by name (payments.tasks.<name>): known in every process.
+        from connect import tasks  # noqa: F401
         from connect.webhooks import BALANCE_DEBIT_HANDLERS, CONNECT_HANDLERS
         from payments.services.webhooks import webhook_handlers_register
 

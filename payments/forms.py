@@ -3,9 +3,9 @@ the ship form. Amounts are never input: the price always comes from the listing.
 
 from django import forms
 
+from core.countries import country_choices
 from core.ids import MAX_ID
 from core.text import SingleLineCharField
-from payments.countries import country_choices
 from payments.shipping import ShippingCarrier
 
 SHIPPING_FIELDS = (

@@ -260,11 +260,11 @@ def seller_sync_account(*, account: Any, stripe_event_id: str = "", actor=None) 
     if needs_payout_schedule:
         # After the commit of whatever transaction we are in (the webhook view wraps its
         # handlers in one): never call Stripe while the user row is locked.
-        # A task (connect.tasks.payout_schedule_update, retried while Stripe fails).
-        from connect.tasks import payout_schedule_update
-        from stubcollector.celery import enqueue_on_commit
+        # A task (connect.tasks.payout_schedule_update, retried while Stripe fails), queued by
+        # its registered name.
+        from core.queue import enqueue_on_commit
 
-        enqueue_on_commit(payout_schedule_update, user_id=user.pk, account=data,
+        enqueue_on_commit("payments.tasks.payout_schedule_update", user_id=user.pk, account=data,
                           actor_id=getattr(actor, "pk", None))
     return user
 

@@ -14,11 +14,11 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from core.countries import COUNTRY_NAMES
 from core.queue import task_by_name
 from core.site import SITE_NAME, absolute_url
 from core.text import email_subject
 from marketplace.pricing import format_usd as dollars
-from payments.countries import COUNTRY_NAMES
 from payments.models import Order
 
 logger = logging.getLogger(__name__)
