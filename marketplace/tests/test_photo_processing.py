@@ -23,8 +23,8 @@ from marketplace.tasks import stub_photo_process_task
 from marketplace.tests.factories import ListingFactory
 from marketplace.tests.images import image_upload, photo_tasks_run
 from marketplace.tests.test_listing_edit import listing_form_data
-from payments.tests import celery_support
-from payments.tests.celery_support import wait_until
+from testing import celery_support
+from testing.celery_support import wait_until
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,9 @@ import time
 
 import pytest
 
-from stubcollector.celery import app
+# The project's Celery app (stubcollector/celery.py), reached without importing the project, so
+# every app's tests may use these helpers.
+from celery import current_app as app
 
 
 def _reset_connections():
