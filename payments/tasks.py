@@ -48,20 +48,14 @@ def webhook_process(self, *, trigger_id: int) -> str:
         raise self.retry(exc=exc, countdown=delay, max_retries=max_retries) from exc
 
 
-@shared_task(bind=True, max_retries=5, acks_late=True)
-def order_email_send(self, *, template: str, subject: str, user_id: int, order_id: int,
+@shared_task(acks_late=True)
+def order_email_send(*, template: str, subject: str, user_id: int, order_id: int,
                      refund_id: int | None = None) -> bool:
-    """Send one order email (one task per message, so a retry never repeats another)."""
-    try:
-        return order_email_deliver(template=template, subject=subject, user_id=user_id, order_id=order_id,
-                                   refund_id=refund_id)
-    except Exception as exc:  # the mail server's failure: try again later, never undo the order
-        if self.request.retries >= self.max_retries:
-            logger.exception("Could not send %s for order %s; giving up", template, order_id)
-            return False
-        logger.warning("Could not send %s for order %s (try %s)", template, order_id,
-                       self.request.retries + 1)
-        raise self.retry(exc=exc, countdown=60 * 2**self.request.retries) from exc
+    """Order emails queued by ids before the email service: rendered and handed to core.email,
+    whose task (core.email_send) sends them and retries while the mail server fails. Kept under
+    its name for messages already in the queue."""
+    return order_email_deliver(template=template, subject=subject, user_id=user_id, order_id=order_id,
+                               refund_id=refund_id)
 
 
 @shared_task(bind=True, max_retries=5, acks_late=True)

@@ -2,29 +2,23 @@
 
 Django's mail (console backend by default, `EMAIL_URL` in production). Call these after the
 transaction that changed the order has committed (`transaction.on_commit`), so nobody is told
-about a change that was rolled back. Each message is a task (payments.tasks.order_email_send):
-a mail server failure is retried by the worker and logged, never raised here: the order has
-already moved, and a webhook must not be retried (and re-applied) because of an email.
+about a change that was rolled back. Each message is rendered here and sent by one task of the
+email service (core.email): a mail server failure is retried by the worker and logged, never
+raised here: the order has already moved, and a webhook must not be retried (and re-applied)
+because of an email.
 """
 
 import logging
 
-from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
 from django.urls import reverse
 
 from core.countries import COUNTRY_NAMES
-from core.queue import task_by_name
+from core.email import email_send
 from core.site import SITE_NAME, absolute_url
-from core.text import email_subject
 from marketplace.pricing import format_usd as dollars
 from payments.models import Order
 
 logger = logging.getLogger(__name__)
-
-# The task that renders and sends one email (payments.tasks), by name: it builds on this module.
-ORDER_EMAIL_TASK = "payments.tasks.order_email_send"
 
 
 def _order_context(order: Order) -> dict:
@@ -69,43 +63,28 @@ def shipping_lines(order: Order) -> list[str]:
 
 
 def _send(*, template: str, subject: str, to_user, context: dict, refund=None) -> bool:
-    """Queue templates/emails/<template>.txt and .html for one user: a task renders and sends
-    it (payments.tasks.order_email_send, retried while the mail server fails)."""
-    from payments.tasks import order_email_send
-
+    """Queue templates/emails/<template>.txt and .html for one user, rendered with the order's
+    context (core.email: one task sends it, retried while the mail server fails)."""
     if not to_user.email:
         logger.info("No email address for user %s; %s not sent", to_user.pk, template)
         return False
-    kwargs = {"template": template, "subject": subject, "user_id": to_user.pk,
-              "order_id": context["order"].pk}
+    order = _load(context["order"])
+    email_context = {**_order_context(order), "recipient": to_user}
     if refund is not None:
-        kwargs["refund_id"] = refund.pk
-    task_by_name(ORDER_EMAIL_TASK).apply_async(kwargs=kwargs)
-    return True
+        email_context["refund"] = order.refunds.get(pk=refund.pk)
+    return email_send(to=to_user.email, subject=subject, template=template, context=email_context)
 
 
 def order_email_deliver(*, template: str, subject: str, user_id: int, order_id: int,
                         refund_id: int | None = None) -> bool:
-    """Render and send one order email now (the task's side); the mail server's error is raised
-    so the task can try again."""
+    """An order email queued by ids (payments.tasks.order_email_send, the task every order email
+    went through before core.email): rendered now and queued through the email service."""
     from accounts.models import User
 
     order = _load(Order(pk=order_id))
     to_user = User.objects.get(pk=user_id)
-    if not to_user.email:
-        return False
-    context = {**_order_context(order), "recipient": to_user}
-    if refund_id is not None:
-        context["refund"] = order.refunds.get(pk=refund_id)
-    text = render_to_string(f"emails/{template}.txt", context)
-    html = render_to_string(f"emails/{template}.html", context)
-    message = EmailMultiAlternatives(
-        subject=email_subject(subject), body=text, from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[to_user.email],
-    )
-    message.attach_alternative(html, "text/html")
-    message.send()
-    return True
+    refund = order.refunds.get(pk=refund_id) if refund_id is not None else None
+    return _send(template=template, subject=subject, to_user=to_user, context={"order": order}, refund=refund)
 
 
 def order_email_queue(*, order: Order, template: str, subject: str, to_user) -> bool:
