@@ -83,29 +83,3 @@ def test_an_unknown_listing_is_not_found(client):
     response = client.get("/listings/999999/")
     assert response.status_code == 404
     assert "No such listing" in response.content.decode()
-
-
-def test_the_detail_page_query_count_is_constant_and_the_reputation_is_read_once(
-    client, django_assert_num_queries
-):
-    from payments.tests.factories import PaidOrderFactory
-
-    listing = ListingFactory()
-    other = ListingFactory(seller=listing.seller)
-
-    def get():  # with a session cookie: never answered from the anonymous page cache
-        client.cookies["sessionid"] = "no-such-session"
-        return client.get(f"/listings/{listing.pk}/")
-
-    # session, listing, more from the seller, gallery + the reputation (summary, sold, feedback)
-    with django_assert_num_queries(7):
-        get()
-    with django_assert_num_queries(4):  # the reputation now comes from the cache
-        get()
-    ListingFactory.create_batch(10, seller=listing.seller)
-    PaidOrderFactory.create_batch(3, seller=listing.seller)
-    with django_assert_num_queries(7):  # the catalogue changed: read once more, no more than before
-        response = get()
-    assert response.context["reputation"].stubs_sold == 3
-    more = response.context["more_from_seller"]
-    assert len(more) == 4 and listing not in more and other not in more  # the seller's newest four

@@ -1,0 +1,33 @@
+"""The listing page reads the seller's reputation (ratings' template tag) once, then from the
+cache, in a constant number of queries however many stubs and sales the seller has."""
+
+import pytest
+
+from marketplace.tests.factories import ListingFactory
+from payments.tests.factories import PaidOrderFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_detail_page_query_count_is_constant_and_the_reputation_is_read_once(
+    client, django_assert_num_queries
+):
+    listing = ListingFactory()
+    other = ListingFactory(seller=listing.seller)
+
+    def get():  # with a session cookie: never answered from the anonymous page cache
+        client.cookies["sessionid"] = "no-such-session"
+        return client.get(f"/listings/{listing.pk}/")
+
+    # session, listing, more from the seller, gallery + the reputation (summary, sold, feedback)
+    with django_assert_num_queries(7):
+        get()
+    with django_assert_num_queries(4):  # the reputation now comes from the cache
+        get()
+    ListingFactory.create_batch(10, seller=listing.seller)
+    PaidOrderFactory.create_batch(3, seller=listing.seller)
+    with django_assert_num_queries(7):  # the catalogue changed: read once more, no more than before
+        response = get()
+    assert response.context["reputation"].stubs_sold == 3
+    more = response.context["more_from_seller"]
+    assert len(more) == 4 and listing not in more and other not in more  # the seller's newest four
