@@ -23,7 +23,7 @@ from core.errors import Conflict, DomainError
 from core.queue import enqueue_on_commit
 from marketplace import images
 from marketplace.models import MAX_STUB_PHOTOS, Listing, PhotoState, Stub, StubPhoto
-from marketplace.services import ListingNotFound, listing_content_change_check
+from marketplace.rules import ListingNotFound, listing_content_change_check
 
 logger = logging.getLogger(__name__)
 

@@ -18,9 +18,13 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from core.errors import Conflict, DomainError, NotFound, PermissionDenied
+from core.errors import Conflict, DomainError, PermissionDenied
 from marketplace import images
 from marketplace.models import MAX_PRICE_CENTS, MIN_PRICE_CENTS, Listing, ListingStatus, Stub
+from marketplace.photos import stub_cover_replace, stub_photos_add
+from marketplace.rules import ListingContentLocked as ListingContentLocked
+from marketplace.rules import ListingNotFound as ListingNotFound
+from marketplace.rules import listing_content_change_check as listing_content_change_check
 
 
 class ListingUnavailable(DomainError):
@@ -32,11 +36,6 @@ class ListingUnavailable(DomainError):
         super().__init__(message, **kwargs)
         # The blocker's own code (`reserved`, `sold`, …) for callers that branch on it.
         self.reason = reason
-
-
-class ListingNotFound(NotFound):
-    code = "listing_not_found"
-    message = "No such listing."
 
 
 class NotASeller(PermissionDenied):
@@ -382,27 +381,6 @@ def listing_terms_change_check(*, listing: Listing, now) -> None:
         raise ListingChangedMeanwhile()
 
 
-class ListingContentLocked(Conflict):
-    code = "listing_content_locked"
-    message = (
-        "This stub has been sold, so its description, condition and photos stay as the buyer "
-        "bought them."
-    )
-
-
-def listing_content_change_check(*, listing: Listing, now: datetime | None = None) -> None:
-    """Under the listing's lock, before the stub's facts or photos change: refused while the
-    listing has a live order (a buyer paying, or sold). The order keeps a snapshot taken at
-    payment, but the buyer paid for what the page showed, and a sold stub's page stays true."""
-    if listing.status == ListingStatus.SOLD:
-        raise ListingContentLocked()
-    if listing.reservation_is_live(now):
-        raise ListingContentLocked(
-            "A buyer is paying for this stub right now, so its description, condition and photos "
-            "cannot change until the checkout ends."
-        )
-
-
 def listing_withdraw(*, listing_id: int, seller, now: datetime | None = None) -> Listing:
     """Take the listing off sale. Not while a buyer is paying for it, and never once sold.
 
@@ -453,8 +431,6 @@ STUB_FIELDS = (
 def _store_photo(stub: Stub, photo) -> None:
     """Check the photo's header and keep it as the new cover, processing until the photo task
     has published it re-encoded (upright, no metadata) with its thumbnail (no DB write here)."""
-    from marketplace.photos import stub_cover_replace
-
     stub_cover_replace(stub=stub, upload=photo)
 
 
@@ -478,8 +454,6 @@ def listing_create(
     stub.save()
     listing = Listing.objects.create(seller=seller, stub=stub, price_cents=price_cents, status=status)
     if photos:
-        from marketplace.photos import stub_photos_add  # photos.py builds on this module
-
         stub_photos_add(listing_id=listing.pk, seller=seller, files=photos)
     return listing
 
