@@ -139,6 +139,10 @@ def test_with_a_broker_the_watchers_are_told_by_a_task_after_the_checkout_answer
     (task_name, kwargs), = queued_tasks(worker_app)
     assert task_name == "payments.tasks.watch_reserved_notify_task"
     worker_app.tasks[task_name].apply(kwargs=kwargs)  # what the worker does with it
+    assert mail.outbox == []  # the email is queued in its turn, for the email service's task
+    (email_task, email_kwargs), = queued_tasks(worker_app)
+    assert email_task == "core.email_send"
+    worker_app.tasks[email_task].apply(kwargs=email_kwargs)
     assert [email.to for email in mail.outbox] == [["watcher@example.com"]]
     assert "Someone is buying" in mail.outbox[0].subject
     assert Watch.objects.get(user=watcher).reservation_alerted_until is not None
