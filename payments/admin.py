@@ -25,6 +25,7 @@ from djstripe.models import WebhookEventTrigger
 from core.errors import DomainError
 from core.rate_limits import post_rate_limit, post_rate_limit_check
 from marketplace.pricing import InvalidDollarAmount, dollars_to_cents, format_usd
+from payments.admin_base import ViewOnlyAdmin as ViewOnlyAdmin  # where disputes' admin finds it
 from payments.models import (
     AuditEvent,
     Order,
@@ -142,20 +143,6 @@ class PaymentInline(admin.StackedInline):
             liability["fees_refunds_disputes"],
             liability["fraud_liability"],
         )
-
-
-class ViewOnlyAdmin(admin.ModelAdmin):
-    """Rows that the services or Stripe's webhooks write: staff look (and act through the
-    admin's own buttons and actions), never add, edit or delete them as rows."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class OrderSnapshotInline(admin.StackedInline):

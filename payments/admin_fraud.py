@@ -17,7 +17,7 @@ from django.utils.html import format_html
 from core.errors import DomainError
 from core.rate_limits import post_rate_limit
 from marketplace.pricing import format_usd
-from payments.admin import ViewOnlyAdmin
+from payments.admin_base import ViewOnlyAdmin
 from payments.models import EarlyFraudWarning
 from payments.services.fraud_warnings import fraud_warning_refund
 from payments.services.refunds import refund_preview
