@@ -67,8 +67,59 @@ def _ratings_after(world, written):
     assert not left.exists()
 
 
+def _disputes_before(apps, world):
+    Dispute = apps.get_model("payments", "Dispute")
+    DisputeEvidenceFile = apps.get_model("payments", "DisputeEvidenceFile")
+    order = world["order"]
+    dispute = Dispute.objects.create(
+        stripe_dispute_id="dp_old", order_id=order.pk, stripe_account_id="acct_old", charge_id="ch_old",
+        amount_cents=2500, reason="product_not_received", status="needs_response",
+        evidence_due_by=world["now"] + datetime.timedelta(days=5), seller_note="Posted with tracking.",
+        seller_note_at=world["now"],
+    )
+    evidence = DisputeEvidenceFile.objects.create(
+        dispute_id=dispute.pk, kind="receipt", stripe_file_id="file_old", name="receipt.pdf", size=2048,
+        file_type="pdf", sha256="0" * 64, uploaded_by_id=order.seller_id,
+    )
+    return {"dispute_id": dispute.pk, "file_id": evidence.pk}
+
+
+def _disputes_after(world, written):
+    from django.contrib.auth.models import Group, Permission
+    from django.contrib.contenttypes.models import ContentType
+
+    from disputes.models import Dispute, DisputeEvidenceFile
+    from payments.staff import FINANCE, SUPPORT
+
+    dispute = Dispute.objects.get(pk=written["dispute_id"])
+    assert (dispute.order_id, dispute.stripe_dispute_id, dispute.status, dispute.amount_cents) == (
+        world["order"].pk, "dp_old", "needs_response", 2500
+    )
+    assert dispute.seller_note == "Posted with tracking." and dispute.needs_response
+    assert dispute.order.disputes.get() == dispute  # the reverse accessor still reaches it
+    evidence = DisputeEvidenceFile.objects.get(pk=written["file_id"])
+    assert (evidence.dispute_id, evidence.kind, evidence.stripe_file_id, evidence.uploaded_by_id) == (
+        dispute.pk, "receipt", "file_old", world["seller"].pk
+    )
+    assert dispute.evidence_files.get() == evidence
+    ContentType.objects.clear_cache()
+    assert ContentType.objects.get_for_model(Dispute).app_label == "disputes"
+    assert ContentType.objects.get_for_model(DisputeEvidenceFile).app_label == "disputes"
+    left = ContentType.objects.filter(app_label="payments", model__in=["dispute", "disputeevidencefile"])
+    assert not left.exists()
+    # respond_dispute moved from Order to Dispute; the staff groups kept what they were given.
+    assert set(Permission.objects.filter(codename="respond_dispute")
+               .values_list("content_type__app_label", "content_type__model")) == {("disputes", "dispute")}
+    for name in (SUPPORT, FINANCE):
+        permissions = Group.objects.get(name=name).permissions
+        held = set(permissions.values_list("content_type__app_label", "codename"))
+        assert {("disputes", "respond_dispute"), ("disputes", "view_dispute")} <= held, name
+
+
 MOVE_CHECKS = [
     MoveCheck("ratings: an order's feedback and the seller's rating", _ratings_before, _ratings_after),
+    MoveCheck("disputes: a dispute on the order, its evidence file, the staff's permissions",
+              _disputes_before, _disputes_after),
 ]
 
 
