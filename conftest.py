@@ -112,3 +112,12 @@ def django_db_setup(django_db_setup, django_db_blocker):
             with connection.schema_editor() as editor:
                 migration.create_search_document(None, editor)
                 trigrams.create_trigram_indexes(None, editor)
+
+
+@pytest.fixture
+def webhook_sandbox(stripe_sandbox, client):
+    """The sandbox delivering signed Stripe events into our webhook views through the test
+    client (payments/tests/webhook_support.py), for the tests of every app that takes them."""
+    from payments.tests.webhook_support import endpoints_register
+
+    return endpoints_register(stripe_sandbox, client)

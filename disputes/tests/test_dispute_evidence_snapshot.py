@@ -5,7 +5,6 @@ import pytest
 
 from disputes.models import Dispute
 from disputes.services import dispute_evidence_prefill
-from payments.tests import webhook_support
 from payments.tests.test_order_snapshot import (  # noqa: F401 (media: a fixture)
     SOLD_DESCRIPTION,
     bought,
@@ -14,8 +13,6 @@ from payments.tests.test_order_snapshot import (  # noqa: F401 (media: a fixture
 )
 
 pytestmark = pytest.mark.django_db
-
-webhook_sandbox = webhook_support.webhook_sandbox
 
 
 def test_the_dispute_evidence_describes_the_stub_as_sold(webhook_sandbox):

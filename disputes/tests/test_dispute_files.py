@@ -22,12 +22,10 @@ from disputes.services import InvalidEvidence, dispute_evidence_initial, dispute
 from payments.models import AuditEvent
 from payments.services.fulfilment import order_ship
 from payments.staff import SUPPORT, staff_groups_ensure
-from payments.tests import webhook_support
 from payments.tests.webhook_support import deliver, pay, sandbox_order
 
 pytestmark = pytest.mark.django_db
 
-webhook_sandbox = webhook_support.webhook_sandbox
 
 MB = 1024 * 1024
 

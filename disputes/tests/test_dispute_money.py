@@ -7,13 +7,10 @@ import pytest
 from disputes.models import Dispute
 from payments.models import Order
 from payments.selectors_money import sale_money, seller_balance_explanation
-from payments.tests import test_sale_money
 from payments.tests.test_sale_money import lines, paid_in_sandbox
 from payments.tests.webhook_support import deliver
 
 pytestmark = pytest.mark.django_db
-
-webhook_sandbox = test_sale_money.webhook_sandbox
 
 
 def test_a_lost_dispute_takes_the_amount_keeps_the_platform_fee_and_the_dispute_fee_is_the_platforms(

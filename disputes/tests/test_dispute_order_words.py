@@ -10,7 +10,6 @@ from payments.tests.webhook_support import deliver
 
 pytestmark = pytest.mark.django_db
 
-webhook_sandbox = test_order_words.webhook_sandbox
 paid_order = test_order_words.paid_order
 
 

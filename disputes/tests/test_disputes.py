@@ -7,13 +7,11 @@ from djstripe import models as djstripe_models
 
 from payments.models import AuditEvent, OrderStatus, PaymentStatus
 from payments.services.orders import order_transition
-from payments.tests import webhook_support
 from payments.tests.webhook_support import CONNECT_PATH, deliver, pay, post_event, sandbox_order
 
 pytestmark = pytest.mark.django_db
 
 # The shared fixture; bound here (not imported by name) so tests can take it as an argument.
-webhook_sandbox = webhook_support.webhook_sandbox
 
 
 @pytest.fixture

@@ -19,12 +19,9 @@ from disputes import services as dispute_services
 from disputes.models import Dispute
 from payments.models import AuditEvent, Order, OrderStatus, PaymentStatus
 from payments.staff import FINANCE, SUPPORT, staff_groups_ensure
-from payments.tests import webhook_support
 from payments.tests.webhook_support import CONNECT_PATH, deliver, make_event, pay, post_event, sandbox_order
 
 pytestmark = pytest.mark.django_db
-
-webhook_sandbox = webhook_support.webhook_sandbox
 
 
 @pytest.fixture

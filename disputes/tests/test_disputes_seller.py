@@ -8,12 +8,9 @@ from accounts.tests.factories import UserFactory
 from disputes.models import Dispute
 from payments.models import AuditEvent
 from payments.staff import SUPPORT, staff_groups_ensure
-from payments.tests import webhook_support
 from payments.tests.webhook_support import deliver, pay, sandbox_order
 
 pytestmark = pytest.mark.django_db
-
-webhook_sandbox = webhook_support.webhook_sandbox
 
 
 @pytest.fixture

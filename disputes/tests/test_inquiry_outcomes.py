@@ -13,12 +13,9 @@ from disputes.models import Dispute
 from payments.models import AuditEvent, OrderStatus, RefundStatus
 from payments.services.refunds import OrderNotRefundable, refund_request
 from payments.staff import FINANCE, SUPPORT, staff_groups_ensure
-from payments.tests import webhook_support
 from payments.tests.webhook_support import deliver, pay, sandbox_order
 
 pytestmark = pytest.mark.django_db
-
-webhook_sandbox = webhook_support.webhook_sandbox
 
 
 @pytest.fixture

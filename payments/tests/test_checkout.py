@@ -13,7 +13,6 @@ from marketplace.tests.factories import ListingFactory
 from payments.models import AuditEvent, Order, OrderStatus
 from payments.services.checkout import checkout_start
 from payments.services.orders import order_transition
-from payments.tests import webhook_support
 from payments.tests.factories import sandbox_seller_onboarded, shipping_address
 from payments.tests.webhook_support import deliver
 
@@ -22,7 +21,6 @@ pytestmark = pytest.mark.django_db
 URL = "/payments/create-payment-intent/"
 
 # The shared fixture; bound here (not imported by name) so tests can take it as an argument.
-webhook_sandbox = webhook_support.webhook_sandbox
 
 
 @pytest.fixture

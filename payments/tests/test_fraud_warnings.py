@@ -11,12 +11,9 @@ from accounts.tests.factories import UserFactory
 from payments.models import EarlyFraudWarning, OrderStatus, RefundReason
 from payments.services.webhook_setup import webhook_event_types
 from payments.staff import FINANCE, SUPPORT, staff_groups_ensure
-from payments.tests import webhook_support
 from payments.tests.webhook_support import CONNECT_PATH, deliver, make_event, pay, post_event, sandbox_order
 
 pytestmark = pytest.mark.django_db
-
-webhook_sandbox = webhook_support.webhook_sandbox
 
 
 @pytest.fixture

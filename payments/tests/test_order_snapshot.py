@@ -12,12 +12,10 @@ from marketplace.models import Condition, Stub, StubPhoto
 from marketplace.tests.images import image_bytes
 from payments.models import OrderSnapshot, OrderStatus
 from payments.staff import SUPPORT, staff_groups_ensure
-from payments.tests import webhook_support
 from payments.tests.webhook_support import deliver, pay, sandbox_order
 
 pytestmark = pytest.mark.django_db
 
-webhook_sandbox = webhook_support.webhook_sandbox
 
 SOLD_DESCRIPTION = "Torn at the left edge, a coffee ring on the back."
 

@@ -11,13 +11,11 @@ from django.utils import timezone
 from payments.services.audit import audit_record
 from payments.services.fulfilment import order_ship
 from payments.services.reservations import reservations_release_expired
-from payments.tests import webhook_support
 from payments.tests.factories import RefundFactory
 from payments.tests.webhook_support import deliver, pay, sandbox_order
 
 pytestmark = pytest.mark.django_db
 
-webhook_sandbox = webhook_support.webhook_sandbox
 
 # Words staff may read in admin and no buyer or seller should on their order page.
 STAFF_WORDS = ("PaymentIntent", "payment_intent", "Hold lapsed", "Checkout opened for listing", "Superseded",

@@ -12,14 +12,12 @@ from marketplace.models import ListingStatus
 from payments.models import AuditEvent, Order, OrderStatus, PaymentStatus
 from payments.services.audit import FAILED_TRY_ACTION
 from payments.services.orders import order_transition
-from payments.tests import webhook_support
 from payments.tests.factories import OrderFactory
 from payments.tests.webhook_support import CONNECT_PATH, deliver, pay, post_event, sandbox_order
 
 pytestmark = pytest.mark.django_db
 
 # The shared fixture; bound here (not imported by name) so tests can take it as an argument.
-webhook_sandbox = webhook_support.webhook_sandbox
 
 
 @pytest.fixture

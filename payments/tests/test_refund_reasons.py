@@ -15,14 +15,9 @@ from payments.tests.test_refunds import (
     staff,
     stripe_refunds,
 )
-from payments.tests.webhook_support import deliver, endpoints_register
+from payments.tests.webhook_support import deliver
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def webhook_sandbox(stripe_sandbox, client):
-    return endpoints_register(stripe_sandbox, client)
 
 
 def test_a_seller_refunds_a_damaged_stub_with_a_note_and_stripe_hears_requested_by_customer(

@@ -15,14 +15,9 @@ from payments.tests.test_refunds import (
     post_refund,
     staff,
 )
-from payments.tests.webhook_support import deliver, endpoints_register
+from payments.tests.webhook_support import deliver
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def webhook_sandbox(stripe_sandbox, client):
-    return endpoints_register(stripe_sandbox, client)
 
 
 def relist_url(order):

@@ -11,7 +11,7 @@ from payments.models import OrderStatus, Refund, RefundStatus
 from payments.services.refunds import refund_amount_parse, refund_request
 from payments.staff import FINANCE, SUPPORT, staff_groups_ensure
 from payments.tests.factories import PaymentFactory
-from payments.tests.webhook_support import deliver, endpoints_register, pay, sandbox_order
+from payments.tests.webhook_support import deliver, pay, sandbox_order
 
 pytestmark = pytest.mark.django_db
 
@@ -20,11 +20,6 @@ DAY = 86400
 
 def refund_url(order):
     return f"/payments/orders/{order.pk}/refund/"
-
-
-@pytest.fixture
-def webhook_sandbox(stripe_sandbox, client):
-    return endpoints_register(stripe_sandbox, client)
 
 
 def paid(sandbox, *, price_cents=5000, card="pm_card_visa", funds_available=True):

@@ -15,7 +15,6 @@ from payments.services.notifications import notify_order_paid
 from payments.tests.factories import OrderFactory, PaidOrderFactory, PaymentFactory
 from payments.tests.webhook_support import (
     deliver,
-    endpoints_register,
     pay,
     sandbox_order,
     sandbox_seller_onboarded,
@@ -24,11 +23,6 @@ from payments.tests.webhook_support import (
 pytestmark = pytest.mark.django_db
 
 DAY = 86400
-
-
-@pytest.fixture
-def webhook_sandbox(stripe_sandbox, client):
-    return endpoints_register(stripe_sandbox, client)
 
 
 def paid_in_sandbox(sandbox, *, card="pm_card_visa", price_cents=5000) -> Order:

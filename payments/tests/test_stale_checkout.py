@@ -18,13 +18,10 @@ from marketplace.services import ListingNotWithdrawable, PriceLocked, listing_up
 from marketplace.tests.factories import ListingFactory
 from payments.models import AuditEvent, Order, OrderStatus, PaymentStatus
 from payments.services.checkout import PaymentBeingSettled
-from payments.tests import webhook_support
 from payments.tests.factories import sandbox_seller_onboarded, shipping_address
 from payments.tests.webhook_support import deliver, pay
 
 pytestmark = pytest.mark.django_db
-
-webhook_sandbox = webhook_support.webhook_sandbox
 
 
 @pytest.fixture

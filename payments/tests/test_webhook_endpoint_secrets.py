@@ -8,12 +8,9 @@ from django.core import checks
 from djstripe.models import WebhookEndpoint
 
 from payments.services.webhooks import ENDPOINTS, webhook_endpoints_sync_secrets
-from payments.tests import webhook_support
 from payments.tests.webhook_support import deliver, pay, sandbox_order
 
 pytestmark = pytest.mark.django_db
-
-webhook_sandbox = webhook_support.webhook_sandbox
 
 
 def djstripe_messages():

@@ -80,11 +80,6 @@ def endpoints_register(sandbox, client):
     return sandbox
 
 
-@pytest.fixture
-def webhook_sandbox(stripe_sandbox, client):
-    return endpoints_register(stripe_sandbox, client)
-
-
 def sandbox_order(sandbox, *, seller=None, buyer=None, price_cents: int = 5000) -> Order:
     """A pending order with a real PaymentIntent on the seller's sandbox account."""
     seller = seller or sandbox_seller_onboarded(sandbox)

@@ -8,7 +8,6 @@ from accounts.tests.factories import UserFactory
 from payments.models import AuditEvent, OrderStatus
 from payments.services.fulfilment import order_complete, order_ship
 from payments.services.orders import order_transition
-from payments.tests import webhook_support
 from payments.tests.factories import PaidOrderFactory
 from payments.tests.webhook_support import deliver, pay, sandbox_order
 from ratings.models import Feedback, FeedbackExclusion, SellerRating
@@ -16,8 +15,6 @@ from ratings.selectors import seller_reputation
 from ratings.services import feedback_leave
 
 pytestmark = pytest.mark.django_db
-
-webhook_sandbox = webhook_support.webhook_sandbox
 
 
 @pytest.fixture
