@@ -17,8 +17,13 @@ from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from PIL import Image, ImageDraw, ImageFont
 
+from core.errors import DomainError
+from demo.orders import demo_order_pay
 from marketplace.images import THUMBNAIL_SIZE
 from marketplace.models import Category, Condition, Listing, ListingStatus, Stub
+from payments.models import OrderStatus
+from payments.services.orders import order_transition
+from ratings.services import feedback_leave, feedback_reply
 
 
 @dataclass(frozen=True)
@@ -401,12 +406,6 @@ def create_demo_orders(*, listings, buyers, rng: random.Random, log=None) -> lis
     staff can refund or dispute it like any order; then shipped and rated through order_transition
     and the feedback service, so each has its timeline. Stops, saying why through `log`, when
     Stripe does not answer. Listings whose seller cannot take payments are skipped."""
-    from core.errors import DomainError
-    from demo.orders import demo_order_pay
-    from payments.models import OrderStatus
-    from payments.services.orders import order_transition
-    from ratings.services import feedback_leave, feedback_reply
-
     steps = (["completed"] * len(DEMO_FEEDBACK)) + (["shipped"] * len(DEMO_TRACKING)) + ["paid"]
     payable = [listing for listing in listings if listing.seller.can_accept_payments]
     orders = []

@@ -1,12 +1,14 @@
 from django.apps import AppConfig
+from django.contrib.auth import get_user_model
+from django.db.models.signals import post_delete, post_save
 
 
 class MarketplaceConfig(AppConfig):
     name = "marketplace"
 
     def ready(self):
-        from django.db.models.signals import post_save
-
+        # The app's own modules are imported here, not at the top: they load models, which
+        # exist only once the app registry is ready (this method).
         from marketplace import tasks  # noqa: F401  registers the tasks our services queue by name
         from marketplace.models import Listing
         from marketplace.watchlist import listing_saved_hook
@@ -15,9 +17,6 @@ class MarketplaceConfig(AppConfig):
         post_save.connect(listing_saved_hook, sender=Listing, dispatch_uid="marketplace_watch_listing")
 
         # Cached anonymous pages are filed under a catalogue version that every change moves on.
-        from django.contrib.auth import get_user_model
-        from django.db.models.signals import post_delete
-
         from marketplace import page_cache
         from marketplace.models import Stub, StubPhoto
 

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -92,8 +93,6 @@ class ListingQuerySet(models.QuerySet):
 
     def purchasable_now(self, now=None):
         """Available now and sold by someone whose Stripe account can take the payment."""
-        from django.contrib.auth import get_user_model
-
         # A subquery, not a join condition. Pages that sort and limit use
         # marketplace.selectors.listing_search instead: PostgreSQL misestimates this subquery
         # (1 row) and then sorts every listing of every payable seller (0.9 s at 100k listings).

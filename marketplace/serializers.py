@@ -4,8 +4,8 @@ from django.conf import settings
 from rest_framework import serializers
 
 from core.ids import MAX_ID
-from marketplace.models import Listing, PhotoState
-from marketplace.pricing import application_fee_cents, seller_receives_cents
+from marketplace.models import MAX_PRICE_CENTS, MIN_PRICE_CENTS, Listing, PhotoState
+from marketplace.pricing import application_fee_cents, platform_fee_percent, seller_receives_cents
 from marketplace.services import listing_purchase_blocker
 
 
@@ -101,9 +101,6 @@ class PaymentCompatibilityQuery(serializers.Serializer):
 
 
 def payment_compatibility_global() -> dict:
-    from marketplace.models import MAX_PRICE_CENTS, MIN_PRICE_CENTS
-    from marketplace.pricing import platform_fee_percent
-
     return {
         "payments_enabled": True,
         "currencies": ["usd"],

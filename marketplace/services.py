@@ -21,6 +21,7 @@ from django.utils import timezone
 from core.errors import Conflict, DomainError, PermissionDenied
 from marketplace import images
 from marketplace.models import MAX_PRICE_CENTS, MIN_PRICE_CENTS, Listing, ListingStatus, Stub
+from marketplace.page_cache import cache_get_many, cache_set
 from marketplace.photos import stub_cover_replace, stub_photos_add
 from marketplace.rules import ListingContentLocked as ListingContentLocked
 from marketplace.rules import ListingNotFound as ListingNotFound
@@ -194,8 +195,6 @@ def _hold_lapse_record(listing: Listing, *, now) -> None:
     HOLD_COOLDOWN_MINUTES after it lapsed (so a stub cannot be held for ever by re-taking it the
     moment the sweep frees it). Kept in the shared cache: a flushed or unreachable cache forgets
     cooldowns, never blocks a hold."""
-    from marketplace.page_cache import cache_set
-
     minutes = settings.HOLD_COOLDOWN_MINUTES
     lapsed_at = listing.reserved_until
     if not minutes or listing.reserved_by_id is None or lapsed_at is None or lapsed_at > now:
@@ -205,8 +204,6 @@ def _hold_lapse_record(listing: Listing, *, now) -> None:
 
 
 def _hold_cooldown_check(listing: Listing, *, buyer, now) -> None:
-    from marketplace.page_cache import cache_get_many
-
     minutes = settings.HOLD_COOLDOWN_MINUTES
     if not minutes:
         return

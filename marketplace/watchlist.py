@@ -26,8 +26,10 @@ from core.email import email_send
 from core.errors import DomainError, NotFound
 from core.queue import enqueue_on_commit
 from core.site import SITE_NAME, absolute_url
+from marketplace.forms import ListingFilterForm, parse_listing_filters
 from marketplace.models import Listing, ListingStatus, SavedSearch, Watch
 from marketplace.pricing import format_usd
+from marketplace.selectors import listing_search
 
 logger = logging.getLogger(__name__)
 
@@ -260,8 +262,6 @@ def search_query_normalise(params) -> str:
 
 def search_describe(query: str) -> str:
     """A name a person reads: 'Prince · Concert · up to $100'."""
-    from marketplace.forms import ListingFilterForm
-
     params = QueryDict(query)
     parts = []
     if params.get("q"):
@@ -282,8 +282,6 @@ def search_describe(query: str) -> str:
 
 def saved_search_create(*, user, params, now: datetime | None = None) -> SavedSearch:
     """Save the browse query (idempotent per query); new matches are counted from now."""
-    from marketplace.forms import parse_listing_filters
-
     now = now or timezone.now()
     form, _ = parse_listing_filters(params)
     query = search_query_normalise(params)
@@ -311,9 +309,6 @@ def saved_search_delete(*, user, search_id) -> None:
 
 
 def saved_search_new_matches(*, search: SavedSearch, now: datetime | None = None) -> list[Listing]:
-    from marketplace.forms import parse_listing_filters
-    from marketplace.selectors import listing_search
-
     _, filters = parse_listing_filters(QueryDict(search.query))
     matches = listing_search(filters=filters, now=now).filter(created_at__gt=search.checked_until)
     return list(matches.order_by("-created_at", "-id")[:DIGEST_MAX_LISTINGS])

@@ -1,10 +1,13 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class PaymentsConfig(AppConfig):
     name = "payments"
 
     def ready(self):
+        # The app's own modules are imported here, not at the top: they load models, which
+        # exist only once the app registry is ready (this method).
         from payments import stripe_api
 
         stripe_api.configure()
@@ -23,7 +26,6 @@ class PaymentsConfig(AppConfig):
             name="payments", cancel=listing_stale_payments_cancel, exists=listing_has_stale_payments
         )
 
-        from django.db.models.signals import post_migrate
 
         from payments.services.webhooks import webhook_endpoints_sync_secrets
 

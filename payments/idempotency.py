@@ -15,7 +15,10 @@ an idempotency_error (https://docs.stripe.com/api/idempotent_requests). So a key
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from djstripe.models import IdempotencyKey
+
+from payments.models import AuditEvent
 
 PREFIX_ACTION = "stubcollector:idempotency-prefix"
 _prefixes: dict[str, str] = {}
@@ -27,8 +30,6 @@ def idempotency_prefix() -> str:
     configured = getattr(settings, "STRIPE_IDEMPOTENCY_PREFIX", "")
     if configured:
         return configured
-    from django.db import connection
-    from djstripe.models import IdempotencyKey
 
     name = str(connection.settings_dict.get("NAME"))
     cached = _prefixes.get(name)
@@ -45,8 +46,6 @@ def idempotency_prefix() -> str:
 
 def server_failures(*, order, action: str) -> int:
     """How many times Stripe answered 5xx to `action` ("stripe.payment_intent.create") for `order`."""
-    from payments.models import AuditEvent
-
     rows = AuditEvent.objects.filter(order=order, action=action)
     statuses = rows.values_list("data__http_status", flat=True)
     return sum(1 for status in statuses if isinstance(status, int) and status >= 500)

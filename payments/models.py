@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.utils.functional import cached_property
 
 from marketplace.models import MAX_PRICE_CENTS, MIN_PRICE_CENTS, Category, Condition
+from marketplace.pricing import application_fee_cents, format_usd
 from payments.shipping import ShippingCarrier, tracking_url
 
 
@@ -326,8 +327,6 @@ class Payment(models.Model):
     @property
     def policy_fee_cents(self) -> int:
         """The fee our pricing rule gives for this amount (what checkout should have charged)."""
-        from marketplace.pricing import application_fee_cents
-
         return application_fee_cents(self.amount_cents)
 
     @property
@@ -494,8 +493,6 @@ class Refund(models.Model):
         ]
 
     def __str__(self):
-        from marketplace.pricing import format_usd
-
         amount = format_usd(self.amount_cents)
         return f"Refund of {amount} on order #{self.order_id} ({self.get_status_display()})"
 
@@ -558,8 +555,6 @@ class RefundApproval(models.Model):
         ]
 
     def __str__(self):
-        from marketplace.pricing import format_usd
-
         amount = format_usd(self.amount_cents)
         return f"Refund of {amount} on order #{self.order_id} ({self.get_status_display()})"
 

@@ -9,6 +9,7 @@ from functools import reduce
 from operator import or_
 
 from django.apps import apps as django_apps
+from django.contrib.auth.management import create_permissions
 from django.db.models import Q
 
 SUPPORT = "Support"
@@ -34,8 +35,6 @@ GROUP_PERMISSIONS = {
 
 def staff_groups_ensure(*, apps=django_apps) -> None:
     """Create (or top up) the two groups with their permissions. Idempotent."""
-    from django.contrib.auth.management import create_permissions
-
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
     needed = {(app_label, f"view_{model}") for app_label, model in VIEW_MODELS} | {

@@ -9,6 +9,7 @@ stripe_sandbox, with real keys at Stripe, and the project code is the same eithe
 
 import io
 import logging
+import unicodedata
 from collections.abc import Callable
 from typing import Any
 
@@ -17,6 +18,7 @@ from django.conf import settings
 
 from core.errors import DomainError, PaymentProviderError
 from payments.idempotency import order_idempotency_key
+from payments.services.audit import audit_record
 
 logger = logging.getLogger(__name__)
 
@@ -64,8 +66,6 @@ def stripe_call(
 
     `operation` names the call in the audit trail ("account.create", "payment_intent.create").
     """
-    from payments.services.audit import audit_record  # services import this module
-
     options: dict[str, Any] = {"api_key": settings.STRIPE_SECRET_KEY}
     if stripe_account:
         options["stripe_account"] = stripe_account
@@ -187,8 +187,6 @@ STATEMENT_DESCRIPTOR_SUFFIX_MAX = 22 - 10 - len("* ")
 def statement_descriptor_suffix_for(name: str) -> str:
     """The seller's shop name as a statement descriptor suffix: accents folded to ASCII, only
     letters, digits and spaces kept, upper case, cut to fit; "" when no letter is left."""
-    import unicodedata
-
     ascii_name = unicodedata.normalize("NFKD", name or "").encode("ascii", "ignore").decode()
     kept = "".join(ch if ch.isalnum() else " " for ch in ascii_name)
     suffix = " ".join(kept.split()).upper()[:STATEMENT_DESCRIPTOR_SUFFIX_MAX].strip()

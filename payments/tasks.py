@@ -88,4 +88,3 @@ def release_expired_reservations() -> int:
     for order_id in order_ids:
         reservation_expire.apply_async(kwargs={"order_id": order_id})
     return len(order_ids)
-

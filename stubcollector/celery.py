@@ -2,7 +2,7 @@
 
 `CELERY_BROKER_URL=redis://…` sends tasks to Redis for `celery -A stubcollector worker` (and
 `beat` for the schedule below). With no broker configured, `CELERY_TASK_ALWAYS_EAGER` is on:
-`enqueue_on_commit` then runs the task in-process right after the commit, so `make run` and the
+`core.queue.enqueue_on_commit` then runs the task in-process right after the commit, so `make run` and the
 tests need no extra server.
 
 The request id of the HTTP request (or task) that queues a task travels in the message headers
@@ -13,6 +13,8 @@ import os
 
 from celery import Celery, signals
 from celery.schedules import crontab
+
+from core.logs import request_id_get, request_id_set
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "stubcollector.settings")
 
@@ -44,21 +46,8 @@ app.conf.beat_schedule = {
 }
 
 
-def enqueue_on_commit(task, **kwargs) -> None:
-    """Queue `task(**kwargs)` once the current transaction commits (at once outside one).
-
-    A worker never sees a row that is not committed yet, and a rolled-back change queues
-    nothing. With no broker the task runs in-process at that point (eager mode).
-    """
-    from django.db import transaction
-
-    transaction.on_commit(lambda: task.apply_async(kwargs=kwargs))
-
-
 @signals.before_task_publish.connect
 def _carry_request_id(headers=None, **kwargs):
-    from core.logs import request_id_get
-
     request_id = request_id_get()
     if headers is not None and request_id and "request_id" not in headers:
         headers["request_id"] = request_id
@@ -66,8 +55,6 @@ def _carry_request_id(headers=None, **kwargs):
 
 @signals.task_prerun.connect
 def _restore_request_id(task=None, **kwargs):
-    from core.logs import request_id_set
-
     request = getattr(task, "request", None)
     carried = getattr(request, "request_id", None) if request is not None else None
     if carried:
@@ -78,8 +65,6 @@ def _restore_request_id(task=None, **kwargs):
 
 @signals.task_postrun.connect
 def _forget_request_id(task=None, **kwargs):
-    from core.logs import request_id_set
-
     request = getattr(task, "request", None)
     if request is not None and not request.is_eager:
         request_id_set("")

@@ -18,6 +18,7 @@ import datetime
 
 from django.db import transaction
 
+from core.errors import NotFound
 from payments import stripe_api
 from payments.models import EarlyFraudWarning, Order
 from payments.services.audit import audit_record
@@ -71,8 +72,6 @@ def fraud_warning_refund(*, warning_id: int, actor, request=None):
     refund service (its permission check: a full refund above Support's limit needs Finance)."""
     row = EarlyFraudWarning.objects.filter(pk=warning_id).first()
     if row is None:
-        from core.errors import NotFound
-
         raise NotFound("No such early fraud warning.")
     return refund_request(order_id=row.order_id, actor=actor, reason="fraudulent",
                           note=f"Refunded after early fraud warning {row.stripe_warning_id}",

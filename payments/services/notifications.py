@@ -12,11 +12,13 @@ import logging
 
 from django.urls import reverse
 
+from accounts.models import User
 from core.countries import COUNTRY_NAMES
 from core.email import email_send
 from core.site import SITE_NAME, absolute_url
 from marketplace.pricing import format_usd as dollars
 from payments.models import Order
+from payments.staff import FINANCE
 
 logger = logging.getLogger(__name__)
 
@@ -79,8 +81,6 @@ def order_email_deliver(*, template: str, subject: str, user_id: int, order_id: 
                         refund_id: int | None = None) -> bool:
     """An order email queued by ids (payments.tasks.order_email_send, the task every order email
     went through before core.email): rendered now and queued through the email service."""
-    from accounts.models import User
-
     order = _load(Order(pk=order_id))
     to_user = User.objects.get(pk=user_id)
     refund = order.refunds.get(pk=refund_id) if refund_id is not None else None
@@ -167,9 +167,6 @@ def notify_fraud_warning(*, warning) -> None:
 
 def staff_recipients():
     """Who hears about money that went wrong: the Finance group, or superusers when it is empty."""
-    from accounts.models import User
-    from payments.staff import FINANCE
-
     finance = User.objects.filter(is_active=True, is_staff=True, groups__name=FINANCE)
     return list(finance) or list(User.objects.filter(is_active=True, is_superuser=True))
 

@@ -35,6 +35,7 @@ from payments.services.webhooks import (
     PLATFORM,
     WebhookProcessingFailed,
     webhook_endpoint_get,
+    webhook_process,
 )
 
 logger = logging.getLogger(__name__)
@@ -114,8 +115,6 @@ def _account_unreadable(*, account: str, report: ReplayReport, dry_run: bool) ->
 
 
 def _apply(*, event: dict, report: ReplayReport) -> None:
-    from payments.services.webhooks import webhook_process
-
     trigger = WebhookEventTrigger.objects.create(
         remote_ip="127.0.0.1",
         headers={REPLAY_HEADER: "replay_stripe_events"},

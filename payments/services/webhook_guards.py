@@ -35,7 +35,10 @@ from django.conf import settings
 from djstripe.models import Account as DjstripeAccount
 from djstripe.models import WebhookEventTrigger
 
+from accounts.models import User
+from payments.models import Order
 from payments.services.audit import audit_record
+from payments.signals import stripe_account_deauthorized
 
 logger = logging.getLogger(__name__)
 
@@ -75,9 +78,6 @@ def _settle(trigger: WebhookEventTrigger, *, reason: str, message: str) -> str:
 
 
 def _account_known(account_id: str) -> bool:
-    from accounts.models import User
-    from payments.models import Order
-
     return User.objects.filter(stripe_account_id=account_id).exists() \
         or Order.objects.filter(stripe_account_id=account_id).exists()
 
@@ -85,8 +85,6 @@ def _account_known(account_id: str) -> bool:
 def account_deauthorized_send(*, account_id: str, stripe_event_id: str = ""):
     """Tell the apps above payments that `account_id` left the platform; the seller a receiver
     disconnected, or None when no receiver had one. A receiver's failure fails the delivery."""
-    from payments.signals import stripe_account_deauthorized
-
     answers = stripe_account_deauthorized.send(sender=None, account_id=account_id,
                                                stripe_event_id=stripe_event_id)
     return next((seller for _receiver, seller in answers if seller is not None), None)

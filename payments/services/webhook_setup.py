@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from core.errors import DomainError
 from payments import stripe_api
+from payments.services.webhook_guards import DEAUTHORIZED
 from payments.services.webhooks import CONNECT, ENDPOINTS, HANDLERS, PLATFORM
 
 SECRET_SETTINGS = {PLATFORM: "STRIPE_WEBHOOK_SECRET", CONNECT: "STRIPE_CONNECT_WEBHOOK_SECRET"}
@@ -48,7 +49,6 @@ PLATFORM_EVENTS = ("application_fee.created", "application_fee.refunded")
 def webhook_event_types(kind: str = CONNECT) -> list[str]:
     if kind == PLATFORM:
         return sorted(PLATFORM_EVENTS)
-    from payments.services.webhook_guards import DEAUTHORIZED
 
     return sorted({*HANDLERS, DEAUTHORIZED})
 

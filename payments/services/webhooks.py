@@ -36,11 +36,12 @@ from djstripe import signals as djstripe_signals
 from djstripe.enums import WebhookEndpointStatus, WebhookEndpointValidation
 from djstripe.models import Event, WebhookEndpoint, WebhookEventTrigger
 
+from core import monitoring
 from core.errors import DomainError
 from core.json_depth import JSONTooDeep, json_loads_bounded
 from core.queue import task_by_name
 from core.site import absolute_url
-from payments.services import fraud_warnings, payment_events
+from payments.services import fraud_warnings, payment_events, webhook_guards
 
 logger = logging.getLogger(__name__)
 
@@ -253,8 +254,6 @@ def _process(trigger: WebhookEventTrigger, *, attempt: int = 1, final: bool = Tr
     (the other mode's event, an account we do not know, Stripe's resource_missing for the
     event's object) is settled by payments.services.webhook_guards instead: recorded, audited,
     not retried; the reason is returned (None when the event was applied)."""
-    from payments.services import webhook_guards
-
     api_key = settings.STRIPE_SECRET_KEY
     try:
         # Inside the try: a failure there (the database, say) is kept and retried like any other.
@@ -341,8 +340,6 @@ def webhook_process(*, trigger_id: int, attempt: int = 1, final: bool = True) ->
 
     Writes one `webhook.delivery` log line (id, type, account, outcome, duration) and the metrics.
     """
-    from core import monitoring
-
     trigger = WebhookEventTrigger.objects.select_related("webhook_endpoint").filter(pk=trigger_id).first()
     if trigger is None:
         return "missing"
