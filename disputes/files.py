@@ -5,7 +5,7 @@ Each file is checked here first (type by its content, not its name; size; not em
 uploaded with Stripe's Files API (`purpose=dispute_evidence`) on the seller's account, where the
 direct charge and its dispute live (payments.stripe_api.dispute_evidence_file_create), and
 recorded as a `DisputeEvidenceFile`. The evidence staff save or submit names each kind's current
-file in Stripe's field of that kind (`dispute_evidence_file_ids`, used by
+file in Stripe's field of that kind (`disputes.selectors.dispute_evidence_file_ids`, used by
 disputes.services.dispute_respond). Stripe's evidence takes one file per field, so a new
 file of a kind replaces the older one; the same file again (a double click) is the same row.
 
@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from core.errors import DomainError, NotFound, PermissionDenied
 from disputes.models import Dispute, DisputeEvidenceFile, EvidenceFileKind
+from disputes.services import DisputeNotAnswerable, dispute_can_respond
 from payments import stripe_api
 from payments.models import Order
 from payments.services.audit import audit_record
@@ -98,8 +99,6 @@ def _read(upload) -> tuple[bytes, str]:
 
 
 def _check_open(row: Dispute) -> None:
-    from disputes.services import DisputeNotAnswerable
-
     if not row.needs_response:
         raise DisputeNotAnswerable("The response to this dispute has already been sent or it is closed; "
                                    "files can no longer be added.")
@@ -168,8 +167,6 @@ def _attach(*, dispute_id: int, kind: str, upload, actor, by_seller: bool,
 def dispute_evidence_file_attach(*, dispute_id: int, kind: str, upload, actor,
                                  request=None) -> DisputeEvidenceFile:
     """Staff attach a document (the Support and Finance roles, like every answer to a dispute)."""
-    from disputes.services import dispute_can_respond
-
     if not dispute_can_respond(user=actor):
         raise PermissionDenied("Answering disputes needs the Support or Finance role.")
     if not Dispute.objects.filter(pk=dispute_id).exists():
@@ -198,8 +195,3 @@ def dispute_evidence_files_current(*, dispute: Dispute) -> list[DisputeEvidenceF
     order = {kind: i for i, kind in enumerate(EvidenceFileKind.values)}
     files = dispute.evidence_files.filter(replaced_at__isnull=True).select_related("uploaded_by")
     return sorted(files, key=lambda f: order[f.kind])
-
-
-def dispute_evidence_file_ids(*, dispute: Dispute) -> dict[str, str]:
-    """Stripe's evidence file fields for the dispute's current files: {"receipt": "file_…", …}."""
-    return {f.kind: f.stripe_file_id for f in dispute.evidence_files.filter(replaced_at__isnull=True)}

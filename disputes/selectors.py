@@ -92,3 +92,8 @@ def staff_todo_disputes() -> TodoSection:
                            d.days_left_display),
         when_label="due",
     )])
+
+
+def dispute_evidence_file_ids(*, dispute: Dispute) -> dict[str, str]:
+    """Stripe's evidence file fields for the dispute's current files: {"receipt": "file_…", …}."""
+    return {f.kind: f.stripe_file_id for f in dispute.evidence_files.filter(replaced_at__isnull=True)}

@@ -39,7 +39,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.errors import Conflict, DomainError, NotFound, PermissionDenied
-from disputes.files import dispute_evidence_file_ids
 from disputes.models import (
     DISPUTE_CLOSED,
     DISPUTE_KNOWN,
@@ -51,6 +50,7 @@ from disputes.models import (
     Dispute,
 )
 from disputes.notifications import notify_dispute_closed, notify_dispute_opened, notify_dispute_reminder
+from disputes.selectors import dispute_evidence_file_ids
 from payments import stripe_api
 from payments.models import REFUNDABLE_ORDER_STATUSES, AuditEvent, Order, OrderStatus, Payment
 from payments.services.audit import audit_record
