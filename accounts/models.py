@@ -77,6 +77,8 @@ class User(AbstractUser):
         ]
 
     def save(self, *args, **kwargs):
+        # Here, not at the top: accounts.usernames imports Django's auth forms, which load the
+        # auth models, and this module is the user model they are loaded for.
         from accounts.usernames import username_key, username_key_is_current
 
         # Every path (sign-up, admin, createsuperuser, a rename) gets the key here.

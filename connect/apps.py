@@ -7,6 +7,8 @@ class ConnectConfig(AppConfig):
     name = "connect"
 
     def ready(self):
+        # The app's own modules are imported here, not at the top: they load models, which
+        # exist only once the app registry is ready (this method).
         # The tasks are queued by name (payments.tasks.<name>): known in every process.
         from connect import tasks  # noqa: F401
         from connect.webhooks import BALANCE_DEBIT_HANDLERS, CONNECT_HANDLERS

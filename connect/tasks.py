@@ -7,6 +7,13 @@ The tasks keep the names they were registered under while Connect lived in payme
 import logging
 
 from celery import shared_task
+from django.contrib.auth import get_user_model
+
+from connect.services.payouts import (
+    _payout_schedule_after_commit,
+    _payout_schedule_already_set,
+    sellers_balance_refresh,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -15,9 +22,6 @@ logger = logging.getLogger(__name__)
 def payout_schedule_update(self, *, user_id: int, account: dict, actor_id: int | None = None) -> bool:
     """Set a newly onboarded seller's payout schedule on Stripe; retried while Stripe fails.
     True once it is set (now or before)."""
-    from django.contrib.auth import get_user_model
-
-    from connect.services.payouts import _payout_schedule_after_commit, _payout_schedule_already_set
 
     users = get_user_model().objects
     actor = users.filter(pk=actor_id).first() if actor_id else None
@@ -40,6 +44,4 @@ def refresh_seller_balances() -> dict:
     """Beat, hourly: re-read the balances recorded negative (a block lifts once Stripe says it
     is covered) and those of sellers with recent refunds or disputes (a debit never comes as
     `balance.available`, so a missed event would leave a negative balance unseen)."""
-    from connect.services.payouts import sellers_balance_refresh
-
     return sellers_balance_refresh(everyone=False)

@@ -6,6 +6,8 @@ class CoreConfig(AppConfig):
     verbose_name = "Stub Collector core"
 
     def ready(self):
+        # The app's own modules are imported here, not at the top: they load models, which
+        # exist only once the app registry is ready (this method).
         # The system checks, and the email task's name in every process.
         from core import checks, tasks  # noqa: F401
         from core.logs import stripe_calls_instrument

@@ -19,6 +19,10 @@ import uuid
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
+import stripe._http_client as http_client
+
+from core import monitoring
+
 _request_id = contextvars.ContextVar("request_id", default="")
 
 # Anything that must never reach a log: API keys, webhook signing secrets, PaymentIntent client
@@ -97,8 +101,6 @@ class RequestLogMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        from core import monitoring
-
         given = request.headers.get("X-Request-Id", "")
         request_id = given if VALID_REQUEST_ID.match(given) else uuid.uuid4().hex
         token = _request_id.set(request_id)
@@ -128,16 +130,12 @@ class RequestLogMiddleware:
 
 def stripe_calls_instrument() -> None:
     """Wrap stripe-python's one HTTP entry point (every client, the sandbox's included)."""
-    import stripe._http_client as http_client
-
     base = http_client.HTTPClient
     if getattr(base._request_with_retries_internal, "_stubcollector", False):
         return
     original = base._request_with_retries_internal
 
     def logged(self, method, url, headers, *args, **kwargs):
-        from core import monitoring
-
         started = time.perf_counter()
         status, error = None, ""
         try:

@@ -11,7 +11,12 @@ import os
 import time
 from collections.abc import Callable, Iterable
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from celery import current_app as app
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 from prometheus_client.core import Metric
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
@@ -81,12 +86,8 @@ class DatabaseCollector:
 def metrics_render() -> bytes:
     registry = CollectorRegistry()
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        from prometheus_client import multiprocess
-
         multiprocess.MultiProcessCollector(registry)
     else:
-        from prometheus_client import REGISTRY
-
         registry = REGISTRY
     output = generate_latest(registry)
     database = CollectorRegistry()
@@ -100,15 +101,11 @@ _migrations_applied = False
 
 
 def _check_database() -> None:
-    from django.db import connection
-
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
 
 
 def _check_cache() -> None:
-    from django.core.cache import cache
-
     key = "readyz:probe"
     cache.set(key, "1", timeout=30)
     if cache.get(key) != "1":
@@ -116,11 +113,8 @@ def _check_cache() -> None:
 
 
 def _check_broker() -> None:
-    from django.conf import settings
-
     if not settings.CELERY_BROKER_URL:
         return  # tasks run in-process: nothing to reach
-    from celery import current_app as app  # the project's Celery app, set as current when it loads
 
     seconds = settings.READYZ_BROKER_TIMEOUT_SECONDS
     socket_timeouts = {"socket_timeout": seconds, "socket_connect_timeout": seconds}
@@ -136,8 +130,6 @@ def _check_migrations() -> None:
     global _migrations_applied
     if _migrations_applied:
         return  # a deploy that adds migrations restarts the processes
-    from django.db import connection
-    from django.db.migrations.executor import MigrationExecutor
 
     executor = MigrationExecutor(connection)
     plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
@@ -147,8 +139,6 @@ def _check_migrations() -> None:
 
 
 def _check_stripe() -> None:
-    from django.conf import settings
-
     if not settings.STRIPE_SECRET_KEY or not settings.STRIPE_API_HOST:
         raise RuntimeError("STRIPE_SECRET_KEY or STRIPE_API_HOST is not set")
     if not settings.STRIPE_WEBHOOK_SECRET or not settings.STRIPE_CONNECT_WEBHOOK_SECRET:

@@ -9,6 +9,7 @@ task to each report.
 def sentry_init(*, dsn: str, environment: str, traces_sample_rate: float = 0.0) -> bool:
     if not dsn:
         return False
+    # Imported here, not at the top: with no DSN nothing of sentry_sdk is loaded.
     import sentry_sdk
     from sentry_sdk.integrations.celery import CeleryIntegration
     from sentry_sdk.integrations.django import DjangoIntegration

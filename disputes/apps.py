@@ -7,6 +7,8 @@ class DisputesConfig(AppConfig):
     name = "disputes"
 
     def ready(self):
+        # The app's own modules are imported here, not at the top: they load models, which
+        # exist only once the app registry is ready (this method).
         from disputes import selectors
         from disputes.order_words import dispute_move_words
         from disputes.services import dispute_event_apply

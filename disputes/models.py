@@ -8,7 +8,9 @@ The tables kept the names they had when these models lived in payments (`payment
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
+from core.money import format_usd
 from payments.models import Order
 
 
@@ -109,8 +111,6 @@ class Dispute(models.Model):
 
     @property
     def amount_display(self) -> str:
-        from marketplace.pricing import format_usd
-
         return format_usd(self.amount_cents)
 
     @property
@@ -131,7 +131,6 @@ class Dispute(models.Model):
         """Whole days until the evidence is due (negative when past); None without a deadline."""
         if self.evidence_due_by is None:
             return None
-        from django.utils import timezone
 
         return (self.evidence_due_by - (now or timezone.now())).days
 

@@ -6,10 +6,10 @@ messages already queued under those names still find them.
 
 from celery import shared_task
 
+from disputes.services import dispute_deadline_reminders_send
+
 
 @shared_task(name="payments.tasks.send_dispute_reminders")
 def send_dispute_reminders() -> int:
     """Beat, hourly: remind sellers of disputes due within 3 days (disputes.services)."""
-    from disputes.services import dispute_deadline_reminders_send
-
     return dispute_deadline_reminders_send()

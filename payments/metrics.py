@@ -2,15 +2,15 @@
 failed and unprocessed webhook deliveries, lapsed reservations); PaymentsConfig.ready()
 registers them with core.monitoring.metrics_collector_register."""
 
+from django.db.models import Count
+from django.utils import timezone
 from prometheus_client.core import GaugeMetricFamily
+
+from payments.models import Order, OrderStatus
+from payments.services.webhooks import webhook_deliveries_counts
 
 
 def payments_metrics_collect():
-    from django.db.models import Count
-    from django.utils import timezone
-
-    from payments.models import Order, OrderStatus
-    from payments.services.webhooks import webhook_deliveries_counts
 
     orders = GaugeMetricFamily("stubcollector_orders", "Orders by status.", labels=["status"])
     rows = Order.objects.order_by().values("status").annotate(n=Count("pk"))

@@ -7,6 +7,8 @@ class RatingsConfig(AppConfig):
     name = "ratings"
 
     def ready(self):
+        # The app's own modules are imported here, not at the top: they load models, which
+        # exist only once the app registry is ready (this method).
         from django.db.models.signals import post_migrate, post_save
 
         from marketplace import page_cache

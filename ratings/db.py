@@ -10,6 +10,8 @@ The trigger, its function and the table keep the names they had when feedback li
 renaming them would leave the old trigger behind in upgraded databases.
 """
 
+from django.db import connections
+
 TRIGGER = "payments_feedback_completed_order_only"
 ERROR = "feedback_requires_completed_order_by_its_buyer"
 
@@ -68,6 +70,4 @@ def feedback_trigger_drop(connection) -> None:
 
 def install_after_migrate(sender, using="default", **kwargs) -> None:
     """post_migrate receiver (ratings.apps)."""
-    from django.db import connections
-
     feedback_trigger_install(connections[using])

@@ -369,7 +369,7 @@ READYZ_BROKER_TIMEOUT_SECONDS = env.float("READYZ_BROKER_TIMEOUT_SECONDS", defau
 
 SENTRY_DSN = env("SENTRY_DSN", default="")
 if SENTRY_DSN:
-    from core.sentry import sentry_init
+    from core.sentry import sentry_init  # only with a DSN: no Sentry code is loaded otherwise
 
     sentry_init(dsn=SENTRY_DSN, environment=env("SENTRY_ENVIRONMENT", default="production"),
                 traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0))

@@ -33,6 +33,7 @@ from connect.services.rules import (
     seller_country_check,
 )
 from core.errors import Conflict
+from core.queue import enqueue_on_commit
 from core.site import absolute_url
 from marketplace.pricing import EXPRESS_DIRECT_CHARGES_CONTROLLER
 from payments import stripe_api
@@ -262,8 +263,6 @@ def seller_sync_account(*, account: Any, stripe_event_id: str = "", actor=None) 
         # handlers in one): never call Stripe while the user row is locked.
         # A task (connect.tasks.payout_schedule_update, retried while Stripe fails), queued by
         # its registered name.
-        from core.queue import enqueue_on_commit
-
         enqueue_on_commit("payments.tasks.payout_schedule_update", user_id=user.pk, account=data,
                           actor_id=getattr(actor, "pk", None))
     return user
