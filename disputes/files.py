@@ -25,6 +25,7 @@ import unicodedata
 
 from django.db import transaction
 from django.utils import timezone
+from PIL import Image, UnidentifiedImageError
 
 from core.errors import DomainError, NotFound, PermissionDenied
 from disputes.models import Dispute, DisputeEvidenceFile, EvidenceFileKind
@@ -65,7 +66,6 @@ def evidence_file_type(content: bytes) -> str | None:
         "png" if content.startswith(b"\x89PNG\r\n\x1a\n") else None
     if magic is None:
         return None
-    from PIL import Image, UnidentifiedImageError
 
     try:
         with Image.open(io.BytesIO(content)) as image:  # the header only; no pixels decoded
