@@ -1,8 +1,10 @@
 from django import forms
-from django.contrib.auth.forms import UserCreationForm
+from django.contrib.auth.forms import PasswordResetForm, UserCreationForm
+from django.template.loader import render_to_string
 
 from accounts.models import User
 from accounts.services import SELLER_BIO_MAX_LENGTH, SELLER_COUNTRIES, username_problem
+from core.email import email_send
 from core.text import SingleLineCharField
 
 
@@ -22,6 +24,25 @@ class SignupForm(UserCreationForm):
         if problem:
             raise forms.ValidationError(problem, code="confusable_username")
         return username
+
+
+class EmailServicePasswordResetForm(PasswordResetForm):
+    """Django's reset form (it finds the accounts and makes the token and link) whose email goes
+    through core.email.email_send like every other notice: queued, retried and logged, with the
+    house templates emails/password_reset.txt and .html. An unknown address still gets no email
+    and the same page (the view redirects either way)."""
+
+    EMAIL_TEMPLATE = "password_reset"
+
+    def send_mail(self, subject_template_name, email_template_name, context, from_email, to_email,
+                  html_email_template_name=None):
+        # Django passes its template names; the body is always the house template above.
+        email_send(
+            to=to_email,
+            subject=render_to_string(subject_template_name, context),
+            template=self.EMAIL_TEMPLATE,
+            context=context,
+        )
 
 
 class ProfileForm(forms.Form):

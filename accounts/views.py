@@ -12,7 +12,13 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 from django_ratelimit.decorators import ratelimit
 
-from accounts.forms import BecomeSellerForm, ProfileForm, SellerBioForm, SignupForm
+from accounts.forms import (
+    BecomeSellerForm,
+    EmailServicePasswordResetForm,
+    ProfileForm,
+    SellerBioForm,
+    SignupForm,
+)
 from accounts.services import (
     SELLER_COUNTRIES,
     user_become_seller,
@@ -174,12 +180,12 @@ def _reset_email_context() -> dict:
 )
 class PasswordResetView(auth_views.PasswordResetView):
     """Django's reset: the same answer whether or not the address has an account (the form
-    sends nothing for an unknown address and the view redirects all the same)."""
+    sends nothing for an unknown address and the view redirects all the same). The email goes
+    through core.email (EmailServicePasswordResetForm)."""
 
+    form_class = EmailServicePasswordResetForm
     template_name = "accounts/password_reset_form.html"
     subject_template_name = "emails/password_reset_subject.txt"
-    email_template_name = "emails/password_reset.txt"
-    html_email_template_name = "emails/password_reset.html"
     success_url = reverse_lazy("accounts:password_reset_done")
 
     def get_form_kwargs(self):
