@@ -1,11 +1,16 @@
-"""Project-wide pytest set-up: fast hashing, isolated media, the Stripe sandbox fixtures."""
+"""Project-wide pytest set-up: fast hashing, isolated media, the Stripe sandbox fixtures, and the
+fixtures the tests of several apps share (webhooks into the real views, a paid order, a real
+Celery worker from testing/celery_support.py). A fixture only one app's tests use lives in that
+app's tests/conftest.py."""
 
 import tempfile
 from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["stripe_sandbox.pytest_plugin"]
+from payments.tests.webhook_support import deliver, endpoints_register, pay, sandbox_order
+
+pytest_plugins = ["stripe_sandbox.pytest_plugin", "testing.celery_support"]
 
 
 def pytest_runtest_setup(item):
@@ -118,6 +123,45 @@ def django_db_setup(django_db_setup, django_db_blocker):
 def webhook_sandbox(stripe_sandbox, client):
     """The sandbox delivering signed Stripe events into our webhook views through the test
     client (payments/tests/webhook_support.py), for the tests of every app that takes them."""
-    from payments.tests.webhook_support import endpoints_register
-
     return endpoints_register(stripe_sandbox, client)
+
+
+@pytest.fixture
+def webhooks(webhook_sandbox, django_capture_on_commit_callbacks):
+    """`webhooks()` sends every queued event into the real views, as if each request's
+    transaction committed, until the handlers queue nothing new (setting a payout schedule sends
+    another account.updated), and returns the deliveries that did not get a 2xx."""
+
+    def flush():
+        for _ in range(5):
+            queued = len(webhook_sandbox.deliveries)
+            with django_capture_on_commit_callbacks(execute=True):
+                assert webhook_sandbox.flush_deliveries()
+            if len(webhook_sandbox.deliveries) == queued:
+                break
+        return [d for d in webhook_sandbox.deliveries if d["status"] != "succeeded"]
+
+    return flush
+
+
+@pytest.fixture
+def deliver_all(webhook_sandbox, django_capture_on_commit_callbacks):
+    """`deliver_all()` delivers every queued webhook, running what each commit queued (the
+    emails); a failed delivery fails the test."""
+
+    def run():
+        with django_capture_on_commit_callbacks(execute=True):
+            deliver(webhook_sandbox)
+
+    return run
+
+
+@pytest.fixture
+def paid_order(webhook_sandbox):
+    """A real sandbox purchase: the PaymentIntent paid with a test card and the order marked
+    paid by the signed webhook."""
+    order = sandbox_order(webhook_sandbox)
+    pay(order)
+    deliver(webhook_sandbox)
+    order.refresh_from_db()
+    return order

@@ -3,7 +3,8 @@
 `worker_app` switches the project's Celery app to kombu's in-memory transport with eager mode
 off, so a task waits in the queue until `start_worker(worker_app, …)` (celery.contrib.testing:
 a real Worker in a thread of this process) takes it. The worker has its own database
-connection: use it in `django_db(transaction=True)` tests. Import the fixture into the module.
+connection: use it in `django_db(transaction=True)` tests. The root conftest loads this module as
+a pytest plugin, so every app's tests can take the fixture.
 """
 
 import time

@@ -14,14 +14,12 @@ from connect import services as connect
 from marketplace.models import Listing, ListingStatus
 from marketplace.tests.factories import ListingFactory
 from payments.models import AuditEvent, Order, OrderStatus
-from payments.tests import webhook_support
 from payments.tests.webhook_support import sandbox_order, sandbox_seller_onboarded
 
 pytestmark = pytest.mark.django_db
 
 
 # The shared fixture; bound here (not imported by name) so tests can take it as an argument.
-webhooks = webhook_support.webhooks_flush
 
 
 def deauthorized_deliveries(sandbox):

@@ -9,11 +9,9 @@ import pytest
 
 from accounts.tests.factories import NewSellerFactory
 from connect import services as connect
-from payments.tests import webhook_support
 
 pytestmark = pytest.mark.django_db
 
-webhooks = webhook_support.webhooks_flush
 
 DASHBOARD = "/dashboard/"
 UPDATE_BUTTON = "Update your details with Stripe"

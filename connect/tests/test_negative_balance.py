@@ -15,14 +15,12 @@ from marketplace.models import Listing
 from marketplace.services import listing_can_be_purchased
 from marketplace.tests.factories import ListingFactory
 from payments.models import AuditEvent
-from payments.tests import webhook_support
 from payments.tests.webhook_support import pay, sandbox_order, sandbox_seller_onboarded
 
 pytestmark = pytest.mark.django_db
 
 
 # The shared fixture; bound here (not imported by name) so tests can take it as an argument.
-webhooks = webhook_support.webhooks_flush
 
 
 def disputed_seller(stripe_sandbox):

@@ -4,13 +4,11 @@
 import pytest
 
 from payments.models import OrderStatus
-from payments.tests import test_order_words
 from payments.tests.test_order_words import assert_no_staff_words, badge_for, page_for, timeline_for
 from payments.tests.webhook_support import deliver
 
 pytestmark = pytest.mark.django_db
 
-paid_order = test_order_words.paid_order
 
 
 def test_a_dispute_the_buyer_won_is_theirs_to_read_as_won_and_the_sellers_as_lost(

@@ -14,15 +14,6 @@ pytestmark = pytest.mark.django_db
 # The shared fixture; bound here (not imported by name) so tests can take it as an argument.
 
 
-@pytest.fixture
-def paid_order(webhook_sandbox):
-    order = sandbox_order(webhook_sandbox)
-    pay(order)
-    deliver(webhook_sandbox)
-    order.refresh_from_db()
-    return order
-
-
 def transitions(order):
     return list(
         AuditEvent.objects.filter(order=order, action="order.transition")

@@ -19,20 +19,9 @@ from disputes import services as dispute_services
 from disputes.models import Dispute
 from payments.models import AuditEvent, Order, OrderStatus, PaymentStatus
 from payments.staff import FINANCE, SUPPORT, staff_groups_ensure
-from payments.tests.webhook_support import CONNECT_PATH, deliver, make_event, pay, post_event, sandbox_order
+from payments.tests.webhook_support import CONNECT_PATH, make_event, pay, post_event, sandbox_order
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def deliver_all(webhook_sandbox, django_capture_on_commit_callbacks):
-    """Deliver every queued webhook, running what each commit queued (the emails)."""
-
-    def run():
-        with django_capture_on_commit_callbacks(execute=True):
-            deliver(webhook_sandbox)
-
-    return run
 
 
 @pytest.fixture

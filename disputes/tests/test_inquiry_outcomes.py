@@ -13,18 +13,9 @@ from disputes.models import Dispute
 from payments.models import AuditEvent, OrderStatus, RefundStatus
 from payments.services.refunds import OrderNotRefundable, refund_request
 from payments.staff import FINANCE, SUPPORT, staff_groups_ensure
-from payments.tests.webhook_support import deliver, pay, sandbox_order
+from payments.tests.webhook_support import pay, sandbox_order
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def deliver_all(webhook_sandbox, django_capture_on_commit_callbacks):
-    def run():
-        with django_capture_on_commit_callbacks(execute=True):
-            deliver(webhook_sandbox)
-
-    return run
 
 
 def _staff(group_name, username):

@@ -23,12 +23,10 @@ from marketplace.tasks import stub_photo_process_task
 from marketplace.tests.factories import ListingFactory
 from marketplace.tests.images import image_upload, photo_tasks_run
 from marketplace.tests.test_listing_edit import listing_form_data
-from testing import celery_support
 from testing.celery_support import wait_until
 
 pytestmark = pytest.mark.django_db
 
-worker_app = celery_support.worker_app  # the fixture, bound here to take it as an argument
 
 
 def png_bytes(size, mode="L") -> bytes:

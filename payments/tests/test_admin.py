@@ -7,7 +7,7 @@ from accounts.tests.factories import UserFactory
 from payments.models import AuditEvent, OrderStatus
 from payments.services.audit import audit_record
 from payments.tests.factories import OrderFactory, PaymentFactory
-from payments.tests.webhook_support import deliver, endpoints_register, pay, sandbox_order
+from payments.tests.webhook_support import deliver
 
 pytestmark = pytest.mark.django_db
 
@@ -29,16 +29,6 @@ def disputed_payment():
     )
     audit_record(action="order.transition", order=payment.order, from_status="paid", to_status="disputed")
     return payment
-
-
-@pytest.fixture
-def paid_order(stripe_sandbox, client):
-    endpoints_register(stripe_sandbox, client)
-    order = sandbox_order(stripe_sandbox)
-    pay(order)
-    deliver(stripe_sandbox)
-    order.refresh_from_db()
-    return order
 
 
 @pytest.mark.parametrize("model", ["order", "payment", "auditevent"])

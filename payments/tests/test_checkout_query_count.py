@@ -38,9 +38,6 @@ from marketplace.watchlist import watch_add
 from payments.idempotency import idempotency_prefix
 from payments.models import Order, OrderStatus
 from payments.tests.factories import sandbox_seller_onboarded, shipping_address
-from testing import celery_support
-
-worker_app = celery_support.worker_app  # the fixture, bound here to take it as an argument
 
 URL = "/payments/create-payment-intent/"
 FIRST_CHECKOUT_QUERIES = 17

@@ -11,18 +11,9 @@ from accounts.tests.factories import UserFactory
 from payments.models import EarlyFraudWarning, OrderStatus, RefundReason
 from payments.services.webhook_setup import webhook_event_types
 from payments.staff import FINANCE, SUPPORT, staff_groups_ensure
-from payments.tests.webhook_support import CONNECT_PATH, deliver, make_event, pay, post_event, sandbox_order
+from payments.tests.webhook_support import CONNECT_PATH, make_event, pay, post_event, sandbox_order
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def deliver_all(webhook_sandbox, django_capture_on_commit_callbacks):
-    def run():
-        with django_capture_on_commit_callbacks(execute=True):
-            deliver(webhook_sandbox)
-
-    return run
 
 
 def _staff(group_name):

@@ -12,7 +12,7 @@ from payments.services.audit import audit_record
 from payments.services.fulfilment import order_ship
 from payments.services.reservations import reservations_release_expired
 from payments.tests.factories import RefundFactory
-from payments.tests.webhook_support import deliver, pay, sandbox_order
+from payments.tests.webhook_support import deliver, sandbox_order
 
 pytestmark = pytest.mark.django_db
 
@@ -41,15 +41,6 @@ def badge_for(client, user, order) -> str:
 
 def assert_no_staff_words(page: str):
     assert not [word for word in STAFF_WORDS if word in page]
-
-
-@pytest.fixture
-def paid_order(webhook_sandbox):
-    order = sandbox_order(webhook_sandbox)
-    pay(order)
-    deliver(webhook_sandbox)
-    order.refresh_from_db()
-    return order
 
 
 def test_a_paid_and_shipped_order_reads_you_paid_and_who_shipped_it_once(client, paid_order):

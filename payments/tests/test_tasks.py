@@ -21,12 +21,10 @@ from payments.models import Order, OrderStatus
 from payments.services.notifications import notify_order_paid
 from payments.tests.factories import OrderFactory, sandbox_seller_onboarded
 from payments.tests.test_reservations import lapse, open_checkout
-from testing import celery_support
 from testing.celery_support import wait_until
 
 pytestmark = pytest.mark.django_db
 
-worker_app = celery_support.worker_app  # the fixture, bound here to take it as an argument
 
 
 def test_beat_queues_the_reservation_sweep_every_minute():

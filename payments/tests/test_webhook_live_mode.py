@@ -5,12 +5,10 @@ import pytest
 
 from core.stripe_keys import stripe_key_livemode
 from payments.models import AuditEvent, OrderStatus
-from payments.tests import webhook_support
 from payments.tests.webhook_support import pay, sandbox_order
 
 pytestmark = pytest.mark.django_db
 
-webhooks = webhook_support.webhooks_flush
 
 
 @pytest.fixture

@@ -10,14 +10,12 @@ from djstripe.models import WebhookEventTrigger
 from accounts.tests.factories import UserFactory
 from payments.models import AuditEvent, Order, OrderStatus
 from payments.services.webhook_guards import webhook_failure_settled
-from payments.tests import webhook_support
 from payments.tests.webhook_support import make_event, pay, sandbox_order, sandbox_seller_onboarded
 
 pytestmark = pytest.mark.django_db
 
 
 # The shared fixture; bound here (not imported by name) so tests can take it as an argument.
-webhooks = webhook_support.webhooks_flush
 
 
 def trigger_of(event_id):

@@ -16,10 +16,7 @@ from payments.models import OrderStatus
 from payments.services import payment_events
 from payments.services.webhooks import FAILED_PREFIX, webhook_deliveries_counts
 from payments.tests.webhook_support import CONNECT_PATH, pay, post_event, sandbox_order
-from testing import celery_support
 from testing.celery_support import wait_until
-
-worker_app = celery_support.worker_app  # the fixture, bound here to take it as an argument
 
 
 def counter(outcome: str, event_type: str = "payment_intent.succeeded") -> float:

@@ -3,7 +3,8 @@
 `sign` / `post_event` build deliveries by hand (the same HMAC scheme Stripe uses), for the
 security tests. `endpoints_register` registers both of our endpoints with the in-process sandbox,
 delivering through Django's test client, so a flush sends every signed event into the real
-views; the `webhook_sandbox` fixture does that for a test (import it into the test module).
+views; the root conftest's `webhook_sandbox`, `webhooks`, `deliver_all` and `paid_order` fixtures
+build on these for a test.
 `sandbox_order` / `pay` make a real PaymentIntent for an order on a sandbox account.
 """
 
@@ -11,7 +12,6 @@ import json
 import time
 import uuid
 
-import pytest
 import stripe
 from django.conf import settings
 
@@ -106,23 +106,3 @@ def deliver(sandbox) -> None:
     assert sandbox.flush_deliveries(), "some webhook deliveries are still pending"
     failed = [d for d in sandbox.deliveries if d["status"] == "failed"]
     assert not failed, failed
-
-
-@pytest.fixture
-def webhooks_flush(stripe_sandbox, client, django_capture_on_commit_callbacks):
-    """Register both endpoints; the returned function sends every queued event into the real
-    views, as if each request's transaction committed, until the handlers queue nothing new
-    (setting a payout schedule sends another account.updated), and returns the deliveries that
-    did not get a 2xx."""
-    endpoints_register(stripe_sandbox, client)
-
-    def deliver():
-        for _ in range(5):
-            queued = len(stripe_sandbox.deliveries)
-            with django_capture_on_commit_callbacks(execute=True):
-                assert stripe_sandbox.flush_deliveries()
-            if len(stripe_sandbox.deliveries) == queued:
-                break
-        return [d for d in stripe_sandbox.deliveries if d["status"] != "succeeded"]
-
-    return deliver
