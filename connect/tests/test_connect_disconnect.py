@@ -19,9 +19,6 @@ from payments.tests.webhook_support import sandbox_order, sandbox_seller_onboard
 pytestmark = pytest.mark.django_db
 
 
-# The shared fixture; bound here (not imported by name) so tests can take it as an argument.
-
-
 def deauthorized_deliveries(sandbox):
     return [d for d in sandbox.deliveries if d["event_type"] == "account.application.deauthorized"]
 

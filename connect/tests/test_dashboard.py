@@ -20,6 +20,9 @@ DASHBOARD = "/dashboard/"
 
 
 def sandbox_seller_new(stripe_sandbox, *, finished=True, leave_due=False):
+    """A new seller who went through our onboarding (connect.services) against the sandbox:
+    `finished` completes Stripe's forms, `leave_due` leaves a requirement for later
+    (payments/tests/factories.py's `sandbox_seller_onboarded` skips our onboarding)."""
     seller = NewSellerFactory()
     connect.seller_start_onboarding(user=seller)
     if finished:

@@ -20,9 +20,6 @@ from payments.tests.webhook_support import pay, sandbox_order, sandbox_seller_on
 pytestmark = pytest.mark.django_db
 
 
-# The shared fixture; bound here (not imported by name) so tests can take it as an argument.
-
-
 def disputed_seller(stripe_sandbox):
     seller = sandbox_seller_onboarded(
         stripe_sandbox, email="seller@example.com", stripe_losses_liable="application"

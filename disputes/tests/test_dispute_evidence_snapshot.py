@@ -5,12 +5,7 @@ import pytest
 
 from disputes.models import Dispute
 from disputes.services import dispute_evidence_prefill
-from payments.tests.test_order_snapshot import (  # noqa: F401 (media: a fixture)
-    SOLD_DESCRIPTION,
-    bought,
-    media,
-    rewrite,
-)
+from payments.tests.test_order_snapshot import SOLD_DESCRIPTION, bought, rewrite
 
 pytestmark = pytest.mark.django_db
 

@@ -11,9 +11,6 @@ from payments.tests.webhook_support import CONNECT_PATH, deliver, pay, post_even
 
 pytestmark = pytest.mark.django_db
 
-# The shared fixture; bound here (not imported by name) so tests can take it as an argument.
-
-
 def transitions(order):
     return list(
         AuditEvent.objects.filter(order=order, action="order.transition")

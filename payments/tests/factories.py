@@ -12,7 +12,7 @@ import factory
 from django.conf import settings
 from django.utils import timezone
 
-from accounts.tests.factories import UserFactory
+from accounts.tests.factories import SellerFactory, UserFactory
 from marketplace.models import ListingStatus
 from marketplace.pricing import application_fee_cents
 from marketplace.tests.factories import ListingFactory
@@ -162,10 +162,8 @@ class EarlyFraudWarningFactory(factory.django.DjangoModelFactory):
 
 def sandbox_seller_onboarded(sandbox, **kwargs):
     """A seller (SellerFactory) whose Express account exists in the Stripe sandbox, onboarded
-    there directly (payments/tests/test_dashboard.py's `sandbox_seller_new` goes through our
+    there directly (connect/tests/test_dashboard.py's `sandbox_seller_new` goes through our
     onboarding instead)."""
-    from accounts.tests.factories import SellerFactory
-
     account = sandbox.create_account(onboarded=True, email="seller@example.com")
     return SellerFactory(stripe_account_id=account["id"], **kwargs)
 

@@ -13,40 +13,18 @@ from marketplace.tests.factories import ListingFactory
 from payments.models import AuditEvent, Order, OrderStatus
 from payments.services.checkout import checkout_start
 from payments.services.orders import order_transition
-from payments.tests.factories import sandbox_seller_onboarded, shipping_address
+from payments.tests.checkout_support import checkout_post
+from payments.tests.factories import shipping_address
 from payments.tests.webhook_support import deliver
 
 pytestmark = pytest.mark.django_db
 
 URL = "/payments/create-payment-intent/"
 
-# The shared fixture; bound here (not imported by name) so tests can take it as an argument.
-
-
-@pytest.fixture
-def seller(stripe_sandbox):
-    return sandbox_seller_onboarded(stripe_sandbox)
-
-
-@pytest.fixture
-def listing(seller):
-    return ListingFactory(seller=seller, price_cents=5000)
-
-
-@pytest.fixture
-def buyer():
-    return UserFactory(email="buyer@example.com")
-
-
 @pytest.fixture
 def buyer_client(client, buyer):
     client.force_login(buyer)
     return client
-
-
-def start(client, listing_id, **extra):
-    body = {"listing_id": listing_id, **shipping_address(), **extra}
-    return client.post(URL, data=json.dumps(body), content_type="application/json")
 
 
 def intents_on(account_id):
@@ -59,7 +37,7 @@ def intents_on(account_id):
 def test_checkout_opens_a_pending_order_reserves_the_listing_and_creates_the_intent_on_the_seller_account(
     buyer_client, buyer, listing, seller, stripe_sandbox
 ):
-    response = start(buyer_client, listing.pk)
+    response = checkout_post(buyer_client, listing.pk)
 
     assert response.status_code == 200
     data = response.json()
@@ -97,12 +75,12 @@ def test_checkout_opens_a_pending_order_reserves_the_listing_and_creates_the_int
 
 
 def test_the_intent_is_not_on_the_platform_account(buyer_client, listing):
-    start(buyer_client, listing.pk)
+    checkout_post(buyer_client, listing.pk)
     assert stripe.PaymentIntent.list().data == []
 
 
 def test_a_visa_card_confirms_the_intent(buyer_client, listing, seller):
-    data = start(buyer_client, listing.pk).json()
+    data = checkout_post(buyer_client, listing.pk).json()
     order = Order.objects.get(pk=data["order_id"])
 
     intent = stripe.PaymentIntent.confirm(
@@ -115,7 +93,7 @@ def test_a_visa_card_confirms_the_intent(buyer_client, listing, seller):
 def test_a_declined_card_leaves_the_order_unpaid_and_the_buyer_can_try_another_card(
     buyer_client, listing, seller
 ):
-    data = start(buyer_client, listing.pk).json()
+    data = checkout_post(buyer_client, listing.pk).json()
     order = Order.objects.get(pk=data["order_id"])
     acct = seller.stripe_account_id
 
@@ -126,7 +104,7 @@ def test_a_declined_card_leaves_the_order_unpaid_and_the_buyer_can_try_another_c
 
     order.refresh_from_db()
     assert order.status == OrderStatus.PENDING_PAYMENT
-    again = start(buyer_client, listing.pk)
+    again = checkout_post(buyer_client, listing.pk)
     assert again.status_code == 200
     assert again.json()["client_secret"] == data["client_secret"]  # same PaymentIntent, still payable
     intent = stripe.PaymentIntent.confirm(
@@ -140,7 +118,7 @@ def test_after_a_decline_closed_the_order_the_next_attempt_opens_a_new_order_and
 ):
     """What the payment_failed webhook may do (order payment_failed, hold released); paying
     again must still work."""
-    first = start(buyer_client, listing.pk).json()
+    first = checkout_post(buyer_client, listing.pk).json()
     acct = seller.stripe_account_id
     with pytest.raises(stripe.CardError):
         stripe.PaymentIntent.confirm(
@@ -154,7 +132,7 @@ def test_after_a_decline_closed_the_order_the_next_attempt_opens_a_new_order_and
 
     listing_release(listing_id=listing.pk, buyer=buyer)
 
-    second = start(buyer_client, listing.pk)
+    second = checkout_post(buyer_client, listing.pk)
 
     assert second.status_code == 200
     data = second.json()
@@ -194,7 +172,7 @@ def test_a_decline_then_a_success_within_the_hold_make_one_order_with_one_paymen
 
 
 def test_the_three_d_secure_card_asks_for_authentication(buyer_client, listing, seller, stripe_sandbox):
-    data = start(buyer_client, listing.pk).json()
+    data = checkout_post(buyer_client, listing.pk).json()
     order = Order.objects.get(pk=data["order_id"])
 
     intent = stripe.PaymentIntent.confirm(
@@ -212,8 +190,8 @@ def test_the_three_d_secure_card_asks_for_authentication(buyer_client, listing, 
 
 
 def test_asking_again_returns_the_same_order_and_the_same_single_intent(buyer_client, listing, seller):
-    first = start(buyer_client, listing.pk).json()
-    second = start(buyer_client, listing.pk, shipping_city="Shelbyville").json()
+    first = checkout_post(buyer_client, listing.pk).json()
+    second = checkout_post(buyer_client, listing.pk, shipping_city="Shelbyville").json()
 
     assert second["order_id"] == first["order_id"]
     assert second["client_secret"] == first["client_secret"]
@@ -226,7 +204,7 @@ def test_a_timeout_retried_by_the_sdk_creates_one_intent(buyer_client, listing, 
     """The first attempt is lost on the way back; the SDK retries with the same idempotency key."""
     stripe_sandbox.fail_next("/v1/payment_intents", exception="timeout", times=1, method="POST")
 
-    response = start(buyer_client, listing.pk)
+    response = checkout_post(buyer_client, listing.pk)
 
     assert response.status_code == 200
     assert len(intents_on(seller.stripe_account_id)) == 1
@@ -238,7 +216,7 @@ def test_a_timeout_retried_by_the_sdk_creates_one_intent(buyer_client, listing, 
 def test_a_seller_cannot_buy_their_own_listing(client, listing, seller):
     client.force_login(seller)
 
-    response = start(client, listing.pk)
+    response = checkout_post(client, listing.pk)
 
     assert response.status_code == 409
     assert response.json()["error"]["message"] == "This is your own listing; you cannot buy it."
@@ -247,7 +225,7 @@ def test_a_seller_cannot_buy_their_own_listing(client, listing, seller):
 
 
 def test_a_price_sent_by_the_client_is_ignored(buyer_client, listing, seller):
-    response = start(
+    response = checkout_post(
         buyer_client, listing.pk, amount=1, price_cents=1, application_fee_amount=0, currency="eur"
     )
 
@@ -260,10 +238,10 @@ def test_a_price_sent_by_the_client_is_ignored(buyer_client, listing, seller):
 def test_a_listing_reserved_by_another_buyer_is_refused_with_a_clear_message(client, listing, seller):
     first = UserFactory()
     client.force_login(first)
-    start(client, listing.pk)
+    checkout_post(client, listing.pk)
     client.force_login(UserFactory())
 
-    response = start(client, listing.pk)
+    response = checkout_post(client, listing.pk)
 
     assert response.status_code == 409
     assert response.json()["error"] == {
@@ -277,7 +255,7 @@ def test_a_listing_reserved_by_another_buyer_is_refused_with_a_clear_message(cli
 def test_a_sold_listing_is_refused(buyer_client, seller):
     sold = ListingFactory(seller=seller, status=ListingStatus.SOLD)
 
-    response = start(buyer_client, sold.pk)
+    response = checkout_post(buyer_client, sold.pk)
 
     assert response.status_code == 409
     assert response.json()["error"]["message"] == "This stub has already been sold."
@@ -286,7 +264,7 @@ def test_a_sold_listing_is_refused(buyer_client, seller):
 def test_a_listing_whose_seller_cannot_take_payments_is_refused(buyer_client):
     listing = ListingFactory(seller=NewSellerFactory())
 
-    response = start(buyer_client, listing.pk)
+    response = checkout_post(buyer_client, listing.pk)
 
     assert response.status_code == 409
     assert "not finished setting up payments" in response.json()["error"]["message"]
@@ -297,7 +275,7 @@ def test_a_lapsed_hold_of_another_buyer_is_taken_over_and_their_intent_cancelled
 ):
     first_buyer = UserFactory()
     client.force_login(first_buyer)
-    start(client, listing.pk)
+    checkout_post(client, listing.pk)
     stale = Order.objects.get()
     Order.objects.filter(pk=stale.pk).update(reserved_until="2000-01-01T00:00Z")
     listing.__class__.objects.filter(pk=listing.pk).update(reserved_until="2000-01-01T00:00Z")
@@ -305,7 +283,7 @@ def test_a_lapsed_hold_of_another_buyer_is_taken_over_and_their_intent_cancelled
     client.force_login(second_buyer)
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = start(client, listing.pk)
+        response = checkout_post(client, listing.pk)
 
     assert response.status_code == 200
     stale.refresh_from_db()
@@ -327,7 +305,7 @@ def test_stripe_failing_cancels_the_order_releases_the_listing_and_says_so(
 ):
     stripe_sandbox.fail_next("/v1/payment_intents", times=3, method="POST", **fault)
 
-    response = start(buyer_client, listing.pk)
+    response = checkout_post(buyer_client, listing.pk)
 
     assert response.status_code == 502
     assert response.json()["error"] == {
@@ -343,7 +321,7 @@ def test_stripe_failing_cancels_the_order_releases_the_listing_and_says_so(
     assert listing.status == ListingStatus.ACTIVE and listing.reserved_by is None
     # and once Stripe is back, the buyer simply tries again
     stripe_sandbox.clear_faults()
-    again = start(buyer_client, listing.pk)
+    again = checkout_post(buyer_client, listing.pk)
     assert again.status_code == 200 and again.json()["order_id"] != order.pk
 
 
@@ -351,7 +329,7 @@ def test_stripe_failing_cancels_the_order_releases_the_listing_and_says_so(
 
 
 def test_anonymous_callers_get_a_json_403(client, listing):
-    response = start(client, listing.pk)
+    response = checkout_post(client, listing.pk)
 
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "not_authenticated"
@@ -388,14 +366,14 @@ def test_missing_shipping_fields_are_a_400_naming_them(buyer_client, listing):
 
 @pytest.mark.parametrize("listing_id", ["abc", None, -1, 1.5])
 def test_a_malformed_listing_id_is_a_400(buyer_client, listing_id):
-    response = start(buyer_client, listing_id)
+    response = checkout_post(buyer_client, listing_id)
 
     assert response.status_code == 400
     assert "listing_id" in response.json()["error"]["fields"]
 
 
 def test_an_unknown_listing_is_a_404(buyer_client):
-    response = start(buyer_client, 999_999)
+    response = checkout_post(buyer_client, 999_999)
 
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "listing_not_found"
@@ -420,7 +398,7 @@ def test_a_nested_shipping_object_is_accepted(buyer_client, listing):
 
 
 def test_a_bad_country_code_is_a_400(buyer_client, listing):
-    response = start(buyer_client, listing.pk, shipping_country="United States")
+    response = checkout_post(buyer_client, listing.pk, shipping_country="United States")
 
     assert response.status_code == 400
     assert "shipping_country" in response.json()["error"]["fields"]
@@ -444,9 +422,9 @@ def test_the_route_needs_the_csrf_token_header(buyer, listing):
 
 def test_payment_intent_creation_is_rate_limited_per_user(buyer_client, listing):
     for _ in range(20):
-        assert start(buyer_client, listing.pk).status_code == 200
+        assert checkout_post(buyer_client, listing.pk).status_code == 200
 
-    response = start(buyer_client, listing.pk)
+    response = checkout_post(buyer_client, listing.pk)
 
     assert response.status_code == 429
     assert response.json()["error"]["code"] == "rate_limited"
@@ -455,7 +433,7 @@ def test_payment_intent_creation_is_rate_limited_per_user(buyer_client, listing)
 def test_asking_again_after_paying_but_before_the_webhook_says_the_intent_succeeded(
     buyer_client, listing, seller
 ):
-    first = start(buyer_client, listing.pk).json()
+    first = checkout_post(buyer_client, listing.pk).json()
     assert first["payment_intent_status"] == "requires_payment_method"
     stripe.PaymentIntent.confirm(
         Order.objects.get().payment_intent_id,
@@ -463,7 +441,7 @@ def test_asking_again_after_paying_but_before_the_webhook_says_the_intent_succee
         stripe_account=seller.stripe_account_id,
     )
 
-    again = start(buyer_client, listing.pk).json()
+    again = checkout_post(buyer_client, listing.pk).json()
 
     assert again["order_id"] == first["order_id"]
     assert again["payment_intent_status"] == "succeeded"  # the page goes to the order instead
@@ -475,7 +453,7 @@ def test_payment_intent_creation_is_rate_limited_per_ip_across_accounts(client, 
     answers = []
     for listing in listings:
         client.force_login(UserFactory())
-        answers += [start(client, listing.pk).status_code for _ in range(16)]
+        answers += [checkout_post(client, listing.pk).status_code for _ in range(16)]
 
     assert answers[:60] == [200] * 60
     assert set(answers[60:]) == {429}

@@ -6,7 +6,6 @@ sandbox sends to /payments/webhook/connect/ (payments/views/webhooks.py).
 """
 
 import datetime
-import json
 
 import pytest
 import stripe
@@ -16,61 +15,42 @@ from accounts.tests.factories import UserFactory
 from marketplace.models import ListingStatus
 from marketplace.tests.factories import ListingFactory
 from payments.models import Order, OrderStatus
-from payments.tests.factories import sandbox_seller_onboarded, shipping_address
+from payments.tests.checkout_support import checkout_open
+from payments.tests.factories import sandbox_seller_onboarded
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def webhook_sandbox(stripe_sandbox, client, settings):
-    """The sandbox delivering signed events into our two webhook views through the test client."""
-    from stripe_sandbox.webhooks import django_client_transport
-
-    transport = django_client_transport(client)
-    stripe_sandbox.create_webhook_endpoint(
-        "http://testserver/payments/webhook/", secret=settings.STRIPE_WEBHOOK_SECRET, transport=transport
-    )
-    stripe_sandbox.create_webhook_endpoint(
-        "http://testserver/payments/webhook/connect/",
-        secret=settings.STRIPE_CONNECT_WEBHOOK_SECRET,
-        connect=True,
-        transport=transport,
-    )
-    return stripe_sandbox
-
-
-def deliver(sandbox):
-    assert sandbox.flush_deliveries()
-    failed = [d for d in sandbox.deliveries if d["status"] == "failed"]
-    assert not failed, failed
-
-
-def checkout(client, listing):
-    response = client.post(
-        "/payments/create-payment-intent/",
-        data=json.dumps({"listing_id": listing.pk, **shipping_address()}),
-        content_type="application/json",
-    )
-    assert response.status_code == 200, response.content
-    return response.json()
+def checkout_declined(client, listing, deliver_all) -> tuple[dict, Order]:
+    """A checkout whose first card was declined, the decline's webhook delivered: the route's
+    answer and the order."""
+    first = checkout_open(client, listing.pk)
+    first_order = Order.objects.get(pk=first["order_id"])
+    with pytest.raises(stripe.CardError):
+        stripe.PaymentIntent.confirm(
+            first_order.payment_intent_id,
+            payment_method="pm_card_chargeDeclined",
+            stripe_account=first["stripe_account"],
+        )
+    deliver_all()
+    return first, first_order
 
 
 def test_a_buyer_checks_out_pays_and_the_webhook_marks_the_order_paid_and_sold(
-    client, webhook_sandbox, django_capture_on_commit_callbacks
+    client, webhook_sandbox, deliver_all
 ):
     seller = sandbox_seller_onboarded(webhook_sandbox, email="seller@example.com")
     listing = ListingFactory(seller=seller, price_cents=2500)
     buyer = UserFactory(email="buyer@example.com")
     client.force_login(buyer)
 
-    data = checkout(client, listing)
+    data = checkout_open(client, listing.pk)
     stripe.PaymentIntent.confirm(
         Order.objects.get(pk=data["order_id"]).payment_intent_id,
         payment_method="pm_card_visa",
         stripe_account=data["stripe_account"],
     )
-    with django_capture_on_commit_callbacks(execute=True):
-        deliver(webhook_sandbox)
+    deliver_all()
 
     order = Order.objects.get(pk=data["order_id"])
     assert order.status == OrderStatus.PAID
@@ -87,31 +67,21 @@ def test_a_buyer_checks_out_pays_and_the_webhook_marks_the_order_paid_and_sold(
 
 
 def test_after_a_declined_card_the_buyer_pays_again_on_the_same_order_and_payment_intent(
-    client, webhook_sandbox, django_capture_on_commit_callbacks
+    client, webhook_sandbox, deliver_all, django_capture_on_commit_callbacks
 ):
     seller = sandbox_seller_onboarded(webhook_sandbox)
     listing = ListingFactory(seller=seller)
     buyer = UserFactory()
     client.force_login(buyer)
-    first = checkout(client, listing)
-    first_order = Order.objects.get(pk=first["order_id"])
-    with pytest.raises(stripe.CardError):
-        stripe.PaymentIntent.confirm(
-            first_order.payment_intent_id,
-            payment_method="pm_card_chargeDeclined",
-            stripe_account=first["stripe_account"],
-        )
-    with django_capture_on_commit_callbacks(execute=True):
-        deliver(webhook_sandbox)
+    first, first_order = checkout_declined(client, listing, deliver_all)
 
     with django_capture_on_commit_callbacks(execute=True):
-        second = checkout(client, listing)  # a reload of the checkout, or "Change the address"
+        second = checkout_open(client, listing.pk)  # a reload of the checkout, or "Change the address"
     assert (second["order_id"], second["client_secret"]) == (first["order_id"], first["client_secret"])
     stripe.PaymentIntent.confirm(
         first_order.payment_intent_id, payment_method="pm_card_visa", stripe_account=first["stripe_account"]
     )
-    with django_capture_on_commit_callbacks(execute=True):
-        deliver(webhook_sandbox)
+    deliver_all()
 
     order = Order.objects.get(buyer=buyer)  # one purchase, one order number
     assert order.pk == first["order_id"] and order.status == OrderStatus.PAID
@@ -123,23 +93,14 @@ def test_after_a_declined_card_the_buyer_pays_again_on_the_same_order_and_paymen
 
 
 def test_a_decline_then_a_lapsed_hold_ends_the_order_and_a_new_checkout_opens_a_new_one(
-    client, webhook_sandbox, django_capture_on_commit_callbacks
+    client, webhook_sandbox, deliver_all, django_capture_on_commit_callbacks
 ):
     from payments.services.reservations import reservations_release_expired
 
     listing = ListingFactory(seller=sandbox_seller_onboarded(webhook_sandbox))
     buyer = UserFactory()
     client.force_login(buyer)
-    first = checkout(client, listing)
-    first_order = Order.objects.get(pk=first["order_id"])
-    with pytest.raises(stripe.CardError):
-        stripe.PaymentIntent.confirm(
-            first_order.payment_intent_id,
-            payment_method="pm_card_chargeDeclined",
-            stripe_account=first["stripe_account"],
-        )
-    with django_capture_on_commit_callbacks(execute=True):
-        deliver(webhook_sandbox)
+    first, first_order = checkout_declined(client, listing, deliver_all)
 
     assert reservations_release_expired(now=first_order.reserved_until + datetime.timedelta(seconds=1)) == 1
     first_order.refresh_from_db()
@@ -147,7 +108,7 @@ def test_a_decline_then_a_lapsed_hold_ends_the_order_and_a_new_checkout_opens_a_
     old = stripe.PaymentIntent.retrieve(first_order.payment_intent_id, stripe_account=first["stripe_account"])
     assert old.status == "canceled"  # the old card form can no longer pay
     with django_capture_on_commit_callbacks(execute=True):
-        second = checkout(client, listing)
+        second = checkout_open(client, listing.pk)
 
     assert second["order_id"] != first["order_id"]
     # Neither attempt took money: the buyer has no orders to see, staff see both in admin.

@@ -16,15 +16,10 @@ from accounts.tests.factories import UserFactory
 from marketplace.models import ListingStatus
 from marketplace.tests.factories import ListingFactory
 from payments.models import Order, OrderStatus, PaymentStatus
+from payments.tests.checkout_support import checkout_open
 from payments.tests.webhook_support import endpoints_register, pay, sandbox_order, sandbox_seller_onboarded
 
 pytestmark = pytest.mark.django_db
-
-SHIPPING = {
-    "shipping_name": "Ada Buyer", "shipping_line1": "1 Main St", "shipping_city": "Springfield",
-    "shipping_state": "IL", "shipping_postal_code": "62701", "shipping_country": "US",
-}
-
 
 @pytest.fixture
 def sandbox(stripe_sandbox):
@@ -55,13 +50,6 @@ def deliver(sandbox, django_capture_on_commit_callbacks):
     return send
 
 
-def checkout(client, listing) -> dict:
-    response = client.post("/payments/create-payment-intent/", {"listing_id": listing.pk, **SHIPPING},
-                           content_type="application/json")
-    assert response.status_code == 200, response.content
-    return response.json()
-
-
 def confirm(started: dict, payment_method: str):
     """What Stripe.js does with the client secret, on the seller's account."""
     intent_id = started["client_secret"].split("_secret_")[0]
@@ -76,7 +64,7 @@ def confirm(started: dict, payment_method: str):
 def test_a_buyer_pays_with_4242_and_the_order_is_paid_with_the_right_figures(
     client, sandbox, listing, buyer, deliver
 ):
-    started = checkout(client, listing)
+    started = checkout_open(client, listing.pk)
     assert started["amount"] == 5000 and "application_fee_amount" not in started
     assert started["stripe_account"] == listing.seller.stripe_account_id
 
@@ -107,7 +95,7 @@ def test_a_buyer_pays_with_4242_and_the_order_is_paid_with_the_right_figures(
 def test_a_declined_card_keeps_the_order_open_and_the_stub_held_for_another_card(
     client, sandbox, listing, buyer, deliver
 ):
-    started = checkout(client, listing)
+    started = checkout_open(client, listing.pk)
 
     error = confirm(started, "pm_card_chargeDeclined")
     deliver()
@@ -121,7 +109,7 @@ def test_a_declined_card_keeps_the_order_open_and_the_stub_held_for_another_card
 
 
 def test_a_3d_secure_card_is_paid_after_authentication(client, sandbox, listing, buyer, deliver):
-    started = checkout(client, listing)
+    started = checkout_open(client, listing.pk)
 
     intent = confirm(started, "pm_card_authenticationRequired")
     deliver()
@@ -139,7 +127,7 @@ def test_a_3d_secure_card_is_paid_after_authentication(client, sandbox, listing,
 def test_refunds_by_the_seller_and_then_staff_return_the_money_and_the_stub(
     client, sandbox, listing, buyer, deliver
 ):
-    started = checkout(client, listing)
+    started = checkout_open(client, listing.pk)
     confirm(started, "pm_card_visa")
     deliver()
     order = Order.objects.get(pk=started["order_id"])
@@ -185,7 +173,7 @@ def test_refunds_by_the_seller_and_then_staff_return_the_money_and_the_stub(
 def test_a_dispute_opens_and_is_resolved_by_the_card_network(
     client, sandbox, listing, buyer, deliver, outcome, final
 ):
-    started = checkout(client, listing)
+    started = checkout_open(client, listing.pk)
     confirm(started, "pm_card_visa")
     deliver()
     order = Order.objects.get(pk=started["order_id"])
@@ -205,7 +193,7 @@ def test_a_dispute_opens_and_is_resolved_by_the_card_network(
 
 
 def test_the_0259_card_is_paid_and_disputed_straight_away(client, sandbox, listing, buyer, deliver):
-    started = checkout(client, listing)
+    started = checkout_open(client, listing.pk)
 
     confirm(started, "pm_card_createDispute")
     deliver()

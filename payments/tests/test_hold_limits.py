@@ -3,7 +3,6 @@ live holds at once, and a hold is extended at most once (to twice its length), t
 service and through the checkout route."""
 
 import datetime
-import json
 
 import pytest
 from django.utils import timezone
@@ -12,14 +11,10 @@ from accounts.tests.factories import UserFactory
 from marketplace.models import Listing, ListingStatus
 from marketplace.services import HoldExhausted, TooManyHolds, listing_reserve, reservation_length
 from marketplace.tests.factories import ListingFactory
-from payments.tests.factories import sandbox_seller_onboarded, shipping_address
+from payments.tests.checkout_support import checkout_post
+from payments.tests.factories import sandbox_seller_onboarded
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def buyer():
-    return UserFactory()
 
 
 def test_a_buyer_holds_at_most_three_stubs_by_default(settings, buyer):
@@ -117,15 +112,8 @@ def test_the_checkout_route_answers_409_past_the_cap(client, settings, stripe_sa
     listings = ListingFactory.create_batch(3, seller=seller)
     client.force_login(buyer)
 
-    def checkout(listing):
-        return client.post(
-            "/payments/create-payment-intent/",
-            data=json.dumps({"listing_id": listing.pk, **shipping_address()}),
-            content_type="application/json",
-        )
-
-    assert [checkout(listing).status_code for listing in listings[:2]] == [200, 200]
-    response = checkout(listings[2])
+    assert [checkout_post(client, listing.pk).status_code for listing in listings[:2]] == [200, 200]
+    response = checkout_post(client, listings[2].pk)
 
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "too_many_holds"
@@ -202,11 +190,8 @@ def test_the_checkout_route_says_when_the_stub_can_be_held_again(client, setting
     listing = ListingFactory(seller=sandbox_seller_onboarded(stripe_sandbox))
     listing_reserve(listing_id=listing.pk, buyer=buyer, now=a_minute_past_a_hold())
     listing_release(listing_id=listing.pk, buyer=buyer)
-    client.force_login(buyer)
 
-    response = client.post("/payments/create-payment-intent/",
-                           data=json.dumps({"listing_id": listing.pk, **shipping_address()}),
-                           content_type="application/json")
+    response = checkout_post(client, listing.pk, buyer=buyer)
 
     assert response.status_code == 409
     assert "hold it again in" in response.json()["error"]["message"]

@@ -20,11 +20,6 @@ pytestmark = pytest.mark.django_db
 SOLD_DESCRIPTION = "Torn at the left edge, a coffee ring on the back."
 
 
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
 def stored(name: str, colour=(200, 80, 40)) -> str:
     return default_storage.save(name, ContentFile(image_bytes(colour=colour)))
 

@@ -17,16 +17,6 @@ from payments.tests.webhook_support import CONNECT_PATH, deliver, pay, post_even
 
 pytestmark = pytest.mark.django_db
 
-# The shared fixture; bound here (not imported by name) so tests can take it as an argument.
-
-
-@pytest.fixture
-def committed(django_capture_on_commit_callbacks):
-    """`with committed():` runs the on_commit callbacks (the emails) as the test's
-    transaction would have committed them."""
-    return lambda: django_capture_on_commit_callbacks(execute=True)
-
-
 def only_event(sandbox, event_type):
     events = sandbox.events(type=event_type)
     assert len(events) == 1, [e["type"] for e in sandbox.events()]

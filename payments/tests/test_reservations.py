@@ -1,44 +1,19 @@
 """`manage.py release_expired_reservations`: lapsed checkouts cancelled, their intents too."""
 
-import datetime
-import json
 from io import StringIO
 
 import pytest
 import stripe
 from django.core.management import call_command
-from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
 from marketplace.models import Listing, ListingStatus
 from marketplace.tests.factories import ListingFactory
 from payments.models import AuditEvent, Order, OrderStatus
 from payments.services.reservations import reservations_release_expired
-from payments.tests.factories import sandbox_seller_onboarded, shipping_address
+from payments.tests.checkout_support import checkout_lapse, checkout_order
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def seller(stripe_sandbox):
-    return sandbox_seller_onboarded(stripe_sandbox)
-
-
-def open_checkout(client, listing, buyer=None):
-    client.force_login(buyer or UserFactory())
-    response = client.post(
-        "/payments/create-payment-intent/",
-        data=json.dumps({"listing_id": listing.pk, **shipping_address()}),
-        content_type="application/json",
-    )
-    assert response.status_code == 200, response.content
-    return Order.objects.get(pk=response.json()["order_id"])
-
-
-def lapse(order, minutes=1):
-    past = timezone.now() - datetime.timedelta(minutes=minutes)
-    Order.objects.filter(pk=order.pk).update(reserved_until=past)
-    Listing.objects.filter(pk=order.listing_id).update(reserved_until=past)
 
 
 def intent(order):
@@ -52,8 +27,8 @@ def run_command() -> str:
 
 
 def test_a_lapsed_checkout_is_cancelled_its_listing_freed_and_its_intent_cancelled(client, seller):
-    order = open_checkout(client, ListingFactory(seller=seller))
-    lapse(order)
+    order = checkout_order(client, ListingFactory(seller=seller).pk, buyer=UserFactory())
+    checkout_lapse(order)
 
     output = run_command()
 
@@ -68,7 +43,7 @@ def test_a_lapsed_checkout_is_cancelled_its_listing_freed_and_its_intent_cancell
 
 
 def test_a_checkout_still_within_its_hold_is_left_alone(client, seller):
-    order = open_checkout(client, ListingFactory(seller=seller))
+    order = checkout_order(client, ListingFactory(seller=seller).pk, buyer=UserFactory())
 
     assert reservations_release_expired() == 0
 
@@ -79,8 +54,8 @@ def test_a_checkout_still_within_its_hold_is_left_alone(client, seller):
 
 
 def test_running_it_twice_cancels_once(client, seller):
-    order = open_checkout(client, ListingFactory(seller=seller))
-    lapse(order)
+    order = checkout_order(client, ListingFactory(seller=seller).pk, buyer=UserFactory())
+    checkout_lapse(order)
 
     assert reservations_release_expired() == 1
     assert run_command().strip() == "Released 0 expired reservations."
@@ -89,11 +64,11 @@ def test_running_it_twice_cancels_once(client, seller):
 
 
 def test_a_payment_that_succeeded_is_not_cancelled_and_the_order_is_left_for_the_webhook(client, seller):
-    order = open_checkout(client, ListingFactory(seller=seller))
+    order = checkout_order(client, ListingFactory(seller=seller).pk, buyer=UserFactory())
     stripe.PaymentIntent.confirm(
         order.payment_intent_id, payment_method="pm_card_visa", stripe_account=seller.stripe_account_id
     )
-    lapse(order)
+    checkout_lapse(order)
 
     assert reservations_release_expired() == 0
 
@@ -104,24 +79,24 @@ def test_a_payment_that_succeeded_is_not_cancelled_and_the_order_is_left_for_the
 
 
 def test_a_declined_then_abandoned_checkout_is_cancelled(client, seller):
-    order = open_checkout(client, ListingFactory(seller=seller))
+    order = checkout_order(client, ListingFactory(seller=seller).pk, buyer=UserFactory())
     with pytest.raises(stripe.CardError):
         stripe.PaymentIntent.confirm(
             order.payment_intent_id,
             payment_method="pm_card_chargeDeclined",
             stripe_account=seller.stripe_account_id,
         )
-    lapse(order)
+    checkout_lapse(order)
 
     assert reservations_release_expired() == 1
     assert intent(order).status == "canceled"
 
 
 def test_only_lapsed_orders_among_many_are_released(client, seller):
-    lapsed = [open_checkout(client, ListingFactory(seller=seller)) for _ in range(3)]
-    fresh = open_checkout(client, ListingFactory(seller=seller))
+    lapsed = [checkout_order(client, ListingFactory(seller=seller).pk, buyer=UserFactory()) for _ in range(3)]
+    fresh = checkout_order(client, ListingFactory(seller=seller).pk, buyer=UserFactory())
     for order in lapsed:
-        lapse(order)
+        checkout_lapse(order)
 
     assert reservations_release_expired() == 3
 
@@ -131,8 +106,8 @@ def test_only_lapsed_orders_among_many_are_released(client, seller):
 
 
 def test_stripe_being_down_leaves_the_order_for_the_next_run(client, seller, stripe_sandbox):
-    order = open_checkout(client, ListingFactory(seller=seller))
-    lapse(order)
+    order = checkout_order(client, ListingFactory(seller=seller).pk, buyer=UserFactory())
+    checkout_lapse(order)
     stripe_sandbox.fail_next("/v1/payment_intents", exception="timeout", times=3)
 
     assert reservations_release_expired() == 0
@@ -147,10 +122,10 @@ def test_stripe_being_down_leaves_the_order_for_the_next_run(client, seller, str
 def test_a_lapsed_listing_is_buyable_by_someone_else_before_the_sweep_runs(client, seller):
     """The hold lapses by itself; the sweep only tidies up."""
     listing = ListingFactory(seller=seller)
-    first = open_checkout(client, listing)
-    lapse(first)
+    first = checkout_order(client, listing.pk, buyer=UserFactory())
+    checkout_lapse(first)
 
-    second = open_checkout(client, listing)
+    second = checkout_order(client, listing.pk, buyer=UserFactory())
 
     assert second.pk != first.pk
     first.refresh_from_db()
@@ -160,10 +135,10 @@ def test_a_lapsed_listing_is_buyable_by_someone_else_before_the_sweep_runs(clien
 def test_the_buyer_coming_back_extends_the_hold_and_the_sweep_leaves_it(client, seller):
     listing = ListingFactory(seller=seller)
     buyer = UserFactory()
-    order = open_checkout(client, listing, buyer)
-    lapse(order)
+    order = checkout_order(client, listing.pk, buyer=buyer)
+    checkout_lapse(order)
 
-    again = open_checkout(client, listing, buyer)
+    again = checkout_order(client, listing.pk, buyer=buyer)
 
     assert again.pk == order.pk
     assert reservations_release_expired() == 0

@@ -16,11 +16,11 @@ from marketplace.tests.factories import ListingFactory
 from marketplace.tests.images import image_upload
 from payments.models import Order, OrderStatus
 from payments.shipping import tracking_url
+from payments.tests.checkout_support import checkout_post
 from payments.tests.factories import (
     OrderFactory,
     PaidOrderFactory,
     sandbox_seller_onboarded,
-    shipping_address,
 )
 
 pytestmark = pytest.mark.django_db
@@ -34,18 +34,13 @@ def listing(stripe_sandbox):
     return ListingFactory(seller=seller, price_cents=5000, shipping_cents=450)
 
 
-def _start(client, listing_id, **extra):
-    body = {"listing_id": listing_id, **shipping_address(), **extra}
-    return client.post(URL, data=json.dumps(body), content_type="application/json")
-
-
 # -- the amount ----------------------------------------------------------------------------------
 
 
 def test_shipping_is_in_the_order_and_payment_intent_amount_with_the_fee_on_the_whole(client, listing):
     client.force_login(UserFactory())
 
-    data = _start(client, listing.pk).json()
+    data = checkout_post(client, listing.pk).json()
 
     order = Order.objects.get()
     assert data["amount"] == order.amount_cents == 5450
@@ -59,7 +54,7 @@ def test_a_shipping_charge_or_amount_sent_by_the_client_is_ignored(client, listi
     client.force_login(UserFactory())
 
     sneaky = {"shipping_cents": 0, "amount": 1, "amount_cents": 1, "total": 1, "price_cents": 1}
-    data = _start(client, listing.pk, **sneaky).json()
+    data = checkout_post(client, listing.pk, **sneaky).json()
 
     assert data["amount"] == 5450
     assert Order.objects.get().shipping_cents == 450
@@ -69,7 +64,7 @@ def test_free_shipping_charges_the_price_alone(client, stripe_sandbox):
     listing = ListingFactory(seller=sandbox_seller_onboarded(stripe_sandbox), price_cents=5000)
     client.force_login(UserFactory())
 
-    assert _start(client, listing.pk).json()["amount"] == 5000
+    assert checkout_post(client, listing.pk).json()["amount"] == 5000
 
 
 def test_the_buyer_sees_price_shipping_and_total_before_paying(client, listing):

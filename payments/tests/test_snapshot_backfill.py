@@ -18,11 +18,6 @@ pytestmark = pytest.mark.django_db
 migration = importlib.import_module("payments.migrations.0010_order_snapshot_and_rating_exclusion")
 
 
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
 def test_orders_paid_before_snapshots_get_one_from_the_stub_as_it_is_now():
     paid = PaidOrderFactory()
     stub = paid.listing.stub

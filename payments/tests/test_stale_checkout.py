@@ -4,51 +4,21 @@ it was made for. A lapsed checkout's PaymentIntent is cancelled before the listi
 listing's price; a success for an order that is no longer the listing's live one is refunded
 in full, and both sides are told."""
 
-import datetime
-import json
 
 import pytest
 import stripe
 from django.core import mail
-from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
 from marketplace.models import Listing, ListingStatus
 from marketplace.services import ListingNotWithdrawable, PriceLocked, listing_update, listing_withdraw
 from marketplace.tests.factories import ListingFactory
-from payments.models import AuditEvent, Order, OrderStatus, PaymentStatus
+from payments.models import AuditEvent, OrderStatus, PaymentStatus
 from payments.services.checkout import PaymentBeingSettled
-from payments.tests.factories import sandbox_seller_onboarded, shipping_address
+from payments.tests.checkout_support import checkout_lapse, checkout_order
 from payments.tests.webhook_support import deliver, pay
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def seller(stripe_sandbox):
-    return sandbox_seller_onboarded(stripe_sandbox)
-
-
-@pytest.fixture
-def committed(django_capture_on_commit_callbacks):
-    return lambda: django_capture_on_commit_callbacks(execute=True)
-
-
-def checkout(client, listing, buyer):
-    client.force_login(buyer)
-    response = client.post(
-        "/payments/create-payment-intent/",
-        data=json.dumps({"listing_id": listing.pk, **shipping_address()}),
-        content_type="application/json",
-    )
-    assert response.status_code == 200, response.content
-    return Order.objects.get(pk=response.json()["order_id"])
-
-
-def lapse(order):
-    past = timezone.now() - datetime.timedelta(minutes=1)
-    Order.objects.filter(pk=order.pk).update(reserved_until=past)
-    Listing.objects.filter(pk=order.listing_id).update(reserved_until=past)
 
 
 def intent_status(order):
@@ -75,8 +45,8 @@ def test_a_price_edit_cancels_the_lapsed_checkouts_payment_intent_so_the_old_pri
     client, seller
 ):
     listing = ListingFactory(seller=seller, price_cents=6400)
-    order = checkout(client, listing, UserFactory())
-    lapse(order)
+    order = checkout_order(client, listing.pk, buyer=UserFactory())
+    checkout_lapse(order)
 
     listing_update(listing_id=listing.pk, seller=seller, price_cents=64000)
 
@@ -92,8 +62,8 @@ def test_a_withdrawal_cancels_the_lapsed_checkouts_payment_intent_so_the_stub_ca
     client, seller
 ):
     listing = ListingFactory(seller=seller, price_cents=6400)
-    order = checkout(client, listing, UserFactory())
-    lapse(order)
+    order = checkout_order(client, listing.pk, buyer=UserFactory())
+    checkout_lapse(order)
 
     listing_withdraw(listing_id=listing.pk, seller=seller)
 
@@ -108,8 +78,8 @@ def test_a_shipping_change_cancels_the_lapsed_checkouts_payment_intent_first(cli
     from marketplace.shipping import listing_shipping_set
 
     listing = ListingFactory(seller=seller, price_cents=6400)
-    order = checkout(client, listing, UserFactory())
-    lapse(order)
+    order = checkout_order(client, listing.pk, buyer=UserFactory())
+    checkout_lapse(order)
 
     listing_shipping_set(listing_id=listing.pk, seller=seller, shipping_cents=450)
 
@@ -121,7 +91,7 @@ def test_a_shipping_change_cancels_the_lapsed_checkouts_payment_intent_first(cli
 
 def test_a_decline_within_the_hold_keeps_the_stub_held_for_another_card(client, seller, webhook_sandbox):
     listing = ListingFactory(seller=seller, price_cents=6400)
-    order = checkout(client, listing, UserFactory())
+    order = checkout_order(client, listing.pk, buyer=UserFactory())
     pay(order, "pm_card_chargeDeclined")
     deliver(webhook_sandbox)
     order.refresh_from_db()
@@ -134,8 +104,8 @@ def test_a_decline_within_the_hold_keeps_the_stub_held_for_another_card(client, 
 
 def test_a_declined_attempts_payment_intent_is_cancelled_before_a_withdrawal(client, seller, webhook_sandbox):
     listing = ListingFactory(seller=seller, price_cents=6400)
-    order = checkout(client, listing, UserFactory())
-    lapse(order)  # declined after the hold lapsed: the order fails, the stub is free again
+    order = checkout_order(client, listing.pk, buyer=UserFactory())
+    checkout_lapse(order)  # declined after the hold lapsed: the order fails, the stub is free again
     pay(order, "pm_card_chargeDeclined")
     deliver(webhook_sandbox)
     order.refresh_from_db()
@@ -149,8 +119,8 @@ def test_a_declined_attempts_payment_intent_is_cancelled_before_a_withdrawal(cli
 
 def test_a_lapsed_checkout_that_already_paid_holds_the_listing_until_its_webhook_decides(client, seller):
     listing = ListingFactory(seller=seller, price_cents=6400)
-    order = checkout(client, listing, UserFactory())
-    lapse(order)
+    order = checkout_order(client, listing.pk, buyer=UserFactory())
+    checkout_lapse(order)
     assert paid(pay(order))  # the success webhook has not arrived yet
 
     with pytest.raises(PaymentBeingSettled):
@@ -164,7 +134,7 @@ def test_a_lapsed_checkout_that_already_paid_holds_the_listing_until_its_webhook
 
 def test_a_live_hold_still_freezes_the_price_and_blocks_a_withdrawal(client, seller):
     listing = ListingFactory(seller=seller, price_cents=6400)
-    order = checkout(client, listing, UserFactory())
+    order = checkout_order(client, listing.pk, buyer=UserFactory())
 
     with pytest.raises(PriceLocked):
         listing_update(listing_id=listing.pk, seller=seller, price_cents=64000)
@@ -175,8 +145,8 @@ def test_a_live_hold_still_freezes_the_price_and_blocks_a_withdrawal(client, sel
 
 def test_editing_only_the_description_does_not_touch_a_lapsed_checkout(client, seller):
     listing = ListingFactory(seller=seller, price_cents=6400)
-    order = checkout(client, listing, UserFactory())
-    lapse(order)
+    order = checkout_order(client, listing.pk, buyer=UserFactory())
+    checkout_lapse(order)
 
     listing_update(listing_id=listing.pk, seller=seller, price_cents=6400, description="Creased corner")
 
@@ -187,10 +157,10 @@ def test_editing_only_the_description_does_not_touch_a_lapsed_checkout(client, s
 
 def test_another_buyers_checkout_cancels_the_lapsed_holders_payment_intent_first(client, seller):
     listing = ListingFactory(seller=seller, price_cents=6400)
-    first = checkout(client, listing, UserFactory())
-    lapse(first)
+    first = checkout_order(client, listing.pk, buyer=UserFactory())
+    checkout_lapse(first)
 
-    second = checkout(client, listing, UserFactory())
+    second = checkout_order(client, listing.pk, buyer=UserFactory())
 
     assert intent_status(first) == "canceled"
     assert not paid(try_pay(first))
@@ -207,12 +177,12 @@ def test_a_reused_pending_order_at_an_old_price_is_superseded_by_a_new_order_and
 ):
     buyer = UserFactory()
     listing = ListingFactory(seller=seller, price_cents=6400)
-    old = checkout(client, listing, buyer)
-    lapse(old)
+    old = checkout_order(client, listing.pk, buyer=buyer)
+    checkout_lapse(old)
     Listing.objects.filter(pk=listing.pk).update(price_cents=64000)  # however the price moved
 
     with committed():
-        new = checkout(client, listing, buyer)
+        new = checkout_order(client, listing.pk, buyer=buyer)
 
     assert new.pk != old.pk
     assert new.amount_cents == 64000 and new.payment_intent_id != old.payment_intent_id
@@ -227,9 +197,9 @@ def test_a_reused_pending_order_at_an_old_price_is_superseded_by_a_new_order_and
 def test_a_reused_pending_order_at_the_same_price_keeps_its_payment_intent(client, seller):
     buyer = UserFactory()
     listing = ListingFactory(seller=seller, price_cents=6400)
-    first = checkout(client, listing, buyer)
+    first = checkout_order(client, listing.pk, buyer=buyer)
 
-    again = checkout(client, listing, buyer)
+    again = checkout_order(client, listing.pk, buyer=buyer)
 
     assert again.pk == first.pk and again.payment_intent_id == first.payment_intent_id
 
@@ -251,8 +221,8 @@ def test_a_success_for_a_pending_order_whose_stub_was_withdrawn_is_refunded_in_f
     client, seller, webhook_sandbox, committed
 ):
     listing = ListingFactory(seller=seller, price_cents=6400)
-    order = checkout(client, listing, UserFactory(email="buyer@example.com"))
-    lapse(order)
+    order = checkout_order(client, listing.pk, buyer=UserFactory(email="buyer@example.com"))
+    checkout_lapse(order)
     # The PaymentIntent slipped through (say Stripe could not be reached to cancel it).
     Listing.objects.filter(pk=listing.pk).update(
         status=ListingStatus.WITHDRAWN, reserved_by=None, reserved_until=None
@@ -271,8 +241,8 @@ def test_a_success_for_a_pending_order_at_a_stale_price_is_refunded_in_full(
     client, seller, webhook_sandbox, committed
 ):
     listing = ListingFactory(seller=seller, price_cents=6400)
-    order = checkout(client, listing, UserFactory(email="buyer@example.com"))
-    lapse(order)
+    order = checkout_order(client, listing.pk, buyer=UserFactory(email="buyer@example.com"))
+    checkout_lapse(order)
     Listing.objects.filter(pk=listing.pk).update(price_cents=64000)
     assert paid(pay(order))
 
@@ -286,7 +256,7 @@ def test_a_success_for_a_pending_order_at_a_stale_price_is_refunded_in_full(
 
 def test_a_success_for_the_live_order_at_its_price_is_honoured(client, seller, webhook_sandbox):
     listing = ListingFactory(seller=seller, price_cents=6400)
-    order = checkout(client, listing, UserFactory())
+    order = checkout_order(client, listing.pk, buyer=UserFactory())
     assert paid(pay(order))
 
     deliver(webhook_sandbox)
@@ -303,8 +273,8 @@ def test_the_edit_and_withdraw_pages_answer_409_while_a_late_payment_is_settled(
     from marketplace.tests.test_listing_edit import listing_form_data
 
     listing = ListingFactory(seller=seller, price_cents=6400)
-    order = checkout(client, listing, UserFactory())
-    lapse(order)
+    order = checkout_order(client, listing.pk, buyer=UserFactory())
+    checkout_lapse(order)
     assert paid(pay(order))
     client.force_login(seller)
 
@@ -321,8 +291,8 @@ def test_the_edit_page_reprices_after_cancelling_a_lapsed_checkout(client, selle
     from marketplace.tests.test_listing_edit import listing_form_data
 
     listing = ListingFactory(seller=seller, price_cents=6400)
-    order = checkout(client, listing, UserFactory())
-    lapse(order)
+    order = checkout_order(client, listing.pk, buyer=UserFactory())
+    checkout_lapse(order)
     client.force_login(seller)
 
     response = client.post(f"/listings/{listing.pk}/edit/", listing_form_data(price="640.00"))

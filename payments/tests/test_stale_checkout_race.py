@@ -3,11 +3,9 @@ checking out and the lapsed holder paying, all at the same moment. Whatever wins
 PaymentIntent is left able to take money at a price the listing no longer asks, and a stub
 withdrawn or repriced under a late payment is never sold on it."""
 
-import datetime
 
 import pytest
 import stripe
-from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
 from core.errors import DomainError
@@ -16,6 +14,7 @@ from marketplace.services import listing_update, listing_withdraw
 from marketplace.tests.factories import ListingFactory
 from payments.models import Order, OrderStatus
 from payments.services.checkout import checkout_start
+from payments.tests.checkout_support import checkout_lapse
 from payments.tests.factories import sandbox_seller_onboarded, shipping_address
 from testing.threads import run_at_once
 
@@ -41,9 +40,7 @@ def run_together(*actions):
 def lapsed_checkout(listing):
     buyer = UserFactory()
     checkout = checkout_start(listing_id=listing.pk, buyer=buyer, shipping=shipping_address())
-    past = timezone.now() - datetime.timedelta(minutes=1)
-    Order.objects.filter(pk=checkout.order.pk).update(reserved_until=past)
-    Listing.objects.filter(pk=listing.pk).update(reserved_until=past)
+    checkout_lapse(checkout.order)
     return Order.objects.get(pk=checkout.order.pk)
 
 

@@ -14,13 +14,14 @@ from celery.schedules import crontab
 from django.core import mail
 from django.db import connections
 
+from accounts.tests.factories import UserFactory
 from core.logs import JsonFormatter, RequestIdFilter, request_id_set
 from marketplace.tests.factories import ListingFactory
 from payments import tasks
 from payments.models import Order, OrderStatus
 from payments.services.notifications import notify_order_paid
+from payments.tests.checkout_support import checkout_lapse, checkout_order
 from payments.tests.factories import OrderFactory, sandbox_seller_onboarded
-from payments.tests.test_reservations import lapse, open_checkout
 from testing.celery_support import wait_until
 
 pytestmark = pytest.mark.django_db
@@ -35,9 +36,9 @@ def test_beat_queues_the_reservation_sweep_every_minute():
 
 def test_the_sweep_task_cancels_each_lapsed_checkout_and_its_payment_intent(client, stripe_sandbox):
     seller = sandbox_seller_onboarded(stripe_sandbox)
-    lapsed = open_checkout(client, ListingFactory(seller=seller))
-    held = open_checkout(client, ListingFactory(seller=seller))
-    lapse(lapsed)
+    lapsed = checkout_order(client, ListingFactory(seller=seller).pk, buyer=UserFactory())
+    held = checkout_order(client, ListingFactory(seller=seller).pk, buyer=UserFactory())
+    checkout_lapse(lapsed)
 
     assert tasks.release_expired_reservations.delay().get() == 1
 

@@ -15,9 +15,6 @@ from payments.tests.webhook_support import make_event, pay, sandbox_order, sandb
 pytestmark = pytest.mark.django_db
 
 
-# The shared fixture; bound here (not imported by name) so tests can take it as an argument.
-
-
 def trigger_of(event_id):
     return WebhookEventTrigger.objects.filter(body__contains=event_id).latest("pk")
 
