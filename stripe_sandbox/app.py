@@ -9,6 +9,7 @@ See the package docstring for the public API.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 import logging
@@ -75,6 +76,32 @@ def _began_executing(response: Response) -> bool:
     except ValueError:
         return False
     return error.get("type") not in ("invalid_request_error", "idempotency_error")
+
+
+# What a page opened with an unknown (or another kind of) one-time link says, by link kind.
+LINK_NOT_FOUND = {
+    "account_link": ("Link not found", "This onboarding link is unknown."),
+    "login_link": ("Link not found", "This login link is unknown."),
+    "three_d_secure": ("Authentication not found", "This authentication is unknown or already finished."),
+}
+
+
+def _link_page(kind: str):
+    """A page behind a one-time link of `kind`: the handler runs under the store's lock with the
+    link found from the path's token; an unknown token is a 404 page."""
+
+    def wrap(handler):
+        @functools.wraps(handler)
+        def page(self: Sandbox, request: Request) -> Response:
+            with self.store.lock:
+                link = self._link(request.path_args["token"], kind)
+                if link is None:
+                    return html_response(pages.message_page(*LINK_NOT_FOUND[kind]), 404)
+                return handler(self, request, link)
+
+        return page
+
+    return wrap
 
 
 @dataclass
@@ -741,85 +768,63 @@ class Sandbox:
         link = self.store.tokens.get(token)
         return link if link and link["kind"] == kind else None
 
-    def _onboarding_page(self, request: Request) -> Response:
-        with self.store.lock:
-            link = self._link(request.path_args["token"], "account_link")
-            if link is None:
-                return html_response(pages.message_page("Link not found",
-                                                        "This onboarding link is unknown."), 404)
-            if link["state"] != "new" or self.now() > link["expires_at"]:
-                # Stripe sends expired or already-visited links to refresh_url for a new one.
-                return redirect(link["refresh_url"])
-            link["state"] = "opened"
-            self.store.save()
-            account = self.api.connected_account(link["account"])
-            return html_response(pages.onboarding_page(account, request.path))
+    @_link_page("account_link")
+    def _onboarding_page(self, request: Request, link: dict[str, Any]) -> Response:
+        if link["state"] != "new" or self.now() > link["expires_at"]:
+            # Stripe sends expired or already-visited links to refresh_url for a new one.
+            return redirect(link["refresh_url"])
+        link["state"] = "opened"
+        self.store.save()
+        account = self.api.connected_account(link["account"])
+        return html_response(pages.onboarding_page(account, request.path))
 
-    def _onboarding_submit(self, request: Request) -> Response:
-        with self.store.lock:
-            link = self._link(request.path_args["token"], "account_link")
-            if link is None:
-                return html_response(pages.message_page("Link not found",
-                                                        "This onboarding link is unknown."), 404)
-            if link["state"] == "used" or self.now() > link["expires_at"]:
-                return redirect(link["refresh_url"])
-            params = request.params
-            dob = str(params.get("dob") or "1990-01-01").split("-")
-            try:
-                dob_tuple = (int(dob[0]), int(dob[1]), int(dob[2]))
-            except (ValueError, IndexError):
-                dob_tuple = (1990, 1, 1)
-            self.api.complete_onboarding(
-                link["account"], leave_due=as_bool(params, "leave_due"),
-                first_name=params.get("first_name") or "Jenny",
-                last_name=params.get("last_name") or "Rosen", dob=dob_tuple,
-                routing_number=params.get("routing_number") or "110000000",
-                account_number=params.get("account_number") or "000123456789",
-                collection_options=link.get("collection_options"))
-            link["state"] = "used"
-            self.store.save()
-            return redirect(link["return_url"])
+    @_link_page("account_link")
+    def _onboarding_submit(self, request: Request, link: dict[str, Any]) -> Response:
+        if link["state"] == "used" or self.now() > link["expires_at"]:
+            return redirect(link["refresh_url"])
+        params = request.params
+        dob = str(params.get("dob") or "1990-01-01").split("-")
+        try:
+            dob_tuple = (int(dob[0]), int(dob[1]), int(dob[2]))
+        except (ValueError, IndexError):
+            dob_tuple = (1990, 1, 1)
+        self.api.complete_onboarding(
+            link["account"], leave_due=as_bool(params, "leave_due"),
+            first_name=params.get("first_name") or "Jenny",
+            last_name=params.get("last_name") or "Rosen", dob=dob_tuple,
+            routing_number=params.get("routing_number") or "110000000",
+            account_number=params.get("account_number") or "000123456789",
+            collection_options=link.get("collection_options"))
+        link["state"] = "used"
+        self.store.save()
+        return redirect(link["return_url"])
 
-    def _three_d_secure_page(self, request: Request) -> Response:
-        with self.store.lock:
-            link = self._link(request.path_args["token"], "three_d_secure")
-            if link is None:
-                return html_response(pages.message_page(
-                    "Authentication not found",
-                    "This authentication is unknown or already finished."), 404)
-            pi = self.api.find("payment_intent", link["payment_intent"], link["scope"])
-            return html_response(pages.three_d_secure_page(pi, request.path))
+    @_link_page("three_d_secure")
+    def _three_d_secure_page(self, request: Request, link: dict[str, Any]) -> Response:
+        pi = self.api.find("payment_intent", link["payment_intent"], link["scope"])
+        return html_response(pages.three_d_secure_page(pi, request.path))
 
-    def _three_d_secure_submit(self, request: Request) -> Response:
-        with self.store.lock:
-            link = self._link(request.path_args["token"], "three_d_secure")
-            if link is None:
-                return html_response(pages.message_page(
-                    "Authentication not found",
-                    "This authentication is unknown or already finished."), 404)
-            success = request.params.get("action", "complete") == "complete"
-            pi = self.api.authenticate_payment_intent(link["payment_intent"], link["scope"],
-                                                      success=success)
-            self.store.save()
-            return_url = pi.get("_return_url")
-            if not return_url:
-                return html_response(pages.message_page(
-                    "Authentication finished",
-                    f"The payment is now {pi['status']}. You can close this window."))
-            return redirect(pages.with_query(return_url, {
-                "payment_intent": pi["id"], "payment_intent_client_secret": pi["client_secret"],
-                "redirect_status": "succeeded" if success else "failed"}))
+    @_link_page("three_d_secure")
+    def _three_d_secure_submit(self, request: Request, link: dict[str, Any]) -> Response:
+        success = request.params.get("action", "complete") == "complete"
+        pi = self.api.authenticate_payment_intent(link["payment_intent"], link["scope"],
+                                                  success=success)
+        self.store.save()
+        return_url = pi.get("_return_url")
+        if not return_url:
+            return html_response(pages.message_page(
+                "Authentication finished",
+                f"The payment is now {pi['status']}. You can close this window."))
+        return redirect(pages.with_query(return_url, {
+            "payment_intent": pi["id"], "payment_intent_client_secret": pi["client_secret"],
+            "redirect_status": "succeeded" if success else "failed"}))
 
-    def _dashboard_page(self, request: Request) -> Response:
-        with self.store.lock:
-            link = self._link(request.path_args["token"], "login_link")
-            if link is None:
-                return html_response(pages.message_page("Link not found",
-                                                        "This login link is unknown."), 404)
-            account = self.api.connected_account(link["account"])
-            available, pending = self.api.balance_amounts(account["id"])
-            charges = [self.api.render(c) for c in self.store.all("charge", account["id"])]
-            return html_response(pages.dashboard_page(account, available, pending, charges))
+    @_link_page("login_link")
+    def _dashboard_page(self, request: Request, link: dict[str, Any]) -> Response:
+        account = self.api.connected_account(link["account"])
+        available, pending = self.api.balance_amounts(account["id"])
+        charges = [self.api.render(c) for c in self.store.all("charge", account["id"])]
+        return html_response(pages.dashboard_page(account, available, pending, charges))
 
     def _route_set_requirements(self, request: Request) -> Response:
         params = request.params
