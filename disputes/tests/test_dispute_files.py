@@ -6,7 +6,6 @@ import io
 
 import pytest
 import stripe
-from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
@@ -17,12 +16,10 @@ from disputes.files import (
     dispute_evidence_file_attach,
     dispute_seller_evidence_file_attach,
 )
-from disputes.models import Dispute, DisputeEvidenceFile
+from disputes.models import DisputeEvidenceFile
 from disputes.services import InvalidEvidence, dispute_evidence_initial, dispute_respond
 from payments.models import AuditEvent
-from payments.services.fulfilment import order_ship
-from payments.staff import SUPPORT, staff_groups_ensure
-from payments.tests.webhook_support import deliver, pay, sandbox_order
+from payments.tests.webhook_support import deliver, sandbox_order
 
 pytestmark = pytest.mark.django_db
 
@@ -42,27 +39,6 @@ def png(name: str = "label.png") -> SimpleUploadedFile:
     buffer = io.BytesIO()
     Image.new("RGB", (40, 30), "white").save(buffer, "PNG")
     return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/png")
-
-
-@pytest.fixture
-def dispute(webhook_sandbox):
-    order = sandbox_order(webhook_sandbox)
-    pay(order)
-    deliver(webhook_sandbox)
-    order_ship(order_id=order.pk, seller=order.seller, tracking_number="1Z999AA10123456784")
-    charge_id = stripe.PaymentIntent.retrieve(order.payment_intent_id,
-                                              stripe_account=order.stripe_account_id).latest_charge
-    webhook_sandbox.open_dispute(charge_id, reason="product_not_received")
-    deliver(webhook_sandbox)
-    return Dispute.objects.select_related("order__seller").get(order=order)
-
-
-@pytest.fixture
-def support():
-    staff_groups_ensure()
-    user = UserFactory(username="support", is_staff=True)
-    user.groups.add(Group.objects.get(name=SUPPORT))
-    return user
 
 
 def file_url(dispute):

@@ -6,35 +6,18 @@ import stripe
 from django.contrib.auth.models import Group
 
 from accounts.tests.factories import UserFactory
-from disputes.models import Dispute
 from payments.models import AuditEvent, OrderStatus
-from payments.services.fulfilment import order_ship
 from payments.staff import SUPPORT, staff_groups_ensure
-from payments.tests.webhook_support import deliver, pay, sandbox_order
+from payments.tests.webhook_support import deliver
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def dispute(webhook_sandbox):
-    order = sandbox_order(webhook_sandbox)
-    pay(order)
-    deliver(webhook_sandbox)
-    order_ship(order_id=order.pk, seller=order.seller, tracking_number="1Z999AA10123456784")
-    charge_id = stripe.PaymentIntent.retrieve(order.payment_intent_id,
-                                              stripe_account=order.stripe_account_id).latest_charge
-    webhook_sandbox.open_dispute(charge_id, reason="product_not_received")
-    deliver(webhook_sandbox)
-    return Dispute.objects.select_related("order").get(order=order)
-
-
-@pytest.fixture
-def support(client):
-    staff_groups_ensure()
-    user = UserFactory(username="support", is_staff=True)
-    user.groups.add(Group.objects.get(name=SUPPORT))
-    client.force_login(user)
-    return user
+def support(support, client):
+    """The disputes conftest's Support agent, logged in: these tests read the admin pages."""
+    client.force_login(support)
+    return support
 
 
 def page_url(dispute):

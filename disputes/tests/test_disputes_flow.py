@@ -18,7 +18,7 @@ from core.errors import PermissionDenied
 from disputes import services as dispute_services
 from disputes.models import Dispute
 from payments.models import AuditEvent, Order, OrderStatus, PaymentStatus
-from payments.staff import FINANCE, SUPPORT, staff_groups_ensure
+from payments.staff import FINANCE, SUPPORT
 from payments.tests.webhook_support import CONNECT_PATH, make_event, pay, post_event, sandbox_order
 
 pytestmark = pytest.mark.django_db
@@ -36,14 +36,6 @@ def disputed_order(webhook_sandbox, deliver_all):
     deliver_all()
     order.refresh_from_db()
     return order
-
-
-@pytest.fixture
-def support():
-    staff_groups_ensure()
-    user = UserFactory(username="support", is_staff=True)
-    user.groups.add(Group.objects.get(name=SUPPORT))
-    return user
 
 
 def transitions(order):

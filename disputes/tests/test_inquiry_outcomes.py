@@ -4,35 +4,22 @@ settles the order; a chargeback's cannot; `prevented` is an outcome of its own, 
 "Accept" on an inquiry says, and does, what Stripe does: closed as lost, no money moved."""
 
 import pytest
-from django.contrib.auth.models import Group
 from django.core import mail
 
-from accounts.tests.factories import UserFactory
 from disputes import services as dispute_services
 from disputes.models import Dispute
 from payments.models import AuditEvent, OrderStatus, RefundStatus
 from payments.services.refunds import OrderNotRefundable, refund_request
-from payments.staff import FINANCE, SUPPORT, staff_groups_ensure
+from payments.staff import FINANCE
+from payments.tests.factories import staff_member
 from payments.tests.webhook_support import pay, sandbox_order
 
 pytestmark = pytest.mark.django_db
 
 
-def _staff(group_name, username):
-    staff_groups_ensure()
-    user = UserFactory(username=username, is_staff=True)
-    user.groups.add(Group.objects.get(name=group_name))
-    return user
-
-
 @pytest.fixture
 def finance():
-    return _staff(FINANCE, "finance")
-
-
-@pytest.fixture
-def support():
-    return _staff(SUPPORT, "support")
+    return staff_member(FINANCE, username="finance")
 
 
 def _disputed(webhook_sandbox, deliver_all, payment_method):
@@ -119,7 +106,7 @@ def test_the_accept_button_on_an_inquiry_says_no_money_moves(webhook_sandbox, de
     assert "Accept the inquiry (closes it as lost; no money moves)" in page
     assert "their bank may still open a chargeback" in page and "refund the order instead" in page
     assert f'href="/admin/payments/order/{order.pk}/refund/" id="refund-instead"' in page
-    client.force_login(_staff(FINANCE, "finance2"))
+    client.force_login(staff_member(FINANCE, username="finance2"))
     assert f"/admin/payments/order/{order.pk}/refund/" in client.get(
         f"/admin/payments/order/{order.pk}/change/").content.decode()  # the order page offers it too
 

@@ -10,6 +10,7 @@ import datetime
 
 import factory
 from django.conf import settings
+from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from accounts.tests.factories import SellerFactory, UserFactory
@@ -26,6 +27,7 @@ from payments.models import (
     RefundApproval,
     RefundStatus,
 )
+from payments.staff import staff_groups_ensure
 
 # Orders past payment: their listing has been sold.
 SOLD_STATUSES = {
@@ -166,6 +168,16 @@ def sandbox_seller_onboarded(sandbox, **kwargs):
     onboarding instead)."""
     account = sandbox.create_account(onboarded=True, email="seller@example.com")
     return SellerFactory(stripe_account_id=account["id"], **kwargs)
+
+
+def staff_member(group: str | None = None, **kwargs):
+    """A staff user (is_staff), in payments/staff.py's `group` (SUPPORT or FINANCE) when given.
+    The groups are made here: --no-migrations skips the data migration that makes them."""
+    user = UserFactory(is_staff=True, **kwargs)
+    if group:
+        staff_groups_ensure()
+        user.groups.add(Group.objects.get(name=group))
+    return user
 
 
 def shipping_address(**overrides) -> dict:

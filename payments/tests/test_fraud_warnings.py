@@ -4,23 +4,15 @@ view, staff see it as a to-do and Finance refunds in full from it (Stripe then m
 actionable); the seller is emailed once and sees it on the dashboard and the order page."""
 
 import pytest
-from django.contrib.auth.models import Group
 from django.core import mail
 
-from accounts.tests.factories import UserFactory
 from payments.models import EarlyFraudWarning, OrderStatus, RefundReason
 from payments.services.webhook_setup import webhook_event_types
-from payments.staff import FINANCE, SUPPORT, staff_groups_ensure
+from payments.staff import FINANCE, SUPPORT
+from payments.tests.factories import staff_member
 from payments.tests.webhook_support import CONNECT_PATH, make_event, pay, post_event, sandbox_order
 
 pytestmark = pytest.mark.django_db
-
-
-def _staff(group_name):
-    staff_groups_ensure()
-    user = UserFactory(is_staff=True)
-    user.groups.add(Group.objects.get(name=group_name))
-    return user
 
 
 @pytest.fixture
@@ -70,7 +62,7 @@ def test_the_seller_sees_the_warning_on_the_dashboard_and_the_order_page(warned_
 def test_finance_refunds_in_full_from_the_to_do_and_the_warning_is_settled(
     warned_order, webhook_sandbox, deliver_all, client
 ):
-    finance = _staff(FINANCE)
+    finance = staff_member(FINANCE)
     client.force_login(finance)
     warning = EarlyFraudWarning.objects.get(order=warned_order)
 
@@ -94,7 +86,7 @@ def test_finance_refunds_in_full_from_the_to_do_and_the_warning_is_settled(
 
 
 def test_support_sees_the_to_do_but_cannot_use_the_refund_route(warned_order, client):
-    client.force_login(_staff(SUPPORT))
+    client.force_login(staff_member(SUPPORT))
     warning = EarlyFraudWarning.objects.get(order=warned_order)
 
     todo = client.get("/admin/payments/earlyfraudwarning/")

@@ -8,11 +8,11 @@ from django.core import mail
 from payments.models import RefundApproval
 from payments.services.refunds import FraudulentRefundNotAllowed, refund_approval_approve, refund_request
 from payments.staff import FINANCE, SUPPORT
+from payments.tests.factories import staff_member
 from payments.tests.test_refunds import (
     paid,
     post_refund,
     refund_url,
-    staff,
     stripe_refunds,
 )
 from payments.tests.webhook_support import deliver
@@ -73,7 +73,7 @@ def test_a_seller_is_not_offered_fraudulent_and_cannot_send_it(client, webhook_s
 
 def test_finance_may_refund_as_fraudulent(client, webhook_sandbox):
     order = paid(webhook_sandbox)
-    client.force_login(staff(FINANCE))
+    client.force_login(staff_member(FINANCE))
 
     assert post_refund(client, order, {"amount": 500, "reason": "fraudulent"}).status_code == 201
     assert [r["reason"] for r in stripe_refunds(webhook_sandbox, order)] == ["fraudulent"]
@@ -111,7 +111,7 @@ def test_an_unknown_reason_or_a_note_too_long_is_400_and_refunds_nothing(client,
 
 def test_finance_refunds_from_admin_with_our_reason_and_a_note(client, webhook_sandbox):
     order = paid(webhook_sandbox)
-    client.force_login(staff(FINANCE))
+    client.force_login(staff_member(FINANCE))
     url = f"/admin/payments/order/{order.pk}/refund/"
     form = {"amount": "10.00", "reason": "not_received", "note": "Tracking shows lost.",
             "buyer_note": "The parcel was lost; here is your money.", "token": "tok-1"}
@@ -139,10 +139,10 @@ def test_supports_request_above_the_limit_keeps_its_reason_and_note_when_finance
     settings.SUPPORT_REFUND_LIMIT_CENTS = 1000
     order = paid(webhook_sandbox)
 
-    approval = refund_request(order_id=order.pk, actor=staff(SUPPORT), amount_cents=2000,
+    approval = refund_request(order_id=order.pk, actor=staff_member(SUPPORT), amount_cents=2000,
                               reason="not_as_described", buyer_note="We checked the photos.")
     assert isinstance(approval, RefundApproval)
-    refund = refund_approval_approve(approval_id=approval.pk, actor=staff(FINANCE))
+    refund = refund_approval_approve(approval_id=approval.pk, actor=staff_member(FINANCE))
 
     assert (refund.reason, refund.marketplace_reason) == ("requested_by_customer", "not_as_described")
     assert refund.buyer_note == "We checked the photos."

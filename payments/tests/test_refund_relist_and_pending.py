@@ -10,10 +10,10 @@ from marketplace.models import ListingStatus
 from payments.models import OrderStatus, RefundStatus
 from payments.services.fulfilment import order_ship
 from payments.staff import FINANCE
+from payments.tests.factories import staff_member
 from payments.tests.test_refunds import (
     paid,
     post_refund,
-    staff,
 )
 from payments.tests.webhook_support import deliver
 
@@ -76,7 +76,7 @@ def test_nobody_but_the_seller_can_relist_and_learns_nothing(
     client, webhook_sandbox, django_capture_on_commit_callbacks, who
 ):
     order = shipped_and_refunded(webhook_sandbox, client, django_capture_on_commit_callbacks)
-    user = {"stranger": UserFactory(), "buyer": order.buyer, "staff": staff(FINANCE)}[who]
+    user = {"stranger": UserFactory(), "buyer": order.buyer, "staff": staff_member(FINANCE)}[who]
     client.force_login(user)
 
     response = client.post(relist_url(order), content_type="application/json", HTTP_ACCEPT="application/json")

@@ -9,8 +9,8 @@ from core.errors import PaymentProviderError
 from marketplace.models import ListingStatus
 from payments.models import OrderStatus, Refund, RefundStatus
 from payments.services.refunds import refund_amount_parse, refund_request
-from payments.staff import FINANCE, SUPPORT, staff_groups_ensure
-from payments.tests.factories import PaymentFactory
+from payments.staff import FINANCE, SUPPORT
+from payments.tests.factories import PaymentFactory, staff_member
 from payments.tests.webhook_support import deliver, pay, sandbox_order
 
 pytestmark = pytest.mark.django_db
@@ -38,16 +38,6 @@ def paid(sandbox, *, price_cents=5000, card="pm_card_visa", funds_available=True
 @pytest.fixture
 def paid_order(webhook_sandbox):
     return paid(webhook_sandbox)
-
-
-def staff(group=None):
-    user = UserFactory(is_staff=True)
-    if group:
-        from django.contrib.auth.models import Group
-
-        staff_groups_ensure()
-        user.groups.add(Group.objects.get(name=group))
-    return user
 
 
 def stripe_refunds(sandbox, order):
@@ -87,7 +77,7 @@ def test_staff_without_the_refund_permission_is_refused_by_the_json_route(
     client, paid_order, webhook_sandbox
 ):
     # is_staff alone used to be enough (201); every refund path now runs the same check.
-    client.force_login(staff())
+    client.force_login(staff_member())
 
     response = post_refund(client, paid_order, {"amount": 500})
 
@@ -100,7 +90,7 @@ def test_staff_without_the_refund_permission_is_refused_by_the_json_route(
 def test_support_refunds_up_to_its_limit_and_sends_more_to_finance(client, webhook_sandbox, settings):
     settings.SUPPORT_REFUND_LIMIT_CENTS = 1000
     order = paid(webhook_sandbox)
-    client.force_login(staff(SUPPORT))
+    client.force_login(staff_member(SUPPORT))
 
     above = post_refund(client, order, {"amount": 1001})
     within = post_refund(client, order, {"amount": 1000})
@@ -116,7 +106,7 @@ def test_support_refunds_up_to_its_limit_and_sends_more_to_finance(client, webho
 def test_support_cannot_refund_everything_left_when_it_is_above_the_limit(client, webhook_sandbox, settings):
     settings.SUPPORT_REFUND_LIMIT_CENTS = 1000
     order = paid(webhook_sandbox)
-    client.force_login(staff(SUPPORT))
+    client.force_login(staff_member(SUPPORT))
 
     assert post_refund(client, order).status_code == 202
     assert stripe_refunds(webhook_sandbox, order) == []
@@ -124,7 +114,7 @@ def test_support_cannot_refund_everything_left_when_it_is_above_the_limit(client
 
 def test_finance_refunds_any_amount(client, paid_order, webhook_sandbox, settings):
     settings.SUPPORT_REFUND_LIMIT_CENTS = 100
-    client.force_login(staff(FINANCE))
+    client.force_login(staff_member(FINANCE))
 
     response = post_refund(client, paid_order)
     deliver(webhook_sandbox)
@@ -476,7 +466,7 @@ def test_a_refund_that_fails_later_puts_the_order_back_and_takes_the_stub_off_sa
     # Enough money in the seller's balance for the whole refund: it succeeds at first.
     webhook_sandbox.settle_refunds()
     client.force_login(order.seller)
-    staff_user = staff(FINANCE)
+    staff_user = staff_member(FINANCE)
     staff_user.email = "finance@example.test"
     staff_user.save()
     response = post_refund(client, order)
