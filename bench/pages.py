@@ -10,10 +10,23 @@ the median over the rounds, so a machine that is busier in one minute than in th
 move the ratios. Pages with many addresses (detail, deep pages) pick one at random per request,
 so a cache serves them only as often as it would serve real visitors.
 
+Visitors: rows without a prefix are anonymous (the page cache may answer them); `[miss]` rows
+send a session cookie that names no session (never cached, no user); `[buyer]` rows are real
+logged-in buyers: BENCH_BUYER_SESSIONS (default 50) of the seeded buyers logged in through
+Django's login, each request with one of their session cookies at random (wrk's Lua script
+rotates them). `[churn R/s]` rows are anonymous while bench/churn.py edits, reserves, sells and
+releases listings through the ORM (BENCH_CHURN_RATE a second, default 20; R is the rate it
+achieved) and checks that no listing it has just reserved or sold is shown as buyable; `[mixed
+70/30 + churn]` sends 70 % anonymous and 30 % logged-in requests spread over the page kinds,
+with the same writer. The reference itself runs without the writer; `[churn] reference` shows
+what the writer costs the machine.
+
 Columns: req/s, latency p50/p99 (wrk --latency; medians over rounds), ratio to the reference,
 SQL queries of one request as served (0 when the anonymous page cache answers) and with the page
-cache off (what a miss costs; the bench middleware counts them), non-2xx answers. Below the table:
-each gunicorn worker's RSS after the run and how many requests the run sent.
+cache off (what a miss costs; the bench middleware counts them), non-2xx answers, and for the
+churn rows `stale buy`: violations over listings checked (must be 0). Above the table: which
+gunicorn served (scripts/bench.sh's BENCH_GUNICORN). Below it: each gunicorn worker's RSS after
+the run and how many requests the run sent, and the writer's figures.
 """
 
 import argparse
@@ -25,7 +38,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 import urllib.request
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,7 +49,29 @@ sys.path.insert(0, str(ROOT))
 
 REFERENCE = "reference (fortunes)"
 MISS = "[miss] "
-MISS_HEADERS = {"Cookie": "sessionid=bench-no-such-session"}
+MISS_COOKIE = "sessionid=bench-no-such-session"
+BUYER = "[buyer] "
+CHURN = "[churn] "
+MIXED = "[mixed 70/30 + churn]"
+BUYER_SESSIONS = int(os.environ.get("BENCH_BUYER_SESSIONS", 50))
+CHURN_RATE = float(os.environ.get("BENCH_CHURN_RATE", 20))
+FILTERED = "/?q=springsteen&category=concert&min_price=20&max_price=2000&sort=price_desc"
+# The mixed row's page kinds and their shares of the requests.
+MIX_KINDS = [("browse", 30), ("listing", 35), ("seller", 10), ("rock", 10), ("rare", 5), ("filtered", 10)]
+
+
+@dataclass
+class Page:
+    """One row: its requests as (path, Cookie header or ""), one drawn at random per request."""
+
+    name: str
+    requests: list[tuple[str, str]]
+    churn: bool = False
+    figures: dict = field(default_factory=dict)
+
+
+def anonymous(paths: list[str], cookie: str = "") -> list[tuple[str, str]]:
+    return [(path, cookie) for path in paths]
 
 
 def setup_django():
@@ -56,7 +94,26 @@ def deep_cursor_paths(ids: list[int]) -> list[str]:
             for listing in Listing.objects.select_related("stub").filter(pk__in=ids[:500])]
 
 
-def scenarios(rng: random.Random) -> list[tuple[str, list[str]]]:
+def buyer_cookies(count: int) -> list[str]:
+    """Session cookies of `count` seeded buyers, logged in by Django's login (a session each,
+    as the login page makes after the password check)."""
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from bench.seed import BENCH_BUYERS
+
+    cookies = []
+    buyers = get_user_model().objects.filter(username__startswith="bench_buyer").order_by("pk")
+    for user in buyers[: min(count, BENCH_BUYERS)]:
+        client = Client()
+        client.force_login(user)
+        cookies.append(f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}")
+    return cookies
+
+
+def scenarios(rng: random.Random) -> list[Page]:
+    from bench.seed import PAYABLE_SELLERS, RARE_WORD
     from marketplace.models import Listing
     from marketplace.selectors import ListingFilters, listing_search
 
@@ -71,48 +128,117 @@ def scenarios(rng: random.Random) -> list[tuple[str, list[str]]]:
     ids = ids or [0]
     pages = max(1, purchasable.count() // 24)
     deep_numbers = [f"/?page={rng.randint(max(2, pages // 4), max(2, pages - 1))}" for _ in range(500)]
+    listings = [f"/listings/{pk}/" for pk in ids]
+    sellers = [f"/sellers/bench_seller{number}/" for number in range(PAYABLE_SELLERS)]
+    rare = f"/?q={RARE_WORD}"
     found = [
-        (REFERENCE, ["/bench/fortunes/"]),
-        ("/ browse, first page", ["/"]),
+        Page(REFERENCE, anonymous(["/bench/fortunes/"])),
+        Page("/ browse, first page", anonymous(["/"])),
         # A visitor with a session cookie is never served from the anonymous page cache: what a
         # miss costs on the first page (plus the session lookup a logged-in visitor has too).
-        (MISS + "/ browse, first page", ["/"]),
-        ("/?q=rock&sort=price_asc", ["/?q=rock&sort=price_asc"]),
-        (MISS + "/?q=rock&sort=price_asc", ["/?q=rock&sort=price_asc"]),
-        ("filtered+sorted+searched",
-         ["/?q=springsteen&category=concert&min_price=20&max_price=2000&sort=price_desc"]),
-        ("deep page=N (random)", deep_numbers),
+        Page(MISS + "/ browse, first page", anonymous(["/"], MISS_COOKIE)),
+        Page("/?q=rock&sort=price_asc", anonymous(["/?q=rock&sort=price_asc"])),
+        Page(MISS + "/?q=rock&sort=price_asc", anonymous(["/?q=rock&sort=price_asc"], MISS_COOKIE)),
+        Page("filtered+sorted+searched", anonymous([FILTERED])),
+        Page("deep page=N (random)", anonymous(deep_numbers)),
     ]
     cursors = deep_cursor_paths(ids)
     if cursors:
-        found.append(("deep 'next' cursor (random)", cursors))
+        found.append(Page("deep 'next' cursor (random)", anonymous(cursors)))
     found += [
         # One listing over and over, as docs/performance.md's listing-detail goal is measured (the
         # page cache answers all but the first), then random listings, which are mostly misses.
-        ("/listings/<id>/ (one listing)", [f"/listings/{ids[0]}/"]),
-        ("/listings/<id>/ (random)", [f"/listings/{pk}/" for pk in ids]),
-        ("/sellers/<name>/", ["/sellers/bench_seller3/"]),
-        ("/api/listings/", ["/api/listings/"]),
-        (MISS + "/api/listings/", ["/api/listings/"]),
+        Page("/listings/<id>/ (one listing)", anonymous([f"/listings/{ids[0]}/"])),
+        Page("/listings/<id>/ (random)", anonymous(listings)),
+        Page("/sellers/<name>/", anonymous(["/sellers/bench_seller3/"])),
+        Page("/api/listings/", anonymous(["/api/listings/"])),
+        Page(MISS + "/api/listings/", anonymous(["/api/listings/"], MISS_COOKIE)),
     ]
+    cookies = buyer_cookies(BUYER_SESSIONS)
+
+    def logged_in(paths: list[str], count: int = 2000) -> list[tuple[str, str]]:
+        return [(rng.choice(paths), rng.choice(cookies)) for _ in range(count)]
+
+    kinds = {"browse": ["/"], "listing": listings, "seller": sellers, "rock": ["/?q=rock"], "rare": [rare],
+             "filtered": [FILTERED]}
+    found += [
+        Page(BUYER + "/ browse, first page", logged_in(kinds["browse"])),
+        Page(BUYER + "/listings/<id>/ (random)", logged_in(listings)),
+        Page(BUYER + "/sellers/<name>/ (random)", logged_in(sellers)),
+        Page(BUYER + "/?q=rock (common word)", logged_in(kinds["rock"])),
+        Page(BUYER + f"/?q={RARE_WORD} (rare word)", logged_in([rare])),
+        Page(BUYER + "filtered+sorted+searched", logged_in([FILTERED])),
+        Page(CHURN + "reference (fortunes)", anonymous(["/bench/fortunes/"]), churn=True),
+        Page(CHURN + "/ browse, first page", anonymous(["/"]), churn=True),
+        Page(CHURN + "/?q=rock (common word)", anonymous(["/?q=rock"]), churn=True),
+        Page(CHURN + "/listings/<id>/ (random)", anonymous(listings), churn=True),
+    ]
+    weighted = [kind for kind, weight in MIX_KINDS for _ in range(weight)]
+    mixed = []
+    for _ in range(4000):
+        path = rng.choice(kinds[rng.choice(weighted)])
+        mixed.append((path, rng.choice(cookies) if rng.random() < 0.3 else ""))
+    found.append(Page(MIXED, mixed, churn=True))
     return found
 
 
+class Churn:
+    """bench/churn.py running beside wrk: started before a churn row's run, stopped after it."""
+
+    def __init__(self, base_url: str, folder: Path):
+        self.base_url = base_url
+        self.folder = folder
+        self.reports: list[dict] = []
+        self.process = None
+        self.report = None
+
+    def __enter__(self):
+        self.report = self.folder / f"churn-{len(self.reports)}.json"
+        ready = Path(f"{self.report}.ready")
+        command = [sys.executable, str(ROOT / "bench" / "churn.py"), "--base-url", self.base_url,
+                   "--rate", str(CHURN_RATE), "--report", str(self.report)]
+        # Saves queue their Celery tasks (price-drop and reservation mails) on the bench Redis, as
+        # the site's do, rather than running them in the writer; its own logs are not measured.
+        broker = os.environ.get("CACHE_URL", "").rsplit("/", 1)[0] + "/2"
+        env = {**os.environ, "LOG_LEVEL": "WARNING",
+               **({"CELERY_BROKER_URL": broker} if broker.startswith("redis://") else {})}
+        self.process = subprocess.Popen(command, env=env)
+        for _ in range(600):
+            if ready.exists() or self.process.poll() is not None:
+                break
+            time.sleep(0.1)
+        if not ready.exists():
+            self.process.kill()
+            raise SystemExit("bench/churn.py did not start")
+        time.sleep(1)  # a second of writes before the measurement
+        return self
+
+    def __exit__(self, *_exc):
+        self.process.terminate()
+        if self.process.wait(timeout=120) != 0:
+            raise SystemExit("bench/churn.py failed")
+        self.reports.append(json.loads(self.report.read_text()))
+
+
 LUA = """
-local paths = %s
-local counter = 0
+local requests = %s
 init = function(args)
   math.randomseed(os.time() + math.floor(os.clock() * 1000000))
 end
 request = function()
-  return wrk.format(nil, paths[math.random(#paths)])
+  local r = requests[math.random(#requests)]
+  if r[2] == "" then
+    return wrk.format(nil, r[1])
+  end
+  return wrk.format(nil, r[1], {Cookie = r[2]})
 end
 """
 
 
-def lua_script(paths: list[str], folder: Path, name: str) -> Path:
+def lua_script(requests: list[tuple[str, str]], folder: Path, name: str) -> Path:
     path = folder / f"{re.sub(r'[^a-z0-9]+', '_', name.lower())}.lua"
-    path.write_text(LUA % ("{" + ", ".join(json.dumps(p) for p in paths) + "}"))
+    listed = ", ".join(f"{{{json.dumps(p)}, {json.dumps(c)}}}" for p, c in requests)
+    path.write_text(LUA % ("{" + listed + "}"))
     return path
 
 
@@ -124,13 +250,14 @@ def _ms(text: str) -> float:
     return float(number) * UNITS[unit]
 
 
-def run_wrk(base_url, paths, *, seconds, threads, connections, folder, name):
+def run_wrk(base_url, page: Page, *, seconds, threads, connections, folder):
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "10s"]
-    if name.startswith(MISS):
-        command += [arg for header, value in MISS_HEADERS.items() for arg in ("-H", f"{header}: {value}")]
-    if len(paths) > 1:
-        command += ["-s", str(lua_script(paths, folder, name))]
-    command.append(base_url + paths[0])
+    path, cookie = page.requests[0]
+    if len(page.requests) > 1:
+        command += ["-s", str(lua_script(page.requests, folder, page.name))]
+    elif cookie:
+        command += ["-H", f"Cookie: {cookie}"]
+    command.append(base_url + path)
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     result = {
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
@@ -145,8 +272,9 @@ def run_wrk(base_url, paths, *, seconds, threads, connections, folder, name):
     return result
 
 
-def query_count(base_url, path, mode="1", name="") -> str:
-    headers = {"X-Bench-Queries": mode, **(MISS_HEADERS if name.startswith(MISS) else {})}
+def query_count(base_url, page: Page, mode="1") -> str:
+    path, cookie = page.requests[0]
+    headers = {"X-Bench-Queries": mode, **({"Cookie": cookie} if cookie else {})}
     request = urllib.request.Request(base_url + path, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
@@ -183,33 +311,39 @@ def main():
     pages = scenarios(rng)
     if args.only:
         wanted = args.only.split(",")
-        pages = [p for p in pages if p[0] == REFERENCE or any(w in p[0] for w in wanted)]
+        pages = [p for p in pages if p.name == REFERENCE or any(w in p.name for w in wanted)]
     listings = Listing.objects.count()
     purchasable = listing_search(filters=ListingFilters()).count()
     folder = Path(tempfile.mkdtemp(prefix="bench-wrk-"))
-    runs = {name: [] for name, _ in pages}
-    ratios = {name: [] for name, _ in pages}
+    churn = Churn(args.base_url, folder)
+    runs = {page.name: [] for page in pages}
+    ratios = {page.name: [] for page in pages}
+    churned = {page.name: [] for page in pages}  # the writer's report of each churn run
     total_requests = 0
-    for name, paths in pages:  # warm up every worker: templates, connections, plans
-        run_wrk(args.base_url, paths, seconds=1, threads=args.threads, connections=args.connections,
-                folder=folder, name=name)
-    # After the warm-up: every worker holds its database connection (a new one costs 2 queries).
-    queries = {name: query_count(args.base_url, paths[0], name=name) for name, paths in pages}
-    uncached = {name: query_count(args.base_url, paths[0], "uncached", name=name) for name, paths in pages}
-    reference_paths = dict(pages)[REFERENCE]
-    for round_number in range(args.rounds):
-        def reference_run():
-            return run_wrk(args.base_url, reference_paths, seconds=args.seconds, threads=args.threads,
-                           connections=args.connections, folder=folder, name=REFERENCE)
 
-        before = reference_run()
+    def measure(page: Page, seconds: int) -> dict:
+        return run_wrk(args.base_url, page, seconds=seconds, threads=args.threads,
+                       connections=args.connections, folder=folder)
+
+    for page in pages:  # warm up every worker: templates, connections, plans (no writer yet)
+        measure(page, 1)
+    # After the warm-up: every worker holds its database connection (a new one costs 2 queries).
+    queries = {page.name: query_count(args.base_url, page) for page in pages}
+    uncached = {page.name: query_count(args.base_url, page, "uncached") for page in pages}
+    reference = next(page for page in pages if page.name == REFERENCE)
+    for round_number in range(args.rounds):
+        before = measure(reference, args.seconds)
         this_round = {}
-        for name, paths in pages:
-            if name == REFERENCE:
+        for page in pages:
+            if page is reference:
                 continue
-            this_round[name] = run_wrk(args.base_url, paths, seconds=args.seconds, threads=args.threads,
-                                       connections=args.connections, folder=folder, name=name)
-        after = reference_run()
+            if page.churn:
+                with churn:
+                    this_round[page.name] = measure(page, args.seconds)
+                churned[page.name].append(churn.reports[-1])
+            else:
+                this_round[page.name] = measure(page, args.seconds)
+        after = measure(reference, args.seconds)
         reference_rps = (before["rps"] + after["rps"]) / 2
         runs[REFERENCE] += [before, after]
         ratios[REFERENCE].append(1.0)
@@ -221,38 +355,85 @@ def main():
               file=sys.stderr, flush=True)
 
     rows = []
-    for name, _ in pages:
-        results = runs[name]
-        rows.append({
-            "page": name,
+    for page in pages:
+        results = runs[page.name]
+        row = {
+            "page": page.name,
             "rps": statistics.median(r["rps"] for r in results),
             "p50": statistics.median(r["p50"] for r in results),
             "p99": statistics.median(r["p99"] for r in results),
-            "ratio": statistics.median(ratios[name]),
-            "queries": queries[name],
-            "uncached": uncached[name],
+            "ratio": statistics.median(ratios[page.name]),
+            "queries": queries[page.name],
+            "uncached": uncached[page.name],
             "bad": sum(r["bad"] for r in results),
-        })
+            "stale_buy": "",
+        }
+        reports = churned[page.name]
+        if reports:
+            rate = sum(r["writes"] for r in reports) / sum(r["seconds"] for r in reports)
+            violations = sum(len(r["violations"]) for r in reports)
+            checked = sum(r["checked_listings"] for r in reports)
+            row.update(writer_rate=rate, violations=violations, checked=checked,
+                       stale_buy=f"{violations}/{checked}")
+            if page.name == MIXED:
+                row["page"] = f"[mixed 70/30 + churn {rate:.1f}/s]"
+            else:
+                row["page"] = page.name.replace("[churn]", f"[churn {rate:.1f}/s]")
+        rows.append(row)
+    width = max(30, *(len(row["page"]) for row in rows))
+    gunicorn = os.environ.get("BENCH_GUNICORN_LABEL", "")
     print()
     print(f"Pages at {listings:,} listings ({purchasable:,} purchasable); "
           f"wrk -t{args.threads} -c{args.connections}, {args.rounds} rounds x {args.seconds} s per page, "
           "alternating with the reference")
+    if gunicorn:
+        print(f"gunicorn for every row: {gunicorn}")
     print()
-    print(f"| {'page':<30} | {'req/s':>8} | {'p50 ms':>7} | {'p99 ms':>7} | {'vs ref':>6} "
-          f"| {'queries':>7} | {'uncached':>8} | {'non-2xx':>7} |")
-    print(f"|{'-' * 32}|{'-' * 10}|{'-' * 9}|{'-' * 9}|{'-' * 8}|{'-' * 9}|{'-' * 10}|{'-' * 9}|")
+    print(f"| {'page':<{width}} | {'req/s':>8} | {'p50 ms':>7} | {'p99 ms':>7} | {'vs ref':>6} "
+          f"| {'queries':>7} | {'uncached':>8} | {'non-2xx':>7} | {'stale buy':>9} |")
+    print("|" + "|".join("-" * (size + 2) for size in (width, 8, 7, 7, 6, 7, 8, 7, 9)) + "|")
     for row in rows:
-        print(f"| {row['page']:<30} | {row['rps']:>8,.0f} | {row['p50']:>7.1f} | {row['p99']:>7.1f} | "
-              f"{row['ratio']:>5.2f}x | {row['queries']:>7} | {row['uncached']:>8} | {row['bad']:>7} |")
+        print(f"| {row['page']:<{width}} | {row['rps']:>8,.0f} | {row['p50']:>7.1f} | {row['p99']:>7.1f} | "
+              f"{row['ratio']:>5.2f}x | {row['queries']:>7} | {row['uncached']:>8} | {row['bad']:>7} "
+              f"| {row['stale_buy']:>9} |")
     rss = worker_rss_mb(args.gunicorn_pid) if args.gunicorn_pid else []
     if rss:
         print()
         print(f"gunicorn workers' RSS after {total_requests:,} requests in this run "
               f"(~{total_requests // max(1, len(rss)):,} each): " + ", ".join(f"{mb:.0f} MB" for mb in rss))
+    if churn.reports:
+        print_churn(churn.reports)
     if args.json:
-        figures = {"listings": listings, "purchasable": purchasable, "rows": rows, "rss_mb": rss,
-                   "requests": total_requests}
+        figures = {"listings": listings, "purchasable": purchasable, "gunicorn": gunicorn, "rows": rows,
+                   "rss_mb": rss, "requests": total_requests, "churn": churn.reports}
         Path(args.json).write_text(json.dumps(figures, indent=2))
+
+
+def print_churn(reports: list[dict]) -> None:
+    """The writer's side of every churn run together: what it did, what was refused, and the
+    check's findings (each violation listed)."""
+    seconds = sum(r["seconds"] for r in reports)
+    writes = sum(r["writes"] for r in reports)
+    kinds, refused, errors = Counter(), Counter(), Counter()
+    for report in reports:
+        kinds.update(report["by_kind"])
+        refused.update(report["refused"])
+        errors.update(report["check_errors"])
+    violations = [v for r in reports for v in r["violations"]]
+    print()
+    print(f"churn writer: {writes:,} writes in {seconds:.0f} s ({writes / max(seconds, 1e-9):.1f}/s, "
+          f"asked {reports[0]['target_rate']:g}/s; slowest 1 % of writes over "
+          f"{max(r['write_p99_ms'] for r in reports):.0f} ms): "
+          + ", ".join(f"{kind} {count}" for kind, count in sorted(kinds.items())))
+    if refused:
+        print("  refused by the services (not counted as writes): "
+              + ", ".join(f"{kind} {count}" for kind, count in sorted(refused.items())))
+    print(f"  check: {sum(r['checked_listings'] for r in reports):,} reserved or sold listings looked at "
+          f"({sum(r['check_requests'] for r in reports):,} requests, "
+          f"{sum(r['unchecked'] for r in reports)} left unchecked), {len(violations)} shown buyable"
+          + (f"; answers >= 400: {dict(errors)}" if errors else ""))
+    for violation in violations[:20]:
+        print(f"  VIOLATION: {violation}")
 
 
 if __name__ == "__main__":

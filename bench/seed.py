@@ -7,7 +7,12 @@ marketplace that has run for a while: most listings active, many sold or withdra
 in the table and the browse page must skip them), a few reserved (some holds still live, some
 lapsed), and one seller in five who cannot take payments yet (their listings are not shown).
 Stubs share one drawn picture per category. Also creates the reference page's fortune table
-and buyers for the checkout benchmark.
+BENCH_BUYERS buyers (bench/pages.py logs them in for its `[buyer]` rows; some hold seeded
+reservations) and BENCH_HOLDERS buyers with no seeded holds, who reserve and buy in
+bench/churn.py. RARE_LISTINGS stubs, spread over the whole
+catalogue whatever its size, are by the performer RARE_PERFORMER, so a search for RARE_WORD
+matches a handful of listings at 10k and at 1M alike (every word of the curated demo events
+matches thousands at 1M).
 """
 
 import argparse
@@ -24,7 +29,11 @@ sys.path.insert(0, str(ROOT))
 PAYABLE_SELLERS = 40
 UNPAYABLE_SELLERS = 10
 BENCH_BUYERS = 100
+BENCH_HOLDERS = 200
 # (status, weight): what a catalogue looks like after a while of trading.
+RARE_WORD = "quokka"
+RARE_PERFORMER = "The Quokka Quartet"
+RARE_LISTINGS = 24
 STATUS_MIX = [("active", 70), ("sold", 20), ("withdrawn", 5), ("reserved_live", 2), ("reserved_lapsed", 3)]
 
 
@@ -61,7 +70,12 @@ def make_users():
              password=password)
         for number in range(BENCH_BUYERS)
     ]
-    User.objects.bulk_create(buyers)
+    holders = [
+        User(username=f"bench_holder{number}", username_key=username_key(f"bench_holder{number}"),
+             password=password)
+        for number in range(BENCH_HOLDERS)
+    ]
+    User.objects.bulk_create(buyers + holders)
     sellers = list(User.objects.filter(username__startswith="bench_seller").order_by("pk"))
     buyers = list(User.objects.filter(username__startswith="bench_buyer").order_by("pk"))
     return sellers, buyers
@@ -105,6 +119,7 @@ def copy_listings(*, count: int, sellers, buyers, rng: random.Random, progress) 
     stub_columns += stub_extra
     listing_columns += listing_extra
     three_years = 3 * 365 * 24 * 3600
+    rare = set(rng.sample(range(count), min(RARE_LISTINGS, count)))
     batch = 50_000
     with connection.cursor() as cursor:
         first_stub = _next_id(cursor, Stub._meta.db_table)
@@ -118,7 +133,8 @@ def copy_listings(*, count: int, sellers, buyers, rng: random.Random, progress) 
             with raw.copy(f"COPY {Stub._meta.db_table} ({', '.join(stub_columns)}) FROM STDIN") as copy:
                 for offset, (draft, at) in enumerate(zip(drafts, created, strict=True)):
                     photo, thumb = images[draft.category]
-                    copy.write_row((first_stub + done + offset, draft.event_name, draft.performer,
+                    performer = RARE_PERFORMER if done + offset in rare else draft.performer
+                    copy.write_row((first_stub + done + offset, draft.event_name, performer,
                                     draft.venue, draft.city, draft.event_date, draft.category,
                                     draft.condition, draft.description, photo, thumb, at, *stub_defaults))
             listing_copy = f"COPY {Listing._meta.db_table} ({', '.join(listing_columns)}) FROM STDIN"

@@ -14,9 +14,12 @@ Rows (BENCH_WEBHOOK_SECONDS each, default 10):
 - new events at 200/s, alone: each delivery a new event id;
 - duplicates at 200/s: one event delivered again and again (Stripe retries, replays);
 - new events at 200/s while wrk loads the browse page (-t2 -c16 on `/`, a visitor with a session,
-  i.e. page-cache misses, the heaviest case), once to the same gunicorn as the pages and once to
-  a gunicorn of its own for the webhook routes (2 workers, started here; docs/deploy.md "A pool
-  for the webhooks"): sync workers busy with pages hold a delivery in the listen queue;
+  i.e. page-cache misses, the heaviest case): to the same gunicorn as the pages (scripts/bench.sh's
+  BENCH_GUNICORN: by default the product's gunicorn.conf.py as `make serve` runs it, access log
+  and INFO logs included), to a second gunicorn.conf.py gunicorn started here with its workers
+  from the CPU count and no access log, and to a gunicorn of its own for the webhook routes
+  (2 workers, started here; docs/deploy.md "A pool for the webhooks"): sync workers busy with
+  pages hold a delivery in the listen queue;
 - new events, as fast as 8 connections go: the sustained rate.
 
 The sender is open-loop: request i is due at start + i/rate, and its time is counted from when it
@@ -195,9 +198,11 @@ def main():
     production, production_url = start_gunicorn("--config", "gunicorn.conf.py")
     pool, pool_url = start_gunicorn("--config", "bench/site/gunicorn.conf.py", "--workers", "2",
                                     "--log-level", "warning", nice=PRIORITY)
-    setups = (("bench gunicorn (4 sync)", base_url, base_url),
-              ("gunicorn.conf.py (gthread)", production_url, production_url),
-              ("webhook pool beside the bench gunicorn", base_url, pool_url))
+    serving = os.environ.get("BENCH_GUNICORN_LABEL", "the bench's gunicorn")
+    setups = ((f"the pages' gunicorn ({serving})", base_url, base_url),
+              ("gunicorn.conf.py (gthread, workers from the CPU count, no access log)",
+               production_url, production_url),
+              ("webhook pool beside the pages' gunicorn", base_url, pool_url))
     browse_rps = []
     try:
         for name, pages_url, webhooks_url in setups:
@@ -219,8 +224,8 @@ def main():
     stored = WebhookEventTrigger.objects.count() - stored_before
     answered = sum(result["sent"] - result["bad"] for name, result in rows if "reference" not in name)
 
-    print(f"\nWebhooks through gunicorn ({os.environ.get('BENCH_WORKERS', '4')} sync workers, a broker "
-          f"configured, answers only): {SECONDS} s per row, {SENDERS} sender connections")
+    print(f"\nWebhooks through gunicorn ({serving}; a broker configured, answers only): "
+          f"{SECONDS} s per row, {SENDERS} sender connections")
     print()
     print("| row | sent | events/s | p50 ms | p99 ms | non-2xx |")
     print("|---|---|---|---|---|---|")
