@@ -5,8 +5,10 @@ app's tests/conftest.py."""
 
 import tempfile
 from pathlib import Path
+from unittest import mock
 
 import pytest
+from django.core import mail
 
 from payments.tests.webhook_support import deliver, endpoints_register, pay, sandbox_order
 
@@ -165,3 +167,20 @@ def paid_order(webhook_sandbox):
     deliver(webhook_sandbox)
     order.refresh_from_db()
     return order
+
+
+@pytest.fixture
+def mail_server_refusing_once():
+    """The mail server (the edge we do not own) refuses the first message and takes the rest;
+    the list it yields holds the recipients of every attempt, refused or sent."""
+    real_send = mail.EmailMultiAlternatives.send
+    attempts = []
+
+    def send(self, *args, **kwargs):
+        attempts.append(self.to)
+        if len(attempts) == 1:
+            raise OSError("smtp down")
+        return real_send(self, *args, **kwargs)
+
+    with mock.patch("django.core.mail.EmailMultiAlternatives.send", send):
+        yield attempts

@@ -38,20 +38,10 @@ def test_a_template_is_rendered_as_text_and_html_with_the_headers_kept():
     assert message.extra_headers == {"List-Unsubscribe": "<https://x/u>"}
 
 
-def test_a_message_the_mail_server_refused_once_is_sent_by_the_retry_once():
-    real_send = mail.EmailMultiAlternatives.send
-    calls = []
+def test_a_message_the_mail_server_refused_once_is_sent_by_the_retry_once(mail_server_refusing_once):
+    email_send(to="a@example.com", subject="s", body="b")
 
-    def flaky(self, *args, **kwargs):
-        calls.append(self.to)
-        if len(calls) == 1:
-            raise OSError("smtp down")
-        return real_send(self, *args, **kwargs)
-
-    with mock.patch("django.core.mail.EmailMultiAlternatives.send", flaky):
-        email_send(to="a@example.com", subject="s", body="b")
-
-    assert len(calls) == 2 and len(mail.outbox) == 1
+    assert len(mail_server_refusing_once) == 2 and len(mail.outbox) == 1
 
 
 def test_a_mail_server_that_stays_down_is_not_raised_to_the_caller():

@@ -2,7 +2,6 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
-from django.utils import timezone
 
 from accounts.models import StripeAccountStatus
 from accounts.tests.factories import NewSellerFactory, SellerFactory, UserFactory
@@ -11,16 +10,6 @@ from marketplace.services import listing_can_be_purchased, listing_purchase_bloc
 from marketplace.tests.factories import ListingFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def now():
-    return timezone.now()
-
-
-@pytest.fixture
-def buyer():
-    return UserFactory()
 
 
 def blocker_code(listing, buyer, now):

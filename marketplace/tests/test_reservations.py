@@ -1,7 +1,6 @@
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
 from marketplace.models import ListingStatus
@@ -20,21 +19,6 @@ from marketplace.services import (
 from marketplace.tests.factories import ListingFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def now():
-    return timezone.now()
-
-
-@pytest.fixture
-def buyer():
-    return UserFactory()
-
-
-@pytest.fixture
-def listing():
-    return ListingFactory()
 
 
 def test_reserving_holds_the_listing_for_the_configured_minutes(settings, listing, buyer, now):
