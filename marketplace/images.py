@@ -7,6 +7,7 @@ and the thumbnail happen once, in the photo task (marketplace.tasks), under a ti
 within the pixel budget that validation enforced.
 """
 
+import contextlib
 import io
 import os
 import uuid
@@ -32,11 +33,22 @@ def photo_limits_text() -> str:
             f"{MAX_PHOTO_SIDE} pixels a side")
 
 
-def _open_checked(fileobj):
-    """Open an image (header only), turning Pillow's decompression-bomb warning into a refusal."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
-        return Image.open(fileobj)
+@contextlib.contextmanager
+def _read_as_upload(fileobj):
+    """Pillow at work on an upload: its decompression-bomb warning, and its errors for a file it
+    cannot read, become the upload's ValidationError; the file is left at its start either way."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            yield
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ValidationError("The photo is too large to process.", code="photo_bomb") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
+        raise ValidationError(
+            "That file is not a photo we can read. Upload a JPEG, PNG or WebP image.", code="photo_invalid"
+        ) from None
+    finally:
+        fileobj.seek(0)
 
 
 def validate_stub_photo(fileobj) -> str:
@@ -55,9 +67,9 @@ def validate_stub_photo(fileobj) -> str:
             f"{settings.PHOTO_MAX_BYTES / 1024 / 1024:g} MB.",
             code="photo_too_large",
         )
-    try:
+    with _read_as_upload(fileobj):
         fileobj.seek(0)
-        image = _open_checked(fileobj)
+        image = Image.open(fileobj)  # the header only
         image_format = image.format
         width, height = image.size
         if image_format not in ALLOWED_FORMATS:
@@ -79,21 +91,12 @@ def validate_stub_photo(fileobj) -> str:
                 code="photo_pixels",
             )
         image.verify()  # the chunk structure and checksums; decodes nothing
-    except ValidationError:
-        raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ValidationError("The photo is too large to process.", code="photo_bomb") from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
-        raise ValidationError(
-            "That file is not a photo we can read. Upload a JPEG, PNG or WebP image.", code="photo_invalid"
-        ) from None
-    finally:
-        fileobj.seek(0)
     return image_format
 
 
 def upload_name(image_format: str) -> str:
-    """A fresh, unguessable name for an upload awaiting the photo task (never the client's)."""
+    """A fresh, unguessable file name in `image_format` for an upload awaiting the photo task and
+    for the photo it publishes (never the client's)."""
     return f"{uuid.uuid4().hex}.{ALLOWED_FORMATS[image_format]}"
 
 
@@ -115,21 +118,11 @@ def photo_render(fileobj) -> tuple[tuple[str, ContentFile], tuple[str, ContentFi
     Returns (name, content) of the photo, then of the thumbnail.
     """
     image_format = validate_stub_photo(fileobj)
-    try:
+    with _read_as_upload(fileobj):
         fileobj.seek(0)
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(fileobj)
-            image.load()
+        image = Image.open(fileobj)
+        image.load()
         image = _plain_mode(ImageOps.exif_transpose(image))
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ValidationError("The photo is too large to process.", code="photo_bomb") from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
-        raise ValidationError(
-            "That file is not a photo we can read. Upload a JPEG, PNG or WebP image.", code="photo_invalid"
-        ) from None
-    finally:
-        fileobj.seek(0)
     clean = Image.new(image.mode, image.size)
     clean.paste(image)  # pixels only: the new image starts with empty info (no exif, icc, xmp)
     out = io.BytesIO()
@@ -140,7 +133,7 @@ def photo_render(fileobj) -> tuple[tuple[str, ContentFile], tuple[str, ContentFi
         clean.save(out, format="PNG")
     else:
         clean.save(out, format="WEBP", quality=PHOTO_QUALITY, method=4)
-    photo = (f"{uuid.uuid4().hex}.{ALLOWED_FORMATS[image_format]}", ContentFile(out.getvalue()))
+    photo = (upload_name(image_format), ContentFile(out.getvalue()))
     clean.thumbnail(THUMBNAIL_SIZE, Image.Resampling.LANCZOS)
     thumb_out = io.BytesIO()
     clean.save(thumb_out, format="WEBP", quality=THUMBNAIL_QUALITY, method=4)
