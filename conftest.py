@@ -8,6 +8,7 @@ from pathlib import Path
 from unittest import mock
 
 import pytest
+from django.contrib.contenttypes.models import ContentType
 from django.core import mail
 
 from payments.tests.webhook_support import deliver, endpoints_register, pay, sandbox_order
@@ -184,3 +185,11 @@ def mail_server_refusing_once():
 
     with mock.patch("django.core.mail.EmailMultiAlternatives.send", send):
         yield attempts
+
+
+@pytest.fixture
+def content_type_cache_cleared():
+    """For tests that relabel content types (an app move's data migration): the rows are rolled
+    back after the test, so ContentType's cache must not outlive it."""
+    yield
+    ContentType.objects.clear_cache()

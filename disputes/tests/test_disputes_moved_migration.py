@@ -15,24 +15,16 @@ from accounts.tests.factories import UserFactory
 from disputes.models import Dispute, DisputeEvidenceFile
 from disputes.tests.factories import DisputeFactory
 from payments.staff import FINANCE, SUPPORT, staff_groups_ensure
+from testing.content_types import content_type_labels
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("content_type_cache_cleared")]
 
 migration = importlib.import_module("payments.migrations.0016_disputes_moved_out")
 MOVED = ("dispute", "disputeevidencefile")
 
 
-@pytest.fixture(autouse=True)
-def _content_type_cache_cleared():
-    """The rows these tests relabel are rolled back after each; the cache must not outlive them."""
-    yield
-    ContentType.objects.clear_cache()
-
-
 def content_types() -> set[tuple[str, str]]:
-    ContentType.objects.clear_cache()
-    return set(ContentType.objects.filter(model__in=MOVED).exclude(app_label="djstripe")
-               .values_list("app_label", "model"))
+    return content_type_labels(MOVED, ignore_apps=("djstripe",))  # dj-stripe has a Dispute too
 
 
 def respond_dispute_on() -> set[tuple[str, str]]:

@@ -17,23 +17,12 @@ from payments.staff import staff_groups_ensure
 from payments.tests.factories import PaidOrderFactory
 from ratings.models import Feedback, SellerRating
 from ratings.services import feedback_leave
+from testing.content_types import content_type_labels
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("content_type_cache_cleared")]
 
 migration = importlib.import_module("payments.migrations.0015_ratings_moved_out")
 MOVED = ("feedback", "sellerrating")
-
-
-@pytest.fixture(autouse=True)
-def _content_type_cache_cleared():
-    """The rows these tests relabel are rolled back after each; the cache must not outlive them."""
-    yield
-    ContentType.objects.clear_cache()
-
-
-def content_types() -> set[tuple[str, str]]:
-    ContentType.objects.clear_cache()
-    return set(ContentType.objects.filter(model__in=MOVED).values_list("app_label", "model"))
 
 
 def as_before_the_move():
@@ -70,7 +59,7 @@ def fresh(user):
 def test_the_way_back_gives_the_content_types_to_payments(staff_world):
     as_before_the_move()
 
-    assert content_types() == {("payments", "feedback"), ("payments", "sellerrating")}
+    assert content_type_labels(MOVED) == {("payments", "feedback"), ("payments", "sellerrating")}
     assert fresh(staff_world["moderator"]).has_perm("payments.change_feedback")
     assert fresh(staff_world["direct"]).has_perm("payments.view_sellerrating")
 
@@ -80,7 +69,7 @@ def test_the_move_hands_over_content_types_permissions_grants_and_the_admin_log(
 
     migration.content_types_to_ratings(apps, None)
 
-    assert content_types() == {("ratings", "feedback"), ("ratings", "sellerrating")}
+    assert content_type_labels(MOVED) == {("ratings", "feedback"), ("ratings", "sellerrating")}
     assert fresh(staff_world["moderator"]).has_perm("ratings.change_feedback")
     assert not fresh(staff_world["moderator"]).has_perm("payments.change_feedback")
     assert fresh(staff_world["direct"]).has_perm("ratings.view_sellerrating")
@@ -103,7 +92,7 @@ def test_content_types_made_for_ratings_before_the_move_take_over_what_payments_
 
     migration.content_types_to_ratings(apps, None)
 
-    assert content_types() == {("ratings", "feedback"), ("ratings", "sellerrating")}
+    assert content_type_labels(MOVED) == {("ratings", "feedback"), ("ratings", "sellerrating")}
     assert Permission.objects.filter(codename="change_feedback").count() == 1
     assert fresh(staff_world["moderator"]).has_perm("ratings.change_feedback")
     assert fresh(staff_world["direct"]).has_perm("ratings.view_sellerrating")
