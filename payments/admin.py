@@ -24,8 +24,10 @@ from djstripe.models import WebhookEventTrigger
 
 from core.errors import DomainError
 from core.rate_limits import post_rate_limit, post_rate_limit_check
-from marketplace.pricing import InvalidDollarAmount, dollars_to_cents, format_usd
+from marketplace.pricing import InvalidDollarAmount, dollars_to_cents
+from payments.admin_base import DefaultChoiceFilter, dollars, money_column, order_link_column
 from payments.admin_base import ViewOnlyAdmin as ViewOnlyAdmin  # where disputes' admin finds it
+from payments.forms import SHIPPING_FIELDS
 from payments.models import (
     AuditEvent,
     Order,
@@ -61,11 +63,6 @@ from payments.services.refunds import (
 )
 from payments.services.webhook_guards import NOT_APPLIED_PREFIX, NOT_APPLIED_REASONS
 from payments.services.webhooks import webhook_replay
-
-
-def dollars(cents: int | None) -> str:
-    return "—" if cents is None else format_usd(cents)
-
 
 REFUND_BADGES = {
     RefundStatus.SUCCEEDED: "ok",
@@ -109,29 +106,14 @@ class PaymentInline(admin.StackedInline):
     )
     readonly_fields = fields
 
-    @admin.display(description="Amount")
-    def amount_display(self, obj):
-        return dollars(obj.amount_cents)
-
-    @admin.display(description="Platform fee")
-    def fee_display(self, obj):
-        return dollars(obj.application_fee_cents)
-
-    @admin.display(description="Refunded")
-    def refunded_display(self, obj):
-        return dollars(obj.amount_refunded_cents)
-
-    @admin.display(description="Fee refunded")
-    def fee_refunded_display(self, obj):
-        return dollars(obj.fee_refunded_cents)
-
-    @admin.display(description="Platform keeps")
-    def net_platform_display(self, obj):
-        return dollars(obj.net_platform_amount_cents) if obj.pk else "—"
-
-    @admin.display(description="Seller keeps (before Stripe's fee)")
-    def seller_net_display(self, obj):
-        return dollars(obj.seller_net_cents) if obj.pk else "—"
+    amount_display = money_column("amount_cents", "Amount")
+    fee_display = money_column("application_fee_cents", "Platform fee")
+    refunded_display = money_column("amount_refunded_cents", "Refunded")
+    fee_refunded_display = money_column("fee_refunded_cents", "Fee refunded")
+    net_platform_display = money_column("net_platform_amount_cents", "Platform keeps", saved_only=True)
+    seller_net_display = money_column(
+        "seller_net_cents", "Seller keeps (before Stripe's fee)", saved_only=True
+    )
 
     @admin.display(description="Liability")
     def liability_display(self, obj):
@@ -158,13 +140,8 @@ class OrderSnapshotInline(admin.StackedInline):
               "description", "price_display", "shipping_display", "photos_display", "taken_at", "backfilled")
     readonly_fields = fields
 
-    @admin.display(description="Price")
-    def price_display(self, obj):
-        return dollars(obj.price_cents)
-
-    @admin.display(description="Shipping")
-    def shipping_display(self, obj):
-        return dollars(obj.shipping_cents)
+    price_display = money_column("price_cents", "Price")
+    shipping_display = money_column("shipping_cents", "Shipping")
 
     @admin.display(description="Photos")
     def photos_display(self, obj):
@@ -199,13 +176,11 @@ class RefundInline(ReadOnlyTabularInline):
         "stripe_refund_id",
     )
 
+    amount_display = money_column("amount_cents", "Amount")
+
     @admin.display(description="Reason")
     def reason_display(self, obj):
         return obj.reason_words
-
-    @admin.display(description="Amount")
-    def amount_display(self, obj):
-        return dollars(obj.amount_cents)
 
     @admin.display(description="Status")
     def status_display(self, obj):
@@ -303,6 +278,31 @@ class RefundForm(forms.Form):
         self.fields["reason"].choices = refund_reason_choices(user=user)
 
 
+ORDER_MONEY_FIELDS = (
+    "amount_display",
+    "fee_display",
+    "seller_receives_display",
+    "refunded_display",
+    "currency",
+    "stripe_account_id",
+    "payment_intent_id",
+)
+ORDER_TIMELINE_FIELDS = (
+    "status_before_dispute",
+    "reserved_until",
+    "payment_failures",
+    "created_at",
+    "updated_at",
+    "paid_at",
+    "shipped_at",
+    "completed_at",
+    "failed_at",
+    "cancelled_at",
+    "refunded_at",
+    "disputed_at",
+)
+
+
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
     # Seven narrow columns fit a 1280 px screen; the rest is on the order's page.
@@ -328,82 +328,13 @@ class OrderAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     inlines = (OrderSnapshotInline, RefundInline, PaymentInline, AuditEventInline, StripeCallInline)
     actions = ("refund_in_full",)
-    readonly_fields = (
-        "buyer",
-        "seller",
-        "listing",
-        "status",
-        "status_before_dispute",
-        "amount_display",
-        "fee_display",
-        "seller_receives_display",
-        "refunded_display",
-        "currency",
-        "stripe_account_id",
-        "payment_intent_id",
-        "reserved_until",
-        "payment_failures",
-        "created_at",
-        "updated_at",
-        "paid_at",
-        "shipped_at",
-        "completed_at",
-        "failed_at",
-        "cancelled_at",
-        "refunded_at",
-        "disputed_at",
-    )
+    # Staff may edit the attention note and the shipping address; the rest is read-only.
+    readonly_fields = ("buyer", "seller", "listing", "status", *ORDER_MONEY_FIELDS, *ORDER_TIMELINE_FIELDS)
     fieldsets = (
         (None, {"fields": ("status", "attention_reason", "buyer", "seller", "listing")}),
-        (
-            "Money",
-            {
-                "fields": (
-                    "amount_display",
-                    "fee_display",
-                    "seller_receives_display",
-                    "refunded_display",
-                    "currency",
-                    "stripe_account_id",
-                    "payment_intent_id",
-                )
-            },
-        ),
-        (
-            "Shipping",
-            {
-                "fields": (
-                    "shipping_name",
-                    "shipping_line1",
-                    "shipping_line2",
-                    "shipping_city",
-                    "shipping_state",
-                    "shipping_postal_code",
-                    "shipping_country",
-                    "tracking_number",
-                )
-            },
-        ),
-        (
-            "Timeline",
-            {
-                "classes": ("collapse",),
-                "fields": (
-                    "status_before_dispute",
-                    "reserved_until",
-                    "payment_failures",
-                    "created_at",
-                    "updated_at",
-                    "paid_at",
-                    "shipped_at",
-                    "completed_at",
-                    "failed_at",
-                    "cancelled_at",
-                    "refunded_at",
-                    "disputed_at",
-                ),
-            },
-        ),
+        ("Money", {"fields": ORDER_MONEY_FIELDS}),
+        ("Shipping", {"fields": (*SHIPPING_FIELDS, "tracking_number")}),
+        ("Timeline", {"classes": ("collapse",), "fields": ORDER_TIMELINE_FIELDS}),
     )
 
     def get_queryset(self, request):
@@ -447,22 +378,14 @@ class OrderAdmin(admin.ModelAdmin):
         name = obj.listing.stub.event_name
         return name if len(name) <= 40 else name[:39] + "…"
 
-    @admin.display(description="Amount", ordering="amount_cents")
-    def amount_display(self, obj):
-        return dollars(obj.amount_cents)
+    amount_display = money_column("amount_cents", "Amount", ordering="amount_cents")
+    fee_display = money_column("application_fee_cents", "Platform fee")
+    seller_receives_display = money_column("seller_receives_cents", "Seller receives (before Stripe's fee)")
 
     @admin.display(description="Refunded")
     def refunded_display(self, obj):
         payment = getattr(obj, "payment", None)
         return dollars(payment.amount_refunded_cents) if payment and payment.amount_refunded_cents else "—"
-
-    @admin.display(description="Platform fee")
-    def fee_display(self, obj):
-        return dollars(obj.application_fee_cents)
-
-    @admin.display(description="Seller receives (before Stripe's fee)")
-    def seller_receives_display(self, obj):
-        return dollars(obj.seller_receives_cents)
 
     # -- refunds --------------------------------------------------------------------------
 
@@ -657,22 +580,13 @@ class RefundAdmin(ViewOnlyAdmin):
     )
     fields = readonly_fields
 
-    def has_refund_permission(self, request) -> bool:
-        return refund_limit_cents(user=request.user) != 0
+    has_refund_permission = OrderAdmin.has_refund_permission
+    order_link = order_link_column
+    amount_display = money_column("amount_cents", "Amount", ordering="amount_cents")
 
     @admin.display(description="Reason", ordering="marketplace_reason")
     def reason_display(self, obj):
         return obj.reason_words
-
-    @admin.display(description="Order", ordering="order")
-    def order_link(self, obj):
-        return format_html(
-            '<a href="{}">#{}</a>', reverse("admin:payments_order_change", args=[obj.order_id]), obj.order_id
-        )
-
-    @admin.display(description="Amount", ordering="amount_cents")
-    def amount_display(self, obj):
-        return dollars(obj.amount_cents)
 
     @admin.display(description="Status", ordering="status")
     def status_badge(self, obj):
@@ -690,25 +604,18 @@ class RefundAdmin(ViewOnlyAdmin):
                 self.message_user(request, f"Refund #{refund.pk} sent.", messages.SUCCESS)
 
 
-class OpenApprovalFilter(admin.SimpleListFilter):
+class OpenApprovalFilter(DefaultChoiceFilter):
     """Finance's to-do list: the requests still waiting, unless another status is picked."""
 
     title = "status"
     parameter_name = "status"
+    default = RefundApprovalStatus.OPEN
 
     def lookups(self, request, model_admin):
         return [*RefundApprovalStatus.choices, ("all", "All")]
 
-    def choices(self, changelist):
-        for value, label in self.lookup_choices:
-            yield {
-                "selected": (self.value() or RefundApprovalStatus.OPEN) == value,
-                "query_string": changelist.get_query_string({self.parameter_name: value}),
-                "display": label,
-            }
-
     def queryset(self, request, queryset):
-        value = self.value() or RefundApprovalStatus.OPEN
+        value = self.chosen()
         return queryset if value == "all" else queryset.filter(status=value)
 
 
@@ -748,18 +655,11 @@ class RefundApprovalAdmin(ViewOnlyAdmin):
     )
     fields = readonly_fields
 
+    order_link = order_link_column
+    amount_display = money_column("amount_cents", "Amount", ordering="amount_cents")
+
     def has_approve_permission(self, request) -> bool:
         return request.user.has_perm("payments.refund_order_any_amount")
-
-    @admin.display(description="Order", ordering="order")
-    def order_link(self, obj):
-        return format_html(
-            '<a href="{}">#{}</a>', reverse("admin:payments_order_change", args=[obj.order_id]), obj.order_id
-        )
-
-    @admin.display(description="Amount", ordering="amount_cents")
-    def amount_display(self, obj):
-        return dollars(obj.amount_cents)
 
     @admin.action(description="Approve and refund (Finance)", permissions=["approve"])
     def approve(self, request, queryset):
@@ -846,27 +746,20 @@ AUDIT_NOISE = Q(action__startswith=STRIPE_CALL_PREFIX) | Q(action__startswith="w
 )
 
 
-class AuditKindFilter(admin.SimpleListFilter):
+class AuditKindFilter(DefaultChoiceFilter):
     """Business events (orders, refunds, disputes, payouts, sellers, staff actions) unless another
     kind is picked: the Stripe calls and webhook records would bury them."""
 
     title = "kind"
     parameter_name = "kind"
+    default = "business"
 
     def lookups(self, request, model_admin):
         return (("business", "Business events"), ("stripe", "Stripe API calls"),
                 ("webhook", "Webhook deliveries not applied"), ("all", "All"))
 
-    def choices(self, changelist):
-        for value, label in self.lookup_choices:
-            yield {
-                "selected": (self.value() or "business") == value,
-                "query_string": changelist.get_query_string({self.parameter_name: value}),
-                "display": label,
-            }
-
     def queryset(self, request, queryset):
-        value = self.value() or "business"
+        value = self.chosen()
         if value == "business":
             return queryset.exclude(AUDIT_NOISE)
         if value == "stripe":

@@ -17,7 +17,7 @@ from django.utils.html import format_html
 from core.errors import DomainError
 from core.rate_limits import post_rate_limit
 from marketplace.pricing import format_usd
-from payments.admin_base import ViewOnlyAdmin
+from payments.admin_base import ViewOnlyAdmin, order_link_column
 from payments.models import EarlyFraudWarning
 from payments.services.fraud_warnings import fraud_warning_refund
 from payments.services.refunds import refund_preview
@@ -38,10 +38,7 @@ class EarlyFraudWarningAdmin(ViewOnlyAdmin):
     def created_column(self, obj):
         return obj.stripe_created.strftime("%Y-%m-%d %H:%M") if obj.stripe_created else "—"
 
-    @admin.display(description="Order", ordering="order")
-    def order_link(self, obj):
-        url = reverse("admin:payments_order_change", args=[obj.order_id])
-        return format_html('<a href="{}">#{}</a>', url, obj.order_id)
+    order_link = order_link_column
 
     @admin.display(description="Amount")
     def amount_column(self, obj):
