@@ -505,28 +505,16 @@ def _refund_open(
     amount = _amount_to_refund(order=order, asked_cents=amount_cents, remaining_cents=remaining)
     refund_permission_check(user=actor, order=order)
     refund_reason_check(user=actor, reason=reason)
-    stripe_reason, marketplace_reason = refund_reason_split(reason)
+    asked = _as_asked(order=order, actor=actor, amount=amount, reason=reason, note=note,
+                      buyer_note=buyer_note, request_token=request_token)
     by_support = refund_by_support(user=actor, order=order)
     if by_support:
         # The agent's row too: their 24-hour total spans orders, which the order's lock does not.
         list(get_user_model().objects.select_for_update().filter(pk=actor.pk).values_list("pk"))
         why = refund_support_blocker(user=actor, order=order, amount_cents=amount, now=now)
         if why:
-            return _approval_open(
-                order=order, actor=actor, amount=amount, reason=reason, note=note,
-                buyer_note=buyer_note, why=why, request_token=request_token, request=request, now=now,
-            )
-    refund = Refund.objects.create(
-        order=order,
-        amount_cents=amount,
-        reason=stripe_reason,
-        marketplace_reason=marketplace_reason,
-        note=note,
-        buyer_note=buyer_note,
-        requested_by=actor,
-        request_token=request_token,
-        by_support=by_support,
-    )
+            return _approval_open(asked=asked, reason=reason, why=why, request=request, now=now)
+    refund = Refund.objects.create(**asked, by_support=by_support)
     audit_record(
         action="refund.requested",
         actor=actor,
@@ -538,31 +526,35 @@ def _refund_open(
     return refund, True
 
 
-def _approval_open(
-    *, order, actor, amount, reason, note, buyer_note, why, request_token, request, now
-) -> tuple[RefundApproval, bool]:
+def _as_asked(*, order, actor, amount, reason, note, buyer_note, request_token) -> dict:
+    """The fields a refund and a request for Finance's approval both store: what was asked (the
+    reason split into Stripe's and ours), of which order, by whom."""
+    stripe_reason, marketplace_reason = refund_reason_split(reason)
+    return {
+        "order": order,
+        "amount_cents": amount,
+        "reason": stripe_reason,
+        "marketplace_reason": marketplace_reason,
+        "note": note,
+        "buyer_note": buyer_note,
+        "requested_by": actor,
+        "request_token": request_token,
+    }
+
+
+def _approval_open(*, asked: dict, reason, why, request, now) -> tuple[RefundApproval, bool]:
     """Support's request above its limits becomes Finance's to-do; a double submit finds it."""
-    asked = order.refund_approvals.filter(requested_by=actor)
-    if request_token:
-        earlier = asked.filter(request_token=request_token).first()
+    order, actor, amount = asked["order"], asked["requested_by"], asked["amount_cents"]
+    earlier_requests = order.refund_approvals.filter(requested_by=actor)
+    if asked["request_token"]:
+        earlier = earlier_requests.filter(request_token=asked["request_token"]).first()
     else:
-        earlier = asked.filter(
+        earlier = earlier_requests.filter(
             amount_cents=amount, status=RefundApprovalStatus.OPEN, created_at__gte=now - DOUBLE_SUBMIT_WINDOW
         ).first()
     if earlier is not None:
         return earlier, False
-    stripe_reason, marketplace_reason = refund_reason_split(reason)
-    approval = RefundApproval.objects.create(
-        order=order,
-        amount_cents=amount,
-        reason=stripe_reason,
-        marketplace_reason=marketplace_reason,
-        note=note,
-        buyer_note=buyer_note,
-        why=why[:300],
-        requested_by=actor,
-        request_token=request_token,
-    )
+    approval = RefundApproval.objects.create(**asked, why=why[:300])
     audit_record(
         action="refund.approval_requested",
         actor=actor,
