@@ -13,6 +13,7 @@ from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
 from marketplace.forms import ListingFilterForm
+from marketplace.page_cache import page_shows
 from marketplace.selectors import (
     listing_cursor_is_valid,
     listing_get_public,
@@ -57,6 +58,7 @@ class ListingPagination(BasePagination):
         if is_page_number and self.page.number is not None and int(raw_page) > self.page.num_pages:
             raise NotFound("Invalid page.")
         self.request = request
+        page_shows(request, listings=self.page.listings)  # what the anonymous page cache checks
         return self.page.listings
 
     def _link(self, **changes) -> str:

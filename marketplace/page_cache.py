@@ -1,22 +1,29 @@
-"""A short whole-page cache for anonymous visitors of the catalogue pages, never stale on a sale.
+"""A short whole-page cache for anonymous visitors of the catalogue pages, never stale on a sale,
+and not emptied by changes to listings the page does not show.
 
 Browse, seller and listing pages (and /api/listings/) cost 10-40 ms of Python and SQL each, the
 minimal Django page about 3 ms; most visitors are anonymous and see exactly the same page for the
 same address. So an anonymous GET (no session cookie, no pending message, so nothing personal and
-no CSRF token on the page) is answered from the cache when it can be.
+no CSRF token on the page) is answered from the cache when it can be. Logged-in visitors get
+their pages rendered, from shared card fragments (marketplace.cards).
 
-Correctness over hit rate: every cached page carries the *catalogue version* it was rendered
-under, a counter that any saved or deleted Listing, Stub or seller moves on, both at once and
-again once the transaction has committed, and is served only while that version is current (a
-page rendered from the old rows meanwhile carries a version that is no longer). One round trip
-reads the version and the page together. So a listing that was just reserved or bought is never shown as
-buyable from the cache: the next request renders afresh. What the cache may still show for up
-to PAGE_CACHE_SECONDS: a reservation that has lapsed by the clock alone (no save) still shown
-as reserved, or a seller rating a few seconds old. The buy path never trusts a page anyway: it
-re-checks the listing under its row lock (marketplace.services.listing_reserve).
+Correctness over hit rate: every cached page records what it shows, its *dependencies* (the
+listings on it, the sellers whose names, ratings and payment status it shows; `page_shows`), with
+the version each had when it was rendered, and is served only while every one of them still has
+that version. Any saved or deleted Listing (its stub or photos too) moves that listing's version
+on, a seller's save or new feedback the seller's, both at once and again once the transaction has
+committed. One round trip reads the page, a second the versions of what it shows. So a listing
+that was just reserved or bought is never shown as buyable from the cache, and a save elsewhere in
+the catalogue leaves the page where it is. What the cache may still show for up to
+PAGE_CACHE_SECONDS: a listing put on sale (or back on sale) since, on a page that did not show it;
+a reservation that has lapsed by the clock alone (no save) still shown as reserved; "N stubs sold"
+after an order change. The buy path never trusts a page anyway: it re-checks the listing under
+its row lock (marketplace.services.listing_reserve).
 
-The counter needs a cache shared by every process (Redis in production; core.checks
-refuses a process-local cache with DEBUG off). PAGE_CACHE_SECONDS=0 turns the cache off.
+A version is a value of one counter (VERSION_KEY) that every change moves on, so a page whose
+rendering began before a change (the counter read first) can tell that change from older ones and
+is not filed. The counter and versions need a cache shared by every process (Redis in production;
+core.checks refuses a process-local cache with DEBUG off). PAGE_CACHE_SECONDS=0 turns the cache off.
 """
 
 import hashlib
@@ -30,7 +37,16 @@ from django.db import transaction
 from django.http import HttpResponse
 from redis.exceptions import RedisError
 
+from marketplace.models import Listing, Stub, StubPhoto
+
+# Moves on at every change of anything a catalogue page shows (ratings.selectors relies on that).
 VERSION_KEY = "marketplace:catalogue-version"
+# A change we cannot pin to a listing or seller: every page depends on this one too.
+EVERYTHING_KEY = "marketplace:v:everything"
+# How long a dependency's version is kept after its last change: far longer than any page, so a
+# page never outlives the version it was checked against (a version that is gone reads as "never
+# changed", which is what a page filed before any change recorded).
+DEPENDENCY_SECONDS = 3600
 # What a cache that cannot be reached raises (Django's Redis backend: redis-py's errors).
 CACHE_DOWN = (RedisError, OSError)
 _DOWN_LOG_EVERY = 60.0  # seconds: one warning a minute per process while the cache is down
@@ -68,13 +84,21 @@ def cache_set(key: str, value, seconds: int) -> None:
         cache_down(error)
 
 
+def cache_set_many(values: dict, seconds: int) -> None:
+    """cache.set_many (one round trip on Redis), or nothing when the cache cannot be reached."""
+    try:
+        cache.set_many(values, seconds)
+    except CACHE_DOWN as error:
+        cache_down(error)
+
+
 def catalogue_version() -> int | None:
     """The current catalogue version; None when the cache cannot be reached (then nothing is read
     from or filed in the cache: a cache outage makes pages slower, never wrong or failing)."""
     try:
         version = cache.get(VERSION_KEY)
         if version is None:
-            # A fresh or flushed cache: start from a new number, never one a page may be filed under.
+            # A fresh or flushed cache: start from a new number, above any a page may have recorded.
             version = time.time_ns()
             cache.add(VERSION_KEY, version, timeout=None)
             version = cache.get(VERSION_KEY, version)
@@ -84,29 +108,72 @@ def catalogue_version() -> int | None:
     return version
 
 
-def _bump() -> None:
+def listing_key(listing_id) -> str:
+    return f"marketplace:v:listing:{int(listing_id)}"
+
+
+def seller_key(seller_id) -> str:
+    return f"marketplace:v:seller:{int(seller_id)}"
+
+
+def _bump(keys: frozenset) -> None:
+    """Move the counter on and give `keys` its new value."""
     try:
-        cache.incr(VERSION_KEY)
-    except ValueError:  # no counter yet: nothing can be cached under it either
-        pass
+        try:
+            version = cache.incr(VERSION_KEY)
+        except ValueError:  # no counter yet (a fresh or flushed cache): start one
+            catalogue_version()
+            version = cache.incr(VERSION_KEY)
+        cache.set_many(dict.fromkeys(keys, version), DEPENDENCY_SECONDS)
     except CACHE_DOWN as error:
         # A save must not fail because the cache is away. A cache that comes back empty (Redis
-        # keeps no data here) starts a new version; one that was only unreachable may serve pages
+        # keeps no data here) has no pages either; one that was only unreachable may serve pages
         # missing this change until they expire (PAGE_CACHE_SECONDS).
         cache_down(error)
 
 
-def catalogue_changed(**_kwargs) -> None:
-    """Signal receiver: pages cached so far no longer count (now, and again after the commit)."""
-    _bump()
+def _changed(keys: frozenset) -> None:
+    """Pages that show any of `keys` no longer count (now, and again after the commit)."""
+    _bump(keys)
     if transaction.get_connection().in_atomic_block:
-        transaction.on_commit(_bump)
+        transaction.on_commit(lambda: _bump(keys))
+
+
+def catalogue_changed(sender=None, instance=None, **_kwargs) -> None:
+    """Signal receiver for Listing, Stub, StubPhoto and feedback saves and deletes: the pages
+    that show the listing (or the seller the feedback is about) no longer count."""
+    if isinstance(instance, Listing):
+        keys = {listing_key(instance.pk)}
+    elif isinstance(instance, Stub | StubPhoto):
+        stub_id = instance.pk if isinstance(instance, Stub) else instance.stub_id
+        shown_by = Listing.objects.filter(stub_id=stub_id).values_list("pk", flat=True)
+        keys = {listing_key(pk) for pk in shown_by}
+    elif getattr(instance, "seller_id", None) is not None:  # feedback about a seller
+        keys = {seller_key(instance.seller_id)}
+    else:
+        keys = {EVERYTHING_KEY}
+    _changed(frozenset(keys))
 
 
 def seller_changed(sender, instance, update_fields=None, **kwargs) -> None:
     """A seller's name or payment status shows on their cards; a buyer's login does not."""
     if getattr(instance, "is_seller", False) and set(update_fields or ()) != {"last_login"}:
-        catalogue_changed()
+        _changed(frozenset({seller_key(instance.pk)}))
+
+
+def page_shows(request, *, listings=(), sellers=()) -> None:
+    """Record what the page being rendered shows: `listings` (and each one's seller), `sellers`.
+    A view under anonymous_page_cache must call it (with nothing, for a page that shows no
+    listing) or its page is not cached."""
+    request = getattr(request, "_request", request)  # a DRF Request wraps Django's
+    shown = getattr(request, "_page_cache_shows", None)
+    if shown is None:
+        return
+    for listing in listings:
+        shown.add(listing_key(listing.pk))
+        shown.add(seller_key(listing.seller_id))
+    shown.update(seller_key(getattr(seller, "pk", seller)) for seller in sellers)
+    request._page_cache_declared = True
 
 
 def _is_anonymous_and_plain(request) -> bool:
@@ -115,6 +182,16 @@ def _is_anonymous_and_plain(request) -> bool:
         and settings.SESSION_COOKIE_NAME not in request.COOKIES
         and "messages" not in request.COOKIES
     )
+
+
+def _versions_to_file(keys: list[str], started) -> list | None:
+    """The versions of `keys` to file a page under, or None when one of them changed after the
+    rendering began (the page may show the rows from before that change or after it)."""
+    found = cache_get_many(keys)
+    if found is None:
+        return None
+    versions = [found.get(key, 0) for key in keys]
+    return None if any(version > started for version in versions) else versions
 
 
 def anonymous_page_cache(view):
@@ -129,23 +206,28 @@ def anonymous_page_cache(view):
         # (the API's `next`), and one host's copy must never answer another host's visitors.
         address = hashlib.sha256(request.build_absolute_uri().encode()).hexdigest()[:32]
         key = f"marketplace:page:{view.__name__}:{address}"
-        # One round trip for the current version and the page: a page is served only if it was
-        # rendered under the version that is current now.
         found = cache_get_many([VERSION_KEY, key])
-        version = None if found is None else found.get(VERSION_KEY) or catalogue_version()
-        if version is None:  # the cache cannot be reached
+        if found is None:  # the cache cannot be reached
             return view(request, *args, **kwargs)
         cached = found.get(key)
-        if cached is not None and cached[0] == version:
-            _, content, content_type = cached
-            return HttpResponse(content, content_type=content_type)
+        if cached is not None:
+            keys, versions, content, content_type = cached
+            current = cache_get_many(keys)
+            if current is not None and [current.get(k, 0) for k in keys] == versions:
+                return HttpResponse(content, content_type=content_type)
+        started = found.get(VERSION_KEY) or catalogue_version()
+        if started is None:
+            return view(request, *args, **kwargs)
+        request._page_cache_shows, request._page_cache_declared = {EVERYTHING_KEY}, False
         response = view(request, *args, **kwargs)
-        if response.status_code == 200 and not response.cookies and not getattr(response, "streaming", False):
+        if (response.status_code == 200 and request._page_cache_declared and not response.cookies
+                and not getattr(response, "streaming", False)):
             if hasattr(response, "render") and not response.is_rendered:
                 response.render()
-            # The version read before rendering: if a change moved it on meanwhile, this copy is
-            # never served.
-            cache_set(key, (version, response.content, response["Content-Type"]), seconds)
+            keys = sorted(request._page_cache_shows)
+            versions = _versions_to_file(keys, started)
+            if versions is not None:
+                cache_set(key, (keys, versions, response.content, response["Content-Type"]), seconds)
         return response
 
     return wrapper

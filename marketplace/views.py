@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from core.rate_limits import post_rate_limit
 from marketplace.forms import ListingForm, parse_listing_filters
 from marketplace.models import ListingStatus
-from marketplace.page_cache import anonymous_page_cache
+from marketplace.page_cache import anonymous_page_cache, page_shows
 from marketplace.photos import stub_gallery
 from marketplace.pricing import platform_fee_percent
 from marketplace.selectors import (
@@ -80,6 +80,7 @@ def browse(request):
             filters = replace(filters, q=suggestion)
             page = _page(request, listing_search(filters=filters), sort=filters.sort,
                          per_page=BROWSE_PAGE_SIZE)
+    page_shows(request, listings=page.object_list)
     context = {
         "form": form,
         "page": page,
@@ -101,6 +102,8 @@ def listing_detail(request, pk):
     is_owner = request.user.is_authenticated and request.user.pk == listing.seller_id
     more = seller_listings_on_sale(seller=listing.seller).exclude(pk=listing.pk)[:MORE_FROM_SELLER]
     listing.is_watched = request.user.is_authenticated and listing.watches.filter(user=request.user).exists()
+    more = list(more)
+    page_shows(request, listings=[listing, *more])
     return render(
         request,
         "marketplace/listing_detail.html",
@@ -228,6 +231,7 @@ def listing_relist_view(request, pk):
 def seller_profile(request, username):
     seller = seller_get_public(username=username)
     page = _page(request, seller_listings_on_sale(seller=seller), sort="newest", per_page=SELLER_PAGE_SIZE)
+    page_shows(request, listings=page.object_list, sellers=[seller])
     return render(
         request,
         "marketplace/seller_profile.html",

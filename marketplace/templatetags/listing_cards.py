@@ -1,0 +1,17 @@
+"""`{% listing_cards listings %}` and `{% watch_button listing %}` (marketplace.cards)."""
+
+from django import template
+
+from marketplace.cards import cards_render, watch_button_html
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def listing_cards(context, listings, hide_seller=False):
+    return cards_render(listings=listings, request=context["request"], hide_seller=hide_seller)
+
+
+@register.simple_tag(takes_context=True)
+def watch_button(context, listing, show_label=False):
+    return watch_button_html(listing=listing, request=context["request"], show_label=show_label)
