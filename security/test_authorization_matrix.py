@@ -29,7 +29,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from payments.services.fulfilment import order_ship
 from payments.tests.factories import shipping_address
-from security.conftest import ROLES, build_world
+from security.world import ROLES, build_world
 
 pytestmark = pytest.mark.django_db
 
@@ -266,13 +266,13 @@ def _concrete_path(pattern: str, world) -> str:
         "<int:pk>": getattr(world, "saved_search_id", None) or world.listing.pk,
         "<str:pk>": world.listing.pk,
         "<int:listing_id>": world.listing.pk,
-        "<str:username>": world.users["seller"].username,
+        "<str:username>": world["seller"].username,
         "<int:dispute_id>": getattr(world, "dispute_id", 0),
         "<int:warning_id>": getattr(world, "warning_id", 0),
         "<str:token>": getattr(world, "token", "no-token"),
         "<uidb64>": "MQ",  # a user id; the token below is not one of its reset tokens
         "<token>": "not-a-reset-token",
-        "<id>": world.users["seller"].pk,
+        "<id>": world["seller"].pk,
         "(?P<path>.*)": "no-such-photo.jpg",
         "(?P<url>.*)": "no-such-page/",
         "<str:action_name>": "_sync_all_instances",
@@ -294,13 +294,13 @@ def _prepare(pattern: str, world, settings):
 
     order = world.order if "order_id>" in pattern else None
     if pattern.endswith(("/complete/", "/feedback/", "/feedback/reply/")):
-        order_ship(order_id=order.pk, seller=world.users["seller"], tracking_number="1Z999")
+        order_ship(order_id=order.pk, seller=world["seller"], tracking_number="1Z999")
     if pattern.endswith(("/feedback/", "/feedback/reply/")):
-        order_complete(order_id=order.pk, buyer=world.users["buyer"])
+        order_complete(order_id=order.pk, buyer=world["buyer"])
     if pattern.endswith("/feedback/reply/"):
         from ratings.services import feedback_leave
 
-        feedback_leave(order_id=order.pk, buyer=world.users["buyer"], rating=4, comment="fine")
+        feedback_leave(order_id=order.pk, buyer=world["buyer"], rating=4, comment="fine")
     if "dispute" in pattern:
         world.dispute_id = _dispute_for(world).pk
     if "earlyfraudwarning" in pattern:
@@ -323,18 +323,18 @@ def _prepare(pattern: str, world, settings):
         from marketplace.photos import stub_photos_add
         from marketplace.tests.images import image_upload
 
-        stub_photos_add(listing_id=world.listing.pk, seller=world.users["seller"],
+        stub_photos_add(listing_id=world.listing.pk, seller=world["seller"],
                         files=[image_upload(), image_upload()])
     if pattern.startswith("saved-searches/<int:pk>"):
         from django.http import QueryDict
 
         from marketplace.watchlist import saved_search_create
 
-        world.saved_search_id = saved_search_create(user=world.users["buyer"], params=QueryDict("q=beatles")).pk
+        world.saved_search_id = saved_search_create(user=world["buyer"], params=QueryDict("q=beatles")).pk
     if pattern.startswith("unsubscribe/"):
         from marketplace.watchlist import unsubscribe_token, watch_add
 
-        watch = watch_add(user=world.users["buyer"], listing_id=world.listing.pk)
+        watch = watch_add(user=world["buyer"], listing_id=world.listing.pk)
         world.token = unsubscribe_token(kind="watch", pk=watch.pk)
     if pattern == "metrics":  # a session is no key to the metrics: only the bearer token is
         settings.METRICS_TOKEN = "metrics-token-for-the-matrix"
@@ -557,7 +557,7 @@ def test_only_finance_approves_supports_refund_request(role, stripe_sandbox, sup
 
     world = build_world(stripe_sandbox, paid=True)
     approval = refund_request(
-        order_id=world.order.pk, actor=world.users["support"], amount_cents=support_limit + 1000
+        order_id=world.order.pk, actor=world["support"], amount_cents=support_limit + 1000
     )
     assert isinstance(approval, RefundApproval)
     status, refunded = APPROVE_REFUND_REQUEST[role]

@@ -11,17 +11,19 @@ their owner's.
 
 import pytest
 from django.test import Client
+from django.urls import get_resolver
 
-from security.conftest import ROLES, build_world
 from security.test_authorization_matrix import (
     ALL_PATTERNS,
     ROUTE_ROWS,
     _body,
     _concrete_path,
     _prepare,
+    _walk,
     row_for,
     send,
 )
+from security.world import ROLES, build_world
 
 pytestmark = pytest.mark.django_db
 
@@ -48,8 +50,8 @@ def test_a_post_without_a_csrf_token_is_refused(pattern, method, role, stripe_sa
     world = build_world(stripe_sandbox, paid=pattern.endswith("/refund/"))
     _prepare(pattern, world, settings)
     client = Client(enforce_csrf_checks=True)
-    if world.users[role] is not None:
-        client.force_login(world.users[role])
+    if world[role] is not None:
+        client.force_login(world[role])
 
     response = send(client, method, _concrete_path(pattern, world), _body(pattern, world))
 
@@ -61,10 +63,6 @@ def test_a_post_without_a_csrf_token_is_refused(pattern, method, role, stripe_sa
 
 def test_the_csrf_exempt_routes_are_exactly_the_signed_ones():
     """A new csrf_exempt view must be added here on purpose (and carry its own authority)."""
-    from django.urls import get_resolver
-
-    from security.test_authorization_matrix import _walk
-
     exempt = {pattern for pattern, entry in _walk(get_resolver())
               if getattr(entry.callback, "csrf_exempt", False) and not pattern.startswith("admin/")}
     assert exempt == SIGNED_NOT_CSRF | {"marketplace/my-orders/", "marketplace/payment-compatibility/",

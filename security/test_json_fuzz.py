@@ -18,7 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from payments.tests.webhook_support import CONNECT_PATH, PLATFORM_PATH, sign
-from security.conftest import build_world
+from security.world import build_world
 
 pytestmark = pytest.mark.django_db
 

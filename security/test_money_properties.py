@@ -7,6 +7,8 @@ never add up to more than was paid. The service-level property refunds random pa
 through the real refund service and the Stripe sandbox.
 """
 
+import json
+import uuid
 from fractions import Fraction
 
 import pytest
@@ -21,6 +23,8 @@ from marketplace.pricing import (
     seller_receives_cents,
     stripe_processing_fee_cents,
 )
+from payments.tests.webhook_support import deliver
+from security.world import build_world
 
 # Stripe's USD limits for one charge (marketplace/models.py MIN_PRICE_CENTS, MAX_PRICE_CENTS):
 # at least 50 cents, at most 99,999,999.
@@ -251,15 +255,9 @@ def test_partial_refunds_never_add_up_to_more_than_was_paid(requests, stripe_san
     (its own Idempotency-Key) by the seller, the sandbox's webhooks delivered between them: an
     amount is refunded exactly when it is positive and not above what is left, and what Stripe
     refunded never sums above what was paid."""
-    import json
-    import uuid
-
-    from payments.tests.webhook_support import deliver
-    from security.conftest import build_world
-
     world = build_world(stripe_sandbox)
     order = world.order
-    client.force_login(world.users["seller"])
+    client.force_login(world["seller"])
     accepted = 0
     for amount in requests:
         left = order.amount_cents - accepted

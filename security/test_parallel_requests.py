@@ -28,12 +28,9 @@ from payments.tests.webhook_support import (
 )
 from testing.threads import run_at_once
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def _no_rate_limits(settings):
-    settings.RATELIMIT_ENABLE = False  # a burst from one address is the point here
+# A burst from one address is the point here: rate limits off.
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True),
+              pytest.mark.usefixtures("no_rate_limits")]
 
 
 def burst(requests: list) -> list:

@@ -9,6 +9,8 @@ from django.test import Client
 from django.urls import URLResolver, get_resolver
 
 from accounts.tests.factories import UserFactory
+from marketplace.tests.factories import ListingFactory
+from security.world import build_world
 
 pytestmark = pytest.mark.django_db
 
@@ -74,8 +76,6 @@ def test_every_state_changing_post_route_has_a_rate_limit(settings):
 
 
 def test_support_cannot_send_sixty_refunds_in_a_minute(settings, stripe_sandbox):
-    from security.conftest import build_world
-
     settings.REFUND_RATE_PER_USER = "3/m"
     world = build_world(stripe_sandbox, paid=True)
     client = world.client_for("finance")
@@ -88,8 +88,6 @@ def test_support_cannot_send_sixty_refunds_in_a_minute(settings, stripe_sandbox)
 
 
 def test_the_admin_refund_page_shares_the_refund_limit(settings, stripe_sandbox):
-    from security.conftest import build_world
-
     settings.REFUND_RATE_PER_USER = "1/m"
     world = build_world(stripe_sandbox, paid=True)
     client = world.client_for("finance")
@@ -102,8 +100,6 @@ def test_the_admin_refund_page_shares_the_refund_limit(settings, stripe_sandbox)
 
 
 def test_watching_is_limited_per_user(settings, client):
-    from marketplace.tests.factories import ListingFactory
-
     settings.POST_RATE_PER_USER = "2/m"
     listing = ListingFactory()
     client.force_login(UserFactory())
