@@ -83,28 +83,25 @@ def refund_status_badge(refund: Refund):
     return badge(REFUND_BADGES.get(refund.status, "warn"), refund.get_status_display() + unsent)
 
 
-class PaymentInline(admin.StackedInline):
-    model = Payment
-    can_delete = False
-    extra = 0
-    max_num = 0
-    classes = ("collapse",)
-    fields = (
-        "payment_intent_id",
-        "charge_id",
-        "stripe_account_id",
-        "status",
-        "stripe_status",
-        "amount_display",
-        "fee_display",
-        "refunded_display",
-        "fee_refunded_display",
-        "net_platform_display",
-        "seller_net_display",
-        "three_d_secure_authenticated",
-        "liability_display",
-    )
-    readonly_fields = fields
+PAYMENT_FIELDS = (
+    "payment_intent_id",
+    "charge_id",
+    "stripe_account_id",
+    "status",
+    "stripe_status",
+    "amount_display",
+    "fee_display",
+    "refunded_display",
+    "fee_refunded_display",
+    "net_platform_display",
+    "seller_net_display",
+    "three_d_secure_authenticated",
+    "liability_display",
+)
+
+
+class PaymentColumns:
+    """A payment's money and liability, shown alike inline on its order and on its own page."""
 
     amount_display = money_column("amount_cents", "Amount")
     fee_display = money_column("application_fee_cents", "Platform fee")
@@ -125,6 +122,15 @@ class PaymentInline(admin.StackedInline):
             liability["fees_refunds_disputes"],
             liability["fraud_liability"],
         )
+
+
+class PaymentInline(PaymentColumns, admin.StackedInline):
+    model = Payment
+    can_delete = False
+    extra = 0
+    max_num = 0
+    classes = ("collapse",)
+    fields = readonly_fields = PAYMENT_FIELDS
 
 
 class OrderSnapshotInline(admin.StackedInline):
@@ -691,7 +697,7 @@ class RefundApprovalAdmin(ViewOnlyAdmin):
 
 
 @admin.register(Payment)
-class PaymentAdmin(ViewOnlyAdmin):
+class PaymentAdmin(PaymentColumns, ViewOnlyAdmin):
     # Read-only: payments come from Stripe's webhooks only.
     list_display = (
         "payment_intent_id",
@@ -707,36 +713,15 @@ class PaymentAdmin(ViewOnlyAdmin):
     list_filter = ("status", "three_d_secure_authenticated", "dispute_status", "created_at")
     search_fields = ("payment_intent_id", "charge_id", "stripe_account_id", "dispute_id", "=order__id")
     list_select_related = ("order",)
-    readonly_fields = (
+    fields = readonly_fields = (
         "order",
-        "stripe_account_id",
-        "payment_intent_id",
-        "charge_id",
-        "status",
-        "stripe_status",
-        "amount_display",
-        "fee_display",
-        "refunded_display",
-        "fee_refunded_display",
-        "net_platform_display",
-        "seller_net_display",
+        *PAYMENT_FIELDS,
         "currency",
-        "three_d_secure_authenticated",
-        "liability_display",
         "dispute_id",
         "dispute_status",
         "created_at",
         "updated_at",
     )
-    fields = readonly_fields
-
-    amount_display = PaymentInline.amount_display
-    fee_display = PaymentInline.fee_display
-    refunded_display = PaymentInline.refunded_display
-    fee_refunded_display = PaymentInline.fee_refunded_display
-    net_platform_display = PaymentInline.net_platform_display
-    seller_net_display = PaymentInline.seller_net_display
-    liability_display = PaymentInline.liability_display
 
 
 # Records of our plumbing rather than of the business: each Stripe API call, each webhook
