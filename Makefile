@@ -3,11 +3,12 @@
 
 VENV_STAMP := .venv/.installed
 
-.PHONY: run test test-postgres e2e bench lint ci smoke venv help sqlite-snapshot serve smoke-serve worker
+.PHONY: run test test-all test-postgres e2e bench lint ci smoke venv help sqlite-snapshot serve smoke-serve worker
 
 help:
 	@echo "make run            migrate, start the Stripe sandbox, seed demo data, serve on :8000"
-	@echo "make test           unit and request tests (SQLite)"
+	@echo "make test           unit and request tests (SQLite), a fixed sample of the exhaustive sweeps"
+	@echo "make test-all       the same with every case of every sweep (CI runs it; testing/sample.py)"
 	@echo "make test-postgres  the whole suite on a throwaway PostgreSQL 15 (WITH_REDIS=1 adds Redis)"
 	@echo "make e2e            browser tests (Playwright + Debian's Chromium)"
 	@echo "make bench          the benchmarks in bench/ (BENCH_LISTINGS=1000000; docs/performance.md)"
@@ -28,8 +29,12 @@ venv: $(VENV_STAMP)
 run: $(VENV_STAMP)
 	bash scripts/run.sh
 
+# testing/sample.py: which sweeps make test samples, and how much of each.
 test: $(VENV_STAMP)
-	bash scripts/test.sh
+	bash scripts/test.sh --sweeps=sample
+
+test-all: $(VENV_STAMP)
+	bash scripts/test.sh --sweeps=all
 
 test-postgres: $(VENV_STAMP)
 	bash scripts/test_postgres.sh
