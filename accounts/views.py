@@ -88,6 +88,15 @@ def signup(request):
     )
 
 
+class InvalidFormIs400:
+    """Bad input is a 4xx, as everywhere in the project: a form sent back with its errors is a 400."""
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        response.status_code = 400
+        return response
+
+
 @method_decorator(
     ratelimit(group="accounts.login.ip", key="ip", rate=LOGIN_RATE_PER_IP, method="POST", block=True),
     name="dispatch",
@@ -102,14 +111,9 @@ def signup(request):
     ),
     name="dispatch",
 )
-class LoginView(auth_views.LoginView):
+class LoginView(InvalidFormIs400, auth_views.LoginView):
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
-
-    def form_invalid(self, form):
-        response = super().form_invalid(form)
-        response.status_code = 400  # bad input is a 4xx, as everywhere in the project
-        return response
 
 
 class LogoutView(auth_views.LogoutView):
@@ -178,7 +182,7 @@ def _reset_email_context() -> dict:
               rate=PASSWORD_RESET_RATE_PER_EMAIL, method="POST", block=True),
     name="dispatch",
 )
-class PasswordResetView(auth_views.PasswordResetView):
+class PasswordResetView(InvalidFormIs400, auth_views.PasswordResetView):
     """Django's reset: the same answer whether or not the address has an account (the form
     sends nothing for an unknown address and the view redirects all the same). The email goes
     through core.email (EmailServicePasswordResetForm)."""
@@ -191,11 +195,6 @@ class PasswordResetView(auth_views.PasswordResetView):
     def get_form_kwargs(self):
         self.extra_email_context = _reset_email_context()
         return super().get_form_kwargs()
-
-    def form_invalid(self, form):
-        response = super().form_invalid(form)
-        response.status_code = 400
-        return response
 
 
 class PasswordResetDoneView(auth_views.PasswordResetDoneView):
@@ -211,17 +210,12 @@ class PasswordResetDoneView(auth_views.PasswordResetDoneView):
               method="POST", block=True),
     name="dispatch",
 )
-class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+class PasswordResetConfirmView(InvalidFormIs400, auth_views.PasswordResetConfirmView):
     """The link from the email: signed, single use (the token covers the password hash and the
     last login) and valid for PASSWORD_RESET_TIMEOUT."""
 
     template_name = "accounts/password_reset_confirm.html"
     success_url = reverse_lazy("accounts:password_reset_complete")
-
-    def form_invalid(self, form):
-        response = super().form_invalid(form)
-        response.status_code = 400
-        return response
 
 
 class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
@@ -233,7 +227,7 @@ class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
               method="POST", block=True),
     name="dispatch",
 )
-class PasswordChangeView(auth_views.PasswordChangeView):
+class PasswordChangeView(InvalidFormIs400, auth_views.PasswordChangeView):
     """Logged in: the old password, then the new one twice; the session stays logged in and
     every other session of the account is logged out (Django rotates the session hash)."""
 
@@ -243,9 +237,4 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     def form_valid(self, form):
         response = super().form_valid(form)
         messages.success(self.request, "Your password is changed.")
-        return response
-
-    def form_invalid(self, form):
-        response = super().form_invalid(form)
-        response.status_code = 400
         return response
