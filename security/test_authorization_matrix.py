@@ -6,7 +6,7 @@ ROUTE_MATRIX (one row per pattern) or, for the pages Django admin makes for each
 model, in ADMIN_MODEL_ACCESS (one row per model): a new route or admin model without a row fails
 `test_every_url_pattern_has_a_row`, so whoever adds one decides, here, who may use it.
 
-Roles (columns), see security/conftest.py:
+Roles (columns), see security/world.py:
     anon  buyer  buyer2  seller  seller2  staff  support  finance  super
 The order is the buyer's, the listing the seller's; buyer2/seller2 are strangers to both; staff
 has is_staff and no permission; support/finance are staff in those groups; super is a superuser.

@@ -18,6 +18,7 @@ from marketplace.models import ListingStatus
 from marketplace.pricing import application_fee_cents
 from marketplace.tests.factories import ListingFactory
 from payments.models import (
+    SOLD_ORDER_STATUSES,
     EarlyFraudWarning,
     Order,
     OrderStatus,
@@ -29,15 +30,8 @@ from payments.models import (
 )
 from payments.staff import staff_groups_ensure
 
-# Orders past payment: their listing has been sold.
-SOLD_STATUSES = {
-    OrderStatus.PAID,
-    OrderStatus.SHIPPED,
-    OrderStatus.COMPLETED,
-    OrderStatus.PARTIALLY_REFUNDED,
-    OrderStatus.DISPUTED,
-    OrderStatus.DISPUTE_LOST,
-}
+# Orders whose listing has been sold: every sale, and a lost dispute (the buyer kept the stub).
+SOLD_STATUSES = {*SOLD_ORDER_STATUSES, OrderStatus.DISPUTE_LOST}
 
 
 def _reservation_end():

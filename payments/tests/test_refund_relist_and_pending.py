@@ -14,6 +14,7 @@ from payments.tests.factories import staff_member
 from payments.tests.test_refunds import (
     paid,
     post_refund,
+    refunded_in_full_by_the_seller,
 )
 from payments.tests.webhook_support import deliver
 
@@ -116,14 +117,8 @@ def test_a_stub_is_not_relisted_by_hand_before_the_order_is_refunded_in_full_or_
 
 
 def test_an_unshipped_order_refunded_in_full_goes_back_on_sale_by_itself(client, webhook_sandbox):
-    order = paid(webhook_sandbox, price_cents=2000)
-    client.force_login(order.seller)
+    order = refunded_in_full_by_the_seller(client, webhook_sandbox)
 
-    post_refund(client, order)
-    webhook_sandbox.settle_refunds(order.refunds.get().stripe_refund_id)
-    deliver(webhook_sandbox)
-
-    order.listing.refresh_from_db()
     assert order.listing.status == ListingStatus.ACTIVE
     assert "Put it back on sale" not in client.get(f"/orders/{order.pk}/").content.decode()
 

@@ -52,6 +52,18 @@ def post_refund(client, order, body=None, **headers):
     return client.post(refund_url(order), body or {}, content_type="application/json", **headers)
 
 
+def refunded_in_full_by_the_seller(client, sandbox, *, card="pm_card_visa"):
+    """A $20.00 order the seller refunded in full through the route, the refund settled at
+    Stripe and its webhooks delivered; the order and its listing as they are then."""
+    order = paid(sandbox, card=card, price_cents=2000)
+    client.force_login(order.seller)
+    post_refund(client, order)
+    sandbox.settle_refunds(order.refunds.get().stripe_refund_id)
+    deliver(sandbox)
+    order.listing.refresh_from_db()
+    return order
+
+
 def settle_and_deliver(sandbox):
     sandbox.settle_refunds()
     deliver(sandbox)
@@ -495,12 +507,7 @@ def test_a_refund_that_fails_later_puts_the_order_back_and_takes_the_stub_off_sa
 
 
 def test_a_refund_that_fails_after_the_stub_sold_again_flags_the_order_for_staff(client, webhook_sandbox):
-    order = paid(webhook_sandbox, card="pm_card_refundFail", price_cents=2000)
-    client.force_login(order.seller)
-    post_refund(client, order)
-    webhook_sandbox.settle_refunds(order.refunds.get().stripe_refund_id)
-    deliver(webhook_sandbox)
-    order.listing.refresh_from_db()
+    order = refunded_in_full_by_the_seller(client, webhook_sandbox, card="pm_card_refundFail")
     assert order.listing.status == ListingStatus.ACTIVE
     order.listing.status = ListingStatus.SOLD  # bought by someone else meanwhile
     order.listing.save(update_fields=["status"])
