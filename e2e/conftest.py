@@ -7,6 +7,7 @@ webhook endpoints on it for the live server, and restores everything afterwards.
 """
 
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pytest
@@ -112,17 +113,31 @@ def unexpected_problems(problems: list[str], allowed: list[str]) -> list[str]:
     return [p for p in problems if not any(re.search(pattern, p) for pattern in allowed)]
 
 
-@pytest.fixture
-def page(page, allowed_console_errors):
-    """Fail fast instead of waiting 30 s when a selector is wrong; and fail the test on any
-    console error, uncaught exception or CSP violation on any page it visited."""
+@contextmanager
+def page_checked(page, allowed: list[str]):
+    """Fail fast instead of waiting 30 s when a selector is wrong; and, when the block ends, fail
+    on any console error, uncaught exception or CSP violation on any page `page` visited. Every
+    page a test drives goes through here, its own browser contexts' pages included."""
     page.set_default_timeout(10_000)
     page.set_default_navigation_timeout(15_000)
     problems: list[str] = []
     watch_console(page, problems)
     yield page
-    unexpected = unexpected_problems(problems, allowed_console_errors)
+    unexpected = unexpected_problems(problems, allowed)
     assert not unexpected, "the browser reported problems:\n" + "\n".join(unexpected)
+
+
+@pytest.fixture
+def page_checker():
+    """`page_checked` for tests that open their own browser contexts and pages."""
+    return page_checked
+
+
+@pytest.fixture
+def page(page, allowed_console_errors):
+    """pytest-playwright's page, checked (page_checked)."""
+    with page_checked(page, allowed_console_errors) as checked:
+        yield checked
 
 
 @dataclass

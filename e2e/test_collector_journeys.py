@@ -26,18 +26,20 @@ WIDTHS = {"phone": {"width": 390, "height": 844}, "laptop": {"width": 1280, "hei
 
 
 @pytest.fixture(params=list(WIDTHS))
-def sized(request, browser):
-    """A fresh browser context at the width under test, and its page."""
+def sized(request, browser, page_checker, allowed_console_errors):
+    """A fresh browser context at the width under test, and its page, failing the test on any
+    console error or CSP violation like every other page (e2e/conftest.py page_checked)."""
     context = browser.new_context(viewport=WIDTHS[request.param])
     context.route(re.compile(r"^https://(www\.ups\.com|tools\.usps\.com)/.*"), lambda route: route.fulfill(
         status=200, content_type="text/html",
         body="<!doctype html><title>Carrier tracking</title><h1>In transit</h1>",
     ))
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    page.width_name = request.param
-    yield page
-    context.close()
+    try:
+        with page_checker(context.new_page(), allowed_console_errors) as page:
+            page.width_name = request.param
+            yield page
+    finally:
+        context.close()
 
 
 def open_menu_if_folded(page):
