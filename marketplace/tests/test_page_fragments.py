@@ -186,3 +186,33 @@ def test_with_the_cache_down_logged_in_pages_are_served_with_their_cards(client,
         response = client.get(address)
         assert response.status_code == 200, address
         assert listing.stub.event_name in response.content.decode()
+
+
+def test_a_card_shows_its_listings_new_price_and_name_at_once_to_a_logged_in_buyer(client):
+    listing = ListingFactory(price_cents=5000)
+    client.force_login(UserFactory())
+    assert "$50.00" in client.get("/").content.decode()  # the card is now shared
+    listing_update(
+        listing_id=listing.pk,
+        seller=listing.seller,
+        price_cents=4200,
+        event_name="Renamed gig",
+        **{
+            name: getattr(listing.stub, name)
+            for name in ("performer", "venue", "city", "event_date", "category", "condition", "description")
+        },
+    )
+    page = client.get("/").content.decode()
+    assert "$42.00" in page and "Renamed gig" in page and "$50.00" not in page
+
+
+def test_shared_filter_fields_show_each_visitors_own_filters_and_errors(client):
+    ListingFactory()
+    client.force_login(UserFactory())
+    for _ in range(2):  # rendered, then from the cache
+        assert 'value="alpha"' in client.get("/", {"q": "alpha"}).content.decode()
+        beta = client.get("/", {"q": "beta", "min_price": "abc"})
+        assert beta.status_code == 400
+        page = beta.content.decode()
+        assert 'value="beta"' in page and 'value="alpha"' not in page and "errorlist" in page
+        assert "errorlist" not in client.get("/", {"q": "beta"}).content.decode()
