@@ -25,17 +25,9 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def disputed_order(webhook_sandbox, deliver_all):
+def disputed_order(order_paid_with):
     """Paid with Stripe's 0259 card (disputed right after paying), shipped before it arrived."""
-    order = sandbox_order(webhook_sandbox)
-    order.seller.email = "seller@example.com"
-    order.seller.save()
-    order.shipping_name = "Ada Lovelace"
-    order.save()
-    pay(order, "pm_card_createDispute")
-    deliver_all()
-    order.refresh_from_db()
-    return order
+    return order_paid_with("pm_card_createDispute", shipping_name="Ada Lovelace")
 
 
 def transitions(order):
@@ -236,13 +228,9 @@ def test_an_inquiry_marks_the_order_disputed_and_closes_back_when_answered(
 
 
 def test_an_inquiry_lost_becomes_a_chargeback_that_can_be_answered_again(
-    webhook_sandbox, support, deliver_all
+    order_paid_with, support, deliver_all
 ):
-    order = sandbox_order(webhook_sandbox)
-    order.seller.email = "seller@example.com"
-    order.seller.save()
-    pay(order, "pm_card_createDisputeInquiry")
-    deliver_all()
+    order = order_paid_with("pm_card_createDisputeInquiry")
     dispute = Dispute.objects.get(order=order)
     mail.outbox.clear()
 

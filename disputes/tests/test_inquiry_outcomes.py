@@ -12,7 +12,6 @@ from payments.models import AuditEvent, OrderStatus, RefundStatus
 from payments.services.refunds import OrderNotRefundable, refund_request
 from payments.staff import FINANCE
 from payments.tests.factories import staff_member
-from payments.tests.webhook_support import pay, sandbox_order
 
 pytestmark = pytest.mark.django_db
 
@@ -22,19 +21,15 @@ def finance():
     return staff_member(FINANCE, username="finance")
 
 
-def _disputed(webhook_sandbox, deliver_all, payment_method):
-    order = sandbox_order(webhook_sandbox)
-    order.seller.email = "seller@example.com"
-    order.seller.save()
-    pay(order, payment_method)
-    deliver_all()
-    order.refresh_from_db()
+def _disputed(order_paid_with, card):
+    order = order_paid_with(card)
     return order, Dispute.objects.get(order=order)
 
 
-def test_staff_can_refund_an_inquiry_in_full_and_the_order_ends_refunded(webhook_sandbox, deliver_all,
-                                                                         finance):
-    order, dispute = _disputed(webhook_sandbox, deliver_all, "pm_card_createDisputeInquiry")
+def test_staff_can_refund_an_inquiry_in_full_and_the_order_ends_refunded(
+    order_paid_with, webhook_sandbox, deliver_all, finance
+):
+    order, dispute = _disputed(order_paid_with, "pm_card_createDisputeInquiry")
     assert order.status == OrderStatus.DISPUTED and dispute.charge_refundable
 
     refund = refund_request(order_id=order.pk, actor=finance)
@@ -48,17 +43,18 @@ def test_staff_can_refund_an_inquiry_in_full_and_the_order_ends_refunded(webhook
     assert order.listing.status == "active"  # never shipped: back on sale
 
 
-def test_a_chargeback_still_cannot_be_refunded(webhook_sandbox, deliver_all, finance):
-    order, dispute = _disputed(webhook_sandbox, deliver_all, "pm_card_createDispute")
+def test_a_chargeback_still_cannot_be_refunded(order_paid_with, webhook_sandbox, deliver_all, finance):
+    order, dispute = _disputed(order_paid_with, "pm_card_createDispute")
     assert not dispute.charge_refundable
 
     with pytest.raises(OrderNotRefundable):
         refund_request(order_id=order.pk, actor=finance)
 
 
-def test_an_inquiry_escalating_after_a_full_refund_takes_no_money(webhook_sandbox, deliver_all, finance,
-                                                                  support):
-    order, dispute = _disputed(webhook_sandbox, deliver_all, "pm_card_createDisputeInquiry")
+def test_an_inquiry_escalating_after_a_full_refund_takes_no_money(
+    order_paid_with, webhook_sandbox, deliver_all, finance, support
+):
+    order, dispute = _disputed(order_paid_with, "pm_card_createDisputeInquiry")
     refund_request(order_id=order.pk, actor=finance)
     deliver_all()
 
@@ -72,8 +68,10 @@ def test_an_inquiry_escalating_after_a_full_refund_takes_no_money(webhook_sandbo
     assert not AuditEvent.objects.filter(order=order, action="dispute.funds_withdrawn").exists()
 
 
-def test_a_prevented_dispute_is_its_own_outcome_not_a_win(webhook_sandbox, deliver_all, client):
-    order, dispute = _disputed(webhook_sandbox, deliver_all, "pm_card_createDisputeInquiry")
+def test_a_prevented_dispute_is_its_own_outcome_not_a_win(
+    order_paid_with, webhook_sandbox, deliver_all, client
+):
+    order, dispute = _disputed(order_paid_with, "pm_card_createDisputeInquiry")
     mail.outbox.clear()
 
     webhook_sandbox.resolve_dispute(dispute.stripe_dispute_id, "prevented")
@@ -97,8 +95,10 @@ def test_a_prevented_dispute_is_its_own_outcome_not_a_win(webhook_sandbox, deliv
     assert "nothing won back" in dispute.status_for_seller
 
 
-def test_the_accept_button_on_an_inquiry_says_no_money_moves(webhook_sandbox, deliver_all, client, support):
-    order, dispute = _disputed(webhook_sandbox, deliver_all, "pm_card_createDisputeInquiry")
+def test_the_accept_button_on_an_inquiry_says_no_money_moves(
+    order_paid_with, webhook_sandbox, deliver_all, client, support
+):
+    order, dispute = _disputed(order_paid_with, "pm_card_createDisputeInquiry")
     client.force_login(support)
 
     page = client.get(f"/admin/disputes/dispute/{dispute.pk}/respond/").content.decode()
@@ -112,9 +112,9 @@ def test_the_accept_button_on_an_inquiry_says_no_money_moves(webhook_sandbox, de
 
 
 def test_accepting_an_inquiry_closes_it_lost_without_money_and_the_order_stays_refundable(
-    webhook_sandbox, deliver_all, support, finance
+    order_paid_with, webhook_sandbox, deliver_all, support, finance
 ):
-    order, dispute = _disputed(webhook_sandbox, deliver_all, "pm_card_createDisputeInquiry")
+    order, dispute = _disputed(order_paid_with, "pm_card_createDisputeInquiry")
     mail.outbox.clear()
 
     dispute_services.dispute_accept(dispute_id=dispute.pk, actor=support)

@@ -10,20 +10,14 @@ from payments.models import EarlyFraudWarning, OrderStatus, RefundReason
 from payments.services.webhook_setup import webhook_event_types
 from payments.staff import FINANCE, SUPPORT
 from payments.tests.factories import staff_member
-from payments.tests.webhook_support import CONNECT_PATH, make_event, pay, post_event, sandbox_order
+from payments.tests.webhook_support import CONNECT_PATH, make_event, post_event
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def warned_order(webhook_sandbox, deliver_all):
-    order = sandbox_order(webhook_sandbox)
-    order.seller.email = "seller@example.com"
-    order.seller.save()
-    pay(order, "pm_card_createIssuerFraudRecord")
-    deliver_all()
-    order.refresh_from_db()
-    return order
+def warned_order(order_paid_with):
+    return order_paid_with("pm_card_createIssuerFraudRecord")
 
 
 def test_the_connect_endpoint_subscribes_to_early_fraud_warnings():
