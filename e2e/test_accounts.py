@@ -1,10 +1,11 @@
 """Accounts in a real browser, on a phone-sized screen: sign up, become a seller from the profile
-(sellers are US only), reach Stripe's (sandbox) onboarding for a US account, log out and in, and the
-429 page after too many wrong passwords."""
+(sellers are US only), reach Stripe's (sandbox) onboarding for a US account, log out and in, the
+429 page after too many wrong passwords, and the password reset (by email) and change."""
 
 import re
 
 import pytest
+from django.core import mail
 from playwright.sync_api import expect
 
 from accounts.models import User
@@ -79,3 +80,72 @@ def test_log_out_and_back_in_then_too_many_wrong_passwords_show_the_429_page(pag
     page.get_by_role("button", name="Log in").click()
 
     expect(page.get_by_role("heading", name="Too many attempts")).to_be_visible()
+
+
+def test_a_forgotten_password_is_reset_from_the_emailed_link_that_works_once(page, live_server, settings):
+    page.set_viewport_size(PHONE)
+    # Emailed links are built from SITE_URL, never from the request's Host header.
+    site = settings.SITE_URL = live_server.url
+    UserFactory(username="forgetful", email="forgetful@example.com")
+    page.goto(f"{site}/accounts/login/")
+    page.get_by_role("link", name="Forgot your password?").click()
+    page.get_by_label("Email").fill("forgetful@example.com")
+    page.get_by_role("button", name="Send the link").click()
+    expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
+
+    (email,) = mail.outbox
+    assert email.to == ["forgetful@example.com"]
+    link = re.search(r"http\S+/accounts/password/reset/\S+/\S+/", email.body).group(0)
+    assert link.startswith(site)
+    page.goto(link)
+    page.get_by_label("New password", exact=True).fill("brand-new-stubs-2026")
+    page.get_by_label("New password confirmation").fill("brand-new-stubs-2026")
+    page.get_by_role("button", name="Save the new password").click()
+    expect(page.get_by_role("heading", name="Your password is changed")).to_be_visible()
+
+    page.goto(link)
+    expect(page.get_by_role("heading", name="This link no longer works")).to_be_visible()
+
+    page.goto(f"{site}/accounts/login/")
+    page.get_by_label("Username").fill("forgetful")
+    page.get_by_label("Password").fill("brand-new-stubs-2026")
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("button", name="Menu").click()
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+
+
+def test_a_reset_for_an_unknown_address_shows_the_same_page_and_sends_nothing(page, live_server):
+    page.goto(f"{live_server.url}/accounts/password/reset/")
+    page.get_by_label("Email").fill("nobody@example.com")
+    page.get_by_role("button", name="Send the link").click()
+    expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
+    assert mail.outbox == []
+
+
+def test_a_member_changes_the_password_from_the_profile_and_logs_in_with_the_new_one(page, live_server):
+    site = live_server.url
+    UserFactory(username="careful")
+    page.goto(f"{site}/accounts/login/?next=/accounts/profile/")
+    page.get_by_label("Username").fill("careful")
+    page.get_by_label("Password").fill(DEFAULT_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("link", name="Change your password").click()
+
+    page.get_by_label("Old password").fill("not-my-password")
+    page.get_by_label("New password", exact=True).fill("fresh-stubs-2026")
+    page.get_by_label("New password confirmation").fill("fresh-stubs-2026")
+    page.get_by_role("button", name="Change password").click()
+    expect(page.get_by_text("Your old password was entered incorrectly")).to_be_visible()
+
+    page.get_by_label("Old password").fill(DEFAULT_PASSWORD)
+    page.get_by_label("New password", exact=True).fill("fresh-stubs-2026")
+    page.get_by_label("New password confirmation").fill("fresh-stubs-2026")
+    page.get_by_role("button", name="Change password").click()
+    expect(page.get_by_text("Your password is changed.")).to_be_visible()
+
+    page.get_by_role("button", name="Log out").click()
+    page.goto(f"{site}/accounts/login/")
+    page.get_by_label("Username").fill("careful")
+    page.get_by_label("Password").fill("fresh-stubs-2026")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
