@@ -9,11 +9,11 @@ import pytest
 
 from accounts.tests.factories import NewSellerFactory
 from connect import services as connect
+from connect.tests.support import dashboard_page
 
 pytestmark = pytest.mark.django_db
 
 
-DASHBOARD = "/dashboard/"
 UPDATE_BUTTON = "Update your details with Stripe"
 PO_BOX_REASON = "A PO box cannot be used as your address. Give a street address."
 
@@ -26,13 +26,6 @@ def enabled_seller(stripe_sandbox, webhooks):
     seller.refresh_from_db()
     assert seller.can_accept_payments
     return seller
-
-
-def dashboard(client, seller) -> str:
-    client.force_login(seller)
-    response = client.get(DASHBOARD)
-    assert response.status_code == 200
-    return response.content.decode()
 
 
 def day(unix_time: int) -> str:
@@ -69,7 +62,7 @@ def test_an_enabled_seller_sees_stripes_deadline_later_needs_errors_and_rule_cha
     assert seller.stripe_future_requirements_due == ["business_profile.support_phone"]
     assert seller.stripe_future_requirements_deadline == datetime.fromtimestamp(future_deadline, tz=UTC)
 
-    page = dashboard(client, seller)
+    page = dashboard_page(client, seller)
     assert "Payments enabled" in page
     assert "Stripe needs this by <strong><time datetime=" in page and day(deadline) in page
     assert "or your payments and payouts pause" in page
@@ -87,7 +80,7 @@ def test_a_seller_with_nothing_due_sees_no_requirements_and_no_update_button(
 ):
     seller = enabled_seller(stripe_sandbox, webhooks)
 
-    page = dashboard(client, seller)
+    page = dashboard_page(client, seller)
 
     assert "Payments enabled" in page
     assert "stripe-requirements" not in page
@@ -108,7 +101,7 @@ def test_each_error_is_shown_with_stripes_reason_for_it(stripe_sandbox, webhooks
     )
     assert webhooks() == []
 
-    page = dashboard(client, seller)
+    page = dashboard_page(client, seller)
     assert "Stripe could not accept some of your details" in page
     assert "A photo of your ID document – The document has expired. Upload one that is still valid." in page
     # Stripe's sandbox fills an empty reason with its generic one, as Stripe itself never sends none.
@@ -138,7 +131,7 @@ def test_the_update_button_sends_the_seller_to_a_link_that_collects_everything_s
     seller.refresh_from_db()
     assert seller.stripe_requirements_eventually_due == []
     assert seller.stripe_future_requirements_due == []
-    assert UPDATE_BUTTON not in dashboard(client, seller)
+    assert UPDATE_BUTTON not in dashboard_page(client, seller)
 
 
 def test_a_seller_who_has_not_finished_onboarding_gets_stripes_default_link(stripe_sandbox, monkeypatch):

@@ -9,34 +9,13 @@ from django.utils import timezone
 
 from accounts.tests.factories import NewSellerFactory, SellerFactory, UserFactory
 from connect import services as connect
+from connect.tests.support import DASHBOARD, dashboard_page, sandbox_seller_new
 from marketplace.models import ListingStatus
 from marketplace.tests.factories import ListingFactory
 from payments.models import OrderStatus
 from payments.tests.factories import OrderFactory, PaidOrderFactory
 
 pytestmark = pytest.mark.django_db
-
-DASHBOARD = "/dashboard/"
-
-
-def sandbox_seller_new(stripe_sandbox, *, finished=True, leave_due=False):
-    """A new seller who went through our onboarding (connect.services) against the sandbox:
-    `finished` completes Stripe's forms, `leave_due` leaves a requirement for later
-    (payments/tests/factories.py's `sandbox_seller_onboarded` skips our onboarding)."""
-    seller = NewSellerFactory()
-    connect.seller_start_onboarding(user=seller)
-    if finished:
-        stripe_sandbox.complete_onboarding(seller.stripe_account_id, leave_due=leave_due)
-    connect.seller_refresh_from_stripe(user=seller)
-    return seller
-
-
-def page_for(client, user) -> str:
-    client.force_login(user)
-    response = client.get(DASHBOARD)
-    assert response.status_code == 200
-    return response.content.decode()
-
 
 def test_anonymous_visitors_are_sent_to_log_in(client):
     response = client.get(DASHBOARD)
@@ -46,7 +25,7 @@ def test_anonymous_visitors_are_sent_to_log_in(client):
 
 
 def test_a_buyer_sees_an_invitation_to_become_a_seller(client):
-    page = page_for(client, UserFactory())
+    page = dashboard_page(client, UserFactory())
 
     assert "You are not a seller yet" in page
     assert 'action="/payments/connect/onboard/"' in page
@@ -55,7 +34,7 @@ def test_a_buyer_sees_an_invitation_to_become_a_seller(client):
 
 
 def test_a_new_seller_is_told_to_start_onboarding_and_how_direct_charges_work(client):
-    page = page_for(client, NewSellerFactory())
+    page = dashboard_page(client, NewSellerFactory())
 
     assert "Start Stripe onboarding" in page
     assert 'action="/payments/connect/onboard/"' in page
@@ -69,7 +48,7 @@ def test_a_new_seller_is_told_to_start_onboarding_and_how_direct_charges_work(cl
 def test_a_seller_who_stopped_halfway_sees_continue_and_what_is_still_due(client, stripe_sandbox):
     seller = sandbox_seller_new(stripe_sandbox, finished=False)
 
-    page = page_for(client, seller)
+    page = dashboard_page(client, seller)
 
     assert "Continue onboarding" in page
     assert "Continue with Stripe" in page
@@ -91,7 +70,7 @@ def test_a_restricted_seller_sees_what_stripe_still_needs(client, stripe_sandbox
     )
     connect.seller_refresh_from_stripe(user=seller)
 
-    page = page_for(client, seller)
+    page = dashboard_page(client, seller)
 
     assert "Almost there" in page
     assert "Your government ID number" in page
@@ -105,7 +84,7 @@ def test_a_seller_with_past_due_requirements_sees_payments_paused_and_the_overdu
     stripe_sandbox.set_requirements(seller.stripe_account_id, past_due=["individual.verification.document"])
     connect.seller_refresh_from_stripe(user=seller)
 
-    page = page_for(client, seller)
+    page = dashboard_page(client, seller)
 
     assert "Payments paused" in page
     assert "Overdue" in page
@@ -118,7 +97,7 @@ def test_an_enabled_seller_sees_payments_enabled_balance_and_the_express_dashboa
 ):
     seller = sandbox_seller_new(stripe_sandbox)
 
-    page = page_for(client, seller)
+    page = dashboard_page(client, seller)
 
     assert "Payments enabled" in page
     assert 'href="/payments/connect/dashboard/"' in page
@@ -135,7 +114,7 @@ def test_the_page_still_renders_when_stripe_fails_with_a_balance_unavailable_not
     seller = sandbox_seller_new(stripe_sandbox)
     stripe_sandbox.fail_next("/v1/balance", times=3, **fault)
 
-    page = page_for(client, seller)
+    page = dashboard_page(client, seller)
 
     assert "Your balance is unavailable right now" in page
     assert 'href="/dashboard/">Retry</a>' in page
@@ -148,7 +127,7 @@ def test_listings_are_grouped_by_status_with_quick_actions(client, stripe_sandbo
     withdrawn = ListingFactory(seller=seller, status=ListingStatus.WITHDRAWN, stub__event_name="Old show")
     ListingFactory(stub__event_name="Somebody else's show")
 
-    page = page_for(client, seller)
+    page = dashboard_page(client, seller)
 
     assert "Active show" in page and "Old show" in page
     assert "Somebody else" not in page
@@ -166,7 +145,7 @@ def test_sales_show_what_to_do_next_with_a_ship_form_for_paid_orders(client, str
     )
     PaidOrderFactory(listing__stub__event_name="Not my sale")
 
-    page = page_for(client, seller)
+    page = dashboard_page(client, seller)
 
     assert "Paid show" in page and "Not my sale" not in page
     assert f'action="/payments/orders/{paid.pk}/ship/"' in page
@@ -188,7 +167,7 @@ def test_the_chart_counts_only_this_sellers_paid_sales_of_the_last_30_days(clien
     OrderFactory(listing__seller=seller, listing__price_cents=7700)  # not paid
     PaidOrderFactory(listing__price_cents=5000)  # another seller
 
-    page = page_for(client, seller)
+    page = dashboard_page(client, seller)
 
     assert '<svg class="chart"' in page
     assert "$40.00 from 2 sales in the last 30 days" in page
@@ -198,7 +177,7 @@ def test_the_page_has_no_inline_styles_or_scripts_for_the_csp(client, stripe_san
     seller = sandbox_seller_new(stripe_sandbox)
     PaidOrderFactory(listing__seller=seller)
 
-    page = page_for(client, seller)
+    page = dashboard_page(client, seller)
 
     assert "style=" not in page
     assert "<script>" not in page
@@ -223,7 +202,7 @@ def test_query_count_does_not_grow_with_orders_and_listings(
 
 
 def test_a_seller_factory_account_unknown_to_stripe_still_gets_a_page(client, stripe_sandbox):
-    page = page_for(client, SellerFactory())
+    page = dashboard_page(client, SellerFactory())
 
     assert "Your balance is unavailable right now" in page
 
@@ -232,7 +211,7 @@ def test_a_seller_who_cannot_take_payments_is_told_their_listings_cannot_be_boug
     seller = sandbox_seller_new(stripe_sandbox, finished=False)
     ListingFactory(seller=seller)
 
-    page = page_for(client, seller)
+    page = dashboard_page(client, seller)
 
     assert "Buyers cannot pay for your listings until payments are enabled" in page
 
@@ -241,4 +220,4 @@ def test_an_enabled_seller_gets_no_such_warning(client, stripe_sandbox):
     seller = sandbox_seller_new(stripe_sandbox)
     ListingFactory(seller=seller)
 
-    assert "Buyers cannot pay for your listings" not in page_for(client, seller)
+    assert "Buyers cannot pay for your listings" not in dashboard_page(client, seller)

@@ -6,27 +6,17 @@ import datetime
 
 import pytest
 
-from accounts.tests.factories import NewSellerFactory, UserFactory
-from connect import services as connect
+from accounts.tests.factories import UserFactory
 from connect.selectors import next_payout_date, seller_payouts_panel
 from connect.services.payouts import SellerBalance
+from connect.tests.support import DASHBOARD, dashboard_page, sandbox_seller_new
 from payments.models import AuditEvent
 from payments.tests.factories import PaymentFactory
 from payments.tests.webhook_support import deliver, endpoints_register, pay, sandbox_order
 
 pytestmark = pytest.mark.django_db
 
-DASHBOARD = "/dashboard/"
 DAY = 86400
-
-
-def onboarded_seller(sandbox):
-    """A seller onboarded the way the site does it (controller properties, payout schedule)."""
-    seller = NewSellerFactory()
-    connect.seller_start_onboarding(user=seller)
-    sandbox.complete_onboarding(seller.stripe_account_id)
-    connect.seller_refresh_from_stripe(user=seller)
-    return seller
 
 
 def sold_and_paid_out(sandbox, seller, price_cents=5000):
@@ -38,18 +28,11 @@ def sold_and_paid_out(sandbox, seller, price_cents=5000):
     sandbox.advance_time((delay + 1) * DAY)
 
 
-def page_for(client, user) -> str:
-    client.force_login(user)
-    response = client.get(DASHBOARD)
-    assert response.status_code == 200
-    return response.content.decode()
-
-
 def test_the_payouts_panel_shows_the_schedule_and_the_payout_stripe_made(client, stripe_sandbox):
-    seller = onboarded_seller(stripe_sandbox)
+    seller = sandbox_seller_new(stripe_sandbox)
     sold_and_paid_out(stripe_sandbox, seller)
 
-    page = page_for(client, seller)
+    page = dashboard_page(client, seller)
 
     assert 'id="payouts"' in page
     assert "Daily: Stripe sends your available balance to your bank every day." in page
@@ -59,42 +42,42 @@ def test_the_payouts_panel_shows_the_schedule_and_the_payout_stripe_made(client,
 
 
 def test_a_paid_payout_shows_as_paid_to_the_bank(client, stripe_sandbox):
-    seller = onboarded_seller(stripe_sandbox)
+    seller = sandbox_seller_new(stripe_sandbox)
     sold_and_paid_out(stripe_sandbox, seller)
     stripe_sandbox.advance_time(2 * DAY)
 
-    page = page_for(client, seller)
+    page = dashboard_page(client, seller)
 
     assert "Paid to your bank" in page and "Being sent" not in page
 
 
 def test_a_seller_sees_only_their_own_payouts(client, stripe_sandbox):
-    seller, other = onboarded_seller(stripe_sandbox), onboarded_seller(stripe_sandbox)
+    seller, other = sandbox_seller_new(stripe_sandbox), sandbox_seller_new(stripe_sandbox)
     sold_and_paid_out(stripe_sandbox, seller, price_cents=7700)
 
-    page = page_for(client, other)
+    page = dashboard_page(client, other)
 
     assert "No payouts yet." in page
     assert "$69.30" not in page  # the other seller's payout (77.00 less the 7.70 fee)
-    assert "$69.30" in page_for(client, seller)
+    assert "$69.30" in dashboard_page(client, seller)
 
 
 def test_the_panel_is_read_from_stripe_once_a_minute_not_on_every_reload(client, stripe_sandbox):
-    seller = onboarded_seller(stripe_sandbox)
+    seller = sandbox_seller_new(stripe_sandbox)
 
-    page_for(client, seller)
-    page_for(client, seller)
+    dashboard_page(client, seller)
+    dashboard_page(client, seller)
 
     assert AuditEvent.objects.filter(action="stripe.payout.list", subject_user=seller).count() == 1
 
 
 @pytest.mark.parametrize("fault", [{"status": 500}, {"exception": "timeout"}])
 def test_the_dashboard_still_works_when_stripe_does_not_answer_for_payouts(client, stripe_sandbox, fault):
-    seller = onboarded_seller(stripe_sandbox)
+    seller = sandbox_seller_new(stripe_sandbox)
     PaymentFactory(order__listing__seller=seller)
     stripe_sandbox.fail_next("/v1/payouts", times=3, **fault)
 
-    page = page_for(client, seller)
+    page = dashboard_page(client, seller)
 
     assert "Your payouts cannot be shown right now" in page
     assert "you net $" in page  # the sales are there
@@ -103,14 +86,14 @@ def test_the_dashboard_still_works_when_stripe_does_not_answer_for_payouts(clien
 
 def test_a_buyer_and_a_visitor_get_no_payouts_panel(client):
     assert client.get(DASHBOARD).status_code == 302
-    assert 'id="payouts"' not in page_for(client, UserFactory())
+    assert 'id="payouts"' not in dashboard_page(client, UserFactory())
 
 
 def test_each_sale_shows_what_the_seller_nets_with_the_steps(client, stripe_sandbox):
-    seller = onboarded_seller(stripe_sandbox)
+    seller = sandbox_seller_new(stripe_sandbox)
     PaymentFactory(order__listing__seller=seller, order__listing__price_cents=300)
 
-    page = page_for(client, seller)
+    page = dashboard_page(client, seller)
 
     assert "you net $2.61" in page
     assert "Platform fee, the minimum: Stripe&#x27;s card fee on this sale" in page
@@ -118,20 +101,20 @@ def test_each_sale_shows_what_the_seller_nets_with_the_steps(client, stripe_sand
 
 
 def test_a_seller_whose_dispute_took_the_balance_below_zero_is_told_why(client, stripe_sandbox):
-    seller = onboarded_seller(stripe_sandbox)
+    seller = sandbox_seller_new(stripe_sandbox)
     endpoints_register(stripe_sandbox, client)
     order = sandbox_order(stripe_sandbox, seller=seller)
     pay(order, "pm_card_disputed")
     deliver(stripe_sandbox)
 
-    page = page_for(client, seller)
+    page = dashboard_page(client, seller)
 
     assert f"A dispute took $50.00 on order #{order.pk}" in page
     assert 'id="balance-explanation"' in page
 
 
 def test_the_next_payout_is_the_available_balance_on_the_next_payout_day(stripe_sandbox):
-    seller = onboarded_seller(stripe_sandbox)
+    seller = sandbox_seller_new(stripe_sandbox)
     now = datetime.datetime(2026, 12, 7, 15, 0, tzinfo=datetime.UTC)  # a Monday
 
     panel = seller_payouts_panel(user=seller, balance=SellerBalance(available={"usd": 4500}), now=now)
@@ -153,7 +136,7 @@ def test_weekly_and_monthly_schedules_and_manual_payouts_have_their_own_next_day
 def test_the_payout_events_reach_the_connect_webhook_and_are_processed(client, stripe_sandbox):
     from djstripe.models import WebhookEventTrigger
 
-    seller = onboarded_seller(stripe_sandbox)
+    seller = sandbox_seller_new(stripe_sandbox)
     endpoints_register(stripe_sandbox, client)
     sold_and_paid_out(stripe_sandbox, seller)
     stripe_sandbox.advance_time(2 * DAY)

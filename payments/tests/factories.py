@@ -158,7 +158,7 @@ class EarlyFraudWarningFactory(factory.django.DjangoModelFactory):
 
 def sandbox_seller_onboarded(sandbox, **kwargs):
     """A seller (SellerFactory) whose Express account exists in the Stripe sandbox, onboarded
-    there directly (connect/tests/test_dashboard.py's `sandbox_seller_new` goes through our
+    there directly (connect/tests/support.py's `sandbox_seller_new` goes through our
     onboarding instead)."""
     account = sandbox.create_account(onboarded=True, email="seller@example.com")
     return SellerFactory(stripe_account_id=account["id"], **kwargs)
