@@ -25,6 +25,7 @@ from payments.tests.webhook_support import (
     pay,
     post_event,
     sandbox_order,
+    sandbox_refunds,
 )
 from testing.threads import run_at_once
 
@@ -61,11 +62,6 @@ def paid_order(sandbox):
     order.refresh_from_db()
     assert order.status == OrderStatus.PAID
     return order
-
-
-def stripe_refunds(sandbox, order) -> list:
-    return [e["data"]["object"] for e in sandbox.events(type="refund.created")
-            if e["data"]["object"]["payment_intent"] == order.payment_intent_id]
 
 
 # -- checkout ---------------------------------------------------------------------------------
@@ -143,7 +139,7 @@ def test_six_parallel_refunds_of_the_same_amount_make_one_refund(stripe_sandbox)
     codes = statuses(first + second)
     assert all(isinstance(c, int) and c < 500 for c in codes), codes
     assert 201 in codes, codes
-    refunds = stripe_refunds(stripe_sandbox, order)
+    refunds = sandbox_refunds(stripe_sandbox, order)
     assert [r["amount"] for r in refunds] == [500], refunds
 
 
@@ -162,7 +158,7 @@ def test_six_parallel_refunds_with_different_keys_never_refund_more_than_was_pai
 
     codes = statuses(results)
     assert all(isinstance(c, int) and c < 500 for c in codes), codes
-    refunds = [r for r in stripe_refunds(stripe_sandbox, order) if r.get("status") != "failed"]
+    refunds = [r for r in sandbox_refunds(stripe_sandbox, order) if r.get("status") != "failed"]
     assert sum(r["amount"] for r in refunds) <= order.amount_cents
     assert codes.count(201) == len(refunds) == 2, (codes, refunds)
 

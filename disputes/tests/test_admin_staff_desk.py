@@ -4,7 +4,6 @@ trail's default view, and dj-stripe's mirror off the index but still reachable."
 import datetime
 
 import pytest
-from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from accounts.tests.factories import SellerFactory, UserFactory
@@ -13,7 +12,7 @@ from disputes.tests.factories import DisputeFactory
 from marketplace.tests.factories import ListingFactory
 from payments.models import AuditEvent, RefundStatus
 from payments.services.audit import audit_record
-from payments.staff import FINANCE, SUPPORT, staff_groups_ensure
+from payments.staff import FINANCE, SUPPORT
 from payments.tests.factories import (
     EarlyFraudWarningFactory,
     OrderFactory,
@@ -21,19 +20,12 @@ from payments.tests.factories import (
     PaymentFactory,
     RefundApprovalFactory,
     RefundFactory,
+    staff_member,
 )
 
 pytestmark = pytest.mark.django_db
 
 SECTIONS = {"disputes", "refunds", "approvals", "orders", "fraud"}
-
-
-def staff_member(group: str | None = None, **kwargs):
-    staff_groups_ensure()
-    user = UserFactory(is_staff=True, **kwargs)
-    if group:
-        user.groups.add(Group.objects.get(name=group))
-    return user
 
 
 @pytest.fixture

@@ -6,13 +6,12 @@ already used up."""
 import time
 
 import pytest
-from django.contrib.auth.models import Group
 from django.test import Client
 
-from accounts.tests.factories import UserFactory
 from payments.models import Refund, RefundApproval
-from payments.staff import SUPPORT, staff_groups_ensure
-from payments.tests.webhook_support import deliver, endpoints_register, pay, sandbox_order
+from payments.staff import SUPPORT
+from payments.tests.factories import staff_member
+from payments.tests.webhook_support import endpoints_register, sandbox_order_paid
 from testing.threads import run_at_once
 
 # Row locks: PostgreSQL only (the root conftest skips these elsewhere).
@@ -35,20 +34,6 @@ def slow_check(monkeypatch):
     monkeypatch.setattr(refunds, "refund_support_blocker", checked_slowly)
 
 
-def support_agent():
-    staff_groups_ensure()
-    user = UserFactory(is_staff=True)
-    user.groups.add(Group.objects.get(name=SUPPORT))
-    return user
-
-
-def paid(sandbox, price_cents=13550):
-    order = sandbox_order(sandbox, price_cents=price_cents)
-    pay(order)
-    deliver(sandbox)
-    return order
-
-
 def refund_by(user, order, amount_cents, token):
     def click():
         client = Client()
@@ -69,8 +54,8 @@ def test_two_support_agents_at_once_cannot_both_refund_under_the_orders_limit(
 ):
     settings.SUPPORT_REFUND_LIMIT_CENTS = 10000
     endpoints_register(stripe_sandbox, Client())
-    order = paid(stripe_sandbox)
-    agents = [support_agent() for _ in range(4)]
+    order = sandbox_order_paid(stripe_sandbox, price_cents=13550)
+    agents = [staff_member(SUPPORT) for _ in range(4)]
 
     results = run_at_once([refund_by(agent, order, 6000, f"k{i}") for i, agent in enumerate(agents)])
 
@@ -84,8 +69,8 @@ def test_one_agent_on_two_orders_at_once_cannot_pass_the_daily_limit_twice(
 ):
     settings.SUPPORT_REFUND_DAILY_LIMIT_CENTS = 10000
     endpoints_register(stripe_sandbox, Client())
-    orders = [paid(stripe_sandbox) for _ in range(3)]
-    agent = support_agent()
+    orders = [sandbox_order_paid(stripe_sandbox, price_cents=13550) for _ in range(3)]
+    agent = staff_member(SUPPORT)
 
     results = run_at_once([refund_by(agent, order, 6000, f"k{i}") for i, order in enumerate(orders)])
 

@@ -5,9 +5,7 @@ approves it (the refund service refunds as Finance) or declines it, in admin."""
 import datetime
 
 import pytest
-from django.contrib.auth.models import Group
 
-from accounts.tests.factories import UserFactory
 from payments.models import Refund, RefundApproval, RefundApprovalStatus, RefundStatus
 from payments.services.refunds import (
     RefundApprovalDecided,
@@ -16,12 +14,11 @@ from payments.services.refunds import (
     refund_approval_decline,
     refund_request,
 )
-from payments.staff import FINANCE, SUPPORT, staff_groups_ensure
-from payments.tests.webhook_support import deliver, endpoints_register, pay, sandbox_order
+from payments.staff import FINANCE, SUPPORT
+from payments.tests.factories import staff_member
+from payments.tests.webhook_support import deliver, endpoints_register, sandbox_order_paid, sandbox_refunds
 
 pytestmark = pytest.mark.django_db
-
-DAY = 86400
 
 
 @pytest.fixture
@@ -32,28 +29,12 @@ def sandbox(stripe_sandbox, client, settings):
 
 
 def paid(sandbox, *, price_cents=13550, funds_available=True):
-    order = sandbox_order(sandbox, price_cents=price_cents)
-    pay(order)
-    deliver(sandbox)
-    if funds_available:
-        sandbox.advance_time(8 * DAY)
-    order.refresh_from_db()
-    return order
-
-
-def member(group: str):
-    staff_groups_ensure()
-    user = UserFactory(is_staff=True)
-    user.groups.add(Group.objects.get(name=group))
-    return user
+    """$135.50 (above Support's $100 limit here), paid; past the payout delay unless asked."""
+    return sandbox_order_paid(sandbox, price_cents=price_cents, funds_available=funds_available)
 
 
 def stripe_refunded(sandbox, order) -> list[int]:
-    return [
-        e["data"]["object"]["amount"]
-        for e in sandbox.events(type="refund.created")
-        if e["data"]["object"]["payment_intent"] == order.payment_intent_id
-    ]
+    return [refund["amount"] for refund in sandbox_refunds(sandbox, order)]
 
 
 def post_refund(client, order, amount, **headers):
@@ -67,7 +48,7 @@ def post_refund(client, order, amount, **headers):
 
 def test_support_cannot_refund_an_order_in_full_in_pieces_under_its_limit(client, sandbox):
     order = paid(sandbox)
-    client.force_login(member(SUPPORT))
+    client.force_login(staff_member(SUPPORT))
 
     first = post_refund(client, order, 8000)
     second = post_refund(client, order, 5550)
@@ -85,7 +66,7 @@ def test_support_cannot_refund_an_order_in_full_in_pieces_under_its_limit(client
 def test_two_support_agents_share_the_orders_limit(client, sandbox):
     order = paid(sandbox)
     for amount, expected in ((6000, 201), (4000, 201), (1, 202)):
-        client.force_login(member(SUPPORT))
+        client.force_login(staff_member(SUPPORT))
         assert post_refund(client, order, amount).status_code == expected
 
     assert stripe_refunded(sandbox, order) == [6000, 4000]
@@ -93,7 +74,7 @@ def test_two_support_agents_share_the_orders_limit(client, sandbox):
 
 def test_a_pending_refund_counts_towards_the_limit(client, sandbox):
     order = paid(sandbox, funds_available=False)  # Stripe keeps the refund pending
-    client.force_login(member(SUPPORT))
+    client.force_login(staff_member(SUPPORT))
 
     post_refund(client, order, 9000)
     assert Refund.objects.get().status == RefundStatus.PENDING
@@ -103,7 +84,7 @@ def test_a_pending_refund_counts_towards_the_limit(client, sandbox):
 
 def test_a_failed_refund_does_not_count_towards_the_limit(client, sandbox):
     order = paid(sandbox)
-    support = member(SUPPORT)
+    support = staff_member(SUPPORT)
     client.force_login(support)
     post_refund(client, order, 9000)
     Refund.objects.update(status=RefundStatus.FAILED)
@@ -116,15 +97,15 @@ def test_a_failed_refund_does_not_count_towards_the_limit(client, sandbox):
 def test_the_sellers_and_finances_refunds_do_not_use_up_supports_limit(client, sandbox):
     order = paid(sandbox, price_cents=50000)
     refund_request(order_id=order.pk, actor=order.seller, amount_cents=20000)
-    refund_request(order_id=order.pk, actor=member(FINANCE), amount_cents=20000)
-    client.force_login(member(SUPPORT))
+    refund_request(order_id=order.pk, actor=staff_member(FINANCE), amount_cents=20000)
+    client.force_login(staff_member(SUPPORT))
 
     assert post_refund(client, order, 10000).status_code == 201
 
 
 def test_an_agents_day_spans_orders_and_ends_after_24_hours(client, sandbox, settings):
     settings.SUPPORT_REFUND_DAILY_LIMIT_CENTS = 15000
-    support = member(SUPPORT)
+    support = staff_member(SUPPORT)
     client.force_login(support)
     orders = [paid(sandbox) for _ in range(3)]
 
@@ -141,16 +122,16 @@ def test_an_agents_day_spans_orders_and_ends_after_24_hours(client, sandbox, set
 def test_another_agent_has_a_day_of_their_own(client, sandbox, settings):
     settings.SUPPORT_REFUND_DAILY_LIMIT_CENTS = 10000
     first, second = paid(sandbox), paid(sandbox)
-    client.force_login(member(SUPPORT))
+    client.force_login(staff_member(SUPPORT))
     post_refund(client, first, 10000)
-    client.force_login(member(SUPPORT))
+    client.force_login(staff_member(SUPPORT))
 
     assert post_refund(client, second, 10000).status_code == 201
 
 
 def test_a_double_click_above_the_limit_is_one_request_for_finance(client, sandbox):
     order = paid(sandbox)
-    client.force_login(member(SUPPORT))
+    client.force_login(staff_member(SUPPORT))
 
     answers = [post_refund(client, order, 12000) for _ in range(2)]
     keyed = [post_refund(client, order, 11000, HTTP_IDEMPOTENCY_KEY="k1") for _ in range(2)]
@@ -168,13 +149,13 @@ def test_a_double_click_above_the_limit_is_one_request_for_finance(client, sandb
 @pytest.fixture
 def waiting(client, sandbox):
     order = paid(sandbox)
-    approval = refund_request(order_id=order.pk, actor=member(SUPPORT), amount_cents=12000)
+    approval = refund_request(order_id=order.pk, actor=staff_member(SUPPORT), amount_cents=12000)
     assert isinstance(approval, RefundApproval)
     return approval
 
 
 def test_finance_approves_and_the_refund_is_made_as_finance(sandbox, waiting):
-    finance = member(FINANCE)
+    finance = staff_member(FINANCE)
 
     refund = refund_approval_approve(approval_id=waiting.pk, actor=finance)
     deliver(sandbox)
@@ -189,7 +170,7 @@ def test_finance_approves_and_the_refund_is_made_as_finance(sandbox, waiting):
 def test_support_cannot_approve_or_decline(sandbox, waiting):
     for decide in (refund_approval_approve, refund_approval_decline):
         with pytest.raises(RefundNotAllowed):
-            decide(approval_id=waiting.pk, actor=member(SUPPORT))
+            decide(approval_id=waiting.pk, actor=staff_member(SUPPORT))
 
     waiting.refresh_from_db()
     assert waiting.status == RefundApprovalStatus.OPEN
@@ -197,7 +178,7 @@ def test_support_cannot_approve_or_decline(sandbox, waiting):
 
 
 def test_a_request_is_decided_once(sandbox, waiting):
-    finance = member(FINANCE)
+    finance = staff_member(FINANCE)
     refund_approval_approve(approval_id=waiting.pk, actor=finance)
 
     with pytest.raises(RefundApprovalDecided, match="already approved"):
@@ -208,7 +189,7 @@ def test_a_request_is_decided_once(sandbox, waiting):
 
 
 def test_declining_refunds_nothing(sandbox, waiting):
-    refund_approval_decline(approval_id=waiting.pk, actor=member(FINANCE))
+    refund_approval_decline(approval_id=waiting.pk, actor=staff_member(FINANCE))
 
     waiting.refresh_from_db()
     assert waiting.status == RefundApprovalStatus.DECLINED
@@ -220,7 +201,7 @@ def test_a_request_for_more_than_is_left_by_now_stays_open_with_the_reason(sandb
     refund_request(order_id=waiting.order_id, actor=waiting.order.seller, amount_cents=5000)
 
     with pytest.raises(Exception, match="what is left to refund"):
-        refund_approval_approve(approval_id=waiting.pk, actor=member(FINANCE))
+        refund_approval_approve(approval_id=waiting.pk, actor=staff_member(FINANCE))
 
     waiting.refresh_from_db()
     assert waiting.status == RefundApprovalStatus.OPEN
@@ -230,7 +211,7 @@ def test_a_request_for_more_than_is_left_by_now_stays_open_with_the_reason(sandb
 
 
 def test_finance_sees_the_to_do_list_and_approves_from_it(client, sandbox, waiting):
-    client.force_login(member(FINANCE))
+    client.force_login(staff_member(FINANCE))
 
     page = client.get("/admin/payments/refundapproval/").content.decode()
     approve = {"action": "approve", "_selected_action": [waiting.pk]}
@@ -244,7 +225,7 @@ def test_finance_sees_the_to_do_list_and_approves_from_it(client, sandbox, waiti
 
 
 def test_support_sees_its_requests_but_has_no_approve_action(client, sandbox, waiting):
-    client.force_login(member(SUPPORT))
+    client.force_login(staff_member(SUPPORT))
 
     page = client.get("/admin/payments/refundapproval/")
     client.post("/admin/payments/refundapproval/", {"action": "approve", "_selected_action": [waiting.pk]})
@@ -257,8 +238,8 @@ def test_support_sees_its_requests_but_has_no_approve_action(client, sandbox, wa
 
 
 def test_the_to_do_list_shows_open_requests_unless_asked_for_all(client, sandbox, waiting):
-    refund_approval_decline(approval_id=waiting.pk, actor=member(FINANCE))
-    client.force_login(member(FINANCE))
+    refund_approval_decline(approval_id=waiting.pk, actor=staff_member(FINANCE))
+    client.force_login(staff_member(FINANCE))
 
     open_only = client.get("/admin/payments/refundapproval/")
     everything = client.get("/admin/payments/refundapproval/", {"status": "all"})
@@ -269,7 +250,7 @@ def test_the_to_do_list_shows_open_requests_unless_asked_for_all(client, sandbox
 
 def test_supports_admin_refund_above_the_limit_says_it_went_to_finance(client, sandbox):
     order = paid(sandbox)
-    client.force_login(member(SUPPORT))
+    client.force_login(staff_member(SUPPORT))
     url = f"/admin/payments/order/{order.pk}/refund/"
 
     form = {"amount": "135.50", "reason": "requested_by_customer", "token": "t"}

@@ -13,9 +13,8 @@ from payments.tests.test_refunds import (
     paid,
     post_refund,
     refund_url,
-    stripe_refunds,
 )
-from payments.tests.webhook_support import deliver
+from payments.tests.webhook_support import deliver, sandbox_refunds
 
 pytestmark = pytest.mark.django_db
 
@@ -37,7 +36,7 @@ def test_a_seller_refunds_a_damaged_stub_with_a_note_and_stripe_hears_requested_
     refund = order.refunds.get()
     assert (refund.reason, refund.marketplace_reason) == ("requested_by_customer", "damaged")
     assert refund.buyer_note == "So sorry, it was creased in the post."
-    assert [r["reason"] for r in stripe_refunds(webhook_sandbox, order)] == ["requested_by_customer"]
+    assert [r["reason"] for r in sandbox_refunds(webhook_sandbox, order)] == ["requested_by_customer"]
     to_buyer = [m for m in mail.outbox if m.to == [order.buyer.email]]
     assert to_buyer and all("So sorry, it was creased in the post." in m.body for m in to_buyer)
     assert all("(damaged)" in m.body or ", damaged." in m.body for m in to_buyer)
@@ -50,7 +49,7 @@ def test_a_reason_stripe_has_no_word_for_is_sent_without_one(client, webhook_san
 
     assert post_refund(client, order, {"amount": 500, "reason": reason}).status_code == 201
 
-    assert [r["reason"] for r in stripe_refunds(webhook_sandbox, order)] == [None]
+    assert [r["reason"] for r in sandbox_refunds(webhook_sandbox, order)] == [None]
     assert order.refunds.get().marketplace_reason == reason
 
 
@@ -66,7 +65,7 @@ def test_a_seller_is_not_offered_fraudulent_and_cannot_send_it(client, webhook_s
     assert json_answer.status_code == 403
     assert json_answer.json()["error"]["code"] == "reason_not_allowed"
     assert "Only our staff can refund a payment as fraudulent" in form_answer.content.decode()
-    assert stripe_refunds(webhook_sandbox, order) == []
+    assert sandbox_refunds(webhook_sandbox, order) == []
     with pytest.raises(FraudulentRefundNotAllowed):
         refund_request(order_id=order.pk, actor=order.seller, amount_cents=500, reason="fraudulent")
 
@@ -76,7 +75,7 @@ def test_finance_may_refund_as_fraudulent(client, webhook_sandbox):
     client.force_login(staff_member(FINANCE))
 
     assert post_refund(client, order, {"amount": 500, "reason": "fraudulent"}).status_code == 201
-    assert [r["reason"] for r in stripe_refunds(webhook_sandbox, order)] == ["fraudulent"]
+    assert [r["reason"] for r in sandbox_refunds(webhook_sandbox, order)] == ["fraudulent"]
 
 
 def test_the_sellers_confirmation_shows_the_reason_in_words_and_the_note(client, webhook_sandbox):
@@ -92,7 +91,7 @@ def test_the_sellers_confirmation_shows_the_reason_in_words_and_the_note(client,
     assert 'id="confirm-buyer-note">Refunding as agreed.<' in page
     assert 'name="buyer_note" value="Refunding as agreed."' in page
     assert 'id="confirm-reason">Not as described<' in damaged
-    assert stripe_refunds(webhook_sandbox, order) == []  # nothing sent before the confirmation
+    assert sandbox_refunds(webhook_sandbox, order) == []  # nothing sent before the confirmation
 
 
 def test_an_unknown_reason_or_a_note_too_long_is_400_and_refunds_nothing(client, webhook_sandbox):
@@ -106,7 +105,7 @@ def test_an_unknown_reason_or_a_note_too_long_is_400_and_refunds_nothing(client,
     assert (bad_reason.status_code, bad_reason.json()["error"]["code"]) == (400, "invalid_reason")
     assert (long_note.status_code, long_note.json()["error"]["code"]) == (400, "invalid_note")
     assert not_text.status_code == 400
-    assert stripe_refunds(webhook_sandbox, order) == []
+    assert sandbox_refunds(webhook_sandbox, order) == []
 
 
 def test_finance_refunds_from_admin_with_our_reason_and_a_note(client, webhook_sandbox):

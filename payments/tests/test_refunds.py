@@ -11,7 +11,7 @@ from payments.models import OrderStatus, Refund, RefundStatus
 from payments.services.refunds import refund_amount_parse, refund_request
 from payments.staff import FINANCE, SUPPORT
 from payments.tests.factories import PaymentFactory, staff_member
-from payments.tests.webhook_support import deliver, pay, sandbox_order
+from payments.tests.webhook_support import deliver, sandbox_order, sandbox_order_paid, sandbox_refunds
 
 pytestmark = pytest.mark.django_db
 
@@ -23,14 +23,9 @@ def refund_url(order):
 
 
 def paid(sandbox, *, price_cents=5000, card="pm_card_visa", funds_available=True):
-    order = sandbox_order(sandbox, price_cents=price_cents)
-    pay(order, card)
-    deliver(sandbox)
-    if funds_available:
-        # Past the payout delay the sale's money is available, so refunds go through at once
-        # (as long as they do not ask more than the sale left: see the pending tests).
-        sandbox.advance_time(8 * DAY)
-    order.refresh_from_db()
+    """Paid, and by default past the payout delay: refunds go through at once (as long as they do
+    not ask more than the sale left: see the pending tests)."""
+    order = sandbox_order_paid(sandbox, price_cents=price_cents, card=card, funds_available=funds_available)
     assert order.status == OrderStatus.PAID
     return order
 
@@ -38,14 +33,6 @@ def paid(sandbox, *, price_cents=5000, card="pm_card_visa", funds_available=True
 @pytest.fixture
 def paid_order(webhook_sandbox):
     return paid(webhook_sandbox)
-
-
-def stripe_refunds(sandbox, order):
-    return [
-        e["data"]["object"]
-        for e in sandbox.events(type="refund.created")
-        if e["data"]["object"]["payment_intent"] == order.payment_intent_id
-    ]
 
 
 def post_refund(client, order, body=None, **headers):
@@ -74,7 +61,7 @@ def settle_and_deliver(sandbox):
 
 def test_an_anonymous_visitor_cannot_refund(client, paid_order, webhook_sandbox):
     assert post_refund(client, paid_order).status_code == 403
-    assert stripe_refunds(webhook_sandbox, paid_order) == []
+    assert sandbox_refunds(webhook_sandbox, paid_order) == []
 
 
 @pytest.mark.parametrize("who", ["stranger", "buyer"])
@@ -82,7 +69,7 @@ def test_someone_who_is_not_the_seller_or_staff_learns_nothing(client, paid_orde
     client.force_login(UserFactory() if who == "stranger" else paid_order.buyer)
 
     assert post_refund(client, paid_order).status_code == 404
-    assert stripe_refunds(webhook_sandbox, paid_order) == []
+    assert sandbox_refunds(webhook_sandbox, paid_order) == []
 
 
 def test_staff_without_the_refund_permission_is_refused_by_the_json_route(
@@ -95,7 +82,7 @@ def test_staff_without_the_refund_permission_is_refused_by_the_json_route(
 
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "refund_not_allowed"
-    assert stripe_refunds(webhook_sandbox, paid_order) == []
+    assert sandbox_refunds(webhook_sandbox, paid_order) == []
     assert not Refund.objects.exists()
 
 
@@ -112,7 +99,7 @@ def test_support_refunds_up_to_its_limit_and_sends_more_to_finance(client, webho
     assert "$10.01 sent to Finance for approval" in above.json()["message"]
     assert "$10.00" in above.json()["message"]
     assert within.status_code == 201
-    assert [r["amount"] for r in stripe_refunds(webhook_sandbox, order)] == [1000]
+    assert [r["amount"] for r in sandbox_refunds(webhook_sandbox, order)] == [1000]
 
 
 def test_support_cannot_refund_everything_left_when_it_is_above_the_limit(client, webhook_sandbox, settings):
@@ -121,7 +108,7 @@ def test_support_cannot_refund_everything_left_when_it_is_above_the_limit(client
     client.force_login(staff_member(SUPPORT))
 
     assert post_refund(client, order).status_code == 202
-    assert stripe_refunds(webhook_sandbox, order) == []
+    assert sandbox_refunds(webhook_sandbox, order) == []
 
 
 def test_finance_refunds_any_amount(client, paid_order, webhook_sandbox, settings):
@@ -188,7 +175,7 @@ def test_two_partial_refunds_then_the_rest(client, paid_order, webhook_sandbox):
     deliver(webhook_sandbox)
 
     assert rest.json()["amount"] == 2500
-    assert [r["amount"] for r in stripe_refunds(webhook_sandbox, paid_order)] == [1000, 1500, 2500]
+    assert [r["amount"] for r in sandbox_refunds(webhook_sandbox, paid_order)] == [1000, 1500, 2500]
     paid_order.refresh_from_db()
     assert paid_order.payment.amount_refunded_cents == 5000
     # The fee comes back in proportion, and in full by the last refund: 100 + 150 + 250.
@@ -209,7 +196,7 @@ def test_a_bad_amount_is_400_and_refunds_nothing(client, paid_order, webhook_san
 
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "invalid_amount"
-    assert stripe_refunds(webhook_sandbox, paid_order) == []
+    assert sandbox_refunds(webhook_sandbox, paid_order) == []
 
 
 @pytest.mark.parametrize("reason", ["because", 5, "expired_uncaptured_charge"])
@@ -283,7 +270,7 @@ def test_a_double_click_refunds_once(client, paid_order, webhook_sandbox):
 
     assert first.status_code == second.status_code == 201
     assert first.json()["id"] == second.json()["id"]
-    assert len(stripe_refunds(webhook_sandbox, paid_order)) == 1
+    assert len(sandbox_refunds(webhook_sandbox, paid_order)) == 1
     paid_order.refresh_from_db()
     assert paid_order.payment.amount_refunded_cents == 1000
 
@@ -309,7 +296,7 @@ def test_the_same_idempotency_key_is_the_same_refund_and_a_new_one_is_a_new_refu
     other = post_refund(client, paid_order, {"amount": 700}, HTTP_IDEMPOTENCY_KEY="def")
 
     assert first.json()["id"] == again.json()["id"] != other.json()["id"]
-    assert [r["amount"] for r in stripe_refunds(webhook_sandbox, paid_order)] == [700, 700]
+    assert [r["amount"] for r in sandbox_refunds(webhook_sandbox, paid_order)] == [700, 700]
 
 
 def test_the_same_amount_again_after_the_double_submit_window_is_a_second_refund(
@@ -351,7 +338,7 @@ def test_stripe_failing_is_a_502_the_row_waits_and_a_retry_uses_a_new_key(
     refund.refresh_from_db()
     # Stripe kept the 500 for the first key; the second attempt has a key of its own.
     assert (refund.attempt, refund.status) == (2, RefundStatus.SUCCEEDED)
-    assert len(stripe_refunds(webhook_sandbox, paid_order)) == 1
+    assert len(sandbox_refunds(webhook_sandbox, paid_order)) == 1
 
 
 def test_a_timeout_after_stripe_made_the_refund_is_not_a_second_refund(client, paid_order, webhook_sandbox):
@@ -368,7 +355,7 @@ def test_a_timeout_after_stripe_made_the_refund_is_not_a_second_refund(client, p
     assert again.status_code == 201
     refund = Refund.objects.get()
     assert refund.attempt == 1  # found on Stripe by its row id: no new attempt, no new refund
-    assert len(stripe_refunds(webhook_sandbox, paid_order)) == 1
+    assert len(sandbox_refunds(webhook_sandbox, paid_order)) == 1
     paid_order.refresh_from_db()
     assert paid_order.payment.amount_refunded_cents == 1000
 
@@ -534,7 +521,7 @@ def test_the_sellers_form_asks_first_with_the_amount_as_read(client, webhook_san
     page = response.content.decode()
     assert "Refund $1.50 of $135.50?" in page
     assert 'name="amount" value="1.50"' in page and 'name="refund_token" value="t"' in page
-    assert stripe_refunds(webhook_sandbox, order) == []
+    assert sandbox_refunds(webhook_sandbox, order) == []
 
 
 def test_a_thousands_separator_is_read_as_one_and_a_misplaced_comma_is_refused(client, webhook_sandbox):
@@ -576,7 +563,7 @@ def test_the_same_form_submitted_twice_is_one_refund(client, paid_order, webhook
     for _ in range(2):
         client.post(refund_url(paid_order), {"amount": "5", "refund_token": "same-form", "confirm": "1"})
 
-    assert [r["amount"] for r in stripe_refunds(webhook_sandbox, paid_order)] == [500]
+    assert [r["amount"] for r in sandbox_refunds(webhook_sandbox, paid_order)] == [500]
 
 
 @pytest.mark.parametrize("typed", ["10.001", "-1", "ten", "1e2", "1,50", "1,5000", "1.500,00"])

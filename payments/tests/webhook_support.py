@@ -23,6 +23,8 @@ from payments.tests.factories import OrderFactory, sandbox_seller_onboarded
 
 PLATFORM_PATH = "/payments/webhook/"
 CONNECT_PATH = "/payments/webhook/connect/"
+# Past the sandbox accounts' payout delay (seven days): a sale's money is available.
+PAYOUT_DELAY_SECONDS = 8 * 86400
 
 
 def sign(payload: bytes | str, secret: str, timestamp: int | None = None) -> str:
@@ -100,6 +102,29 @@ def pay(order: Order, payment_method: str = "pm_card_visa"):
         )
     except stripe.CardError as error:
         return error
+
+
+def sandbox_order_paid(sandbox, *, price_cents: int = 5000, card: str = "pm_card_visa",
+                       funds_available: bool = False) -> Order:
+    """An order paid on the sandbox with a test card, its webhooks delivered. `funds_available`
+    moves the clock past the payout delay, so the sale's money is available and a refund goes
+    through at once rather than waiting on the seller's balance."""
+    order = sandbox_order(sandbox, price_cents=price_cents)
+    pay(order, card)
+    deliver(sandbox)
+    if funds_available:
+        sandbox.advance_time(PAYOUT_DELAY_SECONDS)
+    order.refresh_from_db()
+    return order
+
+
+def sandbox_refunds(sandbox, order) -> list[dict]:
+    """The refunds Stripe made on the order's PaymentIntent (from its refund.created events)."""
+    return [
+        event["data"]["object"]
+        for event in sandbox.events(type="refund.created")
+        if event["data"]["object"]["payment_intent"] == order.payment_intent_id
+    ]
 
 
 def deliver(sandbox) -> None:
