@@ -401,6 +401,11 @@ def main():
         print()
         print(f"gunicorn workers' RSS after {total_requests:,} requests in this run "
               f"(~{total_requests // max(1, len(rss)):,} each): " + ", ".join(f"{mb:.0f} MB" for mb in rss))
+    log = os.environ.get("BENCH_GUNICORN_LOG")
+    if log and Path(log).exists():
+        # gunicorn.conf.py's max_requests: a worker restarting is a few seconds without it.
+        restarts = Path(log).read_text(errors="replace").count("Autorestarting worker")
+        print(f"gunicorn workers restarted {restarts} times during the run (max_requests recycling)")
     if churn.reports:
         print_churn(churn.reports)
     if args.json:

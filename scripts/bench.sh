@@ -82,6 +82,7 @@ if [ "$GUNICORN_SETUP" = product ]; then
   # As scripts/serve.sh runs it: the project's gunicorn.conf.py, its logs into a file. The
   # Celery broker on the bench Redis, as the bench gunicorn.conf.py sets it for the other setup.
   rm -rf "$SCRATCH/prometheus" && mkdir -p "$SCRATCH/prometheus"
+  export BENCH_GUNICORN_LOG="$SCRATCH/gunicorn.log"  # bench/pages.py counts the worker restarts in it
   CELERY_BROKER_URL="${CACHE_URL%/*}/2" PROMETHEUS_MULTIPROC_DIR="$SCRATCH/prometheus" GUNICORN_BIND="127.0.0.1:$SITE_PORT" GUNICORN_WORKERS="$WORKERS" \
     gunicorn -c gunicorn.conf.py stubcollector.wsgi >"$SCRATCH/gunicorn.log" 2>&1 &
 else
