@@ -23,7 +23,7 @@ from django.middleware.csrf import get_token
 from django.template.loader import get_template
 from django.templatetags.static import static
 from django.urls import get_script_prefix, get_urlconf, reverse
-from django.utils.html import format_html
+from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from marketplace.page_cache import cache_get_many, cache_set_many
@@ -125,51 +125,57 @@ def _login_url(_urlconf, _prefix) -> str:
     return reverse("accounts:login")
 
 
-def _csrf_token(request) -> str:
-    """One masked token for all the page's hearts (masking one is ~20 us, and a page has 24)."""
-    token = getattr(request, "_watch_button_csrf_token", None)
-    if token is None:
-        token = request._watch_button_csrf_token = get_token(request)
-    return token
+def _request_parts(request) -> tuple:
+    """What every heart of the page shares, worked out and escaped once per request: whether the
+    visitor is logged in and who, the page's address (as is, and quoted for a `next=`
+    parameter), one masked CSRF token (masking one is ~20 us; a page has 24) and the URLs."""
+    parts = getattr(request, "_watch_button_parts", None)
+    if parts is None:
+        user, here = request.user, request.get_full_path()
+        logged_in = user.is_authenticated
+        token = get_token(request) if logged_in else ""
+        urlconf, prefix = get_urlconf(), get_script_prefix()
+        parts = request._watch_button_parts = (
+            logged_in,
+            user.pk,
+            escape(here),
+            escape(quote(here, safe="/")),
+            escape(token),
+            _login_url(urlconf, prefix),
+            _url_around("marketplace:watch_toggle", urlconf, prefix),
+        )
+    return parts
 
 
 def watch_button_html(*, listing, request, show_label: bool = False) -> SafeString:
     """The heart: a watch/unwatch form for a logged-in visitor (none on their own listing), a
-    link to log in for anyone else. Drawn per request: it holds the visitor's CSRF token."""
-    user = request.user
-    name = listing.stub.event_name
-    here = request.get_full_path()
-    if not user.is_authenticated:
-        login = _login_url(get_urlconf(), get_script_prefix())
-        return format_html(
-            '<a class="heart" href="{}?next={}" aria-label="Log in to watch {}" title="Log in to watch">'
-            '<span aria-hidden="true">♡</span>{}</a>',
-            login,
-            quote(here, safe="/"),
-            name,
-            " Watch" if show_label else "",
+    link to log in for anyone else. Drawn per request: it holds the visitor's CSRF token.
+
+    Built with f-strings from escaped parts (format_html escaped 13 arguments per heart, ~75 us)."""
+    logged_in, user_id, here, quoted_here, token, login, (before, after) = _request_parts(request)
+    name = escape(listing.stub.event_name)
+    if not logged_in:
+        label = " Watch" if show_label else ""
+        return mark_safe(  # noqa: S308  every variable part is escaped above
+            f'<a class="heart" href="{login}?next={quoted_here}" aria-label="Log in to watch {name}" '
+            f'title="Log in to watch"><span aria-hidden="true">♡</span>{label}</a>'
         )
-    if user.pk == listing.seller_id:
+    if user_id == listing.seller_id:
         return mark_safe("")
-    watched = bool(getattr(listing, "is_watched", False))
-    before, after = _url_around("marketplace:watch_toggle", get_urlconf(), get_script_prefix())
-    return format_html(
-        '<form method="post" action="{}{}{}" class="watch-form">'
-        '<input type="hidden" name="csrfmiddlewaretoken" value="{}">'
-        '<input type="hidden" name="watch" value="{}"><input type="hidden" name="next" value="{}">'
-        '<button type="submit" class="heart{}" aria-pressed="{}" aria-label="{} {}" title="{}">'
-        '<span aria-hidden="true">{}</span>{}</button></form>',
-        before,
-        int(listing.pk),
-        after,
-        get_token(request),
-        "0" if watched else "1",
-        here,
-        " is-on" if watched else "",
-        "true" if watched else "false",
-        "Stop watching" if watched else "Watch",
-        name,
-        "Watching: click to stop" if watched else "Watch: get an email when the price drops",
-        "♥" if watched else "♡",
-        (" Watching" if watched else " Watch") if show_label else "",
+    if getattr(listing, "is_watched", False):
+        value, on, pressed, action, title, heart = "0", " is-on", "true", "Stop watching", _WATCHING, "♥"
+        label = " Watching" if show_label else ""
+    else:
+        value, on, pressed, action, title, heart = "1", "", "false", "Watch", _NOT_WATCHING, "♡"
+        label = " Watch" if show_label else ""
+    return mark_safe(  # noqa: S308  every variable part is escaped above
+        f'<form method="post" action="{before}{int(listing.pk)}{after}" class="watch-form">'
+        f'<input type="hidden" name="csrfmiddlewaretoken" value="{token}">'
+        f'<input type="hidden" name="watch" value="{value}"><input type="hidden" name="next" value="{here}">'
+        f'<button type="submit" class="heart{on}" aria-pressed="{pressed}" aria-label="{action} {name}" '
+        f'title="{title}"><span aria-hidden="true">{heart}</span>{label}</button></form>'
     )
+
+
+_WATCHING = "Watching: click to stop"
+_NOT_WATCHING = "Watch: get an email when the price drops"
