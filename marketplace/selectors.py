@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.postgres.search import TrigramWordSimilarity
 from django.db import connection
 from django.db.models import BooleanField, F, Q, QuerySet
-from django.db.models.expressions import RawSQL
+from django.db.models.expressions import Col, RawSQL
 from django.db.models.functions import Coalesce
 
 from core.errors import NotFound
@@ -67,12 +67,16 @@ def _listing_base() -> QuerySet[Listing]:
 _SEARCH_SQL = f"marketplace_listing.search_document @@ websearch_to_tsquery('{SEARCH_CONFIG}', %s)"
 
 
+class _SearchKey(Coalesce):
+    """coalesce(key, key): a text search's sort key, by which listing_page knows a text search."""
+
+
 def _search_ordering(ordering: tuple) -> tuple:
     keys = []
     for key in ordering:
         if isinstance(key, str):
             name = key.lstrip("-")
-            wrapped = Coalesce(F(name), F(name))
+            wrapped = _SearchKey(F(name), F(name))
             key = wrapped.desc() if key.startswith("-") else wrapped.asc()
         keys.append(key)
     return tuple(keys)
@@ -289,27 +293,123 @@ def _page_number(raw) -> int:
     return int(raw) if raw.isascii() and raw.isdigit() and 0 < len(raw) < 10 and int(raw) > 0 else 1
 
 
+# A text search's page (docs/performance.md, "Text search at a million"). Sorting every match to
+# show 24 made its cost follow its matches: "rock" is in 15k of the ~600k listings on sale at 1M.
+# Instead the capped count reads the sort key and id of up to COUNT_CAP + 1 matches (its sample):
+# - At most COUNT_CAP matches (a rare word): the sample is every match; sorted here exactly as
+#   SQL would, by key and id, and the page's rows are loaded by id.
+# - More (a common word), by a key of the listing itself (SEARCH_RANGE_SORTS): the page is asked
+#   for within a range at the start of the sort order, where PostgreSQL ANDs the GIN index's
+#   matches with the range from the sort key's index and reads and sorts only the matches in
+#   it. A range is a prefix of the order, so when it holds the rows wanted they are the page.
+#   First the range up to the SEARCH_RANGE_PER_ROW * (rows wanted)-th listing on sale (read from
+#   the sort's partial index alone), which holds the page when the matches are spread through
+#   the order (by newest); else the range up to the (rows wanted)-th best key of the sample,
+#   which holds the page by construction, narrow when the matches sit together (a word's stubs
+#   share an event and its price range: "rock" costs $35 and up).
+# - More, by event date (the stub's): every match is sorted, as before.
+SEARCH_RANGE_SORTS = ("newest", "price_asc", "price_desc")
+SEARCH_RANGE_PER_ROW = 200
+# The condition of the partial sort indexes (migration 0007): what can be on sale.
+ON_SALE_STATUSES = (ListingStatus.ACTIVE, ListingStatus.RESERVED)
+
+
+def _is_text_search(qs: QuerySet[Listing]) -> bool:
+    return any(isinstance(getattr(key, "expression", None), _SearchKey) for key in qs.query.order_by)
+
+
+def _sort_key_filters(qs: QuerySet[Listing], column: str) -> list[tuple[str, object]]:
+    """The conditions of `qs` on the sort key's own column (a price range, a cursor's key) as
+    (lookup, value), so that a range of the on-sale index starts where the page's rows can.
+
+    Read from the query's top-level conditions: listing_page is handed the queryset alone
+    (browse, the API). A condition missed here only makes a range hold fewer matches."""
+    return [
+        (child.lookup_name, child.rhs)
+        for child in qs.query.where.children
+        if isinstance(getattr(child, "lhs", None), Col) and child.lhs.target.column == column
+        and child.lookup_name in ("gt", "gte", "lt", "lte")
+    ]
+
+
+def _loaded(ids: list[int]) -> list[Listing]:
+    loaded = _listing_base().in_bulk(ids)
+    return [loaded[pk] for pk in ids if pk in loaded]
+
+
+def _rows(qs: QuerySet[Listing], *, start: int, stop: int) -> list[Listing]:
+    if not start:
+        return list(qs[:stop])
+    # Skip rows by id alone, then load the page's rows with their stub and seller: OFFSET over
+    # the joined rows fetched every skipped row's stub and seller (30 ms at page 42).
+    return _loaded(list(qs.values_list("pk", flat=True)[start:stop]))
+
+
+def _search_ids(qs: QuerySet[Listing], *, start: int, stop: int) -> list[int]:
+    # The ids alone, loaded with their stub and seller afterwards (_loaded): asked for the rows,
+    # the planner may join every match with its stub before sorting (at 10k, a hash join over
+    # every stub: most of a common word's 16 ms).
+    return list(qs.values_list("pk", flat=True)[start:stop])
+
+
+def _search_sample(qs: QuerySet[Listing], *, sort: str) -> list[tuple]:
+    """(sort key, id) of up to COUNT_CAP + 1 matches of the text search `qs`, in no order."""
+    return list(qs.order_by().values_list(SORT_KEYS[sort][0], "pk")[: COUNT_CAP + 1])
+
+
+def _search_rows(qs: QuerySet[Listing], *, sort: str, start: int, stop: int, sample=None) -> list[Listing]:
+    """Rows [start:stop] of the text search `qs` in `sort` order (a SORT_KEYS one), as the
+    comment above says. `sample`: its _search_sample, when the capped count has read it."""
+    lookup, descending = SORT_KEYS[sort]
+    up_to = f"{lookup}__{'gte' if descending else 'lte'}"
+    if sample is None or len(sample) > COUNT_CAP:
+        if sort in SEARCH_RANGE_SORTS:
+            on_sale = Listing.objects.filter(status__in=ON_SALE_STATUSES).order_by(*SORT_ORDERINGS[sort])
+            for name, value in _sort_key_filters(qs, Listing._meta.get_field(lookup).column):
+                on_sale = on_sale.filter(**{f"{lookup}__{name}": value})
+            within = SEARCH_RANGE_PER_ROW * stop
+            edge = list(on_sale.values_list(lookup, flat=True)[within : within + 1])
+            if edge:  # else the range would reach the end of the order
+                in_range = qs.filter(**{up_to: edge[0]}).order_by(*SORT_ORDERINGS[sort])
+                ids = _search_ids(in_range, start=start, stop=stop)
+                if len(ids) == stop - start:
+                    return _loaded(ids)
+        if sample is None:
+            sample = _search_sample(qs, sort=sort)
+    ranked = sorted(sample, reverse=descending)  # (key, id): the order SORT_ORDERINGS gives
+    if len(ranked) <= COUNT_CAP:
+        return _loaded([pk for _key, pk in ranked[start:stop]])
+    if sort not in SEARCH_RANGE_SORTS or len(ranked) < stop:
+        return _loaded(_search_ids(qs, start=start, stop=stop))
+    return _loaded(_search_ids(qs.filter(**{up_to: ranked[stop - 1][0]}), start=start, stop=stop))
+
+
 def listing_page(qs: QuerySet[Listing], *, sort: str, per_page: int, page=None, after=None) -> ListingPage:
-    """A page of `qs` (ordered by `sort`) in two queries: capped count and rows, or rows alone."""
+    """A page of `qs` (ordered by `sort`) in two queries: capped count and rows, or rows alone.
+    A text search (PostgreSQL) may take two or three more (_search_rows)."""
+    search = _is_text_search(qs) and sort in SORT_KEYS
     cursor_qs = _after_cursor(qs, sort=sort, cursor=after) if after else None
     if cursor_qs is not None:
-        rows = list(cursor_qs[: per_page + 1])
+        if search:
+            rows = _search_rows(cursor_qs, sort=sort, start=0, stop=per_page + 1)
+        else:
+            rows = list(cursor_qs[: per_page + 1])
         listings = rows[:per_page]
         next_cursor = listing_page_cursor(listing=listings[-1], sort=sort) if len(rows) > per_page else None
         return ListingPage(listings=listings, number=None, num_pages=0, count=None, next_cursor=next_cursor)
-    count = qs.order_by().values("pk")[: COUNT_CAP + 1].count()
+    if search:
+        sample = _search_sample(qs, sort=sort)
+        count = len(sample)
+    else:
+        count = qs.order_by().values("pk")[: COUNT_CAP + 1].count()
     capped = count > COUNT_CAP
     num_pages = max(1, math.ceil(min(count, COUNT_CAP) / per_page))
     number = num_pages if page == "last" else min(_page_number(page), num_pages)
     start = (number - 1) * per_page
-    if start:
-        # Skip rows by id alone, then load the page's 24 with their stub and seller: OFFSET
-        # over the joined rows fetched every skipped row's stub and seller (30 ms at page 42).
-        ids = list(qs.values_list("pk", flat=True)[start : start + per_page + 1])
-        loaded = _listing_base().in_bulk(ids)
-        rows = [loaded[pk] for pk in ids if pk in loaded]
+    if search:
+        rows = _search_rows(qs, sort=sort, start=start, stop=start + per_page + 1, sample=sample)
     else:
-        rows = list(qs[: per_page + 1])
+        rows = _rows(qs, start=start, stop=start + per_page + 1)
     listings = rows[:per_page]
     page_obj = ListingPage(listings=listings, number=number, num_pages=num_pages, count=min(count, COUNT_CAP),
                            count_capped=capped)
