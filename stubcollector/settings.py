@@ -119,8 +119,8 @@ if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
     CACHES["default"].setdefault("OPTIONS", {}).update(
         {"socket_connect_timeout": _cache_timeout, "socket_timeout": _cache_timeout}
     )
-# Anonymous browse, listing and seller pages are cached this long, filed under a catalogue
-# version that any listing change moves on (marketplace/page_cache.py); 0 turns it off.
+# Anonymous browse, listing and seller pages are cached this long, and served only while no
+# listing or seller they show has changed (marketplace/page_cache.py); 0 turns it off.
 PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=30)
 _XDIST_WORKER = env("PYTEST_XDIST_WORKER", default="")  # gw0, gw1… under `pytest -n`
 if _XDIST_WORKER and CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
