@@ -95,21 +95,14 @@ def deep_cursor_paths(ids: list[int]) -> list[str]:
 
 
 def buyer_cookies(count: int) -> list[str]:
-    """Session cookies of `count` seeded buyers, logged in by Django's login (a session each,
-    as the login page makes after the password check)."""
-    from django.conf import settings
+    """Session cookies of `count` seeded buyers, logged in by Django's login."""
     from django.contrib.auth import get_user_model
-    from django.test import Client
 
+    from bench.churn import session_cookie
     from bench.seed import BENCH_BUYERS
 
-    cookies = []
     buyers = get_user_model().objects.filter(username__startswith="bench_buyer").order_by("pk")
-    for user in buyers[: min(count, BENCH_BUYERS)]:
-        client = Client()
-        client.force_login(user)
-        cookies.append(f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}")
-    return cookies
+    return [session_cookie(user) for user in buyers[: min(count, BENCH_BUYERS)]]
 
 
 def scenarios(rng: random.Random) -> list[Page]:
@@ -437,6 +430,9 @@ def print_churn(reports: list[dict]) -> None:
           f"({sum(r['check_requests'] for r in reports):,} requests, "
           f"{sum(r['unchecked'] for r in reports)} left unchecked), {len(violations)} shown buyable"
           + (f"; answers >= 400: {dict(errors)}" if errors else ""))
+    blind = sorted({where for r in reports for where in r.get("control_missing", [])})
+    if blind:
+        print("  CHECK BLIND: a listing on sale showed no checkout link or card on: " + ", ".join(blind))
     for violation in violations[:20]:
         print(f"  VIOLATION: {violation}")
 
