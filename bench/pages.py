@@ -307,7 +307,9 @@ def main():
         pages = [p for p in pages if p.name == REFERENCE or any(w in p.name for w in wanted)]
     listings = Listing.objects.count()
     purchasable = listing_search(filters=ListingFilters()).count()
-    folder = Path(tempfile.mkdtemp(prefix="bench-wrk-"))
+    # wrk's Lua scripts (with the buyers' session cookies) and the writer's reports: in
+    # scripts/bench.sh's scratch folder, removed with it.
+    folder = Path(tempfile.mkdtemp(prefix="bench-wrk-", dir=os.environ.get("BENCH_SCRATCH")))
     churn = Churn(args.base_url, folder)
     runs = {page.name: [] for page in pages}
     ratios = {page.name: [] for page in pages}

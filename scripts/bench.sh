@@ -60,7 +60,7 @@ export ALLOWED_HOSTS=127.0.0.1,localhost SECURE_SSL_REDIRECT=false
 if [ "$GUNICORN_SETUP" = bench ]; then export LOG_LEVEL=WARNING; fi
 export MEDIA_ROOT="$SCRATCH/media" BENCH_STATIC_ROOT="$SCRATCH/static"
 export STRIPE_SANDBOX_URL="http://127.0.0.1:$SANDBOX_PORT" SITE_URL="http://127.0.0.1:$SITE_PORT"
-export BENCH_BASE_URL="$SITE_URL"
+export BENCH_BASE_URL="$SITE_URL" BENCH_SCRATCH="$SCRATCH"
 
 log "migrate and collectstatic"
 "$VENV_PY" manage.py migrate --noinput -v 0
