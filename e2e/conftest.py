@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import pytest
 
+from marketplace.pricing import EXPRESS_DIRECT_CHARGES_CONTROLLER
+
 # Playwright's sync API runs an event loop in the test thread; the ORM calls the tests make
 # there are safe (one thread, the live server has its own connection handling).
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -147,6 +149,12 @@ class StripeLive:
     url: str
     sandbox: object  # stripe_sandbox.Sandbox: advance_time, set_requirements, deliveries, ...
     site_url: str
+
+    def seller_account(self, **params) -> dict:
+        """An onboarded Express account made as production makes them (connect.services'
+        onboarding: controller properties, the platform pays Stripe's fees), not a legacy
+        `type=express` one, on which the seller would pay them (docs/going-live.md)."""
+        return self.sandbox.create_account(controller=EXPRESS_DIRECT_CHARGES_CONTROLLER, **params)
 
     def flush(self, timeout: float = 10.0) -> bool:
         """Wait until every queued webhook has been delivered to the live server."""

@@ -48,7 +48,7 @@ def world(stripe_live, settings, tmp_path):
     buyer's bank disputed (shipped with tracking, the seller's side added), and Finance staff."""
     settings.MEDIA_ROOT = tmp_path
     rng = random.Random(11)
-    account = stripe_live.sandbox.create_account(onboarded=True)
+    account = stripe_live.seller_account()
     maggie = SellerFactory(username="maggie_okafor", first_name="Margaret", last_name="Okafor",
                            stripe_account_id=account["id"],
                            seller_bio="Thirty years of concert stubs from the Spectrum and the Garden.")

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def listing(stripe_live):
-    account = stripe_live.sandbox.create_account(onboarded=True, email="seller@example.com")
+    account = stripe_live.seller_account(email="seller@example.com")
     seller = SellerFactory(username="stubseller", email="seller@example.com", stripe_account_id=account["id"])
     return ListingFactory(seller=seller, price_cents=5000, stub__event_name="The Clash at the Palladium")
 

@@ -69,7 +69,7 @@ def log_out(page, site_url):
 
 def test_buy_with_shipping_ship_with_a_carrier_follow_tracking_confirm_and_rate(sized, stripe_live):
     page, site = sized, stripe_live.site_url
-    account = stripe_live.sandbox.create_account(onboarded=True, email="seller@example.com")
+    account = stripe_live.seller_account(email="seller@example.com")
     seller = SellerFactory(username="maggie", first_name="Maggie", stripe_account_id=account["id"])
     listing = ListingFactory(seller=seller, price_cents=8000, shipping_cents=450,
                              stub__event_name="Purple Rain Tour")
@@ -133,7 +133,7 @@ def test_buy_with_shipping_ship_with_a_carrier_follow_tracking_confirm_and_rate(
 
 def test_watch_a_stub_and_get_the_price_drop_email(sized, stripe_live):
     page, site = sized, stripe_live.site_url
-    account = stripe_live.sandbox.create_account(onboarded=True)
+    account = stripe_live.seller_account()
     seller = SellerFactory(username="danny", stripe_account_id=account["id"])
     listing = ListingFactory(seller=seller, price_cents=12_000, stub__event_name="World Series Game 6")
     watcher = UserFactory(username="jamal", email="jamal@example.com")
@@ -219,7 +219,7 @@ def test_the_phone_header_keeps_brand_menu_and_search_in_view_and_the_filters_fo
 
 def test_a_failed_3d_secure_returns_to_checkout_with_a_plain_message(sized, stripe_live):
     page, site = sized, stripe_live.site_url
-    account = stripe_live.sandbox.create_account(onboarded=True)
+    account = stripe_live.seller_account()
     listing = ListingFactory(seller=SellerFactory(stripe_account_id=account["id"]), price_cents=5000)
     buyer = UserFactory(username="paul")
 

@@ -25,7 +25,7 @@ POSTING_PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 @pytest.fixture
 def disputed_order(stripe_live):
     sandbox = stripe_live.sandbox
-    account = sandbox.create_account(onboarded=True, email="seller@example.com")
+    account = stripe_live.seller_account(email="seller@example.com")
     seller = SellerFactory(username="stubseller", email="seller@example.com", stripe_account_id=account["id"])
     order = sandbox_order(sandbox, seller=seller)
     pay(order)
@@ -98,7 +98,7 @@ def test_support_answers_a_dispute_with_the_prefilled_tracking_number(page, stri
 
 def test_support_accepts_a_dispute_only_after_a_page_that_names_the_consequence(page, stripe_live):
     sandbox = stripe_live.sandbox
-    account = sandbox.create_account(onboarded=True)
+    account = stripe_live.seller_account()
     seller = SellerFactory(username="quietseller", stripe_account_id=account["id"])
     order = sandbox_order(sandbox, seller=seller)
     pay(order)

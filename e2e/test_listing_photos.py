@@ -57,7 +57,7 @@ def gallery_formats(listing) -> list[str]:
 
 def test_list_a_stub_with_three_photos_order_them_by_keyboard_and_delete_one(width, page, stripe_live, media):
     site = stripe_live.site_url
-    account = stripe_live.sandbox.create_account(onboarded=True)
+    account = stripe_live.seller_account()
     SellerFactory(username="maggie", stripe_account_id=account["id"])
     log_in(page, site, "maggie")
 

@@ -25,7 +25,7 @@ def log_in(page, site, username):
 def test_the_dashboards_mark_shipped_needs_a_carrier_and_gives_the_buyer_a_tracking_link(page, stripe_live):
     site = stripe_live.site_url
     page.set_viewport_size({"width": 1280, "height": 800})
-    account = stripe_live.sandbox.create_account(onboarded=True, email="seller@example.com")
+    account = stripe_live.seller_account(email="seller@example.com")
     seller = SellerFactory(username="maggie", stripe_account_id=account["id"])
     buyer = UserFactory(username="rosa")
     order = OrderFactory(buyer=buyer, status=OrderStatus.PAID,

@@ -19,7 +19,7 @@ BUYER_EMAIL = "ada.collector@example.com"
 @pytest.fixture
 def paid_order(stripe_live):
     sandbox = stripe_live.sandbox
-    account = sandbox.create_account(onboarded=True, email="seller@example.com")
+    account = stripe_live.seller_account(email="seller@example.com")
     seller = SellerFactory(username="stubseller", email="seller@example.com", stripe_account_id=account["id"])
     buyer = UserFactory(username="ada", email=BUYER_EMAIL)
     order = sandbox_order(sandbox, seller=seller, buyer=buyer, price_cents=91600)

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from accounts.tests.factories import SellerFactory, UserFactory
 from marketplace.models import ListingStatus
-from marketplace.pricing import application_fee_cents
+from marketplace.pricing import EXPRESS_DIRECT_CHARGES_CONTROLLER, application_fee_cents
 from marketplace.tests.factories import ListingFactory
 from payments.models import (
     SOLD_ORDER_STATUSES,
@@ -159,8 +159,11 @@ class EarlyFraudWarningFactory(factory.django.DjangoModelFactory):
 def sandbox_seller_onboarded(sandbox, **kwargs):
     """A seller (SellerFactory) whose Express account exists in the Stripe sandbox, onboarded
     there directly (connect/tests/support.py's `sandbox_seller_new` goes through our
-    onboarding instead)."""
-    account = sandbox.create_account(onboarded=True, email="seller@example.com")
+    onboarding instead). The account is made as production makes them, with controller
+    properties (the platform pays Stripe's fees), not as a legacy `type=express` account, on
+    which the seller would pay them (docs/going-live.md)."""
+    account = sandbox.create_account(onboarded=True, email="seller@example.com",
+                                     controller=EXPRESS_DIRECT_CHARGES_CONTROLLER)
     return SellerFactory(stripe_account_id=account["id"], **kwargs)
 
 
