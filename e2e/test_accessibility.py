@@ -17,11 +17,12 @@ from axe_playwright_python.sync_playwright import Axe
 from django.contrib.auth.models import Group
 from playwright.sync_api import expect
 
-from accounts.tests.factories import DEFAULT_PASSWORD, SellerFactory, UserFactory
+from accounts.tests.factories import SellerFactory, UserFactory
 from demo import catalogue as demo
 from demo.orders import demo_order_pay
 from disputes.models import Dispute
 from disputes.services import dispute_seller_note_save
+from e2e.browser import log_in
 from marketplace.models import Category
 from marketplace.photos import stub_photos_add
 from marketplace.tests.images import image_upload
@@ -157,14 +158,6 @@ def pages_for(world) -> dict[str, list[tuple]]:
             ("dispute-accept-confirm", dispute, ("Accept the dispute", "#confirm-accept")),
         ],
     }
-
-
-def log_in(page, site, username):
-    page.goto(f"{site}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(DEFAULT_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(lambda url: "/accounts/login/" not in url)
 
 
 

@@ -7,7 +7,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from accounts.tests.factories import DEFAULT_PASSWORD, SellerFactory, UserFactory
+from accounts.tests.factories import SellerFactory, UserFactory
+from e2e.browser import log_in
 from marketplace.models import ListingStatus
 from marketplace.tests.factories import ListingFactory
 from payments.models import Order, OrderStatus
@@ -20,14 +21,6 @@ def listing(stripe_live):
     account = stripe_live.seller_account(email="seller@example.com")
     seller = SellerFactory(username="stubseller", email="seller@example.com", stripe_account_id=account["id"])
     return ListingFactory(seller=seller, price_cents=5000, stub__event_name="The Clash at the Palladium")
-
-
-def log_in(page, site_url, username):
-    page.goto(f"{site_url}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(DEFAULT_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("button", name="Log out")).to_be_visible()
 
 
 def log_out(page):

@@ -12,7 +12,8 @@ import pytest
 from django.core import mail
 from playwright.sync_api import expect
 
-from accounts.tests.factories import DEFAULT_PASSWORD, SellerFactory, UserFactory
+from accounts.tests.factories import SellerFactory, UserFactory
+from e2e.browser import log_in as log_in_through_the_form
 from marketplace.models import Watch
 from marketplace.photos import stub_photos_add
 from marketplace.tests.factories import ListingFactory
@@ -53,10 +54,7 @@ def open_menu_if_folded(page):
 
 
 def log_in(page, site_url, username):
-    page.goto(f"{site_url}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(DEFAULT_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    log_in_through_the_form(page, site_url, username)
     open_menu_if_folded(page)
     expect(page.get_by_role("button", name="Log out")).to_be_visible()
 

@@ -9,7 +9,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from accounts.tests.factories import DEFAULT_PASSWORD, SellerFactory
+from accounts.tests.factories import SellerFactory
+from e2e.browser import log_in
 from marketplace.models import Listing
 from marketplace.photos import stub_gallery, stub_photos_add
 from marketplace.tests.factories import ListingFactory
@@ -35,14 +36,6 @@ def browser_context_args(browser_context_args, width):
 def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     return tmp_path
-
-
-def log_in(page, site, username):
-    page.goto(f"{site}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(DEFAULT_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(lambda url: "/accounts/login/" not in url)
 
 
 def photo_file(name: str, image_format: str, size=(800, 600), colour=(200, 80, 40)) -> dict:

@@ -6,7 +6,8 @@ import pytest
 from django.contrib.auth.models import Group
 from playwright.sync_api import expect
 
-from accounts.tests.factories import DEFAULT_PASSWORD, SellerFactory, UserFactory
+from accounts.tests.factories import SellerFactory, UserFactory
+from e2e.browser import log_in
 from marketplace.models import ListingStatus
 from payments.models import OrderStatus, RefundStatus
 from payments.services.fulfilment import order_ship
@@ -32,14 +33,6 @@ def shipped_order(stripe_live):
     return order
 
 
-def log_in(page, site, path, username):
-    page.context.clear_cookies()
-    page.goto(f"{site}{path}")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(DEFAULT_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-
-
 def test_finance_refunds_a_shipped_order_and_the_stub_waits_for_its_seller(page, stripe_live, shipped_order):
     staff_groups_ensure()
     finance = UserFactory(username="finance", is_staff=True)
@@ -47,7 +40,7 @@ def test_finance_refunds_a_shipped_order_and_the_stub_waits_for_its_seller(page,
     site = stripe_live.site_url
     order = shipped_order
 
-    log_in(page, site, "/admin/login/", "finance")
+    log_in(page, site, "finance", form="/admin/login/")
     page.goto(f"{site}/admin/payments/order/{order.pk}/change/")
     page.get_by_role("link", name="Refund", exact=True).click()
     page.get_by_label("Reason").select_option("damaged")
@@ -63,7 +56,7 @@ def test_finance_refunds_a_shipped_order_and_the_stub_waits_for_its_seller(page,
     page.goto(f"{site}/admin/payments/order/?q={order.pk}")
     expect(page.locator("#result_list .field-status_badge").first).to_have_text("Refund pending")
 
-    log_in(page, site, "/accounts/login/", "ada")
+    log_in(page, site, "ada")
     page.goto(f"{site}/orders/{order.pk}/")
     expect(page.locator("#order-status-badge")).to_have_text("Refund pending")
     expect(page.locator("#refund-pending")).to_contain_text("$45.00 on its way")
@@ -79,7 +72,7 @@ def test_finance_refunds_a_shipped_order_and_the_stub_waits_for_its_seller(page,
     order.listing.refresh_from_db()
     assert order.listing.status == ListingStatus.SOLD  # shipped: the buyer has the stub
 
-    log_in(page, site, "/accounts/login/", "stubseller")
+    log_in(page, site, "stubseller")
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(f"{site}/orders/{order.pk}/")
     page.get_by_role("button", name="Put it back on sale").click()

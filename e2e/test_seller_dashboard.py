@@ -6,20 +6,13 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from accounts.tests.factories import DEFAULT_PASSWORD, SellerFactory, UserFactory
+from accounts.tests.factories import SellerFactory, UserFactory
+from e2e.browser import log_in
 from marketplace.tests.factories import ListingFactory
 from payments.models import Order, OrderStatus
 from payments.tests.factories import OrderFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def log_in(page, site, username):
-    page.goto(f"{site}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(DEFAULT_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("button", name="Log out")).to_be_visible()
 
 
 def test_the_dashboards_mark_shipped_needs_a_carrier_and_gives_the_buyer_a_tracking_link(page, stripe_live):

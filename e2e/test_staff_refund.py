@@ -7,6 +7,7 @@ from django.contrib.auth.models import Group
 from playwright.sync_api import expect
 
 from accounts.tests.factories import DEFAULT_PASSWORD, SellerFactory, UserFactory
+from e2e.browser import log_in
 from payments.models import OrderStatus, RefundStatus
 from payments.staff import FINANCE, staff_groups_ensure
 from payments.tests.webhook_support import pay, sandbox_order
@@ -31,13 +32,6 @@ def paid_order(stripe_live):
     return order
 
 
-def log_in(page, site, username):
-    page.goto(f"{site}/admin/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(DEFAULT_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-
-
 def test_finance_refunds_ten_dollars_through_the_confirmation_page(page, stripe_live, paid_order):
     staff_groups_ensure()
     finance = UserFactory(username="finance", is_staff=True)
@@ -45,7 +39,7 @@ def test_finance_refunds_ten_dollars_through_the_confirmation_page(page, stripe_
     site = stripe_live.site_url
     page.set_viewport_size({"width": 1280, "height": 900})
 
-    log_in(page, site, "finance")
+    log_in(page, site, "finance", form="/admin/login/")
     page.goto(f"{site}/admin/payments/order/")
     page.locator("#searchbar").fill(BUYER_EMAIL)
     page.locator("#searchbar").press("Enter")
