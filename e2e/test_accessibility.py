@@ -66,7 +66,7 @@ def world(stripe_live, settings, tmp_path):
 
     # A stub of its own for the dispute, sold and shipped with tracking first: its money is what
     # Stripe pays out to the seller for the dashboard's payouts panel, past the account's payout
-    # delay and the next midnight (as payments/tests/test_dashboard_payouts.py does).
+    # delay and the next midnight (as connect/tests/test_dashboard_payouts.py does).
     to_dispute = demo.create_demo_listing(seller=maggie, stub=demo.demo_stub(rng, Category.CONCERT, index=9),
                                           shipping_cents=rng.choice(demo.SHIPPING_CHOICES))
     disputed = demo_order_pay(listing_id=to_dispute.pk, buyer=rosa, shipping={
