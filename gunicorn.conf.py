@@ -18,8 +18,11 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT", 60))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", 30))
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", 5))
 # Recycle workers now and then (a slow leak never grows unbounded); jitter spreads restarts.
-max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 2000))
-max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", 200))
+# The jitter is half the limit: evenly loaded workers reach a limit with a 10 % jitter within a
+# second of each other and all restart at once, leaving no worker for the seconds Django takes to
+# load (seen in `make bench`, docs/performance.md); spread this wide they restart one at a time.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 5000))
+max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", 2500))
 # Access log to stdout; Django's own JSON line per request (with its request id) goes to stderr.
 accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-")
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms rid=%({x-request-id}o)s'
