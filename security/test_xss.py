@@ -209,3 +209,36 @@ def test_a_username_with_markup_is_refused_at_sign_up(client, settings):
 
     assert response.status_code == 400
     assert "<script>xss_username" not in response.content.decode()
+
+
+def test_a_refund_note_to_the_buyer_is_text_in_the_confirmation_the_admin_preview_and_the_emails(
+    client, order_paid_with, django_capture_on_commit_callbacks, deliver_all
+):
+    """The note a seller or staff writes to the buyer with a refund: the seller's confirmation
+    page, Finance's admin preview, and the buyer's refund emails (HTML part)."""
+    order = order_paid_with("pm_card_visa")
+    note = payload("buyer_note")
+    client.force_login(order.seller)
+    asked = {"amount": "5.00", "reason": "damaged", "buyer_note": note}
+    confirmation = client.post(f"/payments/orders/{order.pk}/refund/", {**asked, "refund_token": "t"})
+    assert confirmation.status_code == 200
+    assert_escaped(confirmation.content.decode(), ("buyer_note",), "the seller's refund confirmation")
+
+    as_staff = Client()
+    as_staff.force_login(UserFactory(is_staff=True, is_superuser=True))
+    preview = as_staff.post(f"/admin/payments/order/{order.pk}/refund/", asked)
+    assert preview.status_code == 200
+    assert_escaped(preview.content.decode(), ("buyer_note",), "Finance's refund preview")
+
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/payments/orders/{order.pk}/refund/",
+                               json.dumps({"amount": 500, "reason": "damaged", "buyer_note": note}),
+                               content_type="application/json", HTTP_ACCEPT="application/json")
+        deliver_all()
+    assert response.status_code == 201, response.content[:300]
+    to_buyer = [m for m in mail.outbox if m.to == [order.buyer.email]]
+    assert to_buyer
+    for message in to_buyer:
+        (html, _), = message.alternatives
+        assert_escaped(html, ("buyer_note",), f"the email {message.subject!r}")
