@@ -286,3 +286,20 @@ def test_stripes_own_refusal_of_a_file_is_a_400(dispute, support, webhook_sandbo
         dispute_evidence_file_attach(dispute_id=dispute.pk, kind="receipt", upload=pdf(), actor=support)
 
     assert refused.value.status == 400 and "Stripe refused the file" in refused.value.message
+
+
+def test_a_file_name_with_markup_shows_as_text_to_the_seller_and_staff_and_is_kept_as_typed(client, dispute,
+                                                                                            support):
+    """A file's name is the uploader's computer's, kept as typed (security/test_xss.py covers the
+    other texts a user types)."""
+    name = "<img src=x onerror=xss_file_name()>.pdf"
+    client.force_login(dispute.order.seller)
+    assert post_file(client, dispute, {"kind": "receipt", "file": pdf(name)}).status_code == 201
+    pages = {"the seller's order page": client.get(f"/orders/{dispute.order_id}/")}
+    client.force_login(support)
+    pages["the staff's dispute page"] = client.get(respond_url(dispute))
+    for where, response in pages.items():
+        body = response.content.decode()
+        assert response.status_code == 200 and "xss_file_name()" in body, where
+        assert "<img src=x onerror=" not in body, where
+    assert "<img src=x" in AuditEvent.objects.get(action="dispute.evidence_file_added").message
