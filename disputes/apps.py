@@ -37,6 +37,7 @@ class DisputesConfig(AppConfig):
             money_prefetch=selectors.MONEY_PREFETCH,
             balance_causes=selectors.seller_dispute_debits,
             orders_by_stripe_id=selectors.orders_by_dispute_id,
+            sellers_disputed_since=selectors.sellers_disputed_since,
         ))
 
         # The order pages' timeline says a dispute's moves in the buyer's or the seller's words.

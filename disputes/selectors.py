@@ -65,6 +65,11 @@ def seller_dispute_debits(seller, since: datetime.datetime) -> list[str]:
     return [f"a dispute took {format_usd(d.amount_cents)} on order #{d.order_id}" for d in disputes]
 
 
+def sellers_disputed_since(since: datetime.datetime) -> Q:
+    """The sellers (Q on the user model) with a dispute opened since `since`."""
+    return Q(pk__in=Dispute.objects.filter(created_at__gte=since).values("order__seller_id"))
+
+
 def orders_by_dispute_id(term: str) -> Q | None:
     """The staff order search: a dispute's Stripe id (dp_…, or du_… for an inquiry) finds its order."""
     if not term.startswith(("dp_", "du_")):

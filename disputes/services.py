@@ -56,9 +56,10 @@ from payments.models import REFUNDABLE_ORDER_STATUSES, AuditEvent, Order, OrderS
 from payments.services.audit import audit_record
 from payments.services.notifications import shipping_lines
 from payments.services.orders import order_transition
-from payments.services.payment_events import _id, _plain, _sync, event_account
+from payments.services.payment_events import event_account, payment_event_sync
 from payments.services.refunds import payment_status
 from payments.services.snapshots import order_item
+from payments.stripe_api import object_id, plain
 
 logger = logging.getLogger(__name__)
 
@@ -112,18 +113,19 @@ def dispute_event_apply(*, event) -> None:
     """charge.dispute.created / updated / closed / funds_withdrawn / funds_reinstated: the
     dispute's current status decides."""
     account = event_account(event)
-    dispute_id = _id(event.data.get("object"))
-    dispute = _plain(stripe_api.dispute_fetch(dispute_id=dispute_id, stripe_account=account))
-    payment_intent_id = _id(dispute.get("payment_intent"))
+    dispute_id = object_id(event.data.get("object"))
+    dispute = plain(stripe_api.dispute_fetch(dispute_id=dispute_id, stripe_account=account))
+    payment_intent_id = object_id(dispute.get("payment_intent"))
     if not payment_intent_id and dispute.get("charge"):
-        charge = _plain(stripe_api.charge_fetch(charge_id=_id(dispute["charge"]), stripe_account=account))
-        payment_intent_id = _id(charge.get("payment_intent"))
+        charge_id = object_id(dispute["charge"])
+        charge = plain(stripe_api.charge_fetch(charge_id=charge_id, stripe_account=account))
+        payment_intent_id = object_id(charge.get("payment_intent"))
 
     def apply_dispute(*, order, payment):
         dispute_apply(order=order, payment=payment, dispute=dispute, event_id=event.id,
                       event_type=event.type)
 
-    _sync(event=event, payment_intent_id=payment_intent_id, then=apply_dispute)
+    payment_event_sync(event=event, payment_intent_id=payment_intent_id, then=apply_dispute)
 
 
 def _timestamp(value) -> datetime.datetime | None:
@@ -140,7 +142,7 @@ def _is_inquiry(dispute: dict) -> bool:
 def _row_fields(dispute: dict) -> dict:
     details = dispute.get("evidence_details") or {}
     return {
-        "charge_id": _id(dispute.get("charge")),
+        "charge_id": object_id(dispute.get("charge")),
         "amount_cents": int(dispute.get("amount") or 0),
         "currency": dispute.get("currency") or "usd",
         "reason": dispute.get("reason") or "",
@@ -356,7 +358,7 @@ def dispute_respond(*, dispute_id: int, evidence: dict, submit: bool, actor, req
         files = dispute_evidence_file_ids(dispute=row)
     try:
         # Empty fields are sent as "" so a field cleared in the form is cleared on Stripe too.
-        answer = _plain(stripe_api.dispute_update(dispute=row, evidence={**evidence, **files}, submit=submit,
+        answer = plain(stripe_api.dispute_update(dispute=row, evidence={**evidence, **files}, submit=submit,
                                                   actor=actor))
     except DomainError as error:
         if submit:
@@ -399,7 +401,7 @@ def dispute_accept(*, dispute_id: int, actor, request=None) -> Dispute:
         row.accepted_at = timezone.now()
         row.save(update_fields=["accepted_at", "updated_at"])
     try:
-        answer = _plain(stripe_api.dispute_close(dispute=row, actor=actor))
+        answer = plain(stripe_api.dispute_close(dispute=row, actor=actor))
     except DomainError:
         Dispute.objects.filter(pk=row.pk).update(accepted_at=None)
         raise

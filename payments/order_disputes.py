@@ -44,6 +44,8 @@ class OrderDisputes:
     balance_causes: Callable[..., list[str]] = lambda seller, since: []
     # A Stripe id -> the orders it names (Q on Order) when it is a dispute's, else None.
     orders_by_stripe_id: Callable[[str], Q | None] = lambda term: None
+    # since -> the sellers with a dispute opened since then (Q on the user model).
+    sellers_disputed_since: Callable[..., Q] = lambda since: Q(pk__in=[])
 
 
 _answers = OrderDisputes()

@@ -42,6 +42,18 @@ class StripeRefused(DomainError):
         self.param = param  # the parameter Stripe named, e.g. "evidence[receipt]"
 
 
+def plain(obj) -> dict:
+    """A Stripe answer (StripeObject or an expanded field) as a plain dict; {} for None."""
+    return obj.to_dict() if hasattr(obj, "to_dict") else dict(obj or {})
+
+
+def object_id(value) -> str:
+    """The id of a field Stripe sends either as an id or, when expanded, as the object."""
+    if isinstance(value, dict):
+        return value.get("id") or ""
+    return value or ""
+
+
 def configure() -> None:
     stripe.api_key = settings.STRIPE_SECRET_KEY
     stripe.api_base = settings.STRIPE_API_HOST.rstrip("/")

@@ -22,6 +22,7 @@ from core.errors import Conflict, DomainError
 from marketplace.pricing import format_usd
 from payments import stripe_api
 from payments.models import AuditEvent
+from payments.order_disputes import order_disputes
 from payments.services.audit import audit_record
 
 logger = logging.getLogger(__name__)
@@ -224,7 +225,7 @@ def sellers_balance_refresh(*, everyone: bool = False, now=None) -> dict[str, in
     )
     if not everyone:
         since = (now or timezone.now()) - timedelta(days=settings.SELLER_BALANCE_WATCH_DAYS)
-        watched = (Q(stripe_balance_cents__lt=0) | Q(sales__disputes__created_at__gte=since)
+        watched = (Q(stripe_balance_cents__lt=0) | order_disputes().sellers_disputed_since(since)
                    | Q(sales__refunds__created_at__gte=since))
         sellers = User.objects.filter(pk__in=sellers.filter(watched).values("pk"))
     counts = {"read": 0, "negative": 0, "failed": 0}

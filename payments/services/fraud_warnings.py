@@ -23,24 +23,26 @@ from payments import stripe_api
 from payments.models import EarlyFraudWarning, Order
 from payments.services.audit import audit_record
 from payments.services.notifications import notify_fraud_warning
-from payments.services.payment_events import _id, _plain, _sync, event_account
+from payments.services.payment_events import event_account, payment_event_sync
 from payments.services.refunds import refund_request
+from payments.stripe_api import object_id, plain
 
 
 def fraud_warning_event_apply(*, event) -> None:
     """radar.early_fraud_warning.created / updated."""
     account = event_account(event)
-    warning = _plain(stripe_api.early_fraud_warning_fetch(
-        warning_id=_id(event.data.get("object")), stripe_account=account))
-    payment_intent_id = _id(warning.get("payment_intent"))
+    warning = plain(stripe_api.early_fraud_warning_fetch(
+        warning_id=object_id(event.data.get("object")), stripe_account=account))
+    payment_intent_id = object_id(warning.get("payment_intent"))
     if not payment_intent_id and warning.get("charge"):
-        charge = _plain(stripe_api.charge_fetch(charge_id=_id(warning["charge"]), stripe_account=account))
-        payment_intent_id = _id(charge.get("payment_intent"))
+        charge_id = object_id(warning["charge"])
+        charge = plain(stripe_api.charge_fetch(charge_id=charge_id, stripe_account=account))
+        payment_intent_id = object_id(charge.get("payment_intent"))
 
     def apply_warning(*, order, payment):
         fraud_warning_apply(order=order, warning=warning, event_id=event.id)
 
-    _sync(event=event, payment_intent_id=payment_intent_id, then=apply_warning)
+    payment_event_sync(event=event, payment_intent_id=payment_intent_id, then=apply_warning)
 
 
 def fraud_warning_apply(*, order: Order, warning: dict, event_id: str) -> EarlyFraudWarning:
@@ -53,7 +55,7 @@ def fraud_warning_apply(*, order: Order, warning: dict, event_id: str) -> EarlyF
             stripe_warning_id=warning.get("id") or "", order=order, stripe_account_id=order.stripe_account_id,
             stripe_created=datetime.datetime.fromtimestamp(int(stamp), tz=datetime.UTC) if stamp else None,
         )
-    row.charge_id = _id(warning.get("charge"))
+    row.charge_id = object_id(warning.get("charge"))
     row.fraud_type = warning.get("fraud_type") or ""
     # Once no longer actionable (disputed or fully refunded) it never becomes actionable again.
     row.actionable = bool(warning.get("actionable")) and (created or row.actionable)

@@ -39,6 +39,7 @@ from payments.services.notifications import notify_late_payment_refunded, notify
 from payments.services.orders import order_transition
 from payments.services.refunds import refunds_apply
 from payments.services.snapshots import order_snapshot_take
+from payments.stripe_api import object_id, plain
 
 logger = logging.getLogger(__name__)
 
@@ -58,23 +59,13 @@ class PaymentFacts:
     refunds: list[dict] | None = None  # every refund of the payment; None: not read (none known)
 
 
-def _plain(obj) -> dict:
-    return obj.to_dict() if hasattr(obj, "to_dict") else dict(obj or {})
-
-
-def _id(value) -> str:
-    if isinstance(value, dict):
-        return value.get("id") or ""
-    return value or ""
-
-
 def event_account(event) -> str:
     """The connected account an event came from ("" for the platform's own events)."""
-    return _id((event.stripe_data or {}).get("account"))
+    return object_id((event.stripe_data or {}).get("account"))
 
 
 def payment_facts_fetch(*, payment_intent_id: str, stripe_account: str) -> PaymentFacts:
-    payment_intent = _plain(
+    payment_intent = plain(
         stripe_api.payment_intent_fetch(payment_intent_id=payment_intent_id, stripe_account=stripe_account)
     )
     charge = payment_intent.get("latest_charge")
@@ -83,13 +74,13 @@ def payment_facts_fetch(*, payment_intent_id: str, stripe_account: str) -> Payme
     if charge and charge.get("amount_refunded") and charge.get("application_fee"):
         fee = charge["application_fee"]
         if not isinstance(fee, dict):
-            fee = _plain(stripe_api.application_fee_fetch(fee_id=fee))
+            fee = plain(stripe_api.application_fee_fetch(fee_id=fee))
         fee_refunded = int(fee.get("amount_refunded") or 0)
     refunds = None
     if charge and (charge.get("amount_refunded") or Refund.objects.filter(
             order__payment_intent_id=payment_intent_id).exists()):
         # A failed refund no longer counts in amount_refunded: our rows say there is one to read.
-        refunds = [_plain(refund) for refund in stripe_api.refund_list(
+        refunds = [plain(refund) for refund in stripe_api.refund_list(
             payment_intent_id=payment_intent_id, stripe_account=stripe_account)]
     return PaymentFacts(stripe_account, payment_intent, charge, fee_refunded, refunds)
 
@@ -194,7 +185,7 @@ def _refund_late_payment(*, order: Order, payment: Payment, facts: PaymentFacts,
         order=order, amount_cents=remaining, charge_id=payment.charge_id,
         idempotency_key=f"order-{order.pk}-{payment.payment_intent_id}-late-payment-refund",
     )
-    refunds_apply(order=order, stripe_refunds=[_plain(refund)], event_id=event_id)
+    refunds_apply(order=order, stripe_refunds=[plain(refund)], event_id=event_id)
     audit_record(
         action="order.late_payment_refunded", order=order, stripe_event_id=event_id,
         message=f"Payment arrived after the order was {order.get_status_display().lower()} and the "
@@ -299,7 +290,9 @@ def _record_failed_try(*, order: Order, event_id: str, reason: str) -> None:
     )
 
 
-def _sync(*, event, payment_intent_id: str, then=None) -> None:
+def payment_event_sync(*, event, payment_intent_id: str, then=None) -> None:
+    """Re-read a payment from Stripe and bring its order in line; `then(order=, payment=)` runs
+    in the same transaction for the callers that add their own part (disputes, fraud warnings)."""
     if not payment_intent_id:
         return
     facts = payment_facts_fetch(payment_intent_id=payment_intent_id, stripe_account=event_account(event))
@@ -316,11 +309,12 @@ def _sync(*, event, payment_intent_id: str, then=None) -> None:
 
 def payment_intent_event_apply(*, event) -> None:
     """payment_intent.succeeded / payment_failed / canceled."""
-    _sync(event=event, payment_intent_id=_id(event.data.get("object")))
+    payment_event_sync(event=event, payment_intent_id=object_id(event.data.get("object")))
 
 
 def charge_refunded_apply(*, event) -> None:
     """charge.refunded, charge.refund.updated, refund.created / updated / failed: the payment's
     refunds and the fee's refunded amount, as they are now."""
-    _sync(event=event, payment_intent_id=_id((event.data.get("object") or {}).get("payment_intent")))
+    refunded = event.data.get("object") or {}
+    payment_event_sync(event=event, payment_intent_id=object_id(refunded.get("payment_intent")))
 

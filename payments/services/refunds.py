@@ -61,6 +61,7 @@ from payments.order_disputes import PAYMENT_DISPUTE_LOST, PAYMENT_DISPUTE_OPEN, 
 from payments.services import notifications
 from payments.services.audit import audit_record
 from payments.services.orders import order_transition
+from payments.stripe_api import plain
 
 logger = logging.getLogger(__name__)
 
@@ -654,7 +655,7 @@ def _refund_on_stripe(*, refund: Refund, order: Order) -> dict | None:
         order=order,
     ):
         if str((stripe_refund.get("metadata") or {}).get("refund_row_id") or "") == str(refund.pk):
-            return _plain(stripe_refund)
+            return plain(stripe_refund)
     return None
 
 
@@ -673,7 +674,7 @@ def refund_send(*, refund_id: int, actor=None, request=None) -> Refund:
             refund.attempt += 1
         payment = Payment.objects.get(order=order)
         try:
-            found = _plain(
+            found = plain(
                 stripe_api.refund_create(
                     order=order,
                     amount_cents=refund.amount_cents,
@@ -729,10 +730,6 @@ def _refund_not_sent(*, refund: Refund, error: DomainError, actor, request) -> R
 
 
 # -- what Stripe says --------------------------------------------------------------------------
-
-
-def _plain(obj) -> dict:
-    return obj.to_dict() if hasattr(obj, "to_dict") else dict(obj or {})
 
 
 def _row_for(stripe_refund: dict, order: Order) -> Refund | None:
@@ -799,7 +796,7 @@ def refunds_apply(
     succeeded_before = _succeeded_total(order)
     changes = []
     for stripe_refund in stripe_refunds:
-        stripe_refund = _plain(stripe_refund)
+        stripe_refund = plain(stripe_refund)
         row = _row_for(stripe_refund, order)
         if row is None:
             row = Refund.objects.create(
