@@ -38,6 +38,8 @@ MAX_AMOUNT = 99_999_999
 DISPUTE_FEE = 1500
 PLATFORM_FEE_DELAY_DAYS = 2
 APPLICATION_ID = "ca_sandbox"
+# How many items of a sub-list an object carries before its list endpoint is needed.
+EMBEDDED_LIST_LIMIT = 10
 
 # Stripe's minimum payout delay per country (days); "minimum" resolves to this.
 PAYOUT_MINIMUM_DELAY_DAYS = {"US": 2, "GB": 3, "CA": 2, "AU": 2, "DE": 7, "FR": 7, "JP": 4,
@@ -154,10 +156,14 @@ class ApiBase:
             data["refunds"] = {**empty_list(f"/v1/charges/{obj['id']}/refunds"),
                                "data": refunds, "total_count": len(refunds)}
         elif kind == "application_fee":
+            # The fee carries its 10 newest refunds; the list endpoint pages through the rest
+            # (https://docs.stripe.com/api/application_fees/object#application_fee_object-refunds).
             refunds = [public_view(r) for r in self.store.all("fee_refund", obj["_scope"])
                        if r["fee"] == obj["id"]]
             data["refunds"] = {**empty_list(f"/v1/application_fees/{obj['id']}/refunds"),
-                               "data": refunds, "total_count": len(refunds)}
+                               "data": refunds[:EMBEDDED_LIST_LIMIT],
+                               "has_more": len(refunds) > EMBEDDED_LIST_LIMIT,
+                               "total_count": len(refunds)}
         elif kind == "account":
             accounts = [public_view(b) for b in obj.get("_external_accounts", [])]
             data["external_accounts"] = {

@@ -613,8 +613,13 @@ class PaymentsApi(ApiBase):
         return fee_refund
 
     def list_fee_refunds(self, req: Request) -> dict[str, Any]:
+        """Every refund of one fee, newest first, paged like any list; Stripe's list takes no
+        ``created`` filter (https://docs.stripe.com/api/fee_refunds/list)."""
         fee = self.find("application_fee", req.path_args["id"], req.scope)
-        return self.render(fee)["refunds"]
+        if "created" in req.params:
+            raise invalid_request("Received unknown parameter: created", param="created")
+        items = [r for r in self.store.all("fee_refund", fee["_scope"]) if r["fee"] == fee["id"]]
+        return self.list_response(req, items, f"/v1/application_fees/{fee['id']}/refunds")
 
 
 def _check_statement_descriptor_suffix(suffix: Any) -> None:
