@@ -21,8 +21,9 @@ def every_page(list_method, **params):
 
 def test_a_list_of_more_than_100_payment_intents_comes_in_pages_of_100_newest_first(stripe_sandbox, seller):
     made = [
-        stripe.PaymentIntent.create(amount=100 + n, currency="usd", payment_method_types=["card"],
-                                    stripe_account=seller["id"]).id
+        stripe.PaymentIntent.create(
+            amount=100 + n, currency="usd", payment_method_types=["card"], stripe_account=seller["id"]
+        ).id
         for n in range(101)
     ]
 
@@ -62,7 +63,9 @@ def test_refunds_and_disputes_are_listed_by_created_window_on_the_connected_acco
     assert stripe.Refund.list(limit=100).data == []  # the platform has none of its own
 
 
-def test_an_application_fee_carries_its_10_newest_refunds_and_the_list_pages_through_all(stripe_sandbox, seller):
+def test_an_application_fee_carries_its_10_newest_refunds_and_the_list_pages_through_all(
+    stripe_sandbox, seller
+):
     pi = pay(seller["id"], amount=5000, fee=1200)
     fee_id = stripe.Charge.retrieve(pi.latest_charge, stripe_account=seller["id"]).application_fee
     made = [stripe.ApplicationFee.create_refund(fee_id, amount=100).id for _ in range(12)]
