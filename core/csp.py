@@ -1,4 +1,5 @@
-"""The Content Security Policy's Stripe part, built from Stripe's published list.
+"""The Content Security Policy's Stripe part, built from Stripe's published list, and the origin
+of the stub photos when they are served from S3 (core/storage.py).
 
 django-csp (csp.middleware.CSPMiddleware) writes the header; settings.CONTENT_SECURITY_POLICY
 holds our own part ('self', no inline script, no framing). `StripeCSPMiddleware` adds the
@@ -17,6 +18,8 @@ from urllib.parse import urlsplit
 
 from csp.middleware import CSPMiddleware, PolicyParts
 from django.conf import settings
+
+from core.storage import media_origin
 
 STRIPE_API_ORIGIN = "https://api.stripe.com"
 
@@ -71,5 +74,8 @@ class StripeCSPMiddleware(CSPMiddleware):
         update = dict(parts.update or {})
         for directive, sources in stripe.items():
             update[directive] = [*update.get(directive, []), *sources]
+        media = media_origin()  # the photos' bucket or CDN when it is not this site
+        if media:
+            update["img-src"] = [*update.get("img-src", []), media]
         parts.update = update
         return parts
