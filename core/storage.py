@@ -5,8 +5,8 @@ Two storages: `default` holds the stub photos (their kept uploads under incoming
 photos and thumbnails under stubs/), and `evidence` holds dispute evidence, which is private and
 has no URL at all (only staff and the order's seller read it, through our own views). Local disk
 by default (`make run`); with `MEDIA_S3_BUCKET` set, django-storages' S3 backend (boto3) for both,
-evidence under its own prefix, never public. The settings module builds `STORAGES` from
-`media_storages`, and the tests build the S3 ones the same way against moto's server.
+evidence under its own prefix, never public. The settings module builds `STORAGES` with
+core/storage_settings.py, and the tests build the S3 ones the same way against moto's server.
 
 Storage errors (the bucket unreachable, refused credentials, a full disk) become
 `StorageUnavailable`, a 503 with a message the person can act on, never a 500; a file that is
@@ -21,7 +21,6 @@ import logging
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage, default_storage, storages
@@ -32,8 +31,6 @@ from core.errors import DomainError
 
 logger = logging.getLogger(__name__)
 
-S3_BACKEND = "storages.backends.s3.S3Storage"
-EVIDENCE_S3_PREFIX = "evidence"
 # The published stub photos and thumbnails (marketplace's Stub and StubPhoto fields upload there):
 # the only objects anyone may read without a signature. Kept uploads (incoming/, with their
 # metadata) and evidence stay private.
@@ -86,66 +83,6 @@ def evidence_storage():
     it, not its options), but Django calls it once, when models load: code that stores or reads
     evidence calls it each time, so it always uses the STORAGES in force."""
     return storages["evidence"]
-
-
-def local_storages() -> dict[str, dict]:
-    return {
-        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-        "evidence": {"BACKEND": "core.storage.EvidenceFileSystemStorage"},
-    }
-
-
-def s3_storages(
-    *,
-    bucket: str,
-    endpoint_url: str = "",
-    region: str = "",
-    access_key: str = "",
-    secret_key: str = "",
-    custom_domain: str = "",
-    querystring_auth: bool = False,
-    querystring_expire: int = 3600,
-    timeout: float = 5.0,
-) -> dict[str, dict]:
-    """The `default` and `evidence` storages on one S3 bucket (AWS or any S3-compatible server).
-
-    Photos are public content: their URLs are unsigned by default, so a cached page or card keeps
-    working (a signed URL expires while the page cache still serves it); `querystring_auth` signs
-    them for a bucket that must stay private (docs/deploy.md). A short timeout and one retry, so
-    an unreachable bucket costs a request seconds, not minutes. With an `endpoint_url` (moto,
-    MinIO, another provider) the bucket is addressed by path, which every such server answers.
-    """
-    client_config = Config(
-        connect_timeout=timeout,
-        read_timeout=timeout,
-        retries={"max_attempts": 2, "mode": "standard"},
-        signature_version="s3v4",
-        s3={"addressing_style": "path" if endpoint_url else "auto"},
-    )
-    common = {
-        "bucket_name": bucket,
-        "endpoint_url": endpoint_url or None,
-        "region_name": region or None,
-        "access_key": access_key or None,
-        "secret_key": secret_key or None,
-        "file_overwrite": False,  # as on local disk: a name taken gets a suffix, never overwritten
-        "client_config": client_config,
-    }
-    return {
-        "default": {
-            "BACKEND": S3_BACKEND,
-            "OPTIONS": {
-                **common,
-                "custom_domain": custom_domain or None,
-                "querystring_auth": querystring_auth,
-                "querystring_expire": querystring_expire,
-            },
-        },
-        "evidence": {
-            "BACKEND": "core.storage.EvidenceS3Storage",
-            "OPTIONS": {**common, "location": EVIDENCE_S3_PREFIX, "default_acl": "private"},
-        },
-    }
 
 
 def public_photos_policy(bucket: str) -> dict:
