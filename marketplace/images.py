@@ -9,6 +9,7 @@ within the pixel budget that validation enforced.
 
 import contextlib
 import io
+import logging
 import os
 import uuid
 import warnings
@@ -17,6 +18,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from PIL import Image, ImageOps, UnidentifiedImageError
+
+from core.storage import StorageUnavailable, storage_errors
+
+logger = logging.getLogger(__name__)
 
 MAX_PHOTO_SIDE = 4000
 ALLOWED_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
@@ -141,6 +146,12 @@ def photo_render(fileobj) -> tuple[tuple[str, ContentFile], tuple[str, ContentFi
 
 
 def delete_files(storage, *names: str) -> None:
+    """Delete files no row names any more, after the commit that let go of them. A storage that
+    fails leaves the file behind (logged), never fails the request or task that already committed."""
     for name in names:
         if name:
-            storage.delete(name)
+            try:
+                with storage_errors("deleting a photo file"):
+                    storage.delete(name)
+            except StorageUnavailable:
+                logger.warning("Photo file %s was left in storage: the storage failed", name)

@@ -21,6 +21,7 @@ from django.db import transaction
 
 from core.errors import Conflict, DomainError
 from core.queue import enqueue_on_commit
+from core.storage import storage_errors
 from marketplace import images
 from marketplace.models import MAX_STUB_PHOTOS, Listing, PhotoState, Stub, StubPhoto
 from marketplace.rules import ListingNotFound, listing_content_change_check
@@ -119,7 +120,8 @@ def _slot_put(stub: Stub, photo_id, values: tuple[str, str, str, str]) -> None:
 def _keep_for_processing(field_file, upload, image_format: str) -> None:
     """Store the checked upload under a fresh name for the photo task, queued for after the
     commit (with no broker it runs in-process then). The caller saves the row."""
-    field_file.save(images.upload_name(image_format), upload, save=False)
+    with storage_errors("keeping a photo upload"):
+        field_file.save(images.upload_name(image_format), upload, save=False)
     enqueue_on_commit(PHOTO_TASK, upload_name=field_file.name)
 
 
@@ -313,9 +315,10 @@ def stub_photo_process(*, upload_name: str) -> str:
     """The photo task's work: decode the kept upload once, store the re-encoded photo and its
     thumbnail, then make the slot ready ("ready"); a file Pillow cannot decode makes it failed
     ("failed"); "gone" when the seller deleted or replaced it meanwhile. The decoding runs
-    before any row is locked."""
+    before any row is locked. StorageUnavailable when the storage cannot be read or written (the
+    task tries again later)."""
     try:
-        with default_storage.open(upload_name) as upload:
+        with storage_errors("reading a photo upload"), default_storage.open(upload_name) as upload:
             (name, content), (thumb_name, thumb_content) = images.photo_render(upload)
     except FileNotFoundError:
         return "gone"
@@ -324,8 +327,9 @@ def stub_photo_process(*, upload_name: str) -> str:
         return "failed" if stub_photo_fail(upload_name=upload_name) else "gone"
     photo_field, thumb_field = Stub._meta.get_field("photo"), Stub._meta.get_field("thumbnail")
     name = f"{_published_stem(upload_name)}{PurePosixPath(name).suffix}"  # keeps the photo's key
-    name = default_storage.save(photo_field.generate_filename(None, name), content)
-    thumb_name = default_storage.save(thumb_field.generate_filename(None, thumb_name), thumb_content)
+    with storage_errors("publishing a photo"):
+        name = default_storage.save(photo_field.generate_filename(None, name), content)
+        thumb_name = default_storage.save(thumb_field.generate_filename(None, thumb_name), thumb_content)
     done = _settle(upload_name=upload_name, values=(name, thumb_name, PhotoState.READY, ""),
                    made=(name, thumb_name))
     return "ready" if done else "gone"
