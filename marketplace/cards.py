@@ -33,6 +33,9 @@ FILTER_FIELDS_TEMPLATE = "marketplace/_filter_fields.html"
 # Where the visitor's own watch button goes in a shared card (an HTML comment, so a card drawn
 # without one is still valid HTML).
 CARD_WATCH_BUTTON = "<!--watch-button-->"
+# Where a page's own line about a card goes (search results: what stubs like it sold for, from
+# payments' {% card_sold_prices %}), drawn per request from its own cache, never filed in the card.
+CARD_EXTRA = "<!--card-extra-->"
 # A card's key changes with its content, so this only bounds how long unused cards stay.
 CARD_SECONDS = 24 * 3600
 
@@ -72,9 +75,11 @@ def _card_key(listing, hide_seller: bool) -> str:
     return _key_prefix(CARD_TEMPLATE) + digest
 
 
-def cards_render(*, listings, request, hide_seller: bool = False) -> SafeString:
+def cards_render(*, listings, request, hide_seller: bool = False, extras=None) -> SafeString:
     """The cards of `listings` (their `is_watched` set, see watchlist.listings_mark_watched),
-    shared parts from the cache, each with this visitor's own watch button."""
+    shared parts from the cache, each with this visitor's own watch button and, from `extras`
+    (safe HTML by listing id), the page's own line about it."""
+    extras = extras or {}
     listings = list(listings)
     keys = [_card_key(listing, hide_seller) for listing in listings]
     found = cache_get_many(keys) if keys else {}
@@ -91,6 +96,7 @@ def cards_render(*, listings, request, hide_seller: bool = False) -> SafeString:
     return mark_safe(
         "".join(  # noqa: S308  the shared cards are our templates' escaped output
             html.replace(CARD_WATCH_BUTTON, watch_button_html(listing=listing, request=request), 1)
+            .replace(CARD_EXTRA, extras.get(listing.pk, ""), 1)
             for listing, html in zip(listings, shared, strict=True)
         )
     )

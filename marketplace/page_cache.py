@@ -176,6 +176,22 @@ def page_shows(request, *, listings=(), sellers=()) -> None:
     request._page_cache_declared = True
 
 
+def page_shows_keys(request, *, keys) -> None:
+    """Record dependencies of the page being rendered other than listings and sellers: keys a
+    higher app moves on with `keys_changed` (payments' sold-price history of a group). Does not
+    declare the page: its view still calls page_shows."""
+    request = getattr(request, "_request", request)
+    shown = getattr(request, "_page_cache_shows", None)
+    if shown is not None:
+        shown.update(keys)
+
+
+def keys_changed(*, keys) -> None:
+    """Pages that recorded any of `keys` (page_shows_keys) no longer count, now and again after
+    the commit; a copy of anything filed under one of their versions is no longer current."""
+    _changed(frozenset(keys))
+
+
 def _is_anonymous_and_plain(request) -> bool:
     return (
         request.method in ("GET", "HEAD")

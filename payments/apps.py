@@ -34,6 +34,12 @@ class PaymentsConfig(AppConfig):
             webhook_endpoints_sync_secrets, sender=self, dispatch_uid="payments_webhook_secrets"
         )
 
+        from payments.selectors_sold_prices import sold_prices_changed
+        from payments.signals import order_status_changed
+
+        # A sale completed or taken back changes what comparable stubs sold for.
+        order_status_changed.connect(sold_prices_changed, dispatch_uid="payments_sold_prices")
+
         from core.admin_site import admin_todo_register
         from core.monitoring import metrics_collector_register
         from payments.metrics import payments_metrics_collect

@@ -136,3 +136,75 @@ def sales_bar_chart(series: list[DaySales], *, title: str = "Sales over the last
         bar_markup,
         label_markup,
     )
+
+
+def sold_prices_chart(*, sales, median_cents: int, title: str, summary: str) -> SafeString:
+    """The sold-price history's chart: a bar per sale (oldest first; height = the price paid),
+    a line at the median, the top price and the first and last dates on the axes. `sales` are
+    (day, price_cents) pairs; the <desc> is the page's text summary."""
+    peak = max((cents for _day, cents in sales), default=0)
+    slot = (PLOT_RIGHT - PLOT_LEFT) / max(len(sales), 1)
+    bar_width = min(max(slot * 0.6, 1), 28)
+    plot_height = PLOT_BOTTOM - PLOT_TOP
+
+    bars, labels = [], []
+    for index, (day, cents) in enumerate(sales):
+        height = max(round(plot_height * cents / peak, 1), 1) if peak else 0
+        x = round(PLOT_LEFT + index * slot + (slot - bar_width) / 2, 1)
+        bars.append(
+            (
+                x,
+                round(PLOT_BOTTOM - height, 1),
+                round(bar_width, 1),
+                height,
+                f"{day:%b} {day.day}, {day.year}: {dollars(cents)}",
+            )
+        )
+        if index in (0, len(sales) - 1):
+            labels.append((round(x + bar_width / 2, 1), PLOT_BOTTOM + 14, f"{day:%b} {day.day}, {day.year}"))
+    if len(labels) == 2 and labels[0][0] == labels[1][0]:
+        labels.pop()
+    median_y = round(PLOT_BOTTOM - plot_height * median_cents / peak, 1) if peak else PLOT_BOTTOM
+
+    bar_markup = format_html_join(
+        "", '<rect class="bar" x="{}" y="{}" width="{}" height="{}"><title>{}</title></rect>', bars
+    )
+    label_markup = format_html_join("", '<text x="{}" y="{}" text-anchor="middle">{}</text>', labels)
+    axes = format_html(
+        '<line class="axis" x1="{}" y1="{}" x2="{}" y2="{}"></line>'
+        '<line class="axis" x1="{}" y1="{}" x2="{}" y2="{}"></line>'
+        '<text x="{}" y="{}" text-anchor="end">{}</text>'
+        '<text x="{}" y="{}" text-anchor="end">$0</text>'
+        '<line class="median" x1="{}" y1="{}" x2="{}" y2="{}"><title>Median {}</title></line>',
+        PLOT_LEFT,
+        PLOT_BOTTOM,
+        PLOT_RIGHT,
+        PLOT_BOTTOM,
+        PLOT_LEFT,
+        PLOT_TOP,
+        PLOT_LEFT,
+        PLOT_BOTTOM,
+        PLOT_LEFT - 4,
+        PLOT_TOP + 4,
+        dollars_short(peak) if peak else "",
+        PLOT_LEFT - 4,
+        PLOT_BOTTOM,
+        PLOT_LEFT,
+        median_y,
+        PLOT_RIGHT,
+        median_y,
+        dollars(median_cents),
+    )
+    return format_html(
+        '<svg class="chart sold-prices-chart" viewBox="0 0 {} {}" role="img"'
+        ' aria-labelledby="sold-prices-chart-title sold-prices-chart-desc" xmlns="http://www.w3.org/2000/svg">'
+        '<title id="sold-prices-chart-title">{}</title><desc id="sold-prices-chart-desc">{}</desc>'
+        "{}{}{}</svg>",
+        WIDTH,
+        HEIGHT,
+        title,
+        summary,
+        axes,
+        bar_markup,
+        label_markup,
+    )

@@ -2,7 +2,8 @@ from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.files.storage import default_storage
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Lower
 from django.utils.functional import cached_property
 
 from marketplace.models import MAX_PRICE_CENTS, MIN_PRICE_CENTS, Category, Condition
@@ -256,6 +257,14 @@ class OrderSnapshot(models.Model):
     # Filled by migration 0010 from the stub as it was then, for orders paid before snapshots
     # existed: the seller may have edited the stub after the sale.
     backfilled = models.BooleanField(default=False)
+
+    class Meta:
+        # The sold-price history's two rules of comparable stubs (payments.selectors_sold_prices):
+        # same performer and year, or same event; matched without regard to case.
+        indexes = [
+            models.Index(Lower("performer"), F("event_date"), name="snapshot_performer_date_idx"),
+            models.Index(Lower("event_name"), F("event_date"), name="snapshot_event_date_idx"),
+        ]
 
     def __str__(self):
         return f"Snapshot of order #{self.order_id}"

@@ -9,8 +9,8 @@ register = template.Library()
 
 
 @register.simple_tag(takes_context=True)
-def listing_cards(context, listings, hide_seller=False):
-    return cards_render(listings=listings, request=context["request"], hide_seller=hide_seller)
+def listing_cards(context, listings, hide_seller=False, extras=None):
+    return cards_render(listings=listings, request=context["request"], hide_seller=hide_seller, extras=extras)
 
 
 @register.simple_tag(takes_context=True)

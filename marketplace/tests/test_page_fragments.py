@@ -148,13 +148,17 @@ def test_every_catalogue_page_runs_as_many_queries_for_60_listings_as_for_30(cli
         client.force_login(viewer)
 
     def counts() -> list[int]:
+        # Both rounds start from an empty cache, and the listing page comes first: what stubs
+        # like its listing sold for is kept in the cache, by a browse page that showed the listing
+        # too, and no new listing changes it.
+        cache.clear()
         first = Listing.objects.filter(seller=seller).order_by("pk").first()
         numbers = []
         for address in (
+            f"/listings/{first.pk}/",
             "/",
             "/?q=rock&sort=price_asc",
             "/?page=2",
-            f"/listings/{first.pk}/",
             f"/sellers/{seller.username}/",
             "/api/listings/",
             "/watching/",

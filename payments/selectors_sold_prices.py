@@ -1,0 +1,225 @@
+"""What comparable stubs sold for: the sold-price history of listing pages and search results
+(docs/architecture.md, "Sold-price history").
+
+Comparable means, from the stub's own facts (matched without regard to case):
+- a stub with a performer: stubs of the same performer from the same year (every date of a tour,
+  the same event included);
+- a stub without one (a film, a theatre run, a game typed with no performer): stubs of the same
+  event, its name and date, whether or not their sellers typed a performer.
+
+A sale is a COMPLETED order only (the buyer confirmed receipt): a paid or shipped order can
+still be refunded or disputed, and a partially refunded one no longer cost what the listing
+asked. Its price is the one the buyer paid for the stub (OrderSnapshot.price_cents, without
+shipping), its date the day the payment went through (OrderSnapshot.taken_at). No buyer, order
+id or time of day is read or kept, and a listing's own asking price is never a sale.
+
+One query per page (a UNION ALL of each group's), served by the snapshot's indexes on
+lower(performer) and lower(event_name) with the event's date, and the answer is cached per group
+under the group's version (marketplace.page_cache): an order that becomes completed, or stops
+being so (refunded, disputed), moves its group's version on, which also retires the anonymous
+pages that showed that history.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+from dataclasses import dataclass
+
+from django.db.models import Count, F, IntegerField, Max, Min, Q, Value, Window
+from django.db.models.functions import Lower, RowNumber
+from django.utils import timezone
+
+from marketplace.page_cache import (
+    DEPENDENCY_SECONDS,
+    cache_get_many,
+    cache_set_many,
+    keys_changed,
+    page_cache_seconds,
+    page_shows_keys,
+)
+from payments.models import OrderSnapshot, OrderStatus
+
+# The sales the chart and the list show, newest first.
+RECENT_SALES = 8
+# Well inside DEPENDENCY_SECONDS: a group's version may be evicted an hour after its last
+# change, and then reads as "never changed"; a history filed before that change must be gone
+# by then, or it would count as current again.
+SOLD_PRICES_SECONDS = DEPENDENCY_SECONDS // 6
+
+
+@dataclass(frozen=True)
+class ComparableGroup:
+    """Which sales compare with a stub; `performer` empty means the same-event rule."""
+
+    performer: str = ""
+    year: int | None = None
+    event_name: str = ""
+    event_date: datetime.date | None = None
+
+    @property
+    def digest(self) -> str:
+        return hashlib.sha256(repr(self).encode()).hexdigest()[:24]
+
+    @property
+    def version_key(self) -> str:
+        """The page cache's dependency key of this group's history."""
+        return f"marketplace:v:sold-prices:{self.digest}"
+
+    @property
+    def cache_key(self) -> str:
+        return f"payments:sold-prices:{self.digest}"
+
+
+@dataclass(frozen=True)
+class Sale:
+    day: datetime.date
+    price_cents: int
+
+
+@dataclass(frozen=True)
+class SoldPrices:
+    count: int
+    lowest_cents: int | None = None
+    median_cents: int | None = None
+    highest_cents: int | None = None
+    recent: tuple[Sale, ...] = ()  # newest first, at most RECENT_SALES
+
+
+NO_SALES = SoldPrices(count=0)
+
+
+def comparable_group(*, performer: str, event_name: str, event_date: datetime.date) -> ComparableGroup:
+    """The group of a stub (or of an order's snapshot: the same fields)."""
+    # Lowered as the query lowers the columns (forms strip what sellers type).
+    if performer:
+        return ComparableGroup(performer=performer.lower(), year=event_date.year)
+    return event_group(event_name=event_name, event_date=event_date)
+
+
+def event_group(*, event_name: str, event_date: datetime.date) -> ComparableGroup:
+    return ComparableGroup(event_name=event_name.lower(), event_date=event_date)
+
+
+def stub_comparable_group(stub) -> ComparableGroup:
+    return comparable_group(performer=stub.performer, event_name=stub.event_name, event_date=stub.event_date)
+
+
+def _group_q(group: ComparableGroup) -> Q:
+    if group.performer:
+        return Q(
+            performer_lower=Lower(Value(group.performer)),
+            event_date__gte=datetime.date(group.year, 1, 1),
+            event_date__lt=datetime.date(group.year + 1, 1, 1),
+        )
+    return Q(event_name_lower=Lower(Value(group.event_name)), event_date=group.event_date)
+
+
+def sold_prices_query(group: ComparableGroup):
+    """The one query of a group: its completed sales ranked by price and by date, keeping the
+    rows at the middle of the price order (one for an odd count, two for an even one) and the
+    newest RECENT_SALES, each with the group's count, lowest and highest."""
+    return (
+        OrderSnapshot.objects.alias(performer_lower=Lower("performer"), event_name_lower=Lower("event_name"))
+        .filter(_group_q(group), order__status=OrderStatus.COMPLETED)
+        .annotate(
+            sales=Window(Count("pk")),
+            lowest=Window(Min("price_cents")),
+            highest=Window(Max("price_cents")),
+            by_price=Window(RowNumber(), order_by=[F("price_cents").asc(), F("pk").asc()]),
+            by_date=Window(RowNumber(), order_by=[F("taken_at").desc(), F("pk").desc()]),
+        )
+        .filter(
+            Q(by_date__lte=RECENT_SALES) | Q(by_price=(F("sales") + 1) / 2) | Q(by_price=F("sales") / 2 + 1)
+        )
+        .values("price_cents", "taken_at", "sales", "lowest", "highest", "by_price", "by_date")
+    )
+
+
+def _sold_prices_read(groups: list[ComparableGroup]) -> dict[ComparableGroup, SoldPrices]:
+    """One query for all of `groups`: each group's query, tagged with its place, in a UNION ALL."""
+    if not groups:
+        return {}
+    tagged = [
+        sold_prices_query(group).annotate(group_index=Value(index, output_field=IntegerField()))
+        for index, group in enumerate(groups)
+    ]
+    rows_of = {index: [] for index in range(len(groups))}
+    for row in tagged[0].union(*tagged[1:], all=True):
+        rows_of[row["group_index"]].append(row)
+    return {group: _sold_prices_from(rows_of[index]) for index, group in enumerate(groups)}
+
+
+def _sold_prices_from(rows: list[dict]) -> SoldPrices:
+    if not rows:
+        return NO_SALES
+    count = rows[0]["sales"]
+    middle = [row["price_cents"] for row in rows if row["by_price"] in ((count + 1) // 2, count // 2 + 1)]
+    recent = sorted((row for row in rows if row["by_date"] <= RECENT_SALES), key=lambda row: row["by_date"])
+    return SoldPrices(
+        count=count,
+        lowest_cents=rows[0]["lowest"],
+        # The mean of the two middle prices of an even count, rounded half up to whole cents.
+        median_cents=(sum(middle) * 2 + len(middle)) // (2 * len(middle)),
+        highest_cents=rows[0]["highest"],
+        recent=tuple(
+            Sale(day=timezone.localdate(row["taken_at"]), price_cents=row["price_cents"]) for row in recent
+        ),
+    )
+
+
+def sold_prices_for_groups(*, groups, request=None) -> dict[ComparableGroup, SoldPrices]:
+    """The history of each group: one cache round trip for all of them, and one query for
+    those missing from the cache. With `request`, the page being rendered records each group's
+    version, so an anonymous copy of it is not served after the history changed."""
+    groups = list(dict.fromkeys(groups))
+    if request is not None:
+        page_shows_keys(request, keys=[group.version_key for group in groups])
+    if not groups:
+        return {}
+    found = (
+        cache_get_many([key for group in groups for key in (group.version_key, group.cache_key)])
+        if page_cache_seconds()
+        else None
+    )
+    if found is None:  # no page cache, or the cache cannot be reached
+        return _sold_prices_read(groups)
+    histories, versions = {}, {}
+    for group in groups:
+        versions[group] = found.get(group.version_key, 0)
+        cached = found.get(group.cache_key)
+        if cached is not None and cached[0] == versions[group]:
+            histories[group] = cached[1]
+    missing = _sold_prices_read([group for group in groups if group not in histories])
+    if missing:
+        # Filed under the versions read before the query: a sale completed meanwhile has moved
+        # its group's version on (again after its commit), so such a copy will not count.
+        cache_set_many(
+            {group.cache_key: (versions[group], sold) for group, sold in missing.items()},
+            SOLD_PRICES_SECONDS,
+        )
+    return {group: histories.get(group) or missing[group] for group in groups}
+
+
+def stub_sold_prices(*, stub, request=None) -> SoldPrices:
+    group = stub_comparable_group(stub)
+    return sold_prices_for_groups(groups=[group], request=request)[group]
+
+
+def sold_prices_changed(*, order, from_status: str, to_status: str, **_kwargs) -> None:
+    """Receiver of payments.signals.order_status_changed: an order that becomes completed, or
+    stops being so, changes its group's history."""
+    if OrderStatus.COMPLETED not in (from_status, to_status):
+        return
+    snapshot = (
+        OrderSnapshot.objects.filter(order_id=order.pk).only("performer", "event_name", "event_date").first()
+    )
+    if snapshot is not None:
+        # A sale with a performer is also in its event's group (stubs of that event without one).
+        groups = {
+            comparable_group(
+                performer=snapshot.performer, event_name=snapshot.event_name, event_date=snapshot.event_date
+            ),
+            event_group(event_name=snapshot.event_name, event_date=snapshot.event_date),
+        }
+        keys_changed(keys=[group.version_key for group in groups])
