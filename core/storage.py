@@ -31,10 +31,11 @@ from core.errors import DomainError
 
 logger = logging.getLogger(__name__)
 
-# The published stub photos and thumbnails (marketplace's Stub and StubPhoto fields upload there):
-# the only objects anyone may read without a signature. Kept uploads (incoming/, with their
-# metadata) and evidence stay private.
-PUBLIC_PREFIX = "stubs/"
+# The published stub photos and thumbnails (marketplace's Stub and StubPhoto fields upload to
+# stubs/) and the orders' copies of them (payments.services.snapshots, orders/<id>/): the only
+# objects anyone may read without a signature, as /media/ serves them from local disk. Kept
+# uploads (incoming/, with their metadata) and evidence stay private.
+PUBLIC_PREFIXES = ("stubs/", "orders/")
 
 
 class StorageUnavailable(DomainError):
@@ -96,7 +97,7 @@ def public_photos_policy(bucket: str) -> dict:
                 "Effect": "Allow",
                 "Principal": "*",
                 "Action": "s3:GetObject",
-                "Resource": f"arn:aws:s3:::{bucket}/{PUBLIC_PREFIX}*",
+                "Resource": [f"arn:aws:s3:::{bucket}/{prefix}*" for prefix in PUBLIC_PREFIXES],
             }
         ],
     }
@@ -121,7 +122,8 @@ def media_bucket_setup(*, create: bool) -> str:
             client.put_bucket_policy(
                 Bucket=storage.bucket_name, Policy=json.dumps(public_photos_policy(storage.bucket_name))
             )
-            done.append(f"anyone may read {PUBLIC_PREFIX}* (the published photos), nothing else")
+            public = " and ".join(f"{prefix}*" for prefix in PUBLIC_PREFIXES)
+            done.append(f"anyone may read {public} (the published photos), nothing else")
     return "; ".join(done) or "signed photo URLs (MEDIA_S3_QUERYSTRING_AUTH): the bucket stays private"
 
 

@@ -12,6 +12,7 @@ import secrets
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
+from core.storage import StorageUnavailable, storage_errors
 from marketplace.photos import stub_gallery
 from payments.models import Order, OrderSnapshot
 
@@ -34,10 +35,10 @@ def snapshot_photos_copy(
             if not name:
                 break
             try:
-                with storage.open(name, "rb") as source:
+                with storage_errors("copying a photo into a snapshot"), storage.open(name, "rb") as source:
                     target = f"orders/{order_id}/{secrets.token_hex(8)}-{posixpath.basename(name)}"
                     copy[key] = storage.save(target, source)
-            except OSError:
+            except (FileNotFoundError, StorageUnavailable):  # the file is gone, or S3 did not answer
                 logger.warning("Order #%s: photo %s could not be copied into its snapshot", order_id, name)
                 break
         if len(copy) == 2:
