@@ -10,6 +10,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from celery.contrib.testing.worker import start_worker
+from django.db import connections
 from django.test import Client
 from PIL import Image
 
@@ -19,6 +21,7 @@ from marketplace.tasks import stub_photo_process_task
 from marketplace.tests.factories import ListingFactory
 from marketplace.tests.images import image_upload, photo_tasks_run
 from marketplace.tests.test_listing_edit import listing_form_data
+from testing.celery_support import wait_until
 from testing.s3 import s3_outage
 
 pytestmark = pytest.mark.django_db
@@ -128,3 +131,25 @@ def test_the_photo_task_retries_an_unreachable_bucket_then_marks_the_photo_faile
     assert result.failed()
     stub.refresh_from_db()
     assert stub.photo_state == PhotoState.FAILED  # the seller sees it and can upload again
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_reads_the_upload_from_the_bucket_and_publishes_into_it(
+    s3_media, settings, client, worker_app
+):
+    client.force_login(SellerFactory())
+    response = client.post(
+        "/listings/new/", {**listing_form_data(), "photos": image_upload("PNG", size=(1200, 900))}
+    )
+    assert response.status_code == 302
+    upload_name = Listing.objects.get().stub.photo_upload.name
+    assert s3_media.keys() == {upload_name}
+
+    with start_worker(worker_app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
+        wait_until(lambda: Listing.objects.get().stub.photo_state == PhotoState.READY)
+    connections.close_all()
+
+    stub = Listing.objects.get().stub
+    assert s3_media.keys() == {stub.photo.name, stub.thumbnail.name}
+    assert Image.open(io.BytesIO(s3_media.read(stub.thumbnail.name))).size[0] <= 480
+    assert not Path(settings.MEDIA_ROOT).exists()
