@@ -20,14 +20,17 @@ VIEW_MODELS = [
     ("payments", "order"), ("payments", "payment"), ("payments", "refund"), ("payments", "auditevent"),
     ("payments", "refundapproval"), ("payments", "earlyfraudwarning"), ("payments", "ordersnapshot"),
     ("disputes", "dispute"),
+    ("messaging", "conversation"), ("messaging", "messagereport"),
     ("accounts", "user"),
     ("marketplace", "listing"), ("marketplace", "stub"),
     ("djstripe", "webhookeventtrigger"), ("djstripe", "event"),
 ]
 # (app_label, codename): refunds are payments' (on Order), answering disputes is the disputes
-# app's (on Dispute), named here as data: payments imports nothing of disputes.
+# app's (on Dispute), joining conversations and handling message reports the messaging app's,
+# named here as data: payments imports nothing of disputes or messaging.
 GROUP_PERMISSIONS = {
-    SUPPORT: [("payments", "refund_order"), ("disputes", "respond_dispute")],
+    SUPPORT: [("payments", "refund_order"), ("disputes", "respond_dispute"),
+              ("messaging", "post_as_staff"), ("messaging", "change_messagereport")],
     FINANCE: [("payments", "refund_order"), ("payments", "refund_order_any_amount"),
               ("disputes", "respond_dispute")],
 }

@@ -43,6 +43,11 @@ app.conf.beat_schedule = {
         "task": "payments.tasks.send_saved_search_digests",
         "schedule": crontab(hour=8, minute=0),
     },
+    # Message emails held back by the batching window (messaging/services.py).
+    "send-due-message-emails": {
+        "task": "messaging.send_due_message_emails",
+        "schedule": crontab(minute="*"),
+    },
 }
 
 

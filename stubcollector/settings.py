@@ -10,6 +10,7 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from core.storage_settings import local_storages, s3_storages
 from core.stripe_keys import stripe_key_livemode
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -50,6 +51,7 @@ INSTALLED_APPS = [
     "ratings",
     "disputes",
     "connect",
+    "messaging",
     "demo",  # demo data (seed_demo); it builds on every other app and none imports it
 ]
 
@@ -157,8 +159,32 @@ STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(BASE_DIR / "var" / "media")))
+# Local dispute evidence (empty: the folder `evidence` beside MEDIA_ROOT, never served).
+EVIDENCE_ROOT = env("EVIDENCE_ROOT", default="")
+# Uploads (stub photos, dispute evidence) on one S3 bucket shared by every app host and worker
+# when MEDIA_S3_BUCKET is set; local disk otherwise (core/storage.py, docs/deploy.md).
+MEDIA_S3_BUCKET = env("MEDIA_S3_BUCKET", default="")
+if MEDIA_S3_BUCKET:
+    _MEDIA_S3_CUSTOM_DOMAIN = env("MEDIA_S3_CUSTOM_DOMAIN", default="")
+    _MEDIA_S3_ENDPOINT_URL = env("MEDIA_S3_ENDPOINT_URL", default="").rstrip("/")
+    _MEDIA_STORAGES = s3_storages(
+        bucket=MEDIA_S3_BUCKET,
+        endpoint_url=_MEDIA_S3_ENDPOINT_URL,
+        region=env("MEDIA_S3_REGION", default=""),
+        access_key=env("MEDIA_S3_ACCESS_KEY_ID", default=""),
+        secret_key=env("MEDIA_S3_SECRET_ACCESS_KEY", default=""),
+        custom_domain=_MEDIA_S3_CUSTOM_DOMAIN,
+        querystring_auth=env.bool("MEDIA_S3_QUERYSTRING_AUTH", default=False),
+        querystring_expire=env.int("MEDIA_S3_QUERYSTRING_EXPIRE", default=3600),
+        timeout=env.float("MEDIA_S3_TIMEOUT_SECONDS", default=5.0),
+    )
+    # Where the photos are (the storage makes their URLs): part of the cached cards' key.
+    MEDIA_URL = (f"https://{_MEDIA_S3_CUSTOM_DOMAIN}/" if _MEDIA_S3_CUSTOM_DOMAIN
+                 else f"{_MEDIA_S3_ENDPOINT_URL or 'https://s3.amazonaws.com'}/{MEDIA_S3_BUCKET}/")
+else:
+    _MEDIA_STORAGES = local_storages()
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    **_MEDIA_STORAGES,
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -291,6 +317,11 @@ DISPUTE_RATE_PER_USER = env("DISPUTE_RATE_PER_USER", default="20/m")
 # Dispute evidence files sent to Stripe (staff and sellers), on top of DISPUTE_RATE_PER_USER.
 DISPUTE_EVIDENCE_UPLOAD_RATE_PER_USER = env("DISPUTE_EVIDENCE_UPLOAD_RATE_PER_USER", default="30/h")
 POST_RATE_PER_USER = env("POST_RATE_PER_USER", default="60/m")
+# New messages (questions and answers, messaging/views.py) per user and per IP, one budget for
+# asking and answering; the other party gets at most one email per conversation this often.
+MESSAGE_RATE_PER_USER = env("MESSAGE_RATE_PER_USER", default="20/m")
+MESSAGE_RATE_PER_IP = env("MESSAGE_RATE_PER_IP", default="60/m")
+MESSAGE_EMAIL_MINUTES = env.int("MESSAGE_EMAIL_MINUTES", default=15)
 # Live holds one buyer may have at once (a hold is extended at most once, to twice the length).
 MAX_ACTIVE_RESERVATIONS_PER_BUYER = env.int("MAX_ACTIVE_RESERVATIONS_PER_BUYER", default=3)
 # Saved searches one user may keep (counted under a lock on the user's row).

@@ -15,10 +15,11 @@ urlpatterns = [
     path("payments/", include("connect.urls")),
     path("payments/", include("ratings.urls")),
     path("payments/", include("disputes.urls")),
+    path("", include("messaging.urls")),
     path("", include("payments.page_urls")),
     path("", include("marketplace.urls")),
 ]
 
-if settings.DEBUG or settings.SERVE_MEDIA:
-    # Uploaded photos; behind a real web server or object storage in production.
+if (settings.DEBUG or settings.SERVE_MEDIA) and not settings.MEDIA_S3_BUCKET:
+    # Uploaded photos on local disk; with S3 (MEDIA_S3_BUCKET) pages link to the bucket instead.
     urlpatterns += [re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT})]
