@@ -88,6 +88,12 @@ watching/                                                 GET     302   200    2
 saved-searches/                                           GET     302   200    200     200     200      200      200      200      200
 saved-searches/<int:pk>/delete/                           POST    302   302    302     302     302      302      302      302      302
 unsubscribe/<str:token>/                                  GET     200   200    200     200     200      200      200      200      200
+messages/                                                 GET     302   200    200     200     200      200      200      200      200
+messages/<int:conversation_id>/                           GET     302   200    404     200     404      404      404      404      404
+messages/<int:conversation_id>/send/                      JSON    403   201    404     201     404      404      404      404      404
+messages/report/<int:message_id>/                         JSON    403   409    404     201     404      404      404      404      404
+listings/<int:listing_id>/ask/                            GET     302   200    200     409     200      200      200      200      200
+orders/<int:order_id>/messages/                           GET     302   302    404     302     404      404      404      404      404
 api/listings/                                             GETJSON 200   200    200     200     200      200      200      200      200
 api/listings/<str:pk>/                                    GETJSON 200   200    200     200     200      200      200      200      200
 marketplace/payment-compatibility/                        GETJSON 200   200    200     200     200      200      200      200      200
@@ -105,6 +111,7 @@ admin/^(?P<app_label>*)/$                                 GET     302   302    3
 admin/(?P<url>.*)$                                        GET     302   302    302     302     302      404      404      404      404
 admin/payments/order/<int:order_id>/refund/               GET     302   302    302     302     302      403      200      200      200
 admin/disputes/dispute/<int:dispute_id>/respond/          GET     302   302    302     302     302      403      200      200      200
+admin/messaging/conversation/<int:conversation_id>/post/  GET     302   302    302     302     302      403      200      403      200
 admin/payments/earlyfraudwarning/<int:warning_id>/refund/ GET     302   302    302     302     302      403      403      200      200
 admin/accounts/user/<id>/password/                        GET     302   302    302     302     302      403      403      403      200
 admin/djstripe/*/action/<str:action_name>/<str:model_name>/ GET   302   302    302     302     302      403      403      403      403
@@ -124,6 +131,7 @@ PENDING: dict = {}
 # 200 for viewers), delete. Role sets below. A model page for an object that does not exist
 # answers 302 (back to the admin index) once the permission check passed.
 READERS = {"support", "finance", "super"}
+SUPPORT = {"support", "super"}
 SUPER = {"super"}
 NOBODY = set()
 ADMIN_MODEL_ACCESS_TABLE = """
@@ -139,6 +147,8 @@ payments.refund                  READERS   NOBODY   NOBODY   NOBODY
 payments.refundapproval          READERS   NOBODY   NOBODY   NOBODY
 disputes.dispute                 READERS   NOBODY   NOBODY   NOBODY
 payments.earlyfraudwarning       READERS   NOBODY   NOBODY   NOBODY
+messaging.conversation           READERS   NOBODY   NOBODY   NOBODY
+messaging.messagereport          READERS   NOBODY   SUPPORT  NOBODY
 ratings.feedback                 SUPER     NOBODY   SUPER    NOBODY
 ratings.sellerrating             SUPER     NOBODY   SUPER    NOBODY
 djstripe.event                   READERS   NOBODY   NOBODY   NOBODY
@@ -167,7 +177,7 @@ def _parse_route_matrix():
 
 
 ROUTE_ROWS = _parse_route_matrix()
-ROLE_SETS = {"READERS": READERS, "SUPER": SUPER, "NOBODY": NOBODY}
+ROLE_SETS = {"READERS": READERS, "SUPPORT": SUPPORT, "SUPER": SUPER, "NOBODY": NOBODY}
 
 
 def _parse_admin_access():
@@ -269,6 +279,8 @@ def _concrete_path(pattern: str, world) -> str:
         "<str:username>": world["seller"].username,
         "<int:dispute_id>": getattr(world, "dispute_id", 0),
         "<int:warning_id>": getattr(world, "warning_id", 0),
+        "<int:conversation_id>": getattr(world, "conversation_id", 0),
+        "<int:message_id>": getattr(world, "message_id", 0),
         "<str:token>": getattr(world, "token", "no-token"),
         "<uidb64>": "MQ",  # a user id; the token below is not one of its reset tokens
         "<token>": "not-a-reset-token",
@@ -336,8 +348,27 @@ def _prepare(pattern: str, world, settings):
 
         watch = watch_add(user=world["buyer"], listing_id=world.listing.pk)
         world.token = unsubscribe_token(kind="watch", pk=watch.pk)
+    if "conversation_id>" in pattern or "message_id>" in pattern:
+        world.conversation_id, world.message_id = _conversation_for(world)
+    if pattern == "orders/<int:order_id>/messages/" and not order.paid_at:
+        from django.utils import timezone
+
+        type(order).objects.filter(pk=order.pk).update(status="paid", paid_at=timezone.now())
     if pattern == "metrics":  # a session is no key to the metrics: only the bearer token is
         settings.METRICS_TOKEN = "metrics-token-for-the-matrix"
+
+
+def _conversation_for(world) -> tuple[int, int]:
+    """The order's conversation with the buyer's first message in it."""
+    from messaging.models import Conversation, Message, Participant
+
+    order = world.order
+    conversation = Conversation.objects.create(kind="order", order=order, listing=order.listing,
+                                               buyer=world["buyer"], seller=world["seller"])
+    for party in (world["buyer"], world["seller"]):
+        Participant.objects.create(conversation=conversation, user=party)
+    message = Message.objects.create(conversation=conversation, sender=world["buyer"], body="Shipped yet?")
+    return conversation.pk, message.pk
 
 
 def _dispute_for(world):
@@ -364,6 +395,10 @@ def _body(pattern: str, world) -> dict:
         return {"rating": 5, "comment": "Arrived as described."}
     if pattern.endswith("/feedback/reply/"):
         return {"reply": "Thank you!"}
+    if pattern.endswith("/send/"):
+        return {"body": "Thanks, I will wait for the tracking number."}
+    if pattern.startswith("messages/report/"):
+        return {"reason": "Rude"}
     if pattern.endswith("/dispute/"):
         return {"note": "Shipped with tracking.", "tracking_number": "1Z999AA10123456784"}
     if pattern.endswith("/dispute/files/"):
@@ -442,6 +477,14 @@ def _effect_check(pattern: str, world, role: str, response):
     elif pattern.endswith("/withdraw/"):
         world.listing.refresh_from_db()
         assert (world.listing.status == "withdrawn") == (role == "seller"), role
+    elif pattern.endswith("/send/") and pattern.startswith("messages/"):
+        from messaging.models import Message
+
+        assert Message.objects.count() == (2 if response.status_code == 201 else 1), role
+    elif pattern.startswith("messages/report/"):
+        from messaging.models import MessageReport
+
+        assert MessageReport.objects.exists() == (response.status_code == 201), role
     elif pattern.startswith("saved-searches/<int:pk>"):
         from marketplace.models import SavedSearch
 

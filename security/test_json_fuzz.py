@@ -17,6 +17,7 @@ from django.test import Client
 from hypothesis import given
 from hypothesis import strategies as st
 
+from messaging.services import message_post, order_conversation_open
 from payments.tests.webhook_support import CONNECT_PATH, PLATFORM_PATH, sign
 from security.world import build_world
 
@@ -43,7 +44,7 @@ json_values = st.recursive(scalars, lambda inner: st.one_of(
 KNOWN_KEYS = ["listing_id", "amount", "reason", "note", "tracking_number", "shipping_carrier",
               "rating", "comment", "reply", "shipping", "shipping_name", "shipping_line1",
               "shipping_line2", "shipping_city", "shipping_state", "shipping_postal_code",
-              "shipping_country", "request_token", "watch", "price_cents", "status", "order_id"]
+              "shipping_country", "request_token", "watch", "price_cents", "status", "order_id", "body"]
 
 
 @st.composite
@@ -93,6 +94,9 @@ JSON_POSTS = [
     ("/payments/connect/onboard/", "buyer2"),
     ("/listings/{listing}/watch/", "buyer2"),
     ("/payments/orders/{order}/refund/", "anon"),
+    ("/listings/{listing}/ask/", "buyer2"),
+    ("/messages/{conversation}/send/", "buyer"),
+    ("/messages/report/{message}/", "seller"),
 ]
 JSON_GETS = [
     ("/api/listings/", "anon"),
@@ -124,6 +128,10 @@ def world(stripe_sandbox, settings):
     world = build_world(stripe_sandbox, paid=True)
     world.order  # noqa: B018 — a paid sandbox order to aim at
     world.listing  # noqa: B018
+    conversation = order_conversation_open(order_id=world.order.pk, user=world["buyer"])
+    world.conversation_id = conversation.pk
+    world.message_id = message_post(conversation_id=conversation.pk, sender=world["buyer"],
+                                    body="Shipped yet?").pk
     return world
 
 
@@ -137,7 +145,8 @@ def _client(world, role: str) -> Client:
 
 
 def _path(template: str, world) -> str:
-    return template.format(order=world.order.pk, listing=world.listing.pk)
+    return template.format(order=world.order.pk, listing=world.listing.pk, conversation=world.conversation_id,
+                           message=world.message_id)
 
 
 @given(route=st.sampled_from(JSON_POSTS), body=bodies(), content_type=content_types, extra=headers,

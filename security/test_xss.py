@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from accounts.tests.factories import UserFactory
 from disputes.models import Dispute
 from marketplace.tests.factories import ListingFactory, StubFactory
+from messaging.models import MessageReport
 from payments.models import OrderStatus
 from payments.shipping import ShippingCarrier, tracking_url
 from payments.tests.factories import sandbox_seller_onboarded
@@ -105,12 +106,19 @@ def _tainted_world(stripe_sandbox, settings):
     post_json(as_seller, f"/payments/orders/{order.pk}/dispute/", {"note": payload("dispute_note")})
     saved = as_buyer.post("/saved-searches/", {"q": payload("saved_search")})
     assert saved.status_code == 302, saved.status_code
+    asked = as_buyer.post(f"/listings/{on_sale.pk}/ask/", {"body": payload("message")})
+    assert asked.status_code == 302, asked.status_code
+    conversation_url = asked["Location"].split("#")[0]
+    message_id = int(asked["Location"].rsplit("-", 1)[1])
+    reported = as_seller.post(f"/messages/report/{message_id}/", {"reason": payload("report_reason")})
+    assert reported.status_code == 302, reported.status_code
     order.refresh_from_db()
     assert order.status == OrderStatus.COMPLETED, order.status
     staff = UserFactory(is_staff=True, is_superuser=True)
     as_staff = Client()
     as_staff.force_login(staff)
     return {"seller": seller, "buyer": buyer, "order": order, "on_sale": on_sale, "dispute": dispute,
+            "conversation_url": conversation_url, "report": MessageReport.objects.get(),
             "clients": {"anon": Client(), "seller": as_seller, "buyer": as_buyer, "staff": as_staff}}
 
 
@@ -143,6 +151,14 @@ PAGES = [
     ("staff", lambda w: f"/admin/accounts/user/{w['buyer'].pk}/change/", ("first_name", "last_name")),
     ("staff", lambda w: f"/admin/disputes/dispute/{w['dispute'].pk}/respond/", ("dispute_note",)),
     ("staff", lambda w: "/admin/ratings/feedback/", ("feedback",)),
+    ("buyer", lambda w: w["conversation_url"], ("message", "event_name")),
+    ("seller", lambda w: w["conversation_url"], ("message", "event_name")),
+    ("seller", lambda w: "/messages/", ("message", "event_name")),
+    ("staff", lambda w: w["conversation_url"].replace("/messages/", "/admin/messaging/conversation/")
+     + "change/", ("message",)),
+    ("staff", lambda w: "/admin/messaging/messagereport/", ("message",)),
+    ("staff", lambda w: f"/admin/messaging/messagereport/{w['report'].pk}/change/",
+     ("message", "report_reason")),
     ("staff", lambda w: f"/admin/payments/order/{w['order'].pk}/refund/", ("event_name",)),
 ]
 
@@ -173,7 +189,7 @@ def test_a_tracking_url_is_always_a_carriers_https_page_or_nothing(carrier, numb
 
 
 def test_html_emails_show_user_text_as_text(tainted):
-    """Order paid (buyer and seller), shipped, feedback and dispute mails: every HTML part."""
+    """Order paid (buyer and seller), shipped, feedback, dispute and new-message mails: every HTML part."""
     html_parts = [(m.subject, content) for m in mail.outbox
                   for content, mimetype in getattr(m, "alternatives", []) if mimetype == "text/html"]
     assert html_parts, [m.subject for m in mail.outbox]
@@ -181,7 +197,8 @@ def test_html_emails_show_user_text_as_text(tainted):
         leaks = [tag for tag in RAW_TAGS if tag in html]
         assert not leaks, f"email {subject!r}: raw {leaks}\n" + _around(html, leaks[0])
     everything = "\n".join(html for _, html in html_parts)
-    missing = [f for f in ("event_name", "shipping_name", "tracking") if f"xss_{f}" not in everything]
+    shown = ("event_name", "shipping_name", "tracking", "message")
+    missing = [f for f in shown if f"xss_{f}" not in everything]
     assert not missing, f"the HTML emails never show {missing}"
 
 
