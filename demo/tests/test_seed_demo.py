@@ -42,6 +42,11 @@ def test_seed_demo_onboards_sellers_and_lists_stubs_with_pictures_once(stripe_sa
     assert statuses.count(OrderStatus.COMPLETED) == 3 and statuses.count(OrderStatus.SHIPPED) == 2
     assert Feedback.objects.count() == 3 and Feedback.objects.exclude(reply="").count() == 2
     assert all(order.tracking_url for order in Order.objects.exclude(status=OrderStatus.PAID))
+    from messaging.models import Conversation, MessageReport
+
+    assert Conversation.objects.filter(kind="listing").count() == 3
+    assert Conversation.objects.filter(kind="order").count() == 1
+    assert MessageReport.objects.filter(kind="contact_details").count() == 1  # Support's queue has one
 
     assert users.get(username="buyer").check_password("buyer-pass")
     staff = users.get(username="staff")

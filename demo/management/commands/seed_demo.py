@@ -28,6 +28,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from demo import catalogue
+from demo.conversations import create_demo_conversations
 from demo.sellers import connect_onboard_demo_sellers
 from marketplace.models import Category, Listing
 
@@ -187,10 +188,12 @@ class Command(BaseCommand):
                 listings=list(reversed(created)), buyers=buyers, rng=rng,
                 log=lambda line: self.stdout.write(self.style.WARNING(f"  {line}")),
             )
+        # Questions on listings and messages on an order (demo.conversations).
+        conversations = create_demo_conversations(listings=created, buyers=buyers, orders=orders)
         self.stdout.write(
-            f"Created {len(categories) + HALFWAY_LISTING_COUNT} demo listings with pictures and "
+            f"Created {len(categories) + HALFWAY_LISTING_COUNT} demo listings with pictures, "
             f"{len(orders)} orders paid in the Stripe sandbox (shipped, delivered, rated) "
-            f"in {time.monotonic() - started:.1f} s."
+            f"and {conversations} conversations in {time.monotonic() - started:.1f} s."
         )
 
     def _bulk_listings(self, sellers, count, rng):
