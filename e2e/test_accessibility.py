@@ -19,6 +19,7 @@ from playwright.sync_api import expect
 
 from accounts.tests.factories import SellerFactory, UserFactory
 from demo import catalogue as demo
+from demo.conversations import create_demo_conversations
 from demo.orders import demo_order_pay
 from disputes.models import Dispute
 from disputes.services import dispute_seller_note_save
@@ -27,6 +28,7 @@ from marketplace.models import Category
 from marketplace.photos import stub_photos_add
 from marketplace.tests.images import image_upload
 from marketplace.watchlist import saved_search_create, unsubscribe_token, watch_add
+from messaging.models import Conversation
 from payments.services.fulfilment import order_ship
 from payments.staff import FINANCE, staff_groups_ensure
 
@@ -37,7 +39,7 @@ BLOCKING = {"serious", "critical"}
 # The pages the README shows (every page is checked; these are also photographed).
 MAIN_PAGES = {"browse", "listing", "seller", "checkout", "order-shipped", "order-rated", "orders",
               "watching", "photos", "sell", "dashboard", "password-reset", "password-reset-sent",
-              "admin-todo", "dispute-confirm"}
+              "admin-todo", "dispute-confirm", "messages", "conversation"}
 AXE = Axe()
 DAY = 86400
 
@@ -99,6 +101,12 @@ def world(stripe_live, settings, tmp_path):
     completed = next(order for order in orders if order.status == "completed" and order.buyer == buyer)
     paid = next(order for order in orders if order.status == "paid")
 
+    # Questions on the stubs still on sale (one answered, one with an email address flagged for
+    # Support) and messages on the shipped order, as seed_demo makes them.
+    create_demo_conversations(listings=listings[:3], buyers=[buyer, rosa], orders=[shipped])
+    ann_asked = Conversation.objects.filter(kind="listing", buyer=buyer).order_by("pk").first()
+    rosa_asked = Conversation.objects.get(kind="listing", buyer=rosa)
+
     staff_groups_ensure()
     finance = UserFactory(username="fiona", first_name="Fiona", is_staff=True)
     finance.groups.add(Group.objects.get(name=FINANCE))
@@ -107,6 +115,8 @@ def world(stripe_live, settings, tmp_path):
         "shipped": shipped, "completed": completed, "paid": paid,
         "unsubscribe": unsubscribe_token(kind="search", pk=search.pk),
         "staff": finance, "dispute": Dispute.objects.get(order=disputed),
+        "asked": ann_asked, "to_ask": rosa_asked.listing,
+        "order_conversation": Conversation.objects.get(order=shipped),
     }
 
 
@@ -140,6 +150,10 @@ def pages_for(world) -> dict[str, list[tuple]]:
             ("watching", "/watching/"),
             ("saved-searches", "/saved-searches/"),
             ("profile", "/accounts/profile/"),
+            ("messages", "/messages/"),
+            ("conversation", f"/messages/{world['asked'].pk}/"),
+            ("order-conversation", f"/messages/{world['order_conversation'].pk}/"),
+            ("ask", f"/listings/{world['to_ask'].pk}/ask/"),
         ],
         world["seller"].username: [
             ("dashboard", "/dashboard/"),
@@ -149,6 +163,8 @@ def pages_for(world) -> dict[str, list[tuple]]:
             ("photo-delete", f"/listings/{listing.pk}/photos/delete/?slot=1"),
             ("order-to-ship", f"/orders/{world['paid'].pk}/"),
             ("sales", "/orders/"),
+            ("messages-seller", "/messages/"),
+            ("conversation-seller", f"/messages/{world['asked'].pk}/"),
         ],
         world["staff"].username: [
             ("admin-todo", "/admin/"),
@@ -156,6 +172,7 @@ def pages_for(world) -> dict[str, list[tuple]]:
             ("dispute", dispute),
             ("dispute-confirm", dispute, ("Submit evidence to the bank", "#confirm-submit")),
             ("dispute-accept-confirm", dispute, ("Accept the dispute", "#confirm-accept")),
+            ("message-reports", "/admin/messaging/messagereport/?status=open"),
         ],
     }
 
