@@ -195,7 +195,7 @@ def message_post(*, conversation_id, sender, body, request=None) -> Message:
         reader_id=sender.pk,
         now=now,
     )
-    if conversation.kind == ConversationKind.LISTING:
+    if _before_the_sale(conversation):
         _contact_details_flag(message=message, conversation=conversation, request=request)
     message.duplicate = False
     return message
@@ -224,6 +224,16 @@ def _delivered(conversation, message, *, recipients: list[int], reader_id: int |
             unread_count_refresh(user_id=reader_id)
 
     transaction.on_commit(after_commit)
+
+
+def _before_the_sale(conversation: Conversation) -> bool:
+    """A listing's conversation whose buyer has not paid for that listing (an order's conversation
+    is after the sale by definition)."""
+    if conversation.kind != ConversationKind.LISTING:
+        return False
+    return not Order.objects.filter(
+        listing_id=conversation.listing_id, buyer_id=conversation.buyer_id, paid_at__isnull=False
+    ).exists()
 
 
 def _contact_details_flag(*, message: Message, conversation: Conversation, request=None) -> None:

@@ -295,3 +295,13 @@ def test_control_characters_are_dropped_and_a_lone_surrogate_is_a_400(login, buy
         HTTP_ACCEPT="application/json",
     )
     assert response.status_code == 400 and response.json()["error"]["code"] == "message_not_text"
+
+
+def test_contact_details_in_the_question_thread_after_the_buyer_paid_are_not_flagged(
+    login, buyer, seller, listing
+):
+    client = login(buyer)
+    ask(client, listing, "Is it still available?")
+    OrderFactory(buyer=buyer, listing=listing, status=OrderStatus.PAID)
+    ask(client, listing, "Paid! Text me on 415 555 0134 when it ships")
+    assert Message.objects.count() == 2 and not MessageReport.objects.exists()
