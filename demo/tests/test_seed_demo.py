@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.core.files.storage import default_storage
 from django.core.management import call_command
 
+from demo.sold_prices import POPULAR_EVENTS, SALES_PER_EVENT
 from marketplace.models import Category, Listing
 
 pytestmark = pytest.mark.django_db
@@ -39,7 +40,8 @@ def test_seed_demo_onboards_sellers_and_lists_stubs_with_pictures_once(stripe_sa
     from ratings.models import Feedback
 
     statuses = sorted(Order.objects.values_list("status", flat=True))
-    assert statuses.count(OrderStatus.COMPLETED) == 3 and statuses.count(OrderStatus.SHIPPED) == 2
+    history = POPULAR_EVENTS * SALES_PER_EVENT  # the sold-price history's sales (demo.sold_prices)
+    assert statuses.count(OrderStatus.COMPLETED) == 3 + history and statuses.count(OrderStatus.SHIPPED) == 2
     assert Feedback.objects.count() == 3 and Feedback.objects.exclude(reply="").count() == 2
     assert all(order.tracking_url for order in Order.objects.exclude(status=OrderStatus.PAID))
     from messaging.models import Conversation, MessageReport
@@ -117,7 +119,7 @@ def test_demo_orders_are_sandbox_payments_that_staff_can_refund(stripe_sandbox):
     seed()
 
     orders = Order.objects.select_related("payment", "seller")
-    assert orders.count() == 6
+    assert orders.count() == 6 + POPULAR_EVENTS * SALES_PER_EVENT
     for order in orders:
         intent = stripe.PaymentIntent.retrieve(order.payment_intent_id,
                                                stripe_account=order.stripe_account_id)

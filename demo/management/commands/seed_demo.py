@@ -30,6 +30,7 @@ from django.utils import timezone
 from demo import catalogue
 from demo.conversations import create_demo_conversations
 from demo.sellers import connect_onboard_demo_sellers
+from demo.sold_prices import create_demo_sales_history
 from marketplace.models import Category, Listing
 
 DEMO_LISTING_COUNT = 63  # nine per category
@@ -182,17 +183,24 @@ class Command(BaseCommand):
                 )
         # The oldest few have sold: real sandbox payments (refundable from admin), then shipped,
         # delivered and rated. After the listings' commit: Stripe is never called inside it.
-        orders = []
+        orders, history = [], []
         if with_orders:
             orders = catalogue.create_demo_orders(
                 listings=list(reversed(created)), buyers=buyers, rng=rng,
+                log=lambda line: self.stdout.write(self.style.WARNING(f"  {line}")),
+            )
+            # Earlier sales of the most listed events, so their pages show what such stubs sold
+            # for (demo.sold_prices).
+            history = create_demo_sales_history(
+                listings=created, buyers=buyers, rng=rng,
                 log=lambda line: self.stdout.write(self.style.WARNING(f"  {line}")),
             )
         # Questions on listings and messages on an order (demo.conversations).
         conversations = create_demo_conversations(listings=created, buyers=buyers, orders=orders)
         self.stdout.write(
             f"Created {len(categories) + HALFWAY_LISTING_COUNT} demo listings with pictures, "
-            f"{len(orders)} orders paid in the Stripe sandbox (shipped, delivered, rated) "
+            f"{len(orders)} orders paid in the Stripe sandbox (shipped, delivered, rated), "
+            f"{len(history)} earlier sales of the most listed events "
             f"and {conversations} conversations in {time.monotonic() - started:.1f} s."
         )
 
