@@ -1,0 +1,138 @@
+"""The sold-price history's query at scale: after bench/seed.py, give every sold listing a
+completed order and its snapshot (SQL, in one statement each), then time the selector on a cold
+cache for the biggest group, a rare one, and a browse page's 24 groups, with their plans.
+
+    DJANGO_SETTINGS_MODULE=bench.site.settings python bench/sold_prices.py
+
+Needs PostgreSQL (as bench/seed.py). Prints the timings and the plan of the page's query; the
+figures are in docs/performance.md ("Sold-price history").
+"""
+
+import datetime
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.seed import setup_django  # noqa: E402  after the path above
+
+ROUNDS = 7
+
+
+def add_sales(cursor) -> int:
+    """A completed order and its snapshot for every sold listing without an order, paid over
+    the last year (the bench catalogue's sold listings have none)."""
+    cursor.execute(
+        """
+        INSERT INTO payments_order (buyer_id, seller_id, listing_id, amount_cents, application_fee_cents,
+            currency, status, status_before_dispute, stripe_account_id, payment_intent_id, shipping_name,
+            shipping_line1, shipping_line2, shipping_city, shipping_state, shipping_postal_code,
+            shipping_country, tracking_number, shipping_carrier, shipping_cents, attention_reason,
+            payment_failures, created_at, updated_at, paid_at, completed_at)
+        SELECT (SELECT min(id) FROM accounts_user WHERE username LIKE 'bench_buyer%'), l.seller_id, l.id,
+            l.price_cents, l.price_cents / 10, 'usd', 'completed', '', 'acct_bench', 'pi_bench' || l.id,
+            'Bench Buyer', '1 Road', '', 'Town', '', '12345', 'US', '', '', 0, '', 0,
+            now() - (l.id % 365) * interval '1 day', now(), now() - (l.id % 365) * interval '1 day', now()
+        FROM marketplace_listing l
+        WHERE l.status = 'sold' AND NOT EXISTS (SELECT 1 FROM payments_order o WHERE o.listing_id = l.id)
+        """
+    )
+    added = cursor.rowcount
+    cursor.execute(
+        """
+        INSERT INTO payments_ordersnapshot (order_id, event_name, performer, venue, city, event_date,
+            category, condition, description, price_cents, shipping_cents, photos, taken_at, backfilled)
+        SELECT o.id, s.event_name, s.performer, s.venue, s.city, s.event_date, s.category, s.condition,
+            '', o.amount_cents, 0, '[]', o.paid_at, false
+        FROM payments_order o JOIN marketplace_listing l ON l.id = o.listing_id
+        JOIN marketplace_stub s ON s.id = l.stub_id
+        WHERE NOT EXISTS (SELECT 1 FROM payments_ordersnapshot x WHERE x.order_id = o.id)
+        """
+    )
+    cursor.execute("VACUUM ANALYZE payments_order")
+    cursor.execute("VACUUM ANALYZE payments_ordersnapshot")
+    return added
+
+
+def timed(groups) -> float:
+    """The median of ROUNDS cold reads (no cache), in milliseconds."""
+    from payments.selectors_sold_prices import _sold_prices_read
+
+    times = []
+    for _ in range(ROUNDS):
+        started = time.perf_counter()
+        _sold_prices_read(groups)
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+def main():
+    setup_django()
+    from django.db import connection
+    from django.db.models import Count
+    from django.http import QueryDict
+
+    from marketplace.forms import parse_listing_filters
+    from marketplace.models import Listing
+    from marketplace.selectors import listing_search
+    from payments.models import OrderSnapshot
+    from payments.selectors_sold_prices import comparable_group, sold_prices_sql, stub_comparable_group
+
+    with connection.cursor() as cursor:
+        started = time.perf_counter()
+        added = add_sales(cursor)
+        print(f"added {added:,} completed sales in {time.perf_counter() - started:.1f} s")
+    listings = Listing.objects.count()
+    sales = OrderSnapshot.objects.count()
+    biggest = (
+        OrderSnapshot.objects.exclude(performer="")
+        .values("performer", "event_date__year")
+        .annotate(n=Count("pk"))
+        .order_by("-n")
+        .first()
+    )
+    big = comparable_group(
+        performer=biggest["performer"],
+        event_name="",
+        event_date=datetime.date(biggest["event_date__year"], 1, 1),
+    )
+    rare = comparable_group(
+        performer="The Quokka Quartet", event_name="", event_date=datetime.date(1990, 1, 1)
+    )
+    _form, filters = parse_listing_filters(QueryDict(""))
+    page = list(listing_search(filters=filters).select_related("stub")[:24])
+    page_groups = list(dict.fromkeys(stub_comparable_group(listing.stub) for listing in page))
+    print(
+        f"{listings:,} listings, {sales:,} sales; biggest group {biggest['performer']} "
+        f"{biggest['event_date__year']}: {biggest['n']:,} sales"
+    )
+    print(
+        f"biggest group: {timed([big]):.1f} ms; rare group: {timed([rare]):.1f} ms; "
+        f"a browse page's {len(page_groups)} groups: {timed(page_groups):.1f} ms "
+        f"(median of {ROUNDS}, cold cache)"
+    )
+    sql, params = sold_prices_sql(page_groups)
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, params)
+        (document,) = cursor.fetchone()
+    plan = (json.loads(document) if isinstance(document, str) else document)[0]
+
+    def walk(node, depth=0):
+        name = node.get("Index Name") or node.get("Relation Name") or ""
+        print(
+            f"{'  ' * depth}{node['Node Type']} {name} rows={node.get('Actual Rows')} "
+            f"ms={node.get('Actual Total Time')}"
+        )
+        for child in node.get("Plans", []):
+            walk(child, depth + 1)
+
+    walk(plan["Plan"])
+    print(f"execution {plan['Execution Time']:.1f} ms")
+
+
+if __name__ == "__main__":
+    main()
