@@ -391,3 +391,40 @@ def webhook_endpoint_update(*, endpoint_id: str, enabled_events: list[str]):
         "webhook_endpoint.update", stripe.WebhookEndpoint.modify,
         id=endpoint_id, enabled_events=enabled_events, disabled=False,
     )
+
+
+# -- Reconciliation: Stripe's lists, one page at a time (reconciliation/services/run.py) --
+
+# What `reconcile_stripe` reads, by the kind of object: each list is newest first, in pages of
+# at most 100, cut into `created` windows (https://docs.stripe.com/api/pagination).
+RECONCILED_LISTS = {
+    "payment_intent": stripe.PaymentIntent.list,
+    "charge": stripe.Charge.list,
+    "refund": stripe.Refund.list,
+    "dispute": stripe.Dispute.list,
+    "application_fee": stripe.ApplicationFee.list,
+}
+
+
+def object_list_page(*, kind: str, stripe_account: str | None, created_gte: int, created_lt: int,
+                     starting_after: str = "", limit: int = 100, **filters: Any):
+    """One page of a kind's objects created in [created_gte, created_lt), after the cursor.
+    Application fees are the platform's (`stripe_account=None`), even for a seller's charge."""
+    cursor = {"starting_after": starting_after} if starting_after else {}
+    return stripe_call(
+        f"{kind}.list", RECONCILED_LISTS[kind], stripe_account=stripe_account, limit=limit,
+        created={"gte": created_gte, "lt": created_lt}, **cursor, **filters,
+    )
+
+
+def fee_refund_list(*, fee_id: str) -> list:
+    """Every refund of one application fee (the fee carries only its 10 newest), paged by 100.
+    https://docs.stripe.com/api/fee_refunds/list"""
+    page = stripe_call("fee_refund.list", stripe.ApplicationFee.list_refunds, id=fee_id, limit=100)
+    return list(page.auto_paging_iter())
+
+
+def application_fee_for_charge(*, charge_id: str):
+    """The platform's fee taken on one charge, or None when Stripe has none."""
+    page = stripe_call("application_fee.list", stripe.ApplicationFee.list, charge=charge_id, limit=1)
+    return page.data[0] if page.data else None

@@ -133,6 +133,8 @@ PENDING: dict = {}
 READERS = {"support", "finance", "super"}
 SUPPORT = {"support", "super"}
 SUPER = {"super"}
+# Reconciliation is Finance's (reconciliation/admin.py): Support and other staff get 403.
+FINANCE = {"finance", "super"}
 NOBODY = set()
 ADMIN_MODEL_ACCESS_TABLE = """
 model                            view      add      change   delete
@@ -149,6 +151,8 @@ disputes.dispute                 READERS   NOBODY   NOBODY   NOBODY
 payments.earlyfraudwarning       READERS   NOBODY   NOBODY   NOBODY
 messaging.conversation           READERS   NOBODY   NOBODY   NOBODY
 messaging.messagereport          READERS   NOBODY   SUPPORT  NOBODY
+reconciliation.reconciliationrun FINANCE   NOBODY   NOBODY   NOBODY
+reconciliation.difference        FINANCE   NOBODY   NOBODY   NOBODY
 ratings.feedback                 SUPER     NOBODY   SUPER    NOBODY
 ratings.sellerrating             SUPER     NOBODY   SUPER    NOBODY
 djstripe.event                   READERS   NOBODY   NOBODY   NOBODY
@@ -177,7 +181,7 @@ def _parse_route_matrix():
 
 
 ROUTE_ROWS = _parse_route_matrix()
-ROLE_SETS = {"READERS": READERS, "SUPPORT": SUPPORT, "SUPER": SUPER, "NOBODY": NOBODY}
+ROLE_SETS = {"FINANCE": FINANCE, "READERS": READERS, "SUPPORT": SUPPORT, "SUPER": SUPER, "NOBODY": NOBODY}
 
 
 def _parse_admin_access():

@@ -23,6 +23,11 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 app.conf.beat_schedule = {
+    # Or cron `15 4 * * * manage.py reconcile_stripe` (docs/operations.md, "Reconciliation with Stripe").
+    "reconcile-stripe": {
+        "task": "reconciliation.tasks.reconcile_stripe",
+        "schedule": crontab(hour=4, minute=15),
+    },
     # Replaces the cron line `* * * * * manage.py release_expired_reservations` (still valid).
     "release-expired-reservations": {
         "task": "payments.tasks.release_expired_reservations",

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "disputes",
     "connect",
     "messaging",
+    "reconciliation",  # our books against Stripe's (above the payment apps, below demo)
     "demo",  # demo data (seed_demo); it builds on every other app and none imports it
 ]
 

@@ -101,10 +101,36 @@ def stripe_events_replay(*, since: datetime, dry_run: bool = False) -> ReplayRep
             if dry_run:
                 report.applied.append(event["id"])
                 continue
-            if account and not event.get("account"):
-                event["account"] = account  # listed with Stripe-Account: it is that account's event
-            _apply(event=event, report=report)
+            _apply(event=_owned(event, account), report=report)
     return report
+
+
+def _owned(event: dict, account: str | None) -> dict:
+    if account and not event.get("account"):
+        event["account"] = account  # listed with Stripe-Account: it is that account's event
+    return event
+
+
+def stripe_events_missed(*, since: datetime, stripe_account: str | None, object_id: str) -> list[dict]:
+    """The events about one object (`data.object.id`) since a date, of a type we handle, that
+    dj-stripe never recorded, oldest first: what a reconciliation's "apply the missed event"
+    hands to `stripe_event_apply`."""
+    handled = replayed_types()
+    return [
+        _owned(event, stripe_account)
+        for event in _events(since=since, stripe_account=stripe_account)
+        if event["type"] in handled
+        and ((event.get("data") or {}).get("object") or {}).get("id") == object_id
+        and not Event.objects.filter(id=event["id"]).exists()
+    ]
+
+
+def stripe_event_apply(*, event: dict) -> bool:
+    """Apply one listed event as if it had just been delivered; False when processing failed
+    (its delivery keeps the error, in admin's Webhook deliveries)."""
+    report = ReplayReport()
+    _apply(event=event, report=report)
+    return not report.failed
 
 
 def _account_unreadable(*, account: str, report: ReplayReport, dry_run: bool) -> None:
