@@ -7,7 +7,7 @@ NOT_SETTINGS = {"PYTEST_XDIST_WORKER"}  # set by pytest-xdist, not by people
 
 def variables_read_by_settings() -> set[str]:
     source = (BASE_DIR / "stubcollector" / "settings.py").read_text()
-    return set(re.findall(r'env(?:\.\w+)?\(\s*"([A-Z_]+)"', source)) - NOT_SETTINGS
+    return set(re.findall(r'env(?:\.\w+)?\(\s*"([A-Z][A-Z0-9_]*)"', source)) - NOT_SETTINGS
 
 
 def variables_in_env_example() -> set[str]:
