@@ -1,13 +1,16 @@
 """Documents for a dispute's evidence: staff (admin's dispute page) and the seller (their order
 page) attach a receipt, proof of shipping, messages with the buyer or another document.
 
-Each file is checked here first (type by its content, not its name; size; not empty), then
-uploaded with Stripe's Files API (`purpose=dispute_evidence`) on the seller's account, where the
-direct charge and its dispute live (payments.stripe_api.dispute_evidence_file_create), and
-recorded as a `DisputeEvidenceFile`. The evidence staff save or submit names each kind's current
-file in Stripe's field of that kind (`disputes.selectors.dispute_evidence_file_ids`, used by
-disputes.services.dispute_respond). Stripe's evidence takes one file per field, so a new
-file of a kind replaces the older one; the same file again (a double click) is the same row.
+Each file is checked here first (type by its content, not its name; size; not empty), kept in
+the private `evidence` storage (core/storage.py: local disk or the S3 bucket, never a public URL),
+then read back from there and uploaded with Stripe's Files API (`purpose=dispute_evidence`) on the
+seller's account, where the direct charge and its dispute live
+(payments.stripe_api.dispute_evidence_file_create), and recorded as a `DisputeEvidenceFile`. A
+file Stripe refused, or one for a dispute that closed meanwhile, is deleted from the storage.
+The evidence staff save or submit names each kind's current file in Stripe's field of that kind
+(`disputes.selectors.dispute_evidence_file_ids`, used by disputes.services.dispute_respond).
+Stripe's evidence takes one file per field, so a new file of a kind replaces the older one; the
+same file again (a double click) is the same row.
 
 Limits (docs/operations.md, "Dispute evidence files"): PDF, JPEG or PNG, at most 5 MB each
 (Stripe's Files API for dispute evidence, https://docs.stripe.com/file-upload), and at most
@@ -20,20 +23,26 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import os
 import unicodedata
+import uuid
 
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 from PIL import Image, UnidentifiedImageError
 
 from core.errors import DomainError, NotFound, PermissionDenied
+from core.storage import StorageUnavailable, evidence_storage, storage_errors
 from disputes.models import Dispute, DisputeEvidenceFile, EvidenceFileKind
 from disputes.services import DisputeNotAnswerable, dispute_can_respond
 from payments import stripe_api
 from payments.models import Order
 from payments.services.audit import audit_record
 from payments.stripe_api import StripeRefused
+
+logger = logging.getLogger(__name__)
 
 EVIDENCE_FILE_MAX_BYTES = 5 * 1024 * 1024
 EVIDENCE_FILES_TOTAL_MAX_BYTES = 4_718_592  # 4.5 MB
@@ -135,6 +144,43 @@ def _attach(*, dispute_id: int, kind: str, upload, actor, by_seller: bool,
         if already is not None:
             return already  # the same file again (a double click): nothing new
         _check_total(row, kind=kind, size=len(content))
+    stored = _store(row, content=content, file_type=file_type)
+    try:
+        attached = _send(row, kind=kind, stored=stored, name=name, digest=digest,
+                         file_type=file_type, actor=actor, by_seller=by_seller, request=request)
+    except BaseException:
+        _discard(stored)
+        raise
+    if attached.file.name != stored:
+        _discard(stored)  # a second click that got this far: the first row and its file stand
+    return attached
+
+
+def _store(row: Dispute, *, content: bytes, file_type: str) -> str:
+    """Keep the checked bytes in the private evidence storage; the name they are kept under."""
+    field = DisputeEvidenceFile._meta.get_field("file")
+    name = f"{row.stripe_dispute_id}/{uuid.uuid4().hex}.{file_type}"
+    with storage_errors("keeping a dispute evidence file"):
+        return evidence_storage().save(field.generate_filename(None, name), ContentFile(content))
+
+
+def _discard(stored: str) -> None:
+    """Delete a kept file no row names (Stripe refused it, or the dispute closed meanwhile)."""
+    try:
+        with storage_errors("deleting a dispute evidence file"):
+            evidence_storage().delete(stored)
+    except StorageUnavailable:
+        logger.warning("Dispute evidence file %s was left in storage: the storage failed", stored)
+
+
+def _send(row: Dispute, *, kind: str, stored: str, name: str, digest: str, file_type: str, actor,
+          by_seller: bool, request) -> DisputeEvidenceFile:
+    """Upload the kept file to Stripe, read from the storage (so Stripe gets exactly what we keep,
+    whichever host kept it), and record it under the dispute's lock."""
+    with storage_errors("reading a dispute evidence file"), evidence_storage().open(stored) as kept:
+        content = kept.read()
+    if hashlib.sha256(content).hexdigest() != digest:
+        raise StorageUnavailable()  # the storage gave back other bytes than it was given
     try:
         uploaded = stripe_api.dispute_evidence_file_create(dispute=row, content=content, filename=name,
                                                            actor=actor)
@@ -142,7 +188,7 @@ def _attach(*, dispute_id: int, kind: str, upload, actor, by_seller: bool,
         # Stripe's own check of the file (its type or size): the person's file is at fault.
         raise InvalidEvidenceFile(f"Stripe refused the file: {error.message}") from error
     with transaction.atomic():
-        row = Dispute.objects.select_for_update().select_related("order").get(pk=dispute_id)
+        row = Dispute.objects.select_for_update().select_related("order").get(pk=row.pk)
         _check_open(row)  # submitted or closed while the file was on its way: not named anywhere
         already = _same_file(row, kind=kind, digest=digest)
         if already is not None:
@@ -153,7 +199,7 @@ def _attach(*, dispute_id: int, kind: str, upload, actor, by_seller: bool,
         row.evidence_files.filter(pk__in=[f.pk for f in replaced]).update(replaced_at=now)
         attached = DisputeEvidenceFile.objects.create(
             dispute=row, kind=kind, stripe_file_id=uploaded.id, name=name, size=len(content),
-            file_type=file_type, sha256=digest, uploaded_by=actor)
+            file_type=file_type, sha256=digest, file=stored, uploaded_by=actor)
         who = "The seller" if by_seller else "Staff"
         audit_record(action="dispute.evidence_file_added", actor=actor, order=row.order, request=request,
                      message=f"{who} attached {attached.get_kind_display().lower()} “{name}” "

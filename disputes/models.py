@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.money import format_usd
+from core.storage import evidence_storage
 from payments.models import Order
 
 
@@ -239,10 +240,11 @@ class EvidenceFileKind(models.TextChoices):
 
 
 class DisputeEvidenceFile(models.Model):
-    """A document for a dispute's evidence, uploaded to Stripe's Files API on the seller's account
-    (purpose `dispute_evidence`) and named in the evidence field of its kind when the evidence is
-    saved or submitted (disputes/files.py). Stripe's evidence takes one file per
-    field, so a newer file of a kind replaces the older one (`replaced_at`); both stay listed."""
+    """A document for a dispute's evidence, kept in the private `evidence` storage and uploaded
+    from there to Stripe's Files API on the seller's account (purpose `dispute_evidence`), named
+    in the evidence field of its kind when the evidence is saved or submitted (disputes/files.py).
+    Stripe's evidence takes one file per field, so a newer file of a kind replaces the older one
+    (`replaced_at`); both stay listed, and both files are kept."""
 
     dispute = models.ForeignKey(Dispute, on_delete=models.PROTECT, related_name="evidence_files")
     kind = models.CharField(max_length=40, choices=EvidenceFileKind.choices)
@@ -251,6 +253,10 @@ class DisputeEvidenceFile(models.Model):
     size = models.PositiveIntegerField()
     file_type = models.CharField(max_length=8)  # Stripe's `type`: pdf, jpg or png
     sha256 = models.CharField(max_length=64)
+    # The bytes sent to Stripe, kept private in the `evidence` storage (core/storage.py); blank for
+    # files attached before the storage kept them.
+    file = models.FileField(storage=evidence_storage, upload_to="disputes/", max_length=200, blank=True,
+                            editable=False)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                     related_name="dispute_evidence_files")
     created_at = models.DateTimeField(auto_now_add=True)

@@ -1,4 +1,5 @@
-"""The cast of the disputes tests: a shipped order its buyer's bank disputes, and a Support agent."""
+"""The cast of the disputes tests: a shipped order its buyer's bank disputes, and a Support agent;
+the S3 bucket on moto's server for the evidence storage tests (testing/s3.py)."""
 
 import pytest
 import stripe
@@ -8,6 +9,7 @@ from payments.services.fulfilment import order_ship
 from payments.staff import SUPPORT
 from payments.tests.factories import staff_member
 from payments.tests.webhook_support import deliver
+from testing.s3 import s3_media, s3_server  # noqa: F401 (fixtures, for test_evidence_storage.py)
 
 
 @pytest.fixture
