@@ -3,6 +3,8 @@
 #   PostgreSQL 15 (throwaway cluster), Redis (cache, rate limits and Celery broker),
 #   the offline Stripe sandbox, gunicorn (gunicorn.conf.py, DEBUG=false, JSON logs),
 #   a Celery worker and Celery beat. Demo data is seeded. Ctrl-C (or SIGTERM) stops it all.
+# MEDIA_S3=moto keeps uploads (photos, dispute evidence) on a local S3 server (moto_server, on a
+#   free port) instead of the state folder's disk, as a multi-host deploy keeps them on S3.
 # SERVE_ADDRESS (default 127.0.0.1:8000) and STRIPE_SANDBOX_URL move the ports; SERVE_STATE_DIR
 # keeps logs and pids (default: a scratch folder, removed on exit unless SERVE_KEEP_STATE=1).
 # Everything lives as long as this script: the database is thrown away on exit.
@@ -35,7 +37,7 @@ stop_all() {
   # A TERM arriving now (a service died and the caller stops us too) would run `exit` and cut
   # this stop short, leaving gunicorn in its graceful shutdown after we are gone.
   trap '' INT TERM
-  log "stopping gunicorn, Celery, the sandbox, Redis and PostgreSQL"
+  log "stopping gunicorn, Celery, the sandbox, moto (if started), Redis and PostgreSQL"
   local pid
   for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
@@ -54,6 +56,21 @@ echo "pg_port=$PG_PORT" >>"$STATE/serve.env"
 echo "redis_pid=$REDIS_PID" >>"$STATE/serve.env"
 echo "redis_port=$REDIS_PORT" >>"$STATE/serve.env"
 echo "sandbox_port=$SANDBOX_PORT" >>"$STATE/serve.env"
+
+# -- shared file storage: local disk, or with MEDIA_S3=moto an S3 server (docs/deploy.md) ---------
+if [ "${MEDIA_S3:-}" = "moto" ]; then
+  MOTO_PORT="$(free_port "${MOTO_PORT_START:-}")"
+  log "S3 (moto_server) on 127.0.0.1:$MOTO_PORT (log: $STATE/moto.log)"
+  "$BIN/moto_server" -H 127.0.0.1 -p "$MOTO_PORT" >"$STATE/moto.log" 2>&1 &
+  PIDS+=($!)
+  echo "moto_pid=$!" >>"$STATE/serve.env"
+  echo "moto_port=$MOTO_PORT" >>"$STATE/serve.env"
+  wait_for_port "$MOTO_PORT" 30 || { tail -n 30 "$STATE/moto.log" >&2; die "moto_server did not start"; }
+  export MEDIA_S3_BUCKET=stubcollector-media MEDIA_S3_ENDPOINT_URL="http://127.0.0.1:$MOTO_PORT"
+  export MEDIA_S3_REGION=us-east-1 MEDIA_S3_ACCESS_KEY_ID=moto MEDIA_S3_SECRET_ACCESS_KEY=moto
+elif [ -n "${MEDIA_S3:-}" ]; then
+  die "MEDIA_S3=$MEDIA_S3: the one value is moto (a local S3 server); leave it unset for local disk"
+fi
 
 # -- the environment of a production host (docs/deploy.md), on plain HTTP over loopback ------------
 export DEBUG=false
@@ -77,6 +94,9 @@ rm -rf "$PROMETHEUS_MULTIPROC_DIR" && mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
 
 log "migrate (a fresh PostgreSQL database)"
 "$PY" manage.py migrate --noinput >"$STATE/migrate.log" 2>&1 || { tail -n 30 "$STATE/migrate.log" >&2; die "migrate failed"; }
+if [ "${MEDIA_S3:-}" = "moto" ]; then
+  "$PY" manage.py media_bucket_setup --create >"$STATE/media_bucket.log" 2>&1 || { cat "$STATE/media_bucket.log" >&2; die "media_bucket_setup failed"; }
+fi
 "$PY" manage.py check --deploy --fail-level ERROR >"$STATE/check.log" 2>&1 || { cat "$STATE/check.log" >&2; die "check --deploy failed"; }
 "$PY" manage.py collectstatic --noinput >"$STATE/collectstatic.log" 2>&1 || { tail -n 20 "$STATE/collectstatic.log" >&2; die "collectstatic failed"; }
 
