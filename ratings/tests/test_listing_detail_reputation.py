@@ -20,9 +20,10 @@ def test_the_detail_page_query_count_is_constant_and_the_reputation_is_read_once
         return client.get(f"/listings/{listing.pk}/")
 
     # session, listing, more from the seller, gallery + the reputation (summary, sold, feedback)
-    with django_assert_num_queries(7):
+    # + what stubs like it sold for (payments.selectors_sold_prices; cached until such a sale)
+    with django_assert_num_queries(8):
         get()
-    with django_assert_num_queries(4):  # the reputation now comes from the cache
+    with django_assert_num_queries(4):  # the reputation and the sold prices now come from the cache
         get()
     ListingFactory.create_batch(10, seller=listing.seller)
     PaidOrderFactory.create_batch(3, seller=listing.seller)
