@@ -23,9 +23,29 @@ from bench.seed import setup_django  # noqa: E402  after the path above
 ROUNDS = 7
 
 
+BATCH = 50_000  # listings per insert: one statement over every sold listing slowed past 100k
+
+
 def add_sales(cursor) -> int:
     """A completed order and its snapshot for every sold listing without an order, paid over
-    the last year (the bench catalogue's sold listings have none)."""
+    the last year (the bench catalogue's sold listings have none), a batch of listings at a time."""
+    cursor.execute("SELECT coalesce(max(id), 0) FROM marketplace_listing")
+    (last,) = cursor.fetchone()
+    added = 0
+    for first in range(0, last + 1, BATCH):
+        started = time.perf_counter()
+        added += _add_sales_between(cursor, first, first + BATCH - 1)
+        print(
+            f"  sales of listings {first:,}-{first + BATCH - 1:,}: {time.perf_counter() - started:.1f} s",
+            file=sys.stderr,
+            flush=True,
+        )
+    cursor.execute("VACUUM ANALYZE payments_order")
+    cursor.execute("VACUUM ANALYZE payments_ordersnapshot")
+    return added
+
+
+def _add_sales_between(cursor, first: int, last: int) -> int:
     cursor.execute(
         """
         INSERT INTO payments_order (buyer_id, seller_id, listing_id, amount_cents, application_fee_cents,
@@ -33,13 +53,15 @@ def add_sales(cursor) -> int:
             shipping_line1, shipping_line2, shipping_city, shipping_state, shipping_postal_code,
             shipping_country, tracking_number, shipping_carrier, shipping_cents, attention_reason,
             payment_failures, created_at, updated_at, paid_at, completed_at)
-        SELECT (SELECT min(id) FROM accounts_user WHERE username LIKE 'bench_buyer%'), l.seller_id, l.id,
+        SELECT (SELECT min(id) FROM accounts_user WHERE username LIKE 'bench_buyer%%'), l.seller_id, l.id,
             l.price_cents, l.price_cents / 10, 'usd', 'completed', '', 'acct_bench', 'pi_bench' || l.id,
             'Bench Buyer', '1 Road', '', 'Town', '', '12345', 'US', '', '', 0, '', 0,
-            now() - (l.id % 365) * interval '1 day', now(), now() - (l.id % 365) * interval '1 day', now()
+            now() - (l.id %% 365) * interval '1 day', now(), now() - (l.id %% 365) * interval '1 day', now()
         FROM marketplace_listing l
-        WHERE l.status = 'sold' AND NOT EXISTS (SELECT 1 FROM payments_order o WHERE o.listing_id = l.id)
-        """
+        WHERE l.status = 'sold' AND l.id BETWEEN %s AND %s
+            AND NOT EXISTS (SELECT 1 FROM payments_order o WHERE o.listing_id = l.id)
+        """,
+        [first, last],
     )
     added = cursor.rowcount
     cursor.execute(
@@ -50,11 +72,11 @@ def add_sales(cursor) -> int:
             '', o.amount_cents, 0, '[]', o.paid_at, false
         FROM payments_order o JOIN marketplace_listing l ON l.id = o.listing_id
         JOIN marketplace_stub s ON s.id = l.stub_id
-        WHERE NOT EXISTS (SELECT 1 FROM payments_ordersnapshot x WHERE x.order_id = o.id)
-        """
+        WHERE o.listing_id BETWEEN %s AND %s
+            AND NOT EXISTS (SELECT 1 FROM payments_ordersnapshot x WHERE x.order_id = o.id)
+        """,
+        [first, last],
     )
-    cursor.execute("VACUUM ANALYZE payments_order")
-    cursor.execute("VACUUM ANALYZE payments_ordersnapshot")
     return added
 
 
