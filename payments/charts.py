@@ -72,6 +72,29 @@ def sales_summary(series: list[DaySales]) -> str:
     )
 
 
+def _axes(peak: int) -> SafeString:
+    """The x and y axes, with the top value and $0 on the y axis."""
+    return format_html(
+        '<line class="axis" x1="{}" y1="{}" x2="{}" y2="{}"></line>'
+        '<line class="axis" x1="{}" y1="{}" x2="{}" y2="{}"></line>'
+        '<text x="{}" y="{}" text-anchor="end">{}</text>'
+        '<text x="{}" y="{}" text-anchor="end">$0</text>',
+        PLOT_LEFT,
+        PLOT_BOTTOM,
+        PLOT_RIGHT,
+        PLOT_BOTTOM,
+        PLOT_LEFT,
+        PLOT_TOP,
+        PLOT_LEFT,
+        PLOT_BOTTOM,
+        PLOT_LEFT - 4,
+        PLOT_TOP + 4,
+        dollars_short(peak) if peak else "",
+        PLOT_LEFT - 4,
+        PLOT_BOTTOM,
+    )
+
+
 def sales_bar_chart(series: list[DaySales], *, title: str = "Sales over the last 30 days") -> SafeString:
     """A bar per day (height = amount sold), with the top value and a few dates on the axes."""
     peak = max((d.amount_cents for d in series), default=0)
@@ -105,25 +128,7 @@ def sales_bar_chart(series: list[DaySales], *, title: str = "Sales over the last
         bars,
     )
     label_markup = format_html_join("", '<text x="{}" y="{}" text-anchor="{}">{}</text>', labels)
-    axes = format_html(
-        '<line class="axis" x1="{}" y1="{}" x2="{}" y2="{}"></line>'
-        '<line class="axis" x1="{}" y1="{}" x2="{}" y2="{}"></line>'
-        '<text x="{}" y="{}" text-anchor="end">{}</text>'
-        '<text x="{}" y="{}" text-anchor="end">$0</text>',
-        PLOT_LEFT,
-        PLOT_BOTTOM,
-        PLOT_RIGHT,
-        PLOT_BOTTOM,
-        PLOT_LEFT,
-        PLOT_TOP,
-        PLOT_LEFT,
-        PLOT_BOTTOM,
-        PLOT_LEFT - 4,
-        PLOT_TOP + 4,
-        dollars_short(peak) if peak else "",
-        PLOT_LEFT - 4,
-        PLOT_BOTTOM,
-    )
+    axes = _axes(peak)
     return format_html(
         '<svg class="chart" viewBox="0 0 {} {}" role="img"'
         ' aria-labelledby="sales-chart-title sales-chart-desc" xmlns="http://www.w3.org/2000/svg">'
@@ -170,25 +175,8 @@ def sold_prices_chart(*, sales, median_cents: int, title: str, summary: str) -> 
         "", '<rect class="bar" x="{}" y="{}" width="{}" height="{}"><title>{}</title></rect>', bars
     )
     label_markup = format_html_join("", '<text x="{}" y="{}" text-anchor="middle">{}</text>', labels)
-    axes = format_html(
-        '<line class="axis" x1="{}" y1="{}" x2="{}" y2="{}"></line>'
-        '<line class="axis" x1="{}" y1="{}" x2="{}" y2="{}"></line>'
-        '<text x="{}" y="{}" text-anchor="end">{}</text>'
-        '<text x="{}" y="{}" text-anchor="end">$0</text>'
+    axes = _axes(peak) + format_html(
         '<line class="median" x1="{}" y1="{}" x2="{}" y2="{}"><title>Median {}</title></line>',
-        PLOT_LEFT,
-        PLOT_BOTTOM,
-        PLOT_RIGHT,
-        PLOT_BOTTOM,
-        PLOT_LEFT,
-        PLOT_TOP,
-        PLOT_LEFT,
-        PLOT_BOTTOM,
-        PLOT_LEFT - 4,
-        PLOT_TOP + 4,
-        dollars_short(peak) if peak else "",
-        PLOT_LEFT - 4,
-        PLOT_BOTTOM,
         PLOT_LEFT,
         median_y,
         PLOT_RIGHT,
