@@ -35,6 +35,7 @@ from PIL import Image, UnidentifiedImageError
 
 from core.errors import DomainError, NotFound, PermissionDenied
 from core.storage import StorageUnavailable, evidence_storage, storage_errors
+from disputes.evidence_sources import evidence_source
 from disputes.models import Dispute, DisputeEvidenceFile, EvidenceFileKind
 from disputes.services import DisputeNotAnswerable, dispute_can_respond
 from payments import stripe_api
@@ -241,3 +242,20 @@ def dispute_evidence_files_current(*, dispute: Dispute) -> list[DisputeEvidenceF
     order = {kind: i for i, kind in enumerate(EvidenceFileKind.values)}
     files = dispute.evidence_files.filter(replaced_at__isnull=True).select_related("uploaded_by")
     return sorted(files, key=lambda f: order[f.kind])
+
+
+def dispute_evidence_source_attach(*, dispute_id: int, source_key: str, actor,
+                                   request=None) -> DisputeEvidenceFile:
+    """Staff attach what another app offers for the dispute (disputes.evidence_sources), as a file
+    of the source's kind, checked and sent like an upload."""
+    if not dispute_can_respond(user=actor):
+        raise PermissionDenied("Answering disputes needs the Support or Finance role.")
+    dispute = Dispute.objects.filter(pk=dispute_id).select_related("order").first()
+    source = evidence_source(source_key)
+    if dispute is None:
+        raise NotFound("No such dispute.")
+    if source is None or not source.offer(dispute):
+        raise InvalidEvidenceFile("There is nothing of that kind to attach to this dispute.")
+    name, content = source.build(dispute)
+    return _attach(dispute_id=dispute.pk, kind=source.kind, upload=ContentFile(content, name=name),
+                   actor=actor, by_seller=False, request=request)

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from core.errors import Conflict, DomainError, NotFound
 from payments.models import Order, OrderStatus
+from payments.order_problems import order_problems
 from payments.services.audit import audit_record
 from payments.services.fulfilment import OrderNotFound
 from ratings.models import Feedback, FeedbackExclusion, SellerRating
@@ -22,6 +23,11 @@ MAX_COMMENT = 1000
 class FeedbackNotAllowed(Conflict):
     code = "feedback_not_allowed"
     message = "You can rate the seller once you have confirmed receipt of the stub."
+
+
+class FeedbackOnHold(Conflict):
+    code = "feedback_on_hold"
+    message = "You can rate the seller once the problem you reported on this order is closed."
 
 
 class FeedbackAlreadyLeft(Conflict):
@@ -67,6 +73,8 @@ def feedback_leave(*, order_id, buyer, rating, comment: str = "", request=None) 
         raise FeedbackAlreadyLeft()
     if order.status != OrderStatus.COMPLETED:
         raise FeedbackNotAllowed()
+    if order_problems().holds(order):  # an open problem report holds the rating (payments/order_problems.py)
+        raise FeedbackOnHold()
     try:
         with transaction.atomic():
             feedback = Feedback.objects.create(

@@ -1,0 +1,24 @@
+"""Background work of problem reports: the deadlines (beat, every 15 minutes,
+stubcollector/celery.py) and their photos' processing (queued by name by problems.services)."""
+
+from celery import shared_task
+
+from core.storage import StorageUnavailable
+from problems.services import PHOTO_TASK, problem_deadlines_apply, problem_photo_process
+
+
+@shared_task(name="problems.apply_deadlines")
+def apply_deadlines() -> dict:
+    return problem_deadlines_apply()
+
+
+@shared_task(
+    acks_late=True,
+    name=PHOTO_TASK,
+    autoretry_for=(StorageUnavailable,),
+    max_retries=5,
+    retry_backoff=5,
+    retry_jitter=False,
+)
+def photo_process(*, photo_id: int) -> str:
+    return problem_photo_process(photo_id=photo_id)
