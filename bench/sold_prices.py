@@ -82,7 +82,7 @@ def _add_sales_between(cursor, first: int, last: int) -> int:
 
 def timed(groups) -> float:
     """The median of ROUNDS cold reads (no cache), in milliseconds."""
-    from payments.selectors_sold_prices import _sold_prices_read
+    from payments.selectors.sold_prices import _sold_prices_read
 
     times = []
     for _ in range(ROUNDS):
@@ -102,7 +102,7 @@ def main():
     from marketplace.models import Listing
     from marketplace.selectors import listing_search
     from payments.models import OrderSnapshot
-    from payments.selectors_sold_prices import comparable_group, sold_prices_sql, stub_comparable_group
+    from payments.selectors.sold_prices import comparable_group, sold_prices_sql, stub_comparable_group
 
     with connection.cursor() as cursor:
         started = time.perf_counter()

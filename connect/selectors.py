@@ -32,7 +32,7 @@ from connect.services.rules import (
 from core.errors import DomainError
 from marketplace.pricing import format_usd
 from payments import stripe_api
-from payments.selectors_money import seller_balance_explanation
+from payments.selectors.money import seller_balance_explanation
 
 logger = logging.getLogger(__name__)
 

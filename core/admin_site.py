@@ -1,5 +1,5 @@
 """The staff admin, arranged for the work: a to-do list (what the apps register with
-admin_todo_register: payments registers payments.selectors_staff.staff_todo), our
+admin_todo_register: payments registers payments.selectors.staff.staff_todo), our
 own models grouped by job, and dj-stripe's mirror of Stripe's objects kept off the index for
 everyone, superusers included, and read-only (Stripe is their source of truth; a change made here
 would never reach Stripe). The mirror stays reachable by URL for debugging (/admin/djstripe/).

@@ -1,6 +1,6 @@
 """Demo sold-price history (seed_demo): completed sales of the demo's most listed events, so the
 listing pages and search results of the stubs still on sale show what stubs like them sold for
-(payments.selectors_sold_prices).
+(payments.selectors.sold_prices).
 
 Each sale is a listing of its own, bought as the demo's other orders are (demo.orders: a real
 sandbox payment staff can refund), shipped and confirmed through order_transition, then dated back

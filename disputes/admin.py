@@ -31,7 +31,7 @@ from disputes.services import (
     dispute_evidence_validate,
     dispute_respond,
 )
-from payments.admin_base import ViewOnlyAdmin
+from payments.admin.base import ViewOnlyAdmin
 from payments.models import AuditEvent
 
 OPEN_STATUSES = [s.value for s in (DisputeStatus.WARNING_NEEDS_RESPONSE, DisputeStatus.WARNING_UNDER_REVIEW,

@@ -14,7 +14,7 @@ class DisputesConfig(AppConfig):
         from disputes.services import dispute_event_apply
         from payments.order_disputes import OrderDisputes, order_disputes_answer
         from payments.order_words import order_move_words_register
-        from payments.selectors_staff import staff_todo_section_register
+        from payments.selectors.staff import staff_todo_section_register
         from payments.services.webhooks import webhook_handlers_register
 
         # Payments' pipeline applies Stripe's dispute events. Disputes is installed after payments

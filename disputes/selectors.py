@@ -14,13 +14,13 @@ from disputes.models import DISPUTE_LOST, DISPUTE_OPEN, NEEDS_RESPONSE, Dispute,
 from marketplace.pricing import STRIPE_DISPUTE_FEE_CENTS, format_usd
 from payments.models import Order
 from payments.order_disputes import PAYMENT_DISPUTE_LOST, PAYMENT_DISPUTE_OPEN, DisputeMoney
-from payments.selectors_money import MoneyLine
-from payments.selectors_staff import TodoItem, TodoSection, todo_line
+from payments.selectors.money import MoneyLine
+from payments.selectors.staff import TodoItem, TodoSection, todo_line
 
 # A chargeback whose money is out of the seller's balance: held while open, gone when lost.
 CHARGEBACK_HELD = (DisputeStatus.NEEDS_RESPONSE, DisputeStatus.UNDER_REVIEW)
 CHARGEBACK_TAKEN = (*CHARGEBACK_HELD, DisputeStatus.LOST)
-# What sale_money reads for a list of orders (prefetched by payments.selectors_money).
+# What sale_money reads for a list of orders (prefetched by payments.selectors.money).
 MONEY_PREFETCH = ("disputes",)
 
 

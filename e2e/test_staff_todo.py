@@ -1,5 +1,5 @@
 """The staff to-do list on the admin index: Finance sees what waits for them and follows a line
-to Support's refund request (payments.selectors_staff, templates/admin/index.html)."""
+to Support's refund request (payments.selectors.staff, templates/admin/index.html)."""
 
 import pytest
 from django.contrib.auth.models import Group

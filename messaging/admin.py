@@ -20,7 +20,7 @@ from messaging.models import MESSAGE_MAX_CHARS, Conversation, MessageReport, Rep
 from messaging.selectors import conversation_messages
 from messaging.services import STAFF_NAME, message_post_as_staff, message_report_handle
 from messaging.text import message_html
-from payments.admin_base import ViewOnlyAdmin
+from payments.admin.base import ViewOnlyAdmin
 
 
 class StaffPostForm(forms.Form):

@@ -34,7 +34,7 @@ class PaymentsConfig(AppConfig):
             webhook_endpoints_sync_secrets, sender=self, dispatch_uid="payments_webhook_secrets"
         )
 
-        from payments.selectors_sold_prices import sold_prices_changed
+        from payments.selectors.sold_prices import sold_prices_changed
         from payments.signals import order_status_changed
 
         # A sale completed or taken back changes what comparable stubs sold for.
@@ -43,7 +43,7 @@ class PaymentsConfig(AppConfig):
         from core.admin_site import admin_todo_register
         from core.monitoring import metrics_collector_register
         from payments.metrics import payments_metrics_collect
-        from payments.selectors_staff import staff_todo
+        from payments.selectors.staff import staff_todo
 
         # core knows no app: payments brings its numbers to /metrics and its sections to the
         # staff to-do list on the admin index.

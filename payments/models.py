@@ -196,7 +196,7 @@ class Order(models.Model):
     @cached_property
     def refund_waiting(self) -> bool:
         """Whether a refund of this order is not finished at Stripe (pending, requires_action).
-        Lists annotate `refunds_waiting` (payments.selectors.with_refund_waiting) instead of a
+        Lists annotate `refunds_waiting` (payments.selectors.orders.with_refund_waiting) instead of a
         query per row."""
         annotated = self.__dict__.get("refunds_waiting")
         if annotated is not None:
@@ -259,7 +259,7 @@ class OrderSnapshot(models.Model):
     backfilled = models.BooleanField(default=False)
 
     class Meta:
-        # The sold-price history's two rules of comparable stubs (payments.selectors_sold_prices):
+        # The sold-price history's two rules of comparable stubs (payments.selectors.sold_prices):
         # same performer and year, or same event; matched without regard to case.
         indexes = [
             models.Index(Lower("performer"), F("event_date"), name="snapshot_performer_date_idx"),
@@ -575,7 +575,7 @@ class RefundApproval(models.Model):
 class EarlyFraudWarning(models.Model):
     """Stripe Radar's early fraud warning on an order's charge: the card's bank reported the
     payment as fraud, and a chargeback (with its fee) usually follows. Refunding in full first
-    avoids both, so staff see the open ones as a to-do (payments/admin_fraud.py).
+    avoids both, so staff see the open ones as a to-do (payments/admin/fraud.py).
     https://docs.stripe.com/api/radar/early_fraud_warnings/object"""
 
     stripe_warning_id = models.CharField(max_length=64, unique=True)

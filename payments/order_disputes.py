@@ -22,7 +22,7 @@ PAYMENT_DISPUTE_LOST = "lost"
 
 @dataclass(frozen=True)
 class DisputeMoney:
-    """A sale's disputes in the seller's money: lines to show (payments.selectors_money.MoneyLine),
+    """A sale's disputes in the seller's money: lines to show (payments.selectors.money.MoneyLine),
     what they took from the seller's balance (cents), and Stripe's fees they cost [(label, cents)]."""
 
     lines: list = field(default_factory=list)

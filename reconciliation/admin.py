@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from core.errors import DomainError
-from payments.admin_base import ViewOnlyAdmin
+from payments.admin.base import ViewOnlyAdmin
 from payments.staff import FINANCE
 from reconciliation.models import Difference, Fix, ReconciliationRun
 from reconciliation.services.fixes import difference_adopt_refund, difference_apply_missed_event

@@ -30,7 +30,7 @@ OWN_LIMITS = {
     "accounts.views.PasswordResetConfirmView": "per IP (accounts/views.py)",
     # A POST here is the respond page's (respond_view, limited); an order row is view-only.
     "disputes.admin.DisputeAdmin.change_view": "DisputeAdmin.respond_view's limit",
-    "payments.admin.OrderAdmin.change_view": "view-only rows: a POST changes nothing",
+    "payments.admin.orders.OrderAdmin.change_view": "view-only rows: a POST changes nothing",
     "core.admin_site._refuse": "refuses every request",
 }
 # Pages that answer a POST as they answer a GET and change nothing.
@@ -38,7 +38,7 @@ READ_ONLY = {"core.views.healthz", "core.views.readyz", "core.views.metrics",
              "marketplace.views.browse", "marketplace.views.listing_detail",
              "marketplace.views.seller_profile", "core.admin_site.StaffAdminSite.index"}
 # Django's and dj-stripe's own admin pages (add, change, delete rows): staff only, and the
-# models whose rows matter are view-only (payments.admin.ViewOnlyAdmin); our admin pages that
+# models whose rows matter are view-only (payments.admin.base.ViewOnlyAdmin); our admin pages that
 # move money or answer disputes are checked like any other route.
 STOCK = ("django.", "djstripe.")
 

@@ -1,12 +1,12 @@
 """What disputes take from a sale and from the seller's balance, in the seller's words: the
-disputes app's answers to payments' money lines (payments.selectors_money, through
+disputes app's answers to payments' money lines (payments.selectors.money, through
 payments/order_disputes.py)."""
 
 import pytest
 
 from disputes.models import Dispute
 from payments.models import Order
-from payments.selectors_money import sale_money, seller_balance_explanation
+from payments.selectors.money import sale_money, seller_balance_explanation
 from payments.tests.test_sale_money import lines, paid_in_sandbox
 from payments.tests.webhook_support import deliver
 

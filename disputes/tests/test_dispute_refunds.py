@@ -5,7 +5,7 @@ never a chargeback, and the seller's page never offers it."""
 import pytest
 
 from disputes.tests.factories import DisputeFactory
-from payments.selectors import order_actions_for
+from payments.selectors.orders import order_actions_for
 from payments.services.refunds import order_paid_refundable, order_refundable_status
 
 

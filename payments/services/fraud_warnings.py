@@ -9,7 +9,7 @@ Connect endpoint (HANDLERS in payments/services/webhooks.py).
 Each event re-reads the warning from Stripe, then, under the order's lock, upserts our
 `EarlyFraudWarning` row: applying an event twice, or an older one after a newer, changes nothing
 more. The seller is emailed once, when we first learn of the warning. Staff see the actionable
-ones as a to-do (payments/admin_fraud.py) with a full refund through the refund service.
+ones as a to-do (payments/admin/fraud.py) with a full refund through the refund service.
 """
 
 from __future__ import annotations

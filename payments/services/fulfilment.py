@@ -65,7 +65,7 @@ def order_shipped_already(*, order: Order) -> bool:
 
 def order_shippable(*, order: Order) -> bool:
     """Whether the seller can mark the order shipped now: paid (or partially refunded) and not
-    shipped yet. The rule of `order_ship`, and of the Ship buttons (payments.selectors)."""
+    shipped yet. The rule of `order_ship`, and of the Ship buttons (payments.selectors.orders)."""
     return order.status in (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED) and not order_shipped_already(
         order=order
     )
@@ -135,7 +135,7 @@ def order_relist_blocker(*, order: Order) -> str:
     A full refund relists an unshipped stub by itself (payments.services.refunds); a shipped
     one is with the buyer, so it goes back on sale only when its seller says it came back.
     Reads `order.listing`, and the `refunds_waiting` / `sold_again` annotations when a list
-    has them (payments.selectors_dashboard.dashboard_sales)."""
+    has them (payments.selectors.dashboard.dashboard_sales)."""
     if order.status != OrderStatus.REFUNDED:
         return "Only the stub of an order refunded in full can go back on sale."
     if order.refund_waiting:

@@ -345,7 +345,7 @@ def _dispute_allows_refund(order: Order) -> bool:
 
 def order_paid_refundable(*, order: Order) -> bool:
     """Whether the order is paid, not refunded in full and not disputed: the refund its seller is
-    offered on the order page (payments.selectors.order_actions_for), and what staff refund
+    offered on the order page (payments.selectors.orders.order_actions_for), and what staff refund
     outside a dispute."""
     return order.status in REFUNDABLE_ORDER_STATUSES
 

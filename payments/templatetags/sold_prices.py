@@ -5,7 +5,7 @@ marketplace does not import payments (docs/architecture.md, "Sold-price history"
 latest sales and their chart), nothing when no comparable stub has sold;
 {% card_sold_prices listings as sold %}: for a grid of search results, each card's one-line
 summary by listing id, to pass on as {% listing_cards listings extras=sold %}. Both read every
-group of the page with one cache round trip (payments.selectors_sold_prices).
+group of the page with one cache round trip (payments.selectors.sold_prices).
 """
 
 from django import template
@@ -13,7 +13,7 @@ from django.utils.html import format_html
 
 from marketplace.pricing import format_usd
 from payments.charts import sold_prices_chart
-from payments.selectors_sold_prices import (
+from payments.selectors.sold_prices import (
     sold_prices_for_groups,
     stub_comparable_group,
     stub_sold_prices,

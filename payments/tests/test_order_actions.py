@@ -1,6 +1,6 @@
 """Who may ship, confirm receipt, refund or put back on sale: the services' predicates
 (payments.services.fulfilment, payments.services.refunds) and the one selector the order page
-and the dashboard read them through (payments.selectors.order_actions_for)."""
+and the dashboard read them through (payments.selectors.orders.order_actions_for)."""
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
@@ -10,8 +10,8 @@ from django.utils import timezone
 from accounts.tests.factories import NewSellerFactory, UserFactory
 from marketplace.models import ListingStatus
 from payments.models import Order, OrderStatus, RefundStatus
-from payments.selectors import OrderActions, order_actions_for
-from payments.selectors_dashboard import dashboard_sales
+from payments.selectors.dashboard import dashboard_sales
+from payments.selectors.orders import OrderActions, order_actions_for
 from payments.services.fulfilment import (
     OrderAlreadyCompleted,
     OrderAlreadyShipped,

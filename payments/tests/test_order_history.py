@@ -10,7 +10,7 @@ from django.utils import timezone
 from accounts.tests.factories import UserFactory
 from marketplace.tests.factories import ListingFactory
 from payments.models import Order, OrderStatus
-from payments.selectors_dashboard import dashboard_sales, dashboard_sales_by_day
+from payments.selectors.dashboard import dashboard_sales, dashboard_sales_by_day
 from payments.tests.factories import OrderFactory, PaidOrderFactory, PaymentFactory, sandbox_seller_onboarded
 
 pytestmark = pytest.mark.django_db

@@ -1,4 +1,4 @@
-"""What each sale nets the seller (payments.selectors_money): refunds, the platform fee and its
+"""What each sale nets the seller (payments.selectors.money): refunds, the platform fee and its
 floor, and who pays Stripe's fees; why a balance is below zero; the sale email's price lines as
 the checkout showed them. What disputes take: disputes/tests/test_dispute_money.py."""
 
@@ -10,7 +10,7 @@ from django.core import mail
 from accounts.tests.factories import UserFactory
 from marketplace.tests.factories import ListingFactory
 from payments.models import Order, OrderStatus
-from payments.selectors_money import sale_money, sales_with_money, seller_balance_explanation
+from payments.selectors.money import sale_money, sales_with_money, seller_balance_explanation
 from payments.services.notifications import notify_order_paid
 from payments.tests.factories import OrderFactory, PaidOrderFactory, PaymentFactory
 from payments.tests.webhook_support import (

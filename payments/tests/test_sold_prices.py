@@ -1,4 +1,4 @@
-"""The sold-price history's selector (payments.selectors_sold_prices): which sales compare, the
+"""The sold-price history's selector (payments.selectors.sold_prices): which sales compare, the
 figures, what is kept of a sale, and its cache."""
 
 import datetime
@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from marketplace.tests.factories import StubFactory
 from payments.models import OrderStatus
-from payments.selectors_sold_prices import (
+from payments.selectors.sold_prices import (
     RECENT_SALES,
     Sale,
     comparable_group,

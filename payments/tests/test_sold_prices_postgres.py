@@ -22,7 +22,7 @@ from django.utils import timezone
 from accounts.tests.factories import SellerFactory, UserFactory
 from marketplace.models import Listing, ListingStatus, Stub
 from payments.models import Order, OrderSnapshot, OrderStatus
-from payments.selectors_sold_prices import comparable_group, sold_prices_for_groups
+from payments.selectors.sold_prices import comparable_group, sold_prices_for_groups
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 

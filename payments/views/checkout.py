@@ -18,10 +18,10 @@ from core.site import absolute_url
 from marketplace.models import Listing, ListingStatus
 from marketplace.pricing import format_usd
 from marketplace.services import listing_purchase_blocker
-from payments import selectors
 from payments.forms import SHIPPING_FIELDS, CreatePaymentIntentForm, ShippingAddressForm
 from payments.models import OrderStatus
 from payments.order_words import reader_of, status_words
+from payments.selectors import orders as selectors
 from payments.services.checkout import checkout_start
 from payments.views.common import json_object, refuse_anonymous
 

@@ -6,10 +6,10 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from payments import selectors_dashboard as selectors
 from payments.charts import sales_bar_chart, sales_summary
 from payments.forms import ShipOrderForm
-from payments.selectors_money import sales_with_money
+from payments.selectors import dashboard as selectors
+from payments.selectors.money import sales_with_money
 
 
 @require_GET

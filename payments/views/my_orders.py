@@ -9,7 +9,7 @@ from rest_framework import permissions, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from payments.selectors import orders_bought, orders_sold
+from payments.selectors.orders import orders_bought, orders_sold
 
 MY_ORDERS_LIMIT = 100
 
@@ -44,7 +44,7 @@ def _iso(value) -> str | None:
 
 
 class MyOrders(APIView):
-    """Only checkouts that took money, as on the order pages (payments.selectors); two queries
+    """Only checkouts that took money, as on the order pages (payments.selectors.orders); two queries
     whatever their number."""
 
     permission_classes = [permissions.IsAuthenticated]

@@ -17,11 +17,11 @@ from core.errors import Conflict
 from core.middleware import asks_for_json
 from core.rate_limits import post_rate_limit
 from marketplace.pricing import format_usd as dollars
-from payments import selectors
 from payments.forms import ShipOrderForm
 from payments.models import REFUND_WAITING_STATUSES, OrderStatus, Payment, RefundStatus
 from payments.order_words import BUYER, SELLER, reader_of, status_words, timeline_lines
-from payments.selectors_money import sale_money
+from payments.selectors import orders as selectors
+from payments.selectors.money import sale_money
 from payments.services.fulfilment import (
     ListingAlreadyBackOnSale,
     OrderAlreadyCompleted,

@@ -20,7 +20,7 @@ def test_the_detail_page_query_count_is_constant_and_the_reputation_is_read_once
         return client.get(f"/listings/{listing.pk}/")
 
     # session, listing, more from the seller, gallery + the reputation (summary, sold, feedback)
-    # + what stubs like it sold for (payments.selectors_sold_prices; cached until such a sale)
+    # + what stubs like it sold for (payments.selectors.sold_prices; cached until such a sale)
     with django_assert_num_queries(8):
         get()
     with django_assert_num_queries(4):  # the reputation and the sold prices now come from the cache

@@ -12,7 +12,7 @@ from django.utils import timezone
 from marketplace.models import Listing, ListingStatus
 from payments.charts import DaySales, dollars, fill_days
 from payments.models import SOLD_ORDER_STATUSES, Order, OrderStatus
-from payments.selectors import order_actions_for, with_refund_waiting
+from payments.selectors.orders import order_actions_for, with_refund_waiting
 
 SALES_SHOWN = 50
 CHART_DAYS = 30

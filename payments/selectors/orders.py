@@ -11,6 +11,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from payments.forms import SHIPPING_FIELDS
 from payments.models import REFUND_WAITING_STATUSES, AuditEvent, Order, OrderStatus, Refund
+from payments.order_words import timeline_event_prefixes
 from payments.services.audit import FAILED_TRY_ACTION
 from payments.services.fulfilment import (
     OrderNotFound,
@@ -118,10 +119,14 @@ REFUND_TIMELINE_ACTIONS = ("refund.succeeded", "refund.pending", "refund.failed"
 def order_timeline(*, order: Order, attempts: list[Order] = ()) -> list[AuditEvent]:
     """The order's status moves, oldest first, with who made them; with `attempts`, the moves
     of those earlier attempts too (each event's `order_id` tells which)."""
+    actions = Q(action__in=("order.created", "order.transition", FAILED_TRY_ACTION)) | Q(
+        action__in=REFUND_TIMELINE_ACTIONS
+    )
+    for prefix in timeline_event_prefixes():  # other apps' own steps (payments.order_words)
+        actions |= Q(action__startswith=prefix)
     return list(
         AuditEvent.objects.filter(
-            Q(action__in=("order.created", "order.transition", FAILED_TRY_ACTION))
-            | Q(action__in=REFUND_TIMELINE_ACTIONS),
+            actions,
             order_id__in=[order.pk, *(attempt.pk for attempt in attempts)],
         )
         .select_related("actor")
