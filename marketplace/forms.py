@@ -213,6 +213,17 @@ class ListingForm(forms.ModelForm):
         error_messages={"max_value": "Shipping is at most $100.00.",
                         "max_decimal_places": "Use at most two decimals (cents)."},
     )
+    accept_offers = forms.BooleanField(
+        required=False, label="Accept offers",
+        help_text="Buyers may offer a lower price; you accept, decline or counter within 48 hours.",
+    )
+    offer_minimum = DollarsField(
+        required=False, min_value=Decimal(MIN_PRICE_CENTS) / 100, max_digits=10, decimal_places=2,
+        label="Lowest offer you will consider (US$)",
+        help_text="Never shown to buyers: an offer below it is declined at once, without saying why.",
+        error_messages={"min_value": "The lowest offer is at least $0.50.",
+                        "max_decimal_places": "Use at most two decimals (cents)."},
+    )
     photo = StubPhotoField(required=False)
 
     class Meta:
@@ -229,6 +240,9 @@ class ListingForm(forms.ModelForm):
             kwargs.setdefault("initial", {})
             kwargs["initial"].setdefault("price", Decimal(listing.price_cents) / 100)
             kwargs["initial"].setdefault("shipping", Decimal(listing.shipping_cents) / 100)
+            kwargs["initial"].setdefault("accept_offers", listing.offers_enabled)
+            if listing.offer_minimum_cents is not None:
+                kwargs["initial"].setdefault("offer_minimum", Decimal(listing.offer_minimum_cents) / 100)
         super().__init__(*args, **kwargs)
         # A real prompt, not Django's "---------" that reads like a value: nothing is chosen
         # for the seller, and an unchosen category is a clear error.
@@ -273,6 +287,9 @@ class ListingForm(forms.ModelForm):
         both = price is not None and shipping is not None
         if both and dollars_to_cents(price + shipping) > MAX_PRICE_CENTS:
             self.add_error("shipping", f"Price plus shipping must stay within ${MAX_PRICE:,.2f}.")
+        minimum = cleaned.get("offer_minimum")
+        if cleaned.get("accept_offers") and minimum is not None and price is not None and minimum >= price:
+            self.add_error("offer_minimum", "The lowest offer you consider must be below your price.")
         return cleaned
 
     @property
@@ -282,6 +299,13 @@ class ListingForm(forms.ModelForm):
     @property
     def shipping_cents(self) -> int:
         return dollars_to_cents(self.cleaned_data.get("shipping") or Decimal(0))
+
+    @property
+    def offer_minimum_cents(self) -> int | None:
+        minimum = self.cleaned_data.get("offer_minimum")
+        if not self.cleaned_data.get("accept_offers") or minimum is None:
+            return None
+        return dollars_to_cents(minimum)
 
     def stub_fields(self) -> dict:
         return {name: self.cleaned_data[name] for name in self.Meta.fields}

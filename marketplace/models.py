@@ -124,6 +124,10 @@ class Listing(models.Model):
     # When the current holder's hold began: it can be extended to twice its length, no more.
     reserved_at = models.DateTimeField(null=True, blank=True)
     payment_required = models.BooleanField(default=True)
+    # Buyers may offer a price (the offers app); offers below the minimum are declined at once.
+    # The minimum is the seller's secret: no page, email or API shows it to a buyer.
+    offers_enabled = models.BooleanField(default=False)
+    offer_minimum_cents = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -140,6 +144,10 @@ class Listing(models.Model):
                 condition=Q(shipping_cents__lte=MAX_SHIPPING_CENTS)
                 & Q(price_cents__lte=MAX_PRICE_CENTS - models.F("shipping_cents")),
                 name="listing_shipping_within_limits",
+            ),
+            models.CheckConstraint(
+                condition=Q(offer_minimum_cents__isnull=True) | Q(offer_minimum_cents__gte=MIN_PRICE_CENTS),
+                name="listing_offer_minimum_chargeable",
             ),
             models.CheckConstraint(
                 condition=Q(reserved_by__isnull=True, reserved_until__isnull=True)

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from core.rate_limits import post_rate_limit
 from marketplace.forms import ListingForm, parse_listing_filters
 from marketplace.models import ListingStatus
+from marketplace.offer_terms import InvalidOfferMinimum, listing_offer_terms_set
 from marketplace.page_cache import anonymous_page_cache, page_shows
 from marketplace.photos import stub_gallery
 from marketplace.pricing import platform_fee_percent
@@ -161,6 +162,10 @@ def listing_create_view(request):
             listing_shipping_set(
                 listing_id=listing.pk, seller=request.user, shipping_cents=form.shipping_cents
             )
+            listing_offer_terms_set(
+                listing_id=listing.pk, seller=request.user,
+                enabled=form.cleaned_data["accept_offers"], minimum_cents=form.offer_minimum_cents,
+            )
         except ValidationError as error:
             _form_error_from(form, error)
         else:
@@ -195,12 +200,18 @@ def listing_edit_view(request, pk):
             listing_shipping_set(
                 listing_id=listing.pk, seller=request.user, shipping_cents=form.shipping_cents
             )
+            listing_offer_terms_set(
+                listing_id=listing.pk, seller=request.user,
+                enabled=form.cleaned_data["accept_offers"], minimum_cents=form.offer_minimum_cents,
+            )
         except PriceLocked as error:  # the reservation began between form check and lock
             form.add_error("price", error.message)
         except ShippingLocked as error:
             form.add_error("shipping", error.message)
         except ListingContentLocked as error:
             form.add_error(None, error.message)
+        except InvalidOfferMinimum as error:
+            form.add_error("offer_minimum", error.message)
         except ValidationError as error:
             _form_error_from(form, error)
         else:

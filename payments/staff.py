@@ -21,6 +21,7 @@ VIEW_MODELS = [
     ("payments", "refundapproval"), ("payments", "earlyfraudwarning"), ("payments", "ordersnapshot"),
     ("disputes", "dispute"),
     ("messaging", "conversation"), ("messaging", "messagereport"),
+    ("offers", "offer"),
     ("accounts", "user"),
     ("marketplace", "listing"), ("marketplace", "stub"),
     ("djstripe", "webhookeventtrigger"), ("djstripe", "event"),

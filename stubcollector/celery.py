@@ -53,6 +53,11 @@ app.conf.beat_schedule = {
         "task": "messaging.send_due_message_emails",
         "schedule": crontab(minute="*"),
     },
+    # Offers not answered in time, accepted offers whose hold ended unpaid (offers/services.py).
+    "expire-offers": {
+        "task": "offers.expire_offers",
+        "schedule": crontab(minute="*"),
+    },
 }
 
 

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "disputes",
     "connect",
     "messaging",
+    "offers",  # buyers' offers and sellers' answers (beside messaging, above payments)
     "reconciliation",  # our books against Stripe's (above the payment apps, below demo)
     "demo",  # demo data (seed_demo); it builds on every other app and none imports it
 ]
@@ -323,6 +324,12 @@ POST_RATE_PER_USER = env("POST_RATE_PER_USER", default="60/m")
 MESSAGE_RATE_PER_USER = env("MESSAGE_RATE_PER_USER", default="20/m")
 MESSAGE_RATE_PER_IP = env("MESSAGE_RATE_PER_IP", default="60/m")
 MESSAGE_EMAIL_MINUTES = env.int("MESSAGE_EMAIL_MINUTES", default=15)
+# Offers (offers/services.py): each side answers within this many hours or the offer expires; a
+# buyer has at most this many offers waiting for an answer; new offers per user (rate), which also
+# keeps a buyer from finding a seller's hidden minimum by trying prices.
+OFFER_RESPONSE_HOURS = env.int("OFFER_RESPONSE_HOURS", default=48)
+OFFERS_MAX_OPEN_PER_BUYER = env.int("OFFERS_MAX_OPEN_PER_BUYER", default=3)
+OFFER_RATE_PER_USER = env("OFFER_RATE_PER_USER", default="10/h")
 # Live holds one buyer may have at once (a hold is extended at most once, to twice the length).
 MAX_ACTIVE_RESERVATIONS_PER_BUYER = env.int("MAX_ACTIVE_RESERVATIONS_PER_BUYER", default=3)
 # Saved searches one user may keep (counted under a lock on the user's row).

@@ -26,6 +26,7 @@ from core.queue import enqueue_on_commit
 from marketplace.pricing import application_fee_cents
 from marketplace.services import ListingUnavailable, listing_release, listing_reserve
 from payments import stripe_api
+from payments.agreed_prices import listing_total_for
 from payments.forms import SHIPPING_FIELDS
 from payments.models import Order, OrderStatus
 from payments.services.audit import audit_record
@@ -87,7 +88,9 @@ def checkout_order_open(*, listing_id, buyer, shipping: dict, now=None, request=
         .order_by("pk")
     )
     mine = next((order for order in pending if order.buyer_id == buyer.pk), None)
-    if mine is not None and _order_matches_listing(mine, listing):
+    # The listing's price, or the price of an offer its seller accepted for this buyer.
+    total_cents = listing_total_for(listing=listing, buyer=buyer, now=now)
+    if mine is not None and _order_matches_listing(mine, listing, total_cents=total_cents):
         # A reload, a second click or another card after a decline (the webhook leaves a
         # declined order open while the hold lasts): same order, same PaymentIntent; the hold
         # is extended.
@@ -101,7 +104,7 @@ def checkout_order_open(*, listing_id, buyer, shipping: dict, now=None, request=
         # PaymentIntent must never take the money. The order is superseded by a new one.
         order_transition(
             order=mine, to=OrderStatus.CANCELLED, request=request,
-            message=f"Superseded: the listing now costs {listing.total_cents} cents, "
+            message=f"Superseded: the listing now costs {total_cents} cents, "
                     f"this order was for {mine.amount_cents}.",
             data={"closed_because": "superseded"},
         )
@@ -133,8 +136,8 @@ def checkout_order_open(*, listing_id, buyer, shipping: dict, now=None, request=
             buyer=buyer,
             seller=seller,
             listing=listing,
-            amount_cents=listing.total_cents,  # from the listing, never from the client
-            application_fee_cents=application_fee_cents(listing.total_cents),
+            amount_cents=total_cents,  # from the listing or an accepted offer, never from the client
+            application_fee_cents=application_fee_cents(total_cents),
             shipping_cents=listing.shipping_cents,  # the part of the amount that is postage
             currency="usd",
             stripe_account_id=seller.stripe_account_id,
@@ -156,11 +159,11 @@ def checkout_order_open(*, listing_id, buyer, shipping: dict, now=None, request=
     return order, True
 
 
-def _order_matches_listing(order: Order, listing) -> bool:
-    """Was `order` made for what the listing asks now (amount, fee, the seller's account)?"""
+def _order_matches_listing(order: Order, listing, *, total_cents: int) -> bool:
+    """Was `order` made for what the buyer pays now (amount, fee, the seller's account)?"""
     return (
-        order.amount_cents == listing.total_cents
-        and order.application_fee_cents == application_fee_cents(listing.total_cents)
+        order.amount_cents == total_cents
+        and order.application_fee_cents == application_fee_cents(total_cents)
         and order.stripe_account_id == listing.seller.stripe_account_id
     )
 

@@ -25,6 +25,7 @@ from django.utils import timezone
 from marketplace.models import Listing, ListingStatus
 from marketplace.services import listing_mark_sold, listing_release
 from payments import stripe_api
+from payments.agreed_prices import listing_total_for
 from payments.models import (
     LIVE_ORDER_STATUSES,
     AuditEvent,
@@ -141,8 +142,8 @@ def _listing_free_for(order: Order) -> bool:
     others = others.exclude(pk=order.pk)
     if others.exists():
         return False
-    if listing.total_cents != order.amount_cents:
-        return False  # repriced since: never sold at a stale price
+    if listing_total_for(listing=listing, buyer=order.buyer) != order.amount_cents:
+        return False  # repriced since (or an accepted offer's hold ended): never a stale price
     if listing.status == ListingStatus.ACTIVE:
         return True
     if listing.status == ListingStatus.RESERVED:

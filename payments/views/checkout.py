@@ -18,6 +18,7 @@ from core.site import absolute_url
 from marketplace.models import Listing, ListingStatus
 from marketplace.pricing import format_usd
 from marketplace.services import listing_purchase_blocker
+from payments.agreed_prices import listing_price_for, listing_total_for
 from payments.forms import SHIPPING_FIELDS, CreatePaymentIntentForm, ShippingAddressForm
 from payments.models import OrderStatus
 from payments.order_words import reader_of, status_words
@@ -70,9 +71,10 @@ def checkout_page(request, listing_id: int):
         "listing": listing,
         "stub": listing.stub,
         "blocker": blocker,
-        "price": format_usd(listing.price_cents),
+        "price": format_usd(listing_price_for(listing=listing, buyer=request.user)),
+        "agreed": listing_price_for(listing=listing, buyer=request.user) != listing.price_cents,
         "shipping": format_usd(listing.shipping_cents),
-        "total": format_usd(listing.total_cents),
+        "total": format_usd(listing_total_for(listing=listing, buyer=request.user)),
         "reservation_minutes": settings.LISTING_RESERVATION_MINUTES,
         "payment_problem": CHECKOUT_PROBLEMS.get(request.GET.get("payment", "")),
         "form": ShippingAddressForm(initial=_last_shipping_address(request.user) or None),

@@ -1,0 +1,40 @@
+"""{% load offers %}: the offers parts of pages other apps draw, loaded by name so none of them
+imports offers (docs/architecture.md, "Layout").
+
+{% offer_box listing is_owner %}: the listing page's "Make an offer" panel (nothing unless the
+seller takes offers and the stub is on sale); {% offers_dashboard_link %}: the seller dashboard's
+link with the count of offers waiting for an answer.
+"""
+
+from django import template
+from django.conf import settings
+
+from marketplace.models import ListingStatus
+from offers.selectors import offer_latest_for, offers_awaiting
+
+register = template.Library()
+
+
+@register.inclusion_tag("offers/_box.html", takes_context=True)
+def offer_box(context, listing, is_owner=False):
+    user = context["request"].user
+    on_sale = listing.status in (ListingStatus.ACTIVE, ListingStatus.RESERVED)
+    show = listing.offers_enabled and on_sale
+    latest = None
+    if show and user.is_authenticated and not is_owner:
+        latest = offer_latest_for(listing_id=listing.pk, buyer=user)
+    return {
+        "show": show,
+        "listing": listing,
+        "user": user,
+        "is_owner": is_owner,
+        "latest": latest,
+        "hours": settings.OFFER_RESPONSE_HOURS,
+        "csrf_token": context.get("csrf_token"),
+    }
+
+
+@register.inclusion_tag("offers/_dashboard_link.html", takes_context=True)
+def offers_dashboard_link(context):
+    user = context["request"].user
+    return {"awaiting": offers_awaiting(user=user) if user.is_authenticated else 0}
