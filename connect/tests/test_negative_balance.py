@@ -5,16 +5,21 @@ themselves (and an hourly read of sellers with recent ones) make the app re-read
 and the seller takes no new orders until it is covered."""
 
 import io
+from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
 from connect import services as connect
+from connect.services.payouts import sellers_balance_refresh
 from marketplace.models import Listing
 from marketplace.services import listing_can_be_purchased
 from marketplace.tests.factories import ListingFactory
 from payments.models import AuditEvent
+from payments.services.refunds import refund_request
+from payments.tests.factories import staff_member
 from payments.tests.webhook_support import pay, sandbox_order, sandbox_seller_onboarded
 
 pytestmark = pytest.mark.django_db
@@ -161,3 +166,24 @@ def test_the_hourly_read_leaves_sellers_without_recent_refunds_or_disputes_alone
     sandbox_seller_onboarded(stripe_sandbox)
 
     assert refresh_seller_balances() == {"read": 0, "negative": 0, "failed": 0}
+
+
+def test_the_hourly_read_finds_a_seller_refunded_while_stripes_balance_read_was_down(
+        stripe_sandbox, webhooks, settings):
+    seller = sandbox_seller_onboarded(stripe_sandbox, email="seller@example.com")
+    order = sandbox_order(stripe_sandbox, seller=seller)
+    pay(order)
+    assert webhooks() == []
+    stripe_sandbox.fail_next("/v1/balance", times=30)  # the refund's re-read cannot happen
+    refund_request(order_id=order.pk, actor=staff_member("Finance"))
+    assert webhooks() == []
+    stripe_sandbox.clear_faults()
+    seller.refresh_from_db()
+    stale_read_at = seller.stripe_balance_synced_at
+
+    assert sellers_balance_refresh() == {"read": 1, "negative": 0, "failed": 0}
+    seller.refresh_from_db()
+    assert seller.stripe_balance_synced_at != stale_read_at
+
+    later = timezone.now() + timedelta(days=settings.SELLER_BALANCE_WATCH_DAYS + 1)
+    assert sellers_balance_refresh(now=later) == {"read": 0, "negative": 0, "failed": 0}
