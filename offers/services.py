@@ -283,10 +283,13 @@ def offer_accept(*, offer_id, user, amount_cents, request=None, now=None) -> Off
         with transaction.atomic():
             _lock_buyer(offer.buyer_id)
             listing = _lock_listing(offer.listing_id)
+            locked = _lock_offer(offer.pk)
+            if locked.status in (OfferStatus.ACCEPTED, OfferStatus.PAID):
+                locked.duplicate = True  # a second click that waited for the first one's locks
+                return locked
+            _turn_check(locked, user, now)
             if listing.reservation_is_live(now):
                 raise ListingHeld()  # someone (the buyer too, at the full price) is paying now
-            locked = _lock_offer(offer.pk)
-            _turn_check(locked, user, now)
             if amount_cents != locked.on_the_table_cents:
                 raise OfferAmountChanged()
             listing = listing_reserve(listing_id=listing.pk, buyer=locked.buyer, now=now)
