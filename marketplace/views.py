@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from core.rate_limits import post_rate_limit
 from marketplace.forms import ListingForm, parse_listing_filters
 from marketplace.models import ListingStatus
-from marketplace.offer_terms import InvalidOfferMinimum, listing_offer_terms_set
+from marketplace.offer_terms import InvalidOfferMinimum, OfferTermsLocked, listing_offer_terms_set
 from marketplace.page_cache import anonymous_page_cache, page_shows
 from marketplace.photos import stub_gallery
 from marketplace.pricing import platform_fee_percent
@@ -210,7 +210,7 @@ def listing_edit_view(request, pk):
             form.add_error("shipping", error.message)
         except ListingContentLocked as error:
             form.add_error(None, error.message)
-        except InvalidOfferMinimum as error:
+        except (InvalidOfferMinimum, OfferTermsLocked) as error:
             form.add_error("offer_minimum", error.message)
         except ValidationError as error:
             _form_error_from(form, error)

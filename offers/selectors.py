@@ -62,8 +62,11 @@ def agreed_price(*, listing, buyer, now=None) -> int | None:
 
     It holds while the listing is still held by the buyer from the acceptance (the same hold,
     perhaps extended by checkout): once that hold lapsed, was released or went to someone else,
-    the listing's own price applies again. An open offer is no price at all.
+    the listing's own price applies again. An open offer is no price at all. A listing that takes
+    no offers has none (no query: its terms cannot change while a buyer holds it).
     """
+    if not listing.offers_enabled:
+        return None
     if listing.status != ListingStatus.RESERVED or listing.reserved_by_id != buyer.pk:
         return None
     if listing.reserved_at is None:

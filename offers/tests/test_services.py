@@ -236,3 +236,14 @@ def test_the_minimum_is_checked_against_the_price(listing, seller):
     listing_offer_terms_set(listing_id=listing.pk, seller=seller, enabled=False, minimum_cents=3000)
     listing.refresh_from_db()
     assert (listing.offers_enabled, listing.offer_minimum_cents) == (False, None)
+
+
+def test_the_offer_terms_are_frozen_while_a_buyer_holds_the_stub(listing, buyer, seller):
+    from marketplace.offer_terms import OfferTermsLocked, listing_offer_terms_set
+
+    offer = make(listing, buyer)
+    services.offer_accept(offer_id=offer.pk, user=seller, amount_cents=4000)
+    with pytest.raises(OfferTermsLocked):
+        listing_offer_terms_set(listing_id=listing.pk, seller=seller, enabled=False, minimum_cents=None)
+    listing.refresh_from_db()
+    assert listing_price_for(listing=listing, buyer=buyer) == 4000
