@@ -94,6 +94,13 @@ messages/<int:conversation_id>/send/                      JSON    403   201    4
 messages/report/<int:message_id>/                         JSON    403   409    404     201     404      404      404      404      404
 listings/<int:listing_id>/ask/                            GET     302   200    200     409     200      200      200      200      200
 orders/<int:order_id>/messages/                           GET     302   302    404     302     404      404      404      404      404
+offers/                                                   GET     302   200    200     200     200      200      200      200      200
+offers/<int:offer_id>/                                    GET     302   200    404     200     404      404      404      404      404
+offers/<int:offer_id>/accept/                             JSON    403   409    404     200     404      404      404      404      404
+offers/<int:offer_id>/decline/                            JSON    403   409    404     200     404      404      404      404      404
+offers/<int:offer_id>/counter/                            JSON    403   409    404     200     404      404      404      404      404
+offers/<int:offer_id>/withdraw/                           JSON    403   200    404     409     404      404      404      404      404
+listings/<int:listing_id>/offer/                          JSON    403   201    201     409     201      201      201      201      201
 api/listings/                                             GETJSON 200   200    200     200     200      200      200      200      200
 api/listings/<str:pk>/                                    GETJSON 200   200    200     200     200      200      200      200      200
 marketplace/payment-compatibility/                        GETJSON 200   200    200     200     200      200      200      200      200
@@ -151,6 +158,7 @@ disputes.dispute                 READERS   NOBODY   NOBODY   NOBODY
 payments.earlyfraudwarning       READERS   NOBODY   NOBODY   NOBODY
 messaging.conversation           READERS   NOBODY   NOBODY   NOBODY
 messaging.messagereport          READERS   NOBODY   SUPPORT  NOBODY
+offers.offer                     READERS   NOBODY   NOBODY   NOBODY
 reconciliation.reconciliationrun FINANCE   NOBODY   NOBODY   NOBODY
 reconciliation.difference        FINANCE   NOBODY   NOBODY   NOBODY
 ratings.feedback                 SUPER     NOBODY   SUPER    NOBODY
@@ -285,6 +293,7 @@ def _concrete_path(pattern: str, world) -> str:
         "<int:warning_id>": getattr(world, "warning_id", 0),
         "<int:conversation_id>": getattr(world, "conversation_id", 0),
         "<int:message_id>": getattr(world, "message_id", 0),
+        "<int:offer_id>": getattr(world, "offer_id", 0),
         "<str:token>": getattr(world, "token", "no-token"),
         "<uidb64>": "MQ",  # a user id; the token below is not one of its reset tokens
         "<token>": "not-a-reset-token",
@@ -358,6 +367,13 @@ def _prepare(pattern: str, world, settings):
         from django.utils import timezone
 
         type(order).objects.filter(pk=order.pk).update(status="paid", paid_at=timezone.now())
+    if "offer" in pattern and pattern != "offers/":
+        # The listing takes offers; the buyer's $30.00 offer on it waits for the seller.
+        from offers.services import offer_make
+
+        type(world.listing).objects.filter(pk=world.listing.pk).update(offers_enabled=True)
+        if "<int:offer_id>" in pattern:
+            world.offer_id = offer_make(listing_id=world.listing.pk, buyer=world["buyer"], amount_cents=3000).pk
     if pattern == "metrics":  # a session is no key to the metrics: only the bearer token is
         settings.METRICS_TOKEN = "metrics-token-for-the-matrix"
 
@@ -403,6 +419,8 @@ def _body(pattern: str, world) -> dict:
         return {"body": "Thanks, I will wait for the tracking number."}
     if pattern.startswith("messages/report/"):
         return {"reason": "Rude"}
+    if pattern.startswith("offers/<int:offer_id>/") or pattern.endswith("/offer/"):
+        return {"amount": "35.00" if pattern.endswith("/counter/") else "30.00"}
     if pattern.endswith("/dispute/"):
         return {"note": "Shipped with tracking.", "tracking_number": "1Z999AA10123456784"}
     if pattern.endswith("/dispute/files/"):
@@ -478,6 +496,13 @@ def _effect_check(pattern: str, world, role: str, response):
     elif pattern == "payments/orders/<int:order_id>/relist/":
         world.order.listing.refresh_from_db()
         assert (world.order.listing.status == "active") == (response.status_code == 200), role
+    elif pattern.startswith("offers/<int:offer_id>/") and pattern != "offers/<int:offer_id>/":
+        from offers.models import Offer
+
+        moved = {"accept/": "accepted", "decline/": "declined", "counter/": "countered", "withdraw/": "withdrawn"}
+        status = Offer.objects.get(pk=world.offer_id).status
+        done = response.status_code == 200
+        assert status == (moved[pattern.rsplit("/", 2)[-2] + "/"] if done else "pending"), (role, status)
     elif pattern.endswith("/withdraw/"):
         world.listing.refresh_from_db()
         assert (world.listing.status == "withdrawn") == (role == "seller"), role
@@ -489,6 +514,10 @@ def _effect_check(pattern: str, world, role: str, response):
         from messaging.models import MessageReport
 
         assert MessageReport.objects.exists() == (response.status_code == 201), role
+    elif pattern == "listings/<int:listing_id>/offer/":
+        from offers.models import Offer
+
+        assert Offer.objects.exists() == (response.status_code == 201), role
     elif pattern.startswith("saved-searches/<int:pk>"):
         from marketplace.models import SavedSearch
 
