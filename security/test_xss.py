@@ -112,6 +112,10 @@ def _tainted_world(stripe_sandbox, settings):
     message_id = int(asked["Location"].rsplit("-", 1)[1])
     reported = as_seller.post(f"/messages/report/{message_id}/", {"reason": payload("report_reason")})
     assert reported.status_code == 302, reported.status_code
+    # An offer on the listing still on sale, countered by the seller (offers' pages and emails).
+    type(on_sale).objects.filter(pk=on_sale.pk).update(offers_enabled=True)
+    offer = post_json(as_buyer, f"/listings/{on_sale.pk}/offer/", {"amount": "40.00"}).json()
+    post_json(as_seller, f"/offers/{offer['id']}/counter/", {"amount": "45.00"})
     order.refresh_from_db()
     assert order.status == OrderStatus.COMPLETED, order.status
     staff = UserFactory(is_staff=True, is_superuser=True)
@@ -119,6 +123,7 @@ def _tainted_world(stripe_sandbox, settings):
     as_staff.force_login(staff)
     return {"seller": seller, "buyer": buyer, "order": order, "on_sale": on_sale, "dispute": dispute,
             "conversation_url": conversation_url, "report": MessageReport.objects.get(),
+            "offer_url": f"/offers/{offer['id']}/",
             "clients": {"anon": Client(), "seller": as_seller, "buyer": as_buyer, "staff": as_staff}}
 
 
@@ -160,6 +165,14 @@ PAGES = [
     ("staff", lambda w: f"/admin/messaging/messagereport/{w['report'].pk}/change/",
      ("message", "report_reason")),
     ("staff", lambda w: f"/admin/payments/order/{w['order'].pk}/refund/", ("event_name",)),
+    ("buyer", lambda w: "/offers/", ("event_name",)),
+    ("seller", lambda w: "/offers/", ("event_name", "first_name", "last_name")),
+    ("buyer", lambda w: w["offer_url"], ("event_name",)),
+    ("seller", lambda w: w["offer_url"], ("event_name", "first_name", "last_name")),
+    ("buyer", lambda w: f"/listings/{w['on_sale'].pk}/offer/", ("event_name",)),
+    ("staff", lambda w: "/admin/offers/offer/", ("event_name",)),
+    ("staff", lambda w: w["offer_url"].replace("/offers/", "/admin/offers/offer/") + "change/",
+     ("event_name",)),
 ]
 
 
@@ -259,3 +272,15 @@ def test_a_refund_note_to_the_buyer_is_text_in_the_confirmation_the_admin_previe
     for message in to_buyer:
         (html, _), = message.alternatives
         assert_escaped(html, ("buyer_note",), f"the email {message.subject!r}")
+
+
+def test_an_offer_amount_typed_as_markup_comes_back_as_text_and_its_confirmation_escapes_the_stub(tainted):
+    """The offer form echoes what was typed when it is not an amount; the confirmation page and
+    the counter's name the stub."""
+    as_buyer, listing = tainted["clients"]["buyer"], tainted["on_sale"]
+    refused = as_buyer.post(f"/listings/{listing.pk}/offer/", {"amount": short_payload("amount")})
+    assert refused.status_code == 400
+    assert_escaped(refused.content.decode(), ("amount", "event_name"), "the refused offer form")
+    confirm = tainted["clients"]["seller"].post(tainted["offer_url"] + "counter/", {"amount": "46.00"})
+    assert confirm.status_code == 200
+    assert_escaped(confirm.content.decode(), ("event_name",), "the counter's confirmation")
