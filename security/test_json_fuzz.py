@@ -18,6 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from messaging.services import message_post, order_conversation_open
+from offers.services import offer_make
 from payments.tests.webhook_support import CONNECT_PATH, PLATFORM_PATH, sign
 from security.world import build_world
 
@@ -44,7 +45,8 @@ json_values = st.recursive(scalars, lambda inner: st.one_of(
 KNOWN_KEYS = ["listing_id", "amount", "reason", "note", "tracking_number", "shipping_carrier",
               "rating", "comment", "reply", "shipping", "shipping_name", "shipping_line1",
               "shipping_line2", "shipping_city", "shipping_state", "shipping_postal_code",
-              "shipping_country", "request_token", "watch", "price_cents", "status", "order_id", "body"]
+              "shipping_country", "request_token", "watch", "price_cents", "status", "order_id", "body",
+              "confirm"]
 
 
 @st.composite
@@ -97,6 +99,11 @@ JSON_POSTS = [
     ("/listings/{listing}/ask/", "buyer2"),
     ("/messages/{conversation}/send/", "buyer"),
     ("/messages/report/{message}/", "seller"),
+    ("/listings/{listing}/offer/", "buyer2"),
+    ("/offers/{offer}/accept/", "seller"),
+    ("/offers/{offer}/counter/", "seller"),
+    ("/offers/{offer}/decline/", "seller"),
+    ("/offers/{offer}/withdraw/", "buyer"),
 ]
 JSON_GETS = [
     ("/api/listings/", "anon"),
@@ -132,6 +139,8 @@ def world(stripe_sandbox, settings):
     world.conversation_id = conversation.pk
     world.message_id = message_post(conversation_id=conversation.pk, sender=world["buyer"],
                                     body="Shipped yet?").pk
+    type(world.listing).objects.filter(pk=world.listing.pk).update(offers_enabled=True)
+    world.offer_id = offer_make(listing_id=world.listing.pk, buyer=world["buyer"], amount_cents=3000).pk
     return world
 
 
@@ -146,7 +155,7 @@ def _client(world, role: str) -> Client:
 
 def _path(template: str, world) -> str:
     return template.format(order=world.order.pk, listing=world.listing.pk, conversation=world.conversation_id,
-                           message=world.message_id)
+                           message=world.message_id, offer=world.offer_id)
 
 
 @given(route=st.sampled_from(JSON_POSTS), body=bodies(), content_type=content_types, extra=headers,
