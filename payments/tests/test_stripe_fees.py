@@ -7,6 +7,8 @@ import json
 
 import pytest
 import stripe
+from django.core import mail
+from django.urls import reverse
 
 from accounts.tests.factories import SellerFactory, UserFactory
 from marketplace.pricing import (
@@ -18,7 +20,8 @@ from marketplace.pricing import (
 )
 from marketplace.tests.factories import ListingFactory
 from payments.models import Order
-from payments.tests.factories import shipping_address
+from payments.services.notifications import notify_order_paid
+from payments.tests.factories import PaidOrderFactory, shipping_address
 from payments.tests.webhook_support import pay
 
 pytestmark = pytest.mark.django_db
@@ -95,6 +98,29 @@ def test_a_dispute_fee_lands_on_the_platform_balance_not_the_sellers(stripe_sand
     # $20 sale: fee $2.00, Stripe's $0.88 and the $15.00 dispute fee: the platform is $13.88 down.
     assert _platform_net_from({charge.id, dispute.id}) == 200 - 88 - STRIPE_DISPUTE_FEE_CENTS
 
+
+
+def test_the_seller_is_told_the_fee_kept_and_that_the_platform_pays_stripes_fee(client, settings):
+    """What docs/going-live.md says the seller is shown: the sale email and the seller's order page
+    give the platform fee (here the floor), say Stripe's fee is the platform's, and take nothing
+    more from the seller's share."""
+    settings.PLATFORM_FEE_BPS = 1000
+    order = PaidOrderFactory(listing__price_cents=300, listing__shipping_cents=0,
+                             listing__seller__email="seller@example.com")
+
+    notify_order_paid(order=order)
+
+    [notice] = [m for m in mail.outbox if m.to == ["seller@example.com"]]
+    assert "Platform fee: $0.39\n" in notice.body
+    assert "You receive: $2.61 (Stub Collector pays Stripe's processing fee)" in notice.body
+    client.force_login(order.seller)
+    seller_page = client.get(reverse("payments_pages:order_detail", args=[order.pk])).content.decode()
+    assert "Platform fee, the minimum: Stripe&#x27;s card fee on this sale" in seller_page
+    assert "Stripe&#x27;s card fee, paid by Stub Collector, not you" in seller_page
+    assert '<dd class="money-net">$2.61</dd>' in seller_page
+    client.force_login(order.buyer)
+    buyer_page = client.get(reverse("payments_pages:order_detail", args=[order.pk])).content.decode()
+    assert "$2.61" not in buyer_page  # the fee split is between the seller and us
 
 # -- the statement descriptor suffix -----------------------------------------------------------
 
