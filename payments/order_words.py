@@ -57,6 +57,20 @@ def order_move_words_register(words: Callable[..., str]) -> None:
         _MOVE_WORDS.append(words)
 
 
+# Words for an app's own events on the order (the problems app: "problem." for a report's
+# steps), by action prefix, from its ready(): (event, *, order, reader) -> the line, or "" to
+# leave the event out. payments.selectors.orders.order_timeline reads the events of these prefixes too.
+_EVENT_WORDS: dict[str, Callable[..., str]] = {}
+
+
+def order_event_words_register(prefix: str, words: Callable[..., str]) -> None:
+    _EVENT_WORDS[prefix] = words
+
+
+def timeline_event_prefixes() -> tuple[str, ...]:
+    return tuple(_EVENT_WORDS)
+
+
 @dataclass(frozen=True)
 class TimelineLine:
     at: datetime
@@ -110,6 +124,9 @@ def _event_words(
     if event.action.startswith("refund."):
         refund = refunds.get(data.get("refund"))
         return _refund_words(event.action.removeprefix("refund."), refund, reader=reader)
+    for prefix, words in _EVENT_WORDS.items():
+        if event.action.startswith(prefix):
+            return words(event, order=order, reader=reader)
     if event.action != "order.transition":
         return ""
     for words in _MOVE_WORDS:
