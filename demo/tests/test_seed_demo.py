@@ -35,7 +35,8 @@ def test_seed_demo_onboards_sellers_and_lists_stubs_with_pictures_once(stripe_sa
     for listing in listings[:5]:
         assert default_storage.exists(listing.stub.photo.name)
         assert default_storage.exists(listing.stub.thumbnail.name)
-    assert Listing.objects.purchasable_now().count() >= 55  # a few have sold
+    # A few have sold; of the demo offers' listings one is paid, one held, one withdrawn.
+    assert Listing.objects.purchasable_now().count() >= 52
     from payments.models import Order, OrderStatus
     from ratings.models import Feedback
 
@@ -49,6 +50,10 @@ def test_seed_demo_onboards_sellers_and_lists_stubs_with_pictures_once(stripe_sa
     assert Conversation.objects.filter(kind="listing").count() == 3
     assert Conversation.objects.filter(kind="order").count() == 1
     assert MessageReport.objects.filter(kind="contact_details").count() == 1  # Support's queue has one
+    from offers.models import Offer
+
+    assert set(Offer.objects.values_list("status", flat=True)) == {  # an offer in each state
+        "pending", "countered", "accepted", "paid", "declined", "withdrawn", "expired", "void"}
 
     assert users.get(username="buyer").check_password("buyer-pass")
     staff = users.get(username="staff")
@@ -119,14 +124,14 @@ def test_demo_orders_are_sandbox_payments_that_staff_can_refund(stripe_sandbox):
     seed()
 
     orders = Order.objects.select_related("payment", "seller")
-    assert orders.count() == 6 + POPULAR_EVENTS * SALES_PER_EVENT
+    assert orders.count() == 6 + POPULAR_EVENTS * SALES_PER_EVENT + 1  # the paid demo offer's
     for order in orders:
         intent = stripe.PaymentIntent.retrieve(order.payment_intent_id,
                                                stripe_account=order.stripe_account_id)
         assert intent.status == "succeeded" and intent.amount == order.amount_cents
         assert intent.latest_charge == order.payment.charge_id
         assert order.stripe_account_id == order.seller.stripe_account_id
-    waiting = orders.get(status=OrderStatus.PAID)
+    waiting = orders.filter(status=OrderStatus.PAID).order_by("pk").first()  # the paid offer's is later
     staff = get_user_model().objects.get(username="staff")
 
     refund = refund_request(order_id=waiting.pk, actor=staff)
