@@ -25,10 +25,12 @@ from disputes.models import Dispute
 from disputes.services import dispute_seller_note_save
 from e2e.browser import log_in
 from marketplace.models import Category
+from marketplace.offer_terms import listing_offer_terms_set
 from marketplace.photos import stub_photos_add
 from marketplace.tests.images import image_upload
 from marketplace.watchlist import saved_search_create, unsubscribe_token, watch_add
 from messaging.models import Conversation
+from offers.services import offer_counter, offer_make
 from payments.services.fulfilment import order_ship
 from payments.staff import FINANCE, staff_groups_ensure
 
@@ -39,7 +41,7 @@ BLOCKING = {"serious", "critical"}
 # The pages the README shows (every page is checked; these are also photographed).
 MAIN_PAGES = {"browse", "listing", "seller", "checkout", "order-shipped", "order-rated", "orders",
               "watching", "photos", "sell", "dashboard", "password-reset", "password-reset-sent",
-              "admin-todo", "dispute-confirm", "messages", "conversation"}
+              "admin-todo", "dispute-confirm", "messages", "conversation", "offers-seller", "offer"}
 AXE = Axe()
 DAY = 86400
 
@@ -107,6 +109,15 @@ def world(stripe_live, settings, tmp_path):
     ann_asked = Conversation.objects.filter(kind="listing", buyer=buyer).order_by("pk").first()
     rosa_asked = Conversation.objects.get(kind="listing", buyer=rosa)
 
+    # Offers on the first three stubs (the listing page shows the panel): Ann's countered, waiting
+    # for her answer, and Rosa's waiting for the seller's.
+    for listing in listings[:3]:
+        listing_offer_terms_set(listing_id=listing.pk, seller=maggie, enabled=True, minimum_cents=None)
+    price = listings[1].price_cents
+    countered = offer_make(listing_id=listings[1].pk, buyer=buyer, amount_cents=price * 3 // 4)
+    countered = offer_counter(offer_id=countered.pk, seller=maggie, amount_cents=price * 9 // 10)
+    waiting = offer_make(listing_id=listings[2].pk, buyer=rosa, amount_cents=listings[2].price_cents * 4 // 5)
+
     staff_groups_ensure()
     finance = UserFactory(username="fiona", first_name="Fiona", is_staff=True)
     finance.groups.add(Group.objects.get(name=FINANCE))
@@ -117,6 +128,7 @@ def world(stripe_live, settings, tmp_path):
         "staff": finance, "dispute": Dispute.objects.get(order=disputed),
         "asked": ann_asked, "to_ask": rosa_asked.listing,
         "order_conversation": Conversation.objects.get(order=shipped),
+        "countered": countered, "waiting": waiting,
     }
 
 
@@ -154,6 +166,9 @@ def pages_for(world) -> dict[str, list[tuple]]:
             ("conversation", f"/messages/{world['asked'].pk}/"),
             ("order-conversation", f"/messages/{world['order_conversation'].pk}/"),
             ("ask", f"/listings/{world['to_ask'].pk}/ask/"),
+            ("offers", "/offers/"),
+            ("offer", f"/offers/{world['countered'].pk}/"),
+            ("offer-make", f"/listings/{world['waiting'].listing_id}/offer/"),
         ],
         world["seller"].username: [
             ("dashboard", "/dashboard/"),
@@ -165,6 +180,8 @@ def pages_for(world) -> dict[str, list[tuple]]:
             ("sales", "/orders/"),
             ("messages-seller", "/messages/"),
             ("conversation-seller", f"/messages/{world['asked'].pk}/"),
+            ("offers-seller", "/offers/"),
+            ("offer-seller", f"/offers/{world['waiting'].pk}/"),
         ],
         world["staff"].username: [
             ("admin-todo", "/admin/"),
