@@ -3,7 +3,7 @@
 
 VENV_STAMP := .venv/.installed
 
-.PHONY: run test test-all test-postgres e2e bench lint ci smoke venv help sqlite-snapshot serve smoke-serve worker
+.PHONY: run test test-all test-postgres e2e bench lint ci smoke venv help sqlite-snapshot serve smoke-serve smoke-hosts worker
 
 help:
 	@echo "make run            migrate, start the Stripe sandbox, seed demo data, serve on :8000"
@@ -16,7 +16,9 @@ help:
 	@echo "make lint           ruff, and lint-imports (the app layers contract in .importlinter)"
 	@echo "make smoke          make run on scratch ports/database, checked and stopped (CI runs it)"
 	@echo "make serve          production-like stack on loopback: gunicorn, PostgreSQL, Redis, Celery worker + beat, sandbox"
+	@echo "                    HOSTS=2: two app hosts (pages, webhooks, worker) behind nginx, files on S3 (moto)"
 	@echo "make smoke-serve    make serve on scratch ports, buys a stub through it end to end, stops it (CI runs it)"
+	@echo "make smoke-hosts    make serve HOSTS=2 (nginx, S3): session, photo, purchase, rate limit across hosts, one killed (CI runs it)"
 	@echo "make worker         a Celery worker + beat for make run (needs CELERY_BROKER_URL=redis://…)"
 	@echo "make ci             what CI runs (.ci/run)"
 
@@ -63,6 +65,9 @@ serve: $(VENV_STAMP)
 
 smoke-serve: $(VENV_STAMP)
 	bash scripts/smoke_serve.sh
+
+smoke-hosts: $(VENV_STAMP)
+	bash scripts/smoke_hosts.sh
 
 worker: $(VENV_STAMP)
 	.venv/bin/celery -A stubcollector worker --beat --loglevel INFO --concurrency 2

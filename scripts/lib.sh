@@ -10,9 +10,11 @@ log() { printf '\n==> %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 # A TCP port nobody listens on right now, searching upwards from $1 (default: a random port in
-# 20000-49999, so that two runs at once on one machine, say two CI runs, do not pick the same one).
+# 20000-31999, so that two runs at once on one machine, say two CI runs, do not pick the same one).
+# Below Linux's ephemeral ports (32768 up): an outgoing connection holds one of those without
+# listening on it, so it looks free here and the server that binds it then fails.
 free_port() {
-  local port="${1:-$((20000 + RANDOM % 30000))}"
+  local port="${1:-$((20000 + RANDOM % 12000))}"
   while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
     port=$((port + 1))
   done
@@ -52,6 +54,15 @@ ensure_postgres_installed() {
 
 ensure_redis_installed() {
   command -v redis-server >/dev/null || apt_install redis-server
+}
+
+# The local proxy of `make serve HOSTS=2` (scripts/serve.sh), from Debian's package. serve.sh runs
+# the binary with a config of its own on loopback; the package's own service (port 80, started by
+# the install only where services may start, not in a container) plays no part.
+NGINX_BIN="${NGINX_BIN:-/usr/sbin/nginx}"
+ensure_nginx_installed() {
+  [ -x "$NGINX_BIN" ] || apt_install nginx
+  [ -x "$NGINX_BIN" ] || die "nginx not found at $NGINX_BIN"
 }
 
 ensure_chromium_installed() {

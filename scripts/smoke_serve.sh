@@ -72,7 +72,7 @@ for port in "$SITE_PORT" "$SANDBOX_PORT" "$redis_port" "$pg_port"; do
   done
   die "port $port still answers after make serve stopped"
 done
-for pid in "$gunicorn_pid" "$worker_pid" "$beat_pid"; do
+for pid in "$web_1_pid" "$worker_1_pid" "$beat_pid"; do
   kill -0 "$pid" 2>/dev/null && die "process $pid survived make serve's stop"
 done
 [ -d "$pg_dir" ] && die "the throwaway PostgreSQL cluster $pg_dir was not removed"
