@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from core.errors import DomainError, json_error
 from core.middleware import asks_for_json
 from core.money import DOLLARS_HELP, InvalidDollarAmount, dollars_to_cents, format_usd
-from core.rate_limits import post_rate_limit
+from core.rate_limits import post_rate_limit, post_rate_limit_check
 from marketplace.selectors import listing_visible_to
 from offers import selectors, services
 from offers.models import OfferStatus
@@ -102,7 +102,7 @@ def _make_page(request, listing, *, error: str = "", amount: str = "", status: i
 
 @require_http_methods(["GET", "POST"])
 @_login_first
-@post_rate_limit("OFFER_RATE_PER_USER")
+@post_rate_limit("POST_RATE_PER_USER")
 def make_view(request, listing_id: int):
     listing = listing_visible_to(listing_id=listing_id, viewer=request.user)
     services.offer_allowed_check(listing=listing, buyer=request.user)
@@ -129,6 +129,9 @@ def make_view(request, listing_id: int):
             button=f"Offer {format_usd(amount_cents)}",
             back=reverse("marketplace:listing_detail", args=[listing.pk]),
         )
+    # Offers made (not confirmation pages shown) count against OFFER_RATE_PER_USER: a buyer
+    # cannot try prices quickly enough to find the seller's hidden minimum.
+    post_rate_limit_check(request, group="offers.make", setting="OFFER_RATE_PER_USER")
     offer = services.offer_make(
         listing_id=listing.pk, buyer=request.user, amount_cents=amount_cents, request=request
     )

@@ -225,14 +225,18 @@ def test_answers_on_a_listing_sold_meanwhile_are_refused(login, buyer, seller, l
     assert "no longer on sale" in mail.outbox[-1].subject
 
 
-def test_making_offers_is_rate_limited(login, buyer, seller, settings):
+def test_making_offers_is_rate_limited_and_confirmation_pages_do_not_count(login, buyer, seller, settings):
     settings.OFFER_RATE_PER_USER = "2/h"
     client = login(buyer)
-    listing = ListingFactory(seller=seller, price_cents=5000, offers_enabled=True)
+    listings = [ListingFactory(seller=seller, price_cents=5000, offers_enabled=True) for _ in range(3)]
+    for listing in listings:
+        assert client.post(f"/listings/{listing.pk}/offer/", {"amount": "10.00"}).status_code == 200
     codes = [
-        client.post(f"/listings/{listing.pk}/offer/", {"amount": f"{n}.00"}).status_code for n in (10, 11, 12)
+        client.post(f"/listings/{listing.pk}/offer/", {"amount": "10.00", "confirm": "yes"}).status_code
+        for listing in listings
     ]
-    assert codes == [200, 200, 429]
+    assert codes == [302, 302, 429]
+    assert Offer.objects.count() == 2
 
 
 def test_the_listing_form_sets_offers_and_the_hidden_minimum(login, seller, listing):
