@@ -222,7 +222,7 @@ def _expired(offer: Offer, *, now, notify: bool = True) -> None:
     offer.save(update_fields=["status", "updated_at"])
     audit_record(action="offer.expired", subject_user=offer.buyer, data={"offer_id": offer.pk})
     if notify:
-        _notify(offer, to=waited, subject=f"Your offer on {offer.listing.stub.event_name} expired",
+        _notify(offer, to=waited, subject=f"The offer on {offer.listing.stub.event_name} expired",
                 step="expired")
 
 
