@@ -288,3 +288,20 @@ def test_the_offers_page_lists_both_sides_in_a_constant_number_of_queries(
         offer_on(listing, buyer)
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert client.get("/offers/").status_code == 200
+
+
+def test_a_new_listing_can_take_offers_with_a_hidden_minimum(login, seller):
+    from marketplace.tests.images import image_upload, photo_tasks_run
+    from marketplace.tests.test_listing_edit import listing_form_data
+
+    client = login(seller)
+    form = {**listing_form_data(price="80.00"), "accept_offers": "on", "offer_minimum": "60"}
+    with photo_tasks_run():
+        refused = client.post(
+            "/listings/new/", {**form, "offer_minimum": "80.00", "photos": [image_upload()]}
+        )
+        listed = client.post("/listings/new/", {**form, "photos": [image_upload()]})
+    assert refused.status_code == 400 and "below your price" in refused.content.decode()
+    listing = Listing.objects.get()
+    assert listed.status_code == 302
+    assert (listing.offers_enabled, listing.offer_minimum_cents) == (True, 6000)
