@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from core.errors import NotFound
 from marketplace.models import ListingStatus
-from offers.models import OPEN_STATUSES, Offer, OfferStatus
+from offers.models import Offer, OfferStatus
 
 
 class OfferNotFound(NotFound):
@@ -46,19 +46,13 @@ def offers_awaiting(*, user, now=None) -> int:
     ).count()
 
 
-def open_offer_count(*, buyer, now=None) -> int:
-    """The buyer's offers still waiting for an answer (an overdue one no longer counts)."""
-    now = now or timezone.now()
-    return Offer.objects.filter(buyer=buyer, status__in=OPEN_STATUSES, expires_at__gt=now).count()
-
-
 def offer_latest_for(*, listing_id: int, buyer) -> Offer | None:
     """The buyer's newest offer on the listing, for the listing page's box."""
     return Offer.objects.filter(listing_id=listing_id, buyer=buyer).order_by("-created_at", "-pk").first()
 
 
-def agreed_price(*, listing, buyer, now=None) -> int | None:
-    """The price `buyer` pays for `listing` by an accepted offer, or None (payments.agreed_prices).
+def agreed_price(*, listing, buyer_id: int) -> int | None:
+    """The price the buyer pays for `listing` by an accepted offer, or None (payments.agreed_prices).
 
     It holds while the listing is still held by the buyer from the acceptance (the same hold,
     perhaps extended by checkout): once that hold lapsed, was released or went to someone else,
@@ -67,12 +61,12 @@ def agreed_price(*, listing, buyer, now=None) -> int | None:
     """
     if not listing.offers_enabled:
         return None
-    if listing.status != ListingStatus.RESERVED or listing.reserved_by_id != buyer.pk:
+    if listing.status != ListingStatus.RESERVED or listing.reserved_by_id != buyer_id:
         return None
     if listing.reserved_at is None:
         return None
     offer = (
-        Offer.objects.filter(listing_id=listing.pk, buyer_id=buyer.pk, status=OfferStatus.ACCEPTED)
+        Offer.objects.filter(listing_id=listing.pk, buyer_id=buyer_id, status=OfferStatus.ACCEPTED)
         .only("agreed_cents", "held_at")
         .first()
     )

@@ -176,7 +176,7 @@ def offer_view(request, offer_id: int):
     my_turn = offer.turn_of() == request.user.pk and offer.expires_at is not None
     held = (
         offer.status == OfferStatus.ACCEPTED
-        and selectors.agreed_price(listing=listing, buyer=offer.buyer) is not None
+        and selectors.agreed_price(listing=listing, buyer_id=offer.buyer_id) is not None
     )
     return render(
         request,

@@ -9,11 +9,11 @@ nothing registered every buyer pays the listing's price.
 from collections.abc import Callable
 
 
-def _no_agreed_price(*, listing, buyer, now=None) -> int | None:
+def _no_agreed_price(*, listing, buyer_id: int) -> int | None:
     return None
 
 
-# (listing, buyer, now) -> the agreed price of the stub in cents (shipping not included), or None.
+# (listing, buyer_id) -> the agreed price of the stub in cents (shipping not included), or None.
 _agreed_price: Callable[..., int | None] = _no_agreed_price
 
 
@@ -23,12 +23,13 @@ def agreed_price_register(rule: Callable[..., int | None]) -> None:
     _agreed_price = rule
 
 
-def listing_price_for(*, listing, buyer, now=None) -> int:
-    """What `buyer` pays for the stub itself: an agreed price, else the listing's price."""
-    agreed = _agreed_price(listing=listing, buyer=buyer, now=now) if getattr(buyer, "pk", None) else None
+def listing_price_for(*, listing, buyer_id: int | None) -> int:
+    """What the buyer pays for the stub itself: an agreed price, else the listing's price
+    (`buyer_id` None: an anonymous visitor, who has agreed nothing)."""
+    agreed = _agreed_price(listing=listing, buyer_id=buyer_id) if buyer_id is not None else None
     return listing.price_cents if agreed is None else agreed
 
 
-def listing_total_for(*, listing, buyer, now=None) -> int:
-    """What `buyer` pays in all (the PaymentIntent's amount): that price plus the shipping."""
-    return listing_price_for(listing=listing, buyer=buyer, now=now) + listing.shipping_cents
+def listing_total_for(*, listing, buyer_id: int | None) -> int:
+    """What the buyer pays in all (the PaymentIntent's amount): that price plus the shipping."""
+    return listing_price_for(listing=listing, buyer_id=buyer_id) + listing.shipping_cents

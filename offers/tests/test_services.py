@@ -103,9 +103,9 @@ def test_the_seller_accepts_and_the_stub_is_held_for_the_buyer_at_that_price(
     assert accepted.status == OfferStatus.ACCEPTED and accepted.agreed_cents == 4000
     assert (listing.status, listing.reserved_by) == (ListingStatus.RESERVED, buyer)
     assert listing.reserved_at == accepted.held_at
-    assert listing_price_for(listing=listing, buyer=buyer) == 4000
-    assert listing_total_for(listing=listing, buyer=buyer) == 4400  # shipping on top
-    assert listing_price_for(listing=listing, buyer=UserFactory()) == 5000
+    assert listing_price_for(listing=listing, buyer_id=buyer.pk) == 4000
+    assert listing_total_for(listing=listing, buyer_id=buyer.pk) == 4400  # shipping on top
+    assert listing_price_for(listing=listing, buyer_id=UserFactory().pk) == 5000
     assert mail.outbox[-1].to == ["buyer@example.com"] and "/checkout/" in mail.outbox[-1].body
     again = services.offer_accept(offer_id=offer.pk, user=seller, amount_cents=4000)
     assert again.duplicate
@@ -144,7 +144,7 @@ def test_a_counter_is_between_the_offer_and_the_price_and_the_buyer_accepts_it(
     assert accepted.agreed_cents == 4500
     assert mail.outbox[-1].to == ["seller@example.com"]
     listing.refresh_from_db()
-    assert listing_total_for(listing=listing, buyer=buyer) == 4900
+    assert listing_total_for(listing=listing, buyer_id=buyer.pk) == 4900
 
 
 def test_declines_by_either_side_are_emailed_and_twice_is_once(listing, buyer, seller, committed):
@@ -189,7 +189,7 @@ def test_the_sweep_expires_overdue_offers_and_lapses_an_unpaid_acceptance(
         assert services.offers_sweep() == {"expired": 0, "lapsed": 1, "void": 0}
     assert Offer.objects.get(pk=offer.pk).status == OfferStatus.LAPSED
     listing.refresh_from_db()
-    assert listing_price_for(listing=listing, buyer=buyer) == 5000
+    assert listing_price_for(listing=listing, buyer_id=buyer.pk) == 5000
 
 
 def test_withdrawing_the_listing_voids_its_offers_and_tells_the_buyers(
@@ -246,4 +246,4 @@ def test_the_offer_terms_are_frozen_while_a_buyer_holds_the_stub(listing, buyer,
     with pytest.raises(OfferTermsLocked):
         listing_offer_terms_set(listing_id=listing.pk, seller=seller, enabled=False, minimum_cents=None)
     listing.refresh_from_db()
-    assert listing_price_for(listing=listing, buyer=buyer) == 4000
+    assert listing_price_for(listing=listing, buyer_id=buyer.pk) == 4000

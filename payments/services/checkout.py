@@ -89,7 +89,7 @@ def checkout_order_open(*, listing_id, buyer, shipping: dict, now=None, request=
     )
     mine = next((order for order in pending if order.buyer_id == buyer.pk), None)
     # The listing's price, or the price of an offer its seller accepted for this buyer.
-    total_cents = listing_total_for(listing=listing, buyer=buyer, now=now)
+    total_cents = listing_total_for(listing=listing, buyer_id=buyer.pk)
     if mine is not None and _order_matches_listing(mine, listing, total_cents=total_cents):
         # A reload, a second click or another card after a decline (the webhook leaves a
         # declined order open while the hold lasts): same order, same PaymentIntent; the hold

@@ -142,7 +142,7 @@ def _listing_free_for(order: Order) -> bool:
     others = others.exclude(pk=order.pk)
     if others.exists():
         return False
-    if listing_total_for(listing=listing, buyer=order.buyer) != order.amount_cents:
+    if listing_total_for(listing=listing, buyer_id=order.buyer_id) != order.amount_cents:
         return False  # repriced since (or an accepted offer's hold ended): never a stale price
     if listing.status == ListingStatus.ACTIVE:
         return True

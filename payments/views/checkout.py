@@ -18,7 +18,7 @@ from core.site import absolute_url
 from marketplace.models import Listing, ListingStatus
 from marketplace.pricing import format_usd
 from marketplace.services import listing_purchase_blocker
-from payments.agreed_prices import listing_price_for, listing_total_for
+from payments.agreed_prices import listing_price_for
 from payments.forms import SHIPPING_FIELDS, CreatePaymentIntentForm, ShippingAddressForm
 from payments.models import OrderStatus
 from payments.order_words import reader_of, status_words
@@ -65,16 +65,17 @@ def checkout_page(request, listing_id: int):
     if hidden and listing.seller_id != request.user.pk:
         raise Http404("No such listing.")  # hidden from everyone but its seller, as on its own page
     blocker = listing_purchase_blocker(listing=listing, buyer=request.user)
+    price_cents = listing_price_for(listing=listing, buyer_id=request.user.pk)
     # The buyer sees what they pay (price, shipping, total), never the platform's fee or the
     # seller's share: those are between the seller and us (the seller sees them on the order).
     context = {
         "listing": listing,
         "stub": listing.stub,
         "blocker": blocker,
-        "price": format_usd(listing_price_for(listing=listing, buyer=request.user)),
-        "agreed": listing_price_for(listing=listing, buyer=request.user) != listing.price_cents,
+        "price": format_usd(price_cents),
+        "agreed": price_cents != listing.price_cents,  # an accepted offer's price
         "shipping": format_usd(listing.shipping_cents),
-        "total": format_usd(listing_total_for(listing=listing, buyer=request.user)),
+        "total": format_usd(price_cents + listing.shipping_cents),
         "reservation_minutes": settings.LISTING_RESERVATION_MINUTES,
         "payment_problem": CHECKOUT_PROBLEMS.get(request.GET.get("payment", "")),
         "form": ShippingAddressForm(initial=_last_shipping_address(request.user) or None),
