@@ -82,3 +82,23 @@ def test_once_the_hold_is_released_the_buyer_pays_the_listing_price(sandbox_list
 
     cache.clear()  # the hold's cooldown: this test is about the price, not the cooldown
     assert checkout_open(client, sandbox_listing.pk, buyer=buyer)["amount"] == 5400
+
+
+def test_a_payment_at_the_agreed_price_after_the_hold_was_released_is_refunded(
+    sandbox_listing, deliver_all, client
+):
+    from marketplace.services import listing_release
+
+    buyer = UserFactory()
+    offer = services.offer_make(listing_id=sandbox_listing.pk, buyer=buyer, amount_cents=4000)
+    services.offer_accept(offer_id=offer.pk, user=sandbox_listing.seller, amount_cents=4000)
+    order = Order.objects.get(pk=checkout_open(client, sandbox_listing.pk, buyer=buyer)["order_id"])
+    assert order.amount_cents == 4400
+    listing_release(listing_id=sandbox_listing.pk, buyer=buyer)  # the hold is gone, the price with it
+
+    pay(order)
+    deliver_all()
+    order.refresh_from_db()
+    assert order.status in (OrderStatus.REFUNDED, OrderStatus.CANCELLED), order.status
+    assert Listing.objects.get(pk=sandbox_listing.pk).status == ListingStatus.ACTIVE
+    assert order.payment.amount_refunded_cents == 4400
