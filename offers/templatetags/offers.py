@@ -3,14 +3,15 @@ imports offers (docs/architecture.md, "Layout").
 
 {% offer_box listing is_owner %}: the listing page's "Make an offer" panel (nothing unless the
 seller takes offers and the stub is on sale); {% offers_dashboard_link %}: the seller dashboard's
-link with the count of offers waiting for an answer.
+link with the count of offers waiting for an answer; {% agreed_total listing as total %}: what the
+visitor pays by an accepted offer, for the listing page's Buy button.
 """
 
 from django import template
 from django.conf import settings
 
 from marketplace.models import ListingStatus
-from offers.selectors import offer_latest_for, offers_awaiting
+from offers.selectors import agreed_price, offer_latest_for, offers_awaiting
 
 register = template.Library()
 
@@ -32,6 +33,17 @@ def offer_box(context, listing, is_owner=False):
         "hours": settings.OFFER_RESPONSE_HOURS,
         "csrf_token": context.get("csrf_token"),
     }
+
+
+@register.simple_tag(takes_context=True)
+def agreed_total(context, listing) -> int | None:
+    """What the visitor pays in all by an offer the seller accepted for them (None: no such
+    offer): the listing page's Buy button says what checkout will charge."""
+    user = context["request"].user
+    if not user.is_authenticated:
+        return None
+    agreed = agreed_price(listing=listing, buyer_id=user.pk)
+    return None if agreed is None else agreed + listing.shipping_cents
 
 
 @register.inclusion_tag("offers/_dashboard_link.html", takes_context=True)

@@ -305,3 +305,14 @@ def test_a_new_listing_can_take_offers_with_a_hidden_minimum(login, seller):
     listing = Listing.objects.get()
     assert listed.status_code == 302
     assert (listing.offers_enabled, listing.offer_minimum_cents) == (True, 6000)
+
+
+def test_the_listing_page_offers_the_buyer_the_accepted_price(login, buyer, buyer2, seller, listing):
+    offer = offer_on(listing, buyer)
+    services.offer_accept(offer_id=offer.pk, user=seller, amount_cents=4000)
+    page = login(buyer).get(f"/listings/{listing.pk}/").content.decode()
+    assert (
+        "Buy for $44.00</a>" in page and "your accepted offer" in page and 'id="offer-box-accepted"' in page
+    )
+    other = login(buyer2).get(f"/listings/{listing.pk}/").content.decode()
+    assert "Buy for" not in other and "Reserved" in other
