@@ -125,6 +125,14 @@ class InvalidCounter(DomainError):
         )
 
 
+class OfferNotBelowPriceNow(Conflict):
+    code = "offer_not_below_price"
+    message = (
+        "The stub's price is now at or below this offer, so it cannot be accepted: at the price, "
+        "the buyer can buy it straight away."
+    )
+
+
 class ListingHeld(Conflict):
     code = "listing_held"
     message = (
@@ -290,6 +298,8 @@ def offer_accept(*, offer_id, user, amount_cents, request=None, now=None) -> Off
             _turn_check(locked, user, now)
             if listing.reservation_is_live(now):
                 raise ListingHeld()  # someone (the buyer too, at the full price) is paying now
+            if amount_cents >= listing.price_cents:
+                raise OfferNotBelowPriceNow()  # repriced since: never more than the asking price
             if amount_cents != locked.on_the_table_cents:
                 raise OfferAmountChanged()
             listing = listing_reserve(listing_id=listing.pk, buyer=locked.buyer, now=now)

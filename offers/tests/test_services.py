@@ -247,3 +247,13 @@ def test_the_offer_terms_are_frozen_while_a_buyer_holds_the_stub(listing, buyer,
         listing_offer_terms_set(listing_id=listing.pk, seller=seller, enabled=False, minimum_cents=None)
     listing.refresh_from_db()
     assert listing_price_for(listing=listing, buyer_id=buyer.pk) == 4000
+
+
+def test_an_offer_at_or_above_a_lowered_price_cannot_be_accepted(listing, buyer, seller):
+    from marketplace.services import listing_update
+
+    offer = make(listing, buyer, 4000)
+    listing_update(listing_id=listing.pk, seller=seller, price_cents=3900)
+    with pytest.raises(services.OfferNotBelowPriceNow):
+        services.offer_accept(offer_id=offer.pk, user=seller, amount_cents=4000)
+    assert Offer.objects.get().status == OfferStatus.PENDING
