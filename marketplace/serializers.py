@@ -30,8 +30,9 @@ class ListingSerializer(serializers.ModelSerializer):
     class Meta:
         model = Listing
         fields = [
-            "id", "url", "status", "price_cents", "shipping_cents", "currency", "purchasable",
-            "purchase_blocker", "seller",
+            # offers_enabled: POST /listings/<id>/offer/ takes an offer (never the hidden minimum).
+            "id", "url", "status", "price_cents", "shipping_cents", "currency", "offers_enabled",
+            "purchasable", "purchase_blocker", "seller",
             "stub", "photo_url", "photo_state", "thumbnail_url", "created_at", "updated_at",
         ]
         read_only_fields = fields

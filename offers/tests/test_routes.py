@@ -316,3 +316,10 @@ def test_the_listing_page_offers_the_buyer_the_accepted_price(login, buyer, buye
     )
     other = login(buyer2).get(f"/listings/{listing.pk}/").content.decode()
     assert "Buy for" not in other and "Reserved" in other
+
+
+def test_the_listing_api_says_whether_a_listing_takes_offers_and_never_the_minimum(client, listing):
+    Listing.objects.filter(pk=listing.pk).update(offer_minimum_cents=3777)
+    data = client.get(f"/api/listings/{listing.pk}/", HTTP_ACCEPT="application/json").json()
+    assert data["offers_enabled"] is True
+    assert "offer_minimum_cents" not in data and "3777" not in json.dumps(data)
