@@ -234,8 +234,11 @@ def _expired(offer: Offer, *, now, notify: bool = True) -> None:
                 step="expired")
 
 
-def _expire_if_due(*, offer_id: int, now) -> bool:
-    """Mark the offer expired if its time ran out; True when it did (now or before)."""
+def offer_expire_if_due(*, offer_id: int, now=None) -> bool:
+    """Mark the offer expired if its time ran out (the side that waited is emailed); True when it
+    did, now or before. Answers and the offer's page call it, so nobody acts on an overdue offer
+    before beat's sweep has run."""
+    now = now or timezone.now()
     with transaction.atomic():
         offer = _lock_offer(offer_id)
         if offer.status == OfferStatus.EXPIRED:
@@ -250,7 +253,7 @@ def _answerable(*, offer_id, user, now) -> Offer:
     """The party's offer, with an overdue one marked expired first (and OfferExpired raised)."""
     offer = offer_for_party(offer_id=offer_id, user=user)
     if offer.is_open and offer.expires_at <= now:
-        _expire_if_due(offer_id=offer.pk, now=now)
+        offer_expire_if_due(offer_id=offer.pk, now=now)
         raise OfferExpired()
     return offer
 
@@ -478,7 +481,7 @@ def offers_sweep(*, now=None) -> dict:
     now = now or timezone.now()
     expired = sum(
         1 for offer_id in Offer.objects.filter(status__in=OPEN_STATUSES, expires_at__lte=now)
-        .values_list("pk", flat=True) if _expire_if_due(offer_id=offer_id, now=now)
+        .values_list("pk", flat=True) if offer_expire_if_due(offer_id=offer_id, now=now)
     )
     lapsed = 0
     for offer in Offer.objects.filter(status=OfferStatus.ACCEPTED).select_related("listing"):

@@ -171,6 +171,8 @@ def offers_view(request):
 @_login_first
 def offer_view(request, offer_id: int):
     offer = selectors.offer_for_party(offer_id=offer_id, user=request.user)
+    if offer.is_open and services.offer_expire_if_due(offer_id=offer.pk):
+        offer = selectors.offer_for_party(offer_id=offer_id, user=request.user)
     listing = offer.listing
     is_buyer = offer.buyer_id == request.user.pk
     my_turn = offer.turn_of() == request.user.pk and offer.expires_at is not None

@@ -323,3 +323,11 @@ def test_the_listing_api_says_whether_a_listing_takes_offers_and_never_the_minim
     data = client.get(f"/api/listings/{listing.pk}/", HTTP_ACCEPT="application/json").json()
     assert data["offers_enabled"] is True
     assert "offer_minimum_cents" not in data and "3777" not in json.dumps(data)
+
+
+def test_an_overdue_offer_shows_as_expired_with_no_answer_forms(login, buyer, seller, listing):
+    offer = offer_on(listing, buyer)
+    Offer.objects.filter(pk=offer.pk).update(expires_at=timezone.now() - datetime.timedelta(minutes=1))
+    page = login(seller).get(f"/offers/{offer.pk}/").content.decode()
+    assert "Expired" in page and 'id="offer-answer"' not in page
+    assert Offer.objects.get().status == OfferStatus.EXPIRED
