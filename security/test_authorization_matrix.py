@@ -616,9 +616,10 @@ def test_a_refund_above_the_support_limit(role, stripe_sandbox, support_limit, n
     _effect_check("payments/orders/<int:order_id>/refund/", world, role, response)
 
 
-# Finance's to-do list: the "approve" admin action on Support's refund request (a POST to the
-# changelist). role -> (status, whether the refund is made). Support has no action on that list,
-# so Django admin shows the list again (200) and does nothing.
+# Finance's to-do list: the "approve" admin action on Support's refund request, as its
+# confirmation page's POST (a POST to the changelist with "confirm"). role -> (status, whether the
+# refund is made). Support has no action on that list, so Django admin shows the list again (200)
+# and does nothing.
 APPROVE_REFUND_REQUEST = {
     "anon": (302, False), "buyer": (302, False), "buyer2": (302, False), "seller": (302, False),
     "seller2": (302, False), "staff": (403, False), "support": (200, False), "finance": (302, True),
@@ -639,7 +640,8 @@ def test_only_finance_approves_supports_refund_request(role, stripe_sandbox, sup
     status, refunded = APPROVE_REFUND_REQUEST[role]
 
     response = world.client_for(role).post(
-        "/admin/payments/refundapproval/", {"action": "approve", "_selected_action": [approval.pk]}
+        "/admin/payments/refundapproval/",
+        {"action": "approve", "_selected_action": [approval.pk], "confirm": "1"},
     )
 
     approval.refresh_from_db()

@@ -2,6 +2,7 @@
 
 
 from django.contrib import admin, messages
+from django.template.response import TemplateResponse
 
 from core.errors import DomainError
 from core.rate_limits import post_rate_limit_check
@@ -27,6 +28,7 @@ from payments.selectors.staff import (
 from payments.services.refunds import (
     refund_approval_approve,
     refund_approval_decline,
+    refund_preview,
     refund_send,
 )
 
@@ -166,10 +168,14 @@ class RefundApprovalAdmin(ViewOnlyAdmin):
     def has_approve_permission(self, request) -> bool:
         return request.user.has_perm("payments.refund_order_any_amount")
 
-    @admin.action(description="Approve and refund (Finance)", permissions=["approve"])
+    @admin.action(description="Approve and refund (Finance)…", permissions=["approve"])
     def approve(self, request, queryset):
+        """A confirmation page first; only its button refunds."""
+        approvals = self._chosen(request, queryset)
+        if "confirm" not in request.POST:
+            return self._confirmation(request, approvals, action="approve")
         post_rate_limit_check(request, group="payments.refunds", setting="REFUND_RATE_PER_USER")
-        for approval in queryset:
+        for approval in approvals:
             try:
                 refund = refund_approval_approve(approval_id=approval.pk, actor=request.user, request=request)
             except DomainError as error:
@@ -181,17 +187,67 @@ class RefundApprovalAdmin(ViewOnlyAdmin):
                     f"{refund.get_status_display().lower()}.",
                     messages.ERROR if refund.status == RefundStatus.FAILED else messages.SUCCESS,
                 )
+        return None
 
-    @admin.action(description="Decline (nothing is refunded)", permissions=["approve"])
+    @admin.action(description="Decline (nothing is refunded)…", permissions=["approve"])
     def decline(self, request, queryset):
-        for approval in queryset:
+        """A confirmation page first; only its button declines."""
+        approvals = self._chosen(request, queryset)
+        if "confirm" not in request.POST:
+            return self._confirmation(request, approvals, action="decline")
+        for approval in approvals:
             try:
                 refund_approval_decline(approval_id=approval.pk, actor=request.user, request=request)
             except DomainError as error:
                 self.message_user(request, f"#{approval.order_id}: {error.message}", messages.ERROR)
             else:
                 self.message_user(
-                    request, f"#{approval.order_id}: refund of {dollars(approval.amount_cents)} declined."
+                    request,
+                    f"#{approval.order_id}: refund of {dollars(approval.amount_cents)} declined; "
+                    "nothing was refunded.",
                 )
+        return None
 
+    def _chosen(self, request, queryset):
+        """The requests ticked. The confirmation's POST takes them whatever the list's filter: a
+        request decided meanwhile has left the default list of open ones, and Finance is told so
+        (the service refuses it) instead of silently getting nothing done."""
+        ids = request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME)
+        if "confirm" in request.POST and ids and request.POST.get("select_across") != "1":
+            queryset = self.get_queryset(request).filter(pk__in=ids)
+        return queryset.select_related("order__listing__stub", "order__buyer", "requested_by")
 
+    def _confirmation(self, request, approvals, *, action: str) -> TemplateResponse:
+        """Each ticked request, what the button will do to it, or why it can no longer be decided."""
+        rows = []
+        for approval in approvals:
+            row = {"approval": approval}
+            if approval.status != RefundApprovalStatus.OPEN:
+                row["problem"] = f"already {approval.get_status_display().lower()}"
+            elif action == "approve":
+                try:
+                    row["preview"] = refund_preview(
+                        order_id=approval.order_id,
+                        user=request.user,
+                        amount_cents=approval.amount_cents,
+                        reason=approval.marketplace_reason or approval.reason,
+                    )
+                except DomainError as error:
+                    row["problem"] = error.message
+            rows.append(row)
+        decidable = [row for row in rows if "problem" not in row]
+        verb = "Approve" if action == "approve" else "Decline"
+        return TemplateResponse(
+            request,
+            "admin/payments/refundapproval/decide.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "title": f"{verb} {'this refund request' if len(rows) == 1 else 'these refund requests'}?",
+                "action": action,
+                "rows": rows,
+                "decidable": decidable,
+                "total_cents": sum(row["approval"].amount_cents for row in decidable),
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            },
+        )

@@ -214,7 +214,8 @@ def test_finance_sees_the_to_do_list_and_approves_from_it(client, sandbox, waiti
     client.force_login(staff_member(FINANCE))
 
     page = client.get("/admin/payments/refundapproval/").content.decode()
-    approve = {"action": "approve", "_selected_action": [waiting.pk]}
+    # The action's confirmation page: test_refund_approval_admin.py.
+    approve = {"action": "approve", "_selected_action": [waiting.pk], "confirm": "1"}
     response = client.post("/admin/payments/refundapproval/", approve, follow=True)
 
     assert "$120.00" in page and "Approve and refund" in page

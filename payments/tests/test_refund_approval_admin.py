@@ -1,0 +1,154 @@
+"""Finance's Approve and Decline on the refund approvals list: each shows a confirmation page
+first (each request, what the button does to it, or why it can no longer be decided), and only
+that page's "confirm" POST refunds or declines."""
+
+import pytest
+
+from payments.models import RefundApprovalStatus
+from payments.services.refunds import refund_approval_decline, refund_request
+from payments.staff import FINANCE, SUPPORT
+from payments.tests.factories import staff_member
+from payments.tests.test_refund_limits import paid, stripe_refunded
+from payments.tests.webhook_support import endpoints_register
+
+pytestmark = pytest.mark.django_db
+
+LIST = "/admin/payments/refundapproval/"
+
+
+@pytest.fixture
+def sandbox(stripe_sandbox, client, settings):
+    settings.SUPPORT_REFUND_LIMIT_CENTS = 10000
+    settings.SUPPORT_REFUND_DAILY_LIMIT_CENTS = 50000
+    return endpoints_register(stripe_sandbox, client)
+
+
+@pytest.fixture
+def waiting(sandbox):
+    """Support asked for $120.00 of a $135.50 order, above its $100 limit."""
+    support = staff_member(SUPPORT, username="agent")
+    return refund_request(
+        order_id=paid(sandbox).pk, actor=support, amount_cents=12000, buyer_note="Sorry about the crease."
+    )
+
+
+@pytest.fixture
+def finance(client):
+    user = staff_member(FINANCE)
+    client.force_login(user)
+    return user
+
+
+def act(client, action, approval, *, confirm=False, url=LIST):
+    body = {"action": action, "_selected_action": [approval.pk]}
+    if confirm:
+        body["confirm"] = "1"
+    return client.post(url, body, follow=confirm)
+
+
+def told(response) -> list[str]:
+    return [str(message) for message in response.context["messages"]]
+
+
+def test_approve_shows_what_will_happen_and_refunds_nothing_yet(client, sandbox, waiting, finance):
+    page = act(client, "approve", waiting)
+
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert page.templates[0].name == "admin/payments/refundapproval/decide.html"
+    assert f"#{waiting.order_id}" in html and "$120.00" in html and "agent" in html
+    assert waiting.why in html and "Sorry about the crease." in html
+    assert "This cannot be undone" in html and "from the seller's Stripe balance" in html
+    assert "the seller's balance loses $" in html
+    assert 'class="button danger" id="confirm-approve">Yes, refund $120.00 (1 request)' in html
+    assert f'href="{LIST}" id="go-back">No, go back' in html
+    waiting.refresh_from_db()
+    assert waiting.status == RefundApprovalStatus.OPEN
+    assert stripe_refunded(sandbox, waiting.order) == []
+
+
+def test_the_confirm_post_approves_and_refunds(client, sandbox, waiting, finance):
+    response = act(client, "approve", waiting, confirm=True)
+
+    assert response.redirect_chain[-1][0].startswith(LIST)
+    assert f"#{waiting.order_id}: refund of $120.00 succeeded." in told(response)
+    waiting.refresh_from_db()
+    assert (waiting.status, waiting.decided_by) == (RefundApprovalStatus.APPROVED, finance)
+    assert stripe_refunded(sandbox, waiting.order) == [12000]
+
+
+def test_going_back_leaves_the_request_waiting(client, sandbox, waiting, finance):
+    act(client, "approve", waiting)
+    act(client, "decline", waiting)
+
+    back = client.get(LIST)
+
+    assert f"#{waiting.order_id}" in back.content.decode()
+    waiting.refresh_from_db()
+    assert waiting.status == RefundApprovalStatus.OPEN
+    assert stripe_refunded(sandbox, waiting.order) == []
+
+
+def test_decline_says_nothing_is_refunded_then_closes_the_request(client, sandbox, waiting, finance):
+    page = act(client, "decline", waiting).content.decode()
+    response = act(client, "decline", waiting, confirm=True)
+
+    assert "Nothing is refunded" in page and "where the Support agent who asked sees it" in page
+    assert 'id="confirm-decline">Yes, decline 1 request (nothing is refunded)' in page
+    assert f"#{waiting.order_id}: refund of $120.00 declined; nothing was refunded." in told(response)
+    waiting.refresh_from_db()
+    assert (waiting.status, waiting.decided_by) == (RefundApprovalStatus.DECLINED, finance)
+    assert waiting.order.audit_events.filter(action="refund.declined").count() == 1
+    assert stripe_refunded(sandbox, waiting.order) == []
+
+
+@pytest.mark.parametrize("action", ["approve", "decline"])
+def test_support_has_neither_action_nor_page(client, sandbox, waiting, action):
+    client.force_login(staff_member(SUPPORT))
+
+    page = act(client, action, waiting)
+    confirmed = act(client, action, waiting, confirm=True)
+
+    # Django admin has no such action for Support: the list again, nothing done.
+    for response in (page, confirmed):
+        assert response.status_code == 200 and "confirm-" not in response.content.decode()
+        assert response.templates[0].name == "admin/change_list.html"
+    waiting.refresh_from_db()
+    assert waiting.status == RefundApprovalStatus.OPEN
+    assert stripe_refunded(sandbox, waiting.order) == []
+
+
+@pytest.mark.parametrize("action", ["approve", "decline"])
+def test_a_decided_request_is_shown_as_such_and_not_offered(client, sandbox, waiting, finance, action):
+    refund_approval_decline(approval_id=waiting.pk, actor=finance)
+
+    page = act(client, action, waiting, url=f"{LIST}?status=all").content.decode()
+
+    verb = "approved" if action == "approve" else "declined"
+    assert f"Cannot be {verb}: already declined" in page
+    assert "confirm-" not in page and "Back to the refund approvals" in page
+
+
+def test_a_request_for_more_than_is_left_says_why_it_cannot_be_approved(client, sandbox, waiting, finance):
+    refund_request(order_id=waiting.order_id, actor=waiting.order.seller, amount_cents=5000)
+
+    page = act(client, "approve", waiting).content.decode()
+
+    assert "Cannot be approved: The amount must be between $0.01 and $85.50" in page
+    assert "confirm-approve" not in page
+
+
+@pytest.mark.parametrize("action", ["approve", "decline"])
+def test_a_double_confirm_acts_once_and_says_why_the_second_did_nothing(
+    client, sandbox, waiting, finance, action
+):
+    act(client, action, waiting, confirm=True)
+    # The second POST comes from the default list of open requests, which the first has emptied.
+    again = act(client, action, waiting, confirm=True)
+
+    waiting.refresh_from_db()
+    verb = "approved" if action == "approve" else "declined"
+    assert waiting.status == verb
+    assert f"#{waiting.order_id}: This refund request was already {verb}." in told(again)
+    assert stripe_refunded(sandbox, waiting.order) == ([12000] if action == "approve" else [])
+    assert waiting.order.audit_events.filter(action=f"refund.{verb}").count() == 1
