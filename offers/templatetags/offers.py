@@ -20,7 +20,8 @@ register = template.Library()
 def offer_box(context, listing, is_owner=False):
     user = context["request"].user
     on_sale = listing.status in (ListingStatus.ACTIVE, ListingStatus.RESERVED)
-    show = listing.offers_enabled and on_sale
+    # Not while the seller cannot take payments: the offer would be refused (the page says why).
+    show = listing.offers_enabled and on_sale and listing.seller.can_accept_payments
     latest = None
     if show and user.is_authenticated and not is_owner:
         latest = offer_latest_for(listing_id=listing.pk, buyer=user)

@@ -331,3 +331,11 @@ def test_an_overdue_offer_shows_as_expired_with_no_answer_forms(login, buyer, se
     page = login(seller).get(f"/offers/{offer.pk}/").content.decode()
     assert "Expired" in page and 'id="offer-answer"' not in page
     assert Offer.objects.get().status == OfferStatus.EXPIRED
+
+
+def test_no_offer_panel_while_the_seller_cannot_take_payments(login, buyer, listing):
+    type(listing.seller).objects.filter(pk=listing.seller_id).update(stripe_onboarding_completed=False)
+    client = login(buyer)
+    assert 'id="offer-box"' not in client.get(f"/listings/{listing.pk}/").content.decode()
+    response = post_json(client, f"/listings/{listing.pk}/offer/", {"amount": "40.00"})
+    assert response.status_code == 409 and response.json()["error"]["code"] == "listing_unavailable"
