@@ -1,7 +1,7 @@
 """Support's refund limit in a real browser: an agent refunds $80.00 of a $135.50 order, then
 asks for the $55.50 left; the review says it goes to Finance (Support may refund $100.00 of one
 order in total), nothing is refunded, and Finance approves it from the admin to-do list with
-the changelist's action, which refunds it."""
+the changelist's action and its confirmation page, which refunds it."""
 
 import pytest
 from django.contrib.auth.models import Group
@@ -70,6 +70,8 @@ def test_support_splits_a_refund_past_its_limit_and_finance_approves_the_rest(pa
     row.locator("input.action-select").check()
     page.locator("select[name=action]").select_option("approve")
     page.get_by_role("button", name="Go").click()
+    expect(page.locator("#approval-consequence")).to_contain_text("This cannot be undone")
+    page.get_by_role("button", name="Yes, refund $55.50 (1 request)").click()
     expect(page.locator(".messagelist")).to_contain_text(f"#{order.pk}: refund of $55.50")
 
     assert stripe_live.flush()
