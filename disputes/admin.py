@@ -20,7 +20,13 @@ from django.utils.html import format_html
 
 from core.errors import DomainError
 from core.rate_limits import post_rate_limit, post_rate_limit_check
-from disputes.files import LIMITS_TEXT, dispute_evidence_file_attach, dispute_evidence_files_current
+from disputes.evidence_sources import evidence_sources
+from disputes.files import (
+    LIMITS_TEXT,
+    dispute_evidence_file_attach,
+    dispute_evidence_files_current,
+    dispute_evidence_source_attach,
+)
 from disputes.models import Dispute, DisputeStatus, EvidenceFileKind
 from disputes.services import (
     EVIDENCE_FIELDS,
@@ -206,6 +212,7 @@ class DisputeAdmin(ViewOnlyAdmin):
             "evidence_files": dispute.evidence_files.select_related("uploaded_by"),
             "file_inputs": [(f"file_{kind}", label) for kind, label in EvidenceFileKind.choices],
             "file_limits": LIMITS_TEXT,
+            "evidence_offers": _evidence_offers(dispute) if can_respond else [],
             "trail": AuditEvent.objects.filter(order=dispute.order, action__startswith="dispute.")
             .select_related("actor").order_by("-created_at", "-id")[:30],
         }
@@ -246,12 +253,35 @@ class DisputeAdmin(ViewOnlyAdmin):
                 if error.status == 403:
                     raise PermissionDenied(error.message) from error
                 return f"{EvidenceFileKind(kind).label} “{upload.name}”: {error.message}"
+        for source in evidence_sources():
+            if request.POST.get(f"source_{source.key}") != "1":
+                continue
+            post_rate_limit_check(request, group="payments.dispute_evidence_files",
+                                  setting="DISPUTE_EVIDENCE_UPLOAD_RATE_PER_USER")
+            try:
+                dispute_evidence_source_attach(dispute_id=dispute.pk, source_key=source.key,
+                                               actor=request.user, request=request)
+            except DomainError as error:
+                if error.status == 403:
+                    raise PermissionDenied(error.message) from error
+                return f"{EvidenceFileKind(source.kind).label}: {error.message}"
         return ""
 
 
 # The two answers to a dispute that cannot be taken back: Stripe takes evidence once, and an
 # accepted dispute is closed as lost for good (https://docs.stripe.com/api/disputes/close).
 IRREVERSIBLE = ("submit", "accept")
+
+
+def _evidence_offers(dispute) -> list[dict]:
+    """What other apps offer for this dispute's files (disputes.evidence_sources), with links."""
+    offers = []
+    for source in evidence_sources():
+        offer = source.offer(dispute)
+        if offer:
+            offers.append({"key": source.key, "offer": offer, "link": source.link(dispute),
+                           "kind_label": EvidenceFileKind(source.kind).label})
+    return offers
 
 
 def _seller_may_still_answer(dispute) -> bool:

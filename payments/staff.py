@@ -22,18 +22,20 @@ VIEW_MODELS = [
     ("disputes", "dispute"),
     ("messaging", "conversation"), ("messaging", "messagereport"),
     ("offers", "offer"),
+    ("problems", "problemreport"),
     ("accounts", "user"),
     ("marketplace", "listing"), ("marketplace", "stub"),
     ("djstripe", "webhookeventtrigger"), ("djstripe", "event"),
 ]
 # (app_label, codename): refunds are payments' (on Order), answering disputes is the disputes
 # app's (on Dispute), joining conversations and handling message reports the messaging app's,
-# named here as data: payments imports nothing of disputes or messaging.
+# deciding problem reports the problems app's, named here as data: payments imports none of them.
 GROUP_PERMISSIONS = {
     SUPPORT: [("payments", "refund_order"), ("disputes", "respond_dispute"),
-              ("messaging", "post_as_staff"), ("messaging", "change_messagereport")],
+              ("messaging", "post_as_staff"), ("messaging", "change_messagereport"),
+              ("problems", "decide_problemreport")],
     FINANCE: [("payments", "refund_order"), ("payments", "refund_order_any_amount"),
-              ("disputes", "respond_dispute")],
+              ("disputes", "respond_dispute"), ("problems", "decide_problemreport")],
 }
 
 

@@ -250,7 +250,11 @@ def problem_report_open(
     now = now or timezone.now()
     with transaction.atomic():
         try:
-            order = Order.objects.select_for_update().select_related("listing__stub").get(pk=int(order_id))
+            order = (
+                Order.objects.select_for_update(of=("self",))
+                .select_related("listing__stub")
+                .get(pk=int(order_id))
+            )
         except (Order.DoesNotExist, ValueError, TypeError, OverflowError):
             raise NotFound("No such order.", code="order_not_found") from None
         if not getattr(buyer, "is_authenticated", False) or order.buyer_id != buyer.pk:
@@ -292,14 +296,20 @@ def problem_report_open(
 
 
 def _lock(report_id) -> ProblemReport:
+    """The report, locked, after its order: the order's lock first, as every refund takes it, so
+    a report's step and a refund of the same order queue up instead of deadlocking."""
     try:
-        return (
-            ProblemReport.objects.select_for_update()
-            .select_related("order__listing__stub", "buyer", "seller")
-            .get(pk=int(report_id))
-        )
-    except (ProblemReport.DoesNotExist, ValueError, TypeError, OverflowError):
-        raise ProblemNotFound() from None
+        order_id = ProblemReport.objects.filter(pk=int(report_id)).values_list("order_id", flat=True).first()
+    except (ValueError, TypeError, OverflowError):
+        order_id = None
+    if order_id is None:
+        raise ProblemNotFound()
+    list(Order.objects.select_for_update().filter(pk=order_id).values_list("pk"))
+    return (
+        ProblemReport.objects.select_for_update(of=("self",))
+        .select_related("order__listing__stub", "buyer", "seller")
+        .get(pk=int(report_id))
+    )
 
 
 def _lock_for(report_id, user, role: str) -> ProblemReport:

@@ -53,6 +53,11 @@ app.conf.beat_schedule = {
         "task": "messaging.send_due_message_emails",
         "schedule": crontab(minute="*"),
     },
+    # Problem reports whose seller did not answer go to Support; unescalated answers close.
+    "apply-problem-deadlines": {
+        "task": "problems.apply_deadlines",
+        "schedule": crontab(minute="*/15"),
+    },
     # Offers not answered in time, accepted offers whose hold ended unpaid (offers/services.py).
     "expire-offers": {
         "task": "offers.expire_offers",

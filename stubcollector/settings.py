@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "connect",
     "messaging",
     "offers",  # buyers' offers and sellers' answers (beside messaging, above payments)
+    "problems",  # buyers' problem reports and buyer protection (above messaging and disputes)
     "reconciliation",  # our books against Stripe's (above the payment apps, below demo)
     "demo",  # demo data (seed_demo); it builds on every other app and none imports it
 ]
@@ -341,6 +342,16 @@ SELLER_PAYOUT_DELAY_DAYS = env.int("SELLER_PAYOUT_DELAY_DAYS", default=7)
 SELLER_BALANCE_WATCH_DAYS = env.int("SELLER_BALANCE_WATCH_DAYS", default=30)
 # A paid order still unshipped this many days later is on the staff to-do list.
 SHIP_WITHIN_DAYS = env.int("SHIP_WITHIN_DAYS", default=5)
+# Problem reports (docs/operations.md, "Problem reports"): "not received" may be reported this many
+# days after payment (the expected delivery window), or this many days after shipping without
+# delivery, whichever comes first; any report at most PROBLEM_REPORT_WITHIN_DAYS after payment.
+# The seller has PROBLEM_SELLER_ANSWER_DAYS to answer (then the report goes to Support); after an
+# answer the buyer has PROBLEM_BUYER_ESCALATE_DAYS to take it to Support (then it closes).
+PROBLEM_DELIVERY_WINDOW_DAYS = env.int("PROBLEM_DELIVERY_WINDOW_DAYS", default=14)
+PROBLEM_NOT_RECEIVED_AFTER_SHIPPING_DAYS = env.int("PROBLEM_NOT_RECEIVED_AFTER_SHIPPING_DAYS", default=7)
+PROBLEM_REPORT_WITHIN_DAYS = env.int("PROBLEM_REPORT_WITHIN_DAYS", default=60)
+PROBLEM_SELLER_ANSWER_DAYS = env.int("PROBLEM_SELLER_ANSWER_DAYS", default=3)
+PROBLEM_BUYER_ESCALATE_DAYS = env.int("PROBLEM_BUYER_ESCALATE_DAYS", default=7)
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 
 # dj-stripe: the mode of STRIPE_SECRET_KEY (STRIPE_LIVE_MODE, above); we keep our own webhook views.

@@ -16,6 +16,7 @@ urlpatterns = [
     path("payments/", include("ratings.urls")),
     path("payments/", include("disputes.urls")),
     path("", include("messaging.urls")),
+    path("", include("problems.urls")),
     path("", include("offers.urls")),
     path("", include("payments.page_urls")),
     path("", include("marketplace.urls")),

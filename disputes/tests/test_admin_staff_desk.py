@@ -25,7 +25,10 @@ from payments.tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-SECTIONS = {"disputes", "refunds", "approvals", "orders", "fraud"}
+# Sections of apps above disputes, whose rows these tests cannot make (problem reports: tested in
+# problems/tests/test_routes.py); here they are empty.
+ABOVE = {"problems"}
+SECTIONS = {"disputes", "refunds", "approvals", "orders", "fraud"} | ABOVE
 
 
 @pytest.fixture
@@ -89,7 +92,7 @@ def test_finance_sees_every_section_with_counts_and_links_to_each_thing(client, 
     assert line_counts(todo["fraud"]) == [1]
     assert f"/admin/payments/refundapproval/{work['approval'].pk}/change/" in page
     assert "/admin/disputes/dispute/?state=needs_response" in page
-    assert "Nothing to do" not in page
+    assert page.count("Nothing to do") == len(ABOVE)
 
 
 def test_each_line_links_to_a_changelist_that_lists_exactly_its_rows(client, work):

@@ -44,11 +44,13 @@ def test_seller_page_query_count_is_constant(client, django_assert_num_queries, 
     seller = SellerFactory()
     ListingFactory.create_batch(2, seller=seller)
     # seller, capped count, page + the reputation (rating summary, stubs sold, feedback)
-    with django_assert_num_queries(6):
+    # + the problem reports record (problems resolved)
+    with django_assert_num_queries(7):
         client.get(f"/sellers/{seller.username}/")
     ListingFactory.create_batch(20, seller=seller)
     # seller, capped count, page + the reputation (rating summary, stubs sold, feedback)
-    with django_assert_num_queries(6):
+    # + the problem reports record (problems resolved)
+    with django_assert_num_queries(7):
         client.get(f"/sellers/{seller.username}/")
 
 

@@ -73,7 +73,11 @@ def reported():
 
     def open_report(order, kind="not_received", description="It never came.", days=15, photos=()):
         report, created = problem_report_open(
-            order_id=order.pk, buyer=order.buyer, kind=kind, description=description, photos=photos,
+            order_id=order.pk,
+            buyer=order.buyer,
+            kind=kind,
+            description=description,
+            photos=photos,
             now=days_after_payment(order, days),
         )
         assert created

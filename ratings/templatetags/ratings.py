@@ -11,6 +11,7 @@ cached, three queries on a miss).
 from django import template
 
 from payments.models import OrderStatus
+from payments.order_problems import order_problems
 from ratings import selectors
 from ratings.forms import FeedbackForm, ReplyForm
 
@@ -23,7 +24,11 @@ def order_feedback_panel(context, order):
     feedback = selectors.order_feedback(order=order)
     panel = {"order": order, "feedback": feedback, "csrf_token": context.get("csrf_token")}
     if order.buyer_id == user.pk and feedback is None and order.status == OrderStatus.COMPLETED:
-        panel["feedback_form"] = FeedbackForm()
+        # Not while a problem report is open on the order (payments/order_problems.py).
+        if order_problems().holds(order):
+            panel["feedback_on_hold"] = True
+        else:
+            panel["feedback_form"] = FeedbackForm()
     is_seller = order.seller_id == user.pk
     if is_seller and feedback is not None and not feedback.replied_at and not feedback.hidden:
         panel["reply_form"] = ReplyForm()
