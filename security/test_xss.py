@@ -284,3 +284,22 @@ def test_an_offer_amount_typed_as_markup_comes_back_as_text_and_its_confirmation
     confirm = tainted["clients"]["seller"].post(tainted["offer_url"] + "counter/", {"amount": "46.00"})
     assert confirm.status_code == 200
     assert_escaped(confirm.content.decode(), ("event_name",), "the counter's confirmation")
+
+
+@pytest.mark.parametrize("action", ["approve", "decline"])
+def test_the_refund_approval_confirmation_shows_supports_words_and_the_stub_as_text(client, action):
+    """Finance's confirmation page for Support's refund requests shows the request's reason, its
+    note to the buyer and the stub's name."""
+    from payments.tests.factories import RefundApprovalFactory
+
+    approval = RefundApprovalFactory(why=payload("why"), buyer_note=payload("buyer_note"))
+    stub = approval.order.listing.stub
+    stub.event_name = payload("event_name")
+    stub.save(update_fields=["event_name"])
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+
+    page = client.post("/admin/payments/refundapproval/",
+                       {"action": action, "_selected_action": [approval.pk]})
+
+    assert page.status_code == 200
+    assert_escaped(page.content.decode(), ("why", "buyer_note", "event_name"), f"the {action} confirmation")
