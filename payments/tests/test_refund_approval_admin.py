@@ -152,3 +152,17 @@ def test_a_double_confirm_acts_once_and_says_why_the_second_did_nothing(
     assert f"#{waiting.order_id}: This refund request was already {verb}." in told(again)
     assert stripe_refunded(sandbox, waiting.order) == ([12000] if action == "approve" else [])
     assert waiting.order.audit_events.filter(action=f"refund.{verb}").count() == 1
+
+
+def test_approving_all_that_is_left_says_whether_the_stub_goes_back_on_sale(client, sandbox, finance):
+    order = paid(sandbox)
+    whole = refund_request(order_id=order.pk, actor=staff_member(SUPPORT), amount_cents=13550)
+
+    page = act(client, "approve", whole).content.decode()
+    order.shipped_at = order.paid_at
+    order.save(update_fields=["shipped_at"])
+    shipped = act(client, "approve", whole).content.decode()
+
+    assert ("gets $135.50 back (all that is left of the order: the stub was not shipped and goes back "
+            "on sale)") in page
+    assert "the stub was shipped, so it goes back on sale only if the seller relists it" in shipped
