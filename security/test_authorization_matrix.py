@@ -101,6 +101,13 @@ offers/<int:offer_id>/decline/                            JSON    403   409    4
 offers/<int:offer_id>/counter/                            JSON    403   409    404     200     404      404      404      404      404
 offers/<int:offer_id>/withdraw/                           JSON    403   200    404     409     404      404      404      404      404
 listings/<int:listing_id>/offer/                          JSON    403   201    201     409     201      201      201      201      201
+orders/<int:order_id>/problem/                            GET     302   200    404     404     404      404      404      404      404
+problems/<int:report_id>/                                 GET     302   200    404     200     404      404      404      404      404
+problems/<int:report_id>/reply/                           JSON    403   403    404     200     404      404      404      404      404
+problems/<int:report_id>/refund/                          JSON    403   403    404     201     404      404      404      404      404
+problems/<int:report_id>/escalate/                        JSON    403   200    404     403     404      404      404      404      404
+problems/<int:report_id>/close/                           JSON    403   200    404     403     404      404      404      404      404
+problems/<int:report_id>/photos/<int:photo_id>/           GET     302   200    404     200     404      404      200      200      200
 api/listings/                                             GETJSON 200   200    200     200     200      200      200      200      200
 api/listings/<str:pk>/                                    GETJSON 200   200    200     200     200      200      200      200      200
 marketplace/payment-compatibility/                        GETJSON 200   200    200     200     200      200      200      200      200
@@ -119,6 +126,7 @@ admin/(?P<url>.*)$                                        GET     302   302    3
 admin/payments/order/<int:order_id>/refund/               GET     302   302    302     302     302      403      200      200      200
 admin/disputes/dispute/<int:dispute_id>/respond/          GET     302   302    302     302     302      403      200      200      200
 admin/messaging/conversation/<int:conversation_id>/post/  GET     302   302    302     302     302      403      200      403      200
+admin/problems/problemreport/<int:report_id>/decide/      GET     302   302    302     302     302      403      200      200      200
 admin/payments/earlyfraudwarning/<int:warning_id>/refund/ GET     302   302    302     302     302      403      403      200      200
 admin/accounts/user/<id>/password/                        GET     302   302    302     302     302      403      403      403      200
 admin/djstripe/*/action/<str:action_name>/<str:model_name>/ GET   302   302    302     302     302      403      403      403      403
@@ -159,6 +167,7 @@ payments.earlyfraudwarning       READERS   NOBODY   NOBODY   NOBODY
 messaging.conversation           READERS   NOBODY   NOBODY   NOBODY
 messaging.messagereport          READERS   NOBODY   SUPPORT  NOBODY
 offers.offer                     READERS   NOBODY   NOBODY   NOBODY
+problems.problemreport           READERS   NOBODY   NOBODY   NOBODY
 reconciliation.reconciliationrun FINANCE   NOBODY   NOBODY   NOBODY
 reconciliation.difference        FINANCE   NOBODY   NOBODY   NOBODY
 ratings.feedback                 SUPER     NOBODY   SUPER    NOBODY
@@ -294,6 +303,8 @@ def _concrete_path(pattern: str, world) -> str:
         "<int:conversation_id>": getattr(world, "conversation_id", 0),
         "<int:message_id>": getattr(world, "message_id", 0),
         "<int:offer_id>": getattr(world, "offer_id", 0),
+        "<int:report_id>": getattr(world, "report_id", 0),
+        "<int:photo_id>": getattr(world, "photo_id", 0),
         "<str:token>": getattr(world, "token", "no-token"),
         "<uidb64>": "MQ",  # a user id; the token below is not one of its reset tokens
         "<token>": "not-a-reset-token",
@@ -374,6 +385,8 @@ def _prepare(pattern: str, world, settings):
         type(world.listing).objects.filter(pk=world.listing.pk).update(offers_enabled=True)
         if "<int:offer_id>" in pattern:
             world.offer_id = offer_make(listing_id=world.listing.pk, buyer=world["buyer"], amount_cents=3000).pk
+    if "report_id>" in pattern:
+        world.report_id, world.photo_id = _problem_report_for(world)
     if pattern == "metrics":  # a session is no key to the metrics: only the bearer token is
         settings.METRICS_TOKEN = "metrics-token-for-the-matrix"
 
@@ -389,6 +402,31 @@ def _conversation_for(world) -> tuple[int, int]:
         Participant.objects.create(conversation=conversation, user=party)
     message = Message.objects.create(conversation=conversation, sender=world["buyer"], body="Shipped yet?")
     return conversation.pk, message.pk
+
+
+def _problem_report_for(world) -> tuple[int, int]:
+    """The buyer's report on the order, its seller's time to answer over (so the buyer may
+    escalate), with one photo ready."""
+    from django.core.files.base import ContentFile
+    from django.utils import timezone
+
+    from marketplace.tests.images import image_bytes
+    from messaging.services import order_conversation_open
+    from problems.models import ProblemPhoto, ProblemReport
+
+    order = world.order
+    conversation = order_conversation_open(order_id=order.pk, user=world["buyer"])
+    report = ProblemReport.objects.create(
+        order=order, buyer=world["buyer"], seller=world["seller"], kind="not_received",
+        description="It never came.", conversation=conversation,
+        seller_due_at=timezone.now() - datetime.timedelta(hours=1),
+    )
+    photo = ProblemPhoto(report=report, state="ready")
+    photo.upload.save("matrix.jpg", ContentFile(image_bytes("JPEG", (40, 30))), save=False)
+    photo.image.save("matrix.jpg", ContentFile(image_bytes("JPEG", (40, 30))), save=False)
+    photo.thumbnail.save("matrix.webp", ContentFile(image_bytes("WEBP", (40, 30))), save=False)
+    photo.save()
+    return report.pk, photo.pk
 
 
 def _dispute_for(world):
@@ -419,6 +457,8 @@ def _body(pattern: str, world) -> dict:
         return {"body": "Thanks, I will wait for the tracking number."}
     if pattern.startswith("messages/report/"):
         return {"reason": "Rude"}
+    if pattern == "problems/<int:report_id>/reply/":
+        return {"body": "It left on Monday with tracking."}
     if pattern.startswith("offers/<int:offer_id>/") or pattern.endswith("/offer/"):
         return {"amount": "35.00" if pattern.endswith("/counter/") else "30.00"}
     if pattern.endswith("/dispute/"):
@@ -486,6 +526,12 @@ def _effect_check(pattern: str, world, role: str, response):
         refunds = [e for e in world.sandbox.events(type="refund.created")
                    if e["data"]["object"]["payment_intent"] == world.order.payment_intent_id]
         assert len(refunds) == (1 if response.status_code == 201 else 0), (role, len(refunds))
+    elif pattern.startswith("problems/<int:report_id>/") and pattern.count("/") == 3:
+        from problems.models import ProblemReport
+
+        report = ProblemReport.objects.get(pk=world.report_id)
+        moved = report.status != "awaiting_seller" or report.order.refunds.exists()
+        assert moved == (response.status_code in (200, 201)), (role, report.status)
     elif pattern.endswith("/ship/"):
         world.order.refresh_from_db()
         assert (world.order.shipped_at is not None) == (response.status_code == 200), role

@@ -14,12 +14,14 @@ import uuid
 import pytest
 from django.conf import settings as django_settings
 from django.test import Client
+from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
 from messaging.services import message_post, order_conversation_open
 from offers.services import offer_make
 from payments.tests.webhook_support import CONNECT_PATH, PLATFORM_PATH, sign
+from problems.models import ProblemReport
 from security.world import build_world
 
 pytestmark = pytest.mark.django_db
@@ -104,6 +106,11 @@ JSON_POSTS = [
     ("/offers/{offer}/counter/", "seller"),
     ("/offers/{offer}/decline/", "seller"),
     ("/offers/{offer}/withdraw/", "buyer"),
+    ("/orders/{order}/problem/", "buyer"),
+    ("/problems/{report}/reply/", "seller"),
+    ("/problems/{report}/refund/", "seller"),
+    ("/problems/{report}/escalate/", "buyer"),
+    ("/problems/{report}/close/", "buyer"),
 ]
 JSON_GETS = [
     ("/api/listings/", "anon"),
@@ -113,6 +120,7 @@ JSON_GETS = [
     ("/payments/orders/{order}/status/", "buyer"),
     ("/payments/connect/status/", "seller"),
     ("/payments/connect/balance/", "seller"),
+    ("/problems/{report}/", "buyer"),
 ]
 
 
@@ -141,6 +149,10 @@ def world(stripe_sandbox, settings):
                                     body="Shipped yet?").pk
     type(world.listing).objects.filter(pk=world.listing.pk).update(offers_enabled=True)
     world.offer_id = offer_make(listing_id=world.listing.pk, buyer=world["buyer"], amount_cents=3000).pk
+    world.report_id = ProblemReport.objects.create(
+        order=world.order, buyer=world["buyer"], seller=world["seller"], kind="not_received",
+        description="It never came.", conversation=conversation, seller_due_at=timezone.now(),
+    ).pk
     return world
 
 
@@ -155,7 +167,7 @@ def _client(world, role: str) -> Client:
 
 def _path(template: str, world) -> str:
     return template.format(order=world.order.pk, listing=world.listing.pk, conversation=world.conversation_id,
-                           message=world.message_id, offer=world.offer_id)
+                           message=world.message_id, offer=world.offer_id, report=world.report_id)
 
 
 @given(route=st.sampled_from(JSON_POSTS), body=bodies(), content_type=content_types, extra=headers,
