@@ -42,14 +42,19 @@ def test_seed_demo_onboards_sellers_and_lists_stubs_with_pictures_once(stripe_sa
 
     statuses = sorted(Order.objects.values_list("status", flat=True))
     history = POPULAR_EVENTS * SALES_PER_EVENT  # the sold-price history's sales (demo.sold_prices)
-    assert statuses.count(OrderStatus.COMPLETED) == 3 + history and statuses.count(OrderStatus.SHIPPED) == 2
+    assert statuses.count(OrderStatus.COMPLETED) == 3 + history and statuses.count(OrderStatus.SHIPPED) == 1
+    assert statuses.count(OrderStatus.REFUNDED) == 1  # its problem report was refunded in full
     assert Feedback.objects.count() == 3 and Feedback.objects.exclude(reply="").count() == 2
     assert all(order.tracking_url for order in Order.objects.exclude(status=OrderStatus.PAID))
     from messaging.models import Conversation, MessageReport
 
     assert Conversation.objects.filter(kind="listing").count() == 3
-    assert Conversation.objects.filter(kind="order").count() == 1
+    assert Conversation.objects.filter(kind="order").count() == 3  # one of messages, two of problem reports
     assert MessageReport.objects.filter(kind="contact_details").count() == 1  # Support's queue has one
+    from problems.models import ProblemReport
+
+    assert sorted(ProblemReport.objects.values_list("status", "outcome")) == [
+        ("awaiting_seller", ""), ("closed", "refunded")]  # an open and a resolved report
     from offers.models import Offer
 
     assert set(Offer.objects.values_list("status", flat=True)) == {  # an offer in each state

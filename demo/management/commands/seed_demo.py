@@ -30,6 +30,7 @@ from django.utils import timezone
 from demo import catalogue
 from demo.conversations import create_demo_conversations
 from demo.offers import create_demo_offers
+from demo.problems import create_demo_problem_reports
 from demo.sellers import connect_onboard_demo_sellers
 from demo.sold_prices import create_demo_sales_history
 from marketplace.models import Category, Listing
@@ -198,6 +199,10 @@ class Command(BaseCommand):
             )
         # Questions on listings and messages on an order (demo.conversations).
         conversations = create_demo_conversations(listings=created, buyers=buyers, orders=orders)
+        # An open and a resolved problem report on two shipped orders (demo.problems).
+        reports = create_demo_problem_reports(
+            orders=orders, log=lambda line: self.stdout.write(self.style.WARNING(f"  {line}")),
+        )
         # An offer in each state on the newest listings (demo.offers).
         offers = create_demo_offers(
             listings=created, buyers=buyers,
@@ -207,7 +212,8 @@ class Command(BaseCommand):
             f"Created {len(categories) + HALFWAY_LISTING_COUNT} demo listings with pictures, "
             f"{len(orders)} orders paid in the Stripe sandbox (shipped, delivered, rated), "
             f"{len(history)} earlier sales of the most listed events "
-            f"{conversations} conversations and {len(offers)} offers in {time.monotonic() - started:.1f} s."
+            f"{conversations} conversations, {len(reports)} problem reports and {len(offers)} offers "
+            f"in {time.monotonic() - started:.1f} s."
         )
 
     def _bulk_listings(self, sellers, count, rng):
