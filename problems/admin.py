@@ -43,7 +43,7 @@ class DecideForm(forms.Form):
         label="Note to the buyer and the seller",
         required=False,
         max_length=DECISION_NOTE_MAX_CHARS,
-        widget=forms.Textarea(attrs={"rows": 4, "cols": 80}),
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 40}),
         help_text="Required when you decline: say why.",
     )
     refund_token = forms.CharField(widget=forms.HiddenInput, required=False)

@@ -4,5 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rm -f docs/screenshots/*.png
-SCREENSHOTS_DIR="$PWD/docs/screenshots" .venv/bin/pytest e2e/test_accessibility.py -q -p no:xdist "$@"
+# The problem report journey photographs its own pages (the report form, a report, Support's page).
+SCREENSHOTS_DIR="$PWD/docs/screenshots" .venv/bin/pytest e2e/test_accessibility.py e2e/test_problem_reports.py \
+  -q -p no:xdist "$@"
 ls -1 docs/screenshots
