@@ -564,6 +564,20 @@ def problem_decide(
             return report
         report.decision_note = note
         report.save(update_fields=["decision_note"])
+        if _left_to_refund(report.order) <= 0:
+            # Refunded in full meanwhile (Finance approved Support's earlier request, or the seller
+            # refunded from the order page): the decision closes the report, nothing is sent.
+            report.decided_by = staff
+            _close(
+                report,
+                outcome=ProblemOutcome.SUPPORT_REFUNDED,
+                now=now,
+                actor=staff,
+                request=request,
+                note=note,
+            )
+            notifications.notify_closed(report)
+            return report
     refund = refund_request(
         order_id=report.order_id,
         actor=staff,

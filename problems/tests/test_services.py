@@ -204,6 +204,21 @@ def test_support_above_its_limit_leaves_the_refund_to_finance(sale, reported, su
     assert report.status == ProblemStatus.WITH_SUPPORT
 
 
+def test_once_finance_approved_supports_request_the_decision_closes_the_report(
+    sale, reported, support, finance, settings
+):
+    from payments.services.refunds import refund_approval_approve
+
+    settings.SUPPORT_REFUND_LIMIT_CENTS = 2000
+    report = reported(sale)
+    services.problem_deadlines_apply(now=report.seller_due_at)
+    approval = services.problem_decide(report_id=report.pk, staff=support, decision="refund")
+    refund_approval_approve(approval_id=approval.pk, actor=finance)
+    decided = services.problem_decide(report_id=report.pk, staff=support, decision="refund", note="Approved.")
+    assert (decided.status, decided.outcome) == ("closed", "support_refunded")
+    assert sale.refunds.count() == 1
+
+
 def test_support_declines_with_a_note_and_only_when_with_support(sale, reported, support, stranger):
     report = reported(sale)
     with pytest.raises(services.NotWithSupport):
