@@ -15,6 +15,7 @@ from celery import current_app
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
+from kombu.exceptions import OperationalError
 
 from core.site import SITE_NAME
 from core.text import email_subject
@@ -30,7 +31,9 @@ def email_send(*, to, subject: str, template: str | None = None, context: dict |
     """Queue one email to `to` (an address or a list of them; empty ones are left out):
     templates/emails/<template>.txt and .html rendered with `context` (plus site_name), or, with
     no template, `body` as plain text only. `headers` are added as they are (List-Unsubscribe...).
-    Returns False when there is nobody to send it to."""
+    Returns False when there is nobody to send it to, or when the broker cannot take the task
+    (Redis away, after Celery's own publish retries): that email is lost and logged, and the
+    caller's change, already committed (a refund already made at Stripe), is not answered 500."""
     recipients = [to] if isinstance(to, str) else list(to)
     recipients = [address for address in recipients if address]
     if not recipients:
@@ -40,10 +43,16 @@ def email_send(*, to, subject: str, template: str | None = None, context: dict |
         context = {"site_name": SITE_NAME, **(context or {})}
         body = render_to_string(f"emails/{template}.txt", context)
         html = render_to_string(f"emails/{template}.html", context)
-    current_app.tasks[EMAIL_TASK].apply_async(kwargs={
-        "to": recipients, "subject": email_subject(subject), "body": body or "", "html": html,
-        "headers": headers or {}, "label": template or subject,
-    })
+    try:
+        current_app.tasks[EMAIL_TASK].apply_async(kwargs={
+            "to": recipients, "subject": email_subject(subject), "body": body or "", "html": html,
+            "headers": headers or {}, "label": template or subject,
+        })
+    except OperationalError as error:
+        logger.error("Email %r to %d recipient(s) not sent: the broker cannot be reached (%s)",
+                     template or subject, len(recipients), error,
+                     extra={"event": "email.not_queued", "label": template or subject})
+        return False
     return True
 
 

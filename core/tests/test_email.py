@@ -48,3 +48,17 @@ def test_a_mail_server_that_stays_down_is_not_raised_to_the_caller():
     with mock.patch("django.core.mail.EmailMultiAlternatives.send", side_effect=OSError("smtp down")):
         assert email_send(to="a@example.com", subject="s", body="b")
     assert mail.outbox == []
+
+
+def test_a_broker_that_cannot_be_reached_loses_the_email_with_a_log_line_not_a_500(caplog):
+    """The caller's change is committed by then (a refund made at Stripe): raising would answer
+    500 for something that was done, as the chaos soak found with Redis away."""
+    from kombu.exceptions import OperationalError
+
+    with mock.patch("celery.app.task.Task.apply_async",
+                    side_effect=OperationalError("Error 111 connecting to 127.0.0.1:6379.")):
+        assert email_send(to="a@example.com", subject="Refund", body="b") is False
+
+    assert mail.outbox == []
+    [record] = [r for r in caplog.records if getattr(r, "event", "") == "email.not_queued"]
+    assert record.levelname == "ERROR" and "a@example.com" not in record.getMessage()
