@@ -31,8 +31,10 @@ from marketplace.tests.images import image_upload
 from marketplace.watchlist import saved_search_create, unsubscribe_token, watch_add
 from messaging.models import Conversation
 from offers.services import offer_counter, offer_make
+from payments.models import RefundApproval
 from payments.services.fulfilment import order_ship
-from payments.staff import FINANCE, staff_groups_ensure
+from payments.services.refunds import refund_request
+from payments.staff import FINANCE, SUPPORT, staff_groups_ensure
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -41,7 +43,8 @@ BLOCKING = {"serious", "critical"}
 # The pages the README shows (every page is checked; these are also photographed).
 MAIN_PAGES = {"browse", "listing", "seller", "checkout", "order-shipped", "order-rated", "orders",
               "watching", "photos", "sell", "dashboard", "password-reset", "password-reset-sent",
-              "admin-todo", "dispute-confirm", "messages", "conversation", "offers-seller", "offer"}
+              "admin-todo", "dispute-confirm", "dispute-accept-confirm", "approval-confirm", "messages",
+              "conversation", "offers-seller", "offer"}
 AXE = Axe()
 DAY = 86400
 
@@ -121,6 +124,13 @@ def world(stripe_live, settings, tmp_path):
     staff_groups_ensure()
     finance = UserFactory(username="fiona", first_name="Fiona", is_staff=True)
     finance.groups.add(Group.objects.get(name=FINANCE))
+    # Support asks to refund the paid order in full, above its limit: a request for Finance.
+    settings.SUPPORT_REFUND_LIMIT_CENTS = 5000
+    support = UserFactory(username="sam", first_name="Sam", is_staff=True)
+    support.groups.add(Group.objects.get(name=SUPPORT))
+    asked = refund_request(order_id=paid.pk, actor=support, reason="not_as_described",
+                           buyer_note="Sorry: the stub was not the one in the photos.")
+    assert isinstance(asked, RefundApproval), "the demo's paid order must cost more than the limit"
     return {
         "site": stripe_live.site_url, "seller": maggie, "buyer": buyer, "listing": on_sale,
         "shipped": shipped, "completed": completed, "paid": paid,
@@ -134,8 +144,9 @@ def world(stripe_live, settings, tmp_path):
 
 def pages_for(world) -> dict[str, list[tuple]]:
     """(name, path) per visitor: anonymous, the buyer, the seller, Finance staff. A third item,
-    (button, selector), presses that button on the page and sweeps the page it leads to, which
-    must show the selector (the dispute confirmation pages answer a POST: no URL of their own)."""
+    (button, selector), presses that button on the page (or, for a callable, lets it press) and
+    sweeps the page it leads to, which must show the selector (the confirmation pages answer a
+    POST: no URL of their own)."""
     listing = world["listing"]
     dispute = f"/admin/disputes/dispute/{world['dispute'].pk}/change/"
     return {
@@ -189,11 +200,26 @@ def pages_for(world) -> dict[str, list[tuple]]:
             ("dispute", dispute),
             ("dispute-confirm", dispute, ("Submit evidence to the bank", "#confirm-submit")),
             ("dispute-accept-confirm", dispute, ("Accept the dispute", "#confirm-accept")),
+            ("approval-confirm", "/admin/payments/refundapproval/",
+             (first_request("approve"), "#confirm-approve")),
+            ("approval-decline-confirm", "/admin/payments/refundapproval/",
+             (first_request("decline"), "#confirm-decline")),
             ("message-reports", "/admin/messaging/messagereport/?status=open"),
         ],
     }
 
 
+
+
+def first_request(action):
+    """Finance ticks the first of Support's refund requests and runs `action` on it."""
+
+    def press(page):
+        page.locator("#result_list tbody input.action-select").first.check()
+        page.locator("select[name=action]").select_option(action)
+        page.get_by_role("button", name="Go").click()
+
+    return press
 
 
 def blocking_violations(page) -> list[str]:
@@ -224,7 +250,10 @@ def test_every_page_has_no_serious_or_critical_axe_violation(browser, world, wid
             if press:
                 button, shows = press[0]
                 with page.expect_navigation():
-                    page.get_by_role("button", name=button).click()
+                    if callable(button):
+                        button(page)
+                    else:
+                        page.get_by_role("button", name=button).click()
                 expect(page.locator(shows)).to_be_visible()
             page.wait_for_load_state("networkidle")
             found = blocking_violations(page)
