@@ -293,3 +293,26 @@ def test_only_the_parties_act_on_a_report(sale, reported, stranger):
     services.problem_close(report_id=report.pk, buyer=sale.buyer)
     with pytest.raises(Conflict):
         services.problem_close(report_id=report.pk, buyer=sale.buyer)
+
+
+def test_each_step_emails_the_party_it_concerns(shipped, reported, committed):
+    with committed():
+        report = reported(shipped, kind="not_as_described", days=5)
+    assert sorted((m.to[0], m.subject.split(":")[0]) for m in mail.outbox) == sorted(
+        [
+            (shipped.seller.email, "A buyer reported a problem"),
+            (shipped.buyer.email, "We have told the seller"),
+        ]
+    )
+    mail.outbox.clear()
+    with committed():
+        services.problem_reply(report_id=report.pk, seller=shipped.seller, body="It left in perfect shape.")
+    assert [(m.to[0], m.subject.split(":")[0]) for m in mail.outbox if "problem" in m.body.lower()] == [
+        (shipped.buyer.email, "The seller answered your report")
+    ]
+    mail.outbox.clear()
+    with committed():
+        services.problem_close(report_id=report.pk, buyer=shipped.buyer)
+    assert sorted(m.to[0] for m in mail.outbox) == sorted([shipped.buyer.email, shipped.seller.email])
+    assert all(m.subject.startswith("Problem report closed") for m in mail.outbox)
+    assert f"/problems/{report.pk}/" in mail.outbox[0].body
