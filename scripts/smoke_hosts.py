@@ -6,7 +6,8 @@ SITE is nginx; STATE_DIR/serve.env names each host's page and webhook ports and 
 that nothing depends on one app host's memory or disk: a session made on host 1 is valid on
 host 2; a photo uploaded through host 1 is processed by whichever worker and read back through
 host 2 and the proxy; a purchase through the proxy is paid by a webhook that went through the
-proxy's webhook pool; a rate limit counts requests to both hosts together. Then host 1's page
+proxy's webhook pool, and the visitor's copy of that listing's page that host 1 had cached is no
+longer served; a rate limit counts requests to both hosts together. Then host 1's page
 gunicorn (master and workers) is killed with SIGKILL while requests wait on it, and the proxy must
 answer them and what follows from host 2, until make serve has started host 1 again.
 """
@@ -210,10 +211,14 @@ def buy_through_the_proxy(buyer):
     for item in json.loads(body)["results"]:
         status, body = buyer.page(f"{site}/marketplace/payment-compatibility/?listing_id={item['id']}")
         if status == 200 and json.loads(body).get("purchasable"):
-            listing_id = item["id"]
+            listing_id, listing_path = item["id"], urllib.parse.urlsplit(item["url"]).path
             break
     if not check(f"a listing the buyer can buy (#{listing_id})", listing_id):
         return
+    # A visitor's copy of the page, which host 1 files in the shared page cache.
+    for _ in range(2):
+        _, before = Browser().page(f"{HOST[1]}{listing_path}")
+    check("host 1 shows it Available to a visitor", 'badge-ok">Available' in before)
     body = json.dumps({"listing_id": listing_id, "shipping_name": "Ada Lovelace",
                        "shipping_line1": "12 Analytical Row", "shipping_city": "Springfield",
                        "shipping_state": "IL", "shipping_postal_code": "62701", "shipping_country": "US"})
@@ -239,6 +244,9 @@ def buy_through_the_proxy(buyer):
         return status == 200 and json.loads(body)["status"] == "paid"
 
     check(f"a worker marked order #{checkout['order_id']} paid", until(paid, 90))
+    _, after = Browser().page(f"{HOST[1]}{listing_path}")
+    check("and host 1 no longer shows the visitor's copy: it says Sold",
+          'badge-ok">Available' not in after and ">Sold<" in after)
 
     access = (state / "nginx" / "access.log").read_text()
     deliveries = re.findall(r'"POST /payments/webhook/connect/ HTTP/1\.1" (\d+) \d+ upstream=(\S+)', access)

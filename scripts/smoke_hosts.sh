@@ -3,9 +3,10 @@
 # their own working directory and TMPDIR), one beat, PostgreSQL, Redis, S3 on moto and nginx in
 # front, all on scratch ports. scripts/smoke_hosts.py then keeps a session across the hosts,
 # uploads a photo through one and reads it through the other, buys a stub through the proxy (its
-# webhook through the webhook pool), counts a rate limit over both hosts, and kills one host's
-# page gunicorn with SIGKILL mid-request while the proxy keeps answering. Finally everything is
-# stopped, and no process of the stack may be left, nor any of its ports answering.
+# webhook through the webhook pool; host 1's cached copy of its page is retired), counts a rate
+# limit over both hosts, and kills one host's page gunicorn with SIGKILL mid-request while the
+# proxy keeps answering. Finally everything is stopped, and no process of the stack may be left,
+# nor any of its ports answering.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT_DIR"
