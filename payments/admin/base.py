@@ -3,6 +3,7 @@ and Stripe's webhooks write, money and order-link columns, and a filter with a s
 (the other admin modules of payments import it; it imports none of them)."""
 
 from django.contrib import admin
+from django.core.exceptions import BadRequest, ValidationError
 from django.urls import reverse
 from django.utils.html import format_html
 
@@ -49,7 +50,21 @@ class DefaultChoiceFilter(admin.SimpleListFilter):
             }
 
 
-class ViewOnlyAdmin(admin.ModelAdmin):
+class ActionRowsChecked:
+    """An admin action's ticked rows are ids of the model, or the POST is a 400: Django filters
+    the list by them as sent, and a value that is not an id fails (a 500) when the action reads
+    the rows."""
+
+    def response_action(self, request, queryset):
+        for value in request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME):
+            try:
+                self.model._meta.pk.to_python(value)
+            except ValidationError:
+                raise BadRequest(f"“{value[:40]}” is not a row of this list.") from None
+        return super().response_action(request, queryset)
+
+
+class ViewOnlyAdmin(ActionRowsChecked, admin.ModelAdmin):
     """Rows that the services or Stripe's webhooks write: staff look (and act through the
     admin's own buttons and actions), never add, edit or delete them as rows."""
 

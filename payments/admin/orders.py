@@ -19,6 +19,7 @@ from marketplace.pricing import InvalidDollarAmount, dollars_to_cents
 from payments.admin.base import (
     PAYMENT_FIELDS,
     STRIPE_CALL_PREFIX,
+    ActionRowsChecked,
     PaymentColumns,
     ViewOnlyAdmin,
     badge,
@@ -242,7 +243,7 @@ ORDER_TIMELINE_FIELDS = (
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(ActionRowsChecked, admin.ModelAdmin):
     # Seven narrow columns fit a 1280 px screen; the rest is on the order's page.
     list_display = (
         "id",

@@ -166,3 +166,26 @@ def test_approving_all_that_is_left_says_whether_the_stub_goes_back_on_sale(clie
     assert ("gets $135.50 back (all that is left of the order: the stub was not shipped and goes back "
             "on sale)") in page
     assert "the stub was shipped, so it goes back on sale only if the seller relists it" in shipped
+
+
+@pytest.mark.parametrize("confirm", [False, True])
+def test_a_request_number_that_is_not_a_number_is_a_400(client, sandbox, waiting, finance, confirm):
+    body = {"action": "approve", "_selected_action": [waiting.pk, "abc"]}
+    if confirm:
+        body["confirm"] = "1"
+
+    response = client.post(LIST, body)
+
+    assert response.status_code == 400
+    waiting.refresh_from_db()
+    assert waiting.status == RefundApprovalStatus.OPEN
+
+
+def test_the_orders_refund_in_full_refuses_a_row_that_is_not_an_order_number(client, sandbox, finance):
+    order = paid(sandbox)
+
+    response = client.post("/admin/payments/order/",
+                           {"action": "refund_in_full", "_selected_action": ["1e3"]})
+
+    assert response.status_code == 400
+    assert stripe_refunded(sandbox, order) == []
