@@ -29,6 +29,7 @@ from payments.tests.webhook_support import pay, sandbox_order
 pytestmark = pytest.mark.django_db(transaction=True)
 
 DAY = 86400
+DANGER = "rgb(185, 28, 28)"  # static/css/admin.css: the buttons that cannot be undone
 
 
 @pytest.fixture
@@ -115,6 +116,8 @@ def test_finance_declines_and_approves_supports_requests_only_from_their_confirm
     expect(page.locator(f"#approval-{to_approve.refund_approvals.get().pk}")).to_contain_text(
         "gets $120.00 back")
     assert not to_approve.refunds.exists()
+    expect(page.get_by_role("button", name="Yes, refund $120.00 (1 request)")).to_have_css(
+        "background-color", DANGER)
     page.get_by_role("button", name="Yes, refund $120.00 (1 request)").click()
     expect(page.locator(".messagelist")).to_contain_text(f"#{to_approve.pk}: refund of $120.00 succeeded.")
     expect(page.locator("#result_list tbody tr")).to_have_count(0)
@@ -189,6 +192,7 @@ def test_support_refunds_an_inquiry_instead_of_accepting_it(page, stripe_live, s
     page.get_by_label("Reason").select_option("requested_by_customer")
     page.get_by_role("button", name="Review the refund").click()
     assert not dispute.order.refunds.exists()
+    expect(page.get_by_role("button", name="Refund $50.00")).to_have_css("background-color", DANGER)
     page.get_by_role("button", name="Refund $50.00").click()
     expect(page.locator(".messagelist")).to_contain_text("Refund of $50.00 issued to the buyer.")
 
@@ -217,6 +221,7 @@ def test_finance_refunds_after_an_early_fraud_warning(page, stripe_live, staff, 
     assert not order.refunds.exists()
 
     row.get_by_role("link", name="Refund in full…").click()
+    expect(page.get_by_role("button", name="Refund $50.00 now")).to_have_css("background-color", DANGER)
     page.get_by_role("button", name="Refund $50.00 now").click()
     expect(page.locator(".messagelist")).to_contain_text(f"Refund of $50.00 sent for order #{order.pk}")
     assert stripe_live.flush()
