@@ -20,7 +20,8 @@ def test_script_is_valid_bash_in_strict_mode(script):
         assert "set -euo pipefail" in text
 
 
-@pytest.mark.parametrize("target", ["run", "test", "test-postgres", "e2e", "bench", "lint", "smoke", "ci"])
+@pytest.mark.parametrize("target", ["run", "test", "test-postgres", "e2e", "bench", "lint", "smoke", "ci",
+                                    "serve", "smoke-serve", "smoke-hosts"])
 def test_makefile_has_the_documented_targets(target):
     result = subprocess.run(
         ["make", "-n", "-C", str(BASE_DIR), target], capture_output=True, text=True, timeout=30
@@ -43,3 +44,15 @@ def test_free_port_skips_a_port_in_use():
 
     assert result.returncode == 0, result.stderr
     assert int(result.stdout) > port
+
+
+def test_free_port_picks_below_the_ephemeral_ports_outgoing_connections_hold():
+    """An outgoing connection's local port (32768 up on Linux) accepts no connection, so it looks
+    free, and a server then fails to bind it."""
+    result = subprocess.run(
+        ["bash", "-c", f'source "{BASE_DIR}/scripts/lib.sh"; for i in $(seq 20); do free_port; done'],
+        capture_output=True, text=True, timeout=30,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert all(20000 <= int(port) < 32768 for port in result.stdout.split())
