@@ -1,3 +1,6 @@
+from functools import wraps
+
+from django.contrib.auth.views import redirect_to_login
 from django.http.request import RawPostDataException
 from django.shortcuts import render
 from django.urls import reverse
@@ -18,6 +21,21 @@ def asks_for_json(request) -> bool:
         "application/json" in request.headers.get("Accept", "")
         or request.content_type == "application/json"
     )
+
+
+def login_first(view):
+    """For pages that JSON clients call too: JSON callers get a 403 in the house shape, browsers
+    the log-in page."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.user.is_authenticated:
+            return view(request, *args, **kwargs)
+        if asks_for_json(request):
+            return json_error("not_authenticated", "Log in first.", 403)
+        return redirect_to_login(request.get_full_path())
+
+    return wrapper
 
 
 def wants_json(request) -> bool:

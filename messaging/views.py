@@ -6,7 +6,6 @@ from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -14,28 +13,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_ratelimit.core import is_ratelimited
 from django_ratelimit.exceptions import Ratelimited
 
-from core.errors import DomainError, json_error
-from core.middleware import asks_for_json
+from core.errors import DomainError
+from core.middleware import asks_for_json, login_first
 from core.rate_limits import post_rate_limit
 from marketplace.selectors import listing_visible_to
 from messaging import selectors, services
 from messaging.forms import MessageForm, ReportForm
 from messaging.models import ConversationKind
 from payments.views.common import json_object
-
-
-def _login_first(view):
-    """JSON callers get a 403 in the house shape, browsers the log-in page."""
-
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if request.user.is_authenticated:
-            return view(request, *args, **kwargs)
-        if asks_for_json(request):
-            return json_error("not_authenticated", "Log in first.", 403)
-        return redirect_to_login(request.get_full_path())
-
-    return wrapper
 
 
 def message_rate_limit(view):
@@ -69,7 +54,7 @@ def _body(request):
 
 
 @require_GET
-@_login_first
+@login_first
 def inbox_view(request):
     rows = selectors.inbox(user=request.user)
     return render(request, "messaging/inbox.html", {"rows": rows, "staff_name": services.STAFF_NAME})
@@ -98,7 +83,7 @@ def _conversation_page(request, conversation, *, form=None, status=200):
 
 
 @require_GET
-@_login_first
+@login_first
 def conversation_view(request, conversation_id: int):
     conversation = selectors.conversation_for_party(conversation_id=conversation_id, user=request.user)
     services.conversation_read(conversation=conversation, user=request.user)
@@ -132,7 +117,7 @@ def _form_refused(request, error) -> MessageForm:
 
 
 @require_POST
-@_login_first
+@login_first
 @message_rate_limit
 def send_view(request, conversation_id: int):
     conversation = selectors.conversation_for_party(conversation_id=conversation_id, user=request.user)
@@ -148,7 +133,7 @@ def send_view(request, conversation_id: int):
 
 
 @require_http_methods(["GET", "POST"])
-@_login_first
+@login_first
 @message_rate_limit
 def ask_view(request, listing_id: int):
     listing = listing_visible_to(listing_id=listing_id, viewer=request.user)
@@ -177,14 +162,14 @@ def _ask_page(request, listing, form, *, status=200):
 
 
 @require_GET
-@_login_first
+@login_first
 def order_conversation_view(request, order_id: int):
     conversation = services.order_conversation_open(order_id=order_id, user=request.user)
     return redirect("messaging:conversation", conversation.pk)
 
 
 @require_POST
-@_login_first
+@login_first
 @post_rate_limit("POST_RATE_PER_USER")
 def report_view(request, message_id: int):
     data = _input(request)

@@ -4,18 +4,16 @@ offers.services. A typed amount (an offer, a counter) is confirmed on a second p
 counts; an accept carries the amount its button showed, refused if the offer changed meanwhile.
 A JSON client sends {"amount": "12.00"} and gets JSON, without the confirmation page."""
 
-from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from core.errors import DomainError, json_error
-from core.middleware import asks_for_json
+from core.errors import DomainError
+from core.middleware import asks_for_json, login_first
 from core.money import DOLLARS_HELP, InvalidDollarAmount, dollars_to_cents, format_usd
 from core.rate_limits import post_rate_limit, post_rate_limit_check
 from marketplace.selectors import listing_visible_to
@@ -27,20 +25,6 @@ from payments.views.common import json_object
 class AmountRequired(DomainError):
     code = "invalid_amount"
     message = DOLLARS_HELP
-
-
-def _login_first(view):
-    """JSON callers get a 403 in the house shape, browsers the log-in page."""
-
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if request.user.is_authenticated:
-            return view(request, *args, **kwargs)
-        if asks_for_json(request):
-            return json_error("not_authenticated", "Log in first.", 403)
-        return redirect_to_login(request.get_full_path())
-
-    return wrapper
 
 
 def _input(request) -> dict:
@@ -101,7 +85,7 @@ def _make_page(request, listing, *, error: str = "", amount: str = "", status: i
 
 
 @require_http_methods(["GET", "POST"])
-@_login_first
+@login_first
 @post_rate_limit("POST_RATE_PER_USER")
 def make_view(request, listing_id: int):
     listing = listing_visible_to(listing_id=listing_id, viewer=request.user)
@@ -154,7 +138,7 @@ def _confirm_page(request, *, title, lines, action, amount_cents, button, back):
 
 
 @require_GET
-@_login_first
+@login_first
 def offers_view(request):
     return render(
         request,
@@ -168,7 +152,7 @@ def offers_view(request):
 
 
 @require_GET
-@_login_first
+@login_first
 def offer_view(request, offer_id: int):
     offer = selectors.offer_for_party(offer_id=offer_id, user=request.user)
     if offer.is_open and services.offer_expire_if_due(offer_id=offer.pk):
@@ -199,7 +183,7 @@ def offer_view(request, offer_id: int):
 
 
 @require_POST
-@_login_first
+@login_first
 @post_rate_limit("POST_RATE_PER_USER")
 def accept_view(request, offer_id: int):
     data = _input(request)
@@ -215,7 +199,7 @@ def accept_view(request, offer_id: int):
 
 
 @require_POST
-@_login_first
+@login_first
 @post_rate_limit("POST_RATE_PER_USER")
 def decline_view(request, offer_id: int):
     offer = services.offer_decline(offer_id=offer_id, user=request.user, request=request)
@@ -223,7 +207,7 @@ def decline_view(request, offer_id: int):
 
 
 @require_POST
-@_login_first
+@login_first
 @post_rate_limit("POST_RATE_PER_USER")
 def counter_view(request, offer_id: int):
     offer = selectors.offer_for_party(offer_id=offer_id, user=request.user)
@@ -248,7 +232,7 @@ def counter_view(request, offer_id: int):
 
 
 @require_POST
-@_login_first
+@login_first
 @post_rate_limit("POST_RATE_PER_USER")
 def withdraw_view(request, offer_id: int):
     offer = services.offer_withdraw(offer_id=offer_id, buyer=request.user, request=request)

@@ -3,16 +3,14 @@ report's page for its buyer and seller, and their steps (reply, refund, escalate
 report's photos. Thin: the rules are in problems.services; a JSON client gets JSON, a form the
 report's page with a message."""
 
-from functools import wraps
 
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from core.errors import DomainError, json_error
-from core.middleware import asks_for_json
+from core.errors import DomainError
+from core.middleware import asks_for_json, login_first
 from core.rate_limits import post_rate_limit
 from core.storage import evidence_storage, storage_errors
 from marketplace.models import PhotoState
@@ -31,20 +29,6 @@ from problems.models import (
     ProblemPhoto,
     ProblemStatus,
 )
-
-
-def _login_first(view):
-    """JSON callers get a 403 in the house shape, browsers the log-in page."""
-
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if request.user.is_authenticated:
-            return view(request, *args, **kwargs)
-        if asks_for_json(request):
-            return json_error("not_authenticated", "Log in first.", 403)
-        return redirect_to_login(request.get_full_path())
-
-    return wrapper
 
 
 def _input(request) -> dict:
@@ -89,7 +73,7 @@ def _own_order(request, order_id) -> Order:
 
 
 @require_http_methods(["GET", "POST"])
-@_login_first
+@login_first
 @post_rate_limit("POST_RATE_PER_USER", group="problems.report")
 def report_new_view(request, order_id: int):
     order = _own_order(request, order_id)
@@ -146,7 +130,7 @@ def _new_page(request, order, *, error: str = "", status: int = 200):
 
 
 @require_GET
-@_login_first
+@login_first
 def report_view(request, report_id: int):
     report = selectors.report_for_party(report_id=report_id, user=request.user)
     if asks_for_json(request):
@@ -177,7 +161,7 @@ def report_view(request, report_id: int):
 
 
 @require_POST
-@_login_first
+@login_first
 @post_rate_limit("POST_RATE_PER_USER", group="problems.step")
 def reply_view(request, report_id: int):
     services.problem_reply(
@@ -200,7 +184,7 @@ def _amount_cents(request, data) -> int | None:
 
 
 @require_POST
-@_login_first
+@login_first
 @post_rate_limit("REFUND_RATE_PER_USER", group="payments.refunds")
 def refund_view(request, report_id: int):
     data = _input(request)
@@ -230,7 +214,7 @@ def refund_view(request, report_id: int):
 
 
 @require_POST
-@_login_first
+@login_first
 @post_rate_limit("POST_RATE_PER_USER", group="problems.step")
 def escalate_view(request, report_id: int):
     report = services.problem_escalate(report_id=report_id, buyer=request.user, request=request)
@@ -238,7 +222,7 @@ def escalate_view(request, report_id: int):
 
 
 @require_POST
-@_login_first
+@login_first
 @post_rate_limit("POST_RATE_PER_USER", group="problems.step")
 def close_view(request, report_id: int):
     report = services.problem_close(report_id=report_id, buyer=request.user, request=request)
@@ -246,7 +230,7 @@ def close_view(request, report_id: int):
 
 
 @require_GET
-@_login_first
+@login_first
 def photo_view(request, report_id: int, photo_id: int):
     """A report's photo (its thumbnail with ?size=thumb) for the report's buyer and seller, and for
     staff who may read reports (admin links here): private, never cached by a shared cache."""
