@@ -10,6 +10,7 @@ from unittest import mock
 import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.core import mail
+from django.test import Client
 
 from payments.models import Order
 from payments.tests.factories import sandbox_seller_onboarded
@@ -214,3 +215,22 @@ def content_type_cache_cleared():
     back after the test, so ContentType's cache must not outlive it."""
     yield
     ContentType.objects.clear_cache()
+
+
+@pytest.fixture
+def login():
+    """`login(user)`: a test client logged in as `user`."""
+
+    def client_for(user) -> Client:
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return client_for
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    """`with committed():` runs the on_commit callbacks (emails, header counts) as the test's
+    transaction would have committed them."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)

@@ -3,7 +3,6 @@ another listing of the seller's and the buyer, and a stranger. Factory rows: no 
 made by messages."""
 
 import pytest
-from django.test import Client
 
 from accounts.tests.factories import SellerFactory, UserFactory
 from marketplace.tests.factories import ListingFactory
@@ -34,19 +33,3 @@ def listing(seller):
 @pytest.fixture
 def order(seller, buyer):
     return OrderFactory(buyer=buyer, listing__seller=seller, status=OrderStatus.PAID)
-
-
-@pytest.fixture
-def login():
-    def client_for(user) -> Client:
-        client = Client()
-        client.force_login(user)
-        return client
-
-    return client_for
-
-
-@pytest.fixture
-def committed(django_capture_on_commit_callbacks):
-    """`with committed():` runs the on_commit callbacks (emails, header counts) as a commit would."""
-    return lambda: django_capture_on_commit_callbacks(execute=True)

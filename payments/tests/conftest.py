@@ -29,11 +29,6 @@ def buyer():
     return UserFactory(email="buyer@example.com")
 
 
-@pytest.fixture
-def committed(django_capture_on_commit_callbacks):
-    """`with committed():` runs the on_commit callbacks (the emails) as the test's transaction
-    would have committed them."""
-    return lambda: django_capture_on_commit_callbacks(execute=True)
 
 
 @pytest.fixture

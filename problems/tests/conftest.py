@@ -5,7 +5,6 @@ clock: reports are opened with `now` a given number of days after payment."""
 import datetime
 
 import pytest
-from django.test import Client
 
 from accounts.tests.factories import UserFactory
 from payments.models import Order
@@ -53,16 +52,6 @@ def finance():
     return staff_member("Finance")
 
 
-@pytest.fixture
-def login():
-    def client_for(user) -> Client:
-        client = Client()
-        client.force_login(user)
-        return client
-
-    return client_for
-
-
 def days_after_payment(order: Order, days: float) -> datetime.datetime:
     return order.paid_at + datetime.timedelta(days=days)
 
@@ -84,8 +73,3 @@ def reported():
         return report
 
     return open_report
-
-
-@pytest.fixture
-def committed(django_capture_on_commit_callbacks):
-    return lambda: django_capture_on_commit_callbacks(execute=True)
