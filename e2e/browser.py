@@ -1,4 +1,8 @@
-"""What the browser journeys share: logging a test user in through a log-in form."""
+"""What the browser journeys share: logging a test user in through a log-in form, and
+photographing a page for docs/screenshots/."""
+
+import os
+from pathlib import Path
 
 from accounts.tests.factories import DEFAULT_PASSWORD
 
@@ -13,3 +17,17 @@ def log_in(page, site, username, *, form="/accounts/login/"):
     page.get_by_label("Password").fill(DEFAULT_PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(lambda url: "/login/" not in url)
+
+
+def photograph(page, name: str, widths=(390, 1280)) -> None:
+    """With SCREENSHOTS_DIR set (scripts/screenshots.sh), a full-page photograph of the page at a
+    phone's and a laptop's width, saved there as <name>-<width>.png; otherwise nothing."""
+    folder = os.environ.get("SCREENSHOTS_DIR")
+    if not folder:
+        return
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    size = page.viewport_size
+    for width in widths:
+        page.set_viewport_size({"width": width, "height": 900})
+        page.screenshot(path=str(Path(folder) / f"{name}-{width}.png"), full_page=True)
+    page.set_viewport_size(size)

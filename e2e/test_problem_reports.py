@@ -4,8 +4,6 @@ run with the clock past it), Support follows the admin to-do list to the report,
 refunds it in full, and the buyer's report and order pages say so."""
 
 import datetime
-import os
-from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -15,7 +13,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from accounts.tests.factories import SellerFactory, UserFactory
-from e2e.browser import log_in
+from e2e.browser import log_in, photograph
 from payments.models import Order, OrderStatus, RefundStatus
 from payments.staff import SUPPORT, staff_groups_ensure
 from payments.tests.webhook_support import pay, sandbox_order
@@ -25,9 +23,6 @@ from problems.services import problem_deadlines_apply
 pytestmark = pytest.mark.django_db(transaction=True)
 
 AXE = Axe()
-WIDTHS = (390, 1280)
-
-
 def look(page, name: str) -> None:
     """No serious or critical axe violation on the page; with SCREENSHOTS_DIR set
     (scripts/screenshots.sh), a full-page photograph at a phone's and a laptop's width."""
@@ -38,14 +33,7 @@ def look(page, name: str) -> None:
         if v.get("impact") in ("serious", "critical")
     ]
     assert not blocking, f"{name}: {blocking}"
-    folder = os.environ.get("SCREENSHOTS_DIR")
-    if not folder:
-        return
-    Path(folder).mkdir(parents=True, exist_ok=True)
-    for width in WIDTHS:
-        page.set_viewport_size({"width": width, "height": 900})
-        page.screenshot(path=str(Path(folder) / f"{name}-{width}.png"), full_page=True)
-    page.set_viewport_size({"width": 1280, "height": 900})
+    photograph(page, name)
 
 
 @pytest.fixture

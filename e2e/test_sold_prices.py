@@ -7,6 +7,7 @@ import datetime
 import pytest
 from playwright.sync_api import expect
 
+from e2e.browser import photograph
 from marketplace.tests.factories import ListingFactory
 from payments.tests.sale_support import sale
 
@@ -37,6 +38,7 @@ def test_a_listing_with_sales_like_it_shows_their_chart_and_search_results_their
     # The median line is stroked by the stylesheet (no style attribute: the CSP forbids them).
     assert chart.locator("line.median").evaluate("line => getComputedStyle(line).strokeDasharray") != "none"
     expect(history.locator(".sold-prices-latest li")).to_have_count(5)
+    photograph(page, "sold-prices")
 
     page.goto(f"{live_server.url}/?q=purple")
     card = page.locator("article.card", has=page.locator(f"a[href$='/listings/{listing.pk}/']"))

@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rm -f docs/screenshots/*.png
-# The problem report journey photographs its own pages (the report form, a report, Support's page).
-SCREENSHOTS_DIR="$PWD/docs/screenshots" .venv/bin/pytest e2e/test_accessibility.py e2e/test_problem_reports.py \
+# The problem report journey photographs its own pages (the report form, a report, Support's page),
+# the sold-price test a listing with the history of stubs like it.
+SCREENSHOTS_DIR="$PWD/docs/screenshots" .venv/bin/pytest e2e/test_accessibility.py e2e/test_problem_reports.py e2e/test_sold_prices.py \
   -q -p no:xdist "$@"
 ls -1 docs/screenshots
