@@ -15,7 +15,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.test import Client
 from django.utils import timezone
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from messaging.services import message_post, order_conversation_open
@@ -232,6 +232,10 @@ def events(draw):
 
 
 @given(body=st.one_of(events(), bodies()), connect=st.booleans())
+# A number too big for a float reads as infinity, which PostgreSQL's JSON refuses: the account
+# of an event we do not apply went into its audit row as it came.
+@example(body=b'{"id": "evt_1", "object": "event", "type": "charge.succeeded", "account": 1e400, '
+              b'"livemode": false, "data": {"object": {"id": "ch_1", "object": "charge"}}}', connect=True)
 def test_signed_junk_on_the_webhooks_never_answers_5xx(world, body, connect):
     path = CONNECT_PATH if connect else PLATFORM_PATH
     secret = (django_settings.STRIPE_CONNECT_WEBHOOK_SECRET if connect

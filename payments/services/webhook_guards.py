@@ -70,8 +70,12 @@ def _settle(trigger: WebhookEventTrigger, *, reason: str, message: str) -> str:
     trigger.save()
     audit_record(
         action=NOT_APPLIED_ACTION, stripe_event_id=str(event.get("id") or ""), message=f"{reason}: {message}",
-        data={"reason": reason, "type": event.get("type", ""), "stripe_account": event.get("account") or "",
-              "livemode": event.get("livemode"), "trigger_id": trigger.pk},
+        # The event's fields as text (its livemode only when a boolean): a signed body may still hold
+        # any JSON there, and a number such as 1e400 reads as infinity, which no JSON column stores.
+        data={"reason": reason, "type": str(event.get("type") or ""),
+              "stripe_account": str(event.get("account") or ""),
+              "livemode": livemode if isinstance(livemode := event.get("livemode"), bool) else None,
+              "trigger_id": trigger.pk},
     )
     logger.warning("Stripe event %s (%s) not applied: %s", event.get("id"), event.get("type"), reason)
     return reason
