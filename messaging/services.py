@@ -105,20 +105,21 @@ def message_body_clean(body) -> str:
     return body
 
 
-def _participants_ensure(conversation: Conversation) -> None:
-    for user_id in (conversation.buyer_id, conversation.seller_id):
-        Participant.objects.get_or_create(conversation=conversation, user_id=user_id)
-
-
 def _conversation_get_or_create(**fields) -> Conversation:
     """One conversation for the same keys, also when two requests make it at once."""
     lookup = {key: fields[key] for key in ("kind", "listing_id", "buyer_id", "order_id") if key in fields}
     try:
         with transaction.atomic():
-            conversation, _ = Conversation.objects.get_or_create(**lookup, defaults=fields)
-    except IntegrityError:  # the other request made it first
+            conversation, created = Conversation.objects.get_or_create(**lookup, defaults=fields)
+            if created:
+                # In the same transaction: a conversation is never seen without its two parties,
+                # or a message posted into it at that moment would be counted unread for nobody.
+                Participant.objects.bulk_create(
+                    Participant(conversation=conversation, user_id=user_id)
+                    for user_id in (conversation.buyer_id, conversation.seller_id)
+                )
+    except IntegrityError:  # the other request made it first, with its parties
         conversation = Conversation.objects.get(**lookup)
-    _participants_ensure(conversation)
     return conversation
 
 
