@@ -31,7 +31,7 @@ from .messages import Request, Response, html_response, json_response, redirect
 from .objects import new_id
 from .resources.disputes import OUTCOMES as DISPUTE_OUTCOMES
 from .store import Store, public_view
-from .webhooks import Delivery, Dispatcher, Transport, http_transport
+from .webhooks import CHAOS_KINDS, Delivery, DeliveryChaos, Dispatcher, Transport, http_transport
 
 log = logging.getLogger("stripe_sandbox")
 
@@ -200,6 +200,22 @@ class Sandbox:
     @property
     def deliveries(self) -> list[dict[str, Any]]:
         return [delivery.as_dict() for delivery in list(self.dispatcher.deliveries)]
+
+    def set_delivery_chaos(self, *, duplicate: float = 0.0, reorder: float = 0.0,
+                           delay: float = 0.0, reorder_seconds: float = 2.0,
+                           delay_seconds: float = 15.0, seed: int | None = None) -> dict[str, Any]:
+        """Send shares of the new deliveries twice, out of order or late, as Stripe may
+        (stripe_sandbox.webhooks.DeliveryChaos; all shares 0 turns it off)."""
+        self.dispatcher.set_chaos(DeliveryChaos(duplicate, reorder, delay, reorder_seconds,
+                                                delay_seconds, seed))
+        return self.delivery_chaos
+
+    @property
+    def delivery_chaos(self) -> dict[str, Any]:
+        """The delivery chaos setting and what it did so far, by kind."""
+        with self.dispatcher._condition:
+            counts = {kind: self.dispatcher.chaos_counts[kind] for kind in CHAOS_KINDS}
+            return {**self.dispatcher.chaos.as_dict(), "counts": counts}
 
     def redeliver(self, delivery_id: str) -> dict[str, Any]:
         delivery = self.dispatcher.redeliver(delivery_id)
@@ -741,6 +757,8 @@ class Sandbox:
             r("GET", "/_sandbox/deliveries", lambda req: json_response(
                 {"object": "list", "data": self.deliveries})),
             r("POST", "/_sandbox/deliveries/flush", self._route_flush),
+            r("GET", "/_sandbox/deliveries/chaos", lambda req: json_response(self.delivery_chaos)),
+            r("POST", "/_sandbox/deliveries/chaos", self._route_delivery_chaos),
             r("POST", "/_sandbox/deliveries/:id/redeliver", self._route_redeliver),
             r("POST", "/_sandbox/events/:id/send", self._route_send_event),
             r("POST", "/_sandbox/advance_time", self._route_advance_time),
@@ -866,6 +884,18 @@ class Sandbox:
         timeout = float(request.params.get("timeout") or 10)
         drained = self.flush_deliveries(timeout)
         return json_response({"drained": drained, "data": self.deliveries})
+
+    def _route_delivery_chaos(self, request: Request) -> Response:
+        params = request.params
+        try:
+            shares = {name: float(params.get(name) or 0)
+                      for name in ("duplicate", "reorder", "delay")}
+            seconds = {name: float(params[name]) for name in ("reorder_seconds", "delay_seconds")
+                       if params.get(name)}
+            seed = int(params["seed"]) if params.get("seed") else None
+            return json_response(self.set_delivery_chaos(**shares, **seconds, seed=seed))
+        except ValueError as error:
+            raise invalid_request(f"Delivery chaos: {error}") from None
 
     def _route_redeliver(self, request: Request) -> Response:
         try:

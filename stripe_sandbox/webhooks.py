@@ -19,16 +19,28 @@ A *transport* is any callable ``(url, headers, body_bytes) -> status`` where sta
 int, a ``(status, body)`` tuple or a response object with ``status_code`` (Django's test
 client returns those). ``http_transport`` is the real network one; ``django_client_transport``
 adapts Django's test ``Client`` without importing Django.
+
+*Delivery chaos* (``Dispatcher.set_chaos``, ``POST /_sandbox/deliveries/chaos``) makes the
+sandbox deliver the way Stripe says it may, so that a receiver is tested against it: "Webhook
+endpoints might occasionally receive the same event more than once" and "Stripe doesn't
+guarantee the delivery of events in the order that they're generated"
+(https://docs.stripe.com/webhooks, "Handle duplicate events" and "Event ordering"); a
+delivery also reaches the endpoint late when Stripe's queue is behind or its first attempts
+failed and it retries "with an exponential back off" (same page, "Retry behavior"). A share of
+the new deliveries is sent twice (a second delivery of the same event), held back a random
+moment so that later ones overtake it, or delayed; each delivery lists what was done to it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import random
 import threading
 import time
 import urllib.error
 import urllib.request
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -102,14 +114,53 @@ class Delivery:
     attempts: list[dict[str, Any]] = field(default_factory=list)
     next_attempt_at: float = field(default_factory=time.monotonic)
     redelivery_of: str | None = None
+    duplicate_of: str | None = None  # a second delivery of the same event (delivery chaos)
+    chaos: list[str] = field(default_factory=list)  # "duplicated", "reordered", "delayed"
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "id": self.id, "object": "sandbox.delivery", "event": self.event_id,
             "event_type": self.event_type, "endpoint": self.endpoint_id, "url": self.url,
             "status": self.status, "attempts": list(self.attempts),
-            "redelivery_of": self.redelivery_of,
+            "redelivery_of": self.redelivery_of, "duplicate_of": self.duplicate_of,
+            "chaos": list(self.chaos),
         }
+
+
+CHAOS_KINDS = ("duplicated", "reordered", "delayed")
+
+
+@dataclass
+class DeliveryChaos:
+    """Shares (0 to 1) of new deliveries to send twice, out of order, or late.
+
+    ``duplicate``: a second delivery of the event is queued next to the first one (the
+    receiver sees the same event id twice, possibly at once on two hosts). ``reorder``: the
+    delivery is held back a random moment up to ``reorder_seconds``, so deliveries queued
+    meanwhile are sent before it. ``delay``: it is held back ``delay_seconds``. The three are
+    drawn independently; ``seed`` makes the draws repeatable.
+    """
+
+    duplicate: float = 0.0
+    reorder: float = 0.0
+    delay: float = 0.0
+    reorder_seconds: float = 2.0
+    delay_seconds: float = 15.0
+    seed: int | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("duplicate", "reorder", "delay"):
+            share = getattr(self, name)
+            if not 0.0 <= share <= 1.0:
+                raise ValueError(f"{name} must be a share from 0 to 1, not {share}")
+        for name in ("reorder_seconds", "delay_seconds"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must not be negative")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"duplicate": self.duplicate, "reorder": self.reorder, "delay": self.delay,
+                "reorder_seconds": self.reorder_seconds, "delay_seconds": self.delay_seconds,
+                "seed": self.seed}
 
 
 # endpoint id -> (url, secret, transport) or None when the endpoint is gone.
@@ -136,17 +187,46 @@ class Dispatcher:
         self._in_flight = 0
         self._closed = False
         self._worker: threading.Thread | None = None
+        self.chaos = DeliveryChaos()
+        self.chaos_counts: Counter[str] = Counter()
+        self._random = random.Random()
         if mode == "background":
             self._worker = threading.Thread(target=self._work, name="stripe-sandbox-webhooks",
                                             daemon=True)
             self._worker.start()
 
     # -- queueing ------------------------------------------------------------------------
+    def set_chaos(self, chaos: DeliveryChaos) -> None:
+        """Apply ``chaos`` to the deliveries queued from now on (the counts start again)."""
+        with self._condition:
+            self.chaos = chaos
+            self.chaos_counts = Counter()
+            self._random = random.Random(chaos.seed)
+
     def enqueue(self, delivery: Delivery) -> Delivery:
         with self._condition:
             self.deliveries.append(delivery)
+            if delivery.redelivery_of is None and delivery.duplicate_of is None:
+                self._apply_chaos(delivery)
             self._condition.notify_all()
         return delivery
+
+    def _apply_chaos(self, delivery: Delivery) -> None:
+        """Called with the lock held, for a delivery of a new event (not a redelivery)."""
+        chaos, draw = self.chaos, self._random.random
+        if chaos.delay and draw() < chaos.delay:
+            delivery.next_attempt_at += chaos.delay_seconds
+            delivery.chaos.append("delayed")
+        if chaos.reorder and draw() < chaos.reorder:
+            delivery.next_attempt_at += self._random.uniform(0.0, chaos.reorder_seconds)
+            delivery.chaos.append("reordered")
+        if chaos.duplicate and draw() < chaos.duplicate:
+            copy = Delivery(delivery.event_id, delivery.event_type, delivery.endpoint_id,
+                            delivery.url, delivery.body, duplicate_of=delivery.id,
+                            next_attempt_at=delivery.next_attempt_at, chaos=["duplicated"])
+            self.deliveries.append(copy)
+            delivery.chaos.append("duplicated")
+        self.chaos_counts.update(delivery.chaos)
 
     def redeliver(self, delivery_id: str) -> Delivery | None:
         with self._condition:
