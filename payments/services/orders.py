@@ -9,7 +9,7 @@ the trail shows who moved what, when, and why.
 from django.utils import timezone
 
 from core.errors import Conflict
-from payments.models import Order, OrderStatus
+from payments.models import Order, OrderSnapshot, OrderStatus
 from payments.services.audit import audit_record
 from payments.signals import order_status_changed
 
@@ -78,6 +78,10 @@ def order_transition(
         setattr(order, stamp, now or timezone.now())
         update_fields.append(stamp)
     order.save(update_fields=update_fields)
+    if S.COMPLETED in (from_status, to):
+        # The sold-price history counts the snapshots so marked (payments.selectors.sold_prices):
+        # set and cleared here, in the caller's transaction under the order's lock, with the status.
+        OrderSnapshot.objects.filter(order_id=order.pk).update(completed_sale=to == S.COMPLETED)
     audit_record(
         action="order.transition",
         actor=actor,

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from core.storage import StorageUnavailable, storage_errors
 from marketplace.photos import stub_gallery
-from payments.models import Order, OrderSnapshot
+from payments.models import Order, OrderSnapshot, OrderStatus
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +69,7 @@ def order_snapshot_take(*, order: Order, now=None) -> OrderSnapshot:
         shipping_cents=order.shipping_cents,
         photos=photos,
         taken_at=now or timezone.now(),
+        completed_sale=order.status == OrderStatus.COMPLETED,  # taken at payment: not yet
     )
 
 

@@ -39,5 +39,6 @@ def sale(
         condition=stub.condition,
         price_cents=price_cents,
         taken_at=timezone.make_aware(datetime.datetime.combine(paid_on, datetime.time(15, 42, 7))),
+        completed_sale=status == OrderStatus.COMPLETED,  # as order_transition keeps it
     )
     return order
