@@ -27,6 +27,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from marketplace.page_cache import cache_get_many, cache_set_many
+from marketplace.personal import heart_slot
 
 CARD_TEMPLATE = "marketplace/_listing_card.html"
 FILTER_FIELDS_TEMPLATE = "marketplace/_filter_fields.html"
@@ -154,6 +155,13 @@ def _request_parts(request) -> tuple:
 
 
 def watch_button_html(*, listing, request, show_label: bool = False) -> SafeString:
+    """The heart, or its slot on a page drawn to be shared by logged-in visitors
+    (marketplace.personal)."""
+    slot = heart_slot(request, listing, show_label)
+    return heart_html(listing=listing, request=request, show_label=show_label) if slot is None else slot
+
+
+def heart_html(*, listing, request, show_label: bool = False) -> SafeString:
     """The heart: a watch/unwatch form for a logged-in visitor (none on their own listing), a
     link to log in for anyone else. Drawn per request: it holds the visitor's CSRF token.
 

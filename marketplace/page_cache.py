@@ -4,8 +4,9 @@ and not emptied by changes to listings the page does not show.
 Browse, seller and listing pages (and /api/listings/) cost 10-40 ms of Python and SQL each, the
 minimal Django page about 3 ms; most visitors are anonymous and see exactly the same page for the
 same address. So an anonymous GET (no session cookie, no pending message, so nothing personal and
-no CSRF token on the page) is answered from the cache when it can be. Logged-in visitors get
-their pages rendered, from shared card fragments (marketplace.cards).
+no CSRF token on the page) is answered from the cache when it can be. Logged-in visitors get a
+copy of their own, shared by all of them, with their personal bits filled in per request
+(marketplace.personal, under the same rules as here).
 
 Correctness over hit rate: every cached page records what it shows, its *dependencies* (the
 listings on it, the sellers whose names, ratings and payment status it shows; `page_shows`), with
@@ -210,6 +211,49 @@ def _versions_to_file(keys: list[str], started) -> list | None:
     return None if any(version > started for version in versions) else versions
 
 
+def page_key(request, view, variant: str = "") -> str:
+    """The cache key of the page at this whole address (scheme and validated host included: a page
+    can carry absolute links, the API's `next`, and one host's copy must never answer another
+    host's visitors), for the variant of visitor it was drawn for."""
+    address = hashlib.sha256(request.build_absolute_uri().encode()).hexdigest()[:32]
+    return f"marketplace:pages:{view.__name__}:{variant}{address}"
+
+
+def page_lookup(key: str):
+    """Read the copy filed under `key`: (copy, started), the copy's payload when it is still current
+    (else None), and the version to file a fresh rendering under (None: the cache cannot be
+    reached, serve uncached)."""
+    found = cache_get_many([VERSION_KEY, key])
+    if found is None:  # the cache cannot be reached
+        return None, None
+    cached = found.get(key)
+    if cached is not None:
+        keys, versions, payload = cached
+        current = cache_get_many(keys)
+        if current is not None and [current.get(k, 0) for k in keys] == versions:
+            return payload, None
+    return None, found.get(VERSION_KEY) or catalogue_version()
+
+
+def page_begin(request) -> None:
+    """Start recording what the page being rendered shows (page_shows)."""
+    request._page_cache_shows, request._page_cache_declared = {EVERYTHING_KEY}, False
+
+
+def page_fileable(request, response) -> bool:
+    """Whether the view's answer may be filed: a 200 whose view declared what it shows."""
+    return (response.status_code == 200 and getattr(request, "_page_cache_declared", False)
+            and not response.cookies and not getattr(response, "streaming", False))
+
+
+def page_file(request, key: str, started, payload, seconds: int) -> None:
+    """File `payload` under `key`, checked against the versions of what the page showed."""
+    keys = sorted(request._page_cache_shows)
+    versions = _versions_to_file(keys, started)
+    if versions is not None:
+        cache_set(key, (keys, versions, payload), seconds)
+
+
 def anonymous_page_cache(view):
     """Serve the view's 200 answers to anonymous visitors from the cache (see the module doc)."""
 
@@ -218,32 +262,19 @@ def anonymous_page_cache(view):
         seconds = page_cache_seconds()
         if not seconds or not _is_anonymous_and_plain(request):
             return view(request, *args, **kwargs)
-        # The whole address, scheme and validated host included: a page can carry absolute links
-        # (the API's `next`), and one host's copy must never answer another host's visitors.
-        address = hashlib.sha256(request.build_absolute_uri().encode()).hexdigest()[:32]
-        key = f"marketplace:page:{view.__name__}:{address}"
-        found = cache_get_many([VERSION_KEY, key])
-        if found is None:  # the cache cannot be reached
-            return view(request, *args, **kwargs)
-        cached = found.get(key)
+        key = page_key(request, view)
+        cached, started = page_lookup(key)
         if cached is not None:
-            keys, versions, content, content_type = cached
-            current = cache_get_many(keys)
-            if current is not None and [current.get(k, 0) for k in keys] == versions:
-                return HttpResponse(content, content_type=content_type)
-        started = found.get(VERSION_KEY) or catalogue_version()
+            content, content_type = cached
+            return HttpResponse(content, content_type=content_type)
         if started is None:
             return view(request, *args, **kwargs)
-        request._page_cache_shows, request._page_cache_declared = {EVERYTHING_KEY}, False
+        page_begin(request)
         response = view(request, *args, **kwargs)
-        if (response.status_code == 200 and request._page_cache_declared and not response.cookies
-                and not getattr(response, "streaming", False)):
+        if page_fileable(request, response):
             if hasattr(response, "render") and not response.is_rendered:
                 response.render()
-            keys = sorted(request._page_cache_shows)
-            versions = _versions_to_file(keys, started)
-            if versions is not None:
-                cache_set(key, (keys, versions, response.content, response["Content-Type"]), seconds)
+            page_file(request, key, started, (response.content, response["Content-Type"]), seconds)
         return response
 
     return wrapper

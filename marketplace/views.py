@@ -11,13 +11,15 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from core.rate_limits import post_rate_limit
 from marketplace.forms import ListingForm, parse_listing_filters
 from marketplace.models import ListingStatus
 from marketplace.offer_terms import InvalidOfferMinimum, OfferTermsLocked, listing_offer_terms_set
-from marketplace.page_cache import anonymous_page_cache, page_shows
+from marketplace.page_cache import page_shows
+from marketplace.personal import member_page_cache, page_not_shared_for, slots
 from marketplace.photos import stub_gallery
 from marketplace.pricing import platform_fee_percent
 from marketplace.selectors import (
@@ -65,10 +67,15 @@ def _query_without_page(request, *, q: str | None = None) -> str:
     return params.urlencode()
 
 
+def _mark_watched(request, listings) -> list:
+    """The hearts' state, unless the page is drawn to be shared (each request fills its own)."""
+    return listings_mark_watched(listings=listings, user=None if slots(request) is not None else request.user)
+
+
 NARROWING_FILTERS = ("q", "category", "min_price", "max_price", "date_from", "date_to", "min_rating")
 
 
-@anonymous_page_cache
+@member_page_cache
 def browse(request):
     """Invalid filters are shown as form errors (status 400) and left out; the rest still apply."""
     form, filters = parse_listing_filters(request.GET)
@@ -86,7 +93,7 @@ def browse(request):
         "form": form,
         "page": page,
         "suggestion": suggestion,
-        "listings": listings_mark_watched(listings=page.object_list, user=request.user),
+        "listings": _mark_watched(request, page.object_list),
         "query": _query_without_page(request, q=suggestion),
         "filtered": any(request.GET.get(name) for name in NARROWING_FILTERS),
     }
@@ -96,15 +103,22 @@ def browse(request):
 WITHDRAWABLE = (ListingStatus.ACTIVE, ListingStatus.RESERVED, ListingStatus.DRAFT)
 
 
-@anonymous_page_cache
+@member_page_cache
 def listing_detail(request, pk):
     listing = listing_visible_to(listing_id=pk, viewer=request.user)
     blocker = listing_purchase_blocker(listing=listing, buyer=request.user)
     is_owner = request.user.is_authenticated and request.user.pk == listing.seller_id
     more = seller_listings_on_sale(seller=listing.seller).exclude(pk=listing.pk)[:MORE_FROM_SELLER]
-    listing.is_watched = request.user.is_authenticated and listing.watches.filter(user=request.user).exists()
+    shared = slots(request) is not None
+    listing.is_watched = (not shared and request.user.is_authenticated
+                          and listing.watches.filter(user=request.user).exists())
     more = list(more)
     page_shows(request, listings=[listing, *more])
+    # The seller sees their own panel; the holder of a live reservation may buy it.
+    holder = listing.reserved_by_id if listing.reservation_is_live(timezone.now()) else None
+    page_not_shared_for(request, listing.seller_id, holder)
+    if shared:
+        slots(request)["purchase"] = listing
     return render(
         request,
         "marketplace/listing_detail.html",
@@ -112,8 +126,9 @@ def listing_detail(request, pk):
             "listing": listing,
             "stub": listing.stub,
             "gallery": stub_gallery(stub=listing.stub, public=not is_owner),
-            "more_from_seller": listings_mark_watched(listings=more, user=request.user),
+            "more_from_seller": _mark_watched(request, more),
             "blocker": blocker,
+            "shared": shared,
             "is_owner": is_owner,
             "can_withdraw": is_owner and listing.status in WITHDRAWABLE,
             "can_relist": is_owner and listing.status in (ListingStatus.WITHDRAWN, ListingStatus.DRAFT),
@@ -238,7 +253,7 @@ def listing_relist_view(request, pk):
     return redirect("marketplace:listing_detail", pk=listing.pk)
 
 
-@anonymous_page_cache
+@member_page_cache
 def seller_profile(request, username):
     seller = seller_get_public(username=username)
     page = _page(request, seller_listings_on_sale(seller=seller), sort="newest", per_page=SELLER_PAGE_SIZE)
@@ -247,5 +262,5 @@ def seller_profile(request, username):
         request,
         "marketplace/seller_profile.html",
         {"seller": seller, "page": page, "query": "",
-         "listings": listings_mark_watched(listings=page.object_list, user=request.user)},
+         "listings": _mark_watched(request, page.object_list)},
     )

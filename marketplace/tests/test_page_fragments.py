@@ -34,12 +34,13 @@ def test_a_reserved_or_sold_listing_is_never_shown_as_buyable_under_churn(client
     rng = random.Random(20)
     seller = SellerFactory()
     listings = ListingFactory.create_batch(4, seller=seller) + ListingFactory.create_batch(2)
-    buyer = Client()
+    buyer, other_buyer = Client(), Client()  # the second is served the copy the first one's visit filed
     buyer.force_login(UserFactory())
+    other_buyer.force_login(UserFactory())
     taken: set[int] = set()
     pages = ("/", "/?sort=price_asc", f"/sellers/{seller.username}/", "/api/listings/")
     for step in range(7):  # six changes, each checked by the next round of requests
-        for visitor in (client, buyer):
+        for visitor in (client, buyer, other_buyer):
             for address in pages:
                 response = visitor.get(address)
                 shown = (
