@@ -292,6 +292,28 @@ class OrderSnapshot(models.Model):
                 for photo in self.photos]
 
 
+class SoldPriceSummary(models.Model):
+    """The sold-price history of one comparable group (payments.selectors.sold_prices), counted
+    from its completed snapshots whenever a sale in it completes or stops being completed
+    (payments.services.sold_prices, under the order's lock), so a page reads a row per group
+    instead of ranking every sale of it. No buyer, order or time of day: prices and payment
+    times only (the day is taken in the site's time zone when read)."""
+
+    # ComparableGroup.summary_key: "performer:<year>:<performer>" or "event:<date>:<event name>",
+    # lowered as the group is.
+    key = models.CharField(max_length=240, primary_key=True)
+    sales = models.PositiveIntegerField(default=0)
+    lowest_cents = models.PositiveIntegerField(null=True)
+    median_cents = models.PositiveIntegerField(null=True)
+    highest_cents = models.PositiveIntegerField(null=True)
+    # [[payment time (ISO 8601), price in cents], ...], newest first, at most RECENT_SALES.
+    recent = models.JSONField(default=list)
+    counted_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"Sold prices of {self.key}"
+
+
 class PaymentStatus(models.TextChoices):
     SUCCEEDED = "succeeded", "Succeeded"
     PARTIALLY_REFUNDED = "partially_refunded", "Partially refunded"

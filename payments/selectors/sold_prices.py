@@ -40,7 +40,7 @@ from marketplace.page_cache import (
     page_cache_seconds,
     page_shows_keys,
 )
-from payments.models import OrderSnapshot, OrderStatus
+from payments.models import OrderSnapshot, OrderStatus, SoldPriceSummary
 
 # The sales the chart and the list show, newest first.
 RECENT_SALES = 8
@@ -71,6 +71,13 @@ class ComparableGroup:
     @property
     def cache_key(self) -> str:
         return f"payments:sold-prices:{self.digest}"
+
+    @property
+    def summary_key(self) -> str:
+        """The key of the group's SoldPriceSummary row."""
+        if self.performer:
+            return f"performer:{self.year}:{self.performer}"
+        return f"event:{self.event_date.isoformat()}:{self.event_name}"
 
 
 @dataclass(frozen=True)
@@ -105,6 +112,15 @@ def event_group(*, event_name: str, event_date: datetime.date) -> ComparableGrou
 
 def stub_comparable_group(stub) -> ComparableGroup:
     return comparable_group(performer=stub.performer, event_name=stub.event_name, event_date=stub.event_date)
+
+
+def sale_groups(*, performer: str, event_name: str, event_date: datetime.date) -> set[ComparableGroup]:
+    """The groups an order's sale counts in: its own, and its event's (a sale with a performer
+    is also a sale of that event, for the stubs of it without one)."""
+    return {
+        comparable_group(performer=performer, event_name=event_name, event_date=event_date),
+        event_group(event_name=event_name, event_date=event_date),
+    }
 
 
 # The one query of a group: its completed sales ranked by price and by date, keeping the rows at
@@ -152,8 +168,9 @@ def _aware(value) -> datetime.datetime:
     return timezone.make_aware(value, datetime.UTC) if timezone.is_naive(value) else value
 
 
-def _sold_prices_read(groups: list[ComparableGroup]) -> dict[ComparableGroup, SoldPrices]:
-    """One query for all of `groups`."""
+def sold_prices_count(groups: list[ComparableGroup]) -> dict[ComparableGroup, dict]:
+    """Each group's figures counted from its completed sales, one query for all of `groups`, as
+    the fields of its SoldPriceSummary (payments.services.sold_prices keeps those rows)."""
     if not groups:
         return {}
     sql, params = sold_prices_sql(groups)
@@ -163,24 +180,49 @@ def _sold_prices_read(groups: list[ComparableGroup]) -> dict[ComparableGroup, So
         for values in cursor.fetchall():
             row = dict(zip(_COLUMNS, values, strict=True))
             rows_of[row["group_index"]].append(row)
-    return {group: _sold_prices_from(rows_of[index]) for index, group in enumerate(groups)}
+    return {group: _summary_fields(rows_of[index]) for index, group in enumerate(groups)}
 
 
-def _sold_prices_from(rows: list[dict]) -> SoldPrices:
+def _summary_fields(rows: list[dict]) -> dict:
     if not rows:
-        return NO_SALES
+        return {"sales": 0, "lowest_cents": None, "median_cents": None, "highest_cents": None, "recent": []}
     count = rows[0]["sales"]
     middle = [row["price_cents"] for row in rows if row["by_price"] in ((count + 1) // 2, count // 2 + 1)]
     recent = sorted((row for row in rows if row["by_date"] <= RECENT_SALES), key=lambda row: row["by_date"])
-    return SoldPrices(
-        count=count,
-        lowest_cents=rows[0]["lowest"],
+    return {
+        "sales": count,
+        "lowest_cents": rows[0]["lowest"],
         # The mean of the two middle prices of an even count, rounded half up to whole cents.
-        median_cents=(sum(middle) * 2 + len(middle)) // (2 * len(middle)),
-        highest_cents=rows[0]["highest"],
+        "median_cents": (sum(middle) * 2 + len(middle)) // (2 * len(middle)),
+        "highest_cents": rows[0]["highest"],
+        "recent": [[_aware(row["taken_at"]).isoformat(), row["price_cents"]] for row in recent],
+    }
+
+
+def _sold_prices_read(groups: list[ComparableGroup]) -> dict[ComparableGroup, SoldPrices]:
+    """One query for all of `groups`: their summary rows by key (a group without one has no
+    sales)."""
+    if not groups:
+        return {}
+    summaries = SoldPriceSummary.objects.filter(key__in=[group.summary_key for group in groups]).values_list(
+        "key", "sales", "lowest_cents", "median_cents", "highest_cents", "recent"
+    )
+    found = {key: values for key, *values in summaries}
+    return {group: _sold_prices_of(found.get(group.summary_key)) for group in groups}
+
+
+def _sold_prices_of(values) -> SoldPrices:
+    if not values or not values[0]:
+        return NO_SALES
+    sales, lowest, median, highest, recent = values
+    return SoldPrices(
+        count=sales,
+        lowest_cents=lowest,
+        median_cents=median,
+        highest_cents=highest,
         recent=tuple(
-            Sale(day=timezone.localdate(_aware(row["taken_at"])), price_cents=row["price_cents"])
-            for row in recent
+            Sale(day=timezone.localdate(datetime.datetime.fromisoformat(taken_at)), price_cents=price)
+            for taken_at, price in recent
         ),
     )
 
@@ -225,18 +267,14 @@ def stub_sold_prices(*, stub, request=None) -> SoldPrices:
 
 def sold_prices_changed(*, order, from_status: str, to_status: str, **_kwargs) -> None:
     """Receiver of payments.signals.order_status_changed: an order that becomes completed, or
-    stops being so, changes its group's history."""
+    stops being so, changes its groups' history (counted again by order_transition)."""
     if OrderStatus.COMPLETED not in (from_status, to_status):
         return
     snapshot = (
         OrderSnapshot.objects.filter(order_id=order.pk).only("performer", "event_name", "event_date").first()
     )
     if snapshot is not None:
-        # A sale with a performer is also in its event's group (stubs of that event without one).
-        groups = {
-            comparable_group(
-                performer=snapshot.performer, event_name=snapshot.event_name, event_date=snapshot.event_date
-            ),
-            event_group(event_name=snapshot.event_name, event_date=snapshot.event_date),
-        }
+        groups = sale_groups(
+            performer=snapshot.performer, event_name=snapshot.event_name, event_date=snapshot.event_date
+        )
         keys_changed(keys=[group.version_key for group in groups])

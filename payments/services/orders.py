@@ -9,8 +9,9 @@ the trail shows who moved what, when, and why.
 from django.utils import timezone
 
 from core.errors import Conflict
-from payments.models import Order, OrderSnapshot, OrderStatus
+from payments.models import Order, OrderStatus
 from payments.services.audit import audit_record
+from payments.services.sold_prices import sold_prices_follow_order
 from payments.signals import order_status_changed
 
 S = OrderStatus
@@ -79,9 +80,9 @@ def order_transition(
         update_fields.append(stamp)
     order.save(update_fields=update_fields)
     if S.COMPLETED in (from_status, to):
-        # The sold-price history counts the snapshots so marked (payments.selectors.sold_prices):
-        # set and cleared here, in the caller's transaction under the order's lock, with the status.
-        OrderSnapshot.objects.filter(order_id=order.pk).update(completed_sale=to == S.COMPLETED)
+        # A sale of the sold-price history, or no longer one: its snapshot is marked and its
+        # groups counted again here, in the caller's transaction under the order's lock.
+        sold_prices_follow_order(order=order, completed=to == S.COMPLETED)
     audit_record(
         action="order.transition",
         actor=actor,

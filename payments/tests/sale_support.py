@@ -1,12 +1,16 @@
 """Sales for the sold-price history's tests: an order on a listing of a stub with the given facts,
-in the given status, with the snapshot a paid order has (payments.services.snapshots)."""
+in the given status, with the snapshot a paid order has (payments.services.snapshots), its sale
+counted in its groups' summaries."""
 
 import datetime
 
+from django.db import transaction
 from django.utils import timezone
 
 from marketplace.tests.factories import ListingFactory
 from payments.models import OrderSnapshot, OrderStatus
+from payments.selectors.sold_prices import sale_groups
+from payments.services.sold_prices import sold_price_summaries_count
 from payments.tests.factories import OrderFactory
 
 
@@ -41,4 +45,9 @@ def sale(
         taken_at=timezone.make_aware(datetime.datetime.combine(paid_on, datetime.time(15, 42, 7))),
         completed_sale=status == OrderStatus.COMPLETED,  # as order_transition keeps it
     )
+    # As order_transition does when an order completes: the sale's groups are counted again.
+    with transaction.atomic():
+        sold_price_summaries_count(
+            groups=sale_groups(performer=performer, event_name=event_name, event_date=event_date)
+        )
     return order

@@ -1,7 +1,9 @@
-"""The sold-price history's query plan (PostgreSQL): each group's sales are read from the
-snapshots' partial covering indexes of completed sales (lower(performer)/lower(event_name), the
-date, price, payment time and order id), never from the orders, the snapshot rows or the
-listings; and the plan gives the same figures as counting the completed orders in Python.
+"""The sold-price history's query plans (PostgreSQL): a page reads one summary row per group by
+key; counting a group again (when one of its sales completes or is undone) reads its sales from
+the snapshots' partial covering indexes of completed sales (lower(performer)/lower(event_name),
+the date, price, order id and payment time), never from the orders, the snapshot rows or the
+listings; the summaries give the same figures as counting the completed orders in Python; and
+sales of one group completing at once are all counted.
 
 A few thousand sales fit in a few pages, where reading a whole table is the cheaper plan, so table
 scans are priced out (as in marketplace/tests/test_search_ranges_postgres.py): the test asks
@@ -15,14 +17,18 @@ import random
 import statistics
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.tests.factories import SellerFactory, UserFactory
 from marketplace.models import Listing, ListingStatus, Stub
-from payments.models import Order, OrderSnapshot, OrderStatus
-from payments.selectors.sold_prices import comparable_group, sold_prices_for_groups
+from payments.models import Order, OrderSnapshot, OrderStatus, SoldPriceSummary
+from payments.selectors.sold_prices import comparable_group, sold_prices_for_groups, sold_prices_sql
+from payments.services.orders import order_transition
+from payments.services.sold_prices import sold_price_summaries_recount
+from payments.tests.sale_support import sale
+from testing.threads import run_at_once
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
@@ -87,6 +93,7 @@ def sales():
     with connection.cursor() as cursor:
         for table in ("payments_order", "payments_ordersnapshot", "marketplace_listing", "marketplace_stub"):
             cursor.execute(f"ANALYZE {table}")
+    sold_price_summaries_recount()  # as migration 0019 counts the sales made before it
     return orders
 
 
@@ -109,21 +116,36 @@ GROUPS = [
 ]
 
 
-def test_a_pages_groups_are_read_from_the_partial_covering_indexes_alone(sales, no_table_scans):
-    with CaptureQueriesContext(connection) as queries:
-        sold_prices_for_groups(groups=GROUPS)
-    (query,) = queries.captured_queries
+def plan_of(sql, params=None):
     with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN (FORMAT JSON) " + query["sql"])
+        cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
         (document,) = cursor.fetchone()
-    plan = (json.loads(document) if isinstance(document, str) else document)[0]["Plan"]
-    scans = [node for node in nodes(plan) if "Relation Name" in node]
+    return (json.loads(document) if isinstance(document, str) else document)[0]["Plan"]
+
+
+def test_counting_groups_reads_the_partial_covering_indexes_alone(sales, no_table_scans):
+    sql, params = sold_prices_sql(GROUPS)
+    scans = [node for node in nodes(plan_of(sql, params)) if "Relation Name" in node]
     assert {node["Relation Name"] for node in scans} == {"payments_ordersnapshot"}  # no order, no listing
     assert {node["Node Type"] for node in scans} == {"Index Only Scan"}  # no snapshot row read
     indexes = {node["Index Name"] for node in scans}
     assert indexes == {"snapshot_sold_performer_idx", "snapshot_sold_event_idx"}
     assert len(scans) == len(GROUPS)
-    assert "payments_order " not in query["sql"] and "marketplace_listing" not in query["sql"]
+    assert "payments_order " not in sql and "marketplace_listing" not in sql
+
+
+def test_a_pages_groups_are_read_as_one_summary_row_each_by_key(sales, no_table_scans):
+    with CaptureQueriesContext(connection) as queries:
+        sold_prices_for_groups(groups=GROUPS)
+    (query,) = queries.captured_queries
+    plan = list(nodes(plan_of(query["sql"])))
+    tables = {node["Relation Name"] for node in plan if "Relation Name" in node}
+    indexes = {node["Index Name"] for node in plan if "Index Name" in node}
+    assert tables == {"payments_soldpricesummary"}
+    # Its primary key, or the copy Django makes of a text key for LIKE (..._key_..._like).
+    (index,) = indexes
+    assert index == "payments_soldpricesummary_pkey" or index.startswith("payments_soldpricesummary_key_")
+    assert "Seq Scan" not in {node["Node Type"] for node in plan}
 
 
 def test_the_figures_are_those_of_the_completed_sales_of_each_group(sales):
@@ -147,3 +169,26 @@ def test_the_figures_are_those_of_the_completed_sales_of_each_group(sales):
         if prices:
             assert (sold.lowest_cents, sold.highest_cents) == (min(prices), max(prices))
             assert sold.median_cents == int(statistics.median(prices) + 0.5)
+
+
+RACERS = 6
+
+
+def test_sales_of_one_group_completing_at_once_are_all_counted(transactional_db):
+    shipped = [sale(price_cents=1000 * (number + 1), status=OrderStatus.SHIPPED) for number in range(RACERS)]
+
+    def complete(order_id):
+        def action():
+            with transaction.atomic():
+                order = Order.objects.select_for_update().get(pk=order_id)
+                order_transition(order=order, to=OrderStatus.COMPLETED)
+
+        return action
+
+    outcomes = run_at_once([complete(order.pk) for order in shipped])
+    assert outcomes == [None] * RACERS
+    group = GROUPS[0]  # Prince, 1985: the sales' group
+    summary = SoldPriceSummary.objects.get(key=group.summary_key)
+    assert (summary.sales, summary.lowest_cents, summary.highest_cents) == (RACERS, 1000, 1000 * RACERS)
+    assert summary.median_cents == (1000 * (RACERS // 2) + 1000 * (RACERS // 2 + 1) + 1) // 2
+    assert len(summary.recent) == RACERS

@@ -1,7 +1,8 @@
-"""The snapshot's completed_sale flag, which the sold-price history counts instead of reading the
-orders: order_transition sets it when the order completes and clears it when it stops being
-completed (refunded in full or in part, disputed, lost), in the same transaction; migration 0018
-fills it for the orders completed before it."""
+"""The snapshot's completed_sale flag and the groups' summary rows, which the sold-price history
+reads instead of the orders: order_transition sets the flag when the order completes and clears it
+when it stops being completed (refunded in full or in part, disputed, lost), and counts the sale's
+groups again, in the same transaction; migrations 0018 and 0019 fill both for the orders
+completed before them."""
 
 import datetime
 import importlib
@@ -10,9 +11,15 @@ import pytest
 from django.apps import apps
 from django.db import transaction
 
-from payments.models import OrderSnapshot, OrderStatus
-from payments.selectors.sold_prices import comparable_group, sold_prices_for_groups
+from payments.models import OrderSnapshot, OrderStatus, SoldPriceSummary
+from payments.selectors.sold_prices import (
+    _sold_prices_read,
+    comparable_group,
+    event_group,
+    sold_prices_for_groups,
+)
 from payments.services.orders import ALLOWED_TRANSITIONS, order_transition
+from payments.services.sold_prices import sold_price_summaries_recount
 from payments.signals import order_status_changed
 from payments.tests.factories import OrderFactory
 from payments.tests.sale_support import sale
@@ -95,8 +102,30 @@ def test_the_migration_marks_the_snapshots_of_the_orders_completed_now_and_no_ot
     others = [sale(price_cents=9000, status=s) for s in (S.SHIPPED, S.REFUNDED, S.PARTIALLY_REFUNDED)]
     OrderSnapshot.objects.update(completed_sale=False)  # as they were before the column
 
+    SoldPriceSummary.objects.all().delete()
+
     migration.completed_sales_mark(apps, None)
+    sold_price_summaries_recount()  # migration 0019's data step
 
     assert [flag(order) for order in completed] == [True, True]
     assert [flag(order) for order in others] == [False, False, False]
     assert count() == 2
+
+
+def test_counting_every_group_from_nothing_gives_the_figures_kept_sale_by_sale():
+    day = datetime.date(1977, 5, 25)
+    star_wars = event_group(event_name="Star Wars", event_date=day)
+    madonna = comparable_group(performer="Madonna", event_name="", event_date=day)
+    for number, cents in enumerate((9000, 3000, 5000, 12000, 4000, 4001)):
+        sale(price_cents=cents, paid_on=datetime.date(2026, 1, 1) + datetime.timedelta(days=number))
+        sale(price_cents=cents + 1, performer="", event_name="Star Wars", event_date=day)
+        sale(price_cents=cents + 2, performer="Madonna", event_name="STAR WARS", event_date=day)
+    refunded = sale(price_cents=99999, performer="", event_name="Star Wars", event_date=day)
+    order_transition(order=refunded, to=S.REFUNDED)
+    groups = [PRINCE_1985, star_wars, madonna]
+    kept = _sold_prices_read(groups)
+    assert [kept[group].count for group in groups] == [6, 12, 6]
+
+    assert sold_price_summaries_recount() == 4  # the three, and Prince's tour as an event
+
+    assert _sold_prices_read(groups) == kept
