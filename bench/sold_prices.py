@@ -1,6 +1,8 @@
-"""The sold-price history's query at scale: after bench/seed.py, give every sold listing a
-completed order and its snapshot (SQL, in one statement each), then time the selector on a cold
-cache for the biggest group, a rare one, and a browse page's 24 groups, with their plans.
+"""The sold-price history's queries at scale: after bench/seed.py, give every sold listing a
+completed order and its snapshot (SQL, in one statement each) and count every group's summary,
+then time on a cold cache, for the biggest group, a rare one, and a browse page's 24 groups: the
+page's read (a summary row per group) and the counting a completed or refunded sale costs its
+groups (their sales from the snapshots' covering indexes), with their plans.
 
     DJANGO_SETTINGS_MODULE=bench.site.settings python bench/sold_prices.py
 
@@ -67,9 +69,10 @@ def _add_sales_between(cursor, first: int, last: int) -> int:
     cursor.execute(
         """
         INSERT INTO payments_ordersnapshot (order_id, event_name, performer, venue, city, event_date,
-            category, condition, description, price_cents, shipping_cents, photos, taken_at, backfilled)
+            category, condition, description, price_cents, shipping_cents, photos, taken_at, backfilled,
+            completed_sale)
         SELECT o.id, s.event_name, s.performer, s.venue, s.city, s.event_date, s.category, s.condition,
-            '', o.amount_cents, 0, '[]', o.paid_at, false
+            '', o.amount_cents, 0, '[]', o.paid_at, false, true
         FROM payments_order o JOIN marketplace_listing l ON l.id = o.listing_id
         JOIN marketplace_stub s ON s.id = l.stub_id
         WHERE o.listing_id BETWEEN %s AND %s
@@ -80,38 +83,74 @@ def _add_sales_between(cursor, first: int, last: int) -> int:
     return added
 
 
-def timed(groups) -> float:
-    """The median of ROUNDS cold reads (no cache), in milliseconds."""
-    from payments.selectors.sold_prices import _sold_prices_read
-
+def timed(read, groups) -> float:
+    """The median of ROUNDS cold calls of read(groups) (no cache), in milliseconds."""
     times = []
     for _ in range(ROUNDS):
         started = time.perf_counter()
-        _sold_prices_read(groups)
+        read(groups)
         times.append((time.perf_counter() - started) * 1000)
     return statistics.median(times)
 
 
+def explain(sql, params) -> None:
+    """The plan of one query, EXPLAIN ANALYZE, a node a line."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, params)
+        (document,) = cursor.fetchone()
+    plan = (json.loads(document) if isinstance(document, str) else document)[0]
+
+    def walk(node, depth=0):
+        name = node.get("Index Name") or node.get("Relation Name") or ""
+        print(
+            f"{'  ' * depth}{node['Node Type']} {name} rows={node.get('Actual Rows')} "
+            f"ms={node.get('Actual Total Time')} heap_fetches={node.get('Heap Fetches', '-')}"
+        )
+        for child in node.get("Plans", []):
+            walk(child, depth + 1)
+
+    walk(plan["Plan"])
+    print(f"execution {plan['Execution Time']:.1f} ms")
+
+
 def main():
     setup_django()
-    from django.db import connection
+    from django.db import connection, transaction
     from django.db.models import Count
     from django.http import QueryDict
+    from django.test.utils import CaptureQueriesContext
 
     from marketplace.forms import parse_listing_filters
     from marketplace.models import Listing
     from marketplace.selectors import listing_search
-    from payments.models import OrderSnapshot
-    from payments.selectors.sold_prices import comparable_group, sold_prices_sql, stub_comparable_group
+    from payments.models import OrderSnapshot, SoldPriceSummary
+    from payments.selectors.sold_prices import (
+        _sold_prices_read,
+        comparable_group,
+        sale_groups,
+        sold_prices_count,
+        sold_prices_sql,
+        stub_comparable_group,
+    )
+    from payments.services.sold_prices import sold_price_summaries_count, sold_price_summaries_recount
 
     with connection.cursor() as cursor:
         started = time.perf_counter()
         added = add_sales(cursor)
         print(f"added {added:,} completed sales in {time.perf_counter() - started:.1f} s")
+    if added or not SoldPriceSummary.objects.exists():
+        started = time.perf_counter()
+        counted = sold_price_summaries_recount()
+        print(f"counted {counted:,} groups' summaries in {time.perf_counter() - started:.1f} s")
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE payments_soldpricesummary")
     listings = Listing.objects.count()
-    sales = OrderSnapshot.objects.count()
+    sales = OrderSnapshot.objects.filter(completed_sale=True).count()
     biggest = (
-        OrderSnapshot.objects.exclude(performer="")
+        OrderSnapshot.objects.filter(completed_sale=True)
+        .exclude(performer="")
         .values("performer", "event_date__year")
         .annotate(n=Count("pk"))
         .order_by("-n")
@@ -129,31 +168,45 @@ def main():
     page = list(listing_search(filters=filters).select_related("stub")[:24])
     page_groups = list(dict.fromkeys(stub_comparable_group(listing.stub) for listing in page))
     print(
-        f"{listings:,} listings, {sales:,} sales; biggest group {biggest['performer']} "
-        f"{biggest['event_date__year']}: {biggest['n']:,} sales"
+        f"{listings:,} listings, {sales:,} sales, {SoldPriceSummary.objects.count():,} groups; biggest group "
+        f"{biggest['performer']} {biggest['event_date__year']}: {biggest['n']:,} sales"
     )
     print(
-        f"biggest group: {timed([big]):.1f} ms; rare group: {timed([rare]):.1f} ms; "
-        f"a browse page's {len(page_groups)} groups: {timed(page_groups):.1f} ms "
-        f"(median of {ROUNDS}, cold cache)"
+        f"page read (summaries): biggest group {timed(_sold_prices_read, [big]):.1f} ms; rare group "
+        f"{timed(_sold_prices_read, [rare]):.1f} ms; a browse page's {len(page_groups)} groups "
+        f"{timed(_sold_prices_read, page_groups):.1f} ms (median of {ROUNDS}, cold cache)"
     )
-    sql, params = sold_prices_sql(page_groups)
-    with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, params)
-        (document,) = cursor.fetchone()
-    plan = (json.loads(document) if isinstance(document, str) else document)[0]
-
-    def walk(node, depth=0):
-        name = node.get("Index Name") or node.get("Relation Name") or ""
-        print(
-            f"{'  ' * depth}{node['Node Type']} {name} rows={node.get('Actual Rows')} "
-            f"ms={node.get('Actual Total Time')}"
-        )
-        for child in node.get("Plans", []):
-            walk(child, depth + 1)
-
-    walk(plan["Plan"])
-    print(f"execution {plan['Execution Time']:.1f} ms")
+    print(
+        f"counting from the sales: biggest group {timed(sold_prices_count, [big]):.1f} ms; rare group "
+        f"{timed(sold_prices_count, [rare]):.1f} ms; the page's {len(page_groups)} groups "
+        f"{timed(sold_prices_count, page_groups):.1f} ms (median of {ROUNDS})"
+    )
+    # What a completed or refunded sale of the biggest group costs its transaction: its two groups
+    # counted again under their rows' locks (rolled back).
+    snapshot = OrderSnapshot.objects.filter(
+        completed_sale=True, performer=biggest["performer"], event_date__year=biggest["event_date__year"]
+    ).first()
+    groups = sale_groups(
+        performer=snapshot.performer, event_name=snapshot.event_name, event_date=snapshot.event_date
+    )
+    times = []
+    for _ in range(ROUNDS):
+        with transaction.atomic():
+            started = time.perf_counter()
+            sold_price_summaries_count(groups=groups)
+            times.append((time.perf_counter() - started) * 1000)
+            transaction.set_rollback(True)
+    print(
+        "a sale of the biggest group completed or refunded: its 2 groups counted in "
+        f"{statistics.median(times):.1f} ms (median of {ROUNDS})"
+    )
+    print("\nthe page's read:")
+    with CaptureQueriesContext(connection) as queries:
+        _sold_prices_read(page_groups)
+    (query,) = queries.captured_queries
+    explain(query["sql"], None)
+    print("\ncounting the page's groups from their sales:")
+    explain(*sold_prices_sql(page_groups))
 
 
 if __name__ == "__main__":
