@@ -1,0 +1,125 @@
+"""core.sessions: the session read from the cache, and from the database whenever the cache is away;
+a log-out ends the session even when the cache could not be told."""
+
+import pytest
+from django.conf import settings
+from django.contrib.sessions.models import Session
+from django.core.cache import cache, caches
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from redis.exceptions import ConnectionError as RedisConnectionError
+
+from accounts.tests.factories import UserFactory
+from core import sessions
+from core.sessions import SessionStore
+
+pytestmark = pytest.mark.django_db
+
+UNREACHABLE = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                           "LOCATION": "redis://127.0.0.1:1/0"}}
+
+
+@pytest.fixture(autouse=True)
+def _own_state(monkeypatch):
+    # The process's list of stale copies and its once-a-minute warning are each test's own.
+    monkeypatch.setattr(sessions, "_stale", set())
+    monkeypatch.setattr(sessions, "_down_logged_at", 0.0)
+
+
+def session_queries(client, address="/accounts/profile/") -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(address).status_code == 200
+    return sum("django_session" in query["sql"] for query in queries.captured_queries)
+
+
+def test_the_site_uses_this_store():
+    assert settings.SESSION_ENGINE == "core.sessions"
+
+
+def test_a_logged_in_request_reads_its_session_from_the_cache(client):
+    client.force_login(UserFactory())
+    session_queries(client)  # filed in the cache by now, whatever force_login did
+    assert session_queries(client) == 0
+
+
+def test_the_cached_copy_is_kept_a_few_minutes_at_most(settings, monkeypatch):
+    settings.SESSION_CACHE_SECONDS = 120
+    store = SessionStore()
+    store["x"] = 1
+    filed = {}
+    monkeypatch.setattr(store._cache, "set", lambda key, value, seconds: filed.update({key: seconds}))
+    store.save()
+    assert list(filed.values()) == [120]
+
+
+def test_logging_out_ends_the_session_for_whoever_holds_the_old_cookie(client):
+    client.force_login(UserFactory(username="leaving_user"))
+    assert "leaving_user" in client.get("/").content.decode()
+    old = Client()
+    old.cookies[settings.SESSION_COOKIE_NAME] = client.cookies[settings.SESSION_COOKIE_NAME].value
+    assert "leaving_user" in old.get("/").content.decode()
+    client.post("/accounts/logout/")
+    assert "leaving_user" not in old.get("/").content.decode()
+
+
+def test_with_the_cache_down_a_session_browsing_and_logging_out_work(client, settings, caplog):
+    settings.CACHES = UNREACHABLE
+    # (The log-in form's rate limit counts in the cache: force_login makes the same session.)
+    client.force_login(UserFactory(username="down_user"))
+    assert "down_user" in client.get("/").content.decode()
+    assert client.post("/accounts/logout/").status_code == 302
+    assert "down_user" not in client.get("/").content.decode()
+    assert not Session.objects.exists() or all(
+        not row.get_decoded().get("_auth_user_id") for row in Session.objects.all()
+    )
+    assert "sessions are read from the database" in caplog.text
+
+
+def test_a_session_ended_while_the_cache_was_away_is_not_read_from_it_once_it_is_back(client, monkeypatch):
+    """The cache was unreachable at the log-out but kept its copy: the process deletes the copy
+    before it reads anything from the cache again."""
+    client.force_login(UserFactory(username="ended_user"))
+    client.get("/")
+    key = client.cookies[settings.SESSION_COOKIE_NAME].value
+    assert cache.get(SessionStore.cache_key_prefix + key) is not None  # the copy
+
+    def down(*args, **kwargs):
+        raise RedisConnectionError("unreachable")
+
+    with monkeypatch.context() as during_outage:
+        during_outage.setattr(caches["default"], "delete", down)
+        store = SessionStore(key)
+        store.delete()
+    assert cache.get(SessionStore.cache_key_prefix + key) is not None  # still there: it came back
+    assert SessionStore(key).load() == {}
+    assert cache.get(SessionStore.cache_key_prefix + key) is None
+    old = Client()
+    old.cookies[settings.SESSION_COOKIE_NAME] = key
+    assert "ended_user" not in old.get("/").content.decode()
+
+
+def test_a_session_saved_while_the_cache_was_away_is_read_from_the_database_once_it_is_back(monkeypatch):
+    store = SessionStore()
+    store["step"] = 1
+    store.save()
+    key = store.session_key
+    assert SessionStore(key).load() == {"step": 1}  # the copy in the cache
+
+    def down(*args, **kwargs):
+        raise RedisConnectionError("unreachable")
+
+    with monkeypatch.context() as during_outage:
+        during_outage.setattr(caches["default"], "set", down)
+        changed = SessionStore(key)
+        changed["step"] = 2
+        changed.save()
+    assert SessionStore(key).load() == {"step": 2}
+
+
+def test_exists_asks_the_database_when_the_cache_is_away(settings):
+    store = SessionStore()
+    store.save()
+    settings.CACHES = UNREACHABLE
+    assert SessionStore().exists(store.session_key)
+    assert not SessionStore().exists("no-such-session-key-000000000000")
