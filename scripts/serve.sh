@@ -331,11 +331,20 @@ fi
 log "serving on $SITE  (ready: $SITE/readyz, metrics: $SITE/metrics with the bearer token in $STATE/metrics_token)"
 echo "ready" >"$STATE/ready"
 # Wait for Ctrl-C, or for a service to die: a host's process is started again (HOSTS>1),
-# anything else stops the rest.
+# anything else stops the rest. When several die at once (a whole host killed), bash may reap the
+# others while one is restarted, and `wait -n` then no longer knows them ("no such job") and
+# waits on the living only: so a process already gone is looked for first.
 while true; do
   dead=""
-  wait -n -p dead "${PIDS[@]}" || true
-  [ -n "$dead" ] && restart_if_host "$dead" && continue
+  for pid in "${PIDS[@]}"; do
+    kill -0 "$pid" 2>/dev/null || { dead="$pid"; break; }
+  done
+  [ -n "$dead" ] || wait -n -p dead "${PIDS[@]}" 2>/dev/null || true
+  if [ -z "$dead" ]; then
+    sleep 1
+    continue
+  fi
+  restart_if_host "$dead" && continue
   break
 done
 log "${ROLE[$dead]:-a service} exited; stopping the rest"
