@@ -74,6 +74,9 @@ def create_demo_sales_history(*, listings, buyers, rng: random.Random, log=None)
                 return orders
             paid_at = now - datetime.timedelta(days=number * DAYS_BETWEEN_SALES + rng.randint(1, 8))
             with transaction.atomic():
+                # Dated back before it completes: completing it counts its groups' history
+                # (payments.services.sold_prices), dates of the newest sales included.
+                OrderSnapshot.objects.filter(order_id=order.pk).update(taken_at=paid_at)
                 order.shipping_carrier, order.tracking_number = DEMO_TRACKING[
                     len(orders) % len(DEMO_TRACKING)
                 ]
@@ -87,6 +90,5 @@ def create_demo_sales_history(*, listings, buyers, rng: random.Random, log=None)
                     shipped_at=paid_at + datetime.timedelta(days=1),
                     completed_at=paid_at + datetime.timedelta(days=4),
                 )
-                OrderSnapshot.objects.filter(order_id=order.pk).update(taken_at=paid_at)
             orders.append(order)
     return orders

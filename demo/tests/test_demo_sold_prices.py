@@ -4,12 +4,14 @@ completed and spread over weeks, shown on the pages of the stubs still on sale."
 import random
 
 import pytest
+from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
 from demo import catalogue
 from demo.sold_prices import POPULAR_EVENTS, SALES_PER_EVENT, create_demo_sales_history
 from marketplace.models import Category
 from payments.models import Order, OrderStatus
+from payments.selectors.sold_prices import stub_sold_prices
 from payments.tests.factories import sandbox_seller_onboarded
 
 pytestmark = pytest.mark.django_db
@@ -42,6 +44,10 @@ def test_the_most_listed_events_get_completed_sandbox_sales_spread_over_weeks(on
     }
     days = {order.snapshot.taken_at.date() for order in sold}
     assert len(days) > SALES_PER_EVENT and all(order.snapshot.taken_at == order.paid_at for order in sold)
+
+    # The history's sales are dated as the payments were dated back, not all on the day made.
+    shown = {sale.day for sale in stub_sold_prices(stub=on_sale[0].stub).recent}
+    assert len(shown) > 1 and shown <= {timezone.localdate(order.snapshot.taken_at) for order in sold}
 
     page = client.get(f"/listings/{on_sale[0].pk}/").content.decode()
     assert 'class="panel sold-prices"' in page and f"<dt>Sold here</dt><dd>{SALES_PER_EVENT}</dd>" in page
