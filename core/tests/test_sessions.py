@@ -3,6 +3,7 @@ a log-out ends the session even when the cache could not be told."""
 
 import pytest
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.sessions.models import Session
 from django.core.cache import cache, caches
 from django.db import connection
@@ -10,7 +11,6 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from accounts.tests.factories import UserFactory
 from core import sessions
 from core.sessions import SessionStore
 
@@ -18,6 +18,10 @@ pytestmark = pytest.mark.django_db
 
 UNREACHABLE = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
                            "LOCATION": "redis://127.0.0.1:1/0"}}
+
+
+def UserFactory(username="session_user"):  # noqa: N802  (core's tests cannot import accounts' factories)
+    return get_user_model().objects.create_user(username=username, email=f"{username}@example.com")
 
 
 @pytest.fixture(autouse=True)
