@@ -38,9 +38,9 @@ from django.db import transaction
 from django.http import HttpResponse
 from redis.exceptions import RedisError
 
-from marketplace.models import Listing, Stub, StubPhoto
+from marketplace.models import Listing, ListingStatus, Stub, StubPhoto
 
-# Moves on at every change of anything a catalogue page shows (ratings.selectors relies on that).
+# Moves on at every change of anything a catalogue page shows.
 VERSION_KEY = "marketplace:catalogue-version"
 # A change we cannot pin to a listing or seller: every page depends on this one too.
 EVERYTHING_KEY = "marketplace:v:everything"
@@ -117,6 +117,21 @@ def seller_key(seller_id) -> str:
     return f"marketplace:v:seller:{int(seller_id)}"
 
 
+def seller_sales_key(seller_id) -> str:
+    """Moves on when one of the seller's listings is saved sold (their "stubs sold"); no page
+    records it, so a sale does not empty every page that shows one of the seller's cards."""
+    return f"marketplace:v:seller-sales:{int(seller_id)}"
+
+
+def versions(keys: list[str]) -> dict | None:
+    """The current versions of `keys` and any other keys' values, one round trip (a key never
+    changed reads 0); None when the cache cannot be reached."""
+    found = cache_get_many(keys)
+    if found is None:
+        return None
+    return {key: found.get(key, 0) for key in keys}
+
+
 def _bump(keys: frozenset) -> None:
     """Move the counter on and give `keys` its new value."""
     try:
@@ -145,6 +160,8 @@ def catalogue_changed(sender=None, instance=None, **_kwargs) -> None:
     that show the listing (or the seller the feedback is about) no longer count."""
     if isinstance(instance, Listing):
         keys = {listing_key(instance.pk)}
+        if instance.status == ListingStatus.SOLD:
+            keys.add(seller_sales_key(instance.seller_id))
     elif isinstance(instance, Stub | StubPhoto):
         stub_id = instance.pk if isinstance(instance, Stub) else instance.stub_id
         shown_by = Listing.objects.filter(stub_id=stub_id).values_list("pk", flat=True)

@@ -5,11 +5,11 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from marketplace.page_cache import (
-    VERSION_KEY,
-    cache_get_many,
     cache_set,
-    catalogue_version,
     page_cache_seconds,
+    seller_key,
+    seller_sales_key,
+    versions,
 )
 from payments.models import SOLD_ORDER_STATUSES, Order
 from ratings.models import Feedback, SellerRating
@@ -31,27 +31,30 @@ class SellerReputation:
 
 
 def seller_reputation(*, seller_id, recent: int = RECENT_FEEDBACK) -> SellerReputation:
-    """The seller's reputation, from the cache when the catalogue has not changed since.
+    """The seller's reputation, from the cache while nothing it shows has changed since.
 
-    Three queries on a miss (a third of a listing page's cost when it is not page-cached, e.g.
-    for every logged-in visitor). Valid under the page cache's catalogue version, which every
-    feedback, listing and seller save moves on, and kept PAGE_CACHE_SECONDS at most: the same
-    freshness as a cached page (a sale moves the listing, so "N stubs sold" follows at once; an
-    order change that touches no listing, such as a refund, shows within PAGE_CACHE_SECONDS).
+    Three queries on a miss. Filed under the seller's own versions (marketplace.page_cache):
+    `seller_key`, which every feedback about the seller and the seller's own saves move on, and
+    `seller_sales_key`, which a listing of theirs saved sold moves on ("N stubs sold" follows a sale
+    at once); kept PAGE_CACHE_SECONDS at most, the freshness of a cached page (an order change that
+    touches no listing, such as a refund, shows within that time). A save elsewhere in the
+    catalogue leaves it in place (the catalogue's one version did not: under a stream of edits
+    nearly every listing page read it again).
     """
     seconds = page_cache_seconds()
-    key = f"payments:seller-reputation:{int(seller_id)}"
-    # One round trip, as for a cached page: the copy counts only if read under the current version.
-    found = cache_get_many([VERSION_KEY, key]) if seconds else None
-    version = None if found is None else found.get(VERSION_KEY) or catalogue_version()
-    if version is None:  # no page cache, or the cache cannot be reached
+    key = f"ratings:seller-reputation:{int(seller_id)}"
+    depends = [seller_key(seller_id), seller_sales_key(seller_id)]
+    # One round trip: the copy and the versions it must have been filed under.
+    found = versions([*depends, key]) if seconds else None
+    if found is None:  # no page cache, or the cache cannot be reached
         return _seller_reputation_read(seller_id=seller_id, recent=recent)
-    cached = found.get(key)
-    if cached is not None and cached[0] == version:
+    current = [found[name] for name in depends]
+    cached = found[key]
+    if cached and cached[0] == current:
         reputation = cached[1]
     else:
         reputation = _seller_reputation_read(seller_id=seller_id, recent=RECENT_FEEDBACK)
-        cache_set(key, (version, reputation), seconds)
+        cache_set(key, (current, reputation), seconds)
     return replace(reputation, recent=reputation.recent[:recent])
 
 
