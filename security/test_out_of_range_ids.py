@@ -11,6 +11,7 @@ from django.urls import URLResolver, get_resolver
 from accounts.tests.factories import SellerFactory, UserFactory
 from marketplace.tests.factories import ListingFactory
 from payments.tests.factories import shipping_address
+from testing.sample import within
 
 pytestmark = pytest.mark.django_db
 
@@ -38,10 +39,12 @@ def clients():
     return result
 
 
-def test_every_route_answers_an_id_past_64_bits_without_a_500(clients):
+def test_every_route_answers_an_id_past_64_bits_without_a_500(clients, request):
     ListingFactory()
     failures = []
-    for path in sorted(set(routes_with_parameters())):
+    routes = sorted(set(routes_with_parameters()))
+    assert len(routes) > 100  # the resolver walk found the routes (admin pages included)
+    for path in within(request, "security/test_out_of_range_ids.py::routes", routes):
         for role, client in clients.items():
             for method in (client.get, client.post):
                 status = method(path).status_code

@@ -2,12 +2,15 @@
 
 The suite holds a few sweeps whose every case is the same check on other input: the
 authorization matrix (every route x nine roles, every admin model's pages), the junk-input sweep
-of every route, markup through every page, and the hypothesis properties and fuzz tests. Together
-they are more than half of the suite's CPU time. `make test` passes `--sweeps=sample` and runs:
+of every route, markup through every page, CSRF and hidden pages through every route, webhooks in
+every order, every dispute status, the out-of-range-id loop over every route, and the hypothesis
+properties and fuzz tests. Together they are more than half of the suite's CPU time. `make test`
+passes `--sweeps=sample` and runs:
 
 - of each sweep in SWEEPS, every STRIDE-th case in collection order (the same cases on every
   run and in every xdist worker, whatever -k or -n say), counted as "deselected";
-- every hypothesis test with a third of its examples (its explicit @example cases all run).
+- of each sweep in WITHIN (a loop inside one test), every STRIDE-th case, through `within()`;
+- every hypothesis test with a fifth of its examples (its explicit @example cases all run).
 
 Everything else runs in full. `--sweeps=all` (the default, so a plain `pytest`, `make test-all`,
 CI and `make test-postgres` are exhaustive) runs every case with every example. PYTEST_SWEEPS
@@ -21,15 +24,26 @@ import pytest
 from hypothesis import settings
 
 # test function -> keep one case in this many. The matrix's cells are ordered route by route,
-# nine roles each: a stride prime to nine gives every route two or three roles, a different
-# two or three from one route to the next, so every role is still asked of a quarter of routes.
+# nine roles each: a stride prime to nine gives every route one or two roles, a different one or
+# two from one route to the next, so every role is still asked of an eighth of the routes.
+# The other sweeps repeat one check over routes, pages, models, event orders or input kinds.
 SWEEPS = {
-    "security/test_authorization_matrix.py::test_route_cell": 4,
-    "security/test_authorization_matrix.py::test_admin_model_pages": 3,
-    "stubcollector/tests/test_no_server_errors.py::test_no_route_answers_a_server_error_to_junk_input": 3,
-    "security/test_xss.py::test_pages_show_user_text_as_text": 2,
+    "security/test_authorization_matrix.py::test_route_cell": 8,
+    "security/test_authorization_matrix.py::test_admin_model_pages": 6,
+    "stubcollector/tests/test_no_server_errors.py::test_no_route_answers_a_server_error_to_junk_input": 6,
+    "security/test_xss.py::test_pages_show_user_text_as_text": 4,
+    "security/test_csrf_and_hidden_things.py::test_a_post_without_a_csrf_token_is_refused": 3,
+    "security/test_csrf_and_hidden_things.py::test_a_withdrawn_listing_is_seen_only_by_its_seller": 3,
+    "payments/tests/test_payment_events_any_order.py::test_a_payment_and_a_lost_dispute_in_any_order": 4,
+    "disputes/tests/test_disputes_flow.py::test_every_stripe_dispute_status_moves_the_order_by_the_rules": 3,
+    "disputes/tests/test_admin_staff_desk.py::test_the_order_search_finds_the_order_by_each_kind_of_term": 3,
 }
-HYPOTHESIS_SHARE = 3  # a sampled run's hypothesis tests run max_examples / this, rounded up
+# Sweeps inside one test (a loop over every route, say): the test asks `within(request, name,
+# cases)` for its share; name -> keep one case in this many.
+WITHIN = {
+    "security/test_out_of_range_ids.py::routes": 4,
+}
+HYPOTHESIS_SHARE = 5  # a sampled run's hypothesis tests run max_examples / this, rounded up
 
 
 def pytest_addoption(parser):
@@ -86,3 +100,14 @@ def _sample_hypothesis(item):
         own, max_examples=math.ceil(own.max_examples / HYPOTHESIS_SHARE)
     )
     test._sampled_examples = True
+
+
+def within(request, name: str, cases):
+    """The cases of a sweep that loops inside one test: every WITHIN[name]-th one with
+    --sweeps=sample (the same ones on every run, whatever -k or -n say), all of them otherwise."""
+    cases = list(cases)
+    config = request.config
+    named = request.node.nodeid.split("[")[0] in _named_on_command_line(config)
+    if config.getoption("sweeps") != "sample" or named:
+        return cases
+    return cases[:: WITHIN[name]]
