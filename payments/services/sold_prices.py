@@ -7,6 +7,7 @@ page then reads a row per group, whatever the group's size; the counting (an ind
 the group's sales, payments.selectors.sold_prices.sold_prices_count) runs once per change.
 """
 
+from django.db import transaction
 from django.utils import timezone
 
 from payments.models import OrderSnapshot, SoldPriceSummary
@@ -43,9 +44,12 @@ def sold_price_summaries_count(*, groups) -> None:
     committed after waits for this transaction's lock and counts again itself."""
     groups = sorted(set(groups), key=lambda group: group.summary_key)
     keys = [group.summary_key for group in groups]
-    SoldPriceSummary.objects.bulk_create([SoldPriceSummary(key=key) for key in keys], ignore_conflicts=True)
-    list(SoldPriceSummary.objects.select_for_update().filter(key__in=keys).order_by("key").values_list("key"))
-    _summaries_save(sold_prices_count(groups), update=True)
+    # The caller's transaction (no savepoint); a transaction of its own when called outside one.
+    with transaction.atomic(savepoint=False):
+        rows = SoldPriceSummary.objects
+        rows.bulk_create([SoldPriceSummary(key=key) for key in keys], ignore_conflicts=True)
+        list(rows.select_for_update().filter(key__in=keys).order_by("key").values_list("key"))
+        _summaries_save(sold_prices_count(groups), update=True)
 
 
 def sold_price_summaries_recount() -> int:

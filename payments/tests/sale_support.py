@@ -4,7 +4,6 @@ counted in its groups' summaries."""
 
 import datetime
 
-from django.db import transaction
 from django.utils import timezone
 
 from marketplace.tests.factories import ListingFactory
@@ -46,8 +45,7 @@ def sale(
         completed_sale=status == OrderStatus.COMPLETED,  # as order_transition keeps it
     )
     # As order_transition does when an order completes: the sale's groups are counted again.
-    with transaction.atomic():
-        sold_price_summaries_count(
-            groups=sale_groups(performer=performer, event_name=event_name, event_date=event_date)
-        )
+    sold_price_summaries_count(
+        groups=sale_groups(performer=performer, event_name=event_name, event_date=event_date)
+    )
     return order
