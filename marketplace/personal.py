@@ -18,13 +18,14 @@ records them, `page_not_shared_for`, and they always get their own rendering).
 """
 
 import re
-from functools import wraps
+from functools import lru_cache, wraps
 from types import SimpleNamespace
 
 from django.contrib.messages import get_messages
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.template.loader import get_template
+from django.urls import get_script_prefix, get_urlconf
 from django.utils.safestring import SafeString, mark_safe
 
 from marketplace import page_cache
@@ -38,6 +39,8 @@ _SLOT = re.compile(r"<!--personal:(header|csrf|purchase|heart:(\d+)(L?))-->")
 _TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="[A-Za-z0-9]{64}"')
 _TOKEN_SLOT = f'name="csrfmiddlewaretoken" value="{CSRF}"'
 HEADER_TEMPLATE = "_header_nav.html"
+MESSAGES_LINK_TEMPLATE = "messaging/_header_link.html"
+_MESSAGES_LINK = "<!--personal:messages-link-->"
 PURCHASE_TEMPLATE = "marketplace/_purchase.html"
 VARIANT = "member:"
 
@@ -66,10 +69,28 @@ def heart_slot(request, listing, show_label: bool) -> SafeString | None:
 
 
 def header_html(request) -> SafeString:
-    """The header's menu of a logged-in visitor (base.html's `{% header_nav %}`)."""
+    """The header's menu of a logged-in visitor (base.html's `{% header_nav %}`), or its slot."""
     if slots(request) is not None:
         return mark_safe(HEADER)  # noqa: S308  a fixed comment
-    return mark_safe(get_template(HEADER_TEMPLATE).render({}, request))  # noqa: S308  template output
+    return mark_safe(_header_for(request))  # noqa: S308  template output
+
+
+def _header_for(request) -> str:
+    """The menu drawn once per username and seller flag (its template draws nothing else of the
+    visitor), with this visitor's Messages link (messaging's template: the unread count) and one
+    of their CSRF tokens put in."""
+    user = request.user
+    frame = _header_frame(user.username, bool(user.is_seller), get_urlconf(), get_script_prefix())
+    link = get_template(MESSAGES_LINK_TEMPLATE).render({"request": request})
+    return frame.replace(_MESSAGES_LINK, link, 1).replace(CSRF, get_token(request))
+
+
+@lru_cache(maxsize=4096)
+def _header_frame(username: str, is_seller: bool, _urlconf, _prefix) -> str:
+    user = SimpleNamespace(username=username, is_seller=is_seller)
+    return get_template(HEADER_TEMPLATE).render(
+        {"user": user, "csrf_token": mark_safe(CSRF), "messages_link": mark_safe(_MESSAGES_LINK)}  # noqa: S308
+    )
 
 
 def _is_member_and_plain(request) -> bool:
@@ -107,7 +128,7 @@ def _fill(request, content: str, found: dict) -> str:
         if name in parts:
             return parts[name]
         if name == "header":
-            html = get_template(HEADER_TEMPLATE).render({}, request)
+            html = _header_for(request)
         elif name == "csrf":
             html = get_token(request)
         elif name == "purchase":

@@ -178,3 +178,14 @@ def test_a_logged_in_visitor_served_the_shared_copy_runs_as_many_queries_for_60_
     for listing in ListingFactory._meta.model.objects.all()[5:40]:
         watch_add(user=viewer, listing_id=listing.pk)
     assert counts() == few
+
+
+def test_the_header_follows_a_new_username_and_seller_flag():
+    ListingFactory()
+    user = UserFactory(username="before_rename")
+    as_user = logged_in(user)
+    assert "before_rename" in as_user.get("/").content.decode()
+    user.username, user.is_seller = "after_rename", True
+    user.save()
+    page = as_user.get("/").content.decode()
+    assert "after_rename" in page and "before_rename" not in page and "Sell a stub" in page
