@@ -175,7 +175,12 @@ def member_page_cache(view):
             started = page_cache.catalogue_version()
         page_cache.page_begin(request)
         request._personal_slots = found = {"hearts": {}, "purchase": None, "not_for": set()}
-        response = view(request, *args, **kwargs)
+        try:
+            response = view(request, *args, **kwargs)
+        except BaseException:
+            # The error page (DomainErrorMiddleware's 404) is drawn for this visitor alone.
+            request._personal_slots = None
+            raise
         if hasattr(response, "render") and not response.is_rendered:
             response.render()
         if getattr(response, "streaming", False) or not response["Content-Type"].startswith("text/html"):

@@ -189,3 +189,10 @@ def test_the_header_follows_a_new_username_and_seller_flag():
     user.save()
     page = as_user.get("/").content.decode()
     assert "after_rename" in page and "before_rename" not in page and "Sell a stub" in page
+
+
+def test_a_missing_listing_is_a_404_with_the_visitors_own_header():
+    response = logged_in(UserFactory(username="lost_member")).get("/listings/999999/")
+    page = response.content.decode()
+    assert response.status_code == 404
+    assert "lost_member" in page and "<!--personal:" not in page
