@@ -268,17 +268,16 @@ class OrderSnapshot(models.Model):
         # the completed sales) and covering (the price, order id and payment time the figures
         # rank by), so a group's sales come from an index-only scan: no snapshot or order row
         # is read. PostgreSQL plans an index-only scan of lower(x) only when x itself is in the
-        # index too, hence the included performer and event name.
+        # index too, hence the performer and event name at the end (key columns, not INCLUDE,
+        # which SQLite lacks and warns of).
         indexes = [
             models.Index(
-                Lower("performer"), F("event_date"), F("price_cents"), F("order_id"),
-                include=["taken_at", "performer"], condition=Q(completed_sale=True),
-                name="snapshot_sold_performer_idx",
+                Lower("performer"), F("event_date"), F("price_cents"), F("order_id"), F("taken_at"),
+                F("performer"), condition=Q(completed_sale=True), name="snapshot_sold_performer_idx",
             ),
             models.Index(
-                Lower("event_name"), F("event_date"), F("price_cents"), F("order_id"),
-                include=["taken_at", "event_name"], condition=Q(completed_sale=True),
-                name="snapshot_sold_event_idx",
+                Lower("event_name"), F("event_date"), F("price_cents"), F("order_id"), F("taken_at"),
+                F("event_name"), condition=Q(completed_sale=True), name="snapshot_sold_event_idx",
             ),
         ]
 
