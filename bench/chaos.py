@@ -134,8 +134,11 @@ class Browser:
         return next((c.value for c in self.jar if c.name == name), "")
 
     def log_in(self, site, username, password) -> bool:
-        for _ in range(5):  # a host restarting under us: try again
-            _, page = self.request(f"{site}/accounts/login/")
+        """The log-in form; every log-in here comes from one address, and the form takes 10 a
+        minute from one (LOGIN_RATE_PER_IP): a 429, or a host restarting, is waited out."""
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline:
+            status, page = self.request(f"{site}/accounts/login/")
             token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
             if token:
                 form = urllib.parse.urlencode({"username": username, "password": password,
@@ -144,6 +147,21 @@ class Browser:
                                             {"Referer": f"{site}/accounts/login/"})
                 if status == 200 and "Log out" in page:
                     return True
+            time.sleep(10 if status == 429 else 2)
+        return False
+
+    def use_session(self, site, session_key) -> bool:
+        """Signed in with a session made for the user in the database (the soak's many buyers
+        would wait minutes for the log-in form's per-address limit); a page then sets the
+        CSRF cookie."""
+        host = urllib.parse.urlsplit(site).hostname
+        self.jar.set_cookie(http.cookiejar.Cookie(
+            0, "sessionid", session_key, None, False, host, False, False, "/", True, False, None,
+            False, None, None, {}))
+        for _ in range(30):
+            status, page = self.request(f"{site}/accounts/profile/")
+            if status == 200:
+                return "Log out" in page
             time.sleep(2)
         return False
 
@@ -179,7 +197,10 @@ class Soak:
         port, sandbox_port = scratch_port(), scratch_port()
         self.site = f"http://127.0.0.1:{port}"
         self.sandbox = f"http://127.0.0.1:{sandbox_port}"
-        env = {**os.environ, "HOSTS": "2", "MEDIA_S3": "moto", "SERVE_ADDRESS": f"127.0.0.1:{port}",
+        # The stack's secret key, so that sessions made here for the buyers are the stack's.
+        self.secret_key = f"chaos-{uuid.uuid4().hex}{uuid.uuid4().hex}"
+        env = {**os.environ, "HOSTS": "2", "SERVE_SECRET_KEY": self.secret_key,
+               "MEDIA_S3": "moto", "SERVE_ADDRESS": f"127.0.0.1:{port}",
                "STRIPE_SANDBOX_URL": self.sandbox, "SERVE_STATE_DIR": str(self.state),
                "GUNICORN_WORKERS": "2", "WEBHOOK_WORKERS": "2", "CELERY_CONCURRENCY": "2",
                "SERVE_RESTART_SECONDS": "3"}
@@ -202,7 +223,7 @@ class Soak:
         began = time.monotonic()
         made = self.shell(SETUP.format(buyers=self.args.buyers, support=self.args.support_agents,
                                        listings=self.args.listings, password=PASSWORD))
-        self.buyers = made["buyers"]
+        self.buyers, self.sessions = made["buyers"], made["sessions"]
         self.support, self.finance = made["support"], made["finance"]
         print(f"chaos: {len(self.buyers)} buyers, {len(self.support)} Support agents and Finance, "
               f"{made['listings']} listings of {len(made['sellers'])} sellers made in "
@@ -222,7 +243,7 @@ class Soak:
     def manage(self, *command, timeout=900) -> subprocess.CompletedProcess:
         """A manage.py command against the stack's database, Redis, sandbox and bucket."""
         e = self.env()
-        env = {**os.environ, "DEBUG": "true",
+        env = {**os.environ, "DEBUG": "true", "SECRET_KEY": self.secret_key,
                "DATABASE_URL": f"postgres://postgres@127.0.0.1:{e['pg_port']}/stubcollector",
                "CACHE_URL": f"redis://127.0.0.1:{e['redis_port']}/0",
                "CELERY_BROKER_URL": f"redis://127.0.0.1:{e['redis_port']}/1",
@@ -299,8 +320,8 @@ class Soak:
 
     def buyer(self, username):
         browser = Browser()
-        if not browser.log_in(self.site, username, PASSWORD):
-            self.record("log-in", 599)
+        if not browser.use_session(self.site, self.sessions[username]):
+            self.counts["buyers who could not sign in"] += 1
             return
         while not self.buying_over.is_set():
             # Past the count, the buyers go on until every component fault was injected under load.
@@ -404,8 +425,9 @@ class Soak:
                 support.append(browser)
         finance = Browser()
         if not support or not finance.log_in(self.site, self.finance, PASSWORD):
-            self.record("staff log-in", 599)
+            self.counts["staff who could not log in"] += 1
             return
+        self.support_browser = support[0]
         agents = itertools.cycle(support)
         seen: set[int] = set()
         number = 0
@@ -454,9 +476,11 @@ class Soak:
 
     def dispute_worker(self):
         """Disputes opened at the sandbox, answered through the app, decided at the sandbox."""
-        support = Browser()
-        if not support.log_in(self.site, self.support[0], PASSWORD):
-            self.record("staff log-in", 599)
+        # Support's first agent, once the staff have logged in.
+        while getattr(self, "support_browser", None) is None and not self.stop.is_set():
+            time.sleep(1)
+        support = getattr(self, "support_browser", None)
+        if support is None:
             return
         sellers: dict[str, Browser] = {}
         outcomes = itertools.cycle(DISPUTE_OUTCOMES)
@@ -862,8 +886,16 @@ class Soak:
             (f"every fault kind was injected ({sum(1 for k in faults if faults[k])} kinds)", every_kind),
         ]
         print()
+        made = sum(n for name, n in self.counts.items() if "made once" in name)
+        checks.insert(-1, (f"refunds were made ({made}) and disputes decided ({len(self.disputes)})",
+                           made > 0 and len(self.disputes) > 0))
+        signed_out = self.counts["buyers who could not sign in"]
+        checks.insert(0, (f"every buyer signed in ({len(self.buyers) - signed_out} of {len(self.buyers)})",
+                          not signed_out))
         for name, ok in checks:
             print(f"  {'ok  ' if ok else 'FAIL'} {name}")
+        for difference in (report.get("differences") or [])[:10]:
+            print(f"  difference: {difference}")
         return all(ok for _, ok in checks)
 
 
@@ -871,7 +903,9 @@ class Soak:
 # demo sellers who can take payments. Prints one JSON line.
 SETUP = """
 import json, random
-from django.contrib.auth import get_user_model
+from importlib import import_module
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from demo import catalogue
@@ -882,6 +916,15 @@ for i in range({buyers}):
     user, _ = User.objects.update_or_create(username=f"chaos_buyer_{{i:03d}}",
         defaults={{"email": f"chaos_buyer_{{i:03d}}@example.com", "password": password}})
     buyers.append(user.username)
+Store = import_module(settings.SESSION_ENGINE).SessionStore
+sessions = {{}}
+for user in User.objects.filter(username__in=buyers):
+    session = Store()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.create()
+    sessions[user.username] = session.session_key
 staff = {{"Support": [], "Finance": []}}
 for group, count in (("Support", {support}), ("Finance", 1 if {support} else 0)):
     for i in range(count):
@@ -892,8 +935,9 @@ for group, count in (("Support", {support}), ("Finance", 1 if {support} else 0))
         staff[group].append(user.username)
 sellers = [user for user in User.objects.order_by("id") if user.can_accept_payments]
 made = {listings} and catalogue.bulk_create_listings(sellers=sellers, count={listings}, rng=random.Random())
-print(json.dumps({{"buyers": buyers, "support": staff["Support"], "finance": (staff["Finance"] or [""])[0],
-                  "sellers": [s.username for s in sellers], "listings": made}}))
+print(json.dumps({{"buyers": buyers, "sessions": sessions, "support": staff["Support"],
+                  "finance": (staff["Finance"] or [""])[0], "sellers": [s.username for s in sellers],
+                  "listings": made}}))
 """
 
 

@@ -93,7 +93,9 @@ fi
 
 # -- the environment of a production host (docs/deploy.md), on plain HTTP over loopback ------------
 export DEBUG=false
-export SECRET_KEY="serve-$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+# One per run; SERVE_SECRET_KEY gives it, for a tool that signs sessions for the stack
+# (bench/chaos.py signs its buyers in that way).
+export SECRET_KEY="${SERVE_SECRET_KEY:-serve-$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')}"
 export ALLOWED_HOSTS="127.0.0.1,localhost"
 export SITE_URL="$SITE"
 export CACHE_URL="redis://127.0.0.1:$REDIS_PORT/0"
