@@ -15,5 +15,7 @@ workers="${PYTEST_WORKERS:-2}"
 # The browser tests' plugin (pytest-playwright) is not needed by these suites; importing it cost
 # ~0.5 CPU-s in each process.
 args=(-q -p no:playwright)
-if [ "$workers" != 0 ]; then args+=(-n "$workers"); fi
+# worksteal: a worker that runs out of tests takes half of the other's queue, so a few long tests
+# queued late on one worker do not leave the other core idle at the end.
+if [ "$workers" != 0 ]; then args+=(-n "$workers" --dist worksteal); fi
 exec .venv/bin/pytest "${args[@]}" "$@"
