@@ -7,7 +7,7 @@ statements that read or write rows (transaction control, which SQLite and Postgr
 differently, is left out). In a committed transaction, as in production, so the after-commit
 work runs too; the PaymentIntent is made in the in-process Stripe sandbox:
 
-- the request: session, user                                                              2
+- the request: user (the session comes from the cache: core/sessions.py)                  1
 - earlier buyers' stale PaymentIntents to cancel first (none here)                         1
 - the transaction: lock the buyer, lock the listing, count the buyer's other holds,
   reserve the listing, lock the pending orders that matter (one query for the buyer's own
@@ -40,8 +40,8 @@ from payments.models import Order, OrderStatus
 from payments.tests.factories import sandbox_seller_onboarded, shipping_address
 
 URL = "/payments/create-payment-intent/"
-FIRST_CHECKOUT_QUERIES = 17
-SECOND_CLICK_QUERIES = 12
+FIRST_CHECKOUT_QUERIES = 16
+SECOND_CLICK_QUERIES = 11
 TRANSACTION_CONTROL = re.compile(r"\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE SAVEPOINT)\b", re.IGNORECASE)
 
 
