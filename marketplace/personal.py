@@ -29,6 +29,7 @@ from django.urls import get_script_prefix, get_urlconf
 from django.utils.safestring import SafeString, mark_safe
 
 from marketplace import page_cache
+from marketplace.hearts import heart_html
 from marketplace.models import Watch
 
 HEADER = "<!--personal:header-->"
@@ -114,8 +115,6 @@ def _shared_copy(content: str) -> str | None:
 
 def _fill(request, content: str, found: dict) -> str:
     """The shared copy with this visitor's own bits in its slots."""
-    from marketplace.cards import heart_html  # cards draws the hearts; it imports this module
-
     user, parts = request.user, {}
     hearts = found["hearts"]
     watched = (
