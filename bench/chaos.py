@@ -463,6 +463,8 @@ class Soak:
         kind = "Finance full" if full else "Support partial"
         if first[0] >= 500 or again[0] >= 500:
             self.counts[f"{kind} refunds answered 5xx ({first[0]}, {again[0]})"] += 1
+        elif first[0] == 429 and again[0] == 429:
+            self.counts[f"{kind} refunds refused by the refund rate limit (429)"] += 1
         elif first[0] == 202 and again[0] in (200, 202) and "awaiting_approval" in first[1]:
             self.counts[f"{kind} refunds sent to Finance for approval (Support's limits)"] += 1
         elif first[0] in (201, 202) and again[0] in (200, 201, 202) and \
@@ -880,7 +882,7 @@ class Soak:
              f"{disputes_wrong[:5] or 'none'})", self.disputes and not disputes_wrong),
             (f"every photo readable through both hosts ({len(self.photos)} photos, {photos_read} reads; "
              f"{photo_problems[:3] or 'no problem'})", self.photos and not photo_problems),
-            (f"every refund asked twice was made once, or refused with a 5xx ({self.refunds_wrong} not)",
+            (f"every refund asked twice was made once, or refused (429, 5xx) ({self.refunds_wrong} not)",
              not self.refunds_wrong),
             (f"no 5xx but during a fault of what answered ({len(outside)}) {outside[:5]}", not outside),
             (f"every fault kind was injected ({sum(1 for k in faults if faults[k])} kinds)", every_kind),

@@ -214,11 +214,16 @@ http {
 
   # A host that refuses or drops a connection is left out for 5 s; the request goes to the next
   # one (a GET even when it had reached the dead host; a page POST then answers 502).
+  # An idle connection to a host is dropped before gunicorn drops it (its keepalive, 5 s): nginx
+  # keeps them 60 s by default, and a request sent on one just as gunicorn closed it is reset,
+  # a 502 for a POST (not sent again) and a host left out for 5 s (the chaos soak saw both).
   upstream pages {
 ${web}    keepalive 16;
+    keepalive_timeout 3s;
   }
   upstream webhooks {
 ${hook}    keepalive 8;
+    keepalive_timeout 3s;
   }
   server {
     listen $HOST_PORT;
