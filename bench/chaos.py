@@ -38,7 +38,7 @@ passes only when: the reconciliation (reconcile_stripe) reports zero differences
 two live orders (sold twice); no order is still held past its hold's end, and no refund is still
 pending once time passed at the sandbox (a refund waits at Stripe for the seller's balance; the
 soak settles those there, at the end); every dispute ended here as the sandbox decided it;
-every photo is readable through both hosts; every refund asked twice was made once; and no
+every photo is readable through both hosts; every refund asked twice was made once (or refused); and no
 buyer or staff request got a 5xx unless a fault of what answered was injected then (a host's
 answer while that host was down, any host's while Redis or PostgreSQL was down, or the app's
 "payment provider did not answer" 502 after a sandbox 500). It prints what it did by kind and
