@@ -5,7 +5,8 @@
 
 It starts scripts/serve.sh with HOSTS=2 on scratch ports, then through the ORM (a manage.py
 shell against the stack's database) adds `--buyers` buyer accounts, Support and Finance agents
-and `--listings` listings of the demo sellers; when fewer than a quarter of them are left on
+and `--listings` listings of the demo sellers (the buyers get sessions made in the database: the
+log-in form takes 10 a minute from one address); when fewer than a quarter of them are left on
 sale it lists as many again (sellers restocking), so the buyers always compete for a pool of
 that size. The buyers buy at once through the proxy until `--purchases` checkouts were made
 (and on, until the last component fault below was injected under their load):
@@ -38,10 +39,10 @@ passes only when: the reconciliation (reconcile_stripe) reports zero differences
 two live orders (sold twice); no order is still held past its hold's end, and no refund is still
 pending once time passed at the sandbox (a refund waits at Stripe for the seller's balance; the
 soak settles those there, at the end); every dispute ended here as the sandbox decided it;
-every photo is readable through both hosts; every refund asked twice was made once (or refused); and no
-buyer or staff request got a 5xx unless a fault of what answered was injected then (a host's
-answer while that host was down, any host's while Redis or PostgreSQL was down, or the app's
-"payment provider did not answer" 502 after a sandbox 500). It prints what it did by kind and
+every photo is readable through both hosts; every refund asked twice was made once (or
+refused); and no buyer or staff request got a 5xx unless a fault of what answered was injected
+then (a host's answer while that host was down, any host's while Redis or PostgreSQL was down,
+or the app's "payment provider did not answer" 502 after a sandbox 500). It prints what it did by kind and
 answer, the faults by kind and time, and the checks.
 """
 
