@@ -172,6 +172,11 @@ def _path(template: str, world) -> str:
 
 @given(route=st.sampled_from(JSON_POSTS), body=bodies(), content_type=content_types, extra=headers,
        query=queries)
+# PostgreSQL refuses NUL in text: a refund's Idempotency-Key and note holding one were a 500 there.
+@example(route=("/payments/orders/{order}/refund/", "seller"), body=b"{}", content_type="application/json",
+         extra={"HTTP_IDEMPOTENCY_KEY": "\x00"}, query={})
+@example(route=("/payments/orders/{order}/refund/", "seller"), body=b'{"buyer_note": "a\\u0000b"}',
+         content_type="application/json", extra={}, query={})
 def test_json_posts_never_answer_5xx(world, route, body, content_type, extra, query):
     template, role = route
     client = _client(world, role)

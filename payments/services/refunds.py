@@ -124,7 +124,13 @@ class InvalidRefundReason(DomainError):
 class InvalidRefundNote(DomainError):
     code = "invalid_note"
     status = 400
-    message = f"The note to the buyer must be at most {BUYER_NOTE_MAX_LENGTH} characters."
+    message = f"The note to the buyer must be text of at most {BUYER_NOTE_MAX_LENGTH} characters."
+
+
+class InvalidRequestToken(DomainError):
+    code = "invalid_idempotency_key"
+    status = 400
+    message = "The Idempotency-Key must be printable ASCII characters."
 
 
 class FraudulentRefundNotAllowed(PermissionDenied):
@@ -242,12 +248,22 @@ def refund_buyer_note_parse(value) -> str:
     """The optional note to the buyer: text, at most BUYER_NOTE_MAX_LENGTH characters."""
     if value is None:
         return ""
-    if not isinstance(value, str):
+    # PostgreSQL cannot store NUL in a text column (a DataError, a 500).
+    if not isinstance(value, str) or "\x00" in value:
         raise InvalidRefundNote()
     value = value.strip()
     if len(value) > BUYER_NOTE_MAX_LENGTH:
         raise InvalidRefundNote()
     return value
+
+
+def refund_request_token_parse(value: str) -> str:
+    """A form's one-time token or a JSON client's Idempotency-Key: printable ASCII, as Stripe's
+    own keys are (a NUL cannot even be stored: PostgreSQL refuses it, a DataError and a 500). The
+    first 64 characters are kept (Refund.request_token)."""
+    if not all(" " <= char <= "~" for char in value):
+        raise InvalidRequestToken()
+    return value[:64]
 
 
 # -- who may refund ----------------------------------------------------------------------------
@@ -451,7 +467,7 @@ def refund_request(
         reason=reason,
         note=note,
         buyer_note=refund_buyer_note_parse(buyer_note),
-        request_token=request_token[:64],
+        request_token=refund_request_token_parse(request_token),
         request=request,
         now=now or timezone.now(),
     )

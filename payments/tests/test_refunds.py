@@ -303,6 +303,24 @@ def test_the_same_idempotency_key_is_the_same_refund_and_a_new_one_is_a_new_refu
     assert [r["amount"] for r in sandbox_refunds(webhook_sandbox, paid_order)] == [700, 700]
 
 
+@pytest.mark.parametrize("headers, body", [
+    ({"HTTP_IDEMPOTENCY_KEY": "a\x00b"}, {"amount": 700}),
+    ({"HTTP_IDEMPOTENCY_KEY": "caf\u00e9"}, {"amount": 700}),
+    ({}, {"amount": 700, "buyer_note": "a\x00b"}),
+])
+def test_a_key_or_note_that_cannot_be_stored_is_a_400_and_no_refund(
+    client, paid_order, webhook_sandbox, headers, body
+):
+    client.force_login(paid_order.seller)
+
+    response = post_refund(client, paid_order, body, **headers)
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] in ("invalid_idempotency_key", "invalid_note")
+    assert not paid_order.refunds.exists()
+    assert sandbox_refunds(webhook_sandbox, paid_order) == []
+
+
 def test_the_same_amount_again_after_the_double_submit_window_is_a_second_refund(
     client, paid_order, webhook_sandbox
 ):
