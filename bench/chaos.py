@@ -324,6 +324,7 @@ class Soak:
         if not browser.use_session(self.site, self.sessions[username]):
             self.counts["buyers who could not sign in"] += 1
             return
+        again = None
         while not self.buying_over.is_set():
             # Past the count, the buyers go on until every component fault was injected under load.
             with self.lock:
@@ -340,12 +341,19 @@ class Soak:
                 time.sleep(2)
                 continue
             listing_id = random.choice(candidates)
+            if again is not None:
+                listing_id = again  # the checkout that failed: a buyer tries it again
+            again = None
             status, body = browser.json_post(self.site, f"{self.site}/payments/create-payment-intent/", {
                 "listing_id": listing_id, "shipping_name": "Ada Lovelace",
                 "shipping_line1": "12 Analytical Row", "shipping_city": "Springfield",
                 "shipping_state": "IL", "shipping_postal_code": "62701", "shipping_country": "US"},
                 f"/checkout/{listing_id}/")
             self.record("checkout", status, browser, body)
+            if status >= 500:
+                # The order may have been made (its hold counts towards the buyer's limit): the
+                # same checkout again hands it back.
+                again = listing_id
             if status != 200:
                 time.sleep(1 if status in (409, 429) else 0.2)
                 continue
