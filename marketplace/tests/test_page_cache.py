@@ -3,6 +3,7 @@
 import pytest
 
 from accounts.tests.factories import UserFactory
+from marketplace import page_cache
 from marketplace.models import Listing, ListingStatus
 from marketplace.services import listing_mark_sold, listing_reserve, listing_update
 from marketplace.tests.factories import ListingFactory, StubFactory
@@ -139,10 +140,13 @@ def test_the_pages_cached_for_anonymous_visitors_hold_no_csrf_token(client):
 
 
 @pytest.fixture
-def cache_unreachable(settings):
-    """Redis as the cache, on a port where nothing listens: what a Redis outage looks like."""
+def cache_unreachable(settings, monkeypatch):
+    """Redis as the cache, on a port where nothing listens: what a Redis outage looks like. The
+    warning is logged at most once a minute per process; an earlier test in this worker may have
+    just logged it."""
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
                                    "LOCATION": "redis://127.0.0.1:1/0"}}
+    monkeypatch.setattr(page_cache, "_down_logged_at", 0.0)
 
 
 def test_with_the_cache_down_catalogue_pages_are_served_uncached(client, cache_unreachable, caplog):
