@@ -17,16 +17,12 @@ logged-in visitor, where the catalogue's page cache promises only slower pages
 """
 
 import logging
-import time
 
 from django.conf import settings
 from django.contrib.sessions.backends import cached_db
-from redis.exceptions import RedisError
 
-# What a cache that cannot be reached raises (Django's Redis backend: redis-py's errors).
-CACHE_DOWN = (RedisError, OSError)
-_DOWN_LOG_EVERY = 60.0
-_down_logged_at = 0.0
+from core.cache_health import CACHE_DOWN, cache_down
+
 # Cache keys of sessions saved or ended while the cache could not be told: deleted from it first
 # thing once it answers again.
 _stale: set[str] = set()
@@ -34,11 +30,7 @@ logger = logging.getLogger(__name__)
 
 
 def _cache_down(error: Exception) -> None:
-    global _down_logged_at
-    now = time.monotonic()
-    if now - _down_logged_at >= _DOWN_LOG_EVERY:
-        _down_logged_at = now
-        logger.warning("The cache cannot be reached (%s): sessions are read from the database", error)
+    cache_down(error, consequence="sessions are read from the database", logger=logger)
 
 
 class SessionStore(cached_db.SessionStore):

@@ -36,8 +36,9 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpResponse
-from redis.exceptions import RedisError
 
+from core import cache_health
+from core.cache_health import CACHE_DOWN
 from marketplace.models import Listing, ListingStatus, Stub, StubPhoto
 
 # Moves on at every change of anything a catalogue page shows.
@@ -48,10 +49,6 @@ EVERYTHING_KEY = "marketplace:v:everything"
 # page never outlives the version it was checked against (a version that is gone reads as "never
 # changed", which is what a page filed before any change recorded).
 DEPENDENCY_SECONDS = 3600
-# What a cache that cannot be reached raises (Django's Redis backend: redis-py's errors).
-CACHE_DOWN = (RedisError, OSError)
-_DOWN_LOG_EVERY = 60.0  # seconds: one warning a minute per process while the cache is down
-_down_logged_at = 0.0
 logger = logging.getLogger(__name__)
 
 
@@ -60,12 +57,8 @@ def page_cache_seconds() -> int:
 
 
 def cache_down(error: Exception) -> None:
-    """The cache could not be reached: say so (now and then), and carry on without it."""
-    global _down_logged_at
-    now = time.monotonic()
-    if now - _down_logged_at >= _DOWN_LOG_EVERY:
-        _down_logged_at = now
-        logger.warning("The cache cannot be reached (%s): catalogue pages are served uncached", error)
+    """The cache could not be reached: say so (once a minute), and carry on without it."""
+    cache_health.cache_down(error, consequence="catalogue pages are served uncached", logger=logger)
 
 
 def cache_get_many(keys: list[str]) -> dict | None:

@@ -11,7 +11,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from core import sessions
+from core import cache_health, sessions
 from core.sessions import SessionStore
 
 pytestmark = pytest.mark.django_db
@@ -28,7 +28,7 @@ def UserFactory(username="session_user"):  # noqa: N802  (core's tests cannot im
 def _own_state(monkeypatch):
     # The process's list of stale copies and its once-a-minute warning are each test's own.
     monkeypatch.setattr(sessions, "_stale", set())
-    monkeypatch.setattr(sessions, "_down_logged_at", 0.0)
+    monkeypatch.setattr(cache_health, "_down_logged_at", {})
 
 
 def session_queries(client, address="/accounts/profile/") -> int:

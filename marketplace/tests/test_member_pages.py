@@ -11,6 +11,7 @@ from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 
 from accounts.tests.factories import SellerFactory, UserFactory
+from core import cache_health
 from marketplace import page_cache, personal, views
 from marketplace.services import listing_mark_sold, listing_reserve
 from marketplace.tests.factories import ListingFactory
@@ -143,7 +144,7 @@ def test_the_unread_count_in_the_header_is_the_visitors_own_and_current():
 
 def test_with_the_cache_down_logged_in_pages_are_drawn_whole(settings, monkeypatch):
     # Its once-a-minute warning is this test's: other tests still hear the next one.
-    monkeypatch.setattr(page_cache, "_down_logged_at", page_cache._down_logged_at)
+    monkeypatch.setattr(cache_health, "_down_logged_at", dict(cache_health._down_logged_at))
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
                                    "LOCATION": "redis://127.0.0.1:1/0"}}
     listing = ListingFactory()

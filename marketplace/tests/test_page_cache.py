@@ -3,7 +3,7 @@
 import pytest
 
 from accounts.tests.factories import UserFactory
-from marketplace import page_cache
+from core import cache_health
 from marketplace.models import Listing, ListingStatus
 from marketplace.services import listing_mark_sold, listing_reserve, listing_update
 from marketplace.tests.factories import ListingFactory, StubFactory
@@ -146,7 +146,7 @@ def cache_unreachable(settings, monkeypatch):
     just logged it."""
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
                                    "LOCATION": "redis://127.0.0.1:1/0"}}
-    monkeypatch.setattr(page_cache, "_down_logged_at", 0.0)
+    monkeypatch.setattr(cache_health, "_down_logged_at", {})
 
 
 def test_with_the_cache_down_catalogue_pages_are_served_uncached(client, cache_unreachable, caplog):
