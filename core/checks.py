@@ -16,6 +16,7 @@ from core.stripe_keys import stripe_key_livemode
 
 SHARED_CACHE_BACKENDS = {
     "django.core.cache.backends.redis.RedisCache",
+    "core.rate_limit_cache.RedisCache",  # Redis; counts per process only while Redis is away
     "django_redis.cache.RedisCache",
     "django.core.cache.backends.memcached.PyMemcacheCache",
     "django.core.cache.backends.memcached.PyLibMCCache",

@@ -119,6 +119,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://stubcollector")}
 if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    # Django's RedisCache whose rate-limit counters count in the process while Redis cannot be
+    # reached, so no limited route answers 500 in a Redis outage (core/rate_limit_cache.py says
+    # why counting locally, not failing open or closed).
+    CACHES["default"]["BACKEND"] = "core.rate_limit_cache.RedisCache"
     # A Redis that does not answer costs a request (and /readyz) this long, not a hang.
     _cache_timeout = env.float("CACHE_SOCKET_TIMEOUT", default=1.0)
     CACHES["default"].setdefault("OPTIONS", {}).update(
@@ -128,13 +132,14 @@ if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
 # listing or seller they show has changed (marketplace/page_cache.py); 0 turns it off.
 PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=30)
 _XDIST_WORKER = env("PYTEST_XDIST_WORKER", default="")  # gw0, gw1… under `pytest -n`
-if _XDIST_WORKER and CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+if _XDIST_WORKER and CACHES["default"]["BACKEND"] == "core.rate_limit_cache.RedisCache":
     # Tests clear the cache between tests (FLUSHDB on Redis) and count rate limits per IP:
     # parallel test workers each get their own Redis database so they cannot disturb each other.
     _base, _, _db = CACHES["default"]["LOCATION"].rpartition("/")
     CACHES["default"]["LOCATION"] = f"{_base}/{int(_db or 0) + 1 + int(_XDIST_WORKER[2:] or 0)}"
 # The rate limiter counts in the default cache. Production must share it between workers
-# (Redis); core.checks refuses a process-local cache when DEBUG is false.
+# (Redis); core.checks refuses a process-local cache when DEBUG is false. While Redis cannot be
+# reached each process counts alone (core/rate_limit_cache.py), so a limit still holds per process.
 RATELIMIT_USE_CACHE = "default"
 RATELIMIT_VIEW = "core.views.rate_limited"
 RATELIMIT_IP_META_KEY = env("RATELIMIT_IP_META_KEY", default="REMOTE_ADDR")
@@ -413,6 +418,11 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # keep our JSON handler
 # hand the waiting retry to a second worker): 100 tries span 72.7 hours, past Stripe's 3 days.
 WEBHOOK_RETRY_MAX_DELAY_SECONDS = env.int("WEBHOOK_RETRY_MAX_DELAY_SECONDS", default=2700)
 WEBHOOK_MAX_RETRIES = env.int("WEBHOOK_MAX_RETRIES", default=100)
+# A stored delivery whose task was lost (a worker killed, Redis restarted empty) is applied by
+# beat once this long has passed since its task was due (payments/services/redelivery.py),
+# at most WEBHOOK_REDELIVER_BATCH a minute; its tries count towards WEBHOOK_MAX_RETRIES.
+WEBHOOK_REDELIVER_AFTER_SECONDS = env.int("WEBHOOK_REDELIVER_AFTER_SECONDS", default=180)
+WEBHOOK_REDELIVER_BATCH = env.int("WEBHOOK_REDELIVER_BATCH", default=100)
 
 # Operations: pause checkout without taking the site down; protect /metrics.
 CHECKOUT_ENABLED = env.bool("CHECKOUT_ENABLED", default=True)
@@ -429,15 +439,16 @@ if SENTRY_DSN:
 
 # See core/checks.py: each check silenced here is replaced by one of our own that
 # still fails when the thing it guards is really wrong.
-# - django_ratelimit.W001 ("not officially supported") only for Django's own RedisCache, whose
-#   incr is atomic and shared; stubcollector.E001 still refuses any process-local cache.
+# - django_ratelimit.W001 ("not officially supported") only for Django's own RedisCache (and
+#   core.rate_limit_cache's, which is it), whose incr is atomic and shared; stubcollector.E001
+#   still refuses any process-local cache.
 # - django_ratelimit.E003 ("locmem is not shared") only with DEBUG on: one runserver process,
 #   where locmem does limit. With DEBUG off it fires, and so does stubcollector.E001.
 # - djstripe.W002 ("STRIPE_API_HOST set in production"): we always set it (to api.stripe.com
 #   with real keys); stubcollector.E002 refuses a live key sent anywhere but api.stripe.com.
 _RATELIMIT_BACKEND = CACHES[RATELIMIT_USE_CACHE]["BACKEND"]
 SILENCED_SYSTEM_CHECKS = ["djstripe.W002"]
-if _RATELIMIT_BACKEND == "django.core.cache.backends.redis.RedisCache":
+if _RATELIMIT_BACKEND in ("django.core.cache.backends.redis.RedisCache", "core.rate_limit_cache.RedisCache"):
     SILENCED_SYSTEM_CHECKS += ["django_ratelimit.W001"]
 elif _RATELIMIT_BACKEND == "django.core.cache.backends.locmem.LocMemCache" and DEBUG:
     SILENCED_SYSTEM_CHECKS += ["django_ratelimit.E003", "django_ratelimit.W001"]

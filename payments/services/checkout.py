@@ -22,7 +22,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.errors import Conflict, DomainError, PaymentProviderError
-from core.queue import enqueue_on_commit
+from core.queue import enqueue_on_commit_or_run_here
 from marketplace.pricing import application_fee_cents
 from marketplace.services import ListingUnavailable, listing_release, listing_reserve
 from payments import stripe_api
@@ -35,7 +35,10 @@ from payments.services.orders import order_transition
 logger = logging.getLogger(__name__)
 
 # The task that cancels a PaymentIntent at Stripe (payments.tasks), queued by name: the tasks
-# module builds on this one.
+# module builds on this one. Queued after the commit; when the broker (Redis) cannot take it, it
+# runs in the request instead (core.queue): the checkout has committed the buyer's order and
+# hold by then, so it must answer with them, and a superseded PaymentIntent left payable is what
+# the cancel is for.
 PAYMENT_INTENT_CANCEL_TASK = "payments.tasks.payment_intent_cancel"
 
 # PaymentIntent states in which the buyer can still pay with it.
@@ -108,7 +111,7 @@ def checkout_order_open(*, listing_id, buyer, shipping: dict, now=None, request=
                     f"this order was for {mine.amount_cents}.",
             data={"closed_because": "superseded"},
         )
-        enqueue_on_commit(PAYMENT_INTENT_CANCEL_TASK, order_id=mine.pk)
+        enqueue_on_commit_or_run_here(PAYMENT_INTENT_CANCEL_TASK, order_id=mine.pk)
 
     # Other buyers' lapsed pending orders would break the one-live-order constraint: they are
     # cancelled now, their PaymentIntents after commit.
@@ -118,7 +121,7 @@ def checkout_order_open(*, listing_id, buyer, shipping: dict, now=None, request=
             message="Reservation lapsed; the stub was reserved by another buyer.",
             data={"closed_because": "lapsed"},
         )
-        enqueue_on_commit(PAYMENT_INTENT_CANCEL_TASK, order_id=stale.pk)
+        enqueue_on_commit_or_run_here(PAYMENT_INTENT_CANCEL_TASK, order_id=stale.pk)
 
     # This buyer's earlier attempt that failed (declined after its hold had lapsed): its
     # PaymentIntent is cancelled after commit, so only the new one can take the money.
@@ -126,7 +129,7 @@ def checkout_order_open(*, listing_id, buyer, shipping: dict, now=None, request=
         listing=listing, buyer=buyer, status=OrderStatus.PAYMENT_FAILED
     ).exclude(payment_intent_id="")
     for failed in failed_attempts:
-        enqueue_on_commit(PAYMENT_INTENT_CANCEL_TASK, order_id=failed.pk)
+        enqueue_on_commit_or_run_here(PAYMENT_INTENT_CANCEL_TASK, order_id=failed.pk)
 
     seller = listing.seller
     try:
