@@ -55,7 +55,9 @@ def no_500(client):
 
 
 @pytest.mark.django_db(transaction=True)  # the order commits for real, then the queued work runs
-def test_a_checkout_answers_the_order_it_made_and_the_buyer_sees_it(client, stripe_sandbox, redis_down, caplog):
+def test_a_checkout_answers_the_order_it_made_and_the_buyer_sees_it(
+    client, stripe_sandbox, redis_down, caplog
+):
     listing = ListingFactory(seller=sandbox_seller_onboarded(stripe_sandbox), price_cents=5000)
     buyer = UserFactory()
 
