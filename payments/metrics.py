@@ -7,6 +7,7 @@ from django.utils import timezone
 from prometheus_client.core import GaugeMetricFamily
 
 from payments.models import Order, OrderStatus
+from payments.services.redelivery import webhook_redelivery_due
 from payments.services.webhooks import webhook_deliveries_counts
 
 
@@ -29,6 +30,12 @@ def payments_metrics_collect():
         "stubcollector_webhook_deliveries_unprocessed",
         "Deliveries stored but not applied yet (queued or retrying).",
         value=deliveries["unprocessed"],
+    )
+    yield GaugeMetricFamily(
+        "stubcollector_webhook_deliveries_overdue",
+        "Deliveries stored but not applied whose task should have run WEBHOOK_REDELIVER_AFTER_SECONDS "
+        "ago (lost tasks beat re-applies each minute; stays above 0 when beat is down or behind).",
+        value=webhook_redelivery_due().count(),
     )
     lapsed = Order.objects.filter(
         status=OrderStatus.PENDING_PAYMENT, reserved_until__lte=timezone.now()

@@ -18,6 +18,7 @@ from payments.models import Order
 from payments.services import webhooks as webhook_services
 from payments.services.checkout import payment_intent_cancel_unless_paid
 from payments.services.notifications import order_email_deliver
+from payments.services.redelivery import webhooks_redeliver
 from payments.services.reservations import lapsed_pending_orders
 from payments.services.reservations import reservation_expire as reservation_expire_service
 
@@ -46,6 +47,16 @@ def webhook_process(self, *, trigger_id: int) -> str:
         # Read from the module at call time: tests shorten the delay there.
         delay = webhook_services.webhook_retry_delay(retries=retries)
         raise self.retry(exc=exc, countdown=delay, max_retries=max_retries) from exc
+
+
+@shared_task
+def redeliver_lost_webhooks() -> dict:
+    """Beat, every minute: apply the stored deliveries whose task was lost (a worker killed,
+    Redis restarted empty), at most WEBHOOK_REDELIVER_BATCH a run
+    (payments.services.redelivery). A run lost itself is made up by the next one."""
+    report = webhooks_redeliver()
+    return {"applied": report.applied, "failed": report.failed, "given_up": report.given_up,
+            "skipped": report.skipped}
 
 
 @shared_task(acks_late=True)

@@ -33,6 +33,13 @@ app.conf.beat_schedule = {
         "task": "payments.tasks.release_expired_reservations",
         "schedule": crontab(minute="*"),
     },
+    # Stored Stripe deliveries whose task was lost; replay_failed_webhooks by hand still works.
+    # A tick still queued after 50 s (workers down) is dropped: the next one does its work.
+    "redeliver-lost-webhooks": {
+        "task": "payments.tasks.redeliver_lost_webhooks",
+        "schedule": crontab(minute="*"),
+        "options": {"expires": 50},
+    },
     # Replaces the cron line `0 * * * * manage.py send_dispute_reminders` (still valid).
     "send-dispute-reminders": {
         "task": "payments.tasks.send_dispute_reminders",

@@ -22,6 +22,8 @@ keeps the exception and traceback. Stripe does not retry a delivery we answered 
 task retries with back-off (`WEBHOOK_MAX_RETRIES`); after the last try the row's exception
 starts with "failed after" (`FAILED_PREFIX`): visible in admin, counted by /metrics
 (`stubcollector_webhook_deliveries_failed_waiting`), replayed by `replay_failed_webhooks`.
+A delivery whose task was lost (a worker killed, Redis restarted empty) is picked up where its
+task left off by a beat job (payments.services.redelivery).
 """
 
 import logging
@@ -383,9 +385,13 @@ def webhook_deliveries_counts() -> dict:
     return {"failed": failed, "unprocessed": waiting.count() - failed}
 
 
-def webhook_replay(*, trigger: WebhookEventTrigger) -> WebhookEventTrigger:
-    """Process a stored delivery again (one that failed); a processed event is not re-applied."""
+def webhook_replay(*, trigger: WebhookEventTrigger, attempt: int = 1,
+                   final: bool = True) -> WebhookEventTrigger:
+    """Process a stored delivery again (one that failed, or whose task was lost); a processed
+    event is not re-applied. Staff's replay_failed_webhooks makes it the last try (a failure is
+    marked FAILED_PREFIX again); the beat job (payments.services.redelivery) passes the
+    delivery's own try number and `final` only for its last one."""
     if not trigger.valid:
         raise InvalidWebhook("This delivery never passed verification.")
-    _process(trigger)
+    _process(trigger, attempt=attempt, final=final)
     return trigger
