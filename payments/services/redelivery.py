@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from djstripe.models import WebhookEventTrigger
@@ -112,6 +112,8 @@ def _redeliver_one(*, trigger_id: int, now: datetime) -> str:
              "stored_seconds_ago": round((now - trigger.created).total_seconds())}
     try:
         webhooks.webhook_replay(trigger=trigger, attempt=attempt, final=final)
+    except DatabaseError:
+        raise  # the database is away or this transaction is spoilt: the next tick starts over
     except webhooks.WebhookProcessingFailed:
         # _process kept the error on the row (saved in this transaction, which commits).
         if final:
@@ -122,6 +124,17 @@ def _redeliver_one(*, trigger_id: int, now: datetime) -> str:
         logger.warning("Stripe delivery (trigger %s) failed again on redelivery (try %s)", trigger.pk,
                        attempt, extra={**extra, "outcome": "failed"})
         return "failed"
+    except Exception as exc:  # noqa: BLE001 - one row's error must not stop every run at that row
+        # Raised where _process keeps nothing on the row (a row no delivery could have stored,
+        # say): kept here, so the row backs off like any failed try instead of coming back
+        # first in every run.
+        max_length = WebhookEventTrigger._meta.get_field("exception").max_length
+        tried = f"{webhooks.FAILED_PREFIX} {attempt} tries" if final else f"try {attempt} failed"
+        WebhookEventTrigger.objects.filter(pk=trigger.pk).update(
+            exception=f"{tried}: {type(exc).__name__}: {exc}"[:max_length], updated=timezone.now())
+        logger.exception("Stripe delivery (trigger %s) raised on redelivery (try %s)", trigger.pk, attempt,
+                         extra={**extra, "outcome": "given_up" if final else "failed"})
+        return "given_up" if final else "failed"
     logger.warning("Stripe delivery (trigger %s) applied by redelivery (try %s): its task was lost",
                    trigger.pk, attempt, extra={**extra, "outcome": "applied"})
     return "applied"

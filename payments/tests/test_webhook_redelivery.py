@@ -162,6 +162,24 @@ def test_a_run_applies_at_most_a_batch_oldest_first_and_the_next_run_goes_on(set
 
 
 @pytest.mark.django_db
+def test_a_row_that_raises_backs_off_and_does_not_stop_the_run_at_it(settings, caplog):
+    after = settings.WEBHOOK_REDELIVER_AFTER_SECONDS
+    # A body no delivery could store (webhook_verify wants an event object), first in line.
+    corrupt = stored_delivery(make_event("payment_intent.succeeded"), seconds_ago=after + 60)
+    djstripe_models.WebhookEventTrigger.objects.filter(pk=corrupt.pk).update(body="[]")
+    stored_delivery(make_event("payment_intent.succeeded", account="acct_nobody_here"), seconds_ago=after + 1)
+
+    with caplog.at_level(logging.ERROR, logger="payments.services.redelivery"):
+        report = webhooks_redeliver()
+
+    assert (report.applied, report.failed) == (1, 1)
+    corrupt.refresh_from_db()
+    assert corrupt.exception.startswith("try 1 failed: ") and not corrupt.processed
+    assert f"(trigger {corrupt.pk}) raised on redelivery" in caplog.text
+    assert not webhook_redelivery_due(now=timezone.now() + timedelta(seconds=60)).exists()
+
+
+@pytest.mark.django_db
 def test_a_delivery_that_never_passed_verification_or_was_given_up_is_never_redelivered(settings):
     old = settings.WEBHOOK_REDELIVER_AFTER_SECONDS + 3600
     invalid = stored_delivery(make_event("payment_intent.succeeded"), seconds_ago=old)
