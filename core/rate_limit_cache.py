@@ -79,35 +79,34 @@ def _local_incr(key, delta: int, version) -> int:
     return _local.incr(key, delta, version)
 
 
+def _counted(in_redis, in_process):
+    """A rate-limit counter's operation: in Redis unless it is away, then in the process."""
+    if not _redis_skipped():
+        try:
+            return in_redis()
+        except CACHE_DOWN as error:
+            _redis_down(error)
+    return in_process()
+
+
 class RedisCache(DjangoRedisCache):
     """settings.CACHES["default"] whenever CACHE_URL is a Redis URL (stubcollector/settings.py)."""
 
     def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        redis_add = super().add
         if not _rate_limit_key(key):
-            return super().add(key, value, timeout, version)
-        if not _redis_skipped():
-            try:
-                return super().add(key, value, timeout, version)
-            except CACHE_DOWN as error:
-                _redis_down(error)
-        return _local.add(key, value, timeout, version)
+            return redis_add(key, value, timeout, version)
+        return _counted(lambda: redis_add(key, value, timeout, version),
+                        lambda: _local.add(key, value, timeout, version))
 
     def incr(self, key, delta=1, version=None):
+        redis_incr = super().incr
         if not _rate_limit_key(key):
-            return super().incr(key, delta, version)
-        if not _redis_skipped():
-            try:
-                return super().incr(key, delta, version)
-            except CACHE_DOWN as error:
-                _redis_down(error)
-        return _local_incr(key, delta, version)
+            return redis_incr(key, delta, version)
+        return _counted(lambda: redis_incr(key, delta, version), lambda: _local_incr(key, delta, version))
 
     def get(self, key, default=None, version=None):
+        redis_get = super().get
         if not _rate_limit_key(key):
-            return super().get(key, default, version)
-        if not _redis_skipped():
-            try:
-                return super().get(key, default, version)
-            except CACHE_DOWN as error:
-                _redis_down(error)
-        return _local.get(key, default, version)
+            return redis_get(key, default, version)
+        return _counted(lambda: redis_get(key, default, version), lambda: _local.get(key, default, version))

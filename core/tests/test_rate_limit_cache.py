@@ -3,11 +3,8 @@ Redis cannot be reached; every other key fails as before (its callers catch the 
 
 import logging
 import os
-import shutil
-import socket
 import subprocess
 import sys
-import time
 
 import pytest
 import redis
@@ -18,6 +15,7 @@ from django.test import Client
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from core import rate_limit_cache
+from testing.redis_server import redis_server
 
 UNREACHABLE = {"default": {"BACKEND": "core.rate_limit_cache.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}}
 RL_KEY = "rl:3c2d9a"
@@ -102,37 +100,16 @@ def test_a_redis_cache_url_gets_this_backend_which_the_deploy_check_takes_as_sha
     assert out.split() == ["core.rate_limit_cache.RedisCache", "[]"]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.mark.django_db
 def test_a_real_redis_stopped_mid_window_leaves_the_sign_up_form_limited_not_failing(settings, redis_down):
     """A redis-server of the test's own counts the first posts; once it is stopped the process
     counts the rest from zero (what Redis counted is out of its reach): 5 an hour still hold."""
-    server = shutil.which("redis-server")
-    if server is None:
-        pytest.skip("no redis-server installed")
-    port = _free_port()
-    process = subprocess.Popen([server, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                                "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.05)
+    with redis_server() as port:
         settings.CACHES = {"default": {"BACKEND": "core.rate_limit_cache.RedisCache",
                                        "LOCATION": f"redis://127.0.0.1:{port}/0"}}
         client = Client(raise_request_exception=False)
         before = [client.post("/accounts/signup/", {}).status_code for _ in range(2)]
         assert redis.Redis(port=port).keys("*rl:*")  # counted in Redis while it answered
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
     after = [client.post("/accounts/signup/", {}).status_code for _ in range(6)]
 

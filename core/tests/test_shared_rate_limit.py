@@ -9,14 +9,13 @@ redis-server; skipped when neither is available.
 
 import os
 import random
-import shutil
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+
+from testing.redis_server import redis_server
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -29,35 +28,14 @@ print(" ".join(str(client.post("/accounts/signup/", {}).status_code) for _ in ra
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def redis_url(tmp_path):
     given = os.environ.get("CACHE_URL", "")
     if given.startswith("redis://"):
         yield given
         return
-    server = shutil.which("redis-server")
-    if server is None:
-        pytest.skip("no Redis: set CACHE_URL=redis://… or install redis-server")
-    port = _free_port()
-    process = subprocess.Popen([server, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                                "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.05)
+    with redis_server() as port:
         yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def post_from_another_process(*, redis_url: str, address: str, times: int, tmp_path) -> list[int]:
