@@ -32,24 +32,20 @@ from django.conf import settings
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
-from redis.exceptions import RedisError
 
-# What a cache that cannot be reached raises (Django's Redis backend: redis-py's errors and the
-# socket's own), as core.sessions and marketplace.page_cache catch it.
-CACHE_DOWN = (RedisError, OSError)
+from core.cache_health import CACHE_DOWN, cache_down
+
 # After Redis failed a rate-limit count, the process counts alone this long before asking again.
 RETRY_SECONDS = 5.0
 # A counter made by `incr` alone (Redis took the `add`, then went away) lives this long: longer
 # than any rate's window (django-ratelimit's longest period is a day), and the window is part of
 # the key, so a longer life never carries a count into the next window.
 LOCAL_COUNTER_SECONDS = 24 * 3600
-_DOWN_LOG_EVERY = 60.0
 # One per process (LocMemCache shares its storage by name between instances of the process).
 # Enough entries for every caller of every limited route in an outage of a few minutes; culling
 # past them forgets counts (lets some callers through), it never blocks anybody.
 _local = LocMemCache("core.rate_limit_cache", {"OPTIONS": {"MAX_ENTRIES": 50_000, "CULL_FREQUENCY": 10}})
 _redis_skipped_until = 0.0
-_down_logged_at = 0.0
 logger = logging.getLogger(__name__)
 
 
@@ -62,15 +58,9 @@ def _redis_skipped() -> bool:
 
 
 def _redis_down(error: Exception) -> None:
-    global _redis_skipped_until, _down_logged_at
-    now = time.monotonic()
-    _redis_skipped_until = now + RETRY_SECONDS
-    if now - _down_logged_at >= _DOWN_LOG_EVERY:
-        _down_logged_at = now
-        logger.warning(
-            "The cache cannot be reached (%s): rate limits are counted by each process alone", error,
-            extra={"event": "rate_limit.counted_locally"},
-        )
+    global _redis_skipped_until
+    _redis_skipped_until = time.monotonic() + RETRY_SECONDS
+    cache_down(error, consequence="rate limits are counted by each process alone", logger=logger)
 
 
 def _local_incr(key, delta: int, version) -> int:

@@ -19,7 +19,7 @@ from kombu.exceptions import OperationalError
 
 from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
 from accounts.views import LOGIN_RATE_PER_USERNAME
-from core import rate_limit_cache
+from core import cache_health, rate_limit_cache
 from marketplace.models import Listing, ListingStatus
 from marketplace.tests.factories import ListingFactory
 from payments.models import Order, OrderStatus, Refund
@@ -35,7 +35,7 @@ def take_redis_down(settings, monkeypatch) -> None:
     """From now until the test ends: the cache and the broker cannot be reached."""
     settings.CACHES = UNREACHABLE
     monkeypatch.setattr(rate_limit_cache, "_redis_skipped_until", 0.0)
-    monkeypatch.setattr(rate_limit_cache, "_down_logged_at", 0.0)
+    monkeypatch.setattr(cache_health, "_down_logged_at", {})
     rate_limit_cache._local.clear()
     refused = OperationalError("Error 111 connecting to 127.0.0.1:1. Connection refused.")
     monkeypatch.setattr(Task, "apply_async", mock.Mock(side_effect=refused))

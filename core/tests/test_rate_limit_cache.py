@@ -14,7 +14,7 @@ from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.test import Client
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from core import rate_limit_cache
+from core import cache_health, rate_limit_cache
 from testing.redis_server import redis_server
 
 UNREACHABLE = {"default": {"BACKEND": "core.rate_limit_cache.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}}
@@ -27,7 +27,7 @@ def redis_down(settings, monkeypatch):
     its "skip Redis for a while" clock and its once-a-minute warning are this test's own."""
     settings.CACHES = UNREACHABLE
     monkeypatch.setattr(rate_limit_cache, "_redis_skipped_until", 0.0)
-    monkeypatch.setattr(rate_limit_cache, "_down_logged_at", 0.0)
+    monkeypatch.setattr(cache_health, "_down_logged_at", {})
     rate_limit_cache._local.clear()
     yield caches["default"]
     rate_limit_cache._local.clear()
