@@ -13,9 +13,10 @@ listings on it, the sellers whose names, ratings and payment status it shows; `p
 the version each had when it was rendered, and is served only while every one of them still has
 that version. Any saved or deleted Listing (its stub or photos too) moves that listing's version
 on, a seller's save or new feedback the seller's, both at once and again once the transaction has
-committed. One round trip reads the page, a second the versions of what it shows. So a listing
-that was just reserved or bought is never shown as buyable from the cache, and a save elsewhere in
-the catalogue leaves the page where it is. What the cache may still show for up to
+committed. One round trip reads the page and the versions of what it shows (the process
+remembers which keys the page at that address showed last time; a second trip when they differ).
+So a listing that was just reserved or bought is never shown as buyable from the cache, and a save
+elsewhere in the catalogue leaves the page where it is. What the cache may still show for up to
 PAGE_CACHE_SECONDS: a listing put on sale (or back on sale) since, on a page that did not show it;
 a reservation that has lapsed by the clock alone (no save) still shown as reserved; "N stubs sold"
 after an order change. The buy path never trusts a page anyway: it re-checks the listing under
@@ -229,17 +230,36 @@ def page_key(request, view, variant: str = "") -> str:
     return f"marketplace:pages:{view.__name__}:{variant}{address}"
 
 
+# Per process: the dependency keys of the copy last filed or read under each page key. A copy
+# drawn again for the same address nearly always shows the same listings and sellers, so the page
+# and the versions it must be checked against come back in one round trip; a copy whose keys are
+# not all among them is checked with a second one. Bounded: emptied when it holds too many.
+_known_keys: dict[str, tuple[str, ...]] = {}
+_KNOWN_KEYS_MAX = 20000
+
+
+def _remember_keys(key: str, keys) -> None:
+    if len(_known_keys) >= _KNOWN_KEYS_MAX:
+        _known_keys.clear()
+    _known_keys[key] = tuple(keys)
+
+
 def page_lookup(key: str):
     """Read the copy filed under `key`: (copy, started), the copy's payload when it is still current
     (else None), and the version to file a fresh rendering under (None: the cache cannot be
-    reached, serve uncached)."""
-    found = cache_get_many([VERSION_KEY, key])
+    reached, serve uncached). One round trip when this process has seen the copy before."""
+    known = _known_keys.get(key, ())
+    found = cache_get_many([VERSION_KEY, key, *known])
     if found is None:  # the cache cannot be reached
         return None, None
     cached = found.get(key)
     if cached is not None:
         keys, versions, payload = cached
-        current = cache_get_many(keys)
+        if tuple(keys) == known:
+            current = found
+        else:
+            current = cache_get_many(keys)
+            _remember_keys(key, keys)
         if current is not None and [current.get(k, 0) for k in keys] == versions:
             return payload, None
     return None, found.get(VERSION_KEY) or catalogue_version()
@@ -262,6 +282,7 @@ def page_file(request, key: str, started, payload, seconds: int) -> None:
     versions = _versions_to_file(keys, started)
     if versions is not None:
         cache_set(key, (keys, versions, payload), seconds)
+        _remember_keys(key, keys)
 
 
 def anonymous_page_cache(view):

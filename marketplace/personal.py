@@ -21,15 +21,18 @@ import re
 from functools import lru_cache, wraps
 from types import SimpleNamespace
 
+from django.conf import settings
 from django.contrib.messages import get_messages
+from django.db import connections, router
 from django.http import HttpResponse
-from django.middleware.csrf import get_token
 from django.template.loader import get_template
 from django.urls import get_script_prefix, get_urlconf
+from django.utils.functional import SimpleLazyObject
 from django.utils.safestring import SafeString, mark_safe
 
+from core import sessions
 from marketplace import page_cache
-from marketplace.hearts import heart_html
+from marketplace.hearts import heart_html, page_token
 from marketplace.models import Watch
 
 HEADER = "<!--personal:header-->"
@@ -83,7 +86,7 @@ def _header_for(request) -> str:
     user = request.user
     frame = _header_frame(user.username, bool(user.is_seller), get_urlconf(), get_script_prefix())
     link = get_template(MESSAGES_LINK_TEMPLATE).render({"request": request})
-    return frame.replace(_MESSAGES_LINK, link, 1).replace(CSRF, get_token(request))
+    return frame.replace(_MESSAGES_LINK, link, 1).replace(CSRF, page_token(request))
 
 
 @lru_cache(maxsize=4096)
@@ -117,10 +120,7 @@ def _fill(request, content: str, found: dict) -> str:
     """The shared copy with this visitor's own bits in its slots."""
     user, parts = request.user, {}
     hearts = found["hearts"]
-    watched = (
-        set(Watch.objects.filter(user=user, listing_id__in=hearts).values_list("listing_id", flat=True))
-        if hearts else set()
-    )
+    watched = _watched(user.pk, list(hearts)) if hearts else set()
 
     def one(match) -> str:
         name = match.group(1)
@@ -129,7 +129,7 @@ def _fill(request, content: str, found: dict) -> str:
         if name == "header":
             html = _header_for(request)
         elif name == "csrf":
-            html = get_token(request)
+            html = page_token(request)
         elif name == "purchase":
             html = _purchase_html(request, found["purchase"])
         else:
@@ -144,6 +144,23 @@ def _fill(request, content: str, found: dict) -> str:
     return _SLOT.sub(one, content)
 
 
+@lru_cache(maxsize=64)
+def _watched_sql(count: int, vendor: str) -> str:
+    quote = connections[router.db_for_read(Watch)].ops.quote_name
+    user, listing = Watch._meta.get_field("user").column, Watch._meta.get_field("listing").column
+    return (f"SELECT {quote(listing)} FROM {quote(Watch._meta.db_table)} "
+            f"WHERE {quote(user)} = %s AND {quote(listing)} IN ({', '.join(['%s'] * count)})")
+
+
+def _watched(user_id: int, listing_ids: list[int]) -> set[int]:
+    """The ids among `listing_ids` the user watches: one query, its SQL built once per number of
+    ids (the ORM spent more building this filter, ~0.7 ms, than the database answering it)."""
+    connection = connections[router.db_for_read(Watch)]
+    with connection.cursor() as cursor:
+        cursor.execute(_watched_sql(len(listing_ids), connection.vendor), [user_id, *listing_ids])
+        return {row[0] for row in cursor.fetchall()}
+
+
 def _purchase_html(request, listing) -> str:
     from marketplace.services import listing_purchase_blocker  # services import the cards' module
 
@@ -155,12 +172,23 @@ def _purchase_html(request, listing) -> str:
     return get_template(PURCHASE_TEMPLATE).render(context, request)
 
 
+def _user(request):
+    """What AuthenticationMiddleware's lazy user gives, from core.sessions' copy (and kept where
+    Django keeps it, so anything asking again gets the same user)."""
+    if not hasattr(request, "_cached_user"):
+        request._cached_user = sessions.cached_user(request)
+    return request._cached_user
+
+
 def member_page_cache(view):
     """page_cache.anonymous_page_cache, and the shared copy with slots for logged-in visitors."""
     anonymous = page_cache.anonymous_page_cache(view)
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
+        if settings.SESSION_COOKIE_NAME in request.COOKIES and not hasattr(request, "_cached_user"):
+            # The visitor's row as read with their session (core.sessions.cached_user): no query.
+            request.user = SimpleLazyObject(lambda: _user(request))
         if not _is_member_and_plain(request):
             return anonymous(request, *args, **kwargs)
         key = page_cache.page_key(request, view, VARIANT)

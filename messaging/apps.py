@@ -13,8 +13,11 @@ class MessagingConfig(AppConfig):
         # app registry is ready (this method); the tasks module registers the email task's name.
         from django.contrib.auth.signals import user_logged_in
 
+        from core.sessions import read_with_session
         from messaging import tasks  # noqa: F401
-        from messaging.selectors import unread_count_warm
+        from messaging.selectors import unread_count_warm, unread_keys
 
-        # The header's unread count is in the cache from the first page after logging in.
+        # The header's unread count is in the cache from the first page after logging in, and
+        # read in the same round trip as the visitor's session.
         user_logged_in.connect(unread_count_warm, dispatch_uid="messaging_unread_warm")
+        read_with_session(unread_keys)

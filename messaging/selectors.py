@@ -4,6 +4,7 @@ header's unread count, cached per user (docs/architecture.md, "Messages")."""
 from django.db.models import OuterRef, Q, QuerySet, Subquery, Sum
 
 from core.errors import NotFound
+from core.sessions import NOT_READ, session_prefetched
 from marketplace.page_cache import cache_get_many, cache_set
 from messaging.models import Conversation, Message, Participant
 
@@ -66,9 +67,18 @@ def unread_count_read(*, user_id: int) -> int:
     return Participant.objects.filter(user_id=user_id, unread__gt=0).aggregate(n=Sum("unread"))["n"] or 0
 
 
-def unread_count(*, user) -> int:
-    """The header's count: from the cache (set at log-in and on every change), else one query."""
-    cached = cache_get_many([_unread_key(user.pk)])
+def unread_keys(user_id: int) -> list[str]:
+    """What core.sessions reads with a logged-in visitor's session (messaging's AppConfig.ready)."""
+    return [_unread_key(user_id)]
+
+
+def unread_count(*, user, request=None) -> int:
+    """The header's count: from the cache (set at log-in and on every change; read with the
+    request's session when it can be, core.sessions.read_with_session), else one query."""
+    found = NOT_READ if request is None else session_prefetched(request, _unread_key(user.pk))
+    if found is not NOT_READ and found is not None:
+        return found
+    cached = cache_get_many([_unread_key(user.pk)]) if found is NOT_READ else {}
     if cached:
         return cached[_unread_key(user.pk)]
     count = unread_count_read(user_id=user.pk)

@@ -21,8 +21,8 @@ def message_html(text):
 
 @register.simple_tag(takes_context=True)
 def unread_messages(context) -> int:
-    user = context["request"].user
-    return unread_count(user=user) if user.is_authenticated else 0
+    request = context["request"]
+    return unread_count(user=request.user, request=request) if request.user.is_authenticated else 0
 
 
 @register.inclusion_tag("messaging/_order_link.html", takes_context=True)
