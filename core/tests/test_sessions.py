@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.sessions.models import Session
 from django.core.cache import cache, caches
 from django.db import connection
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 from redis.exceptions import ConnectionError as RedisConnectionError
 
@@ -127,3 +127,82 @@ def test_exists_asks_the_database_when_the_cache_is_away(settings):
     settings.CACHES = UNREACHABLE
     assert SessionStore().exists(store.session_key)
     assert not SessionStore().exists("no-such-session-key-000000000000")
+
+
+# -- the visitor's row, read with the session ----------------------------------------------------
+
+
+def request_with_session_of(client) -> object:
+    request = RequestFactory().get("/")
+    request.session = SessionStore(client.cookies[settings.SESSION_COOKIE_NAME].value)
+    return request
+
+
+def user_queries(client, address="/") -> tuple[str, int]:
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(address).content.decode()
+    return page, sum('"accounts_user"' in query["sql"] for query in queries.captured_queries)
+
+
+def test_a_logged_in_catalogue_page_reads_the_visitors_row_with_the_session_not_from_the_database(client):
+    client.force_login(UserFactory(username="row_user"))
+    client.get("/")  # files the row beside the session
+    page, queries = user_queries(client)
+    assert "row_user" in page and queries == 0
+
+
+def test_a_password_change_ends_the_old_sessions_on_the_next_request(client):
+    user = UserFactory(username="moving_user")
+    client.force_login(user)
+    client.get("/")
+    assert "moving_user" in client.get("/").content.decode()
+    user.set_password("a-new-long-password-42")
+    user.save()
+    assert "moving_user" not in client.get("/").content.decode()
+
+
+def test_a_deactivated_user_is_logged_out_on_the_next_request(client):
+    user = UserFactory(username="gone_user")
+    client.force_login(user)
+    client.get("/")
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    assert "gone_user" not in client.get("/").content.decode()
+
+
+def test_a_staff_flag_change_takes_effect_on_the_next_request(client):
+    user = UserFactory()
+    client.force_login(user)
+    assert sessions.cached_user(request_with_session_of(client)).is_staff is False
+    assert sessions.cached_user(request_with_session_of(client)).is_staff is False  # the copy
+    user.is_staff = True
+    user.save()
+    assert sessions.cached_user(request_with_session_of(client)).is_staff is True
+
+
+def test_a_copy_read_before_a_change_and_filed_after_it_is_refused(client):
+    """A request read the row, the user was deactivated, then the request filed what it had read:
+    the copy carries the marker from before the change, so it is not used."""
+    user = UserFactory()
+    client.force_login(user)
+    sessions.cached_user(request_with_session_of(client))
+    late = cache.get(sessions.USER_KEY.format(user.pk))
+    user.is_active = False
+    user.save()
+    cache.set(sessions.USER_KEY.format(user.pk), late, 60)
+    assert not sessions.cached_user(request_with_session_of(client)).is_authenticated
+
+
+def test_another_users_copy_is_never_taken_for_the_visitor(client):
+    visitor, other = UserFactory(username="visitor_user"), UserFactory(username="other_user")
+    client.force_login(visitor)
+    marker = cache.get(sessions.CHANGED_KEY.format(visitor.pk))
+    cache.set(sessions.USER_KEY.format(visitor.pk), (other, marker), 60)
+    assert sessions.cached_user(request_with_session_of(client)).username == "visitor_user"
+
+
+def test_with_the_cache_down_the_visitor_is_read_from_the_database(client, settings):
+    client.force_login(UserFactory(username="down_row_user"))
+    client.get("/")
+    settings.CACHES = UNREACHABLE
+    assert sessions.cached_user(request_with_session_of(client)).username == "down_row_user"

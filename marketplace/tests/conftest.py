@@ -22,3 +22,30 @@ def buyer():
 @pytest.fixture
 def listing():
     return ListingFactory()
+
+
+@pytest.fixture
+def cache_round_trips(monkeypatch):
+    """Counts the calls a request makes to the default cache, each one round trip on Redis (a
+    get_many is one, whatever the number of keys): `cache_round_trips.count`, reset with
+    `cache_round_trips.count = 0`. The local-memory cache of the tests answers get_many with get,
+    so only the outermost call counts."""
+    from django.core.cache import caches
+
+    backend = caches["default"]
+    counter = type("RoundTrips", (), {"count": 0, "depth": 0})()
+
+    def counted(method):
+        def call(*args, **kwargs):
+            counter.count += counter.depth == 0
+            counter.depth += 1
+            try:
+                return method(*args, **kwargs)
+            finally:
+                counter.depth -= 1
+        return call
+
+    for name in ("get", "get_many", "set", "set_many", "add", "incr", "delete", "delete_many", "has_key",
+                 "touch"):
+        monkeypatch.setattr(backend, name, counted(getattr(backend, name)))
+    return counter

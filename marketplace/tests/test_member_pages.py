@@ -198,3 +198,46 @@ def test_a_missing_listing_is_a_404_with_the_visitors_own_header():
     page = response.content.decode()
     assert response.status_code == 404
     assert "lost_member" in page and "<!--personal:" not in page
+
+
+def test_a_logged_in_hit_of_the_shared_copy_costs_two_cache_round_trips_and_the_hearts_query(
+        cache_round_trips):
+    """The session with the visitor's row and unread count, then the page with the versions of what
+    it shows; the one query is the hearts'. Neither grows with the listings on the page."""
+    ListingFactory.create_batch(30)
+    viewer = UserFactory(username="hit_viewer")
+    logged_in(UserFactory()).get("/")  # files the shared copy
+    as_viewer = logged_in(viewer)
+    as_viewer.get("/")  # this process has now seen the viewer's session and the page
+    for _ in range(2):
+        cache_round_trips.count = 0
+        with CaptureQueriesContext(connection) as queries:
+            response = as_viewer.get("/")
+        page = response.content.decode()
+        assert not drawn(response) and "hit_viewer" in page
+        assert cache_round_trips.count == 2
+        assert len(queries.captured_queries) == 1
+        assert "marketplace_watch" in queries.captured_queries[0]["sql"]
+
+
+def test_a_new_message_shows_in_the_header_of_the_next_shared_copy_served():
+    ListingFactory()
+    reader = UserFactory()
+    as_reader = logged_in(reader)
+    as_reader.get("/")
+    as_reader.get("/")  # the unread count now comes with the session
+    assert 'aria-label="2 unread"' not in as_reader.get("/").content.decode()
+    cache.set(f"messaging:unread:{reader.pk}", 2, 60)  # what messaging does on a new message
+    assert 'aria-label="2 unread"' in as_reader.get("/").content.decode()
+
+
+def test_a_deactivated_visitor_is_not_served_the_shared_copy_as_logged_in():
+    ListingFactory()
+    leaving = UserFactory(username="leaving_member")
+    as_leaving = logged_in(leaving)
+    as_leaving.get("/")
+    assert "leaving_member" in as_leaving.get("/").content.decode()
+    leaving.is_active = False
+    leaving.save()
+    page = as_leaving.get("/").content.decode()
+    assert "leaving_member" not in page and "<!--personal:" not in page

@@ -4,6 +4,7 @@ import pytest
 
 from accounts.tests.factories import UserFactory
 from core import cache_health
+from marketplace import page_cache
 from marketplace.models import Listing, ListingStatus
 from marketplace.services import listing_mark_sold, listing_reserve, listing_update
 from marketplace.tests.factories import ListingFactory, StubFactory
@@ -23,6 +24,34 @@ def test_a_repeated_anonymous_page_is_served_without_sql(client, django_assert_n
     detail = client.get(f"/listings/{listing.pk}/")
     with django_assert_num_queries(0):
         assert client.get(f"/listings/{listing.pk}/").content == detail.content
+
+
+def test_an_anonymous_hit_is_one_cache_round_trip_whatever_the_listings_it_shows(client, cache_round_trips):
+    ListingFactory.create_batch(30)
+    client.get("/")  # files the page (and this process remembers what it shows)
+    for _ in range(2):
+        cache_round_trips.count = 0
+        assert client.get("/").status_code == 200
+        assert cache_round_trips.count == 1
+
+
+def test_a_process_that_never_saw_the_page_still_checks_it_against_what_it_shows(client):
+    """Another process (or one whose memory was emptied) reads the page's keys from the copy."""
+    listing = ListingFactory()
+    assert BUY in client.get(f"/listings/{listing.pk}/").content.decode()
+    page_cache._known_keys.clear()
+    listing_mark_sold(listing_id=listing.pk, buyer=UserFactory())
+    assert BUY not in client.get(f"/listings/{listing.pk}/").content.decode()
+
+
+def test_a_copy_is_checked_against_its_own_keys_not_those_the_process_remembers(client):
+    """The process remembered other keys for the address (an older copy showed other listings):
+    the copy's own are read before it is served."""
+    listing = ListingFactory()
+    client.get("/")
+    page_cache._known_keys.update(dict.fromkeys(page_cache._known_keys, (page_cache.EVERYTHING_KEY,)))
+    listing_mark_sold(listing_id=listing.pk, buyer=UserFactory())
+    assert f"/listings/{listing.pk}/" not in client.get("/").content.decode()
 
 
 def test_detail_page_shows_a_just_sold_listing_as_sold_not_buyable(client):
