@@ -5,9 +5,10 @@ The flow for one delivery (`webhook_receive`):
 1. Verify `Stripe-Signature` over the raw body with the endpoint's own secret and a 300 s
    tolerance. Anything wrong is a 400 and writes nothing.
 2. Record the delivery as a dj-stripe `WebhookEventTrigger` (raw body, headers, our trusted
-   client address), committed, and queue its processing (`payments.tasks.webhook_process`);
-   the view answers 200 without waiting for it. With no broker configured the task runs
-   in-process at once (eager mode), as it always did.
+   client address), committed, and queue its processing (`payments.tasks.webhook_process`,
+   through core.queue); the view answers 200 without waiting for it. With no broker configured
+   the task runs in-process at once (eager mode), as it always did. A broker that refuses the
+   task (Redis away) loses it, logged; the stored delivery is applied by beat's redelivery job.
 3. A worker processes it (`webhook_process`): `djstripe.models.Event.process` stores the Event
    once by id (a duplicate id returns the stored Event without running handlers again),
    re-fetches the object the event names, mirrors it, and sends
@@ -41,7 +42,7 @@ from djstripe.models import Event, WebhookEndpoint, WebhookEventTrigger
 from core import monitoring
 from core.errors import DomainError
 from core.json_depth import JSONTooDeep, json_loads_bounded
-from core.queue import task_by_name
+from core.queue import enqueue_on_commit, task_by_name
 from core.site import absolute_url
 from payments.services import fraud_warnings, payment_events, webhook_guards
 
@@ -314,14 +315,23 @@ def webhook_receive(*, endpoint: str, payload: bytes, headers, remote_ip: str | 
 
 
 def webhook_process_enqueue(*, trigger: WebhookEventTrigger) -> None:
-    """Hand a stored delivery to a worker. With no broker (eager mode) it is processed here and
-    now, in-process; inside a transaction (not the view's case) only once that commits."""
-    task = task_by_name(WEBHOOK_PROCESS_TASK)
-    send = lambda: task.apply_async(kwargs={"trigger_id": trigger.pk})  # noqa: E731
-    if settings.CELERY_TASK_ALWAYS_EAGER or not connection.in_atomic_block:
-        send()
-    else:
-        transaction.on_commit(send)
+    """Hand a stored delivery to a worker, once the trigger row has committed (at once in the
+    view, which runs outside a transaction).
+
+    A broker that cannot take the task (Redis away) does not fail the delivery: the row is
+    stored, so core.queue logs the task as lost (`task.not_queued`, with the trigger id) and the
+    view answers 200 as for any stored delivery. Beat's redelivery job applies it
+    WEBHOOK_REDELIVER_AFTER_SECONDS after it was stored (payments.services.redelivery), as it
+    does a delivery whose task a worker lost. Answering 500 instead would have Stripe send it
+    again, each time storing one more row while the broker is still away.
+
+    With no broker (eager mode) the task runs in this process; inside a transaction (a test's,
+    never the view's) at once, as before, since nothing else would run it there.
+    """
+    if settings.CELERY_TASK_ALWAYS_EAGER and connection.in_atomic_block:
+        task_by_name(WEBHOOK_PROCESS_TASK).apply_async(kwargs={"trigger_id": trigger.pk})
+        return
+    enqueue_on_commit(WEBHOOK_PROCESS_TASK, trigger_id=trigger.pk)
 
 
 def webhook_retry_delay(*, retries: int) -> int:
