@@ -24,7 +24,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from core.errors import Conflict, DomainError, NotFound, PermissionDenied
-from core.queue import enqueue_on_commit
+from core.queue import enqueue_on_commit_or_run_here
 from core.storage import evidence_storage, storage_errors
 from marketplace import images
 from marketplace.models import PhotoState
@@ -278,7 +278,11 @@ def problem_report_open(
             with storage_errors("keeping a problem report photo"):
                 photo.upload.save(images.upload_name(image_format), upload, save=False)
             photo.save()
-            enqueue_on_commit(PHOTO_TASK, photo_id=photo.pk)
+            # Run in this request if the broker refuses it (Redis away), not lost: nothing sweeps
+            # photos left "processing", and a report's evidence must not stay a placeholder.
+            # At most MAX_PROBLEM_PHOTOS decodes of checked uploads (about a second each at the
+            # pixel limit), and only while the broker is away (as marketplace.photos).
+            enqueue_on_commit_or_run_here(PHOTO_TASK, photo_id=photo.pk)
         audit_record(
             action="problem.reported",
             actor=buyer,
