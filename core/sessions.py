@@ -123,6 +123,8 @@ def cached_user(request):
     if user_id is None or backend_path not in settings.AUTHENTICATION_BACKENDS:
         return auth.get_user(request)
     user_key, changed_key = USER_KEY.format(user_id), CHANGED_KEY.format(user_id)
+    if getattr(session, "cache_down", False):  # the session's own read found it away just now
+        return auth.get_user(request)
     found = getattr(session, "prefetched", None)
     if not found or user_key not in found:
         try:
@@ -168,7 +170,7 @@ class SessionStore(cached_db.SessionStore):
             _cache_down(error)
 
     def load(self):
-        self.prefetched = {}
+        self.prefetched, self.cache_down = {}, False
         user_id = _session_users.get(self.cache_key)
         try:
             self._forget_stale()
@@ -182,7 +184,7 @@ class SessionStore(cached_db.SessionStore):
                     self.prefetched = {key: found.get(key) for key in keys}
             reachable = True
         except CACHE_DOWN as error:
-            data, reachable = None, False
+            data, reachable, self.cache_down = None, False, True
             _cache_down(error)
         if data is None:
             row = self._get_session_from_db()

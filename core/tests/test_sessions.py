@@ -206,3 +206,16 @@ def test_with_the_cache_down_the_visitor_is_read_from_the_database(client, setti
     client.get("/")
     settings.CACHES = UNREACHABLE
     assert sessions.cached_user(request_with_session_of(client)).username == "down_row_user"
+
+
+def test_with_the_cache_down_the_row_is_not_asked_of_it_after_the_session(client, settings, monkeypatch):
+    """An unreachable Redis can cost its socket timeout a call: the session's failed read is enough."""
+    client.force_login(UserFactory(username="one_timeout_user"))
+    settings.CACHES = UNREACHABLE
+    request = request_with_session_of(client)
+    request.session.load()
+    assert request.session.cache_down
+    asked = []
+    monkeypatch.setattr(caches["default"], "get_many", lambda *args, **kwargs: asked.append(args))
+    assert sessions.cached_user(request).username == "one_timeout_user"
+    assert asked == []
