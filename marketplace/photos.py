@@ -20,7 +20,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 
 from core.errors import Conflict, DomainError
-from core.queue import enqueue_on_commit
+from core.queue import enqueue_on_commit_or_run_here
 from core.storage import storage_errors
 from marketplace import images
 from marketplace.models import MAX_STUB_PHOTOS, Listing, PhotoState, Stub, StubPhoto
@@ -122,7 +122,13 @@ def _keep_for_processing(field_file, upload, image_format: str) -> None:
     commit (with no broker it runs in-process then). The caller saves the row."""
     with storage_errors("keeping a photo upload"):
         field_file.save(images.upload_name(image_format), upload, save=False)
-    enqueue_on_commit(PHOTO_TASK, upload_name=field_file.name)
+    # A task the broker refuses (Redis away) runs in this request rather than being lost: lost,
+    # the slot would show "processing" for ever, since nothing sweeps photos stuck there, and the
+    # seller could neither see the photo nor tell that it failed. Running it here is the cost of
+    # eager mode, which already runs it in-process: one decode of an upload whose header was
+    # checked (at most PHOTO_MAX_PIXELS), about a second at 12 MP, so at most MAX_STUB_PHOTOS
+    # seconds in a request, well inside gunicorn's timeout, and only while the broker is away.
+    enqueue_on_commit_or_run_here(PHOTO_TASK, upload_name=field_file.name)
 
 
 def stub_cover_replace(*, stub: Stub, upload) -> None:
