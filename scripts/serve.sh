@@ -189,8 +189,8 @@ start_proxy() {
   local conf="$STATE/nginx/nginx.conf" i web="" hook=""
   mkdir -p "$STATE/nginx"
   for i in $(seq "$HOSTS"); do
-    web+="    server 127.0.0.1:${WEB_PORTS[i]} max_fails=1 fail_timeout=5s;"$'\n'
-    hook+="    server 127.0.0.1:${HOOK_PORTS[i]} max_fails=1 fail_timeout=5s;"$'\n'
+    web+="    server 127.0.0.1:${WEB_PORTS[i]} max_fails=3 fail_timeout=5s;"$'\n'
+    hook+="    server 127.0.0.1:${HOOK_PORTS[i]} max_fails=3 fail_timeout=5s;"$'\n'
   done
   cat >"$conf" <<NGINX
 # Written by scripts/serve.sh for HOSTS=$HOSTS; docs/deploy.md ("The layout") explains it.
@@ -212,23 +212,20 @@ http {
   uwsgi_temp_path $STATE/nginx/tmp;
   scgi_temp_path $STATE/nginx/tmp;
 
-  # A host that refuses or drops a connection is left out for 5 s; the request goes to the next
-  # one (a GET even when it had reached the dead host; a page POST then answers 502).
-  # An idle connection to a host is dropped before gunicorn drops it (its keepalive, 5 s): nginx
-  # keeps them 60 s by default, and a request sent on one just as gunicorn closed it is reset,
-  # a 502 for a POST (not sent again) and a host left out for 5 s (the chaos soak saw both).
+  # A host that refuses or drops three connections within 5 s is left out for 5 s; the request
+  # goes to the next one (a GET even when it had reached the dead host; a page POST then answers
+  # 502). One failure was enough before, and a single reset on the surviving host while the other
+  # was down left no host at all: every request for 5 s answered "no live upstreams" (the chaos
+  # soak saw 90 at once).
+  # No idle connections are kept to the hosts: a request sent on one just as gunicorn closed it
+  # (its keepalive ended, or the worker was recycled after max_requests) is reset, a 502 for a
+  # POST, which nginx does not send again. A new loopback connection per request costs far less.
   upstream pages {
-${web}    keepalive 16;
-    keepalive_timeout 3s;
-  }
+${web}  }
   upstream webhooks {
-${hook}    keepalive 8;
-    keepalive_timeout 3s;
-  }
+${hook}  }
   server {
     listen $HOST_PORT;
-    proxy_http_version 1.1;
-    proxy_set_header Connection "";
     proxy_set_header Host \$http_host;
     proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
     proxy_set_header X-Forwarded-Proto \$scheme;
