@@ -167,6 +167,8 @@ def stripe_live(stripe_sandbox_server, live_server, settings):
     import stripe
 
     from payments import stripe_api
+    from payments.services.webhook_setup import webhook_event_types
+    from payments.services.webhooks import CONNECT, PLATFORM
 
     saved = {
         name: getattr(stripe, name)
@@ -181,13 +183,15 @@ def stripe_live(stripe_sandbox_server, live_server, settings):
     stripe_api.configure()
 
     sandbox = stripe_sandbox_server.app
+    # The event types production enables (manage.py stripe_setup_webhooks), not every type.
     sandbox.create_webhook_endpoint(
-        f"{live_server.url}/payments/webhook/", secret=settings.STRIPE_WEBHOOK_SECRET
+        f"{live_server.url}/payments/webhook/", secret=settings.STRIPE_WEBHOOK_SECRET,
+        enabled_events=webhook_event_types(PLATFORM),
     )
     sandbox.create_webhook_endpoint(
         f"{live_server.url}/payments/webhook/connect/",
         secret=settings.STRIPE_CONNECT_WEBHOOK_SECRET,
-        connect=True,
+        connect=True, enabled_events=webhook_event_types(CONNECT),
     )
     try:
         yield StripeLive(url=stripe_sandbox_server.url, sandbox=sandbox, site_url=live_server.url)

@@ -14,7 +14,7 @@ from connect import services as connect
 from marketplace.models import Listing, ListingStatus
 from marketplace.tests.factories import ListingFactory
 from payments.models import AuditEvent, Order, OrderStatus
-from payments.tests.webhook_support import sandbox_order, sandbox_seller_onboarded
+from payments.tests.webhook_support import pay, sandbox_order, sandbox_seller_onboarded
 
 pytestmark = pytest.mark.django_db
 
@@ -67,14 +67,15 @@ def test_a_seller_disconnecting_is_handled_the_same_and_a_redelivery_changes_not
 def test_an_event_of_a_lost_account_is_recorded_not_applied_and_answered_2xx(stripe_sandbox, webhooks):
     seller = sandbox_seller_onboarded(stripe_sandbox)
     order = sandbox_order(stripe_sandbox, seller=seller)
-    [created] = stripe_sandbox.events(type="payment_intent.created", account=seller.stripe_account_id)
+    pay(order, "pm_card_chargeDeclined")  # an event production enables, still to be delivered
+    [failed] = stripe_sandbox.events(type="payment_intent.payment_failed", account=seller.stripe_account_id)
 
     # Delivered only after the account is gone: dj-stripe's re-fetch is refused (403).
     stripe_sandbox.disconnect_account(seller.stripe_account_id)
 
     assert webhooks() == []
     assert Order.objects.get(pk=order.pk).status == OrderStatus.CANCELLED
-    row = AuditEvent.objects.get(action="webhook.not_applied", stripe_event_id=created["id"])
+    row = AuditEvent.objects.get(action="webhook.not_applied", stripe_event_id=failed["id"])
     assert row.data["reason"] in ("account_unreadable", "resource_missing")
 
 

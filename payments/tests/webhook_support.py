@@ -19,6 +19,8 @@ from accounts.tests.factories import UserFactory
 from marketplace.tests.factories import ListingFactory
 from payments import stripe_api
 from payments.models import Order
+from payments.services.webhook_setup import webhook_event_types
+from payments.services.webhooks import CONNECT, PLATFORM
 from payments.tests.factories import OrderFactory, sandbox_seller_onboarded
 
 PLATFORM_PATH = "/payments/webhook/"
@@ -68,16 +70,21 @@ def post_event(client, event: dict | bytes, *, path: str = PLATFORM_PATH, secret
 
 def endpoints_register(sandbox, client):
     """Register both of our endpoints with the sandbox, delivering through Django's test
-    client: a flush then sends every signed event into the real views. Returns the sandbox."""
+    client: a flush then sends every signed event into the real views. Returns the sandbox.
+
+    Each endpoint enables the event types `manage.py stripe_setup_webhooks` enables in
+    production (`webhook_event_types`), not every type: a test sees the deliveries production
+    gets, no more (an event production never receives cannot be what makes a test pass)."""
     from stripe_sandbox.webhooks import django_client_transport
 
     transport = django_client_transport(client)
     sandbox.create_webhook_endpoint(
-        f"http://testserver{PLATFORM_PATH}", secret=settings.STRIPE_WEBHOOK_SECRET, transport=transport
+        f"http://testserver{PLATFORM_PATH}", secret=settings.STRIPE_WEBHOOK_SECRET, transport=transport,
+        enabled_events=webhook_event_types(PLATFORM),
     )
     sandbox.create_webhook_endpoint(
         f"http://testserver{CONNECT_PATH}", secret=settings.STRIPE_CONNECT_WEBHOOK_SECRET,
-        connect=True, transport=transport,
+        connect=True, transport=transport, enabled_events=webhook_event_types(CONNECT),
     )
     return sandbox
 

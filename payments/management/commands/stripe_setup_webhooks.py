@@ -4,6 +4,16 @@
 
 Prints the signing secret of each endpoint it creates (put them in STRIPE_WEBHOOK_SECRET and
 STRIPE_CONNECT_WEBHOOK_SECRET); a second run changes nothing and keeps every secret.
+
+The event types each endpoint enables come from one place, `webhook_setup.webhook_event_types`:
+on the Connect endpoint (`connect=true`, which gets the events of every connected account,
+https://docs.stripe.com/connect/webhooks) every type a handler is registered for plus the
+deauthorization; on the platform endpoint the application-fee events. The tests' sandbox
+endpoints (payments/tests/webhook_support.endpoints_register, e2e/conftest.py) enable the same
+list, so no test passes on an event production does not receive. Nothing the app reads is filled
+by another type: dj-stripe's mirror of charges and payouts is not read (the charge id comes from
+the PaymentIntent, payouts from GET /v1/payouts); payments/tests/test_stripe_setup_webhooks.py
+checks all of this.
 """
 
 from django.core.management.base import BaseCommand, CommandError
