@@ -29,8 +29,10 @@ from hypothesis import settings
 # The other sweeps repeat one check over routes, pages, models, event orders or input kinds.
 SWEEPS = {
     "security/test_authorization_matrix.py::test_route_cell": 8,
-    "security/test_authorization_matrix.py::test_admin_model_pages": 6,
-    "stubcollector/tests/test_no_server_errors.py::test_no_route_answers_a_server_error_to_junk_input": 6,
+    # The two sweeps whose every case sends hundreds of requests (each admin model's pages, each
+    # route's junk input) keep one in twelve: their cases cost seconds each, not milliseconds.
+    "security/test_authorization_matrix.py::test_admin_model_pages": 12,
+    "stubcollector/tests/test_no_server_errors.py::test_no_route_answers_a_server_error_to_junk_input": 12,
     "security/test_xss.py::test_pages_show_user_text_as_text": 4,
     "security/test_csrf_and_hidden_things.py::test_a_post_without_a_csrf_token_is_refused": 3,
     "security/test_csrf_and_hidden_things.py::test_a_withdrawn_listing_is_seen_only_by_its_seller": 3,
@@ -41,7 +43,7 @@ SWEEPS = {
 # Sweeps inside one test (a loop over every route, say): the test asks `within(request, name,
 # cases)` for its share; name -> keep one case in this many.
 WITHIN = {
-    "security/test_out_of_range_ids.py::routes": 4,
+    "security/test_out_of_range_ids.py::routes": 8,
 }
 HYPOTHESIS_SHARE = 5  # a sampled run's hypothesis tests run max_examples / this, rounded up
 
