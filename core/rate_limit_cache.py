@@ -32,6 +32,7 @@ from django.conf import settings
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
+from django.core.cache.backends.redis import RedisCacheClient
 
 from core.cache_health import CACHE_DOWN, cache_down
 
@@ -79,8 +80,34 @@ def _counted(in_redis, in_process):
     return in_process()
 
 
+class ReusedClientCacheClient(RedisCacheClient):
+    """Django's RedisCacheClient, one redis.Redis per connection pool instead of one per command.
+
+    Django builds a new redis.Redis for every cache operation, and redis-py's constructor copies
+    its table of ~200 response callbacks into a case-insensitive dict each time: about a tenth of
+    the CPU of a logged-in listing page that the page cache misses (eight cache round trips;
+    bench/listing_miss.py's profile). A redis.Redis over a pool holds no connection of its own and
+    is safe to share (Django's cache handler gives every thread its own backend anyway).
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._clients = {}
+
+    def get_client(self, key=None, *, write=False):
+        pool = self._get_connection_pool(write)
+        client = self._clients.get(id(pool))
+        if client is None or client.connection_pool is not pool:
+            client = self._clients[id(pool)] = self._client(connection_pool=pool)
+        return client
+
+
 class RedisCache(DjangoRedisCache):
     """settings.CACHES["default"] whenever CACHE_URL is a Redis URL (stubcollector/settings.py)."""
+
+    def __init__(self, server, params):
+        super().__init__(server, params)
+        self._class = ReusedClientCacheClient
 
     def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
         redis_add = super().add

@@ -26,3 +26,7 @@ class MarketplaceConfig(AppConfig):
                                dispatch_uid=f"marketplace_page_cache_{model.__name__}_{signal is post_save}")
         post_save.connect(page_cache.seller_changed, sender=get_user_model(),
                           dispatch_uid="marketplace_page_cache_seller")
+        # The listing page's shared "More from this seller" learns of a listing put on sale.
+        from marketplace.more_from_seller import listing_saved_on_sale
+
+        post_save.connect(listing_saved_on_sale, sender=Listing, dispatch_uid="marketplace_more_from_seller")

@@ -448,6 +448,17 @@ def seller_get_public(*, username: str):
     return user
 
 
+def seller_newest_on_sale(*, seller_id, count: int, now: datetime | None = None) -> list[Listing]:
+    """The seller's `count` newest listings that nobody holds right now, as seller_listings_on_sale
+    orders them, with their stubs and without their seller (the caller has that row already:
+    marketplace.more_from_seller)."""
+    rows = (
+        Listing.objects.select_related("stub").filter(seller_id=seller_id).available_now(now)
+        .order_by("-created_at", "-id")[:count]
+    )
+    return list(rows)
+
+
 def seller_listings_on_sale(*, seller, now: datetime | None = None) -> QuerySet[Listing]:
     """The seller's listings that nobody holds right now, newest first (SORT_KEYS["newest"])."""
     return _listing_base().filter(seller=seller).available_now(now).order_by("-created_at", "-id")

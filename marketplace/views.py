@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from core.rate_limits import post_rate_limit
 from marketplace.forms import ListingForm, parse_listing_filters
 from marketplace.models import ListingStatus
+from marketplace.more_from_seller import listing_more_from_seller
 from marketplace.offer_terms import InvalidOfferMinimum, OfferTermsLocked, listing_offer_terms_set
 from marketplace.page_cache import page_shows
 from marketplace.personal import member_page_cache, page_not_shared_for, slots
@@ -108,11 +109,10 @@ def listing_detail(request, pk):
     listing = listing_visible_to(listing_id=pk, viewer=request.user)
     blocker = listing_purchase_blocker(listing=listing, buyer=request.user)
     is_owner = request.user.is_authenticated and request.user.pk == listing.seller_id
-    more = seller_listings_on_sale(seller=listing.seller).exclude(pk=listing.pk)[:MORE_FROM_SELLER]
+    more = listing_more_from_seller(listing=listing, limit=MORE_FROM_SELLER)
     shared = slots(request) is not None
     listing.is_watched = (not shared and request.user.is_authenticated
                           and listing.watches.filter(user=request.user).exists())
-    more = list(more)
     page_shows(request, listings=[listing, *more])
     # The seller sees their own panel; the holder of a live reservation may buy it.
     holder = listing.reserved_by_id if listing.reservation_is_live(timezone.now()) else None

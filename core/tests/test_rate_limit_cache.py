@@ -115,3 +115,24 @@ def test_a_real_redis_stopped_mid_window_leaves_the_sign_up_form_limited_not_fai
 
     assert before == [200, 200]
     assert after == [200] * 5 + [429]
+
+
+def test_the_cache_builds_one_redis_client_per_pool_not_one_per_command(monkeypatch):
+    """redis-py's constructor copies its whole table of response callbacks: built once, it is
+    used by every later get, set and get_many of the same cache."""
+    with redis_server() as port:
+        cache = rate_limit_cache.RedisCache(f"redis://127.0.0.1:{port}/0", {})
+        built = []
+        original = redis.Redis.__init__
+
+        def counting(self, *args, **kwargs):
+            built.append(self)
+            original(self, *args, **kwargs)
+
+        monkeypatch.setattr(redis.Redis, "__init__", counting)
+        cache.set("a", 1)
+        cache.set_many({"b": 2, "c": 3})
+        assert cache.get("a") == 1 and cache.get_many(["b", "c"]) == {"b": 2, "c": 3}
+        assert cache.incr("a") == 2
+
+    assert len(built) == 1

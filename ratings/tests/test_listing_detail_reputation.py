@@ -23,7 +23,9 @@ def test_the_detail_page_query_count_is_constant_and_the_reputation_is_read_once
     # + what stubs like it sold for (payments.selectors.sold_prices; cached until such a sale)
     with django_assert_num_queries(8):
         get()
-    with django_assert_num_queries(4):  # the reputation and the sold prices now come from the cache
+    # the reputation, the sold prices and the seller's other listings (marketplace.more_from_seller)
+    # now come from the cache
+    with django_assert_num_queries(3):
         get()
     ListingFactory.create_batch(10, seller=listing.seller)
     PaidOrderFactory.create_batch(3, seller=listing.seller, listing__seller=listing.seller)

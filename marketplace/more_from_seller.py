@@ -1,0 +1,90 @@
+"""The listing page's "More from this seller": one copy per seller, shared by all their listings' pages.
+
+A listing page that the page cache misses (a random listing: nearly every visit) read the seller's
+newest listings on sale with a query of its own, ~15 % of the CPU of such a request
+(bench/listing_miss.py's profile), although every page of the same seller shows the same few. So
+the seller's newest MORE_FROM_SELLER + 1 listings nobody holds (one more than a page shows: the
+page leaves out its own listing) are filed in the cache under the versions of exactly what decides
+them (marketplace.page_cache's versions, never a catalogue-wide one): each of those listings
+(`listing_key`: reserved, sold, withdrawn or edited, each a save, it drops out at once, as it does
+from a grid read from the database) and the seller's listings on sale (`seller_listings_key`,
+moved on whenever a listing of theirs is saved on sale: a new one, one relisted or released, so
+it shows at once too). What a copy may still miss for up to PAGE_CACHE_SECONDS, as a cached page
+may (marketplace.page_cache's module doc): a listing whose reservation lapsed by the clock alone,
+with no save.
+
+A copy is filed only when none of its listings changed after the reading began (the catalogue's
+counter read first), as page_cache files pages. It holds the listings' and stubs' rows only,
+nothing of the seller (the page's own listing brings that row) and nothing of the visitor; the
+cards drawn from it are marketplace.cards' shared cards with the visitor's heart put in per
+request. Two cache round trips when the copy is current (the copy, then its listings' versions),
+instead of the query; with the cache away, or PAGE_CACHE_SECONDS 0, the query as before.
+"""
+
+from marketplace.models import Listing, ListingStatus
+from marketplace.page_cache import (
+    VERSION_KEY,
+    cache_get_many,
+    cache_set,
+    catalogue_version,
+    keys_changed,
+    listing_key,
+    page_cache_seconds,
+)
+from marketplace.selectors import seller_newest_on_sale
+
+
+def copy_key(seller_id, count: int) -> str:
+    return f"marketplace:more-from-seller:{int(seller_id)}:{int(count)}"
+
+
+def seller_listings_key(seller_id) -> str:
+    """Moves on when a listing of the seller is saved on sale (no page records it)."""
+    return f"marketplace:v:seller-on-sale:{int(seller_id)}"
+
+
+def listing_saved_on_sale(sender=None, instance=None, **_kwargs) -> None:
+    """post_save receiver for Listing: a listing saved on sale may belong in its seller's copy.
+    One that stops being on sale needs nothing here: its own version moves on."""
+    if instance is not None and instance.status == ListingStatus.ACTIVE:
+        keys_changed(keys=[seller_listings_key(instance.seller_id)])
+
+
+def listing_more_from_seller(*, listing: Listing, limit: int) -> list[Listing]:
+    """Up to `limit` other listings of `listing`'s seller that nobody holds, newest first, each
+    with `listing`'s seller row."""
+    count = limit + 1
+    rows = _newest_on_sale(seller_id=listing.seller_id, count=count)
+    others = [row for row in rows if row.pk != listing.pk][:limit]
+    for other in others:
+        other.seller = listing.seller
+    return others
+
+
+def _newest_on_sale(*, seller_id, count: int) -> list[Listing]:
+    seconds = page_cache_seconds()
+    if not seconds:
+        return seller_newest_on_sale(seller_id=seller_id, count=count)
+    key, on_sale = copy_key(seller_id, count), seller_listings_key(seller_id)
+    found = cache_get_many([VERSION_KEY, on_sale, key])
+    if found is None:  # the cache cannot be reached
+        return seller_newest_on_sale(seller_id=seller_id, count=count)
+    copy = found.get(key)
+    if copy is not None:
+        keys, filed_versions, rows = copy
+        current = cache_get_many(keys[1:]) if keys[0] == on_sale else None
+        if current is not None:
+            current[on_sale] = found.get(on_sale)
+            if [current.get(name) or 0 for name in keys] == filed_versions:
+                return rows
+    started = found.get(VERSION_KEY) or catalogue_version()
+    rows = seller_newest_on_sale(seller_id=seller_id, count=count)
+    if started is not None:
+        keys = [on_sale, *(listing_key(row.pk) for row in rows)]
+        current = cache_get_many(keys)
+        if current is not None:
+            filed_versions = [current.get(name) or 0 for name in keys]
+            # Something changed after the reading began: the rows may be from before the change.
+            if not any(version > started for version in filed_versions):
+                cache_set(key, (keys, filed_versions, rows), seconds)
+    return rows
