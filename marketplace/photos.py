@@ -79,15 +79,18 @@ def _photo_key(image_name: str, upload_name: str) -> str:
     return PurePosixPath(image_name).stem if image_name else ""
 
 
-def stub_gallery(*, stub: Stub, public: bool = False) -> list[dict]:
+def stub_gallery(*, stub: Stub, public: bool = False, more_photos: bool = True) -> list[dict]:
     """Every photo in order: [{"slot", "id", "key", "image", "thumbnail", "state"}], the cover
-    first. One query. A processing slot has no image yet (pages draw a placeholder); `public`
-    leaves out the failed ones, which only their seller sees."""
+    first. One query, none when the caller knows the stub has no photo besides the cover
+    (`more_photos` False, read with the stub: marketplace.selectors.listing_for_page). A
+    processing slot has no image yet (pages draw a placeholder); `public` leaves out the failed
+    ones, which only their seller sees."""
     slots = []
     if _has_cover(stub):
         slots.append({"slot": 0, "id": None, "image": stub.photo, "thumbnail": stub.thumbnail or stub.photo,
                       "state": stub.photo_state, "key": _photo_key(stub.photo.name, stub.photo_upload.name)})
-    for photo in StubPhoto.objects.filter(stub=stub).order_by("position", "id"):
+    extra = StubPhoto.objects.filter(stub=stub).order_by("position", "id") if more_photos else ()
+    for photo in extra:
         slots.append({"slot": len(slots), "id": photo.pk, "image": photo.image, "thumbnail": photo.thumbnail,
                       "state": photo.state, "key": _photo_key(photo.image.name, photo.upload.name)})
     if public:

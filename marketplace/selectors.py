@@ -10,13 +10,13 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.contrib.postgres.search import TrigramWordSimilarity
 from django.db import connection
-from django.db.models import BooleanField, F, Q, QuerySet
+from django.db.models import BooleanField, Exists, F, OuterRef, Q, QuerySet
 from django.db.models.expressions import Col, RawSQL
 from django.db.models.functions import Coalesce
 
 from core.errors import NotFound
 from core.ids import MAX_ID
-from marketplace.models import Listing, ListingStatus, Stub, seller_can_accept_payments_q
+from marketplace.models import Listing, ListingStatus, Stub, StubPhoto, seller_can_accept_payments_q
 
 SORT_ORDERINGS = {
     "newest": ("-created_at", "-id"),
@@ -420,10 +420,10 @@ def listing_page(qs: QuerySet[Listing], *, sort: str, per_page: int, page=None, 
     return page_obj
 
 
-def listing_visible_to(*, listing_id, viewer) -> Listing:
+def listing_visible_to(*, listing_id, viewer, rows: QuerySet[Listing] | None = None) -> Listing:
     """One listing for its detail page. Drafts and withdrawn listings exist only for their owner."""
     try:
-        listing = _listing_base().get(pk=int(listing_id))
+        listing = (_listing_base() if rows is None else rows).get(pk=int(listing_id))
     except (Listing.DoesNotExist, ValueError, TypeError, OverflowError):
         raise NotFound("No such listing.", code="listing_not_found") from None
     hidden = listing.status in (ListingStatus.DRAFT, ListingStatus.WITHDRAWN)
@@ -446,6 +446,15 @@ def seller_get_public(*, username: str):
     if user is None:
         raise NotFound("No such seller.", code="seller_not_found")
     return user
+
+
+def listing_for_page(*, listing_id, viewer) -> Listing:
+    """listing_visible_to for the listing's own page, with `has_more_photos`: whether its stub has
+    photos besides the cover, read in the same query, so the gallery of a listing with its cover
+    alone costs no query of its own (marketplace.photos.stub_gallery)."""
+    more_photos = Exists(StubPhoto.objects.filter(stub_id=OuterRef("stub_id")))
+    return listing_visible_to(listing_id=listing_id, viewer=viewer,
+                              rows=_listing_base().annotate(has_more_photos=more_photos))
 
 
 def seller_newest_on_sale(*, seller_id, count: int, now: datetime | None = None) -> list[Listing]:

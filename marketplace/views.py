@@ -24,6 +24,7 @@ from marketplace.personal import member_page_cache, page_not_shared_for, slots
 from marketplace.photos import stub_gallery
 from marketplace.pricing import platform_fee_percent
 from marketplace.selectors import (
+    listing_for_page,
     listing_page,
     listing_search,
     listing_visible_to,
@@ -106,7 +107,7 @@ WITHDRAWABLE = (ListingStatus.ACTIVE, ListingStatus.RESERVED, ListingStatus.DRAF
 
 @member_page_cache
 def listing_detail(request, pk):
-    listing = listing_visible_to(listing_id=pk, viewer=request.user)
+    listing = listing_for_page(listing_id=pk, viewer=request.user)
     blocker = listing_purchase_blocker(listing=listing, buyer=request.user)
     is_owner = request.user.is_authenticated and request.user.pk == listing.seller_id
     more = listing_more_from_seller(listing=listing, limit=MORE_FROM_SELLER)
@@ -125,7 +126,9 @@ def listing_detail(request, pk):
         {
             "listing": listing,
             "stub": listing.stub,
-            "gallery": stub_gallery(stub=listing.stub, public=not is_owner),
+            "gallery": stub_gallery(
+                stub=listing.stub, public=not is_owner, more_photos=listing.has_more_photos
+            ),
             "more_from_seller": _mark_watched(request, more),
             "blocker": blocker,
             "shared": shared,

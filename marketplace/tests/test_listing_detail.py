@@ -83,3 +83,41 @@ def test_an_unknown_listing_is_not_found(client):
     response = client.get("/listings/999999/")
     assert response.status_code == 404
     assert "No such listing" in response.content.decode()
+
+
+def _gallery_reads(captured) -> int:
+    queries = captured.captured_queries
+    return sum(query["sql"].startswith('SELECT "marketplace_stubphoto"') for query in queries)
+
+
+def test_a_cover_alone_costs_no_gallery_query_and_more_photos_are_all_shown(client, listing):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from marketplace.models import PhotoState, StubPhoto
+
+    client.cookies["sessionid"] = "no-such-session"  # never the anonymous page cache: a miss each time
+    with CaptureQueriesContext(connection) as captured:
+        page = client.get(f"/listings/{listing.pk}/").content.decode()
+    assert _gallery_reads(captured) == 0  # whether there are more photos came with the listing
+    assert "gallery-thumbs" not in page
+    for position, name in enumerate(("second", "third"), start=1):
+        StubPhoto.objects.create(
+            stub=listing.stub, image=f"stubs/{name}.jpg", thumbnail=f"stubs/thumbs/{name}.jpg",
+            state=PhotoState.READY, position=position,
+        )
+    with CaptureQueriesContext(connection) as captured:
+        page = client.get(f"/listings/{listing.pk}/").content.decode()
+    assert _gallery_reads(captured) == 1
+    assert "stubs/thumbs/second.jpg" in page and "stubs/thumbs/third.jpg" in page
+
+
+def test_a_photo_added_to_a_cached_listing_page_shows_at_once(client, listing):
+    from marketplace.models import PhotoState, StubPhoto
+
+    buyer = UserFactory()
+    client.force_login(buyer)
+    assert "gallery-thumbs" not in client.get(f"/listings/{listing.pk}/").content.decode()  # filed
+    StubPhoto.objects.create(stub=listing.stub, image="stubs/late.jpg", thumbnail="stubs/thumbs/late.jpg",
+                             state=PhotoState.READY, position=1)
+    assert "stubs/late.jpg" in client.get(f"/listings/{listing.pk}/").content.decode()
