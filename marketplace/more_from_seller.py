@@ -9,16 +9,19 @@ them (marketplace.page_cache's versions, never a catalogue-wide one): each of th
 (`listing_key`: reserved, sold, withdrawn or edited, each a save, it drops out at once, as it does
 from a grid read from the database) and the seller's listings on sale (`seller_listings_key`,
 moved on whenever a listing of theirs is saved on sale: a new one, one relisted or released, so
-it shows at once too). What a copy may still miss for up to PAGE_CACHE_SECONDS, as a cached page
-may (marketplace.page_cache's module doc): a listing whose reservation lapsed by the clock alone,
-with no save.
+it shows at once too). What a copy may still miss for up to COPY_SECONDS: a listing whose
+reservation lapsed by the clock alone, with no save (a cached page may miss it too, for
+PAGE_CACHE_SECONDS). Nothing else changes what a copy shows without a save, and a listing only
+ever goes missing that way, never shows when taken, so a copy is kept longer than a page: a
+seller's pages read it again when one of their listings changes, not every half minute.
 
 A copy is filed only when none of its listings changed after the reading began (the catalogue's
 counter read first), as page_cache files pages. It holds the listings' and stubs' rows only,
 nothing of the seller (the page's own listing brings that row) and nothing of the visitor; the
 cards drawn from it are marketplace.cards' shared cards with the visitor's heart put in per
 request. Two cache round trips when the copy is current (the copy, then its listings' versions),
-instead of the query; with the cache away, or PAGE_CACHE_SECONDS 0, the query as before.
+instead of the query; with the cache away, or PAGE_CACHE_SECONDS 0 (the page cache off), the
+query as before.
 """
 
 from marketplace.models import Listing, ListingStatus
@@ -32,6 +35,10 @@ from marketplace.page_cache import (
     page_cache_seconds,
 )
 from marketplace.selectors import seller_newest_on_sale
+
+# Shorter than page_cache.DEPENDENCY_SECONDS, as every copy filed under versions must be (a version
+# that has expired reads as "never changed" again).
+COPY_SECONDS = 300
 
 
 def copy_key(seller_id, count: int) -> str:
@@ -86,5 +93,5 @@ def _newest_on_sale(*, seller_id, count: int) -> list[Listing]:
             filed_versions = [current.get(name) or 0 for name in keys]
             # Something changed after the reading began: the rows may be from before the change.
             if not any(version > started for version in filed_versions):
-                cache_set(key, (keys, filed_versions, rows), seconds)
+                cache_set(key, (keys, filed_versions, rows), COPY_SECONDS)
     return rows
