@@ -79,13 +79,17 @@ def header_html(request) -> SafeString:
     return mark_safe(_header_for(request))  # noqa: S308  template output
 
 
-def _header_for(request) -> str:
+def _header_for(request, *, unread_from_session: bool = False) -> str:
     """The menu drawn once per username and seller flag (its template draws nothing else of the
     visitor), with this visitor's Messages link (messaging's template: the unread count) and one
-    of their CSRF tokens put in."""
+    of their CSRF tokens put in. `unread_from_session`: the count as read with the session at the
+    start of the request, for a shared copy's slot (no view ran, so nothing was read since); a
+    page its view drew may just have marked messages read."""
     user = request.user
     frame = _header_frame(user.username, bool(user.is_seller), get_urlconf(), get_script_prefix())
-    link = get_template(MESSAGES_LINK_TEMPLATE).render({"request": request})
+    link = get_template(MESSAGES_LINK_TEMPLATE).render(
+        {"request": request, "unread_from_session": unread_from_session}
+    )
     return frame.replace(_MESSAGES_LINK, link, 1).replace(CSRF, page_token(request))
 
 
@@ -127,7 +131,7 @@ def _fill(request, content: str, found: dict) -> str:
         if name in parts:
             return parts[name]
         if name == "header":
-            html = _header_for(request)
+            html = _header_for(request, unread_from_session=True)
         elif name == "csrf":
             html = page_token(request)
         elif name == "purchase":

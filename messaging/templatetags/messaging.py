@@ -22,7 +22,11 @@ def message_html(text):
 @register.simple_tag(takes_context=True)
 def unread_messages(context) -> int:
     request = context["request"]
-    return unread_count(user=request.user, request=request) if request.user.is_authenticated else 0
+    if not request.user.is_authenticated:
+        return 0
+    # The count read with the session only where the caller says nothing was read since (the
+    # shared page's header slot); a view may just have marked messages read.
+    return unread_count(user=request.user, request=request if context.get("unread_from_session") else None)
 
 
 @register.inclusion_tag("messaging/_order_link.html", takes_context=True)
