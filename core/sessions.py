@@ -16,6 +16,7 @@ logged-in visitor, where the catalogue's page cache promises only slower pages
   back, and no longer. A cache that comes back empty (Redis keeps no data here) holds none.
 """
 
+import copy
 import logging
 import time
 
@@ -111,6 +112,16 @@ def connect_user_receivers() -> None:
     post_delete.connect(user_changed, sender=settings.AUTH_USER_MODEL, dispatch_uid="core_session_user_del")
 
 
+def _without_password(user):
+    """A copy of the row with its password hash deferred, for the cache: Redis holds the session's
+    auth hash already (an HMAC of the password hash), never the hash itself. Code that needs the
+    password (a password change checks the old one) loads it from the database as for any deferred
+    field, and saving the copy writes only the fields it holds (Model.save with deferred fields)."""
+    filed = copy.copy(user)
+    del filed.__dict__["password"]
+    return filed
+
+
 def cached_user(request):
     """request.user as auth.get_user(request) finds it, from the copy read with the session when it
     is current (no query), else from the database (then filed). Django's checks are the same: the
@@ -132,20 +143,21 @@ def cached_user(request):
         except CACHE_DOWN as error:
             _cache_down(error)
             return auth.get_user(request)
-    copy, marker = found.get(user_key), found.get(changed_key)
-    if copy is not None:
-        user, filed_marker = copy
+    filed, marker = found.get(user_key), found.get(changed_key)
+    if filed is not None:
+        user, auth_hash, filed_marker = filed
         backend = auth.load_backend(backend_path)
         session_hash = session.get(auth.HASH_SESSION_KEY)
         if (filed_marker == marker and str(user.pk) == str(user_id)
                 and getattr(backend, "user_can_authenticate", lambda user: True)(user)
-                and session_hash and constant_time_compare(session_hash, user.get_session_auth_hash())):
+                and session_hash and constant_time_compare(session_hash, auth_hash)):
             user.backend = backend_path
             return user
     user = auth.get_user(request)
     if user.is_authenticated and str(user.pk) == str(user_id):
         try:
-            cache.set(user_key, (user, marker), _cache_seconds())
+            cache.set(user_key, (_without_password(user), user.get_session_auth_hash(), marker),
+                      _cache_seconds())
         except CACHE_DOWN as error:
             _cache_down(error)
     return user

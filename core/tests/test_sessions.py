@@ -197,8 +197,35 @@ def test_another_users_copy_is_never_taken_for_the_visitor(client):
     visitor, other = UserFactory(username="visitor_user"), UserFactory(username="other_user")
     client.force_login(visitor)
     marker = cache.get(sessions.CHANGED_KEY.format(visitor.pk))
-    cache.set(sessions.USER_KEY.format(visitor.pk), (other, marker), 60)
+    cache.set(sessions.USER_KEY.format(visitor.pk), (other, other.get_session_auth_hash(), marker), 60)
     assert sessions.cached_user(request_with_session_of(client)).username == "visitor_user"
+
+
+def test_the_cached_copy_holds_no_password_hash(client):
+    user = UserFactory()
+    client.force_login(user)
+    sessions.cached_user(request_with_session_of(client))
+    filed, auth_hash, _marker = cache.get(sessions.USER_KEY.format(user.pk))
+    assert "password" not in filed.__dict__
+    assert user.password not in repr(cache.get(sessions.USER_KEY.format(user.pk)))
+    assert auth_hash == user.get_session_auth_hash()
+
+
+def test_the_copy_from_the_cache_checks_and_keeps_the_password(client):
+    """The copy's password is read from the database when asked for (a password change checks the
+    old one), and saving the copy never writes an empty password over the real one."""
+    user = UserFactory()
+    user.set_password("old-secret-words")
+    user.save()
+    client.force_login(user)
+    sessions.cached_user(request_with_session_of(client))
+    from_copy = sessions.cached_user(request_with_session_of(client))
+    assert "password" in from_copy.get_deferred_fields()
+    from_copy.first_name = "Renamed"
+    from_copy.save()
+    user.refresh_from_db()
+    assert user.first_name == "Renamed" and user.check_password("old-secret-words")
+    assert sessions.cached_user(request_with_session_of(client)).check_password("old-secret-words")
 
 
 def test_with_the_cache_down_the_visitor_is_read_from_the_database(client, settings):
