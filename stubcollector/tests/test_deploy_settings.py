@@ -1,7 +1,10 @@
 """Production settings: `check --deploy` is clean with production variables, and refuses the
 unsafe cases (no SECRET_KEY, a process-local rate-limit cache, a live key sent elsewhere).
 
-Each case starts a fresh `manage.py` process, because settings.py reads the environment once.
+settings.py reads the environment once, so each case needs a fresh start of the project. One
+`settings_cases.py` process (next to this file) forks a child per case, after importing the heavy
+libraries once, instead of one interpreter per case (~1 CPU-second each); every case still reads
+settings.py under its own environment and reports its exit code, stdout and stderr.
 """
 
 import json
@@ -10,6 +13,7 @@ import secrets
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -28,6 +32,9 @@ REAL_WEBHOOK_SECRETS = {
     "STRIPE_WEBHOOK_SECRET": "whsec_" + "c" * 32,
     "STRIPE_CONNECT_WEBHOOK_SECRET": "whsec_" + "d" * 32,
 }
+LIVE_KEYS = {"STRIPE_SECRET_KEY": "sk_live_" + "a" * 40, "STRIPE_PUBLISHABLE_KEY": "pk_live_" + "b" * 40}
+RESTRICTED_LIVE_KEYS = {"STRIPE_SECRET_KEY": "rk_live_" + "a" * 40,
+                        "STRIPE_PUBLISHABLE_KEY": "pk_live_" + "b" * 40}
 
 
 def production_env(tmp_path, **overrides) -> dict:
@@ -47,38 +54,98 @@ def production_env(tmp_path, **overrides) -> dict:
     return env
 
 
-def manage(env: dict, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=120,
+def manage(*args: str) -> list[str]:
+    return ["manage.py", *args]
+
+
+WSGI_START = ["-c", "from stubcollector.wsgi import application"]
+CHECK_DEPLOY_STRICT = manage("check", "--deploy", "--fail-level", "WARNING")
+SETTINGS_SCRIPT = (
+    "import json; from django.conf import settings as s; print(json.dumps({"
+    "'ssl': s.SECURE_SSL_REDIRECT, 'hsts': s.SECURE_HSTS_SECONDS,"
+    "'sub': s.SECURE_HSTS_INCLUDE_SUBDOMAINS,"
+    "'session': s.SESSION_COOKIE_SECURE, 'csrf': s.CSRF_COOKIE_SECURE, 'frame': s.X_FRAME_OPTIONS,"
+    "'static': s.STORAGES['staticfiles']['BACKEND'], 'api': s.STRIPE_API_HOST, 'js': s.STRIPE_JS_URL}))"
+)
+WEBHOOK_SECRET_CASES = {  # (platform, connect) webhook secrets beside real keys
+    "none": (None, None),  # nothing set: the sandbox's public defaults
+    "public_platform_secret": ("whsec_sandbox_platform", "whsec_" + "d" * 32),
+    "public_connect_secret": ("whsec_" + "c" * 32, "whsec_sandbox_connect"),
+    "empty_connect_secret": ("whsec_" + "c" * 32, ""),
+}
+UNKNOWN_KEY_SHAPES = ["pk_live_" + "a" * 40, "sk_prod_" + "a" * 40, "sk_live_tooshort",
+                      '"sk_live_' + "a" * 40 + '"']
+
+
+def cases() -> dict:
+    """Each case: the overrides of production_env and the command the fresh process runs."""
+    found = {
+        "production": ({}, CHECK_DEPLOY_STRICT),
+        "no_secret_key": ({"SECRET_KEY": None}, manage("check")),
+        "weak_secret_key": ({"SECRET_KEY": "short"}, CHECK_DEPLOY_STRICT),
+        "process_local_cache": ({"CACHE_URL": None}, manage("check", "--deploy")),
+        "live_key_to_sandbox": ({"STRIPE_SECRET_KEY": "sk_live_" + "x" * 24,
+                                 "STRIPE_API_HOST": "http://127.0.0.1:12111", **REAL_WEBHOOK_SECRETS},
+                                manage("check", "--deploy")),
+        "production_settings": ({"STRIPE_SECRET_KEY": "sk_test_" + "y" * 24, **REAL_WEBHOOK_SECRETS},
+                                manage("shell", "-c", SETTINGS_SCRIPT)),
+        "live_keys_and_secrets": ({**LIVE_KEYS, **REAL_WEBHOOK_SECRETS}, CHECK_DEPLOY_STRICT),
+        "live_keys_and_secrets_start": ({**LIVE_KEYS, **REAL_WEBHOOK_SECRETS}, WSGI_START),
+        "restricted_key": ({**RESTRICTED_LIVE_KEYS, **REAL_WEBHOOK_SECRETS}, CHECK_DEPLOY_STRICT),
+        "restricted_key_mode": ({**RESTRICTED_LIVE_KEYS, **REAL_WEBHOOK_SECRETS},
+                                manage("shell", "-c", "from django.conf import settings; "
+                                                      "print(settings.STRIPE_LIVE_MODE)")),
+        "empty_key": ({"STRIPE_SECRET_KEY": "", "DEBUG": "true"},
+                      manage("shell", "-c", "from django.conf import settings as s; "
+                                            "print(s.STRIPE_USES_SANDBOX_BY_DEFAULT, s.STRIPE_LIVE_MODE)")),
+    }
+    for name, (platform, connect) in WEBHOOK_SECRET_CASES.items():
+        found[f"webhook_secrets_{name}"] = ({**LIVE_KEYS, "STRIPE_WEBHOOK_SECRET": platform,
+                                             "STRIPE_CONNECT_WEBHOOK_SECRET": connect}, WSGI_START)
+    for key in UNKNOWN_KEY_SHAPES:
+        found[f"unknown_key_{key}"] = ({"STRIPE_SECRET_KEY": key, **REAL_WEBHOOK_SECRETS}, WSGI_START)
+    return found
+
+
+@pytest.fixture(scope="module")
+def started(tmp_path_factory) -> dict:
+    """Every case's exit code, stdout and stderr, from one settings_cases.py process."""
+    names, batch = [], []
+    for name, (overrides, argv) in cases().items():
+        names.append(name)
+        batch.append({"env": production_env(tmp_path_factory.mktemp("deploy"), **overrides), "argv": argv})
+    run = subprocess.run(
+        [sys.executable, str(Path(__file__).with_name("settings_cases.py"))],
+        cwd=BASE_DIR, input=json.dumps(batch), capture_output=True, text=True, timeout=300,
     )
+    assert run.returncode == 0, run.stderr
+    results = json.loads(run.stdout)
+    return {name: SimpleNamespace(**result) for name, result in zip(names, results, strict=True)}
 
 
-def test_check_deploy_reports_nothing_with_production_variables(tmp_path):
-    result = manage(production_env(tmp_path), "check", "--deploy", "--fail-level", "WARNING")
+def test_check_deploy_reports_nothing_with_production_variables(started):
+    result = started["production"]
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
 
 
-def test_debug_off_without_a_secret_key_refuses_to_start(tmp_path):
-    result = manage(production_env(tmp_path, SECRET_KEY=None), "check")
+def test_debug_off_without_a_secret_key_refuses_to_start(started):
+    result = started["no_secret_key"]
 
     assert result.returncode != 0
     assert "SECRET_KEY must be set when DEBUG is false" in result.stderr
 
 
-def test_a_weak_secret_key_fails_the_deploy_check(tmp_path):
-    env = production_env(tmp_path, SECRET_KEY="short")
-
-    result = manage(env, "check", "--deploy", "--fail-level", "WARNING")
+def test_a_weak_secret_key_fails_the_deploy_check(started):
+    result = started["weak_secret_key"]
 
     assert result.returncode != 0
     assert "security.W009" in result.stderr
 
 
-def test_a_process_local_rate_limit_cache_fails_the_deploy_check(tmp_path):
-    result = manage(production_env(tmp_path, CACHE_URL=None), "check", "--deploy")
+def test_a_process_local_rate_limit_cache_fails_the_deploy_check(started):
+    result = started["process_local_cache"]
 
     assert result.returncode != 0
     assert "stubcollector.E001" in result.stderr
@@ -86,29 +153,15 @@ def test_a_process_local_rate_limit_cache_fails_the_deploy_check(tmp_path):
     assert "django_ratelimit.E003" in result.stderr
 
 
-def test_a_live_stripe_key_sent_to_the_sandbox_fails_the_deploy_check(tmp_path):
-    env = production_env(
-        tmp_path, STRIPE_SECRET_KEY="sk_live_" + "x" * 24, STRIPE_API_HOST="http://127.0.0.1:12111",
-        **REAL_WEBHOOK_SECRETS,
-    )
-
-    result = manage(env, "check", "--deploy")
+def test_a_live_stripe_key_sent_to_the_sandbox_fails_the_deploy_check(started):
+    result = started["live_key_to_sandbox"]
 
     assert result.returncode != 0
     assert "stubcollector.E002" in result.stderr
 
 
-def test_production_settings_turn_on_https_cookies_hsts_and_hashed_static_files(tmp_path):
-    script = (
-        "import json; from django.conf import settings as s; print(json.dumps({"
-        "'ssl': s.SECURE_SSL_REDIRECT, 'hsts': s.SECURE_HSTS_SECONDS,"
-        "'sub': s.SECURE_HSTS_INCLUDE_SUBDOMAINS,"
-        "'session': s.SESSION_COOKIE_SECURE, 'csrf': s.CSRF_COOKIE_SECURE, 'frame': s.X_FRAME_OPTIONS,"
-        "'static': s.STORAGES['staticfiles']['BACKEND'], 'api': s.STRIPE_API_HOST, 'js': s.STRIPE_JS_URL}))"
-    )
-
-    env = production_env(tmp_path, STRIPE_SECRET_KEY="sk_test_" + "y" * 24, **REAL_WEBHOOK_SECRETS)
-    result = manage(env, "shell", "-c", script)
+def test_production_settings_turn_on_https_cookies_hsts_and_hashed_static_files(started):
+    result = started["production_settings"]
 
     assert result.returncode == 0, result.stderr
     values = json.loads(result.stdout.strip().splitlines()[-1])
@@ -121,86 +174,45 @@ def test_production_settings_turn_on_https_cookies_hsts_and_hashed_static_files(
     assert values["js"] == "https://js.stripe.com/v3/"
 
 
-def test_check_deploy_reports_nothing_with_live_stripe_keys_and_webhook_secrets(tmp_path):
-    env = production_env(
-        tmp_path,
-        STRIPE_SECRET_KEY="sk_live_" + "a" * 40,
-        STRIPE_PUBLISHABLE_KEY="pk_live_" + "b" * 40,
-        STRIPE_WEBHOOK_SECRET="whsec_" + "c" * 32,
-        STRIPE_CONNECT_WEBHOOK_SECRET="whsec_" + "d" * 32,
-    )
-
-    result = manage(env, "check", "--deploy", "--fail-level", "WARNING")
+def test_check_deploy_reports_nothing_with_live_stripe_keys_and_webhook_secrets(started):
+    result = started["live_keys_and_secrets"]
 
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 # -- real keys need real webhook secrets, and the release gate can pass ----------------------------
 
-LIVE_KEYS = {"STRIPE_SECRET_KEY": "sk_live_" + "a" * 40, "STRIPE_PUBLISHABLE_KEY": "pk_live_" + "b" * 40}
 
-
-@pytest.mark.parametrize(
-    ("platform", "connect"),
-    [
-        (None, None),  # nothing set: the sandbox's public defaults
-        ("whsec_sandbox_platform", "whsec_" + "d" * 32),
-        ("whsec_" + "c" * 32, "whsec_sandbox_connect"),
-        ("whsec_" + "c" * 32, ""),
-    ],
-    ids=["none", "public_platform_secret", "public_connect_secret", "empty_connect_secret"],
-)
-def test_real_keys_without_both_real_webhook_secrets_refuse_to_start(tmp_path, platform, connect):
+@pytest.mark.parametrize("case", list(WEBHOOK_SECRET_CASES))
+def test_real_keys_without_both_real_webhook_secrets_refuse_to_start(started, case):
     """Not only `check`: any start (gunicorn imports the settings too, and never runs checks)."""
-    env = production_env(tmp_path, **LIVE_KEYS, STRIPE_WEBHOOK_SECRET=platform,
-                         STRIPE_CONNECT_WEBHOOK_SECRET=connect)
-
-    result = subprocess.run(
-        [sys.executable, "-c", "from stubcollector.wsgi import application"],
-        cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=120,
-    )
+    result = started[f"webhook_secrets_{case}"]
 
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
     assert "WEBHOOK_SECRET must be set" in result.stderr
 
 
-def test_real_keys_with_both_real_webhook_secrets_start(tmp_path):
-    env = production_env(tmp_path, **LIVE_KEYS, **REAL_WEBHOOK_SECRETS)
-
-    result = subprocess.run(
-        [sys.executable, "-c", "from stubcollector.wsgi import application"],
-        cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=120,
-    )
+def test_real_keys_with_both_real_webhook_secrets_start(started):
+    result = started["live_keys_and_secrets_start"]
 
     assert result.returncode == 0, result.stderr
 
 
 # -- the mode comes from the key's shape, restricted keys included (core/stripe_keys.py) --
 
-RESTRICTED_LIVE_KEYS = {"STRIPE_SECRET_KEY": "rk_live_" + "a" * 40,
-                        "STRIPE_PUBLISHABLE_KEY": "pk_live_" + "b" * 40}
 
-
-def test_check_deploy_reports_nothing_with_a_restricted_live_key_and_real_webhook_secrets(tmp_path):
-    env = production_env(tmp_path, **RESTRICTED_LIVE_KEYS, **REAL_WEBHOOK_SECRETS)
-
-    result = manage(env, "check", "--deploy", "--fail-level", "WARNING")
-    mode = manage(env, "shell", "-c", "from django.conf import settings; print(settings.STRIPE_LIVE_MODE)")
+def test_check_deploy_reports_nothing_with_a_restricted_live_key_and_real_webhook_secrets(started):
+    result = started["restricted_key"]
+    mode = started["restricted_key_mode"]
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert mode.stdout.strip().splitlines()[-1] == "True", mode.stderr
 
 
-@pytest.mark.parametrize("key", ["pk_live_" + "a" * 40, "sk_prod_" + "a" * 40, "sk_live_tooshort",
-                                 '"sk_live_' + "a" * 40 + '"'])
-def test_a_stripe_key_of_no_known_shape_refuses_to_start_with_a_clear_message(tmp_path, key):
-    env = production_env(tmp_path, STRIPE_SECRET_KEY=key, **REAL_WEBHOOK_SECRETS)
-
-    result = subprocess.run(
-        [sys.executable, "-c", "from stubcollector.wsgi import application"],
-        cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=120,
-    )
+@pytest.mark.parametrize("key", UNKNOWN_KEY_SHAPES)
+def test_a_stripe_key_of_no_known_shape_refuses_to_start_with_a_clear_message(started, key):
+    result = started[f"unknown_key_{key}"]
 
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
@@ -208,11 +220,9 @@ def test_a_stripe_key_of_no_known_shape_refuses_to_start_with_a_clear_message(tm
     assert key not in result.stderr  # never the whole secret in a log
 
 
-def test_an_empty_stripe_key_is_the_same_as_none_the_offline_sandbox(tmp_path):
-    env = production_env(tmp_path, STRIPE_SECRET_KEY="", DEBUG="true")
-
-    result = manage(env, "shell", "-c", "from django.conf import settings as s; "
-                                        "print(s.STRIPE_USES_SANDBOX_BY_DEFAULT, s.STRIPE_LIVE_MODE)")
+def test_an_empty_stripe_key_is_the_same_as_none_the_offline_sandbox(started):
+    result = started["empty_key"]
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "True False"
+
