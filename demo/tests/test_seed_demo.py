@@ -18,7 +18,11 @@ def seed(*args):
     return out.getvalue()
 
 
-def test_seed_demo_onboards_sellers_and_lists_stubs_with_pictures_once(stripe_sandbox, client):
+def test_seed_demo_onboards_sellers_lists_stubs_once_and_its_orders_are_refundable_payments(
+        stripe_sandbox, client):
+    """One full seed (~4 s) serves both checks: what it creates, and that its orders are real
+    sandbox payments staff can refund (after the second, idempotent run, so that run must not
+    have touched them either)."""
     output = seed()
 
     users = get_user_model().objects
@@ -73,6 +77,8 @@ def test_seed_demo_onboards_sellers_and_lists_stubs_with_pictures_once(stripe_sa
 
     assert len(client.get("/").context["listings"]) > 0
 
+    assert_demo_orders_are_sandbox_payments_that_staff_can_refund()
+
 
 def test_seed_demo_without_stripe_creates_everything_and_bulk_listings_share_pictures():
     output = seed("--skip-stripe", "--listings", "250")
@@ -120,13 +126,11 @@ def test_demo_prices_stay_within_what_each_event_fetches():
             assert event.price_range[0] * 100 <= stub.price_cents <= event.price_range[1] * 100 + 99
 
 
-def test_demo_orders_are_sandbox_payments_that_staff_can_refund(stripe_sandbox):
+def assert_demo_orders_are_sandbox_payments_that_staff_can_refund():
     import stripe
 
     from payments.models import Order, OrderStatus, RefundStatus
     from payments.services.refunds import refund_request
-
-    seed()
 
     orders = Order.objects.select_related("payment", "seller")
     assert orders.count() == 6 + POPULAR_EVENTS * SALES_PER_EVENT + 1  # the paid demo offer's
