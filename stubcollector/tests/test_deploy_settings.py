@@ -7,6 +7,7 @@ libraries once, instead of one interpreter per case (~1 CPU-second each); every 
 settings.py under its own environment and reports its exit code, stdout and stderr.
 """
 
+import fcntl
 import json
 import os
 import secrets
@@ -107,20 +108,39 @@ def cases() -> dict:
     return found
 
 
-@pytest.fixture(scope="module")
-def started(tmp_path_factory) -> dict:
-    """Every case's exit code, stdout and stderr, from one settings_cases.py process."""
-    names, batch = [], []
-    for name, (overrides, argv) in cases().items():
-        names.append(name)
-        batch.append({"env": production_env(tmp_path_factory.mktemp("deploy"), **overrides), "argv": argv})
+def run_cases(tmp_path) -> list[dict]:
+    batch = [{"env": production_env(tmp_path, **overrides), "argv": argv}
+             for overrides, argv in cases().values()]
     run = subprocess.run(
         [sys.executable, str(Path(__file__).with_name("settings_cases.py"))],
         cwd=BASE_DIR, input=json.dumps(batch), capture_output=True, text=True, timeout=300,
     )
     assert run.returncode == 0, run.stderr
-    results = json.loads(run.stdout)
-    return {name: SimpleNamespace(**result) for name, result in zip(names, results, strict=True)}
+    return json.loads(run.stdout)
+
+
+@pytest.fixture(scope="module")
+def started(tmp_path_factory) -> dict:
+    """Every case's exit code, stdout and stderr, from one settings_cases.py process per test run.
+
+    `make test`'s xdist workers may share this module's tests between them (worksteal); the first
+    to need the results computes them and files them where the other finds them (the directory
+    above each worker's basetemp is the run's own), under an flock, as pytest-xdist's docs suggest
+    for fixtures that should run once ("Making session-scoped fixtures execute only once").
+    """
+    tmp_path = tmp_path_factory.mktemp("deploy")
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        results = run_cases(tmp_path)
+    else:
+        filed = tmp_path_factory.getbasetemp().parent / "deploy-settings-cases.json"
+        with open(f"{filed}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if filed.is_file():
+                results = json.loads(filed.read_text())
+            else:
+                results = run_cases(tmp_path)
+                filed.write_text(json.dumps(results))
+    return {name: SimpleNamespace(**result) for name, result in zip(cases(), results, strict=True)}
 
 
 def test_check_deploy_reports_nothing_with_production_variables(started):
