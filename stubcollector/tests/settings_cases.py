@@ -24,14 +24,25 @@ BASE_DIR = Path(__file__).resolve().parents[2]
 
 
 def preload() -> None:
-    # Third-party only, and nothing that configures django.conf.settings: each child must still
-    # read settings.py under its own environment.
-    import celery  # noqa: F401
+    # Third-party only, and nothing that reads django.conf.settings (main() makes sure): each
+    # child must still read settings.py under its own environment.
+    import boto3.session  # noqa: F401
+    import botocore.client  # noqa: F401
+    import celery.app  # noqa: F401
+    import cryptography.x509  # noqa: F401
     import django.core.management  # noqa: F401
+    import django.db.backends.sqlite3.base  # noqa: F401
     import django.db.migrations.executor  # noqa: F401
     import django.db.models  # noqa: F401
+    import environ  # noqa: F401
+    import kombu  # noqa: F401
+    import PIL.Image  # noqa: F401
+    import prometheus_client  # noqa: F401
+    import psycopg  # noqa: F401
+    import pygments  # noqa: F401
     import redis.asyncio  # noqa: F401
     import stripe  # noqa: F401
+    import yaml  # noqa: F401
 
 
 def run_case(argv: list[str]) -> int:
@@ -86,7 +97,13 @@ def fork_case(case: dict, workdir: str) -> dict:
 def main() -> None:
     cases = json.load(sys.stdin)
     sys.path.insert(0, str(BASE_DIR))
+    # Without DJANGO_SETTINGS_MODULE a preloaded module that read the settings would raise here,
+    # instead of configuring them once for every case from this process's environment.
+    os.environ.pop("DJANGO_SETTINGS_MODULE", None)
     preload()
+    from django.conf import settings
+
+    assert not settings.configured, "a preloaded module configured the settings"
     results = []
     with tempfile.TemporaryDirectory() as workdir:
         for case in cases:
