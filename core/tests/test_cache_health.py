@@ -8,8 +8,13 @@ from core import cache_health
 
 
 @pytest.fixture(autouse=True)
-def _own_clock(monkeypatch):
+def _own_clock(monkeypatch, caplog):
     monkeypatch.setattr(cache_health, "_down_logged_at", {})
+    # A Celery worker started earlier in the same process (testing/celery_worker.py) may have
+    # reconfigured logging and disabled these loggers: hear them whatever ran before.
+    for name in ("core.cache_health", "core.sessions"):
+        monkeypatch.setattr(logging.getLogger(name), "disabled", False)
+        caplog.set_level(logging.WARNING, logger=name)
 
 
 def warnings_in(caplog) -> list[str]:
