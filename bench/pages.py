@@ -19,7 +19,8 @@ releases listings through the ORM (BENCH_CHURN_RATE a second, default 20; R is t
 achieved) and checks that no listing it has just reserved or sold is shown as buyable; `[mixed
 70/30 + churn]` sends 70 % anonymous and 30 % logged-in requests spread over the page kinds,
 with the same writer. The reference itself runs without the writer; `[churn] reference` shows
-what the writer costs the machine.
+what the writer costs the machine, and below the table every churn row is also given over
+`[churn] reference` of its round (the writer's own CPU taken out of the ratio).
 
 Columns: req/s, latency p50/p99 (wrk --latency; medians over rounds), ratio to the reference,
 SQL queries of one request as served (0 when the anonymous page cache answers) and with the page
@@ -314,6 +315,11 @@ def main():
     runs = {page.name: [] for page in pages}
     ratios = {page.name: [] for page in pages}
     churned = {page.name: [] for page in pages}  # the writer's report of each churn run
+    # Churn rows over `[churn] reference` of their round: the page's cost with the writer's own
+    # load on the same cores taken out of the ratio (the plain ratio keeps it in).
+    under_writer = {page.name: [] for page in pages}
+    churn_reference = CHURN + REFERENCE
+    churn_rows = {page.name for page in pages if page.churn}
     total_requests = 0
 
     def measure(page: Page, seconds: int) -> dict:
@@ -345,6 +351,8 @@ def main():
         for name, result in this_round.items():
             runs[name].append(result)
             ratios[name].append(result["rps"] / reference_rps)
+            if name in churn_rows and churn_reference in this_round and name != churn_reference:
+                under_writer[name].append(result["rps"] / max(this_round[churn_reference]["rps"], 1e-9))
         total_requests += sum(r["requests"] for r in [before, after, *this_round.values()])
         print(f"  round {round_number + 1}/{args.rounds}: reference {reference_rps:,.0f} req/s",
               file=sys.stderr, flush=True)
@@ -362,6 +370,8 @@ def main():
             "uncached": uncached[page.name],
             "bad": sum(r["bad"] for r in results),
             "stale_buy": "",
+            "ratio_under_writer": (statistics.median(under_writer[page.name])
+                                   if under_writer[page.name] else None),
         }
         reports = churned[page.name]
         if reports:
@@ -391,6 +401,7 @@ def main():
         print(f"| {row['page']:<{width}} | {row['rps']:>8,.0f} | {row['p50']:>7.1f} | {row['p99']:>7.1f} | "
               f"{row['ratio']:>5.2f}x | {row['queries']:>7} | {row['uncached']:>8} | {row['bad']:>7} "
               f"| {row['stale_buy']:>9} |")
+    print_under_writer(rows)
     rss = worker_rss_mb(args.gunicorn_pid) if args.gunicorn_pid else []
     if rss:
         print()
@@ -407,6 +418,20 @@ def main():
         figures = {"listings": listings, "purchasable": purchasable, "gunicorn": gunicorn, "rows": rows,
                    "rss_mb": rss, "requests": total_requests, "churn": churn.reports}
         Path(args.json).write_text(json.dumps(figures, indent=2))
+
+
+def print_under_writer(rows: list[dict]) -> None:
+    """The churn rows over the reference measured under the same writer, beside their ratio to
+    the reference without it: the writer runs on the same two cores, so the plain ratio counts its
+    CPU against the page."""
+    paired = [row for row in rows if row["ratio_under_writer"] is not None]
+    if not paired:
+        return
+    print()
+    print("Churn rows against the reference page under the same writer (median over rounds):")
+    for row in paired:
+        print(f"  {row['page']}: {row['ratio_under_writer']:.2f}x of `[churn] reference` "
+              f"({row['ratio']:.2f}x of the reference without the writer)")
 
 
 def print_churn(reports: list[dict]) -> None:
