@@ -13,13 +13,21 @@ Rows (BENCH_WEBHOOK_SECONDS each, default 10):
   sender and gunicorn add by themselves;
 - new events at 200/s, alone: each delivery a new event id;
 - duplicates at 200/s: one event delivered again and again (Stripe retries, replays);
-- new events at 200/s while wrk loads the browse page (-t2 -c16 on `/`, a visitor with a session,
-  i.e. page-cache misses, the heaviest case): to the same gunicorn as the pages (scripts/bench.sh's
-  BENCH_GUNICORN: by default the product's gunicorn.conf.py as `make serve` runs it, access log
-  and INFO logs included), to a second gunicorn.conf.py gunicorn started here with its workers
-  from the CPU count and no access log, and to a gunicorn of its own for the webhook routes
-  (2 workers, started here; docs/deploy.md "A pool for the webhooks"): sync workers busy with
-  pages hold a delivery in the listen queue;
+- new events at 200/s while wrk loads the browse page (-t2 -c16, a visitor with a session, i.e.
+  page-cache misses, the heaviest case), each setup named in its row:
+  - to the same gunicorn as the pages (scripts/bench.sh's BENCH_GUNICORN: by default the product's
+    gunicorn.conf.py as `make serve` runs it with HOSTS=1, access log and INFO logs included);
+  - to a second gunicorn.conf.py gunicorn started here with its workers from the CPU count and no
+    access log;
+  - to the webhook pool exactly as `make serve HOSTS=2` runs it (scripts/serve.sh start_hook,
+    docs/deploy.md "A pool for the webhooks"): the product's gunicorn.conf.py, WEBHOOK_WORKERS
+    workers, INFO logs and access log into a file, ordinary priority; the pages on a page pool as
+    serve.sh starts it (gunicorn.conf.py, BENCH_WORKERS workers, logs into a file), once at the
+    same priority and once at serve.sh's nice +PAGES_NICE (both read from scripts/serve.sh;
+    BENCH_WEBHOOK_PAGES_NICE=5,10 adds rows for other values);
+  - to the bench's own pool of 2 sync workers, no access log, WARNING logs, at nice -5 (needs
+    root): not the product's configuration, the figure docs/deploy.md once gave;
+  BENCH_WEBHOOK_ROUNDS (default 1) runs these setups that many times, interleaved;
 - new events, as fast as 8 connections go: the sustained rate.
 
 The sender is open-loop: request i is due at start + i/rate, and its time is counted from when it
@@ -32,10 +40,12 @@ import hmac
 import http.client
 import json
 import os
+import re
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -137,18 +147,55 @@ def send(base_url: str, make_request, *, rate: float | None, seconds: float) -> 
     }
 
 
-def start_gunicorn(*args: str, nice: int = 0):
-    """Another gunicorn on a free port, with the bench's environment and a Celery broker."""
+def serve_defaults() -> dict[str, int]:
+    """What scripts/serve.sh gives the pools: WEBHOOK_WORKERS and PAGES_NICE, from its defaults
+    (`${WEBHOOK_WORKERS:-2}`), so the bench measures what `make serve` runs."""
+    text = (ROOT / "scripts" / "serve.sh").read_text()
+    found = {}
+    for name in ("WEBHOOK_WORKERS", "PAGES_NICE"):
+        match = re.search(r"\$\{" + name + r":-(\d+)\}", text)
+        if not match:
+            raise SystemExit(f"scripts/serve.sh no longer sets a default {name}")
+        found[name] = int(match.group(1))
+    return found
+
+
+def start_gunicorn(*args: str, nice: int = 0, product: bool = False, env: dict | None = None, log: str = ""):
+    """Another gunicorn on a free port, with the bench's environment and a Celery broker.
+
+    product=True starts it as scripts/serve.sh does: the project's gunicorn.conf.py with its own
+    log settings (INFO, access log), stdout and stderr into a file in the bench's scratch folder,
+    a Prometheus folder, and `nice -n` in front when nice > 0 (no root needed). Otherwise the
+    logs are quietened, and a negative nice is applied only as root."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     broker = os.environ["CACHE_URL"].rsplit("/", 1)[0] + "/2"
-    env = {**os.environ, "GUNICORN_ACCESSLOG": "/dev/null", "GUNICORN_LOGLEVEL": "warning",
-           "CELERY_BROKER_URL": broker}
-    command = [str(ROOT / ".venv" / "bin" / "gunicorn"), *args, "--bind", f"127.0.0.1:{port}",
-               "stubcollector.wsgi:application"]
-    process = subprocess.Popen(command, cwd=ROOT, env=env,
-                               preexec_fn=(lambda: os.nice(nice)) if nice and os.geteuid() == 0 else None)
+    scratch = Path(os.environ.get("BENCH_SCRATCH") or tempfile.mkdtemp(prefix="webhook-load-"))
+    environment = {**os.environ, "CELERY_BROKER_URL": broker, **(env or {})}
+    prefix: list[str] = []
+    preexec = None
+    output = None
+    if product:
+        for name in ("LOG_LEVEL", "GUNICORN_ACCESSLOG", "GUNICORN_LOGLEVEL"):
+            environment.pop(name, None)  # serve.sh sets none of them
+        metrics = scratch / f"prometheus-{port}"
+        metrics.mkdir(parents=True, exist_ok=True)
+        environment["PROMETHEUS_MULTIPROC_DIR"] = str(metrics)
+        environment["GUNICORN_BIND"] = f"127.0.0.1:{port}"
+        if nice > 0:
+            prefix = ["nice", "-n", str(nice)]
+        output = open(scratch / f"{log or 'gunicorn'}-{port}.log", "ab")  # noqa: SIM115 (the process keeps it)
+        command = [*prefix, str(ROOT / ".venv" / "bin" / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"),
+                   *args, "stubcollector.wsgi"]
+    else:
+        environment.update({"GUNICORN_ACCESSLOG": "/dev/null", "GUNICORN_LOGLEVEL": "warning"})
+        if nice and os.geteuid() == 0:
+            preexec = lambda: os.nice(nice)  # noqa: E731
+        command = [str(ROOT / ".venv" / "bin" / "gunicorn"), *args, "--bind", f"127.0.0.1:{port}",
+                   "stubcollector.wsgi:application"]
+    process = subprocess.Popen(command, cwd=ROOT, env=environment, preexec_fn=preexec,
+                               stdout=output, stderr=subprocess.STDOUT if output else None)
     for _ in range(300):
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
@@ -156,7 +203,7 @@ def start_gunicorn(*args: str, nice: int = 0):
         except OSError:
             time.sleep(0.2)
     process.kill()
-    raise SystemExit(f"gunicorn {' '.join(args)} did not start")
+    raise SystemExit(f"gunicorn {' '.join(command)} did not start")
 
 
 def main():
@@ -192,31 +239,61 @@ def main():
     rows = [("reference page at 200/s", send(base_url, reference, rate=RATE, seconds=SECONDS)),
             ("new events at 200/s, alone", send(base_url, new_event, rate=RATE, seconds=SECONDS)),
             ("duplicates at 200/s, alone", send(base_url, duplicate_event, rate=RATE, seconds=SECONDS))]
-    # The product's own gunicorn.conf.py (gthread workers and threads from the CPU count), and a
-    # pool of two sync workers for the webhook routes alone, ahead of the pages for the CPU (as
-    # its own cores or host would be; renice needs root).
-    production, production_url = start_gunicorn("--config", "gunicorn.conf.py")
-    pool, pool_url = start_gunicorn("--config", "bench/site/gunicorn.conf.py", "--workers", "2",
-                                    "--log-level", "warning", nice=PRIORITY)
-    serving = os.environ.get("BENCH_GUNICORN_LABEL", "the bench's gunicorn")
-    setups = ((f"the pages' gunicorn ({serving})", base_url, base_url),
-              ("gunicorn.conf.py (gthread, workers from the CPU count, no access log)",
-               production_url, production_url),
-              ("webhook pool beside the pages' gunicorn", base_url, pool_url))
-    browse_rps = []
+    # The product's own gunicorn.conf.py with workers from the CPU count; the webhook pool and a
+    # page pool as scripts/serve.sh starts them (HOSTS>1), the pages at each priority compared;
+    # and the bench's own sync pool ahead of the pages for the CPU (the figure before).
+    serve = serve_defaults()
+    pages_workers = os.environ.get("BENCH_WORKERS", "3")
+    extra = os.environ.get("BENCH_WEBHOOK_PAGES_NICE", "")
+    nices = sorted({0, serve["PAGES_NICE"], *(int(value) for value in extra.split(",") if value)})
+    rounds = int(os.environ.get("BENCH_WEBHOOK_ROUNDS", 1))
+    processes = []
     try:
-        for name, pages_url, webhooks_url in setups:
-            send(webhooks_url, new_event, rate=RATE, seconds=1)  # warm up
-            load = subprocess.Popen(
-                ["wrk", "-t2", "-c16", f"-d{SECONDS + 2}s", "-H", f"Cookie: {MISS_COOKIE}", pages_url + "/"],
-                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-            time.sleep(1)
-            under_load = send(webhooks_url, new_event, rate=RATE, seconds=SECONDS)
-            rows.append((f"new events at 200/s, browse under load: {name}", under_load))
-            browse_rps += [f"{line.split()[-1]} ({name})" for line in load.communicate()[0].splitlines()
-                           if line.startswith("Requests/sec")]
+        production, production_url = start_gunicorn("--config", "gunicorn.conf.py")
+        processes.append(production)
+        hooks, hooks_url = start_gunicorn(product=True, log="webhooks",
+                                          env={"GUNICORN_WORKERS": str(serve["WEBHOOK_WORKERS"])})
+        processes.append(hooks)
+        page_pools = {}
+        for nice in nices:
+            pages, pages_url = start_gunicorn(product=True, nice=nice, log=f"pages-nice{nice}",
+                                              env={"GUNICORN_WORKERS": pages_workers})
+            processes.append(pages)
+            page_pools[nice] = pages_url
+        pool, pool_url = start_gunicorn("--config", "bench/site/gunicorn.conf.py", "--workers", "2",
+                                        "--log-level", "warning", nice=PRIORITY)
+        processes.append(pool)
+        serving = os.environ.get("BENCH_GUNICORN_LABEL", "the bench's gunicorn")
+        pool_name = (f"webhook pool as make serve HOSTS>1 (gunicorn.conf.py, {serve['WEBHOOK_WORKERS']} "
+                     f"gthread workers, INFO + access log, nice 0) beside a page pool "
+                     f"({pages_workers} workers)")
+        setups = [(f"the pages' gunicorn ({serving})", base_url, base_url),
+                  ("gunicorn.conf.py (gthread, workers from the CPU count, no access log)",
+                   production_url, production_url)]
+        for nice in nices:
+            note = {serve["PAGES_NICE"]: " (serve.sh)", 0: " (equal priority)"}.get(nice, "")
+            setups.append((f"{pool_name} at nice +{nice}{note}", page_pools[nice], hooks_url))
+        setups.append(("bench sync pool, 2 workers, no access log, WARNING, nice -5 (not the product's "
+                       "configuration) beside the pages' gunicorn", base_url, pool_url))
+        for pages_url in page_pools.values():  # fresh workers: load their code and connections first
+            subprocess.run(["wrk", "-t2", "-c16", "-d3s", "-H", f"Cookie: {MISS_COOKIE}", pages_url + "/"],
+                           stdout=subprocess.DEVNULL, check=False)
+        browse_rps = []
+        for _round in range(rounds):
+            for name, pages_url, webhooks_url in setups:
+                send(webhooks_url, new_event, rate=RATE, seconds=1)  # warm up
+                wrk = ["wrk", "-t2", "-c16", f"-d{SECONDS + 2}s", "-H", f"Cookie: {MISS_COOKIE}",
+                       pages_url + "/"]
+                load = subprocess.Popen(wrk, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                time.sleep(1)
+                under_load = send(webhooks_url, new_event, rate=RATE, seconds=SECONDS)
+                rps = [line.split()[-1] for line in load.communicate()[0].splitlines()
+                       if line.startswith("Requests/sec")]
+                under_load["browse"] = rps[0] if rps else "?"
+                rows.append((f"new events at 200/s, browse under load: {name}", under_load))
+                browse_rps.append(f"{under_load['browse']} ({name})")
     finally:
-        for process in (production, pool):
+        for process in processes:
             process.terminate()
             process.wait()
     rows.append(("new events, 8 connections flat out", send(base_url, new_event, rate=None, seconds=SECONDS)))
@@ -227,11 +304,11 @@ def main():
     print(f"\nWebhooks through gunicorn ({serving}; a broker configured, answers only): "
           f"{SECONDS} s per row, {SENDERS} sender connections")
     print()
-    print("| row | sent | events/s | p50 ms | p99 ms | non-2xx |")
-    print("|---|---|---|---|---|---|")
+    print("| row | sent | events/s | p50 ms | p99 ms | non-2xx | browse req/s meanwhile |")
+    print("|---|---|---|---|---|---|---|")
     for name, result in rows:
         print(f"| {name} | {result['sent']:,} | {result['rps']:,.0f} | {result['p50']:.1f} | "
-              f"{result['p99']:.1f} | {result['bad']} |")
+              f"{result['p99']:.1f} | {result['bad']} | {result.get('browse', '')} |")
     print(f"\nbrowse under load meanwhile, req/s (wrk -t2 -c16, page-cache misses): {', '.join(browse_rps)}")
     print(f"deliveries stored: {stored:,} for {answered:,} answers after the warm-up "
           f"({'ok' if stored >= answered else 'MISSING DELIVERIES'})")
