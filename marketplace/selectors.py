@@ -6,17 +6,19 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import cache
+from weakref import WeakKeyDictionary
 
 from django.contrib.auth import get_user_model
 from django.contrib.postgres.search import TrigramWordSimilarity
 from django.db import connection
-from django.db.models import BooleanField, Exists, F, OuterRef, Q, QuerySet
+from django.db.models import BooleanField, F, Q, QuerySet
 from django.db.models.expressions import Col, RawSQL
 from django.db.models.functions import Coalesce
 
 from core.errors import NotFound
 from core.ids import MAX_ID
-from marketplace.models import Listing, ListingStatus, Stub, StubPhoto, seller_can_accept_payments_q
+from marketplace.models import Listing, ListingStatus, Stub, seller_can_accept_payments_q
 
 SORT_ORDERINGS = {
     "newest": ("-created_at", "-id"),
@@ -420,12 +422,16 @@ def listing_page(qs: QuerySet[Listing], *, sort: str, per_page: int, page=None, 
     return page_obj
 
 
-def listing_visible_to(*, listing_id, viewer, rows: QuerySet[Listing] | None = None) -> Listing:
+def listing_visible_to(*, listing_id, viewer) -> Listing:
     """One listing for its detail page. Drafts and withdrawn listings exist only for their owner."""
     try:
-        listing = (_listing_base() if rows is None else rows).get(pk=int(listing_id))
+        listing = _listing_base().get(pk=int(listing_id))
     except (Listing.DoesNotExist, ValueError, TypeError, OverflowError):
         raise NotFound("No such listing.", code="listing_not_found") from None
+    return _shown_to(listing, viewer)
+
+
+def _shown_to(listing: Listing, viewer) -> Listing:
     hidden = listing.status in (ListingStatus.DRAFT, ListingStatus.WITHDRAWN)
     is_owner = bool(viewer is not None and viewer.is_authenticated and viewer.pk == listing.seller_id)
     if hidden and not is_owner:
@@ -448,13 +454,103 @@ def seller_get_public(*, username: str):
     return user
 
 
+# What the listing page reads of its listing, stub and seller: the page, its purchase panel and offer
+# box (also drawn later from the shared copy's pickled listing, marketplace.personal), the gallery's
+# cover, the sold-price history's group, "More from this seller" (which gets this seller row) and
+# payments' can_accept_payments. Not the seller's password, e-mail or Stripe requirement lists: a
+# field left out here is read with a query of its own when touched (Django's deferred fields), which
+# the listing page's query-count tests would show.
+LISTING_PAGE_FIELDS = (
+    ("listing", ("id", "seller_id", "stub_id", "price_cents", "shipping_cents", "status", "reserved_by_id",
+                 "reserved_until", "reserved_at", "offers_enabled", "offer_minimum_cents", "created_at")),
+    ("stub", ("id", "event_name", "performer", "venue", "city", "event_date", "category", "condition",
+              "description", "photo", "thumbnail", "photo_state", "photo_upload")),
+    ("seller", (
+        "id", "username", "first_name", "last_name", "is_active", "is_seller", "stripe_account_id",
+        "stripe_account_status", "stripe_onboarding_completed", "stripe_capabilities_enabled",
+        "stripe_requirements_past_due", "stripe_disconnected_at", "stripe_balance_cents",
+    )),
+)
+
+
+@cache
+def _listing_page_query(vendor: str) -> tuple[str, tuple]:
+    """The listing page's one query, written once per process (the ORM built it again on every
+    request, ~4 ms of CPU, far more than PostgreSQL spent answering it): the listing with its stub,
+    its seller and whether the stub has photos besides the cover (`has_more_photos`); and for each
+    model, its fields in the order of the SELECT (the order of the model's fields, as from_db
+    wants them) and the table they come from."""
+    quote = connection.ops.quote_name
+    models = {"listing": Listing, "stub": Stub, "seller": Listing.seller.field.related_model}
+    tables = {"listing": Listing._meta.db_table, "stub": Stub._meta.db_table, "seller": "seller"}
+    plan, columns = [], []
+    for name, names in LISTING_PAGE_FIELDS:
+        model, table = models[name], tables[name]
+        fields = [field_ for field_ in model._meta.concrete_fields if field_.attname in names]
+        assert len(fields) == len(names), f"LISTING_PAGE_FIELDS names a field {model.__name__} lacks"
+        plan.append((model, table, tuple(fields)))
+        columns += [f"{quote(table)}.{quote(field_.column)}" for field_ in fields]
+    sql = (
+        f"SELECT {', '.join(columns)}, EXISTS(SELECT 1 FROM marketplace_stubphoto"
+        " WHERE marketplace_stubphoto.stub_id = marketplace_listing.stub_id)"
+        " FROM marketplace_listing"
+        " INNER JOIN marketplace_stub ON marketplace_stub.id = marketplace_listing.stub_id"
+        f" INNER JOIN {quote(models['seller']._meta.db_table)} seller"
+        " ON seller.id = marketplace_listing.seller_id"
+        " WHERE marketplace_listing.id = %s"
+    )
+    return sql, tuple(plan)
+
+
 def listing_for_page(*, listing_id, viewer) -> Listing:
-    """listing_visible_to for the listing's own page, with `has_more_photos`: whether its stub has
-    photos besides the cover, read in the same query, so the gallery of a listing with its cover
-    alone costs no query of its own (marketplace.photos.stub_gallery)."""
-    more_photos = Exists(StubPhoto.objects.filter(stub_id=OuterRef("stub_id")))
-    return listing_visible_to(listing_id=listing_id, viewer=viewer,
-                              rows=_listing_base().annotate(has_more_photos=more_photos))
+    """listing_visible_to for the listing's own page: LISTING_PAGE_FIELDS only, in one query whose
+    SQL is written once (_listing_page_query), with `has_more_photos`: whether its stub has photos
+    besides the cover, so the gallery of a listing with its cover alone costs no query of its own
+    (marketplace.photos.stub_gallery). The same objects the ORM's select_related gives."""
+    try:
+        pk = int(listing_id)
+    except (ValueError, TypeError):
+        pk = 0
+    sql, plan = _listing_page_query(connection.vendor)
+    row = None
+    if 1 <= pk <= MAX_ID:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [pk])
+            row = cursor.fetchone()
+    if row is None:
+        raise NotFound("No such listing.", code="listing_not_found")
+    objects, values = [], iter(row)
+    for (model, _table, fields), converters in zip(plan, _page_converters(plan), strict=True):
+        read = []
+        for field_, convert in zip(fields, converters, strict=True):
+            value = next(values)
+            for step in convert:
+                value = step(value, field_, connection)
+            read.append(value)
+        objects.append(model.from_db(connection.alias, [field_.attname for field_ in fields], read))
+    listing, stub, seller = objects
+    Listing.stub.field.set_cached_value(listing, stub)
+    Listing.seller.field.set_cached_value(listing, seller)
+    listing.has_more_photos = bool(next(values))
+    return _shown_to(listing, viewer)
+
+
+# What the ORM does to each value of the listing page's query as it is read (SQLite's dates and
+# booleans, say; on PostgreSQL nearly nothing), per database connection: its operations' own.
+_CONVERTERS = WeakKeyDictionary()
+
+
+def _page_converters(plan) -> list:
+    ops = connection.ops
+    if ops not in _CONVERTERS:
+        _CONVERTERS[ops] = [
+            [
+                (*ops.get_db_converters(col), *col.get_db_converters(connection))
+                for col in (field_.get_col(table) for field_ in fields)
+            ]
+            for _model, table, fields in plan
+        ]
+    return _CONVERTERS[ops]
 
 
 def seller_newest_on_sale(*, seller_id, count: int, now: datetime | None = None) -> list[Listing]:

@@ -121,3 +121,43 @@ def test_a_photo_added_to_a_cached_listing_page_shows_at_once(client, listing):
     StubPhoto.objects.create(stub=listing.stub, image="stubs/late.jpg", thumbnail="stubs/thumbs/late.jpg",
                              state=PhotoState.READY, position=1)
     assert "stubs/late.jpg" in client.get(f"/listings/{listing.pk}/").content.decode()
+
+
+def test_the_pages_own_query_reads_what_the_orm_reads_and_nothing_later(django_assert_num_queries, now):
+    """listing_for_page writes its SQL once instead of asking the ORM: the same values, the same
+    related objects, and no field the page reads is left for a query of its own."""
+    from marketplace.models import Listing, StubPhoto
+    from marketplace.selectors import LISTING_PAGE_FIELDS, listing_for_page
+
+    holder = UserFactory()
+    listing = ListingFactory(
+        status=ListingStatus.RESERVED, reserved_by=holder, reserved_until=now + timedelta(minutes=5),
+        reserved_at=now, shipping_cents=250, offers_enabled=True, offer_minimum_cents=1000,
+        stub=StubFactory(photo="stubs/a.jpg", thumbnail="stubs/thumbs/a.jpg"),
+    )
+    StubPhoto.objects.create(stub=listing.stub, image="stubs/b.jpg", position=1)
+    by_orm = Listing.objects.select_related("stub", "seller").get(pk=listing.pk)
+    with django_assert_num_queries(1):
+        read = listing_for_page(listing_id=str(listing.pk), viewer=holder)
+        assert read.has_more_photos is True
+        objects = {"listing": (read, by_orm), "stub": (read.stub, by_orm.stub),
+                   "seller": (read.seller, by_orm.seller)}
+        for name, fields in LISTING_PAGE_FIELDS:
+            ours, theirs = objects[name]
+            for field_name in fields:
+                assert getattr(ours, field_name) == getattr(theirs, field_name), (name, field_name)
+        assert read.seller.can_accept_payments and read.seller.display_name == by_orm.seller.display_name
+        assert read.stub.photo.url == by_orm.stub.photo.url
+        assert read.reservation_is_live(now)
+        assert read.get_effective_status_display() == by_orm.get_effective_status_display()
+    StubPhoto.objects.all().delete()
+    assert listing_for_page(listing_id=listing.pk, viewer=None).has_more_photos is False
+
+
+@pytest.mark.parametrize("listing_id", ["0", "-1", "abc", None, str(2**63), "9" * 40])
+def test_an_id_no_listing_can_have_is_not_found(listing_id):
+    from core.errors import NotFound
+    from marketplace.selectors import listing_for_page
+
+    with pytest.raises(NotFound):
+        listing_for_page(listing_id=listing_id, viewer=None)
