@@ -48,4 +48,11 @@ def cache_round_trips(monkeypatch):
     for name in ("get", "get_many", "set", "set_many", "add", "incr", "delete", "delete_many", "has_key",
                  "touch"):
         monkeypatch.setattr(backend, name, counted(getattr(backend, name)))
+    if hasattr(backend, "_cache") and hasattr(backend._cache, "get_client"):
+        # On Redis the page cache's hit reads with the client's MGET, not through the backend:
+        # count what the connection sends outside a counted backend call (one per round trip).
+        from redis.connection import AbstractConnection
+
+        monkeypatch.setattr(AbstractConnection, "send_packed_command",
+                            counted(AbstractConnection.send_packed_command))
     return counter

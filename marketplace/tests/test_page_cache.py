@@ -193,3 +193,59 @@ def test_with_the_cache_down_a_listing_can_still_be_changed_and_sold(cache_unrea
     listing_mark_sold(listing_id=listing.pk, buyer=UserFactory())
     listing.refresh_from_db()
     assert (listing.price_cents, listing.status) == (4500, ListingStatus.SOLD)
+
+
+# -- the hit's read on Redis (one MGET of keys named once) -------------------------------------------
+
+
+@pytest.fixture
+def on_redis():
+    """These tests need the cache to be Redis (WITH_REDIS=1 scripts/test_postgres.sh)."""
+    from django.core.cache import caches
+    from django.core.cache.backends.redis import RedisCache
+
+    if not isinstance(caches["default"], RedisCache):
+        pytest.skip("the cache is not Redis")
+
+
+def test_on_redis_a_hit_reads_with_one_mget_and_a_reservation_or_sale_shows_at_once(
+        client, on_redis, cache_round_trips, django_assert_num_queries):
+    listing = ListingFactory()
+    address = f"/listings/{listing.pk}/"
+    assert BUY in client.get(address).content.decode()
+    cache_round_trips.count = 0
+    with django_assert_num_queries(0):
+        assert BUY in client.get(address).content.decode()
+    assert cache_round_trips.count == 1
+    assert page_cache._raw_keys  # the hit went the MGET way, with its keys named once
+    listing_reserve(listing_id=listing.pk, buyer=UserFactory())
+    assert BUY not in client.get(address).content.decode()
+    listing_mark_sold(listing_id=listing.pk, buyer=UserFactory())
+    page = client.get(address).content.decode()
+    assert BUY not in page and "Sold" in page
+    assert f"/listings/{listing.pk}/" not in client.get("/").content.decode()
+
+
+def test_on_redis_a_dependency_whose_value_is_not_a_version_is_never_trusted(client, on_redis):
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    listing = ListingFactory()
+    client.get("/")
+    client.get("/")  # remembered: the next hit reads the versions with the page
+    cache.set(page_cache.listing_key(listing.pk), "not a version", 60)  # pickled, not an integer
+    with CaptureQueriesContext(connection) as rendered:
+        assert client.get("/").status_code == 200
+    assert rendered.captured_queries  # drawn again, not served from the copy
+
+
+def test_a_version_read_raw_is_an_integer_or_nothing():
+    assert page_cache._version(None) == 0
+    assert page_cache._version(b"1765071234000000000") == 1765071234000000000
+    assert page_cache._version(b"\x80\x05\x95") is None
+
+
+def test_the_raw_read_is_not_used_on_a_cache_other_than_redis(settings):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    assert page_cache._redis() is None
