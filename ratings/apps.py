@@ -15,6 +15,7 @@ class RatingsConfig(AppConfig):
         from payments.signals import order_status_changed
         from ratings.db import install_after_migrate
         from ratings.models import Feedback
+        from ratings.selectors import reputation_follow_order_status
         from ratings.services import feedback_follow_order_status
 
         # The feedback trigger also in databases made without migrations (the test run's).
@@ -27,3 +28,5 @@ class RatingsConfig(AppConfig):
 
         # A rating counts only while its order stands (a full refund or a lost dispute undoes it).
         order_status_changed.connect(feedback_follow_order_status, dispatch_uid="ratings_follow_order")
+        # The seller's "stubs sold" follows every change of an order's status (ratings.selectors).
+        order_status_changed.connect(reputation_follow_order_status, dispatch_uid="ratings_reputation_orders")

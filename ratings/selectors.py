@@ -5,7 +5,9 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from marketplace.page_cache import (
+    DEPENDENCY_SECONDS,
     cache_set,
+    keys_changed,
     page_cache_seconds,
     seller_key,
     seller_sales_key,
@@ -15,6 +17,13 @@ from payments.models import SOLD_ORDER_STATUSES, Order
 from ratings.models import Feedback, SellerRating
 
 RECENT_FEEDBACK = 5
+# How long a seller's reputation copy is kept. Everything it counts moves the seller's versions on
+# at once (seller_reputation's docstring), so its life only bounds what is shown without being
+# counted: a buyer who renames themselves, or the event name of a sold listing's stub edited, in
+# the feedback shown. Shorter than DEPENDENCY_SECONDS, as every copy filed under versions must be
+# (a version that has expired reads as "never changed" again).
+REPUTATION_SECONDS = 600
+assert REPUTATION_SECONDS < DEPENDENCY_SECONDS
 
 
 @dataclass
@@ -34,14 +43,16 @@ def seller_reputation(*, seller_id, recent: int = RECENT_FEEDBACK) -> SellerRepu
     """The seller's reputation, from the cache while nothing it shows has changed since.
 
     Three queries on a miss. Filed under the seller's own versions (marketplace.page_cache):
-    `seller_key`, which every feedback about the seller and the seller's own saves move on, and
-    `seller_sales_key`, which a listing of theirs saved sold moves on ("N stubs sold" follows a sale
-    at once); kept PAGE_CACHE_SECONDS at most, the freshness of a cached page (an order change that
-    touches no listing, such as a refund, shows within that time). A save elsewhere in the
-    catalogue leaves it in place (the catalogue's one version did not: under a stream of edits
-    nearly every listing page read it again).
+    `seller_key`, which every feedback about the seller (left, answered, hidden, shown, left out
+    of the average after a refund: each a save of the feedback, and its SellerRating recounted in
+    the same transaction) and the seller's own saves move on, and `seller_sales_key`, which a
+    listing of theirs saved sold and every change of an order of theirs (paid, refunded, disputed,
+    ...: reputation_follow_order_status) move on, so "N stubs sold" and the stars follow at once.
+    Kept REPUTATION_SECONDS when the page cache is on (PAGE_CACHE_SECONDS; off, it is read every
+    time). A save elsewhere in the catalogue leaves it in place (the catalogue's one version did
+    not: under a stream of edits nearly every listing page read it again).
     """
-    seconds = page_cache_seconds()
+    seconds = REPUTATION_SECONDS if page_cache_seconds() else 0
     key = f"ratings:seller-reputation:{int(seller_id)}"
     depends = [seller_key(seller_id), seller_sales_key(seller_id)]
     # One round trip: the copy and the versions it must have been filed under.
@@ -56,6 +67,14 @@ def seller_reputation(*, seller_id, recent: int = RECENT_FEEDBACK) -> SellerRepu
         reputation = _seller_reputation_read(seller_id=seller_id, recent=RECENT_FEEDBACK)
         cache_set(key, (current, reputation), seconds)
     return replace(reputation, recent=reputation.recent[:recent])
+
+
+def reputation_follow_order_status(sender, *, order, **kwargs) -> None:
+    """Receiver of payments.signals.order_status_changed (connected in ratings.apps; every order's
+    status changes in payments.services.orders.order_transition): the seller's "stubs sold" counts
+    their orders by status, and a refund or a dispute changes it without saving any listing, so
+    the seller's reputation copy no longer counts."""
+    keys_changed(keys=[seller_sales_key(order.seller_id)])
 
 
 def _seller_reputation_read(*, seller_id, recent: int) -> SellerReputation:

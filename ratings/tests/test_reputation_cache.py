@@ -7,7 +7,8 @@ from marketplace.models import ListingStatus
 from marketplace.services import listing_update
 from marketplace.tests.factories import ListingFactory
 from payments.models import OrderStatus
-from payments.tests.factories import PaidOrderFactory
+from payments.services.orders import order_transition
+from payments.tests.factories import OrderFactory, PaidOrderFactory
 from ratings.selectors import seller_reputation
 from ratings.services import feedback_leave
 
@@ -50,3 +51,40 @@ def test_with_the_cache_off_it_is_read_every_time(order, settings, django_assert
     seller_reputation(seller_id=order.seller_id)
     with django_assert_num_queries(3):
         seller_reputation(seller_id=order.seller_id)
+
+
+def test_a_refund_shows_in_stubs_sold_at_once_though_no_listing_is_saved(order):
+    """Nothing but the order changes on a refund: only its status change moves the seller's
+    versions on (ratings.selectors.reputation_follow_order_status), and the copy lives ten
+    minutes."""
+    listing_saves = order.listing.updated_at
+    assert seller_reputation(seller_id=order.seller_id).stubs_sold == 1
+    order_transition(order=order, to=OrderStatus.REFUNDED)
+    order.listing.refresh_from_db()
+    assert order.listing.updated_at == listing_saves
+    assert seller_reputation(seller_id=order.seller_id).stubs_sold == 0
+    order_transition(order=order, to=OrderStatus.COMPLETED)  # the refund failed at Stripe
+    assert seller_reputation(seller_id=order.seller_id).stubs_sold == 1
+
+
+def test_a_payment_and_a_lost_dispute_show_at_once(order):
+    pending = OrderFactory(seller=order.seller, listing__seller=order.seller)
+    assert seller_reputation(seller_id=order.seller_id).stubs_sold == 1
+    order_transition(order=pending, to=OrderStatus.PAID)
+    assert seller_reputation(seller_id=order.seller_id).stubs_sold == 2
+    order_transition(order=pending, to=OrderStatus.DISPUTED)
+    assert seller_reputation(seller_id=order.seller_id).stubs_sold == 2
+    order_transition(order=pending, to=OrderStatus.DISPUTE_LOST)
+    assert seller_reputation(seller_id=order.seller_id).stubs_sold == 1
+
+
+def test_the_copy_outlives_a_cached_page_and_not_the_versions_it_is_filed_under(order, settings, monkeypatch):
+    from marketplace import page_cache
+    from ratings import selectors
+
+    settings.PAGE_CACHE_SECONDS = 30
+    filed = {}
+    monkeypatch.setattr(selectors, "cache_set", lambda key, value, seconds: filed.update({key: seconds}))
+    seller_reputation(seller_id=order.seller_id)
+    assert list(filed.values()) == [selectors.REPUTATION_SECONDS]
+    assert settings.PAGE_CACHE_SECONDS < selectors.REPUTATION_SECONDS < page_cache.DEPENDENCY_SECONDS
