@@ -18,7 +18,7 @@ Rows (BENCH_WEBHOOK_SECONDS each, default 10):
   - to the same gunicorn as the pages (scripts/bench.sh's BENCH_GUNICORN: by default the product's
     gunicorn.conf.py as `make serve` runs it with HOSTS=1, access log and INFO logs included);
   - to a second gunicorn.conf.py gunicorn started here with its workers from the CPU count and no
-    access log;
+    access log, WARNING logs;
   - to the webhook pool exactly as `make serve HOSTS=2` runs it (scripts/serve.sh start_hook,
     docs/deploy.md "A pool for the webhooks"): the product's gunicorn.conf.py, WEBHOOK_WORKERS
     workers, INFO logs and access log into a file, ordinary priority; the pages on a page pool as
@@ -166,7 +166,8 @@ def start_gunicorn(*args: str, nice: int = 0, product: bool = False, env: dict |
     product=True starts it as scripts/serve.sh does: the project's gunicorn.conf.py with its own
     log settings (INFO, access log), stdout and stderr into a file in the bench's scratch folder,
     a Prometheus folder, and `nice -n` in front when nice > 0 (no root needed). Otherwise the
-    logs are quietened, and a negative nice is applied only as root."""
+    logs are quietened (no access log, gunicorn's and Django's at WARNING, into the same kind of
+    file), and a negative nice is applied only as root."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -175,7 +176,7 @@ def start_gunicorn(*args: str, nice: int = 0, product: bool = False, env: dict |
     environment = {**os.environ, "CELERY_BROKER_URL": broker, **(env or {})}
     prefix: list[str] = []
     preexec = None
-    output = None
+    output = open(scratch / f"{log or 'gunicorn'}-{port}.log", "ab")  # noqa: SIM115 (the process keeps it)
     if product:
         for name in ("LOG_LEVEL", "GUNICORN_ACCESSLOG", "GUNICORN_LOGLEVEL"):
             environment.pop(name, None)  # serve.sh sets none of them
@@ -185,17 +186,17 @@ def start_gunicorn(*args: str, nice: int = 0, product: bool = False, env: dict |
         environment["GUNICORN_BIND"] = f"127.0.0.1:{port}"
         if nice > 0:
             prefix = ["nice", "-n", str(nice)]
-        output = open(scratch / f"{log or 'gunicorn'}-{port}.log", "ab")  # noqa: SIM115 (the process keeps it)
         command = [*prefix, str(ROOT / ".venv" / "bin" / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"),
                    *args, "stubcollector.wsgi"]
     else:
-        environment.update({"GUNICORN_ACCESSLOG": "/dev/null", "GUNICORN_LOGLEVEL": "warning"})
+        environment.update({"GUNICORN_ACCESSLOG": "/dev/null", "GUNICORN_LOGLEVEL": "warning",
+                            "LOG_LEVEL": "WARNING"})
         if nice and os.geteuid() == 0:
             preexec = lambda: os.nice(nice)  # noqa: E731
         command = [str(ROOT / ".venv" / "bin" / "gunicorn"), *args, "--bind", f"127.0.0.1:{port}",
                    "stubcollector.wsgi:application"]
     process = subprocess.Popen(command, cwd=ROOT, env=environment, preexec_fn=preexec,
-                               stdout=output, stderr=subprocess.STDOUT if output else None)
+                               stdout=output, stderr=subprocess.STDOUT)
     for _ in range(300):
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
@@ -268,7 +269,7 @@ def main():
                      f"gthread workers, INFO + access log, nice 0) beside a page pool "
                      f"({pages_workers} workers)")
         setups = [(f"the pages' gunicorn ({serving})", base_url, base_url),
-                  ("gunicorn.conf.py (gthread, workers from the CPU count, no access log)",
+                  ("gunicorn.conf.py (gthread, workers from the CPU count, no access log, WARNING)",
                    production_url, production_url)]
         for nice in nices:
             note = {serve["PAGES_NICE"]: " (serve.sh)", 0: " (equal priority)"}.get(nice, "")
@@ -278,7 +279,6 @@ def main():
         for pages_url in page_pools.values():  # fresh workers: load their code and connections first
             subprocess.run(["wrk", "-t2", "-c16", "-d3s", "-H", f"Cookie: {MISS_COOKIE}", pages_url + "/"],
                            stdout=subprocess.DEVNULL, check=False)
-        browse_rps = []
         for _round in range(rounds):
             for name, pages_url, webhooks_url in setups:
                 send(webhooks_url, new_event, rate=RATE, seconds=1)  # warm up
@@ -291,7 +291,6 @@ def main():
                        if line.startswith("Requests/sec")]
                 under_load["browse"] = rps[0] if rps else "?"
                 rows.append((f"new events at 200/s, browse under load: {name}", under_load))
-                browse_rps.append(f"{under_load['browse']} ({name})")
     finally:
         for process in processes:
             process.terminate()
@@ -309,7 +308,8 @@ def main():
     for name, result in rows:
         print(f"| {name} | {result['sent']:,} | {result['rps']:,.0f} | {result['p50']:.1f} | "
               f"{result['p99']:.1f} | {result['bad']} | {result.get('browse', '')} |")
-    print(f"\nbrowse under load meanwhile, req/s (wrk -t2 -c16, page-cache misses): {', '.join(browse_rps)}")
+    print("\nbrowse req/s meanwhile: wrk -t2 -c16 on / with a session cookie (page-cache misses), "
+          "on the row's pages' gunicorn")
     print(f"deliveries stored: {stored:,} for {answered:,} answers after the warm-up "
           f"({'ok' if stored >= answered else 'MISSING DELIVERIES'})")
 

@@ -153,16 +153,29 @@ if [ "$HOSTS" -gt 1 ]; then
   done
 fi
 
+# With a webhook pool beside it (HOSTS>1), a host's page pool runs at a lower CPU priority
+# (nice +PAGES_NICE, which needs no root; systemd's Nice= in docs/deploy.md): the two pools share
+# the host's cores, and at equal priority a delivery's few milliseconds of CPU wait behind the
+# page renders (bench/webhook_load.py reads these defaults and measures both arrangements;
+# docs/deploy.md "A pool for the webhooks" has the figures). With HOSTS=1 there is no webhook pool:
+# the one gunicorn answers both, at the ordinary priority.
+PAGES_NICE="${PAGES_NICE:-10}"
+[[ "$PAGES_NICE" =~ ^[0-9]+$ ]] && [ "$PAGES_NICE" -le 19 ] || die "PAGES_NICE=$PAGES_NICE: a nice value, 0 to 19"
 start_web() {
   local i="$1" bind="$HOST_PORT"
-  [ "$HOSTS" -gt 1 ] && bind="127.0.0.1:${WEB_PORTS[i]}"
+  local -a priority=()
+  if [ "$HOSTS" -gt 1 ]; then
+    bind="127.0.0.1:${WEB_PORTS[i]}"
+    priority=(nice -n "$PAGES_NICE")
+  fi
   GUNICORN_BIND="$bind" GUNICORN_WORKERS="$GUNICORN_WORKERS" \
-    as_host "$i" "$BIN/gunicorn" -c "$ROOT_DIR/gunicorn.conf.py" stubcollector.wsgi \
+    as_host "$i" "${priority[@]}" "$BIN/gunicorn" -c "$ROOT_DIR/gunicorn.conf.py" stubcollector.wsgi \
     >>"$(host_dir "$i")/gunicorn.log" 2>&1
   started "web $i" "web_$i"
 }
 
-# The webhook pool (docs/deploy.md, "A pool for the webhooks"): the same code on a port of its own.
+# The webhook pool (docs/deploy.md, "A pool for the webhooks"): the same code, gunicorn.conf.py
+# and logs on a port of its own, WEBHOOK_WORKERS workers, at the ordinary priority.
 start_hook() {
   local i="$1"
   GUNICORN_BIND="127.0.0.1:${HOOK_PORTS[i]}" GUNICORN_WORKERS="${WEBHOOK_WORKERS:-2}" \
