@@ -29,18 +29,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.listing_miss import percentile, setup_django  # noqa: E402  (needs ROOT on the path)
+
 REQUESTS = int(os.environ.get("BENCH_HITS_REQUESTS", 300))
 PATH = os.environ.get("BENCH_HITS_PATH", "/")
 PROFILE = os.environ.get("BENCH_HITS_PROFILE", "")
 BLOCK = 25  # requests of one kind before the other kind's turn
 WARM_UP = 20  # of each kind: imports, templates, connections, the per-process key memory
-
-
-def setup_django():
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.site.settings")
-    import django
-
-    django.setup()
 
 
 class RoundTrips:
@@ -58,11 +53,6 @@ class RoundTrips:
             return counter.original(connection, command, check_health)
 
         AbstractConnection.send_packed_command = counted
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
 def main():

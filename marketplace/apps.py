@@ -15,6 +15,15 @@ class MarketplaceConfig(AppConfig):
 
         # Watchers hear of a price drop or a new hold whichever path changed the listing.
         post_save.connect(listing_saved_hook, sender=Listing, dispatch_uid="marketplace_watch_listing")
+        # A logged-in page's hearts come from the visitor's watched ids, read with their session.
+        from core.sessions import read_with_session
+        from marketplace.models import Watch
+        from marketplace.watchlist import watch_changed, watched_keys
+
+        for signal in (post_save, post_delete):
+            signal.connect(watch_changed, sender=Watch,
+                           dispatch_uid=f"marketplace_watched_{signal is post_save}")
+        read_with_session(watched_keys)
 
         # Cached anonymous pages are filed under a catalogue version that every change moves on.
         from marketplace import page_cache

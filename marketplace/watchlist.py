@@ -11,20 +11,24 @@ listing, each checkout once, however often the row is saved.
 """
 
 import logging
+import time
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import signing
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.http import QueryDict
 from django.urls import reverse
 from django.utils import timezone
 
+from core.cache_health import CACHE_DOWN, cache_down
 from core.email import email_send
 from core.errors import DomainError, NotFound
 from core.queue import enqueue_on_commit
+from core.sessions import NOT_READ, session_prefetched
 from core.site import SITE_NAME, absolute_url
 from marketplace.forms import ListingFilterForm, parse_listing_filters
 from marketplace.models import Listing, ListingStatus, SavedSearch, Watch
@@ -344,6 +348,79 @@ def saved_search_digests_send(*, now: datetime | None = None) -> dict:
             totals["emails"] += 1
         SavedSearch.objects.filter(pk=search.pk).update(**updates)
     return totals
+
+
+# -- the ids a logged-in visitor watches, for the hearts of a shared page ---------------------------
+# A logged-in page served from the shared copy (marketplace.personal) fills in the hearts from the
+# ids of the listings the visitor watches, filed in the cache (WATCHED_KEY) with the value the
+# user's watch marker (WATCHED_CHANGED_KEY) had before the ids were read from the database, and read
+# in the same round trip as the visitor's session (core.sessions.read_with_session). Every Watch
+# saved or deleted (a heart clicked, an unsubscribe link, a listing or a user deleted: Django sends
+# post_delete for each cascaded row while a receiver listens) moves the marker on and deletes the
+# copy, at once and again after the commit, so a copy read while the watchlist was changing is
+# refused by its stale marker and a click shows on the next page. The copy lives WATCHED_SECONDS,
+# which bounds what a change the cache could not be told about (an outage) leaves behind: a heart
+# shown in the state it had, never anything about another user or a listing's sale.
+WATCHED_KEY = "marketplace:watched:{}"
+WATCHED_CHANGED_KEY = "marketplace:watched-changed:{}"
+WATCHED_SECONDS = 300
+# Longer than any copy: a marker that expired could let a copy filed before it moved count again.
+WATCHED_MARKER_SECONDS = 24 * 3600
+# A watchlist longer than this is not filed (the hearts of such a visitor cost one query).
+WATCHED_MAX = 2000
+
+
+def watched_keys(user_id: int) -> list[str]:
+    """What core.sessions reads with a logged-in visitor's session (marketplace's AppConfig.ready)."""
+    return [WATCHED_KEY.format(int(user_id)), WATCHED_CHANGED_KEY.format(int(user_id))]
+
+
+def watch_changed(sender, instance, **kwargs) -> None:
+    """post_save/post_delete receiver of Watch: the user's filed watched ids no longer count."""
+    user_id = instance.user_id
+    _forget_watched(user_id)
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(lambda: _forget_watched(user_id))
+
+
+def _forget_watched(user_id) -> None:
+    key, marker = watched_keys(user_id)
+    try:
+        cache.set(marker, time.time_ns(), WATCHED_MARKER_SECONDS)
+        cache.delete(key)
+    except CACHE_DOWN as error:
+        cache_down(error, consequence="watch hearts may show an old state for a few minutes", logger=logger)
+
+
+def watched_listing_ids(*, user_id: int, request=None) -> frozenset[int]:
+    """The ids of every listing the user watches: from the copy read with the request's session
+    when it is current, else the cache, else one query (then filed). A cache that cannot be
+    reached means the query."""
+    key, marker_key = watched_keys(user_id)
+    found = {}
+    for name in (key, marker_key):
+        value = NOT_READ if request is None else session_prefetched(request, name)
+        if value is NOT_READ:
+            found = None
+            break
+        found[name] = value
+    reachable = True
+    if found is None:
+        try:
+            found = cache.get_many([key, marker_key])
+        except CACHE_DOWN as error:
+            cache_down(error, consequence="watch hearts are read from the database", logger=logger)
+            found, reachable = {}, False
+    filed, marker = found.get(key), found.get(marker_key)
+    if filed is not None and filed[0] == marker:
+        return filed[1]
+    ids = frozenset(Watch.objects.filter(user_id=user_id).values_list("listing_id", flat=True))
+    if reachable and len(ids) <= WATCHED_MAX:
+        try:
+            cache.set(key, (marker, ids), WATCHED_SECONDS)
+        except CACHE_DOWN as error:
+            cache_down(error, consequence="watch hearts are read from the database", logger=logger)
+    return ids
 
 
 def listings_mark_watched(*, listings, user) -> list:
