@@ -3,7 +3,7 @@ visitor, written into a directory: run it in a tree before a change and in one a
 compare the two with diff -r (a change meant to make the page cheaper must leave them identical).
 
     LISTING_HTML_DUMP=/tmp/before .venv/bin/pytest -q -p no:playwright -n 0 -p no:randomly \
-        marketplace/tests/listing_page_html.py
+        stubcollector/tests/listing_page_html.py
 
 Not collected by a test run (no test_ prefix): it asserts nothing by itself. Listings on sale,
 with shipping and offers, with photos (ready, processing, failed), reserved (by another buyer,
