@@ -287,9 +287,12 @@ def _mget(client, key: str, known: tuple, backend) -> list:
     connection = pool.get_connection()
     try:
         raw = _raw_keys.get(key)
-        if raw is None or raw[0] is not backend or raw[1] is not known:
+        # What names the keys, not the backend object: Django gives each thread (gthread workers)
+        # a backend of its own, all naming keys alike.
+        naming = (backend.key_prefix, backend.version, backend.key_func)
+        if raw is None or raw[0] != naming or raw[1] is not known:
             names = [backend.make_key(name) for name in (VERSION_KEY, key, *known)]
-            raw = (backend, known, connection.pack_command("MGET", *names))
+            raw = (naming, known, connection.pack_command("MGET", *names))
             if known:
                 _raw_keys[key] = raw
         connection.send_packed_command(raw[2])
