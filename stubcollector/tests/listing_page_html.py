@@ -83,30 +83,13 @@ def test_dump(settings):
     listings["cover_processing"] = ListingFactory(
         seller=seller, stub=stub(4, photo="stubs/b.jpg", photo_state="processing")
     )
-    listings["reserved_other"] = ListingFactory(
-        seller=seller,
-        stub=stub(5),
-        status=ListingStatus.RESERVED,
-        reserved_by=other,
-        reserved_until=now + datetime.timedelta(minutes=9),
-        reserved_at=now,
-    )
-    listings["reserved_holder"] = ListingFactory(
-        seller=seller,
-        stub=stub(6),
-        status=ListingStatus.RESERVED,
-        reserved_by=holder,
-        reserved_until=now + datetime.timedelta(minutes=9),
-        reserved_at=now,
-        offers_enabled=True,
-    )
-    listings["reserved_lapsed"] = ListingFactory(
-        seller=seller,
-        stub=stub(7),
-        status=ListingStatus.RESERVED,
-        reserved_by=other,
-        reserved_until=now - datetime.timedelta(minutes=9),
-    )
+    def reserved(number, by, minutes_left, **fields):
+        return ListingFactory(seller=seller, stub=stub(number), status=ListingStatus.RESERVED, reserved_by=by,
+                              reserved_until=now + datetime.timedelta(minutes=minutes_left), **fields)
+
+    listings["reserved_other"] = reserved(5, other, 9, reserved_at=now)
+    listings["reserved_holder"] = reserved(6, holder, 9, reserved_at=now, offers_enabled=True)
+    listings["reserved_lapsed"] = reserved(7, other, -9)
     listings["sold"] = ListingFactory(seller=seller, stub=stub(8), status=ListingStatus.SOLD)
     listings["withdrawn"] = ListingFactory(seller=seller, stub=stub(9), status=ListingStatus.WITHDRAWN)
     listings["draft"] = ListingFactory(seller=seller, stub=stub(10), status=ListingStatus.DRAFT)
