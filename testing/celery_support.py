@@ -14,6 +14,7 @@ import pytest
 # The project's Celery app (stubcollector/celery.py), reached without importing the project, so
 # every app's tests may use these helpers.
 from celery import current_app as app
+from kombu.transport import memory
 
 
 def _reset_connections():
@@ -22,8 +23,25 @@ def _reset_connections():
     app.amqp._producer_pool = None
 
 
+# How long the worker's loop waits for a message before it looks at its stop flag again.
+# celery.worker.loops.synloop (the loop of a worker on this transport) waits 2 s, and on the way
+# out it runs one more wait after seeing the flag (`try: maybe_shutdown() finally:
+# _loop_cycle()`): leaving `start_worker` cost ~4 s of idle wall time per worker, more than the
+# tests themselves. A message that arrives still ends the wait at once, as before.
+WORKER_WAIT_SECONDS = 0.05
+
+
+def _drain_events_briefly(drain_events):
+    def drain(self, connection, timeout=None):
+        if timeout is not None and timeout > WORKER_WAIT_SECONDS:  # None: blocking, left alone
+            timeout = WORKER_WAIT_SECONDS
+        return drain_events(self, connection, timeout=timeout)
+
+    return drain
+
+
 @pytest.fixture
-def worker_app(settings):
+def worker_app(settings, monkeypatch):
     saved = {key: app.conf[key] for key in ("task_always_eager", "broker_url", "broker_transport_options")}
     settings.CELERY_TASK_ALWAYS_EAGER = False
     # kombu's in-memory transport polls its queue once a second by default: the worker then took
@@ -32,6 +50,8 @@ def worker_app(settings):
                     broker_transport_options={**(saved["broker_transport_options"] or {}),
                                               "polling_interval": 0.01})
     _reset_connections()
+    monkeypatch.setattr(memory.Transport, "drain_events",
+                        _drain_events_briefly(memory.Transport.drain_events))
     app.control.purge()  # kombu's memory broker lives as long as the process: start empty
     yield app
     # Tasks a test queued but its worker never took (the emails after a payment, say) must not
