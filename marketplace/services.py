@@ -239,6 +239,20 @@ def listing_reserve(*, listing_id: int, buyer, now: datetime | None = None) -> L
     past twice its length from when it began: after that the stub goes back to everyone (the
     sweep releases it). A lapsed reservation by someone else is simply taken over.
     """
+    return listing_reserve_in_transaction(listing_id=listing_id, buyer=buyer, now=now)
+
+
+def listing_reserve_in_transaction(*, listing_id: int, buyer, now: datetime | None = None) -> Listing:
+    """`listing_reserve` inside the caller's transaction, without a savepoint of its own.
+
+    For a caller whose transaction is rolled back whole when this raises (the checkout's
+    `checkout_order_open`): nested in it, `listing_reserve`'s atomic block is a savepoint, two
+    more round trips while the buyer's and the listing's rows are locked, and nothing to undo:
+    every refusal comes before the one write. Outside a transaction the row locks would end
+    with each statement, so that is refused.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise transaction.TransactionManagementError("listing_reserve_in_transaction needs a transaction")
     if not _is_authenticated(buyer):
         raise LoginRequired()
     now = now or timezone.now()

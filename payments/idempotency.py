@@ -10,18 +10,28 @@ an idempotency_error (https://docs.stripe.com/api/idempotent_requests). So a key
   carries an attempt number, the count of this call's 5xx answers for the order (from the audit
   trail `stripe_call` writes) plus one. A timeout does not move it: Stripe may have carried the
   request out, and the same key then returns what it did instead of doing it twice.
+
+Both parts are read in one query per Stripe call once the process knows its prefix: the
+prefix's row is checked (a reset database lacks it) in the same SELECT that counts the 5xx
+answers.
 """
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, IntegerField, Subquery, Value
+from django.db.models.functions import Coalesce
 from djstripe.models import IdempotencyKey
 
 from payments.models import AuditEvent
 
 PREFIX_ACTION = "stubcollector:idempotency-prefix"
 _prefixes: dict[str, str] = {}
+
+
+def _prefix_of(uuid) -> str:
+    return f"sc{str(uuid).replace('-', '')[:12]}"
 
 
 def idempotency_prefix() -> str:
@@ -34,25 +44,59 @@ def idempotency_prefix() -> str:
     name = str(connection.settings_dict.get("NAME"))
     cached = _prefixes.get(name)
     if cached and IdempotencyKey.objects.filter(uuid=cached, action=PREFIX_ACTION).exists():
-        return f"sc{cached.replace('-', '')[:12]}"
+        return _prefix_of(cached)
+    return _prefix_made(name)
+
+
+def _prefix_made(name: str) -> str:
     try:
         with transaction.atomic():
             row, _ = IdempotencyKey.objects.get_or_create(action=PREFIX_ACTION, livemode=False)
     except IntegrityError:  # made at the same moment by another process
         row = IdempotencyKey.objects.get(action=PREFIX_ACTION, livemode=False)
     _prefixes[name] = str(row.uuid)
-    return f"sc{str(row.uuid).replace('-', '')[:12]}"
+    return _prefix_of(row.uuid)
+
+
+def _failed_calls(*, order, action: str):
+    # stripe_call stores the HTTP status as a JSON number, or null when Stripe did not answer
+    # (a timeout). Both bounds keep that null out on every backend: PostgreSQL sorts a jsonb
+    # null below numbers and true/false above them, SQLite compares the text 'null' as greater
+    # than any number.
+    return AuditEvent.objects.filter(
+        order=order, action=action, data__http_status__gte=500, data__http_status__lt=600
+    )
 
 
 def server_failures(*, order, action: str) -> int:
     """How many times Stripe answered 5xx to `action` ("stripe.payment_intent.create") for `order`."""
-    rows = AuditEvent.objects.filter(order=order, action=action)
-    statuses = rows.values_list("data__http_status", flat=True)
-    return sum(1 for status in statuses if isinstance(status, int) and status >= 500)
+    return _failed_calls(order=order, action=action).count()
+
+
+def _prefix_and_failures(*, order, action: str) -> tuple[str, int]:
+    """idempotency_prefix() and server_failures() in one query when the prefix is known."""
+    configured = getattr(settings, "STRIPE_IDEMPOTENCY_PREFIX", "")
+    name = str(connection.settings_dict.get("NAME"))
+    cached = _prefixes.get(name)
+    if configured or not cached:
+        return idempotency_prefix(), server_failures(order=order, action=action)
+    failed = (
+        _failed_calls(order=order, action=action).order_by()
+        .values("order").annotate(n=Count("pk")).values("n")[:1]
+    )
+    failures = Coalesce(Subquery(failed), Value(0), output_field=IntegerField())
+    row = (
+        IdempotencyKey.objects.filter(uuid=cached, action=PREFIX_ACTION)
+        .annotate(failures=failures).values_list("failures", flat=True)[:1]
+    )
+    found = list(row)
+    if not found:  # the database was reset under this process: a new prefix
+        return _prefix_made(name), server_failures(order=order, action=action)
+    return _prefix_of(cached), found[0]
 
 
 def order_idempotency_key(*, order, operation: str) -> str:
     """`<prefix>-order-<id>-<operation>`, with `-attempt-<n>` after Stripe answered 5xx."""
-    key = f"{idempotency_prefix()}-order-{order.pk}-{operation}"
-    failures = server_failures(order=order, action=f"stripe.{operation.replace('-', '.')}")
+    prefix, failures = _prefix_and_failures(order=order, action=f"stripe.{operation.replace('-', '.')}")
+    key = f"{prefix}-order-{order.pk}-{operation}"
     return key if not failures else f"{key}-attempt-{failures + 1}"

@@ -24,7 +24,7 @@ from django.utils import timezone
 from core.errors import Conflict, DomainError, PaymentProviderError
 from core.queue import enqueue_on_commit_or_run_here
 from marketplace.pricing import application_fee_cents
-from marketplace.services import ListingUnavailable, listing_release, listing_reserve
+from marketplace.services import ListingUnavailable, listing_release, listing_reserve_in_transaction
 from payments import stripe_api
 from payments.agreed_prices import listing_total_for
 from payments.forms import SHIPPING_FIELDS
@@ -77,7 +77,9 @@ def checkout_order_open(*, listing_id, buyer, shipping: dict, now=None, request=
     ListingNotFound (404) for an unknown listing.
     """
     now = now or timezone.now()
-    listing = listing_reserve(listing_id=listing_id, buyer=buyer, now=now)  # locks the row first
+    # Locks the buyer's and the listing's rows first. No savepoint of its own: whatever it
+    # refuses with ends this whole transaction.
+    listing = listing_reserve_in_transaction(listing_id=listing_id, buyer=buyer, now=now)
     shipping = {name: shipping.get(name, "") for name in SHIPPING_FIELDS}
 
     # One locked read for the pending orders that matter (the one-live-order constraint leaves at
