@@ -225,6 +225,45 @@ def _versions_to_file(keys: list[str], started) -> list | None:
     return versions
 
 
+# File a page only while none of its dependencies changed after its rendering began, in one round
+# trip (page_file). KEYS: the page's key, then its dependencies'; ARGV: `started`, the seconds, the
+# copy. A version is the decimal text of an integer (Django's RedisSerializer stores integers
+# unpickled); compared as text, in two parts a Lua number holds exactly (versions pass 2^53).
+_FILE_IF_UNCHANGED = """
+local started = ARGV[1]
+local function after(v)
+  if #v ~= #started then return #v > #started end
+  local cut = math.max(#v - 9, 0)
+  local high, high_started = tonumber(v:sub(1, cut)) or 0, tonumber(started:sub(1, cut)) or 0
+  if high ~= high_started then return high > high_started end
+  return tonumber(v:sub(cut + 1)) > tonumber(started:sub(cut + 1))
+end
+for i = 2, #KEYS do
+  local v = redis.call('GET', KEYS[i])
+  if v and (not string.match(v, '^%d+$') or after(v)) then return 0 end
+end
+redis.call('SET', KEYS[1], ARGV[3], 'EX', ARGV[2])
+return 1
+"""
+_file_script = []  # the registered script, made once (its client is named at each call)
+
+
+def _file_if_unchanged(redis, key: str, keys: list[str], started: int, value, seconds: int) -> bool:
+    """Redis: file `value` under `key` unless a version of `keys` is past `started`, one round trip
+    (a script, EVALSHA after its first use). Whether it was filed."""
+    backend, _client, serializer = redis
+    names = [backend.make_key(name) for name in (key, *keys)]
+    args = [int(started), int(seconds), serializer.dumps(value)]
+    try:
+        client = backend._cache.get_client(write=True)  # noqa: SLF001  as _redis
+        if not _file_script:
+            _file_script.append(client.register_script(_FILE_IF_UNCHANGED))
+        return bool(_file_script[0](keys=names, args=args, client=client))
+    except CACHE_DOWN as error:
+        cache_down(error)
+        return False
+
+
 def page_key(request, view, variant: str = "") -> str:
     """The cache key of the page at this whole address (scheme and validated host included: a page
     can carry absolute links, the API's `next`, and one host's copy must never answer another
@@ -336,15 +375,23 @@ def page_lookup(key: str):
         return None, None
     cached = found.get(key)
     if cached is not None:
-        keys, versions, payload = cached
+        keys, filed_at, payload = cached
         if tuple(keys) == known:
             current = found
         else:
             current = cache_get_many(keys)
             _remember_keys(key, keys)
-        if current is not None and [current.get(k, 0) for k in keys] == versions:
+        if current is not None and _unchanged_since(filed_at, (current.get(k, 0) for k in keys)):
             return payload, None
     return None, found.get(VERSION_KEY) or catalogue_version()
+
+
+def _unchanged_since(started, versions) -> bool:
+    """Whether every one of `versions` is an integer at or below `started` (a copy filed in the
+    form before, with a list of versions, never is)."""
+    if type(started) is not int:
+        return False
+    return all(type(version) is int and version <= started for version in versions)
 
 
 def page_begin(request) -> None:
@@ -359,11 +406,20 @@ def page_fileable(request, response) -> bool:
 
 
 def page_file(request, key: str, started, payload, seconds: int) -> None:
-    """File `payload` under `key`, checked against the versions of what the page showed."""
+    """File `payload` under `key` with what the page showed and `started`, unless one of those
+    changed after the rendering began (one round trip on Redis, two on any other cache). The copy
+    is current while every one of them is still at or below `started` (page_lookup): the counter
+    only moves on, so any change since has a higher version."""
     keys = sorted(request._page_cache_shows)
-    versions = _versions_to_file(keys, started)
-    if versions is not None:
-        cache_set(key, (keys, versions, payload), seconds)
+    value = (keys, started, payload)
+    redis = _redis()
+    if redis is not None:
+        filed = _file_if_unchanged(redis, key, keys, started, value, seconds)
+    else:
+        filed = _versions_to_file(keys, started) is not None
+        if filed:
+            cache_set(key, value, seconds)
+    if filed:
         _remember_keys(key, keys)
 
 
