@@ -3,12 +3,9 @@ Redis cannot be reached; every other key fails as before (its callers catch the 
 
 import logging
 import os
-import subprocess
-import sys
 
 import pytest
 import redis
-from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.test import Client
@@ -85,7 +82,7 @@ def test_the_outage_is_logged_once_a_minute_not_once_a_request(redis_down, caplo
     assert "rate limits are counted by each process alone" in warnings[0].getMessage()
 
 
-def test_a_redis_cache_url_gets_this_backend_which_the_deploy_check_takes_as_shared():
+def test_a_redis_cache_url_gets_this_backend_which_the_deploy_check_takes_as_shared(fresh_python):
     """settings.py swaps Django's RedisCache for this one whenever CACHE_URL is Redis (a fresh
     process: the settings are read once)."""
     code = ("import django; django.setup(); from django.conf import settings; "
@@ -94,8 +91,9 @@ def test_a_redis_cache_url_gets_this_backend_which_the_deploy_check_takes_as_sha
     env = {**os.environ, "CACHE_URL": "redis://127.0.0.1:1/0",
            "DJANGO_SETTINGS_MODULE": "stubcollector.settings"}
     env.pop("PYTEST_XDIST_WORKER", None)
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60,
-                         cwd=settings.BASE_DIR, check=True).stdout
+    done = fresh_python(code, env=env, timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+    out = done.stdout
 
     assert out.split() == ["core.rate_limit_cache.RedisCache", "[]"]
 
