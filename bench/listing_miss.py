@@ -14,6 +14,7 @@ sold-price history) may be current from an earlier request for another listing o
 is so for real visitors too.
 
     BENCH_MISS_REQUESTS=300   listings asked for (distinct, at random among those on sale)
+    BENCH_MISS_VISITOR=buyer  who asks: a logged-in buyer, or `anonymous` (no session cookie)
     BENCH_MISS_PROFILE=path   also cProfile the counted requests there and print the top items
 
 It needs what scripts/bench.sh sets up: the bench database, seeded, and the cache (Redis).
@@ -35,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 REQUESTS = int(os.environ.get("BENCH_MISS_REQUESTS", 300))
 WARM_UP = 10  # first requests: imports, template loading, the first connection; not counted
 PROFILE = os.environ.get("BENCH_MISS_PROFILE", "")
+VISITOR = os.environ.get("BENCH_MISS_VISITOR", "buyer")
 
 
 def setup_django():
@@ -49,7 +51,24 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
+def count_redis_round_trips() -> list[int]:
+    """Counts the commands (or pipelines, or scripts) sent to Redis, each one round trip."""
+    from redis.connection import AbstractConnection
+
+    sent = [0]
+    send = AbstractConnection.send_packed_command
+
+    def counted(self, *args, **kwargs):
+        sent[0] += 1
+        return send(self, *args, **kwargs)
+
+    AbstractConnection.send_packed_command = counted
+    return sent
+
+
 def main():
+    if VISITOR not in ("buyer", "anonymous"):
+        sys.exit(f"BENCH_MISS_VISITOR is buyer or anonymous, not {VISITOR}")
     setup_django()
     from django.conf import settings
     from django.contrib.auth import get_user_model
@@ -69,15 +88,18 @@ def main():
     buyers = list(get_user_model().objects.filter(username__startswith="bench_buyer").order_by("pk")[:20])
     # One client (one handler, as one worker has): each request carries the next buyer's cookie.
     client = Client(raise_request_exception=True, HTTP_HOST=settings.ALLOWED_HOSTS[0])
-    cookies = [session_cookie(buyer).split("=", 1) for buyer in buyers]
+    cookies = [session_cookie(buyer).split("=", 1) for buyer in buyers] if VISITOR == "buyer" else []
+    sent = count_redis_round_trips()
     # Timed by CPU time, as the table: waiting for PostgreSQL or Redis is not what a miss costs a core.
     profiler = cProfile.Profile(time.process_time) if PROFILE else None
-    cpu_ms, wall_ms, queries, statuses = [], [], [], []
+    cpu_ms, wall_ms, queries, round_trips, statuses = [], [], [], [], []
     for number, pk in enumerate(wanted):
-        name, value = cookies[number % len(cookies)]
-        client.cookies[name] = value
+        if cookies:
+            name, value = cookies[number % len(cookies)]
+            client.cookies[name] = value
         counted = number >= WARM_UP
         with CaptureQueriesContext(connection) as captured:
+            trips = sent[0]
             wall, cpu = time.perf_counter(), time.process_time()
             if profiler is not None and counted:
                 profiler.enable()
@@ -85,20 +107,24 @@ def main():
             if profiler is not None and counted:
                 profiler.disable()
             cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+            trips = sent[0] - trips
         if not counted:
             continue
         statuses.append(response.status_code)
         cpu_ms.append(cpu * 1000)
         wall_ms.append(wall * 1000)
         queries.append(len(captured.captured_queries))
+        round_trips.append(trips)
     print()
-    print(f"Listing page misses for a logged-in buyer: {len(cpu_ms)} distinct random listings on sale of "
-          f"{len(ids):,}, in-process (test Client, the bench settings, PostgreSQL and Redis), "
-          f"{len(cookies)} buyers in turn")
+    who = f"a logged-in buyer ({len(cookies)} buyers in turn)" if cookies else "an anonymous visitor"
+    print(f"Listing page misses for {who}: {len(cpu_ms)} distinct random listings on sale of "
+          f"{len(ids):,}, in-process (test Client, the bench settings, PostgreSQL and Redis)")
     print()
     print("| per request | mean | p50 | p90 | max |")
     print("|---|---|---|---|---|")
-    for name, values in (("CPU ms (process_time)", cpu_ms), ("wall ms", wall_ms), ("SQL queries", queries)):
+    rows = (("CPU ms (process_time)", cpu_ms), ("wall ms", wall_ms), ("SQL queries", queries),
+            ("Redis round trips", round_trips))
+    for name, values in rows:
         digits = 0 if name == "SQL queries" else 1
         cells = [statistics.mean(values), statistics.median(values), percentile(values, 0.9), max(values)]
         print(f"| {name} | " + " | ".join(f"{value:.{digits}f}" for value in cells) + " |")
