@@ -9,12 +9,13 @@ copy of their own, shared by all of them, with their personal bits filled in per
 (marketplace.personal, under the same rules as here).
 
 Correctness over hit rate: every cached page records what it shows, its *dependencies* (the
-listings on it, the sellers whose names, ratings and payment status it shows; `page_shows`), with
-the version each had when it was rendered, and is served only while every one of them still has
-that version. Any saved or deleted Listing (its stub or photos too) moves that listing's version
-on, a seller's save or new feedback the seller's, both at once and again once the transaction has
-committed. One round trip reads the page and the versions of what it shows (the process
-remembers which keys the page at that address showed last time; a second trip when they differ).
+listings on it, the sellers whose names, ratings and payment status it shows; `page_shows`), and
+the catalogue version its rendering began at, and is served only while none of them has a version
+past that one (filed at all only then: one round trip on Redis, `page_file`). Any saved or
+deleted Listing (its stub or photos too) moves that listing's version on, a seller's save or new
+feedback the seller's, both at once and again once the transaction has committed. One round trip
+reads the page and the versions of what it shows (the process remembers which keys the page at
+that address showed last time; a second trip when they differ).
 So a listing that was just reserved or bought is never shown as buyable from the cache, and a save
 elsewhere in the catalogue leaves the page where it is. What the cache may still show for up to
 PAGE_CACHE_SECONDS: a listing put on sale (or back on sale) since, on a page that did not show it;
