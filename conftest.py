@@ -15,8 +15,9 @@ from django.test import Client
 from payments.models import Order
 from payments.tests.factories import sandbox_seller_onboarded
 from payments.tests.webhook_support import deliver, endpoints_register, pay, sandbox_order
+from testing import paid_snapshot
 
-pytest_plugins = ["stripe_sandbox.pytest_plugin", "testing.celery_support"]
+pytest_plugins = ["stripe_sandbox.pytest_plugin", "testing.celery_support", "testing.paid_snapshot_plugin"]
 
 
 def pytest_runtest_setup(item):
@@ -181,15 +182,20 @@ def order_paid_with(webhook_sandbox, deliver_all):
     return buy
 
 
-@pytest.fixture
-def paid_order(webhook_sandbox):
-    """A real sandbox purchase: the PaymentIntent paid with a test card and the order marked
-    paid by the signed webhook."""
-    order = sandbox_order(webhook_sandbox)
+def _paid_order_build(sandbox) -> int:
+    order = sandbox_order(sandbox)
     pay(order)
-    deliver(webhook_sandbox)
-    order.refresh_from_db()
-    return order
+    deliver(sandbox)
+    return order.pk
+
+
+@pytest.fixture
+@paid_snapshot.shared(_paid_order_build)
+def paid_order(webhook_sandbox, client, request):
+    """A real sandbox purchase: the PaymentIntent paid with a test card and the order marked
+    paid by the signed webhook. Made once and shared by the tests that take it, each with its
+    own copy of the sandbox's state and its own savepoint (testing/paid_snapshot.py)."""
+    return paid_snapshot.take(request, webhook_sandbox, client, _paid_order_build)
 
 
 @pytest.fixture

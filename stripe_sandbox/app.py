@@ -9,6 +9,7 @@ See the package docstring for the public API.
 from __future__ import annotations
 
 import base64
+import copy
 import functools
 import hashlib
 import json
@@ -196,6 +197,41 @@ class Sandbox:
     def flush_deliveries(self, timeout: float = 10.0) -> bool:
         """Send every queued webhook (manual mode) or wait for the worker (background mode)."""
         return self.dispatcher.flush(timeout)
+
+    def state_copy(self) -> dict[str, Any]:
+        """A deep copy of everything the sandbox knows (objects, idempotency records, tokens,
+        the clock's offset, the deliveries made so far), for `state_restore` into another
+        sandbox: a test can start from a state built once instead of making it again."""
+        with self.store.lock, self.dispatcher._condition:
+            store = self.store
+            return copy.deepcopy({
+                "objects": store.objects, "by_kind": store._by_kind,
+                "idempotency": store.idempotency, "tokens": store.tokens,
+                "platform_account_id": store.platform_account_id, "sequence": store._sequence,
+                "clock_offset": store.clock.offset, "deliveries": self.dispatcher.deliveries,
+                "chaos_counts": self.dispatcher.chaos_counts,
+            })
+
+    def state_restore(self, state: dict[str, Any], transport: Transport | None = None) -> None:
+        """Replace this sandbox's state with a copy of `state` (from `state_copy`); every
+        webhook endpoint in it delivers through `transport` (the network when None). Nothing
+        may be in flight: the deliveries are replaced too."""
+        state = copy.deepcopy(state)
+        with self.store.lock, self.dispatcher._condition:
+            if self.dispatcher._in_flight or self.dispatcher.pending():
+                raise RuntimeError("cannot restore a sandbox with deliveries still pending")
+            store = self.store
+            store.objects, store._by_kind = state["objects"], state["by_kind"]
+            store.idempotency, store.tokens = state["idempotency"], state["tokens"]
+            store.platform_account_id, store._sequence = state["platform_account_id"], state["sequence"]
+            store.clock.offset = state["clock_offset"]
+            self.dispatcher.deliveries = state["deliveries"]
+            self.dispatcher.chaos_counts = state["chaos_counts"]
+            self._transports = {}
+            if transport is not None:
+                for endpoint in store.all("webhook_endpoint", PLATFORM):
+                    self._transports[endpoint["id"]] = transport
+            store.save()
 
     @property
     def deliveries(self) -> list[dict[str, Any]]:

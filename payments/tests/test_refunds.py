@@ -12,6 +12,7 @@ from payments.services.refunds import refund_amount_parse, refund_request
 from payments.staff import FINANCE, SUPPORT
 from payments.tests.factories import PaymentFactory, staff_member
 from payments.tests.webhook_support import deliver, sandbox_order, sandbox_order_paid, sandbox_refunds
+from testing import paid_snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -30,9 +31,15 @@ def paid(sandbox, *, price_cents=5000, card="pm_card_visa", funds_available=True
     return order
 
 
+def _paid_order_build(sandbox) -> int:
+    return paid(sandbox).pk
+
+
 @pytest.fixture
-def paid_order(webhook_sandbox):
-    return paid(webhook_sandbox)
+@paid_snapshot.shared(_paid_order_build)
+def paid_order(webhook_sandbox, client, request):
+    """`paid` once for the tests that take it (testing/paid_snapshot.py)."""
+    return paid_snapshot.take(request, webhook_sandbox, client, _paid_order_build)
 
 
 def post_refund(client, order, body=None, **headers):
