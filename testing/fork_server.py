@@ -6,12 +6,14 @@ libraries the project uses; a child forked from here costs ~0.8, the project's o
 django.setup(). Nothing here reads the project's settings or imports the project, so each child
 still reads settings.py under its own environment, exactly as a new interpreter would.
 
-Protocol: one JSON object a line on stdin, {"env": {...}, "argv": ["-c", "<source>", args...]};
-for each, one JSON line on stdout, {"returncode", "stdout", "stderr"}.
+Protocol: one JSON object a line on stdin, {"env": {...}, "argv": ["-c", "<source>", args...]}
+(or ["manage.py", args...]); for each, one JSON line on stdout, {"returncode", "stdout",
+"stderr"}. stubcollector/tests/settings_cases.py forks its start-up cases with the same helpers.
 """
 
 import json
 import os
+import runpy
 import sys
 import tempfile
 import traceback
@@ -23,9 +25,11 @@ def preload() -> None:
     import boto3.session  # noqa: F401
     import botocore.client  # noqa: F401
     import celery.app  # noqa: F401
+    import cryptography.x509  # noqa: F401
     import django.core.handlers.wsgi  # noqa: F401
     import django.core.management  # noqa: F401
     import django.db.backends.sqlite3.base  # noqa: F401
+    import django.db.migrations.executor  # noqa: F401
     import django.db.models  # noqa: F401
     import django.test  # noqa: F401
     import environ  # noqa: F401
@@ -33,18 +37,23 @@ def preload() -> None:
     import PIL.Image  # noqa: F401
     import prometheus_client  # noqa: F401
     import psycopg  # noqa: F401
+    import pygments  # noqa: F401
     import redis.asyncio  # noqa: F401
     import sentry_sdk  # noqa: F401
     import stripe  # noqa: F401
     import yaml  # noqa: F401
 
 
-def run_source(argv: list[str]) -> int:
-    """What `python -c <source> <args>` would exit with, uncaught exceptions printed as the
-    interpreter prints them."""
+def run_case(argv: list[str]) -> int:
+    """What `python <argv>` would exit with (argv: ["-c", source, args...] or a script in the
+    working directory and its arguments), uncaught exceptions printed as the interpreter does."""
     try:
-        sys.argv = ["-c", *argv[2:]]
-        exec(compile(argv[1], "<string>", "exec"), {"__name__": "__main__"})  # noqa: S102
+        if argv[0] == "-c":
+            sys.argv = ["-c", *argv[2:]]
+            exec(compile(argv[1], "<string>", "exec"), {"__name__": "__main__"})  # noqa: S102
+        else:
+            sys.argv = list(argv)
+            runpy.run_path(argv[0], run_name="__main__")
     except SystemExit as exit_:
         if exit_.code is None:
             return 0
@@ -72,7 +81,7 @@ def fork_case(case: dict, workdir: str, cwd: str) -> dict:
             os.environ.clear()
             os.environ.update(case["env"])
             os.chdir(cwd)
-            code = run_source(case["argv"])
+            code = run_case(case["argv"])
         finally:
             sys.stdout.flush()
             sys.stderr.flush()
