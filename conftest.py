@@ -12,9 +12,13 @@ from django.contrib.contenttypes.models import ContentType
 from django.core import mail
 from django.test import Client
 
-from payments.models import Order
-from payments.tests.factories import sandbox_seller_onboarded
-from payments.tests.webhook_support import deliver, endpoints_register, pay, sandbox_order
+from payments.tests.webhook_support import (
+    deliver,
+    endpoints_register,
+    pay,
+    sandbox_order,
+    sandbox_order_bought,
+)
 from testing import paid_snapshot
 
 pytest_plugins = ["stripe_sandbox.pytest_plugin", "testing.celery_support", "testing.paid_snapshot_plugin"]
@@ -164,22 +168,11 @@ def deliver_all(webhook_sandbox, django_capture_on_commit_callbacks):
 
 
 @pytest.fixture
-def order_paid_with(webhook_sandbox, deliver_all):
+def order_paid_with(webhook_sandbox):
     """`order_paid_with(card, **fields)`: a sandbox purchase from a seller at seller@example.com,
     the order given `fields`, paid with Stripe's test `card` (one that disputes, one that warns of
     fraud, ...), and every webhook delivered with what it queued (the emails)."""
-
-    def buy(card, **fields):
-        seller = sandbox_seller_onboarded(webhook_sandbox, email="seller@example.com")
-        order = sandbox_order(webhook_sandbox, seller=seller)
-        if fields:
-            Order.objects.filter(pk=order.pk).update(**fields)
-        pay(order, card)
-        deliver_all()
-        order.refresh_from_db()
-        return order
-
-    return buy
+    return lambda card, **fields: sandbox_order_bought(webhook_sandbox, card, **fields)
 
 
 def _paid_order_build(sandbox) -> int:

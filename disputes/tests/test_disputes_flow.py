@@ -19,15 +19,29 @@ from disputes import services as dispute_services
 from disputes.models import Dispute
 from payments.models import AuditEvent, Order, OrderStatus, PaymentStatus
 from payments.staff import FINANCE, SUPPORT
-from payments.tests.webhook_support import CONNECT_PATH, make_event, pay, post_event, sandbox_order
+from payments.tests.webhook_support import (
+    CONNECT_PATH,
+    make_event,
+    pay,
+    post_event,
+    sandbox_order,
+    sandbox_order_bought,
+)
+from testing import paid_snapshot
 
 pytestmark = pytest.mark.django_db
 
 
+def _disputed_order_build(sandbox) -> int:
+    return sandbox_order_bought(sandbox, "pm_card_createDispute", shipping_name="Ada Lovelace").pk
+
+
 @pytest.fixture
-def disputed_order(order_paid_with):
-    """Paid with Stripe's 0259 card (disputed right after paying), shipped before it arrived."""
-    return order_paid_with("pm_card_createDispute", shipping_name="Ada Lovelace")
+@paid_snapshot.shared(_disputed_order_build)
+def disputed_order(webhook_sandbox, client, request):
+    """Paid with Stripe's 0259 card (disputed right after paying), shipped before it arrived;
+    made once for the tests that take it (testing/paid_snapshot.py)."""
+    return paid_snapshot.take(request, webhook_sandbox, client, _disputed_order_build)
 
 
 def transitions(order):

@@ -125,6 +125,24 @@ def sandbox_order_paid(sandbox, *, price_cents: int = 5000, card: str = "pm_card
     return order
 
 
+def sandbox_order_bought(sandbox, card: str = "pm_card_visa", **fields) -> Order:
+    """A purchase from a seller at seller@example.com, the order given `fields`, paid with
+    Stripe's test `card` (one that disputes, one that warns of fraud, ...), and every webhook
+    delivered with what each commit queued (the emails) run, as the root conftest's
+    `order_paid_with` makes one."""
+    from django.test import TestCase
+
+    seller = sandbox_seller_onboarded(sandbox, email="seller@example.com")
+    order = sandbox_order(sandbox, seller=seller)
+    if fields:
+        Order.objects.filter(pk=order.pk).update(**fields)
+    pay(order, card)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        deliver(sandbox)
+    order.refresh_from_db()
+    return order
+
+
 def sandbox_refunds(sandbox, order) -> list[dict]:
     """The refunds Stripe made on the order's PaymentIntent (from its refund.created events)."""
     return [
