@@ -2,8 +2,8 @@
 
 Two steps, in this order, because Stripe is never called while a row lock is held:
 
-1. `checkout_order_open` — one transaction: lock the listing (`listing_reserve` does the
-   `select_for_update` and the purchase checks after the lock), reserve it for
+1. `checkout_order_open` — one transaction: lock the listing (`listing_reserve_in_transaction`
+   does the `select_for_update` and the purchase checks after the lock), reserve it for
    LISTING_RESERVATION_MINUTES, and create the Order (or hand back the buyer's own pending
    order for this listing). The one-live-order-per-listing constraint backs the lock up.
 2. `checkout_payment_intent` — after the commit: create the PaymentIntent on the seller's
