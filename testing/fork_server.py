@@ -8,7 +8,7 @@ still reads settings.py under its own environment, exactly as a new interpreter 
 
 Protocol: one JSON object a line on stdin, {"env": {...}, "argv": ["-c", "<source>", args...]}
 (or ["manage.py", args...]); for each, one JSON line on stdout, {"returncode", "stdout",
-"stderr"}. stubcollector/tests/settings_cases.py forks its start-up cases with the same helpers.
+"stderr"}. stubcollector/tests/test_deploy_settings.py starts its cases this way too.
 """
 
 import json

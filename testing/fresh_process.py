@@ -34,11 +34,12 @@ class ForkServer:
                 stdout=subprocess.PIPE, text=True, start_new_session=True)
         return self._process
 
-    def run(self, source: str, *args: str, env: dict, timeout: float = 120) -> subprocess.CompletedProcess:
-        """`python -c source args...` under exactly `env`, from the project's root; a child
-        still running after `timeout` seconds fails the test (the server and it are killed)."""
+    def start(self, argv: list[str], *, env: dict, timeout: float = 120) -> subprocess.CompletedProcess:
+        """`python argv...` (["-c", source, args...] or ["manage.py", args...]) under exactly
+        `env`, from the project's root; a child still running after `timeout` seconds fails the
+        test (the server and it are killed)."""
         process = self._started()
-        process.stdin.write(json.dumps({"env": env, "argv": ["-c", source, *args]}) + "\n")
+        process.stdin.write(json.dumps({"env": env, "argv": list(argv)}) + "\n")
         process.stdin.flush()
         ready, _, _ = select.select([process.stdout], [], [], timeout)
         line = process.stdout.readline() if ready else ""
@@ -46,8 +47,11 @@ class ForkServer:
             self.stop()
             pytest.fail(f"a fresh process did not finish in {timeout} s (or its server died)")
         result = json.loads(line)
-        return subprocess.CompletedProcess(["-c", source, *args], result["returncode"],
-                                           result["stdout"], result["stderr"])
+        return subprocess.CompletedProcess(list(argv), result["returncode"], result["stdout"],
+                                           result["stderr"])
+
+    def run(self, source: str, *args: str, env: dict, timeout: float = 120) -> subprocess.CompletedProcess:
+        return self.start(["-c", source, *args], env=env, timeout=timeout)
 
     def stop(self):
         if self._process is None:
@@ -67,9 +71,20 @@ class ForkServer:
 
 
 @pytest.fixture(scope="session")
-def fresh_python():
+def _fork_server():
+    server = ForkServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def fresh_python(_fork_server):
     """`fresh_python(source, *args, env=...)` -> subprocess.CompletedProcess (text stdout and
     stderr), as `subprocess.run([sys.executable, "-c", source, *args], env=env, cwd=ROOT)`."""
-    server = ForkServer()
-    yield server.run
-    server.stop()
+    return _fork_server.run
+
+
+@pytest.fixture(scope="session")
+def fresh_start(_fork_server):
+    """`fresh_start(argv, env=...)`: the same for any command line, e.g. ["manage.py", "check"]."""
+    return _fork_server.start

@@ -1,18 +1,15 @@
 """Production settings: `check --deploy` is clean with production variables, and refuses the
 unsafe cases (no SECRET_KEY, a process-local rate-limit cache, a live key sent elsewhere).
 
-settings.py reads the environment once, so each case needs a fresh start of the project. One
-`settings_cases.py` process (next to this file) forks a child per case, after importing the heavy
+settings.py reads the environment once, so each case needs a fresh start of the project: a child
+forked from testing/fork_server.py (the `fresh_start` fixture), which has imported the heavy
 libraries once, instead of one interpreter per case (~1 CPU-second each); every case still reads
 settings.py under its own environment and reports its exit code, stdout and stderr.
 """
 
-import fcntl
 import json
 import os
 import secrets
-import subprocess
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -108,39 +105,25 @@ def cases() -> dict:
     return found
 
 
-def run_cases(tmp_path) -> list[dict]:
-    batch = [{"env": production_env(tmp_path, **overrides), "argv": argv}
-             for overrides, argv in cases().values()]
-    run = subprocess.run(
-        [sys.executable, str(Path(__file__).with_name("settings_cases.py"))],
-        cwd=BASE_DIR, input=json.dumps(batch), capture_output=True, text=True, timeout=300,
-    )
-    assert run.returncode == 0, run.stderr
-    return json.loads(run.stdout)
-
-
 @pytest.fixture(scope="module")
-def started(tmp_path_factory) -> dict:
-    """Every case's exit code, stdout and stderr, from one settings_cases.py process per test run.
+def _deploy_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("deploy")
 
-    `make test`'s xdist workers may share this module's tests between them (worksteal); the first
-    to need the results computes them and files them where the other finds them (the directory
-    above each worker's basetemp is the run's own), under an flock, as pytest-xdist's docs suggest
-    for fixtures that should run once ("Making session-scoped fixtures execute only once").
-    """
-    tmp_path = tmp_path_factory.mktemp("deploy")
-    if not os.environ.get("PYTEST_XDIST_WORKER"):
-        results = run_cases(tmp_path)
-    else:
-        filed = tmp_path_factory.getbasetemp().parent / "deploy-settings-cases.json"
-        with open(f"{filed}.lock", "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            if filed.is_file():
-                results = json.loads(filed.read_text())
-            else:
-                results = run_cases(tmp_path)
-                filed.write_text(json.dumps(results))
-    return {name: SimpleNamespace(**result) for name, result in zip(cases(), results, strict=True)}
+
+@pytest.fixture
+def started(fresh_start, _deploy_dir):
+    """`started[name]`: that case's exit code, stdout and stderr, from a fresh start of the
+    project under its environment. Each test starts only its own cases, so `make test`'s xdist
+    workers can share this module's tests without one waiting for the other's."""
+    table = cases()
+
+    class Started:
+        def __getitem__(self, name: str) -> SimpleNamespace:
+            overrides, argv = table[name]
+            done = fresh_start(argv, env=production_env(_deploy_dir, **overrides), timeout=300)
+            return SimpleNamespace(returncode=done.returncode, stdout=done.stdout, stderr=done.stderr)
+
+    return Started()
 
 
 def test_check_deploy_reports_nothing_with_production_variables(started):
