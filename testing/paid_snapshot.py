@@ -18,7 +18,8 @@ A fixture marked with `shared(build)` (the root conftest's `paid_order`) has it 
 A test whose sandbox already holds objects of its own when the fixture runs (a fixture ran
 before it and made an account, say) cannot take a copy without losing them: it gets a purchase
 of its own, made as before, after the shared rows are deleted in its savepoint.
-PAID_SNAPSHOT=0 turns the sharing off (every test makes its own purchase), to compare.
+PAID_SNAPSHOT=0 turns the sharing off (every test makes its own purchase), to compare;
+PAID_SNAPSHOT_STRICT=1 fails a test that would get a purchase of its own, to find them.
 """
 
 from __future__ import annotations
