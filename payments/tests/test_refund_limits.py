@@ -17,6 +17,7 @@ from payments.services.refunds import (
 from payments.staff import FINANCE, SUPPORT
 from payments.tests.factories import staff_member
 from payments.tests.webhook_support import deliver, endpoints_register, sandbox_order_paid, sandbox_refunds
+from testing import paid_snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -33,6 +34,17 @@ def paid(sandbox, *, price_cents=13550, funds_available=True):
     return sandbox_order_paid(sandbox, price_cents=price_cents, funds_available=funds_available)
 
 
+def _paid_order_build(sandbox) -> int:
+    return paid(sandbox).pk
+
+
+@pytest.fixture
+@paid_snapshot.shared(_paid_order_build)
+def paid_order(sandbox, client, request):
+    """`paid(sandbox)` once for the tests that take it (testing/paid_snapshot.py)."""
+    return paid_snapshot.take(request, sandbox, client, _paid_order_build)
+
+
 def stripe_refunded(sandbox, order) -> list[int]:
     return [refund["amount"] for refund in sandbox_refunds(sandbox, order)]
 
@@ -46,8 +58,8 @@ def post_refund(client, order, amount, **headers):
 # -- the limits ----------------------------------------------------------------------------------
 
 
-def test_support_cannot_refund_an_order_in_full_in_pieces_under_its_limit(client, sandbox):
-    order = paid(sandbox)
+def test_support_cannot_refund_an_order_in_full_in_pieces_under_its_limit(client, sandbox, paid_order):
+    order = paid_order
     client.force_login(staff_member(SUPPORT))
 
     first = post_refund(client, order, 8000)
@@ -63,8 +75,8 @@ def test_support_cannot_refund_an_order_in_full_in_pieces_under_its_limit(client
     assert order.refund_approvals.get().status == RefundApprovalStatus.OPEN
 
 
-def test_two_support_agents_share_the_orders_limit(client, sandbox):
-    order = paid(sandbox)
+def test_two_support_agents_share_the_orders_limit(client, sandbox, paid_order):
+    order = paid_order
     for amount, expected in ((6000, 201), (4000, 201), (1, 202)):
         client.force_login(staff_member(SUPPORT))
         assert post_refund(client, order, amount).status_code == expected
@@ -82,8 +94,8 @@ def test_a_pending_refund_counts_towards_the_limit(client, sandbox):
     assert post_refund(client, order, 1001).status_code == 202
 
 
-def test_a_failed_refund_does_not_count_towards_the_limit(client, sandbox):
-    order = paid(sandbox)
+def test_a_failed_refund_does_not_count_towards_the_limit(client, sandbox, paid_order):
+    order = paid_order
     support = staff_member(SUPPORT)
     client.force_login(support)
     post_refund(client, order, 9000)
@@ -129,8 +141,8 @@ def test_another_agent_has_a_day_of_their_own(client, sandbox, settings):
     assert post_refund(client, second, 10000).status_code == 201
 
 
-def test_a_double_click_above_the_limit_is_one_request_for_finance(client, sandbox):
-    order = paid(sandbox)
+def test_a_double_click_above_the_limit_is_one_request_for_finance(client, sandbox, paid_order):
+    order = paid_order
     client.force_login(staff_member(SUPPORT))
 
     answers = [post_refund(client, order, 12000) for _ in range(2)]
@@ -147,8 +159,8 @@ def test_a_double_click_above_the_limit_is_one_request_for_finance(client, sandb
 
 
 @pytest.fixture
-def waiting(client, sandbox):
-    order = paid(sandbox)
+def waiting(client, sandbox, paid_order):
+    order = paid_order
     approval = refund_request(order_id=order.pk, actor=staff_member(SUPPORT), amount_cents=12000)
     assert isinstance(approval, RefundApproval)
     return approval
@@ -249,8 +261,8 @@ def test_the_to_do_list_shows_open_requests_unless_asked_for_all(client, sandbox
     assert list(everything.context["cl"].result_list) == [waiting]
 
 
-def test_supports_admin_refund_above_the_limit_says_it_went_to_finance(client, sandbox):
-    order = paid(sandbox)
+def test_supports_admin_refund_above_the_limit_says_it_went_to_finance(client, sandbox, paid_order):
+    order = paid_order
     client.force_login(staff_member(SUPPORT))
     url = f"/admin/payments/order/{order.pk}/refund/"
 
