@@ -14,6 +14,7 @@ import pytest
 # The project's Celery app (stubcollector/celery.py), reached without importing the project, so
 # every app's tests may use these helpers.
 from celery import current_app as app
+from django.db.utils import OperationalError
 from kombu.transport import memory
 
 
@@ -63,8 +64,22 @@ def worker_app(settings, monkeypatch):
 
 def wait_until(predicate, seconds: float = 30.0):
     """Polls until `predicate()` holds (not a timing assertion: a generous bound only, so a
-    broken worker fails the test instead of hanging it)."""
+    broken worker fails the test instead of hanging it).
+
+    On SQLite the test database is one in-memory database in shared-cache mode, where a read
+    that meets the worker thread's open write transaction fails at once with "database table is
+    locked" (SQLITE_LOCKED: no busy timeout applies in shared-cache mode): that poll only came
+    too early, so it counts as "not yet"."""
     deadline = time.monotonic() + seconds
-    while not predicate():
+    while not _holds(predicate):
         assert time.monotonic() < deadline, "the worker did not get there"
         time.sleep(0.05)
+
+
+def _holds(predicate) -> bool:
+    try:
+        return bool(predicate())
+    except OperationalError as error:
+        if "database table is locked" not in str(error):
+            raise
+        return False
