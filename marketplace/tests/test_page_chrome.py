@@ -74,14 +74,17 @@ def test_base_html_draws_each_pages_blocks_search_text_and_messages():
 
 
 def test_base_html_draws_the_menu_of_the_visitor_of_each_request():
-    anna, bert = UserFactory(username="anna"), UserFactory(username="bert")
+    """And nothing of one visitor's reaches another's frame: whatever base.html draws of the user
+    outside a `{% per_request %}` (their name, their e-mail) would be kept and shown to the next."""
+    anna = UserFactory(username="anna_q7", email="anna_q7@example.com")
+    bert = UserFactory(username="bert_z9", email="bert_z9@example.com")
     anonymous = render_to_string("base.html", {}, _request())
     for_anna = render_to_string("base.html", {}, _request(user=anna))
     for_bert = render_to_string("base.html", {}, _request(user=bert))
     again = render_to_string("base.html", {}, _request())
-    assert "Log in" in anonymous and anonymous == again and "anna" not in anonymous
-    assert ">anna<" in for_anna and ">bert<" not in for_anna and "Log in" not in for_anna
-    assert ">bert<" in for_bert and ">anna<" not in for_bert
+    assert "Log in" in anonymous and anonymous == again and "anna_q7" not in anonymous
+    assert ">anna_q7<" in for_anna and "bert_z9" not in for_anna and "Log in" not in for_anna
+    assert ">bert_z9<" in for_bert and "anna_q7" not in for_bert
 
 
 def test_a_changed_setting_is_drawn_into_the_frame():
