@@ -9,6 +9,7 @@ The request id of the HTTP request (or task) that queues a task travels in the m
 and is set again while the task runs, so its log lines carry the same id.
 """
 
+import gc
 import os
 
 from celery import Celery, signals
@@ -95,3 +96,12 @@ def _forget_request_id(task=None, **kwargs):
     request = getattr(task, "request", None)
     if request is not None and not request.is_eager:
         request_id_set("")
+
+
+@signals.worker_process_init.connect
+def _freeze_what_the_pool_process_loaded(**kwargs):
+    """A pool process keeps Django and the apps alive as long as it lives: out of the cyclic
+    collector's scans, a full collection no longer walks them on whichever task triggers it
+    (gunicorn.conf.py's post_worker_init does the same for the web workers)."""
+    gc.collect()
+    gc.freeze()
