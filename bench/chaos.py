@@ -762,6 +762,27 @@ class Soak:
             time.sleep(2)
         return False
 
+    def send_again_unsent_refunds(self):
+        """What Finance does on the refunds Stripe never received (a host or the database went
+        down between our row and the call): the refund list's "Send again" action, which sends
+        each with its first idempotency key (payments/admin/refunds.py)."""
+        unsent = [row[0] for row in self.sql("SELECT id FROM payments_refund WHERE status = 'pending' "
+                                             "AND stripe_refund_id = '' ORDER BY id")]
+        if not unsent:
+            return
+        finance = Browser()
+        status = 0
+        if finance.log_in(self.site, self.finance, PASSWORD):
+            page_url = f"{self.site}/admin/payments/refund/"
+            status, page = finance.request(page_url)
+            token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+            if token:
+                form = urllib.parse.urlencode({
+                    "csrfmiddlewaretoken": token.group(1), "action": "send_again", "index": "0",
+                    "_selected_action": unsent}, doseq=True).encode()
+                status, page = finance.request(page_url, form, {"Referer": page_url})
+        self.counts[f"refunds Stripe never received, sent again by Finance ({status})"] += len(unsent)
+
     def settle_refunds(self):
         """Time passes at the sandbox for the refunds still pending there: a refund waits at
         Stripe until the seller's balance covers it (the sale's money is not available yet), and
@@ -818,6 +839,7 @@ class Soak:
         self.sandbox_post("/_sandbox/deliveries/chaos", {})
         Browser().request(f"{self.sandbox}/_sandbox/faults", method="DELETE")
         drained = self.drain(time.monotonic() + 600)
+        self.send_again_unsent_refunds()
         self.settle_refunds()
         day = since.date().isoformat()
         for command in (["replay_failed_webhooks"], ["replay_stripe_events", "--since", day]):
