@@ -166,6 +166,16 @@ class Browser:
             time.sleep(2)
         return False
 
+    def form_post(self, page_url, fields):
+        """The form on `page_url` sent with `fields` and the page's CSRF token, as a browser
+        would; the page's own answer when it has no form to send."""
+        status, page = self.request(page_url)
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+        if not token:
+            return status, page
+        form = urllib.parse.urlencode({"csrfmiddlewaretoken": token.group(1), **fields}, doseq=True)
+        return self.request(page_url, form.encode(), {"Referer": page_url})
+
     def json_post(self, site, url, payload, referer, **headers):
         return self.request(url, json.dumps(payload).encode(), {
             "Content-Type": "application/json", "Accept": "application/json",
@@ -547,18 +557,13 @@ class Soak:
                 self.record("seller's dispute note", status, sellers[seller], body)
             # ... then Support submits the evidence on the admin's respond page (confirmed).
             page_url = f"{self.site}/admin/disputes/dispute/{row[0][0]}/respond/"
-            status, page = support.request(page_url)
-            token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
-            if token:
-                form = urllib.parse.urlencode({
-                    "csrfmiddlewaretoken": token.group(1), "action": "submit", "confirmed": "1",
-                    "product_description": "A ticket stub, as listed.",
-                    "uncategorized_text": "The seller shipped with tracking; see the note."}).encode()
-                status, page = support.request(page_url, form, {"Referer": page_url})
-                self.record("Support submits dispute evidence", status, support, page)
-                submitted = status == 200 and "Evidence submitted to the bank" in page
-                self.counts["dispute evidence submitted by Support" if submitted
-                            else f"dispute evidence NOT submitted ({status})"] += 1
+            status, page = support.form_post(page_url, {
+                "action": "submit", "confirmed": "1", "product_description": "A ticket stub, as listed.",
+                "uncategorized_text": "The seller shipped with tracking; see the note."})
+            self.record("Support submits dispute evidence", status, support, page)
+            submitted = status == 200 and "Evidence submitted to the bank" in page
+            self.counts["dispute evidence submitted by Support" if submitted
+                        else f"dispute evidence NOT submitted ({status})"] += 1
         time.sleep(2)
         resolve = "warning_closed" if inquiry else outcome
         status, _ = self.sandbox_post(f"/_sandbox/disputes/{dispute_id}/resolve", {"outcome": resolve})
@@ -773,14 +778,8 @@ class Soak:
         finance = Browser()
         status = 0
         if finance.log_in(self.site, self.finance, PASSWORD):
-            page_url = f"{self.site}/admin/payments/refund/"
-            status, page = finance.request(page_url)
-            token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
-            if token:
-                form = urllib.parse.urlencode({
-                    "csrfmiddlewaretoken": token.group(1), "action": "send_again", "index": "0",
-                    "_selected_action": unsent}, doseq=True).encode()
-                status, page = finance.request(page_url, form, {"Referer": page_url})
+            status, _ = finance.form_post(f"{self.site}/admin/payments/refund/", {
+                "action": "send_again", "index": "0", "_selected_action": unsent})
         self.counts[f"refunds Stripe never received, sent again by Finance ({status})"] += len(unsent)
 
     def settle_refunds(self):
