@@ -19,6 +19,7 @@ from payments.services import webhooks as webhook_services
 from payments.services.checkout import payment_intent_cancel_unless_paid
 from payments.services.notifications import order_email_deliver
 from payments.services.redelivery import webhooks_redeliver
+from payments.services.refunds import refunds_send_unsent
 from payments.services.reservations import lapsed_pending_orders
 from payments.services.reservations import reservation_expire as reservation_expire_service
 
@@ -89,6 +90,13 @@ def reservation_expire(*, order_id: int) -> bool:
     if released:
         monitoring.RESERVATIONS_RELEASED.inc()
     return released
+
+
+@shared_task
+def send_unsent_refunds() -> dict:
+    """Beat, every five minutes: the refund rows Stripe never answered are sent again, with the
+    same checks as Finance's "Send again" (payments.services.refunds.refunds_send_unsent)."""
+    return refunds_send_unsent()
 
 
 @shared_task

@@ -41,6 +41,14 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute="*"),
         "options": {"expires": 50},
     },
+    # Refund rows committed whose Stripe call never got an answer (a process or the database
+    # went away between the two, or Stripe answered 5xx). A tick still queued after 4 minutes
+    # is dropped: the next one does its work.
+    "send-unsent-refunds": {
+        "task": "payments.tasks.send_unsent_refunds",
+        "schedule": crontab(minute="*/5"),
+        "options": {"expires": 240},
+    },
     # Replaces the cron line `0 * * * * manage.py send_dispute_reminders` (still valid).
     "send-dispute-reminders": {
         "task": "payments.tasks.send_dispute_reminders",

@@ -69,6 +69,9 @@ S = OrderStatus
 R = RefundStatus
 
 DOUBLE_SUBMIT_WINDOW = timedelta(seconds=60)
+# Far longer than one Stripe call can take with the SDK's retries (STRIPE_TIMEOUT_SECONDS, 10 s,
+# three tries): a row untouched this long has no call of its own still on the way.
+UNSENT_REFUND_GRACE = timedelta(minutes=5)
 BUYER_NOTE_MAX_LENGTH = 1000
 
 # The reason Stripe is sent for each of ours: Stripe knows only its three, and treats
@@ -682,7 +685,10 @@ def refund_send(*, refund_id: int, actor=None, request=None) -> Refund:
         if refund.sent or refund.status in REFUND_FINAL_STATUSES:
             return refund
         retrying = bool(refund.last_error)
-    found = _refund_on_stripe(refund=refund, order=order) if retrying else None
+        # A row left unsent long ago (its process died around the call) may have reached Stripe
+        # under a key Stripe has forgotten since (it keeps keys 24 hours): look before asking.
+        stale = refund.updated_at <= timezone.now() - UNSENT_REFUND_GRACE
+    found = _refund_on_stripe(refund=refund, order=order) if retrying or stale else None
     if found is None:
         if retrying:
             # Stripe made nothing for the last key: a new key, so its stored 5xx is not replayed.
@@ -704,6 +710,34 @@ def refund_send(*, refund_id: int, actor=None, request=None) -> Refund:
         except DomainError as error:
             return _refund_not_sent(refund=refund, error=error, actor=actor, request=request)
     return refund_record(stripe_refund=found, order_id=order.pk, actor=actor, request=request)
+
+
+def refunds_send_unsent(*, now=None, limit: int = 50) -> dict:
+    """Send the pending rows Stripe has no answer for, oldest first: a process that died (or a
+    database that went away) between a row's commit and its Stripe call, or Stripe answering 5xx.
+    Only rows untouched for UNSENT_REFUND_GRACE: no call of theirs can still be in flight (the
+    SDK gives up within STRIPE_TIMEOUT_SECONDS times its retries). Each goes through
+    `refund_send`, so a refund Stripe already made is found by its row id, not made twice."""
+    now = now or timezone.now()
+    ids = list(
+        Refund.objects.filter(
+            status=RefundStatus.PENDING, stripe_refund_id="", updated_at__lte=now - UNSENT_REFUND_GRACE
+        )
+        .order_by("updated_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    report = {"sent": 0, "not_sent": 0, "refused": 0}
+    for refund_id in ids:
+        try:
+            refund_send(refund_id=refund_id)
+        except RefundRefused:
+            report["refused"] += 1
+        except DomainError as error:
+            report["not_sent"] += 1
+            logger.warning("Refund #%s still not sent: %s", refund_id, error.message)
+        else:
+            report["sent"] += 1
+    return report
 
 
 def _lock_refund(refund_id: int) -> tuple[Refund, Order]:
