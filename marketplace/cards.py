@@ -73,13 +73,18 @@ def _card_key(listing, hide_seller: bool) -> str:
     return _key_prefix(CARD_TEMPLATE) + digest
 
 
+def card_keys(listings, *, hide_seller: bool = False) -> list[str]:
+    """The cache keys of `listings`' shared cards (to read them ahead with other keys)."""
+    return [_card_key(listing, hide_seller) for listing in listings]
+
+
 def cards_render(*, listings, request, hide_seller: bool = False, extras=None) -> SafeString:
     """The cards of `listings` (their `is_watched` set, see watchlist.listings_mark_watched),
     shared parts from the cache, each with this visitor's own watch button and, from `extras`
     (safe HTML by listing id), the page's own line about it."""
     extras = extras or {}
     listings = list(listings)
-    keys = [_card_key(listing, hide_seller) for listing in listings]
+    keys = card_keys(listings, hide_seller=hide_seller)
     found = cache_get_many(keys) if keys else {}
     shared, missing = [], {}
     template = get_template(CARD_TEMPLATE)

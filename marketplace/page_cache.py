@@ -32,6 +32,8 @@ core.checks refuses a process-local cache with DEBUG off). PAGE_CACHE_SECONDS=0 
 import hashlib
 import logging
 import time
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import wraps
 
 from django.conf import settings
@@ -64,13 +66,54 @@ def cache_down(error: Exception) -> None:
     cache_health.cache_down(error, consequence="catalogue pages are served uncached", logger=logger)
 
 
-def cache_get_many(keys: list[str]) -> dict | None:
-    """cache.get_many (one round trip on Redis), or None when the cache cannot be reached."""
+# What the request read inside read_ahead(): key -> value, or _ABSENT for a key the cache did not
+# have. Per thread and request (a context variable, reset when the block ends).
+_ahead: ContextVar[dict | None] = ContextVar("page_cache_ahead", default=None)
+_ABSENT = object()
+
+
+@contextmanager
+def read_ahead(keys):
+    """Read `keys` now, in one round trip, and answer cache_get_many (and `versions`) from what was
+    read until the block ends; keys not read ahead are read when asked for and kept too.
+
+    A listing page's parts (more from the seller, the seller's reputation, the sold prices, the
+    cards) each read a few keys of their own, one round trip each (~0.15 ms of CPU apiece); read
+    ahead together they cost one. Each part still decides from values read in one MGET, so what it
+    sees is what it would have seen reading them itself a moment earlier. Inside the block a part
+    gets the same objects each time it asks for a key, and what cache_set(_many) files is answered
+    as filed; a version moved on (_bump) forgets everything read. With the cache away, nothing is
+    kept (each read tries the cache again, as outside the block)."""
+    found = cache_get_many(keys)
+    ahead = None if found is None else {key: found.get(key, _ABSENT) for key in keys}
+    token = _ahead.set(ahead)
     try:
-        return cache.get_many(keys)
-    except CACHE_DOWN as error:
-        cache_down(error)
-        return None
+        yield
+    finally:
+        _ahead.reset(token)
+
+
+def cache_get_many(keys: list[str]) -> dict | None:
+    """cache.get_many (one round trip on Redis), or None when the cache cannot be reached. Inside
+    read_ahead(), from what was read there (the keys missing from it in one round trip)."""
+    ahead = _ahead.get()
+    wanted = keys if ahead is None else [key for key in keys if key not in ahead]
+    if wanted:
+        try:
+            found = cache.get_many(wanted)
+        except CACHE_DOWN as error:
+            cache_down(error)
+            return None
+        if ahead is None:
+            return found
+        ahead.update((key, found.get(key, _ABSENT)) for key in wanted)
+    return {key: ahead[key] for key in keys if ahead[key] is not _ABSENT}
+
+
+def _ahead_set(values: dict) -> None:
+    ahead = _ahead.get()
+    if ahead is not None:
+        ahead.update(values)
 
 
 def cache_set(key: str, value, seconds: int) -> None:
@@ -79,6 +122,8 @@ def cache_set(key: str, value, seconds: int) -> None:
         cache.set(key, value, seconds)
     except CACHE_DOWN as error:
         cache_down(error)
+    else:
+        _ahead_set({key: value})
 
 
 def cache_set_many(values: dict, seconds: int) -> None:
@@ -87,6 +132,8 @@ def cache_set_many(values: dict, seconds: int) -> None:
         cache.set_many(values, seconds)
     except CACHE_DOWN as error:
         cache_down(error)
+    else:
+        _ahead_set(values)
 
 
 def catalogue_version() -> int | None:
@@ -130,6 +177,9 @@ def versions(keys: list[str]) -> dict | None:
 
 def _bump(keys: frozenset) -> None:
     """Move the counter on and give `keys` its new value."""
+    ahead = _ahead.get()
+    if ahead is not None:  # what was read ahead may be from before this change
+        ahead.clear()
     try:
         try:
             version = cache.incr(VERSION_KEY)

@@ -4,6 +4,7 @@ feedback and stubs sold, in a fixed number of queries."""
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
+from marketplace.listing_reads import listing_page_reads_register
 from marketplace.page_cache import (
     DEPENDENCY_SECONDS,
     cache_set,
@@ -53,9 +54,9 @@ def seller_reputation(*, seller_id, recent: int = RECENT_FEEDBACK) -> SellerRepu
     not: under a stream of edits nearly every listing page read it again).
     """
     seconds = REPUTATION_SECONDS if page_cache_seconds() else 0
-    key = f"ratings:seller-reputation:{int(seller_id)}"
-    depends = [seller_key(seller_id), seller_sales_key(seller_id)]
-    # One round trip: the copy and the versions it must have been filed under.
+    *depends, key = reputation_keys(seller_id)
+    # One round trip (none on a listing page, which reads them ahead): the copy and the versions
+    # it must have been filed under.
     found = versions([*depends, key]) if seconds else None
     if found is None:  # no page cache, or the cache cannot be reached
         return _seller_reputation_read(seller_id=seller_id, recent=recent)
@@ -67,6 +68,15 @@ def seller_reputation(*, seller_id, recent: int = RECENT_FEEDBACK) -> SellerRepu
         reputation = _seller_reputation_read(seller_id=seller_id, recent=RECENT_FEEDBACK)
         cache_set(key, (current, reputation), seconds)
     return replace(reputation, recent=reputation.recent[:recent])
+
+
+def reputation_keys(seller_id) -> list[str]:
+    """The versions the seller's reputation copy is filed under, then the copy's key."""
+    return [seller_key(seller_id), seller_sales_key(seller_id), f"ratings:seller-reputation:{int(seller_id)}"]
+
+
+# Every listing page shows its seller's reputation (listing_detail.html).
+listing_page_reads_register(lambda listing: reputation_keys(listing.seller_id))
 
 
 def reputation_follow_order_status(sender, *, order, **kwargs) -> None:

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from django.db import connection
 from django.utils import timezone
 
+from marketplace.listing_reads import listing_page_reads_register
 from marketplace.page_cache import (
     DEPENDENCY_SECONDS,
     cache_get_many,
@@ -263,6 +264,16 @@ def sold_prices_for_groups(*, groups, request=None) -> dict[ComparableGroup, Sol
 def stub_sold_prices(*, stub, request=None) -> SoldPrices:
     group = stub_comparable_group(stub)
     return sold_prices_for_groups(groups=[group], request=request)[group]
+
+
+def _listing_page_reads(listing) -> list[str]:
+    group = stub_comparable_group(listing.stub)
+    return [group.version_key, group.cache_key]
+
+
+# Every listing page shows its stub's sold-price history (listing_detail.html), read as
+# sold_prices_for_groups reads it.
+listing_page_reads_register(_listing_page_reads)
 
 
 def sold_prices_changed(*, order, from_status: str, to_status: str, **_kwargs) -> None:
