@@ -9,6 +9,7 @@ carry it as JSON data, never as HTML.
 import json
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core import mail
 from django.test import Client
 from hypothesis import given
@@ -16,12 +17,14 @@ from hypothesis import strategies as st
 
 from accounts.tests.factories import UserFactory
 from disputes.models import Dispute
+from marketplace.models import Listing
 from marketplace.tests.factories import ListingFactory, StubFactory
 from messaging.models import MessageReport
 from payments.models import OrderStatus
 from payments.shipping import ShippingCarrier, tracking_url
 from payments.tests.factories import sandbox_seller_onboarded
-from payments.tests.webhook_support import deliver, endpoints_register, pay, sandbox_order
+from payments.tests.webhook_support import deliver, pay, sandbox_order
+from testing import paid_snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -55,18 +58,51 @@ def _around(body: str, needle: str) -> str:
     return body[max(0, at - 200): at + 200]
 
 
+# The order's pk -> the pks and addresses of the rest of its world, as _tainted_build made it.
+_TAINTED_EXTRAS: dict[int, dict] = {}
+
+
+def _tainted_build(sandbox) -> int:
+    """The world below (~1.5 s of CPU), made once and shared by the tests that take it
+    (testing/paid_snapshot.py: each test starts from the same rows, sandbox state and emails in
+    its own savepoint). Emails go out after the commit (or through a task): those callbacks run
+    as they come."""
+    from django.test import TestCase
+    from django.test.utils import override_settings
+
+    with override_settings(RATELIMIT_ENABLE=False), TestCase.captureOnCommitCallbacks(execute=True):
+        world = _tainted_world(sandbox)
+    order = world["order"]
+    _TAINTED_EXTRAS[order.pk] = {
+        "on_sale": world["on_sale"].pk, "dispute": world["dispute"].pk, "staff": world["staff"].pk,
+        "conversation_url": world["conversation_url"], "offer_url": world["offer_url"],
+    }
+    return order.pk
+
+
 @pytest.fixture
-def tainted(stripe_sandbox, settings, django_capture_on_commit_callbacks):
-    # Emails go out after the commit (or through a task): run those callbacks as they come.
-    with django_capture_on_commit_callbacks(execute=True):
-        return _tainted_world(stripe_sandbox, settings)
-
-
-def _tainted_world(stripe_sandbox, settings):
-    """One seller, one buyer, one paid, shipped, completed, rated and disputed order, and one
-    listing still on sale: every text a user types holds a payload."""
+@paid_snapshot.shared(_tainted_build)
+def tainted(webhook_sandbox, client, settings, request):
     settings.RATELIMIT_ENABLE = False
-    endpoints_register(stripe_sandbox, Client())
+    order = paid_snapshot.take(request, webhook_sandbox, client, _tainted_build)
+    extras = _TAINTED_EXTRAS[order.pk]
+    seller, buyer = order.seller, order.buyer
+    clients = {"anon": Client()}
+    for who, user in (("seller", seller), ("buyer", buyer),
+                      ("staff", get_user_model().objects.get(pk=extras["staff"]))):
+        clients[who] = Client()
+        clients[who].force_login(user)
+    return {"seller": seller, "buyer": buyer, "order": order,
+            "on_sale": Listing.objects.get(pk=extras["on_sale"]),
+            "dispute": Dispute.objects.get(pk=extras["dispute"]),
+            "conversation_url": extras["conversation_url"], "report": MessageReport.objects.get(),
+            "offer_url": extras["offer_url"], "clients": clients}
+
+
+def _tainted_world(stripe_sandbox):
+    """One seller, one buyer, one paid, shipped, completed, rated and disputed order, and one
+    listing still on sale: every text a user types holds a payload. The sandbox has our
+    webhook endpoints registered."""
     seller = sandbox_seller_onboarded(stripe_sandbox, seller_bio=payload("seller_bio"))
     buyer = UserFactory(first_name=payload("first_name"), last_name=payload("last_name"))
     stub_fields = {name: payload(name) for name in LONG_FIELDS["stub"]}
@@ -119,12 +155,8 @@ def _tainted_world(stripe_sandbox, settings):
     order.refresh_from_db()
     assert order.status == OrderStatus.COMPLETED, order.status
     staff = UserFactory(is_staff=True, is_superuser=True)
-    as_staff = Client()
-    as_staff.force_login(staff)
-    return {"seller": seller, "buyer": buyer, "order": order, "on_sale": on_sale, "dispute": dispute,
-            "conversation_url": conversation_url, "report": MessageReport.objects.get(),
-            "offer_url": f"/offers/{offer['id']}/",
-            "clients": {"anon": Client(), "seller": as_seller, "buyer": as_buyer, "staff": as_staff}}
+    return {"order": order, "on_sale": on_sale, "dispute": dispute, "staff": staff,
+            "conversation_url": conversation_url, "offer_url": f"/offers/{offer['id']}/"}
 
 
 STUB = LONG_FIELDS["stub"]
