@@ -3,6 +3,9 @@ feedback and stubs sold, in a fixed number of queries."""
 
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from functools import lru_cache
+
+from django.db import connection
 
 from marketplace.listing_reads import listing_page_reads_register
 from marketplace.page_cache import (
@@ -43,7 +46,8 @@ class SellerReputation:
 def seller_reputation(*, seller_id, recent: int = RECENT_FEEDBACK) -> SellerReputation:
     """The seller's reputation, from the cache while nothing it shows has changed since.
 
-    Three queries on a miss. Filed under the seller's own versions (marketplace.page_cache):
+    One query on a miss (two for a seller with feedback). Filed under the seller's own versions
+    (marketplace.page_cache):
     `seller_key`, which every feedback about the seller (left, answered, hidden, shown, left out
     of the average after a refund: each a save of the feedback, and its SellerRating recounted in
     the same transaction) and the seller's own saves move on, and `seller_sales_key`, which a
@@ -88,21 +92,49 @@ def reputation_follow_order_status(sender, *, order, **kwargs) -> None:
 
 
 def _seller_reputation_read(*, seller_id, recent: int) -> SellerReputation:
-    """Three queries: the rating summary, the stubs sold, the latest visible feedback."""
-    summary = SellerRating.objects.filter(seller_id=seller_id).first()
-    sold = Order.objects.filter(seller_id=seller_id, status__in=SOLD_ORDER_STATUSES).count()
-    latest = list(
-        Feedback.objects.filter(seller_id=seller_id, hidden=False, excluded_reason="")
-        .select_related("buyer", "order__listing__stub")
-        # What a feedback item shows: the cache holds no more of the buyer than their name.
-        .only(*FEEDBACK_ITEM_FIELDS)
-        .order_by("-created_at", "-id")[:recent]
-    )
+    """The rating summary with the stubs sold in one statement (_SUMMARY_SQL), then the latest
+    visible feedback, unless the summary counts none: it counts exactly those rows
+    (services.seller_rating_refresh). A seller without feedback, most of them, costs one query
+    (~0.5 ms of CPU) instead of three (~3 ms, mostly the ORM building the feedback query)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_summary_sql(connection.vendor), [seller_id, seller_id, seller_id, *_SOLD])
+        count, average, sold = cursor.fetchone()
+    count = count or 0
+    latest = []
+    if count:
+        latest = list(
+            Feedback.objects.filter(seller_id=seller_id, hidden=False, excluded_reason="")
+            .select_related("buyer", "order__listing__stub")
+            # What a feedback item shows: the cache holds no more of the buyer than their name.
+            .only(*FEEDBACK_ITEM_FIELDS)
+            .order_by("-created_at", "-id")[:recent]
+        )
     return SellerReputation(
-        average=summary.average if summary and summary.count else None,
-        count=summary.count if summary else 0,
+        # As the ORM reads the column (SQLite hands a raw cursor a float): two decimal places.
+        average=Decimal(str(average)).quantize(AVERAGE_PLACES) if count else None,
+        count=count,
         stubs_sold=sold,
         recent=latest,
+    )
+
+
+AVERAGE_PLACES = Decimal("0.01")
+_SOLD = [str(status) for status in SOLD_ORDER_STATUSES]
+
+
+@lru_cache(maxsize=4)
+def _summary_sql(_vendor: str) -> str:
+    """The seller's rating count and average (SellerRating; none without a row) and their orders
+    counted as sold, in one statement; params: the seller three times, then SOLD_ORDER_STATUSES."""
+    quote = connection.ops.quote_name
+    rating, order = SellerRating._meta, Order._meta
+    summary = f"FROM {quote(rating.db_table)} WHERE {quote(rating.get_field('seller').column)} = %s"
+    statuses = ", ".join(["%s"] * len(SOLD_ORDER_STATUSES))
+    return (
+        f"SELECT (SELECT {quote(rating.get_field('count').column)} {summary}),"
+        f" (SELECT {quote(rating.get_field('average').column)} {summary}),"
+        f" (SELECT COUNT(*) FROM {quote(order.db_table)} WHERE {quote(order.get_field('seller').column)} = %s"
+        f" AND {quote(order.get_field('status').column)} IN ({statuses}))"
     )
 
 

@@ -43,14 +43,14 @@ def test_seller_page_query_count_is_constant(client, django_assert_num_queries, 
     settings.PAGE_CACHE_SECONDS = 0  # a new listing does not empty a cached page (page_cache.py)
     seller = SellerFactory()
     ListingFactory.create_batch(2, seller=seller)
-    # seller, capped count, page + the reputation (rating summary, stubs sold, feedback)
+    # seller, capped count, page + the reputation (rating summary with stubs sold; no feedback)
     # + the problem reports record (problems resolved)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(5):
         client.get(f"/sellers/{seller.username}/")
     ListingFactory.create_batch(20, seller=seller)
-    # seller, capped count, page + the reputation (rating summary, stubs sold, feedback)
+    # seller, capped count, page + the reputation (rating summary with stubs sold; no feedback)
     # + the problem reports record (problems resolved)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(5):
         client.get(f"/sellers/{seller.username}/")
 
 

@@ -20,9 +20,10 @@ def test_the_detail_page_query_count_is_constant_and_the_reputation_is_read_once
         return client.get(f"/listings/{listing.pk}/")
 
     # session, listing (and whether its stub has photos besides the cover: none here, so no
-    # gallery query), more from the seller + the reputation (summary, sold, feedback) + what stubs
-    # like it sold for (payments.selectors.sold_prices; cached until such a sale)
-    with django_assert_num_queries(7):
+    # gallery query), more from the seller + the reputation (summary with stubs sold; no feedback
+    # to read) + what stubs like it sold for (payments.selectors.sold_prices; cached until such a
+    # sale)
+    with django_assert_num_queries(5):
         get()
     # the reputation, the sold prices and the seller's other listings (marketplace.more_from_seller)
     # now come from the cache
@@ -30,7 +31,7 @@ def test_the_detail_page_query_count_is_constant_and_the_reputation_is_read_once
         get()
     ListingFactory.create_batch(10, seller=listing.seller)
     PaidOrderFactory.create_batch(3, seller=listing.seller, listing__seller=listing.seller)
-    with django_assert_num_queries(6):  # the seller sold: read once more, no more than before
+    with django_assert_num_queries(4):  # the seller sold: read once more, no more than before
         response = get()
     assert response.context["reputation"].stubs_sold == 3
     more = response.context["more_from_seller"]

@@ -9,6 +9,7 @@ from marketplace.tests.factories import ListingFactory
 from payments.models import OrderStatus
 from payments.services.orders import order_transition
 from payments.tests.factories import OrderFactory, PaidOrderFactory
+from ratings.models import SellerRating
 from ratings.selectors import seller_reputation
 from ratings.services import feedback_leave
 
@@ -49,7 +50,7 @@ def test_new_feedback_shows_at_once(order):
 def test_with_the_cache_off_it_is_read_every_time(order, settings, django_assert_num_queries):
     settings.PAGE_CACHE_SECONDS = 0
     seller_reputation(seller_id=order.seller_id)
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(1):  # no feedback: the summary with the stubs sold only
         seller_reputation(seller_id=order.seller_id)
 
 
@@ -88,3 +89,31 @@ def test_the_copy_outlives_a_cached_page_and_not_the_versions_it_is_filed_under(
     seller_reputation(seller_id=order.seller_id)
     assert list(filed.values()) == [selectors.REPUTATION_SECONDS]
     assert settings.PAGE_CACHE_SECONDS < selectors.REPUTATION_SECONDS < page_cache.DEPENDENCY_SECONDS
+
+
+def test_the_summary_reads_as_the_orm_reads_it(order, settings):
+    """The rating summary and the stubs sold are read in one statement of our own: the average
+    has the column's two decimal places, as SellerRating gives it."""
+    settings.PAGE_CACHE_SECONDS = 0
+    feedback_leave(order_id=order.pk, buyer=order.buyer, rating=4, comment="Good.")
+    second = PaidOrderFactory(status=OrderStatus.COMPLETED, seller=order.seller)
+    feedback_leave(order_id=second.pk, buyer=second.buyer, rating=5, comment="")
+    PaidOrderFactory(seller=order.seller)  # paid, not completed: sold all the same
+    OrderFactory(seller=order.seller)  # not paid: not sold
+    summary = SellerRating.objects.get(seller=order.seller)
+
+    reputation = seller_reputation(seller_id=order.seller_id)
+
+    assert (reputation.average, str(reputation.average), reputation.count) == (
+        summary.average, "4.50", summary.count)
+    assert reputation.stubs_sold == 3
+    assert [item.comment for item in reputation.recent] == ["", "Good."]
+
+
+def test_a_seller_without_a_rating_row_has_none(settings, django_assert_num_queries):
+    settings.PAGE_CACHE_SECONDS = 0
+    seller = ListingFactory().seller
+    with django_assert_num_queries(1):
+        reputation = seller_reputation(seller_id=seller.pk)
+    assert (reputation.average, reputation.count, reputation.stubs_sold) == (None, 0, 0)
+    assert reputation.recent == []
