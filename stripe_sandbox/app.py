@@ -9,11 +9,11 @@ See the package docstring for the public API.
 from __future__ import annotations
 
 import base64
-import copy
 import functools
 import hashlib
 import json
 import logging
+import pickle
 import re
 import threading
 import traceback
@@ -136,6 +136,13 @@ class Route:
             raise invalid_request(f"Received unknown parameter: {unknown[0]}", param=unknown[0])
 
 
+def _deep_copy(value: Any) -> Any:
+    """A deep copy of plain data (dicts, lists, strings, Delivery records) through pickle:
+    several times faster than copy.deepcopy on the sandbox's state, which a shared test purchase
+    copies into every test that takes it."""
+    return pickle.loads(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+
+
 class Sandbox:
     """An offline, stateful Stripe Connect: see the package docstring."""
 
@@ -204,7 +211,7 @@ class Sandbox:
         sandbox: a test can start from a state built once instead of making it again."""
         with self.store.lock, self.dispatcher._condition:
             store = self.store
-            return copy.deepcopy({
+            return _deep_copy({
                 "objects": store.objects, "by_kind": store._by_kind,
                 "idempotency": store.idempotency, "tokens": store.tokens,
                 "platform_account_id": store.platform_account_id, "sequence": store._sequence,
@@ -216,7 +223,7 @@ class Sandbox:
         """Replace this sandbox's state with a copy of `state` (from `state_copy`); every
         webhook endpoint in it delivers through `transport` (the network when None). Nothing
         may be in flight: the deliveries are replaced too."""
-        state = copy.deepcopy(state)
+        state = _deep_copy(state)
         with self.store.lock, self.dispatcher._condition:
             if self.dispatcher._in_flight or self.dispatcher.pending():
                 raise RuntimeError("cannot restore a sandbox with deliveries still pending")

@@ -10,7 +10,9 @@ stripe.com, "link" wallets, ...) are reset in ``_NEUTRAL_VALUES``.
 from __future__ import annotations
 
 import copy
+import functools
 import json
+import pickle
 import secrets
 import string
 from pathlib import Path
@@ -75,10 +77,17 @@ _NEUTRAL_VALUES: dict[str, dict[str, Any]] = {
 }
 
 
+@functools.cache
+def _template(resource: str) -> bytes:
+    """The fixture with its neutral values, pickled once: unpickling makes a fresh deep copy
+    several times faster than copy.deepcopy, and every object the sandbox creates starts here."""
+    return pickle.dumps({**_FIXTURES[resource], **_NEUTRAL_VALUES.get(resource, {})},
+                        protocol=pickle.HIGHEST_PROTOCOL)
+
+
 def from_fixture(resource: str, **values: Any) -> dict[str, Any]:
     """A fresh object of ``resource`` with Stripe's full key set and the given values."""
-    obj = copy.deepcopy(_FIXTURES[resource])
-    obj.update(copy.deepcopy(_NEUTRAL_VALUES.get(resource, {})))
+    obj = pickle.loads(_template(resource))
     obj.update(values)
     if "livemode" in obj:
         obj["livemode"] = False
