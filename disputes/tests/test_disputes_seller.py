@@ -9,17 +9,24 @@ from disputes.models import Dispute
 from payments.models import AuditEvent
 from payments.staff import SUPPORT, staff_groups_ensure
 from payments.tests.webhook_support import deliver, pay, sandbox_order
+from testing import paid_snapshot
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def disputed_order(webhook_sandbox):
-    order = sandbox_order(webhook_sandbox)
+def _disputed_order_build(sandbox) -> int:
+    order = sandbox_order(sandbox)
     pay(order, "pm_card_createDispute")
-    deliver(webhook_sandbox)
-    order.refresh_from_db()
-    return order
+    deliver(sandbox)
+    return order.pk
+
+
+@pytest.fixture
+@paid_snapshot.shared(_disputed_order_build)
+def disputed_order(webhook_sandbox, client, request):
+    """Paid with Stripe's 0259 card (disputed right after paying); made once for the tests that
+    take it, each in its own savepoint (testing/paid_snapshot.py)."""
+    return paid_snapshot.take(request, webhook_sandbox, client, _disputed_order_build)
 
 
 def url(order):

@@ -17,6 +17,7 @@ from payments.tests.test_refunds import (
     refunded_in_full_by_the_seller,
 )
 from payments.tests.webhook_support import deliver
+from testing import paid_snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -25,24 +26,35 @@ def relist_url(order):
     return f"/payments/orders/{order.pk}/relist/"
 
 
-def shipped_and_refunded(sandbox, client, capture):
+def _shipped_and_refunded_build(sandbox) -> int:
+    """Paid, shipped, then refunded in full by its seller; the outbox holds only the refund's
+    emails."""
+    from django.test import Client, TestCase
+
     order = paid(sandbox, price_cents=2000)
     order_ship(order_id=order.pk, seller=order.seller, tracking_number="1Z999", carrier="ups")
+    client = Client()
     client.force_login(order.seller)
     mail.outbox.clear()
-    with capture(execute=True):
+    with TestCase.captureOnCommitCallbacks(execute=True):
         post_refund(client, order)
         sandbox.settle_refunds(order.refunds.get().stripe_refund_id)
         deliver(sandbox)
-    order.refresh_from_db()
-    order.listing.refresh_from_db()
+    return order.pk
+
+
+@pytest.fixture
+@paid_snapshot.shared(_shipped_and_refunded_build)
+def shipped_and_refunded(webhook_sandbox, client, request):
+    """The order above, made once for the tests that take it, each in its own savepoint
+    (testing/paid_snapshot.py); `client` is logged in as its seller."""
+    order = paid_snapshot.take(request, webhook_sandbox, client, _shipped_and_refunded_build)
+    client.force_login(order.seller)
     return order
 
 
-def test_a_full_refund_of_a_shipped_order_keeps_the_stub_off_sale_and_says_so(
-    client, webhook_sandbox, django_capture_on_commit_callbacks
-):
-    order = shipped_and_refunded(webhook_sandbox, client, django_capture_on_commit_callbacks)
+def test_a_full_refund_of_a_shipped_order_keeps_the_stub_off_sale_and_says_so(client, shipped_and_refunded):
+    order = shipped_and_refunded
 
     assert (order.status, order.listing.status) == (OrderStatus.REFUNDED, ListingStatus.SOLD)
     assert order.audit_events.filter(action="listing.kept_off_sale").exists()
@@ -56,9 +68,9 @@ def test_a_full_refund_of_a_shipped_order_keeps_the_stub_off_sale_and_says_so(
 
 
 def test_the_seller_puts_the_returned_stub_back_on_sale_once_and_a_double_click_is_told(
-    client, webhook_sandbox, django_capture_on_commit_callbacks
+    client, shipped_and_refunded
 ):
-    order = shipped_and_refunded(webhook_sandbox, client, django_capture_on_commit_callbacks)
+    order = shipped_and_refunded
 
     first = client.post(relist_url(order), follow=True)
     second = client.post(relist_url(order), follow=True)
@@ -73,10 +85,8 @@ def test_the_seller_puts_the_returned_stub_back_on_sale_once_and_a_double_click_
 
 
 @pytest.mark.parametrize("who", ["stranger", "buyer", "staff"])
-def test_nobody_but_the_seller_can_relist_and_learns_nothing(
-    client, webhook_sandbox, django_capture_on_commit_callbacks, who
-):
-    order = shipped_and_refunded(webhook_sandbox, client, django_capture_on_commit_callbacks)
+def test_nobody_but_the_seller_can_relist_and_learns_nothing(client, shipped_and_refunded, who):
+    order = shipped_and_refunded
     user = {"stranger": UserFactory(), "buyer": order.buyer, "staff": staff_member(FINANCE)}[who]
     client.force_login(user)
 

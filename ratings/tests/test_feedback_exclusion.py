@@ -13,25 +13,34 @@ from payments.tests.webhook_support import deliver, pay, sandbox_order
 from ratings.models import Feedback, FeedbackExclusion, SellerRating
 from ratings.selectors import seller_reputation
 from ratings.services import feedback_leave
+from testing import paid_snapshot
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def rated(webhook_sandbox):
-    """A completed sandbox order rated 5, and another order of the same seller rated 3."""
-    order = sandbox_order(webhook_sandbox)
+def _rated_build(sandbox) -> int:
+    order = sandbox_order(sandbox)
     pay(order)
-    deliver(webhook_sandbox)
-    webhook_sandbox.advance_time(8 * 24 * 3600)  # the sale's money is available
+    deliver(sandbox)
+    sandbox.advance_time(8 * 24 * 3600)  # the sale's money is available
     order_ship(order_id=order.pk, seller=order.seller, tracking_number="1Z999AA10123456784", carrier="ups")
     order_complete(order_id=order.pk, buyer=order.buyer)
     feedback_leave(order_id=order.pk, buyer=order.buyer, rating=5, comment="Perfect, five stars.")
     other = PaidOrderFactory(status=OrderStatus.COMPLETED, listing__seller=order.seller)
     feedback_leave(order_id=other.pk, buyer=other.buyer, rating=3, comment="Took a while.")
+    return order.pk
+
+
+@pytest.fixture
+@paid_snapshot.shared(_rated_build)
+def rated(webhook_sandbox, client, request):
+    """A completed sandbox order rated 5, and another order of the same seller rated 3; made
+    once for the tests that take it, each in its own savepoint (testing/paid_snapshot.py). The
+    reputation is read here, so each test starts with it cached (the cache is emptied between
+    tests)."""
+    order = paid_snapshot.take(request, webhook_sandbox, client, _rated_build)
     assert average(order.seller) == (2, 4)
     assert len(seller_reputation(seller_id=order.seller_id).recent) == 2  # and cached
-    order.refresh_from_db()
     return order
 
 
