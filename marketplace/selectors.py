@@ -15,6 +15,7 @@ from django.db import connection
 from django.db.models import BooleanField, F, Q, QuerySet
 from django.db.models.expressions import Col, RawSQL
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from core.errors import NotFound
 from core.ids import MAX_ID
@@ -519,16 +520,8 @@ def listing_for_page(*, listing_id, viewer) -> Listing:
             row = cursor.fetchone()
     if row is None:
         raise NotFound("No such listing.", code="listing_not_found")
-    objects, values = [], iter(row)
-    for (model, _table, fields), converters in zip(plan, _page_converters(plan), strict=True):
-        read = []
-        for field_, convert in zip(fields, converters, strict=True):
-            value = next(values)
-            for step in convert:
-                value = step(value, field_, connection)
-            read.append(value)
-        objects.append(model.from_db(connection.alias, [field_.attname for field_ in fields], read))
-    listing, stub, seller = objects
+    values = iter(row)
+    listing, stub, seller = _objects_from_row(plan, _page_converters(plan), values)
     Listing.stub.field.set_cached_value(listing, stub)
     Listing.seller.field.set_cached_value(listing, seller)
     listing.has_more_photos = bool(next(values))
@@ -542,26 +535,75 @@ _CONVERTERS = WeakKeyDictionary()
 
 def _page_converters(plan) -> list:
     ops = connection.ops
-    if ops not in _CONVERTERS:
-        _CONVERTERS[ops] = [
+    by_plan = _CONVERTERS.setdefault(ops, {})
+    if plan not in by_plan:
+        by_plan[plan] = [
             [
                 (*ops.get_db_converters(col), *col.get_db_converters(connection))
                 for col in (field_.get_col(table) for field_ in fields)
             ]
             for _model, table, fields in plan
         ]
-    return _CONVERTERS[ops]
+    return by_plan[plan]
+
+
+def _objects_from_row(plan, converters, values) -> list:
+    """One model instance per entry of `plan` from a row's values (in the plan's order), as the
+    ORM reads them."""
+    objects = []
+    for (model, _table, fields), field_converters in zip(plan, converters, strict=True):
+        read = []
+        for field_, convert in zip(fields, field_converters, strict=True):
+            value = next(values)
+            for step in convert:
+                value = step(value, field_, connection)
+            read.append(value)
+        objects.append(model.from_db(connection.alias, [field_.attname for field_ in fields], read))
+    return objects
 
 
 def seller_newest_on_sale(*, seller_id, count: int, now: datetime | None = None) -> list[Listing]:
     """The seller's `count` newest listings that nobody holds right now, as seller_listings_on_sale
     orders them, with their stubs and without their seller (the caller has that row already:
-    marketplace.more_from_seller)."""
-    rows = (
-        Listing.objects.select_related("stub").filter(seller_id=seller_id).available_now(now)
-        .order_by("-created_at", "-id")[:count]
+    marketplace.more_from_seller). What the ORM's select_related("stub") and available_now()
+    give, from SQL written once per process (_newest_on_sale_query): the ORM built the query again
+    on every call, ~2 ms of CPU, where PostgreSQL answers it in a fraction of that."""
+    now = now or timezone.now()
+    sql, plan = _newest_on_sale_query(connection.vendor)
+    params = [int(seller_id), ListingStatus.ACTIVE.value, ListingStatus.RESERVED.value,
+              connection.ops.adapt_datetimefield_value(now), int(count)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    converters, found = _page_converters(plan), []
+    for row in rows:
+        listing, stub = _objects_from_row(plan, converters, iter(row))
+        Listing.stub.field.set_cached_value(listing, stub)
+        found.append(listing)
+    return found
+
+
+@cache
+def _newest_on_sale_query(vendor: str) -> tuple[str, tuple]:
+    """seller_newest_on_sale's SQL (every field of the listing and of its stub, as select_related
+    reads them; available_now's condition) and its plan (model, table, fields) per model."""
+    quote = connection.ops.quote_name
+    plan, columns = [], []
+    for model in (Listing, Stub):
+        table, fields = model._meta.db_table, tuple(model._meta.concrete_fields)
+        plan.append((model, table, fields))
+        columns += [f"{quote(table)}.{quote(field_.column)}" for field_ in fields]
+    listing, stub = quote(Listing._meta.db_table), quote(Stub._meta.db_table)
+    column = {name: f"{listing}.{quote(Listing._meta.get_field(name).column)}"
+              for name in ("id", "seller", "stub", "status", "reserved_until", "created_at")}
+    sql = (
+        f"SELECT {', '.join(columns)} FROM {listing}"
+        f" INNER JOIN {stub} ON {stub}.{quote(Stub._meta.pk.column)} = {column['stub']}"
+        f" WHERE ({column['seller']} = %s AND ({column['status']} = %s OR ({column['status']} = %s"
+        f" AND ({column['reserved_until']} IS NULL OR {column['reserved_until']} <= %s))))"
+        f" ORDER BY {column['created_at']} DESC, {column['id']} DESC LIMIT %s"
     )
-    return list(rows)
+    return sql, tuple(plan)
 
 
 def seller_listings_on_sale(*, seller, now: datetime | None = None) -> QuerySet[Listing]:

@@ -2,6 +2,7 @@
 read from the database once for all of the seller's pages, never showing a listing that was
 reserved, sold or withdrawn since, showing one put on sale at once, holding nothing personal."""
 
+import datetime
 import pickle
 import re
 
@@ -13,7 +14,8 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.tests.factories import SellerFactory, UserFactory
 from marketplace import more_from_seller
-from marketplace.models import ListingStatus
+from marketplace.models import Listing, ListingStatus
+from marketplace.selectors import seller_newest_on_sale
 from marketplace.services import (
     listing_mark_sold,
     listing_release,
@@ -176,3 +178,36 @@ def test_with_the_cache_off_the_page_reads_the_seller_s_listings_each_time(buyer
             shown = more_shown(buyer, page)
         assert seller_listing_reads(captured) == 1
     assert shown == [pk for pk in newest_first(seller_listings) if pk != page.pk][:4]
+
+
+@pytest.mark.parametrize("count", [1, 5, 20])
+def test_the_seller_s_newest_on_sale_are_what_the_orm_reads(count, now):
+    """seller_newest_on_sale's SQL of its own gives the rows, order and values of the ORM's
+    select_related("stub").available_now(): lapsed reservations in, live ones, sold, withdrawn
+    and drafts out, other sellers' never."""
+    seller = SellerFactory()
+    hour = datetime.timedelta(hours=1)
+    holder = UserFactory()
+    for status, until in [
+        (ListingStatus.ACTIVE, None), (ListingStatus.ACTIVE, None), (ListingStatus.RESERVED, now + hour),
+        (ListingStatus.RESERVED, now - hour), (ListingStatus.RESERVED, now), (ListingStatus.SOLD, None),
+        (ListingStatus.WITHDRAWN, None), (ListingStatus.DRAFT, None), (ListingStatus.ACTIVE, None),
+    ]:
+        held = {"reserved_by": holder, "reserved_until": until} if status == ListingStatus.RESERVED else {}
+        ListingFactory(seller=seller, status=status, **held)
+    ListingFactory()  # another seller's
+    Listing.objects.filter(seller=seller).update(created_at=now)  # the same time: ordered by id
+
+    read = seller_newest_on_sale(seller_id=seller.pk, count=count, now=now)
+    orm = list(Listing.objects.select_related("stub").filter(seller_id=seller.pk).available_now(now)
+               .order_by("-created_at", "-id")[:count])
+
+    assert [listing.pk for listing in read] == [listing.pk for listing in orm]
+    assert len(read) == min(count, 5)  # three on sale, two lapsed (the one lapsing now too)
+    for mine, theirs in zip(read, orm, strict=True):
+        assert model_to_values(mine) == model_to_values(theirs)
+        assert model_to_values(mine.stub) == model_to_values(theirs.stub)
+
+
+def model_to_values(instance) -> dict:
+    return {field.attname: getattr(instance, field.attname) for field in instance._meta.concrete_fields}
