@@ -12,17 +12,23 @@ from payments.services.fulfilment import order_ship
 from payments.tests.factories import sandbox_seller_onboarded, staff_member
 from payments.tests.webhook_support import PAYOUT_DELAY_SECONDS, deliver, pay, sandbox_order
 from problems.services import problem_report_open
+from testing import paid_snapshot
+
+
+def _sale_build(sandbox) -> int:
+    order = sandbox_order(sandbox, price_cents=5000)
+    pay(order)
+    deliver(sandbox)
+    sandbox.advance_time(PAYOUT_DELAY_SECONDS)
+    return order.pk
 
 
 @pytest.fixture
-def sale(webhook_sandbox):
-    """A $50.00 order paid on the sandbox, past the payout delay (a refund goes through at once)."""
-    order = sandbox_order(webhook_sandbox, price_cents=5000)
-    pay(order)
-    deliver(webhook_sandbox)
-    webhook_sandbox.advance_time(PAYOUT_DELAY_SECONDS)
-    order.refresh_from_db()
-    return order
+@paid_snapshot.shared(_sale_build)
+def sale(webhook_sandbox, client, request):
+    """A $50.00 order paid on the sandbox, past the payout delay (a refund goes through at once).
+    Made once for the tests that take it, each in its own savepoint (testing/paid_snapshot.py)."""
+    return paid_snapshot.take(request, webhook_sandbox, client, _sale_build)
 
 
 @pytest.fixture
