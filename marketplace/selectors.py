@@ -528,23 +528,29 @@ def listing_for_page(*, listing_id, viewer) -> Listing:
     return _shown_to(listing, viewer)
 
 
-# What the ORM does to each value of the listing page's query as it is read (SQLite's dates and
-# booleans, say; on PostgreSQL nearly nothing), per database connection: its operations' own.
+# What the ORM does to each value of a query written once (the listing page's, the seller's newest
+# on sale) as it is read (SQLite's dates and booleans, say; on PostgreSQL nearly nothing), per
+# database connection (its operations' own) and plan. A plan is made once per process and kept
+# (functools.cache), so it is known by its id: hashing its ~40 fields cost more than the lookup.
 _CONVERTERS = WeakKeyDictionary()
 
 
 def _page_converters(plan) -> list:
     ops = connection.ops
-    by_plan = _CONVERTERS.setdefault(ops, {})
-    if plan not in by_plan:
-        by_plan[plan] = [
+    by_plan = _CONVERTERS.get(ops)
+    if by_plan is None:
+        by_plan = _CONVERTERS[ops] = {}
+    found = by_plan.get(id(plan))
+    if found is None or found[0] is not plan:
+        converters = [
             [
                 (*ops.get_db_converters(col), *col.get_db_converters(connection))
                 for col in (field_.get_col(table) for field_ in fields)
             ]
             for _model, table, fields in plan
         ]
-    return by_plan[plan]
+        found = by_plan[id(plan)] = (plan, converters)
+    return found[1]
 
 
 def _objects_from_row(plan, converters, values) -> list:
