@@ -8,21 +8,32 @@ from disputes.models import Dispute
 from payments.services.fulfilment import order_ship
 from payments.staff import SUPPORT
 from payments.tests.factories import staff_member
-from payments.tests.webhook_support import deliver
+from payments.tests.webhook_support import deliver, pay, sandbox_order
+from testing import paid_snapshot
 from testing.s3 import s3_media, s3_server  # noqa: F401 (fixtures, for test_evidence_storage.py)
 
 
-@pytest.fixture
-def dispute(paid_order, webhook_sandbox):
-    """A paid order, shipped, then disputed as not received (Stripe's charge.dispute.created
-    delivered through our webhook)."""
-    order_ship(order_id=paid_order.pk, seller=paid_order.seller, tracking_number="1Z999AA10123456784")
+def _dispute_build(sandbox) -> int:
+    order = sandbox_order(sandbox)
+    pay(order)
+    deliver(sandbox)
+    order_ship(order_id=order.pk, seller=order.seller, tracking_number="1Z999AA10123456784")
     charge_id = stripe.PaymentIntent.retrieve(
-        paid_order.payment_intent_id, stripe_account=paid_order.stripe_account_id
+        order.payment_intent_id, stripe_account=order.stripe_account_id
     ).latest_charge
-    webhook_sandbox.open_dispute(charge_id, reason="product_not_received")
-    deliver(webhook_sandbox)
-    return Dispute.objects.select_related("order__seller").get(order=paid_order)
+    sandbox.open_dispute(charge_id, reason="product_not_received")
+    deliver(sandbox)
+    return order.pk
+
+
+@pytest.fixture
+@paid_snapshot.shared(_dispute_build)
+def dispute(webhook_sandbox, client, request):
+    """A paid order (as the root conftest's paid_order), shipped, then disputed as not received
+    (Stripe's charge.dispute.created delivered through our webhook). Made once for the tests
+    that take it, each in its own savepoint (testing/paid_snapshot.py)."""
+    order = paid_snapshot.take(request, webhook_sandbox, client, _dispute_build)
+    return Dispute.objects.select_related("order__seller").get(order=order)
 
 
 @pytest.fixture
