@@ -125,7 +125,7 @@ def main():
     rows = (("CPU ms (process_time)", cpu_ms), ("wall ms", wall_ms), ("SQL queries", queries),
             ("Redis round trips", round_trips))
     for name, values in rows:
-        digits = 0 if name == "SQL queries" else 1
+        digits = 2 if name in ("SQL queries", "Redis round trips") else 1  # means of small counts
         cells = [statistics.mean(values), statistics.median(values), percentile(values, 0.9), max(values)]
         print(f"| {name} | " + " | ".join(f"{value:.{digits}f}" for value in cells) + " |")
     bad = [status for status in statuses if status != 200]
