@@ -28,6 +28,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 from dataclasses import dataclass
+from functools import cached_property
 
 from django.db import connection
 from django.utils import timezone
@@ -60,8 +61,9 @@ class ComparableGroup:
     event_name: str = ""
     event_date: datetime.date | None = None
 
-    @property
+    @cached_property
     def digest(self) -> str:
+        """Worked out once per group object: a listing page names its keys ~7 times."""
         return hashlib.sha256(repr(self).encode()).hexdigest()[:24]
 
     @property
