@@ -44,6 +44,7 @@ import urllib.request
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -252,18 +253,37 @@ def run_wrk(base_url, page: Page, *, seconds, threads, connections, folder):
     elif cookie:
         command += ["-H", f"Cookie: {cookie}"]
     command.append(base_url + path)
-    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    wrk = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    time.sleep(min(1.5, seconds / 2))
+    spread = connections_per_worker(urlsplit(base_url).port)
+    out, _ = wrk.communicate()
+    if wrk.returncode:
+        raise subprocess.CalledProcessError(wrk.returncode, command, out)
     result = {
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
         "p50": _ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1)),
         "p99": _ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1)),
         "requests": int(re.search(r"(\d+) requests in", out).group(1)),
         "bad": 0,
+        "spread": spread,
     }
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     result["bad"] = (int(bad.group(1)) if bad else 0) + (sum(map(int, errors.groups())) if errors else 0)
     return result
+
+
+def connections_per_worker(port: int | None) -> str:
+    """How wrk's connections sit on gunicorn's workers, the busiest first ("16" = all on one
+    worker, "9/7"): wrk keeps its connections for the whole run and a worker serves the ones it
+    accepted, so one worker holding them all leaves the other core idle and halves the row."""
+    try:
+        out = subprocess.run(["ss", "-tnpH", "state", "established", f"( sport = :{port} )"],
+                             capture_output=True, text=True, timeout=5).stdout
+    except (OSError, subprocess.SubprocessError):
+        return "?"
+    counts = Counter(re.findall(r"pid=(\d+)", out))
+    return "/".join(str(n) for n in sorted(counts.values(), reverse=True)) or "?"
 
 
 def query_count(base_url, page: Page, mode="1") -> str:
@@ -370,6 +390,8 @@ def main():
             "uncached": uncached[page.name],
             "bad": sum(r["bad"] for r in results),
             "stale_buy": "",
+            # The busiest worker's share of wrk's 16 connections in each round's run.
+            "busiest": ",".join(r["spread"].split("/")[0] for r in results),
             "ratio_under_writer": (statistics.median(under_writer[page.name])
                                    if under_writer[page.name] else None),
         }
@@ -395,12 +417,12 @@ def main():
         print(f"gunicorn for every row: {gunicorn}")
     print()
     print(f"| {'page':<{width}} | {'req/s':>8} | {'p50 ms':>7} | {'p99 ms':>7} | {'vs ref':>6} "
-          f"| {'queries':>7} | {'uncached':>8} | {'non-2xx':>7} | {'stale buy':>9} |")
-    print("|" + "|".join("-" * (size + 2) for size in (width, 8, 7, 7, 6, 7, 8, 7, 9)) + "|")
+          f"| {'queries':>7} | {'uncached':>8} | {'non-2xx':>7} | {'stale buy':>9} | {'busiest':>9} |")
+    print("|" + "|".join("-" * (size + 2) for size in (width, 8, 7, 7, 6, 7, 8, 7, 9, 9)) + "|")
     for row in rows:
         print(f"| {row['page']:<{width}} | {row['rps']:>8,.0f} | {row['p50']:>7.1f} | {row['p99']:>7.1f} | "
               f"{row['ratio']:>5.2f}x | {row['queries']:>7} | {row['uncached']:>8} | {row['bad']:>7} "
-              f"| {row['stale_buy']:>9} |")
+              f"| {row['stale_buy']:>9} | {row['busiest']:>9} |")
     print_under_writer(rows)
     rss = worker_rss_mb(args.gunicorn_pid) if args.gunicorn_pid else []
     if rss:
