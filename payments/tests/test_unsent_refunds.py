@@ -51,6 +51,14 @@ def settled(sandbox, refund: Refund) -> Refund:
     return refund
 
 
+def refunded_once_with_the_first_key(sandbox, order, refund: Refund) -> None:
+    refund = settled(sandbox, refund)
+    assert (refund.status, refund.attempt) == (RefundStatus.SUCCEEDED, 1)
+    assert [r["amount"] for r in sandbox_refunds(sandbox, order)] == [1000]
+    order.refresh_from_db()
+    assert order.payment.amount_refunded_cents == 1000
+
+
 def untouched_for(refund: Refund, delta: timedelta) -> None:
     Refund.objects.filter(pk=refund.pk).update(updated_at=timezone.now() - delta)
 
@@ -65,11 +73,7 @@ def test_a_row_whose_process_died_before_the_call_is_sent_once_it_is_old_enough(
     untouched_for(refund, UNSENT_REFUND_GRACE + timedelta(seconds=1))
     assert refunds_send_unsent() == {"sent": 1, "not_sent": 0, "refused": 0}
 
-    refund = settled(webhook_sandbox, refund)
-    assert (refund.status, refund.attempt) == (RefundStatus.SUCCEEDED, 1)
-    assert [r["amount"] for r in sandbox_refunds(webhook_sandbox, paid_order)] == [1000]
-    paid_order.refresh_from_db()
-    assert paid_order.payment.amount_refunded_cents == 1000
+    refunded_once_with_the_first_key(webhook_sandbox, paid_order, refund)
     assert refunds_send_unsent() == {"sent": 0, "not_sent": 0, "refused": 0}
 
 
@@ -83,11 +87,7 @@ def test_a_refund_stripe_made_before_the_process_died_is_found_after_stripe_forg
 
     assert refunds_send_unsent() == {"sent": 1, "not_sent": 0, "refused": 0}
 
-    refund = settled(webhook_sandbox, refund)
-    assert (refund.status, refund.attempt) == (RefundStatus.SUCCEEDED, 1)
-    assert [r["amount"] for r in sandbox_refunds(webhook_sandbox, paid_order)] == [1000]
-    paid_order.refresh_from_db()
-    assert paid_order.payment.amount_refunded_cents == 1000
+    refunded_once_with_the_first_key(webhook_sandbox, paid_order, refund)
 
 
 def test_while_stripe_answers_5xx_the_row_waits_and_is_sent_with_a_new_key_once_it_answers(
