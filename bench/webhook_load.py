@@ -16,10 +16,10 @@ Rows (BENCH_WEBHOOK_SECONDS each, default 10):
 - new events at 200/s while wrk loads the browse page (-t2 -c16, a visitor with a session, i.e.
   page-cache misses, the heaviest case), each setup named in its row:
   - to the same gunicorn as the pages (scripts/bench.sh's BENCH_GUNICORN: by default the product's
-    gunicorn.conf.py as `make serve` runs it with HOSTS=1, access log and INFO logs included);
+    gunicorn.conf.py, access log and INFO logs included): one gunicorn for both, no webhook pool;
   - to a second gunicorn.conf.py gunicorn started here with its workers from the CPU count and no
     access log, WARNING logs;
-  - to the webhook pool exactly as `make serve HOSTS=2` runs it (scripts/serve.sh start_hook,
+  - to the webhook pool exactly as `make serve` runs it on each host (scripts/serve.sh start_hook,
     docs/deploy.md "A pool for the webhooks"): the product's gunicorn.conf.py, WEBHOOK_WORKERS
     workers, INFO logs and access log into a file, ordinary priority; the pages on a page pool as
     serve.sh starts it (gunicorn.conf.py, BENCH_WORKERS workers, logs into a file), once at the
@@ -100,7 +100,7 @@ def send(base_url: str, make_request, *, rate: float | None, seconds: float) -> 
     lock = threading.Lock()
     counter = iter(range(10**9))
     latencies: list[float] = []
-    statuses: dict[int, int] = {}
+    statuses: dict[int | str, int] = {}  # an HTTP status, or the error of a request that got none
     start = time.perf_counter() + 0.2
     stop_at = start + seconds
 
@@ -121,10 +121,12 @@ def send(base_url: str, make_request, *, rate: float | None, seconds: float) -> 
                 response = conn.getresponse()
                 response.read()
                 status = response.status
-            except OSError:
+            except OSError as error:
+                # A keep-alive connection gunicorn closed as this request went out (its keepalive
+                # ended, or the worker was recycled): Stripe delivers such an event again later.
                 conn.close()
                 conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
-                status = 0
+                status = type(error).__name__
             took = (time.perf_counter() - began) * 1000
             with lock:
                 latencies.append(took)
@@ -143,8 +145,14 @@ def send(base_url: str, make_request, *, rate: float | None, seconds: float) -> 
         "rps": len(latencies) / elapsed,
         "p50": statistics.median(latencies) if latencies else 0.0,
         "p99": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] if latencies else 0.0,
-        "bad": sum(count for status, count in statuses.items() if not 200 <= status < 300),
+        "bad": sum(count for status, count in statuses.items() if not _is_2xx(status)),
+        "bad_kinds": ", ".join(f"{status} x{count}" for status, count in sorted(statuses.items(), key=str)
+                               if not _is_2xx(status)),
     }
+
+
+def _is_2xx(status: int | str) -> bool:
+    return isinstance(status, int) and 200 <= status < 300
 
 
 def serve_defaults() -> dict[str, int]:
@@ -241,7 +249,7 @@ def main():
             ("new events at 200/s, alone", send(base_url, new_event, rate=RATE, seconds=SECONDS)),
             ("duplicates at 200/s, alone", send(base_url, duplicate_event, rate=RATE, seconds=SECONDS))]
     # The product's own gunicorn.conf.py with workers from the CPU count; the webhook pool and a
-    # page pool as scripts/serve.sh starts them (HOSTS>1), the pages at each priority compared;
+    # page pool as scripts/serve.sh starts them on each host, the pages at each priority compared;
     # and the bench's own sync pool ahead of the pages for the CPU (the figure before).
     serve = serve_defaults()
     pages_workers = os.environ.get("BENCH_WORKERS", "3")
@@ -265,10 +273,10 @@ def main():
                                         "--log-level", "warning", nice=PRIORITY)
         processes.append(pool)
         serving = os.environ.get("BENCH_GUNICORN_LABEL", "the bench's gunicorn")
-        pool_name = (f"webhook pool as make serve HOSTS>1 (gunicorn.conf.py, {serve['WEBHOOK_WORKERS']} "
+        pool_name = (f"webhook pool as make serve (gunicorn.conf.py, {serve['WEBHOOK_WORKERS']} "
                      f"gthread workers, INFO + access log, nice 0) beside a page pool "
                      f"({pages_workers} workers)")
-        setups = [(f"the pages' gunicorn ({serving})", base_url, base_url),
+        setups = [(f"the pages' gunicorn, no webhook pool ({serving})", base_url, base_url),
                   ("gunicorn.conf.py (gthread, workers from the CPU count, no access log, WARNING)",
                    production_url, production_url)]
         for nice in nices:
@@ -306,8 +314,9 @@ def main():
     print("| row | sent | events/s | p50 ms | p99 ms | non-2xx | browse req/s meanwhile |")
     print("|---|---|---|---|---|---|---|")
     for name, result in rows:
+        bad = f"{result['bad']} ({result['bad_kinds']})" if result["bad"] else "0"
         print(f"| {name} | {result['sent']:,} | {result['rps']:,.0f} | {result['p50']:.1f} | "
-              f"{result['p99']:.1f} | {result['bad']} | {result.get('browse', '')} |")
+              f"{result['p99']:.1f} | {bad} | {result.get('browse', '')} |")
     print("\nbrowse req/s meanwhile: wrk -t2 -c16 on / with a session cookie (page-cache misses), "
           "on the row's pages' gunicorn")
     print(f"deliveries stored: {stored:,} for {answered:,} answers after the warm-up "

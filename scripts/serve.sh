@@ -5,6 +5,9 @@
 #   a Celery worker and Celery beat. Demo data is seeded. Ctrl-C (or SIGTERM) stops it all.
 # MEDIA_S3=moto keeps uploads (photos, dispute evidence) on a local S3 server (moto_server, on a
 #   free port) instead of the state folder's disk, as a multi-host deploy keeps them on S3.
+#   With one host (the default) the pages' gunicorn answers on SERVE_ADDRESS and the sandbox
+#   delivers Stripe's webhooks to a gunicorn of their own on a free port (docs/deploy.md, "A pool
+#   for the webhooks"), as Stripe would to a webhook endpoint registered at that pool.
 # HOSTS=N (default 1) runs N app hosts, as docs/deploy.md's layout: each host is a gunicorn for
 #   pages, a gunicorn for the Stripe webhooks and a Celery worker, with a working directory,
 #   TMPDIR, MEDIA_ROOT and metrics folder of its own (SERVE_STATE_DIR/host-<i>/), so nothing
@@ -138,11 +141,15 @@ started() {
   echo "$2_pid=$!" >>"$STATE/serve.env"
 }
 
-# The ports: with one host gunicorn answers on SERVE_ADDRESS itself; with more, nginx does and
-# each host's pools listen on free loopback ports of their own.
+# The ports: with one host the page pool answers on SERVE_ADDRESS itself and the webhook pool on a
+# free loopback port; with more, nginx answers on SERVE_ADDRESS and each host's pools listen on
+# free loopback ports of their own.
 declare -a WEB_PORTS=() HOOK_PORTS=()
 for i in $(seq "$HOSTS"); do mkdir -p "$(host_dir "$i")/tmp" "$(host_dir "$i")/prometheus"; done
-if [ "$HOSTS" -gt 1 ]; then
+if [ "$HOSTS" = 1 ]; then
+  HOOK_PORTS[1]="$(free_port)"
+  echo "hook_1_port=${HOOK_PORTS[1]}" >>"$STATE/serve.env"
+else
   next_port="$(free_port)"
   for i in $(seq "$HOSTS"); do
     WEB_PORTS[i]="$next_port"
@@ -153,23 +160,18 @@ if [ "$HOSTS" -gt 1 ]; then
   done
 fi
 
-# With a webhook pool beside it (HOSTS>1), a host's page pool runs at a lower CPU priority
-# (nice +PAGES_NICE, which needs no root; systemd's Nice= in docs/deploy.md): the two pools share
-# the host's cores, and at equal priority a delivery's few milliseconds of CPU wait behind the
-# page renders (bench/webhook_load.py reads these defaults and measures both arrangements;
-# docs/deploy.md "A pool for the webhooks" has the figures). With HOSTS=1 there is no webhook pool:
-# the one gunicorn answers both, at the ordinary priority.
+# With the webhook pool beside it, a host's page pool runs at a lower CPU priority (nice
+# +PAGES_NICE, which needs no root; systemd's Nice= in docs/deploy.md): the two pools share the
+# host's cores, and at equal priority a delivery's few milliseconds of CPU wait behind the page
+# renders (bench/webhook_load.py reads these defaults and measures both arrangements;
+# docs/deploy.md "A pool for the webhooks" has the figures).
 PAGES_NICE="${PAGES_NICE:-10}"
 [[ "$PAGES_NICE" =~ ^[0-9]+$ ]] && [ "$PAGES_NICE" -le 19 ] || die "PAGES_NICE=$PAGES_NICE: a nice value, 0 to 19"
 start_web() {
   local i="$1" bind="$HOST_PORT"
-  local -a priority=()
-  if [ "$HOSTS" -gt 1 ]; then
-    bind="127.0.0.1:${WEB_PORTS[i]}"
-    priority=(nice -n "$PAGES_NICE")
-  fi
+  [ "$HOSTS" = 1 ] || bind="127.0.0.1:${WEB_PORTS[i]}"
   GUNICORN_BIND="$bind" GUNICORN_WORKERS="$GUNICORN_WORKERS" \
-    as_host "$i" "${priority[@]}" "$BIN/gunicorn" -c "$ROOT_DIR/gunicorn.conf.py" stubcollector.wsgi \
+    as_host "$i" nice -n "$PAGES_NICE" "$BIN/gunicorn" -c "$ROOT_DIR/gunicorn.conf.py" stubcollector.wsgi \
     >>"$(host_dir "$i")/gunicorn.log" 2>&1
   started "web $i" "web_$i"
 }
@@ -291,10 +293,14 @@ fi
 "$PY" manage.py check --deploy --fail-level ERROR >"$STATE/check.log" 2>&1 || { cat "$STATE/check.log" >&2; die "check --deploy failed"; }
 "$PY" manage.py collectstatic --noinput >"$STATE/collectstatic.log" 2>&1 || { tail -n 20 "$STATE/collectstatic.log" >&2; die "collectstatic failed"; }
 
-log "Stripe sandbox on $SANDBOX_URL (log: $STATE/stripe_sandbox.log)"
+# Stripe delivers to the endpoints' URLs: with HOSTS>1 the proxy's, which sends the webhook paths
+# to the webhook pools; with one host the webhook pool's own port.
+HOOK_SITE="$SITE"
+[ "$HOSTS" = 1 ] && HOOK_SITE="http://127.0.0.1:${HOOK_PORTS[1]}"
+log "Stripe sandbox on $SANDBOX_URL, delivering to $HOOK_SITE (log: $STATE/stripe_sandbox.log)"
 "$PY" -m stripe_sandbox --port "$SANDBOX_PORT" \
-  --webhook "$SITE/payments/webhook/=whsec_sandbox_platform" \
-  --connect-webhook "$SITE/payments/webhook/connect/=whsec_sandbox_connect" \
+  --webhook "$HOOK_SITE/payments/webhook/=whsec_sandbox_platform" \
+  --connect-webhook "$HOOK_SITE/payments/webhook/connect/=whsec_sandbox_connect" \
   >"$STATE/stripe_sandbox.log" 2>&1 &
 PIDS+=($!)
 ROLE[$!]="the Stripe sandbox"
@@ -308,11 +314,11 @@ sed -n '/Log in with:/,$p' "$STATE/seed_demo.log"
 echo "hosts=$HOSTS" >>"$STATE/serve.env"
 for i in $(seq "$HOSTS"); do
   if [ "$HOSTS" = 1 ]; then
-    log "gunicorn on $SITE and a Celery worker (logs: $STATE/gunicorn.log, $STATE/celery-worker.log)"
+    log "gunicorn on $SITE, webhooks on :${HOOK_PORTS[1]}, a Celery worker (logs: $STATE/gunicorn.log, webhooks.log, celery-worker.log)"
   else
     log "app host $i: pages on :${WEB_PORTS[i]}, webhooks on :${HOOK_PORTS[i]}, a Celery worker (logs: $(host_dir "$i")/)"
-    start_hook "$i"
   fi
+  start_hook "$i"
   start_worker "$i"
   start_web "$i"
 done
@@ -320,7 +326,7 @@ log "Celery beat, one for the whole stack (log: $STATE/celery-beat.log)"
 start_beat
 
 # Ready when every gunicorn answers /readyz, then (HOSTS>1) the proxy in front of them.
-ready_urls=("$SITE/readyz")
+ready_urls=("$SITE/readyz" "http://127.0.0.1:${HOOK_PORTS[1]}/readyz")
 if [ "$HOSTS" -gt 1 ]; then
   ready_urls=()
   for i in $(seq "$HOSTS"); do

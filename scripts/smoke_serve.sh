@@ -65,14 +65,14 @@ kill "$redis_pid"
 "$VENV_PY" scripts/smoke_serve_buy.py "http://127.0.0.1:$SITE_PORT" "$STATE" --expect-unready cache,broker
 
 stop_serve
-for port in "$SITE_PORT" "$SANDBOX_PORT" "$redis_port" "$pg_port"; do
+for port in "$SITE_PORT" "$hook_1_port" "$SANDBOX_PORT" "$redis_port" "$pg_port"; do
   for _ in $(seq 50); do
     (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || continue 2
     sleep 0.2
   done
   die "port $port still answers after make serve stopped"
 done
-for pid in "$web_1_pid" "$worker_1_pid" "$beat_pid"; do
+for pid in "$web_1_pid" "$hook_1_pid" "$worker_1_pid" "$beat_pid"; do
   kill -0 "$pid" 2>/dev/null && die "process $pid survived make serve's stop"
 done
 [ -d "$pg_dir" ] && die "the throwaway PostgreSQL cluster $pg_dir was not removed"

@@ -154,6 +154,12 @@ def buy():
         return lines
 
     web, worker = log_lines("gunicorn.log"), log_lines("celery-worker.log")
+    hooks = log_lines("webhooks.log")
+    check("the sandbox delivered the payment's webhook to the webhook pool, not the pages' gunicorn",
+          any(r.get("event") == "http.request" and r.get("path") == "/payments/webhook/connect/"
+              and r.get("status") == 200 for r in hooks)
+          and not any(r.get("event") == "http.request" and r.get("path", "").startswith("/payments/webhook/")
+                      for r in web))
     check("gunicorn writes one JSON line per request with its request id",
           any(r.get("event") == "http.request" and r.get("request_id") == "smoke-checkout-1" for r in web))
     check("the checkout's Stripe call is logged with the same request id and its idempotency key",
