@@ -24,7 +24,9 @@ what the writer costs the machine, and below the table every churn row is also g
 
 Columns: req/s, latency p50/p99 (wrk --latency; medians over rounds), ratio to the reference,
 SQL queries of one request as served (0 when the anonymous page cache answers) and with the page
-cache off (what a miss costs; the bench middleware counts them), non-2xx answers, and for the
+cache off (what a miss costs; the bench middleware counts them), non-2xx answers, `dropped`: wrk's
+socket errors (a keep-alive connection closed under a request, as when a worker is recycled after
+max_requests: the reference has them too), and for the
 churn rows `stale buy`: violations over listings checked (must be 0), and `busiest`: how many of
 wrk's connections the busiest gunicorn worker held in each round's run (a run with more than
 BENCH_MAX_BUSIEST, default 10, is run again, up to three times, and the most even one counts: a
@@ -273,12 +275,12 @@ def run_wrk(base_url, page: Page, *, seconds, threads, connections, folder):
         "p50": _ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1)),
         "p99": _ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1)),
         "requests": int(re.search(r"(\d+) requests in", out).group(1)),
-        "bad": 0,
         "spread": spread,
     }
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-    result["bad"] = (int(bad.group(1)) if bad else 0) + (sum(map(int, errors.groups())) if errors else 0)
+    result["bad"] = int(bad.group(1)) if bad else 0
+    result["dropped"] = sum(map(int, errors.groups())) if errors else 0
     return result
 
 
@@ -421,6 +423,7 @@ def main():
             "queries": queries[page.name],
             "uncached": uncached[page.name],
             "bad": sum(r["bad"] for r in results),
+            "dropped": sum(r["dropped"] for r in results),
             "stale_buy": "",
             "busiest": spread_text(results),
             "ratio_under_writer": (statistics.median(under_writer[page.name])
@@ -448,12 +451,13 @@ def main():
         print(f"gunicorn for every row: {gunicorn}")
     print()
     print(f"| {'page':<{width}} | {'req/s':>8} | {'p50 ms':>7} | {'p99 ms':>7} | {'vs ref':>6} "
-          f"| {'queries':>7} | {'uncached':>8} | {'non-2xx':>7} | {'stale buy':>9} | {'busiest':>9} |")
-    print("|" + "|".join("-" * (size + 2) for size in (width, 8, 7, 7, 6, 7, 8, 7, 9, 9)) + "|")
+          f"| {'queries':>7} | {'uncached':>8} | {'non-2xx':>7} | {'dropped':>7} | {'stale buy':>9} "
+          f"| {'busiest':>9} |")
+    print("|" + "|".join("-" * (size + 2) for size in (width, 8, 7, 7, 6, 7, 8, 7, 7, 9, 9)) + "|")
     for row in rows:
         print(f"| {row['page']:<{width}} | {row['rps']:>8,.0f} | {row['p50']:>7.1f} | {row['p99']:>7.1f} | "
               f"{row['ratio']:>5.2f}x | {row['queries']:>7} | {row['uncached']:>8} | {row['bad']:>7} "
-              f"| {row['stale_buy']:>9} | {row['busiest']:>9} |")
+              f"| {row['dropped']:>7} | {row['stale_buy']:>9} | {row['busiest']:>9} |")
     print_under_writer(rows)
     rss = worker_rss_mb(args.gunicorn_pid) if args.gunicorn_pid else []
     if rss:
