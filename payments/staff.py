@@ -57,14 +57,16 @@ def staff_groups_ensure(*, apps=django_apps) -> None:
         app_config.models_module = models_module or True
         create_permissions(app_config, verbosity=0, apps=apps)
         app_config.models_module = models_module
-    views = [
-        permission for app_label, model in VIEW_MODELS
-        for permission in Permission.objects.filter(content_type__app_label=app_label,
-                                                    codename=f"view_{model}")
-    ]
+    # One query for the view permissions, not one per model: tests call this for every staff user.
+    views = list(Permission.objects.filter(_any_of(
+        (app_label, f"view_{model}") for app_label, model in VIEW_MODELS)))
     for name, permissions in GROUP_PERMISSIONS.items():
         group, _ = Group.objects.get_or_create(name=name)
-        own = Permission.objects.filter(reduce(or_, (
-            Q(content_type__app_label=app_label, codename=codename) for app_label, codename in permissions
-        )))
+        own = Permission.objects.filter(_any_of(permissions))
         group.permissions.add(*views, *own)
+
+
+def _any_of(permissions) -> Q:
+    """Permissions named by (app_label, codename)."""
+    return reduce(or_, (Q(content_type__app_label=app_label, codename=codename)
+                        for app_label, codename in permissions))
