@@ -23,6 +23,13 @@ a reservation that has lapsed by the clock alone (no save) still shown as reserv
 after an order change. The buy path never trusts a page anyway: it re-checks the listing under
 its row lock (marketplace.services.listing_reserve).
 
+A copy past PAGE_CACHE_SECONDS is drawn again by one request only: the first to ask claims the
+redraw (REDRAW_SECONDS) and the others are served the copy meanwhile, still only while none of
+its dependencies changed. Without that, every request arriving while the page is drawn again drew
+it too: a text search at a million listings costs ~100 ms of SQL, and sixteen visitors asking at
+the moment its copy expired ran sixteen of them at once (docs/performance.md). So what may show up
+to PAGE_CACHE_SECONDS late may show up to REDRAW_SECONDS later still when a redraw fails.
+
 A version is a value of one counter (VERSION_KEY) that every change moves on, so a page whose
 rendering began before a change (the counter read first) can tell that change from older ones and
 is not filed. The counter and versions need a cache shared by every process (Redis in production;
@@ -54,6 +61,10 @@ EVERYTHING_KEY = "marketplace:v:everything"
 # page never outlives the version it was checked against (a version that is gone reads as "never
 # changed", which is what a page filed before any change recorded).
 DEPENDENCY_SECONDS = 3600
+# How long a copy past its time is kept and served while one request draws it again (the claim
+# lasts as long): far longer than drawing any page takes, short enough that a redraw that failed
+# is soon tried again.
+REDRAW_SECONDS = 10
 logger = logging.getLogger(__name__)
 
 
@@ -425,16 +436,27 @@ def page_lookup(key: str):
     if found is None:  # the cache cannot be reached
         return None, None
     cached = found.get(key)
-    if cached is not None:
-        keys, filed_at, payload = cached
+    if cached is not None and len(cached) == 4:  # a copy filed in an older form is drawn again
+        keys, filed_at, payload, fresh_until = cached
         if tuple(keys) == known:
             current = found
         else:
             current = cache_get_many(keys)
             _remember_keys(key, keys)
-        if current is not None and _unchanged_since(filed_at, (current.get(k, 0) for k in keys)):
+        if (current is not None and _unchanged_since(filed_at, (current.get(k, 0) for k in keys))
+                and (time.time() < fresh_until or not _claim_redraw(key))):
             return payload, None
     return None, found.get(VERSION_KEY) or catalogue_version()
+
+
+def _claim_redraw(key: str) -> bool:
+    """Whether this request draws the page at `key` again (its copy is past its time): the first
+    to ask is, for REDRAW_SECONDS; the others are served the copy meanwhile."""
+    try:
+        return cache.add(f"{key}:redraw", 1, timeout=REDRAW_SECONDS)
+    except CACHE_DOWN as error:
+        cache_down(error)
+        return True
 
 
 def _unchanged_since(started, versions) -> bool:
@@ -457,19 +479,21 @@ def page_fileable(request, response) -> bool:
 
 
 def page_file(request, key: str, started, payload, seconds: int) -> None:
-    """File `payload` under `key` with what the page showed and `started`, unless one of those
-    changed after the rendering began (one round trip on Redis, two on any other cache). The copy
-    is current while every one of them is still at or below `started` (page_lookup): the counter
-    only moves on, so any change since has a higher version."""
+    """File `payload` under `key` with what the page showed, `started` and when it is due to be
+    drawn again (`seconds` from now), unless one of those changed after the rendering began (one
+    round trip on Redis, two on any other cache). The copy is current while every one of them is
+    still at or below `started` (page_lookup): the counter only moves on, so any change since has
+    a higher version."""
     keys = sorted(request._page_cache_shows)
-    value = (keys, started, payload)
+    value = (keys, started, payload, time.time() + seconds)
+    kept = seconds + REDRAW_SECONDS  # served past its time only while one request draws it again
     redis = _redis()
     if redis is not None:
-        filed = _file_if_unchanged(redis, key, keys, started, value, seconds)
+        filed = _file_if_unchanged(redis, key, keys, started, value, kept)
     else:
         filed = _versions_to_file(keys, started) is not None
         if filed:
-            cache_set(key, value, seconds)
+            cache_set(key, value, kept)
     if filed:
         _remember_keys(key, keys)
 

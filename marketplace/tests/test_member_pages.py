@@ -84,7 +84,7 @@ def test_shared_copies_hold_nobodys_name_token_or_heart():
     for _view, address in pages:
         as_carol.get(address)
     for view, address in pages:
-        _keys, _versions, (content, _type, _found) = shared_copy(view, address)
+        _keys, _versions, (content, _type, _found), _fresh_until = shared_copy(view, address)
         assert "carol_member" not in content and "is-on" not in content and "class=\"heart" not in content
         assert not re.search(r'csrfmiddlewaretoken" value="[A-Za-z0-9]', content)
         assert personal.HEADER in content
@@ -254,3 +254,20 @@ def test_the_page_that_marks_messages_read_shows_the_count_after_it_not_the_one_
     assert 'aria-label="1 unread"' in as_seller.get("/").content.decode()  # read with the session
     page = as_seller.get(conversation).content.decode()
     assert "Is the stub torn at all?" in page and 'aria-label="1 unread"' not in page
+
+
+def test_a_shared_copy_past_its_time_is_served_with_this_visitors_bits_while_another_draws_it():
+    listing = ListingFactory()
+    address = f"/listings/{listing.pk}/"
+    assert drawn(logged_in(UserFactory(username="first_member")).get(address))
+    key = page_cache.page_key(RequestFactory().get(address), views.listing_detail, personal.VARIANT)
+    keys, started, payload, _fresh_until = cache.get(key)
+    cache.set(key, (keys, started, payload, 0), 60)  # due to be drawn again
+    cache.add(f"{key}:redraw", 1)  # another request is drawing it
+    response = logged_in(UserFactory(username="second_member")).get(address)
+    page = response.content.decode()
+    assert not drawn(response) and "second_member" in page and "first_member" not in page
+    assert BUY in page
+    listing_reserve(listing_id=listing.pk, buyer=UserFactory())
+    response = logged_in(UserFactory(username="third_member")).get(address)
+    assert drawn(response) and BUY not in response.content.decode()

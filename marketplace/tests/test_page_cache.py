@@ -249,3 +249,64 @@ def test_a_version_read_raw_is_an_integer_or_nothing():
 def test_the_raw_read_is_not_used_on_a_cache_other_than_redis(settings):
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     assert page_cache._redis() is None
+
+
+def _past_its_time(address: str, view, variant: str = "") -> str:
+    """Make the copy filed for `address` due to be drawn again, as PAGE_CACHE_SECONDS later; its key."""
+    from django.core.cache import cache
+    from django.test import RequestFactory
+
+    key = page_cache.page_key(RequestFactory().get(address), view, variant)
+    keys, started, payload, _fresh_until = cache.get(key)
+    cache.set(key, (keys, started, payload, 0), 60)
+    return key
+
+
+def test_a_copy_past_its_time_is_drawn_again_by_one_request_while_the_others_are_served_it(
+        client, django_assert_num_queries):
+    from django.core.cache import cache
+
+    from marketplace import views
+
+    listing = ListingFactory()
+    address = f"/listings/{listing.pk}/"
+    first = client.get(address).content
+    key = _past_its_time(address, views.listing_detail)
+    cache.add(f"{key}:redraw", 1)  # another request is drawing it
+    with django_assert_num_queries(0):
+        assert client.get(address).content == first
+    cache.delete(f"{key}:redraw")  # that request died: the claim lapsed
+    drawn = client.get(address)
+    assert drawn.templates and BUY in drawn.content.decode()
+    assert not cache.add(f"{key}:redraw", 1)  # this request claimed the redraw
+    with django_assert_num_queries(0):  # and filed a fresh copy
+        assert client.get(address).content == drawn.content
+
+
+def test_a_copy_past_its_time_is_not_served_once_a_listing_on_it_is_sold(client):
+    from django.core.cache import cache
+
+    from marketplace import views
+
+    listing = ListingFactory()
+    address = f"/listings/{listing.pk}/"
+    assert BUY in client.get(address).content.decode()
+    key = _past_its_time(address, views.listing_detail)
+    cache.add(f"{key}:redraw", 1)  # another request is drawing it
+    listing_mark_sold(listing_id=listing.pk, buyer=UserFactory())
+    page = client.get(address).content.decode()
+    assert BUY not in page and "Sold" in page
+
+
+def test_a_copy_filed_in_the_older_form_is_drawn_again(client):
+    from django.core.cache import cache
+
+    from marketplace import views
+
+    listing = ListingFactory()
+    address = f"/listings/{listing.pk}/"
+    client.get(address)
+    key = _past_its_time(address, views.listing_detail)
+    keys, started, payload, _ = cache.get(key)
+    cache.set(key, (keys, started, payload), 60)  # as filed before copies said when they are due
+    assert client.get(address).templates
