@@ -70,6 +70,20 @@ def _whitenoise_scans_static_root_once():
     WhiteNoise.update_files_dictionary = original
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _stripe_retries_without_pauses():
+    """stripe-python pauses 0.5-2 s before retrying a call that failed to connect. A test without
+    the sandbox fixture whose page still asks Stripe something (the seller dashboard's balance)
+    reaches nobody on the sandbox's port and sat ~2 s in those pauses. The retries still run,
+    without the pauses, as they do through the sandbox's own client (stripe_sandbox/client.py)."""
+    import stripe
+
+    saved = stripe.HTTPClient.INITIAL_DELAY
+    stripe.HTTPClient.INITIAL_DELAY = 0
+    yield
+    stripe.HTTPClient.INITIAL_DELAY = saved
+
+
 @pytest.fixture(scope="session")
 def _media_roots(tmp_path_factory):
     return tmp_path_factory.mktemp("media")
