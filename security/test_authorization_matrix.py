@@ -29,7 +29,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from payments.services.fulfilment import order_ship
 from payments.tests.factories import shipping_address
-from security.world import ROLES, build_world
+from security.world import ROLES, build_world, world_around
 
 pytestmark = pytest.mark.django_db
 
@@ -599,16 +599,21 @@ def admin_expected(row: str, page: str, role: str, *, exists: bool) -> int:
     return 200
 
 
+@pytest.fixture
+def paid_world(paid_order, webhook_sandbox):
+    """A world whose order is the shared sandbox purchase (security/world.py's world_around)."""
+    return world_around(webhook_sandbox, paid_order)
+
+
 @pytest.mark.parametrize("label", sorted({label for label, _ in ADMIN_MODEL_PAGES.values()}))
-def test_admin_model_pages(label, stripe_sandbox, support_limit):
+def test_admin_model_pages(label, paid_world, support_limit):
     """One model's six pages for the nine roles (54 cells). One world per model (a paid sandbox
     order, so dj-stripe has mirrored rows), so the roles are looped here rather than one test
     each; ADMIN_PENDING is strict by hand: a pending cell that holds fails the test."""
     row = admin_row_for(label)
     assert row is not None, f"no row for {label} in ADMIN_MODEL_ACCESS_TABLE"
     model = next(m for m in admin.site._registry if m._meta.label_lower == label)
-    world = build_world(stripe_sandbox, paid=True)
-    world.order  # noqa: B018 — the purchase makes dj-stripe's rows
+    world = paid_world  # its purchase made dj-stripe's rows
     _dispute_for(world)  # and a dispute, so its pages have an object too
     obj = model._default_manager.order_by("pk").first()
     pk = obj.pk if obj is not None else "0"
@@ -652,8 +657,8 @@ ABOVE_SUPPORT_LIMIT = {  # role -> statuses, for {"amount": SUPPORT_LIMIT_CENTS 
 
 
 @pytest.mark.parametrize("role", list(ABOVE_SUPPORT_LIMIT))
-def test_a_refund_above_the_support_limit(role, stripe_sandbox, support_limit, no_rate_limits):
-    world = build_world(stripe_sandbox, paid=True)
+def test_a_refund_above_the_support_limit(role, paid_world, support_limit, no_rate_limits):
+    world = paid_world
     body = {"amount": support_limit + 1000}
 
     response = send(world.client_for(role), "JSON", f"/payments/orders/{world.order.pk}/refund/", body)
@@ -674,11 +679,11 @@ APPROVE_REFUND_REQUEST = {
 
 
 @pytest.mark.parametrize("role", list(APPROVE_REFUND_REQUEST))
-def test_only_finance_approves_supports_refund_request(role, stripe_sandbox, support_limit, no_rate_limits):
+def test_only_finance_approves_supports_refund_request(role, paid_world, support_limit, no_rate_limits):
     from payments.models import RefundApproval, RefundApprovalStatus
     from payments.services.refunds import refund_request
 
-    world = build_world(stripe_sandbox, paid=True)
+    world = paid_world
     approval = refund_request(
         order_id=world.order.pk, actor=world["support"], amount_cents=support_limit + 1000
     )

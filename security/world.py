@@ -95,3 +95,15 @@ class World:
 def build_world(sandbox, *, paid: bool = True) -> World:
     """`paid=False`: the order is factory rows (no Stripe charge behind it)."""
     return World(sandbox, paid_on_stripe=paid)
+
+
+def world_around(sandbox, order) -> World:
+    """The paid world with `order` as its order: the root conftest's `paid_order`, the purchase
+    World.order would make (a seller onboarded in the sandbox, a new buyer, paid with a test
+    card, its webhooks delivered), made once and shared (testing/paid_snapshot.py). The seller
+    and buyer are the order's; the other visitors are made on first use as in any world."""
+    assert order.status == "paid", order.status
+    world = World(sandbox, paid_on_stripe=True)
+    world._users.update(seller=order.seller, buyer=order.buyer)
+    world.order = order
+    return world
