@@ -8,8 +8,9 @@ from payments.models import RefundApprovalStatus
 from payments.services.refunds import refund_approval_decline, refund_request
 from payments.staff import FINANCE, SUPPORT
 from payments.tests.factories import staff_member
-from payments.tests.test_refund_limits import paid, stripe_refunded
+from payments.tests.test_refund_limits import _paid_order_build, stripe_refunded
 from payments.tests.webhook_support import endpoints_register
+from testing import paid_snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -24,11 +25,19 @@ def sandbox(stripe_sandbox, client, settings):
 
 
 @pytest.fixture
-def waiting(sandbox):
+@paid_snapshot.shared(_paid_order_build)
+def paid_order(sandbox, client, request):
+    """test_refund_limits' $135.50 order, paid and past the payout delay, made once for the tests
+    that take it (testing/paid_snapshot.py)."""
+    return paid_snapshot.take(request, sandbox, client, _paid_order_build)
+
+
+@pytest.fixture
+def waiting(paid_order):
     """Support asked for $120.00 of a $135.50 order, above its $100 limit."""
     support = staff_member(SUPPORT, username="agent")
     return refund_request(
-        order_id=paid(sandbox).pk, actor=support, amount_cents=12000, buyer_note="Sorry about the crease."
+        order_id=paid_order.pk, actor=support, amount_cents=12000, buyer_note="Sorry about the crease."
     )
 
 
@@ -154,8 +163,8 @@ def test_a_double_confirm_acts_once_and_says_why_the_second_did_nothing(
     assert waiting.order.audit_events.filter(action=f"refund.{verb}").count() == 1
 
 
-def test_approving_all_that_is_left_says_whether_the_stub_goes_back_on_sale(client, sandbox, finance):
-    order = paid(sandbox)
+def test_approving_all_that_is_left_says_whether_the_stub_goes_back_on_sale(client, paid_order, finance):
+    order = paid_order
     whole = refund_request(order_id=order.pk, actor=staff_member(SUPPORT), amount_cents=13550)
 
     page = act(client, "approve", whole).content.decode()
@@ -181,8 +190,9 @@ def test_a_request_number_that_is_not_a_number_is_a_400(client, sandbox, waiting
     assert waiting.status == RefundApprovalStatus.OPEN
 
 
-def test_the_orders_refund_in_full_refuses_a_row_that_is_not_an_order_number(client, sandbox, finance):
-    order = paid(sandbox)
+def test_the_orders_refund_in_full_refuses_a_row_that_is_not_an_order_number(client, sandbox, paid_order,
+                                                                              finance):
+    order = paid_order
 
     response = client.post("/admin/payments/order/",
                            {"action": "refund_in_full", "_selected_action": ["1e3"]})
