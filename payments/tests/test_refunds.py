@@ -97,9 +97,10 @@ def test_staff_without_the_refund_permission_is_refused_by_the_json_route(
     assert not Refund.objects.exists()
 
 
-def test_support_refunds_up_to_its_limit_and_sends_more_to_finance(client, webhook_sandbox, settings):
+def test_support_refunds_up_to_its_limit_and_sends_more_to_finance(client, paid_order, webhook_sandbox,
+                                                                   settings):
     settings.SUPPORT_REFUND_LIMIT_CENTS = 1000
-    order = paid(webhook_sandbox)
+    order = paid_order
     client.force_login(staff_member(SUPPORT))
 
     above = post_refund(client, order, {"amount": 1001})
@@ -113,9 +114,10 @@ def test_support_refunds_up_to_its_limit_and_sends_more_to_finance(client, webho
     assert [r["amount"] for r in sandbox_refunds(webhook_sandbox, order)] == [1000]
 
 
-def test_support_cannot_refund_everything_left_when_it_is_above_the_limit(client, webhook_sandbox, settings):
+def test_support_cannot_refund_everything_left_when_it_is_above_the_limit(client, paid_order, webhook_sandbox,
+                                                                          settings):
     settings.SUPPORT_REFUND_LIMIT_CENTS = 1000
-    order = paid(webhook_sandbox)
+    order = paid_order
     client.force_login(staff_member(SUPPORT))
 
     assert post_refund(client, order).status_code == 202
