@@ -61,10 +61,16 @@ def test_the_webhook_pool_runs_the_product_configuration_at_the_ordinary_priorit
         "/venv/bin/gunicorn", "-c", "/repo/gunicorn.conf.py", "stubcollector.wsgi"]
 
 
-def test_one_host_without_a_webhook_pool_runs_its_gunicorn_at_the_ordinary_priority():
-    assert run_start("start_web", hosts=1) == [
+def test_one_host_runs_its_pages_on_the_serve_address_below_a_webhook_pool_of_its_own():
+    nice = webhook_load.serve_defaults()["PAGES_NICE"]
+    workers = webhook_load.serve_defaults()["WEBHOOK_WORKERS"]
+    assert run_start("start_web", hosts=1, pages_nice=nice) == [
         "GUNICORN_WORKERS=3", "GUNICORN_BIND=127.0.0.1:8000",
+        "nice", "-n", str(nice), "/venv/bin/gunicorn", "-c", "/repo/gunicorn.conf.py", "stubcollector.wsgi"]
+    assert run_start("start_hook", hosts=1) == [
+        f"GUNICORN_WORKERS={workers}", "GUNICORN_BIND=127.0.0.1:9002",
         "/venv/bin/gunicorn", "-c", "/repo/gunicorn.conf.py", "stubcollector.wsgi"]
+
 
 
 @pytest.mark.parametrize("value", ["-5", "20", "high"])
