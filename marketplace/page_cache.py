@@ -23,12 +23,15 @@ a reservation that has lapsed by the clock alone (no save) still shown as reserv
 after an order change. The buy path never trusts a page anyway: it re-checks the listing under
 its row lock (marketplace.services.listing_reserve).
 
-A copy past PAGE_CACHE_SECONDS is drawn again by one request only: the first to ask claims the
-redraw (REDRAW_SECONDS) and the others are served the copy meanwhile, still only while none of
-its dependencies changed. Without that, every request arriving while the page is drawn again drew
-it too: a text search at a million listings costs ~100 ms of SQL, and sixteen visitors asking at
-the moment its copy expired ran sixteen of them at once (docs/performance.md). So what may show up
-to PAGE_CACHE_SECONDS late may show up to REDRAW_SECONDS later still when a redraw fails.
+A page is drawn by one request at a time: the first to find no copy it may serve claims the
+drawing (DRAWING_SECONDS at most; filing the copy ends the claim) and the others wait for its copy
+(WAIT_SECONDS at most, then draw it themselves), or, when the copy is only past PAGE_CACHE_SECONDS
+and nothing it shows has changed, are served that copy meanwhile. Without that, every request
+arriving while the page was being drawn drew it too: a text search at a million listings costs
+~100 ms of SQL, and sixteen visitors asking as its copy expired (or as a popular page's copy was
+refused after a sale, or the cache was emptied) ran sixteen of them at once (docs/performance.md).
+So what may show up PAGE_CACHE_SECONDS late may show up DRAWING_SECONDS later still when a drawing
+fails.
 
 A version is a value of one counter (VERSION_KEY) that every change moves on, so a page whose
 rendering began before a change (the counter read first) can tell that change from older ones and
@@ -38,6 +41,7 @@ core.checks refuses a process-local cache with DEBUG off). PAGE_CACHE_SECONDS=0 
 
 import hashlib
 import logging
+import threading
 import time
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -61,10 +65,15 @@ EVERYTHING_KEY = "marketplace:v:everything"
 # page never outlives the version it was checked against (a version that is gone reads as "never
 # changed", which is what a page filed before any change recorded).
 DEPENDENCY_SECONDS = 3600
-# How long a copy past its time is kept and served while one request draws it again (the claim
-# lasts as long): far longer than drawing any page takes, short enough that a redraw that failed
-# is soon tried again.
-REDRAW_SECONDS = 10
+# How long one request's claim to draw a page lasts, and a copy past its time is kept to be served
+# meanwhile: far longer than drawing any page takes, short enough that a drawing that died is soon
+# claimed again.
+DRAWING_SECONDS = 10
+# How long a request waits for the copy another is drawing before drawing the page itself, and how
+# often it looks: longer than a miss of the dearest page under load (a text search at a million
+# listings, a few hundred ms), short enough not to hold a worker's thread for long.
+WAIT_SECONDS = 2.0
+WAIT_STEP_SECONDS = 0.02
 logger = logging.getLogger(__name__)
 
 
@@ -287,10 +296,11 @@ def _versions_to_file(keys: list[str], started) -> list | None:
     return versions
 
 
-# File a page only while none of its dependencies changed after its rendering began, in one round
-# trip (page_file). KEYS: the page's key, then its dependencies'; ARGV: `started`, the seconds, the
-# copy. A version is the decimal text of an integer (Django's RedisSerializer stores integers
-# unpickled); compared as text, in two parts a Lua number holds exactly (versions pass 2^53).
+# File a page only while none of its dependencies changed after its rendering began, and end the
+# claim to draw it either way, in one round trip (page_file). KEYS: the page's key, its drawing
+# claim, then its dependencies'; ARGV: `started`, the seconds, the copy. A version is the decimal
+# text of an integer (Django's RedisSerializer stores integers unpickled); compared as text, in two
+# parts a Lua number holds exactly (versions pass 2^53).
 _FILE_IF_UNCHANGED = """
 local started = ARGV[1]
 local function after(v)
@@ -300,7 +310,8 @@ local function after(v)
   if high ~= high_started then return high > high_started end
   return tonumber(v:sub(cut + 1)) > tonumber(started:sub(cut + 1))
 end
-for i = 2, #KEYS do
+redis.call('DEL', KEYS[2])
+for i = 3, #KEYS do
   local v = redis.call('GET', KEYS[i])
   if v and (not string.match(v, '^%d+$') or after(v)) then return 0 end
 end
@@ -311,10 +322,10 @@ _file_script = []  # the registered script, made once (its client is named at ea
 
 
 def _file_if_unchanged(redis, key: str, keys: list[str], started: int, value, seconds: int) -> bool:
-    """Redis: file `value` under `key` unless a version of `keys` is past `started`, one round trip
-    (a script, EVALSHA after its first use). Whether it was filed."""
+    """Redis: file `value` under `key` unless a version of `keys` is past `started`, and end the
+    claim to draw it, one round trip (a script, EVALSHA after its first use). Whether it was filed."""
     backend, _client, serializer = redis
-    names = [backend.make_key(name) for name in (key, *keys)]
+    names = [backend.make_key(name) for name in (key, _drawing_key(key), *keys)]
     args = [int(started), int(seconds), serializer.dumps(value)]
     try:
         client = backend._cache.get_client(write=True)  # noqa: SLF001  as _redis
@@ -424,9 +435,25 @@ def _raw_lookup(key: str, known: tuple, redis) -> dict | None:
 
 
 def page_lookup(key: str):
-    """Read the copy filed under `key`: (copy, started), the copy's payload when it is still current
+    """Read the copy filed under `key`: (copy, started), the copy's payload when it may be served
     (else None), and the version to file a fresh rendering under (None: the cache cannot be
-    reached, serve uncached). One round trip when this process has seen the copy before."""
+    reached, serve uncached). One round trip when this process has seen the copy before. When
+    another request is drawing the page, wait for its copy (module doc); a request told to draw
+    it ends with page_file or page_drawn."""
+    deadline = None
+    while True:
+        payload, started, drawn_elsewhere = _lookup(key)
+        if not drawn_elsewhere:
+            return payload, started
+        now = time.monotonic()
+        deadline = deadline or now + WAIT_SECONDS
+        if now >= deadline:
+            return None, started
+        time.sleep(WAIT_STEP_SECONDS)
+
+
+def _lookup(key: str):
+    """page_lookup once: (payload, started, whether another request is drawing the page)."""
     known = _known_keys.get(key, ())
     redis = _redis()
     if redis is not None:
@@ -434,8 +461,9 @@ def page_lookup(key: str):
     else:
         found = cache_get_many([VERSION_KEY, key, *known])
     if found is None:  # the cache cannot be reached
-        return None, None
+        return None, None, False
     cached = found.get(key)
+    servable = None  # a current copy past its time, served while another request draws it again
     if cached is not None and len(cached) == 4:  # a copy filed in an older form is drawn again
         keys, filed_at, payload, fresh_until = cached
         if tuple(keys) == known:
@@ -443,20 +471,50 @@ def page_lookup(key: str):
         else:
             current = cache_get_many(keys)
             _remember_keys(key, keys)
-        if (current is not None and _unchanged_since(filed_at, (current.get(k, 0) for k in keys))
-                and (time.time() < fresh_until or not _claim_redraw(key))):
-            return payload, None
-    return None, found.get(VERSION_KEY) or catalogue_version()
+        if current is not None and _unchanged_since(filed_at, (current.get(k, 0) for k in keys)):
+            if time.time() < fresh_until:
+                return payload, None, False
+            servable = payload
+    started = found.get(VERSION_KEY) or catalogue_version()
+    if _claim_drawing(key):
+        return None, started, False
+    if servable is not None:
+        return servable, None, False
+    return None, started, True
 
 
-def _claim_redraw(key: str) -> bool:
-    """Whether this request draws the page at `key` again (its copy is past its time): the first
-    to ask is, for REDRAW_SECONDS; the others are served the copy meanwhile."""
+def _drawing_key(key: str) -> str:
+    return f"{key}:drawing"
+
+
+# The drawings this thread claimed and has not ended (page_file, page_drawn).
+_claims = threading.local()
+
+
+def _claim_drawing(key: str) -> bool:
+    """Whether this request draws the page at `key` (no copy it may serve): the first to ask does,
+    for DRAWING_SECONDS or until it files the page; the others wait or are served the copy."""
     try:
-        return cache.add(f"{key}:redraw", 1, timeout=REDRAW_SECONDS)
+        claimed = cache.add(_drawing_key(key), 1, timeout=DRAWING_SECONDS)
     except CACHE_DOWN as error:
         cache_down(error)
         return True
+    if claimed:
+        _claims.keys = {*getattr(_claims, "keys", ()), key}
+    return claimed
+
+
+def page_drawn(key: str) -> None:
+    """End this request's claim to draw the page at `key` if filing it has not (the page was not
+    filed: an error, a 404, a page for this visitor alone), so others draw it without waiting."""
+    keys = getattr(_claims, "keys", set())
+    if key not in keys:
+        return
+    keys.discard(key)
+    try:
+        cache.delete(_drawing_key(key))
+    except CACHE_DOWN as error:
+        cache_down(error)
 
 
 def _unchanged_since(started, versions) -> bool:
@@ -486,14 +544,16 @@ def page_file(request, key: str, started, payload, seconds: int) -> None:
     a higher version."""
     keys = sorted(request._page_cache_shows)
     value = (keys, started, payload, time.time() + seconds)
-    kept = seconds + REDRAW_SECONDS  # served past its time only while one request draws it again
+    kept = seconds + DRAWING_SECONDS  # served past its time only while one request draws it again
     redis = _redis()
     if redis is not None:
         filed = _file_if_unchanged(redis, key, keys, started, value, kept)
+        getattr(_claims, "keys", set()).discard(key)  # the script ended the claim
     else:
         filed = _versions_to_file(keys, started) is not None
         if filed:
             cache_set(key, value, kept)
+        page_drawn(key)
     if filed:
         _remember_keys(key, keys)
 
@@ -514,11 +574,14 @@ def anonymous_page_cache(view):
         if started is None:
             return view(request, *args, **kwargs)
         page_begin(request)
-        response = view(request, *args, **kwargs)
-        if page_fileable(request, response):
-            if hasattr(response, "render") and not response.is_rendered:
-                response.render()
-            page_file(request, key, started, (response.content, response["Content-Type"]), seconds)
+        try:
+            response = view(request, *args, **kwargs)
+            if page_fileable(request, response):
+                if hasattr(response, "render") and not response.is_rendered:
+                    response.render()
+                page_file(request, key, started, (response.content, response["Content-Type"]), seconds)
+        finally:
+            page_drawn(key)
         return response
 
     return wrapper

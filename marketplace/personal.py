@@ -188,27 +188,35 @@ def member_page_cache(view):
         if started is None:  # a copy not meant for this visitor: read the version to file under
             started = page_cache.catalogue_version()
         page_cache.page_begin(request)
-        request._personal_slots = found = {"hearts": {}, "purchase": None, "not_for": set()}
         try:
-            response = view(request, *args, **kwargs)
-        except BaseException:
-            # The error page (DomainErrorMiddleware's 404) is drawn for this visitor alone.
-            request._personal_slots = None
-            raise
-        if hasattr(response, "render") and not response.is_rendered:
-            response.render()
-        if getattr(response, "streaming", False) or not response["Content-Type"].startswith("text/html"):
-            return response
-        content = response.content.decode(response.charset)
-        shared = _shared_copy(content)
-        if shared is None:  # a token somewhere the slots do not cover: this visitor's page only
-            request._personal_slots = None
-            return view(request, *args, **kwargs)
-        if (started is not None and page_cache.page_fileable(request, response)
-                and request.user.pk not in found["not_for"]):
-            page_cache.page_file(request, key, started, (shared, response["Content-Type"], found),
-                                 page_cache.page_cache_seconds())
-        response.content = _fill(request, shared, found)
-        return response
+            return _draw(view, request, args, kwargs, key=key, started=started)
+        finally:
+            page_cache.page_drawn(key)
 
     return wrapper
+
+
+def _draw(view, request, args, kwargs, *, key: str, started):
+    """Draw the page for this visitor and file its shared copy under `key` when it may be."""
+    request._personal_slots = found = {"hearts": {}, "purchase": None, "not_for": set()}
+    try:
+        response = view(request, *args, **kwargs)
+    except BaseException:
+        # The error page (DomainErrorMiddleware's 404) is drawn for this visitor alone.
+        request._personal_slots = None
+        raise
+    if hasattr(response, "render") and not response.is_rendered:
+        response.render()
+    if getattr(response, "streaming", False) or not response["Content-Type"].startswith("text/html"):
+        return response
+    content = response.content.decode(response.charset)
+    shared = _shared_copy(content)
+    if shared is None:  # a token somewhere the slots do not cover: this visitor's page only
+        request._personal_slots = None
+        return view(request, *args, **kwargs)
+    if (started is not None and page_cache.page_fileable(request, response)
+            and request.user.pk not in found["not_for"]):
+        page_cache.page_file(request, key, started, (shared, response["Content-Type"], found),
+                             page_cache.page_cache_seconds())
+    response.content = _fill(request, shared, found)
+    return response

@@ -263,7 +263,7 @@ def test_a_shared_copy_past_its_time_is_served_with_this_visitors_bits_while_ano
     key = page_cache.page_key(RequestFactory().get(address), views.listing_detail, personal.VARIANT)
     keys, started, payload, _fresh_until = cache.get(key)
     cache.set(key, (keys, started, payload, 0), 60)  # due to be drawn again
-    cache.add(f"{key}:redraw", 1)  # another request is drawing it
+    cache.add(f"{key}:drawing", 1)  # another request is drawing it
     response = logged_in(UserFactory(username="second_member")).get(address)
     page = response.content.decode()
     assert not drawn(response) and "second_member" in page and "first_member" not in page

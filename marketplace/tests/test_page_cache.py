@@ -272,14 +272,14 @@ def test_a_copy_past_its_time_is_drawn_again_by_one_request_while_the_others_are
     address = f"/listings/{listing.pk}/"
     first = client.get(address).content
     key = _past_its_time(address, views.listing_detail)
-    cache.add(f"{key}:redraw", 1)  # another request is drawing it
+    cache.add(f"{key}:drawing", 1)  # another request is drawing it
     with django_assert_num_queries(0):
         assert client.get(address).content == first
-    cache.delete(f"{key}:redraw")  # that request died: the claim lapsed
+    cache.delete(f"{key}:drawing")  # that request died: the claim lapsed
     drawn = client.get(address)
     assert drawn.templates and BUY in drawn.content.decode()
-    assert not cache.add(f"{key}:redraw", 1)  # this request claimed the redraw
-    with django_assert_num_queries(0):  # and filed a fresh copy
+    assert cache.get(f"{key}:drawing") is None  # its claim ended when it filed the page
+    with django_assert_num_queries(0):
         assert client.get(address).content == drawn.content
 
 
@@ -292,7 +292,7 @@ def test_a_copy_past_its_time_is_not_served_once_a_listing_on_it_is_sold(client)
     address = f"/listings/{listing.pk}/"
     assert BUY in client.get(address).content.decode()
     key = _past_its_time(address, views.listing_detail)
-    cache.add(f"{key}:redraw", 1)  # another request is drawing it
+    cache.add(f"{key}:drawing", 1)  # another request is drawing it
     listing_mark_sold(listing_id=listing.pk, buyer=UserFactory())
     page = client.get(address).content.decode()
     assert BUY not in page and "Sold" in page
@@ -310,3 +310,99 @@ def test_a_copy_filed_in_the_older_form_is_drawn_again(client):
     keys, started, payload, _ = cache.get(key)
     cache.set(key, (keys, started, payload), 60)  # as filed before copies said when they are due
     assert client.get(address).templates
+
+
+def _clock_of_waits(monkeypatch, on_wait=None):
+    """page_cache's clock, where each wait moves time on by its length at once and calls on_wait."""
+    import time
+    from types import SimpleNamespace
+
+    waits, now = [], [time.monotonic()]
+
+    def sleep(seconds):
+        waits.append(seconds)
+        now[0] += seconds
+        if on_wait:
+            on_wait()
+
+    clock = SimpleNamespace(time=time.time, monotonic=lambda: now[0], sleep=sleep)
+    monkeypatch.setattr(page_cache, "time", clock)
+    return waits
+
+
+def test_a_request_that_finds_the_page_being_drawn_waits_for_that_copy(
+        client, monkeypatch, django_assert_num_queries):
+    """The cache was emptied (or the copy refused after a sale) and another request is drawing the
+    page: this one is served that request's copy instead of drawing the page too."""
+    from django.core.cache import cache
+    from django.test import RequestFactory
+
+    from marketplace import views
+
+    listing = ListingFactory()
+    address = f"/listings/{listing.pk}/"
+    first = client.get(address).content
+    key = page_cache.page_key(RequestFactory().get(address), views.listing_detail)
+    copy = cache.get(key)
+    cache.delete(key)
+    cache.add(f"{key}:drawing", 1)  # another request is drawing it
+
+    def the_other_request_files_it():
+        if len(waits) == 3:
+            cache.set(key, copy, 60)
+            cache.delete(f"{key}:drawing")
+
+    waits = _clock_of_waits(monkeypatch, the_other_request_files_it)
+    with django_assert_num_queries(0):
+        assert client.get(address).content == first
+    assert len(waits) == 3
+
+
+def test_a_request_waits_for_another_drawing_no_longer_than_wait_seconds(client, monkeypatch):
+    from django.core.cache import cache
+    from django.test import RequestFactory
+
+    from marketplace import views
+
+    listing = ListingFactory()
+    address = f"/listings/{listing.pk}/"
+    key = page_cache.page_key(RequestFactory().get(address), views.listing_detail)
+    cache.add(f"{key}:drawing", 1)  # a drawing that never ends (its request hangs)
+    waits = _clock_of_waits(monkeypatch)
+    page = client.get(address)
+    assert page.templates and BUY in page.content.decode()  # drawn by this request after all
+    assert sum(waits) == pytest.approx(page_cache.WAIT_SECONDS, abs=page_cache.WAIT_STEP_SECONDS)
+
+
+def test_a_drawing_that_files_nothing_ends_its_claim(client, settings):
+    """A page that is not filed (a 404 here, an error, a page for one visitor) must not make the
+    next visitors wait for a copy that never comes."""
+    from django.core.cache import cache
+    from django.test import RequestFactory
+
+    from marketplace import views
+
+    address = "/listings/999999/"
+    assert client.get(address).status_code == 404
+    key = page_cache.page_key(RequestFactory().get(address), views.listing_detail)
+    assert cache.get(f"{key}:drawing") is None
+    assert not page_cache._claims.keys
+
+
+@pytest.mark.postgres
+def test_visitors_asking_at_once_for_a_page_nobody_has_draw_it_once(transactional_db, on_redis, monkeypatch):
+    """Eight anonymous visitors at the same moment, the page's copy gone: one draws it, the
+    others are served its copy (Redis's SET NX is the claim; PostgreSQL so each has a connection)."""
+    from django.test import Client
+
+    from testing.threads import run_at_once
+
+    listing = ListingFactory()
+    address = f"/listings/{listing.pk}/"
+    drawings = []
+    begin = page_cache.page_begin
+    monkeypatch.setattr(page_cache, "page_begin", lambda request: (drawings.append(1), begin(request)))
+    pages = run_at_once([lambda: Client().get(address) for _ in range(8)])
+    assert all(page.status_code == 200 and BUY in page.content.decode() for page in pages)
+    assert len({page.content for page in pages}) == 1
+    assert len(drawings) == 1
