@@ -476,6 +476,8 @@ def _lookup(key: str):
                 return payload, None, False
             servable = payload
     started = found.get(VERSION_KEY) or catalogue_version()
+    if started is None:  # the cache went away meanwhile: serve uncached, claim nothing
+        return None, None, False
     if _claim_drawing(key):
         return None, started, False
     if servable is not None:

@@ -406,3 +406,19 @@ def test_visitors_asking_at_once_for_a_page_nobody_has_draw_it_once(transactiona
     assert all(page.status_code == 200 and BUY in page.content.decode() for page in pages)
     assert len({page.content for page in pages}) == 1
     assert len(drawings) == 1
+
+
+def test_a_cache_gone_between_the_lookup_and_the_version_leaves_no_claim(client, monkeypatch):
+    """The page is served uncached, and no claim is left to make the next visitors wait."""
+    from django.core.cache import cache
+    from django.test import RequestFactory
+
+    from marketplace import views
+
+    listing = ListingFactory()
+    address = f"/listings/{listing.pk}/"
+    cache.delete(page_cache.VERSION_KEY)
+    monkeypatch.setattr(page_cache, "catalogue_version", lambda: None)
+    assert BUY in client.get(address).content.decode()
+    key = page_cache.page_key(RequestFactory().get(address), views.listing_detail)
+    assert cache.get(f"{key}:drawing") is None
