@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 from .app import Sandbox
 from .messages import Request
 
+STOP_POLL_SECONDS = 0.02
+
 
 class _Handler(BaseHTTPRequestHandler):
     server_version = "stripe-sandbox/1.0"
@@ -64,8 +66,10 @@ class SandboxServer:
         self._thread: threading.Thread | None = None
 
     def start(self) -> SandboxServer:
+        # stop() returns once serve_forever next looks at its stop flag: socketserver's default
+        # of every 0.5 s made each stop wait up to half a second (tests start one a test).
         self._thread = threading.Thread(target=self.httpd.serve_forever, name="stripe-sandbox",
-                                        daemon=True)
+                                        kwargs={"poll_interval": STOP_POLL_SECONDS}, daemon=True)
         self._thread.start()
         return self
 

@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 import stripe
 
+from stripe_sandbox.server import STOP_POLL_SECONDS
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -100,7 +102,8 @@ def test_cli_webhook_endpoints_receive_signed_events(tmp_path):
             pass
 
     receiver = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    threading.Thread(target=receiver.serve_forever, kwargs={"poll_interval": STOP_POLL_SECONDS},
+                     daemon=True).start()
     base = f"http://127.0.0.1:{receiver.server_address[1]}"
     process, url = start_cli("--webhook", f"{base}/payments/webhook/=whsec_platform",
                              "--connect-webhook", f"{base}/payments/webhook/connect/=whsec_conn")

@@ -6,6 +6,7 @@ import pytest
 import stripe
 
 from stripe_sandbox import Sandbox, SandboxHTTPClient
+from stripe_sandbox.server import STOP_POLL_SECONDS
 
 from .conftest import pay
 
@@ -149,7 +150,8 @@ class _HTTPReceiver(BaseHTTPRequestHandler):
 def test_background_delivery_over_real_http_with_retry():
     _HTTPReceiver.received = []
     receiver = ThreadingHTTPServer(("127.0.0.1", 0), _HTTPReceiver)
-    thread = threading.Thread(target=receiver.serve_forever, daemon=True)
+    thread = threading.Thread(target=receiver.serve_forever,
+                              kwargs={"poll_interval": STOP_POLL_SECONDS}, daemon=True)
     thread.start()
     sandbox = Sandbox(retry_delays=(0.05,), max_attempts=3)
     client = sandbox.stripe_client("sk_test_bg")
