@@ -7,6 +7,7 @@ connection: use it in `django_db(transaction=True)` tests. The root conftest loa
 a pytest plugin, so every app's tests can take the fixture.
 """
 
+import threading
 import time
 
 import pytest
@@ -14,6 +15,7 @@ import pytest
 # The project's Celery app (stubcollector/celery.py), reached without importing the project, so
 # every app's tests may use these helpers.
 from celery import current_app as app
+from celery.signals import task_postrun, task_prerun
 from django.db.utils import OperationalError
 from kombu.transport import memory
 
@@ -41,6 +43,22 @@ def _drain_events_briefly(drain_events):
     return drain
 
 
+# Held by the worker thread while it runs a task and by wait_until while it asks its question,
+# so a poll never reads the tables the task is writing: on SQLite (one in-memory database in
+# shared-cache mode) the task's write that met a poll failed at once with "database table is
+# locked" (no busy timeout applies there), and a task that is not retried then never got there
+# (the photo task once waited out wait_until's 30 s in a whole run).
+_task_running = threading.Lock()
+
+
+def _task_starts(**_):
+    _task_running.acquire()
+
+
+def _task_ends(**_):
+    _task_running.release()
+
+
 @pytest.fixture
 def worker_app(settings, monkeypatch):
     saved = {key: app.conf[key] for key in ("task_always_eager", "broker_url", "broker_transport_options")}
@@ -54,7 +72,11 @@ def worker_app(settings, monkeypatch):
     monkeypatch.setattr(memory.Transport, "drain_events",
                         _drain_events_briefly(memory.Transport.drain_events))
     app.control.purge()  # kombu's memory broker lives as long as the process: start empty
+    task_prerun.connect(_task_starts, weak=False)
+    task_postrun.connect(_task_ends, weak=False)
     yield app
+    task_prerun.disconnect(_task_starts)
+    task_postrun.disconnect(_task_ends)
     # Tasks a test queued but its worker never took (the emails after a payment, say) must not
     # run in the next test's worker: test_tasks failed after test_webhook_worker in one process.
     app.control.purge()
@@ -66,10 +88,10 @@ def wait_until(predicate, seconds: float = 30.0):
     """Polls until `predicate()` holds (not a timing assertion: a generous bound only, so a
     broken worker fails the test instead of hanging it).
 
-    On SQLite the test database is one in-memory database in shared-cache mode, where a read
-    that meets the worker thread's open write transaction fails at once with "database table is
-    locked" (SQLITE_LOCKED: no busy timeout applies in shared-cache mode): that poll only came
-    too early, so it counts as "not yet"."""
+    `predicate` is asked while the worker runs no task (`_task_running`). On SQLite a read that
+    still meets the worker's open write transaction (outside a task) fails at once with
+    "database table is locked" (SQLITE_LOCKED: no busy timeout applies in shared-cache mode):
+    that poll only came too early, so it counts as "not yet"."""
     deadline = time.monotonic() + seconds
     while not _holds(predicate):
         assert time.monotonic() < deadline, "the worker did not get there"
@@ -78,7 +100,8 @@ def wait_until(predicate, seconds: float = 30.0):
 
 def _holds(predicate) -> bool:
     try:
-        return bool(predicate())
+        with _task_running:
+            return bool(predicate())
     except OperationalError as error:
         if "database table is locked" not in str(error):
             raise
