@@ -15,6 +15,7 @@ from core import cache_health
 from marketplace import page_cache, personal, views
 from marketplace.services import listing_mark_sold, listing_reserve
 from marketplace.tests.factories import ListingFactory
+from marketplace.tests.page_cache_clock import clock_of_waits
 from marketplace.watchlist import watch_add
 
 pytestmark = pytest.mark.django_db
@@ -256,7 +257,8 @@ def test_the_page_that_marks_messages_read_shows_the_count_after_it_not_the_one_
     assert "Is the stub torn at all?" in page and 'aria-label="1 unread"' not in page
 
 
-def test_a_shared_copy_past_its_time_is_served_with_this_visitors_bits_while_another_draws_it():
+def test_a_shared_copy_past_its_time_is_served_with_this_visitors_bits_while_another_draws_it(
+        monkeypatch):
     listing = ListingFactory()
     address = f"/listings/{listing.pk}/"
     assert drawn(logged_in(UserFactory(username="first_member")).get(address))
@@ -269,5 +271,7 @@ def test_a_shared_copy_past_its_time_is_served_with_this_visitors_bits_while_ano
     assert not drawn(response) and "second_member" in page and "first_member" not in page
     assert BUY in page
     listing_reserve(listing_id=listing.pk, buyer=UserFactory())
+    waits = clock_of_waits(monkeypatch)
     response = logged_in(UserFactory(username="third_member")).get(address)
     assert drawn(response) and BUY not in response.content.decode()
+    assert sum(waits) == pytest.approx(page_cache.WAIT_SECONDS, abs=page_cache.WAIT_STEP_SECONDS)

@@ -8,6 +8,7 @@ from marketplace import page_cache
 from marketplace.models import Listing, ListingStatus
 from marketplace.services import listing_mark_sold, listing_reserve, listing_update
 from marketplace.tests.factories import ListingFactory, StubFactory
+from marketplace.tests.page_cache_clock import clock_of_waits
 
 pytestmark = pytest.mark.django_db
 
@@ -283,7 +284,7 @@ def test_a_copy_past_its_time_is_drawn_again_by_one_request_while_the_others_are
         assert client.get(address).content == drawn.content
 
 
-def test_a_copy_past_its_time_is_not_served_once_a_listing_on_it_is_sold(client):
+def test_a_copy_past_its_time_is_not_served_once_a_listing_on_it_is_sold(client, monkeypatch):
     from django.core.cache import cache
 
     from marketplace import views
@@ -294,8 +295,10 @@ def test_a_copy_past_its_time_is_not_served_once_a_listing_on_it_is_sold(client)
     key = _past_its_time(address, views.listing_detail)
     cache.add(f"{key}:drawing", 1)  # another request is drawing it
     listing_mark_sold(listing_id=listing.pk, buyer=UserFactory())
+    waits = clock_of_waits(monkeypatch)
     page = client.get(address).content.decode()
     assert BUY not in page and "Sold" in page
+    assert sum(waits) == pytest.approx(page_cache.WAIT_SECONDS, abs=page_cache.WAIT_STEP_SECONDS)
 
 
 def test_a_copy_filed_in_the_older_form_is_drawn_again(client):
@@ -310,24 +313,6 @@ def test_a_copy_filed_in_the_older_form_is_drawn_again(client):
     keys, started, payload, _ = cache.get(key)
     cache.set(key, (keys, started, payload), 60)  # as filed before copies said when they are due
     assert client.get(address).templates
-
-
-def _clock_of_waits(monkeypatch, on_wait=None):
-    """page_cache's clock, where each wait moves time on by its length at once and calls on_wait."""
-    import time
-    from types import SimpleNamespace
-
-    waits, now = [], [time.monotonic()]
-
-    def sleep(seconds):
-        waits.append(seconds)
-        now[0] += seconds
-        if on_wait:
-            on_wait()
-
-    clock = SimpleNamespace(time=time.time, monotonic=lambda: now[0], sleep=sleep)
-    monkeypatch.setattr(page_cache, "time", clock)
-    return waits
 
 
 def test_a_request_that_finds_the_page_being_drawn_waits_for_that_copy(
@@ -352,7 +337,7 @@ def test_a_request_that_finds_the_page_being_drawn_waits_for_that_copy(
             cache.set(key, copy, 60)
             cache.delete(f"{key}:drawing")
 
-    waits = _clock_of_waits(monkeypatch, the_other_request_files_it)
+    waits = clock_of_waits(monkeypatch, the_other_request_files_it)
     with django_assert_num_queries(0):
         assert client.get(address).content == first
     assert len(waits) == 3
@@ -368,7 +353,7 @@ def test_a_request_waits_for_another_drawing_no_longer_than_wait_seconds(client,
     address = f"/listings/{listing.pk}/"
     key = page_cache.page_key(RequestFactory().get(address), views.listing_detail)
     cache.add(f"{key}:drawing", 1)  # a drawing that never ends (its request hangs)
-    waits = _clock_of_waits(monkeypatch)
+    waits = clock_of_waits(monkeypatch)
     page = client.get(address)
     assert page.templates and BUY in page.content.decode()  # drawn by this request after all
     assert sum(waits) == pytest.approx(page_cache.WAIT_SECONDS, abs=page_cache.WAIT_STEP_SECONDS)
