@@ -10,19 +10,28 @@ from payments.services.refunds import FraudulentRefundNotAllowed, refund_approva
 from payments.staff import FINANCE, SUPPORT
 from payments.tests.factories import staff_member
 from payments.tests.test_refunds import (
-    paid,
+    _paid_order_build,
     post_refund,
     refund_url,
 )
 from payments.tests.webhook_support import deliver, sandbox_refunds
+from testing import paid_snapshot
 
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture
+@paid_snapshot.shared(_paid_order_build)
+def paid_order(webhook_sandbox, client, request):
+    """test_refunds' $50 order, paid and past the payout delay, made once for the tests that
+    take it (testing/paid_snapshot.py)."""
+    return paid_snapshot.take(request, webhook_sandbox, client, _paid_order_build)
+
+
 def test_a_seller_refunds_a_damaged_stub_with_a_note_and_stripe_hears_requested_by_customer(
-    client, webhook_sandbox, django_capture_on_commit_callbacks
+    client, paid_order, webhook_sandbox, django_capture_on_commit_callbacks
 ):
-    order = paid(webhook_sandbox)
+    order = paid_order
     client.force_login(order.seller)
     mail.outbox.clear()
 
@@ -43,8 +52,8 @@ def test_a_seller_refunds_a_damaged_stub_with_a_note_and_stripe_hears_requested_
 
 
 @pytest.mark.parametrize("reason", ["cancelled_by_seller", "other"])
-def test_a_reason_stripe_has_no_word_for_is_sent_without_one(client, webhook_sandbox, reason):
-    order = paid(webhook_sandbox)
+def test_a_reason_stripe_has_no_word_for_is_sent_without_one(client, paid_order, webhook_sandbox, reason):
+    order = paid_order
     client.force_login(order.seller)
 
     assert post_refund(client, order, {"amount": 500, "reason": reason}).status_code == 201
@@ -53,8 +62,8 @@ def test_a_reason_stripe_has_no_word_for_is_sent_without_one(client, webhook_san
     assert order.refunds.get().marketplace_reason == reason
 
 
-def test_a_seller_is_not_offered_fraudulent_and_cannot_send_it(client, webhook_sandbox):
-    order = paid(webhook_sandbox)
+def test_a_seller_is_not_offered_fraudulent_and_cannot_send_it(client, paid_order, webhook_sandbox):
+    order = paid_order
     client.force_login(order.seller)
 
     page = client.get(f"/orders/{order.pk}/").content.decode()
@@ -70,16 +79,16 @@ def test_a_seller_is_not_offered_fraudulent_and_cannot_send_it(client, webhook_s
         refund_request(order_id=order.pk, actor=order.seller, amount_cents=500, reason="fraudulent")
 
 
-def test_finance_may_refund_as_fraudulent(client, webhook_sandbox):
-    order = paid(webhook_sandbox)
+def test_finance_may_refund_as_fraudulent(client, paid_order, webhook_sandbox):
+    order = paid_order
     client.force_login(staff_member(FINANCE))
 
     assert post_refund(client, order, {"amount": 500, "reason": "fraudulent"}).status_code == 201
     assert [r["reason"] for r in sandbox_refunds(webhook_sandbox, order)] == ["fraudulent"]
 
 
-def test_the_sellers_confirmation_shows_the_reason_in_words_and_the_note(client, webhook_sandbox):
-    order = paid(webhook_sandbox)
+def test_the_sellers_confirmation_shows_the_reason_in_words_and_the_note(client, paid_order, webhook_sandbox):
+    order = paid_order
     client.force_login(order.seller)
 
     page = client.post(refund_url(order), {"amount": "5.00", "reason": "requested_by_customer",
@@ -94,8 +103,9 @@ def test_the_sellers_confirmation_shows_the_reason_in_words_and_the_note(client,
     assert sandbox_refunds(webhook_sandbox, order) == []  # nothing sent before the confirmation
 
 
-def test_an_unknown_reason_or_a_note_too_long_is_400_and_refunds_nothing(client, webhook_sandbox):
-    order = paid(webhook_sandbox)
+def test_an_unknown_reason_or_a_note_too_long_is_400_and_refunds_nothing(client, paid_order,
+                                                                       webhook_sandbox):
+    order = paid_order
     client.force_login(order.seller)
 
     bad_reason = post_refund(client, order, {"amount": 500, "reason": "changed_my_mind"})
@@ -108,8 +118,8 @@ def test_an_unknown_reason_or_a_note_too_long_is_400_and_refunds_nothing(client,
     assert sandbox_refunds(webhook_sandbox, order) == []
 
 
-def test_finance_refunds_from_admin_with_our_reason_and_a_note(client, webhook_sandbox):
-    order = paid(webhook_sandbox)
+def test_finance_refunds_from_admin_with_our_reason_and_a_note(client, paid_order, webhook_sandbox):
+    order = paid_order
     client.force_login(staff_member(FINANCE))
     url = f"/admin/payments/order/{order.pk}/refund/"
     form = {"amount": "10.00", "reason": "not_received", "note": "Tracking shows lost.",
@@ -133,10 +143,10 @@ def test_finance_refunds_from_admin_with_our_reason_and_a_note(client, webhook_s
 
 
 def test_supports_request_above_the_limit_keeps_its_reason_and_note_when_finance_approves(
-    webhook_sandbox, settings
+    paid_order, webhook_sandbox, settings
 ):
     settings.SUPPORT_REFUND_LIMIT_CENTS = 1000
-    order = paid(webhook_sandbox)
+    order = paid_order
 
     approval = refund_request(order_id=order.pk, actor=staff_member(SUPPORT), amount_cents=2000,
                               reason="not_as_described", buyer_note="We checked the photos.")
