@@ -26,12 +26,14 @@ from core import monitoring
 _request_id = contextvars.ContextVar("request_id", default="")
 
 # Anything that must never reach a log: API keys, webhook signing secrets, PaymentIntent client
-# secrets, full card numbers (13-19 digits, optionally grouped by spaces or dashes).
+# secrets, full card numbers (13-19 digits, optionally grouped by spaces or dashes). A number
+# only on its own: a run of digits inside a longer token of letters and digits is part of an id
+# (one request id in fifty, a uuid4's hex, holds 13 digits in a row), not a card number.
 SECRET_PATTERNS = [
     re.compile(r"\b(?:sk|rk|pk)_(?:test|live)_[A-Za-z0-9]+"),
     re.compile(r"\bwhsec_[A-Za-z0-9_]+"),
     re.compile(r"\b(?:pi|seti)_[A-Za-z0-9]+_secret_[A-Za-z0-9]+"),
-    re.compile(r"(?<![\d.])(?:\d[ -]?){12,18}\d(?![\d.])"),
+    re.compile(r"(?<![A-Za-z0-9.])(?:\d[ -]?){12,18}\d(?![A-Za-z0-9.])"),
 ]
 REDACTED = "[redacted]"
 VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")

@@ -119,3 +119,18 @@ def test_redact_masks_keys_signing_secrets_client_secrets_and_card_numbers_but_n
                   "4000-0025-0000-3155 amount=5000 order 12")
     assert text.count("[redacted]") == 6
     assert "amount=5000 order 12" in text
+
+
+def test_redact_leaves_ids_whose_hex_holds_a_run_of_digits():
+    # A uuid4 hex, as RequestLogMiddleware makes request ids, with 16 digits in a row.
+    request_id = "412c4242424242424242afdef9b363ce"
+    assert redact(f'"request_id": "{request_id}", "card": "4242424242424242"') == (
+        f'"request_id": "{request_id}", "card": "[redacted]"'
+    )
+
+
+def test_a_log_line_keeps_a_request_id_with_a_run_of_digits():
+    request_id = "0123456789012345abcdefabcdefabcd"
+    record = logging.LogRecord("stubcollector.request", logging.INFO, __file__, 1, "GET / 200", None, None)
+    record.request_id = request_id
+    assert json.loads(JsonFormatter().format(record))["request_id"] == request_id
