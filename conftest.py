@@ -92,7 +92,7 @@ def _media_roots(tmp_path_factory):
 @pytest.fixture(scope="session", autouse=True)
 def _session_settings():
     """What every test runs under, set once: each setting a test changes goes through Django's
-    setting_changed (~25 receivers) on the way in and again on the way out, ~0.4 ms a test for
+    setting_changed (~25 receivers) on the way in and again on the way out, ~0.3 ms a test for
     these three when every test set them itself. A test's own `settings` changes are undone to
     these."""
     from django.conf import settings

@@ -113,7 +113,7 @@ def start(build, blocker) -> None:
         outbox, mail.outbox = getattr(mail, "outbox", []), []
         post_save.connect(created, weak=False, dispatch_uid="paid_snapshot")
         try:
-            # The settings the root conftest gives every test (_test_settings).
+            # The settings the root conftest gives every test (_session_settings, _test_settings).
             with override_settings(
                 PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
                 MEDIA_ROOT=tempfile.mkdtemp(prefix="paid-snapshot-media-"),
