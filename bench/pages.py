@@ -23,17 +23,18 @@ what the writer costs the machine, and below the table every churn row is also g
 `[churn] reference` of its round (the writer's own CPU taken out of the ratio).
 
 Columns: req/s, latency p50/p99 (wrk --latency; medians over rounds), ratio to the reference,
-SQL queries of one request as served (0 when the anonymous page cache answers) and with the page
-cache off (what a miss costs; the bench middleware counts them), non-2xx answers, `dropped`: wrk's
-socket errors (a keep-alive connection closed under a request, as when a worker is recycled after
-max_requests: the reference has them too), and for the
-churn rows `stale buy`: violations over listings checked (must be 0), and `busiest`: how many of
-wrk's connections the busiest gunicorn worker held in each round's run (a run with more than
-BENCH_MAX_BUSIEST, default 10, is run again, up to three times, and the most even one counts: a
-worker serves the connections it accepted for the whole run, so one holding them all leaves a
-core idle; 0 keeps every run as it came). Above the table: which gunicorn served
-(scripts/bench.sh's BENCH_GUNICORN). Below it: each gunicorn worker's RSS after the run and how
-many requests the run sent, and the writer's figures.
+`drawn`: the share of the row's requests whose page was drawn rather than served from a copy
+(the misses; bench/site/reference.py counts them), SQL queries of one request as served (0 when
+the anonymous page cache answers) and with the page cache off (what a miss costs; the bench
+middleware counts them), non-2xx answers, `dropped`: wrk's socket errors (a keep-alive
+connection closed under a request, as when a worker is recycled after max_requests: the
+reference has them too), and for the churn rows `stale buy`: violations over listings checked
+(must be 0), and `busiest`: how many of wrk's connections the busiest gunicorn worker held in
+each round's run (a run with more than BENCH_MAX_BUSIEST, default 10, is run again, up to three
+times, and the most even one counts: a worker serves the connections it accepted for the whole
+run, so one holding them all leaves a core idle; 0 keeps every run as it came). Above the table:
+which gunicorn served (scripts/bench.sh's BENCH_GUNICORN). Below it: each gunicorn worker's RSS
+after the run and how many requests the run sent, and the writer's figures.
 """
 
 import argparse
@@ -236,15 +237,17 @@ request = function()
   if r[2] == "" then
     return wrk.format(nil, r[1])
   end
-  return wrk.format(nil, r[1], {Cookie = r[2]})
+  return wrk.format(nil, r[1], {Cookie = r[2], ["%s"] = "1"})
 end
 """
 
 
 def lua_script(requests: list[tuple[str, str]], folder: Path, name: str) -> Path:
+    from bench.site.reference import BENCH_ROW_HEADER
+
     path = folder / f"{re.sub(r'[^a-z0-9]+', '_', name.lower())}.lua"
     listed = ", ".join(f"{{{json.dumps(p)}, {json.dumps(c)}}}" for p, c in requests)
-    path.write_text(LUA % ("{" + listed + "}"))
+    path.write_text(LUA % ("{" + listed + "}", BENCH_ROW_HEADER))
     return path
 
 
@@ -257,13 +260,18 @@ def _ms(text: str) -> float:
 
 
 def run_wrk(base_url, page: Page, *, seconds, threads, connections, folder):
-    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "10s"]
+    from bench.site.reference import BENCH_ROW_HEADER
+
+    # wrk.format() without headers of its own sends these (-H), with them only its own.
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "10s",
+               "-H", f"{BENCH_ROW_HEADER}: 1"]
     path, cookie = page.requests[0]
     if len(page.requests) > 1:
         command += ["-s", str(lua_script(page.requests, folder, page.name))]
     elif cookie:
         command += ["-H", f"Cookie: {cookie}"]
     command.append(base_url + path)
+    drawn_before = pages_drawn()
     wrk = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     time.sleep(min(1.5, seconds / 2))
     spread = connections_per_worker(urlsplit(base_url).port)
@@ -271,6 +279,7 @@ def run_wrk(base_url, page: Page, *, seconds, threads, connections, folder):
     if wrk.returncode:
         raise subprocess.CalledProcessError(wrk.returncode, command, out)
     result = {
+        "drawn": pages_drawn() - drawn_before,
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
         "p50": _ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1)),
         "p99": _ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1)),
@@ -282,6 +291,19 @@ def run_wrk(base_url, page: Page, *, seconds, threads, connections, folder):
     result["bad"] = int(bad.group(1)) if bad else 0
     result["dropped"] = sum(map(int, errors.groups())) if errors else 0
     return result
+
+
+def pages_drawn() -> int:
+    """How many pages wrk's requests have drawn so far (bench/site/reference.py's counter)."""
+    from bench.site.reference import DRAWN_KEY, drawn_counter
+
+    return int(drawn_counter().get(DRAWN_KEY) or 0)
+
+
+def drawn_text(results: list[dict]) -> str:
+    """The share of the row's requests that drew their page rather than being served a copy."""
+    drawn, requests = sum(r["drawn"] for r in results), sum(r["requests"] for r in results)
+    return f"{100 * drawn / requests:.0f}%" if requests else "?"
 
 
 def connections_per_worker(port: int | None) -> str:
@@ -426,6 +448,8 @@ def main():
             "dropped": sum(r["dropped"] for r in results),
             "stale_buy": "",
             "busiest": spread_text(results),
+            # A [miss] row's visitor is never served a copy, nor is a copy drawn for them.
+            "drawn": "-" if page.name.startswith(MISS) else drawn_text(results),
             "ratio_under_writer": (statistics.median(under_writer[page.name])
                                    if under_writer[page.name] else None),
         }
@@ -451,13 +475,13 @@ def main():
         print(f"gunicorn for every row: {gunicorn}")
     print()
     print(f"| {'page':<{width}} | {'req/s':>8} | {'p50 ms':>7} | {'p99 ms':>7} | {'vs ref':>6} "
-          f"| {'queries':>7} | {'uncached':>8} | {'non-2xx':>7} | {'dropped':>7} | {'stale buy':>9} "
-          f"| {'busiest':>9} |")
-    print("|" + "|".join("-" * (size + 2) for size in (width, 8, 7, 7, 6, 7, 8, 7, 7, 9, 9)) + "|")
+          f"| {'drawn':>5} | {'queries':>7} | {'uncached':>8} | {'non-2xx':>7} | {'dropped':>7} "
+          f"| {'stale buy':>9} | {'busiest':>9} |")
+    print("|" + "|".join("-" * (size + 2) for size in (width, 8, 7, 7, 6, 5, 7, 8, 7, 7, 9, 9)) + "|")
     for row in rows:
         print(f"| {row['page']:<{width}} | {row['rps']:>8,.0f} | {row['p50']:>7.1f} | {row['p99']:>7.1f} | "
-              f"{row['ratio']:>5.2f}x | {row['queries']:>7} | {row['uncached']:>8} | {row['bad']:>7} "
-              f"| {row['dropped']:>7} | {row['stale_buy']:>9} | {row['busiest']:>9} |")
+              f"{row['ratio']:>5.2f}x | {row['drawn']:>5} | {row['queries']:>7} | {row['uncached']:>8} "
+              f"| {row['bad']:>7} | {row['dropped']:>7} | {row['stale_buy']:>9} | {row['busiest']:>9} |")
     print_under_writer(rows)
     rss = worker_rss_mb(args.gunicorn_pid) if args.gunicorn_pid else []
     if rss:

@@ -7,9 +7,12 @@ page's throughput divided by this page's, measured in the same run, says what th
 beyond "a Django page" however loaded the machine is.
 """
 
+from django.core.cache import cache
 from django.db import connection
 from django.shortcuts import render
 from django.test.utils import override_settings
+
+from marketplace import page_cache
 
 FORTUNE_TABLE = "bench_fortune"
 FORTUNES = [
@@ -44,12 +47,39 @@ def fortunes(request):
     return render(request, "bench/fortunes.html", {"fortunes": rows})
 
 
+# wrk's requests carry this header; a page one of them drew (the page cache had no copy it could
+# serve) counts one on DRAWN_KEY in the bench's Redis, so bench/pages.py can say what share of a
+# row's requests were misses. The writer's checks (bench/churn.py) send no such header.
+BENCH_ROW_HEADER = "X-Bench-Row"
+DRAWN_KEY = "bench:pages-drawn"
+
+
+def drawn_counter():
+    """The bench Redis's own client (one INCR, one round trip; Django's cache.incr takes two)."""
+    return cache._cache.get_client(DRAWN_KEY, write=True)
+
+
+def _count_drawn_pages() -> None:
+    """Both page caches (the anonymous one and the logged-in visitors' shared copy) call
+    page_cache.page_begin before they run the view to draw a page: mark the request there."""
+    begin = page_cache.page_begin
+
+    def marked(request):
+        request._bench_drawn = True
+        return begin(request)
+
+    page_cache.page_begin = marked
+
+
+_count_drawn_pages()
+
+
 class QueryCountMiddleware:
     """With the request header X-Bench-Queries, answers how many SQL queries the request ran:
     `1` as served (a page cache hit runs none), `uncached` with the page cache turned off for
-    this one request (what a cache miss costs).
+    this one request (what a cache miss costs). Counts the pages wrk's requests drew (DRAWN_KEY).
 
-    Free for every other request (one header lookup), so the timed requests are unaffected.
+    Every other request costs a header lookup, and one Redis round trip when it drew its page.
     """
 
     def __init__(self, get_response):
@@ -58,7 +88,10 @@ class QueryCountMiddleware:
     def __call__(self, request):
         mode = request.headers.get("X-Bench-Queries")
         if mode not in ("1", "uncached"):
-            return self.get_response(request)
+            response = self.get_response(request)
+            if getattr(request, "_bench_drawn", False) and BENCH_ROW_HEADER in request.headers:
+                drawn_counter().incr(DRAWN_KEY)
+            return response
         queries = []
 
         def count(execute, sql, params, many, context):
