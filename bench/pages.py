@@ -79,13 +79,15 @@ MIX_KINDS = [("browse", 30), ("listing", 35), ("seller", 10), ("rock", 10), ("ra
 @dataclass
 class Page:
     """One row: its requests as (path, Cookie header or ""), one drawn at random per request, or
-    with `walk` taken in turn from a random place in the list (each wrk thread from its own part
-    of it), so that no address is asked twice in a run until the list runs out."""
+    with `walk` taken in turn (each wrk thread through its own half of the list), every run of
+    the row going on where the last one stopped: no address is asked twice until the list runs
+    out, not even by a run made again for its spread (`measure_spread`) seconds after the last."""
 
     name: str
     requests: list[tuple[str, str]]
     churn: bool = False
     walk: bool = False
+    walked: int = 0  # where each thread's next run starts, from its half's beginning
     figures: dict = field(default_factory=dict)
 
 
@@ -135,7 +137,7 @@ def scenarios(rng: random.Random) -> list[Page]:
     low, high = ids.first(), ids.last()
     ids = []
     if low is not None:
-        candidates = [rng.randint(low, high) for _ in range(8000)]
+        candidates = [rng.randint(low, high) for _ in range(3 * LISTINGS_WALKED)]
         ids = list(purchasable.filter(pk__in=candidates).values_list("pk", flat=True)[:LISTINGS_WALKED])
     ids = ids or [0]
     rng.shuffle(ids)  # a walk through them goes from seller to seller, as visitors would
@@ -163,7 +165,7 @@ def scenarios(rng: random.Random) -> list[Page]:
         # page cache answers all but the first), then random listings, each asked once in a run:
         # misses, unless a run outlasts the list (the drawn column says).
         Page("/listings/<id>/ (one listing)", anonymous([f"/listings/{ids[0]}/"])),
-        Page("/listings/<id>/ (random)", anonymous(listings), walk=True),
+        Page("/listings/<id>/ (random)", anonymous(listings), walk=True, walked=rng.randrange(len(ids))),
         Page("/sellers/<name>/", anonymous(["/sellers/bench_seller3/"])),
         Page("/api/listings/", anonymous(["/api/listings/"])),
         Page(MISS + "/api/listings/", anonymous(["/api/listings/"], MISS_COOKIE)),
@@ -180,7 +182,7 @@ def scenarios(rng: random.Random) -> list[Page]:
     found += [
         Page(BUYER + "/ browse, first page", logged_in(kinds["browse"])),
         Page(BUYER + "/listings/<id>/ (random)", [(path, rng.choice(cookies)) for path in listings],
-             walk=True),
+             walk=True, walked=rng.randrange(len(ids))),
         Page(BUYER + "/sellers/<name>/ (random)", logged_in(sellers)),
         Page(BUYER + "/?q=rock (common word)", logged_in(kinds["rock"])),
         Page(BUYER + f"/?q={RARE_WORD} (rare word)", logged_in([rare])),
@@ -188,7 +190,8 @@ def scenarios(rng: random.Random) -> list[Page]:
         Page(CHURN + "reference (fortunes)", anonymous(["/bench/fortunes/"]), churn=True),
         Page(CHURN + "/ browse, first page", anonymous(["/"]), churn=True),
         Page(CHURN + "/?q=rock (common word)", anonymous(["/?q=rock"]), churn=True),
-        Page(CHURN + "/listings/<id>/ (random)", anonymous(listings), churn=True, walk=True),
+        Page(CHURN + "/listings/<id>/ (random)", anonymous(listings), churn=True, walk=True,
+             walked=rng.randrange(len(ids))),
     ]
     weighted = [kind for kind, weight in MIX_KINDS for _ in range(weight)]
     mixed = []
@@ -241,14 +244,10 @@ LUA = """
 local requests = %s
 local walk = %s
 local threads = %d
+local walked = %d
 local started = 0
-local start = nil
 setup = function(thread)
-  if start == nil then
-    math.randomseed(os.time() + math.floor(os.clock() * 1000000))
-    start = math.random(#requests)
-  end
-  thread:set("position", start + started * math.floor(#requests / threads))
+  thread:set("position", walked + started * math.floor(#requests / threads))
   started = started + 1
 end
 init = function(args)
@@ -275,7 +274,8 @@ def lua_script(page: Page, folder: Path, threads: int) -> Path:
 
     path = folder / f"{re.sub(r'[^a-z0-9]+', '_', page.name.lower())}.lua"
     listed = ", ".join(f"{{{json.dumps(p)}, {json.dumps(c)}}}" for p, c in page.requests)
-    path.write_text(LUA % ("{" + listed + "}", "true" if page.walk else "false", threads, BENCH_ROW_HEADER))
+    walk = "true" if page.walk else "false"
+    path.write_text(LUA % ("{" + listed + "}", walk, threads, page.walked, BENCH_ROW_HEADER))
     return path
 
 
@@ -314,6 +314,8 @@ def run_wrk(base_url, page: Page, *, seconds, threads, connections, folder):
         "requests": int(re.search(r"(\d+) requests in", out).group(1)),
         "spread": spread,
     }
+    if page.walk:
+        page.walked += result["requests"] // threads
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     result["bad"] = int(bad.group(1)) if bad else 0
