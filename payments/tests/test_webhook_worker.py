@@ -19,14 +19,6 @@ from payments.tests.webhook_support import CONNECT_PATH, pay, post_event, sandbo
 from testing.celery_support import wait_until
 
 
-@pytest.fixture
-def retries_at_once(monkeypatch):
-    """A try that fails is tried again at once, not 30 s later, past wait_until's bound: on SQLite
-    (one in-memory database in shared-cache mode) the worker's write fails at once with "table is
-    locked" when it meets the test's poll reading the same table (testing/celery_support.py)."""
-    monkeypatch.setattr("payments.services.webhooks.webhook_retry_delay", lambda *, retries: 0)
-
-
 def counter(outcome: str, event_type: str = "payment_intent.succeeded") -> float:
     value = REGISTRY.get_sample_value(
         "stubcollector_webhook_deliveries_total", {"type": event_type, "outcome": outcome})
@@ -35,7 +27,7 @@ def counter(outcome: str, event_type: str = "payment_intent.succeeded") -> float
 
 @pytest.mark.django_db(transaction=True)
 def test_a_webhook_is_answered_200_before_its_processing_runs_and_is_then_applied_by_the_worker(
-    client, stripe_sandbox, worker_app, retries_at_once
+    client, stripe_sandbox, worker_app
 ):
     order = sandbox_order(stripe_sandbox)
     pay(order)
@@ -59,8 +51,7 @@ def test_a_webhook_is_answered_200_before_its_processing_runs_and_is_then_applie
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_duplicate_delivery_through_the_worker_is_applied_once(client, stripe_sandbox, worker_app,
-                                                                 retries_at_once):
+def test_a_duplicate_delivery_through_the_worker_is_applied_once(client, stripe_sandbox, worker_app):
     order = sandbox_order(stripe_sandbox)
     pay(order)
     (event,) = stripe_sandbox.events(type="payment_intent.succeeded")
