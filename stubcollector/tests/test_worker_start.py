@@ -1,9 +1,16 @@
 """The web and Celery worker processes' start-up hooks, called as gunicorn and Celery call them."""
 
 import gc
+import os
 import runpy
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from pathlib import Path
 
+import pytest
 from django.conf import settings
 
 
@@ -28,3 +35,61 @@ def test_a_celery_pool_process_freezes_what_it_loaded():
     from celery import signals
 
     _frozen_by(lambda: signals.worker_process_init.send(sender=None))
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _get(url: str) -> int:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return response.status
+
+
+def test_gunicorn_loads_the_app_in_its_master_and_a_recycled_worker_is_forked_from_it(tmp_path):
+    """gunicorn.conf.py as `make serve` and docs/deploy.md run it, with a worker recycled after
+    every second request: the master itself has the app loaded (Pillow's C library, which only
+    the app imports, is mapped into it), and every worker it forks answers."""
+    port = _free_port()
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith(("GUNICORN_", "DJANGO_", "PYTEST_"))}
+    env.update(
+        GUNICORN_BIND=f"127.0.0.1:{port}", GUNICORN_WORKERS="1", GUNICORN_MAX_REQUESTS="2",
+        GUNICORN_MAX_REQUESTS_JITTER="0", DEBUG="true",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+    )
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "gunicorn"), "-c", "gunicorn.conf.py", "stubcollector.wsgi"],
+        cwd=settings.BASE_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+    url = f"http://127.0.0.1:{port}/healthz"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                _get(url)
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    server.kill()
+                    pytest.fail(f"gunicorn did not start: {server.communicate()[1]}")
+                time.sleep(0.05)
+        assert "PIL/_imaging" in Path(f"/proc/{server.pid}/maps").read_text()
+        statuses = []
+        for _ in range(7):
+            # A connection a worker accepted just before it stopped after its last request is
+            # closed unanswered (gunicorn's gthread worker); the next worker takes the retry.
+            for _ in range(50):
+                try:
+                    statuses.append(_get(url))
+                    break
+                except OSError:
+                    time.sleep(0.02)
+        assert statuses == [200] * 7
+    finally:
+        server.terminate()
+        log = server.communicate(timeout=30)[1]
+    assert log.count("Booting worker with pid") >= 4, log
+    assert "Traceback" not in log, log
