@@ -13,15 +13,17 @@ bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 # Sync workers with a few threads: our requests wait on PostgreSQL and (at checkout) on Stripe.
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
 threads = int(os.environ.get("GUNICORN_THREADS", 4))
-worker_class = "gthread"
+# gthread, but a worker that is stopping leaves new connections to the others (its docstring).
+worker_class = "stubcollector.gunicorn_worker.StoppingThreadWorker"
 # A Stripe call may take STRIPE_TIMEOUT_SECONDS (10) times a couple of network retries.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", 60))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", 30))
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", 5))
 # Recycle workers now and then (a slow leak never grows unbounded); jitter spreads restarts.
 # The jitter is half the limit: evenly loaded workers reach a limit with a 10 % jitter within a
-# second of each other and all restart at once, leaving no worker for the seconds Django takes to
-# load (seen in `make bench`, docs/performance.md); spread this wide they restart one at a time.
+# second of each other and all restart at once, which left no worker serving while each loaded
+# Django (seen in `make bench`, docs/performance.md, before preload_app below); spread this wide
+# they restart one at a time.
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 5000))
 max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", 2500))
 # Load Django and the apps once, in the master, and fork every worker from it: a recycled (or
