@@ -13,8 +13,8 @@ each, as the deploy's nginx connects. Both setups in turn, BENCH_RECYCLE_ROUNDS 
 Columns: new workers started (after the first two), the CPU of the whole gunicorn (master and
 every worker, from the kernel's accounting of the reaped processes), the latency of the requests
 (the slowest: one that waited for a worker being started), and requests answered by a closed
-connection (gunicorn's gthread worker closes the connections it accepted but had not read when
-it stops after its last request; a client or proxy sees a reset).
+connection (should be none: gunicorn's gthread worker closed one it had just accepted as it
+stopped after its last request, which stubcollector/gunicorn_worker.py leaves to another worker).
 """
 
 import http.client
