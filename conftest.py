@@ -21,7 +21,8 @@ from payments.tests.webhook_support import (
 )
 from testing import paid_snapshot
 
-pytest_plugins = ["stripe_sandbox.pytest_plugin", "testing.celery_support", "testing.paid_snapshot_plugin"]
+pytest_plugins = ["stripe_sandbox.pytest_plugin", "testing.celery_support", "testing.paid_snapshot_plugin",
+                  "testing.stripe_platform"]
 
 
 def pytest_runtest_setup(item):

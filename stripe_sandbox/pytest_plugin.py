@@ -18,6 +18,11 @@ conftest does). Fixtures:
     A sandbox served over real HTTP on 127.0.0.1 and a free port, with background delivery;
     yields a :class:`~stripe_sandbox.SandboxServer` (``.url``, ``.app``). It does not touch
     stripe's globals.
+
+Every sandbox these fixtures make in one process starts from the same fresh state, so it has
+the same platform account (``platform_state``): a deployment talks to one platform account for
+its whole life, and what it keeps of it (dj-stripe's Account and APIKey rows, made on the first
+event) can then outlive a test, as testing/stripe_platform.py has them do.
 """
 
 from __future__ import annotations
@@ -50,9 +55,23 @@ def stripe_sandbox_live():
                            publishable_key=SANDBOX_LIVE_PUBLISHABLE_KEY)
 
 
+_platform_states: dict[bool, dict] = {}
+
+
+def platform_state(livemode: bool = False) -> dict:
+    """A fresh sandbox's state (nothing but its platform account), made once a process for each
+    mode; every sandbox of these fixtures is restored from it."""
+    if livemode not in _platform_states:
+        fresh = Sandbox(delivery_mode="manual", livemode=livemode)
+        _platform_states[livemode] = fresh.state_copy()
+        fresh.close()
+    return _platform_states[livemode]
+
+
 def _in_process(*, livemode: bool, api_key: str, publishable_key: str):
     sandbox = Sandbox(public_url="http://stripe-sandbox.test", delivery_mode="manual",
                       retry_delays=(0.01,), max_attempts=4, livemode=livemode)
+    sandbox.state_restore(platform_state(livemode))
     sandbox.api_key = api_key
     sandbox.publishable_key = publishable_key
     saved = (stripe.api_key, stripe.api_base, stripe.connect_api_base, stripe.upload_api_base,
@@ -71,7 +90,9 @@ def _in_process(*, livemode: bool, api_key: str, publishable_key: str):
 
 @pytest.fixture
 def stripe_sandbox_server():
-    server = SandboxServer(Sandbox(retry_delays=(0.05, 0.1, 0.2), max_attempts=4)).start()
+    sandbox = Sandbox(retry_delays=(0.05, 0.1, 0.2), max_attempts=4)
+    sandbox.state_restore(platform_state())
+    server = SandboxServer(sandbox).start()
     server.api_key = SANDBOX_API_KEY
     server.publishable_key = SANDBOX_PUBLISHABLE_KEY
     try:
