@@ -85,6 +85,24 @@ def _stripe_retries_without_pauses():
     stripe.HTTPClient.INITIAL_DELAY = saved
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _log_records_kept_by_pytest_only():
+    """pytest keeps every log record of a test with its own handler (shown when the test fails,
+    and what caplog reads). settings.LOGGING's console handler wrote each one again as a JSON
+    line into the test's captured stderr, which then went to the xdist controller in every
+    report: ~100,000 records a make test at ~17 µs each, and twice the report text. The
+    console's formatter and filter have their own tests (stubcollector/tests/test_logs.py)."""
+    import logging
+
+    root = logging.getLogger()
+    console = [handler for handler in root.handlers if handler.get_name() == "console"]
+    for handler in console:
+        root.removeHandler(handler)
+    yield
+    for handler in console:
+        root.addHandler(handler)
+
+
 @pytest.fixture(scope="session")
 def _media_roots(tmp_path_factory):
     return tmp_path_factory.mktemp("media")
