@@ -40,11 +40,14 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def get(port: int) -> None:
+def get(port: int) -> int:
+    """/healthz on a new connection: its status (OSError when the connection fails)."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
         connection.request("GET", "/healthz")
-        connection.getresponse().read()
+        response = connection.getresponse()
+        response.read()
+        return response.status
     finally:
         connection.close()
 
@@ -54,13 +57,9 @@ def children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def run(preload: str) -> dict:
-    port = free_port()
-    env = {key: value for key, value in os.environ.items() if not key.startswith("GUNICORN_")}
-    env.update(GUNICORN_BIND=f"127.0.0.1:{port}", GUNICORN_WORKERS="2", GUNICORN_MAX_REQUESTS="100",
-               GUNICORN_MAX_REQUESTS_JITTER="50", GUNICORN_PRELOAD=preload,
-               GUNICORN_ACCESSLOG="/dev/null")
-    cpu_before = children_cpu()
+def gunicorn_started(env: dict, port: int) -> subprocess.Popen:
+    """The product's gunicorn (gunicorn.conf.py, its settings from `env`), once it answers
+    /healthz on `port`; its log is on the process's stderr."""
     server = subprocess.Popen(
         [str(Path(sys.executable).parent / "gunicorn"), "-c", "gunicorn.conf.py", "stubcollector.wsgi"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
@@ -69,12 +68,22 @@ def run(preload: str) -> dict:
     while True:
         try:
             get(port)
-            break
+            return server
         except OSError:
             if server.poll() is not None or time.monotonic() > deadline:
                 server.kill()
-                sys.exit(f"gunicorn did not start: {server.communicate()[1]}")
+                raise RuntimeError(f"gunicorn did not start: {server.communicate()[1]}") from None
             time.sleep(0.05)
+
+
+def run(preload: str) -> dict:
+    port = free_port()
+    env = {key: value for key, value in os.environ.items() if not key.startswith("GUNICORN_")}
+    env.update(GUNICORN_BIND=f"127.0.0.1:{port}", GUNICORN_WORKERS="2", GUNICORN_MAX_REQUESTS="100",
+               GUNICORN_MAX_REQUESTS_JITTER="50", GUNICORN_PRELOAD=preload,
+               GUNICORN_ACCESSLOG="/dev/null")
+    cpu_before = children_cpu()
+    server = gunicorn_started(env, port)
     latencies, closed = [], 0
     for _ in range(REQUESTS):
         started = time.perf_counter()

@@ -3,15 +3,11 @@
 import gc
 import os
 import runpy
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
-import pytest
 from django.conf import settings
+
+from bench import worker_recycle
 
 
 def _frozen_by(hook):
@@ -37,24 +33,13 @@ def test_a_celery_pool_process_freezes_what_it_loaded():
     _frozen_by(lambda: signals.worker_process_init.send(sender=None))
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _get(url: str) -> int:
-    with urllib.request.urlopen(url, timeout=5) as response:
-        return response.status
-
-
 def test_gunicorn_loads_the_app_in_its_master_and_a_recycled_worker_drops_no_request(tmp_path):
     """gunicorn.conf.py as `make serve` and docs/deploy.md run it, its one worker recycled after
     every second request: the master itself has the app loaded (Pillow's C library, which only
     the app imports, is mapped into it), and every request, each on a new connection as nginx
     sends them, is answered, also the one that arrives as a worker stops
     (stubcollector/gunicorn_worker.py)."""
-    port = _free_port()
+    port = worker_recycle.free_port()
     env = {key: value for key, value in os.environ.items()
            if not key.startswith(("GUNICORN_", "DJANGO_", "PYTEST_"))}
     env.update(
@@ -62,24 +47,10 @@ def test_gunicorn_loads_the_app_in_its_master_and_a_recycled_worker_drops_no_req
         GUNICORN_MAX_REQUESTS_JITTER="0", DEBUG="true",
         DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
     )
-    server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "-c", "gunicorn.conf.py", "stubcollector.wsgi"],
-        cwd=settings.BASE_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )
-    url = f"http://127.0.0.1:{port}/healthz"
+    server = worker_recycle.gunicorn_started(env, port)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                _get(url)
-                break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    server.kill()
-                    pytest.fail(f"gunicorn did not start: {server.communicate()[1]}")
-                time.sleep(0.05)
         assert "PIL/_imaging" in Path(f"/proc/{server.pid}/maps").read_text()
-        assert [_get(url) for _ in range(9)] == [200] * 9
+        assert [worker_recycle.get(port) for _ in range(9)] == [200] * 9
     finally:
         server.terminate()
         log = server.communicate(timeout=30)[1]
