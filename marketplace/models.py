@@ -56,6 +56,11 @@ class Stub(models.Model):
     photo_upload = models.FileField(upload_to="incoming/", blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    class Meta:
+        # Beat's sweep for photos whose task was lost reads the few processing ones every minute.
+        indexes = [models.Index(fields=["id"], condition=Q(photo_state="processing"),
+                                name="stub_photo_processing_idx")]
+
     def __str__(self):
         return f"{self.event_name} — {self.venue}, {self.event_date:%Y-%m-%d}"
 
@@ -224,7 +229,10 @@ class StubPhoto(models.Model):
 
     class Meta:
         ordering = ["position", "id"]
-        indexes = [models.Index(fields=["stub", "position"], name="stubphoto_stub_position_idx")]
+        indexes = [
+            models.Index(fields=["stub", "position"], name="stubphoto_stub_position_idx"),
+            models.Index(fields=["id"], condition=Q(state="processing"), name="stubphoto_processing_idx"),
+        ]
 
     def __str__(self):
         return f"Photo {self.position + 1} of stub #{self.stub_id}"

@@ -9,19 +9,30 @@ until then, never the upload itself.
 
 Reordering moves file names between slots (the cover is slot 0), so no file is ever shared by
 two slots and deleting one slot's files never breaks another's picture.
+
+A photo whose task was lost (its worker SIGKILLed mid-decode, Redis restarted empty, the database
+away when the task settled it) would stay processing for ever: beat's sweep
+(`stub_photos_requeue_lost`) queues its task again once the upload has waited
+PHOTO_REQUEUE_AFTER_SECONDS, and marks it failed past PHOTO_GIVE_UP_AFTER_SECONDS. The task is
+safe to run twice: the first to settle the slot wins, the second finds no slot holding the
+upload and deletes what it made.
 """
 
 import hashlib
 import logging
+from datetime import datetime, timedelta
 from pathlib import PurePosixPath
 
+from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.utils import timezone
 
 from core.errors import Conflict, DomainError
-from core.queue import enqueue_on_commit_or_run_here
-from core.storage import storage_errors
+from core.queue import enqueue_on_commit, enqueue_on_commit_or_run_here
+from core.storage import StorageUnavailable, storage_errors
 from marketplace import images
 from marketplace.models import MAX_STUB_PHOTOS, Listing, PhotoState, Stub, StubPhoto
 from marketplace.rules import ListingNotFound, listing_content_change_check
@@ -126,8 +137,8 @@ def _keep_for_processing(field_file, upload, image_format: str) -> None:
     with storage_errors("keeping a photo upload"):
         field_file.save(images.upload_name(image_format), upload, save=False)
     # A task the broker refuses (Redis away) runs in this request rather than being lost: lost,
-    # the slot would show "processing" for ever, since nothing sweeps photos stuck there, and the
-    # seller could neither see the photo nor tell that it failed. Running it here is the cost of
+    # the seller would see "processing" until beat's sweep queued it again minutes later
+    # (stub_photos_requeue_lost). Running it here is the cost of
     # eager mode, which already runs it in-process: one decode of an upload whose header was
     # checked (at most PHOTO_MAX_PIXELS), about a second at 12 MP, so at most MAX_STUB_PHOTOS
     # seconds in a request, well inside gunicorn's timeout, and only while the broker is away.
@@ -330,7 +341,9 @@ def stub_photo_process(*, upload_name: str) -> str:
         with storage_errors("reading a photo upload"), default_storage.open(upload_name) as upload:
             (name, content), (thumb_name, thumb_content) = images.photo_render(upload)
     except FileNotFoundError:
-        return "gone"
+        # Settled meanwhile (its upload deleted), or a slot holds an upload that no longer
+        # exists: nothing can ever publish it, so its seller sees it failed.
+        return "failed" if stub_photo_fail(upload_name=upload_name) else "gone"
     except ValidationError as error:
         logger.warning("Photo upload %s could not be processed: %s", upload_name, "; ".join(error.messages))
         return "failed" if stub_photo_fail(upload_name=upload_name) else "gone"
@@ -342,3 +355,59 @@ def stub_photo_process(*, upload_name: str) -> str:
     done = _settle(upload_name=upload_name, values=(name, thumb_name, PhotoState.READY, ""),
                    made=(name, thumb_name))
     return "ready" if done else "gone"
+
+
+# At most this many processing slots of each kind are looked at a run, oldest first.
+PHOTO_REQUEUE_BATCH = 100
+
+
+def _requeue_claimed(upload_name: str) -> bool:
+    """True for the first caller in PHOTO_REQUEUE_AFTER_SECONDS (the cache remembers the rest)."""
+    return cache.add(f"photo-requeued:{upload_name}", 1, timeout=settings.PHOTO_REQUEUE_AFTER_SECONDS)
+
+
+def _upload_age(upload_name: str, *, now: datetime) -> timedelta | None:
+    """How long ago the upload was kept; None when it no longer exists. Asked first, since S3
+    answers a missing object's time with an error like any other (FileNotFoundError on disk)."""
+    with storage_errors("reading a photo upload's age"):
+        if not default_storage.exists(upload_name):
+            return None
+        return now - default_storage.get_modified_time(upload_name)
+
+
+def stub_photos_requeue_lost(*, now: datetime | None = None) -> dict[str, int]:
+    """Beat, every minute: the processing photos whose task was lost (module docstring). One
+    whose upload has waited PHOTO_REQUEUE_AFTER_SECONDS has its task queued again, at most once
+    per that long (a task retrying a storage outage holds its message that long: one duplicate,
+    not one a minute); past PHOTO_GIVE_UP_AFTER_SECONDS it is marked failed, which its seller
+    sees. The wait is the upload's age in the storage, which moves with the slot when photos
+    are reordered. A storage that cannot be read ends the run: the next one tries again."""
+    now = now or timezone.now()
+    again = timedelta(seconds=settings.PHOTO_REQUEUE_AFTER_SECONDS)
+    give_up = timedelta(seconds=settings.PHOTO_GIVE_UP_AFTER_SECONDS)
+    uploads = [
+        *Stub.objects.filter(photo_state=PhotoState.PROCESSING).exclude(photo_upload="")
+        .order_by("pk").values_list("photo_upload", flat=True)[:PHOTO_REQUEUE_BATCH],
+        *StubPhoto.objects.filter(state=PhotoState.PROCESSING).exclude(upload="")
+        .order_by("pk").values_list("upload", flat=True)[:PHOTO_REQUEUE_BATCH],
+    ]
+    report = {"queued": 0, "failed": 0, "waiting": 0}
+    for upload_name in uploads:
+        try:
+            waited = _upload_age(upload_name, now=now)
+        except StorageUnavailable:
+            break
+        if waited is None:
+            waited = again  # the upload is gone: its task marks the slot failed
+        if waited > give_up:
+            logger.warning("Photo upload %s still processing after %s; marked failed", upload_name, waited,
+                           extra={"event": "photo.given_up", "upload": upload_name})
+            report["failed"] += stub_photo_fail(upload_name=upload_name)
+        elif waited >= again and _requeue_claimed(upload_name):
+            logger.warning("Photo upload %s still processing after %s; its task is queued again",
+                           upload_name, waited, extra={"event": "photo.requeued", "upload": upload_name})
+            enqueue_on_commit(PHOTO_TASK, upload_name=upload_name)
+            report["queued"] += 1
+        else:
+            report["waiting"] += 1
+    return report

@@ -14,7 +14,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
 from core.storage import StorageUnavailable
-from marketplace.photos import PHOTO_TASK, stub_photo_fail, stub_photo_process
+from marketplace.photos import PHOTO_TASK, stub_photo_fail, stub_photo_process, stub_photos_requeue_lost
 from marketplace.watchlist import (
     WATCH_PRICE_DROPS_TASK,
     WATCH_RESERVED_TASK,
@@ -56,6 +56,13 @@ def stub_photo_process_task(*, upload_name: str) -> str:
         logger.warning("Photo upload %s took longer than %s s; marked failed", upload_name,
                        settings.PHOTO_TASK_SOFT_TIME_LIMIT)
         return "failed" if stub_photo_fail(upload_name=upload_name) else "gone"
+
+
+@shared_task
+def requeue_lost_photos() -> dict:
+    """Beat, every minute: photos whose task was lost are queued again, or marked failed once
+    they have waited too long (marketplace.photos.stub_photos_requeue_lost)."""
+    return stub_photos_requeue_lost()
 
 
 @shared_task(acks_late=True, name=WATCH_PRICE_DROPS_TASK)

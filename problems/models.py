@@ -127,6 +127,9 @@ class ProblemPhoto(models.Model):
 
     class Meta:
         ordering = ["position", "pk"]
+        # Beat's sweep for photos whose task was lost reads the few processing ones every minute.
+        indexes = [models.Index(fields=["created_at"], condition=Q(state="processing"),
+                                name="problemphoto_processing_idx")]
 
     def __str__(self) -> str:
         return f"Photo {self.position + 1} of problem report #{self.report_id}"

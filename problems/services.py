@@ -16,15 +16,17 @@ it stood; an escalation of an order refunded in full is refused).
 """
 
 import datetime
+import logging
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
 from core.errors import Conflict, DomainError, NotFound, PermissionDenied
-from core.queue import enqueue_on_commit_or_run_here
+from core.queue import enqueue_on_commit, enqueue_on_commit_or_run_here
 from core.storage import evidence_storage, storage_errors
 from marketplace import images
 from marketplace.models import PhotoState
@@ -54,6 +56,7 @@ from problems.models import (
 )
 from problems.selectors import ProblemNotFound
 
+logger = logging.getLogger(__name__)
 S = ProblemStatus
 PHOTO_TASK = "problems.photo_process"
 DECIDE_PERMISSION = "problems.decide_problemreport"
@@ -278,8 +281,8 @@ def problem_report_open(
             with storage_errors("keeping a problem report photo"):
                 photo.upload.save(images.upload_name(image_format), upload, save=False)
             photo.save()
-            # Run in this request if the broker refuses it (Redis away), not lost: nothing sweeps
-            # photos left "processing", and a report's evidence must not stay a placeholder.
+            # Run in this request if the broker refuses it (Redis away), not lost: a report's
+            # evidence must not stay a placeholder until beat's sweep (problem_photos_requeue_lost).
             # At most MAX_PROBLEM_PHOTOS decodes of checked uploads (about a second each at the
             # pixel limit), and only while the broker is away (as marketplace.photos).
             enqueue_on_commit_or_run_here(PHOTO_TASK, photo_id=photo.pk)
@@ -639,24 +642,55 @@ def problem_follow_order_status(
 
 def problem_photo_process(*, photo_id: int) -> str:
     """The photo task's work: decode the kept upload once (marketplace.images.photo_render: upright,
-    no metadata) and keep the photo and its thumbnail privately. "ready", "failed" or "gone"."""
+    no metadata) and keep the photo and its thumbnail privately. "ready", "failed" or "gone".
+    Safe to run twice (beat's sweep queues a lost task again): the first to settle the photo
+    wins, the second deletes the files it made."""
     photo = ProblemPhoto.objects.filter(pk=photo_id).first()
     if photo is None or photo.state != PhotoState.PROCESSING:
         return "gone"
+    processing = ProblemPhoto.objects.filter(pk=photo_id, state=PhotoState.PROCESSING)
     try:
         with storage_errors("reading a problem photo"), evidence_storage().open(photo.upload.name) as upload:
             (name, content), (thumb_name, thumb_content) = images.photo_render(upload)
-    except FileNotFoundError:
-        return "gone"
-    except ValidationError:
-        ProblemPhoto.objects.filter(pk=photo_id).update(state=PhotoState.FAILED)
-        return "failed"
+    except (FileNotFoundError, ValidationError):
+        # Not a picture, or its kept upload is gone: nothing can ever make it one.
+        return "failed" if processing.update(state=PhotoState.FAILED) else "gone"
     field = ProblemPhoto._meta.get_field("image")
+    storage = evidence_storage()
     with storage_errors("keeping a problem photo"):
-        photo.image.name = evidence_storage().save(field.generate_filename(None, name), content)
-        photo.thumbnail.name = evidence_storage().save(
-            field.generate_filename(None, thumb_name), thumb_content
-        )
-    photo.state = PhotoState.READY
-    photo.save(update_fields=["image", "thumbnail", "state"])
-    return "ready"
+        image_name = storage.save(field.generate_filename(None, name), content)
+        thumb_name = storage.save(field.generate_filename(None, thumb_name), thumb_content)
+    if processing.update(image=image_name, thumbnail=thumb_name, state=PhotoState.READY):
+        return "ready"
+    images.delete_files(storage, image_name, thumb_name)
+    return "gone"
+
+
+# At most this many processing photos are looked at a run, oldest first.
+PHOTO_REQUEUE_BATCH = 100
+
+
+def problem_photos_requeue_lost(*, now=None) -> dict[str, int]:
+    """Beat, every minute: a report photo whose task was lost (a worker killed, Redis restarted
+    empty) has its task queued again once it has waited PHOTO_REQUEUE_AFTER_SECONDS, at most
+    once per that long, and is marked failed past PHOTO_GIVE_UP_AFTER_SECONDS, as
+    marketplace.photos.stub_photos_requeue_lost does for stub photos. A photo row is made with
+    its upload, so its age is the row's."""
+    now = now or timezone.now()
+    again = datetime.timedelta(seconds=settings.PHOTO_REQUEUE_AFTER_SECONDS)
+    give_up = datetime.timedelta(seconds=settings.PHOTO_GIVE_UP_AFTER_SECONDS)
+    waiting = ProblemPhoto.objects.filter(state=PhotoState.PROCESSING, created_at__lte=now - again)
+    report = {"queued": 0, "failed": 0}
+    given_up = waiting.filter(created_at__lt=now - give_up)
+    given_up_ids = list(given_up.values_list("pk", flat=True)[:PHOTO_REQUEUE_BATCH])
+    if given_up_ids:
+        logger.warning("Problem report photos %s still processing after %s; marked failed", given_up_ids,
+                       give_up, extra={"event": "photo.given_up", "problem_photos": given_up_ids})
+        report["failed"] = given_up.filter(pk__in=given_up_ids).update(state=PhotoState.FAILED)
+    for photo_id in waiting.order_by("pk").values_list("pk", flat=True)[:PHOTO_REQUEUE_BATCH]:
+        if cache.add(f"problem-photo-requeued:{photo_id}", 1, timeout=settings.PHOTO_REQUEUE_AFTER_SECONDS):
+            logger.warning("Problem report photo %s still processing; its task is queued again", photo_id,
+                           extra={"event": "photo.requeued", "problem_photo": photo_id})
+            enqueue_on_commit(PHOTO_TASK, photo_id=photo_id)
+            report["queued"] += 1
+    return report

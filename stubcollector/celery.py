@@ -49,6 +49,18 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute="*/5"),
         "options": {"expires": 240},
     },
+    # Stub and problem-report photos whose task was lost, queued again (marketplace/photos.py).
+    # A tick still queued after 50 s (workers down) is dropped: the next one does its work.
+    "requeue-lost-photos": {
+        "task": "marketplace.tasks.requeue_lost_photos",
+        "schedule": crontab(minute="*"),
+        "options": {"expires": 50},
+    },
+    "requeue-lost-problem-photos": {
+        "task": "problems.requeue_lost_photos",
+        "schedule": crontab(minute="*"),
+        "options": {"expires": 50},
+    },
     # Replaces the cron line `0 * * * * manage.py send_dispute_reminders` (still valid).
     "send-dispute-reminders": {
         "task": "payments.tasks.send_dispute_reminders",

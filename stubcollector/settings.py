@@ -210,6 +210,11 @@ PHOTO_MAX_BYTES = env.int("PHOTO_MAX_BYTES", default=5 * 1024 * 1024)
 PHOTO_MAX_PIXELS = env.int("PHOTO_MAX_PIXELS", default=12_000_000)
 PHOTO_TASK_SOFT_TIME_LIMIT = env.int("PHOTO_TASK_SOFT_TIME_LIMIT", default=20)
 PHOTO_TASK_TIME_LIMIT = env.int("PHOTO_TASK_TIME_LIMIT", default=30)
+# A photo still processing this long after its upload (its task lost: a worker killed, Redis
+# restarted empty) has its task queued again by beat, at most once per this long; one still
+# processing after PHOTO_GIVE_UP_AFTER_SECONDS is marked failed (marketplace/photos.py).
+PHOTO_REQUEUE_AFTER_SECONDS = env.int("PHOTO_REQUEUE_AFTER_SECONDS", default=180)
+PHOTO_GIVE_UP_AFTER_SECONDS = env.int("PHOTO_GIVE_UP_AFTER_SECONDS", default=3600)
 PHOTO_UPLOAD_RATE_PER_SELLER = env("PHOTO_UPLOAD_RATE_PER_SELLER", default="30/h")
 PHOTO_UPLOAD_RATE_PER_IP = env("PHOTO_UPLOAD_RATE_PER_IP", default="60/h")
 

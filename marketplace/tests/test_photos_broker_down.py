@@ -1,6 +1,6 @@
 """A photo uploaded while the broker refuses tasks (Redis away) is processed in the request
-instead of being lost (marketplace.photos): nothing sweeps photos left "processing", so a lost
-task would leave the slot a placeholder for ever. The broker refuses as in
+instead of being lost (marketplace.photos): lost, the slot would stay a placeholder until beat's
+sweep queued it again minutes later. The broker refuses as in
 security/test_redis_down.py."""
 
 import pytest

@@ -3,6 +3,7 @@ app host is served to another host that has nothing on its disk, the photo task 
 the bucket, deleting a photo deletes its objects, and an unreachable bucket is a clear 503 for an
 upload (pages still render) and a retried, then failed, photo for the task."""
 
+import datetime
 import io
 import re
 import urllib.error
@@ -11,12 +12,15 @@ from pathlib import Path
 
 import pytest
 from celery.contrib.testing.worker import start_worker
+from django.core.cache import cache
 from django.db import connections
 from django.test import Client
+from django.utils import timezone
 from PIL import Image
 
 from accounts.tests.factories import SellerFactory
-from marketplace.models import Listing, PhotoState
+from marketplace.models import Listing, PhotoState, Stub
+from marketplace.photos import stub_photos_add, stub_photos_requeue_lost
 from marketplace.tasks import stub_photo_process_task
 from marketplace.tests.factories import ListingFactory
 from marketplace.tests.images import image_upload, photo_tasks_run
@@ -153,3 +157,26 @@ def test_a_real_worker_reads_the_upload_from_the_bucket_and_publishes_into_it(
     assert s3_media.keys() == {stub.photo.name, stub.thumbnail.name}
     assert Image.open(io.BytesIO(s3_media.read(stub.thumbnail.name))).size[0] <= 480
     assert not Path(settings.MEDIA_ROOT).exists()
+
+
+def test_a_photo_whose_task_was_lost_is_found_and_processed_in_the_bucket(s3_media, settings):
+    """Beat's sweep (marketplace.photos.stub_photos_requeue_lost) reads a kept upload's age from
+    the bucket; an upload missing from it makes its slot failed rather than stop the sweep."""
+    seller = SellerFactory()
+    lost = ListingFactory(seller=seller, stub__photo="", stub__thumbnail="")
+    stub_photos_add(listing_id=lost.pk, seller=seller, files=[image_upload()])  # its task lost
+    gone = ListingFactory(seller=seller, stub__photo="", stub__thumbnail="")
+    stub_photos_add(listing_id=gone.pk, seller=seller, files=[image_upload("PNG")])
+    gone_upload = Stub.objects.get(pk=gone.stub_id).photo_upload.name
+    s3_media.client.delete_object(Bucket=s3_media.name, Key=gone_upload)
+
+    assert stub_photos_requeue_lost() == {"queued": 1, "failed": 0, "waiting": 1}  # lost again
+    cache.clear()
+    with photo_tasks_run():
+        later = timezone.now() + datetime.timedelta(seconds=settings.PHOTO_REQUEUE_AFTER_SECONDS + 1)
+        assert stub_photos_requeue_lost(now=later)["queued"] == 2
+
+    assert Stub.objects.get(pk=lost.stub_id).photo_state == PhotoState.READY
+    assert Stub.objects.get(pk=gone.stub_id).photo_state == PhotoState.FAILED
+    stub = Stub.objects.get(pk=lost.stub_id)
+    assert s3_media.keys() == {stub.photo.name, stub.thumbnail.name}

@@ -1,6 +1,6 @@
 """A problem report's photos sent while the broker refuses tasks (Redis away) are processed in the
-request instead of being lost (problems.services): nothing sweeps photos left "processing", and
-the report's evidence would stay a placeholder. The broker refuses as in
+request instead of being lost (problems.services): lost, the report's evidence would stay a
+placeholder until beat's sweep queued it again minutes later. The broker refuses as in
 security/test_redis_down.py."""
 
 import datetime
