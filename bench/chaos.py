@@ -39,7 +39,8 @@ passes only when: the reconciliation (reconcile_stripe) reports zero differences
 two live orders (sold twice); no order is still held past its hold's end, and no refund is still
 pending once time passed at the sandbox (a refund waits at Stripe for the seller's balance; the
 soak settles those there, at the end); every dispute ended here as the sandbox decided it;
-every photo is readable through both hosts; every refund asked twice was made once (or
+every photo is readable through both hosts (one whose task a fault lost, once beat queued it
+again); every refund asked twice was made once (or
 refused); and no buyer or staff request got a 5xx unless a fault of what answered was injected
 then (a host's answer while that host was down, any host's while Redis or PostgreSQL was down,
 or the app's "payment provider did not answer" 502 after a sandbox 500). It prints what it did by kind and
@@ -76,6 +77,7 @@ SANDBOX_KEY = "sk_test_sandbox0000000000000000000000000"
 PASSWORD = "chaos-soak-password-1"  # the soak's own buyers and staff (a throwaway database)
 # A demo seller left mid-onboarding (demo/management/commands/seed_demo.py): nobody buys her stubs.
 PHOTO_SELLER = "chloe_martin"
+PHOTO_REQUEUE_AFTER_SECONDS = 180  # the setting's default, which the soak's stack runs with
 # A 5xx this soon after a fault's end still counts as that fault's (a host finishing its start).
 FAULT_GRACE_SECONDS = 15
 # The app's "our payment provider did not answer" 502 this soon after a sandbox 5xx was injected.
@@ -194,7 +196,8 @@ class Soak:
         self.purchases_done = 0
         self.refunds_wrong = 0
         self.disputes: dict[str, tuple[int, str]] = {}  # dispute id -> (order id, the status it must end in)
-        self.photos: list[tuple[int, int]] = []  # (listing id, photos it has after the upload)
+        # (listing id, photos it has after the upload, when the upload was answered)
+        self.photos: list[tuple[int, int, float]] = []
         self.fault_kinds = itertools.cycle(SANDBOX_FAULTS)
         self.fault_paths = itertools.cycle(FAULT_PATHS)
         self.buying_over = threading.Event()  # the buyers are done: no fault after this
@@ -609,7 +612,7 @@ class Soak:
             self.record("photo upload (host 1)", status, seller)
             if status in (200, 302):
                 with self.lock:
-                    self.photos.append((listing_id, before + 1))
+                    self.photos.append((listing_id, before + 1, time.monotonic()))
             time.sleep(5)
         self.photo_browser = seller
 
@@ -624,10 +627,12 @@ class Soak:
         problems, read = [], 0
         if seller is None:
             return 0, ["the seller never logged in"]
-        for listing_id, expected in self.photos:
+        for listing_id, expected, uploaded in self.photos:
             for host, site in self.hosts.items():
                 sources = []
-                deadline = time.monotonic() + 120
+                # A task a fault lost is queued again by beat PHOTO_REQUEUE_AFTER_SECONDS after the
+                # upload, on its next minute's tick (marketplace.photos.stub_photos_requeue_lost).
+                deadline = max(time.monotonic() + 120, uploaded + PHOTO_REQUEUE_AFTER_SECONDS + 60 + 120)
                 while time.monotonic() < deadline:
                     status, page = seller.request(f"{site}/listings/{listing_id}/photos/")
                     sources = self.photo_sources(page) if status == 200 else []
