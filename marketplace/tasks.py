@@ -12,6 +12,7 @@ import logging
 from celery import Task, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 
 from core.storage import StorageUnavailable
 from marketplace.photos import PHOTO_TASK, stub_photo_fail, stub_photo_process, stub_photos_requeue_lost
@@ -26,29 +27,34 @@ from marketplace.watchlist import (
 logger = logging.getLogger(__name__)
 
 
+# What the photo tasks (this one and problems') try again, 5 s after the first failure and twice
+# as long each time, about 2.5 minutes in all: the storage or the database away (a restart, a
+# failover), which says nothing about the file.
+PHOTO_TASK_RETRIED_FOR = (StorageUnavailable, OperationalError, InterfaceError)
+PHOTO_TASK_RETRIES = 5
+DATABASE_AWAY = (OperationalError, InterfaceError)
+
+
 class PhotoTask(Task):
     def on_failure(self, exc, task_id, args, kwargs, einfo):
         """A failure the task could not handle itself, the hard time limit above all (the worker
         kills the process stuck in Pillow and calls this in its parent): the photo is marked
-        failed instead of showing as processing for ever."""
+        failed instead of showing as processing for ever. Not when the database was still away
+        after the retries: the photo is not at fault, and beat's sweep queues it again
+        (marketplace.photos.stub_photos_requeue_lost)."""
         logger.error("Photo upload %s failed: %r", kwargs.get("upload_name"), exc)
-        if kwargs.get("upload_name"):
+        if kwargs.get("upload_name") and not isinstance(exc, DATABASE_AWAY):
             stub_photo_fail(upload_name=kwargs["upload_name"])
 
 
-# A storage outage (core.storage.StorageUnavailable) is retried, 5 s after the first failure and
-# twice as long each time: about 2.5 minutes of outage before the photo is marked failed.
-PHOTO_TASK_STORAGE_RETRIES = 5
-
-
 @shared_task(base=PhotoTask, acks_late=True, name=PHOTO_TASK,
-             autoretry_for=(StorageUnavailable,), max_retries=PHOTO_TASK_STORAGE_RETRIES,
+             autoretry_for=PHOTO_TASK_RETRIED_FOR, max_retries=PHOTO_TASK_RETRIES,
              retry_backoff=5, retry_jitter=False,
              soft_time_limit=settings.PHOTO_TASK_SOFT_TIME_LIMIT, time_limit=settings.PHOTO_TASK_TIME_LIMIT)
 def stub_photo_process_task(*, upload_name: str) -> str:
     """Decode one kept upload and publish its photo and thumbnail (marketplace.photos). Not
     retried for the file's sake: a file that is too slow or unreadable once stays so; only a
-    storage that could not be reached is tried again. Past the soft time limit the photo is
+    storage or a database that could not be reached is tried again. Past the soft time limit the photo is
     marked failed; the hard limit replaces a worker stuck inside Pillow (PhotoTask)."""
     try:
         return stub_photo_process(upload_name=upload_name)

@@ -4,7 +4,7 @@ the sweep for photos whose task was lost (beat, every minute)."""
 
 from celery import shared_task
 
-from core.storage import StorageUnavailable
+from marketplace.tasks import PHOTO_TASK_RETRIED_FOR, PHOTO_TASK_RETRIES
 from problems.services import (
     PHOTO_TASK,
     problem_deadlines_apply,
@@ -21,8 +21,8 @@ def apply_deadlines() -> dict:
 @shared_task(
     acks_late=True,
     name=PHOTO_TASK,
-    autoretry_for=(StorageUnavailable,),
-    max_retries=5,
+    autoretry_for=PHOTO_TASK_RETRIED_FOR,
+    max_retries=PHOTO_TASK_RETRIES,
     retry_backoff=5,
     retry_jitter=False,
 )

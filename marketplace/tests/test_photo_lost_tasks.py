@@ -11,12 +11,14 @@ import datetime
 import pytest
 from celery import current_app
 from django.core.files.storage import default_storage
+from django.db import OperationalError
 from django.utils import timezone
 
 from accounts.tests.factories import SellerFactory
-from marketplace import images
+from marketplace import images, photos
 from marketplace.models import PhotoState, Stub, StubPhoto
 from marketplace.photos import stub_photo_move, stub_photo_process, stub_photos_add, stub_photos_requeue_lost
+from marketplace.tasks import PHOTO_TASK_RETRIES, stub_photo_process_task
 from marketplace.tests.factories import ListingFactory
 from marketplace.tests.images import image_upload, photo_tasks_run
 
@@ -163,3 +165,41 @@ def test_beat_runs_the_sweep_every_minute():
     entry = current_app.conf.beat_schedule["requeue-lost-photos"]
     assert entry["task"] in current_app.tasks
     assert str(entry["schedule"]._orig_minute) == "*"
+
+
+def database_away_for(monkeypatch, calls: int):
+    """The database cut off for the next `calls` reads of the slot holding an upload (a restart
+    or failover: psycopg's error, as Django raises it)."""
+    real, left = photos._lock_upload_holder, [calls]
+
+    def lock(upload_name):
+        if left[0] > 0:
+            left[0] -= 1
+            raise OperationalError("terminating connection due to administrator command")
+        return real(upload_name)
+
+    monkeypatch.setattr(photos, "_lock_upload_holder", lock)
+
+
+def test_the_task_tries_again_while_the_database_is_away(lost, monkeypatch):
+    upload = Stub.objects.get(pk=lost.stub_id).photo_upload.name
+    database_away_for(monkeypatch, calls=2)
+
+    with photo_tasks_run():
+        result = stub_photo_process_task.apply(kwargs={"upload_name": upload})
+
+    assert result.successful() and result.result == "ready"
+    assert Stub.objects.get(pk=lost.stub_id).photo_state == PhotoState.READY
+
+
+def test_a_database_away_through_every_try_leaves_the_photo_to_the_sweep(lost, monkeypatch, settings):
+    upload = Stub.objects.get(pk=lost.stub_id).photo_upload.name
+    database_away_for(monkeypatch, calls=PHOTO_TASK_RETRIES + 1)
+
+    result = stub_photo_process_task.apply(kwargs={"upload_name": upload})
+
+    assert result.failed()
+    assert Stub.objects.get(pk=lost.stub_id).photo_state == PhotoState.PROCESSING  # not the photo's fault
+    with photo_tasks_run():
+        stub_photos_requeue_lost(now=later(settings.PHOTO_REQUEUE_AFTER_SECONDS + 1))
+    assert Stub.objects.get(pk=lost.stub_id).photo_state == PhotoState.READY

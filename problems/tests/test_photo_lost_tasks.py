@@ -10,13 +10,16 @@ import datetime
 
 import pytest
 from celery import current_app
+from django.db import OperationalError
 from django.utils import timezone
 
 from core.storage import evidence_storage
 from marketplace.tests.images import image_upload, photo_tasks_run
 from payments.models import Order
 from problems import services
+from problems.models import ProblemPhoto
 from problems.services import problem_photo_process, problem_photos_requeue_lost, problem_report_open
+from problems.tasks import photo_process
 
 pytestmark = pytest.mark.django_db
 
@@ -103,3 +106,22 @@ def test_beat_runs_the_report_photo_sweep_every_minute():
     entry = current_app.conf.beat_schedule["requeue-lost-problem-photos"]
     assert entry["task"] in current_app.tasks
     assert str(entry["schedule"]._orig_minute) == "*"
+
+
+def test_the_task_tries_again_while_the_database_is_away(lost, monkeypatch):
+    """Its first read of the photo cut off (a restart or failover: psycopg's error, as Django
+    raises it), then the database back."""
+    photo = lost.photos.order_by("position").first()
+    real_filter, cut = ProblemPhoto.objects.filter, [1]
+
+    def filter(*args, **kwargs):
+        if cut[0]:
+            cut[0] -= 1
+            raise OperationalError("terminating connection due to administrator command")
+        return real_filter(*args, **kwargs)
+
+    monkeypatch.setattr(ProblemPhoto.objects, "filter", filter)
+    result = photo_process.apply(kwargs={"photo_id": photo.pk})
+
+    assert result.successful() and result.result == "ready"
+    assert states(lost) == ["ready", "processing"]
