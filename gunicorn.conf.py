@@ -52,14 +52,19 @@ def on_starting(server):
 
 
 def when_ready(server):
-    """With the app preloaded, before the first fork: whatever the master opened would be shared
-    by every worker, so close any database connection an import opened (Django opens them
-    lazily: none should be), and move what the master loaded out of the cyclic collector's scans,
-    so the workers' collections neither walk it nor write to the pages they share."""
+    """With the app preloaded, before the first fork: load what a worker would load on its first
+    requests (stubcollector/warm.py: the URLconf, the templates compiled) so that every worker
+    starts with it; then, since whatever the master opened would be shared by every worker, close
+    any database connection an import opened (Django opens them lazily: none should be), and
+    move what the master loaded out of the cyclic collector's scans, so the workers' collections
+    neither walk it nor write to the pages they share."""
     if not server.cfg.preload_app:
         return
     from django.db import connections
 
+    from stubcollector.warm import warm_for_requests
+
+    warm_for_requests()
     connections.close_all()
     gc.collect()
     gc.freeze()
