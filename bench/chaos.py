@@ -30,7 +30,9 @@ Faults, each kind at least once and, for the sandbox's, as a share of the run:
   starts it again), the whole of host 1 (pages, webhooks and worker) SIGKILLed while the buyers'
   requests are in flight, Redis killed and started again empty (cache, rate limits, broker and
   queued tasks lost), and PostgreSQL stopped (`pg_ctl -m fast`: every connection cut, open
-  transactions aborted) and started again after a few seconds.
+  transactions aborted) and started again after a few seconds; and once, after the demo seller's
+  photos, every Celery worker stopped (SIGSTOP) while one more photo is uploaded, then
+  SIGKILLed, so that photo's task is lost with the worker that had taken it.
 
 At the end it turns the delivery chaos off, waits for the queues (Celery's and the sandbox's
 deliveries) to drain, applies what was stored but not processed (replay_failed_webhooks) and
@@ -48,6 +50,7 @@ answer, the faults by kind and time, and the checks.
 """
 
 import argparse
+import contextlib
 import http.cookiejar
 import io
 import itertools
@@ -89,7 +92,8 @@ DELIVERY_FAULTS = {"duplicated": "webhook delivered twice", "reordered": "webhoo
                    "delayed": "webhook delivered late"}
 COMPONENT_FAULTS = ("host 2's Celery worker killed (SIGKILL)",
                     "app host 1 killed whole (SIGKILL: pages, webhooks, worker)",
-                    "Redis killed and started again empty", "PostgreSQL stopped and started again")
+                    "Redis killed and started again empty", "PostgreSQL stopped and started again",
+                    "a photo's task lost (every Celery worker stopped, then killed)")
 DISPUTE_OUTCOMES = ("won", "lost", "inquiry")
 
 
@@ -577,8 +581,6 @@ class Soak:
 
     def photographer(self):
         """A seller uploads stub photos through host 1 (a worker processes them, on either host)."""
-        from PIL import Image
-
         seller = Browser()
         # Every demo seller has the one password seed_demo printed.
         password = self.passwords.get(PHOTO_SELLER) or next(
@@ -589,32 +591,64 @@ class Soak:
         mine = self.sql("SELECT l.id FROM marketplace_listing l JOIN accounts_user u ON u.id = l.seller_id "
                         f"WHERE u.username = '{PHOTO_SELLER}' ORDER BY l.id")
         for n, (listing_id,) in enumerate(mine[: self.args.photos]):
-            url = f"{self.hosts[1]}/listings/{listing_id}/photos/"
-            for _ in range(30):  # host 1 may be down just then (a fault of ours): wait for it
-                status, page = seller.request(url)
-                if status < 500:
-                    break
-                time.sleep(2)
-            token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
-            if status != 200 or not token or 'enctype="multipart/form-data"' not in page:
-                self.counts[f"photos: no room on listing {listing_id} ({status})"] += 1
-                continue
-            before = len(self.photo_sources(page))
-            picture = io.BytesIO()
-            Image.new("RGB", (900, 600), (40 * n % 255, 90, 160)).save(picture, "JPEG", quality=85)
-            boundary = uuid.uuid4().hex
-            head = (f'--{boundary}\r\nContent-Disposition: form-data; name="csrfmiddlewaretoken"\r\n\r\n'
-                    f'{token.group(1)}\r\n--{boundary}\r\nContent-Disposition: form-data; name="photos"; '
-                    f'filename="chaos-{n}.jpg"\r\nContent-Type: image/jpeg\r\n\r\n')
-            body = head.encode() + picture.getvalue() + f"\r\n--{boundary}--\r\n".encode()
-            status, _ = seller.request(url, body, {
-                "Content-Type": f"multipart/form-data; boundary={boundary}", "Referer": url})
-            self.record("photo upload (host 1)", status, seller)
-            if status in (200, 302):
-                with self.lock:
-                    self.photos.append((listing_id, before + 1, time.monotonic()))
+            self.upload_photo(seller, listing_id, n)
             time.sleep(5)
+        if mine:  # a listing of hers not photographed above if she has one, else her last
+            listing_id = mine[min(self.args.photos, len(mine) - 1)][0]
+            self.fault(COMPONENT_FAULTS[4], lambda: self.upload_photo_task_lost(seller, listing_id), "")
         self.photo_browser = seller
+
+    def upload_photo(self, seller, listing_id, n) -> bool:
+        """One photo added on the listing's photo page through host 1; True once it answered."""
+        url = f"{self.hosts[1]}/listings/{listing_id}/photos/"
+        for _ in range(30):  # host 1 may be down just then (a fault of ours): wait for it
+            status, page = seller.request(url)
+            if status < 500:
+                break
+            time.sleep(2)
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+        if status != 200 or not token or 'enctype="multipart/form-data"' not in page:
+            self.counts[f"photos: no room on listing {listing_id} ({status})"] += 1
+            return False
+        from PIL import Image
+
+        before = len(self.photo_sources(page))
+        picture = io.BytesIO()
+        Image.new("RGB", (900, 600), (40 * n % 255, 90, 160)).save(picture, "JPEG", quality=85)
+        boundary = uuid.uuid4().hex
+        head = (f'--{boundary}\r\nContent-Disposition: form-data; name="csrfmiddlewaretoken"\r\n\r\n'
+                f'{token.group(1)}\r\n--{boundary}\r\nContent-Disposition: form-data; name="photos"; '
+                f'filename="chaos-{n}.jpg"\r\nContent-Type: image/jpeg\r\n\r\n')
+        body = head.encode() + picture.getvalue() + f"\r\n--{boundary}--\r\n".encode()
+        status, _ = seller.request(url, body, {
+            "Content-Type": f"multipart/form-data; boundary={boundary}", "Referer": url})
+        self.record("photo upload (host 1)", status, seller)
+        if status not in (200, 302):
+            return False
+        with self.lock:
+            self.photos.append((listing_id, before + 1, time.monotonic()))
+        return True
+
+    def upload_photo_task_lost(self, seller, listing_id):
+        """A photo whose task is lost as a SIGKILLed worker loses one: every Celery worker is
+        stopped (SIGSTOP) while the upload queues its task, which a stopped worker's waiting fetch
+        takes off the queue, and then killed; make serve starts them again. Beat's
+        requeue-lost-photos must then process it (marketplace.photos.stub_photos_requeue_lost)."""
+        workers = ("worker_1", "worker_2")
+        stopped = [int(self.env()[f"{name}_pid"]) for name in workers]
+        for pid in stopped:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGSTOP)
+        try:
+            self.upload_photo(seller, listing_id, len(self.photos))
+            time.sleep(1)
+        finally:
+            self.kill_groups(*workers)
+
+    def photos_requeued(self) -> int:
+        """How many times beat queued a lost photo's task again, by the workers' logs."""
+        return sum(path.read_text(errors="replace").count("photo.requeued")
+                   for path in self.state.rglob("celery-worker*.log"))
 
     @staticmethod
     def photo_sources(page) -> list[str]:
@@ -918,7 +952,8 @@ class Soak:
              not refunds_waiting),
             (f"every dispute ended here as the sandbox decided ({len(self.disputes)}; wrong: "
              f"{disputes_wrong[:5] or 'none'})", self.disputes and not disputes_wrong),
-            (f"every photo readable through both hosts ({len(self.photos)} photos, {photos_read} reads; "
+            (f"every photo readable through both hosts ({len(self.photos)} photos, {photos_read} reads, "
+             f"{self.photos_requeued()} queued again by beat; "
              f"{photo_problems[:3] or 'no problem'})", self.photos and not photo_problems),
             (f"every refund asked twice was made once, or refused (429, 5xx) ({self.refunds_wrong} not)",
              not self.refunds_wrong),
