@@ -654,7 +654,7 @@ def problem_photo_process(*, photo_id: int) -> str:
             (name, content), (thumb_name, thumb_content) = images.photo_render(upload)
     except (FileNotFoundError, ValidationError):
         # Not a picture, or its kept upload is gone: nothing can ever make it one.
-        return "failed" if processing.update(state=PhotoState.FAILED) else "gone"
+        return "failed" if problem_photo_fail(photo_id=photo_id) else "gone"
     field = ProblemPhoto._meta.get_field("image")
     storage = evidence_storage()
     with storage_errors("keeping a problem photo"):
@@ -664,6 +664,12 @@ def problem_photo_process(*, photo_id: int) -> str:
         return "ready"
     images.delete_files(storage, image_name, thumb_name)
     return "gone"
+
+
+def problem_photo_fail(*, photo_id: int) -> bool:
+    """Mark the photo failed unless it was settled meanwhile; whether it was marked."""
+    return bool(ProblemPhoto.objects.filter(pk=photo_id, state=PhotoState.PROCESSING)
+                .update(state=PhotoState.FAILED))
 
 
 # At most this many processing photos are looked at a run, oldest first.
@@ -686,7 +692,7 @@ def problem_photos_requeue_lost(*, now=None) -> dict[str, int]:
     if given_up_ids:
         logger.warning("Problem report photos %s still processing after %s; marked failed", given_up_ids,
                        give_up, extra={"event": "photo.given_up", "problem_photos": given_up_ids})
-        report["failed"] = given_up.filter(pk__in=given_up_ids).update(state=PhotoState.FAILED)
+        report["failed"] = sum(problem_photo_fail(photo_id=photo_id) for photo_id in given_up_ids)
     for photo_id in waiting.order_by("pk").values_list("pk", flat=True)[:PHOTO_REQUEUE_BATCH]:
         if cache.add(f"problem-photo-requeued:{photo_id}", 1, timeout=settings.PHOTO_REQUEUE_AFTER_SECONDS):
             logger.warning("Problem report photo %s still processing; its task is queued again", photo_id,

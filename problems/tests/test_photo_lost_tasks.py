@@ -10,8 +10,10 @@ import datetime
 
 import pytest
 from celery import current_app
+from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 from django.db import OperationalError
 from django.utils import timezone
+from PIL import ImageFile
 
 from core.storage import evidence_storage
 from marketplace.tests.images import image_upload, photo_tasks_run
@@ -125,3 +127,25 @@ def test_the_task_tries_again_while_the_database_is_away(lost, monkeypatch):
 
     assert result.successful() and result.result == "ready"
     assert states(lost) == ["ready", "processing"]
+
+
+def test_a_report_photo_past_the_soft_time_limit_is_failed(lost, monkeypatch):
+    photo = lost.photos.order_by("position").first()
+
+    def too_slow(self, *args, **kwargs):
+        raise SoftTimeLimitExceeded()  # what Celery raises inside Pillow at the soft limit
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", too_slow)
+    assert photo_process.apply(kwargs={"photo_id": photo.pk}).result == "failed"
+    assert states(lost) == ["failed", "processing"]
+
+
+def test_a_report_photo_killed_at_the_hard_time_limit_is_failed_but_not_for_the_database(lost):
+    first, second = lost.photos.order_by("position")
+
+    # What Celery's worker calls in its parent process after killing the child at time_limit.
+    photo_process.on_failure(TimeLimitExceeded(30), "task-id", (), {"photo_id": first.pk}, None)
+    photo_process.on_failure(OperationalError("the database went away"), "task-id", (),
+                             {"photo_id": second.pk}, None)
+
+    assert states(lost) == ["failed", "processing"]  # the second is the sweep's to queue again
