@@ -357,13 +357,15 @@ def stub_photo_process(*, upload_name: str) -> str:
     return "ready" if done else "gone"
 
 
-# At most this many processing slots of each kind are looked at a run, oldest first.
+# At most this many processing photos of each kind are looked at a run, oldest first (problem
+# reports' sweep too).
 PHOTO_REQUEUE_BATCH = 100
 
 
-def _requeue_claimed(upload_name: str) -> bool:
-    """True for the first caller in PHOTO_REQUEUE_AFTER_SECONDS (the cache remembers the rest)."""
-    return cache.add(f"photo-requeued:{upload_name}", 1, timeout=settings.PHOTO_REQUEUE_AFTER_SECONDS)
+def photo_requeue_claimed(photo: str) -> bool:
+    """Whether the photo named so may have its task queued again now: True for the first caller
+    in PHOTO_REQUEUE_AFTER_SECONDS (the cache remembers the rest). Problem reports' sweep too."""
+    return cache.add(f"photo-requeued:{photo}", 1, timeout=settings.PHOTO_REQUEUE_AFTER_SECONDS)
 
 
 def _upload_age(upload_name: str, *, now: datetime) -> timedelta | None:
@@ -403,7 +405,7 @@ def stub_photos_requeue_lost(*, now: datetime | None = None) -> dict[str, int]:
             logger.warning("Photo upload %s still processing after %s; marked failed", upload_name, waited,
                            extra={"event": "photo.given_up", "upload": upload_name})
             report["failed"] += stub_photo_fail(upload_name=upload_name)
-        elif waited >= again and _requeue_claimed(upload_name):
+        elif waited >= again and photo_requeue_claimed(upload_name):
             logger.warning("Photo upload %s still processing after %s; its task is queued again",
                            upload_name, waited, extra={"event": "photo.requeued", "upload": upload_name})
             enqueue_on_commit(PHOTO_TASK, upload_name=upload_name)

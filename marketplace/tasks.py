@@ -27,41 +27,51 @@ from marketplace.watchlist import (
 logger = logging.getLogger(__name__)
 
 
-# What the photo tasks (this one and problems') try again, 5 s after the first failure and twice
-# as long each time, about 2.5 minutes in all: the storage or the database away (a restart, a
-# failover), which says nothing about the file.
-PHOTO_TASK_RETRIED_FOR = (StorageUnavailable, OperationalError, InterfaceError)
-PHOTO_TASK_RETRIES = 5
 DATABASE_AWAY = (OperationalError, InterfaceError)
 
 
 class PhotoTask(Task):
+    """What the photo tasks (this app's and problems') share. They decode one upload each, so
+    they are not retried for the file's sake (a file too slow or unreadable once stays so): only
+    the storage or the database away (a restart, a failover), 5 s after the first failure and
+    twice as long each time, about 2.5 minutes in all. Past the soft time limit the photo is
+    marked failed, and so it is on a failure the task could not handle itself, the hard time
+    limit above all (the worker kills the process stuck in Pillow and calls `on_failure` in its
+    parent), but for the database still away after the retries: the photo is not at fault, and
+    beat's sweep queues it again (marketplace.photos.stub_photos_requeue_lost). A subclass says
+    how its photo is marked failed (`photo_fail`)."""
+
+    acks_late = True
+    autoretry_for = (StorageUnavailable, *DATABASE_AWAY)
+    max_retries = 5
+    retry_backoff = 5
+    retry_jitter = False
+    soft_time_limit = settings.PHOTO_TASK_SOFT_TIME_LIMIT
+    time_limit = settings.PHOTO_TASK_TIME_LIMIT
+
+    def photo_fail(self, **kwargs) -> bool:
+        """Mark the task's photo failed; False when it was settled or deleted meanwhile."""
+        return stub_photo_fail(upload_name=kwargs["upload_name"])
+
+    def __call__(self, *args, **kwargs):
+        try:
+            return super().__call__(*args, **kwargs)
+        except SoftTimeLimitExceeded:
+            logger.warning("Photo task %s %s took longer than %s s; marked failed", self.name, kwargs,
+                           settings.PHOTO_TASK_SOFT_TIME_LIMIT)
+            return "failed" if self.photo_fail(**kwargs) else "gone"
+
     def on_failure(self, exc, task_id, args, kwargs, einfo):
-        """A failure the task could not handle itself, the hard time limit above all (the worker
-        kills the process stuck in Pillow and calls this in its parent): the photo is marked
-        failed instead of showing as processing for ever. Not when the database was still away
-        after the retries: the photo is not at fault, and beat's sweep queues it again
-        (marketplace.photos.stub_photos_requeue_lost)."""
-        logger.error("Photo upload %s failed: %r", kwargs.get("upload_name"), exc)
-        if kwargs.get("upload_name") and not isinstance(exc, DATABASE_AWAY):
-            stub_photo_fail(upload_name=kwargs["upload_name"])
+        logger.error("Photo task %s %s failed: %r", self.name, kwargs, exc)
+        if kwargs and not isinstance(exc, DATABASE_AWAY):
+            self.photo_fail(**kwargs)
 
 
-@shared_task(base=PhotoTask, acks_late=True, name=PHOTO_TASK,
-             autoretry_for=PHOTO_TASK_RETRIED_FOR, max_retries=PHOTO_TASK_RETRIES,
-             retry_backoff=5, retry_jitter=False,
-             soft_time_limit=settings.PHOTO_TASK_SOFT_TIME_LIMIT, time_limit=settings.PHOTO_TASK_TIME_LIMIT)
+@shared_task(base=PhotoTask, name=PHOTO_TASK)
 def stub_photo_process_task(*, upload_name: str) -> str:
-    """Decode one kept upload and publish its photo and thumbnail (marketplace.photos). Not
-    retried for the file's sake: a file that is too slow or unreadable once stays so; only a
-    storage or a database that could not be reached is tried again. Past the soft time limit the photo is
-    marked failed; the hard limit replaces a worker stuck inside Pillow (PhotoTask)."""
-    try:
-        return stub_photo_process(upload_name=upload_name)
-    except SoftTimeLimitExceeded:
-        logger.warning("Photo upload %s took longer than %s s; marked failed", upload_name,
-                       settings.PHOTO_TASK_SOFT_TIME_LIMIT)
-        return "failed" if stub_photo_fail(upload_name=upload_name) else "gone"
+    """Decode one kept upload and publish its photo and thumbnail (marketplace.photos), with
+    PhotoTask's retries, time limits and failures."""
+    return stub_photo_process(upload_name=upload_name)
 
 
 @shared_task

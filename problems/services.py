@@ -19,7 +19,6 @@ import datetime
 import logging
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Sum
@@ -30,6 +29,7 @@ from core.queue import enqueue_on_commit, enqueue_on_commit_or_run_here
 from core.storage import evidence_storage, storage_errors
 from marketplace import images
 from marketplace.models import PhotoState
+from marketplace.photos import PHOTO_REQUEUE_BATCH, photo_requeue_claimed
 from marketplace.pricing import format_usd
 from messaging.services import (
     MessageEmpty,
@@ -672,10 +672,6 @@ def problem_photo_fail(*, photo_id: int) -> bool:
                 .update(state=PhotoState.FAILED))
 
 
-# At most this many processing photos are looked at a run, oldest first.
-PHOTO_REQUEUE_BATCH = 100
-
-
 def problem_photos_requeue_lost(*, now=None) -> dict[str, int]:
     """Beat, every minute: a report photo whose task was lost (a worker killed, Redis restarted
     empty) has its task queued again once it has waited PHOTO_REQUEUE_AFTER_SECONDS, at most
@@ -694,7 +690,7 @@ def problem_photos_requeue_lost(*, now=None) -> dict[str, int]:
                        give_up, extra={"event": "photo.given_up", "problem_photos": given_up_ids})
         report["failed"] = sum(problem_photo_fail(photo_id=photo_id) for photo_id in given_up_ids)
     for photo_id in waiting.order_by("pk").values_list("pk", flat=True)[:PHOTO_REQUEUE_BATCH]:
-        if cache.add(f"problem-photo-requeued:{photo_id}", 1, timeout=settings.PHOTO_REQUEUE_AFTER_SECONDS):
+        if photo_requeue_claimed(f"problem:{photo_id}"):
             logger.warning("Problem report photo %s still processing; its task is queued again", photo_id,
                            extra={"event": "photo.requeued", "problem_photo": photo_id})
             enqueue_on_commit(PHOTO_TASK, photo_id=photo_id)

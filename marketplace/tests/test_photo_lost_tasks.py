@@ -18,7 +18,7 @@ from accounts.tests.factories import SellerFactory
 from marketplace import images, photos
 from marketplace.models import PhotoState, Stub, StubPhoto
 from marketplace.photos import stub_photo_move, stub_photo_process, stub_photos_add, stub_photos_requeue_lost
-from marketplace.tasks import PHOTO_TASK_RETRIES, stub_photo_process_task
+from marketplace.tasks import stub_photo_process_task
 from marketplace.tests.factories import ListingFactory
 from marketplace.tests.images import image_upload, photo_tasks_run
 
@@ -194,7 +194,7 @@ def test_the_task_tries_again_while_the_database_is_away(lost, monkeypatch):
 
 def test_a_database_away_through_every_try_leaves_the_photo_to_the_sweep(lost, monkeypatch, settings):
     upload = Stub.objects.get(pk=lost.stub_id).photo_upload.name
-    database_away_for(monkeypatch, calls=PHOTO_TASK_RETRIES + 1)
+    database_away_for(monkeypatch, calls=stub_photo_process_task.max_retries + 1)
 
     result = stub_photo_process_task.apply(kwargs={"upload_name": upload})
 
